@@ -1,0 +1,3 @@
+from openee.cli import main
+
+raise SystemExit(main())

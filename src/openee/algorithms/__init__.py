@@ -1,0 +1,24 @@
+"""Earth Engine algorithms: one module per type family, all registered in one registry."""
+
+from __future__ import annotations
+
+from openee.algorithms.registry import REGISTRY, Registry
+
+
+def default_registry() -> Registry:
+    """The registry with every family module loaded."""
+    from openee.algorithms import (  # noqa: F401 - imported for their registrations
+        collection,
+        dates,
+        dictionary,
+        filters,
+        geometry,
+        image,
+        image_collection,
+        lists,
+        number,
+        projection,
+        reducers,
+    )
+
+    return REGISTRY

@@ -1,0 +1,172 @@
+"""GeometryConstructors and Feature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import shapely.geometry
+
+from openee.algorithms.registry import algorithm
+from openee.errors import InvalidArgumentError
+from openee.values.feature import Feature
+from openee.values.geometry import WGS84, Geometry
+from openee.values.projection import Projection
+
+
+def _build(kind: str, coordinates: Any, crs: Projection | None, geodesic: bool | None) -> Geometry:
+    try:
+        shape = shapely.geometry.shape({"type": kind, "coordinates": coordinates})
+    except (ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise InvalidArgumentError(f"Invalid {kind} coordinates: {exc}.") from None
+    crs_code = crs.crs if crs is not None else WGS84
+    # Earth Engine geometries are geodesic by default in geographic coordinates only.
+    geo = geodesic if geodesic is not None else crs_code == WGS84
+    return Geometry(shape, crs_code, geo)
+
+
+def _rings(coordinates: list[Any]) -> list[Any]:
+    """A polygon given as one ring of points becomes a list of rings."""
+    if coordinates and isinstance(coordinates[0], list | tuple) and coordinates[0] and isinstance(
+        coordinates[0][0], int | float
+    ):
+        return [coordinates]
+    return coordinates
+
+
+@algorithm("GeometryConstructors.Point")
+def point(coordinates: list[float], crs: Projection | None = None) -> Geometry:
+    """Constructs a Point.
+
+    Args:
+        coordinates: The coordinates [x, y].
+        crs: The projection of the coordinates. Default: EPSG:4326.
+    """
+    if len(coordinates) != 2:
+        raise InvalidArgumentError("A Point needs exactly 2 coordinates.")
+    return _build("Point", coordinates, crs, None)
+
+
+@algorithm("GeometryConstructors.MultiPoint")
+def multi_point(coordinates: list[Any], crs: Projection | None = None) -> Geometry:
+    """Constructs a MultiPoint.
+
+    Args:
+        coordinates: A list of points [[x, y], ...].
+        crs: The projection of the coordinates. Default: EPSG:4326.
+    """
+    return _build("MultiPoint", coordinates, crs, None)
+
+
+@algorithm("GeometryConstructors.LineString")
+def line_string(
+    coordinates: list[Any],
+    crs: Projection | None = None,
+    geodesic: bool | None = None,
+    maxError: Any = None,
+) -> Geometry:
+    """Constructs a LineString.
+
+    Args:
+        coordinates: A list of at least two points [[x, y], ...].
+        crs: The projection of the coordinates. Default: EPSG:4326.
+        geodesic: Whether edges are geodesics. Default: true in EPSG:4326.
+        maxError: The tolerated error when reprojecting.
+    """
+    return _build("LineString", coordinates, crs, geodesic)
+
+
+@algorithm("GeometryConstructors.Polygon")
+def polygon(
+    coordinates: list[Any],
+    crs: Projection | None = None,
+    geodesic: bool | None = None,
+    maxError: Any = None,
+    evenOdd: bool = True,
+) -> Geometry:
+    """Constructs a Polygon from rings: the exterior first, then holes.
+
+    Args:
+        coordinates: A list of rings, each a list of points; or a single ring.
+        crs: The projection of the coordinates. Default: EPSG:4326.
+        geodesic: Whether edges are geodesics. Default: true in EPSG:4326.
+        maxError: The tolerated error when reprojecting.
+        evenOdd: Whether inner rings are holes by the even-odd rule.
+    """
+    return _build("Polygon", _rings(coordinates), crs, geodesic)
+
+
+@algorithm("GeometryConstructors.MultiPolygon")
+def multi_polygon(
+    coordinates: list[Any],
+    crs: Projection | None = None,
+    geodesic: bool | None = None,
+    maxError: Any = None,
+    evenOdd: bool = True,
+) -> Geometry:
+    """Constructs a MultiPolygon.
+
+    Args:
+        coordinates: A list of polygons, each a list of rings.
+        crs: The projection of the coordinates. Default: EPSG:4326.
+        geodesic: Whether edges are geodesics. Default: true in EPSG:4326.
+        maxError: The tolerated error when reprojecting.
+        evenOdd: Whether inner rings are holes by the even-odd rule.
+    """
+    return _build("MultiPolygon", coordinates, crs, geodesic)
+
+
+@algorithm("GeometryConstructors.Rectangle")
+def rectangle(
+    coordinates: list[Any],
+    crs: Projection | None = None,
+    geodesic: bool | None = None,
+    evenOdd: bool = True,
+) -> Geometry:
+    """Constructs a rectangular Polygon from two corners.
+
+    Args:
+        coordinates: [xmin, ymin, xmax, ymax], or two corner points [[x1, y1], [x2, y2]].
+        crs: The projection of the coordinates. Default: EPSG:4326.
+        geodesic: Whether edges are geodesics. Default: true in EPSG:4326.
+        evenOdd: Whether inner rings are holes by the even-odd rule.
+    """
+    flat = [c for pt in coordinates for c in pt] if coordinates and isinstance(
+        coordinates[0], list | tuple
+    ) else list(coordinates)
+    if len(flat) != 4 or not all(isinstance(c, int | float) for c in flat):
+        raise InvalidArgumentError("A Rectangle needs [xmin, ymin, xmax, ymax].")
+    x1, y1, x2, y2 = flat
+    ring = [[x1, y2], [x1, y1], [x2, y1], [x2, y2], [x1, y2]]
+    return _build("Polygon", [ring], crs, geodesic)
+
+
+@algorithm("GeometryConstructors.BBox")
+def bbox(west: float, south: float, east: float, north: float) -> Geometry:
+    """Constructs a rectangle in EPSG:4326 from its west, south, east and north edges.
+
+    Args:
+        west: The western longitude.
+        south: The southern latitude.
+        east: The eastern longitude.
+        north: The northern latitude.
+    """
+    if south > north:
+        raise InvalidArgumentError("BBox: south must not exceed north.")
+    ring = [[west, north], [west, south], [east, south], [east, north], [west, north]]
+    return Geometry(shapely.geometry.Polygon(ring), WGS84, False)
+
+
+@algorithm("Feature")
+def feature(
+    geometry: Geometry | None = None,
+    metadata: dict[str, Any] = {},  # noqa: B006 - Earth Engine's default; never mutated
+    geometryKey: str | None = None,
+) -> Feature:
+    """Constructs a Feature from a geometry and properties.
+
+    Args:
+        geometry: The geometry, or null.
+        metadata: The properties.
+        geometryKey: Unused; kept for Earth Engine compatibility.
+    """
+    return Feature(geometry, dict(metadata))

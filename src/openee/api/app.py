@@ -1,0 +1,39 @@
+"""The FastAPI application factory. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from fastapi import FastAPI
+
+from openee import __version__
+from openee.algorithms import default_registry
+from openee.api.errors import install_error_handlers
+from openee.api.middleware import RequestMiddleware
+from openee.api.routes import algorithms, assets, compute, discovery, token
+from openee.api.state import AppState
+from openee.auth import TokenService
+from openee.bootstrap import bootstrap
+from openee.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app: bootstrap the data dir, wire the state, routes and error handlers."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    ready = bootstrap(settings)
+    state = AppState(
+        settings=settings,
+        catalog=ready.catalog,
+        auth=ready.auth,
+        tokens=TokenService(ready.auth, settings.token_url),
+        registry=default_registry(),
+        executor=ThreadPoolExecutor(settings.chunk_workers, thread_name_prefix="openee-chunk"),
+    )
+    app = FastAPI(title="openee", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.openee = state
+    install_error_handlers(app)
+    for router in (discovery.router, token.router, algorithms.router, compute.router, assets.router):
+        app.include_router(router)
+    app.add_middleware(RequestMiddleware, max_body_bytes=settings.limits.max_body_bytes)
+    return app

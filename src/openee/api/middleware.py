@@ -1,0 +1,109 @@
+"""ASGI middleware: collapse repeated slashes, bound the body size, log one line per request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("openee.access")
+
+_SLASHES = re.compile(r"/{2,}")
+
+
+class RequestMiddleware:
+    """Collapses `//` in paths (the client builds them from a base URL with a trailing slash),
+    rejects bodies over `max_body_bytes`, and logs method, path, status and duration.
+
+    The query string is not logged: it may carry an API key.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = _SLASHES.sub("/", scope["path"])
+        scope = {**scope, "path": path, "raw_path": path.encode()}
+        started = time.perf_counter()
+        status = 500
+
+        async def send_logged(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        declared = _content_length(scope)
+        try:
+            if declared is not None and declared > self.max_body_bytes:
+                await _too_large(send_logged, self.max_body_bytes)
+            else:
+                await self.app(scope, _bounded(receive, self.max_body_bytes), send_logged)
+        finally:
+            log.info(
+                json.dumps(
+                    {
+                        "method": scope["method"],
+                        "path": path,
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    }
+                )
+            )
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _bounded(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def bounded() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge
+        return message
+
+    return bounded
+
+
+async def _too_large(send: Any, limit: int) -> None:
+    body = json.dumps(
+        {
+            "error": {
+                "code": 400,
+                "message": f"Request payload size exceeds the limit: {limit} bytes.",
+                "status": "INVALID_ARGUMENT",
+            }
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

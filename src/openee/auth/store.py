@@ -1,0 +1,313 @@
+"""SQLite persistence for service accounts, their public keys and issued access tokens.
+
+Only public keys are stored; private keys are handed to the caller once and never persisted.
+Access tokens are stored as SHA-256 hashes, so a copy of the database does not leak usable
+tokens. Every method opens its own short-lived connection, which makes an `AuthStore` safe to
+share between the threads of a web server's threadpool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from openee.errors import AlreadyExistsError, NotFoundError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS service_accounts (
+    email        TEXT PRIMARY KEY,
+    project      TEXT NOT NULL,
+    display_name TEXT NOT NULL DEFAULT '',
+    disabled     INTEGER NOT NULL DEFAULT 0,
+    created      REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS service_account_keys (
+    kid        TEXT PRIMARY KEY,
+    email      TEXT NOT NULL REFERENCES service_accounts(email) ON DELETE CASCADE,
+    public_pem TEXT NOT NULL,
+    revoked    INTEGER NOT NULL DEFAULT 0,
+    created    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS service_account_keys_email ON service_account_keys(email);
+CREATE TABLE IF NOT EXISTS access_tokens (
+    token_hash TEXT PRIMARY KEY,
+    email      TEXT NOT NULL,
+    scopes     TEXT NOT NULL DEFAULT '',
+    project    TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS access_tokens_expires_at ON access_tokens(expires_at);
+"""
+
+# How long a connection waits for another writer before giving up, in seconds.
+_BUSY_TIMEOUT_S = 30.0
+
+
+def hash_token(raw_token: str) -> str:
+    """Returns the hex SHA-256 digest under which an access token is stored.
+
+    Args:
+        raw_token: The opaque access token as handed to the client.
+
+    Returns:
+        The lowercase hex digest of the UTF-8 encoded token.
+    """
+    return hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    """A registered service account."""
+
+    email: str
+    project: str
+    display_name: str
+    disabled: bool
+    created: float
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """The public half of a service-account key."""
+
+    kid: str
+    email: str
+    public_pem: str
+    revoked: bool
+    created: float
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """What an issued access token grants."""
+
+    email: str
+    project: str
+    scopes: tuple[str, ...]
+    expires_at: float
+
+
+class AuthStore:
+    """Service accounts, public keys and hashed access tokens in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        """Opens (and if needed creates) the store.
+
+        Args:
+            path: The SQLite file. Parent directories are created if missing.
+        """
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_SCHEMA)
+            conn.commit()
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """Yields a fresh connection inside a transaction that commits on success."""
+        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)
+        try:
+            conn.execute("PRAGMA foreign_keys=ON")
+            with conn:
+                yield conn
+        finally:
+            conn.close()
+
+    # Service accounts.
+
+    def add_account(
+        self, email: str, project: str, display_name: str = "", *, now: float | None = None
+    ) -> ServiceAccount:
+        """Registers a service account.
+
+        Args:
+            email: The account's e-mail address, its identity.
+            project: The project the account belongs to.
+            display_name: A human-readable name.
+            now: Creation time as a Unix timestamp; defaults to the current time.
+
+        Returns:
+            The new account.
+
+        Raises:
+            AlreadyExistsError: An account with this e-mail already exists.
+        """
+        created = time.time() if now is None else now
+        try:
+            with self._connect() as conn:
+                conn.execute(
+                    "INSERT INTO service_accounts (email, project, display_name, disabled, created)"
+                    " VALUES (?, ?, ?, 0, ?)",
+                    (email, project, display_name, created),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise AlreadyExistsError(f"Service account '{email}' already exists.") from exc
+        return ServiceAccount(email, project, display_name, False, created)
+
+    def get_account(self, email: str) -> ServiceAccount | None:
+        """Returns the account with this e-mail, or None if there is none."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT email, project, display_name, disabled, created"
+                " FROM service_accounts WHERE email = ?",
+                (email,),
+            ).fetchone()
+        if row is None:
+            return None
+        return ServiceAccount(row[0], row[1], row[2], bool(row[3]), row[4])
+
+    def set_account_disabled(self, email: str, disabled: bool) -> None:
+        """Disables or re-enables an account.
+
+        Raises:
+            NotFoundError: There is no such account.
+        """
+        with self._connect() as conn:
+            cur = conn.execute(
+                "UPDATE service_accounts SET disabled = ? WHERE email = ?", (int(disabled), email)
+            )
+        if cur.rowcount == 0:
+            raise NotFoundError(f"Service account '{email}' not found.")
+
+    # Keys.
+
+    def add_key(
+        self, email: str, kid: str, public_pem: str, *, now: float | None = None
+    ) -> KeyRecord:
+        """Registers the public key of a service-account key pair.
+
+        Args:
+            email: The owning account, which must exist.
+            kid: The key id (`private_key_id` in the JSON key, `kid` in JWT headers).
+            public_pem: The PEM encoded public key. Never pass a private key.
+            now: Creation time as a Unix timestamp; defaults to the current time.
+
+        Returns:
+            The new key record.
+
+        Raises:
+            NotFoundError: The account does not exist.
+            AlreadyExistsError: The kid is already taken.
+        """
+        if "PRIVATE KEY" in public_pem:
+            raise ValueError("add_key() takes a public key; refusing to store a private key.")
+        if self.get_account(email) is None:
+            raise NotFoundError(f"Service account '{email}' not found.")
+        created = time.time() if now is None else now
+        try:
+            with self._connect() as conn:
+                conn.execute(
+                    "INSERT INTO service_account_keys (kid, email, public_pem, revoked, created)"
+                    " VALUES (?, ?, ?, 0, ?)",
+                    (kid, email, public_pem, created),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise AlreadyExistsError(f"Key '{kid}' already exists.") from exc
+        return KeyRecord(kid, email, public_pem, False, created)
+
+    def get_key(self, kid: str) -> KeyRecord | None:
+        """Returns the key with this id (revoked or not), or None if there is none."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT kid, email, public_pem, revoked, created"
+                " FROM service_account_keys WHERE kid = ?",
+                (kid,),
+            ).fetchone()
+        return None if row is None else KeyRecord(row[0], row[1], row[2], bool(row[3]), row[4])
+
+    def list_keys(self, email: str) -> list[KeyRecord]:
+        """Returns all keys (revoked or not) of an account, oldest first."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT kid, email, public_pem, revoked, created"
+                " FROM service_account_keys WHERE email = ? ORDER BY created, kid",
+                (email,),
+            ).fetchall()
+        return [KeyRecord(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
+
+    def revoke_key(self, kid: str) -> bool:
+        """Marks a key revoked so it can no longer mint tokens.
+
+        Returns:
+            True if the key existed.
+        """
+        with self._connect() as conn:
+            cur = conn.execute("UPDATE service_account_keys SET revoked = 1 WHERE kid = ?", (kid,))
+        return cur.rowcount > 0
+
+    # Access tokens.
+
+    def store_token(
+        self,
+        raw_token: str,
+        email: str,
+        scopes: Iterable[str],
+        project: str,
+        expires_at: float,
+    ) -> None:
+        """Records an issued access token under its hash.
+
+        Args:
+            raw_token: The opaque token handed to the client; only its hash is written.
+            email: The account the token acts as.
+            scopes: The granted OAuth scopes.
+            project: The account's project.
+            expires_at: Expiry as a Unix timestamp.
+        """
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO access_tokens (token_hash, email, scopes, project, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (hash_token(raw_token), email, " ".join(scopes), project, expires_at),
+            )
+
+    def lookup_token(self, raw_token: str, *, now: float | None = None) -> TokenRecord | None:
+        """Finds a live access token.
+
+        Args:
+            raw_token: The opaque token presented by a client.
+            now: The current Unix time; defaults to the current time.
+
+        Returns:
+            The token's record, or None if it is unknown, revoked or expired.
+        """
+        current = time.time() if now is None else now
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT email, scopes, project, expires_at FROM access_tokens WHERE token_hash = ?",
+                (hash_token(raw_token),),
+            ).fetchone()
+        if row is None or row[3] <= current:
+            return None
+        return TokenRecord(
+            email=row[0], project=row[2], scopes=tuple(row[1].split()), expires_at=row[3]
+        )
+
+    def revoke_token(self, raw_token: str) -> bool:
+        """Deletes an access token.
+
+        Returns:
+            True if the token existed.
+        """
+        with self._connect() as conn:
+            cur = conn.execute(
+                "DELETE FROM access_tokens WHERE token_hash = ?", (hash_token(raw_token),)
+            )
+        return cur.rowcount > 0
+
+    def purge_expired_tokens(self, *, now: float | None = None) -> int:
+        """Deletes expired access tokens.
+
+        Returns:
+            How many tokens were deleted.
+        """
+        current = time.time() if now is None else now
+        with self._connect() as conn:
+            cur = conn.execute("DELETE FROM access_tokens WHERE expires_at <= ?", (current,))
+        return cur.rowcount

@@ -1,0 +1,53 @@
+"""The catalog's records: what is stored about an asset and its bands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from openee.catalog.names import id_from_name, parent_of
+
+IMAGE = "IMAGE"
+IMAGE_COLLECTION = "IMAGE_COLLECTION"
+FOLDER = "FOLDER"
+TABLE = "TABLE"
+
+
+@dataclass(frozen=True)
+class BandRecord:
+    """One band of a stored image: the file it lives in and its native grid."""
+
+    id: str
+    path: str
+    index: int  # 1-based band index in `path`
+    dtype: str
+    crs: str
+    transform: tuple[float, float, float, float, float, float]
+    width: int
+    height: int
+    nodata: float | None
+
+
+@dataclass(frozen=True)
+class AssetRecord:
+    name: str
+    type: str
+    properties: dict[str, Any] = field(default_factory=dict)
+    start_time: int | None = None  # ms since epoch
+    end_time: int | None = None
+    footprint: dict[str, Any] | None = None  # GeoJSON in EPSG:4326
+    bands: tuple[BandRecord, ...] = ()
+    update_time: str | None = None
+
+    @property
+    def id(self) -> str:
+        return id_from_name(self.name)
+
+    @property
+    def parent(self) -> str:
+        return parent_of(self.name)
+
+    @property
+    def index(self) -> str:
+        """`system:index`: the last path segment."""
+        return self.name.rsplit("/", 1)[1]

@@ -1,0 +1,99 @@
+"""computePixels: evaluate an Image expression on a requested grid and encode it."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from affine import Affine
+
+from openee.compute.chunks import materialize
+from openee.encode.formats import format_for
+from openee.encode.raster import ComputedRaster
+from openee.encode.visualize import Visualization
+from openee.errors import GridTooLargeError, InvalidArgumentError
+from openee.raster.grid import PixelGrid
+from openee.raster.image import Image
+from openee.settings import Limits
+
+
+@dataclass(frozen=True)
+class PixelsResult:
+    content: bytes
+    media_type: str
+
+
+def default_grid(image: Image) -> tuple[str, Affine, tuple[int, int]] | None:
+    """The image's own grid when all its bands share one native grid."""
+    grids = {(b.projection, b.dimensions) for b in image.bands}
+    if len(grids) != 1:
+        return None
+    projection, dims = grids.pop()
+    if projection is None or dims is None:
+        return None
+    return projection.crs, Affine(*projection.transform), dims
+
+
+def resolve_grid(image: Image, wire: dict[str, Any] | None) -> PixelGrid:
+    """The request's grid, with omitted parts taken from the image's native grid."""
+    if wire is not None and not isinstance(wire, dict):
+        raise InvalidArgumentError("grid must be an object.")
+    crs, transform, dims = PixelGrid.from_wire(wire or {})
+    native = default_grid(image)
+    if native is not None:
+        crs = crs or native[0]
+        transform = transform or native[1]
+        dims = dims or native[2]
+    if crs is None or transform is None or dims is None:
+        raise InvalidArgumentError(
+            "The image has no single native grid (e.g. it is a composite): the request must "
+            "give grid.crsCode, grid.affineTransform and grid.dimensions."
+        )
+    return PixelGrid(crs, transform, dims[0], dims[1])
+
+
+def check_limits(image: Image, grid: PixelGrid, limits: Limits) -> None:
+    if grid.width > limits.max_grid_side or grid.height > limits.max_grid_side:
+        raise GridTooLargeError(
+            f"Grid dimensions ({grid.width}x{grid.height}) must be at most "
+            f"{limits.max_grid_side} pixels per side."
+        )
+    if len(image.bands) > limits.max_bands:
+        raise InvalidArgumentError(
+            f"Too many bands: {len(image.bands)} (the limit is {limits.max_bands})."
+        )
+    size = grid.width * grid.height * sum(np.dtype(b.source.dtype).itemsize for b in image.bands)
+    if size > limits.max_response_bytes:
+        raise GridTooLargeError(
+            f"Total request size ({size} bytes) must be less than or equal to "
+            f"{limits.max_response_bytes} bytes."
+        )
+
+
+def compute_pixels(
+    image: object,
+    request: dict[str, Any],
+    executor: Executor,
+    limits: Limits,
+    chunk_size: int,
+) -> PixelsResult:
+    if not isinstance(image, Image):
+        raise InvalidArgumentError(
+            f"computePixels needs an Image expression, got {type(image).__name__}."
+        )
+    fmt = format_for(request.get("fileFormat"))
+    vis = Visualization.from_wire(request.get("visualizationOptions"))
+    band_ids = request.get("bandIds")
+    if band_ids:
+        if not isinstance(band_ids, list):
+            raise InvalidArgumentError("bandIds must be a list of band names.")
+        image = image.select(band_ids)
+    if not image.bands:
+        raise InvalidArgumentError("The image has no bands to compute.")
+    grid = resolve_grid(image, request.get("grid"))
+    check_limits(image, grid, limits)
+    pixels = materialize([b.source for b in image.bands], grid, executor, chunk_size)
+    raster = ComputedRaster(image.band_names, pixels, grid)
+    return PixelsResult(fmt.encode(raster, vis), fmt.media_type)

@@ -1,0 +1,106 @@
+"""One table: fileFormat -> (media type, encoder)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import rasterio
+from PIL import Image as PILImage
+from rasterio.io import MemoryFile
+
+from openee.encode.raster import ComputedRaster
+from openee.encode.visualize import Visualization, to_rgba8
+from openee.errors import InvalidArgumentError, UnimplementedError
+
+Encoder = Callable[[ComputedRaster, Visualization], bytes]
+
+
+def encode_png(raster: ComputedRaster, vis: Visualization) -> bytes:
+    values, alpha = to_rgba8(raster, vis)
+    if values.shape[-1] == 1:
+        image = PILImage.fromarray(np.dstack([values[..., 0], alpha]), "LA")
+    else:
+        image = PILImage.fromarray(np.dstack([values, alpha]), "RGBA")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def encode_jpeg(raster: ComputedRaster, vis: Visualization) -> bytes:
+    values, alpha = to_rgba8(raster, vis)
+    # JPEG has no alpha: masked pixels are black.
+    values = np.where(alpha[..., None] > 0, values, 0).astype(np.uint8)
+    mode = "L" if values.shape[-1] == 1 else "RGB"
+    image = PILImage.fromarray(values[..., 0] if mode == "L" else values, mode)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def encode_npy(raster: ComputedRaster, vis: Visualization) -> bytes:
+    """A structured (height, width) array, one field per band; masked pixels hold 0."""
+    dtype = np.dtype([(name, band.data.dtype) for name, band in zip(raster.names, raster.bands, strict=True)])
+    out = np.zeros(raster.grid.shape, dtype=dtype)
+    for name, band in zip(raster.names, raster.bands, strict=True):
+        out[name] = np.where(band.valid, band.data, 0)
+    buffer = io.BytesIO()
+    np.save(buffer, out, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def encode_geotiff(raster: ComputedRaster, vis: Visualization) -> bytes:
+    """A tiled, compressed GeoTIFF with the grid's CRS and transform and an internal mask."""
+    dtype = np.result_type(*[b.data.dtype for b in raster.bands]) if raster.bands else np.uint8
+    if dtype == np.int64 or dtype == np.uint64:
+        dtype = np.dtype(np.float64)
+    height, width = raster.grid.shape
+    profile = {
+        "driver": "GTiff",
+        "width": width,
+        "height": height,
+        "count": max(len(raster.bands), 1),
+        "dtype": np.dtype(dtype).name,
+        "crs": raster.grid.crs,
+        "transform": raster.grid.transform,
+        "compress": "deflate",
+        "tiled": width >= 256 and height >= 256,
+    }
+    if profile["tiled"]:
+        profile.update(blockxsize=256, blockysize=256)
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), MemoryFile() as memfile:
+        with memfile.open(**profile) as dst:
+            for i, (name, band) in enumerate(zip(raster.names, raster.bands, strict=True), start=1):
+                dst.write(np.where(band.valid, band.data, 0).astype(dtype), i)
+                dst.set_band_description(i, name)
+            dst.write_mask(np.where(raster.all_valid(), 255, 0).astype(np.uint8))
+        return bytes(memfile.read())
+
+
+@dataclass(frozen=True)
+class Format:
+    media_type: str
+    encode: Encoder
+
+
+FORMATS: dict[str, Format] = {
+    "PNG": Format("image/png", encode_png),
+    "JPEG": Format("image/jpeg", encode_jpeg),
+    "NPY": Format("application/octet-stream", encode_npy),
+    "GEO_TIFF": Format("image/tiff", encode_geotiff),
+}
+
+NOT_YET = {"AUTO_JPEG_PNG", "ZIPPED_GEO_TIFF", "ZIPPED_GEO_TIFF_PER_BAND", "TF_RECORD_IMAGE", "MULTI_BAND_IMAGE_TILE"}
+
+
+def format_for(name: str | None) -> Format:
+    key = (name or "AUTO_JPEG_PNG").upper()
+    if key in FORMATS:
+        return FORMATS[key]
+    if key in NOT_YET:
+        raise UnimplementedError(f"fileFormat {key} is not implemented yet.")
+    raise InvalidArgumentError(
+        f"Invalid value for fileFormat: '{name}'. Supported: {', '.join(sorted(FORMATS))}."
+    )

@@ -1,0 +1,1 @@
+"""raster layer."""

@@ -1,0 +1,106 @@
+"""PixelGrid: where output pixels are. The one place that converts between Earth Engine's
+`dimensions {width, height}` and numpy's `(height, width)`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from affine import Affine
+from pyproj import CRS
+
+from openee.errors import InvalidArgumentError
+from openee.values.projection import crs_label, parse_crs
+
+
+@dataclass(frozen=True)
+class PixelGrid:
+    """A raster grid: CRS (as 'EPSG:n' or WKT), affine pixel-to-CRS transform, and size."""
+
+    crs: str
+    transform: Affine
+    width: int
+    height: int
+
+    def __post_init__(self) -> None:
+        if self.width <= 0 or self.height <= 0:
+            raise InvalidArgumentError(
+                f"Grid dimensions must be positive, got width={self.width}, height={self.height}."
+            )
+        if abs(self.transform.determinant) == 0 or not all(
+            math.isfinite(v) for v in self.transform[:6]
+        ):
+            raise InvalidArgumentError("The grid's affine transform is degenerate.")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.height, self.width)
+
+    @property
+    def pyproj_crs(self) -> CRS:
+        return parse_crs(self.crs)
+
+    def subgrid(self, row: int, col: int, height: int, width: int) -> PixelGrid:
+        """The grid of the pixels [row, row+height) x [col, col+width)."""
+        return PixelGrid(self.crs, self.transform * Affine.translation(col, row), width, height)
+
+    def chunks(self, size: int) -> Iterator[tuple[int, int, PixelGrid]]:
+        """Row-major chunks of at most size x size pixels: (row, col, subgrid)."""
+        for row in range(0, self.height, size):
+            for col in range(0, self.width, size):
+                h = min(size, self.height - row)
+                w = min(size, self.width - col)
+                yield row, col, self.subgrid(row, col, h, w)
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(xmin, ymin, xmax, ymax) in the grid's CRS, over the four corners."""
+        corners = [
+            self.transform * (0, 0),
+            self.transform * (self.width, 0),
+            self.transform * (0, self.height),
+            self.transform * (self.width, self.height),
+        ]
+        xs = [c[0] for c in corners]
+        ys = [c[1] for c in corners]
+        return min(xs), min(ys), max(xs), max(ys)
+
+    @classmethod
+    def from_wire(
+        cls, grid: dict[str, object], default_crs: str | None = None
+    ) -> tuple[str | None, Affine | None, tuple[int, int] | None]:
+        """Parse the parts of a wire PixelGrid that are present: (crs, transform, (w, h))."""
+        crs: str | None = default_crs
+        if "crsCode" in grid and grid["crsCode"]:
+            crs = str(grid["crsCode"])
+            crs = crs_label(parse_crs(crs)) if not crs.upper().startswith("EPSG:") else crs
+            parse_crs(crs)
+        elif "crsWkt" in grid and grid["crsWkt"]:
+            crs = crs_label(parse_crs(str(grid["crsWkt"])))
+        transform = None
+        at = grid.get("affineTransform")
+        if isinstance(at, dict):
+            try:
+                transform = Affine(
+                    float(at.get("scaleX", 0)),
+                    float(at.get("shearX", 0)),
+                    float(at.get("translateX", 0)),
+                    float(at.get("shearY", 0)),
+                    float(at.get("scaleY", 0)),
+                    float(at.get("translateY", 0)),
+                )
+            except (TypeError, ValueError):
+                raise InvalidArgumentError("Invalid affineTransform in grid.") from None
+        dims = None
+        d = grid.get("dimensions")
+        if isinstance(d, dict):
+            try:
+                dims = (int(d.get("width", 0)), int(d.get("height", 0)))
+            except (TypeError, ValueError):
+                raise InvalidArgumentError("Invalid dimensions in grid.") from None
+            if dims[0] <= 0 or dims[1] <= 0:
+                raise InvalidArgumentError(
+                    f"Grid dimensions must be positive, got width={dims[0]}, height={dims[1]}."
+                )
+        return crs, transform, dims

@@ -1,0 +1,72 @@
+"""Per-pixel reductions over a stack of bands, skipping masked inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from openee.raster.pixels import Pixels
+
+# Output dtype per reducer for a given input dtype (None: keep the input dtype).
+FLOAT_REDUCERS = {"mean", "median", "stdDev", "variance"}
+
+
+def output_dtype(reducer: str, input_dtype: np.dtype) -> np.dtype:
+    if reducer in FLOAT_REDUCERS:
+        return np.dtype(np.float64)
+    if reducer == "count":
+        return np.dtype(np.int64)
+    if reducer == "sum":
+        return np.dtype(np.float64) if input_dtype.kind == "f" else np.dtype(np.int64)
+    return np.dtype(input_dtype)
+
+
+def reduce_stack(reducer: str, stack: Sequence[Pixels], dtype: np.dtype) -> Pixels:
+    """Reduce pixel-wise over `stack`; a pixel with no valid input is masked."""
+    shape = stack[0].data.shape
+    valid = np.stack([p.valid for p in stack])
+    count = valid.sum(axis=0)
+    out_valid = count > 0
+    if reducer == "count":
+        return Pixels(count.astype(dtype), np.ones(shape, dtype=bool))
+    values = np.stack([p.data for p in stack]).astype(np.float64)
+    if reducer == "median":
+        # Masked values sort last as NaN; the median of an even count is the mean of the two
+        # middle values. Done by hand because np.nanmedian warns on all-masked pixels.
+        values[~valid] = np.nan
+        values.sort(axis=0)
+        n = np.maximum(count, 1)
+        lo = np.take_along_axis(values, ((n - 1) // 2)[None], axis=0)[0]
+        hi = np.take_along_axis(values, (n // 2)[None], axis=0)[0]
+        result = (lo + hi) / 2
+    elif reducer in ("mean", "sum", "variance", "stdDev"):
+        values[~valid] = 0
+        total = values.sum(axis=0)
+        if reducer == "sum":
+            result = total
+        else:
+            n = np.maximum(count, 1)
+            mean = total / n
+            if reducer == "mean":
+                result = mean
+            else:
+                sq = np.where(valid, (values - mean[None]) ** 2, 0).sum(axis=0)
+                var = sq / n
+                result = var if reducer == "variance" else np.sqrt(var)
+    elif reducer in ("min", "max"):
+        fill = np.inf if reducer == "min" else -np.inf
+        values[~valid] = fill
+        result = values.min(axis=0) if reducer == "min" else values.max(axis=0)
+    elif reducer in ("first", "last"):
+        order = range(len(stack)) if reducer == "first" else range(len(stack) - 1, -1, -1)
+        result = np.zeros(shape, dtype=np.float64)
+        done = np.zeros(shape, dtype=bool)
+        for i in order:
+            take = valid[i] & ~done
+            result[take] = values[i][take]
+            done |= take
+    else:
+        raise ValueError(f"unsupported reducer {reducer}")
+    result = np.where(out_valid, result, 0)
+    return Pixels(result.astype(dtype), out_valid)

@@ -1,0 +1,223 @@
+"""Band sources: recipes that produce a band's pixels on any grid, on demand (pull-based).
+
+Each source is a small frozen dataclass of plain values, so a chunk's work — (source, grid) — is
+picklable and can run in a thread pool locally or as a Dask task on a cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from openee.raster.grid import PixelGrid
+from openee.raster.pixels import Pixels
+from openee.raster.read import read_into_grid
+from openee.raster.reduce import output_dtype, reduce_stack
+
+
+class BandSource:
+    """Base of all band recipes."""
+
+    @property
+    def dtype(self) -> np.dtype:
+        raise NotImplementedError
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class FileBand(BandSource):
+    """Band `index` (1-based) of a raster file; pixels equal to `nodata` are masked."""
+
+    path: str
+    index: int
+    dtype_name: str
+    nodata: float | None
+    resampling: str = "nearest"
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.dtype_name)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        return read_into_grid(self.path, self.index, self.dtype, self.nodata, grid, self.resampling)
+
+
+@dataclass(frozen=True)
+class ConstantBand(BandSource):
+    """The same value everywhere, unmasked (or masked everywhere when `masked`)."""
+
+    value: float
+    dtype_name: str
+    masked: bool = False
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.dtype_name)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        data = np.full(grid.shape, self.value, dtype=self.dtype)
+        valid = np.full(grid.shape, not self.masked, dtype=bool)
+        return Pixels(data, valid)
+
+
+@dataclass(frozen=True)
+class ReducedBand(BandSource):
+    """A per-pixel reduction of several bands (a composite of a collection)."""
+
+    reducer: str
+    inputs: tuple[BandSource, ...]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return output_dtype(self.reducer, self.inputs[0].dtype if self.inputs else np.dtype("f8"))
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        if not self.inputs:
+            return Pixels.empty(grid.shape, self.dtype)
+        return reduce_stack(self.reducer, [s.read(grid) for s in self.inputs], self.dtype)
+
+
+@dataclass(frozen=True)
+class MosaicBand(BandSource):
+    """Later inputs on top of earlier ones, wherever they are valid."""
+
+    inputs: tuple[BandSource, ...]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.result_type(*[s.dtype for s in self.inputs]) if self.inputs else np.dtype("f8")
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        data = np.zeros(grid.shape, dtype=self.dtype)
+        valid = np.zeros(grid.shape, dtype=bool)
+        for source in self.inputs:
+            layer = source.read(grid)
+            data[layer.valid] = layer.data[layer.valid]
+            valid |= layer.valid
+        return Pixels(data, valid)
+
+
+@dataclass(frozen=True)
+class UnmaskedBand(BandSource):
+    """Masked pixels replaced by `fill`'s; with `same_footprint`, only inside the input's footprint."""
+
+    input: BandSource
+    fill: BandSource
+    same_footprint: bool = True
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.result_type(self.input.dtype, self.fill.dtype)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        base = self.input.read(grid)
+        fill = self.fill.read(grid)
+        data = np.where(base.valid, base.data, fill.data).astype(self.dtype)
+        valid = base.valid | fill.valid
+        if self.same_footprint:
+            footprint = FootprintProbe.of(self.input).read(grid).valid
+            valid &= footprint
+        return Pixels(data, valid)
+
+
+@dataclass(frozen=True)
+class MaskedBand(BandSource):
+    """The input with its mask combined (AND) with the nonzero-and-valid pixels of `mask`."""
+
+    input: BandSource
+    mask: BandSource
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.input.dtype
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        base = self.input.read(grid)
+        mask = self.mask.read(grid)
+        return Pixels(base.data, base.valid & mask.valid & (mask.data != 0))
+
+
+@dataclass(frozen=True)
+class MaskOfBand(BandSource):
+    """The mask of a band as a band of 0/1 values (Image.mask())."""
+
+    input: BandSource
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.uint8)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        base = self.input.read(grid)
+        return Pixels(base.valid.astype(np.uint8), np.ones(grid.shape, dtype=bool))
+
+
+@dataclass(frozen=True)
+class FootprintProbe(BandSource):
+    """Where a source has data at all: the union of its files' coverage, ignoring nodata masks.
+
+    Composites and constants have no footprint limit: they are everywhere.
+    """
+
+    files: tuple[FileBand, ...]
+    unbounded: bool
+
+    @classmethod
+    def of(cls, source: BandSource) -> FootprintProbe:
+        files: list[FileBand] = []
+        unbounded = _collect_files(source, files)
+        return cls(tuple(files), unbounded)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(bool)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        if self.unbounded:
+            return Pixels(np.ones(grid.shape, bool), np.ones(grid.shape, bool))
+        covered = np.zeros(grid.shape, dtype=bool)
+        for f in self.files:
+            covered |= read_into_grid(f.path, f.index, f.dtype, None, grid, "nearest").valid
+        return Pixels(covered, covered)
+
+
+def _collect_files(source: BandSource, out: list[FileBand]) -> bool:
+    """Collect the files under `source`; True if some part of it is unbounded (a constant)."""
+    if isinstance(source, FileBand):
+        out.append(source)
+        return False
+    if isinstance(source, ConstantBand):
+        return True
+    children: list[BandSource] = []
+    for value in vars(source).values():
+        if isinstance(value, BandSource):
+            children.append(value)
+        elif isinstance(value, tuple):
+            children.extend(v for v in value if isinstance(v, BandSource))
+    if isinstance(source, MaskedBand | UnmaskedBand | MaskOfBand):
+        children = [source.input]
+    return any([_collect_files(c, out) for c in children]) if children else True
+
+
+@dataclass(frozen=True)
+class CastBand(BandSource):
+    """The input's values converted to another pixel type (values out of range saturate)."""
+
+    input: BandSource
+    dtype_name: str
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.dtype_name)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        base = self.input.read(grid)
+        target = self.dtype
+        data = base.data
+        if target.kind in "iu" and data.dtype != target:
+            info = np.iinfo(target)
+            data = np.clip(np.trunc(data) if data.dtype.kind == "f" else data, info.min, info.max)
+        return Pixels(data.astype(target), base.valid)
