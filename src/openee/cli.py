@@ -25,9 +25,13 @@ def _serve(args: argparse.Namespace) -> int:
     key_path = (settings.keys_dir / "default.json").resolve()
     print(f"openee serving on {settings.base_url}", file=sys.stderr)
     print(f"service-account key: {key_path}", file=sys.stderr)
-    print("paste into Python:\n" + SNIPPET.format(
-        key=str(key_path), project=settings.default_project, url=settings.base_url
-    ), file=sys.stderr)
+    print(
+        "paste into Python:\n"
+        + SNIPPET.format(
+            key=str(key_path), project=settings.default_project, url=settings.base_url
+        ),
+        file=sys.stderr,
+    )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
     return 0
 
@@ -39,7 +43,15 @@ def _keys_create(args: argparse.Namespace) -> int:
     store = AuthStore(settings.auth_path)
     key = create_service_account_key(store, args.project, settings.token_url, args.account)
     write_key_file(key, Path(args.out))
-    print(json.dumps({"client_email": key["client_email"], "private_key_id": key["private_key_id"], "out": args.out}))
+    print(
+        json.dumps(
+            {
+                "client_email": key["client_email"],
+                "private_key_id": key["private_key_id"],
+                "out": args.out,
+            }
+        )
+    )
     return 0
 
 

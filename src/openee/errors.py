@@ -97,7 +97,9 @@ class BandNotFoundError(InvalidArgumentError):
 
 class AssetNotFoundError(NotFoundError):
     def __init__(self, name: str) -> None:
-        super().__init__(f"Asset '{name}' not found (does not exist or caller does not have access).")
+        super().__init__(
+            f"Asset '{name}' not found (does not exist or caller does not have access)."
+        )
 
 
 class GridTooLargeError(InvalidArgumentError):

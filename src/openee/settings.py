@@ -35,7 +35,7 @@ class Settings:
     public_url: str | None = None
     # How many chunks of a request run at once.
     chunk_workers: int = max(2, os.cpu_count() or 2)
-    chunk_size: int = 512
+    chunk_size: int = 1024
 
     @property
     def base_url(self) -> str:

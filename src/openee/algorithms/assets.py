@@ -82,4 +82,3 @@ def _fetch(catalog: CatalogStore, name: str, filters: tuple[Filter, ...]) -> lis
     records = catalog.query_images(ImageQuery(name, start, end, bbox))
     images = [image_from_record(r) for r in records]
     return [img for img in images if all(f.matches(img) for f in filters)]
-

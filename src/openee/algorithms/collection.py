@@ -172,7 +172,9 @@ def reduce_columns(
         weightSelectors: Weights of the inputs; not supported yet.
     """
     if weightSelectors:
-        raise InvalidArgumentError("Collection.reduceColumns: weightSelectors are not supported yet.")
+        raise InvalidArgumentError(
+            "Collection.reduceColumns: weightSelectors are not supported yet."
+        )
     if len(selectors) != reducer.repeat:
         raise InvalidArgumentError(
             f"Collection.reduceColumns: the reducer takes {reducer.repeat} inputs but "

@@ -88,7 +88,9 @@ def intersects(
     """
     field, value, _ = _field_and_value(leftField, rightValue, rightField, leftValue)
     if field not in (".geo", ".all"):
-        raise InvalidArgumentError(f"Filter.intersects supports only geometry fields, not '{field}'.")
+        raise InvalidArgumentError(
+            f"Filter.intersects supports only geometry fields, not '{field}'."
+        )
     if isinstance(value, Feature):
         value = value.geometry
     geometry = coerce(value, "Geometry", "rightValue", optional=False)

@@ -26,8 +26,11 @@ def _build(kind: str, coordinates: Any, crs: Projection | None, geodesic: bool |
 
 def _rings(coordinates: list[Any]) -> list[Any]:
     """A polygon given as one ring of points becomes a list of rings."""
-    if coordinates and isinstance(coordinates[0], list | tuple) and coordinates[0] and isinstance(
-        coordinates[0][0], int | float
+    if (
+        coordinates
+        and isinstance(coordinates[0], list | tuple)
+        and coordinates[0]
+        and isinstance(coordinates[0][0], int | float)
     ):
         return [coordinates]
     return coordinates
@@ -130,9 +133,11 @@ def rectangle(
         geodesic: Whether edges are geodesics. Default: true in EPSG:4326.
         evenOdd: Whether inner rings are holes by the even-odd rule.
     """
-    flat = [c for pt in coordinates for c in pt] if coordinates and isinstance(
-        coordinates[0], list | tuple
-    ) else list(coordinates)
+    flat = (
+        [c for pt in coordinates for c in pt]
+        if coordinates and isinstance(coordinates[0], list | tuple)
+        else list(coordinates)
+    )
     if len(flat) != 4 or not all(isinstance(c, int | float) for c in flat):
         raise InvalidArgumentError("A Rectangle needs [xmin, ymin, xmax, ymax].")
     x1, y1, x2, y2 = flat

@@ -136,7 +136,9 @@ def update_mask(image: Image, mask: Image) -> Image:
         image: The image.
         mask: The mask image: one band for all bands, or one band per band.
     """
-    bands = [replace(b, source=MaskedBand(b.source, m.source)) for b, m in _paired(image, mask, "mask")]
+    bands = [
+        replace(b, source=MaskedBand(b.source, m.source)) for b, m in _paired(image, mask, "mask")
+    ]
     return replace(image, bands=tuple(bands))
 
 
@@ -149,7 +151,9 @@ def image_mask(image: Image, mask: Image | None = None) -> Image:
         mask: The mask image to apply.
     """
     if mask is None:
-        return replace(image, bands=tuple(replace(b, source=MaskOfBand(b.source)) for b in image.bands))
+        return replace(
+            image, bands=tuple(replace(b, source=MaskOfBand(b.source)) for b in image.bands)
+        )
     return update_mask(image, mask)
 
 
@@ -229,5 +233,3 @@ def image_projection(image: Image) -> Projection:
             "Use Image.select to pick a single band."
         )
     return projections.pop() if projections else DEFAULT_PROJECTION
-
-

@@ -12,7 +12,18 @@ from openee.raster.sources import BandSource, MosaicBand, ReducedBand
 from openee.values.reducer import Reducer
 
 # Reducers that have a per-pixel kernel (openee.raster.reduce).
-PIXEL_REDUCERS = ("mean", "median", "min", "max", "sum", "count", "first", "last", "stdDev", "variance")
+PIXEL_REDUCERS = (
+    "mean",
+    "median",
+    "min",
+    "max",
+    "sum",
+    "count",
+    "first",
+    "last",
+    "stdDev",
+    "variance",
+)
 
 
 def _per_band(collection: ImageCollection) -> tuple[list[str], dict[str, list[BandSource]]]:
@@ -30,7 +41,9 @@ def _per_band(collection: ImageCollection) -> tuple[list[str], dict[str, list[Ba
 def composite(collection: ImageCollection, reducer: str, suffix: str | None) -> Image:
     """Reduce a collection pixel by pixel; composites have no fixed projection."""
     if reducer not in PIXEL_REDUCERS:
-        raise InvalidArgumentError(f"Reducer '{reducer}' is not supported on image collections yet.")
+        raise InvalidArgumentError(
+            f"Reducer '{reducer}' is not supported on image collections yet."
+        )
     names, inputs = _per_band(collection)
     bands = tuple(
         Band(f"{n}_{suffix}" if suffix else n, ReducedBand(reducer, tuple(inputs[n])))

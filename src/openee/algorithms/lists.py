@@ -181,7 +181,7 @@ def list_flatten(list: list[Any]) -> list[Any]:
     Args:
         list: The list.
     """
-    out: list[Any] = []
+    out: builtins.list[Any] = []
     for item in list:
         # `list` is the argument here (Earth Engine's name), hence builtins.list.
         nested = isinstance(item, builtins.list | tuple)

@@ -15,7 +15,13 @@ Num = int | float
 def _divide(a: Num, b: Num) -> Num:
     # Earth Engine's integer division by zero gives 0, float division by zero inf/nan.
     if b == 0:
-        return 0 if isinstance(a, int) and isinstance(b, int) else math.copysign(math.inf, a) if a else math.nan
+        return (
+            0
+            if isinstance(a, int) and isinstance(b, int)
+            else math.copysign(math.inf, a)
+            if a
+            else math.nan
+        )
     if isinstance(a, int) and isinstance(b, int):
         q = abs(a) // abs(b)
         return q if (a >= 0) == (b >= 0) else -q
@@ -78,7 +84,9 @@ def _register_binary(name: str, op: Callable[[Num, Num], Num], doc: str) -> None
         except (OverflowError, ValueError) as exc:
             raise InvalidArgumentError(f"Arithmetic error: {exc}.") from None
 
-    binary.__doc__ = f"{doc}\n\nArgs:\n    left: The left-hand value.\n    right: The right-hand value.\n"
+    binary.__doc__ = (
+        f"{doc}\n\nArgs:\n    left: The left-hand value.\n    right: The right-hand value.\n"
+    )
     algorithm(f"Number.{name}")(binary)
 
 
@@ -93,10 +101,10 @@ def _register_unary(name: str, op: Callable[[Num], Num], doc: str) -> None:
     algorithm(f"Number.{name}")(unary)
 
 
-for _name, (_op, _doc) in BINARY.items():
-    _register_binary(_name, _op, _doc)
-for _name, (_op, _doc) in UNARY.items():
-    _register_unary(_name, _op, _doc)
+for _name, (_binary, _doc) in BINARY.items():
+    _register_binary(_name, _binary, _doc)
+for _name, (_unary, _doc) in UNARY.items():
+    _register_unary(_name, _unary, _doc)
 
 
 @algorithm("Number.format")

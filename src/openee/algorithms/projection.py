@@ -10,7 +10,9 @@ from openee.values.projection import Projection
 
 
 @algorithm("Projection")
-def projection(crs: Any, transform: list[Any] | None = None, transformWkt: str | None = None) -> Projection:
+def projection(
+    crs: Any, transform: list[Any] | None = None, transformWkt: str | None = None
+) -> Projection:
     """Returns a Projection with the given CRS and pixel-to-CRS transform.
 
     Args:

@@ -30,10 +30,18 @@ def create_app(settings: Settings) -> FastAPI:
         registry=default_registry(),
         executor=ThreadPoolExecutor(settings.chunk_workers, thread_name_prefix="openee-chunk"),
     )
-    app = FastAPI(title="openee", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="openee", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.state.openee = state
     install_error_handlers(app)
-    for router in (discovery.router, token.router, algorithms.router, compute.router, assets.router):
+    for router in (
+        discovery.router,
+        token.router,
+        algorithms.router,
+        compute.router,
+        assets.router,
+    ):
         app.include_router(router)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.limits.max_body_bytes)
     return app

@@ -34,13 +34,17 @@ async def json_body(request: Request) -> dict[str, Any]:
         raw = await request.body()
     except BodyTooLarge:
         limit = get_state(request).settings.limits.max_body_bytes
-        raise InvalidArgumentError(f"Request payload size exceeds the limit: {limit} bytes.") from None
+        raise InvalidArgumentError(
+            f"Request payload size exceeds the limit: {limit} bytes."
+        ) from None
     if not raw.strip():
         return {}
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise InvalidArgumentError("Invalid JSON payload received: the body is not valid JSON.") from None
+        raise InvalidArgumentError(
+            "Invalid JSON payload received: the body is not valid JSON."
+        ) from None
     if not isinstance(body, dict):
         raise InvalidArgumentError("Invalid JSON payload received: expected an object.")
     return body

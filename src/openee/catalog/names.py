@@ -34,7 +34,11 @@ def name_from_id(asset_id: str) -> str:
         project, rest = match.group(1), match.group(2) or ""
         if project == LEGACY and rest.startswith("projects/"):
             return name_from_id(rest)
-        return f"projects/{project}/assets/{_check_path(rest)}" if rest else f"projects/{project}/assets"
+        return (
+            f"projects/{project}/assets/{_check_path(rest)}"
+            if rest
+            else f"projects/{project}/assets"
+        )
     if asset_id.startswith("users/"):
         return f"projects/{LEGACY}/assets/{_check_path(asset_id)}"
     if asset_id.startswith("projects/"):

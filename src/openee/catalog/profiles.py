@@ -46,7 +46,9 @@ def _mgrs(p: dict[str, Any]) -> str:
 
 
 def _spacecraft(p: dict[str, Any]) -> str:
-    return str(p["platform"]).replace("sentinel", "Sentinel").upper().replace("SENTINEL", "Sentinel")
+    return (
+        str(p["platform"]).replace("sentinel", "Sentinel").upper().replace("SENTINEL", "Sentinel")
+    )
 
 
 def _product_id(p: dict[str, Any]) -> str:

@@ -205,4 +205,4 @@ _COLUMNS = "rowid, name, type, properties, start_time, end_time, footprint, upda
 
 
 def _bbox(geojson: dict[str, Any]) -> tuple[float, float, float, float]:
-    return tuple(shapely.geometry.shape(geojson).bounds)  # type: ignore[return-value]
+    return tuple(shapely.geometry.shape(geojson).bounds)

@@ -26,7 +26,7 @@ def _band_record(ee_name: str, path: Path) -> BandRecord:
             index=1,
             dtype=src.dtypes[0],
             crs=src.crs.to_string(),
-            transform=tuple(src.transform)[:6],  # type: ignore[arg-type]
+            transform=tuple(src.transform)[:6],
             width=src.width,
             height=src.height,
             nodata=src.nodata,
@@ -43,7 +43,9 @@ def item_record(item: pystac.Item, collection_name: str, profile: Profile) -> As
         href = Path(asset.get_absolute_href() or asset.href)
         bands.append(_band_record(ee_name, href))
     props: dict[str, Any] = profile.map_properties(dict(item.properties))
-    start = Date.parse(item.datetime.isoformat() if item.datetime else item.properties["start_datetime"])
+    start = Date.parse(
+        item.datetime.isoformat() if item.datetime else item.properties["start_datetime"]
+    )
     name = f"{collection_name}/{item.id}"
     props["system:time_start"] = start.millis
     props["system:time_end"] = start.millis

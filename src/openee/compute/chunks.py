@@ -5,8 +5,8 @@ Dask task because its inputs are picklable.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import Executor, Future
 
 import numpy as np
@@ -22,7 +22,10 @@ def compute_chunk(sources: Sequence[BandSource], grid: PixelGrid) -> list[Pixels
 
 
 def materialize(
-    sources: Sequence[BandSource], grid: PixelGrid, executor: Executor, chunk_size: int,
+    sources: Sequence[BandSource],
+    grid: PixelGrid,
+    executor: Executor,
+    chunk_size: int,
     max_in_flight: int = 4,
 ) -> list[Pixels]:
     """Pixels of every band on the whole grid, assembled from chunks computed by `executor`.

@@ -42,7 +42,9 @@ def encode_jpeg(raster: ComputedRaster, vis: Visualization) -> bytes:
 
 def encode_npy(raster: ComputedRaster, vis: Visualization) -> bytes:
     """A structured (height, width) array, one field per band; masked pixels hold 0."""
-    dtype = np.dtype([(name, band.data.dtype) for name, band in zip(raster.names, raster.bands, strict=True)])
+    dtype = np.dtype(
+        [(name, band.data.dtype) for name, band in zip(raster.names, raster.bands, strict=True)]
+    )
     out = np.zeros(raster.grid.shape, dtype=dtype)
     for name, band in zip(raster.names, raster.bands, strict=True):
         out[name] = np.where(band.valid, band.data, 0)
@@ -92,7 +94,13 @@ FORMATS: dict[str, Format] = {
     "GEO_TIFF": Format("image/tiff", encode_geotiff),
 }
 
-NOT_YET = {"AUTO_JPEG_PNG", "ZIPPED_GEO_TIFF", "ZIPPED_GEO_TIFF_PER_BAND", "TF_RECORD_IMAGE", "MULTI_BAND_IMAGE_TILE"}
+NOT_YET = {
+    "AUTO_JPEG_PNG",
+    "ZIPPED_GEO_TIFF",
+    "ZIPPED_GEO_TIFF_PER_BAND",
+    "TF_RECORD_IMAGE",
+    "MULTI_BAND_IMAGE_TILE",
+}
 
 
 def format_for(name: str | None) -> Format:

@@ -40,7 +40,9 @@ class Visualization:
             try:
                 ranges.append(Range(float(r.get("min", 0)), float(r.get("max", 1))))
             except (TypeError, ValueError):
-                raise InvalidArgumentError("Visualization range min and max must be numbers.") from None
+                raise InvalidArgumentError(
+                    "Visualization range min and max must be numbers."
+                ) from None
         opacity = options.get("opacity", 1.0)
         if not isinstance(opacity, int | float) or not 0 <= opacity <= 1:
             raise InvalidArgumentError("visualizationOptions.opacity must be between 0 and 1.")

@@ -131,7 +131,9 @@ class Evaluator:
                 out |= self._node_free(arg, visiting)
             return out
         if kind == "arrayValue" and isinstance(body, dict):
-            return frozenset().union(*[self._node_free(v, visiting) for v in body.get("values", [])])
+            return frozenset().union(
+                *[self._node_free(v, visiting) for v in body.get("values", [])]
+            )
         if kind == "dictionaryValue" and isinstance(body, dict):
             return frozenset().union(
                 *[self._node_free(v, visiting) for v in (body.get("values") or {}).values()]

@@ -44,7 +44,7 @@ class PixelGrid:
 
     def subgrid(self, row: int, col: int, height: int, width: int) -> PixelGrid:
         """The grid of the pixels [row, row+height) x [col, col+width)."""
-        return PixelGrid(self.crs, self.transform * Affine.translation(col, row), width, height)
+        return PixelGrid(self.crs, self.transform @ Affine.translation(col, row), width, height)
 
     def chunks(self, size: int) -> Iterator[tuple[int, int, PixelGrid]]:
         """Row-major chunks of at most size x size pixels: (row, col, subgrid)."""
@@ -57,10 +57,10 @@ class PixelGrid:
     def bounds(self) -> tuple[float, float, float, float]:
         """(xmin, ymin, xmax, ymax) in the grid's CRS, over the four corners."""
         corners = [
-            self.transform * (0, 0),
-            self.transform * (self.width, 0),
-            self.transform * (0, self.height),
-            self.transform * (self.width, self.height),
+            self.transform @ (0, 0),
+            self.transform @ (self.width, 0),
+            self.transform @ (0, self.height),
+            self.transform @ (self.width, self.height),
         ]
         xs = [c[0] for c in corners]
         ys = [c[1] for c in corners]
@@ -72,11 +72,11 @@ class PixelGrid:
     ) -> tuple[str | None, Affine | None, tuple[int, int] | None]:
         """Parse the parts of a wire PixelGrid that are present: (crs, transform, (w, h))."""
         crs: str | None = default_crs
-        if "crsCode" in grid and grid["crsCode"]:
+        if grid.get("crsCode"):
             crs = str(grid["crsCode"])
             crs = crs_label(parse_crs(crs)) if not crs.upper().startswith("EPSG:") else crs
             parse_crs(crs)
-        elif "crsWkt" in grid and grid["crsWkt"]:
+        elif grid.get("crsWkt"):
             crs = crs_label(parse_crs(str(grid["crsWkt"])))
         transform = None
         at = grid.get("affineTransform")

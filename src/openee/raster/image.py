@@ -113,7 +113,8 @@ class Image:
                 f"Can't rename an image with {len(self.bands)} bands to {len(names)} names."
             )
         return replace(
-            self, bands=tuple(replace(b, name=str(n)) for b, n in zip(self.bands, names, strict=True))
+            self,
+            bands=tuple(replace(b, name=str(n)) for b, n in zip(self.bands, names, strict=True)),
         )
 
     def add_bands(self, src: Image, names: Sequence[str] | None, overwrite: bool) -> Image:
@@ -156,8 +157,6 @@ def constant_image(values: Sequence[float]) -> Image:
         name = "constant" if i == 0 else f"constant_{i}"
         bands.append(Band(name, ConstantBand(float(v), dtype)))
     return Image(tuple(bands))
-
-
 
 
 # Fetches the images of a stored collection, given filters the store may push down.

@@ -49,5 +49,3 @@ class FeatureCollection:
             info["properties"] = {k: to_info(v) for k, v in self.properties.items()}
         info["features"] = [to_info(f) for f in self.features]
         return info
-
-

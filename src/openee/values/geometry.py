@@ -28,7 +28,13 @@ class Geometry:
     def from_geojson(cls, value: dict[str, Any], geodesic: bool = True) -> Geometry:
         try:
             shape = shapely.geometry.shape(value)
-        except (KeyError, ValueError, TypeError, AttributeError, shapely.errors.GEOSException) as exc:
+        except (
+            KeyError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            shapely.errors.GEOSException,
+        ) as exc:
             raise InvalidArgumentError(f"Invalid GeoJSON geometry: {exc}") from None
         crs = WGS84
         crs_member = value.get("crs")

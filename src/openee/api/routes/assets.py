@@ -26,7 +26,9 @@ def _page_offset(token: str | None) -> int:
     return int(token)
 
 
-def _list(state: AppState, parent: str, page_size: int | None, page_token: str | None) -> dict[str, Any]:
+def _list(
+    state: AppState, parent: str, page_size: int | None, page_token: str | None
+) -> dict[str, Any]:
     if not parent.endswith("/assets") and state.catalog.get(parent) is None:
         raise AssetNotFoundError(parent)
     size = min(page_size or MAX_PAGE, MAX_PAGE)
@@ -53,7 +55,9 @@ def get_or_list(
     target, _, method = path.partition(":")
     if method in ("listAssets", "listImages"):
         # `projects/{p}:listAssets` lists the project's root folder.
-        parent = f"projects/{target}/assets" if "/" not in target else name_from_id(f"projects/{target}")
+        parent = (
+            f"projects/{target}/assets" if "/" not in target else name_from_id(f"projects/{target}")
+        )
         listed = _list(state, parent, pageSize, pageToken)
         if method == "listImages":
             listed["images"] = listed.pop("assets")

@@ -22,4 +22,6 @@ async def token(request: Request, state: Annotated[AppState, Depends(get_state)]
     try:
         return JSONResponse(state.tokens.grant(form), headers={"Cache-Control": "no-store"})
     except InvalidGrantError as exc:
-        return JSONResponse(exc.oauth2_body(), status_code=400, headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            exc.oauth2_body(), status_code=400, headers={"Cache-Control": "no-store"}
+        )
