@@ -129,6 +129,13 @@ CASES = [
         "INVALID_ARGUMENT",
     ),
     (
+        "grid-side-over-limit",
+        "image:computePixels",
+        _pixels(grid=_grid(width=40000, height=2)),
+        400,
+        "INVALID_ARGUMENT",
+    ),
+    (
         "broken-json",
         "image:computePixels",
         b'{"expression": {"result": "0", "values": ',
@@ -230,6 +237,15 @@ def test_wrong_auth_scheme_is_401(server, access_token):
     body = {"expression": _expr(_const(1))}
     response = _post(server, "value:compute", body, {"Authorization": f"Basic {access_token}"})
     _assert_envelope(response, 401, "UNAUTHENTICATED")
+
+
+def test_unknown_asset_is_404(server, access_token):
+    response = requests.get(
+        f"{server.base_url}/v1/projects/earthengine-public/assets/NO/SUCH_COLLECTION",
+        headers={"Authorization": f"Bearer {access_token}"},
+        timeout=30,
+    )
+    _assert_envelope(response, 404, "NOT_FOUND")
 
 
 def test_ee_client_select_missing_band_raises(ee_api):

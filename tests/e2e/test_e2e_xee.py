@@ -35,20 +35,48 @@ GRID = Grid("EPSG:4326", Affine(*CRS_TRANSFORM), W, H)
 MIN_AGREEMENT = 0.995
 
 
-@pytest.fixture(scope="module")
-def dataset(ee_api):
-    ee = ee_api
+# Fail fast instead of Xee's default 6 retries with exponential backoff (about 100 s).
+GETITEM_KWARGS = {"max_retries": 1, "initial_delay": 100}
+
+
+def _open(ee, **kwargs):
     collection = (
         ee.ImageCollection(COLLECTION)
         .filterBounds(ee.Geometry.Point([LON, LAT]))
         .filterDate(START, END)
         .select(["B4", "B8"])
     )
-    ds = xr.open_dataset(
-        collection, engine="ee", crs="EPSG:4326", crs_transform=CRS_TRANSFORM, shape_2d=(W, H)
+    return xr.open_dataset(
+        collection,
+        engine="ee",
+        crs="EPSG:4326",
+        crs_transform=CRS_TRANSFORM,
+        shape_2d=(W, H),
+        getitem_kwargs=GETITEM_KWARGS,
+        **kwargs,
     )
+
+
+@pytest.fixture(scope="module", params=["default-chunks", "one-image-per-request"])
+def dataset(request, ee_api):
+    """Xee's default chunking (all 5 dates in one request) and one date per request.
+
+    With default chunks Xee stacks the dates with `addBands(img, ['B4'])` repeatedly, i.e. it
+    relies on Earth Engine renaming duplicate band names (B4, B4_1, ...). One image per request
+    avoids that and checks the pixel path on its own.
+    """
+    kwargs = {} if request.param == "default-chunks" else {"io_chunks": {"index": 1}}
+    ds = _open(ee_api, **kwargs)
     yield ds
     ds.close()
+
+
+def test_add_bands_renames_duplicates(ee_api):
+    """What Xee's time stacking relies on (Image.addBands doc: `foo` -> `foo_1`, `foo_2`)."""
+    ee = ee_api
+    image = ee.Image(f"{COLLECTION}/S2A_33TWL_20230815_0_L2A").select(["B4"])
+    stacked = image.addBands(image, ["B4"]).addBands(image, ["B4"])
+    assert stacked.bandNames().getInfo() == ["B4", "B4_1", "B4_2"]
 
 
 def test_dataset_structure(dataset):

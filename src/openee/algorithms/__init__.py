@@ -15,6 +15,8 @@ def default_registry() -> Registry:
         geometry,
         image,
         image_collection,
+        image_math,
+        image_spatial,
         lists,
         number,
         projection,

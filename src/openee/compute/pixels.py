@@ -96,4 +96,5 @@ def compute_pixels(
     check_limits(image, grid, limits)
     pixels = materialize([b.source for b in image.bands], grid, executor, chunk_size)
     raster = ComputedRaster(image.band_names, pixels, grid)
-    return PixelsResult(fmt.encode(raster, vis), fmt.media_type)
+    content = fmt.encode(raster, vis)
+    return PixelsResult(content, fmt.media_type_of(content))

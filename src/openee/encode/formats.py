@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -81,10 +82,40 @@ def encode_geotiff(raster: ComputedRaster, vis: Visualization) -> bytes:
         return bytes(memfile.read())
 
 
+def encode_auto(raster: ComputedRaster, vis: Visualization) -> bytes:
+    """PNG when any pixel is masked (it keeps the transparency), JPEG otherwise."""
+    return encode_jpeg(raster, vis) if raster.all_valid().all() else encode_png(raster, vis)
+
+
+def encode_zipped_geotiff(raster: ComputedRaster, vis: Visualization) -> bytes:
+    return _zip({"download.tif": encode_geotiff(raster, vis)})
+
+
+def encode_zipped_geotiff_per_band(raster: ComputedRaster, vis: Visualization) -> bytes:
+    files = {}
+    for name, band in zip(raster.names, raster.bands, strict=True):
+        files[f"download.{name}.tif"] = encode_geotiff(
+            ComputedRaster([name], [band], raster.grid), vis
+        )
+    return _zip(files)
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
 @dataclass(frozen=True)
 class Format:
     media_type: str
     encode: Encoder
+
+    def media_type_of(self, content: bytes) -> str:
+        """The media type of encoded content (AUTO_JPEG_PNG decides per image)."""
+        return "image/jpeg" if content[:2] == b"\xff\xd8" else self.media_type
 
 
 FORMATS: dict[str, Format] = {

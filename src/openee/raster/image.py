@@ -118,15 +118,23 @@ class Image:
         )
 
     def add_bands(self, src: Image, names: Sequence[str] | None, overwrite: bool) -> Image:
+        """This image's bands followed by `src`'s. Without `overwrite`, an added band whose name
+        is taken is renamed with a suffix (B4 -> B4_1), as Earth Engine does."""
         incoming = src.select(list(names)) if names is not None else src
-        existing = {b.name for b in self.bands}
-        clash = [b.name for b in incoming.bands if b.name in existing]
-        if clash and not overwrite:
-            raise InvalidArgumentError(
-                f"Image.addBands: Can't add bands to an image with duplicate names: {clash}."
-            )
-        kept = [b for b in self.bands if b.name not in {c for c in clash}]
-        return replace(self, bands=(*kept, *incoming.bands))
+        if overwrite:
+            replaced = {b.name for b in incoming.bands}
+            kept = [b for b in self.bands if b.name not in replaced]
+            return replace(self, bands=(*kept, *incoming.bands))
+        taken = {b.name for b in self.bands}
+        added = []
+        for band in incoming.bands:
+            name, n = band.name, 0
+            while name in taken:
+                n += 1
+                name = f"{band.name}_{n}"
+            taken.add(name)
+            added.append(replace(band, name=name))
+        return replace(self, bands=(*self.bands, *added))
 
     def map_bands(self, fn: Callable[[Band], Band]) -> Image:
         return replace(self, bands=tuple(fn(b) for b in self.bands))

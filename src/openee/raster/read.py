@@ -46,26 +46,68 @@ _OPEN_PER_THREAD = 64
 _local = threading.local()
 
 
-def _open(path: str) -> rasterio.io.DatasetReader:
-    """An open dataset for `path`, kept per thread (datasets are not thread-safe).
+def _open(path: str, overview: int = -1) -> rasterio.io.DatasetReader:
+    """An open dataset for `path` (at an overview level, if >= 0), kept per thread.
 
-    Keeping datasets open lets GDAL's block cache serve repeated reads of the same source from
-    decoded blocks: decoding (JPEG2000 especially) is the cost floor, and neighbouring chunks of
-    one request read the same source blocks.
+    Datasets are not thread-safe, hence per thread. Keeping them open lets GDAL's block cache
+    serve repeated reads of the same source from decoded blocks: decoding (JPEG2000 especially)
+    is the cost floor, and neighbouring chunks of one request read the same source blocks.
     """
-    cache: OrderedDict[str, rasterio.io.DatasetReader] | None = getattr(_local, "datasets", None)
+    cache: OrderedDict[tuple[str, int], rasterio.io.DatasetReader] | None = getattr(
+        _local, "datasets", None
+    )
     if cache is None:
         cache = _local.datasets = OrderedDict()
-    dataset = cache.get(path)
+    key = (path, overview)
+    dataset = cache.get(key)
     if dataset is not None:
-        cache.move_to_end(path)
+        cache.move_to_end(key)
         return dataset
     with rasterio.Env(**GDAL_ENV):
-        dataset = rasterio.open(path)
-    cache[path] = dataset
+        dataset = (
+            rasterio.open(path, overview_level=overview) if overview >= 0 else rasterio.open(path)
+        )
+    cache[key] = dataset
     if len(cache) > _OPEN_PER_THREAD:
         cache.popitem(last=False)[1].close()
     return dataset
+
+
+def output_pixel_size(grid: PixelGrid, src_crs: str) -> float:
+    """The side of an output pixel at the grid's centre, in source CRS units (area-equivalent)."""
+    col, row = grid.width / 2, grid.height / 2
+    points = [
+        grid.transform @ (col, row),
+        grid.transform @ (col + 1, row),
+        grid.transform @ (col, row + 1),
+    ]
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    if grid.crs != src_crs:
+        xs, ys = Transformer.from_crs(grid.crs, src_crs, always_xy=True).transform(xs, ys)
+    ax, ay = xs[1] - xs[0], ys[1] - ys[0]
+    bx, by = xs[2] - xs[0], ys[2] - ys[0]
+    return float(np.sqrt(abs(ax * by - ay * bx)))
+
+
+def choose_overview(src: rasterio.io.DatasetReader, band_index: int, grid: PixelGrid) -> int:
+    """The overview level whose resolution is the finest one not finer than the output pixel
+    (-1: full resolution), as Earth Engine reads its pyramids."""
+    factors = src.overviews(band_index)
+    if not factors or src.crs is None:
+        return -1
+    try:
+        out_size = output_pixel_size(grid, src.crs.to_string())
+    except Exception:  # a grid the source CRS cannot express: read full resolution
+        return -1
+    src_size = float(np.sqrt(abs(src.transform.determinant)))
+    if not np.isfinite(out_size) or src_size <= 0:
+        return -1
+    level = -1
+    for i, factor in enumerate(factors):
+        if factor * src_size <= out_size * (1 + 1e-9):
+            level = i
+    return level
 
 
 def _overlaps(grid: PixelGrid, src_crs: str, src_bounds: tuple[float, float, float, float]) -> bool:
@@ -95,7 +137,9 @@ def read_into_grid(
 ) -> Pixels:
     """Warp band `band_index` (1-based) of `path` into `grid`; pixels at nodata are masked."""
     try:
-        src = _open(path)
+        full = _open(path)
+        level = choose_overview(full, band_index, grid)
+        src = _open(path, level) if level >= 0 else full
         with rasterio.Env(**GDAL_ENV):
             src_crs = src.crs.to_string() if src.crs else grid.crs
             if not _overlaps(grid, src_crs, tuple(src.bounds)):

@@ -6,9 +6,14 @@ picklable and can run in a thread pool locally or as a Dask task on a cluster.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 
 import numpy as np
+import rasterio.features
+import shapely.geometry
+import shapely.ops
+from pyproj import Transformer
 
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
@@ -221,3 +226,40 @@ class CastBand(BandSource):
             info = np.iinfo(target)
             data = np.clip(np.trunc(data) if data.dtype.kind == "f" else data, info.min, info.max)
         return Pixels(data.astype(target), base.valid)
+
+
+def with_resampling(source: BandSource, mode: str) -> BandSource:
+    """The same recipe with every file read resampled by `mode` (Image.resample)."""
+    if isinstance(source, FileBand):
+        return replace(source, resampling=mode)
+    changes: dict[str, object] = {}
+    for name, value in vars(source).items():
+        if isinstance(value, BandSource):
+            changes[name] = with_resampling(value, mode)
+        elif isinstance(value, tuple) and value and all(isinstance(v, BandSource) for v in value):
+            changes[name] = tuple(with_resampling(v, mode) for v in value)
+    return replace(source, **changes) if changes else source  # type: ignore[type-var]
+
+
+@dataclass(frozen=True)
+class ClippedBand(BandSource):
+    """The input masked outside a geometry (GeoJSON in `crs`), as Image.clip does."""
+
+    input: BandSource
+    geometry: str  # GeoJSON text, so that the recipe stays hashable and picklable
+    crs: str
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.input.dtype
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        base = self.input.read(grid)
+        shape = shapely.geometry.shape(json.loads(self.geometry))
+        if self.crs != grid.crs:
+            transformer = Transformer.from_crs(self.crs, grid.crs, always_xy=True)
+            shape = shapely.ops.transform(transformer.transform, shape)
+        inside = rasterio.features.geometry_mask(
+            [shape], out_shape=grid.shape, transform=grid.transform, invert=True
+        )
+        return Pixels(base.data, base.valid & inside)

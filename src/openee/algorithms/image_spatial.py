@@ -1,0 +1,130 @@
+"""Image algorithms about where pixels are: resample, reproject, clip, pixel coordinates."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from shapely.ops import unary_union
+
+from openee.algorithms.coerce import coerce
+from openee.algorithms.registry import algorithm
+from openee.errors import InvalidArgumentError
+from openee.raster.bandmath import LonLatBand
+from openee.raster.image import Band, Image
+from openee.raster.read import RESAMPLING
+from openee.raster.reproject import ReprojectedBand
+from openee.raster.sources import ClippedBand, with_resampling
+from openee.values.feature import Feature, FeatureCollection
+from openee.values.geometry import Geometry
+from openee.values.projection import Projection
+
+
+@algorithm("Image.resample")
+def resample(image: Image, mode: str = "bilinear") -> Image:
+    """Uses bilinear or bicubic interpolation instead of nearest neighbour when the image's
+    source pixels are resampled into a request grid.
+
+    Args:
+        image: The image.
+        mode: 'bilinear' or 'bicubic'.
+    """
+    if mode not in RESAMPLING or mode == "nearest":
+        raise InvalidArgumentError(f"Unknown resampling mode '{mode}': use bilinear or bicubic.")
+    return image.map_bands(lambda b: replace(b, source=with_resampling(b.source, mode)))
+
+
+def _projection(
+    crs: Projection, crsTransform: list[float] | None, scale: float | None
+) -> Projection:
+    if crsTransform is not None and scale is not None:
+        raise InvalidArgumentError("Specify at most one of crsTransform and scale.")
+    if crsTransform is not None:
+        return Projection.of(crs.crs, crsTransform)
+    if scale is not None:
+        if scale <= 0:
+            raise InvalidArgumentError("scale must be positive.")
+        return crs.at_scale(scale)
+    return crs
+
+
+@algorithm("Image.reproject")
+def reproject(
+    image: Image,
+    crs: Projection,
+    crsTransform: list[float] | None = None,
+    scale: float | None = None,
+) -> Image:
+    """Forces the image to be computed in a projection and scale, then resampled (nearest) into
+    whatever grid is requested.
+
+    Args:
+        image: The image.
+        crs: The projection to compute in.
+        crsTransform: The transform of the projection, if not crs's own.
+        scale: The pixel size in meters, instead of crsTransform.
+    """
+    proj = _projection(crs, crsTransform, scale)
+    return image.map_bands(
+        lambda b: Band(b.name, ReprojectedBand(b.source, proj.crs, proj.transform), proj, None)
+    )
+
+
+@algorithm("Image.setDefaultProjection")
+def set_default_projection(
+    image: Image,
+    crs: Projection,
+    crsTransform: list[float] | None = None,
+    scale: float | None = None,
+) -> Image:
+    """Sets the projection of bands that have none (composites); pixels are not changed.
+
+    Args:
+        image: The image.
+        crs: The default projection.
+        crsTransform: The transform of the projection, if not crs's own.
+        scale: The pixel size in meters, instead of crsTransform.
+    """
+    proj = _projection(crs, crsTransform, scale)
+    return image.map_bands(lambda b: b if b.projection else replace(b, projection=proj))
+
+
+def _geometry(value: Any) -> Geometry:
+    if isinstance(value, FeatureCollection):
+        shapes = [
+            f.geometry.to_wgs84().shape
+            for f in value.features
+            if isinstance(f, Feature) and f.geometry
+        ]
+        if not shapes:
+            raise InvalidArgumentError("The feature collection has no geometries.")
+        return Geometry(unary_union(shapes))
+    geometry = coerce(value, "Geometry", "geometry", optional=False)
+    assert isinstance(geometry, Geometry)
+    return geometry
+
+
+@algorithm("Image.clip")
+def clip(input: Image, geometry: Any) -> Image:
+    """Masks every band outside a geometry (or feature, or feature collection).
+
+    Args:
+        input: The image.
+        geometry: The geometry to clip to.
+    """
+    geom = _geometry(geometry)
+    text = json.dumps(geom.info())
+    return replace(
+        input.map_bands(lambda b: replace(b, source=ClippedBand(b.source, text, geom.crs))),
+        footprint_geometry=geom,
+    )
+
+
+@algorithm("Image.pixelLonLat")
+def pixel_lon_lat() -> Image:
+    """Creates an image with two bands, 'longitude' and 'latitude': the coordinates of each
+    pixel centre in degrees."""
+    return Image(
+        (Band("longitude", LonLatBand("longitude")), Band("latitude", LonLatBand("latitude")))
+    )

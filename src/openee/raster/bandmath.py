@@ -1,0 +1,230 @@
+"""Per-pixel band math: operator tables, output types, and the band sources that apply them.
+
+Output types (a simplification of Earth Engine's range-based PixelType, stated once here):
+comparisons and logical operators give uint8 0/1; integer add/subtract/multiply widen to at
+least int32 (int64 if an input is 64-bit) so sums cannot wrap; bitwise operators need integers;
+anything with a float input, and every transcendental function, gives float64. Division and
+modulo by zero give 0, as in Earth Engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from pyproj import Transformer
+
+from openee.errors import InvalidArgumentError
+from openee.raster.grid import PixelGrid
+from openee.raster.pixels import Pixels
+from openee.raster.sources import BandSource
+
+Binary = Callable[[np.ndarray, np.ndarray], np.ndarray]
+Unary = Callable[[np.ndarray], np.ndarray]
+
+
+def _divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    zero = b == 0
+    safe = np.where(zero, 1, b)
+    out: np.ndarray = a / safe
+    if a.dtype.kind in "iu" and b.dtype.kind in "iu":
+        out = np.trunc(out).astype(np.int64)  # integer division truncates toward zero
+    return np.where(zero, 0, out)
+
+
+def _mod(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    zero = b == 0
+    out = np.fmod(a, np.where(zero, 1, b))
+    return np.where(zero, 0, out)
+
+
+COMPARISONS: dict[str, Binary] = {
+    "eq": np.equal,
+    "neq": np.not_equal,
+    "lt": np.less,
+    "lte": np.less_equal,
+    "gt": np.greater,
+    "gte": np.greater_equal,
+    "and": lambda a, b: (a != 0) & (b != 0),
+    "or": lambda a, b: (a != 0) | (b != 0),
+}
+
+ARITHMETIC: dict[str, Binary] = {
+    "add": np.add,
+    "subtract": np.subtract,
+    "multiply": np.multiply,
+    "divide": _divide,
+    "mod": _mod,
+    "max": np.maximum,
+    "min": np.minimum,
+    "pow": lambda a, b: np.power(a.astype(np.float64), b),
+    "atan2": lambda a, b: np.arctan2(a.astype(np.float64), b),
+    "hypot": lambda a, b: np.hypot(a.astype(np.float64), b),
+    "first": lambda a, b: a,
+    "firstNonZero": lambda a, b: np.where(a != 0, a, b),
+}
+
+BITWISE: dict[str, Binary] = {
+    "bitwiseAnd": np.bitwise_and,
+    "bitwiseOr": np.bitwise_or,
+    "bitwiseXor": np.bitwise_xor,
+    "leftShift": np.left_shift,
+    "rightShift": np.right_shift,
+}
+
+FLOAT_UNARY: dict[str, Unary] = {
+    "sqrt": np.sqrt,
+    "exp": np.exp,
+    "log": np.log,
+    "log10": np.log10,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "asin": np.arcsin,
+    "acos": np.arccos,
+    "atan": np.arctan,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "cbrt": np.cbrt,
+}
+
+SAME_TYPE_UNARY: dict[str, Unary] = {
+    "abs": np.abs,
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "round": lambda a: np.floor(a + 0.5) if a.dtype.kind == "f" else a,
+    "signum": np.sign,
+}
+
+
+def _float(*dtypes: np.dtype) -> bool:
+    return any(d.kind == "f" for d in dtypes)
+
+
+def binary_dtype(op: str, a: np.dtype, b: np.dtype) -> np.dtype:
+    if op in COMPARISONS:
+        return np.dtype(np.uint8)
+    if op in BITWISE:
+        if _float(a, b):
+            raise InvalidArgumentError(f"Image.{op}: bitwise operators need integer bands.")
+        return np.result_type(a, b)
+    if _float(a, b) or op in ("pow", "atan2", "hypot"):
+        return np.dtype(np.float64)
+    if op in ("first",):
+        return a
+    joined = np.result_type(a, b)
+    if op in ("add", "subtract", "multiply", "divide"):
+        wide = np.int64 if max(a.itemsize, b.itemsize) >= 8 else np.int32
+        return np.result_type(joined, wide) if joined.kind in "iu" else joined
+    return joined
+
+
+def unary_dtype(op: str, a: np.dtype) -> np.dtype:
+    if op == "not":
+        return np.dtype(np.uint8)
+    if op == "bitwiseNot":
+        if a.kind == "f":
+            raise InvalidArgumentError("Image.bitwiseNot: bitwise operators need integer bands.")
+        return a
+    if op in FLOAT_UNARY:
+        return np.dtype(np.float64)
+    if op == "signum" and a.kind == "u":
+        return np.dtype(np.int8)
+    return a
+
+
+def apply_binary(op: str, a: np.ndarray, b: np.ndarray, out: np.dtype) -> np.ndarray:
+    fn = COMPARISONS.get(op) or ARITHMETIC.get(op) or BITWISE[op]
+    if out.kind in "iu" and op in ARITHMETIC:
+        a, b = a.astype(np.int64), b.astype(np.int64)
+    with np.errstate(all="ignore"):
+        result = fn(a, b)
+    return np.asarray(result).astype(out)
+
+
+def apply_unary(op: str, a: np.ndarray, out: np.dtype) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        if op == "not":
+            result = a == 0
+        elif op == "bitwiseNot":
+            result = np.invert(a)
+        elif op in FLOAT_UNARY:
+            result = FLOAT_UNARY[op](a.astype(np.float64))
+        else:
+            result = SAME_TYPE_UNARY[op](a)
+    return np.asarray(result).astype(out)
+
+
+@dataclass(frozen=True)
+class BinaryBand(BandSource):
+    op: str
+    left: BandSource
+    right: BandSource
+
+    @property
+    def dtype(self) -> np.dtype:
+        return binary_dtype(self.op, self.left.dtype, self.right.dtype)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        a = self.left.read(grid)
+        b = self.right.read(grid)
+        return Pixels(apply_binary(self.op, a.data, b.data, self.dtype), a.valid & b.valid)
+
+
+@dataclass(frozen=True)
+class UnaryBand(BandSource):
+    op: str
+    input: BandSource
+
+    @property
+    def dtype(self) -> np.dtype:
+        return unary_dtype(self.op, self.input.dtype)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        a = self.input.read(grid)
+        return Pixels(apply_unary(self.op, a.data, self.dtype), a.valid)
+
+
+@dataclass(frozen=True)
+class WhereBand(BandSource):
+    """`input`, with `value`'s pixels wherever `test` is non-zero (Image.where)."""
+
+    input: BandSource
+    test: BandSource
+    value: BandSource
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.result_type(self.input.dtype, self.value.dtype)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        base = self.input.read(grid)
+        test = self.test.read(grid)
+        value = self.value.read(grid)
+        take = test.valid & (test.data != 0)
+        data = np.where(take, value.data, base.data).astype(self.dtype)
+        valid = np.where(take, value.valid, base.valid)
+        return Pixels(data, valid)
+
+
+@dataclass(frozen=True)
+class LonLatBand(BandSource):
+    """Longitude or latitude (degrees) of each pixel centre (Image.pixelLonLat)."""
+
+    axis: str  # "longitude" or "latitude"
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.float64)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        rows, cols = np.mgrid[0 : grid.height, 0 : grid.width].astype(np.float64) + 0.5
+        t = grid.transform
+        x = t.a * cols + t.b * rows + t.c
+        y = t.d * cols + t.e * rows + t.f
+        if grid.crs != "EPSG:4326":
+            x, y = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(x, y)
+        data = np.asarray(x if self.axis == "longitude" else y, dtype=np.float64)
+        return Pixels(data, np.ones(grid.shape, dtype=bool))

@@ -1,0 +1,72 @@
+"""Image.reproject: compute a band in a fixed projection, then resample into the request grid."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import rasterio.warp
+from affine import Affine
+from pyproj import Transformer
+from rasterio.enums import Resampling
+
+from openee.errors import ResourceExhaustedError
+from openee.raster.grid import PixelGrid
+from openee.raster.pixels import Pixels
+from openee.raster.sources import BandSource
+
+# The largest intermediate grid one chunk may compute (pixels per side).
+MAX_INTERMEDIATE_SIDE = 8192
+
+
+def intermediate_grid(grid: PixelGrid, crs: str, transform: Affine) -> PixelGrid | None:
+    """The part of the (crs, transform) pixel lattice that covers `grid`, with a 1-pixel margin."""
+    xmin, ymin, xmax, ymax = grid.bounds()
+    if crs != grid.crs:
+        xmin, ymin, xmax, ymax = Transformer.from_crs(
+            grid.crs, crs, always_xy=True
+        ).transform_bounds(xmin, ymin, xmax, ymax, densify_pts=21)
+    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+        return None
+    inverse = ~transform
+    corners = [inverse @ (x, y) for x in (xmin, xmax) for y in (ymin, ymax)]
+    cols = [c[0] for c in corners]
+    rows = [c[1] for c in corners]
+    col0, row0 = math.floor(min(cols)) - 1, math.floor(min(rows)) - 1
+    width, height = math.ceil(max(cols)) + 1 - col0, math.ceil(max(rows)) + 1 - row0
+    if width > MAX_INTERMEDIATE_SIDE or height > MAX_INTERMEDIATE_SIDE:
+        raise ResourceExhaustedError(
+            "Image.reproject: the requested grid needs too many pixels in the reprojected "
+            f"projection ({width}x{height}); request a smaller area or a coarser scale."
+        )
+    return PixelGrid(crs, transform @ Affine.translation(col0, row0), max(width, 1), max(height, 1))
+
+
+@dataclass(frozen=True)
+class ReprojectedBand(BandSource):
+    input: BandSource
+    crs: str
+    transform: tuple[float, float, float, float, float, float]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.input.dtype
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        inner = intermediate_grid(grid, self.crs, Affine(*self.transform))
+        if inner is None:
+            return Pixels.empty(grid.shape, self.dtype)
+        computed = self.input.read(inner)
+        data = np.zeros(grid.shape, dtype=self.dtype)
+        valid = np.zeros(grid.shape, dtype=np.uint8)
+        common = dict(
+            src_transform=inner.transform,
+            src_crs=inner.crs,
+            dst_transform=grid.transform,
+            dst_crs=grid.crs,
+            resampling=Resampling.nearest,
+        )
+        rasterio.warp.reproject(computed.data, data, **common)
+        rasterio.warp.reproject(computed.valid.astype(np.uint8), valid, src_nodata=255, **common)
+        return Pixels(data, valid == 1)
