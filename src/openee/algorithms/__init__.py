@@ -11,6 +11,7 @@ def default_registry() -> Registry:
         collection,
         dates,
         dictionary,
+        expression,
         filters,
         geometry,
         image,

@@ -8,8 +8,8 @@ from openee.algorithms.assets import load_collection
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image, ImageCollection
-from openee.raster.sources import BandSource, MosaicBand, ReducedBand
-from openee.values.reducer import Reducer
+from openee.raster.sources import BandSource, MosaicBand, QualityMosaicBand, ReducedBand
+from openee.values.reducer import Reducer, simple
 
 # Reducers that have a per-pixel kernel (openee.raster.reduce).
 PIXEL_REDUCERS = (
@@ -38,18 +38,24 @@ def _per_band(collection: ImageCollection) -> tuple[list[str], dict[str, list[Ba
     return names, inputs
 
 
-def composite(collection: ImageCollection, reducer: str, suffix: str | None) -> Image:
-    """Reduce a collection pixel by pixel; composites have no fixed projection."""
-    if reducer not in PIXEL_REDUCERS:
+def composite(collection: ImageCollection, reducer: Reducer, suffixed: bool) -> Image:
+    """Reduce a collection pixel by pixel; composites have no fixed projection.
+
+    With `suffixed`, output bands are '<band>_<output>' for each output of the reducer, band by
+    band (B4_p10, B4_p90, B8_p10, ...); the `reduce.*` shortcuts keep the band names.
+    """
+    if reducer.name not in PIXEL_REDUCERS:
         raise InvalidArgumentError(
-            f"Reducer '{reducer}' is not supported on image collections yet."
+            f"Reducer '{reducer.name}' is not supported on image collections yet."
         )
     names, inputs = _per_band(collection)
-    bands = tuple(
-        Band(f"{n}_{suffix}" if suffix else n, ReducedBand(reducer, tuple(inputs[n])))
-        for n in names
-    )
-    return Image(bands)
+    params: tuple[float | None, ...] = reducer.params or (None,) * len(reducer.outputs)
+    bands = []
+    for n in names:
+        for output, param in zip(reducer.outputs, params, strict=True):
+            name = f"{n}_{output}" if suffixed else n
+            bands.append(Band(name, ReducedBand(reducer.name, tuple(inputs[n]), param)))
+    return Image(tuple(bands))
 
 
 @algorithm("ImageCollection.load")
@@ -95,12 +101,12 @@ def reduce(collection: ImageCollection, reducer: Reducer, parallelScale: float =
         reducer: The reducer; masked inputs are skipped.
         parallelScale: Accepted for compatibility; it has no effect here.
     """
-    return composite(collection, reducer.name, reducer.outputs[0])
+    return composite(collection, reducer, suffixed=True)
 
 
 def _shortcut(name: str) -> None:
     def shortcut(collection: ImageCollection) -> Image:
-        return composite(collection, name, None)
+        return composite(collection, simple(name), suffixed=False)
 
     shortcut.__doc__ = (
         f"Reduces a collection pixel by pixel with the {name} reducer, keeping band names.\n\n"
@@ -109,5 +115,24 @@ def _shortcut(name: str) -> None:
     algorithm(f"reduce.{name}")(shortcut)
 
 
-for _name in ("mean", "median", "min", "max", "sum", "count"):
+for _name in ("mean", "median", "min", "max", "sum", "count", "mode"):
     _shortcut(_name)
+
+
+@algorithm("ImageCollection.qualityMosaic")
+def quality_mosaic(collection: ImageCollection, qualityBand: str) -> Image:
+    """Composites each pixel from the image whose quality band is highest there.
+
+    Args:
+        collection: The collection to mosaic.
+        qualityBand: The band whose value decides which image each pixel comes from.
+    """
+    images = collection.images
+    names = images[0].band_names if images else []
+    bands = []
+    for n in names:
+        with_band = [img for img in images if n in img.band_names]
+        sources = tuple(img.band(n).source for img in with_band)
+        qualities = tuple(img.band(qualityBand).source for img in with_band)
+        bands.append(Band(n, QualityMosaicBand(sources, qualities)))
+    return Image(tuple(bands))

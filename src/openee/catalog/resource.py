@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from openee.catalog.model import AssetRecord
+from openee.raster.grid import affine_to_wire
 from openee.raster.pixeltype import asset_data_type
 from openee.values.date import Date
 
@@ -33,13 +34,7 @@ def asset_resource(record: AssetRecord) -> dict[str, Any]:
                 "dataType": asset_data_type(b.dtype),  # type: ignore[arg-type]
                 "grid": {
                     "crsCode": b.crs,
-                    "affineTransform": dict(
-                        zip(
-                            ("scaleX", "shearX", "translateX", "shearY", "scaleY", "translateY"),
-                            b.transform,
-                            strict=True,
-                        )
-                    ),
+                    "affineTransform": affine_to_wire(b.transform),
                     "dimensions": {"width": b.width, "height": b.height},
                 },
                 "pyramidingPolicy": "MEAN",

@@ -208,9 +208,12 @@ class Evaluator:
             raise ExpressionError("Invalid functionInvocationValue: 'arguments' must be an object.")
         if "functionReference" in body:
             function = self.eval_key(body["functionReference"], env)
-            if not isinstance(function, Closure):
-                raise ExpressionError("functionReference does not refer to a function.")
-            return function.call_named({k: self.eval_node(v, env) for k, v in arguments.items()})
+            named = {k: self.eval_node(v, env) for k, v in arguments.items()}
+            if isinstance(function, Closure):
+                return function.call_named(named)
+            if callable(function):  # a function computed by an algorithm (Image.parseExpression)
+                return function(**named)
+            raise ExpressionError("functionReference does not refer to a function.")
         name = body.get("functionName")
         if not isinstance(name, str):
             raise ExpressionError("functionInvocationValue needs a functionName.")

@@ -104,3 +104,11 @@ class PixelGrid:
                     f"Grid dimensions must be positive, got width={dims[0]}, height={dims[1]}."
                 )
         return crs, transform, dims
+
+
+WIRE_AFFINE_KEYS = ("scaleX", "shearX", "translateX", "shearY", "scaleY", "translateY")
+
+
+def affine_to_wire(transform: Affine | tuple[float, ...]) -> dict[str, float]:
+    """An affine transform as the wire's AffineTransform object."""
+    return dict(zip(WIRE_AFFINE_KEYS, tuple(transform)[:6], strict=True))

@@ -9,7 +9,7 @@ import numpy as np
 from openee.raster.pixels import Pixels
 
 # Output dtype per reducer for a given input dtype (None: keep the input dtype).
-FLOAT_REDUCERS = {"mean", "median", "stdDev", "variance"}
+FLOAT_REDUCERS = {"mean", "median", "stdDev", "variance", "percentile"}
 
 
 def output_dtype(reducer: str, input_dtype: np.dtype) -> np.dtype:
@@ -22,8 +22,14 @@ def output_dtype(reducer: str, input_dtype: np.dtype) -> np.dtype:
     return np.dtype(input_dtype)
 
 
-def reduce_stack(reducer: str, stack: Sequence[Pixels], dtype: np.dtype) -> Pixels:
-    """Reduce pixel-wise over `stack`; a pixel with no valid input is masked."""
+def reduce_stack(
+    reducer: str, stack: Sequence[Pixels], dtype: np.dtype, param: float | None = None
+) -> Pixels:
+    """Reduce pixel-wise over `stack`; a pixel with no valid input is masked.
+
+    `param` is the percentile (0-100) for 'percentile', interpolated linearly between the
+    closest ranks of the valid values (numpy's default method).
+    """
     shape = stack[0].data.shape
     valid = np.stack([p.valid for p in stack])
     count = valid.sum(axis=0)
@@ -40,6 +46,28 @@ def reduce_stack(reducer: str, stack: Sequence[Pixels], dtype: np.dtype) -> Pixe
         lo = np.take_along_axis(values, ((n - 1) // 2)[None], axis=0)[0]
         hi = np.take_along_axis(values, (n // 2)[None], axis=0)[0]
         result = (lo + hi) / 2
+    elif reducer == "percentile":
+        values[~valid] = np.nan
+        values.sort(axis=0)
+        n = np.maximum(count, 1)
+        rank = (n - 1) * (float(param if param is not None else 50) / 100.0)
+        lo_i = np.floor(rank).astype(np.int64)
+        hi_i = np.minimum(lo_i + 1, n - 1)
+        lo = np.take_along_axis(values, lo_i[None], axis=0)[0]
+        hi = np.take_along_axis(values, hi_i[None], axis=0)[0]
+        result = lo + (hi - lo) * (rank - lo_i)
+    elif reducer == "mode":
+        # The most frequent valid value; ties go to the smallest value.
+        values[~valid] = np.nan
+        values.sort(axis=0)
+        best = np.zeros(shape)
+        best_count = np.zeros(shape, dtype=np.int64)
+        for i in range(values.shape[0]):
+            same = (values == values[i][None]).sum(axis=0)
+            better = valid.any(axis=0) & ~np.isnan(values[i]) & (same > best_count)
+            best[better] = values[i][better]
+            best_count[better] = same[better]
+        result = best
     elif reducer in ("mean", "sum", "variance", "stdDev"):
         values[~valid] = 0
         total = values.sum(axis=0)

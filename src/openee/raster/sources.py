@@ -74,6 +74,7 @@ class ReducedBand(BandSource):
 
     reducer: str
     inputs: tuple[BandSource, ...]
+    param: float | None = None  # the percentile of a 'percentile' reduction
 
     @property
     def dtype(self) -> np.dtype:
@@ -82,7 +83,8 @@ class ReducedBand(BandSource):
     def read(self, grid: PixelGrid) -> Pixels:
         if not self.inputs:
             return Pixels.empty(grid.shape, self.dtype)
-        return reduce_stack(self.reducer, [s.read(grid) for s in self.inputs], self.dtype)
+        stack = [s.read(grid) for s in self.inputs]
+        return reduce_stack(self.reducer, stack, self.dtype, self.param)
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,32 @@ class MosaicBand(BandSource):
             layer = source.read(grid)
             data[layer.valid] = layer.data[layer.valid]
             valid |= layer.valid
+        return Pixels(data, valid)
+
+
+@dataclass(frozen=True)
+class QualityMosaicBand(BandSource):
+    """Each pixel from the input whose quality band is highest there (ties: the later input)."""
+
+    inputs: tuple[BandSource, ...]
+    qualities: tuple[BandSource, ...]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.result_type(*[s.dtype for s in self.inputs]) if self.inputs else np.dtype("f8")
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        data = np.zeros(grid.shape, dtype=self.dtype)
+        valid = np.zeros(grid.shape, dtype=bool)
+        best = np.full(grid.shape, -np.inf)
+        for source, quality in zip(self.inputs, self.qualities, strict=True):
+            layer = source.read(grid)
+            q = quality.read(grid)
+            score = np.where(q.valid, q.data.astype(np.float64), -np.inf)
+            take = layer.valid & q.valid & (score >= best)
+            data[take] = layer.data[take]
+            valid |= take
+            best = np.where(take, score, best)
         return Pixels(data, valid)
 
 

@@ -12,6 +12,8 @@ class Reducer:
     name: str
     outputs: tuple[str, ...]
     repeat: int = 1
+    # Numeric parameters, e.g. the percentiles of Reducer.percentile, one per output.
+    params: tuple[float, ...] = ()
 
     def info(self) -> dict[str, object]:
         return {"type": "Reducer", "name": self.name, "outputs": list(self.outputs)}

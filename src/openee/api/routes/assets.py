@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
-from openee.api.deps import check_version, get_state, require_principal
+from openee.algorithms.assets import image_from_record
+from openee.api.deps import check_version, get_state, json_body, require_principal
 from openee.api.state import AppState
+from openee.catalog.model import IMAGE
 from openee.catalog.names import name_from_id
 from openee.catalog.resource import asset_resource
-from openee.errors import AssetNotFoundError, InvalidArgumentError
+from openee.compute.pixels import compute_pixels
+from openee.errors import AssetNotFoundError, InvalidArgumentError, NotFoundError
 
 router = APIRouter(dependencies=[Depends(require_principal)])
 
@@ -69,3 +73,24 @@ def get_or_list(
     if record is None:
         raise AssetNotFoundError(name)
     return asset_resource(record)
+
+
+@router.post("/{version}/projects/{path:path}")
+def get_pixels(
+    version: str, path: str, state: State, body: Annotated[dict[str, Any], Depends(json_body)]
+) -> Response:
+    """`projects/{p}/assets/{id}:getPixels`: raw pixels of a stored image."""
+    check_version(version)
+    target, _, method = path.partition(":")
+    if method != "getPixels":
+        raise NotFoundError(f"Unknown method: projects/{path}")
+    name = name_from_id(f"projects/{target}")
+    record = state.catalog.get(name)
+    if record is None:
+        raise AssetNotFoundError(name)
+    if record.type != IMAGE:
+        raise InvalidArgumentError(f"Asset '{record.id}' is not an image.")
+    settings = state.settings
+    image = image_from_record(record)
+    result = compute_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
+    return Response(result.content, media_type=result.media_type)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from openee.algorithms.context import EvalContext, evaluation_context
 from openee.api.deps import check_version, get_state, json_body, require_principal
 from openee.api.state import AppState
+from openee.compute.images import compute_images
 from openee.compute.pixels import compute_pixels
 from openee.compute.value import compute_value
 from openee.errors import InvalidArgumentError
@@ -41,3 +42,11 @@ def image_compute_pixels(version: str, project: str, body: Body, state: State) -
     settings = state.settings
     result = compute_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
     return Response(result.content, media_type=result.media_type)
+
+
+@router.post("/{version}/projects/{project}/imageCollection:computeImages")
+def image_collection_compute_images(
+    version: str, project: str, body: Body, state: State
+) -> dict[str, Any]:
+    check_version(version)
+    return compute_images(_evaluate(state, project, body), body)
