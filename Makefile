@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint typecheck unit e2e bench clean
+.PHONY: serve test lint typecheck unit e2e bench readme clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ test: lint typecheck
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/compute_pixels.py
+
+readme: $(VENV)/.installed
+	$(BIN)/python -m openee.readme README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
