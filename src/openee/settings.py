@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,19 @@ class Settings:
     # How many chunks of a request run at once.
     chunk_workers: int = max(2, os.cpu_count() or 2)
     chunk_size: int = 1024
+    # A Dask scheduler address ('tcp://host:port'): chunks then run as Dask tasks there.
+    dask_scheduler: str | None = None
+    # Authentication. Turning it off (`serve --no-auth`) is refused unless bound to loopback.
+    auth_enabled: bool = True
+    token_ttl_s: int = 3600
+    # Failed authentications per minute, per client address or account, before a 60 s block.
+    auth_max_failures: int = 20
+
+    def __post_init__(self) -> None:
+        if not self.auth_enabled and not is_loopback_host(self.host):
+            raise ValueError(
+                f"Authentication can only be disabled on a loopback address, not '{self.host}'."
+            )
 
     @property
     def base_url(self) -> str:
@@ -54,6 +68,10 @@ class Settings:
         return self.data_dir / "keys"
 
     @property
+    def audit_path(self) -> Path:
+        return self.data_dir / "audit.log"
+
+    @property
     def token_url(self) -> str:
         return f"{self.base_url}/token"
 
@@ -69,7 +87,23 @@ class Settings:
             env["host"] = os.environ["OPENEE_HOST"]
         if "OPENEE_PROJECT" in os.environ:
             env["default_project"] = os.environ["OPENEE_PROJECT"]
+        if "OPENEE_DASK_SCHEDULER" in os.environ:
+            env["dask_scheduler"] = os.environ["OPENEE_DASK_SCHEDULER"]
+        if "OPENEE_TOKEN_TTL" in os.environ:
+            env["token_ttl_s"] = int(os.environ["OPENEE_TOKEN_TTL"])
+        if "OPENEE_AUTH_MAX_FAILURES" in os.environ:
+            env["auth_max_failures"] = int(os.environ["OPENEE_AUTH_MAX_FAILURES"])
         if os.environ.get("OPENEE_LIMITS") == "strict":
             env["limits"] = Limits.strict()
         env.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**env)  # type: ignore[arg-type]
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a bind address only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

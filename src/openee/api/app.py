@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import FastAPI
 
 from openee import __version__
 from openee.algorithms import default_registry
+from openee.api import ratelimit
 from openee.api.errors import install_error_handlers
 from openee.api.middleware import RequestMiddleware
 from openee.api.routes import algorithms, assets, compute, discovery, token
 from openee.api.state import AppState
-from openee.auth import TokenService
+from openee.auth import AuditLog, FailureLimiter, TokenService
 from openee.bootstrap import bootstrap
+from openee.compute.executors import make_executor
 from openee.settings import Settings
 
 
@@ -26,15 +27,22 @@ def create_app(settings: Settings) -> FastAPI:
         settings=settings,
         catalog=ready.catalog,
         auth=ready.auth,
-        tokens=TokenService(ready.auth, settings.token_url),
+        tokens=TokenService(
+            ready.auth,
+            settings.token_url,
+            settings.token_ttl_s,
+            limiter=FailureLimiter(settings.auth_max_failures),
+            audit=AuditLog(settings.audit_path),
+        ),
         registry=default_registry(),
-        executor=ThreadPoolExecutor(settings.chunk_workers, thread_name_prefix="openee-chunk"),
+        executor=make_executor(settings.chunk_workers, settings.dask_scheduler),
     )
     app = FastAPI(
         title="openee", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.openee = state
     install_error_handlers(app)
+    ratelimit.install(app)
     for router in (
         discovery.router,
         token.router,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from openee.algorithms.registry import Registry
 from openee.auth import AuthStore, TokenService
 from openee.catalog.sqlite import SqliteCatalog
+from openee.compute.executors import ChunkExecutor
 from openee.settings import Settings
 
 
@@ -18,4 +18,4 @@ class AppState:
     auth: AuthStore
     tokens: TokenService
     registry: Registry
-    executor: ThreadPoolExecutor
+    executor: ChunkExecutor

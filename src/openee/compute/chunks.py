@@ -1,30 +1,49 @@
 """Chunked evaluation: the output grid is cut into chunks, each a pure function of
-(band sources, chunk grid). Locally a thread pool runs them; the same function can run as a
-Dask task because its inputs are picklable.
+(band sources, chunk grid). Locally a thread pool runs them; on a cluster the same function runs as
+Dask tasks (`openee.compute.executors`), because its inputs are picklable.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import deque
-from collections.abc import Sequence
-from concurrent.futures import Executor, Future
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from openee.compute.executors import ChunkExecutor, ChunkFuture
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
-from openee.raster.sources import BandSource
+from openee.raster.sources import BandSource, FileBand, read_many
+
+_io_pool: ThreadPoolExecutor | None = None
+_io_lock = threading.Lock()
+
+
+def _io_map(fn: Callable[[FileBand], Pixels], leaves: Sequence[FileBand]) -> Iterable[Pixels]:
+    """Source reads of a chunk, concurrently: decoding is the floor, and one chunk of a
+    composite reads many files. A pool of its own (one per process), so chunk threads that
+    wait on it can never starve it."""
+    global _io_pool
+    if len(leaves) < 2:
+        return map(fn, leaves)
+    with _io_lock:
+        if _io_pool is None:
+            _io_pool = ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="openee-read")
+    return _io_pool.map(fn, leaves)
 
 
 def compute_chunk(sources: Sequence[BandSource], grid: PixelGrid) -> list[Pixels]:
     """The pixels of each band source on one chunk grid."""
-    return [source.read(grid) for source in sources]
+    return read_many(sources, grid, _io_map)
 
 
 def materialize(
     sources: Sequence[BandSource],
     grid: PixelGrid,
-    executor: Executor,
+    executor: ChunkExecutor,
     chunk_size: int,
     max_in_flight: int = 4,
 ) -> list[Pixels]:
@@ -37,7 +56,7 @@ def materialize(
         Pixels(np.zeros(grid.shape, dtype=s.dtype), np.zeros(grid.shape, dtype=bool))
         for s in sources
     ]
-    pending: deque[tuple[Future[list[Pixels]], int, int, PixelGrid]] = deque()
+    pending: deque[tuple[ChunkFuture, int, int, PixelGrid]] = deque()
 
     def drain_one() -> None:
         future, row, col, sub = pending.popleft()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +9,7 @@ import numpy as np
 from affine import Affine
 
 from openee.compute.chunks import materialize
+from openee.compute.executors import ChunkExecutor
 from openee.encode.formats import format_for
 from openee.encode.raster import ComputedRaster
 from openee.encode.visualize import Visualization
@@ -75,7 +75,7 @@ def check_limits(image: Image, grid: PixelGrid, limits: Limits) -> None:
 def compute_pixels(
     image: object,
     request: dict[str, Any],
-    executor: Executor,
+    executor: ChunkExecutor,
     limits: Limits,
     chunk_size: int,
 ) -> PixelsResult:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections import OrderedDict
+from functools import lru_cache
 
 import numpy as np
 import rasterio
@@ -16,6 +17,7 @@ import rasterio.warp
 from pyproj import Transformer
 from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from rasterio.windows import Window
 
 from openee.errors import InternalError
 from openee.raster.grid import PixelGrid
@@ -127,6 +129,70 @@ def _overlaps(grid: PixelGrid, src_crs: str, src_bounds: tuple[float, float, flo
     return xmin < sxmax and xmax > sxmin and ymin < symax and ymax > symin
 
 
+@lru_cache(maxsize=64)
+def _transformer(src_crs: str, dst_crs: str) -> Transformer:
+    return Transformer.from_crs(src_crs, dst_crs, always_xy=True)
+
+
+_centres_local = threading.local()
+
+
+def pixel_centres(grid: PixelGrid, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """The grid's pixel centres in `crs`, transformed exactly (one small cache per thread:
+    every band of a chunk in the same CRS reuses them)."""
+    key = (grid, crs)
+    cached = getattr(_centres_local, "entry", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    rows, cols = np.mgrid[0 : grid.height, 0 : grid.width].astype(np.float64) + 0.5
+    t = grid.transform
+    xs = t.a * cols + t.b * rows + t.c
+    ys = t.d * cols + t.e * rows + t.f
+    if crs != grid.crs:
+        xs, ys = _transformer(grid.crs, crs).transform(xs, ys, errcheck=False)
+    result = (np.asarray(xs), np.asarray(ys))
+    _centres_local.entry = (key, result)
+    return result
+
+
+def _read_nearest(
+    src: rasterio.io.DatasetReader,
+    band_index: int,
+    dtype: np.dtype,
+    nodata: float | None,
+    grid: PixelGrid,
+    src_crs: str,
+) -> Pixels:
+    """Nearest neighbour as Earth Engine defines it: each output pixel takes the source pixel
+    that contains its centre, found by transforming the centre exactly.
+
+    Done here rather than by GDAL's warper because rasterio's warp uses an approximate
+    transformer (0.125 px) whose error depends on the destination window, so a grid computed
+    in chunks would differ from the same grid computed whole.
+    """
+    xs, ys = pixel_centres(grid, src_crs)
+    inverse = ~src.transform
+    cols = np.floor(inverse.a * xs + inverse.b * ys + inverse.c)
+    rows = np.floor(inverse.d * xs + inverse.e * ys + inverse.f)
+    inside = (
+        np.isfinite(cols) & np.isfinite(rows)
+        & (cols >= 0) & (cols < src.width) & (rows >= 0) & (rows < src.height)
+    )  # fmt: skip
+    if not inside.any():
+        return Pixels.empty(grid.shape, dtype)
+    r = rows[inside].astype(np.int64)
+    c = cols[inside].astype(np.int64)
+    r0, r1, c0, c1 = int(r.min()), int(r.max()) + 1, int(c.min()), int(c.max()) + 1
+    window = src.read(band_index, window=Window(c0, r0, c1 - c0, r1 - r0))
+    data = np.zeros(grid.shape, dtype=dtype)
+    values = window[r - r0, c - c0]
+    data[inside] = values
+    valid = inside.copy()
+    if nodata is not None:
+        valid[inside] = values != nodata
+    return Pixels(data, valid)
+
+
 def read_into_grid(
     path: str,
     band_index: int,
@@ -135,7 +201,11 @@ def read_into_grid(
     grid: PixelGrid,
     resampling: str = "nearest",
 ) -> Pixels:
-    """Warp band `band_index` (1-based) of `path` into `grid`; pixels at nodata are masked."""
+    """Band `band_index` (1-based) of `path` on `grid`; pixels at nodata are masked.
+
+    Nearest neighbour (the default) samples the containing source pixel exactly; bilinear and
+    bicubic use GDAL's warper. The source is read at the overview level that matches the grid.
+    """
     try:
         full = _open(path)
         level = choose_overview(full, band_index, grid)
@@ -144,42 +214,50 @@ def read_into_grid(
             src_crs = src.crs.to_string() if src.crs else grid.crs
             if not _overlaps(grid, src_crs, tuple(src.bounds)):
                 return Pixels.empty(grid.shape, dtype)
-            data = np.zeros(grid.shape, dtype=dtype)
-            if nodata is not None:
-                data.fill(nodata)
-                rasterio.warp.reproject(
-                    source=rasterio.band(src, band_index),
-                    destination=data,
-                    dst_transform=grid.transform,
-                    dst_crs=grid.crs,
-                    src_nodata=nodata,
-                    dst_nodata=nodata,
-                    resampling=RESAMPLING[resampling],
-                )
-                valid = data != nodata
-            else:
-                # No nodata value: coverage comes from warping a mask of ones alongside.
-                coverage = np.zeros(grid.shape, dtype=np.uint8)
-                rasterio.warp.reproject(
-                    source=rasterio.band(src, band_index),
-                    destination=data,
-                    dst_transform=grid.transform,
-                    dst_crs=grid.crs,
-                    resampling=RESAMPLING[resampling],
-                )
-                ones = np.ones(src.shape, dtype=np.uint8)
-                rasterio.warp.reproject(
-                    source=ones,
-                    destination=coverage,
-                    src_transform=src.transform,
-                    src_crs=src.crs,
-                    src_nodata=0,
-                    dst_transform=grid.transform,
-                    dst_crs=grid.crs,
-                    dst_nodata=0,
-                    resampling=Resampling.nearest,
-                )
-                valid = coverage == 1
+            if resampling == "nearest":
+                return _read_nearest(src, band_index, dtype, nodata, grid, src_crs)
+            return _warp_interpolated(src, band_index, dtype, nodata, grid, resampling)
     except RasterioError as exc:
         raise InternalError(f"Failed to read source pixels: {type(exc).__name__}") from exc
-    return Pixels(data, valid)
+
+
+def _warp_interpolated(
+    src: rasterio.io.DatasetReader,
+    band_index: int,
+    dtype: np.dtype,
+    nodata: float | None,
+    grid: PixelGrid,
+    resampling: str,
+) -> Pixels:
+    """Bilinear or bicubic interpolation by GDAL's warper; coverage from a warped mask."""
+    data = np.zeros(grid.shape, dtype=dtype)
+    coverage = np.zeros(grid.shape, dtype=np.uint8)
+    common = {"dst_transform": grid.transform, "dst_crs": grid.crs}
+    if nodata is not None:
+        data.fill(nodata)
+        rasterio.warp.reproject(
+            source=rasterio.band(src, band_index),
+            destination=data,
+            src_nodata=nodata,
+            dst_nodata=nodata,
+            resampling=RESAMPLING[resampling],
+            **common,
+        )
+        return Pixels(data, data != nodata)
+    rasterio.warp.reproject(
+        source=rasterio.band(src, band_index),
+        destination=data,
+        resampling=RESAMPLING[resampling],
+        **common,
+    )
+    rasterio.warp.reproject(
+        source=np.ones(src.shape, dtype=np.uint8),
+        destination=coverage,
+        src_transform=src.transform,
+        src_crs=src.crs,
+        src_nodata=0,
+        dst_nodata=0,
+        resampling=Resampling.nearest,
+        **common,
+    )
+    return Pixels(data, coverage == 1)

@@ -49,6 +49,8 @@ class ReprojectedBand(BandSource):
     crs: str
     transform: tuple[float, float, float, float, float, float]
 
+    reads_other_grid = True  # its input is read on the intermediate grid
+
     @property
     def dtype(self) -> np.dtype:
         return self.input.dtype

@@ -7,6 +7,8 @@ picklable and can run in a thread pool locally or as a Dask task on a cluster.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -22,7 +24,10 @@ from openee.raster.reduce import output_dtype, reduce_stack
 
 
 class BandSource:
-    """Base of all band recipes."""
+    """Base of all band recipes. Recipes never modify the arrays their inputs return."""
+
+    # True for recipes that read their inputs on another grid than the one asked of them.
+    reads_other_grid = False
 
     @property
     def dtype(self) -> np.dtype:
@@ -30,6 +35,10 @@ class BandSource:
 
     def read(self, grid: PixelGrid) -> Pixels:
         raise NotImplementedError
+
+
+# File reads done ahead for the recipe being evaluated in this thread (see read_many).
+_prefetched = threading.local()
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,11 @@ class FileBand(BandSource):
         return np.dtype(self.dtype_name)
 
     def read(self, grid: PixelGrid) -> Pixels:
+        prefetched: dict[tuple[BandSource, PixelGrid], Pixels] | None = getattr(
+            _prefetched, "pixels", None
+        )
+        if prefetched is not None and (self, grid) in prefetched:
+            return prefetched[(self, grid)]
         return read_into_grid(self.path, self.index, self.dtype, self.nodata, grid, self.resampling)
 
 
@@ -291,3 +305,42 @@ class ClippedBand(BandSource):
             [shape], out_shape=grid.shape, transform=grid.transform, invert=True
         )
         return Pixels(base.data, base.valid & inside)
+
+
+def children(source: BandSource) -> list[BandSource]:
+    """The recipes a recipe reads from."""
+    found: list[BandSource] = []
+    for value in vars(source).values():
+        if isinstance(value, BandSource):
+            found.append(value)
+        elif isinstance(value, tuple):
+            found.extend(v for v in value if isinstance(v, BandSource))
+    return found
+
+
+def file_leaves(sources: Iterable[BandSource]) -> list[FileBand]:
+    """The distinct file reads under `sources` that happen on the same grid as theirs."""
+    seen: dict[FileBand, None] = {}
+    stack = list(sources)
+    while stack:
+        source = stack.pop()
+        if isinstance(source, FileBand):
+            seen[source] = None
+        elif not source.reads_other_grid:
+            stack.extend(children(source))
+    return list(seen)
+
+
+Mapper = Callable[[Callable[[FileBand], Pixels], Sequence[FileBand]], Iterable[Pixels]]
+
+
+def read_many(sources: Sequence[BandSource], grid: PixelGrid, mapper: Mapper) -> list[Pixels]:
+    """Pixels of several recipes on one grid. Their file reads (decoding is the cost) are done
+    once each, concurrently through `mapper` (e.g. a thread pool's map), before the recipes run."""
+    leaves = file_leaves(sources)
+    pixels = dict(zip(leaves, mapper(lambda leaf: leaf.read(grid), leaves), strict=True))
+    _prefetched.pixels = {(leaf, grid): p for leaf, p in pixels.items()}
+    try:
+        return [source.read(grid) for source in sources]
+    finally:
+        _prefetched.pixels = None
