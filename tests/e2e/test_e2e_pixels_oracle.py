@@ -292,3 +292,42 @@ def test_pixel_lon_lat(ee_api) -> None:
     assert valid.all()
     np.testing.assert_allclose(values, lat, rtol=1e-9)
     assert math.isclose(float(values.mean()), LAT, abs_tol=0.1)
+
+
+def test_pixel_area_on_the_ellipsoid(ee_api) -> None:
+    from pyproj import Geod
+
+    grid = Grid.centered("EPSG:4326", LON, LAT, 0.01, 20, 30)
+    values, valid = compute(ee_api, ee_api.Image.pixelArea(), "area", grid)
+    geod = Geod(ellps="WGS84")
+    t = grid.transform
+    for row in range(grid.height):
+        lon0, lat0 = t.c, t.f + row * t.e
+        lons = [lon0, lon0 + t.a, lon0 + t.a, lon0]
+        lats = [lat0, lat0, lat0 + t.e, lat0 + t.e]
+        area, _ = geod.polygon_area_perimeter(lons, lats)
+        np.testing.assert_allclose(values[row], abs(area), rtol=1e-4)
+    assert valid.all()
+
+
+def test_reduce_resolution_takes_the_mean_of_native_pixels(ee_api) -> None:
+    grid = Grid.centered("EPSG:4326", LON, LAT, 0.01, 40, 30)  # ~800 m pixels over 120 m ones
+    it = item("20230815")
+    image = ee_api.Image(it.image_id).select("B4").reduceResolution(ee_api.Reducer.mean())
+    values, valid = compute(ee_api, image, "B4", grid)
+    with rasterio.open(it.band_path("B4")) as src:
+        data = src.read(1).astype(np.float64)
+        expected = np.full((grid.height, grid.width), np.nan)
+        reproject(
+            np.where(data == 0, np.nan, data), expected, src_transform=src.transform, src_crs=src.crs,
+            src_nodata=np.nan, dst_transform=grid.transform, dst_crs=CRS.from_user_input(grid.crs),
+            dst_nodata=np.nan, resampling=Resampling.average,
+        )  # fmt: skip
+    np.testing.assert_array_equal(valid, ~np.isnan(expected))
+    close = np.abs(values[valid] - expected[valid]) <= 1.0
+    assert close.mean() > 0.99
+    nearest = warp_band(it.band_path("B4"), grid).astype(np.float64)
+    assert (
+        np.abs(values[valid] - nearest[valid]).mean()
+        > 5 * np.abs(values[valid] - expected[valid]).mean()
+    )

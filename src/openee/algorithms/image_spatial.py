@@ -14,11 +14,12 @@ from openee.errors import InvalidArgumentError
 from openee.raster.bandmath import LonLatBand
 from openee.raster.image import Band, Image
 from openee.raster.read import RESAMPLING
-from openee.raster.reproject import ReprojectedBand
+from openee.raster.reproject import PixelAreaBand, ReducedResolutionBand, ReprojectedBand
 from openee.raster.sources import ClippedBand, with_resampling
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import Geometry
 from openee.values.projection import Projection
+from openee.values.reducer import Reducer
 
 
 @algorithm("Image.resample")
@@ -128,3 +129,37 @@ def pixel_lon_lat() -> Image:
     return Image(
         (Band("longitude", LonLatBand("longitude")), Band("latitude", LonLatBand("latitude")))
     )
+
+
+@algorithm("Image.pixelArea")
+def pixel_area() -> Image:
+    """Creates an image with one band, 'area': the area of each pixel in square metres."""
+    return Image((Band("area", PixelAreaBand()),))
+
+
+@algorithm("Image.reduceResolution")
+def reduce_resolution(
+    image: Image, reducer: Reducer, bestEffort: bool = False, maxPixels: int = 64
+) -> Image:
+    """Aggregates native pixels into each output pixel with the reducer (mean only, for now)
+    whenever the requested grid is coarser than the bands' native grids.
+
+    Args:
+        image: The image; every band must have a native projection.
+        reducer: The reducer: Reducer.mean().
+        bestEffort: Accepted for compatibility.
+        maxPixels: The most native pixels per output pixel.
+    """
+    if reducer.name != "mean":
+        raise InvalidArgumentError("Only Reducer.mean() is supported by reduceResolution yet.")
+
+    def reduced(band: Band) -> Band:
+        if band.projection is None:
+            raise InvalidArgumentError(
+                f"Band '{band.name}' has no native projection; use reproject or "
+                "setDefaultProjection first."
+            )
+        proj = band.projection
+        return replace(band, source=ReducedResolutionBand(band.source, proj.crs, proj.transform))
+
+    return image.map_bands(reduced)

@@ -72,3 +72,72 @@ class ReprojectedBand(BandSource):
         rasterio.warp.reproject(computed.data, data, **common)
         rasterio.warp.reproject(computed.valid.astype(np.uint8), valid, src_nodata=255, **common)
         return Pixels(data, valid == 1)
+
+
+@dataclass(frozen=True)
+class ReducedResolutionBand(BandSource):
+    """Image.reduceResolution with the mean reducer: when the request grid is coarser than the
+    band's native grid, each output pixel is the area-weighted mean of the native pixels it
+    covers (GDAL's 'average' resampling) instead of a nearest-neighbour sample."""
+
+    input: BandSource
+    crs: str
+    transform: tuple[float, float, float, float, float, float]
+
+    reads_other_grid = True
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.float64)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        inner = intermediate_grid(grid, self.crs, Affine(*self.transform))
+        if inner is None:
+            return Pixels.empty(grid.shape, self.dtype)
+        computed = self.input.read(inner)
+        values = np.where(computed.valid, computed.data.astype(np.float64), np.nan)
+        out = np.full(grid.shape, np.nan)
+        rasterio.warp.reproject(
+            values,
+            out,
+            src_transform=inner.transform,
+            src_crs=inner.crs,
+            src_nodata=np.nan,
+            dst_transform=grid.transform,
+            dst_crs=grid.crs,
+            dst_nodata=np.nan,
+            resampling=Resampling.average,
+        )
+        valid = ~np.isnan(out)
+        return Pixels(np.where(valid, out, 0.0), valid)
+
+
+@dataclass(frozen=True)
+class PixelAreaBand(BandSource):
+    """The area of each pixel in square metres on the WGS84 ellipsoid (Image.pixelArea).
+
+    Pixel corners are projected to an equal-area projection of the ellipsoid (EPSG:6933) and
+    each cell's area is the shoelace area of its four corners there.
+    """
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.float64)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        rows, cols = np.mgrid[0 : grid.height + 1, 0 : grid.width + 1].astype(np.float64)
+        t = grid.transform
+        xs = t.a * cols + t.b * rows + t.c
+        ys = t.d * cols + t.e * rows + t.f
+        ex, ey = Transformer.from_crs(grid.crs, "EPSG:6933", always_xy=True).transform(xs, ys)
+        ex, ey = np.asarray(ex), np.asarray(ey)
+        # corners in ring order: (r, c), (r, c+1), (r+1, c+1), (r+1, c)
+        x0, y0 = ex[:-1, :-1], ey[:-1, :-1]
+        x1, y1 = ex[:-1, 1:], ey[:-1, 1:]
+        x2, y2 = ex[1:, 1:], ey[1:, 1:]
+        x3, y3 = ex[1:, :-1], ey[1:, :-1]
+        area = 0.5 * np.abs(
+            (x0 * y1 - x1 * y0) + (x1 * y2 - x2 * y1) + (x2 * y3 - x3 * y2) + (x3 * y0 - x0 * y3)
+        )
+        valid = np.isfinite(area)
+        return Pixels(np.where(valid, area, 0.0), valid)
