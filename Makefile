@@ -24,8 +24,8 @@ serve: $(VENV)/.installed
 	$(BIN)/openee serve --port $(PORT) --data-dir $(DATA_DIR)
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
