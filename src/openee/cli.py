@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from openee.commands import keys, serve
+from openee.commands import ingest, keys, serve, service_accounts
 
-COMMANDS = (serve, keys)
+COMMANDS = (serve, service_accounts, keys, ingest)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,9 +11,13 @@ def default_registry() -> Registry:
         collection,
         dates,
         dictionary,
+        element,
         expression,
+        feature,
+        feature_collection,
         filters,
         geometry,
+        geometry_ops,
         image,
         image_collection,
         image_math,
@@ -22,6 +26,7 @@ def default_registry() -> Registry:
         number,
         projection,
         reducers,
+        string,
     )
 
     return REGISTRY

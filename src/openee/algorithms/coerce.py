@@ -16,7 +16,7 @@ from openee.raster.image import Image, ImageCollection, constant_image
 from openee.values.date import Date, DateRange
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.filter import Filter
-from openee.values.geometry import Geometry
+from openee.values.geometry import ErrorMargin, Geometry
 from openee.values.projection import Projection
 from openee.values.reducer import Reducer
 
@@ -145,11 +145,20 @@ def _geometry(v: object) -> object:
     raise _Mismatch
 
 
+def _error_margin(v: object) -> object:
+    margin = ErrorMargin.of(v)
+    if margin is None:
+        raise _Mismatch
+    return margin
+
+
 def _projection(v: object) -> object:
     if isinstance(v, Projection):
         return v
     if isinstance(v, str):
         return Projection.of(v)
+    if isinstance(v, dict) and v.get("type") == "Projection" and isinstance(v.get("crs"), str):
+        return Projection.of(v["crs"], v.get("transform"))
     raise _Mismatch
 
 
@@ -189,6 +198,7 @@ _CHECKERS: dict[str, Callable[[object], object]] = {
     "DateRange": _date_range,
     "Geometry": _geometry,
     "Projection": _projection,
+    "ErrorMargin": _error_margin,
     "Feature": _instance(Feature),
     "Filter": _instance(Filter),
     "Reducer": _instance(Reducer),

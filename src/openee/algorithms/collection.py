@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from openee.algorithms.reducers import reduce_values
+from openee.algorithms import aggregate
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Image, ImageCollection
@@ -41,9 +41,17 @@ def collection(features: list[Any]) -> FeatureCollection:
     """Creates a collection from a list of elements.
 
     Args:
-        features: The elements.
+        features: The elements; features without an id are numbered '0', '1', ...
     """
-    return FeatureCollection(tuple(features))
+    return FeatureCollection(tuple(numbered(features)))
+
+
+def numbered(items: list[Any]) -> list[Any]:
+    """Features without an id get their position as id (their 'system:index')."""
+    return [
+        replace(f, id=str(i)) if isinstance(f, Feature) and f.id is None else f
+        for i, f in enumerate(items)
+    ]
 
 
 @algorithm("Collection.filter")
@@ -175,16 +183,14 @@ def reduce_columns(
         raise InvalidArgumentError(
             "Collection.reduceColumns: weightSelectors are not supported yet."
         )
-    if len(selectors) != reducer.repeat:
+    if len(selectors) != reducer.num_inputs():
         raise InvalidArgumentError(
-            f"Collection.reduceColumns: the reducer takes {reducer.repeat} inputs but "
+            f"Collection.reduceColumns: the reducer takes {reducer.num_inputs()} inputs but "
             f"{len(selectors)} selectors were given."
         )
     items = elements(collection)
     columns = [[_property(i, s) for i in items] for s in selectors]
-    results = [reduce_values(reducer, col) for col in columns]
-    output = reducer.outputs[0]
-    return {output: results[0] if reducer.repeat == 1 else results}
+    return aggregate.reduce_columns(reducer, columns)
 
 
 @algorithm("Element.toDictionary")

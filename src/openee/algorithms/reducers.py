@@ -1,127 +1,406 @@
-"""Reducer: constructors, and reducing lists of values (Collection.reduceColumns)."""
+"""Reducer: constructors and combinators, as data (see `openee.values.reducer`).
+
+Lists of values are reduced by `openee.algorithms.aggregate`; pixels by `openee.raster.reduce`.
+"""
 
 from __future__ import annotations
 
-import math
-import statistics
+from dataclasses import replace
 from typing import Any
 
+from openee.algorithms.aggregate import evaluate
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
-from openee.values.reducer import Reducer, simple
+from openee.values.reducer import Reducer
+
+# Constructors without arguments: name -> (outputs, number of inputs, description).
+PLAIN: dict[str, tuple[tuple[str, ...], int, str]] = {
+    "mean": (("mean",), 1, "Creates a reducer that computes the (unweighted) mean of its inputs."),
+    "sum": (("sum",), 1, "Creates a reducer that computes the sum of its inputs."),
+    "product": (("product",), 1, "Creates a reducer that computes the product of its inputs."),
+    "count": (("count",), 1, "Creates a reducer that counts its non-null inputs."),
+    "countEvery": (("count",), 1, "Creates a reducer that counts its inputs, nulls included."),
+    "first": (("first",), 1, "Creates a reducer that returns the first of its inputs."),
+    "last": (("last",), 1, "Creates a reducer that returns the last of its inputs."),
+    "firstNonNull": (("first",), 1, "Creates a reducer that returns the first non-null input."),
+    "lastNonNull": (("last",), 1, "Creates a reducer that returns the last non-null input."),
+    "stdDev": (("stdDev",), 1, "Creates a reducer that computes the population standard deviation."),
+    "variance": (("variance",), 1, "Creates a reducer that computes the population variance."),
+    "sampleStdDev": (("stdDev",), 1, "Creates a reducer that computes the sample standard deviation."),
+    "sampleVariance": (("variance",), 1, "Creates a reducer that computes the sample variance."),
+    "skew": (("skew",), 1, "Creates a reducer that computes the sample skewness of its inputs."),
+    "kurtosis": (("kurtosis",), 1, "Creates a reducer that computes the sample excess kurtosis."),
+    "minMax": (("min", "max"), 1, "Creates a reducer that computes the minimum and maximum."),
+    "anyNonZero": (("any",), 1, "Creates a reducer that returns 1 if any input is non-zero."),
+    "allNonZero": (("all",), 1, "Creates a reducer that returns 1 if all inputs are non-zero."),
+    "or": (("or",), 1, "Creates a reducer that returns 1 if any input is non-zero."),
+    "and": (("and",), 1, "Creates a reducer that returns 1 if all inputs are non-zero."),
+    "bitwiseAnd": (("bitwiseAnd",), 1, "Creates a reducer that computes the bitwise AND of its inputs."),
+    "bitwiseOr": (("bitwiseOr",), 1, "Creates a reducer that computes the bitwise OR of its inputs."),
+    "circularMean": (("mean",), 1, "Creates a reducer that computes the circular mean of angles in radians."),
+    "circularVariance": (("variance",), 1, "Creates a reducer that computes the circular variance (1 - R) of angles in radians."),
+    "circularStddev": (("stdDev",), 1, "Creates a reducer that computes the circular standard deviation of angles in radians."),
+    "countDistinct": (("count",), 1, "Creates a reducer that counts the distinct inputs, null included."),
+    "countDistinctNonNull": (("count",), 1, "Creates a reducer that counts the distinct non-null inputs."),
+    "countRuns": (("count",), 1, "Creates a reducer that counts the runs of equal consecutive inputs."),
+    "frequencyHistogram": (("histogram",), 1, "Creates a reducer that counts each distinct input: a dictionary from value to count."),
+    "linearFit": (("scale", "offset"), 2, "Creates a two-input reducer that fits y = scale * x + offset by least squares."),
+    "pearsonsCorrelation": (("correlation", "p-value"), 2, "Creates a two-input reducer that computes Pearson's correlation and its two-sided p-value."),
+    "spearmansCorrelation": (("correlation",), 2, "Creates a two-input reducer that computes Spearman's rank correlation."),
+    "sensSlope": (("slope", "offset"), 2, "Creates a two-input (x, y) reducer that computes Sen's slope: the median of pairwise slopes."),
+}  # fmt: skip
+
+
+def _plain(name: str, outputs: tuple[str, ...], inputs: int, doc: str) -> None:
+    def make() -> Reducer:
+        return Reducer(name, outputs, inputs=inputs)
+
+    make.__doc__ = doc
+    algorithm(f"Reducer.{name}")(make)
+
+
+for _name, (_outputs, _inputs, _doc) in PLAIN.items():
+    _plain(_name, _outputs, _inputs, _doc)
+
+
+def _bucketed(name: str, doc: str) -> None:
+    def make(
+        maxBuckets: int | None = None,
+        minBucketWidth: float | None = None,
+        maxRaw: int | None = None,
+    ) -> Reducer:
+        options = (("maxBuckets", maxBuckets), ("minBucketWidth", minBucketWidth))
+        output = "histogram" if name == "histogram" else name
+        return Reducer(name, (output,), options=options)
+
+    make.__doc__ = (
+        f"{doc}\n\nArgs:\n"
+        "    maxBuckets: The maximum number of buckets of a histogram (default 256).\n"
+        "    minBucketWidth: The minimum bucket width; widths are powers of 2 otherwise.\n"
+        "    maxRaw: Accepted for compatibility; values are always kept raw here.\n"
+    )
+    algorithm(f"Reducer.{name}")(make)
+
+
+_bucketed("median", "Creates a reducer that computes the median of its inputs (exactly).")
+_bucketed("mode", "Creates a reducer that computes the mode; ties go to the smallest value.")
+_bucketed(
+    "histogram",
+    "Creates a reducer that computes a histogram: {bucketMeans, bucketMin, bucketWidth, "
+    "histogram} with power-of-2 bucket widths.",
+)
 
 
 @algorithm("Reducer.toList")
 def to_list(tupleSize: int | None = None, numOptional: int = 0) -> Reducer:
-    """Creates a reducer that collects its inputs into a list.
+    """Creates a reducer that collects its inputs into a list (of tuples, with tupleSize).
 
     Args:
         tupleSize: The size of each tuple, or null to collect single values.
         numOptional: How many trailing tuple elements may be null.
     """
-    return Reducer("toList", ("list",))
+    if tupleSize is not None and tupleSize < 1:
+        raise InvalidArgumentError("Reducer.toList: tupleSize must be at least 1.")
+    options = (("tupleSize", tupleSize), ("numOptional", numOptional))
+    return Reducer("toList", ("list",), inputs=tupleSize or 1, options=options)
+
+
+@algorithm("Reducer.toCollection")
+def to_collection(propertyNames: list[str], numOptional: int = 0) -> Reducer:
+    """Creates a reducer that collects its inputs into a FeatureCollection, one feature a row.
+
+    Args:
+        propertyNames: The property names of the inputs, one per input.
+        numOptional: How many trailing inputs may be null.
+    """
+    options = (("propertyNames", tuple(propertyNames)), ("numOptional", numOptional))
+    return Reducer("toCollection", ("features",), inputs=len(propertyNames), options=options)
+
+
+@algorithm("Reducer.min")
+def min_(numInputs: int = 1) -> Reducer:
+    """Creates a reducer that computes the minimum of its (first) input.
+
+    With numInputs > 1, the other inputs of the row holding the minimum are output too.
+
+    Args:
+        numInputs: The number of inputs.
+    """
+    return _extreme("min", numInputs)
+
+
+@algorithm("Reducer.max")
+def max_(numInputs: int = 1) -> Reducer:
+    """Creates a reducer that computes the maximum of its (first) input.
+
+    With numInputs > 1, the other inputs of the row holding the maximum are output too.
+
+    Args:
+        numInputs: The number of inputs.
+    """
+    return _extreme("max", numInputs)
+
+
+def _extreme(name: str, count: int) -> Reducer:
+    if count < 1:
+        raise InvalidArgumentError(f"Reducer.{name}: numInputs must be at least 1.")
+    outputs = (name, *[f"{name}{i}" for i in range(1, count)])
+    return Reducer(name, outputs, inputs=count)
+
+
+@algorithm("Reducer.percentile")
+def percentile(
+    percentiles: list[float],
+    outputNames: list[str] | None = None,
+    maxBuckets: int | None = None,
+    minBucketWidth: float | None = None,
+    maxRaw: int | None = None,
+) -> Reducer:
+    """Creates a reducer that computes percentiles, interpolating linearly between ranks.
+
+    Args:
+        percentiles: The percentiles, each from 0 to 100.
+        outputNames: The output names. Default: 'p' followed by each percentile.
+        maxBuckets: Accepted for compatibility; percentiles are computed exactly.
+        minBucketWidth: Accepted for compatibility; percentiles are computed exactly.
+        maxRaw: Accepted for compatibility; percentiles are computed exactly.
+    """
+    if not percentiles or not all(0 <= p <= 100 for p in percentiles):
+        raise InvalidArgumentError("Reducer.percentile: percentiles must be from 0 to 100.")
+    names = outputNames or [f"p{_number_name(p)}" for p in percentiles]
+    if len(names) != len(percentiles):
+        raise InvalidArgumentError("Reducer.percentile: one output name per percentile.")
+    return Reducer("percentile", tuple(names), params=tuple(float(p) for p in percentiles))
+
+
+def _number_name(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@algorithm("Reducer.intervalMean")
+def interval_mean(
+    minPercentile: float,
+    maxPercentile: float,
+    maxBuckets: int | None = None,
+    minBucketWidth: float | None = None,
+    maxRaw: int | None = None,
+) -> Reducer:
+    """Creates a reducer that computes the mean of the inputs between two percentiles.
+
+    Args:
+        minPercentile: The lower percentile (0-100), inclusive.
+        maxPercentile: The upper percentile (0-100), inclusive.
+        maxBuckets: Accepted for compatibility; percentiles are computed exactly.
+        minBucketWidth: Accepted for compatibility; percentiles are computed exactly.
+        maxRaw: Accepted for compatibility; percentiles are computed exactly.
+    """
+    if not 0 <= minPercentile <= maxPercentile <= 100:
+        raise InvalidArgumentError("Reducer.intervalMean: need 0 <= min <= max <= 100.")
+    return Reducer("intervalMean", ("mean",), params=(minPercentile, maxPercentile))
+
+
+@algorithm("Reducer.fixedHistogram")
+def fixed_histogram(min: float, max: float, steps: int, cumulative: bool = False) -> Reducer:
+    """Creates a reducer that counts inputs in fixed-width buckets of [min, max).
+
+    The output is a list of [bucket lower edge, count] rows; inputs outside are ignored.
+
+    Args:
+        min: The lower edge of the first bucket.
+        max: The upper edge of the last bucket (exclusive).
+        steps: The number of buckets.
+        cumulative: Whether the counts are cumulative.
+    """
+    if steps < 1 or max <= min:
+        raise InvalidArgumentError("Reducer.fixedHistogram: need steps >= 1 and max > min.")
+    return Reducer(
+        "fixedHistogram",
+        ("histogram",),
+        params=(min, max, steps),
+        options=(("cumulative", cumulative),),
+    )
+
+
+@algorithm("Reducer.autoHistogram")
+def auto_histogram(
+    maxBuckets: int | None = None,
+    minBucketWidth: float | None = None,
+    maxRaw: int | None = None,
+    cumulative: bool = False,
+) -> Reducer:
+    """Creates a reducer that computes a histogram as [bucket lower edge, count] rows.
+
+    Args:
+        maxBuckets: The maximum number of buckets (default 256).
+        minBucketWidth: The minimum bucket width; widths are powers of 2 otherwise.
+        maxRaw: Accepted for compatibility; values are always kept raw here.
+        cumulative: Whether the counts are cumulative.
+    """
+    options = (
+        ("maxBuckets", maxBuckets),
+        ("minBucketWidth", minBucketWidth),
+        ("cumulative", cumulative),
+    )
+    return Reducer("autoHistogram", ("histogram",), options=options)
+
+
+@algorithm("Reducer.linearRegression")
+def linear_regression(numX: int, numY: int = 1) -> Reducer:
+    """Creates a reducer that computes a least-squares linear regression (no implicit constant).
+
+    Inputs are numX independent then numY dependent variables; outputs are the numX x numY
+    'coefficients' and the root mean square of the 'residuals' of each dependent variable.
+
+    Args:
+        numX: The number of independent variables (include a constant 1 for an intercept).
+        numY: The number of dependent variables.
+    """
+    if numX < 1 or numY < 1:
+        raise InvalidArgumentError("Reducer.linearRegression: numX and numY must be >= 1.")
+    return Reducer(
+        "linearRegression",
+        ("coefficients", "residuals"),
+        inputs=numX + numY,
+        options=(("numX", numX), ("numY", numY)),
+    )
+
+
+@algorithm("Reducer.kendallsCorrelation")
+def kendalls_correlation(numInputs: int = 1) -> Reducer:
+    """Creates a reducer that computes Kendall's tau-b rank correlation ('tau').
+
+    Args:
+        numInputs: 1 (the inputs against their sequence numbers) or 2 (x and y).
+    """
+    if numInputs not in (1, 2):
+        raise InvalidArgumentError("Reducer.kendallsCorrelation: numInputs must be 1 or 2.")
+    return Reducer("kendallsCorrelation", ("tau",), inputs=numInputs)
+
+
+# -- combinators ----------------------------------------------------------------------------------
 
 
 @algorithm("Reducer.repeat")
 def repeat(reducer: Reducer, count: int) -> Reducer:
     """Creates a reducer that applies the given reducer to `count` inputs independently.
 
+    Each output becomes a list, with one value per copy.
+
     Args:
         reducer: The reducer to repeat.
-        count: The number of inputs.
+        count: The number of copies.
     """
     if count < 1:
         raise InvalidArgumentError("Reducer.repeat: count must be at least 1.")
-    return Reducer(reducer.name, reducer.outputs, count)
+    if reducer.name in ("combine", "forEach", "group") or reducer.repeat != 1:
+        raise InvalidArgumentError("Reducer.repeat: only simple reducers can be repeated.")
+    return replace(reducer, repeat=count)
 
 
-def _simple_reducer(name: str, doc: str) -> None:
-    def make() -> Reducer:
-        return simple(name)
-
-    make.__doc__ = doc
-    algorithm(f"Reducer.{name}")(make)
-
-
-for _name, _doc in {
-    "mean": "Creates a reducer that computes the (unweighted) mean of its inputs.",
-    "sum": "Creates a reducer that computes the sum of its inputs.",
-    "count": "Creates a reducer that counts its non-null inputs.",
-    "first": "Creates a reducer that returns the first of its inputs.",
-    "last": "Creates a reducer that returns the last of its inputs.",
-    "stdDev": "Creates a reducer that computes the population standard deviation of its inputs.",
-    "variance": "Creates a reducer that computes the population variance of its inputs.",
-}.items():
-    _simple_reducer(_name, _doc)
-
-
-@algorithm("Reducer.median")
-def median(
-    maxBuckets: int | None = None, minBucketWidth: float | None = None, maxRaw: int | None = None
+@algorithm("Reducer.combine")
+def combine(
+    reducer1: Reducer, reducer2: Reducer, outputPrefix: str = "", sharedInputs: bool = False
 ) -> Reducer:
-    """Creates a reducer that computes the median of its inputs (exactly, here).
+    """Creates a reducer that runs two reducers side by side.
 
     Args:
-        maxBuckets: Accepted for compatibility; the median is computed exactly.
-        minBucketWidth: Accepted for compatibility; the median is computed exactly.
-        maxRaw: Accepted for compatibility; the median is computed exactly.
+        reducer1: The first reducer.
+        reducer2: The second reducer.
+        outputPrefix: A prefix for the second reducer's output names.
+        sharedInputs: Whether both reducers take the same inputs (they then must take as
+            many); otherwise the second's inputs follow the first's.
     """
-    return simple("median")
+    if sharedInputs and reducer1.num_inputs() != reducer2.num_inputs():
+        raise InvalidArgumentError(
+            "Reducer.combine: with shared inputs, both reducers must take as many inputs."
+        )
+    outputs = (*reducer1.outputs, *[outputPrefix + o for o in reducer2.outputs])
+    return Reducer(
+        "combine",
+        outputs,
+        parts=(reducer1, reducer2),
+        options=(("sharedInputs", sharedInputs),),
+    )
 
 
-@algorithm("Reducer.min")
-def min_(numInputs: int = 1) -> Reducer:
-    """Creates a reducer that computes the minimum of its inputs.
+@algorithm("Reducer.forEach")
+def for_each(reducer: Reducer, outputNames: list[str]) -> Reducer:
+    """Creates a reducer that applies a copy of the reducer to each group of inputs.
+
+    With a single-output reducer, the outputs are named outputNames; otherwise each name
+    prefixes the reducer's output names ('<name>_<output>').
 
     Args:
-        numInputs: The number of inputs; only 1 is supported.
+        reducer: The reducer to copy.
+        outputNames: One name per copy.
     """
-    if numInputs != 1:
-        raise InvalidArgumentError("Reducer.min: only numInputs=1 is supported.")
-    return simple("min")
+    if not outputNames:
+        raise InvalidArgumentError("Reducer.forEach: outputNames must not be empty.")
+    if len(reducer.outputs) == 1:
+        outputs = tuple(outputNames)
+    else:
+        outputs = tuple(f"{n}_{o}" for n in outputNames for o in reducer.outputs)
+    return Reducer("forEach", outputs, repeat=len(outputNames), parts=(reducer,))
 
 
-@algorithm("Reducer.max")
-def max_(numInputs: int = 1) -> Reducer:
-    """Creates a reducer that computes the maximum of its inputs.
+@algorithm("Reducer.group")
+def group(reducer: Reducer, groupField: int = 0, groupName: str = "group") -> Reducer:
+    """Creates a reducer that groups its inputs by one of them and reduces each group.
+
+    The output 'groups' is a list of dictionaries, one per group (sorted by the group value),
+    holding the group value under groupName and the reducer's outputs.
 
     Args:
-        numInputs: The number of inputs; only 1 is supported.
+        reducer: The reducer applied to each group's other inputs.
+        groupField: The index of the input that holds the group value.
+        groupName: The name of the group value in each dictionary.
     """
-    if numInputs != 1:
-        raise InvalidArgumentError("Reducer.max: only numInputs=1 is supported.")
-    return simple("max")
+    if groupField < 0:
+        raise InvalidArgumentError("Reducer.group: groupField must not be negative.")
+    return Reducer(
+        "group",
+        ("groups",),
+        parts=(reducer,),
+        options=(("groupField", groupField), ("groupName", groupName)),
+    )
+
+
+@algorithm("Reducer.setOutputs")
+def set_outputs(reducer: Reducer, outputs: list[str]) -> Reducer:
+    """Returns the reducer with its outputs renamed.
+
+    Args:
+        reducer: The reducer.
+        outputs: The new output names, as many as the reducer has outputs.
+    """
+    if len(outputs) != len(reducer.outputs):
+        raise InvalidArgumentError(
+            f"Reducer.setOutputs: the reducer has {len(reducer.outputs)} outputs, "
+            f"but {len(outputs)} names were given."
+        )
+    return reducer.with_outputs(tuple(outputs))
+
+
+@algorithm("Reducer.getOutputs")
+def get_outputs(reducer: Reducer) -> list[Any]:
+    """Returns the output names of the reducer.
+
+    Args:
+        reducer: The reducer.
+    """
+    return list(reducer.outputs)
+
+
+@algorithm("Reducer.unweighted")
+def unweighted(reducer: Reducer) -> Reducer:
+    """Returns an unweighted version of the reducer (inputs here are always unweighted).
+
+    Args:
+        reducer: The reducer.
+    """
+    return reducer
 
 
 def reduce_values(reducer: Reducer, values: list[Any]) -> Any:
-    """Reduce one column of values; nulls are skipped, as Earth Engine skips masked inputs."""
-    present = [v for v in values if v is not None]
-    name = reducer.name
-    if name == "toList":
-        return list(values)
-    if name == "count":
-        return len(present)
-    if name == "first":
-        return present[0] if present else None
-    if name == "last":
-        return present[-1] if present else None
-    numbers = [v for v in present if isinstance(v, int | float)]
-    if len(numbers) != len(present):
-        raise InvalidArgumentError(f"Reducer.{name}: inputs must be numbers.")
-    if not numbers:
-        return None
-    if name == "sum":
-        return sum(numbers)
-    if name == "mean":
-        return math.fsum(numbers) / len(numbers)
-    if name == "median":
-        return statistics.median(numbers)
-    if name == "min":
-        return min(numbers)
-    if name == "max":
-        return max(numbers)
-    if name == "variance":
-        return statistics.pvariance(numbers)
-    if name == "stdDev":
-        return statistics.pstdev(numbers)
-    raise InvalidArgumentError(f"Reducer.{name} cannot reduce a list of values yet.")
+    """Reduce one column of values with a single-input, single-output reducer."""
+    return evaluate(reducer if reducer.repeat == 1 else replace(reducer, repeat=1), [values])[0]

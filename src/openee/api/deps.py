@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from openee.api.discovery import SUPPORTED_VERSIONS
 from openee.api.middleware import BodyTooLarge
 from openee.api.state import AppState
-from openee.auth import Principal
-from openee.errors import InvalidArgumentError, NotFoundError
+from openee.auth import Principal, anonymous_principal
+from openee.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+
+_INSUFFICIENT_SCOPES_MESSAGE = "Request had insufficient authentication scopes."
 
 
 def get_state(request: Request) -> AppState:
@@ -19,8 +21,33 @@ def get_state(request: Request) -> AppState:
     return state
 
 
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client is not None else None
+
+
 def require_principal(request: Request) -> Principal:
-    return get_state(request).tokens.authenticate(request.headers.get("authorization"))
+    """The caller, from its bearer token; 401 without a valid one, 429 after too many failures.
+
+    A server started with `--no-auth` (loopback only) runs every request as an anonymous
+    principal with full scopes and ignores any `Authorization` header.
+    """
+    state = get_state(request)
+    if not state.settings.auth_enabled:
+        return anonymous_principal(state.settings.default_project)
+    return state.tokens.authenticate(
+        request.headers.get("authorization"), client=client_address(request)
+    )
+
+
+def require_write(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
+    """The caller, if its scopes allow writes (`earthengine` or `cloud-platform`); else 403.
+
+    Read-only scopes (`earthengine.readonly`, `cloud-platform.read-only`) may compute and read.
+    Write routes declare `Depends(require_write)`.
+    """
+    if not principal.can_write:
+        raise PermissionDeniedError(_INSUFFICIENT_SCOPES_MESSAGE)
+    return principal
 
 
 def check_version(version: str) -> str:

@@ -42,7 +42,18 @@ CREATE TABLE IF NOT EXISTS access_tokens (
     expires_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS access_tokens_expires_at ON access_tokens(expires_at);
+CREATE INDEX IF NOT EXISTS access_tokens_email ON access_tokens(email);
+CREATE TABLE IF NOT EXISTS seen_assertions (
+    iss        TEXT NOT NULL,
+    jti        TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (iss, jti)
+);
+CREATE INDEX IF NOT EXISTS seen_assertions_expires_at ON seen_assertions(expires_at);
 """
+
+# Columns added after the first release, as (table, column, definition). Applied when missing.
+_MIGRATIONS = (("access_tokens", "kid", "TEXT NOT NULL DEFAULT ''"),)
 
 # How long a connection waits for another writer before giving up, in seconds.
 _BUSY_TIMEOUT_S = 30.0
@@ -90,6 +101,7 @@ class TokenRecord:
     project: str
     scopes: tuple[str, ...]
     expires_at: float
+    kid: str = ""
 
 
 class AuthStore:
@@ -106,6 +118,11 @@ class AuthStore:
         with closing(sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
+            for table, column, definition in _MIGRATIONS:
+                present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            conn.execute("CREATE INDEX IF NOT EXISTS access_tokens_kid ON access_tokens(kid)")
             conn.commit()
 
     @contextmanager
@@ -162,8 +179,22 @@ class AuthStore:
             return None
         return ServiceAccount(row[0], row[1], row[2], bool(row[3]), row[4])
 
+    def list_accounts(self, project: str | None = None) -> list[ServiceAccount]:
+        """Returns all accounts, or those of one project, ordered by e-mail."""
+        query = "SELECT email, project, display_name, disabled, created FROM service_accounts"
+        params: tuple[str, ...] = ()
+        if project is not None:
+            query += " WHERE project = ?"
+            params = (project,)
+        with self._connect() as conn:
+            rows = conn.execute(query + " ORDER BY email", params).fetchall()
+        return [ServiceAccount(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
+
     def set_account_disabled(self, email: str, disabled: bool) -> None:
         """Disables or re-enables an account.
+
+        Disabling also revokes every access token issued to the account, so re-enabling it
+        does not bring old tokens back.
 
         Raises:
             NotFoundError: There is no such account.
@@ -172,6 +203,21 @@ class AuthStore:
             cur = conn.execute(
                 "UPDATE service_accounts SET disabled = ? WHERE email = ?", (int(disabled), email)
             )
+            if disabled:
+                conn.execute("DELETE FROM access_tokens WHERE email = ?", (email,))
+        if cur.rowcount == 0:
+            raise NotFoundError(f"Service account '{email}' not found.")
+
+    def delete_account(self, email: str) -> None:
+        """Deletes an account with its keys and access tokens.
+
+        Raises:
+            NotFoundError: There is no such account.
+        """
+        with self._connect() as conn:
+            conn.execute("DELETE FROM access_tokens WHERE email = ?", (email,))
+            conn.execute("DELETE FROM service_account_keys WHERE email = ?", (email,))
+            cur = conn.execute("DELETE FROM service_accounts WHERE email = ?", (email,))
         if cur.rowcount == 0:
             raise NotFoundError(f"Service account '{email}' not found.")
 
@@ -231,14 +277,26 @@ class AuthStore:
             ).fetchall()
         return [KeyRecord(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
 
+    def list_all_keys(self) -> list[KeyRecord]:
+        """Returns the keys of every account, ordered by account then age."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT kid, email, public_pem, revoked, created"
+                " FROM service_account_keys ORDER BY email, created, kid"
+            ).fetchall()
+        return [KeyRecord(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
+
     def revoke_key(self, kid: str) -> bool:
-        """Marks a key revoked so it can no longer mint tokens.
+        """Marks a key revoked so it can no longer mint tokens, and revokes the access tokens
+        it minted.
 
         Returns:
             True if the key existed.
         """
         with self._connect() as conn:
             cur = conn.execute("UPDATE service_account_keys SET revoked = 1 WHERE kid = ?", (kid,))
+            if cur.rowcount > 0:
+                conn.execute("DELETE FROM access_tokens WHERE kid = ?", (kid,))
         return cur.rowcount > 0
 
     # Access tokens.
@@ -250,6 +308,7 @@ class AuthStore:
         scopes: Iterable[str],
         project: str,
         expires_at: float,
+        kid: str = "",
     ) -> None:
         """Records an issued access token under its hash.
 
@@ -259,12 +318,13 @@ class AuthStore:
             scopes: The granted OAuth scopes.
             project: The account's project.
             expires_at: Expiry as a Unix timestamp.
+            kid: The key whose assertion minted the token; revoking the key revokes the token.
         """
         with self._connect() as conn:
             conn.execute(
-                "INSERT INTO access_tokens (token_hash, email, scopes, project, expires_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (hash_token(raw_token), email, " ".join(scopes), project, expires_at),
+                "INSERT INTO access_tokens (token_hash, email, scopes, project, expires_at, kid)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (hash_token(raw_token), email, " ".join(scopes), project, expires_at, kid),
             )
 
     def lookup_token(self, raw_token: str, *, now: float | None = None) -> TokenRecord | None:
@@ -280,13 +340,18 @@ class AuthStore:
         current = time.time() if now is None else now
         with self._connect() as conn:
             row = conn.execute(
-                "SELECT email, scopes, project, expires_at FROM access_tokens WHERE token_hash = ?",
+                "SELECT email, scopes, project, expires_at, kid FROM access_tokens"
+                " WHERE token_hash = ?",
                 (hash_token(raw_token),),
             ).fetchone()
         if row is None or row[3] <= current:
             return None
         return TokenRecord(
-            email=row[0], project=row[2], scopes=tuple(row[1].split()), expires_at=row[3]
+            email=row[0],
+            project=row[2],
+            scopes=tuple(row[1].split()),
+            expires_at=row[3],
+            kid=row[4],
         )
 
     def revoke_token(self, raw_token: str) -> bool:
@@ -311,3 +376,40 @@ class AuthStore:
         with self._connect() as conn:
             cur = conn.execute("DELETE FROM access_tokens WHERE expires_at <= ?", (current,))
         return cur.rowcount
+
+    def count_tokens(self) -> int:
+        """Returns how many access tokens are stored, expired or not."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT COUNT(*) FROM access_tokens").fetchone()
+        return int(row[0])
+
+    # Assertion ids (jti) seen by the token endpoint.
+
+    def remember_assertion(
+        self, iss: str, jti: str, expires_at: float, *, now: float | None = None
+    ) -> bool:
+        """Records that an assertion id was used, unless it is already on record.
+
+        The check and the insert are one statement, so two concurrent requests carrying the
+        same assertion cannot both succeed. Ids whose assertion has expired are forgotten.
+
+        Args:
+            iss: The assertion's issuer; ids are unique per issuer (RFC 7519 section 4.1.7).
+            jti: The assertion id.
+            expires_at: Until when the assertion would be accepted, as a Unix timestamp.
+            now: The current Unix time; defaults to the current time.
+
+        Returns:
+            True if the id was new, False if it was seen before and is still live.
+        """
+        current = time.time() if now is None else now
+        with self._connect() as conn:
+            conn.execute("DELETE FROM seen_assertions WHERE expires_at <= ?", (current,))
+            try:
+                conn.execute(
+                    "INSERT INTO seen_assertions (iss, jti, expires_at) VALUES (?, ?, ?)",
+                    (iss, jti, expires_at),
+                )
+            except sqlite3.IntegrityError:
+                return False
+        return True

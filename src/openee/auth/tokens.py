@@ -8,18 +8,26 @@ token. `TokenService.authenticate` turns an `Authorization: Bearer ...` header b
 
 from __future__ import annotations
 
+import base64
+import json
+import logging
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Never
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from openee.auth.audit import AuditLog
+from openee.auth.ratelimit import FailureLimiter, account_key, client_key
 from openee.auth.store import AuthStore, KeyRecord
 from openee.errors import InvalidArgumentError, UnauthenticatedError
+
+log = logging.getLogger("openee.auth")
 
 JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # google-auth hard-codes this audience whatever the key file's token_uri says.
@@ -29,6 +37,31 @@ GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 CLOCK_SKEW_S = 60
 # Google refuses assertions that live longer than an hour; google-auth always asks for exactly that.
 MAX_ASSERTION_LIFETIME_S = 3600
+# A google-auth assertion is about 800 bytes; anything past this is refused before decoding.
+MAX_ASSERTION_BYTES = 8 * 1024
+# Access tokens live at most this long, like Google's.
+MAX_TOKEN_TTL_S = 3600
+# Random bytes in an access token (256 bits).
+TOKEN_BYTES = 32
+
+SCOPE_PREFIX = "https://www.googleapis.com/auth/"
+EARTHENGINE_SCOPE = SCOPE_PREFIX + "earthengine"
+EARTHENGINE_READONLY_SCOPE = SCOPE_PREFIX + "earthengine.readonly"
+CLOUD_PLATFORM_SCOPE = SCOPE_PREFIX + "cloud-platform"
+CLOUD_PLATFORM_READONLY_SCOPE = SCOPE_PREFIX + "cloud-platform.read-only"
+# Scopes that may write. Any authenticated principal may read and compute; a token carrying
+# only read-only scopes (or none, as application-default credentials without scopes ask for)
+# may not write.
+WRITE_SCOPES = frozenset({EARTHENGINE_SCOPE, CLOUD_PLATFORM_SCOPE})
+
+# Key ids are hex (ours) or Google-style; anything else (paths, quotes, SQL) is refused unread.
+_KID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# Header parameters that point at or embed a key (RFC 7515 section 4.1). They are never
+# fetched or used; their presence alone refuses the assertion (RFC 8725 section 3.10).
+_KEY_LOCATING_HEADERS = ("jku", "x5u", "jwk", "x5c")
+_MAX_JTI_CHARS = 256
+# Only these characters of a claimed issuer reach the log.
+_LOGGABLE_ISS = re.compile(r"[A-Za-z0-9._%+@-]{1,254}")
 
 _SHORT_LIVED_MESSAGE = (
     "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. "
@@ -51,15 +84,17 @@ class InvalidGrantError(InvalidArgumentError):
     Google's API error envelope.
     """
 
-    def __init__(self, message: str, error: str = "invalid_grant") -> None:
+    def __init__(self, message: str, error: str = "invalid_grant", *, reason: str = "") -> None:
         """Creates the error.
 
         Args:
             message: The human-readable `error_description`.
             error: The OAuth 2 error code (RFC 6749 section 5.2).
+            reason: A short machine-readable cause for the log, e.g. `kid_unknown`.
         """
         super().__init__(message)
         self.error = error
+        self.reason = reason or error
 
     def oauth2_body(self) -> dict[str, str]:
         """Returns the OAuth 2 error response body."""
@@ -73,6 +108,32 @@ class Principal:
     email: str
     project: str
     scopes: tuple[str, ...]
+    anonymous: bool = False
+
+    @property
+    def can_write(self) -> bool:
+        """Whether the principal's scopes allow writes (`earthengine` or `cloud-platform`)."""
+        return any(scope in WRITE_SCOPES for scope in self.scopes)
+
+
+def anonymous_principal(project: str) -> Principal:
+    """Returns the principal of every request to a server started with `--no-auth`."""
+    return Principal(
+        email="anonymous",
+        project=project,
+        scopes=(EARTHENGINE_SCOPE, CLOUD_PLATFORM_SCOPE),
+        anonymous=True,
+    )
+
+
+@dataclass
+class _Attempt:
+    """What is known about a token request, for the log and the rate limiter."""
+
+    client: str | None
+    iss: str | None = None
+    kid: str | None = None
+    limiter_keys: list[str] = field(default_factory=list)
 
 
 class TokenService:
@@ -82,68 +143,136 @@ class TokenService:
         self,
         store: AuthStore,
         token_url: str,
-        ttl_seconds: int = 3600,
+        ttl_seconds: int = MAX_TOKEN_TTL_S,
         *,
         clock: Callable[[], float] = time.time,
+        limiter: FailureLimiter | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         """Creates the service.
 
         Args:
             store: Accounts, keys and issued tokens.
             token_url: This server's token endpoint; accepted as a JWT audience besides Google's.
-            ttl_seconds: Lifetime of issued access tokens.
+            ttl_seconds: Lifetime of issued access tokens, 2 to 3600 seconds.
             clock: Returns the current Unix time; replaceable in tests.
+            limiter: Counts failed authentications; by default 20 a minute per client address
+                or account.
+            audit: Where token grants and refusals are recorded; None records nothing.
         """
-        if ttl_seconds < 2:
-            raise ValueError("ttl_seconds must be at least 2.")
+        if not 2 <= ttl_seconds <= MAX_TOKEN_TTL_S:
+            raise ValueError(f"ttl_seconds must be between 2 and {MAX_TOKEN_TTL_S}.")
         self.store = store
         self.token_url = token_url
         self.ttl_seconds = ttl_seconds
         self._clock = clock
+        self.limiter = limiter if limiter is not None else FailureLimiter()
+        self.audit = audit
         self._audiences = frozenset({GOOGLE_TOKEN_AUDIENCE, token_url})
 
-    def grant(self, form: Mapping[str, str]) -> dict[str, Any]:
+    def grant(self, form: Mapping[str, str], *, client: str | None = None) -> dict[str, Any]:
         """Handles a token request carrying an RFC 7523 JWT-bearer grant.
+
+        Every refusal is logged (the reason, the client address, the claimed issuer and key
+        id; never the assertion) and counted by the failure limiter.
 
         Args:
             form: The decoded `application/x-www-form-urlencoded` request body.
+            client: The caller's network address, for the log and the rate limiter.
 
         Returns:
             The OAuth 2 token response: `access_token`, `expires_in` and `token_type`.
 
         Raises:
             InvalidGrantError: The request or its assertion is not acceptable.
+            TooManyFailuresError: The client or the claimed account failed too often lately.
         """
+        attempt = _Attempt(client=client, limiter_keys=[client_key(client)])
+        self.limiter.check(attempt.limiter_keys)
+        try:
+            return self._grant(form, attempt)
+        except InvalidGrantError as exc:
+            self._reject(exc.reason, attempt)
+            self.limiter.record_failure(attempt.limiter_keys)
+            raise
+
+    def _grant(self, form: Mapping[str, str], attempt: _Attempt) -> dict[str, Any]:
         grant_type = form.get("grant_type")
         if grant_type != JWT_BEARER_GRANT_TYPE:
             raise InvalidGrantError(
-                f"Invalid grant_type: {grant_type or ''}", error="unsupported_grant_type"
+                f"Invalid grant_type: {grant_type or ''}"[:200],
+                error="unsupported_grant_type",
+                reason="grant_type",
             )
         assertion = form.get("assertion")
         if not assertion:
-            raise InvalidGrantError("Missing required parameter: assertion", "invalid_request")
-
-        claims, key = self._verify_assertion(assertion)
+            raise InvalidGrantError(
+                "Missing required parameter: assertion", "invalid_request", reason="no_assertion"
+            )
+        if len(assertion.encode("utf-8")) > MAX_ASSERTION_BYTES:
+            raise InvalidGrantError(
+                f"Invalid JWT: the assertion is larger than {MAX_ASSERTION_BYTES} bytes.",
+                reason="too_large",
+            )
+        claims, key = self._verify_assertion(assertion, attempt)
         account = self.store.get_account(key.email)
         if account is None or account.disabled:
-            raise InvalidGrantError("Invalid grant: account not found")
+            raise InvalidGrantError("Invalid grant: account not found", reason="account_disabled")
+
+        now = self._clock()
+        jti = claims.get("jti")
+        if jti is not None:
+            if not isinstance(jti, str) or not 0 < len(jti) <= _MAX_JTI_CHARS:
+                raise InvalidGrantError("Invalid JWT: the jti claim is malformed.", reason="jti")
+            # Remembered for as long as the assertion itself would be accepted.
+            until = float(claims["exp"]) + CLOCK_SKEW_S
+            if not self.store.remember_assertion(key.email, jti, until, now=now):
+                raise InvalidGrantError(
+                    "Invalid JWT: the assertion (jti) has already been used.", reason="jti_reused"
+                )
 
         scopes = tuple(str(claims.get("scope") or "").split())
-        access_token = secrets.token_urlsafe(32)
+        access_token = secrets.token_urlsafe(TOKEN_BYTES)
         self.store.store_token(
             access_token,
             email=account.email,
             scopes=scopes,
             project=account.project,
-            expires_at=self._clock() + self.ttl_seconds,
+            expires_at=now + self.ttl_seconds,
+            kid=key.kid,
         )
+        log.info(json.dumps({"event": "token.grant", "principal": account.email}))
+        if self.audit is not None:
+            self.audit.record(
+                "token.grant",
+                principal=account.email,
+                project=account.project,
+                kid=key.kid,
+                scopes=list(scopes),
+                client=attempt.client,
+                expires_in=self.ttl_seconds - 1,
+            )
         return {
             "access_token": access_token,
             "expires_in": self.ttl_seconds - 1,
             "token_type": "Bearer",
         }
 
-    def _verify_assertion(self, assertion: str) -> tuple[dict[str, Any], KeyRecord]:
+    def _reject(self, reason: str, attempt: _Attempt) -> None:
+        """Logs a refused token request: identifiers only, never the assertion."""
+        fields = {
+            "reason": reason,
+            "client": attempt.client,
+            "iss": attempt.iss,
+            "kid": attempt.kid,
+        }
+        log.warning(json.dumps({"event": "token.rejected", **fields}))
+        if self.audit is not None:
+            self.audit.record("token.rejected", **fields)
+
+    def _verify_assertion(
+        self, assertion: str, attempt: _Attempt
+    ) -> tuple[dict[str, Any], KeyRecord]:
         """Checks an assertion's header, signature and claims.
 
         Returns:
@@ -151,23 +280,54 @@ class TokenService:
 
         Raises:
             InvalidGrantError: Anything is wrong with the assertion.
+            TooManyFailuresError: The claimed account failed too often lately.
         """
-        try:
-            header = jwt.get_unverified_header(assertion)
-        except jwt.PyJWTError as exc:
-            raise InvalidGrantError("Invalid JWT: could not decode the assertion.") from exc
+        # Read without PyJWT, which refuses some hostile headers before we can name them.
+        header, unverified = _unverified_part(assertion, 0), _unverified_part(assertion, 1)
+        if header is None or unverified is None or assertion.count(".") != 2:
+            raise InvalidGrantError(
+                "Invalid JWT: could not decode the assertion.", reason="malformed"
+            )
+        claimed_iss = unverified.get("iss")
+        if isinstance(claimed_iss, str) and _LOGGABLE_ISS.fullmatch(claimed_iss):
+            attempt.iss = claimed_iss
+            attempt.limiter_keys.append(account_key(claimed_iss))
+            self.limiter.check([account_key(claimed_iss)])
+        elif claimed_iss is not None:
+            attempt.iss = "<invalid>"
+
         if header.get("alg") != "RS256":
-            raise InvalidGrantError("Invalid JWT: the signing algorithm must be RS256.")
+            raise InvalidGrantError(
+                "Invalid JWT: the signing algorithm must be RS256.", reason="alg"
+            )
+        for name in _KEY_LOCATING_HEADERS:
+            if name in header:
+                raise InvalidGrantError(
+                    f"Invalid JWT: the '{name}' header parameter is not accepted.",
+                    reason=f"header_{name}",
+                )
+        if "crit" in header:
+            raise InvalidGrantError(
+                "Invalid JWT: critical header extensions are not supported.", reason="header_crit"
+            )
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
-            raise InvalidGrantError("Invalid JWT: the header has no key id (kid).")
+            raise InvalidGrantError(
+                "Invalid JWT: the header has no key id (kid).", reason="kid_missing"
+            )
+        if not _KID_PATTERN.fullmatch(kid):
+            attempt.kid = "<invalid>"
+            raise InvalidGrantError("Invalid JWT Signature.", reason="kid_invalid")
+        attempt.kid = kid
 
         key = self.store.get_key(kid)
-        if key is None or key.revoked:
-            raise InvalidGrantError("Invalid JWT Signature.")
+        if key is None:
+            raise InvalidGrantError("Invalid JWT Signature.", reason="kid_unknown")
+        if key.revoked:
+            raise InvalidGrantError("Invalid JWT Signature.", reason="key_revoked")
         public_key = load_pem_public_key(key.public_pem.encode("ascii"))
         if not isinstance(public_key, RSAPublicKey):
-            raise InvalidGrantError("Invalid JWT Signature.")
+            raise InvalidGrantError("Invalid JWT Signature.", reason="key_type")
 
         try:
             claims: dict[str, Any] = jwt.decode(
@@ -182,51 +342,63 @@ class TokenService:
                     "verify_nbf": False,
                     "verify_aud": False,
                     "verify_iss": False,
+                    "verify_jti": False,
+                    "verify_sub": False,
                 },
             )
         except jwt.InvalidSignatureError as exc:
-            raise InvalidGrantError("Invalid JWT Signature.") from exc
+            raise InvalidGrantError("Invalid JWT Signature.", reason="signature") from exc
         except jwt.PyJWTError as exc:
-            raise InvalidGrantError(f"Invalid JWT: {exc}") from exc
+            raise InvalidGrantError("Invalid JWT: malformed claims.", reason="claims") from exc
 
         if claims.get("iss") != key.email:
-            raise InvalidGrantError("Invalid JWT: the issuer (iss) does not own the signing key.")
+            raise InvalidGrantError(
+                "Invalid JWT: the issuer (iss) does not own the signing key.", reason="iss"
+            )
         sub = claims.get("sub")
         if sub is not None and sub != key.email:
-            raise InvalidGrantError("Invalid JWT: domain-wide delegation (sub) is not supported.")
+            raise InvalidGrantError(
+                "Invalid JWT: domain-wide delegation (sub) is not supported.", reason="sub"
+            )
         aud = claims.get("aud")
         audiences = aud if isinstance(aud, list) else [aud]
         if not any(isinstance(a, str) and a in self._audiences for a in audiences):
             raise InvalidGrantError(
                 f"Invalid JWT: the audience (aud) must be '{GOOGLE_TOKEN_AUDIENCE}' "
-                f"or '{self.token_url}'."
+                f"or '{self.token_url}'.",
+                reason="aud",
             )
         self._check_times(claims)
         return claims, key
 
     def _check_times(self, claims: Mapping[str, Any]) -> None:
-        """Requires a short-lived assertion that is valid now, within the clock skew."""
+        """Requires a short-lived assertion that is valid now, within exactly ±60 s of skew."""
         iat, exp = _number(claims.get("iat")), _number(claims.get("exp"))
         now = self._clock()
-        if (
-            iat is None
-            or exp is None
-            or iat > now + CLOCK_SKEW_S
-            or exp <= now - CLOCK_SKEW_S
-            or exp <= iat
-            or exp - iat > MAX_ASSERTION_LIFETIME_S
-        ):
-            raise InvalidGrantError(_SHORT_LIVED_MESSAGE)
+        if iat is None or exp is None:
+            raise InvalidGrantError(_SHORT_LIVED_MESSAGE, reason="times_missing")
+        if exp < now - CLOCK_SKEW_S:
+            raise InvalidGrantError(_SHORT_LIVED_MESSAGE, reason="expired")
+        if exp <= iat or exp - iat > MAX_ASSERTION_LIFETIME_S:
+            raise InvalidGrantError(_SHORT_LIVED_MESSAGE, reason="lifetime")
+        if iat > now + CLOCK_SKEW_S:
+            raise InvalidGrantError(_SHORT_LIVED_MESSAGE, reason="iat_future")
         raw_nbf = claims.get("nbf")
         nbf = _number(raw_nbf)
         if raw_nbf is not None and (nbf is None or nbf > now + CLOCK_SKEW_S):
-            raise InvalidGrantError(_SHORT_LIVED_MESSAGE)
+            raise InvalidGrantError(_SHORT_LIVED_MESSAGE, reason="nbf_future")
 
-    def authenticate(self, authorization_header: str | None) -> Principal:
+    def authenticate(
+        self, authorization_header: str | None, *, client: str | None = None
+    ) -> Principal:
         """Resolves an `Authorization` header to the calling principal.
+
+        A presented but invalid token is logged and counted by the failure limiter; a missing
+        header is neither.
 
         Args:
             authorization_header: The raw header value, or None if the request had none.
+            client: The caller's network address, for the log and the rate limiter.
 
         Returns:
             Who the token was issued to, with the project and scopes it carries.
@@ -234,20 +406,39 @@ class TokenService:
         Raises:
             UnauthenticatedError: The header is missing or malformed, or the token is unknown,
                 revoked or expired, or its account has been disabled.
+            TooManyFailuresError: The client failed too often lately.
         """
+        keys = [client_key(client)]
+        self.limiter.check(keys)
         if authorization_header is None or not authorization_header.strip():
             raise UnauthenticatedError(_MISSING_CREDENTIALS_MESSAGE)
         scheme, _, token = authorization_header.strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise UnauthenticatedError(_INVALID_CREDENTIALS_MESSAGE)
+            self._bearer_failure("malformed", client, keys)
         record = self.store.lookup_token(token, now=self._clock())
         if record is None:
-            raise UnauthenticatedError(_INVALID_CREDENTIALS_MESSAGE)
+            self._bearer_failure("unknown_revoked_or_expired", client, keys)
         account = self.store.get_account(record.email)
         if account is None or account.disabled:
-            raise UnauthenticatedError(_INVALID_CREDENTIALS_MESSAGE)
+            self._bearer_failure("account_disabled", client, [*keys, account_key(record.email)])
         return Principal(email=record.email, project=record.project, scopes=record.scopes)
+
+    def _bearer_failure(self, reason: str, client: str | None, keys: list[str]) -> Never:
+        """Logs and counts a refused bearer token, then raises 401 (or 429 past the limit)."""
+        log.warning(json.dumps({"event": "bearer.rejected", "reason": reason, "client": client}))
+        self.limiter.record_failure(keys)
+        raise UnauthenticatedError(_INVALID_CREDENTIALS_MESSAGE)
+
+
+def _unverified_part(assertion: str, index: int) -> dict[str, Any] | None:
+    """Returns the JSON object in one dot-separated part of a JWT, unverified, or None."""
+    try:
+        segment = assertion.split(".")[index]
+        value = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (IndexError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _number(value: object) -> float | None:

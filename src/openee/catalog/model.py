@@ -29,6 +29,25 @@ class BandRecord:
 
 
 @dataclass(frozen=True)
+class FeatureRecord:
+    """One feature of a TABLE asset: a GeoJSON geometry in EPSG:4326 and its properties."""
+
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+
+    def geojson(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": "Feature",
+            "geometry": self.geometry,
+            "properties": self.properties,
+        }
+        if self.id is not None:
+            out["id"] = self.id
+        return out
+
+
+@dataclass(frozen=True)
 class AssetRecord:
     name: str
     type: str

@@ -1,16 +1,24 @@
 """Product profiles: how a product's files and metadata map to Earth Engine's names.
 
-A profile says which STAC asset becomes which Earth Engine band, and which STAC property becomes
-which Earth Engine property. Unmapped STAC properties are kept under their own names.
+A STAC `Profile` says which STAC asset becomes which Earth Engine band, and which STAC property
+becomes which Earth Engine property; unmapped STAC properties are kept under their own names.
+A `Layout` recognizes products among files on disk (Landsat, Sentinel-2 granules, band stacks)
+by their names. `docs/decisions/0005-catalog-stores-ingest-tables.md` lists the band names chosen.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
 
+import rasterio
+
+from openee.errors import InvalidArgumentError
 from openee.values.date import Date
 
 PropertyRule = Callable[[dict[str, Any]], object]
@@ -102,3 +110,395 @@ SENTINEL2_L2A = Profile(
         **{ee: _key(stac) for ee, stac in _S2_PERCENTAGES.items()},
     },
 )
+
+
+# -- product layouts of files on disk ---------------------------------------------------------
+#
+# A layout claims the files of the products it recognizes and says what each scene is: its
+# Earth Engine `system:index`, time, bands (file and band index) and properties. The ingest
+# engine (`ingest.py`) turns scenes into records; layouts only parse names and metadata files.
+
+
+@dataclass(frozen=True)
+class BandSource:
+    """One Earth Engine band: band `index` (1-based) of the raster file at `path`."""
+
+    name: str
+    path: Path
+    index: int = 1
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One image to be: its index, time (ms since the epoch), bands and properties."""
+
+    index: str
+    time_start: int | None
+    bands: tuple[BandSource, ...]
+    properties: dict[str, object] = field(default_factory=dict)
+    footprint: dict[str, Any] | None = (
+        None  # GeoJSON in EPSG:4326; computed from the bands when None
+    )
+
+
+class Layout(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def claim(self, files: Sequence[Path]) -> tuple[list[Scene], list[Path]]:
+        """Scenes made of some of `files`, and the files left unclaimed."""
+        ...
+
+
+RASTER_SUFFIXES = (".tif", ".tiff", ".jp2")
+
+
+def _is_raster(path: Path) -> bool:
+    return path.suffix.lower() in RASTER_SUFFIXES
+
+
+def _number(text: str) -> object:
+    """MTL values are text: numbers become numbers, quoted strings lose their quotes."""
+    text = text.strip().strip('"')
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+def read_mtl(path: Path) -> dict[str, object]:
+    """A Landsat MTL file (`_MTL.json` or `_MTL.txt`) flattened to Earth Engine-style properties.
+
+    Every scalar becomes a property under its MTL key (first occurrence wins); file names are left
+    out. Earth Engine's Landsat images carry the same keys (CLOUD_COVER, SUN_ELEVATION, WRS_PATH,
+    ...).
+    """
+    flat: dict[str, object] = {}
+    if path.suffix.lower() == ".json":
+
+        def walk(node: object) -> None:
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if isinstance(value, dict):
+                        walk(value)
+                    elif isinstance(value, str) and not key.startswith("FILE_NAME"):
+                        flat.setdefault(key, _number(value))
+
+        walk(json.loads(path.read_text()))
+        return flat
+    for line in path.read_text(errors="replace").replace("\0", "").splitlines():
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if sep and key not in ("GROUP", "END_GROUP") and not key.startswith("FILE_NAME"):
+            flat.setdefault(key, _number(value))
+    return flat
+
+
+def _mtl_time(mtl: dict[str, object]) -> int | None:
+    date, clock = mtl.get("DATE_ACQUIRED"), mtl.get("SCENE_CENTER_TIME")
+    if not isinstance(date, str):
+        return None
+    if isinstance(clock, str):
+        # Seconds carry up to 7 decimals; datetime takes 6.
+        clock = re.sub(r"(\.\d{6})\d*", r"\1", clock)
+        return Date.parse(f"{date}T{clock}").millis
+    return Date.parse(date).millis
+
+
+def _day_of_year(year: str, doy: str) -> int:
+    start = datetime(int(year), 1, 1, tzinfo=UTC) + timedelta(days=int(doy) - 1)
+    return round(start.timestamp() * 1000)
+
+
+# Landsat scene ids before Collection 1 product ids: L[sensor][mission]PPPRRRYYYYDDDGSIVV.
+_LANDSAT_SCENE = re.compile(
+    r"^(?P<id>L(?P<sensor>[CTEMO])(?P<mission>[4578])(?P<path>\d{3})(?P<row>\d{3})"
+    r"(?P<year>\d{4})(?P<doy>\d{3})(?P<station>[A-Z]{3})(?P<version>\d{2}))_(?P<suffix>\w+)$"
+)
+_LANDSAT_SENSORS = {"T": "TM", "E": "ETM", "M": "MSS", "C": "OLI_TIRS", "O": "OLI"}
+
+
+def _landsat_band(suffix: str) -> str:
+    """File band suffixes to band names: b3/B3 -> B3, bqa -> BQA; others (fmask) keep theirs."""
+    match = re.fullmatch(r"[bB](\d+)", suffix)
+    if match:
+        return f"B{int(match.group(1))}"
+    return "BQA" if suffix.lower() == "bqa" else suffix
+
+
+def _band_order(name: str) -> tuple[int, str]:
+    match = re.search(r"B(\d+)(A?)$", name)
+    if match:
+        return (int(match.group(1)) * 2 + (1 if match.group(2) else 0), name)
+    return (1000, name)
+
+
+def _group(
+    files: Sequence[Path], pattern: re.Pattern[str]
+) -> tuple[dict[str, list[Path]], list[Path]]:
+    groups: dict[str, list[Path]] = {}
+    rest: list[Path] = []
+    for path in files:
+        match = pattern.match(path.stem)
+        if match:
+            groups.setdefault(match.group("id"), []).append(path)
+        else:
+            rest.append(path)
+    return groups, rest
+
+
+@dataclass(frozen=True)
+class LandsatSceneLayout:
+    """Landsat scenes named by scene id: `LT50350322008110PAC01_b3.tif`, `..._fmask.tif`,
+    `LT52240631988227CUB02_B1.TIF` + `_MTL.txt` (the L5/L7 surface-reflectance series, L1T).
+
+    Band names: `b3`/`B3` -> `B3` (Earth Engine's Collection 1 names), `BQA`, and other suffixes
+    as they are (`fmask`). Time: MTL's DATE_ACQUIRED + SCENE_CENTER_TIME if there is an MTL,
+    else the id's year and day of year at 00:00 UTC.
+    """
+
+    name: str = "landsat-scene"
+
+    def claim(self, files: Sequence[Path]) -> tuple[list[Scene], list[Path]]:
+        groups, rest = _group(files, _LANDSAT_SCENE)
+        scenes = []
+        for scene_id, paths in sorted(groups.items()):
+            head = _LANDSAT_SCENE.match(paths[0].stem)
+            assert head is not None
+            props: dict[str, object] = {
+                "LANDSAT_SCENE_ID": scene_id,
+                "SPACECRAFT_ID": f"LANDSAT_{head['mission']}",
+                "SENSOR_ID": _LANDSAT_SENSORS[head["sensor"]],
+                "WRS_PATH": int(head["path"]),
+                "WRS_ROW": int(head["row"]),
+                "STATION_ID": head["station"],
+            }
+            time = _day_of_year(head["year"], head["doy"])
+            bands = []
+            for path in paths:
+                match = _LANDSAT_SCENE.match(path.stem)
+                assert match is not None
+                if match["suffix"].upper() == "MTL" and path.suffix.lower() in (".txt", ".json"):
+                    mtl = read_mtl(path)
+                    props.update(mtl)
+                    time = _mtl_time(mtl) or time
+                elif _is_raster(path):
+                    bands.append(BandSource(_landsat_band(match["suffix"]), path))
+            if bands:
+                bands.sort(key=lambda b: _band_order(b.name))
+                scenes.append(Scene(scene_id, time, tuple(bands), props))
+        return scenes, rest
+
+
+# Collection 1/2 product ids: LXSS_LLLL_PPPRRR_YYYYMMDD_yyyymmdd_CC_TX.
+_LANDSAT_PRODUCT = re.compile(
+    r"^(?P<id>L(?P<sensor>[CTEMO])(?P<mission>0[4-9])_(?P<level>L\w{3})_(?P<path>\d{3})"
+    r"(?P<row>\d{3})_(?P<date>\d{8})_\d{8}_(?P<coll>\d{2})_(?P<tier>T1|T2|RT))_(?P<suffix>\w+)$"
+)
+# Earth Engine's band order in LANDSAT/LC08/C02/T1_L2 (unknown bands go last, by name).
+_C2_ORDER = [
+    *(f"SR_B{i}" for i in range(1, 8)),
+    "SR_QA_AEROSOL",
+    "ST_B10",
+    "ST_ATRAN",
+    "ST_CDIST",
+    "ST_DRAD",
+    "ST_EMIS",
+    "ST_EMSD",
+    "ST_QA",
+    "ST_TRAD",
+    "ST_URAD",
+    "QA_PIXEL",
+    "QA_RADSAT",
+]
+
+
+def _c2_order(name: str) -> tuple[int, int, str]:
+    if name in _C2_ORDER:
+        return (0, _C2_ORDER.index(name), name)
+    order, _ = _band_order(name)
+    return (1, order, name)
+
+
+@dataclass(frozen=True)
+class LandsatProductLayout:
+    """Landsat Collection 1/2 products: `LC08_L2SP_001062_20201031_20201106_02_T2_SR_B1.TIF`,
+    `..._QA_PIXEL.TIF`, `..._MTL.json` / `_MTL.txt`.
+
+    Band names are the file suffixes, which are Earth Engine's names for Collection 2 (SR_B1..SR_B7,
+    ST_B10, QA_PIXEL, QA_RADSAT, ...) and Level-1 (B1..B11, BQA). system:index is the product id;
+    properties come from the MTL (the JSON one when both exist).
+    """
+
+    name: str = "landsat-product"
+
+    def claim(self, files: Sequence[Path]) -> tuple[list[Scene], list[Path]]:
+        groups, rest = _group(files, _LANDSAT_PRODUCT)
+        scenes = []
+        for product_id, paths in sorted(groups.items()):
+            head = _LANDSAT_PRODUCT.match(paths[0].stem)
+            assert head is not None
+            props: dict[str, object] = {
+                "LANDSAT_PRODUCT_ID": product_id,
+                "SPACECRAFT_ID": f"LANDSAT_{int(head['mission'])}",
+                "WRS_PATH": int(head["path"]),
+                "WRS_ROW": int(head["row"]),
+                "COLLECTION_NUMBER": int(head["coll"]),
+                "COLLECTION_CATEGORY": head["tier"],
+            }
+            time = Date.parse(f"{head['date'][:4]}-{head['date'][4:6]}-{head['date'][6:]}").millis
+            mtls = sorted(
+                (p for p in paths if p.stem.endswith("_MTL") and p.suffix.lower() != ".xml"),
+                key=lambda p: p.suffix.lower() != ".json",
+            )
+            if mtls:
+                mtl = read_mtl(mtls[0])
+                props.update(mtl)
+                time = _mtl_time(mtl) or time
+            bands = []
+            for path in paths:
+                match = _LANDSAT_PRODUCT.match(path.stem)
+                assert match is not None
+                if _is_raster(path):
+                    bands.append(BandSource(match["suffix"].upper(), path))
+            if bands:
+                bands.sort(key=lambda b: _c2_order(b.name))
+                scenes.append(Scene(product_id, time, tuple(bands), props))
+        return scenes, rest
+
+
+# Sentinel-2 granule band files: T33UUU_20170216T102101_B01.jp2 (L1C), ..._B02_10m.jp2 (L2A).
+_S2_BAND_FILE = re.compile(
+    r"^(?P<id>(?P<tile>T\d{2}[A-Z]{3})_(?P<time>\d{8}T\d{6}))_(?P<band>B\d{2}|B8A|SCL|AOT|WVP)"
+    r"(?:_(?P<res>\d{2})m)?$"
+)
+
+
+@dataclass(frozen=True)
+class Sentinel2GranuleLayout:
+    """Sentinel-2 granule band files (`IMG_DATA/T33UUU_20170216T102101_B01.jp2`): all bands of a
+    tile and sensing time make one image, each band on its own 10, 20 or 60 m grid.
+
+    Band names as in Earth Engine's COPERNICUS/S2: B01 -> B1, ..., B8A, ..., B12. When a band
+    comes at several resolutions (L2A `_10m/_20m/_60m`), the finest is kept.
+    """
+
+    name: str = "sentinel-2-granule"
+
+    def claim(self, files: Sequence[Path]) -> tuple[list[Scene], list[Path]]:
+        groups: dict[str, dict[str, tuple[int, Path]]] = {}
+        rest: list[Path] = []
+        for path in files:
+            match = _S2_BAND_FILE.match(path.stem)
+            if not match or not _is_raster(path):
+                rest.append(path)
+                continue
+            band = match["band"]
+            name = f"B{int(band[1:])}" if band[1:].isdigit() else band
+            res = int(match["res"] or 0)
+            bands = groups.setdefault(match["id"], {})
+            if name not in bands or res < bands[name][0]:
+                bands[name] = (res, path)
+        scenes = []
+        for scene_id, bands in sorted(groups.items()):
+            tile, stamp = scene_id.split("_")
+            iso = (
+                f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:]}Z"
+            )
+            sources = sorted(
+                (BandSource(name, path) for name, (_, path) in bands.items()),
+                key=lambda b: _band_order(b.name),
+            )
+            props: dict[str, object] = {"MGRS_TILE": tile[1:], "SENSING_TIME": iso}
+            scenes.append(Scene(f"{stamp}_{tile}", Date.parse(iso).millis, tuple(sources), props))
+        return scenes, rest
+
+
+THEIA_L3A_BANDS = ("B2", "B3", "B4", "B8", "B5", "B6", "B7", "B8A", "B11", "B12")
+
+
+@dataclass(frozen=True)
+class BandStackLayout:
+    """One multi-band file holding several dates, date-major: band (1-based) = n·d + k + 1 for
+    date d and band k of `bands`. Each date becomes one image with bands in Earth Engine order.
+
+    The file has no dates in it, so they are given (`openee ingest --dates`). `theia_l3a()` is the
+    Theia Level-3A stack (10 bands x 7 dates, e.g. `2018_3A_Theia_Bouconne.tif`).
+    """
+
+    name: str
+    pattern: re.Pattern[str]
+    bands: tuple[str, ...]
+    dates: tuple[str, ...] = ()
+
+    def claim(self, files: Sequence[Path]) -> tuple[list[Scene], list[Path]]:
+        scenes: list[Scene] = []
+        rest: list[Path] = []
+        for path in files:
+            if not (_is_raster(path) and self.pattern.search(path.name)):
+                rest.append(path)
+                continue
+            with rasterio.open(path) as src:
+                count = src.count
+            expected = len(self.bands) * len(self.dates)
+            if not self.dates or count != expected:
+                raise InvalidArgumentError(
+                    f"{path.name}: a {self.name} stack of {count} bands needs"
+                    f" {count // len(self.bands)} dates (--dates), got {len(self.dates)}."
+                )
+            for d, date in enumerate(self.dates):
+                when = Date.parse(date)
+                sources = [
+                    BandSource(name, path, len(self.bands) * d + k + 1)
+                    for k, name in enumerate(self.bands)
+                ]
+                sources.sort(key=lambda b: _band_order(b.name))
+                index = when.iso()[:10].replace("-", "")
+                scenes.append(
+                    Scene(
+                        f"{index}_{path.stem}", when.millis, tuple(sources), {"SOURCE": path.name}
+                    )
+                )
+        return scenes, rest
+
+
+def theia_l3a(dates: Sequence[str] = ()) -> BandStackLayout:
+    return BandStackLayout(
+        name="theia-l3a-stack",
+        pattern=re.compile(r"3A.*Theia|Theia.*L3A|SENTINEL2X.*L3A", re.IGNORECASE),
+        bands=THEIA_L3A_BANDS,
+        dates=tuple(dates),
+    )
+
+
+@dataclass(frozen=True)
+class SingleFileLayout:
+    """Any other raster file: one image per file, bands b1..bN as Earth Engine names uploads."""
+
+    name: str = "file"
+
+    def claim(self, files: Sequence[Path]) -> tuple[list[Scene], list[Path]]:
+        scenes, rest = [], []
+        for path in files:
+            if not _is_raster(path):
+                rest.append(path)
+                continue
+            with rasterio.open(path) as src:
+                count = src.count
+            index = re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
+            bands = tuple(BandSource(f"b{i}", path, i) for i in range(1, count + 1))
+            scenes.append(Scene(index, None, bands, {}))
+        return scenes, rest
+
+
+def product_layouts(dates: Sequence[str] = ()) -> list[Layout]:
+    """The product layouts recognized out of the box, most specific first. Raster files none of
+    them claims are images of their own (`SingleFileLayout`)."""
+    return [
+        LandsatProductLayout(),
+        LandsatSceneLayout(),
+        Sentinel2GranuleLayout(),
+        theia_l3a(dates),
+    ]

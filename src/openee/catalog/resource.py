@@ -10,7 +10,8 @@ from openee.raster.pixeltype import asset_data_type
 from openee.values.date import Date
 
 
-def asset_resource(record: AssetRecord) -> dict[str, Any]:
+def asset_resource(record: AssetRecord, feature_count: int | None = None) -> dict[str, Any]:
+    """The EarthEngineAsset JSON of a record; `feature_count` (a TABLE's) is `featureCount`."""
     out: dict[str, Any] = {
         "type": record.type,
         "name": record.name,
@@ -27,6 +28,8 @@ def asset_resource(record: AssetRecord) -> dict[str, Any]:
         out["endTime"] = Date(record.end_time).iso()
     if record.footprint is not None:
         out["geometry"] = record.footprint
+    if feature_count is not None:
+        out["featureCount"] = str(feature_count)  # int64 travels as a string
     if record.bands:
         out["bands"] = [
             {

@@ -1,20 +1,28 @@
-"""SQLite catalog store: the embedded default. Footprints have an R*Tree index, times a B-tree."""
+"""SQLite catalog store: the embedded default. Footprints have an R*Tree index, times a B-tree.
+
+WAL mode lets a server read while `openee ingest` writes the same file; writers take the lock at
+the start of a transaction (BEGIN IMMEDIATE), so a batch is all or nothing.
+"""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import shapely.geometry
-
-from openee.catalog.model import AssetRecord, BandRecord
-from openee.catalog.store import ImageQuery
+from openee.catalog.model import AssetRecord, FeatureRecord
+from openee.catalog.rows import (
+    band_from_row,
+    descendant_range,
+    geometry_bbox,
+    now_iso,
+)
+from openee.catalog.store import BBox, ImageQuery
+from openee.errors import AssetNotFoundError, FailedPreconditionError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS assets (
@@ -29,6 +37,7 @@ CREATE TABLE IF NOT EXISTS assets (
     update_time TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS assets_parent_time ON assets(parent, start_time);
+CREATE INDEX IF NOT EXISTS assets_parent_name ON assets(parent, name);
 CREATE TABLE IF NOT EXISTS bands (
     asset_rowid INTEGER NOT NULL REFERENCES assets(rowid) ON DELETE CASCADE,
     position INTEGER NOT NULL,
@@ -44,7 +53,18 @@ CREATE TABLE IF NOT EXISTS bands (
     PRIMARY KEY (asset_rowid, position)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS footprints USING rtree(id, west, east, south, north);
+CREATE TABLE IF NOT EXISTS features (
+    asset_rowid INTEGER NOT NULL REFERENCES assets(rowid) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    fid TEXT,
+    geometry TEXT,
+    properties TEXT NOT NULL,
+    west REAL, south REAL, east REAL, north REAL,
+    PRIMARY KEY (asset_rowid, position)
+);
 """
+
+_COLUMNS = "rowid, name, type, properties, start_time, end_time, footprint, update_time"
 
 
 class SqliteCatalog:
@@ -54,17 +74,31 @@ class SqliteCatalog:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
         # executescript commits on its own, so it runs outside _tx.
         self._connection().executescript(SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            # check_same_thread=False only so that close() may close other threads' connections.
+            db = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
             self._local.db = db
+            with self._lock:
+                self._all.append(db)
         return db
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._all:
+                db.close()
+            self._all.clear()
+        self._local = threading.local()
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -82,21 +116,33 @@ class SqliteCatalog:
     def put(self, record: AssetRecord) -> None:
         self.put_many([record])
 
-    def put_many(self, records: list[AssetRecord]) -> None:
+    def put_many(
+        self,
+        records: Sequence[AssetRecord],
+        features: Mapping[str, Sequence[FeatureRecord]] | None = None,
+    ) -> None:
         """Insert or replace records, all or nothing."""
         with self._tx() as db:
-            for record in records:
-                self._put(db, record)
+            rowids = {record.name: self._put(db, record) for record in records}
+            for name, rows in (features or {}).items():
+                rowid = rowids.get(name)
+                if rowid is None:
+                    found = db.execute(
+                        "SELECT rowid FROM assets WHERE name = ?", (name,)
+                    ).fetchone()
+                    if found is None:
+                        raise AssetNotFoundError(name)
+                    rowid = found[0]
+                self._put_features(db, rowid, rows)
 
-    def _put(self, db: sqlite3.Connection, record: AssetRecord) -> None:
-        row = db.execute("SELECT rowid FROM assets WHERE name = ?", (record.name,)).fetchone()
-        if row is not None:
-            db.execute("DELETE FROM footprints WHERE id = ?", (row[0],))
-            db.execute("DELETE FROM assets WHERE rowid = ?", (row[0],))
-        update_time = record.update_time or datetime.now(UTC).isoformat().replace("+00:00", "Z")
-        cur = db.execute(
+    def _put(self, db: sqlite3.Connection, record: AssetRecord) -> int:
+        rowid: int = db.execute(
             "INSERT INTO assets (name, parent, type, properties, start_time, end_time, footprint,"
-            " update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET parent = excluded.parent, type = excluded.type,"
+            " properties = excluded.properties, start_time = excluded.start_time,"
+            " end_time = excluded.end_time, footprint = excluded.footprint,"
+            " update_time = excluded.update_time RETURNING rowid",
             (
                 record.name,
                 record.parent,
@@ -105,13 +151,14 @@ class SqliteCatalog:
                 record.start_time,
                 record.end_time,
                 json.dumps(record.footprint) if record.footprint else None,
-                update_time,
+                record.update_time or now_iso(),
             ),
-        )
-        rowid = cur.lastrowid
-        for position, band in enumerate(record.bands):
-            db.execute(
-                "INSERT INTO bands VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ).fetchone()[0]
+        db.execute("DELETE FROM bands WHERE asset_rowid = ?", (rowid,))
+        db.execute("DELETE FROM footprints WHERE id = ?", (rowid,))
+        db.executemany(
+            "INSERT INTO bands VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
                 (
                     rowid,
                     position,
@@ -124,13 +171,57 @@ class SqliteCatalog:
                     band.width,
                     band.height,
                     band.nodata,
-                ),
-            )
-        if record.footprint:
-            west, south, east, north = _bbox(record.footprint)
+                )
+                for position, band in enumerate(record.bands)
+            ],
+        )
+        bbox = geometry_bbox(record.footprint)
+        if bbox is not None:
+            west, south, east, north = bbox
             db.execute(
                 "INSERT INTO footprints VALUES (?, ?, ?, ?, ?)", (rowid, west, east, south, north)
             )
+        return rowid
+
+    def _put_features(
+        self, db: sqlite3.Connection, rowid: int, features: Sequence[FeatureRecord]
+    ) -> None:
+        db.execute("DELETE FROM features WHERE asset_rowid = ?", (rowid,))
+        rows = []
+        for position, feature in enumerate(features):
+            bbox = geometry_bbox(feature.geometry) or (None, None, None, None)
+            rows.append(
+                (
+                    rowid,
+                    position,
+                    feature.id,
+                    json.dumps(feature.geometry) if feature.geometry else None,
+                    json.dumps(feature.properties),
+                    *bbox,
+                )
+            )
+        db.executemany("INSERT INTO features VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def delete(self, name: str, recursive: bool = False) -> int:
+        lo, hi = descendant_range(name)
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM assets WHERE name = ?", (name,)).fetchone() is None:
+                raise AssetNotFoundError(name)
+            below = db.execute(
+                "SELECT rowid FROM assets WHERE name >= ? AND name < ?", (lo, hi)
+            ).fetchall()
+            if below and not recursive:
+                raise FailedPreconditionError(
+                    f"Asset '{name}' has {len(below)} descendants; delete them first or delete"
+                    " recursively."
+                )
+            rowids = [r[0] for r in below]
+            rowids.append(
+                db.execute("SELECT rowid FROM assets WHERE name = ?", (name,)).fetchone()[0]
+            )
+            db.executemany("DELETE FROM footprints WHERE id = ?", [(r,) for r in rowids])
+            db.executemany("DELETE FROM assets WHERE rowid = ?", [(r,) for r in rowids])
+            return len(rowids)
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -139,13 +230,18 @@ class SqliteCatalog:
         row = db.execute(f"SELECT {_COLUMNS} FROM assets WHERE name = ?", (name,)).fetchone()
         return self._record(db, row) if row else None
 
-    def children(self, parent: str, offset: int, limit: int) -> list[AssetRecord]:
+    def children(
+        self, parent: str, offset: int = 0, limit: int = 1000, *, after: str | None = None
+    ) -> list[AssetRecord]:
         db = self._connection()
-        rows = db.execute(
-            f"SELECT {_COLUMNS} FROM assets WHERE parent = ? ORDER BY name LIMIT ? OFFSET ?",
-            (parent, limit, offset),
-        ).fetchall()
-        return [self._record(db, row) for row in rows]
+        sql = f"SELECT {_COLUMNS} FROM assets WHERE parent = ?"
+        args: list[Any] = [parent]
+        if after is not None:
+            sql += " AND name > ?"
+            args.append(after)
+        sql += " ORDER BY name LIMIT ? OFFSET ?"
+        args.extend([limit, offset])
+        return [self._record(db, row) for row in db.execute(sql, args).fetchall()]
 
     def query_images(self, query: ImageQuery) -> list[AssetRecord]:
         """Images under `query.parent` in the time range and box, oldest first."""
@@ -165,23 +261,61 @@ class SqliteCatalog:
                 " AND south <= ? AND north >= ?)"
             )
             args.extend([east, west, north, south])
-        sql += " ORDER BY a.start_time, a.name"
+        sql += " ORDER BY a.start_time NULLS FIRST, a.name"
         rows = db.execute(sql, args).fetchall()
         return [self._record(db, row) for row in rows]
+
+    def features(
+        self, name: str, offset: int = 0, limit: int | None = None, bbox: BBox | None = None
+    ) -> list[FeatureRecord]:
+        db = self._connection()
+        sql = (
+            "SELECT f.fid, f.geometry, f.properties FROM features f"
+            " JOIN assets a ON a.rowid = f.asset_rowid WHERE a.name = ?"
+        )
+        args: list[Any] = [name]
+        if bbox is not None:
+            west, south, east, north = bbox
+            sql += " AND f.west <= ? AND f.east >= ? AND f.south <= ? AND f.north >= ?"
+            args.extend([east, west, north, south])
+        sql += " ORDER BY f.position LIMIT ? OFFSET ?"
+        args.extend([-1 if limit is None else limit, offset])
+        return [
+            FeatureRecord(
+                geometry=json.loads(geometry) if geometry else None,
+                properties=json.loads(properties),
+                id=fid,
+            )
+            for fid, geometry, properties in db.execute(sql, args).fetchall()
+        ]
+
+    def count_features(self, name: str) -> int:
+        row = (
+            self._connection()
+            .execute(
+                "SELECT count(*) FROM features f JOIN assets a ON a.rowid = f.asset_rowid"
+                " WHERE a.name = ?",
+                (name,),
+            )
+            .fetchone()
+        )
+        return int(row[0])
 
     def _record(self, db: sqlite3.Connection, row: tuple[Any, ...]) -> AssetRecord:
         rowid, name, type_, properties, start, end, footprint, update_time = row
         bands = tuple(
-            BandRecord(
-                id=b[0],
-                path=b[1],
-                index=b[2],
-                dtype=b[3],
-                crs=b[4],
-                transform=tuple(json.loads(b[5])),
-                width=b[6],
-                height=b[7],
-                nodata=b[8],
+            band_from_row(
+                {
+                    "id": b[0],
+                    "path": b[1],
+                    "index": b[2],
+                    "dtype": b[3],
+                    "crs": b[4],
+                    "transform": json.loads(b[5]),
+                    "width": b[6],
+                    "height": b[7],
+                    "nodata": b[8],
+                }
             )
             for b in db.execute(
                 "SELECT id, path, band_index, dtype, crs, transform, width, height, nodata"
@@ -199,10 +333,3 @@ class SqliteCatalog:
             bands=bands,
             update_time=update_time,
         )
-
-
-_COLUMNS = "rowid, name, type, properties, start_time, end_time, footprint, update_time"
-
-
-def _bbox(geojson: dict[str, Any]) -> tuple[float, float, float, float]:
-    return tuple(shapely.geometry.shape(geojson).bounds)

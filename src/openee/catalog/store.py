@@ -1,33 +1,91 @@
-"""The catalog store interface. SQLite is the embedded implementation (`sqlite.py`)."""
+"""The catalog store interface, implemented by `sqlite.py` (embedded) and `postgres.py` (shared).
+
+Both run the same contract suite (`tests/catalog/test_catalog_store_contract.py`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
-from openee.catalog.model import AssetRecord
+from openee.catalog.model import AssetRecord, FeatureRecord
+
+BBox = tuple[float, float, float, float]  # (west, south, east, north), degrees
 
 
 @dataclass(frozen=True)
 class ImageQuery:
     """What a store can answer itself: children of `parent` in a time range and a lon/lat box.
 
-    `start` is inclusive and `end` exclusive (milliseconds), as in filterDate.
+    `start` is inclusive and `end` exclusive (milliseconds), as in filterDate. An image matches
+    `bbox` when its footprint's bounding box intersects it (edges included); callers apply the
+    exact geometry test afterwards.
     """
 
     parent: str
     start: int | None = None
     end: int | None = None
-    bbox: tuple[float, float, float, float] | None = None  # (west, south, east, north)
+    bbox: BBox | None = None
 
 
 class CatalogStore(Protocol):
-    def put(self, record: AssetRecord) -> None: ...
+    def put(self, record: AssetRecord) -> None:
+        """Insert or replace one record (see `put_many`)."""
+        ...
 
-    def put_many(self, records: list[AssetRecord]) -> None: ...
+    def put_many(
+        self,
+        records: Sequence[AssetRecord],
+        features: Mapping[str, Sequence[FeatureRecord]] | None = None,
+    ) -> None:
+        """Insert or replace records, all or nothing, in one transaction.
+
+        A replaced record keeps its TABLE features unless `features` names it: `features` maps
+        a TABLE asset name to its complete new list of features.
+        """
+        ...
 
     def get(self, name: str) -> AssetRecord | None: ...
 
-    def children(self, parent: str, offset: int, limit: int) -> list[AssetRecord]: ...
+    def children(
+        self, parent: str, offset: int = 0, limit: int = 1000, *, after: str | None = None
+    ) -> list[AssetRecord]:
+        """Direct children of `parent` ordered by name (bytewise); `after` pages by key."""
+        ...
 
-    def query_images(self, query: ImageQuery) -> list[AssetRecord]: ...
+    def query_images(self, query: ImageQuery) -> list[AssetRecord]:
+        """Images under `query.parent` in the time range and box, oldest first."""
+        ...
+
+    def delete(self, name: str, recursive: bool = False) -> int:
+        """Delete an asset (and its descendants when `recursive`); returns how many went.
+
+        Raises AssetNotFoundError when it does not exist and FailedPreconditionError when it has
+        children and `recursive` is false.
+        """
+        ...
+
+    def features(
+        self, name: str, offset: int = 0, limit: int | None = None, bbox: BBox | None = None
+    ) -> list[FeatureRecord]:
+        """Features of a TABLE asset in their stored order, optionally those whose geometry's
+        bounding box intersects `bbox`."""
+        ...
+
+    def count_features(self, name: str) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def open_store(target: str | Path) -> CatalogStore:
+    """A store from a `postgresql://` DSN or a SQLite file path."""
+    text = str(target)
+    if text.startswith(("postgresql://", "postgres://")):
+        from openee.catalog.postgres import PostgresCatalog
+
+        return PostgresCatalog(text)
+    from openee.catalog.sqlite import SqliteCatalog
+
+    return SqliteCatalog(Path(text))

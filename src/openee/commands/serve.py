@@ -6,12 +6,25 @@ import argparse
 import sys
 from pathlib import Path
 
-from openee.settings import Settings
+from openee.settings import Settings, is_loopback_host
 
 SNIPPET = """\
 import ee
 ee.Initialize(ee.ServiceAccountCredentials(None, {key!r}), project={project!r}, url={url!r})
 print(ee.ImageCollection('COPERNICUS/S2_SR_HARMONIZED').size().getInfo())"""
+
+NO_AUTH_SNIPPET = """\
+import ee
+ee.Initialize(None, project={project!r}, url={url!r})
+print(ee.ImageCollection('COPERNICUS/S2_SR_HARMONIZED').size().getInfo())"""
+
+NO_AUTH_WARNING = """\
+################################################################################
+#  WARNING: AUTHENTICATION IS DISABLED (--no-auth).                            #
+#  Every request runs as an anonymous principal with full read/write scopes.   #
+#  Anyone who can reach {bind:<52} #
+#  can use this server. For local experiments only.                            #
+################################################################################"""
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,22 +32,44 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--data-dir", type=Path, default=Path("openee-data"))
+    serve.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="serve without authentication (loopback addresses only; local experiments)",
+    )
     serve.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.no_auth and not is_loopback_host(args.host):
+        print(
+            f"openee serve: --no-auth is only allowed on a loopback address (127.0.0.1, ::1, "
+            f"localhost), not '{args.host}'. Authentication stays on.",
+            file=sys.stderr,
+        )
+        return 2
+
     import uvicorn
 
     from openee.api.app import create_app
 
-    settings = Settings.from_env(data_dir=args.data_dir, port=args.port, host=args.host)
-    app = create_app(settings)
-    key_path = (settings.keys_dir / "default.json").resolve()
-    print(f"openee serving on {settings.base_url}", file=sys.stderr)
-    print(f"service-account key: {key_path}", file=sys.stderr)
-    snippet = SNIPPET.format(
-        key=str(key_path), project=settings.default_project, url=settings.base_url
+    settings = Settings.from_env(
+        data_dir=args.data_dir,
+        port=args.port,
+        host=args.host,
+        auth_enabled=False if args.no_auth else None,
     )
+    app = create_app(settings)
+    print(f"openee serving on {settings.base_url}", file=sys.stderr)
+    if not settings.auth_enabled:
+        print(NO_AUTH_WARNING.format(bind=f"{settings.host}:{settings.port}"), file=sys.stderr)
+        snippet = NO_AUTH_SNIPPET.format(project=settings.default_project, url=settings.base_url)
+    else:
+        key_path = (settings.keys_dir / "default.json").resolve()
+        print(f"service-account key: {key_path}", file=sys.stderr)
+        snippet = SNIPPET.format(
+            key=str(key_path), project=settings.default_project, url=settings.base_url
+        )
     print("paste into Python:\n" + snippet, file=sys.stderr)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
     return 0

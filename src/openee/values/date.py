@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from openee.errors import InvalidArgumentError
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True, order=True)
@@ -15,8 +18,11 @@ class Date:
     millis: int
 
     @classmethod
-    def parse(cls, value: object) -> Date:
-        """Accepts a Date, a number of milliseconds, or an ISO 8601 string ('2020-04-01')."""
+    def parse(cls, value: object, zone: tzinfo = UTC) -> Date:
+        """Accepts a Date, a number of milliseconds, or an ISO 8601 string ('2020-04-01').
+
+        A string without an offset is read in `zone` (UTC by default).
+        """
         if isinstance(value, Date):
             return value
         if isinstance(value, bool):
@@ -30,12 +36,13 @@ class Date:
             except ValueError:
                 raise InvalidArgumentError(f"Unable to parse date string '{value}'.") from None
             if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=UTC)
-            return cls(round(parsed.timestamp() * 1000))
+                parsed = parsed.replace(tzinfo=zone)
+            return cls((parsed - _EPOCH) // _MILLISECOND)
         raise InvalidArgumentError(f"Cannot interpret {value!r} as a date.")
 
     def to_datetime(self) -> datetime:
-        return datetime.fromtimestamp(self.millis / 1000, tz=UTC)
+        """The instant as an aware UTC datetime (exact to the millisecond)."""
+        return _EPOCH + self.millis * _MILLISECOND
 
     def iso(self) -> str:
         return self.to_datetime().isoformat().replace("+00:00", "Z")

@@ -16,6 +16,8 @@ class Feature:
     id: str | None = None
 
     def get(self, name: str) -> object:
+        if name == "system:index" and name not in self.properties:
+            return self.id
         return self.properties.get(name)
 
     def footprint(self) -> Geometry | None:

@@ -6,8 +6,9 @@ images and of features both do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from openee.values.date import Date, DateRange
 from openee.values.geometry import Geometry
@@ -67,7 +68,10 @@ class CompareFilter(Filter):
     value: object
 
     def matches(self, element: Filterable) -> bool:
-        left = element.get(self.field)
+        return self.test(element.get(self.field))
+
+    def test(self, left: object) -> bool:
+        """`left <op> value`; comparisons with null are false (but null equals null)."""
         right = self.value
         if self.op == "equals":
             return left == right
@@ -111,3 +115,55 @@ class NotFilter(Filter):
 
     def matches(self, element: Filterable) -> bool:
         return not self.filter.matches(element)
+
+
+# -- more filters --------------------------------------------------------------------------------
+
+# A property name on either side of a comparison; '.geo' is the element's geometry.
+GEOMETRY_FIELD = ".geo"
+
+
+def field_value(element: Filterable, name: str) -> Any:
+    if name in (GEOMETRY_FIELD, ".all"):
+        return element.footprint()
+    value = element.get(name)
+    return value.millis if isinstance(value, Date) else value
+
+
+@dataclass(frozen=True, eq=False)
+class BinaryFilter(Filter):
+    """`test(left, right, param)`, each side a property of the element or a constant."""
+
+    op: str
+    test: Callable[[Any, Any, Any], bool]
+    left_field: str | None = None
+    left_value: object = None
+    right_field: str | None = None
+    right_value: object = None
+    param: object = None
+
+    def matches(self, element: Filterable) -> bool:
+        left = field_value(element, self.left_field) if self.left_field else self.left_value
+        right = field_value(element, self.right_field) if self.right_field else self.right_value
+        if isinstance(left, Date):
+            left = left.millis
+        if isinstance(right, Date):
+            right = right.millis
+        try:
+            return bool(self.test(left, right, self.param))
+        except (TypeError, ValueError):
+            return False
+
+
+@dataclass(frozen=True, eq=False)
+class ElementFilter(Filter):
+    """A predicate over the whole element (notNull, calendarRange, area, always, ...)."""
+
+    op: str
+    test: Callable[[Filterable], bool]
+
+    def matches(self, element: Filterable) -> bool:
+        try:
+            return bool(self.test(element))
+        except (TypeError, ValueError):
+            return False

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import shapely
 import shapely.geometry
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform as shapely_transform
 
 from openee.errors import InvalidArgumentError
 
@@ -46,14 +46,14 @@ class Geometry:
         if self.crs == WGS84:
             return self
         transformer = Transformer.from_crs(self.crs, WGS84, always_xy=True)
-        return Geometry(shapely_transform(transformer.transform, self.shape), WGS84, self.geodesic)
+        return Geometry(reproject(self.shape, transformer), WGS84, self.geodesic)
 
     def transformed(self, crs: str) -> BaseGeometry:
         """The shape in another CRS (planar transformation of the vertices)."""
         if crs == self.crs:
             return self.shape
         transformer = Transformer.from_crs(self.crs, crs, always_xy=True)
-        return shapely_transform(transformer.transform, self.shape)
+        return reproject(self.shape, transformer)
 
     def intersects(self, other: Geometry) -> bool:
         return bool(self.to_wgs84().shape.intersects(other.to_wgs84().shape))
@@ -66,6 +66,50 @@ class Geometry:
         if geojson["type"] != "Point":
             geojson["geodesic"] = self.geodesic
         return geojson
+
+
+@dataclass(frozen=True)
+class ErrorMargin:
+    """Earth Engine's ErrorMargin: a tolerance in 'meters', in 'projected' units, or 'infinite'."""
+
+    value: float | None = None
+    unit: str = "meters"
+
+    @classmethod
+    def of(cls, value: object) -> ErrorMargin | None:
+        """From an ErrorMargin, a number of metres, or its JSON form; None if not one of those."""
+        if isinstance(value, ErrorMargin):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return cls(float(value))
+        if isinstance(value, dict) and value.get("type") == "ErrorMargin":
+            raw = value.get("value")
+            unit = str(value.get("unit", "meters"))
+            return cls(float(raw) if isinstance(raw, int | float) else None, unit)
+        return None
+
+    def info(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"type": "ErrorMargin", "unit": self.unit}
+        if self.value is not None:
+            info["value"] = self.value
+        return info
+
+
+def reproject(shape: BaseGeometry, transformer: Transformer) -> BaseGeometry:
+    """The shape with every vertex transformed (a pyproj Transformer with always_xy=True)."""
+    return apply_xy(transformer.transform, shape)
+
+
+def apply_xy(fn: Any, shape: BaseGeometry) -> BaseGeometry:
+    """The shape with every vertex mapped by fn(xs, ys) -> (xs, ys) on arrays."""
+    if shape.is_empty:
+        return shape
+
+    def mapped(coords: np.ndarray) -> np.ndarray:
+        xs, ys = fn(coords[:, 0], coords[:, 1])
+        return np.column_stack([xs, ys])
+
+    return shapely.transform(shape, mapped)
 
 
 def _lists(value: Any) -> Any:

@@ -1,8 +1,15 @@
-"""Reducers as data. The numeric kernels live with the values they reduce (raster/, algorithms/)."""
+"""Reducers as data. The numeric kernels live with the values they reduce (raster/, algorithms/).
+
+A simple reducer is named after its Earth Engine constructor ('mean', 'minMax', 'percentile',
+...). Combinators are reducers too: 'combine' (parts: the two reducers), 'forEach' and 'group'
+(parts: the reducer they apply). `repeat` copies a reducer over that many inputs; `outputs` are
+the output names, which `setOutputs` may replace.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -14,6 +21,31 @@ class Reducer:
     repeat: int = 1
     # Numeric parameters, e.g. the percentiles of Reducer.percentile, one per output.
     params: tuple[float, ...] = ()
+    # Inputs of one copy of a simple reducer (2 for linearFit, the tuple size of toList, ...).
+    inputs: int = 1
+    # The reducers a combinator applies.
+    parts: tuple[Reducer, ...] = ()
+    # Other settings, as (name, value) pairs: histogram bounds, group field, ...
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return dict(self.options).get(name, default)
+
+    def num_inputs(self) -> int:
+        """How many input values one reduction step takes."""
+        if self.name == "combine":
+            first, second = self.parts
+            if self.option("sharedInputs"):
+                return first.num_inputs()
+            return first.num_inputs() + second.num_inputs()
+        if self.name == "forEach":
+            return self.parts[0].num_inputs() * self.repeat
+        if self.name == "group":
+            return self.parts[0].num_inputs() + 1
+        return self.inputs * self.repeat
+
+    def with_outputs(self, outputs: tuple[str, ...]) -> Reducer:
+        return replace(self, outputs=outputs)
 
     def info(self) -> dict[str, object]:
         return {"type": "Reducer", "name": self.name, "outputs": list(self.outputs)}

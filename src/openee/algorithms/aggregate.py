@@ -1,0 +1,525 @@
+"""Reducing columns of values (Collection.reduceColumns, List.reduce, aggregate_*) with a Reducer.
+
+`reduce_columns(reducer, columns)` takes one list per reducer input (the rows are the elements)
+and returns the named outputs. Single-input reducers skip nulls, as Earth Engine skips masked
+inputs (except `first`, `last` and `countEvery`); multi-input reducers skip rows with a null.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from openee.algorithms import special
+from openee.errors import InvalidArgumentError
+from openee.values.feature import Feature, FeatureCollection
+from openee.values.reducer import Reducer
+
+Columns = Sequence[Sequence[Any]]
+Kernel = Callable[[Columns, Reducer], list[Any]]
+
+
+def reduce_columns(reducer: Reducer, columns: Columns) -> dict[str, Any]:
+    """The reducer's named outputs over the rows of `columns` (one column per input)."""
+    expected = reducer.num_inputs()
+    if len(columns) != expected:
+        raise InvalidArgumentError(
+            f"The reducer takes {expected} inputs but {len(columns)} were given."
+        )
+    values = evaluate(reducer, columns)
+    return dict(zip(reducer.outputs, values, strict=True))
+
+
+def evaluate(reducer: Reducer, columns: Columns) -> list[Any]:
+    """The reducer's output values, in the order of its outputs."""
+    name = reducer.name
+    if name == "combine":
+        first, second = reducer.parts
+        if reducer.option("sharedInputs"):
+            return evaluate(first, columns) + evaluate(second, columns)
+        n = first.num_inputs()
+        return evaluate(first, columns[:n]) + evaluate(second, columns[n:])
+    if name == "forEach":
+        child = reducer.parts[0]
+        n = child.num_inputs()
+        out: list[Any] = []
+        for i in range(reducer.repeat):
+            out.extend(evaluate(child, columns[i * n : (i + 1) * n]))
+        return out
+    if name == "group":
+        return [_group(reducer, columns)]
+    kernel = KERNELS.get(name)
+    if kernel is None:
+        raise InvalidArgumentError(f"Reducer.{name} cannot reduce a list of values yet.")
+    n = reducer.inputs
+    copies = [kernel(columns[i * n : (i + 1) * n], reducer) for i in range(reducer.repeat)]
+    if reducer.repeat == 1:
+        return copies[0]
+    # A repeated reducer's outputs are lists, one value per copy.
+    return [[copy[j] for copy in copies] for j in range(len(copies[0]))]
+
+
+def _group(reducer: Reducer, columns: Columns) -> list[dict[str, Any]]:
+    child = reducer.parts[0]
+    field = int(reducer.option("groupField", 0))
+    name = str(reducer.option("groupName", "group"))
+    if not 0 <= field < len(columns):
+        raise InvalidArgumentError(f"Reducer.group: groupField {field} is out of range.")
+    keys = columns[field]
+    rest = [c for i, c in enumerate(columns) if i != field]
+    groups: dict[Any, list[int]] = {}
+    for row, key in enumerate(keys):
+        if key is not None:
+            groups.setdefault(key, []).append(row)
+    out = []
+    for key in sorted(groups, key=_order):
+        rows = groups[key]
+        sub = [[c[r] for r in rows] for c in rest]
+        result = dict(zip(child.outputs, evaluate(child, sub), strict=True))
+        out.append({name: key, **result})
+    return out
+
+
+def _order(value: Any) -> tuple[int, Any]:
+    if isinstance(value, bool | int | float):
+        return (0, value)
+    return (1, str(value))
+
+
+# -- kernels -------------------------------------------------------------------------------------
+
+
+def _present(values: Sequence[Any]) -> list[Any]:
+    return [v for v in values if v is not None]
+
+
+def _numbers(values: Sequence[Any], name: str) -> list[float]:
+    present = _present(values)
+    if not all(isinstance(v, int | float) for v in present):
+        raise InvalidArgumentError(f"Reducer.{name}: inputs must be numbers.")
+    return present
+
+
+def _rows(columns: Columns, name: str) -> list[list[float]]:
+    """The rows with no null input, as numbers."""
+    rows = [list(r) for r in zip(*columns, strict=True) if all(v is not None for v in r)]
+    if not all(isinstance(v, int | float) for r in rows for v in r):
+        raise InvalidArgumentError(f"Reducer.{name}: inputs must be numbers.")
+    return rows
+
+
+def _numeric(fn: Callable[[list[float]], Any], empty: Any = None) -> Kernel:
+    """A kernel of one numeric input and one output."""
+
+    def kernel(columns: Columns, reducer: Reducer) -> list[Any]:
+        values = _numbers(columns[0], reducer.name)
+        return [fn(values) if values else empty]
+
+    return kernel
+
+
+def _ints(values: list[float]) -> bool:
+    return all(isinstance(v, int) for v in values)
+
+
+def _sample_variance(v: list[float]) -> float | None:
+    return statistics.variance(v) if len(v) > 1 else None
+
+
+def _skew(v: list[float]) -> float | None:
+    # Apache Commons Math's (bias-corrected) sample skewness.
+    n = len(v)
+    if n < 3:
+        return None
+    mean = math.fsum(v) / n
+    s = statistics.stdev(v)
+    if s == 0:
+        return 0.0
+    return n / ((n - 1) * (n - 2)) * math.fsum(((x - mean) / s) ** 3 for x in v)
+
+
+def _kurtosis(v: list[float]) -> float | None:
+    # Apache Commons Math's (bias-corrected) sample excess kurtosis.
+    n = len(v)
+    if n < 4:
+        return None
+    mean = math.fsum(v) / n
+    var = statistics.variance(v)
+    if var == 0:
+        return 0.0
+    m4 = math.fsum((x - mean) ** 4 for x in v)
+    return n * (n + 1) * m4 / ((n - 1) * (n - 2) * (n - 3) * var**2) - 3 * (n - 1) ** 2 / (
+        (n - 2) * (n - 3)
+    )
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Linear interpolation between the closest ranks (numpy's default method)."""
+    return float(np.percentile(np.asarray(values, dtype=np.float64), p))
+
+
+def _mode(v: list[float]) -> float:
+    counts = Counter(v)
+    best = max(counts.values())
+    return min(x for x, c in counts.items() if c == best)
+
+
+def _resultant(v: list[float]) -> float:
+    return math.hypot(math.fsum(map(math.sin, v)), math.fsum(map(math.cos, v))) / len(v)
+
+
+def _min_max(columns: Columns, reducer: Reducer) -> list[Any]:
+    values = _numbers(columns[0], reducer.name)
+    return [min(values), max(values)] if values else [None, None]
+
+
+def _extreme(pick: Callable[..., Any]) -> Kernel:
+    """min/max with numInputs > 1: the extreme of the first input, with the others of its row."""
+
+    def kernel(columns: Columns, reducer: Reducer) -> list[Any]:
+        if len(columns) == 1:
+            values = _numbers(columns[0], reducer.name)
+            return [pick(values) if values else None]
+        rows = [r for r in zip(*columns, strict=True) if r[0] is not None]
+        if not rows:
+            return [None] * len(columns)
+        return list(pick(rows, key=lambda r: r[0]))
+
+    return kernel
+
+
+def _keep_nulls(index: int) -> Kernel:
+    def kernel(columns: Columns, reducer: Reducer) -> list[Any]:
+        values = list(columns[0])
+        return [values[index] if values else None]
+
+    return kernel
+
+
+def _non_null(index: int) -> Kernel:
+    def kernel(columns: Columns, reducer: Reducer) -> list[Any]:
+        values = _present(columns[0])
+        return [values[index] if values else None]
+
+    return kernel
+
+
+def _count_distinct(skip_nulls: bool) -> Kernel:
+    def kernel(columns: Columns, reducer: Reducer) -> list[Any]:
+        values = _present(columns[0]) if skip_nulls else list(columns[0])
+        return [len({_order(v) for v in values})]
+
+    return kernel
+
+
+def _count_runs(columns: Columns, reducer: Reducer) -> list[Any]:
+    values = list(columns[0])
+    return [sum(1 for i, v in enumerate(values) if i == 0 or v != values[i - 1])]
+
+
+def _bitwise(op: Callable[[int, int], int]) -> Kernel:
+    def kernel(columns: Columns, reducer: Reducer) -> list[Any]:
+        values = [int(v) for v in _numbers(columns[0], reducer.name)]
+        if not values:
+            return [None]
+        out = values[0]
+        for v in values[1:]:
+            out = op(out, v)
+        return [out]
+
+    return kernel
+
+
+def _to_list(columns: Columns, reducer: Reducer) -> list[Any]:
+    if reducer.option("tupleSize") is None:
+        return [_present(columns[0])]
+    required = len(columns) - int(reducer.option("numOptional", 0))
+    rows = [list(r) for r in zip(*columns, strict=True) if all(v is not None for v in r[:required])]
+    return [rows]
+
+
+def _to_collection(columns: Columns, reducer: Reducer) -> list[Any]:
+    names = reducer.option("propertyNames")
+    required = len(columns) - int(reducer.option("numOptional", 0))
+    features = [
+        Feature(None, dict(zip(names, row, strict=True)))
+        for row in zip(*columns, strict=True)
+        if all(v is not None for v in row[:required])
+    ]
+    return [FeatureCollection(tuple(features))]
+
+
+def _percentiles(columns: Columns, reducer: Reducer) -> list[Any]:
+    values = _numbers(columns[0], reducer.name)
+    return [percentile(values, p) if values else None for p in reducer.params]
+
+
+def _interval_mean(columns: Columns, reducer: Reducer) -> list[Any]:
+    values = sorted(_numbers(columns[0], reducer.name))
+    if not values:
+        return [None]
+    low, high = (percentile(values, p) for p in reducer.params)
+    inside = [v for v in values if low <= v <= high]
+    return [math.fsum(inside) / len(inside) if inside else None]
+
+
+def _frequency_histogram(columns: Columns, reducer: Reducer) -> list[Any]:
+    counts: dict[str, int] = {}
+    for v in sorted(_present(columns[0]), key=_order):
+        key = repr(v) if isinstance(v, float) else str(v)
+        counts[key] = counts.get(key, 0) + 1
+    return [counts]
+
+
+def bucket_width(values: Sequence[float], max_buckets: int, min_width: float | None) -> float:
+    """The smallest power-of-2 width (at least min_width) giving at most max_buckets buckets."""
+    span = max(values) - min(values)
+    width = 2.0 ** math.ceil(math.log2(span / max_buckets)) if span > 0 else 1.0
+    if min_width is not None and width < min_width:
+        width = float(min_width)
+    while span / width >= max_buckets:
+        width *= 2
+    return width
+
+
+def histogram_buckets(
+    values: Sequence[float], max_buckets: int, min_width: float | None
+) -> tuple[float, float, list[int], list[float | None]]:
+    """(bucketMin, bucketWidth, counts, means) with power-of-2 bucket widths."""
+    width = bucket_width(values, max_buckets, min_width)
+    start = math.floor(min(values) / width) * width
+    n = int((max(values) - start) // width) + 1
+    sums = [0.0] * n
+    counts = [0] * n
+    for v in values:
+        i = min(n - 1, int((v - start) // width))
+        counts[i] += 1
+        sums[i] += v
+    means = [s / c if c else None for s, c in zip(sums, counts, strict=True)]
+    return start, width, counts, means
+
+
+def _histogram(columns: Columns, reducer: Reducer) -> list[Any]:
+    values = _numbers(columns[0], reducer.name)
+    if not values:
+        return [None]
+    max_buckets = int(reducer.option("maxBuckets") or 256)
+    start, width, counts, means = histogram_buckets(
+        values, max_buckets, reducer.option("minBucketWidth")
+    )
+    result: dict[str, Any] = {
+        "bucketMeans": means,
+        "bucketMin": start,
+        "bucketWidth": width,
+        "histogram": counts,
+    }
+    return [result]
+
+
+def _auto_histogram(columns: Columns, reducer: Reducer) -> list[Any]:
+    values = _numbers(columns[0], reducer.name)
+    if not values:
+        return [None]
+    max_buckets = int(reducer.option("maxBuckets") or 256)
+    start, width, counts, _ = histogram_buckets(
+        values, max_buckets, reducer.option("minBucketWidth")
+    )
+    return [_edges(start, width, counts, bool(reducer.option("cumulative")))]
+
+
+def _edges(start: float, width: float, counts: list[int], cumulative: bool) -> list[list[float]]:
+    total = 0
+    rows = []
+    for i, c in enumerate(counts):
+        total += c
+        rows.append([start + i * width, total if cumulative else c])
+    return rows
+
+
+def _fixed_histogram(columns: Columns, reducer: Reducer) -> list[Any]:
+    values = _numbers(columns[0], reducer.name)
+    low, high, steps = reducer.params
+    n = int(steps)
+    width = (high - low) / n
+    counts = [0] * n
+    for v in values:
+        if low <= v < high:
+            counts[min(n - 1, int((v - low) // width))] += 1
+    return [_edges(low, width, counts, bool(reducer.option("cumulative")))]
+
+
+def _linear_fit(columns: Columns, reducer: Reducer) -> list[Any]:
+    rows = _rows(columns, reducer.name)
+    if len(rows) < 2:
+        return [None, None]
+    xs, ys = [r[0] for r in rows], [r[1] for r in rows]
+    mx, my = math.fsum(xs) / len(xs), math.fsum(ys) / len(ys)
+    sxx = math.fsum((x - mx) ** 2 for x in xs)
+    if sxx == 0:
+        return [None, None]
+    scale = math.fsum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    return [scale, my - scale * mx]
+
+
+def _linear_regression(columns: Columns, reducer: Reducer) -> list[Any]:
+    rows = _rows(columns, reducer.name)
+    num_x = int(reducer.option("numX"))
+    if len(rows) < num_x:
+        return [None, None]
+    data = np.asarray(rows, dtype=np.float64)
+    x, y = data[:, :num_x], data[:, num_x:]
+    coefficients, *_ = np.linalg.lstsq(x, y, rcond=None)
+    residuals = y - x @ coefficients
+    rms = np.sqrt(np.mean(residuals**2, axis=0))
+    return [coefficients.tolist(), rms.tolist()]
+
+
+def correlation(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Pearson's correlation coefficient; None when a variable is constant."""
+    mx, my = math.fsum(xs) / len(xs), math.fsum(ys) / len(ys)
+    sxy = math.fsum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    sxx = math.fsum((x - mx) ** 2 for x in xs)
+    syy = math.fsum((y - my) ** 2 for y in ys)
+    if sxx == 0 or syy == 0:
+        return None
+    return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
+
+
+def _pearson(columns: Columns, reducer: Reducer) -> list[Any]:
+    rows = _rows(columns, reducer.name)
+    n = len(rows)
+    if n < 3:
+        return [None, None]
+    r = correlation([row[0] for row in rows], [row[1] for row in rows])
+    if r is None:
+        return [None, None]
+    if abs(r) >= 1:
+        return [r, 0.0]
+    df = n - 2
+    t = r * math.sqrt(df / (1 - r * r))
+    return [r, special.betainc(df / 2, 0.5, df / (df + t * t))]
+
+
+def ranks(values: Sequence[float]) -> list[float]:
+    """Ranks from 1, ties sharing their average rank."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    out = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            out[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return out
+
+
+def _spearman(columns: Columns, reducer: Reducer) -> list[Any]:
+    rows = _rows(columns, reducer.name)
+    if len(rows) < 2:
+        return [None]
+    return [correlation(ranks([r[0] for r in rows]), ranks([r[1] for r in rows]))]
+
+
+def _kendall(columns: Columns, reducer: Reducer) -> list[Any]:
+    if len(columns) == 1:
+        ys = _numbers(columns[0], reducer.name)
+        rows = [[float(i), y] for i, y in enumerate(ys)]
+    else:
+        rows = _rows(columns, reducer.name)
+    n = len(rows)
+    if n < 2:
+        return [None]
+    concordant = discordant = ties_x = ties_y = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            dx = rows[i][0] - rows[j][0]
+            dy = rows[i][1] - rows[j][1]
+            if dx == 0 and dy == 0:
+                continue
+            if dx == 0:
+                ties_x += 1
+            elif dy == 0:
+                ties_y += 1
+            elif dx * dy > 0:
+                concordant += 1
+            else:
+                discordant += 1
+    denominator = math.sqrt((concordant + discordant + ties_x) * (concordant + discordant + ties_y))
+    return [(concordant - discordant) / denominator if denominator else None]
+
+
+def _sens_slope(columns: Columns, reducer: Reducer) -> list[Any]:
+    rows = _rows(columns, reducer.name)
+    slopes = [
+        (rows[j][1] - rows[i][1]) / (rows[j][0] - rows[i][0])
+        for i in range(len(rows))
+        for j in range(i + 1, len(rows))
+        if rows[j][0] != rows[i][0]
+    ]
+    if not slopes:
+        return [None, None]
+    slope = statistics.median(slopes)
+    return [slope, statistics.median(r[1] - slope * r[0] for r in rows)]
+
+
+KERNELS: dict[str, Kernel] = {
+    "mean": _numeric(lambda v: math.fsum(v) / len(v)),
+    "sum": _numeric(lambda v: sum(v) if _ints(v) else math.fsum(v), 0),
+    "product": _numeric(math.prod, 1),
+    "median": _numeric(statistics.median),
+    "mode": _numeric(_mode),
+    "variance": _numeric(statistics.pvariance),
+    "stdDev": _numeric(statistics.pstdev),
+    "sampleVariance": _numeric(_sample_variance),
+    "sampleStdDev": _numeric(
+        lambda v: math.sqrt(s) if (s := _sample_variance(v)) is not None else None
+    ),
+    "skew": _numeric(_skew),
+    "kurtosis": _numeric(_kurtosis),
+    "count": lambda columns, r: [len(_present(columns[0]))],
+    "countEvery": lambda columns, r: [len(columns[0])],
+    "countDistinct": _count_distinct(skip_nulls=False),
+    "countDistinctNonNull": _count_distinct(skip_nulls=True),
+    "countRuns": _count_runs,
+    "first": _keep_nulls(0),
+    "last": _keep_nulls(-1),
+    "firstNonNull": _non_null(0),
+    "lastNonNull": _non_null(-1),
+    "min": _extreme(min),
+    "max": _extreme(max),
+    "minMax": _min_max,
+    "anyNonZero": _numeric(lambda v: int(any(v)), 0),
+    "allNonZero": _numeric(lambda v: int(all(v)), 1),
+    "or": _numeric(lambda v: int(any(v)), 0),
+    "and": _numeric(lambda v: int(all(v)), 1),
+    "bitwiseAnd": _bitwise(lambda a, b: a & b),
+    "bitwiseOr": _bitwise(lambda a, b: a | b),
+    "circularMean": _numeric(
+        lambda v: math.atan2(math.fsum(map(math.sin, v)), math.fsum(map(math.cos, v)))
+    ),
+    "circularVariance": _numeric(lambda v: 1 - _resultant(v)),
+    "circularStddev": _numeric(
+        lambda v: math.sqrt(-2 * math.log(r)) if (r := _resultant(v)) > 0 else math.inf
+    ),
+    "toList": _to_list,
+    "toCollection": _to_collection,
+    "percentile": _percentiles,
+    "intervalMean": _interval_mean,
+    "frequencyHistogram": _frequency_histogram,
+    "histogram": _histogram,
+    "autoHistogram": _auto_histogram,
+    "fixedHistogram": _fixed_histogram,
+    "linearFit": _linear_fit,
+    "linearRegression": _linear_regression,
+    "pearsonsCorrelation": _pearson,
+    "spearmansCorrelation": _spearman,
+    "kendallsCorrelation": _kendall,
+    "sensSlope": _sens_slope,
+}

@@ -1,0 +1,391 @@
+"""Ingest files into the catalog: rasters by product layout, STAC catalogs, vector tables.
+
+`ingest()` reads every source first, then writes all records in one transaction, so a failed
+or killed run leaves the catalog as it was and a re-run completes it. Records equal to what the
+catalog holds are not rewritten (re-runs are idempotent and cheap). Sources are only read; with
+`cog_dir`, rasters are copied into tiled DEFLATE COGs with overviews there and the copies are
+registered instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pystac
+import rasterio
+import rasterio.errors
+import rasterio.shutil
+import shapely
+import shapely.geometry
+import shapely.ops
+from pyproj import CRS, Transformer
+
+from openee.catalog.model import (
+    FOLDER,
+    IMAGE,
+    IMAGE_COLLECTION,
+    TABLE,
+    AssetRecord,
+    BandRecord,
+    FeatureRecord,
+)
+from openee.catalog.names import name_from_id, parent_of
+from openee.catalog.profiles import (
+    SENTINEL2_L2A,
+    BandSource,
+    Profile,
+    Scene,
+    SingleFileLayout,
+    product_layouts,
+)
+from openee.catalog.rows import plain_json
+from openee.catalog.stac_ingest import item_record
+from openee.catalog.store import CatalogStore
+from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
+from openee.errors import InvalidArgumentError
+
+Progress = Callable[[int, int, str], None]
+STAC_TYPES = ("Catalog", "Collection", "Feature")
+# Files that go with another file and are read through it (GDAL sidecars, Shapefile parts).
+SIDECARS = (".aux.xml", ".ovr", ".dbf", ".shx", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+
+
+@dataclass
+class IngestReport:
+    """What one run did."""
+
+    asset_name: str
+    images: int = 0
+    tables: int = 0
+    features: int = 0
+    written: int = 0  # records new or changed
+    unchanged: int = 0
+    converted: int = 0  # COGs written this run
+    ignored: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        what = []
+        if self.images:
+            what.append(f"{self.images} images")
+        if self.tables:
+            what.append(f"{self.tables} tables ({self.features} features)")
+        text = (
+            f"{' and '.join(what) or 'nothing'} in {self.asset_name}:"
+            f" {self.written} written, {self.unchanged} unchanged"
+        )
+        if self.converted:
+            text += f", {self.converted} COGs made"
+        if self.ignored:
+            text += f", {len(self.ignored)} files ignored"
+        return f"{text} ({self.seconds:.1f} s)"
+
+
+def collect_files(sources: Sequence[Path]) -> list[Path]:
+    """Every file under the sources (directories recursively), resolved, in name order."""
+    files: list[Path] = []
+    for source in sources:
+        if not source.exists():
+            raise InvalidArgumentError(f"Source '{source}' does not exist.")
+        if source.is_dir():
+            files.extend(sorted(p.resolve() for p in source.rglob("*") if p.is_file()))
+        else:
+            files.append(source.resolve())
+    return list(dict.fromkeys(files))
+
+
+def _is_stac(path: Path) -> bool:
+    if path.suffix.lower() != ".json":
+        return False
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and "stac_version" in doc and doc.get("type") in STAC_TYPES
+
+
+@dataclass(frozen=True)
+class _FileInfo:
+    crs: str
+    transform: tuple[float, float, float, float, float, float]
+    width: int
+    height: int
+    dtypes: tuple[str, ...]
+    nodata: float | None
+    bounds: tuple[float, float, float, float]
+
+
+def _file_info(path: Path) -> _FileInfo:
+    try:
+        return _read_info(path)
+    except rasterio.errors.RasterioError as exc:
+        raise InvalidArgumentError(f"{path}: cannot read the raster ({exc}).") from None
+
+
+def _read_info(path: Path) -> _FileInfo:
+    with rasterio.open(path) as src:
+        if src.crs is None:
+            raise InvalidArgumentError(f"{path.name}: the raster has no coordinate system.")
+        t = src.transform
+        return _FileInfo(
+            crs=src.crs.to_string(),
+            transform=(t.a, t.b, t.c, t.d, t.e, t.f),
+            width=src.width,
+            height=src.height,
+            dtypes=tuple(src.dtypes),
+            nodata=src.nodata,
+            bounds=tuple(src.bounds),
+        )
+
+
+def wgs84_footprint(
+    crs: str, bounds: Sequence[tuple[float, float, float, float]]
+) -> dict[str, Any]:
+    """The union of boxes in `crs` as a GeoJSON polygon in EPSG:4326 (edges densified)."""
+    boxes = shapely.ops.unary_union([shapely.geometry.box(*b) for b in bounds])
+    dense = shapely.segmentize(boxes, max_segment_length=max(boxes.length / 40, 1e-9))
+    to_wgs84 = Transformer.from_crs(CRS.from_user_input(crs), "EPSG:4326", always_xy=True)
+    shape = shapely.transform(
+        dense, lambda xy: np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1]))
+    )
+    polygon = shape if shape.geom_type == "Polygon" else shape.convex_hull
+    return dict(plain_json(shapely.geometry.mapping(polygon)))
+
+
+class _Cogs:
+    """Tiled DEFLATE COGs with overviews under `root`, made once per source file."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.made = 0
+        self._done: dict[Path, Path] = {}
+
+    def __call__(self, source: Path, asset_name: str) -> Path:
+        if source in self._done:
+            return self._done[source]
+        relative = asset_name.split("/assets/", 1)[-1]
+        target = self.root / relative / f"{source.stem}.tif"
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+            try:
+                rasterio.shutil.copy(
+                    source,
+                    partial,
+                    driver="COG",
+                    COMPRESS="DEFLATE",
+                    PREDICTOR="YES",
+                    BLOCKSIZE="512",
+                    OVERVIEWS="AUTO",
+                    RESAMPLING="NEAREST",
+                    BIGTIFF="IF_SAFER",
+                )
+                os.replace(partial, target)  # a killed run never leaves a half COG in place
+            finally:
+                partial.unlink(missing_ok=True)
+            self.made += 1
+        self._done[source] = target
+        return target
+
+
+class _Builder:
+    def __init__(self, cogs: _Cogs | None) -> None:
+        self.cogs = cogs
+        self._info: dict[Path, _FileInfo] = {}
+
+    def info(self, path: Path) -> _FileInfo:
+        if path not in self._info:
+            self._info[path] = _file_info(path)
+        return self._info[path]
+
+    def band(self, source: BandSource, asset_name: str) -> BandRecord:
+        path = self.cogs(source.path, asset_name) if self.cogs else source.path
+        info = self.info(path)
+        if not 1 <= source.index <= len(info.dtypes):
+            raise InvalidArgumentError(f"{path.name} has no band {source.index}.")
+        return BandRecord(
+            id=source.name,
+            path=str(path),
+            index=source.index,
+            dtype=info.dtypes[source.index - 1],
+            crs=info.crs,
+            transform=info.transform,
+            width=info.width,
+            height=info.height,
+            nodata=info.nodata,
+        )
+
+    def image(self, collection: str, scene: Scene) -> AssetRecord:
+        name = f"{collection}/{scene.index}"
+        bands = tuple(self.band(b, name) for b in scene.bands)
+        footprint = scene.footprint
+        if footprint is None:
+            first = self.info(Path(bands[0].path))
+            boxes = [self.info(Path(b.path)).bounds for b in bands if b.crs == first.crs]
+            footprint = wgs84_footprint(first.crs, boxes)
+        props: dict[str, Any] = dict(scene.properties)
+        if scene.time_start is not None:
+            props["system:time_start"] = scene.time_start
+            props["system:time_end"] = scene.time_start
+        props["system:index"] = scene.index
+        props["system:footprint"] = footprint
+        return AssetRecord(
+            name=name,
+            type=IMAGE,
+            properties=props,
+            start_time=scene.time_start,
+            end_time=scene.time_start,
+            footprint=footprint,
+            bands=bands,
+        )
+
+    def cog_record(self, record: AssetRecord) -> AssetRecord:
+        """A record built elsewhere (STAC) with its band files swapped for COGs."""
+        if not self.cogs:
+            return record
+        bands = tuple(
+            replace(b, path=str(self.cogs(Path(b.path), record.name))) for b in record.bands
+        )
+        return replace(record, bands=bands)
+
+
+def _stac_profile(item: pystac.Item) -> Profile:
+    if "s2:product_uri" in item.properties and "L2A" in str(item.properties["s2:product_uri"]):
+        return SENTINEL2_L2A
+    keys = [
+        key
+        for key, asset in item.assets.items()
+        if (asset.media_type or "").startswith(("image/tiff", "image/jp2"))
+        or "data" in (asset.roles or [])
+    ]
+    return Profile(name="stac", bands={k: k for k in keys})
+
+
+def _stac_records(path: Path, collection: str, builder: _Builder) -> list[AssetRecord]:
+    root = pystac.read_file(str(path))
+    items = list(root.get_items(recursive=True)) if isinstance(root, pystac.Catalog) else [root]
+    return [
+        builder.cog_record(item_record(item, collection, _stac_profile(item)))
+        for item in items
+        if isinstance(item, pystac.Item)
+    ]
+
+
+def _folders(name: str, store: CatalogStore) -> list[AssetRecord]:
+    """Folder records for every missing ancestor below the `projects/p/assets` root."""
+    folders = []
+    parent = parent_of(name)
+    while not parent.endswith("/assets") and store.get(parent) is None:
+        folders.append(AssetRecord(name=parent, type=FOLDER))
+        parent = parent_of(parent)
+    return folders
+
+
+def ingest(
+    store: CatalogStore,
+    sources: Sequence[Path],
+    asset_id: str,
+    *,
+    cog_dir: Path | None = None,
+    dates: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest `sources` under `asset_id`.
+
+    Rasters (product layouts of `profiles.layouts()`, STAC catalogs/collections/items) become
+    images of the IMAGE_COLLECTION `asset_id`. Vector files become TABLE assets: `asset_id`
+    itself for one vector file, `asset_id/<file stem>` for several. `dates` are the dates of a
+    multi-date band stack (Theia L3A).
+    """
+    started = time.monotonic()
+    name = name_from_id(asset_id)
+    report = IngestReport(asset_name=name)
+    files = collect_files(sources)
+    vectors = [p for p in files if p.suffix.lower() in VECTOR_SUFFIXES]
+    rest = [p for p in files if p not in vectors]
+    scenes: list[Scene] = []
+    for layout in product_layouts(dates):
+        claimed, rest = layout.claim(rest)
+        scenes.extend(claimed)
+    # Product layouts claimed their metadata files (e.g. Landsat's `_SR_stac.json`); STAC
+    # documents left are catalogs of their own, whose files belong to their items.
+    stac = [p for p in rest if _is_stac(p)]
+    stac = [p for p in stac if not any(q.parent in p.parents for q in stac if q != p)]
+    rest = [p for p in rest if not any(s.parent in p.parents for s in stac)]
+    claimed, rest = SingleFileLayout().claim(rest)
+    scenes.extend(claimed)
+    report.ignored = [p for p in rest if not p.name.lower().endswith(SIDECARS)]
+    if (scenes or stac) and vectors:
+        raise InvalidArgumentError(
+            "Rasters and vector files go to different assets: ingest them separately."
+        )
+
+    builder = _Builder(_Cogs(cog_dir) if cog_dir else None)
+    records: list[AssetRecord] = []
+    features: dict[str, list[FeatureRecord]] = {}
+    if scenes or stac:
+        total = len(scenes) + len(stac)
+        for i, scene in enumerate(scenes):
+            records.append(builder.image(name, scene))
+            if progress:
+                progress(i + 1, total, scene.index)
+        for j, path in enumerate(stac):
+            records.extend(_stac_records(path, name, builder))
+            if progress:
+                progress(len(scenes) + j + 1, total, path.name)
+        seen: set[str] = set()
+        for record in records:
+            if record.name in seen:
+                raise InvalidArgumentError(f"Two sources make the same image '{record.index}'.")
+            seen.add(record.name)
+        times = [r.start_time for r in records if r.start_time is not None]
+        records.insert(
+            0,
+            AssetRecord(
+                name=name,
+                type=IMAGE_COLLECTION,
+                start_time=min(times) if times else None,
+                end_time=max(times) if times else None,
+            ),
+        )
+        report.images = len(records) - 1
+    elif vectors:
+        if len(vectors) > 1:
+            records.append(AssetRecord(name=name, type=FOLDER))
+        for i, path in enumerate(vectors):
+            table = name if len(vectors) == 1 else f"{name}/{path.stem}"
+            rows = read_features(path)
+            records.append(AssetRecord(name=table, type=TABLE, properties={"source": path.name}))
+            features[table] = rows
+            report.features += len(rows)
+            if progress:
+                progress(i + 1, len(vectors), path.name)
+        report.tables = len(vectors)
+    else:
+        raise InvalidArgumentError("No raster, STAC or vector source found.")
+
+    changed = [r for r in records if not _same(store, r, features.get(r.name))]
+    report.unchanged = len(records) - len(changed)
+    report.written = len(changed)
+    if changed:
+        store.put_many(
+            [*_folders(name, store), *changed],
+            {n: rows for n, rows in features.items() if any(r.name == n for r in changed)},
+        )
+    report.converted = builder.cogs.made if builder.cogs else 0
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _same(store: CatalogStore, record: AssetRecord, features: list[FeatureRecord] | None) -> bool:
+    old = store.get(record.name)
+    if old is None or replace(old, update_time=None) != record:
+        return False
+    return features is None or store.features(record.name) == features

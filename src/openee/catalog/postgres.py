@@ -1,0 +1,276 @@
+"""PostgreSQL catalog store, for deployments where several servers share one catalog.
+
+No PostGIS: a footprint's bounding box is a `box` column with a GiST index (`&&` is the
+overlap test, edges included), times are B-tree indexed milliseconds, bands a JSONB array.
+Names use the "C" collation so that paging order is bytewise, the same as SQLite's.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from openee.catalog.model import AssetRecord, FeatureRecord
+from openee.catalog.rows import (
+    band_from_row,
+    band_to_row,
+    descendant_range,
+    geometry_bbox,
+    now_iso,
+)
+from openee.catalog.store import BBox, ImageQuery
+from openee.errors import AssetNotFoundError, FailedPreconditionError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS openee_assets (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT COLLATE "C" NOT NULL UNIQUE,
+    parent TEXT COLLATE "C" NOT NULL,
+    type TEXT NOT NULL,
+    properties JSONB NOT NULL,
+    start_time BIGINT,
+    end_time BIGINT,
+    footprint JSONB,
+    bbox BOX,
+    bands JSONB NOT NULL,
+    update_time TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS openee_assets_parent_name ON openee_assets (parent, name);
+CREATE INDEX IF NOT EXISTS openee_assets_parent_time ON openee_assets (parent, start_time);
+CREATE INDEX IF NOT EXISTS openee_assets_bbox ON openee_assets USING gist (bbox);
+CREATE TABLE IF NOT EXISTS openee_features (
+    asset_id BIGINT NOT NULL REFERENCES openee_assets (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    fid TEXT,
+    geometry JSONB,
+    properties JSONB NOT NULL,
+    bbox BOX,
+    PRIMARY KEY (asset_id, position)
+);
+"""
+
+_COLUMNS = "name, type, properties, start_time, end_time, footprint, bands, update_time"
+# Serializes schema creation between processes that start at once.
+_SCHEMA_LOCK = 0x6F70656E6565  # "openee"
+
+
+def _box(bbox: BBox | None) -> str | None:
+    """A bounding box in PostgreSQL's `box` input syntax."""
+    if bbox is None:
+        return None
+    west, south, east, north = bbox
+    return f"(({west!r},{south!r}),({east!r},{north!r}))"
+
+
+class PostgresCatalog:
+    """A catalog in a PostgreSQL database; one connection per thread."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self._local = threading.local()
+        self._all: list[psycopg.Connection[Any]] = []
+        self._lock = threading.Lock()
+        with self._tx() as db:
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            db.execute(SCHEMA)
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        db: psycopg.Connection[Any] | None = getattr(self._local, "db", None)
+        if db is None or db.closed:
+            db = psycopg.connect(self.dsn, autocommit=True)
+            self._local.db = db
+            with self._lock:
+                self._all.append(db)
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._all:
+                db.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def _tx(self) -> Iterator[psycopg.Connection[Any]]:
+        db = self._connection()
+        with db.transaction():
+            yield db
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def put(self, record: AssetRecord) -> None:
+        self.put_many([record])
+
+    def put_many(
+        self,
+        records: Sequence[AssetRecord],
+        features: Mapping[str, Sequence[FeatureRecord]] | None = None,
+    ) -> None:
+        """Insert or replace records, all or nothing."""
+        with self._tx() as db:
+            ids = {record.name: self._put(db, record) for record in records}
+            for name, rows in (features or {}).items():
+                asset_id = ids.get(name)
+                if asset_id is None:
+                    found = db.execute(
+                        "SELECT id FROM openee_assets WHERE name = %s", (name,)
+                    ).fetchone()
+                    if found is None:
+                        raise AssetNotFoundError(name)
+                    asset_id = found[0]
+                self._put_features(db, asset_id, rows)
+
+    def _put(self, db: psycopg.Connection[Any], record: AssetRecord) -> int:
+        row = db.execute(
+            "INSERT INTO openee_assets (name, parent, type, properties, start_time, end_time,"
+            " footprint, bbox, bands, update_time)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::box, %s, %s)"
+            " ON CONFLICT (name) DO UPDATE SET parent = excluded.parent, type = excluded.type,"
+            " properties = excluded.properties, start_time = excluded.start_time,"
+            " end_time = excluded.end_time, footprint = excluded.footprint, bbox = excluded.bbox,"
+            " bands = excluded.bands, update_time = excluded.update_time RETURNING id",
+            (
+                record.name,
+                record.parent,
+                record.type,
+                Jsonb(record.properties),
+                record.start_time,
+                record.end_time,
+                Jsonb(record.footprint) if record.footprint else None,
+                _box(geometry_bbox(record.footprint)),
+                Jsonb([band_to_row(b) for b in record.bands]),
+                record.update_time or now_iso(),
+            ),
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def _put_features(
+        self, db: psycopg.Connection[Any], asset_id: int, features: Sequence[FeatureRecord]
+    ) -> None:
+        db.execute("DELETE FROM openee_features WHERE asset_id = %s", (asset_id,))
+        with db.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO openee_features VALUES (%s, %s, %s, %s, %s, %s::box)",
+                [
+                    (
+                        asset_id,
+                        position,
+                        feature.id,
+                        Jsonb(feature.geometry) if feature.geometry else None,
+                        Jsonb(feature.properties),
+                        _box(geometry_bbox(feature.geometry)),
+                    )
+                    for position, feature in enumerate(features)
+                ],
+            )
+
+    def delete(self, name: str, recursive: bool = False) -> int:
+        lo, hi = descendant_range(name)
+        with self._tx() as db:
+            found = db.execute(
+                "SELECT id FROM openee_assets WHERE name = %s FOR UPDATE", (name,)
+            ).fetchone()
+            if found is None:
+                raise AssetNotFoundError(name)
+            below = db.execute(
+                "SELECT count(*) FROM openee_assets WHERE name >= %s AND name < %s", (lo, hi)
+            ).fetchone()
+            count = int(below[0]) if below else 0
+            if count and not recursive:
+                raise FailedPreconditionError(
+                    f"Asset '{name}' has {count} descendants; delete them first or delete"
+                    " recursively."
+                )
+            db.execute(
+                "DELETE FROM openee_assets WHERE name = %s OR (name >= %s AND name < %s)",
+                (name, lo, hi),
+            )
+            return count + 1
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get(self, name: str) -> AssetRecord | None:
+        row = (
+            self._connection()
+            .execute(f"SELECT {_COLUMNS} FROM openee_assets WHERE name = %s", (name,))
+            .fetchone()
+        )
+        return _record(row) if row else None
+
+    def children(
+        self, parent: str, offset: int = 0, limit: int = 1000, *, after: str | None = None
+    ) -> list[AssetRecord]:
+        sql = f"SELECT {_COLUMNS} FROM openee_assets WHERE parent = %s"
+        args: list[Any] = [parent]
+        if after is not None:
+            sql += " AND name > %s"
+            args.append(after)
+        sql += " ORDER BY name LIMIT %s OFFSET %s"
+        args.extend([limit, offset])
+        return [_record(row) for row in self._connection().execute(sql, args).fetchall()]
+
+    def query_images(self, query: ImageQuery) -> list[AssetRecord]:
+        """Images under `query.parent` in the time range and box, oldest first."""
+        sql = f"SELECT {_COLUMNS} FROM openee_assets WHERE parent = %s AND type = 'IMAGE'"
+        args: list[Any] = [query.parent]
+        if query.start is not None:
+            sql += " AND start_time >= %s"
+            args.append(query.start)
+        if query.end is not None:
+            sql += " AND start_time < %s"
+            args.append(query.end)
+        if query.bbox is not None:
+            sql += " AND bbox && %s::box"
+            args.append(_box(query.bbox))
+        sql += " ORDER BY start_time NULLS FIRST, name"
+        return [_record(row) for row in self._connection().execute(sql, args).fetchall()]
+
+    def features(
+        self, name: str, offset: int = 0, limit: int | None = None, bbox: BBox | None = None
+    ) -> list[FeatureRecord]:
+        sql = (
+            "SELECT f.fid, f.geometry, f.properties FROM openee_features f"
+            " JOIN openee_assets a ON a.id = f.asset_id WHERE a.name = %s"
+        )
+        args: list[Any] = [name]
+        if bbox is not None:
+            sql += " AND f.bbox && %s::box"
+            args.append(_box(bbox))
+        sql += " ORDER BY f.position LIMIT %s OFFSET %s"
+        args.extend([limit, offset])
+        return [
+            FeatureRecord(geometry=geometry, properties=properties, id=fid)
+            for fid, geometry, properties in self._connection().execute(sql, args).fetchall()
+        ]
+
+    def count_features(self, name: str) -> int:
+        row = (
+            self._connection()
+            .execute(
+                "SELECT count(*) FROM openee_features f JOIN openee_assets a ON a.id = f.asset_id"
+                " WHERE a.name = %s",
+                (name,),
+            )
+            .fetchone()
+        )
+        return int(row[0]) if row else 0
+
+
+def _record(row: tuple[Any, ...]) -> AssetRecord:
+    name, type_, properties, start, end, footprint, bands, update_time = row
+    return AssetRecord(
+        name=name,
+        type=type_,
+        properties=properties,
+        start_time=start,
+        end_time=end,
+        footprint=footprint,
+        bands=tuple(band_from_row(b) for b in bands),
+        update_time=update_time,
+    )

@@ -1,0 +1,130 @@
+"""Where asset files may live: every path or URI an asset names is confined to configured roots.
+
+`Roots.check()` decides from the text and the file system's links alone, before anything is
+opened, and raises InvalidArgumentError (HTTP 400) with the reason. Rejected:
+
+- NUL and other control characters, backslashes, percent-encoded characters (so neither
+  `%2e%2e` nor a double-encoded `%252e%252e` can smuggle a `..` past a later decoding step);
+- any `..` segment, even one that would land inside a root;
+- GDAL's virtual file systems and connection strings (`/vsicurl/`, `/vsizip/`, `HDF5:...`,
+  `vrt://`), and VRT files, which can point anywhere;
+- URLs (`http(s)://`, `s3://`, `gs://`, ...) unless they start with an allow-listed prefix, and
+  `file://` unless `allow_file_uri`;
+- absolute paths outside the roots, and paths whose real location (symlinks resolved) is
+  outside them.
+
+Relative paths are taken relative to the first root (the data dir).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from openee.errors import InvalidArgumentError
+
+MAX_URI_CHARS = 4096
+ROOTS_ENV = "OPENEE_ALLOWED_ROOTS"  # extra roots, separated by os.pathsep
+URL_PREFIXES_ENV = "OPENEE_ALLOWED_URL_PREFIXES"  # allow-listed URL prefixes, space-separated
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_FORBIDDEN_SUFFIXES = (".vrt",)
+
+
+def _reject(uri: str, why: str) -> InvalidArgumentError:
+    shown = _CONTROL.sub("?", uri[:200])
+    return InvalidArgumentError(f"Asset file '{shown}' is not allowed: {why}.")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+@dataclass(frozen=True)
+class Roots:
+    """The directories asset files may come from, and the URL prefixes allowed besides."""
+
+    roots: tuple[Path, ...]
+    url_prefixes: tuple[str, ...] = ()
+    allow_file_uri: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        roots: Sequence[Path],
+        url_prefixes: Sequence[str] = (),
+        allow_file_uri: bool = False,
+    ) -> Roots:
+        """Roots from directories as given (made absolute, symlinks resolved)."""
+        resolved = tuple(dict.fromkeys(Path(os.path.realpath(r)) for r in roots))
+        if not resolved:
+            raise ValueError("at least one root is needed")
+        for prefix in url_prefixes:
+            if not re.match(r"^https?://[^/]+/", prefix):
+                raise ValueError(f"a URL prefix must be scheme://host/...: {prefix!r}")
+        return cls(resolved, tuple(url_prefixes), allow_file_uri)
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path, extra: Sequence[Path] = ()) -> Roots:
+        """The data dir, the bundled demo imagery, `extra`, and what the environment adds
+        (OPENEE_ALLOWED_ROOTS, OPENEE_ALLOWED_URL_PREFIXES)."""
+        from openee.demo import DATA_DIR
+
+        env_roots = [Path(p) for p in os.environ.get(ROOTS_ENV, "").split(os.pathsep) if p]
+        prefixes = os.environ.get(URL_PREFIXES_ENV, "").split()
+        return cls.of([data_dir, DATA_DIR, *extra, *env_roots], prefixes)
+
+    def check(self, uri: str) -> str:
+        """The confined form of `uri`: a real absolute path inside a root, or an allow-listed
+        URL unchanged. Raises InvalidArgumentError otherwise; opens nothing."""
+        if not isinstance(uri, str) or not uri:
+            raise InvalidArgumentError("Asset file must be a non-empty string.")
+        if len(uri) > MAX_URI_CHARS:
+            raise _reject(uri, f"longer than {MAX_URI_CHARS} characters")
+        if _CONTROL.search(uri):
+            raise _reject(uri, "control characters (such as NUL) are not allowed")
+        if "\\" in uri:
+            raise _reject(uri, "backslashes are not allowed")
+        lowered = uri.lower()
+        if "/vsi" in lowered:
+            raise _reject(uri, "GDAL virtual file systems (/vsi...) are not allowed")
+        scheme = _SCHEME.match(uri)
+        if scheme:
+            if any(uri.startswith(prefix) for prefix in self.url_prefixes):
+                if ".." in uri.split("?", 1)[0].split("/") or _PERCENT.search(uri):
+                    raise _reject(uri, "'..' and percent-encoding are not allowed in URLs")
+                return uri
+            if scheme.group(1).lower() == "file" and lowered.startswith("file://"):
+                if not self.allow_file_uri:
+                    raise _reject(uri, "file:// URIs are not allowed; give a path")
+                rest = uri[len("file://") :]
+                if not rest.startswith("/"):
+                    raise _reject(uri, "a file:// URI must name an absolute path on this host")
+                return self._check_path(uri, rest)
+            raise _reject(
+                uri, f"'{scheme.group(1)}:' sources are not allowed (not an allow-listed URL)"
+            )
+        return self._check_path(uri, uri)
+
+    def _check_path(self, uri: str, text: str) -> str:
+        if _PERCENT.search(text):
+            raise _reject(uri, "percent-encoded characters are not allowed in paths")
+        if ".." in text.split("/"):
+            raise _reject(uri, "'..' is not allowed in paths")
+        if text.lower().endswith(_FORBIDDEN_SUFFIXES):
+            raise _reject(uri, "VRT files are not allowed (they can point anywhere)")
+        path = Path(text)
+        if not path.is_absolute():
+            path = self.roots[0] / path
+        lexical = Path(os.path.normpath(path))
+        real = Path(os.path.realpath(lexical))  # follows links; reads no file's content
+        if any(_inside(real, root) for root in self.roots):
+            return str(real)
+        if any(_inside(lexical, root) for root in self.roots):
+            raise _reject(uri, "a symbolic link leads outside the allowed roots")
+        raise _reject(uri, "outside the allowed roots")

@@ -1,0 +1,70 @@
+"""Encoding shared by the stores: bands and footprints to and from plain JSON-able rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import shapely.geometry
+
+from openee.catalog.model import BandRecord
+
+# The smallest string greater than every "name/..." descendant of "name": '0' follows '/'.
+_AFTER_SLASH = chr(ord("/") + 1)
+
+
+def descendant_range(name: str) -> tuple[str, str]:
+    """Bounds [lo, hi) of the names below `name`, usable by a B-tree index in any SQL engine."""
+    return f"{name}/", f"{name}{_AFTER_SLASH}"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def geometry_bbox(geojson: dict[str, Any] | None) -> tuple[float, float, float, float] | None:
+    if not geojson:
+        return None
+    shape = shapely.geometry.shape(geojson)
+    if shape.is_empty:
+        return None
+    west, south, east, north = shape.bounds
+    return float(west), float(south), float(east), float(north)
+
+
+def band_to_row(band: BandRecord) -> dict[str, Any]:
+    return {
+        "id": band.id,
+        "path": band.path,
+        "index": band.index,
+        "dtype": band.dtype,
+        "crs": band.crs,
+        "transform": list(band.transform),
+        "width": band.width,
+        "height": band.height,
+        "nodata": band.nodata,
+    }
+
+
+def band_from_row(row: dict[str, Any]) -> BandRecord:
+    t = row["transform"]
+    return BandRecord(
+        id=row["id"],
+        path=row["path"],
+        index=int(row["index"]),
+        dtype=row["dtype"],
+        crs=row["crs"],
+        transform=(float(t[0]), float(t[1]), float(t[2]), float(t[3]), float(t[4]), float(t[5])),
+        width=int(row["width"]),
+        height=int(row["height"]),
+        nodata=None if row["nodata"] is None else float(row["nodata"]),
+    )
+
+
+def plain_json(value: Any) -> Any:
+    """Tuples (as shapely's `mapping` makes them) to lists, so a record equals its stored JSON."""
+    if isinstance(value, dict):
+        return {k: plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_json(v) for v in value]
+    return value

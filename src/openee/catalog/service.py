@@ -1,0 +1,377 @@
+"""Asset operations behind the REST asset API: list (with Earth Engine's filter), patch, delete,
+copy, move, create. Routes parse the request, call one of these, and encode the result.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import shapely
+import shapely.geometry
+import shapely.wkt
+
+from openee.catalog.model import FOLDER, IMAGE, IMAGE_COLLECTION, TABLE, AssetRecord
+from openee.catalog.names import parent_of
+from openee.catalog.rows import descendant_range
+from openee.catalog.store import CatalogStore, ImageQuery
+from openee.errors import (
+    AlreadyExistsError,
+    AssetNotFoundError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+)
+from openee.values.date import Date
+
+MAX_PAGE = 1000
+_CONTAINERS = (FOLDER, IMAGE_COLLECTION)
+
+# -- the listAssets filter (AIP-160 subset that the stock client's listImages writes) -----------
+
+_TERM = re.compile(
+    r"""^(?P<field>startTime|endTime|properties\.[A-Za-z0-9_:.\-]+)\s*
+        (?P<op>>=|<=|!=|=|<|>|:)\s*(?P<value>"(?:[^"\\]|\\.)*"|[^\s"]+)$""",
+    re.VERBOSE,
+)
+_INTERSECTS = re.compile(r'^intersects\(\s*"(?P<geom>(?:[^"\\]|\\.)*)"\s*\)$')
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": lambda a, b: a == b,
+    ":": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+@dataclass(frozen=True)
+class Term:
+    field: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """A parsed `filter`: comparisons ANDed together, and at most one region."""
+
+    terms: tuple[Term, ...] = ()
+    region: shapely.Geometry | None = None
+
+    def query(self, parent: str) -> ImageQuery:
+        """What the store can answer: the start-time range and the region's bounding box."""
+        start = end = None
+        for t in self.terms:
+            if t.field == "startTime" and t.op in (">=", ">"):
+                value = t.value + (1 if t.op == ">" else 0)
+                start = value if start is None else max(start, value)
+            elif t.field == "startTime" and t.op in ("<", "<="):
+                value = t.value + (1 if t.op == "<=" else 0)
+                end = value if end is None else min(end, value)
+        bbox = None
+        if self.region is not None:
+            west, south, east, north = self.region.bounds
+            bbox = (west, south, east, north)
+        return ImageQuery(parent, start, end, bbox)
+
+    def matches(self, record: AssetRecord) -> bool:
+        for t in self.terms:
+            if t.field == "startTime":
+                actual: Any = record.start_time
+            elif t.field == "endTime":
+                actual = record.end_time if record.end_time is not None else record.start_time
+            else:
+                actual = record.properties.get(t.field.removeprefix("properties."))
+            if actual is None:
+                return False
+            try:
+                if not _OPS[t.op](actual, t.value):
+                    return False
+            except TypeError:
+                return False
+        if self.region is not None:
+            if record.footprint is None:
+                return False
+            return bool(shapely.geometry.shape(record.footprint).intersects(self.region))
+        return True
+
+
+def _split_and(text: str) -> list[str]:
+    """Split on AND outside double quotes."""
+    parts, current, quoted, i = [], [], False, 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and quoted and i + 1 < len(text):
+            current.append(text[i : i + 2])
+            i += 2
+            continue
+        if ch == '"':
+            quoted = not quoted
+        if not quoted and text.startswith(" AND ", i):
+            parts.append("".join(current))
+            current = []
+            i += 5
+            continue
+        current.append(ch)
+        i += 1
+    if quoted:
+        raise InvalidArgumentError("Invalid filter: unbalanced quotes.")
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _literal(text: str) -> Any:
+    if text.startswith('"'):
+        return json.loads(text)
+    if text in ("true", "false"):
+        return text == "true"
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _region(text: str) -> shapely.Geometry:
+    text = text.replace('\\"', '"')
+    try:
+        if text.lstrip().startswith("{"):
+            # The client swaps the GeoJSON's double quotes for single ones.
+            return shapely.geometry.shape(json.loads(text.replace("'", '"')))
+        return shapely.wkt.loads(text)
+    except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.ShapelyError):
+        raise InvalidArgumentError("Invalid filter: intersects() needs GeoJSON or WKT.") from None
+
+
+def parse_filter(text: str | None) -> ListFilter:
+    """Parse listAssets' `filter`: `startTime >= "2020-01-01T00:00:00Z" AND endTime < "..."
+    AND intersects("{'type': 'Polygon', ...}") AND properties.CLOUD_COVER < 10`."""
+    if not text or not text.strip():
+        return ListFilter()
+    terms: list[Term] = []
+    region = None
+    for part in _split_and(text.strip()):
+        inter = _INTERSECTS.match(part)
+        if inter:
+            shape = _region(inter.group("geom"))
+            region = shape if region is None else region.intersection(shape)
+            continue
+        match = _TERM.match(part)
+        if not match:
+            raise InvalidArgumentError(f"Invalid filter term: '{part[:200]}'.")
+        value = _literal(match.group("value"))
+        if match.group("field") in ("startTime", "endTime"):
+            value = Date.parse(value).millis
+        terms.append(Term(match.group("field"), match.group("op"), value))
+    return ListFilter(tuple(terms), region)
+
+
+# -- listing ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    assets: list[AssetRecord] = field(default_factory=list)
+    next_page_token: str | None = None
+
+
+def _token(kind: str, value: str) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
+
+
+def _untoken(token: str) -> tuple[str, str]:
+    try:
+        kind, _, value = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidArgumentError("Invalid pageToken.") from None
+    if kind not in ("after", "offset") or (kind == "offset" and not value.isdigit()):
+        raise InvalidArgumentError("Invalid pageToken.")
+    return kind, value
+
+
+def list_assets(
+    store: CatalogStore,
+    parent: str,
+    page_size: int | None = None,
+    page_token: str | None = None,
+    filter: str | None = None,
+) -> Page:
+    """One page of `parent`'s children. Without a filter, pages by name (a token is the last
+    name, so inserts and deletes between pages neither repeat nor skip others); with a filter,
+    the matching images oldest first."""
+    if not parent.endswith("/assets"):
+        record = store.get(parent)
+        if record is None:
+            raise AssetNotFoundError(parent)
+        if record.type not in _CONTAINERS:
+            raise InvalidArgumentError(f"Asset '{record.id}' is not a folder or collection.")
+    size = min(page_size or MAX_PAGE, MAX_PAGE)
+    if size < 1:
+        raise InvalidArgumentError("pageSize must be positive.")
+    parsed = parse_filter(filter)
+    if not parsed.terms and parsed.region is None:
+        after = None
+        if page_token:
+            kind, value = _untoken(page_token)
+            if kind != "after":
+                raise InvalidArgumentError("Invalid pageToken.")
+            after = value
+        rows = store.children(parent, 0, size + 1, after=after)
+        page = Page(rows[:size])
+        if len(rows) > size:
+            page.next_page_token = _token("after", rows[size - 1].name)
+        return page
+    offset = 0
+    if page_token:
+        kind, value = _untoken(page_token)
+        if kind != "offset":
+            raise InvalidArgumentError("Invalid pageToken.")
+        offset = int(value)
+    matching = [r for r in store.query_images(parsed.query(parent)) if parsed.matches(r)]
+    page = Page(matching[offset : offset + size])
+    if len(matching) > offset + size:
+        page.next_page_token = _token("offset", str(offset + size))
+    return page
+
+
+# -- changes ------------------------------------------------------------------------------------
+
+PATCHABLE = ("properties", "start_time", "end_time")
+
+
+def patch_asset(
+    store: CatalogStore,
+    name: str,
+    properties: dict[str, Any] | None = None,
+    start_time: str | int | None = None,
+    end_time: str | int | None = None,
+    update_mask: list[str] | None = None,
+) -> AssetRecord:
+    """Change properties and times. With `update_mask` (e.g. ["properties.CLOUD", "start_time"])
+    only the named fields change, and a masked property absent from `properties` is removed;
+    without it every given field changes and properties are merged."""
+    record = store.get(name)
+    if record is None:
+        raise AssetNotFoundError(name)
+    props = dict(record.properties)
+    start, end = record.start_time, record.end_time
+    fields = update_mask or [
+        *(f"properties.{k}" for k in (properties or {})),
+        *(["start_time"] if start_time is not None else []),
+        *(["end_time"] if end_time is not None else []),
+    ]
+    for path in fields:
+        path = re.sub(r"(?<!^)([A-Z])", r"_\1", path).lower() if "." not in path else path
+        if path == "properties":
+            props = {k: v for k, v in props.items() if k.startswith("system:")}
+            props.update(properties or {})
+        elif path.startswith("properties."):
+            key = path.removeprefix("properties.")
+            if key.startswith("system:"):
+                raise InvalidArgumentError(f"Property '{key}' cannot be changed.")
+            if properties is not None and key in properties:
+                props[key] = properties[key]
+            else:
+                props.pop(key, None)
+        elif path == "start_time":
+            start = Date.parse(start_time).millis if start_time is not None else None
+        elif path == "end_time":
+            end = Date.parse(end_time).millis if end_time is not None else None
+        else:
+            raise InvalidArgumentError(f"Field '{path}' cannot be updated.")
+    if start is not None:
+        props["system:time_start"] = start
+    if end is not None:
+        props["system:time_end"] = end
+    updated = replace(record, properties=props, start_time=start, end_time=end, update_time=None)
+    store.put(updated)
+    got = store.get(name)
+    assert got is not None
+    return got
+
+
+def delete_asset(store: CatalogStore, name: str, recursive: bool = False) -> int:
+    return store.delete(name, recursive)
+
+
+def _check_destination(store: CatalogStore, destination: str, overwrite: bool) -> None:
+    parent = parent_of(destination)
+    if not parent.endswith("/assets"):
+        container = store.get(parent)
+        if container is None:
+            raise FailedPreconditionError(f"Parent folder '{parent}' does not exist.")
+        if container.type not in _CONTAINERS:
+            raise FailedPreconditionError(f"'{parent}' is not a folder or collection.")
+    if store.get(destination) is not None and not overwrite:
+        raise AlreadyExistsError(f"Asset '{destination}' already exists.")
+
+
+def _subtree(store: CatalogStore, name: str) -> list[AssetRecord]:
+    root = store.get(name)
+    if root is None:
+        raise AssetNotFoundError(name)
+    out, todo = [root], [root]
+    while todo:
+        node = todo.pop()
+        if node.type in _CONTAINERS:
+            after = None
+            while page := store.children(node.name, 0, MAX_PAGE, after=after):
+                out.extend(page)
+                todo.extend(page)
+                after = page[-1].name
+    return out
+
+
+def copy_asset(
+    store: CatalogStore, source: str, destination: str, overwrite: bool = False
+) -> AssetRecord:
+    """Copy an asset (a folder or collection with everything in it), in one transaction."""
+    if destination == source or destination.startswith(descendant_range(source)[0]):
+        raise InvalidArgumentError("Cannot copy an asset into itself.")
+    _check_destination(store, destination, overwrite)
+    records = _subtree(store, source)
+    copies = [
+        replace(r, name=destination + r.name[len(source) :], update_time=None) for r in records
+    ]
+    copies = [
+        replace(c, properties={**c.properties, "system:index": c.index})
+        if "system:index" in c.properties
+        else c
+        for c in copies
+    ]
+    features = {
+        destination + r.name[len(source) :]: store.features(r.name)
+        for r in records
+        if r.type == TABLE
+    }
+    store.put_many(copies, features)
+    got = store.get(destination)
+    assert got is not None
+    return got
+
+
+def move_asset(store: CatalogStore, source: str, destination: str) -> AssetRecord:
+    """Move an asset: copy, then delete the original (each step all or nothing)."""
+    moved = copy_asset(store, source, destination)
+    store.delete(source, recursive=True)
+    return moved
+
+
+def create_asset(store: CatalogStore, record: AssetRecord, overwrite: bool = False) -> AssetRecord:
+    """Create a folder, an image collection, or an image whose band files were checked against
+    the roots (`roots.Roots.check`) by the caller."""
+    if record.type not in (FOLDER, IMAGE_COLLECTION, IMAGE):
+        raise InvalidArgumentError(f"Cannot create an asset of type {record.type}.")
+    _check_destination(store, record.name, overwrite)
+    store.put(record)
+    got = store.get(record.name)
+    assert got is not None
+    return got

@@ -1,0 +1,94 @@
+"""`openee ingest SOURCE... --asset-id ID`: register imagery and vectors in the catalog."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from openee.catalog.ingest import ingest
+from openee.catalog.store import open_store
+from openee.errors import OpeneeError
+from openee.settings import Settings
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cmd = sub.add_parser(
+        "ingest",
+        help="add images or tables to the catalog",
+        description=(
+            "Ingest a folder of GeoTIFF/COG/JP2 files (Landsat and Sentinel-2 product layouts are"
+            " recognized), a STAC catalog, collection or item, or vector files (GeoJSON,"
+            " GeoPackage, Shapefile, GeoParquet) into the catalog. Safe to re-run, and to run"
+            " while a server uses the same data dir."
+        ),
+    )
+    cmd.add_argument("sources", nargs="+", type=Path, metavar="SOURCE")
+    cmd.add_argument("--asset-id", required=True, help="e.g. LANDSAT/LC08/C02/T1_L2")
+    cmd.add_argument("--data-dir", type=Path, default=None, help="default: $OPENEE_DATA_DIR")
+    cmd.add_argument(
+        "--catalog", default=None, help="a postgresql:// DSN (default: the data dir's SQLite)"
+    )
+    cmd.add_argument(
+        "--cog",
+        action="store_true",
+        help="copy rasters into tiled DEFLATE COGs with overviews under <data dir>/cog/",
+    )
+    cmd.add_argument(
+        "--dates",
+        default="",
+        help="comma-separated dates of a multi-date band stack (Theia L3A), in band order",
+    )
+    cmd.set_defaults(func=run)
+
+
+class StderrProgress:
+    """A one-line progress bar on a terminal; a line per 10 % otherwise."""
+
+    def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self.tty = stream.isatty()
+        self._last = -1
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        share = done / total if total else 1.0
+        if self.tty:
+            filled = int(self.width * share)
+            bar = "#" * filled + "-" * (self.width - filled)
+            self.stream.write(f"\r[{bar}] {done}/{total} {label[:40]:<40}")
+            if done == total:
+                self.stream.write("\n")
+        else:
+            step = int(share * 10)
+            if step == self._last and done != total:
+                return
+            self._last = step
+            self.stream.write(f"{done}/{total} {label}\n")
+        self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(data_dir=args.data_dir)
+    store = open_store(args.catalog or settings.catalog_path)
+    dates = [d.strip() for d in args.dates.split(",") if d.strip()]
+    started = time.monotonic()
+    try:
+        report = ingest(
+            store,
+            args.sources,
+            args.asset_id,
+            cog_dir=settings.data_dir / "cog" if args.cog else None,
+            dates=dates,
+            progress=StderrProgress(),
+        )
+    except OpeneeError as exc:
+        print(f"openee ingest: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    report.seconds = time.monotonic() - started
+    print(report.summary(), file=sys.stderr)
+    return 0

@@ -1,0 +1,298 @@
+"""The store contract: the same tests against SQLite and PostgreSQL (see conftest `store`)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import pytest
+
+from openee.catalog.model import (
+    FOLDER,
+    IMAGE,
+    IMAGE_COLLECTION,
+    TABLE,
+    AssetRecord,
+    BandRecord,
+    FeatureRecord,
+)
+from openee.catalog.store import CatalogStore, ImageQuery
+from openee.errors import AssetNotFoundError, FailedPreconditionError
+
+ROOT = "projects/p/assets"
+COLL = f"{ROOT}/coll"
+DAY = 86_400_000
+
+
+def band(name: str = "B1") -> BandRecord:
+    return BandRecord(
+        id=name,
+        path=f"/data/{name}.tif",
+        index=1,
+        dtype="uint16",
+        crs="EPSG:32633",
+        transform=(10.0, 0.0, 500000.0, 0.0, -10.0, 5000000.0),
+        width=100,
+        height=50,
+        nodata=0.0,
+    )
+
+
+def box(west: float, south: float, east: float, north: float) -> dict[str, object]:
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def image(index: str, day: int, lon: float = 0.0, lat: float = 0.0) -> AssetRecord:
+    """A 1x1-degree image whose south-west corner is (lon, lat), on day `day` of 1970."""
+    return AssetRecord(
+        name=f"{COLL}/{index}",
+        type=IMAGE,
+        properties={"system:index": index, "day": day},
+        start_time=day * DAY,
+        end_time=day * DAY,
+        footprint=box(lon, lat, lon + 1, lat + 1),
+        bands=(band("B1"), band("B2")),
+    )
+
+
+def collection() -> AssetRecord:
+    return AssetRecord(name=COLL, type=IMAGE_COLLECTION)
+
+
+def names(records: list[AssetRecord]) -> list[str]:
+    return [r.index for r in records]
+
+
+def test_get_returns_what_was_put(store: CatalogStore) -> None:
+    record = replace(image("a", 3), update_time="2020-01-01T00:00:00Z")
+    store.put_many([collection(), record])
+    assert store.get(record.name) == record
+
+
+def test_get_missing_is_none(store: CatalogStore) -> None:
+    assert store.get(f"{ROOT}/nothing") is None
+
+
+def test_put_stamps_update_time(store: CatalogStore) -> None:
+    store.put(AssetRecord(name=f"{ROOT}/f", type=FOLDER))
+    got = store.get(f"{ROOT}/f")
+    assert got is not None and got.update_time is not None and got.update_time.endswith("Z")
+
+
+@pytest.mark.parametrize("page_size", [1, 7, 100, 250])
+def test_children_pages_return_every_asset_once(store: CatalogStore, page_size: int) -> None:
+    records = [image(f"img_{i:03d}", i % 17) for i in range(250)]
+    # Names that sort differently under a locale collation than bytewise.
+    records += [image(n, 1) for n in ("Zed", "a_b", "a-b", "a.b", "aB")]
+    store.put_many([collection(), *records])
+    offset, seen = 0, []
+    while True:
+        page = store.children(COLL, offset, page_size)
+        seen.extend(names(page))
+        if len(page) < page_size:
+            break
+        offset += page_size
+    assert seen == sorted(r.index for r in records)  # bytewise order, each exactly once
+
+
+def test_children_pages_by_key(store: CatalogStore) -> None:
+    records = [image(f"k{i:02d}", i) for i in range(23)]
+    store.put_many([collection(), *records])
+    after, seen = None, []
+    while page := store.children(COLL, 0, 5, after=after):
+        seen.extend(names(page))
+        after = page[-1].name
+    assert seen == [f"k{i:02d}" for i in range(23)]
+
+
+def test_children_are_direct_only(store: CatalogStore) -> None:
+    store.put_many(
+        [
+            AssetRecord(name=f"{ROOT}/f", type=FOLDER),
+            AssetRecord(name=f"{ROOT}/f/g", type=FOLDER),
+            AssetRecord(name=f"{ROOT}/f/g/h", type=FOLDER),
+            AssetRecord(name=f"{ROOT}/f2", type=FOLDER),
+        ]
+    )
+    assert [r.name for r in store.children(f"{ROOT}/f", 0, 10)] == [f"{ROOT}/f/g"]
+    assert [r.name for r in store.children(ROOT, 0, 10)] == [f"{ROOT}/f", f"{ROOT}/f2"]
+
+
+def test_query_by_time_excludes_end(store: CatalogStore) -> None:
+    store.put_many([collection(), *(image(f"d{d}", d) for d in range(10))])
+    got = store.query_images(ImageQuery(COLL, start=3 * DAY, end=6 * DAY))
+    assert names(got) == ["d3", "d4", "d5"]
+
+
+def test_query_orders_oldest_first(store: CatalogStore) -> None:
+    store.put_many([collection(), image("late", 9), image("early", 1), image("mid", 5)])
+    assert names(store.query_images(ImageQuery(COLL))) == ["early", "mid", "late"]
+
+
+@pytest.mark.parametrize(
+    ("bbox", "expected"),
+    [
+        ((0.5, 0.5, 0.6, 0.6), ["a"]),  # inside a
+        ((1.0, 0.0, 1.5, 0.5), ["a", "b"]),  # touches a's east edge, inside b
+        ((2.5, 2.5, 3.0, 3.0), []),  # nowhere
+        ((-10.0, -10.0, 10.0, 10.0), ["a", "b", "c"]),  # everything
+        ((4.5, 4.5, 5.5, 5.5), ["c"]),
+    ],
+)
+def test_query_by_bbox(
+    store: CatalogStore, bbox: tuple[float, float, float, float], expected: list[str]
+) -> None:
+    store.put_many([collection(), image("a", 1, 0, 0), image("b", 2, 1, 0), image("c", 3, 5, 5)])
+    assert names(store.query_images(ImageQuery(COLL, bbox=bbox))) == expected
+
+
+def test_query_by_time_and_bbox(store: CatalogStore) -> None:
+    records = [image(f"i{d}", d, lon=float(d % 3), lat=0) for d in range(12)]
+    store.put_many([collection(), *records])
+    got = store.query_images(
+        ImageQuery(COLL, start=2 * DAY, end=10 * DAY, bbox=(0.1, 0.1, 0.2, 0.2))
+    )
+    assert names(got) == ["i3", "i6", "i9"]
+
+
+def test_query_only_images_of_the_parent(store: CatalogStore) -> None:
+    other = replace(image("x", 1), name=f"{ROOT}/other/x")
+    store.put_many([collection(), image("a", 1), other, AssetRecord(f"{COLL}/sub", FOLDER)])
+    assert names(store.query_images(ImageQuery(COLL))) == ["a"]
+
+
+def test_put_replaces_an_asset(store: CatalogStore) -> None:
+    store.put_many([collection(), image("a", 1, 0, 0)])
+    moved = replace(image("a", 7, 50, 50), bands=(band("X"),), properties={"v": 2})
+    store.put(moved)
+    got = store.get(moved.name)
+    assert got is not None
+    assert (got.start_time, got.properties, [b.id for b in got.bands]) == (7 * DAY, {"v": 2}, ["X"])
+    assert store.query_images(ImageQuery(COLL, bbox=(0.2, 0.2, 0.3, 0.3))) == []
+    assert names(store.query_images(ImageQuery(COLL, bbox=(50.5, 50.5, 50.6, 50.6)))) == ["a"]
+    assert len(store.children(COLL, 0, 10)) == 1
+
+
+def test_put_many_is_all_or_nothing(store: CatalogStore) -> None:
+    store.put_many([collection(), image("kept", 1)])
+    before = store.get(f"{COLL}/kept")
+
+    class Boom(Exception):
+        pass
+
+    class BadRecord(AssetRecord):
+        @property
+        def parent(self) -> str:
+            raise Boom
+
+    batch = [replace(image("kept", 1), properties={"changed": True}), image("new", 2)]
+    with pytest.raises(Boom):
+        store.put_many([*batch, BadRecord(name=f"{COLL}/bad", type=IMAGE)])
+    assert store.get(f"{COLL}/kept") == before
+    assert store.get(f"{COLL}/new") is None
+    assert names(store.children(COLL, 0, 10)) == ["kept"]
+
+
+def test_put_many_rolls_back_features_too(store: CatalogStore) -> None:
+    table = AssetRecord(name=f"{ROOT}/t", type=TABLE)
+    store.put_many([table], {table.name: [FeatureRecord(None, {"n": 1})]})
+    before = store.get(table.name)
+    with pytest.raises(AssetNotFoundError):
+        store.put_many(
+            [replace(table, properties={"x": 1})],
+            {table.name: [], f"{ROOT}/missing": []},
+        )
+    assert store.count_features(table.name) == 1
+    assert store.get(table.name) == before
+
+
+def test_delete_one(store: CatalogStore) -> None:
+    store.put_many([collection(), image("a", 1), image("b", 2)])
+    assert store.delete(f"{COLL}/a") == 1
+    assert store.get(f"{COLL}/a") is None
+    assert names(store.query_images(ImageQuery(COLL, bbox=(0.1, 0.1, 0.2, 0.2)))) == ["b"]
+
+
+def test_delete_with_children_needs_recursive(store: CatalogStore) -> None:
+    store.put_many([collection(), image("a", 1)])
+    with pytest.raises(FailedPreconditionError):
+        store.delete(COLL)
+    assert store.get(f"{COLL}/a") is not None
+
+
+def test_delete_recursive_removes_descendants_only(store: CatalogStore) -> None:
+    neighbour = AssetRecord(name=f"{ROOT}/coll2", type=FOLDER)  # shares the prefix "coll"
+    sibling = AssetRecord(name=f"{ROOT}/coll_x", type=FOLDER)  # '_' is a LIKE wildcard
+    deep = AssetRecord(name=f"{COLL}/sub/deeper", type=FOLDER)
+    store.put_many([collection(), image("a", 1), neighbour, sibling, deep])
+    assert store.delete(COLL, recursive=True) == 3
+    assert [r.name for r in store.children(ROOT, 0, 10)] == [neighbour.name, sibling.name]
+    assert store.get(deep.name) is None
+    assert store.query_images(ImageQuery(COLL)) == []
+
+
+def test_delete_missing_is_not_found(store: CatalogStore) -> None:
+    with pytest.raises(AssetNotFoundError):
+        store.delete(f"{ROOT}/nothing")
+
+
+def test_table_features_round_trip(store: CatalogStore) -> None:
+    table = AssetRecord(name=f"{ROOT}/t", type=TABLE, properties={"source": "x"})
+    features = [
+        FeatureRecord({"type": "Point", "coordinates": [float(i), 0.0]}, {"n": i}, id=str(i))
+        for i in range(10)
+    ]
+    store.put_many([table], {table.name: features})
+    assert store.count_features(table.name) == 10
+    assert store.features(table.name) == features
+    assert store.features(table.name, offset=3, limit=2) == features[3:5]
+    assert store.features(table.name, bbox=(2.5, -1, 4.5, 1)) == features[3:5]
+
+
+def test_replacing_a_table_record_keeps_its_features(store: CatalogStore) -> None:
+    table = AssetRecord(name=f"{ROOT}/t", type=TABLE)
+    store.put_many([table], {table.name: [FeatureRecord(None, {"n": 1})]})
+    store.put(replace(table, properties={"description": "patched"}))
+    assert store.count_features(table.name) == 1
+    store.put_many([table], {table.name: []})
+    assert store.count_features(table.name) == 0
+
+
+def test_delete_removes_features(store: CatalogStore) -> None:
+    table = AssetRecord(name=f"{ROOT}/t", type=TABLE)
+    store.put_many([table], {table.name: [FeatureRecord(None, {"n": 1})]})
+    store.delete(table.name)
+    store.put(table)
+    assert store.count_features(table.name) == 0
+
+
+def test_concurrent_writers_and_readers(store: CatalogStore) -> None:
+    store.put(collection())
+    errors: list[BaseException] = []
+    per_thread, threads = 20, 6
+
+    def write(t: int) -> None:
+        try:
+            for i in range(per_thread):
+                store.put_many([image(f"t{t}_{i:02d}", i), image(f"shared_{i:02d}", t)])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    def read() -> None:
+        try:
+            for _ in range(per_thread):
+                for record in store.query_images(ImageQuery(COLL)):
+                    assert len(record.bands) == 2  # never a half-written record
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=write, args=(t,)) for t in range(threads)]
+    workers += [threading.Thread(target=read) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert errors == []
+    listed = names(store.children(COLL, 0, 10_000))
+    assert len(listed) == len(set(listed)) == threads * per_thread + per_thread
