@@ -331,3 +331,22 @@ def test_reduce_resolution_takes_the_mean_of_native_pixels(ee_api) -> None:
         np.abs(values[valid] - nearest[valid]).mean()
         > 5 * np.abs(values[valid] - expected[valid]).mean()
     )
+
+
+def test_unmask_keeps_the_footprint_by_default(ee_api) -> None:
+    # 2023-08-13 has an orbit-edge nodata wedge inside the file; the grid also leaves the file.
+    grid = Grid.centered("EPSG:4326", 16.42, 45.5, 0.002, 120, 80)
+    it = item("20230813")
+    values, valid = compute(ee_api, ee_api.Image(it.image_id).unmask(7), "B4", grid)
+    b4 = warp_band(it.band_path("B4"), grid)
+    with rasterio.open(it.band_path("B4")) as src:
+        ones = np.ones((src.height, src.width), np.uint8)
+        covered = np.zeros((grid.height, grid.width), np.uint8)
+        reproject(
+            ones, covered, src_transform=src.transform, src_crs=src.crs, dst_transform=grid.transform,
+            dst_crs=CRS.from_user_input(grid.crs), resampling=Resampling.nearest,
+        )  # fmt: skip
+    inside = covered == 1
+    assert ((b4 == 0) & inside).any() and (~inside).any()
+    np.testing.assert_array_equal(valid, inside)
+    np.testing.assert_array_equal(values[inside], np.where(b4 != 0, b4, 7)[inside])

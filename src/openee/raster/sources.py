@@ -238,15 +238,13 @@ def _collect_files(source: BandSource, out: list[FileBand]) -> bool:
         return False
     if isinstance(source, ConstantBand):
         return True
-    children: list[BandSource] = []
-    for value in vars(source).values():
-        if isinstance(value, BandSource):
-            children.append(value)
-        elif isinstance(value, tuple):
-            children.extend(v for v in value if isinstance(v, BandSource))
-    if isinstance(source, MaskedBand | UnmaskedBand | MaskOfBand):
-        children = [source.input]
-    return any([_collect_files(c, out) for c in children]) if children else True
+    # A mask only narrows its input's footprint; it does not extend it.
+    inputs = (
+        [source.input]
+        if isinstance(source, MaskedBand | UnmaskedBand | MaskOfBand)
+        else children(source)
+    )
+    return any([_collect_files(c, out) for c in inputs]) if inputs else True
 
 
 @dataclass(frozen=True)
