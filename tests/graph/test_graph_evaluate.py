@@ -197,3 +197,13 @@ def test_errors_name_the_innermost_algorithm_once() -> None:
     with pytest.raises(InvalidArgumentError) as info:
         run(values)
     assert info.value.message.startswith("List.get: List index out of bounds")
+
+
+def test_if_evaluates_only_the_branch_it_takes() -> None:
+    failing = call("List.get", list=const([]), index=const(3))  # an error if evaluated
+    taken = {"0": call("If", condition=const(1), trueCase=const("yes"), falseCase=failing)}
+    assert run(taken) == "yes"
+    other = {"0": call("If", condition=const(0), trueCase=failing, falseCase=const("no"))}
+    assert run(other) == "no"
+    with pytest.raises(InvalidArgumentError, match=r"List\.get"):
+        run({"0": call("If", condition=const(1), trueCase=failing, falseCase=const("no"))})

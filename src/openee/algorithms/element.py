@@ -7,12 +7,15 @@ both cases evaluated (the evaluator evaluates arguments before the call) and ret
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from openee.algorithms.coerce import type_name
+from openee.algorithms.lists import as_array
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
+from openee.values.feature import Feature
 from openee.values.info import to_info
 
 
@@ -101,17 +104,22 @@ def truthy(value: Any) -> bool:
     return True
 
 
-@algorithm("If")
-def if_(condition: Any = None, trueCase: Any = None, falseCase: Any = None) -> Any:
+@algorithm("If", lazy=("trueCase", "falseCase"))
+def if_(
+    condition: Any = None,
+    trueCase: Callable[[], Any] | None = None,
+    falseCase: Callable[[], Any] | None = None,
+) -> Any:
     """Selects one of its inputs based on a condition.
 
     Args:
         condition: The condition; 0, NaN, null, false and empty strings, lists and
             dictionaries are false, everything else true.
-        trueCase: The result if the condition is true.
-        falseCase: The result if the condition is false.
+        trueCase: The result if the condition is true; evaluated only then.
+        falseCase: The result if the condition is false; evaluated only then.
     """
-    return trueCase if truthy(condition) else falseCase
+    branch = trueCase if truthy(condition) else falseCase
+    return branch() if branch is not None else None
 
 
 @algorithm("IsEqual")
@@ -149,3 +157,30 @@ def describe(input: Any) -> Any:
         return to_info(input)
     except TypeError:
         raise InvalidArgumentError(f"Cannot describe a {type_name(input)}.") from None
+
+
+@algorithm("Element.getArray")
+def get_array(object: Any, property: str) -> Any:
+    """Extracts an array property (a list of numbers, or nested lists) from an element.
+
+    Args:
+        object: The element.
+        property: The property name.
+    """
+    value = object.get(property)
+    return None if value is None else as_array(value, f"Property '{property}'")
+
+
+@algorithm("Feature.toArray")
+def to_array(feature: Feature, properties: list[str]) -> list[Any]:
+    """Returns the given number properties of a feature as a 1-D array.
+
+    Args:
+        feature: The feature.
+        properties: The properties, which must all be numbers.
+    """
+    values = [feature.get(p) for p in properties]
+    for name, value in zip(properties, values, strict=True):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidArgumentError(f"Feature.toArray: property '{name}' is not a number.")
+    return values

@@ -53,6 +53,9 @@ class Algorithm:
     returns: str
     description: str
     hidden: bool = False
+    # Arguments passed as zero-argument callables, evaluated only if the algorithm asks
+    # (Earth Engine's If evaluates only the branch it takes).
+    lazy: frozenset[str] = frozenset()
 
     def wire(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -104,9 +107,9 @@ class Registry:
     def wire(self) -> list[dict[str, Any]]:
         return [self._algorithms[n].wire() for n in self.names()]
 
-    def register(self, name: str) -> Callable[[F], F]:
+    def register(self, name: str, lazy: tuple[str, ...] = ()) -> Callable[[F], F]:
         def decorate(func: F) -> F:
-            self.add(build_algorithm(name, func))
+            self.add(build_algorithm(name, func, frozenset(lazy)))
             return func
 
         return decorate
@@ -133,7 +136,9 @@ def _doc_args(doc: str) -> tuple[str, dict[str, str]]:
     return description, args
 
 
-def build_algorithm(name: str, func: Callable[..., Any]) -> Algorithm:
+def build_algorithm(
+    name: str, func: Callable[..., Any], lazy: frozenset[str] = frozenset()
+) -> Algorithm:
     """Check `func` against Earth Engine's signature of `name` and describe it."""
     reference = ee_signatures().get(name)
     if reference is None:
@@ -177,6 +182,7 @@ def build_algorithm(name: str, func: Callable[..., Any]) -> Algorithm:
         returns=reference.get("returnType", ""),
         description=description,
         hidden=bool(reference.get("hidden", False)),
+        lazy=lazy,
     )
 
 

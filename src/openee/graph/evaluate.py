@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openee.algorithms.coerce import coerce
-from openee.algorithms.registry import Algorithm, Registry
+from openee.algorithms.registry import Algorithm, Argument, Registry
 from openee.errors import InvalidArgumentError, OpeneeError
 
 Env = Mapping[str, Any]
@@ -219,6 +219,32 @@ class Evaluator:
             raise ExpressionError("functionInvocationValue needs a functionName.")
         return self.call(self.registry.lookup(name), arguments, env)
 
+    def _argument(
+        self, algorithm: Algorithm, arg: Argument, arguments: Mapping[str, Any], env: Env
+    ) -> Any:
+        """One argument's value: evaluated, defaulted and type-checked."""
+        if arg.name in arguments:
+            value = self.eval_node(arguments[arg.name], env)
+        elif arg.optional:
+            value = copy.deepcopy(arg.default)
+        else:
+            raise InvalidArgumentError(f"Parameter '{arg.name}' is required.").in_algorithm(
+                algorithm.name
+            )
+        try:
+            return coerce(value, arg.type, arg.name, arg.optional)
+        except OpeneeError as exc:
+            raise exc.in_algorithm(f"{algorithm.name}, argument '{arg.name}'") from None
+
+    def _thunk(self, algorithm: Algorithm, arg: Argument, node: Any, env: Env) -> Any:
+        """A lazy argument: evaluated when (and if) the algorithm calls it."""
+        arguments = {} if node is None else {arg.name: node}
+
+        def thunk() -> Any:
+            return self._argument(algorithm, arg, arguments, env)
+
+        return thunk
+
     def call(self, algorithm: Algorithm, arguments: Mapping[str, Any], env: Env) -> Any:
         known = {a.name for a in algorithm.arguments}
         unknown = sorted(set(arguments) - known)
@@ -229,18 +255,12 @@ class Evaluator:
             ).in_algorithm(algorithm.name)
         kwargs: dict[str, Any] = {}
         for arg in algorithm.arguments:
-            if arg.name in arguments:
-                value = self.eval_node(arguments[arg.name], env)
-            elif arg.optional:
-                value = copy.deepcopy(arg.default)
-            else:
-                raise InvalidArgumentError(f"Parameter '{arg.name}' is required.").in_algorithm(
-                    algorithm.name
+            if arg.name in algorithm.lazy:
+                kwargs[arg.param or arg.name] = self._thunk(
+                    algorithm, arg, arguments.get(arg.name), env
                 )
-            try:
-                kwargs[arg.param or arg.name] = coerce(value, arg.type, arg.name, arg.optional)
-            except OpeneeError as exc:
-                raise exc.in_algorithm(f"{algorithm.name}, argument '{arg.name}'") from None
+                continue
+            kwargs[arg.param or arg.name] = self._argument(algorithm, arg, arguments, env)
         try:
             return algorithm.func(**kwargs)
         except OpeneeError as exc:

@@ -14,13 +14,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import rasterio.features
 import shapely.geometry
-import shapely.ops
-from pyproj import Transformer
 
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
 from openee.raster.read import read_into_grid
 from openee.raster.reduce import output_dtype, reduce_stack
+from openee.values.geometry import Geometry
 
 
 class BandSource:
@@ -295,10 +294,9 @@ class ClippedBand(BandSource):
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
-        shape = shapely.geometry.shape(json.loads(self.geometry))
-        if self.crs != grid.crs:
-            transformer = Transformer.from_crs(self.crs, grid.crs, always_xy=True)
-            shape = shapely.ops.transform(transformer.transform, shape)
+        shape = Geometry(shapely.geometry.shape(json.loads(self.geometry)), self.crs).transformed(
+            grid.crs
+        )
         inside = rasterio.features.geometry_mask(
             [shape], out_shape=grid.shape, transform=grid.transform, invert=True
         )
