@@ -39,8 +39,13 @@ e2e: $(VENV)/.installed-test
 test: lint typecheck
 	$(BIN)/pytest
 
-bench: $(VENV)/.installed-test
-	$(BIN)/python bench/compute_pixels.py
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed
+
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (set on some machines) slow numpy: unset for timing only.
+bench: $(VENV)/.installed-bench
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/compute_pixels.py $(BENCH_ARGS)
 
 readme: $(VENV)/.installed
 	$(BIN)/python -m openee.readme README.md

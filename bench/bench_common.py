@@ -168,7 +168,7 @@ def make_cog_catalog(target: Path) -> Path:
 def describe_files(catalog_dir: Path) -> str:
     path = band_paths(catalog_dir)["B4"][0]
     with rasterio.open(path) as src:
-        tags = src.tags(ns="IMAGE_STRUCTURE")
+        tags = {**src.tags(1, ns="IMAGE_STRUCTURE"), **src.tags(ns="IMAGE_STRUCTURE")}
         return (
             f"{src.driver} {src.width}x{src.height} {src.dtypes[0]} {src.crs} "
             f"res {src.res[0]:g} m, blocks {src.block_shapes[0]}, overviews {src.overviews(1)}, "

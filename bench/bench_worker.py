@@ -1,39 +1,79 @@
-"""Peak memory of one large openee computePixels request (NPY), in a process of its own.
+"""One openee in-process request in a fresh process; run by compute_pixels.py, prints one JSON line.
 
-Run by compute_pixels.py as a subprocess; prints one JSON line. The peak is the process's RSS
-high-water mark (getrusage ru_maxrss), measured once before the request (after imports and a
-small warm-up request) and once after it.
+  cold    the time of one request with empty caches (no dataset open, no decoded block, no
+          sampling grid), after a warm-up request on 33TWM files that loads the code paths
+  profile the own CPU time per function, over all threads (yappi), of one cold request
+  memory  the peak memory of one large request. The peak is the RSS high-water mark (VmHWM of
+          /proc/self/status; getrusage's ru_maxrss would do, but Linux carries it over fork +
+          exec from the parent), reset after the warm-up (clear_refs 5) so it is the request's.
+
+Both use openee's own Settings (chunk size, chunk workers, limits), as the server does.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_common import BANDS, Grid, expression
+from bench_http import WARMUP_LAT, WARMUP_LON
 
 
-def maxrss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+def status_bytes(field: str) -> int:
+    """A memory field of /proc/self/status (VmHWM: peak RSS, VmRSS: current RSS), in bytes."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024  # kB
+    raise KeyError(field)
 
 
-def current_rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize()
+def reset_peak() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0); False if not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def profile(run: Callable[[], object], top: int) -> dict[str, Any]:
+    """CPU time per function over every thread (yappi, builtins included), own time first."""
+    import yappi
+
+    yappi.set_clock_type("cpu")
+    yappi.start(builtins=True, profile_threads=True)
+    started = time.perf_counter()
+    run()
+    wall = time.perf_counter() - started
+    yappi.stop()
+    stats = yappi.get_func_stats()
+    stats.sort("tsub", "desc")
+    total = sum(t.ttot for t in yappi.get_thread_stats())
+    rows = []
+    for s in list(stats)[:top]:
+        where = f"{Path(s.module).name}:{s.lineno}" if s.lineno else Path(s.module).name
+        rows.append({"function": s.name, "where": where, "calls": s.ncall, "own_s": s.tsub})
+    yappi.clear_stats()
+    return {"seconds": wall, "cpu_seconds": total, "rows": rows}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["cold", "profile", "memory"])
+    parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--catalog", type=Path, required=True)
-    parser.add_argument("--size", type=int, default=8192)
-    parser.add_argument("--metres", type=float, default=25.0)
+    parser.add_argument("--size", type=int, required=True)
+    parser.add_argument("--metres", type=float, required=True)
     parser.add_argument("--bands", default=",".join(BANDS))
     args = parser.parse_args()
 
@@ -48,46 +88,46 @@ def main() -> int:
     settings = Settings()
     registry = default_registry()
     catalog = SqliteCatalog(args.catalog)
-    bands = args.bands.split(",")
     executor = ThreadPoolExecutor(settings.chunk_workers)
 
-    def request(grid: Grid) -> bytes:
+    def request(grid: Grid, bands: list[str], point: tuple[float, float] | None = None) -> bytes:
         body = {"fileFormat": "NPY", "bandIds": bands, "grid": grid.to_wire()}
         with evaluation_context(EvalContext(catalog, "bench")):
-            image = evaluate(expression(), registry)
+            image = evaluate(expression(*(point or ())), registry)
             return compute_pixels(
                 image, body, executor, settings.limits, settings.chunk_size
             ).content
 
-    request(Grid.centered(64, 100.0))
-    baseline = maxrss_bytes()
-    baseline_now = current_rss_bytes()
+    request(Grid.centered(64, 100.0, WARMUP_LON, WARMUP_LAT), list(BANDS), (WARMUP_LON, WARMUP_LAT))
+    out: dict[str, Any] = {"mode": args.mode, "size": args.size, "metres": args.metres}
     grid = Grid.centered(args.size, args.metres)
-    started = time.perf_counter()
-    status, response_bytes = "ok", 0
-    try:
-        response_bytes = len(request(grid))
-    except OpeneeError as exc:
-        status = f"rejected: {type(exc).__name__}: {exc}"
-    elapsed = time.perf_counter() - started
-    print(
-        json.dumps(
-            {
-                "size": args.size,
-                "metres": args.metres,
-                "bands": bands,
-                "status": status,
-                "seconds": elapsed,
-                "response_bytes": response_bytes,
-                "baseline_maxrss_bytes": baseline,
-                "baseline_rss_bytes": baseline_now,
-                "peak_maxrss_bytes": maxrss_bytes(),
-                "budget_bytes": settings.limits.max_response_bytes,
-                "chunk_size": settings.chunk_size,
-                "chunk_workers": settings.chunk_workers,
-            }
+    bands = args.bands.split(",")
+    if args.mode == "cold":
+        started = time.perf_counter()
+        request(grid, bands)
+        out["seconds"] = time.perf_counter() - started
+    elif args.mode == "profile":
+        out.update(profile(lambda: request(grid, bands), args.top))
+    else:
+        out["baseline_rss_bytes"] = status_bytes("VmRSS")
+        out["peak_reset"] = reset_peak()
+        status, response_bytes = "ok", 0
+        started = time.perf_counter()
+        try:
+            response_bytes = len(request(grid, bands))
+        except OpeneeError as exc:
+            status = f"rejected: {type(exc).__name__}: {exc}"
+        out.update(
+            bands=bands,
+            status=status,
+            seconds=time.perf_counter() - started,
+            response_bytes=response_bytes,
+            peak_rss_bytes=status_bytes("VmHWM"),
+            budget_bytes=settings.limits.max_response_bytes,
+            chunk_size=settings.chunk_size,
+            chunk_workers=settings.chunk_workers,
         )
-    )
+    print(json.dumps(out))
     executor.shutdown()
     return 0
 

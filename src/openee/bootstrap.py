@@ -12,8 +12,8 @@ from pathlib import Path
 from openee.auth import AuthStore, create_service_account_key, write_key_file
 from openee.catalog.names import name_from_id
 from openee.catalog.profiles import SENTINEL2_L2A
-from openee.catalog.sqlite import SqliteCatalog
 from openee.catalog.stac_ingest import ingest_stac
+from openee.catalog.store import CatalogStore, open_store
 from openee.demo import S2_COLLECTION_ID, S2_L2A_CATALOG
 from openee.settings import Settings
 
@@ -22,7 +22,7 @@ log = logging.getLogger("openee.bootstrap")
 
 @dataclass(frozen=True)
 class Bootstrapped:
-    catalog: SqliteCatalog
+    catalog: CatalogStore
     auth: AuthStore
     default_key_path: Path
     created_key: bool
@@ -30,7 +30,7 @@ class Bootstrapped:
 
 def bootstrap(settings: Settings) -> Bootstrapped:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    catalog = SqliteCatalog(settings.catalog_path)
+    catalog = open_store(settings.catalog_target)
     if catalog.get(name_from_id(S2_COLLECTION_ID)) is None:
         count = ingest_stac(catalog, S2_L2A_CATALOG, S2_COLLECTION_ID, SENTINEL2_L2A)
         log.info("ingested the demo collection %s (%d images)", S2_COLLECTION_ID, count)

@@ -14,6 +14,7 @@ from pathlib import Path
 from openee.algorithms import default_registry
 from openee.algorithms.registry import ee_signatures
 from openee.encode.formats import FORMATS, NOT_YET
+from openee.encode.tables import FORMATS as TABLE_FORMATS
 
 START, END = "<!-- generated:start -->", "<!-- generated:end -->"
 
@@ -44,6 +45,9 @@ def tables() -> str:
         lines.append(f"| `{key}` | {fmt.media_type} |")
     for key in sorted(NOT_YET):
         lines.append(f"| `{key}` | not yet (501 UNIMPLEMENTED) |")
+    lines += ["", "| table fileFormat (`getDownloadURL`) | media type |", "|---|---|"]
+    for key, table in TABLE_FORMATS.items():
+        lines.append(f"| `{key}` | {table.media_type} |")
     return "\n".join(lines)
 
 

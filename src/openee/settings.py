@@ -44,6 +44,13 @@ class Settings:
     token_ttl_s: int = 3600
     # Failed authentications per minute, per client address or account, before a 60 s block.
     auth_max_failures: int = 20
+    # How long thumbnail, download and map-tile ids (capability URLs) stay valid.
+    capability_ttl_s: int = 24 * 3600
+    # The catalog: a PostgreSQL connection string (`postgresql://...` or `host=... dbname=...`)
+    # or a SQLite file path (default: `catalog_path`). OPENEE_CATALOG.
+    catalog: str | None = None
+    # How many imports (`image:import`, `table:import`) run at once.
+    import_workers: int = 2
 
     def __post_init__(self) -> None:
         if not self.auth_enabled and not is_loopback_host(self.host):
@@ -58,6 +65,16 @@ class Settings:
     @property
     def catalog_path(self) -> Path:
         return self.data_dir / "catalog.sqlite"
+
+    @property
+    def catalog_target(self) -> str | Path:
+        """What `catalog.store.open_store` opens: OPENEE_CATALOG, else the data dir's SQLite."""
+        return self.catalog or self.catalog_path
+
+    @property
+    def operations_path(self) -> Path:
+        """The long-running operations (imports) of this server."""
+        return self.data_dir / "operations.sqlite"
 
     @property
     def auth_path(self) -> Path:
@@ -93,6 +110,10 @@ class Settings:
             env["token_ttl_s"] = int(os.environ["OPENEE_TOKEN_TTL"])
         if "OPENEE_AUTH_MAX_FAILURES" in os.environ:
             env["auth_max_failures"] = int(os.environ["OPENEE_AUTH_MAX_FAILURES"])
+        if os.environ.get("OPENEE_CATALOG"):
+            env["catalog"] = os.environ["OPENEE_CATALOG"]
+        if "OPENEE_CAPABILITY_TTL" in os.environ:
+            env["capability_ttl_s"] = int(os.environ["OPENEE_CAPABILITY_TTL"])
         if os.environ.get("OPENEE_LIMITS") == "strict":
             env["limits"] = Limits.strict()
         env.update({k: v for k, v in overrides.items() if v is not None})

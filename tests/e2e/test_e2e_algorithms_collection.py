@@ -169,6 +169,7 @@ def test_collection_operations(ee_api, fc) -> None:
             ee.Feature(fc.union().first()).id(),
             fc.toList(2, 1).length(),
             fc.cache().size(),
+            fc.makeArray(["value", "score"], "vs").aggregate_array("vs"),
         ]
     ).getInfo()
     assert got[0] == len(ROWS)
@@ -189,6 +190,7 @@ def test_collection_operations(ee_api, fc) -> None:
     assert got[13:16] == ["MultiPoint", "MultiPoint", "union_result"]
     assert got[16] == 2
     assert got[17] == len(ROWS)
+    assert got[18] == [[r["value"], r["score"]] for r in ROWS if "value" in r]
 
 
 def test_collection_bounds(ee_api, fc) -> None:

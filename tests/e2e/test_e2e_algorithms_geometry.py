@@ -250,3 +250,29 @@ def test_closest_points_and_multi_geometry(ee_api) -> None:
     assert got[2]["type"] == "GeometryCollection"
     assert [g["type"] for g in got[2]["geometries"]] == ["Point", "LineString"]
     assert got[3] == {"type": "ErrorMargin", "unit": "meters", "value": 5}
+
+
+def test_cut_lines_and_random_points(ee_api) -> None:
+    ee = ee_api
+    line = ee.Geometry.LineString(LINE)
+    region = ee.Geometry.Polygon([SQUARE])
+    got = ee.List(
+        [
+            line.cutLines([1000, 2500]),
+            ee.Feature(line, {"k": 1}).cutLines([1000]),
+            ee.FeatureCollection.randomPoints(region, 50, 7),
+            ee.FeatureCollection.randomPoints(region, 50, 7).geometry(),
+        ]
+    ).getInfo()
+    pieces = got[0]["coordinates"]
+    assert got[0]["type"] == "MultiLineString" and len(pieces) == 3
+    lengths = [GEOD.line_length(*zip(*p, strict=True)) for p in pieces]
+    total = GEOD.line_length(*zip(*LINE, strict=True))
+    assert lengths == pytest.approx([1000, 1500, total - 2500], rel=2e-3)
+    assert pieces[0][0] == LINE[0] and pieces[-1][-1] == LINE[-1]
+    assert got[1]["properties"] == {"k": 1} and len(got[1]["geometry"]["coordinates"]) == 2
+    features = got[2]["features"]
+    assert len(features) == 50
+    square = shapely.geometry.Polygon(SQUARE)
+    assert all(square.contains(shapely.geometry.shape(f["geometry"])) for f in features)
+    assert got[3]["coordinates"] == [f["geometry"]["coordinates"] for f in features]

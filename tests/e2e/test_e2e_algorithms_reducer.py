@@ -320,3 +320,38 @@ def test_combinators_and_outputs(ee_api) -> None:
     assert [f["properties"] for f in got["collection"]["features"]] == [
         {"x": x, "y": y} for x, y in rows
     ]
+
+
+def test_arrays_per_element(ee_api) -> None:
+    """Arrays travel as (nested) lists: getArray, toArray and Reducer.forEachElement."""
+    ee = ee_api
+    arrays = [[1.0, 10.0, 3.0], [2.0, 30.0, 5.0], [6.0, 20.0, 4.0]]
+    feature = ee.Feature(None, {"a": 1, "b": 2.5, "arr": [1, 2]})
+    got = ee.Dictionary(
+        {
+            "forEachElement": ee.List(arrays).reduce(ee.Reducer.mean().forEachElement()),
+            "minMaxEach": ee.List(arrays).reduce(ee.Reducer.minMax().forEachElement()),
+            "listGetArray": ee.List([0, [[1, 2], [3, 4]]]).getArray(1),
+            "dictGetArray": ee.Dictionary({"k": [1, 2, 3]}).getArray("k"),
+            "toArray": ee.Dictionary({"b": 2, "a": 1}).toArray(),
+            "toArrayRows": ee.Dictionary({"x": [1, 2], "y": [3, 4]}).toArray(["y", "x"]),
+            "toArrayColumns": ee.Dictionary({"x": [1, 2], "y": [3, 4]}).toArray(None, 1),
+            "elementGetArray": feature.getArray("arr"),
+            "featureToArray": feature.toArray(["b", "a"]),
+        }
+    ).getInfo()
+    columns = list(zip(*arrays, strict=True))
+    assert got["forEachElement"] == pytest.approx([statistics.mean(c) for c in columns])
+    assert got["minMaxEach"] == {
+        "min": [min(c) for c in columns],
+        "max": [max(c) for c in columns],
+    }
+    assert got["listGetArray"] == [[1, 2], [3, 4]]
+    assert got["dictGetArray"] == [1, 2, 3]
+    assert got["toArray"] == [1, 2]
+    assert got["toArrayRows"] == [[3, 4], [1, 2]]
+    assert got["toArrayColumns"] == [[1, 3], [2, 4]]
+    assert got["elementGetArray"] == [1, 2]
+    assert got["featureToArray"] == [2.5, 1]
+    with pytest.raises(ee.EEException, match="not an array"):
+        ee.List([["a"]]).getArray(0).getInfo()

@@ -21,12 +21,16 @@ def default_registry() -> Registry:
         image,
         image_collection,
         image_math,
+        image_reduce,
         image_spatial,
+        image_visualize,
+        kernel,
         lists,
         number,
         projection,
         reducers,
         string,
+        terrain,
     )
 
     return REGISTRY

@@ -53,6 +53,8 @@ def evaluate(reducer: Reducer, columns: Columns) -> list[Any]:
         return out
     if name == "group":
         return [_group(reducer, columns)]
+    if name == "forEachElement":
+        return _for_each_element(reducer.parts[0], columns)
     kernel = KERNELS.get(name)
     if kernel is None:
         raise InvalidArgumentError(f"Reducer.{name} cannot reduce a list of values yet.")
@@ -83,6 +85,21 @@ def _group(reducer: Reducer, columns: Columns) -> list[dict[str, Any]]:
         result = dict(zip(child.outputs, evaluate(child, sub), strict=True))
         out.append({name: key, **result})
     return out
+
+
+def _for_each_element(child: Reducer, columns: Columns) -> list[Any]:
+    """The child reducer at each position of 1-D array inputs; each output is an array."""
+    rows = [r for r in zip(*columns, strict=True) if all(v is not None for v in r)]
+    if not all(isinstance(v, list | tuple) for r in rows for v in r):
+        raise InvalidArgumentError("Reducer.forEachElement: the inputs must be arrays.")
+    lengths = {len(v) for r in rows for v in r}
+    if len(lengths) > 1:
+        raise InvalidArgumentError("Reducer.forEachElement: the arrays differ in length.")
+    size = lengths.pop() if lengths else 0
+    per_position = [
+        evaluate(child, [[r[i][p] for r in rows] for i in range(len(columns))]) for p in range(size)
+    ]
+    return [[values[j] for values in per_position] for j in range(len(child.outputs))]
 
 
 def _order(value: Any) -> tuple[int, Any]:

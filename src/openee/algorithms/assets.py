@@ -1,16 +1,19 @@
-"""Stored assets as values: catalog records become lazy Images and ImageCollections."""
+"""Stored assets as values: catalog records become lazy Images and ImageCollections, and
+TABLE assets FeatureCollections."""
 
 from __future__ import annotations
 
 import shapely.geometry
 
 from openee.algorithms.context import current
-from openee.catalog.model import IMAGE, IMAGE_COLLECTION, AssetRecord
+from openee.algorithms.registry import algorithm
+from openee.catalog.model import IMAGE, IMAGE_COLLECTION, TABLE, AssetRecord
 from openee.catalog.names import name_from_id
 from openee.catalog.store import CatalogStore, ImageQuery
 from openee.errors import AssetNotFoundError, InvalidArgumentError
 from openee.raster.image import Band, Image, ImageCollection
 from openee.raster.sources import FileBand
+from openee.values.feature import Feature, FeatureCollection
 from openee.values.filter import DateRangeFilter, Filter, IntersectsFilter
 from openee.values.geometry import Geometry
 from openee.values.projection import Projection
@@ -82,3 +85,33 @@ def _fetch(catalog: CatalogStore, name: str, filters: tuple[Filter, ...]) -> lis
     records = catalog.query_images(ImageQuery(name, start, end, bbox))
     images = [image_from_record(r) for r in records]
     return [img for img in images if all(f.matches(img) for f in filters)]
+
+
+@algorithm("Collection.loadTable")
+def load_table(
+    tableId: str, geometryColumn: str | None = None, version: int = -1
+) -> FeatureCollection:
+    """Loads a table (a stored feature collection) by asset id.
+
+    Args:
+        tableId: The asset id of the table.
+        geometryColumn: The geometry column; a stored table has one, so this is ignored.
+        version: The asset version; only the current version is stored.
+    """
+    catalog = current().catalog
+    name = name_from_id(tableId)
+    record = catalog.get(name)
+    if record is None:
+        raise AssetNotFoundError(tableId)
+    if record.type != TABLE:
+        raise InvalidArgumentError(f"Asset '{tableId}' is not a table (it is {record.type}).")
+    features = tuple(
+        Feature(
+            Geometry.from_geojson(f.geometry) if f.geometry else None,
+            dict(f.properties),
+            f.id,
+        )
+        for f in catalog.features(name)
+    )
+    properties = {k: v for k, v in record.properties.items() if not k.startswith("system:")}
+    return FeatureCollection(features, id=record.id, properties=properties)

@@ -17,6 +17,7 @@ from openee.values.date import Date, DateRange
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.filter import Filter
 from openee.values.geometry import ErrorMargin, Geometry
+from openee.values.kernel import Kernel
 from openee.values.projection import Projection
 from openee.values.reducer import Reducer
 
@@ -202,6 +203,7 @@ _CHECKERS: dict[str, Callable[[object], object]] = {
     "Feature": _instance(Feature),
     "Filter": _instance(Filter),
     "Reducer": _instance(Reducer),
+    "Kernel": _instance(Kernel),
     "Algorithm": _algorithm,
 }
 

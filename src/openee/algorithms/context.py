@@ -1,4 +1,5 @@
-"""What algorithms may reach during one evaluation: the catalog and the calling project."""
+"""What algorithms may reach during one evaluation: the catalog, the calling project, and where
+pixel chunks run (algorithms that read pixels, such as Image.reduceRegion)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from openee.catalog.store import CatalogStore
+from openee.compute.executors import ChunkExecutor
 from openee.errors import InternalError
 
 
@@ -15,6 +17,9 @@ from openee.errors import InternalError
 class EvalContext:
     catalog: CatalogStore
     project: str
+    # Where chunks run (the server's thread pool or Dask client); None runs them inline.
+    executor: ChunkExecutor | None = None
+    chunk_size: int = 1024
 
 
 _CURRENT: ContextVar[EvalContext | None] = ContextVar("openee_eval_context", default=None)

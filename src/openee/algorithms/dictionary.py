@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from openee.algorithms.coerce import coerce
+from openee.algorithms.lists import as_array
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.values.geometry import Geometry
@@ -261,3 +262,39 @@ def dictionary_rename(
             raise InvalidArgumentError(f"Dictionary.rename: key '{new}' already exists.")
         kept[new] = dictionary[old]
     return kept
+
+
+@algorithm("Dictionary.getArray")
+def dictionary_get_array(dictionary: dict[str, Any], key: str) -> list[Any]:
+    """Extracts a named array (a list of numbers, or nested lists) from a dictionary.
+
+    Args:
+        dictionary: The dictionary.
+        key: The key to look up.
+    """
+    return as_array(_typed(dictionary, key, "array", lambda v: True), f"The value of '{key}'")
+
+
+@algorithm("Dictionary.toArray")
+def dictionary_to_array(
+    dictionary: dict[str, Any], keys: list[str] | None = None, axis: int = 0
+) -> list[Any]:
+    """Returns the numeric values of a dictionary as an array, in key order (or that of keys).
+
+    Number values give a 1-D array; 1-D array values are stacked along the axis.
+
+    Args:
+        dictionary: The dictionary.
+        keys: The keys whose values to use. Default: all, in sorted key order.
+        axis: With array values, 0 makes each value a row, 1 a column.
+    """
+    chosen = sorted(dictionary) if keys is None else keys
+    values = [_typed(dictionary, k, "number or array", lambda v: True) for k in chosen]
+    rows = [as_array(v, f"The value of '{k}'") for k, v in zip(chosen, values, strict=True)]
+    if all(isinstance(v, int | float) for v in values):
+        return values
+    if axis not in (0, 1):
+        raise InvalidArgumentError("Dictionary.toArray: axis must be 0 or 1.")
+    if len({len(r) for r in rows}) > 1:
+        raise InvalidArgumentError("Dictionary.toArray: the arrays differ in length.")
+    return rows if axis == 0 else [list(column) for column in zip(*rows, strict=True)]

@@ -36,6 +36,7 @@ TWINS = {
     "closestPoints": False,
     "buffer": True,
     "centroid": True,
+    "cutLines": True,
     "bounds": True,
     "convexHull": True,
     "simplify": True,
@@ -87,6 +88,7 @@ def _twin(name: str, returns_feature: bool) -> None:
     twin.__signature__ = inspect.Signature(renamed)  # type: ignore[attr-defined]
     doc = inspect.getdoc(op) or ""
     doc = doc.replace("geometry: The geometry.", "feature: The feature (or image footprint).")
+    doc = re.sub(r"(?m)^(\s+)geometry: ", r"\1feature: The feature; its geometry: ", doc)
     doc = re.sub(r"(left|right): The (\w+ )?geometry", r"\1: The \2feature", doc)
     summary = f"Geometry.{name} of the feature's geometry"
     if returns_feature:

@@ -8,6 +8,7 @@ import statistics
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import shapely
 import shapely.geometry
 
@@ -357,3 +358,65 @@ def cache(collection: Collection) -> Collection:
         collection: The collection.
     """
     return collection
+
+
+@algorithm("FeatureCollection.makeArray")
+def make_array(collection: Collection, properties: list[str], name: str = "array") -> Collection:
+    """Adds to each element a property holding the values of the given properties, as a list.
+
+    Elements missing any of the properties are dropped.
+
+    Args:
+        collection: The collection.
+        properties: The properties to gather, in order.
+        name: The name of the new property.
+    """
+    out = []
+    for item in elements(collection):
+        values = [item.get(p) for p in properties]
+        if all(v is not None for v in values):
+            out.append(replace(item, properties={**item.properties, name: values}))
+    return rebuild(collection, out)
+
+
+# Earth Engine's default error margin of randomPoints, as JSON.
+RANDOM_POINTS_ERROR: Any = {"type": "ErrorMargin", "unit": "meters", "value": 100.0}
+
+
+@algorithm("FeatureCollection.randomPoints")
+def random_points(
+    region: Geometry,
+    points: int = 1000,
+    seed: int = 0,
+    maxError: ErrorMargin = RANDOM_POINTS_ERROR,
+) -> Collection:
+    """Generates points uniformly distributed (by area) in a region; the same seed, the same points.
+
+    The points are reproducible but not Earth Engine's.
+
+    Args:
+        region: The region (polygons) to fill.
+        points: The number of points.
+        seed: The seed of the random generator.
+        maxError: The tolerated error (ignored).
+    """
+    if not 0 <= points <= 1_000_000:
+        raise InvalidArgumentError("FeatureCollection.randomPoints: points must be 0-1000000.")
+    shape = lonlat(region)
+    if shape.area == 0:
+        raise InvalidArgumentError("FeatureCollection.randomPoints: the region has no area.")
+    plane = geodesy.LocalPlane(shape)
+    flat = plane.to_plane(shape)
+    x0, y0, x1, y1 = flat.bounds
+    rng = np.random.default_rng(seed)
+    found: list[Any] = []
+    while len(found) < points:
+        xs = rng.uniform(x0, x1, 4 * (points - len(found)) + 16)
+        ys = rng.uniform(y0, y1, len(xs))
+        inside = shapely.contains_xy(flat, xs, ys)
+        found.extend(zip(xs[inside], ys[inside], strict=True))
+    features = []
+    for i, (x, y) in enumerate(found[:points]):
+        point = plane.to_lonlat(shapely.geometry.Point(x, y))
+        features.append(Feature(Geometry(point), {}, str(i)))
+    return FeatureCollection(tuple(features))

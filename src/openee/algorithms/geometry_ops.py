@@ -9,6 +9,7 @@ results are in its units. `maxError` is accepted and ignored except by `simplify
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import shapely
@@ -282,6 +283,44 @@ def buffer(
         proj: The projection to work in. Default: a local plane on the ellipsoid.
     """
     return _in_plane(geometry, proj, lambda s: s.buffer(distance, quad_segs=8))
+
+
+def _cut(line: BaseGeometry, distances: list[float]) -> list[BaseGeometry]:
+    """A line cut at the given distances along it (in its units), in order."""
+    cuts = sorted({0.0, line.length, *[d for d in distances if 0 < d < line.length]})
+    return [shapely.ops.substring(line, a, b) for a, b in itertools.pairwise(cuts)]
+
+
+@algorithm("Geometry.cutLines")
+def cut_lines(
+    geometry: Geometry,
+    distances: list[float],
+    maxError: ErrorMargin | None = None,
+    proj: Projection | None = None,
+) -> Geometry:
+    """Cuts the lines of a geometry at distances along each line, into a MultiLineString.
+
+    Args:
+        geometry: A LineString, MultiLineString or LinearRing.
+        distances: The distances along each line at which to cut it, in metres (or proj units).
+        maxError: The tolerated error (ignored).
+        proj: The projection to measure in. Default: metres in a local plane on the ellipsoid.
+    """
+    lines = [
+        p for p in geodesy.parts(geometry.shape) if p.geom_type in ("LineString", "LinearRing")
+    ]
+    if len(lines) != len(list(geodesy.parts(geometry.shape))):
+        raise InvalidArgumentError("Geometry.cutLines: the geometry must consist of lines.")
+
+    def cut(shape: BaseGeometry) -> BaseGeometry:
+        pieces = [
+            piece
+            for part in geodesy.parts(shape)
+            for piece in _cut(shapely.geometry.LineString(part.coords), distances)
+        ]
+        return shapely.geometry.MultiLineString(pieces)
+
+    return _in_plane(geometry, proj, cut)
 
 
 @algorithm("Geometry.centroid")

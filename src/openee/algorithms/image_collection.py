@@ -23,6 +23,8 @@ PIXEL_REDUCERS = (
     "last",
     "stdDev",
     "variance",
+    "percentile",
+    "mode",
 )
 
 

@@ -582,3 +582,31 @@ def list_reduce(list: list[Any], reducer: Reducer) -> Any:
         columns = [[row[i] for row in list] for i in range(n)]
     result = reduce_columns(reducer, columns)
     return next(iter(result.values())) if len(result) == 1 else result
+
+
+def as_array(value: Any, what: str) -> builtins.list[Any]:
+    """An Earth Engine Array as it travels here: a number or a rectangular nested list of them."""
+
+    def shape(v: Any) -> tuple[int, ...]:
+        if isinstance(v, bool) or not isinstance(v, int | float | builtins.list | tuple):
+            raise InvalidArgumentError(f"{what} is not an array of numbers.")
+        if isinstance(v, int | float):
+            return ()
+        shapes = {shape(x) for x in v}
+        if len(shapes) > 1:
+            raise InvalidArgumentError(f"{what} is not a rectangular array.")
+        return (len(v), *(shapes.pop() if shapes else ()))
+
+    shape(value)
+    return value if isinstance(value, builtins.list) else [value]
+
+
+@algorithm("List.getArray")
+def list_get_array(list: list[Any], index: int) -> list[Any]:
+    """Returns the array (a list of numbers, or nested lists) at the index.
+
+    Args:
+        list: The list.
+        index: The position of the element; negative counts from the end.
+    """
+    return as_array(list[_index(list, index)], f"Element {index} of the list")

@@ -292,7 +292,7 @@ def repeat(reducer: Reducer, count: int) -> Reducer:
     """
     if count < 1:
         raise InvalidArgumentError("Reducer.repeat: count must be at least 1.")
-    if reducer.name in ("combine", "forEach", "group") or reducer.repeat != 1:
+    if reducer.name in ("combine", "forEach", "group", "forEachElement") or reducer.repeat != 1:
         raise InvalidArgumentError("Reducer.repeat: only simple reducers can be repeated.")
     return replace(reducer, repeat=count)
 
@@ -363,6 +363,18 @@ def group(reducer: Reducer, groupField: int = 0, groupName: str = "group") -> Re
         parts=(reducer,),
         options=(("groupField", groupField), ("groupName", groupName)),
     )
+
+
+@algorithm("Reducer.forEachElement")
+def for_each_element(reducer: Reducer) -> Reducer:
+    """Creates a reducer that reduces each position of 1-D array inputs separately.
+
+    Each output becomes an array with one value per position.
+
+    Args:
+        reducer: The reducer applied at each position.
+    """
+    return Reducer("forEachElement", reducer.outputs, parts=(reducer,))
 
 
 @algorithm("Reducer.setOutputs")

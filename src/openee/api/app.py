@@ -11,11 +11,24 @@ from openee.algorithms import default_registry
 from openee.api import ratelimit
 from openee.api.errors import install_error_handlers
 from openee.api.middleware import RequestMiddleware
-from openee.api.routes import algorithms, assets, compute, discovery, token
+from openee.api.routes import (
+    algorithms,
+    assets,
+    compute,
+    discovery,
+    features,
+    iam,
+    maps,
+    operations,
+    thumbnails,
+    token,
+)
 from openee.api.state import AppState
 from openee.auth import AuditLog, FailureLimiter, TokenService
 from openee.bootstrap import bootstrap
+from openee.catalog.roots import Roots
 from openee.compute.executors import make_executor
+from openee.compute.operations import OperationRunner, OperationStore
 from openee.settings import Settings
 
 
@@ -23,6 +36,11 @@ def create_app(settings: Settings) -> FastAPI:
     """Build the app: bootstrap the data dir, wire the state, routes and error handlers."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     ready = bootstrap(settings)
+    operation_store = OperationStore(settings.operations_path)
+    if stale := operation_store.fail_unfinished():
+        logging.getLogger("openee.operations").info(
+            "%d operations left unfinished by a previous run were marked FAILED", stale
+        )
     state = AppState(
         settings=settings,
         catalog=ready.catalog,
@@ -36,6 +54,9 @@ def create_app(settings: Settings) -> FastAPI:
         ),
         registry=default_registry(),
         executor=make_executor(settings.chunk_workers, settings.dask_scheduler),
+        roots=Roots.for_data_dir(settings.data_dir),
+        operations=operation_store,
+        runner=OperationRunner(operation_store, settings.import_workers),
     )
     app = FastAPI(
         title="openee", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
@@ -48,6 +69,11 @@ def create_app(settings: Settings) -> FastAPI:
         token.router,
         algorithms.router,
         compute.router,
+        features.router,  # before assets: both route under /{version}/projects/...
+        thumbnails.router,  # before assets: both route under /{version}/projects/...
+        maps.router,  # before assets: both route under /{version}/projects/...
+        iam.router,  # before assets: both route under /{version}/projects/...
+        operations.router,  # before assets: both route under /{version}/projects/...
         assets.router,
     ):
         app.include_router(router)

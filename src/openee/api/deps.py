@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -10,8 +11,13 @@ from fastapi import Depends, Request
 from openee.api.discovery import SUPPORTED_VERSIONS
 from openee.api.middleware import BodyTooLarge
 from openee.api.state import AppState
-from openee.auth import Principal, anonymous_principal
+from openee.auth import EARTHENGINE_READONLY_SCOPE, Principal, anonymous_principal
+from openee.auth.apikeys import INVALID_KEY_MESSAGE, ApiKeyStore
+from openee.auth.iam import Action, Iam
+from openee.auth.ratelimit import client_key
 from openee.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+
+log = logging.getLogger("openee.auth")
 
 _INSUFFICIENT_SCOPES_MESSAGE = "Request had insufficient authentication scopes."
 
@@ -30,13 +36,45 @@ def require_principal(request: Request) -> Principal:
 
     A server started with `--no-auth` (loopback only) runs every request as an anonymous
     principal with full scopes and ignores any `Authorization` header.
+
+    A request with no `Authorization` header but an API key (`?key=`) runs as a read-only
+    viewer of the key's project (see `openee api-keys`); a bad key answers 400, as Google.
     """
     state = get_state(request)
     if not state.settings.auth_enabled:
         return anonymous_principal(state.settings.default_project)
-    return state.tokens.authenticate(
-        request.headers.get("authorization"), client=client_address(request)
+    header = request.headers.get("authorization")
+    key = request.query_params.get("key")
+    if key is not None and (header is None or not header.strip()):
+        return api_key_principal(state, key, client_address(request))
+    return state.tokens.authenticate(header, client=client_address(request))
+
+
+def api_key_principal(state: AppState, raw_key: str, client: str | None) -> Principal:
+    """The principal of an API key: a viewer of its project with the read-only scope."""
+    keys = [client_key(client)]
+    state.tokens.limiter.check(keys)
+    found = ApiKeyStore(state.auth).lookup(raw_key)
+    if found is None:
+        log.warning(json.dumps({"event": "api_key.rejected", "client": client}))
+        state.tokens.limiter.record_failure(keys)
+        raise InvalidArgumentError(INVALID_KEY_MESSAGE)
+    return Principal(
+        email=f"apikey:{found.key_id}",
+        project=found.project,
+        scopes=(EARTHENGINE_READONLY_SCOPE,),
+        via_api_key=True,
     )
+
+
+def authorize(state: AppState, principal: Principal, action: Action, asset_name: str) -> None:
+    """Allows `action` on an asset (or, for `compute`, a project) or raises what to answer.
+
+    `AssetNotFoundError` when the caller may not read the asset (exactly as if it did not
+    exist); `PermissionDeniedError` when it may read it but not do this, or lacks a write
+    scope for a write. See `openee.auth.iam.Iam.authorize`.
+    """
+    Iam(state.auth).authorize(principal, action, asset_name)
 
 
 def require_write(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:

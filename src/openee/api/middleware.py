@@ -13,13 +13,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("openee.access")
 
 _SLASHES = re.compile(r"/{2,}")
+# Thumbnail, download, map-tile and table ids are credentials (capability URLs): never logged.
+_CAPABILITY_ID = re.compile(r"^(/[^/]+/projects/[^/]+/(?:thumbnails|maps|tables)/)[^/:]+")
+
+
+def loggable_path(path: str) -> str:
+    """The path with capability ids replaced by `{id}`."""
+    return _CAPABILITY_ID.sub(r"\1{id}", path)
 
 
 class RequestMiddleware:
     """Collapses `//` in paths (the client builds them from a base URL with a trailing slash),
     rejects bodies over `max_body_bytes`, and logs method, path, status and duration.
 
-    The query string is not logged: it may carry an API key.
+    The query string is not logged: it may carry an API key; nor are capability ids.
     """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
@@ -52,7 +59,7 @@ class RequestMiddleware:
                 json.dumps(
                     {
                         "method": scope["method"],
-                        "path": path,
+                        "path": loggable_path(path),
                         "status": status,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                     }

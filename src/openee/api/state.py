@@ -6,16 +6,23 @@ from dataclasses import dataclass
 
 from openee.algorithms.registry import Registry
 from openee.auth import AuthStore, TokenService
-from openee.catalog.sqlite import SqliteCatalog
+from openee.catalog.roots import Roots
+from openee.catalog.store import CatalogStore
 from openee.compute.executors import ChunkExecutor
+from openee.compute.operations import OperationRunner, OperationStore
 from openee.settings import Settings
 
 
 @dataclass(frozen=True)
 class AppState:
     settings: Settings
-    catalog: SqliteCatalog
+    catalog: CatalogStore
     auth: AuthStore
     tokens: TokenService
     registry: Registry
     executor: ChunkExecutor
+    # Where asset files may come from (the data dir, the demo data, OPENEE_ALLOWED_ROOTS).
+    roots: Roots
+    # Long-running operations (imports) and the threads that run them.
+    operations: OperationStore
+    runner: OperationRunner

@@ -4,6 +4,9 @@ Only public keys are stored; private keys are handed to the caller once and neve
 Access tokens are stored as SHA-256 hashes, so a copy of the database does not leak usable
 tokens. Every method opens its own short-lived connection, which makes an `AuthStore` safe to
 share between the threads of a web server's threadpool.
+
+The same database holds the tables of `capabilities` (thumbnail, download and map ids, hashed),
+`apikeys` (API keys, hashed) and `iam` (role bindings), which reach it through `connect()`.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +53,47 @@ CREATE TABLE IF NOT EXISTS seen_assertions (
     PRIMARY KEY (iss, jti)
 );
 CREATE INDEX IF NOT EXISTS seen_assertions_expires_at ON seen_assertions(expires_at);
+CREATE TABLE IF NOT EXISTS capabilities (
+    id_hash    TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    project    TEXT NOT NULL,
+    creator    TEXT NOT NULL,
+    scopes     TEXT NOT NULL DEFAULT '',
+    request    TEXT NOT NULL,
+    created    REAL NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS capabilities_expires_at ON capabilities(expires_at);
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_id       TEXT PRIMARY KEY,
+    key_hash     TEXT NOT NULL UNIQUE,
+    project      TEXT NOT NULL,
+    display_name TEXT NOT NULL DEFAULT '',
+    revoked      INTEGER NOT NULL DEFAULT 0,
+    created      REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS iam_bindings (
+    resource TEXT NOT NULL,
+    role     TEXT NOT NULL,
+    member   TEXT NOT NULL,
+    PRIMARY KEY (resource, role, member)
+);
+CREATE INDEX IF NOT EXISTS iam_bindings_member ON iam_bindings(member);
 """
+
+# The role every service account gets on its own project's root folder when it is created.
+HOME_PROJECT_ROLE = "roles/owner"
+
+
+def project_root(project: str) -> str:
+    """Returns the asset name of a project's root folder, where project-wide roles are bound."""
+    return f"projects/{project}/assets"
+
+
+def account_member(email: str) -> str:
+    """Returns the IAM member string of a service account."""
+    return f"serviceAccount:{email}"
+
 
 # Columns added after the first release, as (table, column, definition). Applied when missing.
 _MIGRATIONS = (("access_tokens", "kid", "TEXT NOT NULL DEFAULT ''"),)
@@ -117,13 +160,35 @@ class AuthStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
+            had_iam = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'iam_bindings'"
+            ).fetchone()
             conn.executescript(_SCHEMA)
+            if had_iam is None:
+                # Stores created before IAM existed: accounts keep owning their own project.
+                conn.executemany(
+                    "INSERT OR IGNORE INTO iam_bindings (resource, role, member) VALUES (?, ?, ?)",
+                    [
+                        (project_root(project), HOME_PROJECT_ROLE, account_member(email))
+                        for email, project in conn.execute(
+                            "SELECT email, project FROM service_accounts"
+                        ).fetchall()
+                    ],
+                )
             for table, column, definition in _MIGRATIONS:
                 present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
                 if column not in present:
                     conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
             conn.execute("CREATE INDEX IF NOT EXISTS access_tokens_kid ON access_tokens(kid)")
             conn.commit()
+
+    def connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A fresh connection inside a transaction that commits on success.
+
+        For the modules that keep their own tables in this database (capabilities, API keys,
+        IAM bindings).
+        """
+        return self._connect()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -141,7 +206,7 @@ class AuthStore:
     def add_account(
         self, email: str, project: str, display_name: str = "", *, now: float | None = None
     ) -> ServiceAccount:
-        """Registers a service account.
+        """Registers a service account, bound to the owner role of its own project.
 
         Args:
             email: The account's e-mail address, its identity.
@@ -162,6 +227,10 @@ class AuthStore:
                     "INSERT INTO service_accounts (email, project, display_name, disabled, created)"
                     " VALUES (?, ?, ?, 0, ?)",
                     (email, project, display_name, created),
+                )
+                conn.execute(
+                    "INSERT OR IGNORE INTO iam_bindings (resource, role, member) VALUES (?, ?, ?)",
+                    (project_root(project), HOME_PROJECT_ROLE, account_member(email)),
                 )
         except sqlite3.IntegrityError as exc:
             raise AlreadyExistsError(f"Service account '{email}' already exists.") from exc
@@ -209,7 +278,7 @@ class AuthStore:
             raise NotFoundError(f"Service account '{email}' not found.")
 
     def delete_account(self, email: str) -> None:
-        """Deletes an account with its keys and access tokens.
+        """Deletes an account with its keys, access tokens and role bindings.
 
         Raises:
             NotFoundError: There is no such account.
@@ -217,6 +286,8 @@ class AuthStore:
         with self._connect() as conn:
             conn.execute("DELETE FROM access_tokens WHERE email = ?", (email,))
             conn.execute("DELETE FROM service_account_keys WHERE email = ?", (email,))
+            conn.execute("DELETE FROM iam_bindings WHERE member = ?", (account_member(email),))
+            conn.execute("DELETE FROM capabilities WHERE creator = ?", (email,))
             cur = conn.execute("DELETE FROM service_accounts WHERE email = ?", (email,))
         if cur.rowcount == 0:
             raise NotFoundError(f"Service account '{email}' not found.")

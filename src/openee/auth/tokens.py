@@ -109,6 +109,8 @@ class Principal:
     project: str
     scopes: tuple[str, ...]
     anonymous: bool = False
+    # Authenticated by an API key (`?key=`) rather than a token: a read-only viewer of `project`.
+    via_api_key: bool = False
 
     @property
     def can_write(self) -> bool:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from openee.catalog.model import AssetRecord, FeatureRecord
+from openee.catalog.model import AssetRecord, BandRecord, FeatureRecord
 from openee.catalog.rows import (
     band_from_row,
     descendant_range,
@@ -228,7 +228,7 @@ class SqliteCatalog:
     def get(self, name: str) -> AssetRecord | None:
         db = self._connection()
         row = db.execute(f"SELECT {_COLUMNS} FROM assets WHERE name = ?", (name,)).fetchone()
-        return self._record(db, row) if row else None
+        return self._records(db, [row])[0] if row else None
 
     def children(
         self, parent: str, offset: int = 0, limit: int = 1000, *, after: str | None = None
@@ -241,7 +241,7 @@ class SqliteCatalog:
             args.append(after)
         sql += " ORDER BY name LIMIT ? OFFSET ?"
         args.extend([limit, offset])
-        return [self._record(db, row) for row in db.execute(sql, args).fetchall()]
+        return self._records(db, db.execute(sql, args).fetchall())
 
     def query_images(self, query: ImageQuery) -> list[AssetRecord]:
         """Images under `query.parent` in the time range and box, oldest first."""
@@ -263,7 +263,7 @@ class SqliteCatalog:
             args.extend([east, west, north, south])
         sql += " ORDER BY a.start_time NULLS FIRST, a.name"
         rows = db.execute(sql, args).fetchall()
-        return [self._record(db, row) for row in rows]
+        return self._records(db, rows)
 
     def features(
         self, name: str, offset: int = 0, limit: int | None = None, bbox: BBox | None = None
@@ -301,35 +301,43 @@ class SqliteCatalog:
         )
         return int(row[0])
 
-    def _record(self, db: sqlite3.Connection, row: tuple[Any, ...]) -> AssetRecord:
-        rowid, name, type_, properties, start, end, footprint, update_time = row
-        bands = tuple(
-            band_from_row(
-                {
-                    "id": b[0],
-                    "path": b[1],
-                    "index": b[2],
-                    "dtype": b[3],
-                    "crs": b[4],
-                    "transform": json.loads(b[5]),
-                    "width": b[6],
-                    "height": b[7],
-                    "nodata": b[8],
-                }
-            )
+    def _records(self, db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[AssetRecord]:
+        """Records of asset rows, their bands read with one query per 500 rows."""
+        bands: dict[int, list[BandRecord]] = {row[0]: [] for row in rows}
+        rowids = list(bands)
+        for i in range(0, len(rowids), 500):
+            chunk = rowids[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
             for b in db.execute(
-                "SELECT id, path, band_index, dtype, crs, transform, width, height, nodata"
-                " FROM bands WHERE asset_rowid = ? ORDER BY position",
-                (rowid,),
+                "SELECT asset_rowid, id, path, band_index, dtype, crs, transform, width, height,"
+                f" nodata FROM bands WHERE asset_rowid IN ({marks}) ORDER BY asset_rowid, position",
+                chunk,
+            ):
+                bands[b[0]].append(
+                    band_from_row(
+                        {
+                            "id": b[1],
+                            "path": b[2],
+                            "index": b[3],
+                            "dtype": b[4],
+                            "crs": b[5],
+                            "transform": json.loads(b[6]),
+                            "width": b[7],
+                            "height": b[8],
+                            "nodata": b[9],
+                        }
+                    )
+                )
+        return [
+            AssetRecord(
+                name=name,
+                type=type_,
+                properties=json.loads(properties),
+                start_time=start,
+                end_time=end,
+                footprint=json.loads(footprint) if footprint else None,
+                bands=tuple(bands[rowid]),
+                update_time=update_time,
             )
-        )
-        return AssetRecord(
-            name=name,
-            type=type_,
-            properties=json.loads(properties),
-            start_time=start,
-            end_time=end,
-            footprint=json.loads(footprint) if footprint else None,
-            bands=bands,
-            update_time=update_time,
-        )
+            for rowid, name, type_, properties, start, end, footprint, update_time in rows
+        ]

@@ -5,6 +5,7 @@ Both run the same contract suite (`tests/catalog/test_catalog_store_contract.py`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,10 +80,18 @@ class CatalogStore(Protocol):
     def close(self) -> None: ...
 
 
+def is_postgres_dsn(text: str) -> bool:
+    """A libpq connection string: a `postgresql://` URI or `key=value` pairs (`host=... dbname=`)."""
+    return text.startswith(("postgresql://", "postgres://")) or bool(
+        re.match(r"^\s*(host|hostaddr|port|dbname|user|service|options)\s*=", text)
+    )
+
+
 def open_store(target: str | Path) -> CatalogStore:
-    """A store from a `postgresql://` DSN or a SQLite file path."""
+    """A store from a PostgreSQL connection string (`postgresql://...` or `host=... dbname=...`)
+    or a SQLite file path."""
     text = str(target)
-    if text.startswith(("postgresql://", "postgres://")):
+    if isinstance(target, str) and is_postgres_dsn(text):
         from openee.catalog.postgres import PostgresCatalog
 
         return PostgresCatalog(text)

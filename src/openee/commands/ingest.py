@@ -29,7 +29,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     cmd.add_argument("--asset-id", required=True, help="e.g. LANDSAT/LC08/C02/T1_L2")
     cmd.add_argument("--data-dir", type=Path, default=None, help="default: $OPENEE_DATA_DIR")
     cmd.add_argument(
-        "--catalog", default=None, help="a postgresql:// DSN (default: the data dir's SQLite)"
+        "--catalog",
+        default=None,
+        help="a postgresql:// DSN or a SQLite file (default: $OPENEE_CATALOG, else the data dir's"
+        " SQLite)",
     )
     cmd.add_argument(
         "--cog",
@@ -72,7 +75,7 @@ class StderrProgress:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(data_dir=args.data_dir)
-    store = open_store(args.catalog or settings.catalog_path)
+    store = open_store(args.catalog or settings.catalog_target)
     dates = [d.strip() for d in args.dates.split(",") if d.strip()]
     started = time.monotonic()
     try:

@@ -16,6 +16,7 @@ from typing import Any
 from openee.algorithms.coerce import coerce
 from openee.algorithms.registry import Algorithm, Argument, Registry
 from openee.errors import InvalidArgumentError, OpeneeError
+from openee.graph.record import record
 
 Env = Mapping[str, Any]
 
@@ -253,6 +254,7 @@ class Evaluator:
                 f"Unrecognized arguments: {', '.join(unknown)}. "
                 f"Valid arguments: {', '.join(a.name for a in algorithm.arguments)}."
             ).in_algorithm(algorithm.name)
+        record(algorithm.name)
         kwargs: dict[str, Any] = {}
         for arg in algorithm.arguments:
             if arg.name in algorithm.lazy:

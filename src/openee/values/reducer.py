@@ -1,8 +1,8 @@
 """Reducers as data. The numeric kernels live with the values they reduce (raster/, algorithms/).
 
 A simple reducer is named after its Earth Engine constructor ('mean', 'minMax', 'percentile',
-...). Combinators are reducers too: 'combine' (parts: the two reducers), 'forEach' and 'group'
-(parts: the reducer they apply). `repeat` copies a reducer over that many inputs; `outputs` are
+...). Combinators are reducers too: 'combine' (parts: the two reducers), 'forEach', 'group' and
+'forEachElement' (parts: the reducer they apply). `repeat` copies a reducer over that many inputs; `outputs` are
 the output names, which `setOutputs` may replace.
 """
 
@@ -42,6 +42,8 @@ class Reducer:
             return self.parts[0].num_inputs() * self.repeat
         if self.name == "group":
             return self.parts[0].num_inputs() + 1
+        if self.name == "forEachElement":
+            return self.parts[0].num_inputs()
         return self.inputs * self.repeat
 
     def with_outputs(self, outputs: tuple[str, ...]) -> Reducer:

@@ -1,17 +1,45 @@
-"""Assets: get, and :listAssets (with :listImages as an alias)."""
+"""The asset API: get, `:listAssets` (`:listImages` as an alias), `:listFeatures`, create,
+patch, delete, `:copy`, `:move`, and `:getPixels`.
+
+Names are `projects/{p}/assets/...` plus the `earthengine-public` and `earthengine-legacy`
+namespaces (`catalog/names.py`). Writes need a write scope (`earthengine` or `cloud-platform`);
+every file an asset names is confined to the roots (`catalog/roots.py`), a violation being a 400.
+
+Delete: Earth Engine's `assets.delete` has no recursive flag, and deleting a folder or collection
+that still holds assets fails; the stock client (`earthengine rm -r`) deletes the children first.
+openee does the same (400 FAILED_PRECONDITION), and takes `?recursive=true` as an extension for
+REST callers that want the whole subtree gone in one transaction. Deleting never touches files.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from openee.algorithms.assets import image_from_record
-from openee.api.deps import check_version, get_state, json_body, require_principal
+from openee.api.deps import (
+    authorize,
+    check_version,
+    get_state,
+    json_body,
+    require_principal,
+    require_write,
+)
+from openee.api.routes.tables import list_features
 from openee.api.state import AppState
-from openee.catalog.model import IMAGE
-from openee.catalog.names import name_from_id
+from openee.auth import Principal
+from openee.catalog import service
+from openee.catalog.manifests import (
+    build_image,
+    image_manifest_of_asset,
+    parse_time,
+    plan_image,
+)
+from openee.catalog.model import FOLDER, IMAGE, IMAGE_COLLECTION, TABLE, AssetRecord
+from openee.catalog.names import LEGACY, name_from_id
 from openee.catalog.resource import asset_resource
 from openee.compute.pixels import compute_pixels
 from openee.errors import AssetNotFoundError, InvalidArgumentError, NotFoundError
@@ -19,31 +47,49 @@ from openee.errors import AssetNotFoundError, InvalidArgumentError, NotFoundErro
 router = APIRouter(dependencies=[Depends(require_principal)])
 
 State = Annotated[AppState, Depends(get_state)]
-MAX_PAGE = 1000
+Body = Annotated[dict[str, Any], Depends(json_body)]
+Caller = Annotated[Principal, Depends(require_principal)]
+Writer = Annotated[Principal, Depends(require_write)]
+
+_METHOD = re.compile(r"^[A-Za-z]+$")
+_CREATE_TYPES = {
+    "FOLDER": FOLDER,
+    "Folder": FOLDER,
+    "IMAGE_COLLECTION": IMAGE_COLLECTION,
+    "ImageCollection": IMAGE_COLLECTION,
+    "IMAGE": IMAGE,
+    "Image": IMAGE,
+}
 
 
-def _page_offset(token: str | None) -> int:
-    if not token:
-        return 0
-    if not token.isdigit():
-        raise InvalidArgumentError("Invalid pageToken.")
-    return int(token)
+def _split(path: str) -> tuple[str, str]:
+    """`a/b:method` -> (`a/b`, `method`); a colon inside the project (`example.com:p`) stays."""
+    target, sep, method = path.rpartition(":")
+    if not sep or not _METHOD.match(method):
+        return path, ""
+    return target, method
 
 
-def _list(
-    state: AppState, parent: str, page_size: int | None, page_token: str | None
-) -> dict[str, Any]:
-    if not parent.endswith("/assets") and state.catalog.get(parent) is None:
-        raise AssetNotFoundError(parent)
-    size = min(page_size or MAX_PAGE, MAX_PAGE)
-    if size < 1:
-        raise InvalidArgumentError("pageSize must be positive.")
-    offset = _page_offset(page_token)
-    records = state.catalog.children(parent, offset, size + 1)
-    out: dict[str, Any] = {"assets": [asset_resource(r) for r in records[:size]]}
-    if len(records) > size:
-        out["nextPageToken"] = str(offset + size)
-    return out
+def _asset_name(target: str) -> str:
+    """The canonical name of `projects/{target}`, which must be an asset (not a root)."""
+    if "/assets/" not in f"{target}/" or target.endswith("/assets"):
+        raise NotFoundError(f"Requested entity was not found: projects/{target}")
+    return name_from_id(f"projects/{target}")
+
+
+def _record(state: AppState, name: str) -> AssetRecord:
+    record = state.catalog.get(name)
+    if record is None:
+        raise AssetNotFoundError(name)
+    return record
+
+
+def _resource(state: AppState, record: AssetRecord) -> dict[str, Any]:
+    count = state.catalog.count_features(record.name) if record.type == TABLE else None
+    return asset_resource(record, count)
+
+
+# -- reads ----------------------------------------------------------------------------------
 
 
 @router.get("/{version}/projects/{path:path}")
@@ -51,46 +97,196 @@ def get_or_list(
     version: str,
     path: str,
     state: State,
+    principal: Caller,
     pageSize: Annotated[int | None, Query()] = None,
     pageToken: Annotated[str | None, Query()] = None,
+    filter: Annotated[str | None, Query()] = None,
+    region: Annotated[str | None, Query()] = None,
+    view: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
-    """`projects/{p}/assets/...` is an asset; a trailing `:listAssets` lists its children."""
+    """`projects/{p}/assets/...` is an asset; `:listAssets`/`:listImages` list a folder or
+    collection (`projects/{p}:listAssets` the project's root), `:listFeatures` a table."""
     check_version(version)
-    target, _, method = path.partition(":")
+    target, method = _split(path)
     if method in ("listAssets", "listImages"):
-        # `projects/{p}:listAssets` lists the project's root folder.
         parent = (
             f"projects/{target}/assets" if "/" not in target else name_from_id(f"projects/{target}")
         )
-        listed = _list(state, parent, pageSize, pageToken)
-        if method == "listImages":
-            listed["images"] = listed.pop("assets")
-        return listed
-    if method or "/assets/" not in f"/{target}/":
-        raise AssetNotFoundError(f"projects/{path}")
-    name = name_from_id(f"projects/{target}")
-    record = state.catalog.get(name)
-    if record is None:
-        raise AssetNotFoundError(name)
-    return asset_resource(record)
+        authorize(state, principal, "read", parent)
+        page = service.list_assets(state.catalog, parent, pageSize, pageToken, filter)
+        key = "images" if method == "listImages" else "assets"
+        out: dict[str, Any] = {key: [asset_resource(r) for r in page.assets]}
+        if page.next_page_token:
+            out["nextPageToken"] = page.next_page_token
+        return out
+    if method == "listFeatures":
+        record = _readable(state, principal, _asset_name(target))
+        if record.type != TABLE:
+            raise InvalidArgumentError(f"Asset '{record.id}' is not a table.")
+        return list_features(state.catalog, record.name, pageSize, pageToken, region, filter)
+    if method:
+        raise NotFoundError(f"Unknown method: projects/{path}")
+    return _resource(state, _readable(state, principal, _asset_name(target)))
+
+
+def _readable(state: AppState, principal: Principal, name: str) -> AssetRecord:
+    """The record, if the caller may read it; otherwise the same 404 as a missing asset."""
+    authorize(state, principal, "read", name)
+    return _record(state, name)
+
+
+# -- create, copy, move, getPixels ------------------------------------------------------------
+
+
+def _create(
+    state: AppState,
+    principal: Principal,
+    parent: str,
+    asset_id: str | None,
+    overwrite: bool,
+    body: dict[str, Any],
+) -> dict[str, Any]:
+    if not asset_id:
+        raise InvalidArgumentError("The request needs an 'assetId'.")
+    name = name_from_id(f"{parent}/{asset_id.strip('/')}")
+    # Under `earthengine-legacy` an id may name another project (`projects/demo/assets/x`, as
+    # the client writes ids of short project names); elsewhere it stays under the parent.
+    if parent != f"projects/{LEGACY}/assets" and not name.startswith(f"{parent}/"):
+        raise InvalidArgumentError(f"Asset id '{asset_id[:200]}' is not under '{parent}'.")
+    authorize(state, principal, "create", name)
+    kind = _CREATE_TYPES.get(str(body.get("type", "")))
+    if kind is None:
+        raise InvalidArgumentError(
+            f"Cannot create an asset of type '{str(body.get('type'))[:50]}': use FOLDER,"
+            " IMAGE_COLLECTION, or IMAGE (table:import makes tables)."
+        )
+    if kind == IMAGE:
+        plan = plan_image(name, image_manifest_of_asset(body), state.roots)
+        service.check_destination(state.catalog, name, overwrite)
+        record = build_image(plan)
+    else:
+        properties = body.get("properties") or {}
+        if not isinstance(properties, dict) or any(k.startswith("system:") for k in properties):
+            raise InvalidArgumentError("'properties' must be an object without system: keys.")
+        record = AssetRecord(
+            name=name,
+            type=kind,
+            properties=dict(properties),
+            start_time=parse_time(body.get("startTime"), "startTime"),
+            end_time=parse_time(body.get("endTime"), "endTime"),
+        )
+    return _resource(state, service.create_asset(state.catalog, record, overwrite))
+
+
+def _destination(body: dict[str, Any]) -> tuple[str, bool]:
+    destination = body.get("destinationName")
+    if not isinstance(destination, str) or not destination:
+        raise InvalidArgumentError("The request needs a 'destinationName'.")
+    overwrite = body.get("overwrite", False)
+    if not isinstance(overwrite, bool):
+        raise InvalidArgumentError("'overwrite' must be true or false.")
+    return name_from_id(destination), overwrite
 
 
 @router.post("/{version}/projects/{path:path}")
-def get_pixels(
-    version: str, path: str, state: State, body: Annotated[dict[str, Any], Depends(json_body)]
-) -> Response:
-    """`projects/{p}/assets/{id}:getPixels`: raw pixels of a stored image."""
+def post_asset(
+    version: str,
+    path: str,
+    state: State,
+    body: Body,
+    principal: Caller,
+    assetId: Annotated[str | None, Query()] = None,
+    overwrite: Annotated[bool, Query()] = False,
+) -> Any:
+    """`{parent}/assets?assetId=` creates; `{name}:copy` and `{name}:move` copy and move;
+    `{name}:getPixels` reads a stored image's pixels."""
     check_version(version)
-    target, _, method = path.partition(":")
-    if method != "getPixels":
+    target, method = _split(path)
+    if not method and target.endswith("/assets") and target.count("/") == 1:
+        require_write(principal)
+        return _create(state, principal, f"projects/{target}", assetId, overwrite, body)
+    if method in ("copy", "move"):
+        require_write(principal)
+        source = _asset_name(target)
+        destination, replace = _destination(body)
+        authorize(state, principal, "read" if method == "copy" else "delete", source)
+        authorize(state, principal, "create", destination)
+        if method == "copy":
+            record = service.copy_asset(state.catalog, source, destination, replace)
+        else:
+            record = service.move_asset(state.catalog, source, destination, replace)
+        return _resource(state, record)
+    if method == "getPixels":
+        record = _readable(state, principal, _asset_name(target))
+        if record.type != IMAGE:
+            raise InvalidArgumentError(f"Asset '{record.id}' is not an image.")
+        settings = state.settings
+        image = image_from_record(record)
+        result = compute_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
+        return Response(result.content, media_type=result.media_type)
+    raise NotFoundError(f"Unknown method: projects/{path}")
+
+
+# -- patch, delete ----------------------------------------------------------------------------
+
+
+def _update_mask(body: dict[str, Any]) -> list[str]:
+    """`updateMask` as the client sends it (`{"paths": [...]}`) or as proto3 JSON writes a
+    FieldMask (`"a,b"`)."""
+    mask = body.get("updateMask")
+    if mask is None:
+        return []
+    if isinstance(mask, dict):
+        mask = mask.get("paths") or []
+    if isinstance(mask, str):
+        mask = [p for p in mask.split(",") if p]
+    if not isinstance(mask, list) or not all(isinstance(p, str) for p in mask):
+        raise InvalidArgumentError("'updateMask.paths' must be a list of field paths.")
+    return [p.strip() for p in mask]
+
+
+@router.patch("/{version}/projects/{path:path}")
+def patch_asset(
+    version: str, path: str, state: State, body: Body, principal: Writer
+) -> dict[str, Any]:
+    """Body `{updateMask: {paths}, asset}`: change properties, startTime and endTime. An empty
+    mask updates all of them, as in Earth Engine (a field absent from `asset` is cleared)."""
+    check_version(version)
+    target, method = _split(path)
+    if method:
         raise NotFoundError(f"Unknown method: projects/{path}")
-    name = name_from_id(f"projects/{target}")
-    record = state.catalog.get(name)
-    if record is None:
-        raise AssetNotFoundError(name)
-    if record.type != IMAGE:
-        raise InvalidArgumentError(f"Asset '{record.id}' is not an image.")
-    settings = state.settings
-    image = image_from_record(record)
-    result = compute_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
-    return Response(result.content, media_type=result.media_type)
+    name = _asset_name(target)
+    authorize(state, principal, "update", name)
+    asset = body.get("asset") or {}
+    if not isinstance(asset, dict):
+        raise InvalidArgumentError("'asset' must be an object.")
+    paths = _update_mask(body) or ["properties", "start_time", "end_time"]
+    if any(p in ("bands", "bands.id") or p.startswith("bands.") for p in paths):
+        raise InvalidArgumentError("Renaming bands is not supported.")
+    properties = asset.get("properties")
+    if properties is not None and not isinstance(properties, dict):
+        raise InvalidArgumentError("'asset.properties' must be an object.")
+    start = parse_time(asset.get("startTime", asset.get("start_time")), "startTime")
+    end = parse_time(asset.get("endTime", asset.get("end_time")), "endTime")
+    record = service.patch_asset(state.catalog, name, properties, start, end, paths)
+    return _resource(state, record)
+
+
+@router.delete("/{version}/projects/{path:path}")
+def delete_asset(
+    version: str,
+    path: str,
+    state: State,
+    principal: Writer,
+    recursive: Annotated[bool, Query()] = False,
+) -> dict[str, Any]:
+    """Delete one asset; a folder or collection that holds assets only with `recursive=true`
+    (an openee extension; the stock client deletes children first)."""
+    check_version(version)
+    target, method = _split(path)
+    if method:
+        raise NotFoundError(f"Unknown method: projects/{path}")
+    name = _asset_name(target)
+    authorize(state, principal, "delete", name)
+    service.delete_asset(state.catalog, name, recursive)
+    return {}

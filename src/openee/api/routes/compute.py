@@ -7,38 +7,35 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from openee.algorithms.context import EvalContext, evaluation_context
 from openee.api.deps import check_version, get_state, json_body, require_principal
+from openee.api.evaluation import evaluate_as
 from openee.api.state import AppState
+from openee.auth import Principal
 from openee.compute.images import compute_images
 from openee.compute.pixels import compute_pixels
 from openee.compute.value import compute_value
-from openee.errors import InvalidArgumentError
-from openee.graph.evaluate import evaluate
 
-router = APIRouter(dependencies=[Depends(require_principal)])
+router = APIRouter()
 
 Body = Annotated[dict[str, Any], Depends(json_body)]
 State = Annotated[AppState, Depends(get_state)]
-
-
-def _evaluate(state: AppState, project: str, body: dict[str, Any]) -> Any:
-    if "expression" not in body:
-        raise InvalidArgumentError("The request has no 'expression'.")
-    with evaluation_context(EvalContext(state.catalog, project)):
-        return evaluate(body["expression"], state.registry)
+Caller = Annotated[Principal, Depends(require_principal)]
 
 
 @router.post("/{version}/projects/{project}/value:compute")
-def value_compute(version: str, project: str, body: Body, state: State) -> dict[str, Any]:
+def value_compute(
+    version: str, project: str, body: Body, state: State, caller: Caller
+) -> dict[str, Any]:
     check_version(version)
-    return {"result": compute_value(_evaluate(state, project, body))}
+    return {"result": compute_value(evaluate_as(state, caller, project, body.get("expression")))}
 
 
 @router.post("/{version}/projects/{project}/image:computePixels")
-def image_compute_pixels(version: str, project: str, body: Body, state: State) -> Response:
+def image_compute_pixels(
+    version: str, project: str, body: Body, state: State, caller: Caller
+) -> Response:
     check_version(version)
-    image = _evaluate(state, project, body)
+    image = evaluate_as(state, caller, project, body.get("expression"))
     settings = state.settings
     result = compute_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
     return Response(result.content, media_type=result.media_type)
@@ -46,7 +43,7 @@ def image_compute_pixels(version: str, project: str, body: Body, state: State) -
 
 @router.post("/{version}/projects/{project}/imageCollection:computeImages")
 def image_collection_compute_images(
-    version: str, project: str, body: Body, state: State
+    version: str, project: str, body: Body, state: State, caller: Caller
 ) -> dict[str, Any]:
     check_version(version)
-    return compute_images(_evaluate(state, project, body), body)
+    return compute_images(evaluate_as(state, caller, project, body.get("expression")), body)

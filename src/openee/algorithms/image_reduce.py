@@ -1,0 +1,363 @@
+"""Image reductions over regions and pixel sampling: reduceRegion, reduceRegions, sample and
+sampleRegions. The pixels come from `openee.compute.regions`; the reducers are applied with
+numpy for the common statistics and with the list kernels of `openee.algorithms.aggregate` for
+everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import shapely.geometry
+
+from openee.algorithms import aggregate
+from openee.algorithms.context import current
+from openee.algorithms.registry import algorithm
+from openee.compute.regions import (
+    Gathered,
+    analysis_projection,
+    fit_region,
+    gather,
+    image_region,
+)
+from openee.errors import InvalidArgumentError
+from openee.raster.image import Image
+from openee.values.feature import Feature, FeatureCollection
+from openee.values.geometry import WGS84, Geometry
+from openee.values.projection import Projection
+from openee.values.reducer import Reducer
+
+DEFAULT_MAX_PIXELS = 10_000_000
+# sample and sampleRegions have no maxPixels argument; this protects the server.
+SAMPLE_MAX_PIXELS = 100_000_000
+
+
+# -- applying a reducer to pixel values ---------------------------------------------------------
+
+
+def column_outputs(reducer: Reducer, values: np.ndarray) -> list[Any]:
+    """The outputs of a one-input reducer over the valid values of one band."""
+    if values.dtype == np.bool_:
+        values = values.astype(np.uint8)
+    name = reducer.name
+    if name == "combine" and reducer.option("sharedInputs"):
+        first, second = reducer.parts
+        return column_outputs(first, values) + column_outputs(second, values)
+    if values.size == 0 or reducer.repeat != 1 or reducer.parts:
+        return aggregate.evaluate(reducer, [values.tolist()])
+    integral = values.dtype.kind in "iub"
+    as_float = values.astype(np.float64, copy=False)
+    if name == "count":
+        return [int(values.size)]
+    if name == "mean":
+        return [float(np.mean(as_float))]
+    if name == "sum":
+        return [int(values.sum(dtype=np.int64)) if integral else float(as_float.sum())]
+    if name in ("min", "max") and reducer.inputs == 1:
+        return [(values.min() if name == "min" else values.max()).item()]
+    if name == "minMax":
+        return [values.min().item(), values.max().item()]
+    if name in ("variance", "stdDev"):
+        variance = float(np.var(as_float))
+        return [variance if name == "variance" else float(np.sqrt(variance))]
+    if name in ("sampleVariance", "sampleStdDev"):
+        if values.size < 2:
+            return [None]
+        variance = float(np.var(as_float, ddof=1))
+        return [variance if name == "sampleVariance" else float(np.sqrt(variance))]
+    if name == "median":
+        return [float(np.percentile(as_float, 50))]
+    if name == "percentile":
+        return [float(np.percentile(as_float, p)) for p in reducer.params]
+    if name == "frequencyHistogram":
+        keys, counts = np.unique(values, return_counts=True)
+        return [
+            {
+                (repr(k) if isinstance(k, float) else str(k)): int(c)
+                for k, c in zip(keys.tolist(), counts.tolist(), strict=True)
+            }
+        ]
+    return aggregate.evaluate(reducer, [values.tolist()])
+
+
+def reduce_pixels(
+    reducer: Reducer, names: Sequence[str], pixels: Gathered, by_band: bool
+) -> dict[str, Any]:
+    """The reducer's outputs over a region's pixels, named as Earth Engine names them.
+
+    A one-input reducer is applied to each band separately, on the band's own unmasked pixels;
+    its outputs are then named '<band>' (one output) or '<band>_<output>'. With `by_band` false
+    (reduceRegions) and a one-band image, they keep the reducer's own names. A reducer of n
+    inputs takes the n bands of the image as its inputs, on the pixels where all are unmasked.
+    """
+    inputs = reducer.num_inputs()
+    out: dict[str, Any] = {}
+    if inputs == 1 and (by_band or len(names) > 1):
+        for name, values, valid in zip(names, pixels.values, pixels.valid, strict=True):
+            results = column_outputs(reducer, values[valid])
+            if len(reducer.outputs) == 1:
+                out[name] = results[0]
+            else:
+                out.update(
+                    {f"{name}_{o}": r for o, r in zip(reducer.outputs, results, strict=True)}
+                )
+        return out
+    if inputs != len(names):
+        raise InvalidArgumentError(
+            f"The reducer takes {inputs} inputs, but the image has {len(names)} bands."
+        )
+    ok = np.logical_and.reduce(pixels.valid) if pixels.valid else np.zeros(0, dtype=bool)
+    columns = [v[ok] for v in pixels.values]
+    if inputs == 1:
+        results = column_outputs(reducer, columns[0])
+    else:
+        results = aggregate.evaluate(reducer, [c.tolist() for c in columns])
+    return dict(zip(reducer.outputs, results, strict=True))
+
+
+def _context() -> tuple[Any, int]:
+    ctx = current()
+    return ctx.executor, ctx.chunk_size
+
+
+def _sources(image: Image) -> list[Any]:
+    return [b.source for b in image.bands]
+
+
+# -- algorithms ----------------------------------------------------------------------------------
+
+
+@algorithm("Image.reduceRegion")
+def reduce_region(
+    image: Image,
+    reducer: Reducer,
+    geometry: Geometry | None = None,
+    scale: float | None = None,
+    crs: Projection | None = None,
+    crsTransform: list[float] | None = None,
+    bestEffort: bool = False,
+    maxPixels: int = 10_000_000,
+    tileScale: float = 1.0,
+) -> dict[str, Any]:
+    """Applies a reducer to all the pixels in a region: those whose centres fall in it.
+
+    A one-input reducer is applied to each band, giving '<band>' (one output) or
+    '<band>_<output>' keys; a reducer of n inputs takes the image's n bands. Masked pixels
+    are skipped.
+
+    Args:
+        image: The image to reduce.
+        reducer: The reducer to apply.
+        geometry: The region. Default: the footprint of the image.
+        scale: The nominal scale in metres of the projection to work in.
+        crs: The projection to work in. Default: the projection of the image's first band;
+            rescaled to `scale` when that is given.
+        crsTransform: The CRS transform, replacing the projection's; exclusive with scale.
+        bestEffort: If the region holds too many pixels at the given scale, use a coarser
+            scale at which it holds few enough.
+        maxPixels: The maximum number of pixels to reduce.
+        tileScale: Accepted for compatibility; pixels are read in chunks regardless.
+    """
+    region_geometry = image_region(image, geometry, "geometry")
+    projection = analysis_projection(image, scale, crs, crsTransform)
+    region = fit_region(region_geometry, projection, maxPixels, bestEffort)
+    executor, chunk_size = _context()
+    pixels = gather(_sources(image), region, executor, chunk_size)
+    return dict(sorted(reduce_pixels(reducer, image.band_names, pixels, True).items()))
+
+
+@algorithm("Image.reduceRegions")
+def reduce_regions(
+    image: Image,
+    collection: FeatureCollection,
+    reducer: Reducer,
+    scale: float | None = None,
+    crs: Projection | None = None,
+    crsTransform: list[float] | None = None,
+    tileScale: float = 1.0,
+    maxPixelsPerRegion: int | None = None,
+) -> FeatureCollection:
+    """Applies a reducer over the area of each feature of a collection.
+
+    Each feature is returned with the reducer's outputs added as properties: named after the
+    reducer's outputs for a one-band image, after the bands otherwise (as reduceRegion).
+
+    Args:
+        image: The image to reduce.
+        collection: The features whose geometries are the regions.
+        reducer: The reducer to apply.
+        scale: The nominal scale in metres of the projection to work in.
+        crs: The projection to work in. Default: the projection of the image's first band.
+        crsTransform: The CRS transform, replacing the projection's; exclusive with scale.
+        tileScale: Accepted for compatibility; pixels are read in chunks regardless.
+        maxPixelsPerRegion: The maximum number of pixels per region (default 10 million).
+    """
+    features = _features(collection, "collection")
+    projection = analysis_projection(image, scale, crs, crsTransform)
+    limit = maxPixelsPerRegion if maxPixelsPerRegion is not None else DEFAULT_MAX_PIXELS
+    executor, chunk_size = _context()
+    out = []
+    for feature in features:
+        if feature.geometry is None:
+            raise InvalidArgumentError("A feature of the collection has no geometry.")
+        region = fit_region(feature.geometry, projection, limit, False)
+        pixels = gather(_sources(image), region, executor, chunk_size)
+        results = reduce_pixels(reducer, image.band_names, pixels, False)
+        out.append(replace(feature, properties={**feature.properties, **results}))
+    return FeatureCollection(tuple(out), collection.id, dict(collection.properties))
+
+
+@algorithm("Image.sample")
+def sample(
+    image: Image,
+    region: Geometry | None = None,
+    scale: float | None = None,
+    projection: Projection | None = None,
+    factor: float | None = None,
+    numPixels: int | None = None,
+    seed: int = 0,
+    dropNulls: bool = True,
+    tileScale: float = 1.0,
+    geometries: bool = False,
+) -> FeatureCollection:
+    """Samples the pixels of an image, returning them as a FeatureCollection.
+
+    Each feature holds one property per band. Pixels are taken in row-major order; with a
+    factor (or numPixels) each pixel of the region is kept with that probability, drawn from
+    a generator seeded with `seed`, so a given request always returns the same pixels.
+
+    Args:
+        image: The image to sample.
+        region: The region to sample from. Default: the image's footprint.
+        scale: The nominal scale in metres of the projection to sample in.
+        projection: The projection to sample in. Default: the projection of the image's first
+            band; rescaled to `scale` when that is given.
+        factor: A subsampling factor in (0, 1]: the share of the pixels to keep.
+        numPixels: The approximate number of pixels to sample (instead of factor).
+        seed: The seed of the random subsampling.
+        dropNulls: Drop the pixels where any band is masked.
+        tileScale: Accepted for compatibility; pixels are read in chunks regardless.
+        geometries: Give each feature its pixel's centre as a point geometry.
+    """
+    if factor is not None and numPixels is not None:
+        raise InvalidArgumentError("Only one of 'factor' and 'numPixels' may be given.")
+    if factor is not None and not 0 < factor <= 1:
+        raise InvalidArgumentError(f"The factor must be in (0, 1], got {factor}.")
+    if numPixels is not None and numPixels < 0:
+        raise InvalidArgumentError(f"numPixels must not be negative, got {numPixels}.")
+    geometry = image_region(image, region, "region")
+    proj = analysis_projection(image, scale, projection, None)
+    area = fit_region(geometry, proj, SAMPLE_MAX_PIXELS, False)
+    share = factor
+    if numPixels is not None:
+        total = area.count()
+        share = min(1.0, numPixels / total) if total else 1.0
+    rng = np.random.default_rng(seed)
+
+    def keep(mask: np.ndarray) -> np.ndarray:
+        if share is None or share >= 1:
+            return mask
+        return mask & (rng.random(mask.shape) < share)
+
+    executor, chunk_size = _context()
+    pixels = gather(_sources(image), area, executor, chunk_size, keep)
+    rows = _pixel_rows(image, pixels, dropNulls)
+    points = _points(pixels, proj, rows) if geometries else None
+    features = [
+        Feature(points[i] if points is not None else None, props, str(i))
+        for i, props in enumerate(_properties(image, pixels, rows))
+    ]
+    return FeatureCollection(tuple(features))
+
+
+@algorithm("Image.sampleRegions")
+def sample_regions(
+    image: Image,
+    collection: FeatureCollection,
+    properties: list[str] | None = None,
+    scale: float | None = None,
+    projection: Projection | None = None,
+    tileScale: float = 1.0,
+    geometries: bool = False,
+) -> FeatureCollection:
+    """Samples the pixels of an image in each region of a collection.
+
+    Every unmasked pixel in a feature's geometry (every band unmasked) becomes a feature with
+    one property per band plus the copied properties of its region's feature; a point takes
+    the pixel it falls in. Ids are '<feature id>_<n>'.
+
+    Args:
+        image: The image to sample.
+        collection: The regions, as features.
+        properties: The properties to copy from each feature. Default: all but system ones.
+        scale: The nominal scale in metres of the projection to sample in.
+        projection: The projection to sample in. Default: the projection of the image's first
+            band; rescaled to `scale` when that is given.
+        tileScale: Accepted for compatibility; pixels are read in chunks regardless.
+        geometries: Give each feature its pixel's centre as a point geometry.
+    """
+    features = _features(collection, "collection")
+    proj = analysis_projection(image, scale, projection, None)
+    executor, chunk_size = _context()
+    out: list[Feature] = []
+    for k, feature in enumerate(features):
+        if feature.geometry is None:
+            raise InvalidArgumentError("A feature of the collection has no geometry.")
+        region = fit_region(feature.geometry, proj, SAMPLE_MAX_PIXELS, False)
+        pixels = gather(_sources(image), region, executor, chunk_size)
+        rows = _pixel_rows(image, pixels, True)
+        points = _points(pixels, proj, rows) if geometries else None
+        copied = _copied(feature, properties)
+        base = feature.id if feature.id is not None else str(k)
+        for n, props in enumerate(_properties(image, pixels, rows)):
+            geometry = points[n] if points is not None else None
+            out.append(Feature(geometry, {**copied, **props}, f"{base}_{n}"))
+    return FeatureCollection(tuple(out))
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _features(collection: Any, what: str) -> list[Feature]:
+    if not isinstance(collection, FeatureCollection):
+        raise InvalidArgumentError(f"'{what}' must be a FeatureCollection.")
+    items = list(collection.features)
+    if not all(isinstance(f, Feature) for f in items):
+        raise InvalidArgumentError(f"'{what}' must hold features.")
+    return items
+
+
+def _pixel_rows(image: Image, pixels: Gathered, drop_nulls: bool) -> np.ndarray:
+    """The indices of the pixels to output: all, or those where every band is unmasked."""
+    count = pixels.cols.size
+    if not drop_nulls or not pixels.valid:
+        return np.arange(count)
+    return np.flatnonzero(np.logical_and.reduce(pixels.valid))
+
+
+def _properties(image: Image, pixels: Gathered, rows: np.ndarray) -> list[dict[str, Any]]:
+    columns = [
+        (name, values[rows].tolist(), valid[rows].tolist())
+        for name, values, valid in zip(image.band_names, pixels.values, pixels.valid, strict=True)
+    ]
+    return [
+        {name: (values[i] if ok[i] else None) for name, values, ok in columns}
+        for i in range(rows.size)
+    ]
+
+
+def _points(pixels: Gathered, projection: Projection, rows: np.ndarray) -> list[Geometry]:
+    xs, ys = pixels.centres(projection, WGS84)
+    return [
+        Geometry(shapely.geometry.Point(x, y), WGS84, False)
+        for x, y in zip(xs[rows].tolist(), ys[rows].tolist(), strict=True)
+    ]
+
+
+def _copied(feature: Feature, names: list[str] | None) -> dict[str, Any]:
+    if names is None:
+        return {k: v for k, v in feature.properties.items() if not k.startswith("system:")}
+    return {n: feature.properties.get(n) for n in names}

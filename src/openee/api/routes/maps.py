@@ -1,0 +1,88 @@
+"""Maps: `POST {parent}/maps` (authenticated) makes a map id; `GET .../maps/{id}/tiles/{z}/{x}/{y}`
+(no authentication: the id is the credential) draws a 256x256 tile of the Web Mercator
+(EPSG:3857) tile pyramid that web maps use.
+
+`image.getMapId` and `ee.data.getMapId` land here; the returned `url_format` and
+`TileFetcher.fetch_tile` fetch the tiles.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from openee.api import capabilities
+from openee.api.deps import check_version, get_state, json_body, require_principal
+from openee.api.state import AppState
+from openee.auth import Principal
+from openee.errors import InvalidArgumentError
+from openee.raster.grid import affine_to_wire
+
+router = APIRouter()
+
+State = Annotated[AppState, Depends(get_state)]
+
+TILE_SIZE = 256
+MAX_ZOOM = 30
+# Half the side of the Web Mercator square, in meters.
+MERCATOR_HALF_SIDE = math.pi * 6378137.0
+
+
+def tile_grid(zoom: int, x: int, y: int) -> dict[str, Any]:
+    """The wire grid of tile (x, y) at a zoom level: EPSG:3857, 256x256, y from the top."""
+    if not 0 <= zoom <= MAX_ZOOM:
+        raise InvalidArgumentError(f"Zoom level must be between 0 and {MAX_ZOOM}.")
+    count = 1 << zoom
+    if not (0 <= x < count and 0 <= y < count):
+        raise InvalidArgumentError(f"Tile ({x}, {y}) is outside zoom level {zoom}.")
+    side = 2 * MERCATOR_HALF_SIDE / count
+    pixel = side / TILE_SIZE
+    transform = (
+        pixel,
+        0.0,
+        -MERCATOR_HALF_SIDE + x * side,
+        0.0,
+        -pixel,
+        MERCATOR_HALF_SIDE - y * side,
+    )
+    return {
+        "crsCode": "EPSG:3857",
+        "affineTransform": affine_to_wire(transform),
+        "dimensions": {"width": TILE_SIZE, "height": TILE_SIZE},
+    }
+
+
+@router.post("/{version}/projects/{project}/maps")
+def create_map(
+    version: str,
+    project: str,
+    state: State,
+    principal: Annotated[Principal, Depends(require_principal)],
+    body: Annotated[dict[str, Any], Depends(json_body)],
+) -> dict[str, Any]:
+    check_version(version)
+    raw = capabilities.create(state, principal, project, body, "map")
+    return {"name": f"projects/{project}/maps/{raw}"}
+
+
+@router.get("/{version}/projects/{project}/maps/{map_id}/tiles/{zoom}/{x}/{y}")
+def get_tile(
+    version: str,
+    project: str,
+    map_id: str,
+    zoom: int,
+    x: int,
+    y: int,
+    request: Request,
+    state: State,
+) -> Response:
+    check_version(version)
+    capabilities.check_api_key(state, request, project)
+    capability = capabilities.resolve(state, "map", project, map_id)
+    grid = tile_grid(zoom, x, y)
+    # Tiles are PNG (transparent where masked) unless the map asked for JPEG.
+    fmt = "JPEG" if capability.request.get("fileFormat") == "JPEG" else "PNG"
+    return capabilities.render(state, capability, grid, file_format=fmt)

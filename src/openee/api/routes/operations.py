@@ -1,0 +1,199 @@
+"""`image:import` and `table:import`, and the operations they return: get, list, cancel, wait,
+delete.
+
+An import is checked at once (manifest, asset name, roots, destination): a bad request is a 400,
+a taken name a 409, before any operation exists. The files are then read in a background thread
+(`compute/operations.py`) and the catalog written in one transaction; the operation says how it
+went. A `requestId` seen before returns the operation it made (the client may retry).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from openee.api.deps import (
+    authorize,
+    check_version,
+    get_state,
+    json_body,
+    require_principal,
+    require_write,
+)
+from openee.api.routes.paging import offset_token, page_size, token_offset
+from openee.api.state import AppState
+from openee.auth import Principal
+from openee.catalog import service
+from openee.catalog.manifests import (
+    ImagePlan,
+    TablePlan,
+    build_image,
+    build_table,
+    plan_image,
+    plan_table,
+)
+from openee.catalog.names import name_from_id
+from openee.compute.operations import Job, Operation, wait
+from openee.errors import InvalidArgumentError, NotFoundError
+
+router = APIRouter(dependencies=[Depends(require_principal)])
+
+State = Annotated[AppState, Depends(get_state)]
+Body = Annotated[dict[str, Any], Depends(json_body)]
+Caller = Annotated[Principal, Depends(require_principal)]
+Writer = Annotated[Principal, Depends(require_write)]
+
+DEFAULT_PAGE = 500
+MAX_PAGE = 1000
+MAX_WAIT_S = 60.0
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?)s\s*$")
+
+
+def _manifest(body: dict[str, Any], key: str) -> tuple[dict[str, Any], str, bool, str | None]:
+    manifest = body.get(key)
+    if not isinstance(manifest, dict):
+        raise InvalidArgumentError(f"The request needs '{key}'.")
+    raw_name = manifest.get("name") or manifest.get("id")
+    if not isinstance(raw_name, str) or not raw_name:
+        raise InvalidArgumentError(f"'{key}.name' must name the asset to create.")
+    name = name_from_id(raw_name)
+    if name.endswith("/assets"):
+        raise InvalidArgumentError(f"'{key}.name' must name an asset, not a project root.")
+    overwrite = body.get("overwrite", False)
+    if not isinstance(overwrite, bool):
+        raise InvalidArgumentError("'overwrite' must be true or false.")
+    request_id = body.get("requestId")
+    if request_id is not None and (not isinstance(request_id, str) or len(request_id) > 200):
+        raise InvalidArgumentError("'requestId' must be a string of at most 200 characters.")
+    return manifest, name, overwrite, request_id or None
+
+
+def _start(
+    state: AppState,
+    project: str,
+    principal: Principal,
+    kind: str,
+    plan: ImagePlan | TablePlan,
+    overwrite: bool,
+    request_id: str | None,
+) -> dict[str, Any]:
+    what = "image" if kind == "INGEST_IMAGE" else "table"
+    op, created = state.operations.create(
+        project, kind, f'Ingest {what}: "{plan.name}"', principal.email, request_id
+    )
+    if created:
+        catalog = state.catalog
+
+        def work(job: Job) -> dict[str, Any] | None:
+            if isinstance(plan, ImagePlan):
+                record, features = build_image(plan), None
+            else:
+                record, features = build_table(plan)
+            job.check()  # nothing is written after a cancel
+            service.import_asset(catalog, record, features, overwrite)
+            return None
+
+        state.runner.submit(op, work)
+    return op.resource()
+
+
+@router.post("/{version}/projects/{project}/image:import")
+def image_import(
+    version: str, project: str, body: Body, state: State, principal: Writer
+) -> dict[str, Any]:
+    """Body `{imageManifest: {name, tilesets: [{id?, sources: [{uris}]}], bands?, startTime?,
+    endTime?, properties?, missingData?}, overwrite?, requestId?}`."""
+    check_version(version)
+    manifest, name, overwrite, request_id = _manifest(body, "imageManifest")
+    if request_id and (seen := state.operations.find_request(project, request_id)):
+        return seen.resource()  # a retry: the operation the first request made
+    authorize(state, principal, "create", name)
+    plan = plan_image(name, manifest, state.roots)
+    service.check_destination(state.catalog, name, overwrite)
+    return _start(state, project, principal, "INGEST_IMAGE", plan, overwrite, request_id)
+
+
+@router.post("/{version}/projects/{project}/table:import")
+def table_import(
+    version: str, project: str, body: Body, state: State, principal: Writer
+) -> dict[str, Any]:
+    """Body `{tableManifest: {name, sources: [{uris}], startTime?, endTime?, properties?},
+    overwrite?, requestId?}`."""
+    check_version(version)
+    manifest, name, overwrite, request_id = _manifest(body, "tableManifest")
+    if request_id and (seen := state.operations.find_request(project, request_id)):
+        return seen.resource()  # a retry: the operation the first request made
+    authorize(state, principal, "create", name)
+    plan = plan_table(name, manifest, state.roots)
+    service.check_destination(state.catalog, name, overwrite)
+    return _start(state, project, principal, "INGEST_TABLE", plan, overwrite, request_id)
+
+
+# -- operations -------------------------------------------------------------------------------
+
+
+@router.get("/{version}/projects/{project}/operations")
+def list_operations(
+    version: str,
+    project: str,
+    state: State,
+    pageSize: Annotated[int | None, Query()] = None,
+    pageToken: Annotated[str | None, Query()] = None,
+    filter: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    """The project's operations, newest first. `filter` is accepted and not applied."""
+    check_version(version)
+    limit = page_size(pageSize, DEFAULT_PAGE, MAX_PAGE)
+    offset = token_offset(pageToken)
+    rows = state.operations.list(project, offset, limit + 1)
+    out: dict[str, Any] = {"operations": [op.resource() for op in rows[:limit]]}
+    if len(rows) > limit:
+        out["nextPageToken"] = offset_token(offset + limit)
+    return out
+
+
+@router.get("/{version}/projects/{project}/operations/{op_id}")
+def get_operation(version: str, project: str, op_id: str, state: State) -> dict[str, Any]:
+    check_version(version)
+    return state.operations.require(project, op_id).resource()
+
+
+def _timeout(body: dict[str, Any]) -> float:
+    """WaitOperationRequest's `timeout` (a Duration, `"30s"`), at most MAX_WAIT_S."""
+    value = body.get("timeout")
+    if value is None:
+        return MAX_WAIT_S
+    match = _DURATION.match(str(value))
+    if not match:
+        raise InvalidArgumentError(f"Invalid timeout: '{str(value)[:50]}' (expected e.g. '30s').")
+    return min(float(match.group(1)), MAX_WAIT_S)
+
+
+@router.post("/{version}/projects/{project}/operations/{op_call}")
+def call_operation(
+    version: str, project: str, op_call: str, body: Body, state: State, principal: Caller
+) -> dict[str, Any]:
+    """`{id}:cancel` (-> `{}`; needs a write scope) and `{id}:wait` (-> the Operation, once
+    done or at the timeout)."""
+    check_version(version)
+    op_id, _, method = op_call.partition(":")
+    if method == "cancel":
+        require_write(principal)
+        state.operations.cancel(project, op_id)
+        return {}
+    if method == "wait":
+        op: Operation = wait(state.operations, project, op_id, _timeout(body))
+        return op.resource()
+    raise NotFoundError(f"Unknown method: projects/{project}/operations/{op_call}")
+
+
+@router.delete("/{version}/projects/{project}/operations/{op_id}")
+def delete_operation(
+    version: str, project: str, op_id: str, state: State, principal: Writer
+) -> dict[str, Any]:
+    """Forget an operation (it keeps running if it was)."""
+    check_version(version)
+    state.operations.delete(project, op_id)
+    return {}

@@ -1,0 +1,44 @@
+"""Thumbnails and downloads: `POST {parent}/thumbnails` (authenticated) makes an id;
+`GET .../thumbnails/{id}:getPixels` (no authentication: the id is the credential) draws it.
+
+`image.getThumbURL`, `image.getDownloadURL` and `ee.data.getThumbId/getDownloadId` all land here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from openee.api import capabilities
+from openee.api.deps import check_version, get_state, json_body, require_principal
+from openee.api.state import AppState
+from openee.auth import Principal
+
+router = APIRouter()
+
+State = Annotated[AppState, Depends(get_state)]
+
+
+@router.post("/{version}/projects/{project}/thumbnails")
+def create_thumbnail(
+    version: str,
+    project: str,
+    state: State,
+    principal: Annotated[Principal, Depends(require_principal)],
+    body: Annotated[dict[str, Any], Depends(json_body)],
+) -> dict[str, Any]:
+    check_version(version)
+    raw = capabilities.create(state, principal, project, body, "thumbnail")
+    return {"name": f"projects/{project}/thumbnails/{raw}"}
+
+
+@router.get("/{version}/projects/{project}/thumbnails/{thumbnail_id}:getPixels")
+def get_thumbnail_pixels(
+    version: str, project: str, thumbnail_id: str, request: Request, state: State
+) -> Response:
+    check_version(version)
+    capabilities.check_api_key(state, request, project)
+    capability = capabilities.resolve(state, "thumbnail", project, thumbnail_id)
+    return capabilities.render(state, capability)

@@ -1,0 +1,418 @@
+"""Earth Engine manifests as catalog records: `image:import` (ImageManifest), `table:import`
+(TableManifest) and COG-backed images made by `assets.create`.
+
+Each request is handled in two steps. `plan_*` validates the manifest and confines every URI to
+the roots (`roots.Roots.check`, which opens nothing); a violation is an InvalidArgumentError
+(HTTP 400) before anything else happens. `build_*` then reads the files: rasters only through the
+GeoTIFF and JPEG2000 drivers (so a file that is really a VRT cannot point GDAL elsewhere),
+vectors only when they do not look like XML (an OGR VRT). Files a driver may read beside the
+primary one (`x.tif.aux.xml`, `x.tif.ovr`, `x.dbf`, ...) are checked against the roots too.
+
+Supported: one source per tileset (Earth Engine mosaics several; openee does not), bands chosen
+with `tilesetId` and `tilesetBandIndex` (or `b1..bN` for every band of every tileset, as Earth
+Engine names them), `missingData.values[0]` as nodata, `startTime`, `endTime`, `properties`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import rasterio
+import rasterio.errors
+
+from openee.catalog.ingest import wgs84_footprint
+from openee.catalog.model import IMAGE, TABLE, AssetRecord, BandRecord, FeatureRecord
+from openee.catalog.roots import Roots
+from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
+from openee.errors import InvalidArgumentError
+from openee.values.date import Date
+
+RASTER_DRIVERS = {".tif": "GTiff", ".tiff": "GTiff", ".jp2": "JP2OpenJPEG"}
+TABLE_SUFFIXES = (*VECTOR_SUFFIXES, ".json")
+MAX_TILESETS = 100
+MAX_BANDS = 1024
+
+
+def _dict(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidArgumentError(f"'{what}' must be an object.")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidArgumentError(f"'{what}' must be a list.")
+    return value
+
+
+def parse_time(value: Any, what: str) -> int | None:
+    """A Timestamp as JSON carries it (RFC 3339), or `{seconds, nanos}`, or milliseconds."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        try:
+            seconds = int(value.get("seconds", 0))
+            nanos = int(value.get("nanos", 0))
+        except (TypeError, ValueError):
+            raise InvalidArgumentError(f"'{what}' is not a valid timestamp.") from None
+        return seconds * 1000 + nanos // 1_000_000
+    try:
+        return Date.parse(value).millis
+    except InvalidArgumentError:
+        raise InvalidArgumentError(f"'{what}' is not a valid timestamp: {value!r}.") from None
+
+
+def _properties(value: Any) -> dict[str, Any]:
+    props = _dict(value, "properties")
+    for key in props:
+        if not isinstance(key, str) or not key or key.startswith("system:"):
+            raise InvalidArgumentError(f"Property name '{key}' is not allowed.")
+    return dict(props)
+
+
+def _nodata(value: Any, what: str) -> float | None:
+    values = _list(_dict(value, what).get("values"), f"{what}.values")
+    if not values:
+        return None
+    if len(values) > 1:
+        raise InvalidArgumentError(f"'{what}': only one missing-data value is supported.")
+    if not isinstance(values[0], int | float) or isinstance(values[0], bool):
+        raise InvalidArgumentError(f"'{what}.values' must hold a number.")
+    return float(values[0])
+
+
+def _check_siblings(roots: Roots, path: Path) -> None:
+    """Files a driver may open beside `path` (`x.tif.aux.xml`, `x.tif.ovr`, `x.ovr`, `x.dbf`,
+    `x.prj`: any name starting with the stem and a dot) must be inside the roots too, so that no
+    symlinked sidecar leads out."""
+    stem = path.stem
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name != path.name and entry.name.startswith(f"{stem}."):
+            roots.check(str(path.parent / entry.name))
+
+
+def _confine(roots: Roots, uris: list[Any], what: str, suffixes: tuple[str, ...]) -> Path:
+    """The primary file of a source: every URI checked, the first with a known suffix kept."""
+    if not uris:
+        raise InvalidArgumentError(f"'{what}.uris' must name at least one file.")
+    checked = []
+    for uri in uris:
+        if not isinstance(uri, str):
+            raise InvalidArgumentError(f"'{what}.uris' must be strings.")
+        checked.append(roots.check(uri))
+    for path in checked:
+        if "://" in path:
+            raise InvalidArgumentError(
+                f"'{path[:200]}': only local files can be imported (URLs can be read, not imported)."
+            )
+    for path in checked:
+        _check_siblings(roots, Path(path))
+    primary = next((Path(p) for p in checked if Path(p).suffix.lower() in suffixes), None)
+    if primary is None:
+        raise InvalidArgumentError(
+            f"'{what}.uris' has no file of a supported type ({', '.join(suffixes)})."
+        )
+    return primary
+
+
+# -- images ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BandSpec:
+    id: str
+    tileset: str
+    index: int  # tilesetBandIndex, 0-based
+    nodata: float | None
+
+
+@dataclass(frozen=True)
+class ImagePlan:
+    name: str
+    tilesets: dict[str, Path]
+    bands: tuple[BandSpec, ...] | None  # None: every band of every tileset, named b1..bN
+    nodata: float | None
+    properties: dict[str, Any]
+    start: int | None
+    end: int | None
+
+    @property
+    def files(self) -> list[Path]:
+        return list(self.tilesets.values())
+
+
+def plan_image(name: str, manifest: dict[str, Any], roots: Roots) -> ImagePlan:
+    """Validate an ImageManifest for the image `name`; confine its files. Opens nothing."""
+    tilesets: dict[str, Path] = {}
+    raw_tilesets = _list(manifest.get("tilesets"), "tilesets")
+    if not raw_tilesets:
+        raise InvalidArgumentError("The manifest needs 'tilesets' with at least one source.")
+    if len(raw_tilesets) > MAX_TILESETS:
+        raise InvalidArgumentError(f"At most {MAX_TILESETS} tilesets are supported.")
+    for i, raw in enumerate(raw_tilesets):
+        tileset = _dict(raw, f"tilesets[{i}]")
+        tid = tileset.get("id", "") or ""
+        if not isinstance(tid, str):
+            raise InvalidArgumentError(f"'tilesets[{i}].id' must be a string.")
+        if tid in tilesets:
+            raise InvalidArgumentError(f"Two tilesets have the id '{tid}'.")
+        sources = _list(tileset.get("sources"), f"tilesets[{i}].sources")
+        if len(sources) != 1:
+            raise InvalidArgumentError(
+                f"'tilesets[{i}]' must have exactly one source (mosaics of several sources in"
+                " one tileset are not supported; give each file its own tileset)."
+            )
+        source = _dict(sources[0], f"tilesets[{i}].sources[0]")
+        tilesets[tid] = _confine(
+            roots,
+            _list(source.get("uris"), f"tilesets[{i}].sources[0].uris"),
+            f"tilesets[{i}].sources[0]",
+            tuple(RASTER_DRIVERS),
+        )
+    if _list(manifest.get("maskBands"), "maskBands"):
+        raise InvalidArgumentError("'maskBands' are not supported; use missingData.")
+    bands: tuple[BandSpec, ...] | None = None
+    raw_bands = _list(manifest.get("bands"), "bands")
+    if len(raw_bands) > MAX_BANDS:
+        raise InvalidArgumentError(f"At most {MAX_BANDS} bands are supported.")
+    if raw_bands:
+        specs, seen, counters = [], set(), dict.fromkeys(tilesets, 0)
+        for i, raw in enumerate(raw_bands):
+            band = _dict(raw, f"bands[{i}]")
+            bid = band.get("id")
+            if not isinstance(bid, str) or not bid:
+                raise InvalidArgumentError(f"'bands[{i}].id' must be a non-empty string.")
+            if bid in seen:
+                raise InvalidArgumentError(f"Two bands have the id '{bid}'.")
+            seen.add(bid)
+            tid = band.get("tilesetId", "") or ""
+            if tid not in tilesets:
+                if tid == "" and len(tilesets) == 1:
+                    tid = next(iter(tilesets))
+                else:
+                    raise InvalidArgumentError(f"'bands[{i}]' names no tileset of the manifest.")
+            index = band.get("tilesetBandIndex", counters[tid])
+            if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+                raise InvalidArgumentError(f"'bands[{i}].tilesetBandIndex' must be an index >= 0.")
+            counters[tid] = index + 1
+            specs.append(
+                BandSpec(
+                    bid, tid, index, _nodata(band.get("missingData"), f"bands[{i}].missingData")
+                )
+            )
+        bands = tuple(specs)
+    start = parse_time(manifest.get("startTime"), "startTime")
+    end = parse_time(manifest.get("endTime"), "endTime")
+    if start is not None and end is not None and end < start:
+        raise InvalidArgumentError("'endTime' is before 'startTime'.")
+    return ImagePlan(
+        name=name,
+        tilesets=tilesets,
+        bands=bands,
+        nodata=_nodata(manifest.get("missingData"), "missingData"),
+        properties=_properties(manifest.get("properties")),
+        start=start,
+        end=end,
+    )
+
+
+@dataclass(frozen=True)
+class _Raster:
+    crs: str
+    transform: tuple[float, float, float, float, float, float]
+    width: int
+    height: int
+    dtypes: tuple[str, ...]
+    nodata: float | None
+    bounds: tuple[float, float, float, float]
+
+
+def _read_raster(path: Path) -> _Raster:
+    driver = RASTER_DRIVERS[path.suffix.lower()]
+    try:
+        with rasterio.open(path, driver=driver) as src:
+            if src.crs is None:
+                raise InvalidArgumentError(f"{path.name}: the raster has no coordinate system.")
+            t = src.transform
+            left, bottom, right, top = src.bounds
+            return _Raster(
+                crs=src.crs.to_string(),
+                transform=(t.a, t.b, t.c, t.d, t.e, t.f),
+                width=src.width,
+                height=src.height,
+                dtypes=tuple(src.dtypes),
+                nodata=src.nodata,
+                bounds=(left, bottom, right, top),
+            )
+    except rasterio.errors.RasterioError as exc:
+        raise InvalidArgumentError(
+            f"{path.name}: cannot read the raster as {driver} ({exc})."
+        ) from None
+
+
+def build_image(plan: ImagePlan) -> AssetRecord:
+    """Read the planned files and make the IMAGE record."""
+    rasters = {tid: _read_raster(path) for tid, path in plan.tilesets.items()}
+    specs = plan.bands
+    if specs is None:
+        specs = tuple(
+            BandSpec(f"b{n}", tid, index, None)
+            for n, (tid, index) in enumerate(
+                ((tid, i) for tid, r in rasters.items() for i in range(len(r.dtypes))), start=1
+            )
+        )
+    bands = []
+    for spec in specs:
+        raster = rasters[spec.tileset]
+        if spec.index >= len(raster.dtypes):
+            raise InvalidArgumentError(
+                f"Band '{spec.id}': {plan.tilesets[spec.tileset].name} has no band index"
+                f" {spec.index} (it has {len(raster.dtypes)} bands)."
+            )
+        nodata = spec.nodata if spec.nodata is not None else plan.nodata
+        bands.append(
+            BandRecord(
+                id=spec.id,
+                path=str(plan.tilesets[spec.tileset]),
+                index=spec.index + 1,
+                dtype=raster.dtypes[spec.index],
+                crs=raster.crs,
+                transform=raster.transform,
+                width=raster.width,
+                height=raster.height,
+                nodata=nodata if nodata is not None else raster.nodata,
+            )
+        )
+    if not bands:
+        raise InvalidArgumentError("The image has no bands.")
+    first = bands[0]
+    boxes = [
+        rasters[s.tileset].bounds for s, b in zip(specs, bands, strict=True) if b.crs == first.crs
+    ]
+    footprint = wgs84_footprint(first.crs, boxes)
+    index = plan.name.rsplit("/", 1)[1]
+    props: dict[str, Any] = dict(plan.properties)
+    if plan.start is not None:
+        props["system:time_start"] = plan.start
+    if plan.end is not None:
+        props["system:time_end"] = plan.end
+    props["system:index"] = index
+    props["system:footprint"] = footprint
+    return AssetRecord(
+        name=plan.name,
+        type=IMAGE,
+        properties=props,
+        start_time=plan.start,
+        end_time=plan.end,
+        footprint=footprint,
+        bands=tuple(bands),
+    )
+
+
+def image_manifest_of_asset(asset: dict[str, Any]) -> dict[str, Any]:
+    """The ImageManifest of an `assets.create` body for a COG-backed IMAGE: the file is in
+    `cloudStorageLocation.uris` (the client renames `gcs_location`; both spellings and
+    `gcsLocation` are taken), or in `tilesets[].sources[].uris` as in a manifest."""
+    location = None
+    for key in ("cloudStorageLocation", "cloud_storage_location", "gcsLocation", "gcs_location"):
+        if key in asset:
+            location = _dict(asset[key], key)
+            break
+    manifest: dict[str, Any] = {
+        "properties": asset.get("properties"),
+        "startTime": asset.get("startTime", asset.get("start_time")),
+        "endTime": asset.get("endTime", asset.get("end_time")),
+        "bands": [
+            {"id": b.get("id")} if isinstance(b, dict) else b
+            for b in _list(asset.get("bands"), "bands")
+        ],
+        "missingData": asset.get("missingData"),
+    }
+    if location is not None:
+        uris = _list(location.get("uris"), "cloudStorageLocation.uris")
+        if len(uris) != 1:
+            raise InvalidArgumentError("'cloudStorageLocation.uris' must name exactly one file.")
+        manifest["tilesets"] = [{"sources": [{"uris": uris}]}]
+    elif "tilesets" in asset:
+        manifest["tilesets"] = asset["tilesets"]
+    else:
+        raise InvalidArgumentError(
+            "An IMAGE asset needs its file: 'cloudStorageLocation': {'uris': [path]}, or"
+            " 'tilesets'. Use image:import to ingest files."
+        )
+    return manifest
+
+
+# -- tables ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    name: str
+    path: Path
+    properties: dict[str, Any]
+    start: int | None
+    end: int | None
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.path]
+
+
+def plan_table(name: str, manifest: dict[str, Any], roots: Roots) -> TablePlan:
+    """Validate a TableManifest for the table `name`; confine its file. Opens nothing."""
+    sources = _list(manifest.get("sources"), "sources")
+    if len(sources) != 1:
+        raise InvalidArgumentError("The table manifest needs exactly one source.")
+    source = _dict(sources[0], "sources[0]")
+    for unsupported in ("xColumn", "yColumn", "primaryGeometryColumn", "dateFormat"):
+        if source.get(unsupported):
+            raise InvalidArgumentError(f"'sources[0].{unsupported}' is not supported.")
+    path = _confine(
+        roots, _list(source.get("uris"), "sources[0].uris"), "sources[0]", TABLE_SUFFIXES
+    )
+    return TablePlan(
+        name=name,
+        path=path,
+        properties=_properties(manifest.get("properties")),
+        start=parse_time(manifest.get("startTime"), "startTime"),
+        end=parse_time(manifest.get("endTime"), "endTime"),
+    )
+
+
+def build_table(plan: TablePlan) -> tuple[AssetRecord, list[FeatureRecord]]:
+    """Read the planned vector file and make the TABLE record and its features."""
+    try:
+        with open(plan.path, "rb") as f:
+            head = f.read(256).lstrip()
+    except OSError as exc:
+        raise InvalidArgumentError(f"{plan.path.name}: cannot read ({exc.strerror}).") from None
+    if head.startswith(b"<"):
+        raise InvalidArgumentError(
+            f"{plan.path.name}: XML vector formats (OGR VRT, GML, KML) are not imported."
+        )
+    features = read_features(plan.path)
+    props: dict[str, Any] = {**plan.properties}
+    if plan.start is not None:
+        props["system:time_start"] = plan.start
+    if plan.end is not None:
+        props["system:time_end"] = plan.end
+    record = AssetRecord(
+        name=plan.name,
+        type=TABLE,
+        properties=props,
+        start_time=plan.start,
+        end_time=plan.end,
+    )
+    return record, features
