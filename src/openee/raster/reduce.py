@@ -36,27 +36,12 @@ def reduce_stack(
     out_valid = count > 0
     if reducer == "count":
         return Pixels(count.astype(dtype), np.ones(shape, dtype=bool))
+    if reducer in ("median", "percentile"):
+        result = _rank_statistic(stack, valid, count, reducer, param)
+        result = np.where(out_valid, result, 0)
+        return Pixels(result.astype(dtype), out_valid)
     values = np.stack([p.data for p in stack]).astype(np.float64)
-    if reducer == "median":
-        # Masked values sort last as NaN; the median of an even count is the mean of the two
-        # middle values. Done by hand because np.nanmedian warns on all-masked pixels.
-        values[~valid] = np.nan
-        values.sort(axis=0)
-        n = np.maximum(count, 1)
-        lo = np.take_along_axis(values, ((n - 1) // 2)[None], axis=0)[0]
-        hi = np.take_along_axis(values, (n // 2)[None], axis=0)[0]
-        result = (lo + hi) / 2
-    elif reducer == "percentile":
-        values[~valid] = np.nan
-        values.sort(axis=0)
-        n = np.maximum(count, 1)
-        rank = (n - 1) * (float(param if param is not None else 50) / 100.0)
-        lo_i = np.floor(rank).astype(np.int64)
-        hi_i = np.minimum(lo_i + 1, n - 1)
-        lo = np.take_along_axis(values, lo_i[None], axis=0)[0]
-        hi = np.take_along_axis(values, hi_i[None], axis=0)[0]
-        result = lo + (hi - lo) * (rank - lo_i)
-    elif reducer == "mode":
+    if reducer == "mode":
         # The most frequent valid value; ties go to the smallest value.
         values[~valid] = np.nan
         values.sort(axis=0)
@@ -98,3 +83,52 @@ def reduce_stack(
         raise ValueError(f"unsupported reducer {reducer}")
     result = np.where(out_valid, result, 0)
     return Pixels(result.astype(dtype), out_valid)
+
+
+def _rank_statistic(
+    stack: Sequence[Pixels], valid: np.ndarray, count: np.ndarray, reducer: str, param: float | None
+) -> np.ndarray:
+    """Median (the mean of the two middle values for an even count) or a linearly
+    interpolated percentile of the valid values, as float64.
+
+    Sorted in the inputs' own dtype (uint16 sorts several times faster than float64), with
+    masked values replaced by the dtype's largest value so that they sort last; the ranks taken
+    are all below the count of valid values, so a valid value equal to that sentinel is still
+    read correctly.
+    """
+    dtype = np.result_type(*[p.data.dtype for p in stack])
+    top = np.iinfo(dtype).max if dtype.kind in "iu" else np.inf
+    layers = [np.where(p.valid, p.data, top).astype(dtype, copy=False) for p in stack]
+    data = (
+        np.stack(_sorted_layers(layers))
+        if len(layers) <= _NETWORK_MAX
+        else np.sort(np.stack(layers), axis=0)
+    )
+    n = np.maximum(count, 1)
+    if reducer == "median":
+        lo_i, hi_i, frac = (n - 1) // 2, n // 2, np.full(n.shape, 0.5)
+    else:
+        rank = (n - 1) * (float(param if param is not None else 50) / 100.0)
+        lo_i = np.floor(rank).astype(np.int64)
+        hi_i = np.minimum(lo_i + 1, n - 1)
+        frac = rank - lo_i
+    lo = np.take_along_axis(data, lo_i[None], axis=0)[0].astype(np.float64)
+    hi = np.take_along_axis(data, hi_i[None], axis=0)[0].astype(np.float64)
+    return lo + (hi - lo) * frac
+
+
+# Up to this many inputs, a sorting network of element-wise min/max beats np.sort along the
+# stack axis (which works lane by lane): n(n-1)/2 comparators over whole 2-D arrays.
+_NETWORK_MAX = 16
+
+
+def _sorted_layers(layers: list[np.ndarray]) -> list[np.ndarray]:
+    """Odd-even transposition sort of 2-D arrays, pixel by pixel."""
+    out = list(layers)
+    n = len(out)
+    for round_ in range(n):
+        for i in range(round_ % 2, n - 1, 2):
+            low = np.minimum(out[i], out[i + 1])
+            out[i + 1] = np.maximum(out[i], out[i + 1])
+            out[i] = low
+    return out
