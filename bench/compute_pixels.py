@@ -137,6 +137,8 @@ class Bench:
         self.profiles: dict[str, str] = {}
         self.references: dict[int, np.ndarray] = {}
         self.startups: list[float] = []
+        self.cpu_ratio: dict[int, list[float]] = {}  # CPU time / wall time of cold requests
+        self.loads: dict[tuple[str, int], tuple[str, str]] = {}  # load average around a cell
 
     # -- inputs ---------------------------------------------------------------------------------
 
@@ -180,7 +182,9 @@ class Bench:
         """One in-process request in a fresh process (bench_worker.py cold)."""
         args = ["--catalog", str(catalog), "--size", str(grid.width)]
         args += ["--metres", repr(self.args.metres)]
-        return float(self.worker("cold", *args)["seconds"])
+        result = self.worker("cold", *args)
+        self.cpu_ratio.setdefault(grid.width, []).append(result["cpu_seconds"] / result["seconds"])
+        return float(result["seconds"])
 
     def http_cold(self, data_dir: Path, grid: Grid) -> tuple[float, np.ndarray]:
         """One request to a freshly started server, after a warm-up request on 33TWM."""
@@ -238,6 +242,7 @@ class Bench:
         the machine's load hits every pipeline alike."""
         grid = Grid.centered(size, self.args.metres)
         log(f"{fmt} {size}x{size}:")
+        load_before = loadavg()
         ref = self.references.get(size)
         if ref is None:  # the same values in both formats: computed once per size
             ref = self.references[size] = exact_reference(files, grid)
@@ -286,6 +291,7 @@ class Bench:
                 ):
                     continue
                 cell.warm.append(timed(warm[name])[0])
+        self.loads[(fmt, size)] = (load_before, loadavg())
         for name in names:
             self.report_cell((fmt, size, name))
 
@@ -377,6 +383,9 @@ class Bench:
                 d_cold = 1000 * (http.cold_median - inproc.cold_median)
                 d_warm = 1000 * (http.warm_median - inproc.warm_median)
                 parts.append(f"HTTP - inproc {d_cold:+.0f} ms cold, {d_warm:+.0f} ms warm")
+            load = self.loads.get((fmt, size))
+            if load:
+                parts.append(f"1-min load average {load[0].split()[0]} -> {load[1].split()[0]}")
             lines.append(f"- {size}x{size} {fmt}: " + "; ".join(parts))
         return lines
 
@@ -393,7 +402,7 @@ def memory_line(m: dict[str, Any]) -> str:
         f"{m['status']}; {m['seconds']:.1f} s; response {m['response_bytes'] / mib:.0f} MiB; "
         f"peak RSS {peak / mib:.0f} MiB{reset} (RSS before the request {before / mib:.0f} MiB, "
         f"so {(peak - before) / mib:+.0f} MiB for the request) vs the budget "
-        f"(Limits.max_response_bytes) {budget / mib:.0f} MiB: {verdict} "
+        f"(Limits.memory_budget_bytes) {budget / mib:.0f} MiB: {verdict} "
         f"(chunks {m['chunk_size']} px, {m['chunk_workers']} workers)"
     )
 
@@ -488,6 +497,18 @@ def render(bench: Bench, started: dt.datetime, elapsed: float, load: tuple[str, 
         "",
         *bench.ratios(),
         "",
+        *(
+            [
+                "openee in-process cold requests, CPU time over wall time (2.0 = both cores busy): "
+                + ", ".join(
+                    f"{size}x{size} {statistics.median(r):.2f}"
+                    for size, r in sorted(bench.cpu_ratio.items())
+                ),
+                "",
+            ]
+            if bench.cpu_ratio
+            else []
+        ),
     ]
     if bench.memory:
         lines += ["Peak memory of a large request (fresh process, VmHWM):", ""]

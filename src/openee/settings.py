@@ -12,9 +12,12 @@ DEFAULT_PROJECT = "openee-demo"
 
 @dataclass(frozen=True)
 class Limits:
-    """Request limits. The default profile is generous; `strict()` mirrors Earth Engine."""
+    """Request limits. The default profile bounds a request by the memory it needs;
+    `strict()` mirrors Earth Engine's 48 MiB response cap and wording."""
 
-    max_response_bytes: int = 1024 * 1024 * 1024
+    max_response_bytes: int | None = None  # Earth Engine's cap on raw pixel bytes (strict)
+    # What one computePixels request may use at its peak (output, chunks, encoding).
+    memory_budget_bytes: int = 4 * 1024 * 1024 * 1024
     max_grid_side: int = 32768
     max_bands: int = 1024
     max_body_bytes: int = 10 * 1024 * 1024
@@ -116,6 +119,8 @@ class Settings:
             env["capability_ttl_s"] = int(os.environ["OPENEE_CAPABILITY_TTL"])
         if os.environ.get("OPENEE_LIMITS") == "strict":
             env["limits"] = Limits.strict()
+        elif "OPENEE_MEMORY_BUDGET" in os.environ:
+            env["limits"] = Limits(memory_budget_bytes=int(os.environ["OPENEE_MEMORY_BUDGET"]))
         env.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**env)  # type: ignore[arg-type]
 

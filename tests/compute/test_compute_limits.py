@@ -64,9 +64,9 @@ def test_default_profile_lifts_the_48_mib_cap(executor: ThreadPoolExecutor) -> N
 
 
 def test_memory_budget_is_configurable(executor: ThreadPoolExecutor) -> None:
-    small = Limits(max_response_bytes=1024)
-    with pytest.raises(InvalidArgumentError, match="must be less than or equal to 1024 bytes"):
-        compute_pixels(constant_image([1]), grid_request(100, 100), executor, small, 512)
+    small = Limits(memory_budget_bytes=100 * 100 * 8 * 3)
+    with pytest.raises(InvalidArgumentError, match="more than the server's budget"):
+        compute_pixels(constant_image([1.5]), grid_request(100, 100), executor, small, 512)
 
 
 @pytest.mark.parametrize("bad", [{"width": 0, "height": 5}, {"width": -3, "height": 5}])
@@ -95,3 +95,37 @@ def test_peak_memory_does_not_grow_with_the_number_of_chunks(executor: ThreadPoo
     few, many = peak(1024), peak(128)  # 4 chunks vs 256 chunks
     assert many - output_bytes < 8 * 128 * 128 * 9 + 2_000_000
     assert many <= few
+
+
+PEAK_SCRIPT = """
+import resource, sys
+from concurrent.futures import ThreadPoolExecutor
+from openee.compute.pixels import compute_pixels
+from openee.raster.image import constant_image
+from openee.settings import Limits
+request = {"fileFormat": "NPY", "grid": {"crsCode": "EPSG:4326",
+    "affineTransform": {"scaleX": 0.0001, "translateX": 15, "scaleY": -0.0001, "translateY": 46},
+    "dimensions": {"width": 4096, "height": 4096}}}
+image = constant_image([1.5, 2.5])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with ThreadPoolExecutor(2) as pool:
+    result = compute_pixels(image, request, pool, Limits(), 1024)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(before * 1024, after * 1024, len(result.content))
+"""
+
+
+def test_measured_peak_memory_stays_under_the_estimate_the_budget_checks() -> None:
+    import subprocess
+    import sys
+
+    from openee.compute.pixels import PEAK_PER_OUTPUT_BYTE
+
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_SCRIPT], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    before, after, response = (int(v) for v in done.stdout.split())
+    pixels = 4096 * 4096 * 2 * 8
+    assert response > pixels  # the NPY holds every pixel
+    assert after - before <= PEAK_PER_OUTPUT_BYTE * pixels

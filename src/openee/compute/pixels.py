@@ -54,6 +54,12 @@ def resolve_grid(image: Image, wire: dict[str, Any] | None) -> PixelGrid:
     return PixelGrid(crs, transform, dims[0], dims[1])
 
 
+# Peak memory of a request per byte of raw output: the output arrays, the encoder's copy and
+# its buffer, plus chunks in flight. Measured by bench/compute_pixels.py (8192x8192, NPY):
+# +3524 MiB for 1024 MiB of pixels; 4 leaves headroom.
+PEAK_PER_OUTPUT_BYTE = 4
+
+
 def check_limits(image: Image, grid: PixelGrid, limits: Limits) -> None:
     if grid.width > limits.max_grid_side or grid.height > limits.max_grid_side:
         raise GridTooLargeError(
@@ -65,10 +71,17 @@ def check_limits(image: Image, grid: PixelGrid, limits: Limits) -> None:
             f"Too many bands: {len(image.bands)} (the limit is {limits.max_bands})."
         )
     size = grid.width * grid.height * sum(np.dtype(b.source.dtype).itemsize for b in image.bands)
-    if size > limits.max_response_bytes:
+    if limits.max_response_bytes is not None and size > limits.max_response_bytes:
         raise GridTooLargeError(
             f"Total request size ({size} bytes) must be less than or equal to "
             f"{limits.max_response_bytes} bytes."
+        )
+    peak = PEAK_PER_OUTPUT_BYTE * size
+    if peak > limits.memory_budget_bytes:
+        raise GridTooLargeError(
+            f"The request needs about {peak // 2**20} MiB of memory ({size // 2**20} MiB of "
+            f"pixels), more than the server's budget of {limits.memory_budget_bytes // 2**20} "
+            "MiB per request: request fewer pixels or bands, or a smaller data type."
         )
 
 
