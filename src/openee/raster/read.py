@@ -8,12 +8,14 @@ from __future__ import annotations
 import threading
 import warnings
 from collections import OrderedDict
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import rasterio
 import rasterio.io
 import rasterio.warp
+from affine import Affine
 from pyproj import Transformer
 from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
@@ -134,25 +136,44 @@ def _transformer(src_crs: str, dst_crs: str) -> Transformer:
     return Transformer.from_crs(src_crs, dst_crs, always_xy=True)
 
 
-_centres_local = threading.local()
+@dataclass(frozen=True)
+class SampleMap:
+    """Where each output pixel's centre falls in a source grid: the source pixels to take."""
+
+    inside: np.ndarray  # (height, width) bool: the centre falls in the source raster
+    rows: np.ndarray  # source row of each inside pixel, relative to the window (int32)
+    cols: np.ndarray  # source column of each inside pixel, relative to the window (int32)
+    window: Window | None  # the source window that holds them (None: nothing inside)
 
 
-def pixel_centres(grid: PixelGrid, crs: str) -> tuple[np.ndarray, np.ndarray]:
-    """The grid's pixel centres in `crs`, transformed exactly (one small cache per thread:
-    every band of a chunk in the same CRS reuses them)."""
-    key = (grid, crs)
-    cached = getattr(_centres_local, "entry", None)
-    if cached is not None and cached[0] == key:
-        return cached[1]
+@lru_cache(maxsize=16)
+def sample_map(
+    grid: PixelGrid, src_crs: str, src_transform: Affine, width: int, height: int
+) -> SampleMap:
+    """The sample map of `grid` in a source grid, computed once per (chunk grid, source grid)
+    for the whole process: every band and image on the same source grid shares it (a
+    composite of one tile reads many files on one grid), and the exact transform of the
+    pixel centres is the most expensive step of sampling."""
     rows, cols = np.mgrid[0 : grid.height, 0 : grid.width].astype(np.float64) + 0.5
     t = grid.transform
     xs = t.a * cols + t.b * rows + t.c
     ys = t.d * cols + t.e * rows + t.f
-    if crs != grid.crs:
-        xs, ys = _transformer(grid.crs, crs).transform(xs, ys, errcheck=False)
-    result = (np.asarray(xs), np.asarray(ys))
-    _centres_local.entry = (key, result)
-    return result
+    if src_crs != grid.crs:
+        xs, ys = _transformer(grid.crs, src_crs).transform(xs, ys, errcheck=False)
+    inverse = ~src_transform
+    c = np.floor(inverse.a * xs + inverse.b * ys + inverse.c)
+    r = np.floor(inverse.d * xs + inverse.e * ys + inverse.f)
+    inside = (
+        np.isfinite(c) & np.isfinite(r) & (c >= 0) & (c < width) & (r >= 0) & (r < height)
+    )  # fmt: skip
+    if not inside.any():
+        empty = np.zeros(0, dtype=np.int32)
+        return SampleMap(inside, empty, empty, None)
+    r_in = r[inside].astype(np.int32)
+    c_in = c[inside].astype(np.int32)
+    r0, c0 = int(r_in.min()), int(c_in.min())
+    window = Window(c0, r0, int(c_in.max()) + 1 - c0, int(r_in.max()) + 1 - r0)
+    return SampleMap(inside, r_in - r0, c_in - c0, window)
 
 
 def _read_nearest(
@@ -170,26 +191,15 @@ def _read_nearest(
     transformer (0.125 px) whose error depends on the destination window, so a grid computed
     in chunks would differ from the same grid computed whole.
     """
-    xs, ys = pixel_centres(grid, src_crs)
-    inverse = ~src.transform
-    cols = np.floor(inverse.a * xs + inverse.b * ys + inverse.c)
-    rows = np.floor(inverse.d * xs + inverse.e * ys + inverse.f)
-    inside = (
-        np.isfinite(cols) & np.isfinite(rows)
-        & (cols >= 0) & (cols < src.width) & (rows >= 0) & (rows < src.height)
-    )  # fmt: skip
-    if not inside.any():
+    where = sample_map(grid, src_crs, src.transform, src.width, src.height)
+    if where.window is None:
         return Pixels.empty(grid.shape, dtype)
-    r = rows[inside].astype(np.int64)
-    c = cols[inside].astype(np.int64)
-    r0, r1, c0, c1 = int(r.min()), int(r.max()) + 1, int(c.min()), int(c.max()) + 1
-    window = src.read(band_index, window=Window(c0, r0, c1 - c0, r1 - r0))
+    values = src.read(band_index, window=where.window)[where.rows, where.cols]
     data = np.zeros(grid.shape, dtype=dtype)
-    values = window[r - r0, c - c0]
-    data[inside] = values
-    valid = inside.copy()
+    data[where.inside] = values
+    valid = where.inside.copy()
     if nodata is not None:
-        valid[inside] = values != nodata
+        valid[where.inside] = values != nodata
     return Pixels(data, valid)
 
 
