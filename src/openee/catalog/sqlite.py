@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from openee.catalog.rows import (
     now_iso,
 )
 from openee.catalog.store import BBox, ImageQuery
+from openee.dbfile import SqliteFile
 from openee.errors import AssetNotFoundError, FailedPreconditionError
 
 SCHEMA = """
@@ -72,44 +72,16 @@ class SqliteCatalog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        # executescript commits on its own, so it runs outside _tx.
-        self._connection().executescript(SCHEMA)
+        self._db = SqliteFile(path, SCHEMA, ("foreign_keys=ON",))
 
     def _connection(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            # check_same_thread=False only so that close() may close other threads' connections.
-            db = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            self._local.db = db
-            with self._lock:
-                self._all.append(db)
-        return db
+        return self._db.connection()
+
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._db.tx()
 
     def close(self) -> None:
-        with self._lock:
-            for db in self._all:
-                db.close()
-            self._all.clear()
-        self._local = threading.local()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        self._db.close()
 
     # -- writes -------------------------------------------------------------------------------
 

@@ -17,13 +17,14 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from openee.catalog.rows import now_iso
+from openee.dbfile import SqliteFile
 from openee.errors import NotFoundError, OpeneeError
 
 log = logging.getLogger("openee.operations")
@@ -142,41 +143,16 @@ class OperationStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        self._connection().executescript(SCHEMA)
+        self._db = SqliteFile(path, SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            db.execute("PRAGMA journal_mode=WAL")
-            self._local.db = db
-            with self._lock:
-                self._all.append(db)
-        return db
+        return self._db.connection()
+
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._db.tx()
 
     def close(self) -> None:
-        with self._lock:
-            for db in self._all:
-                db.close()
-            self._all.clear()
-        self._local = threading.local()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        self._db.close()
 
     @staticmethod
     def _row(row: tuple[Any, ...]) -> Operation:
