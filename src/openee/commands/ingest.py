@@ -8,8 +8,6 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from openee.catalog.ingest import ingest
-from openee.catalog.store import open_store
 from openee.errors import OpeneeError
 from openee.settings import Settings
 
@@ -74,6 +72,11 @@ class StderrProgress:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: rasterio, pyogrio and pystac take a second to load, and every `openee`
+    # command imports this module to build its argument parser.
+    from openee.catalog.ingest import ingest
+    from openee.catalog.store import open_store
+
     settings = Settings.from_env(data_dir=args.data_dir)
     store = open_store(args.catalog or settings.catalog_target)
     dates = [d.strip() for d in args.dates.split(",") if d.strip()]
