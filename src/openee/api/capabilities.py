@@ -248,15 +248,16 @@ def render(
     settings = state.settings
     result = compute_pixels(image, request, state.executor, settings.limits, settings.chunk_size)
     max_age = max(0, min(3600, int(capability.expires_at - time.time())))
-    content, headers = result.content, {"Cache-Control": f"private, max-age={max_age}"}
+    content: bytes | memoryview = result.body
+    headers = {"Cache-Control": f"private, max-age={max_age}"}
     prefix = stored.get("filenamePrefix")
     if prefix and result.media_type == "application/zip":
-        content = _renamed_zip(content, prefix)
+        content = _renamed_zip(result.content, prefix)
         headers["Content-Disposition"] = f'attachment; filename="{prefix}.zip"'
     return Response(content, media_type=result.media_type, headers=headers)
 
 
-def _renamed_zip(content: bytes, prefix: str) -> bytes:
+def _renamed_zip(content: bytes | bytearray, prefix: str) -> bytes:
     """The zip with its `download.*` entries named `{prefix}.*`, as Earth Engine names them."""
     out = io.BytesIO()
     with (

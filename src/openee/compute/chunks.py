@@ -45,17 +45,18 @@ def materialize(
     grid: PixelGrid,
     executor: ChunkExecutor,
     chunk_size: int,
+    data: Sequence[np.ndarray] | None = None,
     max_in_flight: int = 4,
 ) -> list[Pixels]:
     """Pixels of every band on the whole grid, assembled from chunks computed by `executor`.
 
-    Output arrays are allocated once; each chunk is copied in as it completes and then dropped,
-    so peak memory is the output plus at most `max_in_flight` chunks, whatever the grid size.
+    Output arrays are allocated once (or given as `data`, e.g. the fields of the response's
+    buffer); each chunk is copied in as it completes and then dropped, so peak memory is the
+    output plus at most `max_in_flight` chunks, whatever the grid size.
     """
-    outputs = [
-        Pixels(np.zeros(grid.shape, dtype=s.dtype), np.zeros(grid.shape, dtype=bool))
-        for s in sources
-    ]
+    if data is None:
+        data = [np.zeros(grid.shape, dtype=s.dtype) for s in sources]
+    outputs = [Pixels(values, np.zeros(grid.shape, dtype=bool)) for values in data]
     pending: deque[tuple[ChunkFuture, int, int, PixelGrid]] = deque()
 
     def drain_one() -> None:

@@ -10,7 +10,8 @@ from affine import Affine
 
 from openee.compute.chunks import materialize
 from openee.compute.executors import ChunkExecutor
-from openee.encode.formats import format_for
+from openee.encode.formats import FORMATS, Content, format_for
+from openee.encode.npy import NpyFile
 from openee.encode.raster import ComputedRaster
 from openee.encode.visualize import Visualization
 from openee.errors import GridTooLargeError, InvalidArgumentError
@@ -21,8 +22,13 @@ from openee.settings import Limits
 
 @dataclass(frozen=True)
 class PixelsResult:
-    content: bytes
+    content: Content
     media_type: str
+
+    @property
+    def body(self) -> memoryview:
+        """The content for an HTTP response, without copying it."""
+        return memoryview(self.content)
 
 
 def default_grid(image: Image) -> tuple[str, Affine, tuple[int, int]] | None:
@@ -107,7 +113,13 @@ def compute_pixels(
         raise InvalidArgumentError("The image has no bands to compute.")
     grid = resolve_grid(image, request.get("grid"))
     check_limits(image, grid, limits)
-    pixels = materialize([b.source for b in image.bands], grid, executor, chunk_size)
-    raster = ComputedRaster(image.band_names, pixels, grid)
+    sources = [b.source for b in image.bands]
+    npy = (
+        NpyFile.allocate(image.band_names, [np.dtype(s.dtype) for s in sources], grid.shape)
+        if fmt is FORMATS["NPY"]
+        else None
+    )
+    pixels = materialize(sources, grid, executor, chunk_size, npy.fields() if npy else None)
+    raster = ComputedRaster(image.band_names, pixels, grid, npy)
     content = fmt.encode(raster, vis)
     return PixelsResult(content, fmt.media_type_of(content))

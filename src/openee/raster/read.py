@@ -8,22 +8,18 @@ from __future__ import annotations
 import threading
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import rasterio
 import rasterio.io
 import rasterio.warp
-from affine import Affine
-from pyproj import Transformer
 from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
-from rasterio.windows import Window
 
 from openee.errors import InternalError
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
+from openee.raster.sampling import sample_map, transformer
 
 # rasterio wraps a destination array in a MEM dataset that has no transform for an instant and
 # warns about it; the warning says nothing about the data. A process-wide filter, because
@@ -88,7 +84,7 @@ def output_pixel_size(grid: PixelGrid, src_crs: str) -> float:
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]
     if grid.crs != src_crs:
-        xs, ys = Transformer.from_crs(grid.crs, src_crs, always_xy=True).transform(xs, ys)
+        xs, ys = transformer(grid.crs, src_crs).transform(xs, ys)
     ax, ay = xs[1] - xs[0], ys[1] - ys[0]
     bx, by = xs[2] - xs[0], ys[2] - ys[0]
     return float(np.sqrt(abs(ax * by - ay * bx)))
@@ -118,9 +114,8 @@ def _overlaps(grid: PixelGrid, src_crs: str, src_bounds: tuple[float, float, flo
     """Whether the grid's bounding box, carried into the source CRS, meets the source bounds."""
     xmin, ymin, xmax, ymax = grid.bounds()
     if grid.crs != src_crs:
-        transformer = Transformer.from_crs(grid.crs, src_crs, always_xy=True)
         try:
-            xmin, ymin, xmax, ymax = transformer.transform_bounds(
+            xmin, ymin, xmax, ymax = transformer(grid.crs, src_crs).transform_bounds(
                 xmin, ymin, xmax, ymax, densify_pts=21
             )
         except Exception:  # a projection that cannot hold the grid: let the warp decide
@@ -129,51 +124,6 @@ def _overlaps(grid: PixelGrid, src_crs: str, src_bounds: tuple[float, float, flo
             return True
     sxmin, symin, sxmax, symax = src_bounds
     return xmin < sxmax and xmax > sxmin and ymin < symax and ymax > symin
-
-
-@lru_cache(maxsize=64)
-def _transformer(src_crs: str, dst_crs: str) -> Transformer:
-    return Transformer.from_crs(src_crs, dst_crs, always_xy=True)
-
-
-@dataclass(frozen=True)
-class SampleMap:
-    """Where each output pixel's centre falls in a source grid: the source pixels to take."""
-
-    inside: np.ndarray  # (height, width) bool: the centre falls in the source raster
-    rows: np.ndarray  # source row of each inside pixel, relative to the window (int32)
-    cols: np.ndarray  # source column of each inside pixel, relative to the window (int32)
-    window: Window | None  # the source window that holds them (None: nothing inside)
-
-
-@lru_cache(maxsize=16)
-def sample_map(
-    grid: PixelGrid, src_crs: str, src_transform: Affine, width: int, height: int
-) -> SampleMap:
-    """The sample map of `grid` in a source grid, computed once per (chunk grid, source grid)
-    for the whole process: every band and image on the same source grid shares it (a
-    composite of one tile reads many files on one grid), and the exact transform of the
-    pixel centres is the most expensive step of sampling."""
-    rows, cols = np.mgrid[0 : grid.height, 0 : grid.width].astype(np.float64) + 0.5
-    t = grid.transform
-    xs = t.a * cols + t.b * rows + t.c
-    ys = t.d * cols + t.e * rows + t.f
-    if src_crs != grid.crs:
-        xs, ys = _transformer(grid.crs, src_crs).transform(xs, ys, errcheck=False)
-    inverse = ~src_transform
-    c = np.floor(inverse.a * xs + inverse.b * ys + inverse.c)
-    r = np.floor(inverse.d * xs + inverse.e * ys + inverse.f)
-    inside = (
-        np.isfinite(c) & np.isfinite(r) & (c >= 0) & (c < width) & (r >= 0) & (r < height)
-    )  # fmt: skip
-    if not inside.any():
-        empty = np.zeros(0, dtype=np.int32)
-        return SampleMap(inside, empty, empty, None)
-    r_in = r[inside].astype(np.int32)
-    c_in = c[inside].astype(np.int32)
-    r0, c0 = int(r_in.min()), int(c_in.min())
-    window = Window(c0, r0, int(c_in.max()) + 1 - c0, int(r_in.max()) + 1 - r0)
-    return SampleMap(inside, r_in - r0, c_in - c0, window)
 
 
 def _read_nearest(
@@ -194,7 +144,12 @@ def _read_nearest(
     where = sample_map(grid, src_crs, src.transform, src.width, src.height)
     if where.window is None:
         return Pixels.empty(grid.shape, dtype)
-    values = src.read(band_index, window=where.window)[where.rows, where.cols]
+    block = src.read(band_index, window=where.window)
+    values = block.ravel().take(where.flat).astype(dtype, copy=False)
+    if where.all_inside:
+        data = values.reshape(grid.shape)
+        valid = data != nodata if nodata is not None else np.ones(grid.shape, dtype=bool)
+        return Pixels(data, valid)
     data = np.zeros(grid.shape, dtype=dtype)
     data[where.inside] = values
     valid = where.inside.copy()

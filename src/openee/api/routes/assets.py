@@ -223,7 +223,7 @@ def post_asset(
         settings = state.settings
         image = image_from_record(record)
         result = compute_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
-        return Response(result.content, media_type=result.media_type)
+        return Response(result.body, media_type=result.media_type)
     raise NotFoundError(f"Unknown method: projects/{path}")
 
 
