@@ -36,7 +36,7 @@ from openee.auth.capabilities import Capability, CapabilityStore, Kind
 from openee.auth.iam import Iam
 from openee.catalog.names import LEGACY
 from openee.compute.pixels import check_limits, compute_pixels, default_grid, resolve_grid
-from openee.encode.formats import format_for
+from openee.encode.formats import Content, format_for
 from openee.encode.visualize import Visualization
 from openee.errors import (
     InvalidArgumentError,
@@ -257,7 +257,7 @@ def render(
     return Response(content, media_type=result.media_type, headers=headers)
 
 
-def _renamed_zip(content: bytes | bytearray, prefix: str) -> bytes:
+def _renamed_zip(content: Content, prefix: str) -> bytes:
     """The zip with its `download.*` entries named `{prefix}.*`, as Earth Engine names them."""
     out = io.BytesIO()
     with (

@@ -17,8 +17,8 @@ from openee.encode.raster import ComputedRaster
 from openee.encode.visualize import Visualization, to_rgba8
 from openee.errors import InvalidArgumentError, UnimplementedError
 
-# Encoded content: bytes, or a bytearray when the encoder filled its own buffer (no final copy).
-Content = bytes | bytearray
+# Encoded content: bytes, or a buffer the encoder filled itself (sent without a final copy).
+Content = bytes | bytearray | memoryview
 Encoder = Callable[[ComputedRaster, Visualization], Content]
 
 
@@ -44,7 +44,7 @@ def encode_jpeg(raster: ComputedRaster, vis: Visualization) -> bytes:
     return out.getvalue()
 
 
-def encode_npy(raster: ComputedRaster, vis: Visualization) -> bytearray:
+def encode_npy(raster: ComputedRaster, vis: Visualization) -> memoryview:
     """A structured (height, width) array, one field per band; masked pixels hold 0."""
     npy = raster.npy
     if npy is None:
@@ -120,7 +120,7 @@ class Format:
 
     def media_type_of(self, content: Content) -> str:
         """The media type of encoded content (AUTO_JPEG_PNG decides per image)."""
-        return "image/jpeg" if content[:2] == b"\xff\xd8" else self.media_type
+        return "image/jpeg" if bytes(content[:2]) == b"\xff\xd8" else self.media_type
 
 
 FORMATS: dict[str, Format] = {

@@ -15,8 +15,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class NpyFile:
-    buffer: bytearray  # the whole file: header + array
-    array: np.ndarray  # (height, width) structured view of the buffer, zero-initialised
+    buffer: memoryview  # the whole file: header + array
+    array: np.ndarray  # (height, width) structured view of the buffer, NOT initialised
 
     @classmethod
     def allocate(cls, names: list[str], dtypes: list[np.dtype], shape: tuple[int, int]) -> NpyFile:
@@ -33,9 +33,12 @@ class NpyFile:
             header = io.BytesIO()
             np.lib.format.write_array_header_2_0(header, meta)
         head = header.getvalue()
-        buffer = bytearray(len(head) + dtype.itemsize * shape[0] * shape[1])
-        buffer[: len(head)] = head
-        return cls(buffer, np.frombuffer(buffer, dtype=dtype, offset=len(head)).reshape(shape))
+        # Uninitialised (np.empty): every field is written in full before the file is sent,
+        # and zero-filling 100s of MiB costs a pass over memory.
+        raw = np.empty(len(head) + dtype.itemsize * shape[0] * shape[1], dtype=np.uint8)
+        raw[: len(head)] = np.frombuffer(head, dtype=np.uint8)
+        array = raw[len(head) :].view(dtype).reshape(shape)
+        return cls(raw.data, array)
 
     def fields(self) -> list[np.ndarray]:
         """One writable (height, width) view per band, in band order."""

@@ -37,6 +37,17 @@ def reduce_stack(
     out_valid = count > 0
     if reducer == "count":
         return Pixels(count.astype(dtype), np.ones(shape, dtype=bool))
+    box = _valid_box(out_valid)
+    if box is None:  # e.g. a chunk outside every input's footprint
+        return Pixels.empty(shape, dtype)
+    if out_valid[box].size < 0.75 * out_valid.size:
+        # Outside the box no input is valid: reduce only inside it (a chunk on a tile's edge).
+        inner = reduce_stack(
+            reducer, [Pixels(p.data[box], p.valid[box]) for p in stack], dtype, param
+        )
+        out = Pixels.empty(shape, dtype)
+        out.data[box], out.valid[box] = inner.data, inner.valid
+        return out
     if reducer in ("median", "percentile"):
         result = _rank_statistic(stack, count, reducer, param)
         if not out_valid.all():
@@ -88,6 +99,15 @@ def reduce_stack(
     return Pixels(result.astype(dtype), out_valid)
 
 
+def _valid_box(valid: np.ndarray) -> tuple[slice, slice] | None:
+    """The smallest (rows, columns) box holding every valid pixel; None if there is none."""
+    rows = np.flatnonzero(valid.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(valid.any(axis=0))
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+
 def _rank_statistic(
     stack: Sequence[Pixels], count: np.ndarray, reducer: str, param: float | None
 ) -> np.ndarray:
@@ -109,7 +129,7 @@ def _rank_statistic(
     ]
     n = np.maximum(count, 1)
     if reducer == "median":
-        lo_i, hi_i = (n - 1) // 2, n // 2
+        lo_i, hi_i = (n - 1) >> 1, n >> 1  # shifts: integer division is slow
     else:
         rank = (n - 1) * (float(param if param is not None else 50) / 100.0)
         lo_i = np.floor(rank).astype(np.int32)

@@ -12,6 +12,7 @@ those pixels are transformed exactly. The result is identical to transforming ev
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -76,12 +77,49 @@ def _weights(lattice: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return index, weight
 
 
-def _bilinear(values: np.ndarray, ly: np.ndarray, lx: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Values on the (ly, lx) lattice interpolated onto the whole (h, w) grid, separably."""
+def _interpolate(
+    known: tuple[np.ndarray, np.ndarray],
+    ly: np.ndarray,
+    lx: np.ndarray,
+    h: int,
+    w: int,
+    margin: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Source (column, row) positions on the lattice (ly, lx) interpolated bilinearly onto the
+    whole (h, w) grid, and where an interpolated position lies within `margin` of a source
+    pixel edge. Worked through one lattice row interval at a time so that the temporaries stay
+    in the CPU cache."""
     ix, wx = _weights(lx, w)
-    along_x = values[:, ix] * (1 - wx) + values[:, ix + 1] * wx
-    iy, wy = _weights(ly, h)
-    return along_x[iy] * (1 - wy)[:, None] + along_x[iy + 1] * wy[:, None]
+    outputs, slopes, bases = [], [], []
+    for values in known:
+        along_x = values[:, ix] * (1 - wx) + values[:, ix + 1] * wx  # (len(ly), w)
+        bases.append(along_x)
+        slopes.append(np.diff(along_x, axis=0))
+        outputs.append(np.empty((h, w)))
+    near_edge = np.empty((h, w), dtype=bool)
+    scratch = np.empty((LATTICE_STEP + 1, w))
+    flags = np.empty((LATTICE_STEP + 1, w), dtype=bool)
+    starts = ly.astype(np.intp)
+    for k in range(len(ly) - 1):
+        r0 = starts[k]
+        r1 = starts[k + 1] + 1 if k == len(ly) - 2 else starts[k + 1]
+        wy = ((np.arange(r0, r1) - ly[k]) / (ly[k + 1] - ly[k]))[:, None]
+        n = r1 - r0
+        tmp, near = scratch[:n], near_edge[r0:r1]
+        for i, (out, base, slope) in enumerate(zip(outputs, bases, slopes, strict=True)):
+            block = out[r0:r1]
+            np.multiply(slope[k], wy, out=block)
+            block += base[k]
+            # Distance to the nearest source pixel edge along this axis.
+            np.round(block, out=tmp)
+            np.subtract(block, tmp, out=tmp)
+            np.abs(tmp, out=tmp)
+            if i == 0:
+                np.less(tmp, margin, out=near)
+            else:
+                np.less(tmp, margin, out=flags[:n])
+                near |= flags[:n]
+    return outputs[0], outputs[1], near_edge
 
 
 def _midpoint_error(
@@ -136,11 +174,7 @@ def source_positions(
         rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)
         return _exact(grid, src_crs, inverse, rows, cols)
     margin = ERROR_SAFETY_FACTOR * error + ERROR_FLOOR
-    c = _bilinear(known[0], ly, lx, h, w)
-    r = _bilinear(known[1], ly, lx, h, w)
-    # Distance to the nearest source pixel edge, along each axis.
-    near_edge = np.abs(c - np.round(c)) < margin
-    near_edge |= np.abs(r - np.round(r)) < margin
+    c, r, near_edge = _interpolate(known, ly, lx, h, w, margin)
     if near_edge.any():
         rows_e, cols_e = np.nonzero(near_edge)
         c[near_edge], r[near_edge] = _exact(
@@ -149,13 +183,31 @@ def source_positions(
     return c, r
 
 
-@lru_cache(maxsize=16)
+_computing: dict[tuple[object, ...], threading.Lock] = {}
+_computing_lock = threading.Lock()
+
+
 def sample_map(
     grid: PixelGrid, src_crs: str, src_transform: Affine, width: int, height: int
 ) -> SampleMap:
     """The sample map of `grid` in a (width x height) source grid, computed once per (chunk
     grid, source grid) for the whole process: every band and image on the same source grid
-    shares it (a composite of one tile reads many files on one grid)."""
+    shares it (a composite of one tile reads many files on one grid). Threads asking for the
+    same map at once wait for the first one instead of computing it again."""
+    key = (grid, src_crs, src_transform, width, height)
+    with _computing_lock:
+        lock = _computing.setdefault(key, threading.Lock())
+    with lock:
+        result = _sample_map(grid, src_crs, src_transform, width, height)
+    with _computing_lock:
+        _computing.pop(key, None)
+    return result
+
+
+@lru_cache(maxsize=32)
+def _sample_map(
+    grid: PixelGrid, src_crs: str, src_transform: Affine, width: int, height: int
+) -> SampleMap:
     cf, rf = source_positions(grid, src_crs, src_transform)
     c, r = np.floor(cf), np.floor(rf)
     inside = np.isfinite(c) & np.isfinite(r) & (c >= 0) & (c < width) & (r >= 0) & (r < height)
