@@ -117,6 +117,10 @@ def _zip(files: dict[str, bytes]) -> bytes:
 class Format:
     media_type: str
     encode: Encoder
+    # Peak memory of a request per byte of raw output pixels: outputs, the encoder's copies and
+    # buffers, chunks in flight. Measured (tests/compute/test_compute_limits.py, and the 8192x8192
+    # probe of bench/compute_pixels.py) and rounded up. NPY is computed into its own buffer.
+    peak_per_output_byte: float = 4.0
 
     def media_type_of(self, content: Content) -> str:
         """The media type of encoded content (AUTO_JPEG_PNG decides per image)."""
@@ -126,7 +130,7 @@ class Format:
 FORMATS: dict[str, Format] = {
     "PNG": Format("image/png", encode_png),
     "JPEG": Format("image/jpeg", encode_jpeg),
-    "NPY": Format("application/octet-stream", encode_npy),
+    "NPY": Format("application/octet-stream", encode_npy, peak_per_output_byte=2.0),
     "GEO_TIFF": Format("image/tiff", encode_geotiff),
     "AUTO_JPEG_PNG": Format("image/png", encode_auto),
     "ZIPPED_GEO_TIFF": Format("application/zip", encode_zipped_geotiff),
