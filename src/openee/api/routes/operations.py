@@ -5,6 +5,9 @@ An import is checked at once (manifest, asset name, roots, destination): a bad r
 a taken name a 409, before any operation exists. The files are then read in a background thread
 (`compute/operations.py`) and the catalog written in one transaction; the operation says how it
 went. A `requestId` seen before returns the operation it made (the client may retry).
+
+Imports, their completion, cancels and deletes of operations are recorded in the audit log
+(`api/audit.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from openee.api.audit import Audit, WriteAudit, project_of, raw_name, written
 from openee.api.deps import (
     authorize,
     check_version,
@@ -43,7 +47,6 @@ router = APIRouter(dependencies=[Depends(require_principal)])
 State = Annotated[AppState, Depends(get_state)]
 Body = Annotated[dict[str, Any], Depends(json_body)]
 Caller = Annotated[Principal, Depends(require_principal)]
-Writer = Annotated[Principal, Depends(require_write)]
 
 DEFAULT_PAGE = 500
 MAX_PAGE = 1000
@@ -73,62 +76,94 @@ def _manifest(body: dict[str, Any], key: str) -> tuple[dict[str, Any], str, bool
 def _start(
     state: AppState,
     project: str,
-    principal: Principal,
+    audit: WriteAudit,
     kind: str,
     plan: ImagePlan | TablePlan,
     overwrite: bool,
     request_id: str | None,
+    entry: dict[str, Any],
 ) -> dict[str, Any]:
     what = "image" if kind == "INGEST_IMAGE" else "table"
     op, created = state.operations.create(
-        project, kind, f'Ingest {what}: "{plan.name}"', principal.email, request_id
+        project, kind, f'Ingest {what}: "{plan.name}"', audit.principal.email, request_id
     )
+    entry["operation"] = op.name
     if created:
         catalog = state.catalog
 
         def work(job: Job) -> dict[str, Any] | None:
-            if isinstance(plan, ImagePlan):
-                record, features = build_image(plan), None
-            else:
-                record, features = build_table(plan)
-            job.check()  # nothing is written after a cancel
-            service.import_asset(catalog, record, features, overwrite)
+            # The asset is written here, later: its own audit entry says how that went.
+            with audit.entry(
+                f"asset.import_{what}.finish",
+                project=project_of(plan.name),
+                asset=plan.name,
+                operation=op.name,
+            ):
+                if isinstance(plan, ImagePlan):
+                    record, features = build_image(plan), None
+                else:
+                    record, features = build_table(plan)
+                job.check()  # nothing is written after a cancel
+                service.import_asset(catalog, record, features, overwrite)
             return None
 
         state.runner.submit(op, work)
+    else:
+        entry["retry"] = True
     return op.resource()
+
+
+def _import(
+    state: AppState,
+    project: str,
+    body: dict[str, Any],
+    principal: Principal,
+    audit: WriteAudit,
+    kind: str,
+) -> dict[str, Any]:
+    key, what = ("imageManifest", "image") if kind == "INGEST_IMAGE" else ("tableManifest", "table")
+    raw = body.get(key)
+    raw_asset = (raw.get("name") or raw.get("id")) if isinstance(raw, dict) else None
+    with audit.entry(
+        f"asset.import_{what}",
+        project=project,
+        asset=raw_name(raw_asset if isinstance(raw_asset, str) else None),
+    ) as entry:
+        require_write(principal)
+        manifest, name, overwrite, request_id = _manifest(body, key)
+        written(entry, name)
+        # Authorized first, so that a request id cannot reveal another caller's operation.
+        authorize(state, principal, "create", name)
+        if request_id and (seen := state.operations.find_request(project, request_id)):
+            entry.update(operation=seen.name, retry=True)
+            return seen.resource()  # a retry: the operation the first request made
+        plan: ImagePlan | TablePlan
+        if kind == "INGEST_IMAGE":
+            plan = plan_image(name, manifest, state.roots)
+        else:
+            plan = plan_table(name, manifest, state.roots)
+        service.check_destination(state.catalog, name, overwrite)
+        return _start(state, project, audit, kind, plan, overwrite, request_id, entry)
 
 
 @router.post("/{version}/projects/{project}/image:import")
 def image_import(
-    version: str, project: str, body: Body, state: State, principal: Writer
+    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
 ) -> dict[str, Any]:
     """Body `{imageManifest: {name, tilesets: [{id?, sources: [{uris}]}], bands?, startTime?,
     endTime?, properties?, missingData?}, overwrite?, requestId?}`."""
     check_version(version)
-    manifest, name, overwrite, request_id = _manifest(body, "imageManifest")
-    if request_id and (seen := state.operations.find_request(project, request_id)):
-        return seen.resource()  # a retry: the operation the first request made
-    authorize(state, principal, "create", name)
-    plan = plan_image(name, manifest, state.roots)
-    service.check_destination(state.catalog, name, overwrite)
-    return _start(state, project, principal, "INGEST_IMAGE", plan, overwrite, request_id)
+    return _import(state, project, body, principal, audit, "INGEST_IMAGE")
 
 
 @router.post("/{version}/projects/{project}/table:import")
 def table_import(
-    version: str, project: str, body: Body, state: State, principal: Writer
+    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
 ) -> dict[str, Any]:
     """Body `{tableManifest: {name, sources: [{uris}], startTime?, endTime?, properties?},
     overwrite?, requestId?}`."""
     check_version(version)
-    manifest, name, overwrite, request_id = _manifest(body, "tableManifest")
-    if request_id and (seen := state.operations.find_request(project, request_id)):
-        return seen.resource()  # a retry: the operation the first request made
-    authorize(state, principal, "create", name)
-    plan = plan_table(name, manifest, state.roots)
-    service.check_destination(state.catalog, name, overwrite)
-    return _start(state, project, principal, "INGEST_TABLE", plan, overwrite, request_id)
+    return _import(state, project, body, principal, audit, "INGEST_TABLE")
 
 
 # -- operations -------------------------------------------------------------------------------
@@ -173,15 +208,23 @@ def _timeout(body: dict[str, Any]) -> float:
 
 @router.post("/{version}/projects/{project}/operations/{op_call}")
 def call_operation(
-    version: str, project: str, op_call: str, body: Body, state: State, principal: Caller
+    version: str,
+    project: str,
+    op_call: str,
+    body: Body,
+    state: State,
+    principal: Caller,
+    audit: Audit,
 ) -> dict[str, Any]:
     """`{id}:cancel` (-> `{}`; needs a write scope) and `{id}:wait` (-> the Operation, once
     done or at the timeout)."""
     check_version(version)
     op_id, _, method = op_call.partition(":")
     if method == "cancel":
-        require_write(principal)
-        state.operations.cancel(project, op_id)
+        operation = raw_name(f"projects/{project}/operations/{op_id}")
+        with audit.entry("operation.cancel", project=project, operation=operation):
+            require_write(principal)
+            state.operations.cancel(project, op_id)
         return {}
     if method == "wait":
         op: Operation = wait(state.operations, project, op_id, _timeout(body))
@@ -191,9 +234,12 @@ def call_operation(
 
 @router.delete("/{version}/projects/{project}/operations/{op_id}")
 def delete_operation(
-    version: str, project: str, op_id: str, state: State, principal: Writer
+    version: str, project: str, op_id: str, state: State, principal: Caller, audit: Audit
 ) -> dict[str, Any]:
     """Forget an operation (it keeps running if it was)."""
     check_version(version)
-    state.operations.delete(project, op_id)
+    operation = raw_name(f"projects/{project}/operations/{op_id}")
+    with audit.entry("operation.delete", project=project, operation=operation):
+        require_write(principal)
+        state.operations.delete(project, op_id)
     return {}
