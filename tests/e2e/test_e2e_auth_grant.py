@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from auth_server import (
     EE_READONLY_SCOPE,
+    EE_SCOPE,
     AuthServer,
     Response,
     launch,
@@ -237,3 +238,44 @@ def test_stock_ee_client(srv: AuthServer, tmp_path: Path, mode: str) -> None:
     assert json.loads(result.stdout.splitlines()[-1]) == {"sum": 3}
     assert len(srv.log_events("token.grant")) > grants
     assert os.path.exists(srv.audit_path)
+
+
+# google.auth.default() with GOOGLE_APPLICATION_CREDENTIALS naming a key file, as any Google
+# client library finds credentials; with no scopes asked, the token may read but not write.
+ADC_SCRIPT = """
+import json, sys, google.auth
+from google.auth.transport.requests import AuthorizedSession
+api_url, write_url, scopes = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+credentials, project = google.auth.default(scopes=scopes or None)
+with AuthorizedSession(credentials) as session:
+    read = session.get(api_url).status_code
+    write = session.post(write_url, params={"assetId": "adc-" + str(len(scopes))},
+                         json={"type": "FOLDER"}).status_code
+print(json.dumps({"project": project, "email": credentials.service_account_email,
+                  "read": read, "write": write, "token": credentials.token}))
+"""
+
+
+@pytest.mark.parametrize("scopes", [[EE_SCOPE], []], ids=["earthengine-scope", "no-scopes"])
+def test_google_auth_default_application_credentials(
+    srv: AuthServer, tmp_path: Path, scopes: list[str]
+) -> None:
+    env = server_env({"HOME": str(tmp_path), "GOOGLE_APPLICATION_CREDENTIALS": str(srv.key_path)})
+    grants = len(srv.log_events("token.grant"))
+    write_url = f"{srv.base_url}/v1/projects/{srv.project}/assets"
+    result = subprocess.run(
+        [sys.executable, "-c", ADC_SCRIPT, srv.api_url, write_url, json.dumps(scopes)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.splitlines()[-1])
+    srv.secret(out["token"])
+    assert out["project"] == srv.project
+    assert out["email"] == srv.key["client_email"]
+    assert out["read"] == 200
+    assert out["write"] == (200 if scopes else 403)
+    assert len(srv.log_events("token.grant")) == grants + 1
