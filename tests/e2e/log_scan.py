@@ -57,6 +57,7 @@ def leaks(logs: str, auth_db: Path, private_keys: Iterable[str] = ()) -> list[st
         for candidate in _candidates(run):
             if hashlib.sha256(candidate.encode()).hexdigest() in hashes:
                 found.append(f"an issued credential at offset {match.start()}: {candidate[:6]}...")
+                break
     for match in _JWT.finditer(logs):
         found.append(f"a JWT at offset {match.start()}: {match.group(0)[:12]}...")
     if "PRIVATE KEY" in logs:

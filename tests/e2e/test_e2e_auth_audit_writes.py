@@ -26,6 +26,18 @@ DATA = REPO_ROOT / "tests" / "data"
 TIF = DATA / "landsat" / "lc08_c2l2_001062_20201031_600m" / "LC08_L2SP_001062_20201031_20201106_02_T2_SR_B4.TIF"  # fmt: skip
 GEOJSON = DATA / "vector" / "eo-learn" / "svn_border.geojson"
 OUTSIDER_PROJECT = "audit-elsewhere"
+# `ee.Image.constant(1)` as the stock client serializes it.
+CONSTANT_IMAGE = {
+    "result": "0",
+    "values": {
+        "0": {
+            "functionInvocationValue": {
+                "functionName": "Image.constant",
+                "arguments": {"value": {"constantValue": 1}},
+            }
+        }
+    },
+}
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +164,20 @@ def test_every_write_is_audited(srv: AuthServer, session: Any, tmp_path: Path) -
     assert create("audited/coll", {"type": "FOLDER"}).status_code == 409
     assert session.delete(f"{v1}/{folder}").status_code == 400  # not empty, not recursive
 
+    # Writes aimed at a capability URL fail; the id (a credential) stays out of the log.
+    made = ok(session.post(f"{v1}/projects/{project}/maps", json={"expression": CONSTANT_IMAGE}))
+    srv.secret(made["name"].rsplit("/", 1)[1])
+    assert session.delete(f"{v1}/{made['name']}").status_code == 404
+    assert session.patch(f"{v1}/{made['name']}", json={}).status_code == 404
+    assert (
+        session.post(f"{v1}/{made['name']}:move", json={"destinationName": folder}).status_code
+        == 404
+    )
+    assert (
+        session.post(f"{v1}/{folder}/coll:copy", json={"destinationName": made["name"]}).status_code
+        == 400
+    )
+
     # The recursive delete removes the folder and everything still in it.
     listed = ok(session.get(f"{v1}/{folder}:listAssets"))["assets"]
     assert sorted(a["name"] for a in listed) == [
@@ -193,7 +219,10 @@ def test_every_write_is_audited(srv: AuthServer, session: Any, tmp_path: Path) -
 
     # Refusals are recorded with their status.
     refused = [e for e in writes if e["outcome"] != "OK"]
-    assert len(refused) == 4, refused
+    assert len(refused) == 8, refused
+    capability_names = [e for e in refused if "maps/" in json.dumps(e)]
+    assert len(capability_names) == 4
+    assert all("/maps/{id}" in json.dumps(e) for e in capability_names), capability_names
     find(refused, "asset.delete", asset=f"{folder}/coll", principal=me,
          outcome="PERMISSION_DENIED", code=403)  # fmt: skip
     find(refused, "asset.delete", asset=f"{folder}/img",
@@ -204,7 +233,7 @@ def test_every_write_is_audited(srv: AuthServer, session: Any, tmp_path: Path) -
     find(refused, "asset.delete", asset=folder, recursive=False, principal=me,
          outcome="FAILED_PRECONDITION", code=400)  # fmt: skip
 
-    # Seventeen writes were made; each has exactly one entry (imports two: request, finish).
-    assert len(writes) == 17 + 2
+    # 21 writes were made; each has exactly one entry (imports two: request, finish).
+    assert len(writes) == 21 + 2
     # No request body reaches the log: the collection's properties are not in it.
     assert '"b": 2' not in srv.audit_path.read_text()

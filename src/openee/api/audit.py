@@ -10,6 +10,7 @@ bodies, tokens or keys.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from openee.errors import OpeneeError
 OK = "OK"
 # A name from a request is logged as given until it is parsed; this much of it.
 _MAX_RAW_NAME = 300
+_CAPABILITY_ID = re.compile(r"^(projects/[^/]+/(?:thumbnails|maps|tables)/)[^/:]+")
 
 
 def project_of(name: str) -> str | None:
@@ -35,8 +37,12 @@ def project_of(name: str) -> str | None:
 
 
 def raw_name(text: str | None) -> str | None:
-    """A name as the request gave it, clipped, for entries written before it is parsed."""
-    return None if text is None else text[:_MAX_RAW_NAME]
+    """A name as the request gave it, clipped, for entries written before it is parsed.
+
+    A write aimed at a thumbnail, map or table URL names a capability id, which is a
+    credential: it is replaced by `{id}`.
+    """
+    return None if text is None else _CAPABILITY_ID.sub(r"\1{id}", text[:_MAX_RAW_NAME])
 
 
 def _outcome(exc: BaseException) -> dict[str, Any]:
@@ -85,7 +91,7 @@ class WriteAudit:
 
 def written(entry: dict[str, Any], name: str, field: str = "asset") -> None:
     """Names the (canonical) asset an entry writes, and takes its project from it."""
-    entry[field] = name
+    entry[field] = raw_name(name)
     entry["project"] = project_of(name) or entry.get("project")
 
 
