@@ -19,7 +19,9 @@ Each cell also checks the effect: a refused write changed nothing, an allowed on
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +34,7 @@ SCOPES = {"readonly": EE_READONLY_SCOPE, "write": EE_SCOPE}
 ROLES = {"viewer": "roles/viewer", "writer": "roles/editor", "owner": "roles/owner", "none": None}
 ACTIONS = ("compute", "read", "create", "delete", "set_policy")
 PEOPLE = "matrix-people"  # the accounts' own project
+GEOJSON = Path(__file__).resolve().parents[2] / "tests/data/vector/eo-learn/svn_border.geojson"
 
 OK = "ok"  # 200, and the effect happened
 SCOPE = "scope"  # 403: the token's scopes do not allow writes
@@ -82,6 +85,8 @@ def test_the_table_has_every_cell() -> None:
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
     root = tmp_path_factory.mktemp("auth-matrix")
     with launch(root) as server:
+        (server.data_dir / "uploads").mkdir()
+        shutil.copy(GEOJSON, server.data_dir / "uploads" / "border.geojson")
         folder = matrix(server)
         catalog = SqliteCatalog(server.data_dir / "catalog.sqlite")
         catalog.put(AssetRecord(name=folder, type=FOLDER))
@@ -235,3 +240,54 @@ def test_cell(
         assert exists(srv, owner, target) is (expected != OK)
     elif action == "set_policy":
         assert policy(srv, owner, target) == (NEW_POLICY["bindings"] if expected == OK else [])
+
+
+def test_operations_follow_the_project_roles(
+    srv: AuthServer, sessions: dict[tuple[str, str], Any], owner: Any
+) -> None:
+    """An operation names the asset it writes: without a role in its project (and not being
+    its creator) it answers as a missing one; a viewer sees it; a writer may cancel it."""
+    v1, project = f"{srv.base_url}/v1", srv.project
+    made = owner.post(
+        f"{v1}/projects/{project}/table:import",
+        json={
+            "tableManifest": {
+                "name": f"{matrix(srv)}/imported",
+                "sources": [{"uris": ["uploads/border.geojson"]}],
+            }
+        },
+    )
+    assert made.status_code == 200, made.text
+    op = made.json()["name"]
+    done = owner.post(f"{v1}/{op}:wait", json={"timeout": "30s"}).json()
+    assert done["done"] and done["metadata"]["state"] == "SUCCEEDED"
+    missing = f"projects/{project}/operations/{'0' * 24}"
+
+    def call(session: Any, method: str, name: str) -> Any:
+        if method == "get":
+            return session.get(f"{v1}/{name}")
+        if method == "delete":
+            return session.delete(f"{v1}/{name}")
+        return session.post(f"{v1}/{name}:{method}", json={})
+
+    nobody = sessions[("write", "none")]
+    for method in ("get", "wait", "cancel", "delete"):
+        real, twin = call(nobody, method, op), call(nobody, method, missing)
+        assert real.status_code == 404, (method, real.text)
+        assert real.text.replace(op, missing) == twin.text
+    listed = nobody.get(f"{v1}/projects/{project}/operations")
+    assert listed.status_code == 403
+    assert "imported" not in listed.text
+
+    viewer = sessions[("write", "viewer")]
+    assert call(viewer, "get", op).json()["name"] == op
+    assert op in [o["name"] for o in viewer.get(f"{v1}/projects/{project}/operations").json()["operations"]]  # fmt: skip
+    for method in ("cancel", "delete"):
+        refused = call(viewer, method, op)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["status"] == "PERMISSION_DENIED"
+
+    writer = sessions[("write", "writer")]
+    assert call(writer, "cancel", op).status_code == 200
+    assert call(writer, "delete", op).status_code == 200
+    assert call(owner, "get", op).status_code == 404

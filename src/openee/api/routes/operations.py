@@ -8,6 +8,11 @@ went. A `requestId` seen before returns the operation it made (the client may re
 
 Imports, their completion, cancels and deletes of operations are recorded in the audit log
 (`api/audit.py`).
+
+Who sees an operation: its creator, and whoever may compute in its project (a viewer of the
+project root); to anyone else it answers exactly as a missing one, since its description names
+an asset. Listing needs that project role. Cancelling or deleting needs a write scope and either
+to be its creator or a writer of the project.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from openee.api.deps import (
 from openee.api.routes.paging import offset_token, page_size, token_offset
 from openee.api.state import AppState
 from openee.auth import Principal
+from openee.auth.iam import Action, Iam
+from openee.auth.store import project_root
 from openee.catalog import service
 from openee.catalog.manifests import (
     ImagePlan,
@@ -40,7 +47,7 @@ from openee.catalog.manifests import (
 )
 from openee.catalog.names import name_from_id
 from openee.compute.operations import Job, Operation, wait
-from openee.errors import InvalidArgumentError, NotFoundError
+from openee.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
 
 router = APIRouter(dependencies=[Depends(require_principal)])
 
@@ -169,17 +176,46 @@ def table_import(
 # -- operations -------------------------------------------------------------------------------
 
 
+def _project_role(state: AppState, principal: Principal, project: str, action: Action) -> bool:
+    """Whether the caller's role on the project's root allows `action` (`compute`: a viewer)."""
+    if action == "compute":
+        return Iam(state.auth).can(principal, "compute", project)
+    return Iam(state.auth).can(principal, action, project_root(project))
+
+
+def _visible(state: AppState, principal: Principal, project: str, op_id: str) -> Operation:
+    """The operation, if the caller may see it; otherwise the answer for a missing one."""
+    op = state.operations.get(project, op_id)
+    if op is None or not (
+        op.principal == principal.email or _project_role(state, principal, project, "compute")
+    ):
+        raise NotFoundError(f"Operation 'projects/{project}/operations/{op_id}' not found.")
+    return op
+
+
+def _changeable(state: AppState, principal: Principal, project: str, op_id: str) -> None:
+    """Allows cancelling or deleting an operation, or raises what to answer."""
+    require_write(principal)
+    op = _visible(state, principal, project, op_id)
+    if op.principal != principal.email and not _project_role(state, principal, project, "update"):
+        raise PermissionDeniedError(
+            f"Caller does not have permission to change operation '{op.name}'."
+        )
+
+
 @router.get("/{version}/projects/{project}/operations")
 def list_operations(
     version: str,
     project: str,
     state: State,
+    principal: Caller,
     pageSize: Annotated[int | None, Query()] = None,
     pageToken: Annotated[str | None, Query()] = None,
     filter: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
     """The project's operations, newest first. `filter` is accepted and not applied."""
     check_version(version)
+    authorize(state, principal, "compute", project)
     limit = page_size(pageSize, DEFAULT_PAGE, MAX_PAGE)
     offset = token_offset(pageToken)
     rows = state.operations.list(project, offset, limit + 1)
@@ -190,9 +226,11 @@ def list_operations(
 
 
 @router.get("/{version}/projects/{project}/operations/{op_id}")
-def get_operation(version: str, project: str, op_id: str, state: State) -> dict[str, Any]:
+def get_operation(
+    version: str, project: str, op_id: str, state: State, principal: Caller
+) -> dict[str, Any]:
     check_version(version)
-    return state.operations.require(project, op_id).resource()
+    return _visible(state, principal, project, op_id).resource()
 
 
 def _timeout(body: dict[str, Any]) -> float:
@@ -223,10 +261,11 @@ def call_operation(
     if method == "cancel":
         operation = raw_name(f"projects/{project}/operations/{op_id}")
         with audit.entry("operation.cancel", project=project, operation=operation):
-            require_write(principal)
+            _changeable(state, principal, project, op_id)
             state.operations.cancel(project, op_id)
         return {}
     if method == "wait":
+        _visible(state, principal, project, op_id)
         op: Operation = wait(state.operations, project, op_id, _timeout(body))
         return op.resource()
     raise NotFoundError(f"Unknown method: projects/{project}/operations/{op_call}")
@@ -240,6 +279,6 @@ def delete_operation(
     check_version(version)
     operation = raw_name(f"projects/{project}/operations/{op_id}")
     with audit.entry("operation.delete", project=project, operation=operation):
-        require_write(principal)
+        _changeable(state, principal, project, op_id)
         state.operations.delete(project, op_id)
     return {}
