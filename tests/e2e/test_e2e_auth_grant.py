@@ -1,6 +1,7 @@
 """The token endpoint against a live server: stock clients get tokens; hostile grants get 400.
 
-Each refusal case of issue 4 item 2 is one test: it asserts the exact status and OAuth 2 error,
+Each refusal case (issue 4 item 2, and every other reason the endpoint refuses) is one test: it
+asserts the exact status and OAuth 2 error,
 that the token store holds no new token, and that the server logged the refusal with its
 reason.
 """
@@ -21,7 +22,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
+import requests
 from auth_server import (
     EE_READONLY_SCOPE,
     EE_SCOPE,
@@ -136,7 +139,38 @@ CASES: list[tuple[str, Callable[[AuthServer, Path], str], str]] = [
     ("revoked-key", revoked_key, "key_revoked"),
     ("foreign-aud", lambda s, t: sign(s.key, aud="https://evil.example/token"), "aud"),
     ("over-8kb", lambda s, t: sign(s.key, pad="x" * 8192), "too_large"),
+    ("not-a-jwt", lambda s, t: "not-a-jwt", "malformed"),
+    ("kid-missing", lambda s, t: jwt.encode(claims(s.key), s.key["private_key"], "RS256"), "kid_missing"),
+    ("jwk-header", lambda s, t: sign(s.key, headers={"jwk": {"kty": "RSA", "n": "AQAB", "e": "AQAB"}}), "header_jwk"),
+    ("x5c-header", lambda s, t: sign(s.key, headers={"x5c": ["MIIB"]}), "header_x5c"),
+    ("crit-header", lambda s, t: sign(s.key, headers={"crit": ["exp"]}), "header_crit"),
+    ("sub-delegation", lambda s, t: sign(s.key, sub="someone@example.com"), "sub"),
+    ("times-missing", lambda s, t: sign(s.key, iat=None, exp=None), "times_missing"),
+    ("jti-malformed", lambda s, t: sign(s.key, jti=12345), "jti"),
+    ("iss-not-owning-the-key", lambda s, t: sign(s.key, iss=disabled_or_other(s, t)), "iss"),
 ]  # fmt: skip
+
+
+def disabled_or_other(srv: AuthServer, tmp: Path) -> str:
+    """The e-mail of another real, active account: it does not own the signing key."""
+    return str(srv.new_key("other-owner", tmp / "other.json")["client_email"])
+
+
+@pytest.mark.parametrize(
+    ("form", "error"),
+    [
+        ({"grant_type": "client_credentials", "assertion": "x"}, "unsupported_grant_type"),
+        ({"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer"}, "invalid_request"),
+    ],
+    ids=["wrong-grant-type", "no-assertion"],
+)
+def test_refused_form(srv: AuthServer, form: dict[str, str], error: str) -> None:
+    before = srv.count_tokens()
+    response = requests.post(srv.token_url, data=form, timeout=30)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == error
+    assert "access_token" not in response.json()
+    assert srv.count_tokens() == before
 
 
 def assert_refused(srv: AuthServer, response: Response, before: int, reason: str) -> None:
