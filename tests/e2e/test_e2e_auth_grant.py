@@ -1,9 +1,8 @@
 """The token endpoint against a live server: stock clients get tokens; hostile grants get 400.
 
 Each refusal case (issue 4 item 2, and every other reason the endpoint refuses) is one test: it
-asserts the exact status and OAuth 2 error,
-that the token store holds no new token, and that the server logged the refusal with its
-reason.
+asserts the exact status and OAuth 2 error, that the token store holds no new token, and that
+the server logged the refusal with its reason.
 """
 
 from __future__ import annotations
