@@ -19,6 +19,7 @@ def default_registry() -> Registry:
         geometry,
         geometry_ops,
         image,
+        image_alias,
         image_collection,
         image_math,
         image_reduce,

@@ -80,7 +80,7 @@ def _register_unary(op: str, wire: str) -> None:
 
 for _op in (*COMPARISONS, *ARITHMETIC, *BITWISE):
     _register_binary(_op, _op)
-for _op in (*FLOAT_UNARY, *SAME_TYPE_UNARY, "not", "bitwiseNot"):
+for _op in (*FLOAT_UNARY, *SAME_TYPE_UNARY, "not", "bitwiseNot", "bitCount"):
     _register_unary(_op, _op)
 
 
