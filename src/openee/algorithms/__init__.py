@@ -22,6 +22,7 @@ def default_registry() -> Registry:
         image_alias,
         image_bands,
         image_collection,
+        image_color,
         image_lookup,
         image_math,
         image_reduce,
