@@ -25,6 +25,7 @@ def default_registry() -> Registry:
         image_color,
         image_lookup,
         image_math,
+        image_place,
         image_reduce,
         image_spatial,
         image_visualize,
