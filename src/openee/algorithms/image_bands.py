@@ -112,7 +112,7 @@ def image_cat(images: list[Any]) -> Image:
     from openee.algorithms.coerce import coerce
 
     if not images:
-        raise InvalidArgumentError("Image.cat: the list of images is empty.")
+        raise InvalidArgumentError("the list of images is empty.")
     parts = [coerce(img, "Image", "images", optional=False) for img in images]
     result: Image = parts[0]
     for part in parts[1:]:
@@ -158,8 +158,7 @@ def image_cast(
         by_name = {b.name: b for b in bands}
         if sorted(bandOrder) != sorted(by_name):
             raise InvalidArgumentError(
-                f"Image.cast: bandOrder {bandOrder} must name every band of the result, "
-                f"{sorted(by_name)}."
+                f"bandOrder {bandOrder} must name every band of the result, {sorted(by_name)}."
             )
         bands = [by_name[name] for name in bandOrder]
     return replace(image, bands=tuple(bands))
@@ -176,9 +175,7 @@ def metadata(image: Image, property: str, name: str | None = None) -> Image:
     """
     value = image.get(property)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidArgumentError(
-            f"Image.metadata: property '{property}' is not a number (it is {value!r})."
-        )
+        raise InvalidArgumentError(f"property '{property}' is not a number (it is {value!r}).")
     return Image((Band(name or property, ConstantBand(float(value), "float64")),))
 
 
@@ -212,11 +209,9 @@ def image_reduce(image: Image, reducer: Reducer) -> Image:
             stdDev, variance, percentile or mode.
     """
     if reducer.name not in PIXEL_REDUCERS:
-        raise InvalidArgumentError(
-            f"Image.reduce: reducer '{reducer.name}' is not supported across bands."
-        )
+        raise InvalidArgumentError(f"reducer '{reducer.name}' is not supported across bands.")
     if not image.bands:
-        raise InvalidArgumentError("Image.reduce: the image has no bands.")
+        raise InvalidArgumentError("the image has no bands.")
     inputs = tuple(b.source for b in image.bands)
     projections = {b.projection for b in image.bands}
     first = image.bands[0]
@@ -244,5 +239,5 @@ def retile(image: Image, size: int) -> Image:
         size: The tile size in pixels, from 1 to 2048.
     """
     if not 1 <= size <= 2048:
-        raise InvalidArgumentError(f"Image.retile: size must be from 1 to 2048, got {size}.")
+        raise InvalidArgumentError(f"size must be from 1 to 2048, got {size}.")
     return image

@@ -81,7 +81,7 @@ def random_visualizer(image: Image) -> Image:
         image: The image; its first band is coloured.
     """
     if not image.bands:
-        raise InvalidArgumentError("Image.randomVisualizer: the image has no bands.")
+        raise InvalidArgumentError("the image has no bands.")
     first = image.bands[0]
     colors = tuple(
         Band(name, ValueColorBand(first.source, i), first.projection, first.dimensions)
@@ -100,18 +100,18 @@ def _find(node: ET.Element, name: str) -> ET.Element | None:
 
 def _parse_sld(xml: str) -> ET.Element:
     if len(xml) > MAX_SLD_CHARS:
-        raise InvalidArgumentError(f"Image.sldStyle: the SLD is longer than {MAX_SLD_CHARS}.")
+        raise InvalidArgumentError(f"the SLD is longer than {MAX_SLD_CHARS}.")
     # Entities (and so entity-expansion attacks) are refused before parsing.
     if re.search(r"<!(DOCTYPE|ENTITY)", xml, re.IGNORECASE):
-        raise InvalidArgumentError("Image.sldStyle: DOCTYPE and ENTITY declarations are refused.")
+        raise InvalidArgumentError("DOCTYPE and ENTITY declarations are refused.")
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
-        raise InvalidArgumentError(f"Image.sldStyle: invalid XML: {exc}.") from None
+        raise InvalidArgumentError(f"invalid XML: {exc}.") from None
     symbolizers = [e for e in root.iter() if _local(e.tag) == "RasterSymbolizer"]
     if len(symbolizers) != 1:
         raise InvalidArgumentError(
-            f"Image.sldStyle: exactly one RasterSymbolizer is required, found {len(symbolizers)}."
+            f"exactly one RasterSymbolizer is required, found {len(symbolizers)}."
         )
     return symbolizers[0]
 
@@ -121,14 +121,14 @@ def _source_band(image: Image, symbolizer: ET.Element) -> Band:
     channel = _find(symbolizer, "SourceChannelName")
     if channel is None or not (channel.text or "").strip():
         if not image.bands:
-            raise InvalidArgumentError("Image.sldStyle: the image has no bands.")
+            raise InvalidArgumentError("the image has no bands.")
         return image.bands[0]
     name = (channel.text or "").strip()
     if name in image.band_names:
         return image.band(name)
     if name.isdigit() and 1 <= int(name) <= len(image.bands):
         return image.bands[int(name) - 1]
-    raise InvalidArgumentError(f"Image.sldStyle: no band '{name}' in the image.")
+    raise InvalidArgumentError(f"no band '{name}' in the image.")
 
 
 @algorithm("Image.sldStyle")
@@ -144,11 +144,11 @@ def sld_style(input: Image, sldXml: str) -> Image:
     symbolizer = _parse_sld(sldXml)
     color_map = _find(symbolizer, "ColorMap")
     if color_map is None:
-        raise InvalidArgumentError("Image.sldStyle: the RasterSymbolizer has no ColorMap.")
+        raise InvalidArgumentError("the RasterSymbolizer has no ColorMap.")
     kind = color_map.get("type", "ramp")
     if kind not in COLOR_MAP_TYPES:
         raise InvalidArgumentError(
-            f"Image.sldStyle: ColorMap type '{kind}' is not one of {', '.join(COLOR_MAP_TYPES)}."
+            f"ColorMap type '{kind}' is not one of {', '.join(COLOR_MAP_TYPES)}."
         )
     entries = []
     for entry in color_map:
@@ -159,11 +159,11 @@ def sld_style(input: Image, sldXml: str) -> Image:
             opacity = float(entry.get("opacity", "1"))
         except ValueError:
             raise InvalidArgumentError(
-                "Image.sldStyle: a ColorMapEntry needs a numeric quantity (and opacity)."
+                "a ColorMapEntry needs a numeric quantity (and opacity)."
             ) from None
         entries.append((quantity, _color(entry.get("color", "#000000")), opacity))
     if not entries:
-        raise InvalidArgumentError("Image.sldStyle: the ColorMap has no ColorMapEntry.")
+        raise InvalidArgumentError("the ColorMap has no ColorMapEntry.")
     entries.sort(key=lambda e: e[0])
     quantities = tuple(e[0] for e in entries)
     colors = tuple(e[1] for e in entries)

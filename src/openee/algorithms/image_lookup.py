@@ -47,7 +47,7 @@ def remap(
     """
     if len(from_) != len(to):
         raise InvalidArgumentError(
-            f"Image.remap: 'from' and 'to' differ in length ({len(from_)} and {len(to)})."
+            f"'from' and 'to' differ in length ({len(from_)} and {len(to)})."
         )
     keys = _numbers(from_, "'from'")
     values = _numbers(to, "'to'")
@@ -59,7 +59,7 @@ def remap(
     elif image.bands:
         band = image.bands[0]
     else:
-        raise InvalidArgumentError("Image.remap: the image has no bands.")
+        raise InvalidArgumentError("the image has no bands.")
     extra = [] if defaultValue is None else [defaultValue]
     integral = all(isinstance(v, int) for v in [*to, *extra])
     dtype = table_dtype(values, default, integral)
@@ -76,7 +76,7 @@ def polynomial(image: Image, coefficients: list[float]) -> Image:
         coefficients: The coefficients in increasing order of degree, constant term first.
     """
     if not coefficients:
-        raise InvalidArgumentError("Image.polynomial: the list of coefficients is empty.")
+        raise InvalidArgumentError("the list of coefficients is empty.")
     coeffs = _numbers(coefficients, "coefficients")
     return image.map_bands(lambda b: replace(b, source=PolynomialBand(b.source, coeffs)))
 
@@ -98,18 +98,16 @@ def interpolate(
     xs, ys = _numbers(x, "x"), _numbers(y, "y")
     if len(xs) != len(ys) or not xs:
         raise InvalidArgumentError(
-            f"Image.interpolate: x and y must be non-empty and of equal length "
-            f"({len(xs)} and {len(ys)})."
+            f"x and y must be non-empty and of equal length ({len(xs)} and {len(ys)})."
         )
     if any(b <= a for a, b in itertools.pairwise(xs)) or not all(map(math.isfinite, xs)):
-        raise InvalidArgumentError("Image.interpolate: x values must be strictly increasing.")
+        raise InvalidArgumentError("x values must be strictly increasing.")
     if behavior not in INTERPOLATE_BEHAVIORS:
         raise InvalidArgumentError(
-            f"Image.interpolate: invalid behavior '{behavior}': use one of "
-            f"{', '.join(INTERPOLATE_BEHAVIORS)}."
+            f"invalid behavior '{behavior}': use one of {', '.join(INTERPOLATE_BEHAVIORS)}."
         )
     if not image.bands:
-        raise InvalidArgumentError("Image.interpolate: the image has no bands.")
+        raise InvalidArgumentError("the image has no bands.")
     first = image.bands[0]
     band = replace(first, source=InterpolatedBand(first.source, xs, ys, behavior))
     return replace(image, bands=(band,))

@@ -38,9 +38,7 @@ def image_random(seed: int = 0, distribution: str = "uniform") -> Image:
         distribution: 'uniform' or 'normal'.
     """
     if distribution not in DISTRIBUTIONS:
-        raise InvalidArgumentError(
-            f"Image.random: unknown distribution '{distribution}': use uniform or normal."
-        )
+        raise InvalidArgumentError(f"unknown distribution '{distribution}': use uniform or normal.")
     return Image((Band("random", RandomBand(int(seed), distribution)),))
 
 
@@ -110,9 +108,9 @@ def translate(
         a, b, _, d, e, _ = proj.transform
         dx, dy = a * x + b * y, d * x + e * y
     else:
-        raise InvalidArgumentError(f"Image.translate: units must be meters or pixels: '{units}'.")
+        raise InvalidArgumentError(f"units must be meters or pixels: '{units}'.")
     if not (math.isfinite(dx) and math.isfinite(dy)):
-        raise InvalidArgumentError("Image.translate: the shift must be finite.")
+        raise InvalidArgumentError("the shift must be finite.")
     shifted = Affine.translation(dx, dy) @ Affine(*proj.transform)
     return _moved(input, proj, Projection(proj.crs, tuple(shifted)[:6]))
 
@@ -153,9 +151,7 @@ def clip_to_collection(input: Image, collection: Any) -> Image:
         collection: The feature collection to clip to.
     """
     if not isinstance(collection, FeatureCollection):
-        raise InvalidArgumentError(
-            "Image.clipToCollection: collection must be a FeatureCollection."
-        )
+        raise InvalidArgumentError("collection must be a FeatureCollection.")
     return clip(input, collection)
 
 
@@ -164,8 +160,7 @@ def _per_feature(value: Any, feature: Feature, what: str) -> float:
     found = feature.get(value) if isinstance(value, str) else value
     if isinstance(found, bool) or not isinstance(found, int | float):
         raise InvalidArgumentError(
-            f"Image.paint: {what} must be a number or the name of a numeric property; "
-            f"got {found!r}."
+            f"{what} must be a number or the name of a numeric property; got {found!r}."
         )
     return float(found)
 
@@ -202,7 +197,7 @@ def paint(
         value = _per_feature(color, feature, "color")
         line = None if width is None else _per_feature(width, feature, "width")
         if line is not None and line <= 0:
-            raise InvalidArgumentError("Image.paint: width must be positive.")
+            raise InvalidArgumentError("width must be positive.")
         geometry = feature.geometry
         text = json.dumps(shapely.geometry.mapping(geometry.shape))
         strokes.append((text, geometry.crs, value, line))
