@@ -227,3 +227,35 @@ def test_bad_arguments_are_clean_errors(ee_api, make, message: str) -> None:
     img = ee.Image(item().image_id).select(S2_BANDS)
     with pytest.raises(ee.EEException, match=message):
         ee.Image(make(ee, img)).bandNames().getInfo()
+
+
+def test_link_collection_adds_bands_and_properties_of_the_matching_image(ee_api) -> None:
+    ee = ee_api
+    it = item()
+    collection = ee.ImageCollection("COPERNICUS/S2_SR_HARMONIZED")
+    source = ee.Image(it.image_id).select("B4").set("note", "mine")
+    image_props = ee.Image(it.image_id).propertyNames().getInfo()
+    prop = next(p for p in image_props if not p.startswith("system:"))
+    linked = source.linkCollection(collection, ["B8", "B4"], [prop])
+    alone = ee.Image(1).set("system:index", "nothing-matches").set(prop, 1)
+    unlinked = alone.linkCollection(collection, ["B8"], [prop])
+    info = ee.List(
+        [
+            linked.bandNames(),
+            linked.get(prop),
+            ee.Image(it.image_id).get(prop),
+            linked.get("note"),
+            unlinked.bandNames(),
+            unlinked.get(prop),
+        ]
+    ).getInfo()
+    assert info[0] == ["B4", "B8"]
+    assert info[1] == info[2] and info[1] is not None
+    assert info[3] == "mine"
+    assert info[4] == ["constant", "B8"] and info[5] is None
+    arr = compute(ee, with_masks(ee, {"b8": linked.select("B8"), "none": unlinked.select("B8")}))
+    b = warp_band(it.band_path("B8"), GRID)
+    valid = b != 0
+    np.testing.assert_array_equal(arr["b8__m"] == 1, valid)
+    np.testing.assert_array_equal(arr["b8"][valid], b[valid])
+    assert not arr["none__m"].any()

@@ -11,7 +11,7 @@ from openee.algorithms.element import copy_properties as element_copy_properties
 from openee.algorithms.image_collection import PIXEL_REDUCERS
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
-from openee.raster.image import Band, Image
+from openee.raster.image import Band, Image, ImageCollection
 from openee.raster.sources import CastBand, ConstantBand, ReducedBand
 from openee.values.reducer import Reducer
 
@@ -241,3 +241,67 @@ def retile(image: Image, size: int) -> Image:
     if not 1 <= size <= 2048:
         raise InvalidArgumentError(f"size must be from 1 to 2048, got {size}.")
     return image
+
+
+def _names(value: Any, what: str) -> list[str]:
+    if value is None:
+        return []
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise InvalidArgumentError(f"{what} must be a name or a list of names.")
+    return names
+
+
+@algorithm("Image.linkCollection")
+def link_collection(
+    input: Image,
+    imageCollection: ImageCollection,
+    linkedBands: Any = None,
+    linkedProperties: Any = None,
+    matchPropertyName: str = "system:index",
+) -> Image:
+    """Adds bands and properties to an image from the image of a collection that has the same
+    value of a property (system:index by default), replacing those of the same name. Without a
+    match, the linked bands are fully masked and the linked properties null.
+
+    Args:
+        input: The image to which the bands and properties are added.
+        imageCollection: The collection searched for the matching image.
+        linkedBands: The band names to take from the matching image.
+        linkedProperties: The property names to take from the matching image.
+        matchPropertyName: The property whose values must be equal for a match.
+    """
+    bands = _names(linkedBands, "linkedBands")
+    properties = _names(linkedProperties, "linkedProperties")
+    key = input.get(matchPropertyName)
+    images = imageCollection.images
+    match = next(
+        (img for img in images if key is not None and img.get(matchPropertyName) == key), None
+    )
+    result = input
+    if bands:
+        if match is not None:
+            added = match.select(bands)
+        else:
+            # No match: masked bands of the type the collection's images give them.
+            typed = {b.name: b.source.dtype.name for img in images for b in img.bands}
+            added = Image(
+                tuple(
+                    Band(name, ConstantBand(0.0, typed.get(name, "float64"), masked=True))
+                    for name in bands
+                )
+            )
+        # Replaced bands keep their place; new ones follow.
+        incoming = {b.name: b for b in added.bands}
+        kept = tuple(incoming.pop(b.name, b) for b in result.bands)
+        result = replace(result, bands=(*kept, *incoming.values()))
+    if properties:
+        updated = dict(result.properties)
+        for name in properties:
+            value = match.get(name) if match is not None else None
+            if value is None:
+                updated.pop(name, None)
+            else:
+                updated[name] = value
+        result = replace(result, properties=updated)
+    return result
