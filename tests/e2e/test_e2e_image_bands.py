@@ -57,7 +57,8 @@ def test_band_naming_slicing_and_concatenation(ee_api) -> None:
             img.slice(1, 3).bandNames(),
             img.slice(-2).bandNames(),
             img.slice(0, -1).bandNames(),
-            ee.Image.cat([img.select("B4"), img.select(["B4", "B8"]), 7]).bandNames(),
+            # The server's Image.cat (the client's ee.Image.cat chains addBands instead).
+            ee.Image(call(ee, "cat", [img.select("B4"), img.select(["B4", "B8"]), 7])).bandNames(),
             call(ee, "retile", img, 128).bandNames(),
         ]
     ).getInfo()
@@ -87,7 +88,7 @@ def test_cat_and_cast_pixels(ee_api) -> None:
     assert cast.bandNames().getInfo() == ["new", "s", "B8"]
     assert types["s"]["max"] == 32767 and types["B8"]["max"] == 255
     assert types["new"]["precision"] == "double"
-    arr = compute(ee, ee.Image.cat([cast.select(["s", "B8"]), b4]))
+    arr = compute(ee, ee.Image(call(ee, "cat", [cast.select(["s", "B8"]), b4])))
     a = warp_band(item().band_path("B4"), GRID).astype(np.int64)
     b = warp_band(item().band_path("B8"), GRID).astype(np.int64)
     valid = (a != 0) & (b != 0)
