@@ -10,8 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import rasterio
+import shapely
 from oracle import Grid, load_items, warp_band
+from pyproj import Transformer
 from scipy.optimize import lsq_linear
+from shapely.geometry import box, shape
 
 GRID = Grid.centered("EPSG:4326", 2.0, 0.5, 0.1, 20, 6)  # lon 1.05 .. 2.95, lat 0.25 .. 0.75
 ENDMEMBERS = np.array([[0.9, 0.1, 0.3, 0.5], [0.2, 0.8, 0.1, 0.4], [0.1, 0.3, 0.9, 0.2]])
@@ -173,6 +176,13 @@ def test_load_geotiff_reads_a_file_inside_the_data_roots(ee_api, server) -> None
         assert info["bands"][0]["dimensions"] == [ds.width, ds.height]
         assert info["bands"][0]["crs"] == ds.crs.to_string()
         assert info["bands"][0]["crs_transform"] == list(ds.transform)[:6]
+        corners = box(*ds.bounds)
+        to_wgs84 = Transformer.from_crs(ds.crs.to_string(), "EPSG:4326", always_xy=True)
+    footprint = shape(image.geometry().getInfo())
+    expected = shapely.transform(
+        corners, lambda xy: np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1]))
+    )
+    assert footprint.symmetric_difference(expected).area < 1e-9 * expected.area
     grid = Grid.centered("EPSG:4326", 15.02, 45.6, 0.0015, 48, 32)  # crosses the west edge
     arr = compute(
         ee,

@@ -4,6 +4,7 @@ roots (`openee.catalog.roots`), so an expression can read no file outside them."
 from __future__ import annotations
 
 import rasterio
+import shapely.geometry
 from rasterio.errors import RasterioError
 
 from openee.algorithms.context import current
@@ -11,6 +12,7 @@ from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image
 from openee.raster.sources import FileBand
+from openee.values.geometry import Geometry
 from openee.values.projection import Projection
 
 GEOTIFF_DRIVERS = ("GTiff", "COG")
@@ -47,6 +49,7 @@ def load_geotiff(uri: str) -> Image:
                 )
                 for i in range(ds.count)
             )
+            footprint = Geometry(shapely.geometry.box(*ds.bounds), crs).to_wgs84()
     except RasterioError:
         raise InvalidArgumentError(f"cannot read '{uri}' as a GeoTIFF.") from None
-    return Image(bands)
+    return Image(bands, footprint_geometry=footprint)

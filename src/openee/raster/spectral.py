@@ -7,6 +7,7 @@ Stacks are (bands, height, width) float64 arrays; results are per pixel.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -54,6 +55,26 @@ def unmix_pixels(
     return out
 
 
+@lru_cache(maxsize=4)
+def _unmixed(
+    inputs: tuple[BandSource, ...],
+    endmembers: tuple[tuple[float, ...], ...],
+    sum_to_one: bool,
+    non_negative: bool,
+    grid: PixelGrid,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every endmember's fractions on `grid`, kept for the next band of the same chunk (the
+    bands of one chunk are read one after another, and the solve is the cost)."""
+    data, valid = _stack(inputs, grid)
+    out = np.zeros((len(endmembers), *grid.shape))
+    if valid.any():
+        out[:, valid] = unmix_pixels(
+            data[:, valid], np.asarray(endmembers), sum_to_one, non_negative
+        )
+    out.setflags(write=False)
+    return out, valid
+
+
 @dataclass(frozen=True)
 class UnmixedBand(BandSource):
     """The fraction of endmember `index` in each pixel of the stacked inputs."""
@@ -69,14 +90,10 @@ class UnmixedBand(BandSource):
         return np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
-        data, valid = _stack(self.inputs, grid)
-        out = np.zeros(grid.shape)
-        if valid.any():
-            fractions = unmix_pixels(
-                data[:, valid], np.asarray(self.endmembers), self.sum_to_one, self.non_negative
-            )
-            out[valid] = fractions[self.index]
-        return Pixels(out, valid)
+        fractions, valid = _unmixed(
+            self.inputs, self.endmembers, self.sum_to_one, self.non_negative, grid
+        )
+        return Pixels(fractions[self.index].copy(), valid.copy())
 
 
 def spectral_distance(a: np.ndarray, b: np.ndarray, metric: str) -> np.ndarray:
