@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
+from affine import Affine
 from oracle import Grid, load_items, warp_band
 from pyproj import Transformer
 from scipy.optimize import lsq_linear
@@ -222,3 +223,87 @@ def test_load_geotiff_of_a_file_that_is_not_a_geotiff(ee_api, server) -> None:
         ee.Image.loadGeoTIFF(str(stray)).getInfo()
     with pytest.raises(ee.EEException, match="is not a GeoTIFF"):
         ee.Image.loadGeoTIFF(demo_band_path()).getInfo()  # JPEG 2000 inside
+
+
+# -- spectral morphology --------------------------------------------------------------------
+
+MORPH_GRID = Grid("EPSG:4326", Affine(0.001, 0, 10.0, 0, -0.001, 46.0), 14, 9)
+
+
+def morph_spectra_image(ee):
+    lonlat = ee.Image.pixelLonLat()
+    x = lonlat.select("longitude").subtract(10).multiply(1000)
+    y = lonlat.select("latitude").subtract(46).multiply(1000)
+    b1 = x.multiply(1.3).add(y.multiply(0.7)).sin().add(2)
+    b2 = x.multiply(0.37).subtract(y.multiply(1.1)).cos().add(2)
+    b3 = x.multiply(y).multiply(0.05).sin().add(2)
+    # b3 is masked on a diagonal stripe, so members and centres drop out.
+    b3 = b3.updateMask(x.add(y).add(0.5).abs().mod(6).gt(2))
+    return ee.Image.cat([b1, b2, b3]).rename(["b1", "b2", "b3"])
+
+
+def morph_spectra(grid: Grid, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    rows, cols = np.mgrid[-pad : grid.height + pad, -pad : grid.width + pad] + 0.5
+    t = grid.transform
+    x = (t.c + cols * t.a - 10) * 1000
+    y = (t.f + rows * t.e - 46) * 1000
+    spectra = np.stack(
+        [np.sin(x * 1.3 + y * 0.7) + 2, np.cos(x * 0.37 - y * 1.1) + 2, np.sin(x * y * 0.05) + 2]
+    )
+    return spectra, np.fmod(np.abs(x + y + 0.5), 6) > 2
+
+
+def sam(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1, 1)))
+
+
+def morphology_oracle(use_centroid: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Erosion, dilation and validity by explicit loops over each 3x3 neighbourhood."""
+    spectra, ok = morph_spectra(MORPH_GRID, 1)
+    h, w = MORPH_GRID.height, MORPH_GRID.width
+    eroded, dilated = np.zeros((3, h, w)), np.zeros((3, h, w))
+    valid = np.zeros((h, w), dtype=bool)
+    for i in range(h):
+        for j in range(w):
+            members = [(i + r, j + c) for r in range(3) for c in range(3) if ok[i + r, j + c]]
+            if not ok[i + 1, j + 1] or not members:
+                continue
+            valid[i, j] = True
+            if use_centroid:
+                ref = np.mean([spectra[:, p, q] for p, q in members], axis=0)
+            else:
+                ref = spectra[:, i + 1, j + 1]
+            d = [sam(spectra[:, p, q], ref) for p, q in members]
+            lo, hi = members[int(np.argmin(d))], members[int(np.argmax(d))]
+            eroded[:, i, j], dilated[:, i, j] = spectra[:, lo[0], lo[1]], spectra[:, hi[0], hi[1]]
+    return eroded, dilated, valid
+
+
+@pytest.mark.parametrize("use_centroid", [True, False])
+def test_spectral_erosion_dilation_gradient(ee_api, use_centroid: bool) -> None:
+    ee = ee_api
+    image = morph_spectra_image(ee)
+    kernel = ee.Kernel.square(1)
+    eroded = image.spectralErosion("sam", kernel, use_centroid)
+    dilated = image.spectralDilation("sam", None, use_centroid)
+    gradient = image.spectralGradient("sam", kernel, use_centroid)
+    assert gradient.bandNames().getInfo() == ["gradient"]
+    stacked = ee.Image.cat(
+        [
+            eroded.rename(["e1", "e2", "e3"]),
+            dilated.rename(["d1", "d2", "d3"]),
+            gradient,
+            gradient.mask().rename("m"),
+        ]
+    )
+    arr = compute(ee, stacked, MORPH_GRID)
+    want_e, want_d, valid = morphology_oracle(use_centroid)
+    assert valid.any() and not valid.all()
+    np.testing.assert_array_equal(arr["m"] == 1, valid)
+    for k in range(3):
+        np.testing.assert_allclose(arr[f"e{k + 1}"][valid], want_e[k][valid], rtol=1e-9)
+        np.testing.assert_allclose(arr[f"d{k + 1}"][valid], want_d[k][valid], rtol=1e-9)
+    expected = [
+        sam(want_d[:, i, j], want_e[:, i, j]) for i, j in zip(*np.nonzero(valid), strict=True)
+    ]
+    np.testing.assert_allclose(arr["gradient"][valid], expected, atol=1e-9)
