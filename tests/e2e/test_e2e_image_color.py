@@ -174,3 +174,9 @@ def test_random_visualizer_gives_each_value_one_colour(ee_api) -> None:
         assert len(here) == 1, f"value {value} has {len(here)} colours"
         colours[value] = here[0]
     assert len(set(colours.values())) == len(colours)
+
+
+def test_colour_conversion_needs_three_bands(ee_api) -> None:
+    ee = ee_api
+    with pytest.raises(ee.EEException, match="expected a 3-band image, got 2"):
+        ee.Image([0.1, 0.2]).hsvToRgb().bandNames().getInfo()

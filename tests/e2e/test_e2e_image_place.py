@@ -219,3 +219,22 @@ def test_paint_with_a_missing_property_is_a_clean_error(ee_api) -> None:
     ee = ee_api
     with pytest.raises(ee.EEException, match="color must be a number"):
         ee.Image(0).paint(features(ee), "nope").getInfo()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda ee: ee.Image(1).translate(1, 1, "furlongs"), "units must be meters or pixels"),
+        (lambda ee: ee.Image(1).paint(features(ee), 1, -2), "width must be positive"),
+        (
+            lambda ee: ee.Image(1).changeProj(
+                ee.Projection("EPSG:4326"), ee.Projection("EPSG:4326", [0, 0, 0, 0, 0, 0])
+            ),
+            "must be invertible",
+        ),
+    ],
+)
+def test_bad_place_arguments_are_clean_errors(ee_api, make, message: str) -> None:
+    ee = ee_api
+    with pytest.raises(ee.EEException, match=message):
+        make(ee).bandNames().getInfo()
