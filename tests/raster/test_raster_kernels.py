@@ -50,6 +50,14 @@ def test_gamma_and_erf_match_math() -> None:
     np.testing.assert_allclose(from_sum, [math.gamma(v) for v in x], rtol=1e-13)
 
 
+def test_inverse_error_functions_are_nan_outside_their_domain() -> None:
+    y = np.array([-1.5, -0.5, 0.0, 0.5, 1.5])
+    got = SPECIAL_UNARY["erfInv"](y)
+    assert np.isnan(got[[0, 4]]).all()
+    np.testing.assert_allclose([math.erf(v) for v in got[1:4]], y[1:4], atol=1e-15)
+    assert np.isnan(SPECIAL_UNARY["erfcInv"](np.array([-0.1, 2.1]))).all()
+
+
 def test_bit_count_uses_64_bit_twos_complement() -> None:
     values = np.array([0, 1, 255, -1, -2, 2**40 + 3], dtype=np.int64)
     assert bit_count(values).tolist() == [0, 1, 8, 64, 63, 3]
