@@ -16,8 +16,8 @@ from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
 
 DISTANCE_METRICS = ("sam", "sid", "sed", "emd")
-# Weight of the sum-to-one row when it is combined with non-negativity (fully constrained
-# least squares solves it as one more, heavily weighted, equation).
+# Weight of the sum-to-one row when it is combined with non-negativity for many endmembers
+# (then solved as one more, heavily weighted, equation).
 SUM_TO_ONE_WEIGHT = 1e4
 
 
@@ -28,6 +28,45 @@ def _stack(sources: tuple[BandSource, ...], grid: PixelGrid) -> tuple[np.ndarray
     return data, valid
 
 
+def _least_squares(a: np.ndarray, x: np.ndarray, sum_to_one: bool) -> np.ndarray:
+    """argmin ||a f - x|| for every column of x, subject to sum(f) = 1 when asked."""
+    if not sum_to_one:
+        return np.linalg.pinv(a) @ x
+    # Equality-constrained least squares, by its KKT system.
+    k = a.shape[1]
+    kkt = np.zeros((k + 1, k + 1))
+    kkt[:k, :k] = a.T @ a
+    kkt[:k, k] = kkt[k, :k] = 1.0
+    rhs = np.vstack([a.T @ x, np.ones((1, x.shape[1]))])
+    return (np.linalg.pinv(kkt) @ rhs)[:k]
+
+
+def _non_negative(a: np.ndarray, x: np.ndarray, sum_to_one: bool) -> np.ndarray:
+    """Non-negative (and optionally sum-to-one) least squares, exactly, for few endmembers.
+
+    The optimum is the (constrained) least-squares solution on its own support, so it is the
+    best of the feasible solutions over all supports: 2^k - 1 small solves, each vectorized
+    over every pixel.
+    """
+    k, n = a.shape[1], x.shape[1]
+    best = np.zeros((k, n))
+    best_error = np.full(n, np.inf) if sum_to_one else (x * x).sum(axis=0)  # f = 0
+    tolerance = -1e-9 * max(1.0, float(np.abs(x).max(initial=0.0)))
+    for mask in range(1, 1 << k):
+        support = [j for j in range(k) if mask >> j & 1]
+        f = _least_squares(a[:, support], x, sum_to_one)
+        error = ((a[:, support] @ f - x) ** 2).sum(axis=0)
+        better = (f.min(axis=0) >= tolerance) & (error < best_error)
+        best[:, better] = 0.0
+        best[np.ix_(support, np.nonzero(better)[0])] = np.maximum(f[:, better], 0.0)
+        best_error = np.where(better, error, best_error)
+    return best
+
+
+# Beyond this many endmembers, non-negative unmixing solves pixel by pixel (scipy's NNLS).
+MAX_ENUMERATED_ENDMEMBERS = 10
+
+
 def unmix_pixels(
     x: np.ndarray, endmembers: np.ndarray, sum_to_one: bool, non_negative: bool
 ) -> np.ndarray:
@@ -35,14 +74,9 @@ def unmix_pixels(
     a = endmembers.T  # (n bands, k endmembers)
     k = a.shape[1]
     if not non_negative:
-        if not sum_to_one:
-            return np.linalg.pinv(a) @ x
-        # Equality-constrained least squares, by its KKT system.
-        kkt = np.zeros((k + 1, k + 1))
-        kkt[:k, :k] = a.T @ a
-        kkt[:k, k] = kkt[k, :k] = 1.0
-        rhs = np.vstack([a.T @ x, np.ones((1, x.shape[1]))])
-        return (np.linalg.pinv(kkt) @ rhs)[:k]
+        return _least_squares(a, x, sum_to_one)
+    if k <= MAX_ENUMERATED_ENDMEMBERS:
+        return _non_negative(a, x, sum_to_one)
     from scipy.optimize import nnls
 
     if sum_to_one:
