@@ -58,7 +58,7 @@ def _non_negative(a: np.ndarray, x: np.ndarray, sum_to_one: bool) -> np.ndarray:
         error = ((a[:, support] @ f - x) ** 2).sum(axis=0)
         better = (f.min(axis=0) >= tolerance) & (error < best_error)
         best[:, better] = 0.0
-        best[np.ix_(support, np.nonzero(better)[0])] = np.maximum(f[:, better], 0.0)
+        best[np.ix_(np.asarray(support), np.nonzero(better)[0])] = np.maximum(f[:, better], 0.0)
         best_error = np.where(better, error, best_error)
     return best
 
