@@ -20,6 +20,7 @@ def default_registry() -> Registry:
         geometry_ops,
         image,
         image_collection,
+        image_collection_ops,
         image_math,
         image_reduce,
         image_spatial,
