@@ -10,8 +10,8 @@ from dataclasses import replace
 
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
-from openee.raster.image import Band, Image
 from openee.raster.hill_shadow import ShadowBand
+from openee.raster.image import Band, Image
 from openee.raster.sink_fill import FilledBand
 from openee.raster.terrain import TerrainBand
 
