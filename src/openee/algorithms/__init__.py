@@ -15,6 +15,7 @@ def default_registry() -> Registry:
         expression,
         feature,
         feature_collection,
+        feature_images,
         filters,
         geometry,
         geometry_grid,

@@ -278,20 +278,18 @@ def from_columns(
             'Number', 'String', 'Boolean' or 'Object'); values are converted to it.
     """
     if len(columns) != len(propertyNames):
-        raise InvalidArgumentError(
-            f"Collection.fromColumns: {len(columns)} columns but {len(propertyNames)} names."
-        )
+        raise InvalidArgumentError(f"{len(columns)} columns but {len(propertyNames)} names.")
     if not all(isinstance(c, list) for c in columns):
-        raise InvalidArgumentError("Collection.fromColumns: each column must be a list.")
+        raise InvalidArgumentError("each column must be a list.")
     if len({len(c) for c in columns}) > 1:
-        raise InvalidArgumentError("Collection.fromColumns: the columns differ in length.")
+        raise InvalidArgumentError("the columns differ in length.")
     converters: list[Callable[[Any], Any]] = [_COLUMN_TYPES["Object"]] * len(columns)
     if propertyTypes is not None:
         if len(propertyTypes) != len(columns):
-            raise InvalidArgumentError("Collection.fromColumns: one type per column is needed.")
+            raise InvalidArgumentError("one type per column is needed.")
         unknown = [t for t in propertyTypes if t not in _COLUMN_TYPES]
         if unknown:
-            raise InvalidArgumentError(f"Collection.fromColumns: unknown type {unknown[0]!r}.")
+            raise InvalidArgumentError(f"unknown type {unknown[0]!r}.")
         converters = [_COLUMN_TYPES[t] for t in propertyTypes]
     rows = zip(*columns, strict=True) if columns else iter(())
     features = [

@@ -312,8 +312,8 @@ def to_image(dictionary: dict[str, Any], names: list[str] | None = None) -> Imag
     keys = list(names) if names is not None else sorted(dictionary)
     missing = [k for k in keys if k not in dictionary]
     if missing:
-        raise InvalidArgumentError(f"Dictionary.toImage: no key '{missing[0]}' in the dictionary.")
+        raise InvalidArgumentError(f"no key '{missing[0]}' in the dictionary.")
     values = [dictionary[k] for k in keys]
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        raise InvalidArgumentError("Dictionary.toImage: every value must be a number.")
+        raise InvalidArgumentError("every value must be a number.")
     return constant_image(values).rename([str(k) for k in keys])

@@ -1,4 +1,4 @@
-"""Geometry.coveringGrid: the cells of a projection's pixel grid that a geometry touches."""
+"""the cells of a projection's pixel grid that a geometry touches."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def covering_grid(
         scale: Overrides the projection's scale, in metres at its point of true scale.
     """
     if scale is not None and not (scale > 0 and math.isfinite(scale)):
-        raise InvalidArgumentError(f"Geometry.coveringGrid: scale must be positive, got {scale}.")
+        raise InvalidArgumentError(f"scale must be positive, got {scale}.")
     grid = proj.at_scale(scale) if scale is not None else proj
     to_grid = Affine(*grid.transform)
     to_pixels = ~to_grid
@@ -45,9 +45,7 @@ def covering_grid(
     col0, row0 = math.floor(xmin), math.floor(ymin)
     col1, row1 = max(math.floor(xmax) + 1, col0 + 1), max(math.floor(ymax) + 1, row0 + 1)
     if (col1 - col0) * (row1 - row0) > MAX_CELLS:
-        raise InvalidArgumentError(
-            f"Geometry.coveringGrid: more than {MAX_CELLS} grid cells; use a coarser scale."
-        )
+        raise InvalidArgumentError(f"more than {MAX_CELLS} grid cells; use a coarser scale.")
     shapely.prepare(in_pixels)
     features = []
     for row in range(row0, row1):

@@ -16,15 +16,15 @@ from openee.values.geometry import WGS84, Geometry
 UINT64 = 1 << 64
 
 
-def cell_polygon(cell_id: int, what: str) -> Geometry:
+def cell_polygon(cell_id: int) -> Geometry:
     """The polygon of an S2 cell: its four vertices, counter-clockwise."""
     # Earth Engine's Long is signed: ids of faces 4 and 5 arrive negative.
     unsigned = cell_id + UINT64 if cell_id < 0 else cell_id
     if not 0 <= unsigned < UINT64:
-        raise InvalidArgumentError(f"{what}: {cell_id} is not a 64-bit S2 cell id.")
+        raise InvalidArgumentError(f"{cell_id} is not a 64-bit S2 cell id.")
     cid = s2.S2CellId(unsigned)
     if not cid.is_valid():
-        raise InvalidArgumentError(f"{what}: {cell_id} is not a valid S2 cell id.")
+        raise InvalidArgumentError(f"{cell_id} is not a valid S2 cell id.")
     cell = s2.S2Cell(cid)
     corners = []
     for k in range(4):
@@ -40,7 +40,7 @@ def from_s2_cell_id(cellId: int) -> Geometry:
     Args:
         cellId: The S2 cell id, as a 64-bit integer (signed ids are read as unsigned).
     """
-    return cell_polygon(cellId, "Geometry.fromS2CellId")
+    return cell_polygon(cellId)
 
 
 @algorithm("Geometry.s2Cell")
@@ -50,7 +50,7 @@ def s2_cell(cellId: int) -> Geometry:
     Args:
         cellId: The S2 cell id, as a 64-bit integer (signed ids are read as unsigned).
     """
-    return cell_polygon(cellId, "Geometry.s2Cell")
+    return cell_polygon(cellId)
 
 
 @algorithm("Geometry.fromS2CellToken")
@@ -63,7 +63,5 @@ def from_s2_cell_token(cellToken: str) -> Geometry:
     """
     token = cellToken.strip().lower()
     if not token or len(token) > 16 or any(c not in "0123456789abcdef" for c in token):
-        raise InvalidArgumentError(
-            f"Geometry.fromS2CellToken: invalid S2 cell token '{cellToken}'."
-        )
-    return cell_polygon(int(token.ljust(16, "0"), 16), "Geometry.fromS2CellToken")
+        raise InvalidArgumentError(f"invalid S2 cell token '{cellToken}'.")
+    return cell_polygon(int(token.ljust(16, "0"), 16))

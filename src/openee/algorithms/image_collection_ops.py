@@ -45,8 +45,7 @@ def _pixel_type(value: Any, band: str) -> str:
     name = value.get("precision") if isinstance(value, dict) else value
     if not isinstance(name, str) or name.lower() not in PIXEL_TYPES:
         raise InvalidArgumentError(
-            f"ImageCollection.cast: invalid type {value!r} for band '{band}'; use one of "
-            f"{', '.join(PIXEL_TYPES)}."
+            f"invalid type {value!r} for band '{band}'; use one of {', '.join(PIXEL_TYPES)}."
         )
     return PIXEL_TYPES[name.lower()]
 
@@ -185,8 +184,5 @@ def get_region(
             row.extend(columns[n][k] if n in columns else None for n in names)
             table.append(row)
         if len(table) > GET_REGION_MAX_PIXELS:
-            raise InvalidArgumentError(
-                f"ImageCollection.getRegion: Too many values: more than "
-                f"{GET_REGION_MAX_PIXELS} rows."
-            )
+            raise InvalidArgumentError(f"Too many values: more than {GET_REGION_MAX_PIXELS} rows.")
     return table

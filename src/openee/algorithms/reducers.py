@@ -296,9 +296,9 @@ def ridge_regression(numX: int, numY: int = 1, lambda_: float = 0.1) -> Reducer:
         lambda_: The regularisation parameter: the penalty on the squared slopes.
     """
     if numX < 1 or numY < 1:
-        raise InvalidArgumentError("Reducer.ridgeRegression: numX and numY must be >= 1.")
+        raise InvalidArgumentError("numX and numY must be >= 1.")
     if lambda_ < 0:
-        raise InvalidArgumentError("Reducer.ridgeRegression: lambda must not be negative.")
+        raise InvalidArgumentError("lambda must not be negative.")
     return Reducer(
         "ridgeRegression",
         ("coefficients", "residuals", "pValue"),
@@ -323,7 +323,7 @@ def robust_linear_regression(numX: int, numY: int = 1, beta: float | None = None
             by its median absolute deviation). Default: Talwar's 2.795.
     """
     if numX < 1 or numY < 1:
-        raise InvalidArgumentError("Reducer.robustLinearRegression: numX and numY must be >= 1.")
+        raise InvalidArgumentError("numX and numY must be >= 1.")
     return Reducer(
         "robustLinearRegression",
         ("coefficients", "residuals"),
@@ -343,9 +343,9 @@ def geometric_median(numX: int, eta: float = 0.001, initialStepSize: float = 10.
         initialStepSize: Accepted for compatibility; Weiszfeld's iteration needs no step size.
     """
     if numX < 1:
-        raise InvalidArgumentError("Reducer.geometricMedian: numX must be >= 1.")
+        raise InvalidArgumentError("numX must be >= 1.")
     if eta <= 0:
-        raise InvalidArgumentError("Reducer.geometricMedian: eta must be positive.")
+        raise InvalidArgumentError("eta must be positive.")
     return Reducer("geometricMedian", ("median",), inputs=numX, options=(("eta", eta),))
 
 
@@ -368,9 +368,7 @@ def fixed_2d_histogram(
         ySteps: The number of y buckets.
     """
     if xSteps < 1 or ySteps < 1 or xMax <= xMin or yMax <= yMin:
-        raise InvalidArgumentError(
-            "Reducer.fixed2DHistogram: need at least one step and max > min on each axis."
-        )
+        raise InvalidArgumentError("need at least one step and max > min on each axis.")
     return Reducer(
         "fixed2DHistogram",
         ("histogram", "xBuckets", "yBuckets"),
@@ -516,9 +514,7 @@ def split_weights(reducer: Reducer) -> Reducer:
         reducer: A one-input reducer that takes weights.
     """
     if reducer.name not in WEIGHTED or reducer.num_inputs() != 1 or reducer.repeat != 1:
-        raise InvalidArgumentError(
-            f"Reducer.splitWeights: Reducer.{reducer.name} has no weighted input to split."
-        )
+        raise InvalidArgumentError(f"Reducer.{reducer.name} has no weighted input to split.")
     return Reducer("splitWeights", reducer.outputs, inputs=2, parts=(reducer,))
 
 

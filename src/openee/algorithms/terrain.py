@@ -118,9 +118,7 @@ def fill_minima(image: Image, borderValue: int | None = None, neighborhood: int 
         neighborhood: The size of the neighbourhood to compute over, in pixels on each side.
     """
     if not 0 <= neighborhood <= MAX_NEIGHBORHOOD:
-        raise InvalidArgumentError(
-            f"Terrain.fillMinima: neighborhood must be from 0 to {MAX_NEIGHBORHOOD}."
-        )
+        raise InvalidArgumentError(f"neighborhood must be from 0 to {MAX_NEIGHBORHOOD}.")
     border = float(borderValue) if borderValue is not None else None
     return image.map_bands(lambda b: replace(b, source=FilledBand(b.source, neighborhood, border)))
 
