@@ -23,6 +23,7 @@ from openee.raster.features import (
 )
 from openee.raster.image import Band, Image
 from openee.values.feature import Feature, FeatureCollection
+from openee.values.geometry import Geometry
 from openee.values.reducer import Reducer
 
 VIS_BANDS = ("vis-red", "vis-green", "vis-blue")
@@ -97,10 +98,10 @@ def reduce_to_image(
         )
     if reducer.name not in PIXEL_REDUCERS or reducer.parts or reducer.repeat != 1:
         raise InvalidArgumentError(f"Reducer.{reducer.name} is not supported here.")
-    rows = []
+    rows: list[tuple[Geometry, float]] = []
     for feature in _features(collection, "Collection.reduceToImage"):
         value = feature.properties.get(properties[0])
-        if value is None:
+        if value is None or feature.geometry is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidArgumentError(f"property '{properties[0]}' must be a number.")

@@ -140,7 +140,7 @@ def get_region(
     collection: ImageCollection,
     geometry: Geometry,
     scale: float | None = None,
-    crs: Projection | None = {  # noqa: B006 - Earth Engine's default; never mutated
+    crs: Projection | dict[str, Any] | None = {  # noqa: B006 - Earth Engine's default; never mutated
         "crs": "EPSG:4326",
         "transform": [1.0, 0.0, 0.0, 0.0, 1.0, 0.0],
         "type": "Projection",
