@@ -110,7 +110,7 @@ def _count_every(values: np.ndarray, valid: np.ndarray) -> Result:
 def _min_max(values: np.ndarray, valid: np.ndarray) -> Result:
     low = np.where(valid, values, np.inf).min(axis=0)
     high = np.where(valid, values, -np.inf).max(axis=0)
-    ok = valid.any(axis=0)
+    ok = np.asarray(valid.any(axis=0))
     return [np.where(ok, low, 0), np.where(ok, high, 0)], ok
 
 
