@@ -64,6 +64,8 @@ def test_reduce_to_image(ee_api) -> None:
         .addBands(fc.reduceToImage(["v"], R.mean()).rename("mean"))
         .addBands(fc.reduceToImage(["v"], R.max()).rename("max"))
         .addBands(fc.reduceToImage(["v"], R.first()).rename("first"))
+        .addBands(fc.reduceToImage(["v"], R.min()).rename("min"))
+        .addBands(fc.reduceToImage(["v"], R.last()).rename("last"))
         .addBands(fc.reduceToImage(["v"], R.median()).rename("median"))
         .addBands(fc.reduceToImage(["v"], R.count()).rename("count"))
         .unmask(-1)
@@ -87,6 +89,10 @@ def test_reduce_to_image(ee_api) -> None:
     np.testing.assert_allclose(got["max"], np.where(none, -1, best))
     first = np.where(in_square, 4.0, np.where(in_triangle, 10.0, np.where(at_point, 7.0, -1)))
     np.testing.assert_allclose(got["first"], first)
+    low = np.min([np.where(m, v, np.inf) for m, v in layers], axis=0)
+    np.testing.assert_allclose(got["min"], np.where(none, -1, low))
+    last = np.where(at_point, 7.0, np.where(in_triangle, 10.0, np.where(in_square, 4.0, -1)))
+    np.testing.assert_allclose(got["last"], last)
     np.testing.assert_allclose(got["median"], np.where(none, -1, total / np.maximum(count, 1)))
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import rasterio.enums
 import rasterio.features
 import shapely
 import shapely.affinity
@@ -30,8 +31,8 @@ from openee.values.geometry import Geometry
 
 Shapes = tuple[tuple[str, str], ...]  # (GeoJSON text, CRS) per feature
 
-# Reducers that reduceToImage accumulates feature by feature (the others stack the features
-# that touch the chunk and use openee.raster.reduce).
+# Reducers that reduceToImage computes with one rasterization of all features (the others stack
+# the features that touch the chunk and use openee.raster.reduce).
 _RUNNING = ("count", "sum", "mean", "min", "max", "first", "last")
 
 
@@ -71,41 +72,51 @@ class FeatureReductionBand(BandSource):
 
     def read(self, grid: PixelGrid) -> Pixels:
         box = shapely.geometry.box(*grid.bounds())
-        covers = [
-            (mask, value)
+        pairs = [
+            (shape, value)
             for shape, value in zip(_in_crs(self.shapes, grid.crs), self.values, strict=True)
-            if shape.intersects(box) and (mask := _covered(shape, grid)).any()
+            if not shape.is_empty and shape.intersects(box)
         ]
-        if self.reducer not in _RUNNING:
-            if not covers:
-                return Pixels.empty(grid.shape, self.dtype)
-            stack = [Pixels(np.full(grid.shape, v, dtype=np.float64), m) for m, v in covers]
-            return reduce_stack(self.reducer, stack, self.dtype, self.param)
-        count = np.zeros(grid.shape, dtype=np.int64)
-        total = np.zeros(grid.shape)
-        best = np.zeros(grid.shape)
-        for mask, value in covers:
-            first = mask & (count == 0)
-            if self.reducer == "min":
-                best = np.where(first | (mask & (value < best)), value, best)
-            elif self.reducer == "max":
-                best = np.where(first | (mask & (value > best)), value, best)
-            elif self.reducer == "first":
-                best = np.where(first, value, best)
-            elif self.reducer == "last":
-                best = np.where(mask, value, best)
-            total += np.where(mask, value, 0.0)
-            count += mask
+        if self.reducer in _RUNNING:
+            return self._burned(pairs, grid)
+        covers = [(m, v) for shape, v in pairs if (m := _covered(shape, grid)).any()]
+        if not covers:
+            return Pixels.empty(grid.shape, self.dtype)
+        stack = [Pixels(np.full(grid.shape, v, dtype=np.float64), m) for m, v in covers]
+        return reduce_stack(self.reducer, stack, self.dtype, self.param)
+
+    def _burned(self, pairs: list[tuple[BaseGeometry, float]], grid: PixelGrid) -> Pixels:
+        """Running reductions with one rasterization each: sums and counts add up; min, max,
+        first and last burn the features in an order where the wanted one is burned last."""
+        count = _burn([(shape, 1.0) for shape, _ in pairs], grid, add=True)
         valid = count > 0
         if self.reducer == "count":
             return Pixels(count.astype(self.dtype), np.ones(grid.shape, dtype=bool))
-        if self.reducer == "sum":
-            data = total
-        elif self.reducer == "mean":
-            data = total / np.maximum(count, 1)
+        if self.reducer in ("sum", "mean"):
+            total = _burn(pairs, grid, add=True)
+            data = total if self.reducer == "sum" else total / np.maximum(count, 1)
         else:
-            data = best
+            ordered = {
+                "min": sorted(pairs, key=lambda p: -p[1]),
+                "max": sorted(pairs, key=lambda p: p[1]),
+                "first": pairs[::-1],
+                "last": pairs,
+            }[self.reducer]
+            data = _burn(ordered, grid, add=False)
         return Pixels(np.where(valid, data, 0).astype(self.dtype), valid)
+
+
+def _burn(pairs: Sequence[tuple[BaseGeometry, float]], grid: PixelGrid, add: bool) -> np.ndarray:
+    if not pairs:
+        return np.zeros(grid.shape)
+    return rasterio.features.rasterize(
+        pairs,
+        out_shape=grid.shape,
+        transform=grid.transform,
+        fill=0,
+        dtype="float64",
+        merge_alg=rasterio.enums.MergeAlg.add if add else rasterio.enums.MergeAlg.replace,
+    )
 
 
 @dataclass(frozen=True)
