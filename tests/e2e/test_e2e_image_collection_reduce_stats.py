@@ -97,6 +97,14 @@ def test_two_input_linear_fit(ee_api) -> None:
             slope, intercept = np.polyfit(x.data[keep, r, c], y.data[keep, r, c], 1)
             assert got["scale"][r, c] == pytest.approx(slope, rel=1e-7, abs=1e-9)
             assert got["offset"][r, c] == pytest.approx(intercept, rel=1e-7, abs=1e-6)
+    # forEach / forEachBand: one copy of the reducer per band, outputs named after the bands.
+    per_band = pairs.reduce(ee.Reducer.max().forEachBand(pairs.first()))
+    assert per_band.bandNames().getInfo() == ["B4", "B8"]
+    got = compute(ee, per_band.addBands(pairs.reduce(ee.Reducer.minMax().forEach(["r", "n"]))))
+    np.testing.assert_array_equal(got["B4"], x.max(axis=0))
+    np.testing.assert_array_equal(got["B8"], y.max(axis=0))
+    np.testing.assert_array_equal(got["r_min"], x.min(axis=0))
+    np.testing.assert_array_equal(got["n_max"], y.max(axis=0))
     with pytest.raises(ee.EEException, match="takes 2 inputs, but the images have 3 bands"):
         collection(ee).select(["B4", "B8", "B2"]).reduce(
             ee.Reducer.linearFit()

@@ -78,6 +78,10 @@ def _pixel_parts(reducer: Reducer, offset: int = 0) -> list[tuple[Reducer, int, 
         shared = bool(reducer.option("sharedInputs"))
         after = offset if shared else offset + first.num_inputs()
         return _pixel_parts(first, offset) + _pixel_parts(second, after)
+    if reducer.name == "forEach":
+        child = reducer.parts[0]
+        step = child.num_inputs()
+        return [p for i in range(reducer.repeat) for p in _pixel_parts(child, offset + i * step)]
     supported = (reducer.name in PIXEL_REDUCERS and reducer.inputs == 1) or (
         reducer.name in STATS and STATS[reducer.name][0] == reducer.inputs
     )
@@ -138,7 +142,8 @@ def reduce(collection: ImageCollection, reducer: Reducer, parallelScale: float =
     bands '<band>_<reducer output>'); a reducer of n inputs takes the images' n bands (output
     bands named after its outputs). Reducers: mean, median, min, max, sum, count, first, last,
     stdDev, variance, percentile, mode, sampleVariance, sampleStdDev, skew, kurtosis, product,
-    anyNonZero, allNonZero, countDistinct(NonNull), countEvery, minMax, linearFit, and combine.
+    anyNonZero, allNonZero, countDistinct(NonNull), countEvery, minMax, linearFit, combine and
+    forEach (forEachBand).
 
     Args:
         collection: The collection to reduce.
