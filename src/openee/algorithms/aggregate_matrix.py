@@ -173,12 +173,12 @@ def _fixed_2d_histogram(columns: Columns, reducer: Reducer) -> list[Any]:
     x_min, x_max, x_steps, y_min, y_max, y_steps = reducer.params
     nx, ny = int(x_steps), int(y_steps)
     x_width, y_width = (x_max - x_min) / nx, (y_max - y_min) / ny
+    x, y = rows[:, 0], rows[:, 1]
+    inside = (x >= x_min) & (x < x_max) & (y >= y_min) & (y < y_max)
+    i = np.minimum(((x[inside] - x_min) // x_width).astype(np.int64), nx - 1)
+    j = np.minimum(((y[inside] - y_min) // y_width).astype(np.int64), ny - 1)
     counts = np.zeros((nx, ny), dtype=np.int64)
-    for x, y in rows.tolist():
-        if x_min <= x < x_max and y_min <= y < y_max:
-            i = min(nx - 1, int((x - x_min) // x_width))
-            j = min(ny - 1, int((y - y_min) // y_width))
-            counts[i, j] += 1
+    np.add.at(counts, (i, j), 1)
     x_edges = [x_min + i * x_width for i in range(nx)]
     y_edges = [y_min + j * y_width for j in range(ny)]
     return [counts.tolist(), x_edges, y_edges]
