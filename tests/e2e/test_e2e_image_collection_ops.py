@@ -141,3 +141,20 @@ def _block(item, band: str) -> np.ndarray:
     """The 3 x 4 native pixels of BLOCK."""
     with rasterio.open(item.band_path(band)) as src:
         return src.read(1, window=((ROW0, ROW0 + 3), (COL0, COL0 + 4)))
+
+
+def test_get_region_default_projection_at_a_scale(ee_api) -> None:
+    """Without crs, a scale puts the pixels on WGS84's grid at that many metres per pixel: pixel
+    centres one (scale / metres per degree at the equator) degree apart, at odd multiples of
+    half of it."""
+    ee = ee_api
+    scale = 60.0
+    step = scale / (2 * np.pi * 6378137.0 / 360)
+    table = tile_collection(ee).limit(1).select("B4").getRegion(block_geometry(ee), scale)
+    rows = table.getInfo()[1:]
+    lons = sorted({round(r[1], 10) for r in rows})
+    lats = sorted({round(r[2], 10) for r in rows})
+    assert len(rows) == len(lons) * len(lats) >= 4
+    assert np.allclose(np.diff(lons), step, rtol=1e-9)
+    assert np.allclose(np.diff(lats), step, rtol=1e-9)
+    assert np.allclose(np.asarray(lons) / step % 1, 0.5, atol=1e-6)
