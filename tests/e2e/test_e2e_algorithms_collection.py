@@ -10,6 +10,7 @@ import math
 import statistics
 from datetime import UTC, datetime, timedelta
 
+import pyproj
 import pytest
 import shapely.geometry
 from pyproj import Geod
@@ -199,6 +200,21 @@ def test_collection_bounds(ee_api, fc) -> None:
     points = shapely.geometry.MultiPoint([(r["lon"], r["lat"]) for r in ROWS])
     assert shapely.geometry.shape(got[0]).bounds == pytest.approx(points.bounds)
     assert got[1]["crs"]["properties"]["name"] == "EPSG:32633"
+
+
+def test_bounds_in_a_projection_and_to_list_contents(ee_api, fc) -> None:
+    """Focused checks of results the test above only sizes: the bounds' corners in UTM (pyproj)
+    and which features toList(count, offset) returns."""
+    ee = ee_api
+    got = ee.List(
+        [fc.bounds(None, "EPSG:32633"), fc.toList(2, 1).map(lambda f: ee.Feature(f).get("name"))]
+    ).getInfo()
+    to_utm = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:32633", always_xy=True)
+    xs, ys = to_utm.transform([r["lon"] for r in ROWS], [r["lat"] for r in ROWS])
+    assert shapely.geometry.shape(got[0]).bounds == pytest.approx(
+        (min(xs), min(ys), max(xs), max(ys)), abs=1e-3
+    )
+    assert got[1] == [r["name"] for r in ROWS[1:3]]
 
 
 FILTERS = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from pyproj import CRS
@@ -34,3 +35,7 @@ def test_projection_transform_algebra(ee_api) -> None:
     assert CRS.from_wkt(got[5]).equals(CRS.from_epsg(32633))
     assert got[6].startswith('PARAM_MT["Affine"')
     assert all(f'"elt_{i}_{j}"' in got[6] for i in range(2) for j in range(3))
+    # The elements carry the affine transform's values (absent elements are 0).
+    elements = dict(re.findall(r'PARAMETER\["(elt_\d_\d)",\s*([-0-9.eE+]+)\]', got[6]))
+    expected = {"elt_0_0": a, "elt_0_1": b, "elt_0_2": c, "elt_1_0": d, "elt_1_1": e, "elt_1_2": f}
+    assert {k: float(elements.get(k, 0)) for k in expected} == expected

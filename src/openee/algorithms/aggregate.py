@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from openee.algorithms import special
+from openee.algorithms.aggregate_matrix import KERNELS as MATRIX_KERNELS
 from openee.errors import InvalidArgumentError
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.reducer import Reducer
@@ -55,6 +56,8 @@ def evaluate(reducer: Reducer, columns: Columns) -> list[Any]:
         return [_group(reducer, columns)]
     if name == "forEachElement":
         return _for_each_element(reducer.parts[0], columns)
+    if name == "disaggregate":
+        return _disaggregate(reducer, columns)
     kernel = KERNELS.get(name)
     if kernel is None:
         raise InvalidArgumentError(f"Reducer.{name} cannot reduce a list of values yet.")
@@ -100,6 +103,44 @@ def _for_each_element(child: Reducer, columns: Columns) -> list[Any]:
         evaluate(child, [[r[i][p] for r in rows] for i in range(len(columns))]) for p in range(size)
     ]
     return [[values[j] for values in per_position] for j in range(len(child.outputs))]
+
+
+def _disaggregate(reducer: Reducer, columns: Columns) -> list[Any]:
+    """The child reducer over the items of aggregate inputs (arrays, lists, dictionaries).
+
+    Without an axis, arrays are flattened completely; with one, they are cut along that axis
+    and each slice is one item. Dictionaries give their values; numbers and strings pass as
+    they are. The inputs of one row are cut in step, so they must hold as many items.
+    """
+    axis = reducer.option("axis")
+    items: list[list[Any]] = [[] for _ in columns]
+    for row in zip(*columns, strict=True):
+        parts = [_items(v, axis) for v in row]
+        if len({len(p) for p in parts}) > 1:
+            raise InvalidArgumentError(
+                "Reducer.disaggregate: the inputs of a row hold different numbers of items."
+            )
+        for column, part in zip(items, parts, strict=True):
+            column.extend(part)
+    return evaluate(reducer.parts[0], items)
+
+
+def _items(value: Any, axis: int | None) -> list[Any]:
+    if isinstance(value, dict):
+        value = list(value.values())
+    if not isinstance(value, list | tuple):
+        return [value]
+    if axis is None:
+        return [leaf for item in value for leaf in _items(item, None)]
+    if axis < 0:
+        raise InvalidArgumentError(f"Reducer.disaggregate: invalid axis {axis}.")
+    array = np.asarray(value, dtype=object)
+    if axis >= array.ndim:
+        raise InvalidArgumentError(
+            f"Reducer.disaggregate: axis {axis} is out of range for a {array.ndim}-D array."
+        )
+    slices = [np.take(array, i, axis=axis) for i in range(array.shape[axis])]
+    return [s.tolist() if isinstance(s, np.ndarray) else s for s in slices]
 
 
 def _order(value: Any) -> tuple[int, Any]:
@@ -539,4 +580,5 @@ KERNELS: dict[str, Kernel] = {
     "spearmansCorrelation": _spearman,
     "kendallsCorrelation": _kendall,
     "sensSlope": _sens_slope,
+    **MATRIX_KERNELS,
 }

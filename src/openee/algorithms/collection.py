@@ -249,3 +249,58 @@ def property_names(element: Element) -> list[str]:
         element: The element.
     """
     return list(element.properties)
+
+
+# Earth Engine type names a fromColumns column may be converted to.
+_COLUMN_TYPES: dict[str, Callable[[Any], Any]] = {
+    "Integer": int,
+    "Long": int,
+    "Float": float,
+    "Double": float,
+    "Number": lambda v: v,
+    "String": str,
+    "Boolean": bool,
+    "Object": lambda v: v,
+}
+
+
+@algorithm("Collection.fromColumns")
+def from_columns(
+    columns: list[Any], propertyNames: list[str], propertyTypes: list[Any] | None = None
+) -> FeatureCollection:
+    """Creates a collection of geometry-less features from columns of values: feature i holds
+    the i-th value of each column, under that column's property name.
+
+    Args:
+        columns: One list of values per property, all of the same length.
+        propertyNames: The property name of each column.
+        propertyTypes: The type of each column ('Integer', 'Long', 'Float', 'Double',
+            'Number', 'String', 'Boolean' or 'Object'); values are converted to it.
+    """
+    if len(columns) != len(propertyNames):
+        raise InvalidArgumentError(f"{len(columns)} columns but {len(propertyNames)} names.")
+    if not all(isinstance(c, list) for c in columns):
+        raise InvalidArgumentError("each column must be a list.")
+    if len({len(c) for c in columns}) > 1:
+        raise InvalidArgumentError("the columns differ in length.")
+    converters: list[Callable[[Any], Any]] = [_COLUMN_TYPES["Object"]] * len(columns)
+    if propertyTypes is not None:
+        if len(propertyTypes) != len(columns):
+            raise InvalidArgumentError("one type per column is needed.")
+        unknown = [t for t in propertyTypes if t not in _COLUMN_TYPES]
+        if unknown:
+            raise InvalidArgumentError(f"unknown type {unknown[0]!r}.")
+        converters = [_COLUMN_TYPES[t] for t in propertyTypes]
+    rows = zip(*columns, strict=True) if columns else iter(())
+    features = [
+        Feature(
+            None,
+            {
+                n: (convert(v) if v is not None else None)
+                for n, convert, v in zip(propertyNames, converters, row, strict=True)
+            },
+            str(i),
+        )
+        for i, row in enumerate(rows)
+    ]
+    return FeatureCollection(tuple(features))

@@ -10,6 +10,7 @@ from openee.algorithms.coerce import coerce
 from openee.algorithms.lists import as_array
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
+from openee.raster.image import Image, constant_image
 from openee.values.geometry import Geometry
 
 
@@ -298,3 +299,21 @@ def dictionary_to_array(
     if len({len(r) for r in rows}) > 1:
         raise InvalidArgumentError("Dictionary.toArray: the arrays differ in length.")
     return rows if axis == 0 else [list(column) for column in zip(*rows, strict=True)]
+
+
+@algorithm("Dictionary.toImage")
+def to_image(dictionary: dict[str, Any], names: list[str] | None = None) -> Image:
+    """Creates an image of constants, one band per entry, named after its key.
+
+    Args:
+        dictionary: The numbers, by band name.
+        names: The keys to take, in band order. Default: every key, sorted.
+    """
+    keys = list(names) if names is not None else sorted(dictionary)
+    missing = [k for k in keys if k not in dictionary]
+    if missing:
+        raise InvalidArgumentError(f"no key '{missing[0]}' in the dictionary.")
+    values = [dictionary[k] for k in keys]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        raise InvalidArgumentError("every value must be a number.")
+    return constant_image(values).rename([str(k) for k in keys])

@@ -8,6 +8,7 @@ from openee.algorithms.assets import load_collection
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image, ImageCollection
+from openee.raster.reduce_stats import STATS, StatBand
 from openee.raster.sources import BandSource, MosaicBand, QualityMosaicBand, ReducedBand
 from openee.values.reducer import Reducer, simple
 
@@ -43,21 +44,62 @@ def _per_band(collection: ImageCollection) -> tuple[list[str], dict[str, list[Ba
 def composite(collection: ImageCollection, reducer: Reducer, suffixed: bool) -> Image:
     """Reduce a collection pixel by pixel; composites have no fixed projection.
 
-    With `suffixed`, output bands are '<band>_<output>' for each output of the reducer, band by
-    band (B4_p10, B4_p90, B8_p10, ...); the `reduce.*` shortcuts keep the band names.
+    A one-input reducer is applied to each band: with `suffixed`, output bands are
+    '<band>_<output>' for each output of the reducer, band by band (B4_p10, B4_p90, B8_p10,
+    ...); the `reduce.*` shortcuts keep the band names. A reducer of n inputs takes the n bands
+    of the images as its inputs, and its output bands keep the reducer's output names.
     """
-    if reducer.name not in PIXEL_REDUCERS:
+    parts = _pixel_parts(reducer)
+    names, inputs = _per_band(collection)
+    if not names:
+        return Image(())
+    bands = []
+    if reducer.num_inputs() == 1:
+        for n in names:
+            for output, (part, index, _) in zip(reducer.outputs, parts, strict=True):
+                name = f"{n}_{output}" if suffixed else n
+                bands.append(Band(name, _pixel_source(part, index, [inputs[n]])))
+        return Image(tuple(bands))
+    if len(names) != reducer.num_inputs():
+        raise InvalidArgumentError(
+            f"The reducer takes {reducer.num_inputs()} inputs, but the images have "
+            f"{len(names)} bands."
+        )
+    for output, (part, index, offset) in zip(reducer.outputs, parts, strict=True):
+        stacks = [inputs[names[offset + k]] for k in range(part.inputs)]
+        bands.append(Band(output, _pixel_source(part, index, stacks)))
+    return Image(tuple(bands))
+
+
+def _pixel_parts(reducer: Reducer, offset: int = 0) -> list[tuple[Reducer, int, int]]:
+    """(simple reducer, its output index, its first input) for each output of `reducer`."""
+    if reducer.name == "combine":
+        first, second = reducer.parts
+        shared = bool(reducer.option("sharedInputs"))
+        after = offset if shared else offset + first.num_inputs()
+        return _pixel_parts(first, offset) + _pixel_parts(second, after)
+    if reducer.name == "forEach":
+        child = reducer.parts[0]
+        step = child.num_inputs()
+        return [p for i in range(reducer.repeat) for p in _pixel_parts(child, offset + i * step)]
+    supported = (reducer.name in PIXEL_REDUCERS and reducer.inputs == 1) or (
+        reducer.name in STATS and STATS[reducer.name][0] == reducer.inputs
+    )
+    if reducer.parts or reducer.repeat != 1 or not supported:
         raise InvalidArgumentError(
             f"Reducer '{reducer.name}' is not supported on image collections yet."
         )
-    names, inputs = _per_band(collection)
-    params: tuple[float | None, ...] = reducer.params or (None,) * len(reducer.outputs)
-    bands = []
-    for n in names:
-        for output, param in zip(reducer.outputs, params, strict=True):
-            name = f"{n}_{output}" if suffixed else n
-            bands.append(Band(name, ReducedBand(reducer.name, tuple(inputs[n]), param)))
-    return Image(tuple(bands))
+    return [(reducer, i, offset) for i in range(len(reducer.outputs))]
+
+
+def _pixel_source(reducer: Reducer, index: int, stacks: list[list[BandSource]]) -> BandSource:
+    if reducer.name in PIXEL_REDUCERS:
+        param = reducer.params[index] if reducer.params else None
+        return ReducedBand(reducer.name, tuple(stacks[0]), param)
+    if len({len(s) for s in stacks}) > 1:
+        raise InvalidArgumentError("Every image must have every band the reducer takes.")
+    flat = tuple(source for stack in stacks for source in stack)
+    return StatBand(reducer.name, index, flat, len(stacks))
 
 
 @algorithm("ImageCollection.load")
@@ -96,7 +138,12 @@ def mosaic(collection: ImageCollection) -> Image:
 
 @algorithm("ImageCollection.reduce")
 def reduce(collection: ImageCollection, reducer: Reducer, parallelScale: float = 1.0) -> Image:
-    """Reduces a collection pixel by pixel; output bands are named '<band>_<reducer output>'.
+    """Reduces a collection pixel by pixel. A one-input reducer is applied to each band (output
+    bands '<band>_<reducer output>'); a reducer of n inputs takes the images' n bands (output
+    bands named after its outputs). Reducers: mean, median, min, max, sum, count, first, last,
+    stdDev, variance, percentile, mode, sampleVariance, sampleStdDev, skew, kurtosis, product,
+    anyNonZero, allNonZero, countDistinct(NonNull), countEvery, minMax, linearFit, combine and
+    forEach (forEachBand).
 
     Args:
         collection: The collection to reduce.

@@ -9,8 +9,10 @@ from dataclasses import replace
 from typing import Any
 
 from openee.algorithms.aggregate import evaluate
+from openee.algorithms.aggregate_matrix import WEIGHTED
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
+from openee.raster.image import Image
 from openee.values.reducer import Reducer
 
 # Constructors without arguments: name -> (outputs, number of inputs, description).
@@ -48,6 +50,8 @@ PLAIN: dict[str, tuple[tuple[str, ...], int, str]] = {
     "pearsonsCorrelation": (("correlation", "p-value"), 2, "Creates a two-input reducer that computes Pearson's correlation and its two-sided p-value."),
     "spearmansCorrelation": (("correlation",), 2, "Creates a two-input reducer that computes Spearman's rank correlation."),
     "sensSlope": (("slope", "offset"), 2, "Creates a two-input (x, y) reducer that computes Sen's slope: the median of pairwise slopes."),
+    "covariance": (("covariance",), 1, "Creates a reducer that reduces 1-D arrays of the same length N to their NxN sample covariance matrix (divided by n - 1)."),
+    "centeredCovariance": (("covariance",), 1, "Creates a reducer that reduces mean-centred 1-D arrays of length N to their NxN covariance matrix: the sum of x x^T over n - 1, without subtracting a mean."),
 }  # fmt: skip
 
 
@@ -277,6 +281,117 @@ def kendalls_correlation(numInputs: int = 1) -> Reducer:
     return Reducer("kendallsCorrelation", ("tau",), inputs=numInputs)
 
 
+@algorithm("Reducer.ridgeRegression")
+def ridge_regression(numX: int, numY: int = 1, lambda_: float = 0.1) -> Reducer:
+    """Creates a reducer that computes a ridge regression of numY dependent variables on numX
+    independent ones, with an unpenalised intercept (no constant input is needed).
+
+    Outputs: 'coefficients' ((numX + 1) x numY, each column a dependent variable's slopes then
+    its intercept), 'residuals' (the root mean square of each variable's residuals) and
+    'pValue' (each variable's F-test p-value); null when there are fewer than numX + 1 rows.
+
+    Args:
+        numX: The number of independent variables.
+        numY: The number of dependent variables.
+        lambda_: The regularisation parameter: the penalty on the squared slopes.
+    """
+    if numX < 1 or numY < 1:
+        raise InvalidArgumentError("numX and numY must be >= 1.")
+    if lambda_ < 0:
+        raise InvalidArgumentError("lambda must not be negative.")
+    return Reducer(
+        "ridgeRegression",
+        ("coefficients", "residuals", "pValue"),
+        inputs=numX + numY,
+        options=(("numX", numX), ("numY", numY), ("lambda", lambda_)),
+    )
+
+
+@algorithm("Reducer.robustLinearRegression")
+def robust_linear_regression(numX: int, numY: int = 1, beta: float | None = None) -> Reducer:
+    """Creates a reducer that computes a robust least-squares regression (no implicit constant)
+    by iteratively reweighted least squares with Talwar's cost: a row whose scaled residual
+    exceeds beta is an outlier and gets no weight.
+
+    Outputs: 'coefficients' (numX x numY) and 'residuals' (the root mean square of each
+    dependent variable's residuals over all rows); null when there are fewer than numX rows.
+
+    Args:
+        numX: The number of independent variables (include a constant 1 for an intercept).
+        numY: The number of dependent variables.
+        beta: The outlier margin, in robust standard deviations of the residuals (each scaled
+            by its median absolute deviation). Default: Talwar's 2.795.
+    """
+    if numX < 1 or numY < 1:
+        raise InvalidArgumentError("numX and numY must be >= 1.")
+    return Reducer(
+        "robustLinearRegression",
+        ("coefficients", "residuals"),
+        inputs=numX + numY,
+        options=(("numX", numX), ("numY", numY), ("beta", beta)),
+    )
+
+
+@algorithm("Reducer.geometricMedian")
+def geometric_median(numX: int, eta: float = 0.001, initialStepSize: float = 10.0) -> Reducer:
+    """Creates a reducer that computes the geometric median of numX-dimensional inputs: the
+    point minimising the sum of Euclidean distances to them ('median', an array of numX).
+
+    Args:
+        numX: The number of input dimensions.
+        eta: The solver stops when a step moves the estimate less than this.
+        initialStepSize: Accepted for compatibility; Weiszfeld's iteration needs no step size.
+    """
+    if numX < 1:
+        raise InvalidArgumentError("numX must be >= 1.")
+    if eta <= 0:
+        raise InvalidArgumentError("eta must be positive.")
+    return Reducer("geometricMedian", ("median",), inputs=numX, options=(("eta", eta),))
+
+
+@algorithm("Reducer.fixed2DHistogram")
+def fixed_2d_histogram(
+    xMin: float, xMax: float, xSteps: int, yMin: float, yMax: float, ySteps: int
+) -> Reducer:
+    """Creates a two-input (x, y) reducer that counts inputs in fixed-width 2-D buckets;
+    inputs outside [xMin, xMax) x [yMin, yMax) are ignored.
+
+    Outputs: 'histogram' (xSteps rows of ySteps counts), 'xBuckets' and 'yBuckets' (the lower
+    bucket edges of each axis).
+
+    Args:
+        xMin: The lower (inclusive) bound of the first x bucket.
+        xMax: The upper (exclusive) bound of the last x bucket.
+        xSteps: The number of x buckets.
+        yMin: The lower (inclusive) bound of the first y bucket.
+        yMax: The upper (exclusive) bound of the last y bucket.
+        ySteps: The number of y buckets.
+    """
+    if xSteps < 1 or ySteps < 1 or xMax <= xMin or yMax <= yMin:
+        raise InvalidArgumentError("need at least one step and max > min on each axis.")
+    return Reducer(
+        "fixed2DHistogram",
+        ("histogram", "xBuckets", "yBuckets"),
+        inputs=2,
+        params=(xMin, xMax, xSteps, yMin, yMax, ySteps),
+    )
+
+
+@algorithm("Reducer.histogramCombiner")
+def histogram_combiner(
+    maxBuckets: int | None = None, minBucketWidth: float | None = None
+) -> Reducer:
+    """Creates a reducer that merges histograms made by Reducer.histogram into one, on a common
+    power-of-2 bucket width.
+
+    Args:
+        maxBuckets: The maximum number of buckets of the merged histogram (default 256).
+        minBucketWidth: The minimum bucket width of the merged histogram.
+    """
+    options = (("maxBuckets", maxBuckets), ("minBucketWidth", minBucketWidth))
+    return Reducer("histogramCombiner", ("histogram",), options=options)
+
+
 # -- combinators ----------------------------------------------------------------------------------
 
 
@@ -363,6 +478,44 @@ def group(reducer: Reducer, groupField: int = 0, groupName: str = "group") -> Re
         parts=(reducer,),
         options=(("groupField", groupField), ("groupName", groupName)),
     )
+
+
+@algorithm("Reducer.forEachBand")
+def for_each_band(reducer: Reducer, image: Image) -> Reducer:
+    """Creates a reducer that applies a copy of the reducer to each band of the image, the
+    outputs named after the bands (as Reducer.forEach with the band names).
+
+    Args:
+        reducer: The reducer to copy.
+        image: The image whose band names name the copies.
+    """
+    return for_each(reducer, image.band_names)
+
+
+@algorithm("Reducer.disaggregate")
+def disaggregate(reducer: Reducer, axis: int | None = None) -> Reducer:
+    """Creates a reducer that passes the items of aggregate inputs (arrays, lists, dictionary
+    values) one by one to the reducer; numbers and strings pass as they are.
+
+    Args:
+        reducer: The reducer that takes the items.
+        axis: The array axis to cut arrays along (each slice is one item). Default: arrays
+            are flattened completely.
+    """
+    return Reducer("disaggregate", reducer.outputs, parts=(reducer,), options=(("axis", axis),))
+
+
+@algorithm("Reducer.splitWeights")
+def split_weights(reducer: Reducer) -> Reducer:
+    """Returns the reducer with its weighted input replaced by two unweighted inputs: the value
+    and its weight (mean, sum, variance and stdDev take weights).
+
+    Args:
+        reducer: A one-input reducer that takes weights.
+    """
+    if reducer.name not in WEIGHTED or reducer.num_inputs() != 1 or reducer.repeat != 1:
+        raise InvalidArgumentError(f"Reducer.{reducer.name} has no weighted input to split.")
+    return Reducer("splitWeights", reducer.outputs, inputs=2, parts=(reducer,))
 
 
 @algorithm("Reducer.forEachElement")

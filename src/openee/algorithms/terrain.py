@@ -10,7 +10,9 @@ from dataclasses import replace
 
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
+from openee.raster.hill_shadow import ShadowBand
 from openee.raster.image import Band, Image
+from openee.raster.sink_fill import FilledBand
 from openee.raster.terrain import TerrainBand
 
 
@@ -96,3 +98,57 @@ def terrain(input: Image) -> Image:
         input: An elevation image: a single band, or a band named 'elevation', in meters.
     """
     return _products(input)
+
+
+# Reach of Terrain.hillShadow when neighborhoodSize is 0 (pixels toward the sun).
+DEFAULT_SHADOW_REACH = 64
+MAX_NEIGHBORHOOD = 1024
+
+
+@algorithm("Terrain.fillMinima")
+def fill_minima(image: Image, borderValue: int | None = None, neighborhood: int = 50) -> Image:
+    """Fills local minima: each pixel is raised to the lowest level from which water could flow
+    (8-connected) off the window of `neighborhood` pixels around the requested area; masked
+    pixels drain.
+
+    Args:
+        image: The elevation image; every band is filled.
+        borderValue: The level of the window's edge that water must pass over. Default: the
+            smallest value of the type (no effect).
+        neighborhood: The size of the neighbourhood to compute over, in pixels on each side.
+    """
+    if not 0 <= neighborhood <= MAX_NEIGHBORHOOD:
+        raise InvalidArgumentError(f"neighborhood must be from 0 to {MAX_NEIGHBORHOOD}.")
+    border = float(borderValue) if borderValue is not None else None
+    return image.map_bands(lambda b: replace(b, source=FilledBand(b.source, neighborhood, border)))
+
+
+@algorithm("Terrain.hillShadow")
+def hill_shadow(
+    image: Image,
+    azimuth: float,
+    zenith: float,
+    neighborhoodSize: int = 0,
+    hysteresis: bool = False,
+) -> Image:
+    """Creates a shadow band 'shadow': 1 where the sun lights the pixel, 0 where terrain toward
+    the sun rises above the sun's ray. Rays are traced on the requested grid, which must be
+    projected (metres) with square north-up pixels.
+
+    Args:
+        image: The elevation image, in metres.
+        azimuth: The sun's azimuth in degrees, clockwise from north.
+        zenith: The sun's zenith angle in degrees (0: overhead).
+        neighborhoodSize: How many pixels toward the sun to search. Default (0): 64.
+        hysteresis: Accepted for compatibility; it has no effect here.
+    """
+    if not 0 <= zenith < 90:
+        raise InvalidArgumentError("Terrain.hillShadow: zenith must be from 0 to 90 degrees.")
+    if not 0 <= neighborhoodSize <= MAX_NEIGHBORHOOD:
+        raise InvalidArgumentError(
+            f"Terrain.hillShadow: neighborhoodSize must be from 0 to {MAX_NEIGHBORHOOD}."
+        )
+    reach = neighborhoodSize or DEFAULT_SHADOW_REACH
+    band = elevation_band(image)
+    source = ShadowBand(band.source, float(azimuth), float(zenith), reach)
+    return _single(image, replace(band, name="shadow", source=source))

@@ -2,7 +2,7 @@
 
 A simple reducer is named after its Earth Engine constructor ('mean', 'minMax', 'percentile',
 ...). Combinators are reducers too: 'combine' (parts: the two reducers), 'forEach', 'group' and
-'forEachElement' (parts: the reducer they apply). `repeat` copies a reducer over that many inputs; `outputs` are
+'forEachElement' and 'disaggregate' (parts: the reducer they apply). `repeat` copies a reducer over that many inputs; `outputs` are
 the output names, which `setOutputs` may replace.
 """
 
@@ -42,7 +42,7 @@ class Reducer:
             return self.parts[0].num_inputs() * self.repeat
         if self.name == "group":
             return self.parts[0].num_inputs() + 1
-        if self.name == "forEachElement":
+        if self.name in ("forEachElement", "disaggregate"):
             return self.parts[0].num_inputs()
         return self.inputs * self.repeat
 
