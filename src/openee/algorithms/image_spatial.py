@@ -163,3 +163,16 @@ def reduce_resolution(
         return replace(band, source=ReducedResolutionBand(band.source, proj.crs, proj.transform))
 
     return image.map_bands(reduced)
+
+
+@algorithm("Image.clipToCollection")
+def clip_to_collection(input: Image, collection: Any) -> Image:
+    """Masks every band outside the union of the geometries of a feature collection.
+
+    Args:
+        input: The image.
+        collection: The feature collection to clip to.
+    """
+    if not isinstance(collection, FeatureCollection):
+        raise InvalidArgumentError("clipToCollection: 'collection' must be a FeatureCollection.")
+    return clip(input, collection)
