@@ -58,10 +58,7 @@ def check(got: tuple, expected: np.ndarray, name: str, rtol: float = 1e-9) -> No
 
 def central(v: np.ndarray, axis: str) -> np.ndarray:
     """(next - previous) / 2 along columns ('x') or rows ('y'), on the grid grown by 1."""
-    if axis == "x":
-        d = (v[1:-1, 2:] - v[1:-1, :-2]) / 2
-    else:
-        d = (v[2:, 1:-1] - v[:-2, 1:-1]) / 2
+    d = (v[1:-1, 2:] - v[1:-1, :-2]) / 2 if axis == "x" else (v[2:, 1:-1] - v[:-2, 1:-1]) / 2
     return np.where(np.isnan(v[1:-1, 1:-1]), np.nan, d)
 
 
