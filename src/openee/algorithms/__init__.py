@@ -26,6 +26,7 @@ def default_registry() -> Registry:
         image_objects,
         image_reduce,
         image_spatial,
+        image_vectors,
         image_visualize,
         kernel,
         lists,
