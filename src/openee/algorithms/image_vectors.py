@@ -19,7 +19,14 @@ from openee.algorithms.context import current
 from openee.algorithms.image_reduce import column_outputs
 from openee.algorithms.registry import algorithm
 from openee.compute.chunks import materialize
-from openee.compute.regions import Region, analysis_projection, fit_region, gather, image_region
+from openee.compute.regions import (
+    InlineExecutor,
+    Region,
+    analysis_projection,
+    fit_region,
+    gather,
+    image_region,
+)
 from openee.errors import InvalidArgumentError
 from openee.raster.components import EIGHT, FOUR, label
 from openee.raster.image import Image
@@ -34,12 +41,11 @@ GEOMETRY_TYPES = ("polygon", "bb", "centroid")
 SAMPLE_RECTANGLE_MAX_PIXELS = 262_144
 
 
-def _read(image: Image, region: Region) -> tuple[list[Pixels], np.ndarray]:
-    """Every band's pixels on the region's bounding grid, and which pixels are in the region."""
+def _pixels(image: Image, region: Region) -> list[Pixels]:
+    """Every band's pixels on the region's bounding grid."""
     ctx = current()
-    grid = region.grid()
-    pixels = materialize([b.source for b in image.bands], grid, ctx.executor, ctx.chunk_size)
-    return pixels, region.mask(0, 0, region.height, region.width)
+    executor = ctx.executor if ctx.executor is not None else InlineExecutor()
+    return materialize([b.source for b in image.bands], region.grid(), executor, ctx.chunk_size)
 
 
 def _number(value: Any) -> Any:
@@ -91,7 +97,8 @@ def _vectors(
     )
     if region.empty:
         return FeatureCollection(())
-    pixels, inside = _read(image, region)
+    pixels = _pixels(image, region)
+    inside = region.mask(0, 0, region.height, region.width)
     first, others = pixels[0], pixels[1:]
     valid = first.valid & inside
     comp = label(first.data, valid, EIGHT if eightConnected else FOUR)
@@ -104,7 +111,7 @@ def _vectors(
         transform=grid.transform,
     ):
         shapes[int(value)].append(shapely.geometry.shape(geojson))
-    features = []
+    features: list[Feature] = []
     for k in sorted(shapes, key=lambda i: int(np.argmax(comp.ids.ravel() == i))):
         members = comp.ids == k
         shape = unary_union(shapes[k])
@@ -210,9 +217,7 @@ def sample_rectangle(
             f"{SAMPLE_RECTANGLE_MAX_PIXELS}. Got {window.width * window.height}."
         )
     full = Region(projection, box.shape, window.col0, window.row0, window.width, window.height)
-    ctx = current()
-    pixels = materialize([b.source for b in image.bands], full.grid(), ctx.executor,
-                         ctx.chunk_size)  # fmt: skip
+    pixels = _pixels(image, full)
     props: dict[str, Any] = {}
     for band, p in zip(image.bands, pixels, strict=True):
         if not p.valid.all() and defaultValue is None:
