@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 from oracle import Grid, warp_band
+from pyproj import Transformer
 from scipy import ndimage
 from test_e2e_kernel import compute_bands, grown, item
 
@@ -336,3 +337,38 @@ def test_seed_grid_and_clip_to_collection(ee_api) -> None:
     inside = (np.abs(ys[:, None] - LAT) < 0.01) & (np.abs(xs[None, :] - LON) < 0.01)
     v = b4(0)
     check(got["clipped"], np.where(inside, v, np.nan), "clipToCollection")
+
+
+# -- coordinates and displacement -----------------------------------------------------------------
+
+
+def test_pixel_coordinates_displace_and_retile(ee_api) -> None:
+    ee = ee_api
+    img = ee.Image(item().image_id).select("B4")
+    utm = ee.Projection("EPSG:32633")
+    scaled = ee.Projection("EPSG:32633", [100, 0, 500_000, 0, -100, 5_100_000])
+    images = {
+        "x": ee.Image.pixelCoordinates(utm).select("x"),
+        "y": ee.Image.pixelCoordinates(utm).select("y"),
+        "px": ee.Image.pixelCoordinates(scaled).select("x"),
+        "py": ee.Image.pixelCoordinates(scaled).select("y"),
+        "near": img.displace(ee.Image.constant([2 * PIXEL_M, -1 * PIXEL_M]), "nearest"),
+        "lin": img.displace(ee.Image.constant([0.5 * PIXEL_M, 0.0]), "bilinear"),
+        "retiled": img.retile(64),
+    }
+    got = compute_bands(ee, images, GRID)
+    t = GRID.transform
+    lon = t.c + t.a * (np.arange(GRID.width) + 0.5)
+    lat = t.f + t.e * (np.arange(GRID.height) + 0.5)
+    lons, lats = np.meshgrid(lon, lat)
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:32633", always_xy=True).transform(lons, lats)
+    check(got["x"], x, "pixelCoordinates x")
+    check(got["y"], y, "pixelCoordinates y")
+    check(got["px"], (x - 500_000) / 100, "pixelCoordinates x, scaled projection")
+    check(got["py"], (5_100_000 - y) / 100, "pixelCoordinates y, scaled projection")
+    v = b4(2)
+    # 2 px east and 1 px south: out[r, c] = in[r + 1, c + 2].
+    check(got["near"], v[3:-1, 4:], "displace nearest")
+    # Half a pixel east: the mean of the pixel and its eastern neighbour.
+    check(got["lin"], (v[2:-2, 2:-2] + v[2:-2, 3:-1]) / 2, "displace bilinear")
+    check(got["retiled"], v[2:-2, 2:-2], "retile")

@@ -12,6 +12,7 @@ from openee.algorithms.coerce import coerce
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.bandmath import LonLatBand
+from openee.raster.displace import ORDERS, CoordinateBand, DisplacedBand
 from openee.raster.image import Band, Image
 from openee.raster.read import RESAMPLING
 from openee.raster.reproject import PixelAreaBand, ReducedResolutionBand, ReprojectedBand
@@ -176,3 +177,53 @@ def clip_to_collection(input: Image, collection: Any) -> Image:
     if not isinstance(collection, FeatureCollection):
         raise InvalidArgumentError("clipToCollection: 'collection' must be a FeatureCollection.")
     return clip(input, collection)
+
+
+@algorithm("Image.pixelCoordinates")
+def pixel_coordinates(projection: Projection) -> Image:
+    """Creates a two-band image, 'x' and 'y': the coordinates of each pixel centre in the given
+    projection (its CRS coordinates mapped through the inverse of its transform).
+
+    Args:
+        projection: The projection in which to provide pixels.
+    """
+    t = tuple(projection.transform)
+    return Image(tuple(Band(axis, CoordinateBand(projection.crs, t, axis)) for axis in ("x", "y")))
+
+
+@algorithm("Image.displace")
+def displace(
+    image: Image, displacement: Image, mode: str = "bicubic", maxOffset: float | None = None
+) -> Image:
+    """Warps an image using an image of displacements: each output pixel takes the input's
+    value at its position moved by (dx, dy) metres (first band: eastwards, second: northwards),
+    converted to pixels with the grid's nominal pixel size.
+
+    Args:
+        image: The image to warp.
+        displacement: An image of two bands, the X and Y displacements in metres.
+        mode: The interpolation mode: 'nearest', 'bilinear' or 'bicubic'.
+        maxOffset: The maximum absolute offset in the displacement image, in metres.
+    """
+    if mode not in ORDERS:
+        raise InvalidArgumentError(f"Unknown mode '{mode}': use {', '.join(ORDERS)}.")
+    if len(displacement.bands) != 2:
+        raise InvalidArgumentError("displace: the displacement image must have two bands.")
+    dx, dy = (b.source for b in displacement.bands)
+    return image.map_bands(
+        lambda b: replace(b, source=DisplacedBand(b.source, dx, dy, mode, maxOffset))
+    )
+
+
+@algorithm("Image.retile")
+def retile(image: Image, size: int) -> Image:
+    """Changes the size of the tiles used to compute an image; openee computes in its own
+    chunks, so the image is returned unchanged.
+
+    Args:
+        image: The image.
+        size: The tile size, in pixels (between 32 and 256).
+    """
+    if not 32 <= size <= 256:
+        raise InvalidArgumentError("retile: size must be between 32 and 256.")
+    return image
