@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 from oracle import Grid, warp_band
 from pyproj import Transformer
 from scipy import ndimage
@@ -372,3 +373,92 @@ def test_pixel_coordinates_displace_and_retile(ee_api) -> None:
     # Half a pixel east: the mean of the pixel and its eastern neighbour.
     check(got["lin"], (v[2:-2, 2:-2] + v[2:-2, 3:-1]) / 2, "displace bilinear")
     check(got["retiled"], v[2:-2, 2:-2], "retile")
+
+
+# -- texture ---------------------------------------------------------------------------------------
+
+GLCM_METRICS = [
+    "asm", "contrast", "corr", "var", "idm", "savg", "svar", "sent", "ent",
+    "dvar", "dent", "imcorr1", "imcorr2", "maxcorr", "diss", "inertia", "shade", "prom",
+]  # fmt: skip
+
+
+def glcm_metrics(pairs: list[tuple[float, float]]) -> dict[str, float]:
+    """Haralick/Conners metrics of the symmetric, normalised co-occurrence matrix of pairs."""
+    levels = sorted({a for a, _ in pairs} | {b for _, b in pairs})
+    at = {v: k for k, v in enumerate(levels)}
+    m = np.zeros((len(levels), len(levels)))
+    for a, b in pairs:
+        m[at[a], at[b]] += 1
+        m[at[b], at[a]] += 1
+    p = m / m.sum()
+    g = np.array(levels)
+    i, j = np.meshgrid(g, g, indexing="ij")
+    px = p.sum(axis=1)
+    mu = (g * px).sum()
+    var = ((g - mu) ** 2 * px).sum()
+    sums, diffs = {}, {}
+    for (a, b), q in np.ndenumerate(p):
+        if q == 0:
+            continue
+        sums[g[a] + g[b]] = sums.get(g[a] + g[b], 0.0) + q
+        diffs[abs(g[a] - g[b])] = diffs.get(abs(g[a] - g[b]), 0.0) + q
+    ks, ps = np.array(list(sums)), np.array(list(sums.values()))
+    kd, pd = np.array(list(diffs)), np.array(list(diffs.values()))
+    savg = (ks * ps).sum()
+    nz = p > 0
+    ent = -(p[nz] * np.log(p[nz])).sum()
+    hx = -(px[px > 0] * np.log(px[px > 0])).sum()
+    pxpy = np.outer(px, px)
+    hxy1 = -(p[nz] * np.log(pxpy[nz])).sum()
+    hxy2 = -(pxpy[pxpy > 0] * np.log(pxpy[pxpy > 0])).sum()
+    return {
+        "asm": (p**2).sum(),
+        "contrast": ((i - j) ** 2 * p).sum(),
+        "corr": ((i * j * p).sum() - mu * mu) / var if var > 0 else 0.0,
+        "var": var,
+        "idm": (p / (1 + (i - j) ** 2)).sum(),
+        "savg": savg,
+        "svar": ((ks - savg) ** 2 * ps).sum(),
+        "sent": -(ps * np.log(ps)).sum(),
+        "ent": ent,
+        "dvar": ((kd - (kd * pd).sum()) ** 2 * pd).sum(),
+        "dent": -(pd * np.log(pd)).sum(),
+        "imcorr1": (ent - hxy1) / hx if hx > 0 else 0.0,
+        "imcorr2": math.sqrt(max(0.0, 1 - math.exp(-2 * (hxy2 - ent)))),
+        "maxcorr": 0.0,
+        "diss": (np.abs(i - j) * p).sum(),
+        "inertia": ((i - j) ** 2 * p).sum(),
+        "shade": ((i + j - 2 * mu) ** 3 * p).sum(),
+        "prom": ((i + j - 2 * mu) ** 4 * p).sum(),
+    }
+
+
+def test_glcm_texture(ee_api) -> None:
+    ee = ee_api
+    grid = Grid.centered("EPSG:4326", LON + 0.03, LAT, 0.0015, 8, 6)  # inside the tile
+    lv = ee.Image(item().image_id).select("B4").divide(100)  # integer division
+    texture = lv.glcmTexture()
+    names = texture.bandNames().getInfo()
+    assert names == [f"B4_{m}" for m in GLCM_METRICS]
+    got = compute_bands(ee, {m: texture.select(f"B4_{m}") for m in GLCM_METRICS}, grid)
+    v = levels(b4(2, grid))
+    assert not np.isnan(v).any()
+    directions = [(-1, -1), (0, -1), (1, -1), (-1, 0)]  # (dx, dy): the default 3x3 kernel's
+    for r in range(grid.height):
+        for c in range(grid.width):
+            per_direction = []
+            for dx, dy in directions:
+                pairs = [
+                    (v[r + 2 + wr, c + 2 + wc], v[r + 2 + wr + dy, c + 2 + wc + dx])
+                    for wr in (-1, 0, 1)
+                    for wc in (-1, 0, 1)
+                ]
+                per_direction.append(glcm_metrics(pairs))
+            for m in GLCM_METRICS:
+                expected = np.mean([d[m] for d in per_direction])
+                values, valid = got[m]
+                assert valid[r, c], m
+                assert values[r, c] == pytest.approx(expected, rel=1e-9, abs=1e-9), (m, r, c)
+    one = lv.glcmTexture(1, ee.Kernel.fixed(3, 1, [[0, 0, 1]]), False).bandNames().getInfo()
+    assert one == [f"B4_{m}_1_0" for m in GLCM_METRICS]

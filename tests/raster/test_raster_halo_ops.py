@@ -28,6 +28,7 @@ from openee.raster.grid import PixelGrid
 from openee.raster.local import DifferenceBand, EntropyBand, OffsetBand, ZeroCrossingBand
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource, FileBand
+from openee.raster.texture import GlcmBand
 from openee.values.kernel import Kernel
 
 DEMO = Path(__file__).resolve().parents[2] / "src/openee/demo/data/sentinel2"
@@ -85,6 +86,8 @@ RECIPES = {
     "pixel_count": PixelCountBand(LEVELS, 20, False),
     "reduce_components": ComponentReduceBand(LEVELS, BAND, "mean", 15),
     "cumulative_cost": CumulativeCostBand(LEVELS, BRIGHT, 1500.0),
+    "glcm_contrast": GlcmBand(LEVELS, ((-1, -1), (0, -1), (1, -1), (-1, 0)), 1, "contrast"),
+    "glcm_imcorr1": GlcmBand(LEVELS, ((2, 0),), 2, "imcorr1", 0),
 }
 
 

@@ -17,6 +17,7 @@ from openee.raster.image import Band, Image
 from openee.raster.local import DifferenceBand, EntropyBand, OffsetBand, ZeroCrossingBand
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
+from openee.raster.texture import METRICS, GlcmBand
 from openee.values.kernel import Kernel
 
 
@@ -141,3 +142,60 @@ def seed_grid(size: int = 5, gridType: str = "square") -> Image:
     if gridType not in ("square", "hex"):
         raise InvalidArgumentError(f"Unknown gridType '{gridType}': use 'square' or 'hex'.")
     return Image((Band("seeds", SeedGridBand(size, gridType == "hex")),))
+
+
+def glcm_directions(kernel: Kernel | None) -> tuple[tuple[int, int], ...]:
+    """The (dx, dy) offsets of the GLCMs: the kernel's non-zero cells but the focus, scanned
+    left to right and top to bottom, a direction and its opposite counted once."""
+    k = kernel or Kernel("square", radius=1)
+    if k.metric:
+        raise InvalidArgumentError("glcmTexture needs a kernel in pixels.")
+    m = k.matrix()
+    out: list[tuple[int, int]] = []
+    for r, c in zip(*np.nonzero(m.array()), strict=True):
+        dx, dy = int(c) - m.x, int(r) - m.y
+        if (dx, dy) != (0, 0) and (dx, dy) not in out and (-dx, -dy) not in out:
+            out.append((dx, dy))
+    if not out:
+        raise InvalidArgumentError("glcmTexture: the kernel has no offsets besides its focus.")
+    return tuple(out)
+
+
+@algorithm("Image.glcmTexture")
+def glcm_texture(
+    image: Image, size: int = 1, kernel: Kernel | None = None, average: bool = True
+) -> Image:
+    """Computes texture metrics from the Gray Level Co-occurrence Matrix around each pixel of
+    every band: 18 bands per input band named '<band>_<metric>' (asm, contrast, corr, var, idm,
+    savg, svar, sent, ent, dvar, dent, imcorr1, imcorr2, maxcorr (0: not computed), diss,
+    inertia, shade, prom), averaged over the directions; or, without averaging, 18 per
+    direction named '<band>_<metric>_<dx>_<dy>'. Inputs must be integer valued.
+
+    Args:
+        image: The image for which to compute texture metrics.
+        size: The size of the neighborhood to include in each GLCM (its radius in pixels).
+        kernel: A kernel specifying the x and y offsets over which to compute the GLCMs
+            (default: 3x3 square: offsets (-1, -1), (0, -1), (1, -1) and (-1, 0)).
+        average: If true, the directional bands for each metric are averaged.
+    """
+    if not 0 <= size <= 16:
+        raise InvalidArgumentError("glcmTexture: size must be between 0 and 16.")
+    directions = glcm_directions(kernel)
+    bands = []
+    for b in image.bands:
+        if average:
+            bands += [
+                replace(b, name=f"{b.name}_{m}", source=GlcmBand(b.source, directions, size, m))
+                for m in METRICS
+            ]
+            continue
+        for d, (dx, dy) in enumerate(directions):
+            bands += [
+                replace(
+                    b,
+                    name=f"{b.name}_{m}_{dx}_{dy}",
+                    source=GlcmBand(b.source, directions, size, m, d),
+                )
+                for m in METRICS
+            ]
+    return replace(image, bands=tuple(bands))
