@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+import shapely.geometry
 from oracle import Grid, warp_band
 from pyproj import Transformer
 from scipy import ndimage
@@ -462,3 +463,41 @@ def test_glcm_texture(ee_api) -> None:
                 assert values[r, c] == pytest.approx(expected, rel=1e-9, abs=1e-9), (m, r, c)
     one = lv.glcmTexture(1, ee.Kernel.fixed(3, 1, [[0, 0, 1]]), False).bandNames().getInfo()
     assert one == [f"B4_{m}_1_0" for m in GLCM_METRICS]
+
+
+# -- painting --------------------------------------------------------------------------------------
+
+
+def test_paint_fills_and_outlines(ee_api) -> None:
+    ee = ee_api
+    t = GRID.transform
+    a = shapely.geometry.box(LON - 0.02, LAT - 0.01, LON + 0.01, LAT + 0.015)
+    b = shapely.geometry.Polygon([(LON, LAT - 0.02), (LON + 0.025, LAT), (LON, LAT + 0.02)])
+    fc = ee.FeatureCollection(
+        [
+            ee.Feature(ee.Geometry(shapely.geometry.mapping(a), None, False), {"v": 3, "w": 2}),
+            ee.Feature(ee.Geometry(shapely.geometry.mapping(b), None, False), {"v": 7, "w": 4}),
+        ]
+    )
+    images = {
+        "fill": ee.Image().paint(fc, "v"),
+        "outline": ee.Image().paint(fc, 5, "w"),
+        "onto": ee.Image(item().image_id).select("B4").paint(fc, 0),
+    }
+    got = compute_bands(ee, images, GRID)
+    xs = t.c + t.a * (np.arange(GRID.width) + 0.5)
+    ys = t.f + t.e * (np.arange(GRID.height) + 0.5)
+    centres = [[shapely.geometry.Point(x, y) for x in xs] for y in ys]
+    fill = np.full((GRID.height, GRID.width), np.nan)
+    outline = np.full((GRID.height, GRID.width), np.nan)
+    for shape, value, width in ((a, 3, 2), (b, 7, 4)):
+        for r, row in enumerate(centres):
+            for c, p in enumerate(row):
+                if shape.contains(p):
+                    fill[r, c] = value
+                if shape.boundary.distance(p) <= width * 0.0015 / 2:
+                    outline[r, c] = 5
+    check(got["fill"], fill, "paint fill")
+    check(got["outline"], outline, "paint outline")
+    v = b4(0)
+    check(got["onto"], np.where(np.isnan(fill), v, 0.0), "paint onto B4")

@@ -166,3 +166,28 @@ def test_stratified_sample_draws_per_class(ee_api) -> None:
     # The same seed draws the same pixels.
     again = [f["geometry"]["coordinates"] for f in fc.getInfo()["features"]]
     assert again == [f["geometry"]["coordinates"] for f in features]
+
+
+def test_translate_moves_the_content(ee_api) -> None:
+    ee = ee_api
+    img = ee.Image(item().image_id).select("B4")
+    grid = {
+        "dimensions": {"width": WIDTH, "height": HEIGHT},
+        "affineTransform": {"scaleX": 120.0, "shearX": 0.0, "translateX": X0,
+                            "shearY": 0.0, "scaleY": -120.0, "translateY": Y1},
+        "crsCode": CRS,
+    }  # fmt: skip
+    moved = ee.data.computePixels(
+        {
+            "expression": img.translate(3, -2, "pixels").addBands(img.translate(240, 120)),
+            "fileFormat": "NUMPY_NDARRAY",
+            "grid": grid,
+        }
+    )
+    with rasterio.open(item().band_path("B4")) as ds:
+        # 3 px east and 2 px south: out[r, c] = in[r - 2, c - 3].
+        px = ds.read(1, window=rasterio.windows.Window(COL0 - 3, ROW0 - 2, WIDTH, HEIGHT))
+        # 240 m east, 120 m north: out[r, c] = in[r + 1, c - 2].
+        m = ds.read(1, window=rasterio.windows.Window(COL0 - 2, ROW0 + 1, WIDTH, HEIGHT))
+    np.testing.assert_array_equal(moved["B4"], px)
+    np.testing.assert_array_equal(moved["B4_1"], m)

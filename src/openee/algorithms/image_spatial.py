@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 from shapely.ops import unary_union
 
 from openee.algorithms.coerce import coerce
@@ -13,13 +14,15 @@ from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.bandmath import LonLatBand
 from openee.raster.displace import ORDERS, CoordinateBand, DisplacedBand
-from openee.raster.image import Band, Image
+from openee.raster.distance import METRES_PER_DEGREE
+from openee.raster.image import DEFAULT_PROJECTION, Band, Image
+from openee.raster.paint import PaintedBand, Stroke, TranslatedBand
 from openee.raster.read import RESAMPLING
 from openee.raster.reproject import PixelAreaBand, ReducedResolutionBand, ReprojectedBand
 from openee.raster.sources import ClippedBand, with_resampling
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import Geometry
-from openee.values.projection import Projection
+from openee.values.projection import Projection, parse_crs
 from openee.values.reducer import Reducer
 
 
@@ -227,3 +230,79 @@ def retile(image: Image, size: int) -> Image:
     if not 32 <= size <= 256:
         raise InvalidArgumentError("retile: size must be between 32 and 256.")
     return image
+
+
+def _stroke_value(feature: Feature, value: Any, what: str) -> float | None:
+    """A paint argument: a number, or the name of a property holding the number."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = feature.properties.get(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError(f"paint: {what} must be a number or a numeric property name.")
+    return float(value)
+
+
+@algorithm("Image.paint")
+def paint(
+    image: Image, featureCollection: FeatureCollection, color: Any = 0, width: Any = None
+) -> Image:
+    """Paints the geometries of a collection onto an image: the interiors (no width) or the
+    outlines (width in pixels) take the color; painted pixels are unmasked.
+
+    Args:
+        image: The image on which the collection is painted.
+        featureCollection: The collection painted onto the image.
+        color: The pixel value to paint into every band, or the name of a numeric property
+            of each feature holding it.
+        width: The width of the outlines in pixels, or the name of a numeric property holding
+            it; without it the interiors are filled.
+    """
+    if not isinstance(featureCollection, FeatureCollection):
+        raise InvalidArgumentError("paint: 'featureCollection' must be a FeatureCollection.")
+    strokes = []
+    for f in featureCollection.features:
+        if not isinstance(f, Feature) or f.geometry is None:
+            continue
+        value = _stroke_value(f, color, "color")
+        assert value is not None
+        text = json.dumps(f.geometry.info())
+        strokes.append(Stroke(text, f.geometry.crs, value, _stroke_value(f, width, "width")))
+    integral = all(s.value.is_integer() for s in strokes)
+
+    def painted(b: Band) -> Band:
+        dtype = np.result_type(b.source.dtype, np.int32 if integral else np.float64)
+        return replace(b, source=PaintedBand(b.source, tuple(strokes), dtype.name))
+
+    return image.map_bands(painted)
+
+
+@algorithm("Image.translate")
+def translate(
+    input: Image, x: float, y: float, units: str = "meters", proj: Projection | None = None
+) -> Image:
+    """Translates the image: its content moves x east and y north, in 'meters' or 'pixels' of
+    the projection (default: each band's own, else EPSG:4326 at 1 degree).
+
+    Args:
+        input: The image to translate.
+        x: The amount to translate the image in the x direction.
+        y: The amount to translate the image in the y direction.
+        units: 'meters' or 'pixels'.
+        proj: The projection in which to translate the image; defaults to each band's.
+    """
+    if units not in ("meters", "pixels"):
+        raise InvalidArgumentError(f"Invalid units '{units}': use 'meters' or 'pixels'.")
+
+    def moved(b: Band) -> Band:
+        p = proj or b.projection or DEFAULT_PROJECTION
+        dx, dy = x, y
+        if units == "pixels":
+            t = p.transform
+            dx, dy = x * abs(t[0]), y * abs(t[4])
+        elif parse_crs(p.crs).is_geographic:
+            # Metres on a geographic CRS: Earth Engine's 111 319.49 m per degree.
+            dx, dy = x / METRES_PER_DEGREE, y / METRES_PER_DEGREE
+        return replace(b, source=TranslatedBand(b.source, dx, dy, p.crs))
+
+    return input.map_bands(moved)
