@@ -125,6 +125,15 @@ def test_small_neighbourhood_operations(ee_api) -> None:
     check(got["west"], v1[1:-1, :-2], "neighborhoodToBands west")
     check(got["south"], v1[2:, 1:-1], "neighborhoodToBands south")
     np.testing.assert_array_equal(got["fmax_alias"][0], got["fmax"][0])
+    # The other snake_case aliases: the same pixels as their camelCase names.
+    aliases = {}
+    for op in ("min", "mean", "median", "mode"):
+        aliases[f"{op}_alias"] = getattr(img, f"focal_{op}")(1, "square")
+        aliases[op] = getattr(img, f"focal{op.capitalize()}")(1, "square")
+    pairs = compute_bands(ee, aliases, GRID)
+    for op in ("min", "mean", "median", "mode"):
+        np.testing.assert_array_equal(pairs[f"{op}_alias"][0], pairs[op][0], err_msg=op)
+        assert pairs[op][1].any()
     names = plus.bandNames().getInfo()
     assert names == ["B4_0_-1", "B4_-1_0", "B4_0_0", "B4_1_0", "B4_0_1"]
     assert derivs.bandNames().getInfo() == ["B4_x", "B4_y"]
