@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pytest
 import rasterio
 import rasterio.windows
 import shapely.geometry
@@ -191,3 +192,66 @@ def test_translate_moves_the_content(ee_api) -> None:
         m = ds.read(1, window=rasterio.windows.Window(COL0 - 2, ROW0 + 1, WIDTH, HEIGHT))
     np.testing.assert_array_equal(moved["B4"], px)
     np.testing.assert_array_equal(moved["B4_1"], m)
+
+
+def test_change_proj_moves_pixels_between_projections(ee_api) -> None:
+    ee = ee_api
+    img = ee.Image(item().image_id).select("B4")
+    coarse = [240.0, 0.0, 499_980.0, 0.0, -240.0, 5_100_000.0]
+    stretched = img.changeProj(ee.Projection(CRS, NATIVE), ee.Projection(CRS, coarse))
+    # Pixel (row, col) of the 240 m grid shows pixel (row, col) of the file's 120 m grid.
+    grid = {
+        "dimensions": {"width": WIDTH, "height": HEIGHT},
+        "affineTransform": {"scaleX": 240.0, "shearX": 0.0, "translateX": 499_980.0 + 240 * 150,
+                            "shearY": 0.0, "scaleY": -240.0,
+                            "translateY": 5_100_000.0 - 240 * 200},
+        "crsCode": CRS,
+    }  # fmt: skip
+    got = ee.data.computePixels(
+        {"expression": stretched, "fileFormat": "NUMPY_NDARRAY", "grid": grid}
+    )
+    with rasterio.open(item().band_path("B4")) as ds:
+        expected = ds.read(1, window=rasterio.windows.Window(150, 200, WIDTH, HEIGHT))
+    np.testing.assert_array_equal(got["B4"], expected)
+    info = stretched.projection().getInfo()
+    assert info["transform"] == coarse
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (lambda ee, img: img.toFloat().glcmTexture(), "integer"),
+        (lambda ee, img: img.fastDistanceTransform(8, "pixels", "cosine"), "metric"),
+        (lambda ee, img: img.connectedPixelCount(0), "maxSize"),
+        (lambda ee, img: img.connectedComponents(ee.Kernel.plus(1), 5000), "maxSize"),
+        (lambda ee, img: img.reduceConnectedComponents(ee.Reducer.toList()), "Reducer"),
+        (lambda ee, img: img.displace(img), "two bands"),
+        (lambda ee, img: img.directionalDistanceTransform(0, 5000), "maxDistance"),
+        (lambda ee, img: img.cumulativeCost(img.addBands(img), 1000), "one band"),
+        (lambda ee, img: ee.Algorithms.Image.Segmentation.seedGrid(5, "triangle"), "gridType"),
+    ],
+)
+def test_bad_spatial_arguments_are_clean_errors(ee_api, bad, message: str) -> None:
+    img = ee_api.Image(item().image_id).select("B4")
+    grid = {
+        "dimensions": {"width": 8, "height": 8},
+        "affineTransform": {"scaleX": 120.0, "shearX": 0.0, "translateX": X0,
+                            "shearY": 0.0, "scaleY": -120.0, "translateY": Y1},
+        "crsCode": CRS,
+    }  # fmt: skip
+    with pytest.raises(ee_api.EEException, match=message):
+        ee_api.data.computePixels(
+            {"expression": bad(ee_api, img), "fileFormat": "NUMPY_NDARRAY", "grid": grid}
+        )
+
+
+def test_bad_vector_arguments_are_clean_errors(ee_api) -> None:
+    ee = ee_api
+    img = ee.Image(item().image_id).select("B4")
+    with pytest.raises(ee.EEException, match="geometryType"):
+        img.reduceToVectors(geometry=region(ee), scale=120, geometryType="hull").getInfo()
+    with pytest.raises(ee.EEException, match="too many pixels"):
+        big = ee.Geometry.Rectangle([500_000, 5_000_000, 600_000, 5_090_000], CRS, False)
+        img.sampleRectangle(big).getInfo()
+    with pytest.raises(ee.EEException, match="classPoints"):
+        img.stratifiedSample(5, region=region(ee), scale=120, classValues=[1]).getInfo()

@@ -16,7 +16,12 @@ from openee.raster.bandmath import LonLatBand
 from openee.raster.displace import ORDERS, CoordinateBand, DisplacedBand
 from openee.raster.distance import METRES_PER_DEGREE
 from openee.raster.image import DEFAULT_PROJECTION, Band, Image
-from openee.raster.paint import PaintedBand, Stroke, TranslatedBand
+from openee.raster.paint import (
+    PaintedBand,
+    ReprojectedCoordinatesBand,
+    Stroke,
+    TranslatedBand,
+)
 from openee.raster.read import RESAMPLING
 from openee.raster.reproject import PixelAreaBand, ReducedResolutionBand, ReprojectedBand
 from openee.raster.sources import ClippedBand, with_resampling
@@ -304,5 +309,25 @@ def translate(
             # Metres on a geographic CRS: Earth Engine's 111 319.49 m per degree.
             dx, dy = x / METRES_PER_DEGREE, y / METRES_PER_DEGREE
         return replace(b, source=TranslatedBand(b.source, dx, dy, p.crs))
+
+    return input.map_bands(moved)
+
+
+@algorithm("Image.changeProj")
+def change_proj(input: Image, srcProj: Projection, dstProj: Projection) -> Image:
+    """Tweaks the projection of the input image, moving each pixel from its location in
+    srcProj to the same coordinates in dstProj.
+
+    Args:
+        input: The image.
+        srcProj: The original projection.
+        dstProj: The new projection.
+    """
+    source = (srcProj.crs, tuple(srcProj.transform))
+    target = (dstProj.crs, tuple(dstProj.transform))
+
+    def moved(b: Band) -> Band:
+        recipe = ReprojectedCoordinatesBand(b.source, *source, *target)
+        return Band(b.name, recipe, dstProj, None)
 
     return input.map_bands(moved)

@@ -94,3 +94,40 @@ class TranslatedBand(BandSource):
             grid.crs, Affine.translation(-sx, -sy) * grid.transform, grid.width, grid.height
         )
         return self.input.read(moved)
+
+
+@dataclass(frozen=True)
+class ReprojectedCoordinatesBand(BandSource):
+    """Image.changeProj: the input's pixel at the location that has, in `src`, the projection
+    coordinates the output pixel has in `dst` (both given as CRS and affine transform).
+
+    The output grid is expressed in `dst`'s CRS by an affine fitted to three of its corners
+    (exact when the grid is in that CRS, approximate over large grids otherwise)."""
+
+    input: BandSource
+    src_crs: str
+    src_transform: tuple[float, ...]
+    dst_crs: str
+    dst_transform: tuple[float, ...]
+
+    reads_other_grid = True
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.input.dtype
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        g = grid.transform
+        if grid.crs != self.dst_crs:
+            corners = [(0, 0), (grid.width, 0), (0, grid.height)]
+            xs, ys = zip(*(grid.transform * c for c in corners), strict=True)
+            to = Transformer.from_crs(grid.crs, self.dst_crs, always_xy=True)
+            (x0, x1, x2), (y0, y1, y2) = to.transform(xs, ys)
+            g = Affine(
+                (x1 - x0) / grid.width, (x2 - x0) / grid.height, x0,
+                (y1 - y0) / grid.width, (y2 - y0) / grid.height, y0,
+            )  # fmt: skip
+        src = Affine(*self.src_transform[:6])
+        dst = Affine(*self.dst_transform[:6])
+        moved = PixelGrid(self.src_crs, src * ~dst * g, grid.width, grid.height)
+        return self.input.read(moved)
