@@ -510,3 +510,70 @@ def test_paint_fills_and_outlines(ee_api) -> None:
     check(got["outline"], outline, "paint outline")
     v = b4(0)
     check(got["onto"], np.where(np.isnan(fill), v, 0.0), "paint onto B4")
+
+
+# -- spectral morphology ---------------------------------------------------------------------------
+
+
+def spectral_distance(a: np.ndarray, b: np.ndarray, metric: str) -> float:
+    if metric == "sed":
+        return float(((a - b) ** 2).sum())
+    if metric == "sam":
+        return math.acos(max(-1.0, min(1.0, float(a @ b) / math.sqrt(float(a @ a) * float(b @ b)))))
+    p, q = a / a.sum(), b / b.sum()
+    if metric == "emd":
+        return float(np.abs(np.cumsum(p) - np.cumsum(q)).sum())
+    return float(((p - q) * np.log(p / q)).sum())
+
+
+def spectral_oracle(stack: np.ndarray, metric: str, centroid: bool) -> tuple:
+    """Erosion, dilation (bands x h x w) and gradient on the grid grown by 1 (NaN = masked)."""
+    _, hh, ww = stack.shape
+    h, w = hh - 2, ww - 2
+    ero = np.full((2, h, w), np.nan)
+    dil = np.full((2, h, w), np.nan)
+    grad = np.full((h, w), np.nan)
+    for r in range(h):
+        for c in range(w):
+            if np.isnan(stack[:, r + 1, c + 1]).any():
+                continue
+            members = [
+                stack[:, r + 1 + dr, c + 1 + dc]
+                for dr in (-1, 0, 1)
+                for dc in (-1, 0, 1)
+                if not np.isnan(stack[:, r + 1 + dr, c + 1 + dc]).any()
+            ]
+            if centroid:
+                mean = np.mean(members, axis=0)
+                scores = [spectral_distance(m, mean, metric) for m in members]
+            else:
+                scores = [sum(spectral_distance(m, n, metric) for n in members) for m in members]
+            low = members[int(np.argmin(scores))]
+            high = members[int(np.argmax(scores))]
+            ero[:, r, c], dil[:, r, c] = low, high
+            grad[r, c] = spectral_distance(high, low, metric)
+    return ero, dil, grad
+
+
+def test_spectral_morphology(ee_api) -> None:
+    ee = ee_api
+    grid = Grid.centered("EPSG:4326", LON, LAT, 0.0015, 16, 12)
+    img = ee.Image(item().image_id).select(["B4", "B8"])
+    cases = [("sam", False), ("sed", True), ("sid", False), ("emd", True)]
+    images = {}
+    for metric, centroid in cases:
+        ero = img.spectralErosion(metric, None, centroid)
+        dil = img.spectralDilation(metric, ee.Kernel.square(1), centroid)
+        images[f"{metric}_e4"] = ero.select("B4")
+        images[f"{metric}_e8"] = ero.select("B8")
+        images[f"{metric}_d8"] = dil.select("B8")
+        images[f"{metric}_g"] = img.spectralGradient(metric, None, centroid)
+    got = compute_bands(ee, images, grid)
+    b8 = warp_band(item().band_path("B8"), grown(grid, 1)).astype(np.float64)
+    stack = np.stack([b4(1, grid), np.where(b8 != 0, b8, np.nan)])
+    for metric, centroid in cases:
+        ero, dil, grad = spectral_oracle(stack, metric, centroid)
+        check(got[f"{metric}_e4"], ero[0], f"{metric} erosion B4")
+        check(got[f"{metric}_e8"], ero[1], f"{metric} erosion B8")
+        check(got[f"{metric}_d8"], dil[1], f"{metric} dilation B8")
+        check(got[f"{metric}_g"], grad, f"{metric} gradient", rtol=1e-7)
