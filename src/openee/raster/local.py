@@ -11,8 +11,12 @@ from openee.raster.grid import PixelGrid
 from openee.raster.halo import HaloBand, shifted
 from openee.raster.neighborhood import metres_per_pixel
 from openee.raster.pixels import Pixels
+from openee.raster.runs import value_counts
 from openee.raster.sources import BandSource
 from openee.values.kernel import Kernel, KernelMatrix
+
+# Member values held at once by a stacked computation (entropy), in row strips.
+_STACK_BUDGET = 1 << 22
 
 
 def _members(m: KernelMatrix) -> list[tuple[int, int]]:
@@ -136,15 +140,21 @@ class EntropyBand(HaloBand):
     def compute(self, layers: list[Pixels], outer: PixelGrid, halo: int) -> Pixels:
         (p,) = layers
         members = _members(kernel_matrix(self.kernel, outer))
-        values = np.stack([shifted(p.data.astype(np.float64), dr, dc) for dr, dc in members])
-        valid = np.stack([shifted(p.valid, dr, dc, False) for dr, dc in members])
-        n = valid.sum(axis=0)
-        # For each member, how many members hold its value: sum over members of
-        # -(1/n) log2(count/n) is the entropy of the window's value distribution.
-        entropy = np.zeros(p.data.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for i in range(len(members)):
-                same = ((values == values[i]) & valid).sum(axis=0)
-                share = np.where(valid[i], same / np.maximum(n, 1), 1.0)
-                entropy -= np.where(valid[i], np.log2(share) / np.maximum(n, 1), 0.0)
+        h, w = p.data.shape
+        entropy = np.zeros((h, w))
+        n = np.zeros((h, w))
+        # Row strips keep the stack of members bounded.
+        rows = max(1, _STACK_BUDGET // max(1, len(members) * w))
+        data = p.data.astype(np.float64)
+        for r0 in range(0, h, rows):
+            r1 = min(h, r0 + rows)
+            values = np.stack([shifted(data, dr, dc)[r0:r1] for dr, dc in members])
+            valid = np.stack([shifted(p.valid, dr, dc, False)[r0:r1] for dr, dc in members])
+            counts, ok = value_counts(values, valid)
+            size = ok.sum(axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = np.where(ok, counts / np.maximum(size, 1), 1.0)
+                # -sum over members of (1/n) log2(share of the member's value) is the entropy.
+                entropy[r0:r1] = -(np.log2(share)).sum(axis=0) / np.maximum(size, 1)
+            n[r0:r1] = size
         return Pixels(entropy, n > 0)

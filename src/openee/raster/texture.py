@@ -5,8 +5,7 @@ every p of the (2 size + 1)^2 window around it where both are unmasked, counted 
 (symmetric), normalised to probabilities P(i, j). The metrics (Haralick's 14, MAXCORR not
 computed and 0, and Conners' 4) are taken from P with natural logarithms; SVAR is the variance
 of i + j about SAVG. Every metric is an expectation over the pairs themselves, so no matrix is
-built: a pair's probability is the share of pairs equal to it (an all-pairs comparison, whose
-cost grows with the square of the window size).
+built: a pair's probability is the share of pairs equal to it, counted by sorting.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from openee.errors import InvalidArgumentError
 from openee.raster.grid import PixelGrid
 from openee.raster.halo import HaloBand, shifted
 from openee.raster.pixels import Pixels
+from openee.raster.runs import value_counts
 from openee.raster.sources import BandSource
 
 METRICS = (
@@ -28,12 +28,17 @@ METRICS = (
 )  # fmt: skip
 
 
-def _shares(x: np.ndarray, ok: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """For each pair k: the share of the valid pairs whose value equals x[k]."""
-    out = np.zeros(x.shape)
-    for k in range(x.shape[0]):
-        out[k] = ((x == x[k]) & ok).sum(axis=0)
-    return out / np.maximum(n, 1)
+def _mean_share(x: np.ndarray, ok: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The mean, over the valid pairs, of the share of pairs equal to each (sum of P^2)."""
+    counts, sorted_ok = value_counts(x, ok)
+    return np.where(sorted_ok, counts, 0.0).sum(axis=0) / np.maximum(n, 1) ** 2
+
+
+def _entropy(x: np.ndarray, ok: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """-mean over the valid pairs of log(share of pairs equal to each): the entropy of x."""
+    counts, sorted_ok = value_counts(x, ok)
+    share = np.where(sorted_ok, counts / np.maximum(n, 1), 1.0)
+    return -np.log(share).sum(axis=0) / np.maximum(n, 1)
 
 
 def _mean(f: np.ndarray, ok: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -56,32 +61,29 @@ def direction_metrics(
     ok = np.stack(oks + oks)
     n = ok.sum(axis=0).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        pair = _shares(i * 1e6 + j, ok, n)  # values are integers well below 1e6
-        p_sum = _shares(i + j, ok, n)
-        p_diff = _shares(np.abs(i - j), ok, n)
-        p_i = _shares(i, ok, n)
-        p_j = _shares(j, ok, n)
+        pair = i * 1e6 + j  # one number per pair (grey levels are integers well below 1e6)
         mu = _mean(i, ok, n)
         var = _mean((i - mu) ** 2, ok, n)
         savg = _mean(i + j, ok, n)
         dmean = _mean(np.abs(i - j), ok, n)
-        ent = -_mean(np.log(np.where(ok, pair, 1.0)), ok, n)
-        hx = -_mean(np.log(np.where(ok, p_i, 1.0)), ok, n)
-        hy = -_mean(np.log(np.where(ok, p_j, 1.0)), ok, n)
-        hxy1 = -_mean(np.log(np.where(ok, p_i * p_j, 1.0)), ok, n)
+        ent = _entropy(pair, ok, n)
+        hx = _entropy(i, ok, n)
+        hy = hx  # the pairs are counted both ways: j holds the same values as i
+        # HXY1 = -sum P(i, j) log(px(i) py(j)) = HX + HY when the marginals are those of P.
+        hxy1 = hx + hy
         contrast = _mean((i - j) ** 2, ok, n)
         out = {
-            "asm": _mean(pair, ok, n),
+            "asm": _mean_share(pair, ok, n),
             "contrast": contrast,
             "corr": np.where(var > 0, (_mean(i * j, ok, n) - mu * mu) / var, 0.0),
             "var": var,
             "idm": _mean(1.0 / (1.0 + (i - j) ** 2), ok, n),
             "savg": savg,
             "svar": _mean((i + j - savg) ** 2, ok, n),
-            "sent": -_mean(np.log(np.where(ok, p_sum, 1.0)), ok, n),
+            "sent": _entropy(i + j, ok, n),
             "ent": ent,
             "dvar": _mean((np.abs(i - j) - dmean) ** 2, ok, n),
-            "dent": -_mean(np.log(np.where(ok, p_diff, 1.0)), ok, n),
+            "dent": _entropy(np.abs(i - j), ok, n),
             "imcorr1": np.where(np.maximum(hx, hy) > 0, (ent - hxy1) / np.maximum(hx, hy), 0.0),
             "imcorr2": np.sqrt(np.maximum(0.0, 1.0 - np.exp(-2.0 * (hx + hy - ent)))),
             "maxcorr": np.zeros(v.shape),
