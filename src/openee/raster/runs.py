@@ -16,13 +16,11 @@ def value_counts(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.
     x.sort(axis=0)
     ok = ~np.isnan(x)
     k = x.shape[0]
-    index = np.arange(k).reshape((k,) + (1,) * (x.ndim - 1))
+    pixels = x[0].size
     start = np.ones(x.shape, dtype=bool)
     start[1:] = x[1:] != x[:-1]
-    end = np.ones(x.shape, dtype=bool)
-    end[:-1] = x[:-1] != x[1:]
-    first = np.maximum.accumulate(np.where(start, index, 0), axis=0)
-    last = np.flip(
-        np.minimum.accumulate(np.flip(np.where(end, index, k - 1), axis=0), axis=0), axis=0
-    )
-    return (last - first + 1).astype(np.float64), ok
+    # Runs of equal values get ids 0, 1, ... per pixel; one bincount sizes all runs at once.
+    run = np.cumsum(start, axis=0, dtype=np.int64) - 1
+    flat = (run.reshape(k, pixels) * pixels + np.arange(pixels)).ravel()
+    sizes = np.bincount(flat, weights=ok.ravel(), minlength=k * pixels)
+    return sizes[flat].reshape(x.shape), ok
