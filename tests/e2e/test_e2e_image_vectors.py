@@ -255,3 +255,29 @@ def test_bad_vector_arguments_are_clean_errors(ee_api) -> None:
         img.sampleRectangle(big).getInfo()
     with pytest.raises(ee.EEException, match="classPoints"):
         img.stratifiedSample(5, region=region(ee), scale=120, classValues=[1]).getInfo()
+
+
+def test_displacement_recovers_a_known_shift(ee_api) -> None:
+    ee = ee_api
+    ref = ee.Image(item().image_id).select("B4")
+    moved = ref.translate(240, -120)  # content 2 px east, 1 px south
+    disp = moved.displacement(ref, 360, None, 600)
+    aligned = moved.displace(disp, "nearest")
+    grid = {
+        "dimensions": {"width": WIDTH, "height": HEIGHT},
+        "affineTransform": {"scaleX": 120.0, "shearX": 0.0, "translateX": X0,
+                            "shearY": 0.0, "scaleY": -120.0, "translateY": Y1},
+        "crsCode": CRS,
+    }  # fmt: skip
+    got = ee.data.computePixels(
+        {
+            "expression": disp.addBands(aligned.rename("aligned")),
+            "fileFormat": "NUMPY_NDARRAY",
+            "grid": grid,
+        }
+    )
+    # Registering `moved` to the reference needs the shift itself: 240 m east, 120 m south.
+    hits = (got["dx"] == 240.0) & (got["dy"] == -120.0)
+    assert hits.mean() > 0.95
+    # Displacing by it gives the reference back wherever the shift was found.
+    np.testing.assert_array_equal(got["aligned"][hits], window()[hits])

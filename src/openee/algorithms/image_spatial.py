@@ -13,7 +13,7 @@ from openee.algorithms.coerce import coerce
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.bandmath import LonLatBand
-from openee.raster.displace import ORDERS, CoordinateBand, DisplacedBand
+from openee.raster.displace import ORDERS, CoordinateBand, DisplacedBand, DisplacementBand
 from openee.raster.distance import METRES_PER_DEGREE
 from openee.raster.image import DEFAULT_PROJECTION, Band, Image
 from openee.raster.paint import (
@@ -331,3 +331,46 @@ def change_proj(input: Image, srcProj: Projection, dstProj: Projection) -> Image
         return Band(b.name, recipe, dstProj, None)
 
     return input.map_bands(moved)
+
+
+@algorithm("Image.displacement")
+def displacement(
+    image: Image,
+    referenceImage: Image,
+    maxOffset: float,
+    projection: Projection | None = None,
+    patchWidth: float | None = None,
+    stiffness: float = 5.0,
+) -> Image:
+    """Determines the displacements required to register an image to a reference image, by
+    block matching on the requested grid: bands 'dx' and 'dy', metres east and north such that
+    image.displace(displacement) lines up with the reference. Offsets are whole pixels; the
+    bands of both images are compared pairwise (summed squared differences).
+
+    Args:
+        image: The image to register.
+        referenceImage: The image to register to (as many bands as image).
+        maxOffset: The maximum offset allowed when attempting to align the input images, in
+            meters (at most 32 pixels of the requested grid).
+        projection: Accepted for compatibility: displacements are computed on the requested
+            grid.
+        patchWidth: Patch size for detecting image offsets, in meters (default: three times
+            maxOffset, at least 3 pixels).
+        stiffness: Accepted for compatibility: each pixel's offset is chosen independently.
+    """
+    if len(image.bands) != len(referenceImage.bands) or not image.bands:
+        raise InvalidArgumentError(
+            "displacement: image and referenceImage must have the same, non-zero number of bands."
+        )
+    if maxOffset <= 0:
+        raise InvalidArgumentError("displacement: maxOffset must be positive.")
+    patch = patchWidth if patchWidth is not None else 3 * maxOffset
+    src = tuple(b.source for b in image.bands)
+    ref = tuple(b.source for b in referenceImage.bands)
+    first = referenceImage.bands[0]
+    return Image(
+        tuple(
+            Band(axis, DisplacementBand(src, ref, maxOffset, patch, axis), first.projection)
+            for axis in ("dx", "dy")
+        )
+    )
