@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import rasterio.features
 import shapely.geometry
+from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
@@ -111,9 +112,14 @@ def _vectors(
         transform=grid.transform,
     ):
         shapes[int(value)].append(shapely.geometry.shape(geojson))
+    # Components are numbered in the order of their first pixel (row-major); each is read
+    # within its bounding box only.
+    boxes = ndimage.find_objects(comp.ids + 1)
     features: list[Feature] = []
-    for k in sorted(shapes, key=lambda i: int(np.argmax(comp.ids.ravel() == i))):
-        members = comp.ids == k
+    for k in sorted(shapes):
+        box = boxes[k]
+        assert box is not None
+        members = comp.ids[box] == k
         shape = unary_union(shapes[k])
         if geometryType == "bb":
             shape = shapely.geometry.box(*shape.bounds)
@@ -122,11 +128,11 @@ def _vectors(
         geom = Geometry(shape, projection.crs, False)
         if not native:
             geom = geom.to_wgs84()
-        columns = [p.data[members & p.valid] for p in others]
+        columns = [p.data[box][members & p.valid[box]] for p in others]
         values = _reduced(red, columns, int(members.sum()))
         props: dict[str, Any] = dict(zip(red.outputs, values, strict=True))
         if labelProperty:
-            props[labelProperty] = first.data[members][0].item()
+            props[labelProperty] = first.data[box][members][0].item()
         features.append(Feature(geom, props, str(len(features))))
     return FeatureCollection(tuple(features))
 
