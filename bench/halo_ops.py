@@ -17,12 +17,11 @@ from openee.raster.components import EIGHT, ComponentLabelBand, PixelCountBand
 from openee.raster.distance import CumulativeCostBand, DistanceTransformBand, KernelDistanceBand
 from openee.raster.grid import PixelGrid
 from openee.raster.local import EntropyBand
-from openee.raster.spectral import SpectralMorphologyBand
 from openee.raster.texture import METRICS, GlcmBand
 from openee.values.kernel import Kernel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "raster"))
-from test_raster_halo_ops import BAND, BRIGHT, LEVELS
+from test_raster_halo_ops import BRIGHT, LEVELS
 
 GRID = PixelGrid("EPSG:32633", Affine(120.0, 0, 520_000.0, 0, -120.0, 5_080_000.0), 512, 512)
 DIRECTIONS = ((-1, -1), (0, -1), (1, -1), (-1, 0))
@@ -34,9 +33,6 @@ CASES = {
     "entropy(square 2)": [EntropyBand(LEVELS, Kernel("square", radius=2))],
     "glcmTexture() 18 bands": [GlcmBand(LEVELS, DIRECTIONS, 1, m) for m in METRICS],
     "cumulativeCost(5 km)": [CumulativeCostBand(LEVELS, BRIGHT, 5000.0)],
-    "spectralGradient": [
-        SpectralMorphologyBand((BAND, LEVELS), Kernel("square", radius=1), "sam", False, "gradient")
-    ],
 }
 
 

@@ -15,9 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-import shapely.geometry
 from oracle import Grid, warp_band
-from pyproj import Transformer
 from scipy import ndimage
 from test_e2e_kernel import compute_bands, grown, item
 
@@ -111,8 +109,6 @@ def test_small_neighbourhood_operations(ee_api) -> None:
         "ent": img.divide(100).floor().entropy(ee.Kernel.square(1)),
         "west": plus.select("B4_-1_0"),
         "south": plus.select("B4_0_1"),
-        "fmax_alias": img.focal_max(1, "square"),
-        "fmax": img.focalMax(1, "square"),
     }
     got = compute_bands(ee, images, GRID)
     v1 = b4(1)
@@ -124,16 +120,6 @@ def test_small_neighbourhood_operations(ee_api) -> None:
     check(got["ent"], window_entropy(levels(v1), 1), "entropy")
     check(got["west"], v1[1:-1, :-2], "neighborhoodToBands west")
     check(got["south"], v1[2:, 1:-1], "neighborhoodToBands south")
-    np.testing.assert_array_equal(got["fmax_alias"][0], got["fmax"][0])
-    # The other snake_case aliases: the same pixels as their camelCase names.
-    aliases = {}
-    for op in ("min", "mean", "median", "mode"):
-        aliases[f"{op}_alias"] = getattr(img, f"focal_{op}")(1, "square")
-        aliases[op] = getattr(img, f"focal{op.capitalize()}")(1, "square")
-    pairs = compute_bands(ee, aliases, GRID)
-    for op in ("min", "mean", "median", "mode"):
-        np.testing.assert_array_equal(pairs[f"{op}_alias"][0], pairs[op][0], err_msg=op)
-        assert pairs[op][1].any()
     names = plus.bandNames().getInfo()
     assert names == ["B4_0_-1", "B4_-1_0", "B4_0_0", "B4_1_0", "B4_0_1"]
     assert derivs.bandNames().getInfo() == ["B4_x", "B4_y"]
@@ -321,17 +307,14 @@ def test_cumulative_cost(ee_api) -> None:
     assert not valid[np.isnan(crop(v, n))].any()
 
 
-# -- seed grid and clipping -----------------------------------------------------------------------
+# -- seed grid -----------------------------------------------------------------------
 
 
-def test_seed_grid_and_clip_to_collection(ee_api) -> None:
+def test_seed_grid(ee_api) -> None:
     ee = ee_api
-    img = ee.Image(item().image_id).select("B4")
-    box = ee.Geometry.Rectangle([LON - 0.01, LAT - 0.01, LON + 0.01, LAT + 0.01])
     images = {
         "square": ee.Algorithms.Image.Segmentation.seedGrid(4),
         "hex": ee.Algorithms.Image.Segmentation.seedGrid(6, "hex"),
-        "clipped": img.clipToCollection(ee.FeatureCollection([ee.Feature(box)])),
     }
     got = compute_bands(ee, images, GRID)
     t = GRID.transform
@@ -342,47 +325,24 @@ def test_seed_grid_and_clip_to_collection(ee_api) -> None:
     hexa = ((rows % 6 == 0) & ((cols - shift) % 6 == 0)).astype(float)
     check(got["square"], square, "seedGrid square")
     check(got["hex"], hexa, "seedGrid hex")
-    # Clipping: pixel centres inside the box keep B4, others are masked.
-    xs = t.c + t.a * (np.arange(GRID.width) + 0.5)
-    ys = t.f + t.e * (np.arange(GRID.height) + 0.5)
-    inside = (np.abs(ys[:, None] - LAT) < 0.01) & (np.abs(xs[None, :] - LON) < 0.01)
-    v = b4(0)
-    check(got["clipped"], np.where(inside, v, np.nan), "clipToCollection")
 
 
-# -- coordinates and displacement -----------------------------------------------------------------
+# -- displacement -----------------------------------------------------------------
 
 
-def test_pixel_coordinates_displace_and_retile(ee_api) -> None:
+def test_displace(ee_api) -> None:
     ee = ee_api
     img = ee.Image(item().image_id).select("B4")
-    utm = ee.Projection("EPSG:32633")
-    scaled = ee.Projection("EPSG:32633", [100, 0, 500_000, 0, -100, 5_100_000])
     images = {
-        "x": ee.Image.pixelCoordinates(utm).select("x"),
-        "y": ee.Image.pixelCoordinates(utm).select("y"),
-        "px": ee.Image.pixelCoordinates(scaled).select("x"),
-        "py": ee.Image.pixelCoordinates(scaled).select("y"),
         "near": img.displace(ee.Image.constant([2 * PIXEL_M, -1 * PIXEL_M]), "nearest"),
         "lin": img.displace(ee.Image.constant([0.5 * PIXEL_M, 0.0]), "bilinear"),
-        "retiled": img.retile(64),
     }
     got = compute_bands(ee, images, GRID)
-    t = GRID.transform
-    lon = t.c + t.a * (np.arange(GRID.width) + 0.5)
-    lat = t.f + t.e * (np.arange(GRID.height) + 0.5)
-    lons, lats = np.meshgrid(lon, lat)
-    x, y = Transformer.from_crs("EPSG:4326", "EPSG:32633", always_xy=True).transform(lons, lats)
-    check(got["x"], x, "pixelCoordinates x")
-    check(got["y"], y, "pixelCoordinates y")
-    check(got["px"], (x - 500_000) / 100, "pixelCoordinates x, scaled projection")
-    check(got["py"], (5_100_000 - y) / 100, "pixelCoordinates y, scaled projection")
     v = b4(2)
     # 2 px east and 1 px south: out[r, c] = in[r + 1, c + 2].
     check(got["near"], v[3:-1, 4:], "displace nearest")
     # Half a pixel east: the mean of the pixel and its eastern neighbour.
     check(got["lin"], (v[2:-2, 2:-2] + v[2:-2, 3:-1]) / 2, "displace bilinear")
-    check(got["retiled"], v[2:-2, 2:-2], "retile")
 
 
 # -- texture ---------------------------------------------------------------------------------------
@@ -472,108 +432,3 @@ def test_glcm_texture(ee_api) -> None:
                 assert values[r, c] == pytest.approx(expected, rel=1e-9, abs=1e-9), (m, r, c)
     one = lv.glcmTexture(1, ee.Kernel.fixed(3, 1, [[0, 0, 1]]), False).bandNames().getInfo()
     assert one == [f"B4_{m}_1_0" for m in GLCM_METRICS]
-
-
-# -- painting --------------------------------------------------------------------------------------
-
-
-def test_paint_fills_and_outlines(ee_api) -> None:
-    ee = ee_api
-    t = GRID.transform
-    a = shapely.geometry.box(LON - 0.02, LAT - 0.01, LON + 0.01, LAT + 0.015)
-    b = shapely.geometry.Polygon([(LON, LAT - 0.02), (LON + 0.025, LAT), (LON, LAT + 0.02)])
-    fc = ee.FeatureCollection(
-        [
-            ee.Feature(ee.Geometry(shapely.geometry.mapping(a), None, False), {"v": 3, "w": 2}),
-            ee.Feature(ee.Geometry(shapely.geometry.mapping(b), None, False), {"v": 7, "w": 4}),
-        ]
-    )
-    images = {
-        "fill": ee.Image().paint(fc, "v"),
-        "outline": ee.Image().paint(fc, 5, "w"),
-        "onto": ee.Image(item().image_id).select("B4").paint(fc, 0),
-    }
-    got = compute_bands(ee, images, GRID)
-    xs = t.c + t.a * (np.arange(GRID.width) + 0.5)
-    ys = t.f + t.e * (np.arange(GRID.height) + 0.5)
-    centres = [[shapely.geometry.Point(x, y) for x in xs] for y in ys]
-    fill = np.full((GRID.height, GRID.width), np.nan)
-    outline = np.full((GRID.height, GRID.width), np.nan)
-    for shape, value, width in ((a, 3, 2), (b, 7, 4)):
-        for r, row in enumerate(centres):
-            for c, p in enumerate(row):
-                if shape.contains(p):
-                    fill[r, c] = value
-                if shape.boundary.distance(p) <= width * 0.0015 / 2:
-                    outline[r, c] = 5
-    check(got["fill"], fill, "paint fill")
-    check(got["outline"], outline, "paint outline")
-    v = b4(0)
-    check(got["onto"], np.where(np.isnan(fill), v, 0.0), "paint onto B4")
-
-
-# -- spectral morphology ---------------------------------------------------------------------------
-
-
-def spectral_distance(a: np.ndarray, b: np.ndarray, metric: str) -> float:
-    if metric == "sed":
-        return float(((a - b) ** 2).sum())
-    if metric == "sam":
-        return math.acos(max(-1.0, min(1.0, float(a @ b) / math.sqrt(float(a @ a) * float(b @ b)))))
-    p, q = a / a.sum(), b / b.sum()
-    if metric == "emd":
-        return float(np.abs(np.cumsum(p) - np.cumsum(q)).sum())
-    return float(((p - q) * np.log(p / q)).sum())
-
-
-def spectral_oracle(stack: np.ndarray, metric: str, centroid: bool) -> tuple:
-    """Erosion, dilation (bands x h x w) and gradient on the grid grown by 1 (NaN = masked)."""
-    _, hh, ww = stack.shape
-    h, w = hh - 2, ww - 2
-    ero = np.full((2, h, w), np.nan)
-    dil = np.full((2, h, w), np.nan)
-    grad = np.full((h, w), np.nan)
-    for r in range(h):
-        for c in range(w):
-            if np.isnan(stack[:, r + 1, c + 1]).any():
-                continue
-            members = [
-                stack[:, r + 1 + dr, c + 1 + dc]
-                for dr in (-1, 0, 1)
-                for dc in (-1, 0, 1)
-                if not np.isnan(stack[:, r + 1 + dr, c + 1 + dc]).any()
-            ]
-            if centroid:
-                mean = np.mean(members, axis=0)
-                scores = [spectral_distance(m, mean, metric) for m in members]
-            else:
-                scores = [sum(spectral_distance(m, n, metric) for n in members) for m in members]
-            low = members[int(np.argmin(scores))]
-            high = members[int(np.argmax(scores))]
-            ero[:, r, c], dil[:, r, c] = low, high
-            grad[r, c] = spectral_distance(high, low, metric)
-    return ero, dil, grad
-
-
-def test_spectral_morphology(ee_api) -> None:
-    ee = ee_api
-    grid = Grid.centered("EPSG:4326", LON, LAT, 0.0015, 16, 12)
-    img = ee.Image(item().image_id).select(["B4", "B8"])
-    cases = [("sam", False), ("sed", True), ("sid", False), ("emd", True)]
-    images = {}
-    for metric, centroid in cases:
-        ero = img.spectralErosion(metric, None, centroid)
-        dil = img.spectralDilation(metric, ee.Kernel.square(1), centroid)
-        images[f"{metric}_e4"] = ero.select("B4")
-        images[f"{metric}_e8"] = ero.select("B8")
-        images[f"{metric}_d8"] = dil.select("B8")
-        images[f"{metric}_g"] = img.spectralGradient(metric, None, centroid)
-    got = compute_bands(ee, images, grid)
-    b8 = warp_band(item().band_path("B8"), grown(grid, 1)).astype(np.float64)
-    stack = np.stack([b4(1, grid), np.where(b8 != 0, b8, np.nan)])
-    for metric, centroid in cases:
-        ero, dil, grad = spectral_oracle(stack, metric, centroid)
-        check(got[f"{metric}_e4"], ero[0], f"{metric} erosion B4")
-        check(got[f"{metric}_e8"], ero[1], f"{metric} erosion B8")
-        check(got[f"{metric}_d8"], dil[1], f"{metric} dilation B8")
-        check(got[f"{metric}_g"], grad, f"{metric} gradient", rtol=1e-7)

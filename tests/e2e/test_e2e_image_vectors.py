@@ -169,54 +169,6 @@ def test_stratified_sample_draws_per_class(ee_api) -> None:
     assert again == [f["geometry"]["coordinates"] for f in features]
 
 
-def test_translate_moves_the_content(ee_api) -> None:
-    ee = ee_api
-    img = ee.Image(item().image_id).select("B4")
-    grid = {
-        "dimensions": {"width": WIDTH, "height": HEIGHT},
-        "affineTransform": {"scaleX": 120.0, "shearX": 0.0, "translateX": X0,
-                            "shearY": 0.0, "scaleY": -120.0, "translateY": Y1},
-        "crsCode": CRS,
-    }  # fmt: skip
-    moved = ee.data.computePixels(
-        {
-            "expression": img.translate(3, -2, "pixels").addBands(img.translate(240, 120)),
-            "fileFormat": "NUMPY_NDARRAY",
-            "grid": grid,
-        }
-    )
-    with rasterio.open(item().band_path("B4")) as ds:
-        # 3 px east and 2 px south: out[r, c] = in[r - 2, c - 3].
-        px = ds.read(1, window=rasterio.windows.Window(COL0 - 3, ROW0 - 2, WIDTH, HEIGHT))
-        # 240 m east, 120 m north: out[r, c] = in[r + 1, c - 2].
-        m = ds.read(1, window=rasterio.windows.Window(COL0 - 2, ROW0 + 1, WIDTH, HEIGHT))
-    np.testing.assert_array_equal(moved["B4"], px)
-    np.testing.assert_array_equal(moved["B4_1"], m)
-
-
-def test_change_proj_moves_pixels_between_projections(ee_api) -> None:
-    ee = ee_api
-    img = ee.Image(item().image_id).select("B4")
-    coarse = [240.0, 0.0, 499_980.0, 0.0, -240.0, 5_100_000.0]
-    stretched = img.changeProj(ee.Projection(CRS, NATIVE), ee.Projection(CRS, coarse))
-    # Pixel (row, col) of the 240 m grid shows pixel (row, col) of the file's 120 m grid.
-    grid = {
-        "dimensions": {"width": WIDTH, "height": HEIGHT},
-        "affineTransform": {"scaleX": 240.0, "shearX": 0.0, "translateX": 499_980.0 + 240 * 150,
-                            "shearY": 0.0, "scaleY": -240.0,
-                            "translateY": 5_100_000.0 - 240 * 200},
-        "crsCode": CRS,
-    }  # fmt: skip
-    got = ee.data.computePixels(
-        {"expression": stretched, "fileFormat": "NUMPY_NDARRAY", "grid": grid}
-    )
-    with rasterio.open(item().band_path("B4")) as ds:
-        expected = ds.read(1, window=rasterio.windows.Window(150, 200, WIDTH, HEIGHT))
-    np.testing.assert_array_equal(got["B4"], expected)
-    info = stretched.projection().getInfo()
-    assert info["transform"] == coarse
-
-
 @pytest.mark.parametrize(
     ("bad", "message"),
     [

@@ -28,7 +28,6 @@ from openee.raster.grid import PixelGrid
 from openee.raster.local import DifferenceBand, EntropyBand, OffsetBand, ZeroCrossingBand
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource, FileBand
-from openee.raster.spectral import SpectralMorphologyBand
 from openee.raster.texture import GlcmBand
 from openee.values.kernel import Kernel
 
@@ -89,9 +88,6 @@ RECIPES = {
     "cumulative_cost": CumulativeCostBand(LEVELS, BRIGHT, 1500.0),
     "glcm_contrast": GlcmBand(LEVELS, ((-1, -1), (0, -1), (1, -1), (-1, 0)), 1, "contrast"),
     "glcm_imcorr1": GlcmBand(LEVELS, ((2, 0),), 2, "imcorr1", 0),
-    "spectral_gradient": SpectralMorphologyBand(
-        (BAND, LEVELS), Kernel("square", radius=1), "sam", False, "gradient"
-    ),
 }
 
 

@@ -17,7 +17,6 @@ from openee.raster.image import Band, Image
 from openee.raster.local import DifferenceBand, EntropyBand, OffsetBand, ZeroCrossingBand
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
-from openee.raster.spectral import SpectralMorphologyBand
 from openee.raster.texture import METRICS, GlcmBand
 from openee.values.kernel import Kernel
 
@@ -200,59 +199,3 @@ def glcm_texture(
                 for m in METRICS
             ]
     return replace(image, bands=tuple(bands))
-
-
-_SPECTRAL_ARGS = """
-
-Args:
-    image: The input image.
-    metric: The spectral distance metric to use: 'sam' (spectral angle mapper), 'sid'
-        (spectral information divergence), 'sed' (squared Euclidean distance) or 'emd'
-        (earth mover's distance).
-    kernel: Connectedness kernel. Defaults to a square of radius 1 (8-way connected).
-    useCentroid: If true, distances are computed from the mean of all pixels under the kernel
-        instead of from every other pixel under it.
-"""
-
-
-def _spectral(op: str, doc: str) -> None:
-    def morphology(
-        image: Image, metric: str = "sam", kernel: Kernel | None = None, useCentroid: bool = False
-    ) -> Image:
-        k = kernel or Kernel("square", radius=1)
-        sources = tuple(b.source for b in image.bands)
-        if not sources:
-            raise InvalidArgumentError(f"spectral{op.capitalize()}: the image has no bands.")
-        if op == "gradient":
-            recipe = SpectralMorphologyBand(sources, k, metric, useCentroid, op)
-            return replace(image, bands=(replace(image.bands[0], name="gradient", source=recipe),))
-        return replace(
-            image,
-            bands=tuple(
-                replace(b, source=SpectralMorphologyBand(sources, k, metric, useCentroid, op, i))
-                for i, b in enumerate(image.bands)
-            ),
-        )
-
-    morphology.__doc__ = doc + _SPECTRAL_ARGS
-    name = {"erosion": "Erosion", "dilation": "Dilation", "gradient": "Gradient"}[op]
-    algorithm(f"Image.spectral{name}")(morphology)
-
-
-_spectral(
-    "erosion",
-    "Computes the spectral/spatial erosion of an image: each pixel takes the spectrum of the "
-    "kernel member closest to the others (smallest summed spectral distance, or distance to "
-    "the members' mean spectrum with useCentroid); bands keep their names.",
-)
-_spectral(
-    "dilation",
-    "Computes the spectral/spatial dilation of an image: each pixel takes the spectrum of the "
-    "kernel member farthest from the others (largest summed spectral distance, or distance to "
-    "the members' mean spectrum with useCentroid); bands keep their names.",
-)
-_spectral(
-    "gradient",
-    "Computes the spectral gradient over all bands of an image: the spectral distance between "
-    "its spectral dilation and erosion, in one band named 'gradient'.",
-)

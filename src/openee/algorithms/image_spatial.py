@@ -6,28 +6,20 @@ import json
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 from shapely.ops import unary_union
 
 from openee.algorithms.coerce import coerce
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.bandmath import LonLatBand
-from openee.raster.displace import ORDERS, CoordinateBand, DisplacedBand, DisplacementBand
-from openee.raster.distance import METRES_PER_DEGREE
-from openee.raster.image import DEFAULT_PROJECTION, Band, Image
-from openee.raster.paint import (
-    PaintedBand,
-    ReprojectedCoordinatesBand,
-    Stroke,
-    TranslatedBand,
-)
+from openee.raster.displace import ORDERS, DisplacedBand, DisplacementBand
+from openee.raster.image import Band, Image
 from openee.raster.read import RESAMPLING
 from openee.raster.reproject import PixelAreaBand, ReducedResolutionBand, ReprojectedBand
 from openee.raster.sources import ClippedBand, with_resampling
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import Geometry
-from openee.values.projection import Projection, parse_crs
+from openee.values.projection import Projection
 from openee.values.reducer import Reducer
 
 
@@ -174,31 +166,6 @@ def reduce_resolution(
     return image.map_bands(reduced)
 
 
-@algorithm("Image.clipToCollection")
-def clip_to_collection(input: Image, collection: Any) -> Image:
-    """Masks every band outside the union of the geometries of a feature collection.
-
-    Args:
-        input: The image.
-        collection: The feature collection to clip to.
-    """
-    if not isinstance(collection, FeatureCollection):
-        raise InvalidArgumentError("clipToCollection: 'collection' must be a FeatureCollection.")
-    return clip(input, collection)
-
-
-@algorithm("Image.pixelCoordinates")
-def pixel_coordinates(projection: Projection) -> Image:
-    """Creates a two-band image, 'x' and 'y': the coordinates of each pixel centre in the given
-    projection (its CRS coordinates mapped through the inverse of its transform).
-
-    Args:
-        projection: The projection in which to provide pixels.
-    """
-    t = tuple(projection.transform)
-    return Image(tuple(Band(axis, CoordinateBand(projection.crs, t, axis)) for axis in ("x", "y")))
-
-
 @algorithm("Image.displace")
 def displace(
     image: Image, displacement: Image, mode: str = "bicubic", maxOffset: float | None = None
@@ -221,116 +188,6 @@ def displace(
     return image.map_bands(
         lambda b: replace(b, source=DisplacedBand(b.source, dx, dy, mode, maxOffset))
     )
-
-
-@algorithm("Image.retile")
-def retile(image: Image, size: int) -> Image:
-    """Changes the size of the tiles used to compute an image; openee computes in its own
-    chunks, so the image is returned unchanged.
-
-    Args:
-        image: The image.
-        size: The tile size, in pixels (between 32 and 256).
-    """
-    if not 32 <= size <= 256:
-        raise InvalidArgumentError("retile: size must be between 32 and 256.")
-    return image
-
-
-def _stroke_value(feature: Feature, value: Any, what: str) -> float | None:
-    """A paint argument: a number, or the name of a property holding the number."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = feature.properties.get(value)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidArgumentError(f"paint: {what} must be a number or a numeric property name.")
-    return float(value)
-
-
-@algorithm("Image.paint")
-def paint(
-    image: Image, featureCollection: FeatureCollection, color: Any = 0, width: Any = None
-) -> Image:
-    """Paints the geometries of a collection onto an image: the interiors (no width) or the
-    outlines (width in pixels) take the color; painted pixels are unmasked.
-
-    Args:
-        image: The image on which the collection is painted.
-        featureCollection: The collection painted onto the image.
-        color: The pixel value to paint into every band, or the name of a numeric property
-            of each feature holding it.
-        width: The width of the outlines in pixels, or the name of a numeric property holding
-            it; without it the interiors are filled.
-    """
-    if not isinstance(featureCollection, FeatureCollection):
-        raise InvalidArgumentError("paint: 'featureCollection' must be a FeatureCollection.")
-    strokes = []
-    for f in featureCollection.features:
-        if not isinstance(f, Feature) or f.geometry is None:
-            continue
-        value = _stroke_value(f, color, "color")
-        assert value is not None
-        text = json.dumps(f.geometry.info())
-        strokes.append(Stroke(text, f.geometry.crs, value, _stroke_value(f, width, "width")))
-    integral = all(s.value.is_integer() for s in strokes)
-
-    def painted(b: Band) -> Band:
-        dtype = np.result_type(b.source.dtype, np.int32 if integral else np.float64)
-        return replace(b, source=PaintedBand(b.source, tuple(strokes), dtype.name))
-
-    return image.map_bands(painted)
-
-
-@algorithm("Image.translate")
-def translate(
-    input: Image, x: float, y: float, units: str = "meters", proj: Projection | None = None
-) -> Image:
-    """Translates the image: its content moves x east and y north, in 'meters' or 'pixels' of
-    the projection (default: each band's own, else EPSG:4326 at 1 degree).
-
-    Args:
-        input: The image to translate.
-        x: The amount to translate the image in the x direction.
-        y: The amount to translate the image in the y direction.
-        units: 'meters' or 'pixels'.
-        proj: The projection in which to translate the image; defaults to each band's.
-    """
-    if units not in ("meters", "pixels"):
-        raise InvalidArgumentError(f"Invalid units '{units}': use 'meters' or 'pixels'.")
-
-    def moved(b: Band) -> Band:
-        p = proj or b.projection or DEFAULT_PROJECTION
-        dx, dy = x, y
-        if units == "pixels":
-            t = p.transform
-            dx, dy = x * abs(t[0]), y * abs(t[4])
-        elif parse_crs(p.crs).is_geographic:
-            # Metres on a geographic CRS: Earth Engine's 111 319.49 m per degree.
-            dx, dy = x / METRES_PER_DEGREE, y / METRES_PER_DEGREE
-        return replace(b, source=TranslatedBand(b.source, dx, dy, p.crs))
-
-    return input.map_bands(moved)
-
-
-@algorithm("Image.changeProj")
-def change_proj(input: Image, srcProj: Projection, dstProj: Projection) -> Image:
-    """Tweaks the projection of the input image, moving each pixel from its location in
-    srcProj to the same coordinates in dstProj.
-
-    Args:
-        input: The image.
-        srcProj: The original projection.
-        dstProj: The new projection.
-    """
-    source = (srcProj.crs, tuple(srcProj.transform))
-    target = (dstProj.crs, tuple(dstProj.transform))
-
-    def moved(b: Band) -> Band:
-        recipe = ReprojectedCoordinatesBand(b.source, *source, *target)
-        return Band(b.name, recipe, dstProj, None)
-
-    return input.map_bands(moved)
 
 
 @algorithm("Image.displacement")

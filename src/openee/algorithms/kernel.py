@@ -317,8 +317,6 @@ def _focal(op: str, doc: str) -> None:
         "    kernel: A custom kernel; if used, kernelType and radius are ignored.\n"
     )
     algorithm(f"Image.focal{op[0].upper()}{op[1:]}")(focal)
-    # Earth Engine keeps the old snake_case names as aliases of the same operation.
-    algorithm(f"Image.focal_{op}")(focal)
 
 
 for _op, _doc in {

@@ -1,5 +1,5 @@
-"""Recipes that move pixels: coordinates of a projection at each pixel, and images displaced by
-a per-pixel vector (Image.displace)."""
+"""Recipes that move pixels: an image displaced by a per-pixel vector (Image.displace), and the
+displacement that registers one image to another (Image.displacement)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from affine import Affine
-from pyproj import Transformer
 from scipy import ndimage
 
 from openee.errors import InvalidArgumentError
@@ -22,31 +20,6 @@ from openee.raster.sources import BandSource
 ORDERS = {"nearest": 0, "bilinear": 1, "bicubic": 3}
 # A displacement wider than this many pixels is refused (it would read a huge window).
 MAX_DISPLACEMENT_PX = 1024
-
-
-@dataclass(frozen=True)
-class CoordinateBand(BandSource):
-    """The x or y coordinate of each pixel centre in a projection: its CRS coordinates mapped by
-    the inverse of its transform (CRS units for an identity transform)."""
-
-    crs: str
-    transform: tuple[float, ...]
-    axis: str  # "x" or "y"
-
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
-
-    def read(self, grid: PixelGrid) -> Pixels:
-        rows, cols = np.mgrid[0 : grid.height, 0 : grid.width].astype(np.float64) + 0.5
-        t = grid.transform
-        x = t.a * cols + t.b * rows + t.c
-        y = t.d * cols + t.e * rows + t.f
-        if grid.crs != self.crs:
-            x, y = Transformer.from_crs(grid.crs, self.crs, always_xy=True).transform(x, y)
-        px, py = ~Affine(*self.transform[:6]) * (np.asarray(x), np.asarray(y))
-        data = np.asarray(px if self.axis == "x" else py, dtype=np.float64)
-        return Pixels(data, np.isfinite(data))
 
 
 @dataclass(frozen=True)
