@@ -286,3 +286,36 @@ def test_token_ttl_is_capped_at_an_hour(store) -> None:
     with pytest.raises(ValueError):
         TokenService(store, TOKEN_URI, ttl_seconds=3601)
     assert TokenService(store, TOKEN_URI, ttl_seconds=3600).ttl_seconds == 3600
+
+
+def test_a_stranger_cannot_lock_an_account_out(store, key) -> None:
+    """Failures count against an account only once its own active key verified the signature
+    (ADR 0009): assertions that merely claim the account, from many addresses, block nobody but
+    their senders."""
+    service = TokenService(store, TOKEN_URI, clock=FixedClock(NOW))
+    stranger = create_service_account_key(store, "other-proj", TOKEN_URI, account_name="stranger")
+    # What a stranger can write without the victim's private key: the victim's e-mail as `iss`,
+    # with the victim's (not secret) key id and the stranger's own signature; an unknown key id;
+    # the stranger's own, valid key id.
+    forged_with_victim_kid = sign({**stranger, "private_key_id": key["private_key_id"]})
+    forged = [
+        sign(stranger, headers={"kid": key["private_key_id"]}, iss=key["client_email"]),
+        sign(key, headers={"kid": "f" * 40}),
+        sign(stranger, iss=key["client_email"]),
+        forged_with_victim_kid,
+    ]
+    for i in range(30):
+        with pytest.raises(InvalidGrantError):
+            service.grant(form(forged[i % len(forged)]), client=f"10.1.0.{i}")
+    # The victim, from a fresh address, still gets a token.
+    assert service.grant(form(sign(key)), client="10.2.0.1")["token_type"] == "Bearer"
+    # The failures the stranger's own valid key signed (7 of the 30) count against the
+    # stranger's account: 14 more from fresh addresses reach 21 and block it.
+    for i in range(13):
+        with pytest.raises(InvalidGrantError):
+            service.grant(form(forged[2]), client=f"10.3.0.{i}")
+    with pytest.raises(TooManyFailuresError):
+        service.grant(form(forged[2]), client="10.3.1.0")
+    with pytest.raises(TooManyFailuresError):
+        service.grant(form(sign(stranger)), client="10.4.0.1")
+    assert service.grant(form(sign(key)), client="10.4.0.1")["token_type"] == "Bearer"

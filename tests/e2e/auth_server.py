@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+import log_scan
 import requests
 
 from openee.auth import GOOGLE_TOKEN_AUDIENCE, JWT_BEARER_GRANT_TYPE, AuthStore
@@ -145,6 +146,9 @@ class AuthServer:
 
     def assert_no_secrets_in_logs(self) -> None:
         logs = self.logs()
+        private_keys = [s for s in self.secrets if "PRIVATE KEY" in s]
+        found = log_scan.leaks(logs, self.data_dir / "auth.sqlite", private_keys)
+        assert not found, f"credential material in the logs of {self.base_url}: {found}"
         for value in self.secrets:
             for piece in secret_pieces(value):
                 where = logs.find(piece)

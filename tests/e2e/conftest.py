@@ -26,6 +26,8 @@ CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 if str(E2E_DIR) not in sys.path:
     sys.path.insert(0, str(E2E_DIR))
 
+import log_scan  # noqa: E402  (found through the path set just above)
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test in this directory is an e2e test."""
@@ -141,6 +143,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
+    # Everything the suite made this server log: no credential may be in it (log_scan.py).
+    key_pem = json.loads((data_dir / "keys" / "default.json").read_text())["private_key"]
+    logs = log_scan.server_logs(stdout_path, stderr_path, data_dir)
+    found = log_scan.leaks(logs, data_dir / "auth.sqlite", [key_pem])
+    assert not found, f"credential material in the session server's logs: {found}"
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,8 @@
 """The token endpoint against a live server: stock clients get tokens; hostile grants get 400.
 
-Each refusal case of issue 4 item 2 is one test: it asserts the exact status and OAuth 2 error,
-that the token store holds no new token, and that the server logged the refusal with its
-reason.
+Each refusal case (issue 4 item 2, and every other reason the endpoint refuses) is one test: it
+asserts the exact status and OAuth 2 error, that the token store holds no new token, and that
+the server logged the refusal with its reason.
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
+import requests
 from auth_server import (
     EE_READONLY_SCOPE,
+    EE_SCOPE,
     AuthServer,
     Response,
     launch,
@@ -135,7 +138,38 @@ CASES: list[tuple[str, Callable[[AuthServer, Path], str], str]] = [
     ("revoked-key", revoked_key, "key_revoked"),
     ("foreign-aud", lambda s, t: sign(s.key, aud="https://evil.example/token"), "aud"),
     ("over-8kb", lambda s, t: sign(s.key, pad="x" * 8192), "too_large"),
+    ("not-a-jwt", lambda s, t: "not-a-jwt", "malformed"),
+    ("kid-missing", lambda s, t: jwt.encode(claims(s.key), s.key["private_key"], "RS256"), "kid_missing"),
+    ("jwk-header", lambda s, t: sign(s.key, headers={"jwk": {"kty": "RSA", "n": "AQAB", "e": "AQAB"}}), "header_jwk"),
+    ("x5c-header", lambda s, t: sign(s.key, headers={"x5c": ["MIIB"]}), "header_x5c"),
+    ("crit-header", lambda s, t: sign(s.key, headers={"crit": ["exp"]}), "header_crit"),
+    ("sub-delegation", lambda s, t: sign(s.key, sub="someone@example.com"), "sub"),
+    ("times-missing", lambda s, t: sign(s.key, iat=None, exp=None), "times_missing"),
+    ("jti-malformed", lambda s, t: sign(s.key, jti=12345), "jti"),
+    ("iss-not-owning-the-key", lambda s, t: sign(s.key, iss=disabled_or_other(s, t)), "iss"),
 ]  # fmt: skip
+
+
+def disabled_or_other(srv: AuthServer, tmp: Path) -> str:
+    """The e-mail of another real, active account: it does not own the signing key."""
+    return str(srv.new_key("other-owner", tmp / "other.json")["client_email"])
+
+
+@pytest.mark.parametrize(
+    ("form", "error"),
+    [
+        ({"grant_type": "client_credentials", "assertion": "x"}, "unsupported_grant_type"),
+        ({"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer"}, "invalid_request"),
+    ],
+    ids=["wrong-grant-type", "no-assertion"],
+)
+def test_refused_form(srv: AuthServer, form: dict[str, str], error: str) -> None:
+    before = srv.count_tokens()
+    response = requests.post(srv.token_url, data=form, timeout=30)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == error
+    assert "access_token" not in response.json()
+    assert srv.count_tokens() == before
 
 
 def assert_refused(srv: AuthServer, response: Response, before: int, reason: str) -> None:
@@ -237,3 +271,44 @@ def test_stock_ee_client(srv: AuthServer, tmp_path: Path, mode: str) -> None:
     assert json.loads(result.stdout.splitlines()[-1]) == {"sum": 3}
     assert len(srv.log_events("token.grant")) > grants
     assert os.path.exists(srv.audit_path)
+
+
+# google.auth.default() with GOOGLE_APPLICATION_CREDENTIALS naming a key file, as any Google
+# client library finds credentials; with no scopes asked, the token may read but not write.
+ADC_SCRIPT = """
+import json, sys, google.auth
+from google.auth.transport.requests import AuthorizedSession
+api_url, write_url, scopes = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+credentials, project = google.auth.default(scopes=scopes or None)
+with AuthorizedSession(credentials) as session:
+    read = session.get(api_url).status_code
+    write = session.post(write_url, params={"assetId": "adc-" + str(len(scopes))},
+                         json={"type": "FOLDER"}).status_code
+print(json.dumps({"project": project, "email": credentials.service_account_email,
+                  "read": read, "write": write, "token": credentials.token}))
+"""
+
+
+@pytest.mark.parametrize("scopes", [[EE_SCOPE], []], ids=["earthengine-scope", "no-scopes"])
+def test_google_auth_default_application_credentials(
+    srv: AuthServer, tmp_path: Path, scopes: list[str]
+) -> None:
+    env = server_env({"HOME": str(tmp_path), "GOOGLE_APPLICATION_CREDENTIALS": str(srv.key_path)})
+    grants = len(srv.log_events("token.grant"))
+    write_url = f"{srv.base_url}/v1/projects/{srv.project}/assets"
+    result = subprocess.run(
+        [sys.executable, "-c", ADC_SCRIPT, srv.api_url, write_url, json.dumps(scopes)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.splitlines()[-1])
+    srv.secret(out["token"])
+    assert out["project"] == srv.project
+    assert out["email"] == srv.key["client_email"]
+    assert out["read"] == 200
+    assert out["write"] == (200 if scopes else 403)
+    assert len(srv.log_events("token.grant")) == grants + 1

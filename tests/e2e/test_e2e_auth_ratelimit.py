@@ -68,3 +68,25 @@ def test_token_failures_per_account(srv: AuthServer, tmp_path: Path) -> None:
     assert_429(srv.post_token(sign(victim), "127.0.1.101"))
     assert srv.count_tokens() == before
     assert srv.post_token(sign(bystander), "127.0.1.101").status == 200
+
+
+def test_a_stranger_cannot_lock_an_account_out(srv: AuthServer, tmp_path: Path) -> None:
+    """Assertions that only claim an account (its e-mail and key id, signed with some other key)
+    count against their senders' addresses, never against the account (ADR 0009)."""
+    victim = srv.new_key("claimed-acct", tmp_path / "victim.json")
+    stranger = srv.new_key("stranger-acct", tmp_path / "stranger.json")
+    forged = [
+        # The victim's e-mail and key id, signed with the stranger's private key.
+        sign(stranger, headers={"kid": victim["private_key_id"]}, iss=victim["client_email"]),
+        # The victim's e-mail with a key id nobody has.
+        sign(stranger, headers={"kid": "e" * 40}, iss=victim["client_email"]),
+    ]
+    for i in range(3 * LIMIT):
+        response = srv.post_token(forged[i % 2], f"127.0.2.{i + 1}")
+        assert response.status == 400, response.text
+    before = srv.count_tokens()
+    response = srv.post_token(sign(victim), "127.0.2.200")
+    assert response.status == 200, response.text
+    assert srv.count_tokens() == before + 1
+    # The stock client, from the address the server sees by default, is not blocked either.
+    assert srv.get_api(srv.token(victim)).status == 200

@@ -188,3 +188,31 @@ def test_api_key_alone_authenticates_read_only_calls(
         timeout=60,
     )
     assert denied.status_code == 403
+
+
+def constant_image(value: int) -> dict[str, Any]:
+    """`ee.Image.constant(value)` as the stock client serializes it."""
+    call = {"functionName": "Image.constant", "arguments": {"value": {"constantValue": value}}}
+    return {"result": "0", "values": {"0": {"functionInvocationValue": call}}}
+
+
+def test_an_id_cannot_be_reused_for_another_expression(srv: AuthServer) -> None:
+    """An id draws the expression it was made for, whatever a request to it carries."""
+    token = srv.token(srv.key)
+    vis = {"visualizationOptions": {"ranges": [{"min": 0, "max": 255}]}}
+    dark = create(srv, token, "maps", {"expression": constant_image(10), **vis})
+    bright = create(srv, token, "maps", {"expression": constant_image(240), **vis})
+    thumb = create(
+        srv, token, "thumbnails", {"expression": constant_image(10), "fileFormat": "PNG"}
+    )
+    original = {url: get(url).content for url in (dark, bright, thumb)}
+    assert original[dark] != original[bright]
+    other = json.dumps(constant_image(240))
+    for url in (dark, thumb):
+        # Another expression in the query string is ignored; in a body, refused.
+        assert get(f"{url}?expression={other}").content == original[url]
+        body = {"expression": constant_image(240)}
+        assert requests.post(url, json=body, timeout=60).status_code == 401
+        posted = requests.post(url, json=body, headers=bearer(token), timeout=60)
+        assert posted.status_code == 404
+        assert get(url).content == original[url]

@@ -35,8 +35,17 @@ def masked(layers: list[Pixels]) -> np.ma.MaskedArray:
         ("stdDev", lambda m: m.std(axis=0)),
     ],
 )
-def test_reducers_skip_masked_inputs(name: str, oracle: object) -> None:
-    layers = stack()
+@pytest.mark.parametrize("footprint", ["scattered", "small box", "l-shape"])
+def test_reducers_skip_masked_inputs(name: str, oracle: object, footprint: str) -> None:
+    layers = stack(shape=(40, 50))
+    if footprint != "scattered":
+        # Inputs valid only in part of the grid (a chunk on a tile's edge): the reducers work
+        # on the box around the valid pixels, which must not change the result.
+        keep = np.zeros((40, 50), dtype=bool)
+        keep[5:17, 30:41] = True
+        if footprint == "l-shape":
+            keep[30:33, 2:9] = True
+        layers = [Pixels(p.data, p.valid & keep) for p in layers]
     result = reduce_stack(name, layers, output_dtype(name, np.dtype(np.uint16)))
     expected = oracle(masked(layers))  # type: ignore[operator]
     valid = ~np.ma.getmaskarray(expected)

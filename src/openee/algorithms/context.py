@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
 from openee.compute.executors import ChunkExecutor
 from openee.errors import InternalError
@@ -20,6 +21,8 @@ class EvalContext:
     # Where chunks run (the server's thread pool or Dask client); None runs them inline.
     executor: ChunkExecutor | None = None
     chunk_size: int = 1024
+    # Where files named in an expression (Image.loadGeoTIFF) may come from; None allows none.
+    roots: Roots | None = None
 
 
 _CURRENT: ContextVar[EvalContext | None] = ContextVar("openee_eval_context", default=None)

@@ -80,7 +80,7 @@ def _register_unary(op: str, wire: str) -> None:
 
 for _op in (*COMPARISONS, *ARITHMETIC, *BITWISE):
     _register_binary(_op, _op)
-for _op in (*FLOAT_UNARY, *SAME_TYPE_UNARY, "not", "bitwiseNot"):
+for _op in (*FLOAT_UNARY, *SAME_TYPE_UNARY, "not", "bitwiseNot", "bitCount"):
     _register_unary(_op, _op)
 
 
@@ -158,7 +158,7 @@ def unit_scale(input: Image, low: float, high: float) -> Image:
         high: The value that maps to 1.
     """
     if high == low:
-        raise InvalidArgumentError("Image.unitScale: low and high must differ.")
+        raise InvalidArgumentError("low and high must differ.")
     lo = ConstantBand(float(low), "float64")
     span = ConstantBand(float(high - low), "float64")
     return input.map_bands(

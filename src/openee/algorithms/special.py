@@ -8,25 +8,21 @@ from __future__ import annotations
 
 import math
 
+from openee.raster.special import LANCZOS_COEFFICIENTS, LANCZOS_G
+
+__all__ = [
+    "LANCZOS_G",
+    "betainc",
+    "digamma",
+    "erfcinv",
+    "erfinv",
+    "gammainc",
+    "lanczos",
+    "trigamma",
+]
+
 # Apache Commons Math's Lanczos coefficients (Gamma.LANCZOS) for g = 607/128.
-LANCZOS_G = 607.0 / 128.0
-_LANCZOS = (
-    0.99999999999999709182,
-    57.156235665862923517,
-    -59.597960355475491248,
-    14.136097974741747174,
-    -0.49191381609762019978,
-    0.33994649984811888699e-4,
-    0.46523628927048575665e-4,
-    -0.98374475304879564677e-4,
-    0.15808870322491248884e-3,
-    -0.21026444172410488319e-3,
-    0.21743961811521264320e-3,
-    -0.16431810653676389022e-3,
-    0.84418223983852743293e-4,
-    -0.26190838401581408670e-4,
-    0.36899182659531622704e-5,
-)
+_LANCZOS = LANCZOS_COEFFICIENTS
 
 
 def lanczos(x: float) -> float:

@@ -41,6 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
         logging.getLogger("openee.operations").info(
             "%d operations left unfinished by a previous run were marked FAILED", stale
         )
+    audit = AuditLog(settings.audit_path)
     state = AppState(
         settings=settings,
         catalog=ready.catalog,
@@ -50,8 +51,9 @@ def create_app(settings: Settings) -> FastAPI:
             settings.token_url,
             settings.token_ttl_s,
             limiter=FailureLimiter(settings.auth_max_failures),
-            audit=AuditLog(settings.audit_path),
+            audit=audit,
         ),
+        audit=audit,
         registry=default_registry(),
         executor=make_executor(settings.chunk_workers, settings.dask_scheduler),
         roots=Roots.for_data_dir(settings.data_dir),

@@ -36,7 +36,7 @@ from openee.auth.capabilities import Capability, CapabilityStore, Kind
 from openee.auth.iam import Iam
 from openee.catalog.names import LEGACY
 from openee.compute.pixels import check_limits, compute_pixels, default_grid, resolve_grid
-from openee.encode.formats import format_for
+from openee.encode.formats import Content, format_for
 from openee.encode.visualize import Visualization
 from openee.errors import (
     InvalidArgumentError,
@@ -248,15 +248,16 @@ def render(
     settings = state.settings
     result = compute_pixels(image, request, state.executor, settings.limits, settings.chunk_size)
     max_age = max(0, min(3600, int(capability.expires_at - time.time())))
-    content, headers = result.content, {"Cache-Control": f"private, max-age={max_age}"}
+    content: bytes | memoryview = result.body
+    headers = {"Cache-Control": f"private, max-age={max_age}"}
     prefix = stored.get("filenamePrefix")
     if prefix and result.media_type == "application/zip":
-        content = _renamed_zip(content, prefix)
+        content = _renamed_zip(result.content, prefix)
         headers["Content-Disposition"] = f'attachment; filename="{prefix}.zip"'
     return Response(content, media_type=result.media_type, headers=headers)
 
 
-def _renamed_zip(content: bytes, prefix: str) -> bytes:
+def _renamed_zip(content: Content, prefix: str) -> bytes:
     """The zip with its `download.*` entries named `{prefix}.*`, as Earth Engine names them."""
     out = io.BytesIO()
     with (

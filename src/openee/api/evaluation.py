@@ -24,6 +24,8 @@ def evaluate_as(state: AppState, principal: Principal, project: str, expression:
     iam = Iam(state.auth)
     iam.authorize(principal, "compute", project)
     catalog = ReadableCatalog(state.catalog, iam, principal)
-    ctx = EvalContext(catalog, project, state.executor, state.settings.chunk_size)
+    ctx = EvalContext(
+        catalog, project, state.executor, state.settings.chunk_size, roots=state.roots
+    )
     with evaluation_context(ctx):
         return evaluate(expression, state.registry)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from openee.algorithms.registry import Registry
-from openee.auth import AuthStore, TokenService
+from openee.auth import AuditLog, AuthStore, TokenService
 from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
 from openee.compute.executors import ChunkExecutor
@@ -19,6 +19,8 @@ class AppState:
     catalog: CatalogStore
     auth: AuthStore
     tokens: TokenService
+    # Token grants and refusals, admin and IAM changes, and every write through the API.
+    audit: AuditLog
     registry: Registry
     executor: ChunkExecutor
     # Where asset files may come from (the data dir, the demo data, OPENEE_ALLOWED_ROOTS).

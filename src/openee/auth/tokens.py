@@ -176,7 +176,10 @@ class TokenService:
         """Handles a token request carrying an RFC 7523 JWT-bearer grant.
 
         Every refusal is logged (the reason, the client address, the claimed issuer and key
-        id; never the assertion) and counted by the failure limiter.
+        id; never the assertion) and counted by the failure limiter: against the client
+        address always, and against an account only when the assertion's signature verified
+        with one of that account's active keys, so that nobody without a key can lock an
+        account out (ADR 0009).
 
         Args:
             form: The decoded `application/x-www-form-urlencoded` request body.
@@ -187,7 +190,8 @@ class TokenService:
 
         Raises:
             InvalidGrantError: The request or its assertion is not acceptable.
-            TooManyFailuresError: The client or the claimed account failed too often lately.
+            TooManyFailuresError: The client, or the account whose key signed the assertion,
+                failed too often lately.
         """
         attempt = _Attempt(client=client, limiter_keys=[client_key(client)])
         self.limiter.check(attempt.limiter_keys)
@@ -282,7 +286,7 @@ class TokenService:
 
         Raises:
             InvalidGrantError: Anything is wrong with the assertion.
-            TooManyFailuresError: The claimed account failed too often lately.
+            TooManyFailuresError: The signing key's account failed too often lately.
         """
         # Read without PyJWT, which refuses some hostile headers before we can name them.
         header, unverified = _unverified_part(assertion, 0), _unverified_part(assertion, 1)
@@ -290,11 +294,11 @@ class TokenService:
             raise InvalidGrantError(
                 "Invalid JWT: could not decode the assertion.", reason="malformed"
             )
+        # The claimed issuer is only logged: anybody can write any `iss`, so it is not counted
+        # against that account (which would let a stranger lock it out); see below.
         claimed_iss = unverified.get("iss")
         if isinstance(claimed_iss, str) and _LOGGABLE_ISS.fullmatch(claimed_iss):
             attempt.iss = claimed_iss
-            attempt.limiter_keys.append(account_key(claimed_iss))
-            self.limiter.check([account_key(claimed_iss)])
         elif claimed_iss is not None:
             attempt.iss = "<invalid>"
 
@@ -353,6 +357,11 @@ class TokenService:
         except jwt.PyJWTError as exc:
             raise InvalidGrantError("Invalid JWT: malformed claims.", reason="claims") from exc
 
+        # Signed with an active key of this account: from here on, the attempt is the
+        # account's, and its failures count against it (ADR 0009). Earlier failures count
+        # only against the client address.
+        attempt.limiter_keys.append(account_key(key.email))
+        self.limiter.check([account_key(key.email)])
         if claims.get("iss") != key.email:
             raise InvalidGrantError(
                 "Invalid JWT: the issuer (iss) does not own the signing key.", reason="iss"

@@ -40,22 +40,35 @@ def compute_chunk(sources: Sequence[BandSource], grid: PixelGrid) -> list[Pixels
     return read_many(sources, grid, _io_map)
 
 
+# Chunks are never cut smaller than this to spread a small grid over the cores: below it the
+# per-chunk overhead (one read per source file and chunk) outweighs the parallel gain.
+MIN_CHUNK_SIDE = 256
+
+
+def chunk_side(grid: PixelGrid, chunk_size: int) -> int:
+    """The chunk side for `grid`: at most `chunk_size`, and small enough that a grid of up to
+    two chunk sides is cut in at least 2x2 chunks, so both cores of a small machine share it."""
+    half = -(-max(grid.width, grid.height) // 2)
+    return max(1, min(chunk_size, max(MIN_CHUNK_SIDE, half)))
+
+
 def materialize(
     sources: Sequence[BandSource],
     grid: PixelGrid,
     executor: ChunkExecutor,
     chunk_size: int,
+    data: Sequence[np.ndarray] | None = None,
     max_in_flight: int = 4,
 ) -> list[Pixels]:
     """Pixels of every band on the whole grid, assembled from chunks computed by `executor`.
 
-    Output arrays are allocated once; each chunk is copied in as it completes and then dropped,
-    so peak memory is the output plus at most `max_in_flight` chunks, whatever the grid size.
+    Output arrays are allocated once (or given as `data`, e.g. the fields of the response's
+    buffer); each chunk is copied in as it completes and then dropped, so peak memory is the
+    output plus at most `max_in_flight` chunks, whatever the grid size.
     """
-    outputs = [
-        Pixels(np.zeros(grid.shape, dtype=s.dtype), np.zeros(grid.shape, dtype=bool))
-        for s in sources
-    ]
+    if data is None:
+        data = [np.zeros(grid.shape, dtype=s.dtype) for s in sources]
+    outputs = [Pixels(values, np.zeros(grid.shape, dtype=bool)) for values in data]
     pending: deque[tuple[ChunkFuture, int, int, PixelGrid]] = deque()
 
     def drain_one() -> None:
@@ -66,7 +79,7 @@ def materialize(
             out.data[window] = part.data
             out.valid[window] = part.valid
 
-    for row, col, sub in grid.chunks(chunk_size):
+    for row, col, sub in grid.chunks(chunk_side(grid, chunk_size)):
         if len(pending) >= max_in_flight:
             drain_one()
         pending.append((executor.submit(compute_chunk, tuple(sources), sub), row, col, sub))

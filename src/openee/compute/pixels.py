@@ -10,7 +10,8 @@ from affine import Affine
 
 from openee.compute.chunks import materialize
 from openee.compute.executors import ChunkExecutor
-from openee.encode.formats import format_for
+from openee.encode.formats import FORMATS, Content, Format, format_for
+from openee.encode.npy import NpyFile
 from openee.encode.raster import ComputedRaster
 from openee.encode.visualize import Visualization
 from openee.errors import GridTooLargeError, InvalidArgumentError
@@ -21,8 +22,13 @@ from openee.settings import Limits
 
 @dataclass(frozen=True)
 class PixelsResult:
-    content: bytes
+    content: Content
     media_type: str
+
+    @property
+    def body(self) -> memoryview:
+        """The content for an HTTP response, without copying it."""
+        return memoryview(self.content)
 
 
 def default_grid(image: Image) -> tuple[str, Affine, tuple[int, int]] | None:
@@ -54,13 +60,10 @@ def resolve_grid(image: Image, wire: dict[str, Any] | None) -> PixelGrid:
     return PixelGrid(crs, transform, dims[0], dims[1])
 
 
-# Peak memory of a request per byte of raw output: the output arrays, the encoder's copy and
-# its buffer, plus chunks in flight. Measured by bench/compute_pixels.py (8192x8192, NPY):
-# +3524 MiB for 1024 MiB of pixels; 4 leaves headroom.
-PEAK_PER_OUTPUT_BYTE = 4
-
-
-def check_limits(image: Image, grid: PixelGrid, limits: Limits) -> None:
+def check_limits(image: Image, grid: PixelGrid, limits: Limits, fmt: Format | None = None) -> None:
+    """Earth Engine's limits (strict profile) or the memory budget: the request's estimated peak
+    memory is the raw output size times the format's peak factor (the largest one when the
+    format is not known yet)."""
     if grid.width > limits.max_grid_side or grid.height > limits.max_grid_side:
         raise GridTooLargeError(
             f"Grid dimensions ({grid.width}x{grid.height}) must be at most "
@@ -76,7 +79,10 @@ def check_limits(image: Image, grid: PixelGrid, limits: Limits) -> None:
             f"Total request size ({size} bytes) must be less than or equal to "
             f"{limits.max_response_bytes} bytes."
         )
-    peak = PEAK_PER_OUTPUT_BYTE * size
+    factor = (
+        fmt.peak_per_output_byte if fmt else max(f.peak_per_output_byte for f in FORMATS.values())
+    )
+    peak = int(factor * size)
     if peak > limits.memory_budget_bytes:
         raise GridTooLargeError(
             f"The request needs about {peak // 2**20} MiB of memory ({size // 2**20} MiB of "
@@ -106,8 +112,14 @@ def compute_pixels(
     if not image.bands:
         raise InvalidArgumentError("The image has no bands to compute.")
     grid = resolve_grid(image, request.get("grid"))
-    check_limits(image, grid, limits)
-    pixels = materialize([b.source for b in image.bands], grid, executor, chunk_size)
-    raster = ComputedRaster(image.band_names, pixels, grid)
+    check_limits(image, grid, limits, fmt)
+    sources = [b.source for b in image.bands]
+    npy = (
+        NpyFile.allocate(image.band_names, [np.dtype(s.dtype) for s in sources], grid.shape)
+        if fmt is FORMATS["NPY"]
+        else None
+    )
+    pixels = materialize(sources, grid, executor, chunk_size, npy.fields() if npy else None)
+    raster = ComputedRaster(image.band_names, pixels, grid, npy)
     content = fmt.encode(raster, vis)
     return PixelsResult(content, fmt.media_type_of(content))

@@ -12,11 +12,14 @@ import rasterio
 from PIL import Image as PILImage
 from rasterio.io import MemoryFile
 
+from openee.encode.npy import NpyFile
 from openee.encode.raster import ComputedRaster
 from openee.encode.visualize import Visualization, to_rgba8
 from openee.errors import InvalidArgumentError, UnimplementedError
 
-Encoder = Callable[[ComputedRaster, Visualization], bytes]
+# Encoded content: bytes, or a buffer the encoder filled itself (sent without a final copy).
+Content = bytes | bytearray | memoryview
+Encoder = Callable[[ComputedRaster, Visualization], Content]
 
 
 def encode_png(raster: ComputedRaster, vis: Visualization) -> bytes:
@@ -41,17 +44,19 @@ def encode_jpeg(raster: ComputedRaster, vis: Visualization) -> bytes:
     return out.getvalue()
 
 
-def encode_npy(raster: ComputedRaster, vis: Visualization) -> bytes:
+def encode_npy(raster: ComputedRaster, vis: Visualization) -> memoryview:
     """A structured (height, width) array, one field per band; masked pixels hold 0."""
-    dtype = np.dtype(
-        [(name, band.data.dtype) for name, band in zip(raster.names, raster.bands, strict=True)]
-    )
-    out = np.zeros(raster.grid.shape, dtype=dtype)
-    for name, band in zip(raster.names, raster.bands, strict=True):
-        out[name] = np.where(band.valid, band.data, 0)
-    buffer = io.BytesIO()
-    np.save(buffer, out, allow_pickle=False)
-    return buffer.getvalue()
+    npy = raster.npy
+    if npy is None:
+        npy = NpyFile.allocate(
+            raster.names, [b.data.dtype for b in raster.bands], raster.grid.shape
+        )
+        for field, band in zip(npy.fields(), raster.bands, strict=True):
+            field[...] = band.data
+    for field, band in zip(npy.fields(), raster.bands, strict=True):
+        if not band.valid.all():
+            np.copyto(field, 0, where=~band.valid)
+    return npy.buffer
 
 
 def encode_geotiff(raster: ComputedRaster, vis: Visualization) -> bytes:
@@ -112,16 +117,20 @@ def _zip(files: dict[str, bytes]) -> bytes:
 class Format:
     media_type: str
     encode: Encoder
+    # Peak memory of a request per byte of raw output pixels: outputs, the encoder's copies and
+    # buffers, chunks in flight. Measured (tests/compute/test_compute_limits.py, and the 8192x8192
+    # probe of bench/compute_pixels.py) and rounded up. NPY is computed into its own buffer.
+    peak_per_output_byte: float = 4.0
 
-    def media_type_of(self, content: bytes) -> str:
+    def media_type_of(self, content: Content) -> str:
         """The media type of encoded content (AUTO_JPEG_PNG decides per image)."""
-        return "image/jpeg" if content[:2] == b"\xff\xd8" else self.media_type
+        return "image/jpeg" if bytes(content[:2]) == b"\xff\xd8" else self.media_type
 
 
 FORMATS: dict[str, Format] = {
     "PNG": Format("image/png", encode_png),
     "JPEG": Format("image/jpeg", encode_jpeg),
-    "NPY": Format("application/octet-stream", encode_npy),
+    "NPY": Format("application/octet-stream", encode_npy, peak_per_output_byte=2.0),
     "GEO_TIFF": Format("image/tiff", encode_geotiff),
     "AUTO_JPEG_PNG": Format("image/png", encode_auto),
     "ZIPPED_GEO_TIFF": Format("application/zip", encode_zipped_geotiff),

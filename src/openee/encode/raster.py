@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from openee.encode.npy import NpyFile
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
 
@@ -15,6 +16,8 @@ class ComputedRaster:
     names: list[str]
     bands: list[Pixels]
     grid: PixelGrid
+    # Set when the bands' data already live in this NPY file (computed straight into it).
+    npy: NpyFile | None = None
 
     def all_valid(self) -> np.ndarray:
         """Pixels valid in every band."""

@@ -3,8 +3,9 @@
 Output types (a simplification of Earth Engine's range-based PixelType, stated once here):
 comparisons and logical operators give uint8 0/1; integer add/subtract/multiply widen to at
 least int32 (int64 if an input is 64-bit) so sums cannot wrap; bitwise operators need integers;
-anything with a float input, and every transcendental function, gives float64. Division and
-modulo by zero give 0, as in Earth Engine.
+anything with a float input, and every transcendental or special function (gamma, erf, ...,
+gammainc), gives float64; bitCount gives uint8. Division and modulo by zero give 0, as in Earth
+Engine.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from openee.errors import InvalidArgumentError
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
+from openee.raster.special import SPECIAL_UNARY, bit_count, gammainc
 
 Binary = Callable[[np.ndarray, np.ndarray], np.ndarray]
 Unary = Callable[[np.ndarray], np.ndarray]
@@ -63,6 +65,7 @@ ARITHMETIC: dict[str, Binary] = {
     "hypot": lambda a, b: np.hypot(a.astype(np.float64), b),
     "first": lambda a, b: a,
     "firstNonZero": lambda a, b: np.where(a != 0, a, b),
+    "gammainc": lambda a, b: gammainc(a.astype(np.float64), b.astype(np.float64)),
 }
 
 BITWISE: dict[str, Binary] = {
@@ -88,6 +91,7 @@ FLOAT_UNARY: dict[str, Unary] = {
     "cosh": np.cosh,
     "tanh": np.tanh,
     "cbrt": np.cbrt,
+    **SPECIAL_UNARY,
 }
 
 SAME_TYPE_UNARY: dict[str, Unary] = {
@@ -110,7 +114,7 @@ def binary_dtype(op: str, a: np.dtype, b: np.dtype) -> np.dtype:
         if _float(a, b):
             raise InvalidArgumentError(f"Image.{op}: bitwise operators need integer bands.")
         return np.result_type(a, b)
-    if _float(a, b) or op in ("pow", "atan2", "hypot"):
+    if _float(a, b) or op in ("pow", "atan2", "hypot", "gammainc"):
         return np.dtype(np.float64)
     if op in ("first",):
         return a
@@ -122,7 +126,7 @@ def binary_dtype(op: str, a: np.dtype, b: np.dtype) -> np.dtype:
 
 
 def unary_dtype(op: str, a: np.dtype) -> np.dtype:
-    if op == "not":
+    if op in ("not", "bitCount"):
         return np.dtype(np.uint8)
     if op == "bitwiseNot":
         if a.kind == "f":
@@ -150,6 +154,8 @@ def apply_unary(op: str, a: np.ndarray, out: np.dtype) -> np.ndarray:
             result = a == 0
         elif op == "bitwiseNot":
             result = np.invert(a)
+        elif op == "bitCount":
+            result = bit_count(a)
         elif op in FLOAT_UNARY:
             result = FLOAT_UNARY[op](a.astype(np.float64))
         else:

@@ -8,22 +8,22 @@ from __future__ import annotations
 import threading
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import numpy as np
 import rasterio
 import rasterio.io
 import rasterio.warp
 from affine import Affine
-from pyproj import Transformer
 from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
-from rasterio.windows import Window
 
 from openee.errors import InternalError
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
+from openee.raster.sampling import SampleMap, sample_map, transformer
 
 # rasterio wraps a destination array in a MEM dataset that has no transform for an instant and
 # warns about it; the warning says nothing about the data. A process-wide filter, because
@@ -46,35 +46,58 @@ GDAL_ENV = {
 }
 
 
-_OPEN_PER_THREAD = 64
-_local = threading.local()
+_OPEN_DATASETS = 256
 
 
-def _open(path: str, overview: int = -1) -> rasterio.io.DatasetReader:
-    """An open dataset for `path` (at an overview level, if >= 0), kept per thread.
+@dataclass
+class _Handle:
+    dataset: rasterio.io.DatasetReader
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    Datasets are not thread-safe, hence per thread. Keeping them open lets GDAL's block cache
-    serve repeated reads of the same source from decoded blocks: decoding (JPEG2000 especially)
-    is the cost floor, and neighbouring chunks of one request read the same source blocks.
-    """
-    cache: OrderedDict[tuple[str, int], rasterio.io.DatasetReader] | None = getattr(
-        _local, "datasets", None
-    )
-    if cache is None:
-        cache = _local.datasets = OrderedDict()
-    key = (path, overview)
-    dataset = cache.get(key)
-    if dataset is not None:
-        cache.move_to_end(key)
-        return dataset
+
+_handles: OrderedDict[tuple[str, int], _Handle] = OrderedDict()
+_handles_lock = threading.Lock()
+
+
+def _handle(path: str, overview: int) -> _Handle:
+    with _handles_lock:
+        key = (path, overview)
+        handle = _handles.get(key)
+        if handle is not None:
+            _handles.move_to_end(key)
+            return handle
     with rasterio.Env(**GDAL_ENV):
         dataset = (
             rasterio.open(path, overview_level=overview) if overview >= 0 else rasterio.open(path)
         )
-    cache[key] = dataset
-    if len(cache) > _OPEN_PER_THREAD:
-        cache.popitem(last=False)[1].close()
-    return dataset
+    with _handles_lock:
+        if key in _handles:  # another thread opened it meanwhile: use that one
+            dataset.close()
+            return _handles[key]
+        handle = _handles[key] = _Handle(dataset)
+        evicted = _handles.popitem(last=False)[1] if len(_handles) > _OPEN_DATASETS else None
+    if evicted is not None:
+        with evicted.lock:
+            evicted.dataset.close()
+    return handle
+
+
+@contextmanager
+def _open(path: str, overview: int = -1) -> Iterator[rasterio.io.DatasetReader]:
+    """Exclusive use of the process's open dataset for `path` (at an overview level, if >= 0).
+
+    One handle per file for the whole process, used by one thread at a time: GDAL's block
+    cache belongs to the handle, so every chunk and request reads decoded blocks (decoding is
+    the cost floor, JPEG2000 especially) instead of decoding them again in each thread. Reads of
+    different files still run in parallel. See docs/decisions/0014.
+    """
+    while True:
+        handle = _handle(path, overview)
+        with handle.lock:
+            if handle.dataset.closed:  # evicted between lookup and lock: open it again
+                continue
+            yield handle.dataset
+            return
 
 
 def output_pixel_size(grid: PixelGrid, src_crs: str) -> float:
@@ -88,7 +111,7 @@ def output_pixel_size(grid: PixelGrid, src_crs: str) -> float:
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]
     if grid.crs != src_crs:
-        xs, ys = Transformer.from_crs(grid.crs, src_crs, always_xy=True).transform(xs, ys)
+        xs, ys = transformer(grid.crs, src_crs).transform(xs, ys)
     ax, ay = xs[1] - xs[0], ys[1] - ys[0]
     bx, by = xs[2] - xs[0], ys[2] - ys[0]
     return float(np.sqrt(abs(ax * by - ay * bx)))
@@ -118,9 +141,8 @@ def _overlaps(grid: PixelGrid, src_crs: str, src_bounds: tuple[float, float, flo
     """Whether the grid's bounding box, carried into the source CRS, meets the source bounds."""
     xmin, ymin, xmax, ymax = grid.bounds()
     if grid.crs != src_crs:
-        transformer = Transformer.from_crs(grid.crs, src_crs, always_xy=True)
         try:
-            xmin, ymin, xmax, ymax = transformer.transform_bounds(
+            xmin, ymin, xmax, ymax = transformer(grid.crs, src_crs).transform_bounds(
                 xmin, ymin, xmax, ymax, densify_pts=21
             )
         except Exception:  # a projection that cannot hold the grid: let the warp decide
@@ -131,76 +153,41 @@ def _overlaps(grid: PixelGrid, src_crs: str, src_bounds: tuple[float, float, flo
     return xmin < sxmax and xmax > sxmin and ymin < symax and ymax > symin
 
 
-@lru_cache(maxsize=64)
-def _transformer(src_crs: str, dst_crs: str) -> Transformer:
-    return Transformer.from_crs(src_crs, dst_crs, always_xy=True)
-
-
-@dataclass(frozen=True)
-class SampleMap:
-    """Where each output pixel's centre falls in a source grid: the source pixels to take."""
-
-    inside: np.ndarray  # (height, width) bool: the centre falls in the source raster
-    rows: np.ndarray  # source row of each inside pixel, relative to the window (int32)
-    cols: np.ndarray  # source column of each inside pixel, relative to the window (int32)
-    window: Window | None  # the source window that holds them (None: nothing inside)
-
-
-@lru_cache(maxsize=16)
-def sample_map(
-    grid: PixelGrid, src_crs: str, src_transform: Affine, width: int, height: int
-) -> SampleMap:
-    """The sample map of `grid` in a source grid, computed once per (chunk grid, source grid)
-    for the whole process: every band and image on the same source grid shares it (a
-    composite of one tile reads many files on one grid), and the exact transform of the
-    pixel centres is the most expensive step of sampling."""
-    rows, cols = np.mgrid[0 : grid.height, 0 : grid.width].astype(np.float64) + 0.5
-    t = grid.transform
-    xs = t.a * cols + t.b * rows + t.c
-    ys = t.d * cols + t.e * rows + t.f
-    if src_crs != grid.crs:
-        xs, ys = _transformer(grid.crs, src_crs).transform(xs, ys, errcheck=False)
-    inverse = ~src_transform
-    c = np.floor(inverse.a * xs + inverse.b * ys + inverse.c)
-    r = np.floor(inverse.d * xs + inverse.e * ys + inverse.f)
-    inside = (
-        np.isfinite(c) & np.isfinite(r) & (c >= 0) & (c < width) & (r >= 0) & (r < height)
-    )  # fmt: skip
-    if not inside.any():
-        empty = np.zeros(0, dtype=np.int32)
-        return SampleMap(inside, empty, empty, None)
-    r_in = r[inside].astype(np.int32)
-    c_in = c[inside].astype(np.int32)
-    r0, c0 = int(r_in.min()), int(c_in.min())
-    window = Window(c0, r0, int(c_in.max()) + 1 - c0, int(r_in.max()) + 1 - r0)
-    return SampleMap(inside, r_in - r0, c_in - c0, window)
-
-
-def _read_nearest(
-    src: rasterio.io.DatasetReader,
-    band_index: int,
+def _sampled(
+    block: np.ndarray,
+    where: SampleMap,
     dtype: np.dtype,
     nodata: float | None,
-    grid: PixelGrid,
-    src_crs: str,
+    shape: tuple[int, int],
 ) -> Pixels:
-    """Nearest neighbour as Earth Engine defines it: each output pixel takes the source pixel
-    that contains its centre, found by transforming the centre exactly.
-
-    Done here rather than by GDAL's warper because rasterio's warp uses an approximate
-    transformer (0.125 px) whose error depends on the destination window, so a grid computed
-    in chunks would differ from the same grid computed whole.
-    """
-    where = sample_map(grid, src_crs, src.transform, src.width, src.height)
-    if where.window is None:
-        return Pixels.empty(grid.shape, dtype)
-    values = src.read(band_index, window=where.window)[where.rows, where.cols]
-    data = np.zeros(grid.shape, dtype=dtype)
+    """The pixels a sample map takes from a source window's values."""
+    values = block.ravel().take(where.flat).astype(dtype, copy=False)
+    if where.all_inside:
+        data = values.reshape(shape)
+        valid = data != nodata if nodata is not None else np.ones(shape, dtype=bool)
+        return Pixels(data, valid)
+    data = np.zeros(shape, dtype=dtype)
     data[where.inside] = values
     valid = where.inside.copy()
     if nodata is not None:
         valid[where.inside] = values != nodata
     return Pixels(data, valid)
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """What a read needs to know of a dataset, taken while holding it."""
+
+    crs: str | None
+    transform: Affine
+    width: int
+    height: int
+    bounds: tuple[float, float, float, float]
+
+    @classmethod
+    def of(cls, src: rasterio.io.DatasetReader) -> _Geometry:
+        crs = src.crs.to_string() if src.crs else None
+        return cls(crs, src.transform, src.width, src.height, tuple(src.bounds))
 
 
 def read_into_grid(
@@ -213,20 +200,33 @@ def read_into_grid(
 ) -> Pixels:
     """Band `band_index` (1-based) of `path` on `grid`; pixels at nodata are masked.
 
-    Nearest neighbour (the default) samples the containing source pixel exactly; bilinear and
-    bicubic use GDAL's warper. The source is read at the overview level that matches the grid.
+    Nearest neighbour (the default) samples the source pixel that contains each output centre,
+    exactly (raster/sampling.py), rather than by GDAL's warper: rasterio's warp uses an
+    approximate transformer (0.125 px) whose error depends on the destination window, so a grid
+    computed in chunks would differ from the same grid computed whole. Bilinear and bicubic use
+    GDAL's warper. The source is read at the overview level that matches the grid. A dataset is
+    held only while GDAL works on it; sampling maps are computed outside.
     """
     try:
-        full = _open(path)
-        level = choose_overview(full, band_index, grid)
-        src = _open(path, level) if level >= 0 else full
         with rasterio.Env(**GDAL_ENV):
-            src_crs = src.crs.to_string() if src.crs else grid.crs
-            if not _overlaps(grid, src_crs, tuple(src.bounds)):
+            with _open(path) as full:
+                level = choose_overview(full, band_index, grid)
+                geometry = _Geometry.of(full)
+            if level >= 0:
+                with _open(path, level) as src:
+                    geometry = _Geometry.of(src)
+            src_crs = geometry.crs or grid.crs
+            if not _overlaps(grid, src_crs, geometry.bounds):
                 return Pixels.empty(grid.shape, dtype)
-            if resampling == "nearest":
-                return _read_nearest(src, band_index, dtype, nodata, grid, src_crs)
-            return _warp_interpolated(src, band_index, dtype, nodata, grid, resampling)
+            if resampling != "nearest":
+                with _open(path, level) as src:
+                    return _warp_interpolated(src, band_index, dtype, nodata, grid, resampling)
+            where = sample_map(grid, src_crs, geometry.transform, geometry.width, geometry.height)
+            if where.window is None:
+                return Pixels.empty(grid.shape, dtype)
+            with _open(path, level) as src:
+                block = src.read(band_index, window=where.window)
+            return _sampled(block, where, dtype, nodata, grid.shape)
     except RasterioError as exc:
         raise InternalError(f"Failed to read source pixels: {type(exc).__name__}") from exc
 

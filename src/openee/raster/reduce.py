@@ -31,15 +31,29 @@ def reduce_stack(
     closest ranks of the valid values (numpy's default method).
     """
     shape = stack[0].data.shape
-    valid = np.stack([p.valid for p in stack])
-    count = valid.sum(axis=0)
+    count = np.zeros(shape, dtype=np.int32)
+    for p in stack:
+        count += p.valid
     out_valid = count > 0
     if reducer == "count":
         return Pixels(count.astype(dtype), np.ones(shape, dtype=bool))
+    box = _valid_box(out_valid)
+    if box is None:  # e.g. a chunk outside every input's footprint
+        return Pixels.empty(shape, dtype)
+    if out_valid[box].size < 0.75 * out_valid.size:
+        # Outside the box no input is valid: reduce only inside it (a chunk on a tile's edge).
+        inner = reduce_stack(
+            reducer, [Pixels(p.data[box], p.valid[box]) for p in stack], dtype, param
+        )
+        out = Pixels.empty(shape, dtype)
+        out.data[box], out.valid[box] = inner.data, inner.valid
+        return out
     if reducer in ("median", "percentile"):
-        result = _rank_statistic(stack, valid, count, reducer, param)
-        result = np.where(out_valid, result, 0)
-        return Pixels(result.astype(dtype), out_valid)
+        result = _rank_statistic(stack, count, reducer, param)
+        if not out_valid.all():
+            result[~out_valid] = 0
+        return Pixels(result.astype(dtype, copy=False), out_valid)
+    valid = np.stack([p.valid for p in stack])
     values = np.stack([p.data for p in stack]).astype(np.float64)
     if reducer == "mode":
         # The most frequent valid value; ties go to the smallest value.
@@ -85,8 +99,17 @@ def reduce_stack(
     return Pixels(result.astype(dtype), out_valid)
 
 
+def _valid_box(valid: np.ndarray) -> tuple[slice, slice] | None:
+    """The smallest (rows, columns) box holding every valid pixel; None if there is none."""
+    rows = np.flatnonzero(valid.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(valid.any(axis=0))
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+
 def _rank_statistic(
-    stack: Sequence[Pixels], valid: np.ndarray, count: np.ndarray, reducer: str, param: float | None
+    stack: Sequence[Pixels], count: np.ndarray, reducer: str, param: float | None
 ) -> np.ndarray:
     """Median (the mean of the two middle values for an even count) or a linearly
     interpolated percentile of the valid values, as float64.
@@ -98,23 +121,45 @@ def _rank_statistic(
     """
     dtype = np.result_type(*[p.data.dtype for p in stack])
     top = np.iinfo(dtype).max if dtype.kind in "iu" else np.inf
-    layers = [np.where(p.valid, p.data, top).astype(dtype, copy=False) for p in stack]
-    data = (
-        np.stack(_sorted_layers(layers))
-        if len(layers) <= _NETWORK_MAX
-        else np.sort(np.stack(layers), axis=0)
-    )
+    layers = [
+        p.data.astype(dtype, copy=False)
+        if p.valid.all()
+        else np.where(p.valid, p.data, top).astype(dtype, copy=False)
+        for p in stack
+    ]
     n = np.maximum(count, 1)
     if reducer == "median":
-        lo_i, hi_i, frac = (n - 1) // 2, n // 2, np.full(n.shape, 0.5)
+        lo_i, hi_i = (n - 1) >> 1, n >> 1  # shifts: integer division is slow
     else:
         rank = (n - 1) * (float(param if param is not None else 50) / 100.0)
-        lo_i = np.floor(rank).astype(np.int64)
+        lo_i = np.floor(rank).astype(np.int32)
         hi_i = np.minimum(lo_i + 1, n - 1)
-        frac = rank - lo_i
-    lo = np.take_along_axis(data, lo_i[None], axis=0)[0].astype(np.float64)
-    hi = np.take_along_axis(data, hi_i[None], axis=0)[0].astype(np.float64)
-    return lo + (hi - lo) * frac
+    if len(layers) <= _NETWORK_MAX:
+        ordered = _sorted_layers(layers)
+        lo, hi = _pick(ordered, lo_i), _pick(ordered, hi_i)
+    else:
+        data = np.sort(np.stack(layers), axis=0)
+        lo = np.take_along_axis(data, lo_i[None], axis=0)[0]
+        hi = np.take_along_axis(data, hi_i[None], axis=0)[0]
+    if reducer == "median":
+        out = np.add(lo, hi, dtype=np.float64)
+        out *= 0.5
+        return out
+    out = lo.astype(np.float64)
+    out += (hi.astype(np.float64) - out) * (rank - lo_i)
+    return out
+
+
+def _pick(ordered: list[np.ndarray], index: np.ndarray) -> np.ndarray:
+    """Per pixel, the value of layer `index` (a cheap gather for a few distinct ranks: in a
+    composite most pixels share the same count of valid inputs)."""
+    first, last = int(index.min()), int(index.max())
+    if first == last:
+        return ordered[first]
+    out = ordered[first].copy()
+    for rank in range(first + 1, last + 1):
+        np.copyto(out, ordered[rank], where=index == rank)
+    return out
 
 
 # Up to this many inputs, a sorting network of element-wise min/max beats np.sort along the

@@ -5,6 +5,9 @@ Names are `projects/{p}/assets/...` plus the `earthengine-public` and `earthengi
 namespaces (`catalog/names.py`). Writes need a write scope (`earthengine` or `cloud-platform`);
 every file an asset names is confined to the roots (`catalog/roots.py`), a violation being a 400.
 
+Every write (create, patch, delete, copy, move) is recorded in the audit log, refused or not
+(`api/audit.py`).
+
 Delete: Earth Engine's `assets.delete` has no recursive flag, and deleting a folder or collection
 that still holds assets fails; the stock client (`earthengine rm -r`) deletes the children first.
 openee does the same (400 FAILED_PRECONDITION), and takes `?recursive=true` as an extension for
@@ -20,6 +23,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from openee.algorithms.assets import image_from_record
+from openee.api.audit import Audit, project_of, raw_name, written
 from openee.api.deps import (
     authorize,
     check_version,
@@ -49,7 +53,6 @@ router = APIRouter(dependencies=[Depends(require_principal)])
 State = Annotated[AppState, Depends(get_state)]
 Body = Annotated[dict[str, Any], Depends(json_body)]
 Caller = Annotated[Principal, Depends(require_principal)]
-Writer = Annotated[Principal, Depends(require_write)]
 
 _METHOD = re.compile(r"^[A-Za-z]+$")
 _CREATE_TYPES = {
@@ -145,10 +148,12 @@ def _create(
     asset_id: str | None,
     overwrite: bool,
     body: dict[str, Any],
+    entry: dict[str, Any],
 ) -> dict[str, Any]:
     if not asset_id:
         raise InvalidArgumentError("The request needs an 'assetId'.")
     name = name_from_id(f"{parent}/{asset_id.strip('/')}")
+    written(entry, name)
     # Under `earthengine-legacy` an id may name another project (`projects/demo/assets/x`, as
     # the client writes ids of short project names); elsewhere it stays under the parent.
     if parent != f"projects/{LEGACY}/assets" and not name.startswith(f"{parent}/"):
@@ -195,6 +200,7 @@ def post_asset(
     state: State,
     body: Body,
     principal: Caller,
+    audit: Audit,
     assetId: Annotated[str | None, Query()] = None,
     overwrite: Annotated[bool, Query()] = False,
 ) -> Any:
@@ -203,19 +209,36 @@ def post_asset(
     check_version(version)
     target, method = _split(path)
     if not method and target.endswith("/assets") and target.count("/") == 1:
-        require_write(principal)
-        return _create(state, principal, f"projects/{target}", assetId, overwrite, body)
+        parent = f"projects/{target}"
+        kind = str(body.get("type", ""))[:50]
+        with audit.entry(
+            "asset.create",
+            project=project_of(parent),
+            asset=raw_name(f"{parent}/{assetId or ''}"),
+            type=kind,
+        ) as entry:
+            require_write(principal)
+            return _create(state, principal, parent, assetId, overwrite, body, entry)
     if method in ("copy", "move"):
-        require_write(principal)
-        source = _asset_name(target)
-        destination, replace = _destination(body)
-        authorize(state, principal, "read" if method == "copy" else "delete", source)
-        authorize(state, principal, "create", destination)
-        if method == "copy":
-            record = service.copy_asset(state.catalog, source, destination, replace)
-        else:
-            record = service.move_asset(state.catalog, source, destination, replace)
-        return _resource(state, record)
+        raw_destination = body.get("destinationName")
+        with audit.entry(
+            f"asset.{method}",
+            project=project_of(f"projects/{target}"),
+            source=raw_name(f"projects/{target}"),
+            destination=raw_name(raw_destination if isinstance(raw_destination, str) else None),
+        ) as entry:
+            require_write(principal)
+            source = _asset_name(target)
+            written(entry, source, "source")
+            destination, replace = _destination(body)
+            written(entry, destination, "destination")
+            authorize(state, principal, "read" if method == "copy" else "delete", source)
+            authorize(state, principal, "create", destination)
+            if method == "copy":
+                record = service.copy_asset(state.catalog, source, destination, replace)
+            else:
+                record = service.move_asset(state.catalog, source, destination, replace)
+            return _resource(state, record)
     if method == "getPixels":
         record = _readable(state, principal, _asset_name(target))
         if record.type != IMAGE:
@@ -223,7 +246,7 @@ def post_asset(
         settings = state.settings
         image = image_from_record(record)
         result = compute_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
-        return Response(result.content, media_type=result.media_type)
+        return Response(result.body, media_type=result.media_type)
     raise NotFoundError(f"Unknown method: projects/{path}")
 
 
@@ -247,7 +270,7 @@ def _update_mask(body: dict[str, Any]) -> list[str]:
 
 @router.patch("/{version}/projects/{path:path}")
 def patch_asset(
-    version: str, path: str, state: State, body: Body, principal: Writer
+    version: str, path: str, state: State, body: Body, principal: Caller, audit: Audit
 ) -> dict[str, Any]:
     """Body `{updateMask: {paths}, asset}`: change properties, startTime and endTime. An empty
     mask updates all of them, as in Earth Engine (a field absent from `asset` is cleared)."""
@@ -255,12 +278,26 @@ def patch_asset(
     target, method = _split(path)
     if method:
         raise NotFoundError(f"Unknown method: projects/{path}")
-    name = _asset_name(target)
+    with audit.entry(
+        "asset.update",
+        project=project_of(f"projects/{target}"),
+        asset=raw_name(f"projects/{target}"),
+    ) as entry:
+        require_write(principal)
+        name = _asset_name(target)
+        written(entry, name)
+        return _patch(state, principal, name, body, entry)
+
+
+def _patch(
+    state: AppState, principal: Principal, name: str, body: dict[str, Any], entry: dict[str, Any]
+) -> dict[str, Any]:
     authorize(state, principal, "update", name)
     asset = body.get("asset") or {}
     if not isinstance(asset, dict):
         raise InvalidArgumentError("'asset' must be an object.")
     paths = _update_mask(body) or ["properties", "start_time", "end_time"]
+    entry["paths"] = [p[:100] for p in paths[:50]]
     if any(p in ("bands", "bands.id") or p.startswith("bands.") for p in paths):
         raise InvalidArgumentError("Renaming bands is not supported.")
     properties = asset.get("properties")
@@ -277,7 +314,8 @@ def delete_asset(
     version: str,
     path: str,
     state: State,
-    principal: Writer,
+    principal: Caller,
+    audit: Audit,
     recursive: Annotated[bool, Query()] = False,
 ) -> dict[str, Any]:
     """Delete one asset; a folder or collection that holds assets only with `recursive=true`
@@ -286,7 +324,16 @@ def delete_asset(
     target, method = _split(path)
     if method:
         raise NotFoundError(f"Unknown method: projects/{path}")
-    name = _asset_name(target)
-    authorize(state, principal, "delete", name)
-    service.delete_asset(state.catalog, name, recursive)
+    with audit.entry(
+        "asset.delete",
+        project=project_of(f"projects/{target}"),
+        asset=raw_name(f"projects/{target}"),
+        recursive=recursive,
+    ) as entry:
+        require_write(principal)
+        name = _asset_name(target)
+        written(entry, name)
+        authorize(state, principal, "delete", name)
+        # How many assets went: the one named, and with `recursive` everything under it.
+        entry["deleted"] = service.delete_asset(state.catalog, name, recursive)
     return {}

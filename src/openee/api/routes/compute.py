@@ -38,7 +38,7 @@ def image_compute_pixels(
     image = evaluate_as(state, caller, project, body.get("expression"))
     settings = state.settings
     result = compute_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
-    return Response(result.content, media_type=result.media_type)
+    return Response(result.body, media_type=result.media_type)
 
 
 @router.post("/{version}/projects/{project}/imageCollection:computeImages")

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
+from openee.api.audit import Audit, project_of, raw_name, written
 from openee.api.deps import check_version, get_state, json_body, require_principal
 from openee.api.state import AppState
 from openee.auth import Principal
@@ -43,26 +44,26 @@ def get_iam_policy(version: str, path: str, state: State, caller: Caller) -> dic
 
 @router.post("/{version}/projects/{path:path}:setIamPolicy")
 def set_iam_policy(
-    version: str, path: str, state: State, caller: Caller, body: Body
+    version: str, path: str, state: State, caller: Caller, body: Body, audit: Audit
 ) -> dict[str, Any]:
     check_version(version)
-    iam = Iam(state.auth)
-    iam.authorize(caller, "setIamPolicy", resource_name(f"projects/{path}"))
-    resource = _existing(state, path)
-    policy = body.get("policy")
-    if not isinstance(policy, dict):
-        raise InvalidArgumentError("The request has no 'policy' object.")
-    updated = iam.set_policy(resource, policy)
-    if state.tokens.audit is not None:
-        state.tokens.audit.record(
-            "iam.set_policy",
-            principal=caller.email,
-            project=resource.split("/")[1],
-            resource=resource,
-            bindings=[
-                {"role": b["role"], "members": b["members"]} for b in updated.get("bindings", [])
-            ],
-        )
+    with audit.entry(
+        "iam.set_policy",
+        project=project_of(f"projects/{path}"),
+        resource=raw_name(f"projects/{path}"),
+    ) as entry:
+        iam = Iam(state.auth)
+        resource = resource_name(f"projects/{path}")
+        written(entry, resource, "resource")
+        iam.authorize(caller, "setIamPolicy", resource)
+        resource = _existing(state, path)
+        policy = body.get("policy")
+        if not isinstance(policy, dict):
+            raise InvalidArgumentError("The request has no 'policy' object.")
+        updated = iam.set_policy(resource, policy)
+        entry["bindings"] = [
+            {"role": b["role"], "members": b["members"]} for b in updated.get("bindings", [])
+        ]
     return updated
 
 

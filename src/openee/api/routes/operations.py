@@ -5,6 +5,14 @@ An import is checked at once (manifest, asset name, roots, destination): a bad r
 a taken name a 409, before any operation exists. The files are then read in a background thread
 (`compute/operations.py`) and the catalog written in one transaction; the operation says how it
 went. A `requestId` seen before returns the operation it made (the client may retry).
+
+Imports, their completion, cancels and deletes of operations are recorded in the audit log
+(`api/audit.py`).
+
+Who sees an operation: its creator, and whoever may compute in its project (a viewer of the
+project root); to anyone else it answers exactly as a missing one, since its description names
+an asset. Listing needs that project role. Cancelling or deleting needs a write scope and either
+to be its creator or a writer of the project.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from openee.api.audit import Audit, WriteAudit, project_of, raw_name, written
 from openee.api.deps import (
     authorize,
     check_version,
@@ -25,6 +34,8 @@ from openee.api.deps import (
 from openee.api.routes.paging import offset_token, page_size, token_offset
 from openee.api.state import AppState
 from openee.auth import Principal
+from openee.auth.iam import Action, Iam
+from openee.auth.store import project_root
 from openee.catalog import service
 from openee.catalog.manifests import (
     ImagePlan,
@@ -36,14 +47,13 @@ from openee.catalog.manifests import (
 )
 from openee.catalog.names import name_from_id
 from openee.compute.operations import Job, Operation, wait
-from openee.errors import InvalidArgumentError, NotFoundError
+from openee.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
 
 router = APIRouter(dependencies=[Depends(require_principal)])
 
 State = Annotated[AppState, Depends(get_state)]
 Body = Annotated[dict[str, Any], Depends(json_body)]
 Caller = Annotated[Principal, Depends(require_principal)]
-Writer = Annotated[Principal, Depends(require_write)]
 
 DEFAULT_PAGE = 500
 MAX_PAGE = 1000
@@ -73,65 +83,124 @@ def _manifest(body: dict[str, Any], key: str) -> tuple[dict[str, Any], str, bool
 def _start(
     state: AppState,
     project: str,
-    principal: Principal,
+    audit: WriteAudit,
     kind: str,
     plan: ImagePlan | TablePlan,
     overwrite: bool,
     request_id: str | None,
+    entry: dict[str, Any],
 ) -> dict[str, Any]:
     what = "image" if kind == "INGEST_IMAGE" else "table"
     op, created = state.operations.create(
-        project, kind, f'Ingest {what}: "{plan.name}"', principal.email, request_id
+        project, kind, f'Ingest {what}: "{plan.name}"', audit.principal.email, request_id
     )
+    entry["operation"] = op.name
     if created:
         catalog = state.catalog
 
         def work(job: Job) -> dict[str, Any] | None:
-            if isinstance(plan, ImagePlan):
-                record, features = build_image(plan), None
-            else:
-                record, features = build_table(plan)
-            job.check()  # nothing is written after a cancel
-            service.import_asset(catalog, record, features, overwrite)
+            # The asset is written here, later: its own audit entry says how that went.
+            with audit.entry(
+                f"asset.import_{what}.finish",
+                project=project_of(plan.name),
+                asset=plan.name,
+                operation=op.name,
+            ):
+                if isinstance(plan, ImagePlan):
+                    record, features = build_image(plan), None
+                else:
+                    record, features = build_table(plan)
+                job.check()  # nothing is written after a cancel
+                service.import_asset(catalog, record, features, overwrite)
             return None
 
         state.runner.submit(op, work)
+    else:
+        entry["retry"] = True
     return op.resource()
+
+
+def _import(
+    state: AppState,
+    project: str,
+    body: dict[str, Any],
+    principal: Principal,
+    audit: WriteAudit,
+    kind: str,
+) -> dict[str, Any]:
+    key, what = ("imageManifest", "image") if kind == "INGEST_IMAGE" else ("tableManifest", "table")
+    raw = body.get(key)
+    raw_asset = (raw.get("name") or raw.get("id")) if isinstance(raw, dict) else None
+    with audit.entry(
+        f"asset.import_{what}",
+        project=project,
+        asset=raw_name(raw_asset if isinstance(raw_asset, str) else None),
+    ) as entry:
+        require_write(principal)
+        manifest, name, overwrite, request_id = _manifest(body, key)
+        written(entry, name)
+        # Authorized first, so that a request id cannot reveal another caller's operation.
+        authorize(state, principal, "create", name)
+        if request_id and (seen := state.operations.find_request(project, request_id)):
+            entry.update(operation=seen.name, retry=True)
+            return seen.resource()  # a retry: the operation the first request made
+        plan: ImagePlan | TablePlan
+        if kind == "INGEST_IMAGE":
+            plan = plan_image(name, manifest, state.roots)
+        else:
+            plan = plan_table(name, manifest, state.roots)
+        service.check_destination(state.catalog, name, overwrite)
+        return _start(state, project, audit, kind, plan, overwrite, request_id, entry)
 
 
 @router.post("/{version}/projects/{project}/image:import")
 def image_import(
-    version: str, project: str, body: Body, state: State, principal: Writer
+    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
 ) -> dict[str, Any]:
     """Body `{imageManifest: {name, tilesets: [{id?, sources: [{uris}]}], bands?, startTime?,
     endTime?, properties?, missingData?}, overwrite?, requestId?}`."""
     check_version(version)
-    manifest, name, overwrite, request_id = _manifest(body, "imageManifest")
-    if request_id and (seen := state.operations.find_request(project, request_id)):
-        return seen.resource()  # a retry: the operation the first request made
-    authorize(state, principal, "create", name)
-    plan = plan_image(name, manifest, state.roots)
-    service.check_destination(state.catalog, name, overwrite)
-    return _start(state, project, principal, "INGEST_IMAGE", plan, overwrite, request_id)
+    return _import(state, project, body, principal, audit, "INGEST_IMAGE")
 
 
 @router.post("/{version}/projects/{project}/table:import")
 def table_import(
-    version: str, project: str, body: Body, state: State, principal: Writer
+    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
 ) -> dict[str, Any]:
     """Body `{tableManifest: {name, sources: [{uris}], startTime?, endTime?, properties?},
     overwrite?, requestId?}`."""
     check_version(version)
-    manifest, name, overwrite, request_id = _manifest(body, "tableManifest")
-    if request_id and (seen := state.operations.find_request(project, request_id)):
-        return seen.resource()  # a retry: the operation the first request made
-    authorize(state, principal, "create", name)
-    plan = plan_table(name, manifest, state.roots)
-    service.check_destination(state.catalog, name, overwrite)
-    return _start(state, project, principal, "INGEST_TABLE", plan, overwrite, request_id)
+    return _import(state, project, body, principal, audit, "INGEST_TABLE")
 
 
 # -- operations -------------------------------------------------------------------------------
+
+
+def _project_role(state: AppState, principal: Principal, project: str, action: Action) -> bool:
+    """Whether the caller's role on the project's root allows `action` (`compute`: a viewer)."""
+    if action == "compute":
+        return Iam(state.auth).can(principal, "compute", project)
+    return Iam(state.auth).can(principal, action, project_root(project))
+
+
+def _visible(state: AppState, principal: Principal, project: str, op_id: str) -> Operation:
+    """The operation, if the caller may see it; otherwise the answer for a missing one."""
+    op = state.operations.get(project, op_id)
+    if op is None or not (
+        op.principal == principal.email or _project_role(state, principal, project, "compute")
+    ):
+        raise NotFoundError(f"Operation 'projects/{project}/operations/{op_id}' not found.")
+    return op
+
+
+def _changeable(state: AppState, principal: Principal, project: str, op_id: str) -> None:
+    """Allows cancelling or deleting an operation, or raises what to answer."""
+    require_write(principal)
+    op = _visible(state, principal, project, op_id)
+    if op.principal != principal.email and not _project_role(state, principal, project, "update"):
+        raise PermissionDeniedError(
+            f"Caller does not have permission to change operation '{op.name}'."
+        )
 
 
 @router.get("/{version}/projects/{project}/operations")
@@ -139,12 +208,14 @@ def list_operations(
     version: str,
     project: str,
     state: State,
+    principal: Caller,
     pageSize: Annotated[int | None, Query()] = None,
     pageToken: Annotated[str | None, Query()] = None,
     filter: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
     """The project's operations, newest first. `filter` is accepted and not applied."""
     check_version(version)
+    authorize(state, principal, "compute", project)
     limit = page_size(pageSize, DEFAULT_PAGE, MAX_PAGE)
     offset = token_offset(pageToken)
     rows = state.operations.list(project, offset, limit + 1)
@@ -155,9 +226,11 @@ def list_operations(
 
 
 @router.get("/{version}/projects/{project}/operations/{op_id}")
-def get_operation(version: str, project: str, op_id: str, state: State) -> dict[str, Any]:
+def get_operation(
+    version: str, project: str, op_id: str, state: State, principal: Caller
+) -> dict[str, Any]:
     check_version(version)
-    return state.operations.require(project, op_id).resource()
+    return _visible(state, principal, project, op_id).resource()
 
 
 def _timeout(body: dict[str, Any]) -> float:
@@ -173,17 +246,26 @@ def _timeout(body: dict[str, Any]) -> float:
 
 @router.post("/{version}/projects/{project}/operations/{op_call}")
 def call_operation(
-    version: str, project: str, op_call: str, body: Body, state: State, principal: Caller
+    version: str,
+    project: str,
+    op_call: str,
+    body: Body,
+    state: State,
+    principal: Caller,
+    audit: Audit,
 ) -> dict[str, Any]:
     """`{id}:cancel` (-> `{}`; needs a write scope) and `{id}:wait` (-> the Operation, once
     done or at the timeout)."""
     check_version(version)
     op_id, _, method = op_call.partition(":")
     if method == "cancel":
-        require_write(principal)
-        state.operations.cancel(project, op_id)
+        operation = raw_name(f"projects/{project}/operations/{op_id}")
+        with audit.entry("operation.cancel", project=project, operation=operation):
+            _changeable(state, principal, project, op_id)
+            state.operations.cancel(project, op_id)
         return {}
     if method == "wait":
+        _visible(state, principal, project, op_id)
         op: Operation = wait(state.operations, project, op_id, _timeout(body))
         return op.resource()
     raise NotFoundError(f"Unknown method: projects/{project}/operations/{op_call}")
@@ -191,9 +273,12 @@ def call_operation(
 
 @router.delete("/{version}/projects/{project}/operations/{op_id}")
 def delete_operation(
-    version: str, project: str, op_id: str, state: State, principal: Writer
+    version: str, project: str, op_id: str, state: State, principal: Caller, audit: Audit
 ) -> dict[str, Any]:
     """Forget an operation (it keeps running if it was)."""
     check_version(version)
-    state.operations.delete(project, op_id)
+    operation = raw_name(f"projects/{project}/operations/{op_id}")
+    with audit.entry("operation.delete", project=project, operation=operation):
+        _changeable(state, principal, project, op_id)
+        state.operations.delete(project, op_id)
     return {}

@@ -1,0 +1,46 @@
+"""An NPY file built in place: the header, then one structured array with a field per band.
+
+Earth Engine's NPY output is a structured (height, width) array. Building the file's bytes
+directly (rather than np.save of an array) lets the chunks of a request be written straight
+into their final place: no output arrays beside it and no copies into it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class NpyFile:
+    buffer: memoryview  # the whole file: header + array
+    array: np.ndarray  # (height, width) structured view of the buffer, NOT initialised
+
+    @classmethod
+    def allocate(cls, names: list[str], dtypes: list[np.dtype], shape: tuple[int, int]) -> NpyFile:
+        dtype = np.dtype(list(zip(names, dtypes, strict=True)))
+        meta = {
+            "descr": np.lib.format.dtype_to_descr(dtype),
+            "fortran_order": False,
+            "shape": shape,
+        }
+        header = io.BytesIO()
+        try:
+            np.lib.format.write_array_header_1_0(header, meta)
+        except ValueError:  # a header over 64 KiB (thousands of band names)
+            header = io.BytesIO()
+            np.lib.format.write_array_header_2_0(header, meta)
+        head = header.getvalue()
+        # Uninitialised (np.empty): every field is written in full before the file is sent,
+        # and zero-filling 100s of MiB costs a pass over memory.
+        raw = np.empty(len(head) + dtype.itemsize * shape[0] * shape[1], dtype=np.uint8)
+        raw[: len(head)] = np.frombuffer(head, dtype=np.uint8)
+        array = raw[len(head) :].view(dtype).reshape(shape)
+        return cls(raw.data, array)
+
+    def fields(self) -> list[np.ndarray]:
+        """One writable (height, width) view per band, in band order."""
+        names = self.array.dtype.names or ()
+        return [self.array[name] for name in names]

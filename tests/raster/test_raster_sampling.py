@@ -1,0 +1,118 @@
+"""The lattice sampling of raster/sampling.py picks exactly the source pixels that transforming
+every output centre with pyproj picks (the definition of Earth Engine's nearest resampling)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from affine import Affine
+from pyproj import Transformer
+
+from openee.raster import sampling
+from openee.raster.grid import PixelGrid
+from openee.raster.sampling import sample_map, source_positions
+
+# The 120 m grid of the demo's tile 33TWL (UTM 33N).
+SRC_CRS = "EPSG:32633"
+SRC_TRANSFORM = Affine(120.0, 0.0, 499980.0, 0.0, -120.0, 5100000.0)
+SRC_SIZE = 915
+
+
+def apply(t: Affine, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return t.a * xs + t.b * ys + t.c, t.d * xs + t.e * ys + t.f
+
+
+def every_centre(grid: PixelGrid) -> tuple[np.ndarray, np.ndarray]:
+    """The oracle: source pixel (column, row) of every centre, each transformed by pyproj."""
+    rows, cols = np.mgrid[0 : grid.height, 0 : grid.width] + 0.5
+    xs, ys = apply(grid.transform, cols, rows)
+    if grid.crs != SRC_CRS:
+        transformer = Transformer.from_crs(grid.crs, SRC_CRS, always_xy=True)
+        xs, ys = transformer.transform(xs, ys)
+    col, row = apply(~SRC_TRANSFORM, np.asarray(xs), np.asarray(ys))
+    return np.floor(col), np.floor(row)
+
+
+def deg(metres: float) -> float:
+    return metres / 111319.49
+
+
+GRIDS = {
+    "wgs84 100 m": PixelGrid("EPSG:4326", Affine(deg(100), 0, 15.2, 0, -deg(100), 45.9), 700, 600),
+    "wgs84 7 m (finer than the source)": PixelGrid(
+        "EPSG:4326", Affine(deg(7), 0, 15.5, 0, -deg(7), 45.6), 300, 257
+    ),
+    "web mercator 150 m": PixelGrid("EPSG:3857", Affine(150, 0, 1.70e6, 0, -150, 5.75e6), 512, 512),
+    "utm 34 rotated 30 degrees": PixelGrid(
+        "EPSG:32634",
+        Affine.translation(30000, 5.07e6) @ Affine.rotation(30) @ Affine.scale(110, -110),
+        400,
+        333,
+    ),
+    "utm 33 sheared": PixelGrid("EPSG:32633", Affine(100, 17, 500000, 9, -100, 5.09e6), 300, 300),
+    "lambert conformal conic": PixelGrid(
+        "+proj=lcc +lat_1=44 +lat_2=47 +lat_0=45 +lon_0=15.5 +datum=WGS84 +units=m",
+        Affine(95, 0, -20000, 0, -95, 60000),
+        450,
+        450,
+    ),
+    "partly outside": PixelGrid(
+        "EPSG:4326", Affine(deg(300), 0, 16.2, 0, -deg(300), 46.2), 200, 120
+    ),
+}
+
+
+@pytest.mark.parametrize("name", GRIDS)
+def test_same_source_pixels_as_transforming_every_centre(name: str) -> None:
+    grid = GRIDS[name]
+    c, r = source_positions(grid, SRC_CRS, SRC_TRANSFORM)
+    expected_c, expected_r = every_centre(grid)
+    np.testing.assert_array_equal(np.floor(c), expected_c)
+    np.testing.assert_array_equal(np.floor(r), expected_r)
+
+
+def test_lattice_is_used_and_edges_are_rechecked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The speed-up is real (far fewer exact transforms than pixels), and the pixels whose
+    interpolated position is near an edge are the ones transformed exactly."""
+    transformed: list[int] = []
+    real = sampling._exact
+
+    def counting(grid, src_crs, inverse, rows, cols):  # type: ignore[no-untyped-def]
+        transformed.append(int(np.size(rows)))
+        return real(grid, src_crs, inverse, rows, cols)
+
+    monkeypatch.setattr(sampling, "_exact", counting)
+    grid = GRIDS["wgs84 100 m"]
+    source_positions(grid, SRC_CRS, SRC_TRANSFORM)
+    assert sum(transformed) < grid.width * grid.height / 50
+    assert len(transformed) == 5  # lattice, three kinds of midpoint, the near-edge pixels
+
+
+def test_strongly_curved_mapping_falls_back_to_every_centre() -> None:
+    """A grid near the pole of a polar projection bends too much for the lattice: the result
+    is still the exact one."""
+    grid = PixelGrid("EPSG:3413", Affine(20000, 0, -100000, 0, -20000, 100000), 40, 40)
+    src = "EPSG:4326"
+    transform = Affine(0.5, 0, -180, 0, -0.5, 90)
+    c, r = source_positions(grid, src, transform)
+    rows, cols = np.mgrid[0:40, 0:40] + 0.5
+    xs, ys = apply(grid.transform, cols, rows)
+    lon, lat = Transformer.from_crs("EPSG:3413", src, always_xy=True).transform(xs, ys)
+    np.testing.assert_array_equal(np.floor(c), np.floor((lon + 180) / 0.5))
+    np.testing.assert_array_equal(np.floor(r), np.floor((90 - lat) / 0.5))
+
+
+def test_sample_map_window_and_flat_indices() -> None:
+    grid = GRIDS["partly outside"]
+    where = sample_map(grid, SRC_CRS, SRC_TRANSFORM, SRC_SIZE, SRC_SIZE)
+    c, r = every_centre(grid)
+    inside = (c >= 0) & (c < SRC_SIZE) & (r >= 0) & (r < SRC_SIZE)
+    np.testing.assert_array_equal(where.inside, inside)
+    assert not where.all_inside and where.window is not None
+    col0, row0 = where.window.col_off, where.window.row_off
+    assert col0 == c[inside].min() and row0 == r[inside].min()
+    expected = (r[inside] - row0) * where.window.width + (c[inside] - col0)
+    np.testing.assert_array_equal(where.flat, expected.astype(np.intp))
+    assert math.isclose(where.window.width, c[inside].max() - col0 + 1)
