@@ -12,6 +12,7 @@ from openee.algorithms.coerce import coerce
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.bandmath import LonLatBand
+from openee.raster.displace import ORDERS, DisplacedBand, DisplacementBand
 from openee.raster.image import Band, Image
 from openee.raster.read import RESAMPLING
 from openee.raster.reproject import PixelAreaBand, ReducedResolutionBand, ReprojectedBand
@@ -163,3 +164,70 @@ def reduce_resolution(
         return replace(band, source=ReducedResolutionBand(band.source, proj.crs, proj.transform))
 
     return image.map_bands(reduced)
+
+
+@algorithm("Image.displace")
+def displace(
+    image: Image, displacement: Image, mode: str = "bicubic", maxOffset: float | None = None
+) -> Image:
+    """Warps an image using an image of displacements: each output pixel takes the input's
+    value at its position moved by (dx, dy) metres (first band: eastwards, second: northwards),
+    converted to pixels with the grid's nominal pixel size.
+
+    Args:
+        image: The image to warp.
+        displacement: An image of two bands, the X and Y displacements in metres.
+        mode: The interpolation mode: 'nearest', 'bilinear' or 'bicubic'.
+        maxOffset: The maximum absolute offset in the displacement image, in metres.
+    """
+    if mode not in ORDERS:
+        raise InvalidArgumentError(f"Unknown mode '{mode}': use {', '.join(ORDERS)}.")
+    if len(displacement.bands) != 2:
+        raise InvalidArgumentError("displace: the displacement image must have two bands.")
+    dx, dy = (b.source for b in displacement.bands)
+    return image.map_bands(
+        lambda b: replace(b, source=DisplacedBand(b.source, dx, dy, mode, maxOffset))
+    )
+
+
+@algorithm("Image.displacement")
+def displacement(
+    image: Image,
+    referenceImage: Image,
+    maxOffset: float,
+    projection: Projection | None = None,
+    patchWidth: float | None = None,
+    stiffness: float = 5.0,
+) -> Image:
+    """Determines the displacements required to register an image to a reference image, by
+    block matching on the requested grid: bands 'dx' and 'dy', metres east and north such that
+    image.displace(displacement) lines up with the reference. Offsets are whole pixels; the
+    bands of both images are compared pairwise (summed squared differences).
+
+    Args:
+        image: The image to register.
+        referenceImage: The image to register to (as many bands as image).
+        maxOffset: The maximum offset allowed when attempting to align the input images, in
+            meters (at most 32 pixels of the requested grid).
+        projection: Accepted for compatibility: displacements are computed on the requested
+            grid.
+        patchWidth: Patch size for detecting image offsets, in meters (default: three times
+            maxOffset, at least 3 pixels).
+        stiffness: Accepted for compatibility: each pixel's offset is chosen independently.
+    """
+    if len(image.bands) != len(referenceImage.bands) or not image.bands:
+        raise InvalidArgumentError(
+            "displacement: image and referenceImage must have the same, non-zero number of bands."
+        )
+    if maxOffset <= 0:
+        raise InvalidArgumentError("displacement: maxOffset must be positive.")
+    patch = patchWidth if patchWidth is not None else 3 * maxOffset
+    src = tuple(b.source for b in image.bands)
+    ref = tuple(b.source for b in referenceImage.bands)
+    first = referenceImage.bands[0]
+    return Image(
+        tuple(
+            Band(axis, DisplacementBand(src, ref, maxOffset, patch, axis), first.projection)
+            for axis in ("dx", "dy")
+        )
+    )
