@@ -40,6 +40,7 @@ def default_registry() -> Registry:
         image_spectral,
         image_vectors,
         image_visualize,
+        interpolation,
         kernel,
         lists,
         number,
