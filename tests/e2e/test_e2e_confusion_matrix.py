@@ -19,10 +19,7 @@ MATRIX = [[32, 0, 0, 0, 1, 0], [0, 5, 0, 0, 1, 0], [0, 0, 1, 3, 0, 0],
 
 def _collection(ee, actual, predicted):
     return ee.FeatureCollection(
-        [
-            ee.Feature(None, {"truth": a, "guess": p})
-            for a, p in zip(actual, predicted, strict=True)
-        ]
+        [ee.Feature(None, {"truth": a, "guess": p}) for a, p in zip(actual, predicted, strict=True)]
     )
 
 
@@ -104,21 +101,25 @@ def test_constructor_order_and_rewrap(ee_api) -> None:
         (lambda ee: ee.ConfusionMatrix([[1, 2], [3, 4]], [0, 1, 2]).accuracy(), "order has 3"),
         (lambda ee: ee.ConfusionMatrix("abc").accuracy(), "square"),
         (
-            lambda ee: ee.FeatureCollection([ee.Feature(None, {"a": 1})])
-            .errorMatrix("a", "b")
-            .accuracy(),
+            lambda ee: (
+                ee.FeatureCollection([ee.Feature(None, {"a": 1})]).errorMatrix("a", "b").accuracy()
+            ),
             "Property 'b' is missing",
         ),
         (
-            lambda ee: ee.FeatureCollection([ee.Feature(None, {"a": 1, "b": "x"})])
-            .errorMatrix("a", "b")
-            .accuracy(),
+            lambda ee: (
+                ee.FeatureCollection([ee.Feature(None, {"a": 1, "b": "x"})])
+                .errorMatrix("a", "b")
+                .accuracy()
+            ),
             "must be a number",
         ),
         (
-            lambda ee: ee.FeatureCollection([ee.Feature(None, {"a": -1, "b": 0})])
-            .errorMatrix("a", "b")
-            .accuracy(),
+            lambda ee: (
+                ee.FeatureCollection([ee.Feature(None, {"a": -1, "b": 0})])
+                .errorMatrix("a", "b")
+                .accuracy()
+            ),
             "non-negative",
         ),
     ],

@@ -13,6 +13,7 @@ from typing import Any
 
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Image, ImageCollection, constant_image
+from openee.values.classifier import Classifier
 from openee.values.confusion import ConfusionMatrix
 from openee.values.date import Date, DateRange
 from openee.values.feature import Feature, FeatureCollection
@@ -203,6 +204,7 @@ _CHECKERS: dict[str, Callable[[object], object]] = {
     "ErrorMargin": _error_margin,
     "Feature": _instance(Feature),
     "ConfusionMatrix": _instance(ConfusionMatrix),
+    "Classifier": _instance(Classifier),
     "Filter": _instance(Filter),
     "Reducer": _instance(Reducer),
     "Kernel": _instance(Kernel),

@@ -74,6 +74,15 @@ def confusion_matrix(array: Any, order: list[int] | None = None) -> ConfusionMat
     return ConfusionMatrix(rows, resolved)
 
 
+def _class_value(feature: Feature, name: str) -> int:
+    value = feature.get(name)
+    if value is None:
+        raise InvalidArgumentError(f"Property '{name}' is missing from a feature.")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError(f"Property '{name}' must be a number, got {value!r}.")
+    return int(value)
+
+
 @algorithm("Collection.errorMatrix")
 def error_matrix(
     collection: FeatureCollection, actual: str, predicted: str, order: list[int] | None = None
@@ -96,13 +105,7 @@ def error_matrix(
     for feature in collection.features:
         if not isinstance(feature, Feature):
             continue
-        a, p = feature.get(actual), feature.get(predicted)
-        for name, v in ((actual, a), (predicted, p)):
-            if v is None:
-                raise InvalidArgumentError(f"Property '{name}' is missing from a feature.")
-            if isinstance(v, bool) or not isinstance(v, int | float):
-                raise InvalidArgumentError(f"Property '{name}' must be a number, got {v!r}.")
-        pairs.append((int(a), int(p)))  # type: ignore[arg-type]
+        pairs.append((_class_value(feature, actual), _class_value(feature, predicted)))
     if order is None:
         if any(a < 0 or p < 0 for a, p in pairs):
             raise InvalidArgumentError(

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from openee.algorithms.registry import algorithm
@@ -20,7 +23,7 @@ from openee.values.reducer import Reducer
 
 MAX_POINTS = 10_000
 SHAPES = ("exponential", "gaussian", "spherical")
-_COLLAPSE = {
+_COLLAPSE: dict[str, Callable[[np.ndarray], Any]] = {
     "mean": np.mean,
     "median": np.median,
     "min": np.min,

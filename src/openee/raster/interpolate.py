@@ -7,10 +7,9 @@ the points, so a pixel's value does not depend on which chunk of a request it fa
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
-
-import warnings
 
 import numpy as np
 import scipy.linalg
@@ -78,12 +77,12 @@ class InverseDistanceBand(BandSource):
         exact = np.divide(on_point @ values, hits, out=np.zeros_like(estimate), where=hits > 0)
         estimate = np.where(hits > 0, exact, estimate)
         valid = near.any(axis=1)
-        return Pixels(
-            np.where(valid, estimate, 0.0).reshape(grid.shape), valid.reshape(grid.shape)
-        )
+        return Pixels(np.where(valid, estimate, 0.0).reshape(grid.shape), valid.reshape(grid.shape))
 
 
-def semivariance(shape: str, h: np.ndarray, radius: float, sill: float, nugget: float) -> np.ndarray:
+def semivariance(
+    shape: str, h: np.ndarray, radius: float, sill: float, nugget: float
+) -> np.ndarray:
     """The semivariogram at lags h (metres): 0 at h = 0, else nugget + (sill - nugget) * f(h/a)
     with f(r) = 1.5 r - 0.5 r**3 (r < 1; 1 beyond) for 'spherical', 1 - exp(-3 r) for
     'exponential' and 1 - exp(-3 r**2) for 'gaussian' (practical ranges: f reaches 95% at a)."""
@@ -155,6 +154,4 @@ class KrigingBand(BandSource):
                 weights = scipy.linalg.lstsq(system, rhs)[0]
             estimate[pixels] = values[chosen] @ weights[:n]
         valid = near.any(axis=1)
-        return Pixels(
-            np.where(valid, estimate, 0.0).reshape(grid.shape), valid.reshape(grid.shape)
-        )
+        return Pixels(np.where(valid, estimate, 0.0).reshape(grid.shape), valid.reshape(grid.shape))

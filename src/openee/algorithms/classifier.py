@@ -1,0 +1,362 @@
+"""Supervised classification: Classifier constructors, train, classify (images and tables) and
+the trained classifier's accessors.
+
+Models are scikit-learn's (see `openee.values.classifier`): Earth Engine's SMILE models are not
+reproduced tree for tree, so a forest grown here differs from Earth Engine's for the same seed;
+minimumDistance is exact. Array-valued output modes (MULTIPROBABILITY, RAW, RAW_REGRESSION,
+kNearest > 1) are rejected with an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from openee.algorithms.registry import algorithm
+from openee.errors import BandNotFoundError, InvalidArgumentError
+from openee.raster.classify import ClassifiedBand
+from openee.raster.image import Image
+from openee.values.classifier import MODES, Classifier, MinimumDistanceModel, Training
+from openee.values.confusion import ConfusionMatrix
+from openee.values.feature import Feature, FeatureCollection
+
+METRICS = ("euclidean", "cosine", "mahalanobis", "manhattan")
+MAX_SAMPLES = 1_000_000
+
+
+def _positive_int(value: Any, name: str, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}.")
+    return value
+
+
+@algorithm("Classifier.smileCart")
+def smile_cart(maxNodes: int | None = None, minLeafPopulation: int = 1) -> Classifier:
+    """Creates an empty CART (classification and regression tree) classifier: a decision tree
+    grown with Gini impurity (squared error in REGRESSION mode), best-first when maxNodes limits
+    its leaves.
+
+    Args:
+        maxNodes: The maximum number of leaf nodes in the tree. If unspecified, defaults to no
+            limit.
+        minLeafPopulation: Only create nodes whose training set contains at least this many
+            points.
+    """
+    if maxNodes is not None and (isinstance(maxNodes, bool) or maxNodes < 2):
+        raise InvalidArgumentError(f"maxNodes must be at least 2, got {maxNodes!r}.")
+    _positive_int(minLeafPopulation, "minLeafPopulation")
+    settings = (("maxNodes", maxNodes), ("minLeafPopulation", minLeafPopulation))
+    return Classifier("smileCart", settings)
+
+
+@algorithm("Classifier.smileRandomForest")
+def smile_random_forest(
+    numberOfTrees: int,
+    variablesPerSplit: int | None = None,
+    minLeafPopulation: int = 1,
+    bagFraction: float = 0.5,
+    maxNodes: int | None = None,
+    seed: int = 0,
+) -> Classifier:
+    """Creates an empty Random Forest classifier: numberOfTrees decision trees, each grown on a
+    bootstrap sample of bagFraction of the training set and trying variablesPerSplit inputs at
+    each split; the trees vote (average in REGRESSION mode).
+
+    Args:
+        numberOfTrees: The number of decision trees to create.
+        variablesPerSplit: The number of variables per split. If unspecified, uses the square
+            root of the number of variables.
+        minLeafPopulation: Only create nodes whose training set contains at least this many
+            points.
+        bagFraction: The fraction of input to bag per tree.
+        maxNodes: The maximum number of leaf nodes in each tree. If unspecified, defaults to no
+            limit.
+        seed: The randomization seed.
+    """
+    _positive_int(numberOfTrees, "numberOfTrees")
+    _positive_int(variablesPerSplit, "variablesPerSplit", allow_none=True)
+    _positive_int(minLeafPopulation, "minLeafPopulation")
+    if not 0 < bagFraction <= 1:
+        raise InvalidArgumentError(f"bagFraction must be in (0, 1], got {bagFraction!r}.")
+    if maxNodes is not None and (isinstance(maxNodes, bool) or maxNodes < 2):
+        raise InvalidArgumentError(f"maxNodes must be at least 2, got {maxNodes!r}.")
+    settings = (
+        ("numberOfTrees", numberOfTrees),
+        ("variablesPerSplit", variablesPerSplit),
+        ("minLeafPopulation", minLeafPopulation),
+        ("bagFraction", float(bagFraction)),
+        ("maxNodes", maxNodes),
+        ("seed", int(seed)),
+    )
+    return Classifier("smileRandomForest", settings)
+
+
+@algorithm("Classifier.smileNaiveBayes")
+def smile_naive_bayes(lambda_: float = 1e-06) -> Classifier:
+    """Creates an empty Naive Bayes classifier (multinomial). This classifier assumes that the
+    feature vector consists of positive integers, and negative inputs are discarded (taken as 0).
+
+    Args:
+        lambda_: A smoothing lambda (additive smoothing of the per-class feature counts). Used
+            to avoid assigning zero probability to classes not seen during training.
+    """
+    if not lambda_ > 0:
+        raise InvalidArgumentError(f"lambda must be positive, got {lambda_!r}.")
+    return Classifier("smileNaiveBayes", (("lambda", float(lambda_)),))
+
+
+@algorithm("Classifier.minimumDistance")
+def minimum_distance(metric: str = "euclidean", kNearest: int = 1) -> Classifier:
+    """Creates a minimum distance classifier for the given distance metric. In CLASSIFICATION
+    mode, the nearest class is returned. In REGRESSION mode, the distance to the nearest class
+    center is returned.
+
+    Args:
+        metric: The distance metric to use: 'euclidean' (Euclidean distance from the
+            unnormalized class mean), 'cosine' (spectral angle, in radians, from the
+            unnormalized class mean), 'mahalanobis' (Mahalanobis distance from the class mean,
+            with the class's own sample covariance) or 'manhattan' (Manhattan distance from the
+            unnormalized class mean).
+        kNearest: Must be 1 here: larger values give arrays of the k nearest classes or
+            distances, which are not supported.
+    """
+    if metric not in METRICS:
+        raise InvalidArgumentError(f"Unknown metric '{metric}'; use one of {', '.join(METRICS)}.")
+    if kNearest != 1:
+        raise InvalidArgumentError("kNearest > 1 gives array outputs, which are not supported.")
+    return Classifier("minimumDistance", (("metric", metric), ("kNearest", kNearest)))
+
+
+def _number(feature: Feature, name: str) -> float:
+    value = feature.get(name)
+    if value is None:
+        raise InvalidArgumentError(f"Property '{name}' is missing from a feature.")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError(f"Property '{name}' must be a number, got {value!r}.")
+    return float(value)
+
+
+def _default_inputs(collection: FeatureCollection, classProperty: str) -> list[str]:
+    order = collection.get("band_order")
+    if isinstance(order, list) and order:
+        return [str(v) for v in order]
+    for feature in collection.features:
+        if isinstance(feature, Feature):
+            return [
+                k
+                for k, v in feature.properties.items()
+                if k != classProperty
+                and not k.startswith("system:")
+                and isinstance(v, int | float)
+                and not isinstance(v, bool)
+            ]
+    return []
+
+
+@algorithm("Classifier.train")
+def train(
+    classifier: Classifier,
+    features: FeatureCollection,
+    classProperty: str,
+    inputProperties: list[str] | None = None,
+    subsampling: float = 1.0,
+    subsamplingSeed: int = 0,
+) -> Classifier:
+    """Trains the classifier on a collection of features, using the specified numeric
+    properties of each feature as training data. The geometry of the features is ignored.
+
+    Args:
+        classifier: An input classifier.
+        features: The collection to train on.
+        classProperty: The name of the property containing the class value. Each feature must
+            have this property, and its value must be numeric.
+        inputProperties: The list of property names to include as training data. Each feature
+            must have all these properties, and their values must be numeric. Defaults to the
+            collection's 'band_order' property if it has one, else to the numeric properties of
+            its first feature other than classProperty and system properties.
+        subsampling: An optional subsampling factor, within (0, 1].
+        subsamplingSeed: A randomization seed to use for subsampling.
+    """
+    if classifier.training is not None:
+        raise InvalidArgumentError("The classifier has already been trained.")
+    if not 0 < subsampling <= 1:
+        raise InvalidArgumentError(f"subsampling must be in (0, 1], got {subsampling!r}.")
+    inputs = inputProperties or _default_inputs(features, classProperty)
+    if not inputs:
+        raise InvalidArgumentError("No input properties to train on.")
+    rows = [f for f in features.features if isinstance(f, Feature)]
+    if len(rows) > MAX_SAMPLES:
+        raise InvalidArgumentError(f"More than {MAX_SAMPLES} training features.")
+    if subsampling < 1:
+        rng = np.random.default_rng(subsamplingSeed)
+        keep = np.sort(rng.choice(len(rows), round(len(rows) * subsampling), replace=False))
+        rows = [rows[i] for i in keep]
+    if not rows:
+        raise InvalidArgumentError("The training collection is empty.")
+    x = tuple(tuple(_number(f, name) for name in inputs) for f in rows)
+    y = tuple(_number(f, classProperty) for f in rows)
+    trained = replace(classifier, training=Training(tuple(inputs), x, y))
+    _ = trained.model  # fit now, so that bad training data is reported by train
+    return trained
+
+
+def _output_dtype(classifier: Classifier) -> str:
+    if classifier.mode != "CLASSIFICATION":
+        return "float64"
+    model = classifier.model
+    classes = model.classes if isinstance(model, MinimumDistanceModel) else model.classes_
+    low, high = int(np.min(classes)), int(np.max(classes))
+    for name in ("uint8", "int16", "int32"):
+        info = np.iinfo(name)
+        if info.min <= low and high <= info.max:
+            return name
+    return "int64"
+
+
+@algorithm("Image.classify")
+def image_classify(
+    image: Image, classifier: Classifier, outputName: str = "classification"
+) -> Image:
+    """Classifies an image: the classifier's output at each pixel from the bands named by its
+    schema (the training input properties); masked where any of them is masked.
+
+    Args:
+        image: The image to classify. Bands are extracted from this image by name, and it must
+            contain all the bands named in the classifier's schema.
+        classifier: The (trained) classifier to use.
+        outputName: The name of the band to be added.
+    """
+    training = classifier.trained()
+    names = image.band_names
+    missing = [n for n in training.inputs if n not in names]
+    if missing:
+        raise BandNotFoundError(f"Band '{missing[0]}' not found; the classifier needs it.")
+    sources = tuple(image.band(n).source for n in training.inputs)
+    band = ClassifiedBand(classifier, sources, _output_dtype(classifier))
+    first = image.band(training.inputs[0])
+    return Image((replace(first, name=outputName, source=band),), properties=image.properties)
+
+
+@algorithm("FeatureCollection.classify")
+def feature_collection_classify(
+    features: FeatureCollection, classifier: Classifier, outputName: str = "classification"
+) -> FeatureCollection:
+    """Classifies each feature in a collection: adds the classifier's output, computed from the
+    properties named by its schema, as property outputName.
+
+    Args:
+        features: The collection of features to classify. Each feature must contain all the
+            properties in the classifier's schema.
+        classifier: The classifier to use.
+        outputName: The name of the output property to be added.
+    """
+    training = classifier.trained()
+    rows = [f for f in features.features if isinstance(f, Feature)]
+    x = np.array([[_number(f, n) for n in training.inputs] for f in rows], dtype=np.float64)
+    predicted = classifier.predict(x.reshape(len(rows), len(training.inputs)))
+    integral = classifier.mode == "CLASSIFICATION"
+    out = [
+        replace(f, properties={**f.properties, outputName: int(v) if integral else float(v)})
+        for f, v in zip(rows, predicted.tolist(), strict=True)
+    ]
+    return replace(features, features=tuple(out))
+
+
+@algorithm("Classifier.confusionMatrix")
+def confusion_matrix(classifier: Classifier) -> ConfusionMatrix:
+    """Computes a 2D confusion matrix for a classifier based on its training data (ie:
+    resubstitution error). Axis 0 of the matrix correspond to the input classes, and axis 1 to
+    the output classes. The rows and columns start at class 0 and increase sequentially up to
+    the maximum class value.
+
+    Args:
+        classifier: The classifier to use.
+    """
+    training = classifier.trained()
+    if classifier.mode != "CLASSIFICATION":
+        raise InvalidArgumentError("A confusion matrix needs the CLASSIFICATION output mode.")
+    actual = np.asarray(training.y).astype(np.int64)
+    predicted = classifier.predict(np.asarray(training.x, dtype=np.float64)).astype(np.int64)
+    if actual.min() < 0 or predicted.min() < 0:
+        raise InvalidArgumentError("Class values must be non-negative integers.")
+    size = int(max(actual.max(), predicted.max())) + 1
+    counts = np.zeros((size, size), dtype=np.int64)
+    np.add.at(counts, (actual, predicted), 1)
+    return ConfusionMatrix(tuple(tuple(int(v) for v in row) for row in counts), tuple(range(size)))
+
+
+@algorithm("Classifier.explain")
+def explain(classifier: Classifier) -> dict[str, Any]:
+    """Describes the results of a trained classifier: its kind, output mode, inputs and
+    classes; the inputs' impurity-based importance for trees and forests (plus numberOfNodes or
+    numberOfTrees), the class means for minimumDistance.
+
+    Args:
+        classifier: The classifier to describe.
+    """
+    training = classifier.trained()
+    model = classifier.model
+    out: dict[str, Any] = {
+        "classifier": classifier.kind,
+        "outputMode": classifier.mode,
+        "inputs": list(training.inputs),
+    }
+    if isinstance(model, MinimumDistanceModel):
+        out["classes"] = model.classes.tolist()
+        out["classMeans"] = model.means.tolist()
+        return out
+    if hasattr(model, "classes_"):
+        out["classes"] = model.classes_.tolist()
+    if hasattr(model, "feature_importances_"):
+        out["importance"] = dict(
+            zip(training.inputs, model.feature_importances_.tolist(), strict=True)
+        )
+    if classifier.kind == "smileCart":
+        out["numberOfNodes"] = int(model.tree_.node_count)
+    if classifier.kind == "smileRandomForest":
+        out["numberOfTrees"] = len(model.estimators_)
+    return out
+
+
+@algorithm("Classifier.setOutputMode")
+def set_output_mode(classifier: Classifier, mode: str) -> Classifier:
+    """Sets the output format of a classifier: CLASSIFICATION (the class number), REGRESSION
+    (the result of regression; trees and forests are then trained as regressors) or PROBABILITY
+    (for two classes, the probability of the larger class value; for more, the probability of
+    the predicted class). MULTIPROBABILITY, RAW and RAW_REGRESSION give arrays, which classify
+    rejects.
+
+    Args:
+        classifier: An input classifier.
+        mode: The output mode. One of CLASSIFICATION, REGRESSION, PROBABILITY,
+            MULTIPROBABILITY, RAW or RAW_REGRESSION.
+    """
+    if mode not in MODES:
+        raise InvalidArgumentError(f"Unknown output mode '{mode}'; use one of {', '.join(MODES)}.")
+    return replace(classifier, mode=mode)
+
+
+@algorithm("Classifier.schema")
+def schema(classifier: Classifier) -> list[str]:
+    """Returns the names of the inputs used by this classifier, or null if this classifier has
+    not had any training data added yet.
+
+    Args:
+        classifier: The classifier.
+    """
+    return list(classifier.training.inputs) if classifier.training else None  # type: ignore[return-value]
+
+
+@algorithm("Classifier.mode")
+def mode(classifier: Classifier) -> str:
+    """Returns the classifier mode: CLASSIFICATION, REGRESSION, PROBABILITY, MULTIPROBABILITY,
+    RAW or RAW_REGRESSION.
+
+    Args:
+        classifier: The classifier.
+    """
+    return classifier.mode

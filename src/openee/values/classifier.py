@@ -1,0 +1,161 @@
+"""Classifiers as data: a kind, its settings, an output mode and (once trained) its samples.
+
+The model is fitted with scikit-learn on first use and cached on the (frozen, hashable) value,
+so a trained classifier can travel inside band recipes and is fitted once per process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from openee.errors import InvalidArgumentError
+
+MODES = ("CLASSIFICATION", "REGRESSION", "PROBABILITY", "MULTIPROBABILITY", "RAW", "RAW_REGRESSION")
+# Modes whose output is one number per pixel or feature.
+SCALAR_MODES = ("CLASSIFICATION", "REGRESSION", "PROBABILITY")
+
+
+@dataclass(frozen=True)
+class Training:
+    """The samples a classifier was trained on: one row of `inputs` values per sample."""
+
+    inputs: tuple[str, ...]
+    x: tuple[tuple[float, ...], ...]
+    y: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class MinimumDistanceModel:
+    """Class means (and covariances, for Mahalanobis) with a distance metric."""
+
+    classes: np.ndarray
+    means: np.ndarray
+    inverse_covariances: np.ndarray
+    metric: str
+
+    def distances(self, x: np.ndarray) -> np.ndarray:
+        """(samples, classes) distances from each sample to each class mean."""
+        diff = x[:, None, :] - self.means[None, :, :]
+        if self.metric == "euclidean":
+            return np.sqrt(np.sum(diff**2, axis=2))
+        if self.metric == "manhattan":
+            return np.sum(np.abs(diff), axis=2)
+        if self.metric == "cosine":
+            norms = np.linalg.norm(x, axis=1)[:, None] * np.linalg.norm(self.means, axis=1)[None]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cos = np.where(norms > 0, (x @ self.means.T) / norms, 1.0)
+            return np.arccos(np.clip(cos, -1.0, 1.0))
+        quad = np.einsum("nkd,kde,nke->nk", diff, self.inverse_covariances, diff)
+        return np.sqrt(np.maximum(quad, 0.0))
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """`kind` is the Earth Engine constructor ('smileCart', ...); `settings` its arguments."""
+
+    kind: str
+    settings: tuple[tuple[str, Any], ...]
+    mode: str = "CLASSIFICATION"
+    training: Training | None = None
+
+    def setting(self, name: str) -> Any:
+        return dict(self.settings).get(name)
+
+    def trained(self) -> Training:
+        if self.training is None:
+            raise InvalidArgumentError("The classifier has not been trained.")
+        return self.training
+
+    def info(self) -> dict[str, Any]:
+        return {"type": "Classifier", "name": self.kind, "mode": self.mode}
+
+    @cached_property
+    def model(self) -> Any:
+        """The fitted model (scikit-learn estimator, or MinimumDistanceModel)."""
+        training = self.trained()
+        x, y = np.asarray(training.x, dtype=np.float64), np.asarray(training.y, dtype=np.float64)
+        if self.kind == "minimumDistance":
+            return _minimum_distance(x, y, str(self.setting("metric")))
+        regression = self.mode == "REGRESSION"
+        if not regression and not np.all(y == np.round(y)):
+            raise InvalidArgumentError(
+                "Class values must be integers (set the output mode to REGRESSION for "
+                "continuous values)."
+            )
+        estimator = _estimator(self.kind, dict(self.settings), regression)
+        if self.kind == "smileNaiveBayes":
+            x = np.maximum(x, 0.0)  # negative inputs are discarded
+        return estimator.fit(x, y if regression else y.astype(np.int64))
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The output for each row of `x` in the classifier's (scalar) output mode."""
+        if self.mode not in SCALAR_MODES:
+            raise InvalidArgumentError(
+                f"Output mode {self.mode} gives arrays, which are not supported; use "
+                f"{', '.join(SCALAR_MODES)}."
+            )
+        model = self.model
+        if x.shape[0] == 0:
+            return np.zeros(0)
+        if self.kind == "smileNaiveBayes":
+            x = np.maximum(x, 0.0)
+        if isinstance(model, MinimumDistanceModel):
+            distances = model.distances(x)
+            if self.mode == "REGRESSION":
+                return np.min(distances, axis=1)
+            if self.mode == "PROBABILITY":
+                raise InvalidArgumentError("minimumDistance has no PROBABILITY output.")
+            return model.classes[np.argmin(distances, axis=1)]
+        if self.mode == "PROBABILITY":
+            if not hasattr(model, "predict_proba"):
+                raise InvalidArgumentError(f"{self.kind} has no PROBABILITY output here.")
+            proba = model.predict_proba(x)
+            if proba.shape[1] == 2:
+                return np.asarray(proba[:, 1], dtype=np.float64)
+            return np.asarray(np.max(proba, axis=1), dtype=np.float64)
+        return np.asarray(model.predict(x))
+
+
+def _minimum_distance(x: np.ndarray, y: np.ndarray, metric: str) -> MinimumDistanceModel:
+    classes = np.unique(y)
+    means = np.stack([x[y == c].mean(axis=0) for c in classes])
+    inverse = (
+        np.stack([np.linalg.pinv(np.atleast_2d(np.cov(x[y == c], rowvar=False))) for c in classes])
+        if metric == "mahalanobis"
+        else np.zeros((len(classes), 0, 0))
+    )
+    labels = classes.astype(np.int64) if np.all(classes == np.round(classes)) else classes
+    return MinimumDistanceModel(labels, means, inverse, metric)
+
+
+def _estimator(kind: str, settings: dict[str, Any], regression: bool) -> Any:
+    from sklearn import ensemble, naive_bayes, tree  # imported on first use: slow to import
+
+    if kind == "smileCart":
+        cls = tree.DecisionTreeRegressor if regression else tree.DecisionTreeClassifier
+        return cls(
+            max_leaf_nodes=settings.get("maxNodes"),
+            min_samples_leaf=int(settings.get("minLeafPopulation") or 1),
+            random_state=0,
+        )
+    if kind == "smileRandomForest":
+        forest = ensemble.RandomForestRegressor if regression else ensemble.RandomForestClassifier
+        per_split = settings.get("variablesPerSplit")
+        return forest(
+            n_estimators=int(settings["numberOfTrees"]),
+            max_features=int(per_split) if per_split else "sqrt",
+            min_samples_leaf=int(settings.get("minLeafPopulation") or 1),
+            max_samples=float(settings.get("bagFraction") or 0.5),
+            max_leaf_nodes=settings.get("maxNodes"),
+            bootstrap=True,
+            random_state=int(settings.get("seed") or 0),
+        )
+    if kind == "smileNaiveBayes":
+        if regression:
+            raise InvalidArgumentError("smileNaiveBayes has no REGRESSION output.")
+        return naive_bayes.MultinomialNB(alpha=float(settings["lambda"]))
+    raise InvalidArgumentError(f"Unknown classifier {kind}.")

@@ -1,0 +1,238 @@
+"""Supervised classification through the stock client, the way users write it:
+image.sampleRegions(...) -> ee.Classifier.X().train(training, 'class', bands) ->
+image.classify(classifier) / training.classify(classifier) -> confusionMatrix / explain.
+
+On the demo Sentinel-2 item. Oracles, fitted in the test on the same samples: scikit-learn's
+DecisionTreeClassifier (random_state 0), MultinomialNB and predict_proba for the deterministic
+models, class means and distances in numpy for minimumDistance, and accuracy-level checks for
+the random forest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from affine import Affine
+from oracle import Grid
+from shapely.geometry import box
+from sklearn import ensemble, metrics, naive_bayes, tree
+
+pytestmark = pytest.mark.e2e
+
+IMAGE_ID = "COPERNICUS/S2_SR_HARMONIZED/S2A_33TWM_20230815_0_L2A"
+BANDS = ["B2", "B3", "B4", "B8"]
+CRS = "EPSG:32633"
+# Three 1.2 km fields (100 pixels each at 120 m), one class each; no pixel centre on an edge.
+FIELDS = {0: box(520_010, 5_130_010, 521_210, 5_131_210),
+          1: box(540_010, 5_150_010, 541_210, 5_151_210),
+          2: box(560_010, 5_120_010, 561_210, 5_121_210)}  # fmt: skip
+GRID = Grid(CRS, Affine(120.0, 0, 519_900, 0, -120.0, 5_131_500), 24, 16)
+
+
+@pytest.fixture(scope="module")
+def image(ee_api):
+    return ee_api.Image(IMAGE_ID).select(BANDS)
+
+
+@pytest.fixture(scope="module")
+def training(ee_api, image):
+    ee = ee_api
+    fields = ee.FeatureCollection(
+        [
+            ee.Feature(ee.Geometry.Polygon([list(map(list, f.exterior.coords))], CRS, False),
+                       {"class": c})
+            for c, f in FIELDS.items()
+        ]
+    )  # fmt: skip
+    return image.sampleRegions(fields, ["class"], 120)
+
+
+@pytest.fixture(scope="module")
+def samples(training) -> tuple[np.ndarray, np.ndarray]:
+    rows = [f["properties"] for f in training.getInfo()["features"]]
+    assert len(rows) == 300
+    x = np.array([[r[b] for b in BANDS] for r in rows], dtype=np.float64)
+    return x, np.array([r["class"] for r in rows])
+
+
+@pytest.fixture(scope="module")
+def pixels(ee_api, image) -> np.ndarray:
+    got = ee_api.data.computePixels(
+        {"expression": image, "fileFormat": "NUMPY_NDARRAY", "grid": GRID.to_pixel_grid()}
+    )
+    return np.stack([np.asarray(got[b], dtype=np.float64) for b in BANDS], axis=-1)
+
+
+def _classified(ee, image, classifier, name="classification") -> np.ndarray:
+    got = ee.data.computePixels(
+        {
+            "expression": image.classify(classifier, name),
+            "fileFormat": "NUMPY_NDARRAY",
+            "grid": GRID.to_pixel_grid(),
+        }
+    )
+    assert got.dtype.names == (name,)
+    return np.asarray(got[name])
+
+
+def test_cart_image_and_table_classification_match_sklearn(
+    ee_api, image, training, samples, pixels
+) -> None:
+    ee = ee_api
+    x, y = samples
+    oracle = tree.DecisionTreeClassifier(random_state=0).fit(x, y)
+    classifier = ee.Classifier.smileCart().train(training, "class", BANDS)
+    got = _classified(ee, image, classifier)
+    expected = oracle.predict(pixels.reshape(-1, len(BANDS))).reshape(pixels.shape[:2])
+    np.testing.assert_array_equal(got, expected)
+    table = training.classify(classifier, "predicted").getInfo()["features"]
+    assert [f["properties"]["predicted"] for f in table] == oracle.predict(x).tolist()
+    info = ee.Dictionary(
+        {
+            "matrix": classifier.confusionMatrix().array(),
+            "explain": classifier.explain(),
+            "schema": classifier.schema(),
+            "mode": classifier.mode(),
+        }
+    ).getInfo()
+    assert info["matrix"] == metrics.confusion_matrix(y, oracle.predict(x)).tolist()
+    importance = info["explain"]["importance"]
+    assert [importance[b] for b in BANDS] == pytest.approx(oracle.feature_importances_.tolist())
+    assert info["explain"]["numberOfNodes"] == oracle.tree_.node_count
+    assert info["schema"] == BANDS
+    assert info["mode"] == "CLASSIFICATION"
+
+
+def test_cart_limits_and_default_inputs(ee_api, training, samples) -> None:
+    ee = ee_api
+    x, y = samples
+    oracle = tree.DecisionTreeClassifier(max_leaf_nodes=3, min_samples_leaf=5, random_state=0).fit(
+        x, y
+    )
+    # Without inputProperties: the numeric properties of the samples other than the class.
+    classifier = ee.Classifier.smileCart(3, 5).train(training, "class")
+    table = training.classify(classifier).getInfo()["features"]
+    assert [f["properties"]["classification"] for f in table] == oracle.predict(x).tolist()
+
+
+def _distances(x, means, covariances, metric):
+    out = np.empty((len(x), len(means)))
+    for i, v in enumerate(x):
+        for k, m in enumerate(means):
+            d = v - m
+            if metric == "euclidean":
+                out[i, k] = np.linalg.norm(d)
+            elif metric == "manhattan":
+                out[i, k] = np.abs(d).sum()
+            elif metric == "cosine":
+                out[i, k] = np.arccos(np.clip(v @ m / np.linalg.norm(v) / np.linalg.norm(m), -1, 1))
+            else:
+                out[i, k] = np.sqrt(d @ np.linalg.solve(covariances[k], d))
+    return out
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan", "cosine", "mahalanobis"])
+def test_minimum_distance_matches_class_means(ee_api, training, samples, metric) -> None:
+    ee = ee_api
+    x, y = samples
+    classes = np.unique(y)
+    means = [x[y == c].mean(axis=0) for c in classes]
+    covariances = [np.cov(x[y == c].T) for c in classes]
+    distances = _distances(x, means, covariances, metric)
+    classifier = ee.Classifier.minimumDistance(metric).train(training, "class", BANDS)
+    table = training.classify(classifier).getInfo()["features"]
+    assert [f["properties"]["classification"] for f in table] == classes[
+        distances.argmin(axis=1)
+    ].tolist()
+    nearest = training.classify(classifier.setOutputMode("REGRESSION"), "d").getInfo()
+    got = [f["properties"]["d"] for f in nearest["features"]]
+    np.testing.assert_allclose(got, distances.min(axis=1), rtol=1e-6)
+
+
+def test_naive_bayes_matches_multinomial_nb(ee_api, image, training, samples, pixels) -> None:
+    ee = ee_api
+    x, y = samples
+    oracle = naive_bayes.MultinomialNB(alpha=0.5).fit(x, y)
+    classifier = ee.Classifier.smileNaiveBayes(0.5).train(training, "class", BANDS)
+    got = _classified(ee, image, classifier)
+    expected = oracle.predict(pixels.reshape(-1, len(BANDS))).reshape(pixels.shape[:2])
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_probability_of_a_binary_tree(ee_api, training, samples) -> None:
+    ee = ee_api
+    x, y = samples
+    binary = (y == 2).astype(int)
+    oracle = tree.DecisionTreeClassifier(min_samples_leaf=20, random_state=0).fit(x, binary)
+    relabelled = training.map(lambda f: f.set("is2", ee.Number(f.get("class")).eq(2)))
+    classifier = (
+        ee.Classifier.smileCart(None, 20)
+        .setOutputMode("PROBABILITY")
+        .train(relabelled, "is2", BANDS)
+    )
+    table = relabelled.classify(classifier, "p").getInfo()["features"]
+    got = [f["properties"]["p"] for f in table]
+    np.testing.assert_allclose(got, oracle.predict_proba(x)[:, 1])
+    assert classifier.mode().getInfo() == "PROBABILITY"
+
+
+def test_random_forest_learns_the_fields(ee_api, image, training, samples, pixels) -> None:
+    ee = ee_api
+    x, y = samples
+    classifier = ee.Classifier.smileRandomForest(10, None, 1, 0.5, None, 7).train(
+        training, "class", BANDS
+    )
+    accuracy = classifier.confusionMatrix().accuracy().getInfo()
+    # A forest of the same size and bagging, grown by scikit-learn in the test, fits the training
+    # set about as well (the trees themselves depend on the random draws).
+    oracle = ensemble.RandomForestClassifier(10, max_samples=0.5, random_state=1).fit(x, y)
+    assert accuracy > 0.85
+    assert abs(accuracy - metrics.accuracy_score(y, oracle.predict(x))) < 0.06
+    explained = classifier.explain().getInfo()
+    assert explained["numberOfTrees"] == 10
+    assert sum(explained["importance"].values()) == pytest.approx(1.0)
+    # Pixels inside each field are classified as that field's class.
+    got = _classified(ee, image, classifier)
+    rows, cols = np.mgrid[0:16, 0:24]
+    cx, cy = 519_900 + (cols + 0.5) * 120, 5_131_500 - (rows + 0.5) * 120
+    field0 = (cx > 520_010) & (cx < 521_210) & (cy > 5_130_010) & (cy < 5_131_210)
+    assert field0.sum() == 100
+    assert np.mean(got[field0] == 0) > 0.85
+    # REGRESSION: a forest of regression trees on a continuous target (B8 from the others).
+    regression = (
+        ee.Classifier.smileRandomForest(20)
+        .setOutputMode("REGRESSION")
+        .train(training, "B8", ["B2", "B3", "B4"])
+    )
+    predicted = training.classify(regression, "b8").getInfo()["features"]
+    estimate = np.array([f["properties"]["b8"] for f in predicted])
+    r2 = 1 - np.sum((estimate - x[:, 3]) ** 2) / np.sum((x[:, 3] - x[:, 3].mean()) ** 2)
+    assert r2 > 0.8
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda ee, img, t: ee.Classifier.smileRandomForest(0).train(t, "class"), "numberOfTrees"),
+        (lambda ee, img, t: ee.Classifier.minimumDistance("chebyshev").train(t, "class"), "metric"),
+        (lambda ee, img, t: ee.Classifier.minimumDistance("euclidean", 3), "kNearest"),
+        (lambda ee, img, t: ee.Classifier.smileCart().train(t, "nope"), "Property 'nope'"),
+        (lambda ee, img, t: ee.Classifier.smileCart().explain(), "not been trained"),
+        (lambda ee, img, t: ee.Classifier.smileCart().setOutputMode("FOO"), "Unknown output"),
+        (
+            lambda ee, img, t: img.select("B2").classify(
+                ee.Classifier.smileCart().train(t, "class", BANDS)
+            ),
+            "Band 'B3' not found",
+        ),
+        (
+            lambda ee, img, t: t.classify(
+                ee.Classifier.smileCart().setOutputMode("MULTIPROBABILITY").train(t, "class", BANDS)
+            ),
+            "not supported",
+        ),
+    ],
+)
+def test_bad_arguments_are_clean_errors(ee_api, image, training, build, message) -> None:
+    ee = ee_api
+    with pytest.raises(ee.EEException, match=message):
+        ee.data.computeValue(build(ee, image, training))
