@@ -14,7 +14,7 @@ import pytest
 from affine import Affine
 from oracle import Grid
 from shapely.geometry import box
-from sklearn import ensemble, metrics, naive_bayes, tree
+from sklearn import ensemble, metrics, naive_bayes, neighbors, svm, tree
 
 pytestmark = pytest.mark.e2e
 
@@ -209,6 +209,61 @@ def test_random_forest_learns_the_fields(ee_api, image, training, samples, pixel
     assert r2 > 0.8
 
 
+@pytest.mark.parametrize("metric", ["EUCLIDEAN", "MANHATTAN", "MAHALANOBIS", "BRAYCURTIS"])
+def test_knn_matches_sklearn(ee_api, training, samples, metric) -> None:
+    ee = ee_api
+    x, y = samples
+    params = {"VI": np.linalg.inv(np.cov(x.T))} if metric == "MAHALANOBIS" else None
+    oracle = neighbors.KNeighborsClassifier(
+        5, algorithm="brute", metric=metric.lower(), metric_params=params
+    ).fit(x, y)
+    classifier = ee.Classifier.smileKNN(5, "AUTO", metric).train(training, "class", BANDS)
+    table = training.classify(classifier).getInfo()["features"]
+    assert [f["properties"]["classification"] for f in table] == oracle.predict(x).tolist()
+
+
+def test_libsvm_matches_sklearn_svc(ee_api, image, training, samples, pixels) -> None:
+    ee = ee_api
+    x, y = samples
+    scale = 1e-4  # reflectance units, so that the RBF kernel sees differences of order 1
+    scaled = training.map(lambda f: f.set({b: ee.Number(f.get(b)).multiply(scale) for b in BANDS}))
+    oracle = svm.SVC(C=10, kernel="rbf", gamma=50.0).fit(x * scale, y)
+    classifier = ee.Classifier.libsvm(kernelType="RBF", gamma=50, cost=10).train(
+        scaled, "class", BANDS
+    )
+    got = _classified(ee, image.multiply(scale), classifier)
+    expected = oracle.predict(pixels.reshape(-1, len(BANDS)) * scale).reshape(pixels.shape[:2])
+    np.testing.assert_array_equal(got, expected)
+    linear = ee.Classifier.libsvm().train(scaled, "class", BANDS)
+    table = scaled.classify(linear).getInfo()["features"]
+    default_linear = svm.SVC(kernel="linear").fit(x * scale, y)
+    assert [f["properties"]["classification"] for f in table] == default_linear.predict(
+        x * scale
+    ).tolist()
+
+
+def test_gradient_tree_boost_learns_the_fields(ee_api, training, samples) -> None:
+    ee = ee_api
+    x, y = samples
+    classifier = ee.Classifier.smileGradientTreeBoost(30, 0.1).train(training, "class", BANDS)
+    accuracy = classifier.confusionMatrix().accuracy().getInfo()
+    oracle = ensemble.GradientBoostingClassifier(
+        n_estimators=30, learning_rate=0.1, subsample=0.7, random_state=3
+    ).fit(x, y)
+    assert accuracy > 0.9
+    assert abs(accuracy - metrics.accuracy_score(y, oracle.predict(x))) < 0.06
+    assert classifier.explain().getInfo()["numberOfTrees"] == 30
+    regression = (
+        ee.Classifier.smileGradientTreeBoost(50, 0.2, 0.7, None, "LeastSquares")
+        .setOutputMode("REGRESSION")
+        .train(training, "B8", ["B2", "B3", "B4"])
+    )
+    predicted = training.classify(regression, "b8").getInfo()["features"]
+    estimate = np.array([f["properties"]["b8"] for f in predicted])
+    r2 = 1 - np.sum((estimate - x[:, 3]) ** 2) / np.sum((x[:, 3] - x[:, 3].mean()) ** 2)
+    assert r2 > 0.8
+
+
 @pytest.mark.parametrize(
     ("build", "message"),
     [
@@ -218,6 +273,10 @@ def test_random_forest_learns_the_fields(ee_api, image, training, samples, pixel
         (lambda ee, img, t: ee.Classifier.smileCart().train(t, "nope"), "Property 'nope'"),
         (lambda ee, img, t: ee.Classifier.smileCart().explain(), "not been trained"),
         (lambda ee, img, t: ee.Classifier.smileCart().setOutputMode("FOO"), "Unknown output"),
+        (lambda ee, img, t: ee.Classifier.smileKNN(3, "AUTO", "COSINE"), "Unknown metric"),
+        (lambda ee, img, t: ee.Classifier.libsvm(kernelType="CUBIC"), "Unknown kernelType"),
+        (lambda ee, img, t: ee.Classifier.libsvm(oneClass=1), "One-class"),
+        (lambda ee, img, t: ee.Classifier.smileGradientTreeBoost(5, 2.0), "shrinkage"),
         (
             lambda ee, img, t: img.select("B2").classify(
                 ee.Classifier.smileCart().train(t, "class", BANDS)

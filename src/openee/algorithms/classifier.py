@@ -18,7 +18,17 @@ from openee.algorithms.registry import algorithm
 from openee.errors import BandNotFoundError, InvalidArgumentError
 from openee.raster.classify import ClassifiedBand
 from openee.raster.image import Image
-from openee.values.classifier import MODES, Classifier, MinimumDistanceModel, Training
+from openee.values.classifier import (
+    KNN_METRICS,
+    KNN_SEARCH,
+    LOSSES,
+    MODES,
+    SVM_KERNELS,
+    SVM_TYPES,
+    Classifier,
+    MinimumDistanceModel,
+    Training,
+)
 from openee.values.confusion import ConfusionMatrix
 from openee.values.feature import Feature, FeatureCollection
 
@@ -129,6 +139,136 @@ def minimum_distance(metric: str = "euclidean", kNearest: int = 1) -> Classifier
     if kNearest != 1:
         raise InvalidArgumentError("kNearest > 1 gives array outputs, which are not supported.")
     return Classifier("minimumDistance", (("metric", metric), ("kNearest", kNearest)))
+
+
+def _choice(value: str, choices: Any, name: str) -> str:
+    if value not in choices:
+        raise InvalidArgumentError(f"Unknown {name} '{value}'; use one of {', '.join(choices)}.")
+    return value
+
+
+@algorithm("Classifier.smileKNN")
+def smile_knn(k: int = 1, searchMethod: str = "AUTO", metric: str = "EUCLIDEAN") -> Classifier:
+    """Creates an empty k-NN classifier: the majority class of the k nearest training samples
+    (ties to the smaller class value); in REGRESSION mode, their mean.
+
+    Args:
+        k: The number of neighbors for classification.
+        searchMethod: Search method: AUTO, LINEAR_SEARCH, KD_TREE or COVER_TREE (a ball tree
+            here). The neighbours found are the same whatever the method.
+        metric: The distance metric to use: EUCLIDEAN, MAHALANOBIS (with the covariance of all
+            training samples), MANHATTAN or BRAYCURTIS.
+    """
+    _positive_int(k, "k")
+    _choice(searchMethod, KNN_SEARCH, "searchMethod")
+    _choice(metric, KNN_METRICS, "metric")
+    return Classifier("smileKNN", (("k", k), ("searchMethod", searchMethod), ("metric", metric)))
+
+
+@algorithm("Classifier.libsvm")
+def libsvm(
+    decisionProcedure: str = "Voting",
+    svmType: str = "C_SVC",
+    kernelType: str = "LINEAR",
+    shrinking: bool = True,
+    degree: int | None = None,
+    gamma: float | None = None,
+    coef0: float | None = None,
+    cost: float | None = None,
+    nu: float | None = None,
+    terminationEpsilon: float | None = None,
+    lossEpsilon: float | None = None,
+    oneClass: int | None = None,
+) -> Classifier:
+    """Creates an empty Support Vector Machine classifier (libsvm, through scikit-learn's SVC,
+    NuSVC, SVR and NuSVR). Multi-class problems are decided by one-vs-one voting.
+
+    Args:
+        decisionProcedure: The decision procedure to use for classification; only 'Voting' is
+            supported here.
+        svmType: The SVM type: C_SVC, NU_SVC, EPSILON_SVR or NU_SVR (the last two with the
+            REGRESSION output mode). ONE_CLASS is not supported.
+        kernelType: The kernel type: LINEAR (u'v), POLY ((gamma u'v + coef0)^degree), RBF
+            (exp(-gamma |u-v|^2)) or SIGMOID (tanh(gamma u'v + coef0)).
+        shrinking: Whether to use shrinking heuristics.
+        degree: The degree of polynomial; 3 by default. Valid for POLY kernels.
+        gamma: The gamma value in the kernel function; 1 / the number of inputs by default.
+            Valid for POLY, RBF and SIGMOID kernels.
+        coef0: The coef0 value in the kernel function; 0 by default. Valid for POLY and SIGMOID
+            kernels.
+        cost: The cost (C) parameter; 1 by default. Valid for C_SVC, EPSILON_SVR and NU_SVR.
+        nu: The nu parameter; 0.5 by default. Valid for NU_SVC and NU_SVR.
+        terminationEpsilon: The termination criterion tolerance (e); 0.001 by default.
+        lossEpsilon: The epsilon in the loss function (p); 0.1 by default. Valid for
+            EPSILON_SVR.
+        oneClass: The class of the training data on which to train in a one-class SVM; one-class
+            SVMs are not supported here.
+    """
+    if decisionProcedure != "Voting":
+        raise InvalidArgumentError(f"decisionProcedure '{decisionProcedure}' is not supported.")
+    _choice(svmType, SVM_TYPES, "svmType")
+    _choice(kernelType, SVM_KERNELS, "kernelType")
+    if oneClass is not None:
+        raise InvalidArgumentError("One-class SVMs are not supported.")
+    for name, value in (("cost", cost), ("nu", nu), ("gamma", gamma)):
+        if value is not None and not value > 0:
+            raise InvalidArgumentError(f"{name} must be positive, got {value!r}.")
+    if nu is not None and nu > 1:
+        raise InvalidArgumentError(f"nu must be in (0, 1], got {nu!r}.")
+    settings = (
+        ("svmType", svmType),
+        ("kernelType", kernelType),
+        ("shrinking", bool(shrinking)),
+        ("degree", degree),
+        ("gamma", gamma),
+        ("coef0", coef0),
+        ("cost", cost),
+        ("nu", nu),
+        ("terminationEpsilon", terminationEpsilon),
+        ("lossEpsilon", lossEpsilon),
+    )
+    return Classifier("libsvm", settings)
+
+
+@algorithm("Classifier.smileGradientTreeBoost")
+def smile_gradient_tree_boost(
+    numberOfTrees: int,
+    shrinkage: float = 0.005,
+    samplingRate: float = 0.7,
+    maxNodes: int | None = None,
+    loss: str = "LeastAbsoluteDeviation",
+    seed: int = 0,
+) -> Classifier:
+    """Creates an empty Gradient Tree Boost classifier: numberOfTrees regression trees fitted in
+    turn to the gradient of the loss (log-loss when classifying), each on a random samplingRate
+    fraction of the training set, and added with weight shrinkage.
+
+    Args:
+        numberOfTrees: The number of decision trees to create.
+        shrinkage: The shrinkage parameter in (0, 1] controls the learning rate of procedure.
+        samplingRate: The sampling rate for stochastic tree boosting.
+        maxNodes: The maximum number of leaf nodes in each tree. If unspecified, defaults to no
+            limit.
+        loss: Loss function for regression: LeastSquares, LeastAbsoluteDeviation or Huber.
+        seed: The randomization seed.
+    """
+    _positive_int(numberOfTrees, "numberOfTrees")
+    if not 0 < shrinkage <= 1:
+        raise InvalidArgumentError(f"shrinkage must be in (0, 1], got {shrinkage!r}.")
+    if not 0 < samplingRate <= 1:
+        raise InvalidArgumentError(f"samplingRate must be in (0, 1], got {samplingRate!r}.")
+    if maxNodes is not None and (isinstance(maxNodes, bool) or maxNodes < 2):
+        raise InvalidArgumentError(f"maxNodes must be at least 2, got {maxNodes!r}.")
+    _choice(loss, LOSSES, "loss")
+    settings = (
+        ("numberOfTrees", numberOfTrees),
+        ("shrinkage", float(shrinkage)),
+        ("samplingRate", float(samplingRate)),
+        ("maxNodes", maxNodes),
+        ("loss", loss),
+        ("seed", int(seed)),
+    )
+    return Classifier("smileGradientTreeBoost", settings)
 
 
 def _number(feature: Feature, name: str) -> float:
@@ -292,8 +432,8 @@ def confusion_matrix(classifier: Classifier) -> ConfusionMatrix:
 @algorithm("Classifier.explain")
 def explain(classifier: Classifier) -> dict[str, Any]:
     """Describes the results of a trained classifier: its kind, output mode, inputs and
-    classes; the inputs' impurity-based importance for trees and forests (plus numberOfNodes or
-    numberOfTrees), the class means for minimumDistance.
+    classes; the inputs' impurity-based importance for tree models (plus numberOfNodes for CART,
+    numberOfTrees for forests and boosting), the class means for minimumDistance.
 
     Args:
         classifier: The classifier to describe.
@@ -317,7 +457,7 @@ def explain(classifier: Classifier) -> dict[str, Any]:
         )
     if classifier.kind == "smileCart":
         out["numberOfNodes"] = int(model.tree_.node_count)
-    if classifier.kind == "smileRandomForest":
+    if classifier.kind in ("smileRandomForest", "smileGradientTreeBoost"):
         out["numberOfTrees"] = len(model.estimators_)
     return out
 

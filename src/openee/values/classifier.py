@@ -86,7 +86,7 @@ class Classifier:
                 "Class values must be integers (set the output mode to REGRESSION for "
                 "continuous values)."
             )
-        estimator = _estimator(self.kind, dict(self.settings), regression)
+        estimator = _estimator(self.kind, dict(self.settings), regression, x)
         if self.kind == "smileNaiveBayes":
             x = np.maximum(x, 0.0)  # negative inputs are discarded
         return estimator.fit(x, y if regression else y.astype(np.int64))
@@ -132,9 +132,28 @@ def _minimum_distance(x: np.ndarray, y: np.ndarray, metric: str) -> MinimumDista
     return MinimumDistanceModel(labels, means, inverse, metric)
 
 
-def _estimator(kind: str, settings: dict[str, Any], regression: bool) -> Any:
+def _estimator(kind: str, settings: dict[str, Any], regression: bool, x: np.ndarray) -> Any:
     from sklearn import ensemble, naive_bayes, tree  # imported on first use: slow to import
 
+    if kind == "smileKNN":
+        return _knn(settings, regression, x)
+    if kind == "libsvm":
+        return _svm(settings, regression, x)
+    if kind == "smileGradientTreeBoost":
+        boost = (
+            ensemble.GradientBoostingRegressor
+            if regression
+            else ensemble.GradientBoostingClassifier
+        )
+        extra = {"loss": LOSSES[settings["loss"]]} if regression else {}
+        return boost(
+            n_estimators=int(settings["numberOfTrees"]),
+            learning_rate=float(settings["shrinkage"]),
+            subsample=float(settings["samplingRate"]),
+            max_leaf_nodes=settings.get("maxNodes"),
+            random_state=int(settings.get("seed") or 0),
+            **extra,
+        )
     if kind == "smileCart":
         cls = tree.DecisionTreeRegressor if regression else tree.DecisionTreeClassifier
         return cls(
@@ -159,3 +178,67 @@ def _estimator(kind: str, settings: dict[str, Any], regression: bool) -> Any:
             raise InvalidArgumentError("smileNaiveBayes has no REGRESSION output.")
         return naive_bayes.MultinomialNB(alpha=float(settings["lambda"]))
     raise InvalidArgumentError(f"Unknown classifier {kind}.")
+
+
+# smileGradientTreeBoost's regression losses, as scikit-learn names them.
+LOSSES = {
+    "LeastSquares": "squared_error",
+    "LeastAbsoluteDeviation": "absolute_error",
+    "Huber": "huber",
+}
+KNN_METRICS = {
+    "EUCLIDEAN": "euclidean",
+    "MANHATTAN": "manhattan",
+    "MAHALANOBIS": "mahalanobis",
+    "BRAYCURTIS": "braycurtis",
+}
+KNN_SEARCH = {
+    "AUTO": "auto",
+    "LINEAR_SEARCH": "brute",
+    "KD_TREE": "kd_tree",
+    "COVER_TREE": "ball_tree",
+}
+SVM_TYPES = ("C_SVC", "NU_SVC", "EPSILON_SVR", "NU_SVR")
+SVM_KERNELS = {"LINEAR": "linear", "POLY": "poly", "RBF": "rbf", "SIGMOID": "sigmoid"}
+
+
+def _knn(settings: dict[str, Any], regression: bool, x: np.ndarray) -> Any:
+    from sklearn import neighbors
+
+    metric = KNN_METRICS[settings["metric"]]
+    search = KNN_SEARCH[settings["searchMethod"]]
+    params: dict[str, Any] = {}
+    if metric == "mahalanobis":
+        params = {"VI": np.linalg.pinv(np.atleast_2d(np.cov(x, rowvar=False)))}
+    if metric in ("mahalanobis", "braycurtis") and search == "kd_tree":
+        search = "brute"  # a k-d tree handles Minkowski metrics only; the neighbours are the same
+    cls = neighbors.KNeighborsRegressor if regression else neighbors.KNeighborsClassifier
+    k = min(int(settings["k"]), len(x))
+    return cls(n_neighbors=k, algorithm=search, metric=metric, metric_params=params or None)
+
+
+def _svm(settings: dict[str, Any], regression: bool, x: np.ndarray) -> Any:
+    from sklearn import svm
+
+    kind = settings["svmType"]
+    common: dict[str, Any] = {
+        "kernel": SVM_KERNELS[settings["kernelType"]],
+        "degree": int(settings["degree"]) if settings.get("degree") is not None else 3,
+        # libsvm's default gamma is 1 / number of inputs.
+        "gamma": float(settings["gamma"]) if settings.get("gamma") is not None else 1 / x.shape[1],
+        "coef0": float(settings.get("coef0") or 0.0),
+        "shrinking": bool(settings["shrinking"]),
+        "tol": float(settings.get("terminationEpsilon") or 0.001),
+    }
+    cost = float(settings["cost"]) if settings.get("cost") is not None else 1.0
+    nu = float(settings["nu"]) if settings.get("nu") is not None else 0.5
+    if kind in ("EPSILON_SVR", "NU_SVR") and not regression:
+        raise InvalidArgumentError(f"svmType {kind} needs the REGRESSION output mode.")
+    if kind == "C_SVC":
+        return (svm.SVR if regression else svm.SVC)(C=cost, **common)
+    if kind == "NU_SVC":
+        return svm.NuSVC(nu=nu, **common)
+    if kind == "EPSILON_SVR":
+        epsilon = settings.get("lossEpsilon")
+        return svm.SVR(C=cost, epsilon=float(epsilon) if epsilon is not None else 0.1, **common)
+    return svm.NuSVR(C=cost, nu=nu, **common)
