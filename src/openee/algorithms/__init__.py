@@ -9,6 +9,7 @@ def default_registry() -> Registry:
     """The registry with every family module loaded."""
     from openee.algorithms import (  # noqa: F401 - imported for their registrations
         classifier,
+        clusterer,
         collection,
         confusion_matrix,
         dates,

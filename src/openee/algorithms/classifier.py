@@ -271,7 +271,7 @@ def smile_gradient_tree_boost(
     return Classifier("smileGradientTreeBoost", settings)
 
 
-def _number(feature: Feature, name: str) -> float:
+def number_property(feature: Feature, name: str) -> float:
     value = feature.get(name)
     if value is None:
         raise InvalidArgumentError(f"Property '{name}' is missing from a feature.")
@@ -280,7 +280,7 @@ def _number(feature: Feature, name: str) -> float:
     return float(value)
 
 
-def _default_inputs(collection: FeatureCollection, classProperty: str) -> list[str]:
+def default_inputs(collection: FeatureCollection, classProperty: str) -> list[str]:
     order = collection.get("band_order")
     if isinstance(order, list) and order:
         return [str(v) for v in order]
@@ -325,7 +325,7 @@ def train(
         raise InvalidArgumentError("The classifier has already been trained.")
     if not 0 < subsampling <= 1:
         raise InvalidArgumentError(f"subsampling must be in (0, 1], got {subsampling!r}.")
-    inputs = inputProperties or _default_inputs(features, classProperty)
+    inputs = inputProperties or default_inputs(features, classProperty)
     if not inputs:
         raise InvalidArgumentError("No input properties to train on.")
     rows = [f for f in features.features if isinstance(f, Feature)]
@@ -337,8 +337,8 @@ def train(
         rows = [rows[i] for i in keep]
     if not rows:
         raise InvalidArgumentError("The training collection is empty.")
-    x = tuple(tuple(_number(f, name) for name in inputs) for f in rows)
-    y = tuple(_number(f, classProperty) for f in rows)
+    x = tuple(tuple(number_property(f, name) for name in inputs) for f in rows)
+    y = tuple(number_property(f, classProperty) for f in rows)
     trained = replace(classifier, training=Training(tuple(inputs), x, y))
     _ = trained.model  # fit now, so that bad training data is reported by train
     return trained
@@ -396,7 +396,7 @@ def feature_collection_classify(
     """
     training = classifier.trained()
     rows = [f for f in features.features if isinstance(f, Feature)]
-    x = np.array([[_number(f, n) for n in training.inputs] for f in rows], dtype=np.float64)
+    x = np.array([[number_property(f, n) for n in training.inputs] for f in rows], dtype=np.float64)
     predicted = classifier.predict(x.reshape(len(rows), len(training.inputs)))
     integral = classifier.mode == "CLASSIFICATION"
     out = [

@@ -1,4 +1,5 @@
-"""The band recipe of Image.classify: a trained classifier applied to each pixel's inputs."""
+"""The band recipe of Image.classify and Image.cluster: a trained classifier or clusterer applied
+to each pixel's inputs."""
 
 from __future__ import annotations
 
@@ -10,14 +11,15 @@ from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
 from openee.values.classifier import Classifier
+from openee.values.clusterer import Clusterer
 
 
 @dataclass(frozen=True)
 class ClassifiedBand(BandSource):
-    """The classifier's output at each pixel whose inputs are all unmasked (masked elsewhere);
-    `inputs` are the bands named by the classifier's schema, in its order."""
+    """The classifier's (or clusterer's) output at each pixel whose inputs are all unmasked
+    (masked elsewhere); `inputs` are the bands named by its schema, in its order."""
 
-    classifier: Classifier
+    classifier: Classifier | Clusterer
     inputs: tuple[BandSource, ...]
     dtype_name: str
 
