@@ -148,11 +148,12 @@ def test_minimum_distance_matches_class_means(ee_api, training, samples, metric)
     np.testing.assert_allclose(got, distances.min(axis=1), rtol=1e-6)
 
 
-def test_naive_bayes_matches_multinomial_nb(ee_api, image, training, samples, pixels) -> None:
+@pytest.mark.parametrize("name", ["smileNaiveBayes", "naiveBayes"])
+def test_naive_bayes_matches_multinomial_nb(ee_api, image, training, samples, pixels, name) -> None:
     ee = ee_api
     x, y = samples
     oracle = naive_bayes.MultinomialNB(alpha=0.5).fit(x, y)
-    classifier = ee.Classifier.smileNaiveBayes(0.5).train(training, "class", BANDS)
+    classifier = getattr(ee.Classifier, name)(0.5).train(training, "class", BANDS)
     got = _classified(ee, image, classifier)
     expected = oracle.predict(pixels.reshape(-1, len(BANDS))).reshape(pixels.shape[:2])
     np.testing.assert_array_equal(got, expected)
@@ -234,7 +235,7 @@ def test_libsvm_matches_sklearn_svc(ee_api, image, training, samples, pixels) ->
     got = _classified(ee, image.multiply(scale), classifier)
     expected = oracle.predict(pixels.reshape(-1, len(BANDS)) * scale).reshape(pixels.shape[:2])
     np.testing.assert_array_equal(got, expected)
-    linear = ee.Classifier.libsvm().train(scaled, "class", BANDS)
+    linear = ee.Classifier.svm().train(scaled, "class", BANDS)  # the older name of libsvm
     table = scaled.classify(linear).getInfo()["features"]
     default_linear = svm.SVC(kernel="linear").fit(x * scale, y)
     assert [f["properties"]["classification"] for f in table] == default_linear.predict(

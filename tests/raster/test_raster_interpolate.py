@@ -15,10 +15,11 @@ GRID = PixelGrid("EPSG:32633", Affine(250.0, 0, 500_000.0, 0, -250.0, 5_100_000.
 TO_LONLAT = Transformer.from_crs("EPSG:32633", "EPSG:4326", always_xy=True)
 # Values at a few pixel centres (col, row) and one point off the lattice.
 SITES = [(3, 4, 2.0), (20, 10, 8.0), (35, 25, 5.0), (12, 22, 3.5)]
-POINTS = tuple(
+ON_PIXELS = [
     (*TO_LONLAT.transform(500_000 + (c + 0.5) * 250, 5_100_000 - (r + 0.5) * 250), v)
     for c, r, v in SITES
-) + ((*TO_LONLAT.transform(505_123.0, 5_096_456.0), 6.0),)
+]
+POINTS = (*ON_PIXELS, (*TO_LONLAT.transform(505_123.0, 5_096_456.0), 6.0))
 BANDS = [
     InverseDistanceBand(POINTS, 3000.0, 5.0, 1.0),
     KrigingBand(POINTS, "spherical", 6000.0, 4.0, 0.5, 6000.0),

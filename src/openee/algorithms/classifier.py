@@ -500,3 +500,8 @@ def mode(classifier: Classifier) -> str:
         classifier: The classifier.
     """
     return classifier.mode
+
+
+# Earth Engine's older (hidden) names for the same models.
+algorithm("Classifier.svm")(libsvm)
+algorithm("Classifier.naiveBayes")(smile_naive_bayes)
