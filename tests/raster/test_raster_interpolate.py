@@ -9,7 +9,7 @@ from affine import Affine
 from pyproj import Transformer
 
 from openee.raster.grid import PixelGrid
-from openee.raster.interpolate import InverseDistanceBand, KrigingBand, semivariance
+from openee.raster.interpolate import InverseDistanceBand, KrigingBand, PointSet, semivariance
 
 GRID = PixelGrid("EPSG:32633", Affine(250.0, 0, 500_000.0, 0, -250.0, 5_100_000.0), 40, 30)
 TO_LONLAT = Transformer.from_crs("EPSG:32633", "EPSG:4326", always_xy=True)
@@ -21,9 +21,9 @@ ON_PIXELS = [
 ]
 POINTS = (*ON_PIXELS, (*TO_LONLAT.transform(505_123.0, 5_096_456.0), 6.0))
 BANDS = [
-    InverseDistanceBand(POINTS, 3000.0, 5.0, 1.0),
-    KrigingBand(POINTS, "spherical", 6000.0, 4.0, 0.5, 6000.0),
-    KrigingBand(POINTS, "gaussian", 5000.0, 2.0, 0.0, 4000.0),
+    InverseDistanceBand(PointSet(POINTS), 3000.0, 5.0, 1.0),
+    KrigingBand(PointSet(POINTS), "spherical", 6000.0, 4.0, 0.5, 6000.0),
+    KrigingBand(PointSet(POINTS), "gaussian", 5000.0, 2.0, 0.0, 4000.0),
 ]
 
 
@@ -48,7 +48,7 @@ def test_exact_at_the_points(band) -> None:
 
 
 def test_masked_beyond_every_window() -> None:
-    band = InverseDistanceBand(POINTS[:1], 1000.0, 0.0, 1.0)
+    band = InverseDistanceBand(PointSet(POINTS[:1]), 1000.0, 0.0, 1.0)
     valid = band.read(GRID).valid
     rows, cols = np.nonzero(valid)
     # Only pixel centres within 1 km of the point at (col 3, row 4): at most 4 pixels away.

@@ -17,7 +17,7 @@ import numpy as np
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image
-from openee.raster.interpolate import InverseDistanceBand, KrigingBand, Observations
+from openee.raster.interpolate import InverseDistanceBand, KrigingBand, Observations, PointSet
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.reducer import Reducer
 
@@ -112,7 +112,7 @@ def inverse_distance(
     if not (math.isfinite(gamma) and gamma >= 0):
         raise InvalidArgumentError(f"gamma must be a non-negative number, got {gamma!r}.")
     points = observations(collection, propertyName, reducer)
-    band = InverseDistanceBand(points, radius, float(mean), float(gamma))
+    band = InverseDistanceBand(PointSet(points), radius, float(mean), float(gamma))
     return Image((Band(propertyName, band),))
 
 
@@ -158,5 +158,5 @@ def kriging(
         raise InvalidArgumentError(f"nugget must be between 0 and the sill, got {nugget!r}.")
     reach = radius if maxDistance is None else _positive(maxDistance, "maxDistance")
     points = observations(collection, propertyName, reducer)
-    band = KrigingBand(points, shape, radius, total, float(nugget), reach)
+    band = KrigingBand(PointSet(points), shape, radius, total, float(nugget), reach)
     return Image((Band(propertyName, band),))
