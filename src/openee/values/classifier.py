@@ -6,6 +6,7 @@ so a trained classifier can travel inside band recipes and is fitted once per pr
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -15,6 +16,9 @@ import numpy as np
 from openee.errors import InvalidArgumentError
 
 MODES = ("CLASSIFICATION", "REGRESSION", "PROBABILITY", "MULTIPROBABILITY", "RAW", "RAW_REGRESSION")
+# One model is fitted at a time, so that chunks evaluated in parallel share the first fit.
+FIT_LOCK = threading.Lock()
+
 # Modes whose output is one number per pixel or feature.
 SCALAR_MODES = ("CLASSIFICATION", "REGRESSION", "PROBABILITY")
 
@@ -76,6 +80,12 @@ class Classifier:
     @cached_property
     def model(self) -> Any:
         """The fitted model (scikit-learn estimator, or MinimumDistanceModel)."""
+        with FIT_LOCK:
+            if "model" in self.__dict__:  # fitted by another thread meanwhile
+                return self.__dict__["model"]
+            return self._fit()
+
+    def _fit(self) -> Any:
         training = self.trained()
         x, y = np.asarray(training.x, dtype=np.float64), np.asarray(training.y, dtype=np.float64)
         if self.kind == "minimumDistance":

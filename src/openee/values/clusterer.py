@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from openee.errors import InvalidArgumentError
-from openee.values.classifier import Training
+from openee.values.classifier import FIT_LOCK, Training
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,12 @@ class Clusterer:
 
     @cached_property
     def model(self) -> Any:
+        with FIT_LOCK:
+            if "model" in self.__dict__:  # fitted by another thread meanwhile
+                return self.__dict__["model"]
+            return self._fit()
+
+    def _fit(self) -> Any:
         from sklearn.cluster import KMeans  # imported on first use: slow to import
 
         training = self.trained()
