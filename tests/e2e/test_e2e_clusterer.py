@@ -75,6 +75,35 @@ def test_image_cluster_matches_sklearn_predict(ee_api, image, samples, x) -> Non
     np.testing.assert_array_equal(np.asarray(got["cluster"]), expected)
 
 
+def _calinski_harabasz(x: np.ndarray, labels: np.ndarray) -> float:
+    """(tr B / (k-1)) / (tr W / (n-k)), from the scatter matrices' traces."""
+    k, n = len(np.unique(labels)), len(x)
+    overall = x - x.mean(axis=0)
+    total = np.trace(overall.T @ overall)
+    within = sum(
+        np.trace((x[labels == c] - x[labels == c].mean(axis=0)).T
+                 @ (x[labels == c] - x[labels == c].mean(axis=0)))
+        for c in np.unique(labels)
+    )  # fmt: skip
+    return ((total - within) / (k - 1)) / (within / (n - k))
+
+
+def test_cascade_k_means_picks_the_best_calinski_harabasz_k(ee_api, samples, x) -> None:
+    ee = ee_api
+    clusterer = ee.Clusterer.wekaCascadeKMeans(2, 6, 3).train(samples, BANDS)
+    got = np.array(
+        [f["properties"]["cluster"] for f in samples.cluster(clusterer).getInfo()["features"]]
+    )
+    fits = {
+        k: KMeans(k, init="random", n_init=3, max_iter=1000, random_state=0).fit(x)
+        for k in range(2, 7)
+    }
+    scores = {k: _calinski_harabasz(x, m.labels_) for k, m in fits.items()}
+    best = max(scores, key=lambda k: (scores[k], -k))
+    assert len(np.unique(got)) == best
+    np.testing.assert_array_equal(got, fits[best].labels_)
+
+
 @pytest.mark.parametrize(
     ("build", "message"),
     [
@@ -84,6 +113,8 @@ def test_image_cluster_matches_sklearn_predict(ee_api, image, samples, x) -> Non
         (lambda ee, s: ee.Clusterer.wekaKMeans(3).train(s, ["B9"]), "Property 'B9'"),
         (lambda ee, s: s.cluster(ee.Clusterer.wekaKMeans(3)), "not been trained"),
         (lambda ee, s: ee.Clusterer.wekaKMeans(5000).train(s), "5000 clusters"),
+        (lambda ee, s: ee.Clusterer.wekaCascadeKMeans(5, 3), "maxClusters"),
+        (lambda ee, s: ee.Clusterer.wekaCascadeKMeans(manual=True), "Manual"),
     ],
 )
 def test_bad_arguments_are_clean_errors(ee_api, samples, build, message) -> None:

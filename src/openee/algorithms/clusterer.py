@@ -84,6 +84,56 @@ def weka_k_means(
     return Clusterer("wekaKMeans", settings)
 
 
+@algorithm("Clusterer.wekaCascadeKMeans")
+def weka_cascade_k_means(
+    minClusters: int = 2,
+    maxClusters: int = 10,
+    restarts: int = 10,
+    manual: bool = False,
+    init: bool = False,
+    distanceFunction: str = "Euclidean",
+    maxIterations: int | None = None,
+) -> Clusterer:
+    """Cascade simple k-means selects the best k according to the Calinski-Harabasz criterion:
+    k-means is run for every k from minClusters to maxClusters (the best of `restarts` runs, by
+    within-cluster sum of squares, with initialisations drawn from a fixed seed), and the k with
+    the largest (tr B / (k - 1)) / (tr W / (n - k)) wins, the smaller k on a tie.
+
+    Args:
+        minClusters: Min number of clusters.
+        maxClusters: Max number of clusters (at most the number of training samples).
+        restarts: Number of restarts.
+        manual: Manually select the number of clusters; not supported (must be false).
+        init: Set whether to initialize using the probabilistic farthest first like method of
+            the k-means++ algorithm (rather than the standard random selection of initial
+            cluster centers).
+        distanceFunction: Distance function to use; only 'Euclidean' is supported.
+        maxIterations: Maximum number of iterations for k-means; 1000 if unspecified.
+    """
+    if isinstance(minClusters, bool) or minClusters < 2:
+        raise InvalidArgumentError(f"minClusters must be at least 2, got {minClusters!r}.")
+    if maxClusters < minClusters:
+        raise InvalidArgumentError("maxClusters must not be less than minClusters.")
+    if restarts < 1:
+        raise InvalidArgumentError(f"restarts must be positive, got {restarts!r}.")
+    if manual:
+        raise InvalidArgumentError("Manual selection of the number of clusters is not supported.")
+    if distanceFunction != "Euclidean":
+        raise InvalidArgumentError(
+            f"distanceFunction '{distanceFunction}' is not supported; use 'Euclidean'."
+        )
+    if maxIterations is not None and maxIterations < 1:
+        raise InvalidArgumentError(f"maxIterations must be positive, got {maxIterations!r}.")
+    settings = (
+        ("minClusters", minClusters),
+        ("maxClusters", maxClusters),
+        ("restarts", restarts),
+        ("init", bool(init)),
+        ("maxIterations", maxIterations),
+    )
+    return Clusterer("wekaCascadeKMeans", settings)
+
+
 @algorithm("Clusterer.train")
 def train(
     clusterer: Clusterer,
