@@ -16,7 +16,7 @@ from openee.catalog.model import (
     BandRecord,
     FeatureRecord,
 )
-from openee.catalog.store import CatalogStore, ImageQuery
+from openee.catalog.store import CatalogStore, ImageQuery, PropertyTerm
 from openee.errors import AssetNotFoundError, FailedPreconditionError
 
 ROOT = "projects/p/assets"
@@ -296,3 +296,122 @@ def test_concurrent_writers_and_readers(store: CatalogStore) -> None:
     assert errors == []
     listed = names(store.children(COLL, 0, 10_000))
     assert len(listed) == len(set(listed)) == threads * per_thread + per_thread
+
+
+# -- property terms and keyset paging in query_images --------------------------------------------
+
+PROPERTY_VALUES: dict[str, dict[str, object]] = {
+    "n0": {"CLOUD": 0, "SENSOR": "OLI", "flag": True},
+    "n1": {"CLOUD": 12.5, "SENSOR": "TM", "flag": False},
+    "n2": {"CLOUD": 40, "SENSOR": "ETM+", "flag": 1},
+    "n3": {"CLOUD": "40", "SENSOR": "Ölsensor", "flag": "yes"},  # a string where numbers are
+    "n4": {"SENSOR": None},  # CLOUD missing, SENSOR null
+    "n5": {"CLOUD": 99.9, "SENSOR": "oli", "flag": [1]},
+    "n6": {"CLOUD": 12.5, "SENSOR": "TM", "flag": {"a": 1}},
+}
+
+
+def python_compare(actual: object, op: str, value: object) -> bool:
+    """The oracle: Python's own operators, with a missing property as None."""
+    if op == "in":
+        assert isinstance(value, tuple)
+        return any(python_compare(actual, "=", v) for v in value)
+    if op == "=":
+        return actual == value
+    if op == "!=":
+        return actual != value
+    if actual is None:
+        return False
+    try:
+        return bool(
+            {
+                "<": actual < value,
+                "<=": actual <= value,
+                ">": actual > value,
+                ">=": actual >= value,
+            }[  # type: ignore[operator]
+                op
+            ]
+        )
+    except TypeError:
+        return False
+
+
+@pytest.mark.parametrize(
+    ("name", "op", "value"),
+    [
+        ("CLOUD", "<", 20),
+        ("CLOUD", "<=", 12.5),
+        ("CLOUD", ">", 12.5),
+        ("CLOUD", ">=", 40.0),
+        ("CLOUD", "=", 40),
+        ("CLOUD", "!=", 12.5),
+        ("CLOUD", "=", "40"),
+        ("CLOUD", "in", (0, 99.9, "40")),
+        ("SENSOR", "=", "TM"),
+        ("SENSOR", "!=", "TM"),
+        ("SENSOR", "<", "P"),  # code-point order: lower case and 'Ö' sort after 'P'
+        ("SENSOR", ">=", "TM"),
+        ("SENSOR", "in", ("OLI", "oli")),
+        ("flag", "=", 1),  # true and 1 are equal, as in Python
+        ("flag", "=", False),
+        ("flag", "<", 1),
+        ("flag", "!=", True),
+        ("missing", "!=", 3),
+        ("missing", "=", 3),
+    ],
+)
+def test_query_by_property(store: CatalogStore, name: str, op: str, value: object) -> None:
+    records = [
+        replace(image(index, day), properties=props)
+        for day, (index, props) in enumerate(PROPERTY_VALUES.items())
+    ]
+    store.put_many([collection(), *records])
+    term = PropertyTerm.of(name, op, value)
+    assert term is not None
+    got = names(store.query_images(ImageQuery(COLL, properties=(term,))))
+    expected = [
+        index
+        for index, props in PROPERTY_VALUES.items()
+        if python_compare(props.get(name), op, value)
+    ]
+    assert got == expected
+
+
+def test_query_by_several_properties_and_time(store: CatalogStore) -> None:
+    records = [
+        replace(image(f"i{d:02d}", d), properties={"CLOUD": d % 7, "PATH": 190 + d % 3})
+        for d in range(30)
+    ]
+    store.put_many([collection(), *records])
+    terms = (PropertyTerm("CLOUD", "<", 3), PropertyTerm("PATH", "in", (190, 192)))
+    got = names(store.query_images(ImageQuery(COLL, start=5 * DAY, properties=terms)))
+    assert got == [f"i{d:02d}" for d in range(5, 30) if d % 7 < 3 and d % 3 in (0, 2)]
+
+
+def test_property_terms_refuse_what_stores_cannot_express() -> None:
+    assert PropertyTerm.of("system:index", "=", "a") is None
+    assert PropertyTerm.of("CLOUD", "=", None) is None
+    assert PropertyTerm.of("CLOUD", "<", float("nan")) is None
+    assert PropertyTerm.of("CLOUD", "=", [1, 2]) is None
+    assert PropertyTerm.of('a"b', "=", 1) is None
+    assert PropertyTerm.of("CLOUD", "in", [1, None]) is None
+    with pytest.raises(ValueError):
+        PropertyTerm("CLOUD", "; DROP TABLE", 1)
+
+
+def test_query_pages_by_key(store: CatalogStore) -> None:
+    undated = [replace(image(f"u{i}", 0), start_time=None) for i in range(3)]
+    dated = [image(f"d{d % 5}_{d}", d % 5) for d in range(12)]  # ties on start_time
+    store.put_many([collection(), *undated, *dated])
+    everything = names(store.query_images(ImageQuery(COLL)))
+    assert everything[:3] == ["u0", "u1", "u2"]  # no start time sorts first
+    seen: list[str] = []
+    after = None
+    while True:
+        page = store.query_images(ImageQuery(COLL, after=after, limit=4))
+        seen.extend(names(page))
+        if len(page) < 4:
+            break
+        after = (page[-1].start_time, page[-1].name)
+    assert seen == everything

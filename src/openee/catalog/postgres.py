@@ -23,7 +23,7 @@ from openee.catalog.rows import (
     geometry_bbox,
     now_iso,
 )
-from openee.catalog.store import BBox, ImageQuery
+from openee.catalog.store import BBox, ImageQuery, PropertyTerm, Scalar
 from openee.errors import AssetNotFoundError, FailedPreconditionError
 
 SCHEMA = """
@@ -216,7 +216,7 @@ class PostgresCatalog:
         return [_record(row) for row in self._connection().execute(sql, args).fetchall()]
 
     def query_images(self, query: ImageQuery) -> list[AssetRecord]:
-        """Images under `query.parent` in the time range and box, oldest first."""
+        """Images under `query.parent` that match the query, oldest first (then by name)."""
         sql = f"SELECT {_COLUMNS} FROM openee_assets WHERE parent = %s AND type = 'IMAGE'"
         args: list[Any] = [query.parent]
         if query.start is not None:
@@ -228,7 +228,22 @@ class PostgresCatalog:
         if query.bbox is not None:
             sql += " AND bbox && %s::box"
             args.append(_box(query.bbox))
+        for term in query.properties:
+            text, term_args = _property_sql(term)
+            sql += f" AND {text}"
+            args.extend(term_args)
+        if query.after is not None:
+            start, name = query.after
+            if start is None:
+                sql += " AND ((start_time IS NULL AND name > %s) OR start_time IS NOT NULL)"
+                args.append(name)
+            else:
+                sql += " AND (start_time > %s OR (start_time = %s AND name > %s))"
+                args.extend([start, start, name])
         sql += " ORDER BY start_time NULLS FIRST, name"
+        if query.limit is not None:
+            sql += " LIMIT %s"
+            args.append(query.limit)
         return [_record(row) for row in self._connection().execute(sql, args).fetchall()]
 
     def features(
@@ -260,6 +275,38 @@ class PostgresCatalog:
             .fetchone()
         )
         return int(row[0]) if row else 0
+
+
+def _property_sql(term: PropertyTerm) -> tuple[str, list[Any]]:
+    """One property term as an SQL condition that is never NULL (see `PropertyTerm`)."""
+    if term.op == "in":
+        assert isinstance(term.value, tuple)
+        parts = [_comparison(term.name, "=", v) for v in term.value]
+        return "(" + " OR ".join(t for t, _ in parts) + ")", [a for _, args in parts for a in args]
+    assert not isinstance(term.value, tuple)
+    if term.op == "!=":
+        text, args = _comparison(term.name, "=", term.value)
+        return f"NOT {text}", args
+    return _comparison(term.name, term.op, term.value)
+
+
+def _comparison(name: str, op: str, value: Scalar) -> tuple[str, list[Any]]:
+    # jsonb orders values of different types among themselves; Python does not compare them
+    # (except booleans with numbers), so each type is compared on its own.
+    if isinstance(value, str):
+        return (
+            f"coalesce(jsonb_typeof(properties -> %s) = 'string'"
+            f' AND (properties ->> %s) COLLATE "C" {op} %s, false)',
+            [name, name, value],
+        )
+    number = int(value) if isinstance(value, bool) else value
+    return (
+        f"(CASE jsonb_typeof(properties -> %s)"
+        f" WHEN 'number' THEN (properties -> %s)::numeric {op} %s::numeric"
+        f" WHEN 'boolean' THEN (properties -> %s)::boolean::int {op} %s::numeric"
+        " ELSE false END)",
+        [name, name, number, name, number],
+    )
 
 
 def _record(row: tuple[Any, ...]) -> AssetRecord:

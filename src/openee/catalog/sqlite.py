@@ -20,7 +20,7 @@ from openee.catalog.rows import (
     geometry_bbox,
     now_iso,
 )
-from openee.catalog.store import BBox, ImageQuery
+from openee.catalog.store import BBox, ImageQuery, PropertyTerm, Scalar
 from openee.dbfile import SqliteFile
 from openee.errors import AssetNotFoundError, FailedPreconditionError
 
@@ -216,7 +216,7 @@ class SqliteCatalog:
         return self._records(db, db.execute(sql, args).fetchall())
 
     def query_images(self, query: ImageQuery) -> list[AssetRecord]:
-        """Images under `query.parent` in the time range and box, oldest first."""
+        """Images under `query.parent` that match the query, oldest first (then by name)."""
         db = self._connection()
         sql = f"SELECT {_COLUMNS} FROM assets a WHERE a.parent = ? AND a.type = 'IMAGE'"
         args: list[Any] = [query.parent]
@@ -233,7 +233,25 @@ class SqliteCatalog:
                 " AND south <= ? AND north >= ?)"
             )
             args.extend([east, west, north, south])
+        if query.properties:
+            terms = [_property_sql(term) for term in query.properties]
+            # Properties that SQLite's JSON functions cannot read (NaN, written by Python's
+            # json) would raise; such rows stay candidates and the caller's exact test decides.
+            sql += " AND CASE WHEN json_valid(a.properties) THEN ("
+            sql += " AND ".join(text for text, _ in terms) + ") ELSE 1 END"
+            args.extend(arg for _, term_args in terms for arg in term_args)
+        if query.after is not None:
+            start, name = query.after
+            if start is None:
+                sql += " AND ((a.start_time IS NULL AND a.name > ?) OR a.start_time IS NOT NULL)"
+                args.append(name)
+            else:
+                sql += " AND (a.start_time > ? OR (a.start_time = ? AND a.name > ?))"
+                args.extend([start, start, name])
         sql += " ORDER BY a.start_time NULLS FIRST, a.name"
+        if query.limit is not None:
+            sql += " LIMIT ?"
+            args.append(query.limit)
         rows = db.execute(sql, args).fetchall()
         return self._records(db, rows)
 
@@ -313,3 +331,32 @@ class SqliteCatalog:
             )
             for rowid, name, type_, properties, start, end, footprint, update_time in rows
         ]
+
+
+_NUMERIC_TYPES = "('integer', 'real', 'true', 'false')"
+
+
+def _property_sql(term: PropertyTerm) -> tuple[str, list[Any]]:
+    """One property term as an SQL condition that is never NULL (see `PropertyTerm`)."""
+    if term.op == "in":
+        assert isinstance(term.value, tuple)
+        parts = [_comparison(term.name, "=", v) for v in term.value]
+        return "(" + " OR ".join(t for t, _ in parts) + ")", [a for _, args in parts for a in args]
+    assert not isinstance(term.value, tuple)
+    if term.op == "!=":
+        text, args = _comparison(term.name, "=", term.value)
+        return f"NOT {text}", args
+    return _comparison(term.name, term.op, term.value)
+
+
+def _comparison(name: str, op: str, value: Scalar) -> tuple[str, list[Any]]:
+    # json_extract gives JSON true/false as 1/0, as Python compares booleans with numbers.
+    path = f'$."{name}"'
+    types = "('text')" if isinstance(value, str) else _NUMERIC_TYPES
+    if isinstance(value, bool):
+        value = int(value)
+    return (
+        f"(coalesce(json_type(a.properties, ?), '') IN {types}"
+        f" AND json_extract(a.properties, ?) {op} ?)",
+        [path, path, value],
+    )
