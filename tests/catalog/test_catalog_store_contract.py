@@ -415,3 +415,23 @@ def test_query_pages_by_key(store: CatalogStore) -> None:
             break
         after = (page[-1].start_time, page[-1].name)
     assert seen == everything
+
+
+def test_properties_keep_big_integers(store: CatalogStore) -> None:
+    """Exact values come back: integers beyond 64 bits (orjson would make them floats)."""
+    props = {"big": 2**70 + 1, "neg": -(2**65), "small": 12, "f": 0.1, "s": "ü"}
+    store.put_many([collection(), replace(image("a", 1), properties=props)])
+    got = store.get(f"{COLL}/a")
+    assert got is not None and got.properties == props
+    assert type(got.properties["big"]) is int
+
+
+def test_stored_json_parses_as_the_standard_library_does() -> None:
+    import json
+    import math
+
+    from openee.catalog.rows import loads_json
+
+    for text in ['{"a": [1, 2.5, "x", null, true]}', "[12345678901234567890123]", '"\\u00fc"']:
+        assert loads_json(text) == json.loads(text)
+    assert math.isnan(loads_json('{"a": NaN}')["a"])  # json.dumps writes NaN; orjson refuses it

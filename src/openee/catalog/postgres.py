@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Jsonb, set_json_loads
 
 from openee.catalog.model import AssetRecord, FeatureRecord
 from openee.catalog.rows import (
@@ -21,6 +21,7 @@ from openee.catalog.rows import (
     band_to_row,
     descendant_range,
     geometry_bbox,
+    loads_json,
     now_iso,
 )
 from openee.catalog.store import BBox, ImageQuery, PropertyTerm, Scalar
@@ -83,6 +84,7 @@ class PostgresCatalog:
         db: psycopg.Connection[Any] | None = getattr(self._local, "db", None)
         if db is None or db.closed:
             db = psycopg.connect(self.dsn, autocommit=True)
+            set_json_loads(loads_json, db)
             self._local.db = db
             with self._lock:
                 self._all.append(db)

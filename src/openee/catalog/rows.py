@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import shapely.geometry
 
 from openee.catalog.model import BandRecord
@@ -16,6 +19,22 @@ _AFTER_SLASH = chr(ord("/") + 1)
 def descendant_range(name: str) -> tuple[str, str]:
     """Bounds [lo, hi) of the names below `name`, usable by a B-tree index in any SQL engine."""
     return f"{name}/", f"{name}{_AFTER_SLASH}"
+
+
+# Nineteen digits in a row may be an integer beyond 64 bits, which orjson reads as a float.
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def loads_json(text: str | bytes) -> Any:
+    """Parse stored JSON: orjson (five times faster than `json.loads`; listing a page of
+    1,000 images parses 2,000 documents), or the standard library where orjson would lose an
+    integer beyond 64 bits or refuses NaN (which `json.dumps` writes)."""
+    if not _LONG_NUMBER.search(text if isinstance(text, str) else text.decode()):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
 
 
 def now_iso() -> str:

@@ -18,6 +18,7 @@ from openee.catalog.rows import (
     band_from_row,
     descendant_range,
     geometry_bbox,
+    loads_json,
     now_iso,
 )
 from openee.catalog.store import BBox, ImageQuery, PropertyTerm, Scalar
@@ -272,8 +273,8 @@ class SqliteCatalog:
         args.extend([-1 if limit is None else limit, offset])
         return [
             FeatureRecord(
-                geometry=json.loads(geometry) if geometry else None,
-                properties=json.loads(properties),
+                geometry=loads_json(geometry) if geometry else None,
+                properties=loads_json(properties),
                 id=fid,
             )
             for fid, geometry, properties in db.execute(sql, args).fetchall()
@@ -311,7 +312,7 @@ class SqliteCatalog:
                             "index": b[3],
                             "dtype": b[4],
                             "crs": b[5],
-                            "transform": json.loads(b[6]),
+                            "transform": loads_json(b[6]),
                             "width": b[7],
                             "height": b[8],
                             "nodata": b[9],
@@ -322,10 +323,10 @@ class SqliteCatalog:
             AssetRecord(
                 name=name,
                 type=type_,
-                properties=json.loads(properties),
+                properties=loads_json(properties),
                 start_time=start,
                 end_time=end,
-                footprint=json.loads(footprint) if footprint else None,
+                footprint=loads_json(footprint) if footprint else None,
                 bands=tuple(bands[rowid]),
                 update_time=update_time,
             )
