@@ -17,7 +17,7 @@ from openee.catalog.model import (
     FeatureRecord,
 )
 from openee.catalog.store import CatalogStore, ImageQuery, PropertyTerm
-from openee.errors import AssetNotFoundError, FailedPreconditionError
+from openee.errors import AlreadyExistsError, AssetNotFoundError, FailedPreconditionError
 
 ROOT = "projects/p/assets"
 COLL = f"{ROOT}/coll"
@@ -435,3 +435,72 @@ def test_stored_json_parses_as_the_standard_library_does() -> None:
     for text in ['{"a": [1, 2.5, "x", null, true]}', "[12345678901234567890123]", '"\\u00fc"']:
         assert loads_json(text) == json.loads(text)
     assert math.isnan(loads_json('{"a": NaN}')["a"])  # json.dumps writes NaN; orjson refuses it
+
+
+# -- move -------------------------------------------------------------------------------------
+
+
+def test_move_renames_a_subtree_with_its_features(store: CatalogStore) -> None:
+    table = AssetRecord(f"{COLL}/t", TABLE, properties={"system:index": "t"})
+    rows = [FeatureRecord({"type": "Point", "coordinates": [1.0, 2.0]}, {"k": i}) for i in range(3)]
+    store.put_many([collection(), image("a", 1), image("b", 2, 5, 5), table], {table.name: rows})
+    moved = store.move(COLL, f"{ROOT}/renamed")
+    assert moved == 4
+    assert store.get(COLL) is None and store.get(f"{COLL}/a") is None
+    new = f"{ROOT}/renamed"
+    got = store.get(f"{new}/a")
+    assert got is not None and got.properties["system:index"] == "a" and got.parent == new
+    assert got.bands == image("a", 1).bands
+    assert names(store.query_images(ImageQuery(new, bbox=(5.5, 5.5, 5.6, 5.6)))) == ["b"]
+    assert store.query_images(ImageQuery(COLL)) == []
+    assert store.features(f"{new}/t") == rows
+    assert [r.name for r in store.children(ROOT)] == [new]
+
+
+def test_move_one_image_renames_its_index(store: CatalogStore) -> None:
+    store.put_many([collection(), image("a", 1)])
+    store.move(f"{COLL}/a", f"{COLL}/z")
+    got = store.get(f"{COLL}/z")
+    assert got is not None and got.properties["system:index"] == "z" and got.index == "z"
+
+
+def test_move_onto_an_existing_asset(store: CatalogStore) -> None:
+    store.put_many([collection(), image("a", 1), image("b", 2)])
+    with pytest.raises(AlreadyExistsError):
+        store.move(f"{COLL}/a", f"{COLL}/b")
+    assert store.get(f"{COLL}/a") is not None
+    store.move(f"{COLL}/a", f"{COLL}/b", replace=True)
+    got = store.get(f"{COLL}/b")
+    assert store.get(f"{COLL}/a") is None
+    assert got is not None and got.start_time == DAY  # a's, not b's
+    assert names(store.query_images(ImageQuery(COLL))) == ["b"]
+    with pytest.raises(FailedPreconditionError):
+        store.move(f"{COLL}/b", COLL, replace=True)  # a collection that holds assets
+    with pytest.raises(AssetNotFoundError):
+        store.move(f"{COLL}/nope", f"{COLL}/x")
+
+
+def test_move_is_never_half_done(store: CatalogStore) -> None:
+    """A reader sees the collection either at the source or at the destination: never at both
+    (as a copy followed by a delete would show) and never at neither."""
+    count = 300
+    store.put_many([collection(), *(image(f"i{i:03d}", i % 50) for i in range(count))])
+    seen: list[list[str]] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            seen.append([r.index for r in store.children(ROOT)])  # one query, one snapshot
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for _ in range(5):
+            store.move(COLL, f"{ROOT}/moved")
+            store.move(f"{ROOT}/moved", COLL)
+    finally:
+        stop.set()
+        reader.join()
+    assert len(seen) > 5
+    assert all(names in (["coll"], ["moved"]) for names in seen)
+    assert len(store.query_images(ImageQuery(COLL))) == count

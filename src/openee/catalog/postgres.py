@@ -16,16 +16,19 @@ import psycopg
 from psycopg.types.json import Jsonb, set_json_loads
 
 from openee.catalog.model import AssetRecord, FeatureRecord
+from openee.catalog.names import parent_of
 from openee.catalog.rows import (
     band_from_row,
     band_to_row,
     descendant_range,
     geometry_bbox,
     loads_json,
+    moved_name,
+    moved_properties,
     now_iso,
 )
 from openee.catalog.store import BBox, ImageQuery, PropertyTerm, Scalar
-from openee.errors import AssetNotFoundError, FailedPreconditionError
+from openee.errors import AlreadyExistsError, AssetNotFoundError, FailedPreconditionError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS openee_assets (
@@ -194,6 +197,42 @@ class PostgresCatalog:
                 (name, lo, hi),
             )
             return count + 1
+
+    def move(self, source: str, destination: str, replace: bool = False) -> int:
+        lo, hi = descendant_range(source)
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT id, name, properties FROM openee_assets WHERE name = %s"
+                " OR (name >= %s AND name < %s) FOR UPDATE",
+                (source, lo, hi),
+            ).fetchall()
+            if not any(name == source for _, name, _ in rows):
+                raise AssetNotFoundError(source)
+            found = db.execute(
+                "SELECT id FROM openee_assets WHERE name = %s FOR UPDATE", (destination,)
+            ).fetchone()
+            if found is not None:
+                if not replace:
+                    raise AlreadyExistsError(f"Asset '{destination}' already exists.")
+                dlo, dhi = descendant_range(destination)
+                if db.execute(
+                    "SELECT 1 FROM openee_assets WHERE name >= %s AND name < %s LIMIT 1",
+                    (dlo, dhi),
+                ).fetchone():
+                    raise FailedPreconditionError(
+                        f"Asset '{destination}' holds assets; it cannot be replaced."
+                    )
+                db.execute("DELETE FROM openee_assets WHERE id = %s", (found[0],))
+            stamp = now_iso()
+            for asset_id, name, properties in rows:
+                new = moved_name(name, source, destination)
+                props = moved_properties(properties, new)
+                db.execute(
+                    "UPDATE openee_assets SET name = %s, parent = %s, update_time = %s,"
+                    " properties = coalesce(%s, properties) WHERE id = %s",
+                    (new, parent_of(new), stamp, None if props is None else Jsonb(props), asset_id),
+                )
+            return len(rows)
 
     # -- reads --------------------------------------------------------------------------------
 

@@ -87,3 +87,15 @@ def plain_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain_json(v) for v in value]
     return value
+
+
+def moved_name(name: str, source: str, destination: str) -> str:
+    """`name` (source or below it) once `source` is renamed `destination`."""
+    return destination + name[len(source) :]
+
+
+def moved_properties(properties: dict[str, Any], new_name: str) -> dict[str, Any] | None:
+    """The properties of a moved asset, when they change: `system:index` is its last segment."""
+    if "system:index" not in properties:
+        return None
+    return {**properties, "system:index": new_name.rsplit("/", 1)[1]}

@@ -452,10 +452,17 @@ def copy_asset(
 def move_asset(
     store: CatalogStore, source: str, destination: str, overwrite: bool = False
 ) -> AssetRecord:
-    """Move an asset: copy, then delete the original (each step all or nothing)."""
-    moved = copy_asset(store, source, destination, overwrite)
-    store.delete(source, recursive=True)
-    return moved
+    """Move (rename) an asset with everything in it, in one transaction: readers see it either
+    at the source or at the destination, never at both or neither."""
+    if destination == source or destination.startswith(descendant_range(source)[0]):
+        raise InvalidArgumentError("Cannot move an asset into itself.")
+    if store.get(source) is None:
+        raise AssetNotFoundError(source)
+    check_destination(store, destination, overwrite)
+    store.move(source, destination, replace=overwrite)
+    got = store.get(destination)
+    assert got is not None
+    return got
 
 
 def create_asset(store: CatalogStore, record: AssetRecord, overwrite: bool = False) -> AssetRecord:

@@ -14,16 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from openee.catalog.model import AssetRecord, BandRecord, FeatureRecord
+from openee.catalog.names import parent_of
 from openee.catalog.rows import (
     band_from_row,
     descendant_range,
     geometry_bbox,
     loads_json,
+    moved_name,
+    moved_properties,
     now_iso,
 )
 from openee.catalog.store import BBox, ImageQuery, PropertyTerm, Scalar
 from openee.dbfile import SqliteFile
-from openee.errors import AssetNotFoundError, FailedPreconditionError
+from openee.errors import AlreadyExistsError, AssetNotFoundError, FailedPreconditionError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS assets (
@@ -195,6 +198,47 @@ class SqliteCatalog:
             db.executemany("DELETE FROM footprints WHERE id = ?", [(r,) for r in rowids])
             db.executemany("DELETE FROM assets WHERE rowid = ?", [(r,) for r in rowids])
             return len(rowids)
+
+    def move(self, source: str, destination: str, replace: bool = False) -> int:
+        lo, hi = descendant_range(source)
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT rowid, name, properties FROM assets WHERE name = ?"
+                " OR (name >= ? AND name < ?)",
+                (source, lo, hi),
+            ).fetchall()
+            if not any(name == source for _, name, _ in rows):
+                raise AssetNotFoundError(source)
+            existing = db.execute("SELECT rowid FROM assets WHERE name = ?", (destination,))
+            found = existing.fetchone()
+            if found is not None:
+                if not replace:
+                    raise AlreadyExistsError(f"Asset '{destination}' already exists.")
+                dlo, dhi = descendant_range(destination)
+                if db.execute(
+                    "SELECT 1 FROM assets WHERE name >= ? AND name < ? LIMIT 1", (dlo, dhi)
+                ).fetchone():
+                    raise FailedPreconditionError(
+                        f"Asset '{destination}' holds assets; it cannot be replaced."
+                    )
+                db.execute("DELETE FROM footprints WHERE id = ?", (found[0],))
+                db.execute("DELETE FROM assets WHERE rowid = ?", (found[0],))
+            stamp = now_iso()
+            for rowid, name, properties in rows:
+                new = moved_name(name, source, destination)
+                props = moved_properties(loads_json(properties), new)
+                db.execute(
+                    "UPDATE assets SET name = ?, parent = ?, update_time = ?,"
+                    " properties = coalesce(?, properties) WHERE rowid = ?",
+                    (
+                        new,
+                        parent_of(new),
+                        stamp,
+                        None if props is None else json.dumps(props),
+                        rowid,
+                    ),
+                )
+            return len(rows)
 
     # -- reads --------------------------------------------------------------------------------
 

@@ -122,6 +122,17 @@ class CatalogStore(Protocol):
         """
         ...
 
+    def move(self, source: str, destination: str, replace: bool = False) -> int:
+        """Rename `source` and its descendants to below `destination` in one transaction
+        (bands, footprints and features go with them; `system:index` follows the new name);
+        returns how many moved.
+
+        Raises AssetNotFoundError when `source` does not exist, AlreadyExistsError when
+        `destination` does and not `replace`, FailedPreconditionError when the asset to replace
+        has descendants. The caller checks that `destination` is not inside `source`.
+        """
+        ...
+
     def features(
         self, name: str, offset: int = 0, limit: int | None = None, bbox: BBox | None = None
     ) -> list[FeatureRecord]:
