@@ -11,12 +11,15 @@ primary one (`x.tif.aux.xml`, `x.tif.ovr`, `x.dbf`, ...) are checked against the
 Supported: one source per tileset (Earth Engine mosaics several; openee does not), bands chosen
 with `tilesetId` and `tilesetBandIndex` (or `b1..bN` for every band of every tileset, as Earth
 Engine names them), `missingData.values[0]` as nodata, `startTime`, `endTime`, `properties`.
+Tables: one vector file (GeoJSON, GeoPackage, Shapefile, GeoParquet, FlatGeobuf), a zip holding
+one Shapefile, or a CSV file (`xColumn`/`yColumn`, `primaryGeometryColumn`, `crs`,
+`csvDelimiter`; see `table_files.py`).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +29,15 @@ import rasterio.errors
 from openee.catalog.ingest import wgs84_footprint
 from openee.catalog.model import IMAGE, TABLE, AssetRecord, BandRecord, FeatureRecord
 from openee.catalog.roots import Roots
+from openee.catalog.table_files import CsvOptions, read_csv_features, read_zipped_shapefile
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError
 from openee.values.date import Date
 
 RASTER_DRIVERS = {".tif": "GTiff", ".tiff": "GTiff", ".jp2": "JP2OpenJPEG"}
-TABLE_SUFFIXES = (*VECTOR_SUFFIXES, ".json")
+TABLE_SUFFIXES = (*VECTOR_SUFFIXES, ".json", ".csv", ".zip")
+# TableManifest source options that only a CSV file takes.
+_CSV_OPTIONS = ("xColumn", "yColumn", "primaryGeometryColumn", "crs", "csvDelimiter")
 MAX_TILESETS = 100
 MAX_BANDS = 1024
 
@@ -364,6 +370,7 @@ class TablePlan:
     properties: dict[str, Any]
     start: int | None
     end: int | None
+    csv: CsvOptions = field(default_factory=CsvOptions)
 
     @property
     def files(self) -> list[Path]:
@@ -376,18 +383,36 @@ def plan_table(name: str, manifest: dict[str, Any], roots: Roots) -> TablePlan:
     if len(sources) != 1:
         raise InvalidArgumentError("The table manifest needs exactly one source.")
     source = _dict(sources[0], "sources[0]")
-    for unsupported in ("xColumn", "yColumn", "primaryGeometryColumn", "dateFormat"):
-        if source.get(unsupported):
-            raise InvalidArgumentError(f"'sources[0].{unsupported}' is not supported.")
+    if source.get("dateFormat"):
+        raise InvalidArgumentError("'sources[0].dateFormat' is not supported.")
     path = _confine(
         roots, _list(source.get("uris"), "sources[0].uris"), "sources[0]", TABLE_SUFFIXES
     )
+    given = [key for key in _CSV_OPTIONS if source.get(key) not in (None, "")]
+    if given and path.suffix.lower() != ".csv":
+        raise InvalidArgumentError(
+            f"'sources[0].{given[0]}' applies to CSV files only, not {path.suffix or path.name}."
+        )
+    options = {key: source.get(key) or None for key in _CSV_OPTIONS}
+    for key, value in options.items():
+        if value is not None and not isinstance(value, str):
+            raise InvalidArgumentError(f"'sources[0].{key}' must be a string.")
+    delimiter = options["csvDelimiter"] or ","
+    if len(delimiter) != 1:
+        raise InvalidArgumentError("'sources[0].csvDelimiter' must be one character.")
     return TablePlan(
         name=name,
         path=path,
         properties=_properties(manifest.get("properties")),
         start=parse_time(manifest.get("startTime"), "startTime"),
         end=parse_time(manifest.get("endTime"), "endTime"),
+        csv=CsvOptions(
+            x_column=options["xColumn"],
+            y_column=options["yColumn"],
+            geometry_column=options["primaryGeometryColumn"],
+            crs=options["crs"],
+            delimiter=delimiter,
+        ),
     )
 
 
@@ -402,7 +427,13 @@ def build_table(plan: TablePlan) -> tuple[AssetRecord, list[FeatureRecord]]:
         raise InvalidArgumentError(
             f"{plan.path.name}: XML vector formats (OGR VRT, GML, KML) are not imported."
         )
-    features = read_features(plan.path)
+    suffix = plan.path.suffix.lower()
+    if suffix == ".csv":
+        features = read_csv_features(plan.path, plan.csv)
+    elif suffix == ".zip":
+        features = read_zipped_shapefile(plan.path)
+    else:
+        features = read_features(plan.path)
     props: dict[str, Any] = {**plan.properties}
     if plan.start is not None:
         props["system:time_start"] = plan.start
