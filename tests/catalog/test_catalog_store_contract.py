@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -13,9 +15,11 @@ from openee.catalog.model import (
     IMAGE_COLLECTION,
     TABLE,
     AssetRecord,
+    BandMask,
     BandRecord,
     FeatureRecord,
 )
+from openee.catalog.sqlite import SCHEMA, SqliteCatalog
 from openee.catalog.store import CatalogStore, ImageQuery, PropertyTerm
 from openee.errors import AlreadyExistsError, AssetNotFoundError, FailedPreconditionError
 
@@ -504,3 +508,25 @@ def test_move_is_never_half_done(store: CatalogStore) -> None:
     assert len(seen) > 5
     assert all(names in (["coll"], ["moved"]) for names in seen)
     assert len(store.query_images(ImageQuery(COLL))) == count
+
+
+def test_band_masks_round_trip(store: CatalogStore) -> None:
+    masked = replace(band("B1"), mask=BandMask("/data/mask.tif", 2, "uint8"))
+    record = replace(image("a", 1), bands=(masked, band("B2")))
+    store.put_many([collection(), record])
+    got = store.get(record.name)
+    assert got is not None and got.bands == (masked, band("B2"))
+
+
+def test_sqlite_catalog_from_before_band_masks_opens(tmp_path: Path) -> None:
+    """A catalog file written before `bands.mask` existed gains the column on open."""
+    path = tmp_path / "old.sqlite"
+    old_schema = SCHEMA.replace("    mask TEXT,\n", "")
+    assert old_schema != SCHEMA
+    with sqlite3.connect(path) as db:
+        db.executescript(old_schema)
+    store = SqliteCatalog(path)
+    store.put_many([collection(), image("a", 1)])
+    got = store.get(f"{COLL}/a")
+    assert got is not None and got.bands == image("a", 1).bands
+    store.close()

@@ -9,12 +9,12 @@ import shapely.geometry
 
 from openee.algorithms.context import current
 from openee.algorithms.registry import algorithm
-from openee.catalog.model import IMAGE, IMAGE_COLLECTION, TABLE, AssetRecord
+from openee.catalog.model import IMAGE, IMAGE_COLLECTION, TABLE, AssetRecord, BandRecord
 from openee.catalog.names import name_from_id
 from openee.catalog.store import CatalogStore, ImageQuery, PropertyTerm
 from openee.errors import AssetNotFoundError, InvalidArgumentError
 from openee.raster.image import Band, Image, ImageCollection
-from openee.raster.sources import FileBand
+from openee.raster.sources import BandSource, FileBand, MaskedBand
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.filter import (
     AndFilter,
@@ -28,11 +28,20 @@ from openee.values.geometry import Geometry
 from openee.values.projection import Projection
 
 
+def band_source(band: BandRecord) -> BandSource:
+    """A stored band's pixels: its file, masked by its nodata and its mask band if any."""
+    source: BandSource = FileBand(band.path, band.index, band.dtype, band.nodata)
+    if band.mask is not None:
+        mask = band.mask
+        source = MaskedBand(source, FileBand(mask.path, mask.index, mask.dtype, None))
+    return source
+
+
 def image_from_record(record: AssetRecord) -> Image:
     bands = tuple(
         Band(
             name=b.id,
-            source=FileBand(b.path, b.index, b.dtype, b.nodata),
+            source=band_source(b),
             projection=Projection(b.crs, b.transform),
             dimensions=(b.width, b.height),
         )

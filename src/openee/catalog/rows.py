@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import shapely.geometry
 
-from openee.catalog.model import BandRecord
+from openee.catalog.model import BandMask, BandRecord
 
 # The smallest string greater than every "name/..." descendant of "name": '0' follows '/'.
 _AFTER_SLASH = chr(ord("/") + 1)
@@ -52,7 +52,7 @@ def geometry_bbox(geojson: dict[str, Any] | None) -> tuple[float, float, float, 
 
 
 def band_to_row(band: BandRecord) -> dict[str, Any]:
-    return {
+    row = {
         "id": band.id,
         "path": band.path,
         "index": band.index,
@@ -63,6 +63,19 @@ def band_to_row(band: BandRecord) -> dict[str, Any]:
         "height": band.height,
         "nodata": band.nodata,
     }
+    if band.mask is not None:
+        row["mask"] = mask_to_row(band.mask)
+    return row
+
+
+def mask_to_row(mask: BandMask) -> dict[str, Any]:
+    return {"path": mask.path, "index": mask.index, "dtype": mask.dtype}
+
+
+def mask_from_row(row: dict[str, Any] | None) -> BandMask | None:
+    if not row:
+        return None
+    return BandMask(path=row["path"], index=int(row["index"]), dtype=row["dtype"])
 
 
 def band_from_row(row: dict[str, Any]) -> BandRecord:
@@ -77,6 +90,7 @@ def band_from_row(row: dict[str, Any]) -> BandRecord:
         width=int(row["width"]),
         height=int(row["height"]),
         nodata=None if row["nodata"] is None else float(row["nodata"]),
+        mask=mask_from_row(row.get("mask")),
     )
 
 

@@ -20,6 +20,7 @@ from openee.catalog.rows import (
     descendant_range,
     geometry_bbox,
     loads_json,
+    mask_to_row,
     moved_name,
     moved_properties,
     now_iso,
@@ -54,6 +55,7 @@ CREATE TABLE IF NOT EXISTS bands (
     width INTEGER NOT NULL,
     height INTEGER NOT NULL,
     nodata REAL,
+    mask TEXT,
     PRIMARY KEY (asset_rowid, position)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS footprints USING rtree(id, west, east, south, north);
@@ -77,6 +79,14 @@ class SqliteCatalog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db = SqliteFile(path, SCHEMA, ("foreign_keys=ON",))
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added since a catalog file was made: `bands.mask` (maskBands)."""
+        with self._tx() as db:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(bands)")}
+            if "mask" not in columns:
+                db.execute("ALTER TABLE bands ADD COLUMN mask TEXT")
 
     def _connection(self) -> sqlite3.Connection:
         return self._db.connection()
@@ -133,7 +143,8 @@ class SqliteCatalog:
         db.execute("DELETE FROM bands WHERE asset_rowid = ?", (rowid,))
         db.execute("DELETE FROM footprints WHERE id = ?", (rowid,))
         db.executemany(
-            "INSERT INTO bands VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO bands (asset_rowid, position, id, path, band_index, dtype, crs,"
+            " transform, width, height, nodata, mask) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     rowid,
@@ -147,6 +158,7 @@ class SqliteCatalog:
                     band.width,
                     band.height,
                     band.nodata,
+                    json.dumps(mask_to_row(band.mask)) if band.mask else None,
                 )
                 for position, band in enumerate(record.bands)
             ],
@@ -345,7 +357,8 @@ class SqliteCatalog:
             marks = ", ".join("?" * len(chunk))
             for b in db.execute(
                 "SELECT asset_rowid, id, path, band_index, dtype, crs, transform, width, height,"
-                f" nodata FROM bands WHERE asset_rowid IN ({marks}) ORDER BY asset_rowid, position",
+                f" nodata, mask FROM bands WHERE asset_rowid IN ({marks})"
+                " ORDER BY asset_rowid, position",
                 chunk,
             ):
                 bands[b[0]].append(
@@ -360,6 +373,7 @@ class SqliteCatalog:
                             "width": b[7],
                             "height": b[8],
                             "nodata": b[9],
+                            "mask": loads_json(b[10]) if b[10] else None,
                         }
                     )
                 )
