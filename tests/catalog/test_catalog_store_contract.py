@@ -436,8 +436,15 @@ def test_stored_json_parses_as_the_standard_library_does() -> None:
 
     from openee.catalog.rows import loads_json
 
-    for text in ['{"a": [1, 2.5, "x", null, true]}', "[12345678901234567890123]", '"\\u00fc"']:
+    for text in [
+        '{"a": [1, 2.5, "x", null, true]}',
+        "[12345678901234567890123]",
+        '{"a": {"b": [-98765432109876543210]}}',
+        '{"a": 1e20}',
+        '"\\u00fc"',
+    ]:
         assert loads_json(text) == json.loads(text)
+        assert repr(loads_json(text)) == repr(json.loads(text))  # ints stay ints
     assert math.isnan(loads_json('{"a": NaN}')["a"])  # json.dumps writes NaN; orjson refuses it
 
 

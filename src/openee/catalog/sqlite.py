@@ -329,7 +329,7 @@ class SqliteCatalog:
         args.extend([-1 if limit is None else limit, offset])
         return [
             FeatureRecord(
-                geometry=loads_json(geometry) if geometry else None,
+                geometry=loads_json(geometry, numbers_are_coordinates=True) if geometry else None,
                 properties=loads_json(properties),
                 id=fid,
             )
@@ -369,7 +369,7 @@ class SqliteCatalog:
                             "index": b[3],
                             "dtype": b[4],
                             "crs": b[5],
-                            "transform": loads_json(b[6]),
+                            "transform": loads_json(b[6], numbers_are_coordinates=True),
                             "width": b[7],
                             "height": b[8],
                             "nodata": b[9],
@@ -384,7 +384,9 @@ class SqliteCatalog:
                 properties=loads_json(properties),
                 start_time=start,
                 end_time=end,
-                footprint=loads_json(footprint) if footprint else None,
+                footprint=(
+                    loads_json(footprint, numbers_are_coordinates=True) if footprint else None
+                ),
                 bands=tuple(bands[rowid]),
                 update_time=update_time,
             )
