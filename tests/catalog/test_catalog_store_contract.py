@@ -305,7 +305,7 @@ def test_concurrent_writers_and_readers(store: CatalogStore) -> None:
 # -- property terms and keyset paging in query_images --------------------------------------------
 
 PROPERTY_VALUES: dict[str, dict[str, object]] = {
-    "n0": {"CLOUD": 0, "SENSOR": "OLI", "flag": True},
+    "n0": {"CLOUD": 0, "SENSOR": "OLI", "flag": True, "a.b": 2, "with space": "x"},
     "n1": {"CLOUD": 12.5, "SENSOR": "TM", "flag": False},
     "n2": {"CLOUD": 40, "SENSOR": "ETM+", "flag": 1},
     "n3": {"CLOUD": "40", "SENSOR": "Ölsensor", "flag": "yes"},  # a string where numbers are
@@ -363,6 +363,8 @@ def python_compare(actual: object, op: str, value: object) -> bool:
         ("flag", "!=", True),
         ("missing", "!=", 3),
         ("missing", "=", 3),
+        ("a.b", ">", 1),  # a dot in a name is not a path
+        ("with space", "=", "x"),
     ],
 )
 def test_query_by_property(store: CatalogStore, name: str, op: str, value: object) -> None:
@@ -400,6 +402,7 @@ def test_property_terms_refuse_what_stores_cannot_express() -> None:
     assert PropertyTerm.of("CLOUD", "=", [1, 2]) is None
     assert PropertyTerm.of('a"b', "=", 1) is None
     assert PropertyTerm.of("CLOUD", "in", [1, None]) is None
+    assert PropertyTerm.of("CLOUD", "=", 2**70) is None
     with pytest.raises(ValueError):
         PropertyTerm("CLOUD", "; DROP TABLE", 1)
 

@@ -60,8 +60,10 @@ class PropertyTerm:
 
 
 def _pushable(value: object) -> bool:
-    if isinstance(value, str | bool | int):
+    if isinstance(value, str | bool):
         return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63  # what SQLite binds as an INTEGER
     return isinstance(value, float) and math.isfinite(value)
 
 
