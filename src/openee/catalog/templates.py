@@ -26,7 +26,7 @@ from pathlib import Path
 
 import rasterio
 
-from openee.catalog.profiles import RASTER_SUFFIXES, BandSource, Scene, _band_order, _number
+from openee.catalog.profiles import RASTER_SUFFIXES, BandSource, Scene, band_order, text_value
 from openee.errors import InvalidArgumentError
 
 # What each strptime directive can match in a file name (tight, so that placeholders can touch:
@@ -169,7 +169,7 @@ class TemplateLayout:
         for fields, path in members:
             for key, value in fields.items():
                 if key not in _RESERVED:
-                    properties.setdefault(key, _number(value))
+                    properties.setdefault(key, text_value(value))
             band = fields.get("band")
             with rasterio.open(path) as src:
                 count = src.count
@@ -185,5 +185,5 @@ class TemplateLayout:
                     f"Template '{self.template.text}': image '{index}' has band '{name}' twice"
                     " (is {band} in the template?)."
                 )
-        bands.sort(key=lambda b: _band_order(b.name))
+        bands.sort(key=lambda b: band_order(b.name))
         return Scene(index, when, tuple(bands), properties)
