@@ -110,7 +110,19 @@ def test_jp2_bands_keep_their_grids(tmp_path: Path) -> None:
         ({"tilesets": [tileset(B4)], "bands": [{"id": "a", "tilesetId": "zz"}]}, "no tileset"),
         ({"tilesets": [tileset(B4)], "properties": {"system:index": "x"}}, "not allowed"),
         ({"tilesets": [tileset(B4)], "startTime": "yesterday"}, "startTime"),
-        ({"tilesets": [tileset(B4)], "maskBands": [{"tilesetId": ""}]}, "maskBands"),
+        ({"tilesets": [tileset(B4)], "maskBands": [{"tilesetId": "m"}]}, "maskBands"),
+        (
+            {
+                "tilesets": [tileset(B4, "a"), tileset(B5, "m")],
+                "bands": [{"id": "x", "tilesetId": "a"}],
+                "maskBands": [{"tilesetId": "m", "bandIds": ["y"]}],
+            },
+            "does not have: y",
+        ),
+        (
+            {"tilesets": [tileset(B4)], "maskBands": [{"tilesetId": "", "bandIds": [3]}]},
+            "band ids",
+        ),
         ({"tilesets": [tileset("../" + B4)]}, "'..'"),
         ({"tilesets": [tileset("/etc/passwd.tif")]}, "outside"),
     ],

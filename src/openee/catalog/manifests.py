@@ -10,13 +10,17 @@ primary one (`x.tif.aux.xml`, `x.tif.ovr`, `x.dbf`, ...) are checked against the
 
 Supported: one source per tileset (Earth Engine mosaics several; openee does not), bands chosen
 with `tilesetId` and `tilesetBandIndex` (or `b1..bN` for every band of every tileset, as Earth
-Engine names them), `missingData.values[0]` as nodata, `startTime`, `endTime`, `properties`.
+Engine names them), `maskBands` (the last band of a tileset masks the bands named, or all; a
+tileset used only as a mask gives no bands of its own), `missingData.values[0]` as nodata, `startTime`, `endTime`, `properties`.
+Tables: one vector file (GeoJSON, GeoPackage, Shapefile, GeoParquet, FlatGeobuf), a zip holding
+one Shapefile, or a CSV file (`xColumn`/`yColumn`, `primaryGeometryColumn`, `crs`,
+`csvDelimiter`; see `table_files.py`).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +28,17 @@ import rasterio
 import rasterio.errors
 
 from openee.catalog.ingest import wgs84_footprint
-from openee.catalog.model import IMAGE, TABLE, AssetRecord, BandRecord, FeatureRecord
+from openee.catalog.model import IMAGE, TABLE, AssetRecord, BandMask, BandRecord, FeatureRecord
 from openee.catalog.roots import Roots
+from openee.catalog.table_files import CsvOptions, read_csv_features, read_zipped_shapefile
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError
 from openee.values.date import Date
 
 RASTER_DRIVERS = {".tif": "GTiff", ".tiff": "GTiff", ".jp2": "JP2OpenJPEG"}
-TABLE_SUFFIXES = (*VECTOR_SUFFIXES, ".json")
+TABLE_SUFFIXES = (*VECTOR_SUFFIXES, ".json", ".csv", ".zip")
+# TableManifest source options that only a CSV file takes.
+_CSV_OPTIONS = ("xColumn", "yColumn", "primaryGeometryColumn", "crs", "csvDelimiter")
 MAX_TILESETS = 100
 MAX_BANDS = 1024
 
@@ -146,10 +153,28 @@ class ImagePlan:
     properties: dict[str, Any]
     start: int | None
     end: int | None
+    # maskBands: (tileset id, ids of the bands it masks; empty: every band)
+    masks: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def files(self) -> list[Path]:
         return list(self.tilesets.values())
+
+
+def _mask_bands(value: Any, tilesets: dict[str, Path]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """An ImageManifest's `maskBands`: each names a tileset (whose last band is the mask, 0
+    masking a pixel) and the bands it applies to (all when `bandIds` is empty)."""
+    out = []
+    for i, raw in enumerate(_list(value, "maskBands")):
+        mask = _dict(raw, f"maskBands[{i}]")
+        tid = mask.get("tilesetId", "") or ""
+        if tid not in tilesets:
+            raise InvalidArgumentError(f"'maskBands[{i}]' names no tileset of the manifest.")
+        band_ids = _list(mask.get("bandIds"), f"maskBands[{i}].bandIds")
+        if not all(isinstance(b, str) and b for b in band_ids):
+            raise InvalidArgumentError(f"'maskBands[{i}].bandIds' must be band ids.")
+        out.append((tid, tuple(band_ids)))
+    return tuple(out)
 
 
 def plan_image(name: str, manifest: dict[str, Any], roots: Roots) -> ImagePlan:
@@ -180,8 +205,7 @@ def plan_image(name: str, manifest: dict[str, Any], roots: Roots) -> ImagePlan:
             f"tilesets[{i}].sources[0]",
             tuple(RASTER_DRIVERS),
         )
-    if _list(manifest.get("maskBands"), "maskBands"):
-        raise InvalidArgumentError("'maskBands' are not supported; use missingData.")
+    masks = _mask_bands(manifest.get("maskBands"), tilesets)
     bands: tuple[BandSpec, ...] | None = None
     raw_bands = _list(manifest.get("bands"), "bands")
     if len(raw_bands) > MAX_BANDS:
@@ -216,10 +240,20 @@ def plan_image(name: str, manifest: dict[str, Any], roots: Roots) -> ImagePlan:
     end = parse_time(manifest.get("endTime"), "endTime")
     if start is not None and end is not None and end < start:
         raise InvalidArgumentError("'endTime' is before 'startTime'.")
+    if bands is not None:
+        ids = {b.id for b in bands}
+        for tid, band_ids in masks:
+            unknown = [b for b in band_ids if b not in ids]
+            if unknown:
+                raise InvalidArgumentError(
+                    f"'maskBands' (tileset '{tid}') names bands the image does not have:"
+                    f" {', '.join(unknown)}."
+                )
     return ImagePlan(
         name=name,
         tilesets=tilesets,
         bands=bands,
+        masks=masks,
         nodata=_nodata(manifest.get("missingData"), "missingData"),
         properties=_properties(manifest.get("properties")),
         start=start,
@@ -266,12 +300,28 @@ def build_image(plan: ImagePlan) -> AssetRecord:
     rasters = {tid: _read_raster(path) for tid, path in plan.tilesets.items()}
     specs = plan.bands
     if specs is None:
+        # Every band of every tileset that is not only a mask.
+        mask_only = {tid for tid, _ in plan.masks}
         specs = tuple(
             BandSpec(f"b{n}", tid, index, None)
             for n, (tid, index) in enumerate(
-                ((tid, i) for tid, r in rasters.items() for i in range(len(r.dtypes))), start=1
+                (
+                    (tid, i)
+                    for tid, r in rasters.items()
+                    if tid not in mask_only
+                    for i in range(len(r.dtypes))
+                ),
+                start=1,
             )
         )
+    band_masks: dict[str, BandMask] = {}
+    for tid, band_ids in plan.masks:
+        raster = rasters[tid]
+        mask = BandMask(str(plan.tilesets[tid]), len(raster.dtypes), raster.dtypes[-1])
+        for band_id in band_ids or [s.id for s in specs]:
+            if band_id in band_masks:
+                raise InvalidArgumentError(f"Band '{band_id}' is masked by two maskBands.")
+            band_masks[band_id] = mask
     bands = []
     for spec in specs:
         raster = rasters[spec.tileset]
@@ -292,6 +342,7 @@ def build_image(plan: ImagePlan) -> AssetRecord:
                 width=raster.width,
                 height=raster.height,
                 nodata=nodata if nodata is not None else raster.nodata,
+                mask=band_masks.get(spec.id),
             )
         )
     if not bands:
@@ -364,6 +415,7 @@ class TablePlan:
     properties: dict[str, Any]
     start: int | None
     end: int | None
+    csv: CsvOptions = field(default_factory=CsvOptions)
 
     @property
     def files(self) -> list[Path]:
@@ -376,18 +428,36 @@ def plan_table(name: str, manifest: dict[str, Any], roots: Roots) -> TablePlan:
     if len(sources) != 1:
         raise InvalidArgumentError("The table manifest needs exactly one source.")
     source = _dict(sources[0], "sources[0]")
-    for unsupported in ("xColumn", "yColumn", "primaryGeometryColumn", "dateFormat"):
-        if source.get(unsupported):
-            raise InvalidArgumentError(f"'sources[0].{unsupported}' is not supported.")
+    if source.get("dateFormat"):
+        raise InvalidArgumentError("'sources[0].dateFormat' is not supported.")
     path = _confine(
         roots, _list(source.get("uris"), "sources[0].uris"), "sources[0]", TABLE_SUFFIXES
     )
+    given = [key for key in _CSV_OPTIONS if source.get(key) not in (None, "")]
+    if given and path.suffix.lower() != ".csv":
+        raise InvalidArgumentError(
+            f"'sources[0].{given[0]}' applies to CSV files only, not {path.suffix or path.name}."
+        )
+    options = {key: source.get(key) or None for key in _CSV_OPTIONS}
+    for key, value in options.items():
+        if value is not None and not isinstance(value, str):
+            raise InvalidArgumentError(f"'sources[0].{key}' must be a string.")
+    delimiter = options["csvDelimiter"] or ","
+    if len(delimiter) != 1:
+        raise InvalidArgumentError("'sources[0].csvDelimiter' must be one character.")
     return TablePlan(
         name=name,
         path=path,
         properties=_properties(manifest.get("properties")),
         start=parse_time(manifest.get("startTime"), "startTime"),
         end=parse_time(manifest.get("endTime"), "endTime"),
+        csv=CsvOptions(
+            x_column=options["xColumn"],
+            y_column=options["yColumn"],
+            geometry_column=options["primaryGeometryColumn"],
+            crs=options["crs"],
+            delimiter=delimiter,
+        ),
     )
 
 
@@ -402,7 +472,13 @@ def build_table(plan: TablePlan) -> tuple[AssetRecord, list[FeatureRecord]]:
         raise InvalidArgumentError(
             f"{plan.path.name}: XML vector formats (OGR VRT, GML, KML) are not imported."
         )
-    features = read_features(plan.path)
+    suffix = plan.path.suffix.lower()
+    if suffix == ".csv":
+        features = read_csv_features(plan.path, plan.csv)
+    elif suffix == ".zip":
+        features = read_zipped_shapefile(plan.path)
+    else:
+        features = read_features(plan.path)
     props: dict[str, Any] = {**plan.properties}
     if plan.start is not None:
         props["system:time_start"] = plan.start
