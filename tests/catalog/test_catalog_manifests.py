@@ -102,8 +102,7 @@ def test_jp2_bands_keep_their_grids(tmp_path: Path) -> None:
     ("manifest", "message"),
     [
         ({}, "tilesets"),
-        ({"tilesets": [{"sources": []}]}, "exactly one source"),
-        ({"tilesets": [{"sources": [{"uris": [B4]}, {"uris": [B5]}]}]}, "exactly one source"),
+        ({"tilesets": [{"sources": []}]}, "at least one source"),
         ({"tilesets": [tileset(B4), tileset(B5)]}, "Two tilesets"),
         ({"tilesets": [tileset("notes.txt")]}, "supported type"),
         ({"tilesets": [tileset(B4)], "bands": [{"id": "a"}, {"id": "a"}]}, "Two bands"),

@@ -8,7 +8,9 @@ GeoTIFF and JPEG2000 drivers (so a file that is really a VRT cannot point GDAL e
 vectors only when they do not look like XML (an OGR VRT). Files a driver may read beside the
 primary one (`x.tif.aux.xml`, `x.tif.ovr`, `x.dbf`, ...) are checked against the roots too.
 
-Supported: one source per tileset (Earth Engine mosaics several; openee does not), bands chosen
+Supported: tilesets of one source, or of several that openee mosaics into one COG when the
+import runs (`mosaics.py`; `inspect_mosaics` reads their headers before the operation starts, so
+sources that cannot be merged are a 400), bands chosen
 with `tilesetId` and `tilesetBandIndex` (or `b1..bN` for every band of every tileset, as Earth
 Engine names them), `maskBands` (the last band of a tileset masks the bands named, or all; a
 tileset used only as a mask gives no bands of its own), `missingData.values[0]` as nodata, `startTime`, `endTime`, `properties`.
@@ -20,7 +22,7 @@ one Shapefile, or a CSV file (`xColumn`/`yColumn`, `primaryGeometryColumn`, `crs
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +31,20 @@ import rasterio.errors
 
 from openee.catalog.ingest import wgs84_footprint
 from openee.catalog.model import IMAGE, TABLE, AssetRecord, BandMask, BandRecord, FeatureRecord
+from openee.catalog.mosaics import (
+    MAX_SOURCES,
+    RASTER_DRIVERS,
+    MosaicGrid,
+    MosaicWriter,
+    check_fill,
+    inspect_sources,
+)
 from openee.catalog.roots import Roots
 from openee.catalog.table_files import CsvOptions, read_csv_features, read_zipped_shapefile
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError
 from openee.values.date import Date
 
-RASTER_DRIVERS = {".tif": "GTiff", ".tiff": "GTiff", ".jp2": "JP2OpenJPEG"}
 TABLE_SUFFIXES = (*VECTOR_SUFFIXES, ".json", ".csv", ".zip")
 # TableManifest source options that only a CSV file takes.
 _CSV_OPTIONS = ("xColumn", "yColumn", "primaryGeometryColumn", "crs", "csvDelimiter")
@@ -147,7 +156,7 @@ class BandSpec:
 @dataclass(frozen=True)
 class ImagePlan:
     name: str
-    tilesets: dict[str, Path]
+    tilesets: dict[str, tuple[Path, ...]]  # the primary file of each source
     bands: tuple[BandSpec, ...] | None  # None: every band of every tileset, named b1..bN
     nodata: float | None
     properties: dict[str, Any]
@@ -155,13 +164,17 @@ class ImagePlan:
     end: int | None
     # maskBands: (tileset id, ids of the bands it masks; empty: every band)
     masks: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Tilesets of several sources, once `inspect_mosaics` has read their headers.
+    mosaics: dict[str, MosaicGrid] = field(default_factory=dict)
 
     @property
     def files(self) -> list[Path]:
-        return list(self.tilesets.values())
+        return [path for paths in self.tilesets.values() for path in paths]
 
 
-def _mask_bands(value: Any, tilesets: dict[str, Path]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _mask_bands(
+    value: Any, tilesets: dict[str, tuple[Path, ...]]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """An ImageManifest's `maskBands`: each names a tileset (whose last band is the mask, 0
     masking a pixel) and the bands it applies to (all when `bandIds` is empty)."""
     out = []
@@ -179,7 +192,7 @@ def _mask_bands(value: Any, tilesets: dict[str, Path]) -> tuple[tuple[str, tuple
 
 def plan_image(name: str, manifest: dict[str, Any], roots: Roots) -> ImagePlan:
     """Validate an ImageManifest for the image `name`; confine its files. Opens nothing."""
-    tilesets: dict[str, Path] = {}
+    tilesets: dict[str, tuple[Path, ...]] = {}
     raw_tilesets = _list(manifest.get("tilesets"), "tilesets")
     if not raw_tilesets:
         raise InvalidArgumentError("The manifest needs 'tilesets' with at least one source.")
@@ -193,18 +206,24 @@ def plan_image(name: str, manifest: dict[str, Any], roots: Roots) -> ImagePlan:
         if tid in tilesets:
             raise InvalidArgumentError(f"Two tilesets have the id '{tid}'.")
         sources = _list(tileset.get("sources"), f"tilesets[{i}].sources")
-        if len(sources) != 1:
-            raise InvalidArgumentError(
-                f"'tilesets[{i}]' must have exactly one source (mosaics of several sources in"
-                " one tileset are not supported; give each file its own tileset)."
+        if not sources:
+            raise InvalidArgumentError(f"'tilesets[{i}]' needs at least one source.")
+        if len(sources) > MAX_SOURCES:
+            raise InvalidArgumentError(f"'tilesets[{i}]': at most {MAX_SOURCES} sources.")
+        paths = []
+        for j, raw_source in enumerate(sources):
+            source = _dict(raw_source, f"tilesets[{i}].sources[{j}]")
+            paths.append(
+                _confine(
+                    roots,
+                    _list(source.get("uris"), f"tilesets[{i}].sources[{j}].uris"),
+                    f"tilesets[{i}].sources[{j}]",
+                    tuple(RASTER_DRIVERS),
+                )
             )
-        source = _dict(sources[0], f"tilesets[{i}].sources[0]")
-        tilesets[tid] = _confine(
-            roots,
-            _list(source.get("uris"), f"tilesets[{i}].sources[0].uris"),
-            f"tilesets[{i}].sources[0]",
-            tuple(RASTER_DRIVERS),
-        )
+        if len(set(paths)) != len(paths):
+            raise InvalidArgumentError(f"'tilesets[{i}]' names the same file twice.")
+        tilesets[tid] = tuple(paths)
     masks = _mask_bands(manifest.get("maskBands"), tilesets)
     bands: tuple[BandSpec, ...] | None = None
     raw_bands = _list(manifest.get("bands"), "bands")
@@ -261,6 +280,48 @@ def plan_image(name: str, manifest: dict[str, Any], roots: Roots) -> ImagePlan:
     )
 
 
+def _tileset_label(plan: ImagePlan, tid: str) -> str:
+    return f"tilesets[{list(plan.tilesets).index(tid)}]"
+
+
+def _mask_only(plan: ImagePlan, tid: str) -> bool:
+    """Whether the tileset serves only as a mask band (maskBands) and gives no bands."""
+    if tid not in {t for t, _ in plan.masks}:
+        return False
+    return plan.bands is None or all(s.tileset != tid for s in plan.bands)
+
+
+def _tileset_nodata(plan: ImagePlan, tid: str, file_nodata: float | None) -> float | None:
+    """The missing-data value of a mosaicked tileset's bands (band `missingData`, else the
+    image's, else the files'): the value its gaps are filled with. Its bands must agree."""
+    if plan.bands is None:
+        wanted = [plan.nodata]
+    else:
+        wanted = [s.nodata if s.nodata is not None else plan.nodata
+                  for s in plan.bands if s.tileset == tid]  # fmt: skip
+    values = {file_nodata if v is None else v for v in wanted} or {file_nodata}
+    if len(values) > 1:
+        raise InvalidArgumentError(
+            f"'{_tileset_label(plan, tid)}': the bands of a tileset of several sources must"
+            " share one missing-data value."
+        )
+    return values.pop()
+
+
+def inspect_mosaics(plan: ImagePlan) -> ImagePlan:
+    """Read the headers of tilesets of several sources and check they can be mosaicked
+    (InvalidArgumentError otherwise). Reads no pixels."""
+    grids = dict(plan.mosaics)
+    for tid, paths in plan.tilesets.items():
+        if len(paths) > 1 and tid not in grids:
+            label = _tileset_label(plan, tid)
+            grid = inspect_sources(label, paths)
+            if not _mask_only(plan, tid):
+                check_fill(label, grid, _tileset_nodata(plan, tid, grid.nodata))
+            grids[tid] = grid
+    return replace(plan, mosaics=grids)
+
+
 @dataclass(frozen=True)
 class _Raster:
     crs: str
@@ -295,9 +356,36 @@ def _read_raster(path: Path) -> _Raster:
         ) from None
 
 
-def build_image(plan: ImagePlan) -> AssetRecord:
-    """Read the planned files and make the IMAGE record."""
-    rasters = {tid: _read_raster(path) for tid, path in plan.tilesets.items()}
+def _tileset_files(
+    plan: ImagePlan, mosaics: MosaicWriter | None
+) -> tuple[ImagePlan, dict[str, Path]]:
+    """The file of each tileset: its one source, or the mosaic of its sources (written now);
+    and the plan with its mosaics inspected."""
+    if any(len(paths) > 1 for paths in plan.tilesets.values()):
+        if mosaics is None:
+            raise InvalidArgumentError(
+                "A tileset of several sources is mosaicked by image:import only; an asset"
+                " created directly names one file per tileset."
+            )
+        plan = inspect_mosaics(plan)
+    files = {}
+    for i, (tid, paths) in enumerate(plan.tilesets.items()):
+        if len(paths) == 1:
+            files[tid] = paths[0]
+            continue
+        assert mosaics is not None
+        grid = plan.mosaics[tid]
+        mask_only = _mask_only(plan, tid)
+        nodata = None if mask_only else _tileset_nodata(plan, tid, grid.nodata)
+        files[tid] = mosaics.write(paths, mosaics.target(plan.name, i), nodata, mask_only)
+    return plan, files
+
+
+def build_image(plan: ImagePlan, mosaics: MosaicWriter | None = None) -> AssetRecord:
+    """Read the planned files and make the IMAGE record. Tilesets of several sources are
+    merged into COGs by `mosaics` (see `mosaics.py`)."""
+    plan, files = _tileset_files(plan, mosaics)
+    rasters = {tid: _read_raster(path) for tid, path in files.items()}
     specs = plan.bands
     if specs is None:
         # Every band of every tileset that is not only a mask.
@@ -317,7 +405,7 @@ def build_image(plan: ImagePlan) -> AssetRecord:
     band_masks: dict[str, BandMask] = {}
     for tid, band_ids in plan.masks:
         raster = rasters[tid]
-        mask = BandMask(str(plan.tilesets[tid]), len(raster.dtypes), raster.dtypes[-1])
+        mask = BandMask(str(files[tid]), len(raster.dtypes), raster.dtypes[-1])
         for band_id in band_ids or [s.id for s in specs]:
             if band_id in band_masks:
                 raise InvalidArgumentError(f"Band '{band_id}' is masked by two maskBands.")
@@ -327,14 +415,14 @@ def build_image(plan: ImagePlan) -> AssetRecord:
         raster = rasters[spec.tileset]
         if spec.index >= len(raster.dtypes):
             raise InvalidArgumentError(
-                f"Band '{spec.id}': {plan.tilesets[spec.tileset].name} has no band index"
+                f"Band '{spec.id}': {files[spec.tileset].name} has no band index"
                 f" {spec.index} (it has {len(raster.dtypes)} bands)."
             )
         nodata = spec.nodata if spec.nodata is not None else plan.nodata
         bands.append(
             BandRecord(
                 id=spec.id,
-                path=str(plan.tilesets[spec.tileset]),
+                path=str(files[spec.tileset]),
                 index=spec.index + 1,
                 dtype=raster.dtypes[spec.index],
                 crs=raster.crs,
@@ -348,8 +436,12 @@ def build_image(plan: ImagePlan) -> AssetRecord:
     if not bands:
         raise InvalidArgumentError("The image has no bands.")
     first = bands[0]
+    # The footprint: the union of the sources (a mosaic's gaps are not in it).
     boxes = [
-        rasters[s.tileset].bounds for s, b in zip(specs, bands, strict=True) if b.crs == first.crs
+        box
+        for s, b in zip(specs, bands, strict=True)
+        if b.crs == first.crs
+        for box in _source_boxes(plan, s.tileset, rasters[s.tileset])
     ]
     footprint = wgs84_footprint(first.crs, boxes)
     index = plan.name.rsplit("/", 1)[1]
@@ -369,6 +461,11 @@ def build_image(plan: ImagePlan) -> AssetRecord:
         footprint=footprint,
         bands=tuple(bands),
     )
+
+
+def _source_boxes(plan: ImagePlan, tid: str, raster: _Raster) -> list[tuple[float, ...]]:
+    grid = plan.mosaics.get(tid)
+    return [raster.bounds] if grid is None else list(grid.boxes)
 
 
 def image_manifest_of_asset(asset: dict[str, Any]) -> dict[str, Any]:
