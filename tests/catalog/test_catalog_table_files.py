@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import shutil
 import zipfile
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,10 @@ def test_csv_wkt_and_geojson_geometry_columns(root: Path) -> None:
         ([["x", "y"], ["1", "1"]], {"xColumn": "x", "yColumn": "z"}, "no column 'z'"),
         ([["g"], ["POINT (1"]], {"primaryGeometryColumn": "g"}, "not a WKT or GeoJSON"),
         ([["x", "y"], ["1", "1"]], {"xColumn": "x", "yColumn": "y", "crs": "EPSG:0"}, "crs"),
-        ([["x"], ["1"]], {"dateFormat": "yyyy"}, "dateFormat"),
+        ([["x"], ["1"]], {"dateFormat": "'on' --"}, "no date fields"),
+        ([["x"], ["1"]], {"dateFormat": "yyyy-yyyy"}, "repeats the field 'y'"),
+        ([["x"], ["1"]], {"dateFormat": "yyyy-qq"}, "Illegal pattern component"),
+        ([["x"], ["1"]], {"dateFormat": 5}, "must be a string"),
         ([["x"], ["1"]], {"csvDelimiter": ";;"}, "one character"),
     ],
 )
@@ -106,6 +110,34 @@ def test_csv_errors_are_clear(
     write_csv(root / "bad.csv", rows)
     with pytest.raises(InvalidArgumentError, match=message):
         table(root, {"uris": ["bad.csv"], **source})
+
+
+def test_csv_date_format(root: Path) -> None:
+    """Columns whose cells all parse with `dateFormat` hold milliseconds since the epoch;
+    others keep their types."""
+    write_csv(root / "d.csv", [
+        ["when", "stamp", "mixed", "n", "lon", "lat"],
+        ["31/01/2020", "2020-01-31 13:45 +0200", "01/02/2021", 12, 1, 2],
+        ["29/02/2024", "1969-12-31 23:59 Z", "soon", 13, 3, 4],
+        ["", "", "", 14, 5, 6],
+    ])  # fmt: skip
+    _, features = table(root, {"uris": ["d.csv"], "dateFormat": "dd/MM/yyyy"})
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+
+    def ms(*args: int, tz: timezone = UTC) -> int:
+        return int((datetime(*args, tzinfo=tz) - epoch).total_seconds() * 1000)
+
+    assert [f.properties["when"] for f in features] == [ms(2020, 1, 31), ms(2024, 2, 29), None]
+    assert [f.properties["mixed"] for f in features] == ["01/02/2021", "soon", None]
+    assert [f.properties["n"] for f in features] == [12, 13, 14]
+    assert features[0].properties["stamp"] == "2020-01-31 13:45 +0200"  # another format: text
+    _, stamped = table(root, {"uris": ["d.csv"], "dateFormat": "yyyy-MM-dd HH:mm Z"})
+    assert [f.properties["stamp"] for f in stamped] == [
+        ms(2020, 1, 31, 13, 45, tz=timezone(timedelta(hours=2))),
+        -60_000,
+        None,
+    ]
+    assert stamped[0].properties["when"] == "31/01/2020"
 
 
 def test_csv_options_on_other_files_are_refused(root: Path) -> None:

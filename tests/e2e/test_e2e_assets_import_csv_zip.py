@@ -7,6 +7,7 @@ import csv
 import time
 import uuid
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +85,33 @@ def test_csv_and_zip_imports(ee_api, server, files) -> None:
         "first": rows[0]["city"],
     }
     assert in_europe > 5
+
+
+def test_csv_date_format(ee_api, server) -> None:
+    """`dateFormat`: a date column arrives as milliseconds since the epoch, which ee.Date reads."""
+    ee = ee_api
+    folder = server.data_dir / f"uploads_{uuid.uuid4().hex[:8]}"
+    folder.mkdir()
+    dates = ["2019-07-14", "2020-02-29", "1999-12-31"]
+    with open(folder / "dated.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["day", "label", "x", "y"])
+        for i, day in enumerate(dates):
+            writer.writerow([day.replace("-", "."), f"s{i}", i, i])
+    root = f"projects/{server.project}/assets/e2e_csv_dates_{uuid.uuid4().hex[:8]}"
+    ee.data.createFolder(root)
+    uri = str((folder / "dated.csv").relative_to(server.data_dir))
+    ingest(ee, server, f"{root}/dated",
+           {"uris": [uri], "xColumn": "x", "yColumn": "y", "dateFormat": "yyyy.MM.dd"})  # fmt: skip
+    fc = ee.FeatureCollection(f"{root}/dated")
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    expected = [
+        int((datetime.fromisoformat(d).replace(tzinfo=UTC) - epoch).total_seconds() * 1000)
+        for d in dates
+    ]
+    got = ee.Dictionary({
+        "days": fc.aggregate_array("day"),
+        "labels": fc.aggregate_array("label"),
+        "first": ee.Date(fc.first().get("day")).format("yyyy-MM-dd"),
+    }).getInfo()  # fmt: skip
+    assert got == {"days": expected, "labels": ["s0", "s1", "s2"], "first": dates[0]}

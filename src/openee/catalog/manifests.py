@@ -16,7 +16,7 @@ Engine names them), `maskBands` (the last band of a tileset masks the bands name
 tileset used only as a mask gives no bands of its own), `missingData.values[0]` as nodata, `startTime`, `endTime`, `properties`.
 Tables: one vector file (GeoJSON, GeoPackage, Shapefile, GeoParquet, FlatGeobuf), a zip holding
 one Shapefile, or a CSV file (`xColumn`/`yColumn`, `primaryGeometryColumn`, `crs`,
-`csvDelimiter`; see `table_files.py`).
+`csvDelimiter`, `dateFormat`; see `table_files.py`).
 """
 
 from __future__ import annotations
@@ -34,20 +34,26 @@ from openee.catalog.model import IMAGE, TABLE, AssetRecord, BandMask, BandRecord
 from openee.catalog.mosaics import (
     MAX_SOURCES,
     RASTER_DRIVERS,
+    Box,
     MosaicGrid,
     MosaicWriter,
     check_fill,
     inspect_sources,
 )
 from openee.catalog.roots import Roots
-from openee.catalog.table_files import CsvOptions, read_csv_features, read_zipped_shapefile
+from openee.catalog.table_files import (
+    CsvOptions,
+    check_date_format,
+    read_csv_features,
+    read_zipped_shapefile,
+)
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError
 from openee.values.date import Date
 
 TABLE_SUFFIXES = (*VECTOR_SUFFIXES, ".json", ".csv", ".zip")
 # TableManifest source options that only a CSV file takes.
-_CSV_OPTIONS = ("xColumn", "yColumn", "primaryGeometryColumn", "crs", "csvDelimiter")
+_CSV_OPTIONS = ("xColumn", "yColumn", "primaryGeometryColumn", "crs", "csvDelimiter", "dateFormat")
 MAX_TILESETS = 100
 MAX_BANDS = 1024
 
@@ -463,7 +469,7 @@ def build_image(plan: ImagePlan, mosaics: MosaicWriter | None = None) -> AssetRe
     )
 
 
-def _source_boxes(plan: ImagePlan, tid: str, raster: _Raster) -> list[tuple[float, ...]]:
+def _source_boxes(plan: ImagePlan, tid: str, raster: _Raster) -> list[Box]:
     grid = plan.mosaics.get(tid)
     return [raster.bounds] if grid is None else list(grid.boxes)
 
@@ -525,8 +531,6 @@ def plan_table(name: str, manifest: dict[str, Any], roots: Roots) -> TablePlan:
     if len(sources) != 1:
         raise InvalidArgumentError("The table manifest needs exactly one source.")
     source = _dict(sources[0], "sources[0]")
-    if source.get("dateFormat"):
-        raise InvalidArgumentError("'sources[0].dateFormat' is not supported.")
     path = _confine(
         roots, _list(source.get("uris"), "sources[0].uris"), "sources[0]", TABLE_SUFFIXES
     )
@@ -542,6 +546,8 @@ def plan_table(name: str, manifest: dict[str, Any], roots: Roots) -> TablePlan:
     delimiter = options["csvDelimiter"] or ","
     if len(delimiter) != 1:
         raise InvalidArgumentError("'sources[0].csvDelimiter' must be one character.")
+    if options["dateFormat"] is not None:
+        check_date_format(options["dateFormat"])
     return TablePlan(
         name=name,
         path=path,
@@ -554,6 +560,7 @@ def plan_table(name: str, manifest: dict[str, Any], roots: Roots) -> TablePlan:
             geometry_column=options["primaryGeometryColumn"],
             crs=options["crs"],
             delimiter=delimiter,
+            date_format=options["dateFormat"],
         ),
     )
 

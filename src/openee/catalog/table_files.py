@@ -3,7 +3,10 @@
 
 CSV is read with Python's csv module rather than GDAL's CSV driver, so that geometry columns
 and column types follow the manifest's options (xColumn/yColumn, primaryGeometryColumn, crs,
-csvDelimiter) and nothing else.
+csvDelimiter, dateFormat) and nothing else. With `dateFormat` (a Joda-Time pattern, as Earth
+Engine takes it), every column whose non-empty cells all parse with the pattern holds dates, kept
+as Earth Engine keeps timestamps: milliseconds since the epoch (UTC unless the pattern has a
+zone).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import math
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,7 @@ from openee.catalog.model import FeatureRecord
 from openee.catalog.rows import plain_json
 from openee.catalog.vectors import read_features
 from openee.errors import InvalidArgumentError
+from openee.values.joda import parse_datetime, tokenize
 
 # The largest zip whose content is read (uncompressed), against zip bombs.
 MAX_UNZIPPED_BYTES = 2 << 30
@@ -45,6 +50,39 @@ class CsvOptions:
     geometry_column: str | None = None  # primaryGeometryColumn: WKT or GeoJSON text
     crs: str | None = None  # of the coordinates; EPSG:4326 when None
     delimiter: str = ","
+    date_format: str | None = None  # a Joda-Time pattern
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def check_date_format(pattern: str) -> None:
+    """Whether `pattern` is a Joda-Time pattern with date fields, each once."""
+    letters = [t.letter for t in tokenize(pattern) if t.letter]
+    if not letters:
+        raise InvalidArgumentError(f"'dateFormat' '{pattern[:100]}' has no date fields.")
+    repeated = sorted({x for x in letters if letters.count(x) > 1})
+    if repeated:
+        raise InvalidArgumentError(
+            f"'dateFormat' '{pattern[:100]}' repeats the field '{repeated[0]}'."
+        )
+
+
+def _date_column(cells: list[str], pattern: str) -> Callable[[str], object] | None:
+    """Milliseconds since the epoch of each cell, if every non-empty cell is a date."""
+
+    def millis(text: str) -> int:
+        return (parse_datetime(pattern, text, UTC) - _EPOCH) // timedelta(milliseconds=1)
+
+    values = [c for c in cells if c != ""]
+    if not values:
+        return None
+    try:
+        for value in values:
+            millis(value)
+    except InvalidArgumentError:
+        return None
+    return millis
 
 
 def _typed(values: list[str]) -> Callable[[str], object]:
@@ -127,6 +165,11 @@ def read_csv_features(path: Path, options: CsvOptions) -> list[FeatureRecord]:
     shapes = _to_wgs84(shapes, options.crs)
     columns = [c for c in header if c not in used]
     kinds = {c: _typed([row.get(c) or "" for row in rows]) for c in columns}
+    if options.date_format:
+        for c in columns:
+            dates = _date_column([row.get(c) or "" for row in rows], options.date_format)
+            if dates is not None:
+                kinds[c] = dates
     features = []
     for i, (row, shape) in enumerate(zip(rows, shapes, strict=True)):
         properties = {c: (None if (row.get(c) or "") == "" else kinds[c](row[c])) for c in columns}
