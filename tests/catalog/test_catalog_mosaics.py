@@ -14,6 +14,7 @@ import shapely
 import shapely.geometry
 from rasterio.windows import Window
 
+from openee.catalog import mosaics
 from openee.catalog.manifests import build_image, inspect_mosaics, plan_image
 from openee.catalog.mosaics import MosaicWriter
 from openee.catalog.roots import Roots
@@ -234,3 +235,17 @@ def test_cancel_or_failure_leaves_no_file(roots: Roots, tmp_path: Path) -> None:
     made = writer.made[0]
     writer.discard()
     assert not made.exists()
+
+
+def test_merge_in_chunks_is_seamless(
+    roots: Roots, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large mosaics are merged chunk by chunk: chunks of 100 x 100 pixels here."""
+    monkeypatch.setattr(mosaics, "MERGE_MEMORY_MB", 0.02)  # 10,000 uint16 pixels a chunk
+    band = build_image(
+        plan_image(NAME, manifest("nw.tif", "ne.tif", "s.tif"), roots),
+        MosaicWriter(tmp_path / "m", "OP"),
+    ).bands[0]
+    want, _ = original()
+    with rasterio.open(band.path) as got:
+        np.testing.assert_array_equal(got.read(1), want)
