@@ -200,6 +200,10 @@ def test_sources_that_cannot_be_mosaicked(
     plan = plan_image(NAME, manifest("nw.tif", "odd.tif", "s.tif"), roots)
     with pytest.raises(InvalidArgumentError, match=message):
         inspect_mosaics(plan)
+    if message == "different nodata":  # the manifest's missingData settles it
+        given = plan_image(NAME, manifest("nw.tif", "odd.tif", "s.tif",
+                                          missingData={"values": [0]}), roots)  # fmt: skip
+        assert set(inspect_mosaics(given).mosaics) == {"t"}
 
 
 def test_plan_refusals(roots: Roots) -> None:

@@ -39,6 +39,7 @@ from openee.catalog.mosaics import (
     MosaicWriter,
     check_fill,
     inspect_sources,
+    same_value,
 )
 from openee.catalog.roots import Roots
 from openee.catalog.table_files import (
@@ -305,13 +306,13 @@ def _tileset_nodata(plan: ImagePlan, tid: str, file_nodata: float | None) -> flo
     else:
         wanted = [s.nodata if s.nodata is not None else plan.nodata
                   for s in plan.bands if s.tileset == tid]  # fmt: skip
-    values = {file_nodata if v is None else v for v in wanted} or {file_nodata}
-    if len(values) > 1:
+    values = [file_nodata if v is None else v for v in wanted] or [file_nodata]
+    if any(not same_value(v, values[0]) for v in values):
         raise InvalidArgumentError(
             f"'{_tileset_label(plan, tid)}': the bands of a tileset of several sources must"
             " share one missing-data value."
         )
-    return values.pop()
+    return values[0]
 
 
 def inspect_mosaics(plan: ImagePlan) -> ImagePlan:
@@ -321,8 +322,11 @@ def inspect_mosaics(plan: ImagePlan) -> ImagePlan:
     for tid, paths in plan.tilesets.items():
         if len(paths) > 1 and tid not in grids:
             label = _tileset_label(plan, tid)
-            grid = inspect_sources(label, paths)
-            if not _mask_only(plan, tid):
+            mask_only = _mask_only(plan, tid)
+            # The files' nodata matters unless the manifest gives the value (or it is a mask).
+            given = mask_only or _tileset_nodata(plan, tid, None) is not None
+            grid = inspect_sources(label, paths, own_nodata=not given)
+            if not mask_only:
                 check_fill(label, grid, _tileset_nodata(plan, tid, grid.nodata))
             grids[tid] = grid
     return replace(plan, mosaics=grids)

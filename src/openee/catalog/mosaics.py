@@ -70,9 +70,10 @@ def open_raster(path: Path) -> Any:
         ) from None
 
 
-def inspect_sources(what: str, paths: Sequence[Path]) -> MosaicGrid:
+def inspect_sources(what: str, paths: Sequence[Path], own_nodata: bool = True) -> MosaicGrid:
     """The common grid of the sources of tileset `what`, or InvalidArgumentError (HTTP 400)
-    saying why they cannot be mosaicked. Reads headers only."""
+    saying why they cannot be mosaicked. Reads headers only. `own_nodata`: whether the files'
+    nodata values matter (they must then agree); not when the manifest gives the value."""
     if len(paths) > MAX_SOURCES:
         raise InvalidArgumentError(f"'{what}': at most {MAX_SOURCES} sources per tileset.")
     first: Any = None
@@ -119,7 +120,7 @@ def inspect_sources(what: str, paths: Sequence[Path]) -> MosaicGrid:
                         f" {path.name} has {src.count} of {', '.join(sorted(set(src.dtypes)))},"
                         f" {name0} {count} of {', '.join(sorted(set(dtypes)))}."
                     )
-                if not _same_value(src.nodata, nodata):
+                if own_nodata and not same_value(src.nodata, nodata):
                     raise InvalidArgumentError(
                         f"'{what}': the sources have different nodata values ({src.nodata} in"
                         f" {path.name}, {nodata} in {name0}); give the manifest's 'missingData'."
@@ -141,7 +142,8 @@ def inspect_sources(what: str, paths: Sequence[Path]) -> MosaicGrid:
     )
 
 
-def _same_value(a: float | None, b: float | None) -> bool:
+def same_value(a: float | None, b: float | None) -> bool:
+    """Equal missing-data values (NaN equals NaN)."""
     if a is None or b is None:
         return a is b
     return a == b or (math.isnan(a) and math.isnan(b))
