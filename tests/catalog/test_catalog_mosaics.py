@@ -253,3 +253,26 @@ def test_merge_in_chunks_is_seamless(
     want, _ = original()
     with rasterio.open(band.path) as got:
         np.testing.assert_array_equal(got.read(1), want)
+
+
+def test_multiband_sources_keep_their_bands(roots: Roots, root: Path, tmp_path: Path) -> None:
+    """Tiles of a two-band stack (SR_B4, SR_B5): each band of the mosaic is its original."""
+    b5 = B4.with_name(B4.name.replace("SR_B4", "SR_B5"))
+    with rasterio.open(B4) as s4, rasterio.open(b5) as s5:
+        stack = np.stack([s4.read(1), s5.read(1)])
+        profile = s4.profile | {"count": 2}
+    with rasterio.open(root / "stack.tif", "w", **profile) as dst:
+        dst.write(stack)
+    uris = []
+    for key, (col, row, w, h) in TILES.items():
+        uris.append(cut(root / "stack.tif", root / f"stack_{key}.tif", Window(col, row, w, h)).name)
+    plan = plan_image(NAME, {
+        "tilesets": [{"id": "s", "sources": [{"uris": [u]} for u in uris]}],
+        "bands": [{"id": "nir", "tilesetId": "s", "tilesetBandIndex": 1},
+                  {"id": "red", "tilesetId": "s", "tilesetBandIndex": 0}],
+    }, roots)  # fmt: skip
+    record = build_image(plan, MosaicWriter(tmp_path / "m", "OP"))
+    assert [(b.id, b.index) for b in record.bands] == [("nir", 2), ("red", 1)]
+    assert record.bands[0].path == record.bands[1].path  # one mosaic for the tileset
+    with rasterio.open(record.bands[0].path) as got:
+        np.testing.assert_array_equal(got.read(), stack)
