@@ -276,3 +276,17 @@ def test_multiband_sources_keep_their_bands(roots: Roots, root: Path, tmp_path: 
     assert record.bands[0].path == record.bands[1].path  # one mosaic for the tileset
     with rasterio.open(record.bands[0].path) as got:
         np.testing.assert_array_equal(got.read(), stack)
+
+
+def test_uri_prefix(roots: Roots, root: Path) -> None:
+    """`uriPrefix` goes before every URI, and the result is what the roots check."""
+    sub = root / "sub"
+    sub.mkdir()
+    for key in TILES:
+        (sub / f"{key}.tif").write_bytes((root / f"{key}.tif").read_bytes())
+    plan = plan_image(NAME, manifest(*(f"{k}.tif" for k in TILES), uriPrefix="sub/"), roots)
+    assert plan.files == [sub / f"{k}.tif" for k in TILES]
+    with pytest.raises(InvalidArgumentError, match=r"'\.\.'"):
+        plan_image(NAME, manifest("nw.tif", uriPrefix="sub/../../"), roots)
+    with pytest.raises(InvalidArgumentError, match="must be a string"):
+        plan_image(NAME, manifest("nw.tif", uriPrefix=["sub/"]), roots)

@@ -151,7 +151,9 @@ def test_size_and_footprint_are_those_of_the_original(ee_api, mosaic) -> None:
 def test_missing_tile_is_a_gap(ee_api, root, tiles) -> None:
     ee = ee_api
     name = f"{root}/three"
-    op = import_tiles(ee, name, [tiles["nw"], tiles["sw"], tiles["se"]])
+    folder, _ = tiles["nw"].split("/")  # given once, as `uriPrefix`
+    names = [tiles[k].split("/")[1] for k in ("nw", "sw", "se")]
+    op = import_tiles(ee, name, names, uriPrefix=f"{folder}/")
     assert op["metadata"]["state"] == "SUCCEEDED", op
     with rasterio.open(B4) as src:
         data = src.read(1)

@@ -10,10 +10,11 @@ primary one (`x.tif.aux.xml`, `x.tif.ovr`, `x.dbf`, ...) are checked against the
 
 Supported: tilesets of one source, or of several that openee mosaics into one COG when the
 import runs (`mosaics.py`; `inspect_mosaics` reads their headers before the operation starts, so
-sources that cannot be merged are a 400), bands chosen
-with `tilesetId` and `tilesetBandIndex` (or `b1..bN` for every band of every tileset, as Earth
-Engine names them), `maskBands` (the last band of a tileset masks the bands named, or all; a
-tileset used only as a mask gives no bands of its own), `missingData.values[0]` as nodata, `startTime`, `endTime`, `properties`.
+sources that cannot be merged are a 400); bands chosen with `tilesetId` and `tilesetBandIndex`
+(or `b1..bN` for every band of every tileset, as Earth Engine names them); `maskBands` (the last
+band of a tileset masks the bands named, or all; a tileset used only as a mask gives no bands of
+its own); `missingData.values[0]` as nodata; `startTime`, `endTime`, `properties`; `uriPrefix`
+(put before every URI of the manifest; the result is what the roots check).
 Tables: one vector file (GeoJSON, GeoPackage, Shapefile, GeoParquet, FlatGeobuf), a zip holding
 one Shapefile, or a CSV file (`xColumn`/`yColumn`, `primaryGeometryColumn`, `crs`,
 `csvDelimiter`, `dateFormat`; see `table_files.py`).
@@ -125,15 +126,26 @@ def _check_siblings(roots: Roots, path: Path) -> None:
             roots.check(str(path.parent / entry.name))
 
 
-def _confine(roots: Roots, uris: list[Any], what: str, suffixes: tuple[str, ...]) -> Path:
-    """The primary file of a source: every URI checked, the first with a known suffix kept."""
+def _uri_prefix(manifest: dict[str, Any]) -> str:
+    """A manifest's `uriPrefix`, put before every URI it names (the result is confined)."""
+    prefix = manifest.get("uriPrefix") or ""
+    if not isinstance(prefix, str):
+        raise InvalidArgumentError("'uriPrefix' must be a string.")
+    return prefix
+
+
+def _confine(
+    roots: Roots, uris: list[Any], what: str, suffixes: tuple[str, ...], prefix: str = ""
+) -> Path:
+    """The primary file of a source: every URI (after `prefix`) checked, the first with a
+    known suffix kept."""
     if not uris:
         raise InvalidArgumentError(f"'{what}.uris' must name at least one file.")
     checked = []
     for uri in uris:
         if not isinstance(uri, str):
             raise InvalidArgumentError(f"'{what}.uris' must be strings.")
-        checked.append(roots.check(uri))
+        checked.append(roots.check(prefix + uri))
     for path in checked:
         if "://" in path:
             raise InvalidArgumentError(
@@ -200,6 +212,7 @@ def _mask_bands(
 def plan_image(name: str, manifest: dict[str, Any], roots: Roots) -> ImagePlan:
     """Validate an ImageManifest for the image `name`; confine its files. Opens nothing."""
     tilesets: dict[str, tuple[Path, ...]] = {}
+    prefix = _uri_prefix(manifest)
     raw_tilesets = _list(manifest.get("tilesets"), "tilesets")
     if not raw_tilesets:
         raise InvalidArgumentError("The manifest needs 'tilesets' with at least one source.")
@@ -226,6 +239,7 @@ def plan_image(name: str, manifest: dict[str, Any], roots: Roots) -> ImagePlan:
                     _list(source.get("uris"), f"tilesets[{i}].sources[{j}].uris"),
                     f"tilesets[{i}].sources[{j}]",
                     tuple(RASTER_DRIVERS),
+                    prefix,
                 )
             )
         if len(set(paths)) != len(paths):
@@ -536,7 +550,11 @@ def plan_table(name: str, manifest: dict[str, Any], roots: Roots) -> TablePlan:
         raise InvalidArgumentError("The table manifest needs exactly one source.")
     source = _dict(sources[0], "sources[0]")
     path = _confine(
-        roots, _list(source.get("uris"), "sources[0].uris"), "sources[0]", TABLE_SUFFIXES
+        roots,
+        _list(source.get("uris"), "sources[0].uris"),
+        "sources[0]",
+        TABLE_SUFFIXES,
+        _uri_prefix(manifest),
     )
     given = [key for key in _CSV_OPTIONS if source.get(key) not in (None, "")]
     if given and path.suffix.lower() != ".csv":
