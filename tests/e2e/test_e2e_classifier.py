@@ -296,3 +296,31 @@ def test_bad_arguments_are_clean_errors(ee_api, image, training, build, message)
     ee = ee_api
     with pytest.raises(ee.EEException, match=message):
         ee.data.computeValue(build(ee, image, training))
+
+
+def test_train_test_split_idiom(ee_api, training) -> None:
+    """randomColumn split -> train on one part -> classify the other -> errorMatrix, as users
+    write accuracy assessment; the oracle fits and scores on the same two parts."""
+    ee = ee_api
+    split = training.randomColumn("r", 3)
+    train_part = split.filter(ee.Filter.lt("r", 0.7))
+    test_part = split.filter(ee.Filter.gte("r", 0.7))
+    classifier = ee.Classifier.smileCart().train(train_part, "class", BANDS)
+    assessed = test_part.classify(classifier).errorMatrix("class", "classification", [0, 1, 2])
+    got = ee.Dictionary(
+        {"matrix": assessed.array(), "accuracy": assessed.accuracy(), "kappa": assessed.kappa()}
+    ).getInfo()
+
+    def rows(fc):
+        props = [f["properties"] for f in fc.getInfo()["features"]]
+        return np.array([[p[b] for b in BANDS] for p in props]), np.array(
+            [p["class"] for p in props]
+        )
+
+    x_train, y_train = rows(train_part)
+    x_test, y_test = rows(test_part)
+    assert 0 < len(y_test) < len(y_train)
+    predicted = tree.DecisionTreeClassifier(random_state=0).fit(x_train, y_train).predict(x_test)
+    assert got["matrix"] == metrics.confusion_matrix(y_test, predicted, labels=[0, 1, 2]).tolist()
+    assert got["accuracy"] == pytest.approx(metrics.accuracy_score(y_test, predicted))
+    assert got["kappa"] == pytest.approx(metrics.cohen_kappa_score(y_test, predicted))
