@@ -38,6 +38,7 @@ def default_registry() -> Registry:
         image_objects,
         image_place,
         image_reduce,
+        image_register,
         image_spatial,
         image_spectral,
         image_vectors,
