@@ -265,6 +265,30 @@ def test_gradient_tree_boost_learns_the_fields(ee_api, training, samples) -> Non
     assert r2 > 0.8
 
 
+def _crossings_inside(u: float, v: float, rings) -> int:
+    """Even-odd rule by counting the edges a ray towards +u crosses."""
+    crossings = 0
+    for ring in rings:
+        for (u1, v1), (u2, v2) in zip(ring, ring[1:] + ring[:1], strict=True):
+            if (v1 > v) != (v2 > v) and u < u1 + (v - v1) * (u2 - u1) / (v2 - v1):
+                crossings += 1
+    return crossings % 2
+
+
+def test_spectral_region_is_an_even_odd_polygon_test(ee_api, image, pixels) -> None:
+    ee = ee_api
+    outer = [(0.0, 0.0), (0.12, 0.0), (0.12, 0.5), (0.0, 0.5)]
+    hole = [(0.02, 0.2), (0.06, 0.2), (0.06, 0.3), (0.02, 0.3)]
+    flat = [[c for p in ring for c in p] for ring in (outer, hole)]
+    classifier = ee.Classifier.spectralRegion(flat, ["B4", "B8"])
+    got = _classified(ee, image.multiply(1e-4), classifier)
+    b4, b8 = pixels[..., BANDS.index("B4")] * 1e-4, pixels[..., BANDS.index("B8")] * 1e-4
+    expected = np.vectorize(lambda u, v: _crossings_inside(u, v, [outer, hole]))(b4, b8)
+    assert 0 < expected.sum() < expected.size
+    np.testing.assert_array_equal(got, expected)
+    assert classifier.schema().getInfo() == ["B4", "B8"]
+
+
 @pytest.mark.parametrize(
     ("build", "message"),
     [
@@ -277,6 +301,12 @@ def test_gradient_tree_boost_learns_the_fields(ee_api, training, samples) -> Non
         (lambda ee, img, t: ee.Classifier.smileKNN(3, "AUTO", "COSINE"), "Unknown metric"),
         (lambda ee, img, t: ee.Classifier.libsvm(kernelType="CUBIC"), "Unknown kernelType"),
         (lambda ee, img, t: ee.Classifier.libsvm(oneClass=1), "One-class"),
+        (lambda ee, img, t: ee.Classifier.spectralRegion([[0, 0, 1, 1]]), "at least 3"),
+        (lambda ee, img, t: ee.Classifier.spectralRegion([[0, 0, 1, 0, 1, 1]], ["a"]), "2 inputs"),
+        (
+            lambda ee, img, t: ee.Classifier.spectralRegion([[0, 0, 1, 0, 1, 1]]).confusionMatrix(),
+            "no training data",
+        ),
         (lambda ee, img, t: ee.Classifier.smileGradientTreeBoost(5, 2.0), "shrinkage"),
         (
             lambda ee, img, t: img.select("B2").classify(

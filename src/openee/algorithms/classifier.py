@@ -141,6 +141,40 @@ def minimum_distance(metric: str = "euclidean", kNearest: int = 1) -> Classifier
     return Classifier("minimumDistance", (("metric", metric), ("kNearest", kNearest)))
 
 
+@algorithm("Classifier.spectralRegion")
+def spectral_region(coordinates: list[Any], schema: list[str] | None = None) -> Classifier:
+    """Creates a classifier that tests if its inputs lie within a polygon defined by a set of
+    coordinates in an arbitrary 2D coordinate system. Each input to be classified must have 2
+    values (e.g.: images must have 2 bands). The result will be 1 wherever the input values are
+    contained within the given polygon (an odd number of its edges must be crossed to get
+    outside; points on an edge are outside) and 0 otherwise. It needs no training.
+
+    Args:
+        coordinates: The coordinates of the polygon, as a list of rings. Each ring is a list of
+            coordinate pairs (e.g. [u1, v1, u2, v2, ..., uN, vN]), or a list of [u, v] pairs.
+            No edge may intersect any other edge.
+        schema: The classifier's schema: the two band or property names that the classifier
+            will operate on. Defaults to ['u', 'v'].
+    """
+    inputs = tuple(schema) if schema is not None else ("u", "v")
+    if len(inputs) != 2:
+        raise InvalidArgumentError(f"The schema must name 2 inputs, got {len(inputs)}.")
+    rings = []
+    for ring in coordinates if isinstance(coordinates, list) else [None]:
+        if not isinstance(ring, list):
+            raise InvalidArgumentError("coordinates must be a list of rings.")
+        flat = [v for pair in ring for v in pair] if ring and isinstance(ring[0], list) else ring
+        if any(isinstance(v, bool) or not isinstance(v, int | float) for v in flat):
+            raise InvalidArgumentError("A ring's coordinates must be numbers.")
+        if len(flat) % 2 or len(flat) < 6:
+            raise InvalidArgumentError("Each ring needs at least 3 coordinate pairs.")
+        rings.append(tuple(zip(map(float, flat[0::2]), map(float, flat[1::2]), strict=True)))
+    if not rings:
+        raise InvalidArgumentError("coordinates must hold at least one ring.")
+    settings = (("rings", tuple(rings)),)
+    return Classifier("spectralRegion", settings, training=Training(inputs, (), ()))
+
+
 def _choice(value: str, choices: Any, name: str) -> str:
     if value not in choices:
         raise InvalidArgumentError(f"Unknown {name} '{value}'; use one of {', '.join(choices)}.")
@@ -348,7 +382,9 @@ def _output_dtype(classifier: Classifier) -> str:
     if classifier.mode != "CLASSIFICATION":
         return "float64"
     model = classifier.model
-    classes = model.classes if isinstance(model, MinimumDistanceModel) else model.classes_
+    classes = getattr(model, "classes_", getattr(model, "classes", None))
+    if classes is None:
+        return "float64"
     low, high = int(np.min(classes)), int(np.max(classes))
     for name in ("uint8", "int16", "int32"):
         info = np.iinfo(name)
@@ -419,6 +455,8 @@ def confusion_matrix(classifier: Classifier) -> ConfusionMatrix:
     training = classifier.trained()
     if classifier.mode != "CLASSIFICATION":
         raise InvalidArgumentError("A confusion matrix needs the CLASSIFICATION output mode.")
+    if not training.y:
+        raise InvalidArgumentError("The classifier has no training data.")
     actual = np.asarray(training.y).astype(np.int64)
     predicted = classifier.predict(np.asarray(training.x, dtype=np.float64)).astype(np.int64)
     if actual.min() < 0 or predicted.min() < 0:

@@ -58,6 +58,22 @@ class MinimumDistanceModel:
 
 
 @dataclass(frozen=True)
+class SpectralRegionModel:
+    """Even-odd membership of 2-D inputs in a set of rings (1 inside, 0 outside or on an edge)."""
+
+    rings: tuple[tuple[tuple[float, float], ...], ...]
+    classes: np.ndarray
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        import shapely
+
+        inside = np.zeros(len(x), dtype=bool)
+        for ring in self.rings:
+            inside ^= shapely.contains_xy(shapely.Polygon(ring), x[:, 0], x[:, 1])
+        return inside.astype(np.int64)
+
+
+@dataclass(frozen=True)
 class Classifier:
     """`kind` is the Earth Engine constructor ('smileCart', ...); `settings` its arguments."""
 
@@ -86,6 +102,8 @@ class Classifier:
             return self._fit()
 
     def _fit(self) -> Any:
+        if self.kind == "spectralRegion":
+            return SpectralRegionModel(self.setting("rings"), np.array([0, 1]))
         training = self.trained()
         x, y = np.asarray(training.x, dtype=np.float64), np.asarray(training.y, dtype=np.float64)
         if self.kind == "minimumDistance":
@@ -113,6 +131,10 @@ class Classifier:
             return np.zeros(0)
         if self.kind == "smileNaiveBayes":
             x = np.maximum(x, 0.0)
+        if isinstance(model, SpectralRegionModel):
+            if self.mode != "CLASSIFICATION":
+                raise InvalidArgumentError("spectralRegion has only the CLASSIFICATION output.")
+            return model.predict(x)
         if isinstance(model, MinimumDistanceModel):
             distances = model.distances(x)
             if self.mode == "REGRESSION":
