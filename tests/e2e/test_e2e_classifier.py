@@ -265,6 +265,57 @@ def test_gradient_tree_boost_learns_the_fields(ee_api, training, samples) -> Non
     assert r2 > 0.8
 
 
+TREE = """n= 300
+
+node), split, n, loss, yval, (yprob)
+      * denotes terminal node
+
+1) root 300 200 0 (0.33 0.33 0.33)
+  2) B8< 3400 150 50 1 (0.3 0.7 0.0)
+    4) B4>=380.5 60 10 2 *
+    5) B4< 380.5 90 20 1 *
+  3) B8>=3400 150 60 0 (0.6 0.2 0.2) *
+"""
+
+
+def _tree_rule(b4: float, b8: float) -> int:
+    if b8 < 3400:
+        return 2 if b4 >= 380.5 else 1
+    return 0
+
+
+def test_decision_tree_from_text(ee_api, image, training, samples, pixels) -> None:
+    ee = ee_api
+    x, _ = samples
+    classifier = ee.Classifier.decisionTree(TREE)
+    got = _classified(ee, image, classifier)
+    b4, b8 = pixels[..., BANDS.index("B4")], pixels[..., BANDS.index("B8")]
+    expected = np.vectorize(_tree_rule)(b4, b8)
+    assert len(np.unique(expected)) == 3
+    np.testing.assert_array_equal(got, expected)
+    assert classifier.schema().getInfo() == ["B8", "B4"]
+    # An ensemble of the tree, a copy and a constant tree votes like the tree.
+    constant = "1) root 300 200 2 *"
+    ensemble = ee.Classifier.decisionTreeEnsemble([TREE, TREE, constant])
+    table = training.classify(ensemble).getInfo()["features"]
+    expected_rows = [_tree_rule(r[BANDS.index("B4")], r[BANDS.index("B8")]) for r in x]
+    assert [f["properties"]["classification"] for f in table] == expected_rows
+    # In REGRESSION mode the ensemble averages the three trees.
+    mean = ensemble.setOutputMode("REGRESSION")
+    table = training.classify(mean, "m").getInfo()["features"]
+    assert [f["properties"]["m"] for f in table] == pytest.approx(
+        [(2 * v + 2) / 3 for v in expected_rows]
+    )
+
+
+def test_cart_tree_text_round_trips(ee_api, image, training) -> None:
+    ee = ee_api
+    cart = ee.Classifier.smileCart(8).train(training, "class", BANDS)
+    text = ee.String(cart.explain().get("tree"))
+    rebuilt = ee.Classifier.decisionTree(text)
+    np.testing.assert_array_equal(_classified(ee, image, rebuilt), _classified(ee, image, cart))
+
+
 def _crossings_inside(u: float, v: float, rings) -> int:
     """Even-odd rule by counting the edges a ray towards +u crosses."""
     crossings = 0
@@ -302,6 +353,8 @@ def test_spectral_region_is_an_even_odd_polygon_test(ee_api, image, pixels) -> N
         (lambda ee, img, t: ee.Classifier.libsvm(kernelType="CUBIC"), "Unknown kernelType"),
         (lambda ee, img, t: ee.Classifier.libsvm(oneClass=1), "One-class"),
         (lambda ee, img, t: ee.Classifier.spectralRegion([[0, 0, 1, 1]]), "at least 3"),
+        (lambda ee, img, t: ee.Classifier.decisionTree("1) root 3 1 0\n2) B4<3 1 0 0 *"), "lacks"),
+        (lambda ee, img, t: ee.Classifier.decisionTree("1) root 3 1 0\n  2) B4 ~ 3 *"), "parse"),
         (lambda ee, img, t: ee.Classifier.spectralRegion([[0, 0, 1, 0, 1, 1]], ["a"]), "2 inputs"),
         (
             lambda ee, img, t: ee.Classifier.spectralRegion([[0, 0, 1, 0, 1, 1]]).confusionMatrix(),

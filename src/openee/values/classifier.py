@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from openee.errors import InvalidArgumentError
+from openee.values.tree_text import TreeEnsembleModel
 
 MODES = ("CLASSIFICATION", "REGRESSION", "PROBABILITY", "MULTIPROBABILITY", "RAW", "RAW_REGRESSION")
 # One model is fitted at a time, so that chunks evaluated in parallel share the first fit.
@@ -102,6 +103,8 @@ class Classifier:
             return self._fit()
 
     def _fit(self) -> Any:
+        if self.kind == "decisionTree":
+            return TreeEnsembleModel(self.setting("trees"), self.trained().inputs)
         if self.kind == "spectralRegion":
             return SpectralRegionModel(self.setting("rings"), np.array([0, 1]))
         training = self.trained()
@@ -131,6 +134,10 @@ class Classifier:
             return np.zeros(0)
         if self.kind == "smileNaiveBayes":
             x = np.maximum(x, 0.0)
+        if isinstance(model, TreeEnsembleModel):
+            if self.mode not in ("CLASSIFICATION", "REGRESSION"):
+                raise InvalidArgumentError(f"Trees from text have no {self.mode} output.")
+            return model.predict(x, self.mode == "REGRESSION")
         if isinstance(model, SpectralRegionModel):
             if self.mode != "CLASSIFICATION":
                 raise InvalidArgumentError("spectralRegion has only the CLASSIFICATION output.")
