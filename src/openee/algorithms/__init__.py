@@ -43,6 +43,7 @@ def default_registry() -> Registry:
         image_spectral,
         image_vectors,
         image_visualize,
+        image_zarr,
         interpolation,
         kernel,
         lists,
