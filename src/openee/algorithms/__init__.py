@@ -29,6 +29,7 @@ def default_registry() -> Registry:
         image_bands,
         image_collection,
         image_collection_ops,
+        image_collection_trend,
         image_color,
         image_distance,
         image_file,
