@@ -26,6 +26,7 @@ from openee.raster.distance import (
 )
 from openee.raster.grid import PixelGrid
 from openee.raster.local import DifferenceBand, EntropyBand, OffsetBand, ZeroCrossingBand
+from openee.raster.medial_axis import MedialAxisBand
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource, FileBand
 from openee.raster.texture import GlcmBand
@@ -88,6 +89,8 @@ RECIPES = {
     "cumulative_cost": CumulativeCostBand(LEVELS, BRIGHT, 1500.0),
     "glcm_contrast": GlcmBand(LEVELS, ((-1, -1), (0, -1), (1, -1), (-1, 0)), 1, "contrast"),
     "glcm_imcorr1": GlcmBand(LEVELS, ((2, 0),), 2, "imcorr1", 0),
+    **{f"medial_{b}": MedialAxisBand(BRIGHT, 9, b) for b in ("medial", "coverage", "xlabel")},
+    "medial_ylabel": MedialAxisBand(BRIGHT, 9, "ylabel"),
 }
 
 

@@ -36,6 +36,7 @@ def default_registry() -> Registry:
         image_local,
         image_lookup,
         image_math,
+        image_medial,
         image_objects,
         image_place,
         image_reduce,
