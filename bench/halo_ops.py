@@ -17,6 +17,8 @@ from openee.raster.components import EIGHT, ComponentLabelBand, PixelCountBand
 from openee.raster.distance import CumulativeCostBand, DistanceTransformBand, KernelDistanceBand
 from openee.raster.grid import PixelGrid
 from openee.raster.local import EntropyBand
+from openee.raster.medial_axis import BANDS as MEDIAL_BANDS
+from openee.raster.medial_axis import MedialAxisBand
 from openee.raster.texture import METRICS, GlcmBand
 from openee.values.kernel import Kernel
 
@@ -33,6 +35,8 @@ CASES = {
     "entropy(square 2)": [EntropyBand(LEVELS, Kernel("square", radius=2))],
     "glcmTexture() 18 bands": [GlcmBand(LEVELS, DIRECTIONS, 1, m) for m in METRICS],
     "cumulativeCost(5 km)": [CumulativeCostBand(LEVELS, BRIGHT, 5000.0)],
+    "medialAxis(256) 4 bands": [MedialAxisBand(BRIGHT, 256, b) for b in MEDIAL_BANDS],
+    "medialAxis(32) 4 bands": [MedialAxisBand(BRIGHT, 32, b) for b in MEDIAL_BANDS],
 }
 
 

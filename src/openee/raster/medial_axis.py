@@ -23,6 +23,7 @@ is neighborhood + 1, so pairs and 3x3 neighbourhoods at the chunk's edge see the
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -36,6 +37,10 @@ from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
 
 BANDS = ("medial", "coverage", "xlabel", "ylabel")
+
+# The four bands share one computation: the last window's result, per thread (a request reads
+# the bands of a chunk one after the other in the same thread), dropped once all four are read.
+_last = threading.local()
 
 
 @lru_cache(maxsize=4)
@@ -158,5 +163,13 @@ class MedialAxisBand(HaloBand):
 
     def compute(self, layers: list[Pixels], outer: PixelGrid, halo: int) -> Pixels:
         (p,) = layers
-        bands = medial_axis(targets(p), self.neighborhood)
+        key = (self.input, self.neighborhood, outer)
+        cached = getattr(_last, "entry", None)
+        if cached is None or cached[0] != key:
+            cached = (key, medial_axis(targets(p), self.neighborhood), set[str]())
+            _last.entry = cached
+        bands, served = cached[1], cached[2]
+        served.add(self.name)
+        if len(served) == len(BANDS):  # all four read: free the window's arrays
+            _last.entry = None
         return Pixels(bands[self.name], bands["valid"])
