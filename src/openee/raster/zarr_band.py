@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from affine import Affine
 
+from openee.errors import InternalError
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
 from openee.raster.sampling import sample_map
@@ -60,7 +61,12 @@ class ZarrBand(BandSource):
             return Pixels.empty(grid.shape, self.dtype)
         w = where.window
         r0, c0, h, wd = int(w.row_off), int(w.col_off), int(w.height), int(w.width)
-        block = np.asarray(_array(self.path)[(*self.index, slice(r0, r0 + h), slice(c0, c0 + wd))])
+        try:
+            block = np.asarray(
+                _array(self.path)[(*self.index, slice(r0, r0 + h), slice(c0, c0 + wd))]
+            )
+        except (OSError, ValueError, RuntimeError) as exc:  # a damaged chunk or metadata
+            raise InternalError(f"Failed to read Zarr array: {type(exc).__name__}") from exc
         values = block.ravel().take(where.flat).astype(self.dtype, copy=False)
         data = np.zeros(grid.shape, dtype=self.dtype)
         data[where.inside] = values
