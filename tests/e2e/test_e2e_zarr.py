@@ -125,6 +125,8 @@ def test_zarr_v2_bad_arguments_are_clean_errors(ee_api, server) -> None:
     path = write_array(server.data_dir, "cube_e", data, DIMS)
     flat = write_array(server.data_dir, "flat", data[0, 0], ["lat", "lon"])
     unnamed = write_array(server.data_dir, "unnamed", data[0, 0], None)
+    v3 = server.data_dir / "zarr" / "v3"
+    zarr.create_array(store=str(v3), shape=(4, 4), dtype="u1", zarr_format=3, overwrite=True)
     cases = [
         (ee.Image.loadZarrV2Array("/etc/passwd", proj(ee)), "outside the allowed roots"),
         (ee.Image.loadZarrV2Array("../x/.zarray", proj(ee)), "'..' is not allowed"),
@@ -134,6 +136,7 @@ def test_zarr_v2_bad_arguments_are_clean_errors(ee_api, server) -> None:
         (ee.ImageCollection.loadZarrV2Array(str(path), proj(ee), 2), "axis must be in"),
         (ee.ImageCollection.loadZarrV2Array(str(flat), proj(ee)), "no non-spatial dimension"),
         (ee.Image.loadZarrV2Array(str(server.data_dir), proj(ee)), "not a Zarr v2 array"),
+        (ee.Image.loadZarrV2Array(str(v3), proj(ee)), "only Zarr v2 is supported"),
     ]
     for expression, message in cases:
         with pytest.raises(ee.EEException, match=message):

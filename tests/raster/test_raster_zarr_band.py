@@ -37,7 +37,8 @@ def write(tmp_path: Path) -> tuple[str, np.ndarray]:
 
 
 def band(path: str, plane: int) -> ZarrBand:
-    return ZarrBand(path, (plane,), "float32", -1.0, "EPSG:4326", TRANSFORM, 50, 40)
+    stamp = Path(path, ".zarray").stat().st_mtime_ns
+    return ZarrBand(path, stamp, (plane,), "float32", -1.0, "EPSG:4326", TRANSFORM, 50, 40)
 
 
 def test_chunked_equals_whole_and_samples_centres(tmp_path: Path) -> None:

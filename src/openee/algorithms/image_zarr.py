@@ -38,6 +38,7 @@ class ZarrArray:
     """What a Zarr v2 array's metadata says, checked."""
 
     path: str
+    stamp: int  # .zarray's modification time, ns
     shape: tuple[int, ...]
     dtype: np.dtype
     fill_value: float | None
@@ -112,6 +113,7 @@ def open_zarr(uri: str) -> ZarrArray:
             raise InvalidArgumentError(f"'{uri}' uses blosc's 'blosclz', which is not supported.")
     return ZarrArray(
         str(path),
+        (path / ".zarray").stat().st_mtime_ns,
         tuple(shape),
         dtype.newbyteorder("="),
         _fill_value(meta.get("fill_value"), dtype),
@@ -158,6 +160,7 @@ def _image(array: ZarrArray, proj: Projection, ranges: list[range]) -> Image:
             f"B{i}",
             ZarrBand(
                 array.path,
+                array.stamp,
                 tuple(index),
                 array.dtype.name,
                 array.fill_value,

@@ -27,8 +27,9 @@ _open_lock = threading.Lock()
 
 
 @lru_cache(maxsize=64)
-def _array(path: str) -> Any:
-    """The opened (read-only) Zarr v2 array in directory `path`, shared by the threads."""
+def _array(path: str, stamp: int) -> Any:
+    """The opened (read-only) Zarr v2 array in directory `path`, shared by the threads; `stamp`
+    (the .zarray's modification time) makes a rewritten array open afresh."""
     import zarr  # imported on first use: most servers never read Zarr
     from zarr.storage import LocalStore
 
@@ -43,6 +44,7 @@ class ZarrBand(BandSource):
     Pixels equal to the array's fill value (or NaN) are masked, as a file's nodata is."""
 
     path: str  # the array's directory (holding .zarray), confined to the data roots
+    stamp: int  # .zarray's modification time (ns) when the metadata was checked
     index: tuple[int, ...]
     dtype_name: str
     fill_value: float | None
@@ -63,7 +65,7 @@ class ZarrBand(BandSource):
         r0, c0, h, wd = int(w.row_off), int(w.col_off), int(w.height), int(w.width)
         try:
             block = np.asarray(
-                _array(self.path)[(*self.index, slice(r0, r0 + h), slice(c0, c0 + wd))]
+                _array(self.path, self.stamp)[(*self.index, slice(r0, r0 + h), slice(c0, c0 + wd))]
             )
         except (OSError, ValueError, RuntimeError) as exc:  # a damaged chunk or metadata
             raise InternalError(f"Failed to read Zarr array: {type(exc).__name__}") from exc
