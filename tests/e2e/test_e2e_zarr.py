@@ -141,3 +141,15 @@ def test_zarr_v2_bad_arguments_are_clean_errors(ee_api, server) -> None:
     for expression, message in cases:
         with pytest.raises(ee.EEException, match=message):
             expression.getInfo()
+
+
+def test_zarr_v2_outside_the_roots_is_http_400(ee_api, server, authed_session) -> None:
+    ee = ee_api
+    expression = ee.Image.loadZarrV2Array("/etc/.zarray", proj(ee)).bandNames()
+    serializer = ee.serializer.Serializer(for_cloud_api=True)
+    response = authed_session.post(
+        f"{server.base_url}/v1/projects/{server.project}/value:compute",
+        json={"expression": serializer._encode(expression)},
+    )
+    assert response.status_code == 400, response.text
+    assert "outside the allowed roots" in response.json()["error"]["message"]
