@@ -111,6 +111,13 @@ def compute_pixels(
         image = image.select(band_ids)
     if not image.bands:
         raise InvalidArgumentError("The image has no bands to compute.")
+    arrays = [b.name for b in image.bands if b.source.rank]
+    if arrays:
+        raise InvalidArgumentError(
+            f"Band(s) {', '.join(arrays)} hold array-valued pixels, which cannot be written as "
+            "pixels: convert them to scalar bands with arrayFlatten() (or arrayGet / "
+            "arrayProject + arrayFlatten) first."
+        )
     grid = resolve_grid(image, request.get("grid"))
     check_limits(image, grid, limits, fmt)
     sources = [b.source for b in image.bands]

@@ -32,6 +32,15 @@ class BandSource:
     def dtype(self) -> np.dtype:
         raise NotImplementedError
 
+    @property
+    def rank(self) -> int:
+        """Array dimensions of each pixel: 0 for scalar bands. A recipe that wraps another band
+        (its first band-source field) keeps that band's rank unless it says otherwise."""
+        for value in vars(self).values():
+            if isinstance(value, BandSource):
+                return value.rank
+        return 0
+
     def read(self, grid: PixelGrid) -> Pixels:
         raise NotImplementedError
 

@@ -1,0 +1,120 @@
+"""Band recipes of array-valued pixels: one generic recipe naming a kernel from a table.
+
+`ArrayOpBand(op, inputs, params)` stays a small frozen dataclass of plain values (picklable, see
+docs/decisions/0002); `OPS[op]` holds the kernel, the output rank and the output type. Kernels
+see dense batches (`openee.raster.arrays.apply_kernel`), so they are plain batched numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from openee.raster.array_kernels import OPS
+from openee.raster.arrays import Batch, apply_kernel, compact
+from openee.raster.grid import PixelGrid
+from openee.raster.pixels import Pixels
+from openee.raster.sources import BandSource
+
+
+@dataclass(frozen=True)
+class ArrayOpBand(BandSource):
+    """The array op `op` (a key of `OPS`) of `inputs`, with plain-valued `params`."""
+
+    op: str
+    inputs: tuple[BandSource, ...]
+    params: tuple[Any, ...] = ()
+
+    @property
+    def dtype(self) -> np.dtype:
+        return OPS[self.op].dtype([s.dtype for s in self.inputs], self.params)
+
+    @property
+    def rank(self) -> int:
+        return OPS[self.op].rank([s.rank for s in self.inputs], self.params)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        spec = OPS[self.op]
+        pixels = [s.read(grid) for s in self.inputs]
+        params = self.params
+
+        def kernel(batch: list[np.ndarray]) -> Batch:
+            return spec.kernel(batch, params)
+
+        return apply_kernel(pixels, kernel, self.rank, self.dtype, spec.shape_inputs)
+
+
+@dataclass(frozen=True)
+class CollectionArrayBand(BandSource):
+    """ImageCollection.toArray: per pixel, the images valid in all bands stacked on axis 0,
+    bands on axis 1. Pixels where no image is valid are masked."""
+
+    images: tuple[tuple[BandSource, ...], ...]
+
+    @property
+    def dtype(self) -> np.dtype:
+        types = [s.dtype for bands in self.images for s in bands]
+        return np.result_type(*types) if types else np.dtype(np.float64)
+
+    @property
+    def rank(self) -> int:
+        return 2
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        nb = len(self.images[0]) if self.images else 0
+        if not self.images or nb == 0:
+            return Pixels(np.zeros((*grid.shape, 0, nb), self.dtype), np.zeros(grid.shape, bool))
+        reads = [[s.read(grid) for s in bands] for bands in self.images]
+        data = np.stack([np.stack([p.data for p in r], axis=-1) for r in reads], axis=2)
+        keep = np.stack([np.logical_and.reduce([p.valid for p in r]) for r in reads], axis=2)
+        h, w = grid.shape
+        flat = compact(
+            data.reshape(h * w, *data.shape[2:]).astype(self.dtype), keep.reshape(h * w, -1), 0
+        )
+        assert flat.lengths is not None
+        counts = flat.lengths[:, 0]
+        size = int(counts.max()) if counts.size else 0
+        values = flat.values[:, :size].reshape(h, w, size, nb)
+        lengths = flat.lengths.reshape(h, w, 2)
+        return Pixels(values, counts.reshape(h, w) > 0, lengths)
+
+
+@dataclass(frozen=True)
+class PerBandArrayBand(BandSource):
+    """ImageCollection.toArrayPerBand for one band: its values across images on `axis`."""
+
+    inputs: tuple[BandSource, ...]
+    axis: int
+    drop_masked: bool
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.result_type(*[s.dtype for s in self.inputs])
+
+    @property
+    def rank(self) -> int:
+        return max(1, self.inputs[0].rank)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        reads = [s.read(grid) for s in self.inputs]
+        h, w = grid.shape
+        if reads[0].rank == 0:
+            data = np.stack([p.data for p in reads], axis=-1).astype(self.dtype)
+            keep = np.stack([p.valid for p in reads], axis=-1)
+            if not self.drop_masked:
+                return Pixels(data, np.asarray(keep.all(axis=-1)))
+            flat = compact(data.reshape(h * w, -1), keep.reshape(h * w, -1), 0)
+            assert flat.lengths is not None
+            return Pixels(
+                flat.values.reshape(h, w, -1),
+                np.asarray(keep.any(axis=-1)),
+                flat.lengths.reshape(h, w, 1),
+            )
+        axis = self.axis
+        cat: Callable[[list[np.ndarray]], Batch] = lambda b: Batch(  # noqa: E731
+            np.concatenate(b, axis=axis + 1).astype(self.dtype)
+        )
+        return apply_kernel(reads, cat, self.rank, self.dtype)
