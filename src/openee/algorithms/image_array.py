@@ -212,6 +212,8 @@ def array_reshape(image: Image, lengths: Image, dimensions: int) -> Image:
         lengths: A 1-D array image of the new lengths, one per dimension.
         dimensions: The number of dimensions of the result (the length of `lengths`).
     """
+    if all(b.source.rank == 0 for b in lengths.bands):
+        lengths = image_to_array(lengths)  # one scalar band per length, as a 1-D array
     if len(lengths.bands) != 1 or lengths.bands[0].source.rank != 1:
         raise InvalidArgumentError("Image.arrayReshape: 'lengths' must be a 1-D array image.")
     shape = lengths.bands[0].source

@@ -1,0 +1,206 @@
+"""Array construction and reshaping, and matrix algebra on array pixels, through the stock
+client against numpy on the same pixels.
+
+Oracle: one clear 33TWM scene read with rasterio on its native grid; at each pixel the vector
+v = (B2, B3, B4, B8) / 1000 and the 2x2 matrix M = v reshaped row-major, computed with numpy
+(numpy.linalg batched over pixels for the matrix results).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+from oracle import Grid, load_items
+
+pytestmark = pytest.mark.e2e
+
+COLLECTION = "COPERNICUS/S2_SR_HARMONIZED"
+ROW0, COL0, HEIGHT, WIDTH = 505, 160, 5, 7
+GRID = Grid("EPSG:32633", Affine(120, 0, 499980 + 120 * COL0, 0, -120, 5200020 - 120 * ROW0),
+            WIDTH, HEIGHT)  # fmt: skip
+BANDS = ["B2", "B3", "B4", "B8"]
+FILL = -999.0
+CLOUD = 5000
+
+
+def items():
+    return sorted((i for i in load_items() if "33TWM" in i.id), key=lambda i: i.time_start_ms)
+
+
+def read(item, band: str) -> np.ndarray:
+    with rasterio.open(item.band_path(band)) as src:
+        window = ((ROW0, ROW0 + HEIGHT), (COL0, COL0 + WIDTH))
+        return src.read(1, window=window).astype(np.float64)
+
+
+def clear_item():
+    return items()[1]
+
+
+def vectors() -> np.ndarray:
+    """(row, col, 4): v per pixel."""
+    return np.stack([read(clear_item(), b) / 1000 for b in BANDS], axis=-1)
+
+
+def compute(ee, image) -> np.ndarray:
+    return ee.data.computePixels(
+        {"expression": image.unmask(FILL), "fileFormat": "NUMPY_NDARRAY",
+         "grid": GRID.to_pixel_grid()}  # fmt: skip
+    )
+
+
+def flat(image, name: str, *shape: int):
+    """A 1-D or 2-D array band as scalar bands name<i> or name<i>_<j>."""
+    labels = [[f"{name}{i}" for i in range(shape[0])]]
+    labels += [[str(j) for j in range(n)] for n in shape[1:]]
+    return image.arrayFlatten(labels)
+
+
+def grid_of(got: np.ndarray, name: str, *shape: int) -> np.ndarray:
+    """The (row, col, *shape) array of the bands `flat` made."""
+    keys = [f"{name}{i}" if len(shape) == 1 else f"{name}{i}_{j}"
+            for i in range(shape[0]) for j in range(shape[1] if len(shape) > 1 else 1)]  # fmt: skip
+    return np.stack([got[k] for k in keys], axis=-1).reshape(*got.shape, *shape)
+
+
+def scene(ee):
+    img = ee.Image(clear_item().image_id)
+    return img.select(BANDS).toDouble().divide(1000)
+
+
+def test_building_and_reshaping_arrays(ee_api) -> None:
+    ee = ee_api
+    v = scene(ee).toArray()
+    m = v.arrayReshape(ee.Image([2, 2]).toArray(), 2)
+    b4 = ee.Image(clear_item().image_id).select("B4")
+    bits = b4.bitsToArrayImage()
+    clear = (
+        ee.ImageCollection(COLLECTION)
+        .filter(ee.Filter.stringContains("system:index", "33TWM"))
+        .map(lambda i: i.updateMask(i.select("B4").lt(CLOUD)))
+        .select(["B4"])
+    )
+    image = (
+        flat(v.arrayCat(v.multiply(2), 0), "cat", 8)
+        .addBands(flat(v.arrayPad([6], -1), "pad", 6))
+        .addBands(flat(v.arrayRepeat(0, 2), "rep", 8))
+        .addBands(flat(m, "m", 2, 2))
+        .addBands(flat(m.arrayTranspose(), "t", 2, 2))
+        .addBands(flat(v.arrayAccum(0), "acc", 4))
+        .addBands(flat(v.arrayAccum(0, ee.Reducer.max()), "accmax", 4))
+        .addBands(flat(v.arrayArgmax(), "argmax", 1))
+        .addBands(v.arrayDotProduct(v.multiply(3)).rename("dot"))
+        .addBands(flat(m.addBands(m.multiply(-1)).toArray(1), "cat2", 2, 4))
+        .addBands(flat(m.arrayReduce(ee.Reducer.min().combine(ee.Reducer.max()), [0], 0),
+                       "minmax", 2, 2))  # fmt: skip
+        .addBands(bits.arrayLength(0).rename("nbits"))
+        .addBands(bits.arrayReduce(ee.Reducer.sum(), [0]).arrayGet([0]).rename("popcount"))
+        .addBands(bits.arrayGet([0]).rename("bit0"))
+        .addBands(clear.toArrayPerBand(0, True).arrayLength(0).rename("n_clear"))
+        .addBands(clear.toArrayPerBand().arrayLength(0).rename("n_all"))
+    )
+    got = compute(ee, image)
+    vv = vectors()
+    np.testing.assert_allclose(grid_of(got, "cat", 8), np.concatenate([vv, 2 * vv], -1))
+    pad = np.concatenate([vv, np.full((*vv.shape[:2], 2), -1.0)], -1)
+    np.testing.assert_allclose(grid_of(got, "pad", 6), pad)
+    np.testing.assert_allclose(grid_of(got, "rep", 8), np.concatenate([vv, vv], -1))
+    mm = vv.reshape(*vv.shape[:2], 2, 2)
+    np.testing.assert_allclose(grid_of(got, "m", 2, 2), mm)
+    np.testing.assert_allclose(grid_of(got, "t", 2, 2), np.swapaxes(mm, -1, -2))
+    np.testing.assert_allclose(grid_of(got, "acc", 4), np.cumsum(vv, -1), rtol=1e-12)
+    np.testing.assert_allclose(grid_of(got, "accmax", 4), np.maximum.accumulate(vv, -1))
+    np.testing.assert_array_equal(got["argmax0"], np.argmax(vv, -1))
+    np.testing.assert_allclose(got["dot"], 3 * (vv**2).sum(-1), rtol=1e-12)
+    np.testing.assert_allclose(grid_of(got, "cat2", 2, 4), np.concatenate([mm, -mm], -1))
+    minmax = np.stack([mm.min(-2), mm.max(-2)], -2)
+    np.testing.assert_allclose(grid_of(got, "minmax", 2, 2), minmax)
+    raw = read(clear_item(), "B4").astype(np.int64)
+    np.testing.assert_array_equal(got["nbits"], [[int(x).bit_length() for x in r] for r in raw])
+    np.testing.assert_array_equal(got["popcount"], [[bin(int(x)).count("1") for x in r] for r in raw])
+    np.testing.assert_array_equal(got["bit0"], raw & 1)
+    b4s = np.stack([read(i, "B4") for i in items()])
+    clear_n = ((b4s != 0) & (b4s < CLOUD)).sum(0)
+    assert clear_n.min() > 0 and clear_n.min() < len(items())
+    np.testing.assert_array_equal(got["n_clear"], clear_n)
+    # without dropMasked, a pixel masked in any image is masked
+    np.testing.assert_array_equal(got["n_all"], np.where(clear_n == len(items()), 5, FILL))
+
+
+def test_matrix_algebra(ee_api) -> None:
+    ee = ee_api
+    m = scene(ee).toArray().arrayReshape(ee.Image([2, 2]).toArray(), 2)
+    spd = m.matrixMultiply(m.matrixTranspose()).add(ee.Image.matrixIdentity(2))
+    svd = m.matrixSingularValueDecomposition()
+    lu = m.matrixLUDecomposition()
+    qr = m.matrixQRDecomposition()
+    image = (
+        flat(spd, "spd", 2, 2)
+        .addBands(flat(spd.matrixInverse(), "inv", 2, 2))
+        .addBands(flat(m.matrixPseudoInverse(), "pinv", 2, 2))
+        .addBands(m.matrixFnorm().rename("fnorm"))
+        .addBands(m.matrixTrace().rename("trace"))
+        .addBands(m.matrixDeterminant().rename("det"))
+        .addBands(flat(m.matrixDiagonal(), "diag", 2, 1))
+        .addBands(flat(m.matrixDiagonal().matrixToDiag(), "todiag", 2, 2))
+        .addBands(flat(spd.matrixSolve(m), "solve", 2, 2))
+        .addBands(flat(spd.matrixCholeskyDecomposition(), "chol", 2, 2))
+        .addBands(flat(svd.select("U"), "U", 2, 2))
+        .addBands(flat(svd.select("S"), "S", 2, 2))
+        .addBands(flat(svd.select("V"), "V", 2, 2))
+        .addBands(flat(lu.select("L"), "L", 2, 2))
+        .addBands(flat(lu.select("U"), "LU", 2, 2))
+        .addBands(flat(lu.select("P"), "P", 2, 2))
+        .addBands(flat(qr.select("Q"), "Q", 2, 2))
+        .addBands(flat(qr.select("R"), "R", 2, 2))
+    )
+    got = compute(ee, image)
+    mm = vectors().reshape(HEIGHT, WIDTH, 2, 2)
+    eye = np.eye(2)
+    spd = mm @ np.swapaxes(mm, -1, -2) + eye
+    close = {"rtol": 1e-9, "atol": 1e-12}
+    np.testing.assert_allclose(grid_of(got, "spd", 2, 2), spd, **close)
+    np.testing.assert_allclose(grid_of(got, "inv", 2, 2), np.linalg.inv(spd), **close)
+    np.testing.assert_allclose(grid_of(got, "pinv", 2, 2), np.linalg.pinv(mm), rtol=1e-7)
+    np.testing.assert_allclose(got["fnorm"], np.sqrt((mm**2).sum((-1, -2))), **close)
+    np.testing.assert_allclose(got["trace"], mm[..., 0, 0] + mm[..., 1, 1], **close)
+    det = mm[..., 0, 0] * mm[..., 1, 1] - mm[..., 0, 1] * mm[..., 1, 0]
+    np.testing.assert_allclose(got["det"], det, rtol=1e-9, atol=1e-12)
+    diag = np.stack([mm[..., 0, 0], mm[..., 1, 1]], -1)
+    np.testing.assert_allclose(grid_of(got, "diag", 2, 1)[..., 0], diag)
+    np.testing.assert_allclose(grid_of(got, "todiag", 2, 2), diag[..., None] * eye)
+    np.testing.assert_allclose(spd @ grid_of(got, "solve", 2, 2), mm, **close)
+    chol = grid_of(got, "chol", 2, 2)
+    assert np.allclose(np.triu(chol, 1), 0)
+    np.testing.assert_allclose(chol @ np.swapaxes(chol, -1, -2), spd, **close)
+    u, s, v = (grid_of(got, k, 2, 2) for k in "USV")
+    np.testing.assert_allclose(u @ s @ np.swapaxes(v, -1, -2), mm, **close)
+    np.testing.assert_allclose(np.diagonal(s, axis1=-2, axis2=-1),
+                               np.linalg.svd(mm, compute_uv=False), **close)  # fmt: skip
+    np.testing.assert_allclose(np.swapaxes(u, -1, -2) @ u, np.broadcast_to(eye, u.shape), atol=1e-9)
+    lower, upper, perm = (grid_of(got, k, 2, 2) for k in ("L", "LU", "P"))
+    np.testing.assert_allclose(perm @ mm, lower @ upper, **close)
+    assert np.allclose(np.diagonal(lower, axis1=-2, axis2=-1), 1)
+    assert np.allclose(lower[..., 0, 1], 0) and np.allclose(upper[..., 1, 0], 0)
+    assert set(np.unique(perm)) <= {0.0, 1.0}
+    q, r = grid_of(got, "Q", 2, 2), grid_of(got, "R", 2, 2)
+    np.testing.assert_allclose(q @ r, mm, **close)
+    np.testing.assert_allclose(np.swapaxes(q, -1, -2) @ q, np.broadcast_to(eye, q.shape), atol=1e-9)
+    assert np.allclose(r[..., 1, 0], 0)
+
+
+def test_array_errors_are_clear(ee_api) -> None:
+    ee = ee_api
+    v = scene(ee).toArray()
+    with pytest.raises(ee.EEException, match="not array-valued"):
+        scene(ee).arrayLength(0).getInfo()
+    with pytest.raises(ee.EEException, match="must hold 2-D matrices"):
+        v.matrixInverse().getInfo()
+    with pytest.raises(ee.EEException, match="not supported on arrays"):
+        v.arrayReduce(ee.Reducer.percentile([10]), [0]).getInfo()
+    # a singular matrix masks its pixel instead of failing the request
+    zero = v.multiply(0).arrayReshape(ee.Image([2, 2]).toArray(), 2)
+    got = compute(ee, flat(zero.matrixInverse(), "z", 2, 2).addBands(zero.matrixTrace()))
+    assert (got["z0_0"] == FILL).all()
