@@ -46,8 +46,11 @@ def vectors() -> np.ndarray:
 
 def compute(ee, image) -> np.ndarray:
     return ee.data.computePixels(
-        {"expression": image.unmask(FILL), "fileFormat": "NUMPY_NDARRAY",
-         "grid": GRID.to_pixel_grid()}  # fmt: skip
+        {
+            "expression": image.unmask(FILL),
+            "fileFormat": "NUMPY_NDARRAY",
+            "grid": GRID.to_pixel_grid(),
+        }  # fmt: skip
     )
 
 
@@ -93,8 +96,9 @@ def test_building_and_reshaping_arrays(ee_api) -> None:
         .addBands(flat(v.arrayArgmax(), "argmax", 1))
         .addBands(v.arrayDotProduct(v.multiply(3)).rename("dot"))
         .addBands(flat(m.addBands(m.multiply(-1)).toArray(1), "cat2", 2, 4))
-        .addBands(flat(m.arrayReduce(ee.Reducer.min().combine(ee.Reducer.max()), [0], 0),
-                       "minmax", 2, 2))  # fmt: skip
+        .addBands(
+            flat(m.arrayReduce(ee.Reducer.min().combine(ee.Reducer.max()), [0], 0), "minmax", 2, 2)
+        )  # fmt: skip
         .addBands(bits.arrayLength(0).rename("nbits"))
         .addBands(bits.arrayReduce(ee.Reducer.sum(), [0]).arrayGet([0]).rename("popcount"))
         .addBands(bits.arrayGet([0]).rename("bit0"))
@@ -119,7 +123,9 @@ def test_building_and_reshaping_arrays(ee_api) -> None:
     np.testing.assert_allclose(grid_of(got, "minmax", 2, 2), minmax)
     raw = read(clear_item(), "B4").astype(np.int64)
     np.testing.assert_array_equal(got["nbits"], [[int(x).bit_length() for x in r] for r in raw])
-    np.testing.assert_array_equal(got["popcount"], [[bin(int(x)).count("1") for x in r] for r in raw])
+    np.testing.assert_array_equal(
+        got["popcount"], [[bin(int(x)).count("1") for x in r] for r in raw]
+    )
     np.testing.assert_array_equal(got["bit0"], raw & 1)
     b4s = np.stack([read(i, "B4") for i in items()])
     clear_n = ((b4s != 0) & (b4s < CLOUD)).sum(0)
@@ -204,3 +210,21 @@ def test_array_errors_are_clear(ee_api) -> None:
     zero = v.multiply(0).arrayReshape(ee.Image([2, 2]).toArray(), 2)
     got = compute(ee, flat(zero.matrixInverse(), "z", 2, 2).addBands(zero.matrixTrace()))
     assert (got["z0_0"] == FILL).all()
+
+
+def test_neighborhood_to_array(ee_api) -> None:
+    ee = ee_api
+    b4 = ee.Image(clear_item().image_id).select("B4").toInt32()
+    dark = b4.updateMask(b4.lt(300))
+    hood = dark.neighborhoodToArray(ee.Kernel.rectangle(1, 1), -5)
+    info = hood.getInfo()["bands"][0]["data_type"]
+    assert info["dimensions"] == 2
+    got = compute(ee, flat(hood, "n", 3, 3))
+    with rasterio.open(clear_item().band_path("B4")) as src:
+        grown = src.read(1, window=((ROW0 - 1, ROW0 + HEIGHT + 1), (COL0 - 1, COL0 + WIDTH + 1)))
+    values = np.where(grown < 300, grown.astype(np.int64), -5)
+    windows = np.lib.stride_tricks.sliding_window_view(values, (3, 3))
+    centre_ok = grown[1:-1, 1:-1] < 300
+    assert centre_ok.any() and not centre_ok.all()
+    expected = np.where(centre_ok[..., None, None], windows, FILL)
+    np.testing.assert_array_equal(grid_of(got, "n", 3, 3), expected)

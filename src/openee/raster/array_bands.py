@@ -16,8 +16,10 @@ import numpy as np
 from openee.raster.array_kernels import OPS
 from openee.raster.arrays import Batch, apply_kernel, compact
 from openee.raster.grid import PixelGrid
+from openee.raster.neighborhood import metres_per_pixel, read_expanded
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
+from openee.values.kernel import Kernel
 
 
 @dataclass(frozen=True)
@@ -118,3 +120,40 @@ class PerBandArrayBand(BandSource):
             np.concatenate(b, axis=axis + 1).astype(self.dtype)
         )
         return apply_kernel(reads, cat, self.rank, self.dtype)
+
+
+@dataclass(frozen=True)
+class NeighborhoodArrayBand(BandSource):
+    """Image.neighborhoodToArray: each pixel's kernel-sized neighbourhood (all cells of the
+    kernel's rectangle, rows along axis 0) as a 2-D array; masked neighbours hold `default`
+    (truncated and clamped to the band's type). The pixel keeps its own mask."""
+
+    input: BandSource
+    kernel: Kernel
+    default: float
+
+    reads_other_grid = True  # the input is read on the grid grown by the kernel's reach
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.input.dtype
+
+    @property
+    def rank(self) -> int:
+        return 2
+
+    def _fill(self) -> float | int:
+        if self.dtype.kind in "iub":
+            limits = np.iinfo(self.dtype) if self.dtype.kind != "b" else np.iinfo(np.uint8)
+            return int(min(max(np.trunc(self.default), limits.min), limits.max))
+        return self.default
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        m = self.kernel.matrix(metres_per_pixel(grid) if self.kernel.metric else None)
+        top, left = m.y, m.x
+        outer = read_expanded(self.input, grid, top, left, m.height - 1 - m.y, m.width - 1 - m.x)
+        values = np.where(outer.valid, outer.data, self._fill()).astype(self.dtype)
+        windows = np.lib.stride_tricks.sliding_window_view(values, (m.height, m.width))
+        h, w = grid.shape
+        valid = outer.valid[top : top + h, left : left + w]
+        return Pixels(np.array(windows[:h, :w]), np.array(valid))
