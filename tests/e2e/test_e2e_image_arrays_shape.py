@@ -50,7 +50,7 @@ def compute(ee, image) -> np.ndarray:
             "expression": image.unmask(FILL),
             "fileFormat": "NUMPY_NDARRAY",
             "grid": GRID.to_pixel_grid(),
-        }  # fmt: skip
+        }
     )
 
 
@@ -98,7 +98,7 @@ def test_building_and_reshaping_arrays(ee_api) -> None:
         .addBands(flat(m.addBands(m.multiply(-1)).toArray(1), "cat2", 2, 4))
         .addBands(
             flat(m.arrayReduce(ee.Reducer.min().combine(ee.Reducer.max()), [0], 0), "minmax", 2, 2)
-        )  # fmt: skip
+        )
         .addBands(bits.arrayLength(0).rename("nbits"))
         .addBands(bits.arrayReduce(ee.Reducer.sum(), [0]).arrayGet([0]).rename("popcount"))
         .addBands(bits.arrayGet([0]).rename("bit0"))
