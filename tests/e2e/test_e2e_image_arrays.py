@@ -117,6 +117,12 @@ def test_mask_sort_and_band_math(ee_api) -> None:
         .addBands(b4.multiply(2).add(b4).arrayReduce(ee.Reducer.max(), [0]).arrayGet([0])
                   .rename("triple_max"))
         .addBands(by_b8.arrayGet([0, 0]).rename("b4_at_max_b8"))
+        .addBands(
+            bright.updateMask(bright.arrayLength(0).gt(1))
+            .arrayReduce(ee.Reducer.max(), [0])
+            .arrayGet([0])
+            .rename("bright_max_of_2")
+        )
     )  # fmt: skip
     got = compute(ee, image)
     bright_n = per_pixel(lambda a: (a[:, 0] > 600).sum())
@@ -124,6 +130,11 @@ def test_mask_sort_and_band_math(ee_api) -> None:
     assert bright_n.max() > 0 and (bright_n < per_pixel(len)).any()
     expect_sum = per_pixel(lambda a: a[a[:, 0] > 600, 0].sum() if (a[:, 0] > 600).any() else FILL)
     np.testing.assert_array_equal(got["bright_sum"], expect_sum)
+    bright_max = per_pixel(
+        lambda a: a[a[:, 0] > 600, 0].max() if (a[:, 0] > 600).sum() > 1 else FILL
+    )
+    assert (bright_max != FILL).any()
+    np.testing.assert_array_equal(got["bright_max_of_2"], bright_max)
     np.testing.assert_array_equal(got["min"], per_pixel(lambda a: a[:, 0].min()))
     np.testing.assert_array_equal(got["max"], per_pixel(lambda a: a[:, 0].max()))
     np.testing.assert_array_equal(got["triple_max"], per_pixel(lambda a: 3 * a[:, 0].max()))

@@ -192,7 +192,7 @@ class MaskedBand(BandSource):
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
         mask = self.mask.read(grid)
-        return Pixels(base.data, base.valid & mask.valid & (mask.data != 0))
+        return Pixels(base.data, base.valid & mask.valid & (mask.data != 0), base.lengths)
 
 
 @dataclass(frozen=True)
@@ -273,7 +273,7 @@ class CastBand(BandSource):
         if target.kind in "iu" and data.dtype != target:
             info = np.iinfo(target)
             data = np.clip(np.trunc(data) if data.dtype.kind == "f" else data, info.min, info.max)
-        return Pixels(data.astype(target), base.valid)
+        return Pixels(data.astype(target), base.valid, base.lengths)
 
 
 def with_resampling(source: BandSource, mode: str) -> BandSource:
@@ -309,7 +309,7 @@ class ClippedBand(BandSource):
         inside = rasterio.features.geometry_mask(
             [shape], out_shape=grid.shape, transform=grid.transform, invert=True
         )
-        return Pixels(base.data, base.valid & inside)
+        return Pixels(base.data, base.valid & inside, base.lengths)
 
 
 def children(source: BandSource) -> list[BandSource]:
