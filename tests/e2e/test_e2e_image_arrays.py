@@ -78,9 +78,12 @@ def test_collection_to_array_idiom(ee_api) -> None:
     assert info["id"] == "array"
     assert info["data_type"]["dimensions"] == 2
     mean = arr.arrayReduce(ee.Reducer.mean(), [0]).arrayProject([1]).arrayFlatten([["B4", "B8"]])
+    centred = arr.subtract(arr.arrayReduce(ee.Reducer.mean(), [0]))  # (k, 2) - (1, 2)
+    spread = centred.abs().arrayReduce(ee.Reducer.max(), [0]).arrayFlatten([["dev"], ["4", "8"]])
     firsts = arr.arraySlice(0, 0, 2).arrayReduce(ee.Reducer.sum(), [0])
     image = (
-        mean.addBands(arr.arrayLength(0).rename("n"))
+        mean.addBands(spread)
+        .addBands(arr.arrayLength(0).rename("n"))
         .addBands(arr.arrayLength(1).rename("bands"))
         .addBands(arr.arrayDimensions().rename("dims"))
         .addBands(arr.arrayLengths().arrayFlatten([["len0", "len1"]]))
@@ -93,6 +96,8 @@ def test_collection_to_array_idiom(ee_api) -> None:
     assert 0 < n.min() < n.max()  # ragged: pixels differ in length
     np.testing.assert_allclose(got["B4"], per_pixel(lambda a: a[:, 0].mean()), rtol=1e-12)
     np.testing.assert_allclose(got["B8"], per_pixel(lambda a: a[:, 1].mean()), rtol=1e-12)
+    dev = per_pixel(lambda a: np.abs(a[:, 0] - a[:, 0].mean()).max())
+    np.testing.assert_allclose(got["dev_4"], dev, rtol=1e-12, atol=1e-9)
     np.testing.assert_array_equal(got["n"], n)
     np.testing.assert_array_equal(got["len0"], n)
     assert (got["bands"] == 2).all() and (got["len1"] == 2).all() and (got["dims"] == 2).all()

@@ -187,16 +187,18 @@ class BinaryBand(BandSource):
 
 
 def _elementwise(op: str, a: Pixels, b: Pixels, dtype: np.dtype, rank: int) -> Pixels:
-    """Band math on array pixels: element by element; a scalar pixel applies to every element.
-    Arrays of different shapes mask the pixel (Earth Engine refuses them)."""
+    """Band math on array pixels: element by element. A scalar pixel applies to every element,
+    and an axis of length 1 is repeated along the other operand's (numpy broadcasting, as in
+    `arr.subtract(arr.arrayReduce(mean, [0]))`); shapes that do not broadcast mask the pixel."""
 
     def kernel(batch: list[np.ndarray]) -> Batch:
         x, y = batch
         if x.ndim != y.ndim:  # a scalar operand: broadcast over the array's elements
             x = x.reshape(*x.shape, *([1] * (y.ndim - x.ndim)))
             y = y.reshape(*y.shape, *([1] * (x.ndim - y.ndim)))
-        scalar = all(d == 1 for d in x.shape[1:]) or all(d == 1 for d in y.shape[1:])
-        if x.shape[1:] != y.shape[1:] and not scalar:
+        try:
+            np.broadcast_shapes(x.shape, y.shape)
+        except ValueError:
             n = x.shape[0]
             return Batch(np.zeros((n, *x.shape[1:]), dtype), ok=np.zeros(n, dtype=bool))
         return Batch(apply_binary(op, x, y, dtype))
