@@ -77,6 +77,8 @@ def test_collection_to_array_idiom(ee_api) -> None:
     info = arr.getInfo()["bands"][0]
     assert info["id"] == "array"
     assert info["data_type"]["dimensions"] == 2
+    types = arr.addBands(arr.arrayLength(0)).bandTypes().getInfo()
+    assert types["array"]["dimensions"] == 2 and "dimensions" not in types["array_1"]
     mean = arr.arrayReduce(ee.Reducer.mean(), [0]).arrayProject([1]).arrayFlatten([["B4", "B8"]])
     centred = arr.subtract(arr.arrayReduce(ee.Reducer.mean(), [0]))  # (k, 2) - (1, 2)
     spread = centred.abs().arrayReduce(ee.Reducer.max(), [0]).arrayFlatten([["dev"], ["4", "8"]])

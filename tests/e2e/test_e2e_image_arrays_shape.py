@@ -206,6 +206,12 @@ def test_array_errors_are_clear(ee_api) -> None:
         v.matrixInverse().getInfo()
     with pytest.raises(ee.EEException, match="not supported on arrays"):
         v.arrayReduce(ee.Reducer.percentile([10]), [0]).getInfo()
+    with pytest.raises(ee.EEException, match="unmask the scalar bands"):
+        v.unmask(0).getInfo()
+    with pytest.raises(ee.EEException, match="arrayMask"):
+        scene(ee).updateMask(v).getInfo()
+    # the mask of an array band is a scalar band
+    assert compute(ee, v.mask().rename("m"))["m"].tolist() == np.ones((HEIGHT, WIDTH)).tolist()
     # a singular matrix masks its pixel instead of failing the request
     zero = v.multiply(0).arrayReshape(ee.Image([2, 2]).toArray(), 2)
     got = compute(ee, flat(zero.matrixInverse(), "z", 2, 2).addBands(zero.matrixTrace()))

@@ -205,6 +205,10 @@ class MaskOfBand(BandSource):
     def dtype(self) -> np.dtype:
         return np.dtype(np.uint8)
 
+    @property
+    def rank(self) -> int:
+        return 0  # an array band's mask is per pixel
+
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
         return Pixels(base.valid.astype(np.uint8), np.ones(grid.shape, dtype=bool))
