@@ -234,3 +234,17 @@ def test_neighborhood_to_array(ee_api) -> None:
     assert centre_ok.any() and not centre_ok.all()
     expected = np.where(centre_ok[..., None, None], windows, FILL)
     np.testing.assert_array_equal(grid_of(got, "n", 3, 3), expected)
+
+
+def test_covariance_of_array_pixels_over_a_region(ee_api) -> None:
+    ee = ee_api
+    v = scene(ee).toArray()
+    crs = {"crs": "EPSG:32633", "crsTransform": list(GRID.crs_transform)}
+    x0, y0 = GRID.transform.c, GRID.transform.f
+    box = ee.Geometry.Rectangle([x0, y0 - 120 * HEIGHT, x0 + 120 * WIDTH, y0], "EPSG:32633", False)
+    got = v.reduceRegion(ee.Reducer.covariance(), box, **crs).getInfo()
+    # centeredCovariance takes its inputs as already centred: sum of x x' over n - 1
+    got_c = v.reduceRegion(ee.Reducer.centeredCovariance(), box, **crs).getInfo()
+    pixels = vectors().reshape(-1, 4)
+    np.testing.assert_allclose(got["array"], np.cov(pixels, rowvar=False), rtol=1e-9)
+    np.testing.assert_allclose(got_c["array"], pixels.T @ pixels / (len(pixels) - 1), rtol=1e-9)

@@ -85,8 +85,12 @@ def column_outputs(reducer: Reducer, values: np.ndarray) -> list[Any]:
     return aggregate.evaluate(reducer, [values.tolist()])
 
 
-# Reducers that take array pixels as they are (nested lists), as Earth Engine's do.
-LIST_REDUCERS = ("first", "last", "toList", "count", "countEvery", "firstNonNull", "lastNonNull")
+# Reducers that take array pixels as they are (nested lists), as Earth Engine's do: the
+# list-like ones, and the covariances of 1-D array pixels (the first step of a PCA).
+LIST_REDUCERS = (
+    "first", "last", "toList", "count", "countEvery", "firstNonNull", "lastNonNull",
+    "covariance", "centeredCovariance",
+)  # fmt: skip
 
 
 def _array_outputs(reducer: Reducer, values: np.ndarray) -> list[Any]:
