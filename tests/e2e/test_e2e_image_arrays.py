@@ -172,3 +172,45 @@ def test_array_pixels_in_tables_and_refused_as_pixels(ee_api) -> None:
         )
     with pytest.raises(ee.EEException, match="cannot reduce array"):
         arr.reduceRegion(ee.Reducer.mean(), region, **crs).getInfo()
+
+
+T0 = 1690848000000  # 2023-08-01T00:00Z in milliseconds
+
+
+def test_per_pixel_linear_trend(ee_api) -> None:
+    """The trend-fitting idiom two ways: ImageCollection.reduce(linearRegression) and
+    toArray + arraySlice + matrixSolve, on cloud-masked (ragged) time series."""
+    ee = ee_api
+
+    def variables(img):
+        days = img.metadata("system:time_start").toDouble().subtract(T0).divide(86_400_000)
+        b4 = img.select("B4")
+        table = ee.Image(1).toDouble().addBands(days).addBands(b4.toDouble())
+        return table.rename(["one", "t", "B4"]).updateMask(b4.lt(CLOUD))
+
+    tables = collection(ee).map(variables)
+    reg = tables.reduce(ee.Reducer.linearRegression(2, 1))
+    assert reg.bandNames().getInfo() == ["coefficients", "residuals"]
+    array = tables.toArray()
+    solved = array.arraySlice(1, 0, 2).matrixSolve(array.arraySlice(1, 2))
+    image = (
+        reg.select("coefficients").arrayProject([0]).arrayFlatten([["offset", "slope"]])
+        .addBands(reg.select("residuals").arrayFlatten([["rms"]]))
+        .addBands(solved.arrayProject([0]).arrayFlatten([["offset2", "slope2"]]))
+    )  # fmt: skip
+    got = compute(ee, image)
+    b4 = scenes("B4")
+    items = sorted((i for i in load_items() if "33TWM" in i.id), key=lambda i: i.time_start_ms)
+    days = np.array([(i.time_start_ms - T0) / 86_400_000 for i in items])
+    offset, slope, rms = (np.full((HEIGHT, WIDTH), FILL) for _ in range(3))
+    for r in range(HEIGHT):
+        for c in range(WIDTH):
+            ok = (b4[:, r, c] != 0) & (b4[:, r, c] < CLOUD)
+            x = np.stack([np.ones(ok.sum()), days[ok]], axis=1)
+            beta, *_ = np.linalg.lstsq(x, b4[ok, r, c], rcond=None)
+            offset[r, c], slope[r, c] = beta
+            rms[r, c] = np.sqrt(np.mean((b4[ok, r, c] - x @ beta) ** 2))
+    for name, expected in (("offset", offset), ("slope", slope)):
+        np.testing.assert_allclose(got[name], expected, rtol=1e-7)
+        np.testing.assert_allclose(got[f"{name}2"], expected, rtol=1e-7)
+    np.testing.assert_allclose(got["rms"], rms, rtol=1e-7, atol=1e-9)

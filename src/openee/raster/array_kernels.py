@@ -395,6 +395,25 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.asarray(np.linalg.pinv(a) @ b)
 
 
+def _regression(part: str) -> Callable[[list[np.ndarray], tuple[Any, ...]], Batch]:
+    """Least squares of a (k, numX + numY) table per pixel (rows: observations): the numX x
+    numY coefficients, or the root mean square residual of each dependent variable (1-D).
+    Fewer observations than numX mask the pixel, as Reducer.linearRegression gives null."""
+
+    def kernel(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
+        (num_x,) = params
+        table = batch[0].astype(np.float64)
+        x, y = table[:, :, :num_x], table[:, :, num_x:]
+        ok = np.full(table.shape[0], table.shape[1] >= num_x)
+        coefficients = np.linalg.pinv(x) @ y  # the minimum-norm least-squares solution
+        if part == "coefficients":
+            return Batch(coefficients, ok=ok)
+        rms = np.sqrt(np.mean((y - x @ coefficients) ** 2, axis=1))
+        return Batch(rms, ok=ok)
+
+    return kernel
+
+
 def _parts(
     names: Sequence[str], make: Callable[[str], Callable[[np.ndarray], np.ndarray]], prefix: str
 ) -> dict[str, OpSpec]:
@@ -430,6 +449,8 @@ OPS: dict[str, OpSpec] = {
     "matrixDeterminant": OpSpec(_scalar(_square_only(np.linalg.det)), fixed(0), float_type),
     "matrixMultiply": OpSpec(_binary_matrix(np.matmul), fixed(2), float_type),
     "matrixSolve": OpSpec(_binary_matrix(_solve), fixed(2), float_type),
+    "regression.coefficients": OpSpec(_regression("coefficients"), fixed(2), float_type),
+    "regression.residuals": OpSpec(_regression("residuals"), fixed(1), float_type),
     **_parts(("U", "S", "V"), _svd, "svd"),
     **_parts(("L", "U", "P"), _lu, "lu"),
     **_parts(("Q", "R"), _qr, "qr"),
