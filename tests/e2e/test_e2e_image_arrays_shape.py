@@ -248,3 +248,25 @@ def test_covariance_of_array_pixels_over_a_region(ee_api) -> None:
     pixels = vectors().reshape(-1, 4)
     np.testing.assert_allclose(got["array"], np.cov(pixels, rowvar=False), rtol=1e-9)
     np.testing.assert_allclose(got_c["array"], pixels.T @ pixels / (len(pixels) - 1), rtol=1e-9)
+
+
+def test_reprojected_array_pixels_resample_whole_arrays(ee_api) -> None:
+    ee = ee_api
+    x0, y0 = GRID.transform.c, GRID.transform.f
+    fixed = scene(ee).toArray().reproject("EPSG:32633", [120, 0, x0, 0, -120, y0])
+    coarse = Grid("EPSG:32633", Affine(360, 0, x0, 0, -360, y0), 3, 3)
+    got = ee.data.computePixels(
+        {
+            "expression": flat(fixed, "r", 4),
+            "fileFormat": "NUMPY_NDARRAY",
+            "grid": coarse.to_pixel_grid(),
+        }
+    )
+    # computed on the 120 m lattice, then each 360 m pixel takes the array at its centre
+    window = ((ROW0, ROW0 + 9), (COL0, COL0 + 9))
+    layers = []
+    for band in BANDS:
+        with rasterio.open(clear_item().band_path(band)) as src:
+            layers.append(src.read(1, window=window) / 1000)
+    blocks = np.stack(layers, -1)
+    np.testing.assert_allclose(grid_of(got, "r", 4), blocks[1::3, 1::3])
