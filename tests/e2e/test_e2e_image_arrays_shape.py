@@ -210,6 +210,19 @@ def test_array_errors_are_clear(ee_api) -> None:
         v.unmask(0).getInfo()
     with pytest.raises(ee.EEException, match="arrayMask"):
         scene(ee).updateMask(v).getInfo()
+    arrays = ee.ImageCollection([v, v.multiply(2)])
+    refused = {
+        "where": v.where(scene(ee).select(0).gt(0.5), 0),
+        "focal_mean": v.focal_mean(1),
+        "convolve": v.convolve(ee.Kernel.square(1)),
+        "collection mean": arrays.mean(),
+        "mosaic": arrays.mosaic(),
+        "Image.reduce": v.addBands(v).reduce(ee.Reducer.mean()),
+    }
+    for name, image in refused.items():
+        with pytest.raises(ee.EEException, match="does not accept array-valued pixels") as err:
+            compute(ee, flat(image, "x", 4))
+        assert "arrayFlatten" in str(err.value), name
     # the mask of an array band is a scalar band
     assert compute(ee, v.mask().rename("m"))["m"].tolist() == np.ones((HEIGHT, WIDTH)).tolist()
     # a singular matrix masks its pixel instead of failing the request

@@ -32,8 +32,7 @@ def _array_bands(image: Image, what: str) -> None:
     for b in image.bands:
         if b.source.rank == 0:
             raise InvalidArgumentError(
-                f"Image.{what}: band '{b.name}' is not array-valued; make an array image with "
-                "toArray() first."
+                f"band '{b.name}' is not array-valued; make an array image with toArray() first."
             )
 
 
@@ -64,6 +63,8 @@ def _scalar_source(image: Image | None, what: str) -> BandSource:
 class EmptyBand(BandSource):
     """A parameter left out: a zero-length array on every pixel, never masked."""
 
+    accepts_arrays = True
+
     @property
     def dtype(self) -> np.dtype:
         return np.dtype(np.int64)
@@ -81,9 +82,7 @@ _NONE = EmptyBand()
 
 def _axis(axis: int, rank: int, what: str) -> int:
     if not 0 <= axis < rank:
-        raise InvalidArgumentError(
-            f"Image.{what}: axis {axis} is out of range for {rank}-D array pixels."
-        )
+        raise InvalidArgumentError(f"axis {axis} is out of range for {rank}-D array pixels.")
     return axis
 
 
@@ -101,10 +100,10 @@ def image_to_array(image: Image, axis: int = 0) -> Image:
         axis: The axis to concatenate along (0 for scalar bands).
     """
     if not image.bands:
-        raise InvalidArgumentError("Image.toArray: the image has no bands.")
+        raise InvalidArgumentError("the image has no bands.")
     ranks = {b.source.rank for b in image.bands}
     if len(ranks) != 1:
-        raise InvalidArgumentError("Image.toArray: all bands must have the same dimensions.")
+        raise InvalidArgumentError("all bands must have the same dimensions.")
     _axis(axis, max(1, ranks.pop()), "toArray")
     first = image.bands[0]
     source = ArrayOpBand("toArray", tuple(b.source for b in image.bands), (axis,))
@@ -123,9 +122,7 @@ def collection_to_array(collection: ImageCollection) -> Image:
     images = collection.images
     counts = {len(img.bands) for img in images}
     if len(counts) > 1:
-        raise InvalidArgumentError(
-            "ImageCollection.toArray: the images must all have the same number of bands."
-        )
+        raise InvalidArgumentError("the images must all have the same number of bands.")
     source = CollectionArrayBand(tuple(tuple(b.source for b in img.bands) for img in images))
     return Image((Band("array", source),))
 
@@ -144,13 +141,12 @@ def collection_to_array_per_band(
     """
     images = collection.images
     if not images:
-        raise InvalidArgumentError("ImageCollection.toArrayPerBand: the collection is empty.")
+        raise InvalidArgumentError("the collection is empty.")
     names = images[0].band_names
     for img in images:
         if img.band_names != names:
             raise InvalidArgumentError(
-                "ImageCollection.toArrayPerBand: all images must have the same bands, got "
-                f"{names} and {img.band_names}."
+                f"all images must have the same bands, got {names} and {img.band_names}."
             )
     bands = []
     for i, name in enumerate(names):
@@ -186,9 +182,7 @@ def array_pad(image: Image, lengths: list[int], pad: float = 0.0) -> Image:
     _array_bands(image, "arrayPad")
     for b in image.bands:
         if len(lengths) != b.source.rank:
-            raise InvalidArgumentError(
-                f"Image.arrayPad: {len(lengths)} lengths for {b.source.rank}-D arrays."
-            )
+            raise InvalidArgumentError(f"{len(lengths)} lengths for {b.source.rank}-D arrays.")
     return map_array(image, "arrayPad", "pad", tuple(int(n) for n in lengths), pad)
 
 
@@ -221,7 +215,7 @@ def array_reshape(image: Image, lengths: Image, dimensions: int) -> Image:
     if all(b.source.rank == 0 for b in lengths.bands):
         lengths = image_to_array(lengths)  # one scalar band per length, as a 1-D array
     if len(lengths.bands) != 1 or lengths.bands[0].source.rank != 1:
-        raise InvalidArgumentError("Image.arrayReshape: 'lengths' must be a 1-D array image.")
+        raise InvalidArgumentError("'lengths' must be a 1-D array image.")
     shape = lengths.bands[0].source
     return image.map_bands(
         lambda b: replace(b, source=ArrayOpBand("reshape", (b.source, shape), (dimensions,)))
@@ -238,7 +232,7 @@ def bits_to_array_image(input: Image) -> Image:
     """
     for b in input.bands:
         if b.source.dtype.kind not in "iub" or b.source.rank:
-            raise InvalidArgumentError("Image.bitsToArrayImage: the input must be integer.")
+            raise InvalidArgumentError("the input must be integer.")
     return input.map_bands(lambda b: replace(b, source=ArrayOpBand("bitsToArray", (b.source,))))
 
 
@@ -248,6 +242,8 @@ def bits_to_array_image(input: Image) -> Image:
 @dataclass(frozen=True)
 class ElementBand(BandSource):
     """One element of each pixel's array; masked where the array does not have `shape`."""
+
+    accepts_arrays = True
 
     input: BandSource
     index: tuple[int, ...]
@@ -282,15 +278,12 @@ def array_flatten(image: Image, coordinateLabels: list[list[str]], separator: st
         separator: The text joining the labels of the axes.
     """
     if len(image.bands) != 1:
-        raise InvalidArgumentError(
-            f"Image.arrayFlatten: the image must have one band, got {len(image.bands)}."
-        )
+        raise InvalidArgumentError(f"the image must have one band, got {len(image.bands)}.")
     band = image.bands[0]
     _array_bands(image, "arrayFlatten")
     if len(coordinateLabels) != band.source.rank:
         raise InvalidArgumentError(
-            f"Image.arrayFlatten: {len(coordinateLabels)} label lists given for "
-            f"{band.source.rank}-D array pixels."
+            f"{len(coordinateLabels)} label lists given for {band.source.rank}-D array pixels."
         )
     shape = tuple(len(labels) for labels in coordinateLabels)
     bands = []
@@ -315,8 +308,7 @@ def array_get(image: Image, position: Image) -> Image:
     for b in image.bands:
         if len(coords) != b.source.rank:
             raise InvalidArgumentError(
-                f"Image.arrayGet: the position has {len(coords)} bands for {b.source.rank}-D "
-                "arrays."
+                f"the position has {len(coords)} bands for {b.source.rank}-D arrays."
             )
     return image.map_bands(lambda b: replace(b, source=ArrayOpBand("get", (b.source, *coords))))
 
@@ -337,7 +329,7 @@ def array_slice(
     """
     _array_bands(input, "arraySlice")
     if step < 1:
-        raise InvalidArgumentError(f"Image.arraySlice: step must be positive, got {step}.")
+        raise InvalidArgumentError(f"step must be positive, got {step}.")
     first, stop = _scalar_source(start, "start"), _scalar_source(end, "end")
     for b in input.bands:
         _axis(axis, b.source.rank, "arraySlice")
@@ -360,7 +352,7 @@ def array_project(input: Image, axes: list[int]) -> Image:
         for a in axes:
             _axis(a, b.source.rank, "arrayProject")
     if len(set(axes)) != len(axes) or not axes:
-        raise InvalidArgumentError(f"Image.arrayProject: invalid axes {axes}.")
+        raise InvalidArgumentError(f"invalid axes {axes}.")
     return map_array(input, "arrayProject", "project", tuple(int(a) for a in axes))
 
 
@@ -383,6 +375,8 @@ def array_transpose(input: Image, axis1: int = 0, axis2: int = 1) -> Image:
 @dataclass(frozen=True)
 class ExtentBand(BandSource):
     """Lengths of each pixel's array: one axis (scalar), all axes (1-D), or the rank."""
+
+    accepts_arrays = True
 
     input: BandSource
     axis: int  # -1: all axes as a 1-D array; -2: the number of dimensions
@@ -496,7 +490,7 @@ def array_dot_product(image1: Image, image2: Image) -> Image:
     for img in (image1, image2):
         _array_bands(img, "arrayDotProduct")
         if any(b.source.rank != 1 for b in img.bands):
-            raise InvalidArgumentError("Image.arrayDotProduct: the arrays must be 1-D.")
+            raise InvalidArgumentError("the arrays must be 1-D.")
     return pair_bands(image1, image2, "arrayDotProduct", "dot")
 
 
@@ -506,8 +500,7 @@ def _reducer_names(reducer: Reducer, what: str) -> tuple[str, ...]:
     for n in names:
         if n not in ARRAY_REDUCERS:
             raise InvalidArgumentError(
-                f"Image.{what}: reducer '{n}' is not supported on arrays; use one of "
-                f"{', '.join(ARRAY_REDUCERS)}."
+                f"reducer '{n}' is not supported on arrays; use one of {', '.join(ARRAY_REDUCERS)}."
             )
     return names
 
@@ -533,11 +526,9 @@ def array_reduce(
             _axis(a, b.source.rank, "arrayReduce")
     if len(names) > 1:
         if fieldAxis is None:
-            raise InvalidArgumentError(
-                "Image.arrayReduce: a reducer with several outputs needs a fieldAxis."
-            )
+            raise InvalidArgumentError("a reducer with several outputs needs a fieldAxis.")
         if fieldAxis not in axes:
-            raise InvalidArgumentError("Image.arrayReduce: fieldAxis must be a reduced axis.")
+            raise InvalidArgumentError("fieldAxis must be a reduced axis.")
     return map_array(
         input, "arrayReduce", "reduce", names, tuple(int(a) for a in axes), fieldAxis or 0
     )
@@ -555,7 +546,7 @@ def array_accum(input: Image, axis: int, reducer: Reducer | None = None) -> Imag
     _array_bands(input, "arrayAccum")
     name = reducer.name if reducer is not None else "sum"
     if name not in ("sum", "product", "min", "max", "mean", "count"):
-        raise InvalidArgumentError(f"Image.arrayAccum: reducer '{name}' is not supported.")
+        raise InvalidArgumentError(f"reducer '{name}' is not supported.")
     for b in input.bands:
         _axis(axis, b.source.rank, "arrayAccum")
     return map_array(input, "arrayAccum", "accum", axis, name)
@@ -576,9 +567,7 @@ def neighborhood_to_array(image: Image, kernel: Kernel, defaultValue: float = 0.
     """
     for b in image.bands:
         if b.source.rank:
-            raise InvalidArgumentError(
-                f"Image.neighborhoodToArray: band '{b.name}' is already array-valued."
-            )
+            raise InvalidArgumentError(f"band '{b.name}' is already array-valued.")
     return image.map_bands(
         lambda b: replace(b, source=NeighborhoodArrayBand(b.source, kernel, float(defaultValue)))
     )

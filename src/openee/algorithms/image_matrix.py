@@ -24,8 +24,7 @@ def _matrices(image: Image, what: str) -> None:
     for b in image.bands:
         if b.source.rank != 2:
             raise InvalidArgumentError(
-                f"Image.{what}: band '{b.name}' must hold 2-D matrices, it has "
-                f"{b.source.rank}-D pixels."
+                f"band '{b.name}' must hold 2-D matrices, it has {b.source.rank}-D pixels."
             )
 
 
@@ -37,7 +36,7 @@ def _unary(image: Image, what: str, op: str, *params: object) -> Image:
 def _decomposition(image: Image, what: str, prefix: str, parts: tuple[str, ...]) -> Image:
     _matrices(image, what)
     if len(image.bands) != 1:
-        raise InvalidArgumentError(f"Image.{what}: the image must have one band.")
+        raise InvalidArgumentError(f"the image must have one band.")
     band = image.bands[0]
     bands = tuple(
         Band(p, ArrayOpBand(f"{prefix}.{p}", (band.source,)), band.projection, band.dimensions)
@@ -64,6 +63,8 @@ def matrix_transpose(input: Image, axis1: int = 0, axis2: int = 1) -> Image:
 class IdentityBand(BandSource):
     """The size x size identity matrix on every pixel."""
 
+    accepts_arrays = True
+
     size: int
 
     @property
@@ -87,7 +88,7 @@ def matrix_identity(size: int) -> Image:
         size: The number of rows and columns.
     """
     if size < 1:
-        raise InvalidArgumentError(f"Image.matrixIdentity: size must be positive, got {size}.")
+        raise InvalidArgumentError(f"size must be positive, got {size}.")
     return Image((Band("identity", IdentityBand(int(size))),))
 
 

@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from openee.compute.chunks import materialize
 from openee.compute.executors import ChunkExecutor
 from openee.errors import InvalidArgumentError
-from openee.raster.arrays import flat_values
+from openee.raster.arrays import check_arrays, flat_values
 from openee.raster.grid import PixelGrid
 from openee.raster.image import DEFAULT_PROJECTION, Image
 from openee.raster.pixels import Pixels
@@ -217,6 +217,7 @@ def gather(
     `select` may narrow each strip's mask further (sampling); it sees the strips in order.
     """
     run = executor if executor is not None else InlineExecutor()
+    check_arrays(sources)
     values: list[list[np.ndarray]] = [[] for _ in sources]
     valid: list[list[np.ndarray]] = [[] for _ in sources]
     cols: list[np.ndarray] = []

@@ -26,6 +26,8 @@ from openee.values.kernel import Kernel
 class ArrayOpBand(BandSource):
     """The array op `op` (a key of `OPS`) of `inputs`, with plain-valued `params`."""
 
+    accepts_arrays = True
+
     op: str
     inputs: tuple[BandSource, ...]
     params: tuple[Any, ...] = ()
@@ -53,6 +55,8 @@ class ArrayOpBand(BandSource):
 class CollectionArrayBand(BandSource):
     """ImageCollection.toArray: per pixel, the images valid in all bands stacked on axis 0,
     bands on axis 1. Pixels where no image is valid are masked."""
+
+    accepts_arrays = True
 
     images: tuple[tuple[BandSource, ...], ...]
 
@@ -87,6 +91,8 @@ class CollectionArrayBand(BandSource):
 @dataclass(frozen=True)
 class PerBandArrayBand(BandSource):
     """ImageCollection.toArrayPerBand for one band: its values across images on `axis`."""
+
+    accepts_arrays = True
 
     inputs: tuple[BandSource, ...]
     axis: int
@@ -127,6 +133,8 @@ class NeighborhoodArrayBand(BandSource):
     """Image.neighborhoodToArray: each pixel's kernel-sized neighbourhood (all cells of the
     kernel's rectangle, rows along axis 0) as a 2-D array; masked neighbours hold `default`
     (truncated and clamped to the band's type). The pixel keeps its own mask."""
+
+    accepts_arrays = True
 
     input: BandSource
     kernel: Kernel

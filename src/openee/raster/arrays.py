@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from openee.errors import InvalidArgumentError
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
+from openee.raster.sources import BandSource
 
 
 @dataclass
@@ -146,3 +148,36 @@ def on_grid(grid: PixelGrid, values: np.ndarray, dtype: np.dtype) -> Pixels:
     """A constant array on every pixel of a grid."""
     data = np.broadcast_to(np.asarray(values, dtype=dtype), (*grid.shape, *np.shape(values)))
     return Pixels(np.array(data), np.ones(grid.shape, dtype=bool))
+
+
+def _inputs(source: BandSource) -> list[BandSource]:
+    """The band recipes a recipe reads (its fields, and tuples of them, nested)."""
+    found: list[BandSource] = []
+    stack: list[object] = list(vars(source).values())
+    while stack:
+        value = stack.pop()
+        if isinstance(value, BandSource):
+            found.append(value)
+        elif isinstance(value, tuple):
+            stack.extend(value)
+    return found
+
+
+def check_arrays(sources: Sequence[BandSource]) -> None:
+    """Refuses, before computing, recipes that would be given array-valued pixels they cannot
+    handle (neighbourhoods, composites, where, ...), with an error naming the way out."""
+    seen: set[int] = set()
+    stack = list(sources)
+    while stack:
+        source = stack.pop()
+        if id(source) in seen:
+            continue
+        seen.add(id(source))
+        inputs = _inputs(source)
+        if not type(source).accepts_arrays and any(s.rank for s in inputs):
+            raise InvalidArgumentError(
+                f"An operation of this image ({type(source).__name__}) does not accept "
+                "array-valued pixels: convert the array bands to scalar bands with "
+                "arrayFlatten() or arrayGet() before it."
+            )
+        stack.extend(inputs)

@@ -166,6 +166,8 @@ def apply_unary(op: str, a: np.ndarray, out: np.dtype) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BinaryBand(BandSource):
+    accepts_arrays = True
+
     op: str
     left: BandSource
     right: BandSource
@@ -208,6 +210,8 @@ def _elementwise(op: str, a: Pixels, b: Pixels, dtype: np.dtype, rank: int) -> P
 
 @dataclass(frozen=True)
 class UnaryBand(BandSource):
+    accepts_arrays = True
+
     op: str
     input: BandSource
 

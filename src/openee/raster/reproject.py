@@ -45,6 +45,8 @@ def intermediate_grid(grid: PixelGrid, crs: str, transform: Affine) -> PixelGrid
 
 @dataclass(frozen=True)
 class ReprojectedBand(BandSource):
+    accepts_arrays = True
+
     input: BandSource
     crs: str
     transform: tuple[float, float, float, float, float, float]

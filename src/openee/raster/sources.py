@@ -27,6 +27,9 @@ class BandSource:
 
     # True for recipes that read their inputs on another grid than the one asked of them.
     reads_other_grid = False
+    # True for recipes that handle array-valued inputs (docs/decisions/0015); the others are
+    # refused array bands before any pixel is computed (`openee.raster.arrays.check_arrays`).
+    accepts_arrays = False
 
     @property
     def dtype(self) -> np.dtype:
@@ -34,11 +37,14 @@ class BandSource:
 
     @property
     def rank(self) -> int:
-        """Array dimensions of each pixel: 0 for scalar bands. A recipe that wraps another band
-        (its first band-source field) keeps that band's rank unless it says otherwise."""
+        """Array dimensions of each pixel: 0 for scalar bands. A recipe that wraps other bands
+        (its first band-source field, or tuple of them) keeps their rank unless it says
+        otherwise."""
         for value in vars(self).values():
             if isinstance(value, BandSource):
                 return value.rank
+            if isinstance(value, tuple) and value and isinstance(value[0], BandSource):
+                return max(v.rank for v in value if isinstance(v, BandSource))
         return 0
 
     def read(self, grid: PixelGrid) -> Pixels:
@@ -182,6 +188,8 @@ class UnmaskedBand(BandSource):
 class MaskedBand(BandSource):
     """The input with its mask combined (AND) with the nonzero-and-valid pixels of `mask`."""
 
+    accepts_arrays = True
+
     input: BandSource
     mask: BandSource
 
@@ -198,6 +206,8 @@ class MaskedBand(BandSource):
 @dataclass(frozen=True)
 class MaskOfBand(BandSource):
     """The mask of a band as a band of 0/1 values (Image.mask())."""
+
+    accepts_arrays = True
 
     input: BandSource
 
@@ -263,6 +273,8 @@ def _collect_files(source: BandSource, out: list[FileBand]) -> bool:
 class CastBand(BandSource):
     """The input's values converted to another pixel type (values out of range saturate)."""
 
+    accepts_arrays = True
+
     input: BandSource
     dtype_name: str
 
@@ -296,6 +308,8 @@ def with_resampling(source: BandSource, mode: str) -> BandSource:
 @dataclass(frozen=True)
 class ClippedBand(BandSource):
     """The input masked outside a geometry (GeoJSON in `crs`), as Image.clip does."""
+
+    accepts_arrays = True
 
     input: BandSource
     geometry: str  # GeoJSON text, so that the recipe stays hashable and picklable
