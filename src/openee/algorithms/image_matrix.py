@@ -36,7 +36,7 @@ def _unary(image: Image, what: str, op: str, *params: object) -> Image:
 def _decomposition(image: Image, what: str, prefix: str, parts: tuple[str, ...]) -> Image:
     _matrices(image, what)
     if len(image.bands) != 1:
-        raise InvalidArgumentError(f"the image must have one band.")
+        raise InvalidArgumentError("the image must have one band.")
     band = image.bands[0]
     bands = tuple(
         Band(p, ArrayOpBand(f"{prefix}.{p}", (band.source,)), band.projection, band.dimensions)
