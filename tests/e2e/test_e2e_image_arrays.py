@@ -91,6 +91,7 @@ def test_collection_to_array_idiom(ee_api) -> None:
         .addBands(arr.arrayLengths().arrayFlatten([["len0", "len1"]]))
         .addBands(firsts.arrayFlatten([["first2"], ["b4", "b8"]]))
         .addBands(arr.arrayGet([0, 1]).rename("get01"))
+        .addBands(arr.arrayFlatten([[f"r{i}" for i in range(5)], ["a", "b"]]).select("r4_b"))
         .addBands(arr.arraySlice(1, -1).arrayProject([0]).arrayGet([-1]).rename("neg"))
     )
     got = compute(ee, image)
@@ -106,6 +107,10 @@ def test_collection_to_array_idiom(ee_api) -> None:
     np.testing.assert_array_equal(got["first2_b4"], per_pixel(lambda a: a[:2, 0].sum()))
     np.testing.assert_array_equal(got["first2_b8"], per_pixel(lambda a: a[:2, 1].sum()))
     np.testing.assert_array_equal(got["get01"], per_pixel(lambda a: a[0, 1]))
+    # flattening needs the labels' shape: pixels with fewer than 5 clear scenes are masked
+    np.testing.assert_array_equal(
+        got["r4_b"], per_pixel(lambda a: a[4, 1] if len(a) == 5 else FILL)
+    )
     # an index out of range masks the pixel
     np.testing.assert_array_equal(got["neg"], FILL)
 
