@@ -62,15 +62,29 @@ def apply_kernel(
     where = np.flatnonzero(valid)
     parts: list[tuple[np.ndarray, Batch]] = []
     if where.size:
-        uniq, inverse = np.unique(key[where], axis=0, return_inverse=True)
-        for g in range(len(uniq)):
-            idx = where[inverse.reshape(-1) == g]
+        for idx in _groups(key[where], where):
             batch = []
             for data, ext in flats:
                 crop = tuple(slice(0, int(e)) for e in ext[idx[0]])
                 batch.append(data[idx][(slice(None), *crop)])
             parts.append((idx, kernel(batch)))
     return assemble(shape2d, parts, out_rank, dtype)
+
+
+def _groups(keys: np.ndarray, where: np.ndarray) -> list[np.ndarray]:
+    """`where` split into groups of equal key rows. Each key column is coded densely and the
+    codes combined into one integer (np.unique on rows would sort a slow void view)."""
+    code = np.zeros(len(keys), dtype=np.int64)
+    for column in keys.T:
+        values, inverse = np.unique(column, return_inverse=True)
+        code = code * len(values) + inverse.reshape(-1)
+        if len(values) > 1 and int(code.max()) > 2**40:  # keep the combined code small
+            code = np.unique(code, return_inverse=True)[1].reshape(-1)
+    if (code == code[0]).all():
+        return [where]
+    order = np.argsort(code, kind="stable")
+    cuts = np.flatnonzero(np.diff(code[order])) + 1
+    return [where[part] for part in np.split(order, cuts)]
 
 
 def assemble(
