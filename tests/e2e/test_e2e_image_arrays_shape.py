@@ -96,6 +96,7 @@ def test_building_and_reshaping_arrays(ee_api) -> None:
         .addBands(flat(v.arrayArgmax(), "argmax", 1))
         .addBands(v.arrayDotProduct(v.multiply(3)).rename("dot"))
         .addBands(flat(m.addBands(m.multiply(-1)).toArray(1), "cat2", 2, 4))
+        .addBands(flat(v.toArray(1).matrixTranspose().matrixMultiply(v.toArray(1)), "vtv", 1, 1))
         .addBands(
             flat(m.arrayReduce(ee.Reducer.min().combine(ee.Reducer.max()), [0], 0), "minmax", 2, 2)
         )
@@ -119,6 +120,8 @@ def test_building_and_reshaping_arrays(ee_api) -> None:
     np.testing.assert_array_equal(got["argmax0"], np.argmax(vv, -1))
     np.testing.assert_allclose(got["dot"], 3 * (vv**2).sum(-1), rtol=1e-12)
     np.testing.assert_allclose(grid_of(got, "cat2", 2, 4), np.concatenate([mm, -mm], -1))
+    # toArray(1) of a 1-D band makes a column: v' v is the squared norm
+    np.testing.assert_allclose(got["vtv0_0"], (vv**2).sum(-1), rtol=1e-12)
     minmax = np.stack([mm.min(-2), mm.max(-2)], -2)
     np.testing.assert_allclose(grid_of(got, "minmax", 2, 2), minmax)
     raw = read(clear_item(), "B4").astype(np.int64)

@@ -92,19 +92,20 @@ def _axis(axis: int, rank: int, what: str) -> int:
 @algorithm("Image.toArray")
 def image_to_array(image: Image, axis: int = 0) -> Image:
     """Concatenates the bands of each pixel into one array band named 'array': scalar bands
-    make a 1-D array; array bands are concatenated along `axis`. A pixel is masked if any band
-    is.
+    make a 1-D array; array bands are concatenated along `axis`, or stacked along a new last
+    axis when `axis` equals their number of dimensions (a 1-D band with axis 1 becomes a
+    column matrix). A pixel is masked if any band is.
 
     Args:
         image: The image whose bands are concatenated; all of the same array rank.
-        axis: The axis to concatenate along (0 for scalar bands).
+        axis: The axis to concatenate along, at most the inputs' number of dimensions.
     """
     if not image.bands:
         raise InvalidArgumentError("the image has no bands.")
     ranks = {b.source.rank for b in image.bands}
     if len(ranks) != 1:
         raise InvalidArgumentError("all bands must have the same dimensions.")
-    _axis(axis, max(1, ranks.pop()), "toArray")
+    _axis(axis, ranks.pop() + 1, "toArray")
     first = image.bands[0]
     source = ArrayOpBand("toArray", tuple(b.source for b in image.bands), (axis,))
     return replace(image, bands=(Band("array", source, first.projection, first.dimensions),))

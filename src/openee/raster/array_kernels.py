@@ -64,8 +64,8 @@ def _ok_all(values: np.ndarray) -> np.ndarray:
 
 def to_array(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
     (axis,) = params
-    if batch[0].ndim == 1:
-        return Batch(np.stack(batch, axis=1))
+    if axis == batch[0].ndim - 1:  # one past the inputs' axes: stacked along a new axis
+        return Batch(np.stack(batch, axis=axis + 1))
     return Batch(np.concatenate(batch, axis=axis + 1))
 
 
@@ -421,7 +421,7 @@ def _parts(
 
 
 OPS: dict[str, OpSpec] = {
-    "toArray": OpSpec(to_array, lambda r, p: max(1, r[0]), joined_type),
+    "toArray": OpSpec(to_array, lambda r, p: r[0] + 1 if p[0] == r[0] else r[0], joined_type),
     "cat": OpSpec(cat, same_rank, joined_type),
     "pad": OpSpec(pad, same_rank, same_type),
     "repeat": OpSpec(repeat, lambda r, p: max(1, r[0]), same_type, shape_inputs=(1,)),
