@@ -286,3 +286,23 @@ def test_reprojected_array_pixels_resample_whole_arrays(ee_api) -> None:
             layers.append(src.read(1, window=window) / 1000)
     blocks = np.stack(layers, -1)
     np.testing.assert_allclose(grid_of(got, "r", 4), blocks[1::3, 1::3])
+
+
+# Rows: two made-up linear combinations of (B2, B3, B4, B8), as a tasseled cap has six.
+COEFFICIENTS = [[0.3, 0.2, 0.1, 0.4], [-0.25, 0.5, -0.5, 0.75]]
+
+
+def test_constant_array_image_times_pixel_columns(ee_api) -> None:
+    """The tasseled-cap idiom: ee.Image(ee.Array(matrix)).matrixMultiply(bands as a column)."""
+    ee = ee_api
+    assert ee.Array(COEFFICIENTS).getInfo() == COEFFICIENTS
+    constant = ee.Image(ee.Array(COEFFICIENTS))
+    assert constant.getInfo()["bands"][0]["data_type"]["dimensions"] == 2
+    column = scene(ee).toArray().toArray(1)
+    components = constant.matrixMultiply(column).arrayProject([0]).arrayFlatten([["c1", "c2"]])
+    got = compute(ee, components)
+    expected = vectors() @ np.asarray(COEFFICIENTS).T
+    np.testing.assert_allclose(got["c1"], expected[..., 0], rtol=1e-12)
+    np.testing.assert_allclose(got["c2"], expected[..., 1], rtol=1e-12)
+    with pytest.raises(ee.EEException, match="rectangular"):
+        ee.Array([[1, 2], [3]]).getInfo()

@@ -40,11 +40,17 @@ def image_load(id: str, version: int = -1) -> Image:
 
 @algorithm("Image.constant")
 def image_constant(value: Any) -> Image:
-    """Creates an image with a constant value everywhere, one band per value.
+    """Creates an image with a constant value everywhere, one band per value; an Array gives
+    one band 'constant' holding that array at every pixel.
 
     Args:
-        value: A number, or a list of numbers for a multi-band image.
+        value: A number, a list of numbers for a multi-band image, or an Array.
     """
+    from openee.algorithms.array_value import ArrayValue
+    from openee.raster.array_bands import ArrayConstantBand
+
+    if isinstance(value, ArrayValue):
+        return Image((Band("constant", ArrayConstantBand(value.values, value.dtype_name)),))
     values = value if isinstance(value, list) else [value]
     if not values:
         raise InvalidArgumentError("Image.constant: the list of values is empty.")

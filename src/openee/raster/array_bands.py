@@ -165,3 +165,24 @@ class NeighborhoodArrayBand(BandSource):
         h, w = grid.shape
         valid = outer.valid[top : top + h, left : left + w]
         return Pixels(np.array(windows[:h, :w]), np.array(valid))
+
+
+@dataclass(frozen=True)
+class ArrayConstantBand(BandSource):
+    """The same array on every pixel, unmasked (Image.constant of an Array)."""
+
+    values: tuple[Any, ...]
+    dtype_name: str
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.dtype_name)
+
+    @property
+    def rank(self) -> int:
+        return int(np.asarray(self.values).ndim)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        array = np.asarray(self.values, dtype=self.dtype)
+        data = np.broadcast_to(array, (*grid.shape, *array.shape))
+        return Pixels(np.array(data), np.ones(grid.shape, dtype=bool))
