@@ -3,6 +3,7 @@ assembly and band math, against per-pixel Python on the same values."""
 
 from __future__ import annotations
 
+import numpy as np
 from affine import Affine
 
 from openee.compute.chunks import materialize
@@ -64,3 +65,17 @@ def test_band_math_on_ragged_arrays_keeps_lengths() -> None:
     for c in range(GRID.width):
         n = int(p.lengths[1, c, 0])
         assert p.data[1, c, :n].tolist() == [2 * v for v in expected(c)]
+
+
+def test_shapes_that_do_not_fit_mask_the_pixel() -> None:
+    # arrayCat along axis 0 of a 1-D array with a 2-D one, and sort keys of another length
+    column = ArrayOpBand("toArray", (ragged(),), (1,))
+    cat = ArrayOpBand("cat", (ragged(), column), (0,)).read(GRID)
+    assert not cat.valid.any()
+    short_keys = ArrayOpBand(
+        "slice", (ragged(), ConstantBand(0, "int32"), ConstantBand(1, "int32")), (0, 1)
+    )
+    sort = ArrayOpBand("sort", (ragged(), short_keys)).read(GRID)
+    counts = ragged().read(GRID).lengths[..., 0]
+    # one-element keys sort nothing: a pixel with one element is fine, longer ones are masked
+    np.testing.assert_array_equal(sort.valid, counts == 1)

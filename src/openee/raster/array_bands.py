@@ -44,11 +44,19 @@ class ArrayOpBand(BandSource):
         spec = OPS[self.op]
         pixels = [s.read(grid) for s in self.inputs]
         params = self.params
+        rank, dtype = self.rank, self.dtype
 
         def kernel(batch: list[np.ndarray]) -> Batch:
-            return spec.kernel(batch, params)
+            try:
+                return spec.kernel(batch, params)
+            except (ValueError, IndexError):
+                # arrays whose shapes do not fit together (arrayCat of different widths, keys
+                # of another length, ...): those pixels are masked, as other per-pixel failures
+                n = batch[0].shape[0]
+                empty = np.zeros((n, *[0] * rank), dtype=dtype)
+                return Batch(empty, ok=np.zeros(n, dtype=bool))
 
-        return apply_kernel(pixels, kernel, self.rank, self.dtype, spec.shape_inputs)
+        return apply_kernel(pixels, kernel, rank, dtype, spec.shape_inputs)
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,8 @@ def sort(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
     if len(multi) > 1:
         return Batch(a, ok=np.zeros(a.shape[0], dtype=bool))
     axis = multi[0] if multi else 1
+    if keys.shape[axis] != a.shape[axis]:
+        raise ValueError("the keys and the values differ in length along the sorted axis")
     flat_keys = np.moveaxis(keys, axis, 1).reshape(keys.shape[0], keys.shape[axis], -1)[:, :, 0]
     order = np.argsort(flat_keys, axis=1, kind="stable")
     shape = [a.shape[0]] + [1] * (a.ndim - 1)
