@@ -306,3 +306,32 @@ def test_constant_array_image_times_pixel_columns(ee_api) -> None:
     np.testing.assert_allclose(got["c2"], expected[..., 1], rtol=1e-12)
     with pytest.raises(ee.EEException, match="rectangular"):
         ee.Array([[1, 2], [3]]).getInfo()
+
+
+def test_principal_components_idiom(ee_api) -> None:
+    """Earth Engine's PCA recipe: centre the bands, centredCovariance over the region, eigen of
+    the covariance, then eigenvectors x each pixel's column of centred values."""
+    ee = ee_api
+    crs = {"crs": "EPSG:32633", "crsTransform": list(GRID.crs_transform)}
+    x0, y0 = GRID.transform.c, GRID.transform.f
+    box = ee.Geometry.Rectangle([x0, y0 - 120 * HEIGHT, x0 + 120 * WIDTH, y0], "EPSG:32633", False)
+    image = scene(ee)
+    means = image.reduceRegion(ee.Reducer.mean(), box, **crs)
+    centred = image.subtract(ee.Image.constant(means.values(BANDS)))
+    arrays = centred.toArray()
+    covar = arrays.reduceRegion(ee.Reducer.centeredCovariance(), box, **crs)
+    eigens = ee.Array(covar.get("array")).eigen()
+    vectors_ee = eigens.slice(1, 1)
+    pcs = ee.Image(vectors_ee).matrixMultiply(arrays.toArray(1))
+    flat_pcs = pcs.arrayProject([0]).arrayFlatten([[f"pc{i}" for i in range(4)]])
+    got = compute(ee, flat_pcs)
+    pixels = vectors().reshape(-1, 4)
+    centred_np = pixels - pixels.mean(axis=0)
+    cov = centred_np.T @ centred_np / (len(pixels) - 1)
+    table = np.asarray(eigens.getInfo())
+    np.testing.assert_allclose(table[:, 0], np.sort(np.linalg.eigvalsh(cov))[::-1], rtol=1e-9)
+    for value, *vector in table:  # each row: an eigenvalue, then its unit eigenvector
+        np.testing.assert_allclose(cov @ vector, value * np.asarray(vector), atol=1e-9)
+    expected = (centred_np @ table[:, 1:].T).reshape(HEIGHT, WIDTH, 4)
+    np.testing.assert_allclose(grid_of(got, "pc", 4), expected, rtol=1e-7, atol=1e-9)
+    assert np.asarray(vectors_ee.getInfo()).shape == (4, 4)
