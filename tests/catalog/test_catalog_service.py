@@ -4,6 +4,7 @@ images, patch, delete, copy and move."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 from ee import _cloud_api_utils
@@ -17,7 +18,7 @@ from openee.catalog.service import (
     parse_filter,
     patch_asset,
 )
-from openee.catalog.store import CatalogStore
+from openee.catalog.store import CatalogStore, ImageQuery, PropertyTerm
 from openee.errors import AlreadyExistsError, FailedPreconditionError, InvalidArgumentError
 from openee.values.date import Date
 
@@ -170,3 +171,74 @@ def test_create_needs_an_existing_parent(store: CatalogStore) -> None:
     assert created.type == FOLDER
     with pytest.raises(AlreadyExistsError):
         create_asset(store, AssetRecord(f"{ROOT}/top", FOLDER))
+
+
+class RecordingStore:
+    """A store that counts the rows its `query_images` returns, to show what was pushed down."""
+
+    def __init__(self, store: CatalogStore) -> None:
+        self.store = store
+        self.queries: list[ImageQuery] = []
+        self.rows = 0
+
+    def query_images(self, query: ImageQuery) -> list[AssetRecord]:
+        got = self.store.query_images(query)
+        self.queries.append(query)
+        self.rows += len(got)
+        return got
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+
+def test_property_filters_reach_the_store(store: CatalogStore) -> None:
+    store.put_many(
+        [AssetRecord(COLL, IMAGE_COLLECTION), *(image(i, cloud=i % 10) for i in range(300))]
+    )
+    recording = RecordingStore(store)
+    flt = client_filter(properties=["CLOUD < 2", "CLOUD != 0"])
+    got = every_page(recording, COLL, 1000, flt)  # type: ignore[arg-type]
+    assert got == [image(i).name for i in range(300) if i % 10 == 1]
+    assert recording.rows == 30  # only the matches left the store, not all 300 images
+    assert recording.queries[0].properties == (
+        PropertyTerm("CLOUD", "<", 2),
+        PropertyTerm("CLOUD", "!=", 0),
+    )
+
+
+def test_filtered_pagination_over_10000_images_is_keyset(store: CatalogStore) -> None:
+    """Each matching image comes back exactly once, while images are added between pages both
+    before and after the page boundary."""
+    images = [image(i, cloud=i % 4) for i in range(10_000)]
+    store.put_many([AssetRecord(COLL, IMAGE_COLLECTION), *images])
+    flt = client_filter(region=box(10.5, 0.2, 60.5, 0.4), properties=["CLOUD <= 1"])
+    names: list[str] = []
+    token: str | None = None
+    added = 0
+    later: list[str] = []
+    while True:
+        page = list_assets(store, COLL, 997, token, flt)
+        names.extend(r.name for r in page.assets)
+        token = page.next_page_token
+        if token is None:
+            break
+        # A matching image dated before the boundary (must not shift the next page) and one
+        # after it (must come back once, in its place).
+        last = page.assets[-1].start_time or 0
+        for day in (last // DAY - 3, last // DAY + 5):
+            extra = replace(image(20_000 + added, cloud=0), start_time=day * DAY)
+            extra = replace(extra, footprint=box(20, 0, 21, 1), name=f"{COLL}/new_{added:03d}")
+            store.put(extra)
+            if day * DAY > last:
+                later.append(extra.name)
+            added += 1
+    expected = [
+        r.name
+        for r in images
+        if 10 <= r.start_time // DAY % 100 <= 60 and r.properties["CLOUD"] <= 1
+    ]  # type: ignore[operator]
+    assert len(names) == len(set(names))
+    originals = [n for n in names if "/img_" in n]
+    assert originals == expected
+    assert len(expected) > 2000
+    assert sorted(n for n in names if "/new_" in n) == sorted(later)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -13,11 +15,13 @@ from openee.catalog.model import (
     IMAGE_COLLECTION,
     TABLE,
     AssetRecord,
+    BandMask,
     BandRecord,
     FeatureRecord,
 )
-from openee.catalog.store import CatalogStore, ImageQuery
-from openee.errors import AssetNotFoundError, FailedPreconditionError
+from openee.catalog.sqlite import SCHEMA, SqliteCatalog
+from openee.catalog.store import CatalogStore, ImageQuery, PropertyTerm
+from openee.errors import AlreadyExistsError, AssetNotFoundError, FailedPreconditionError
 
 ROOT = "projects/p/assets"
 COLL = f"{ROOT}/coll"
@@ -296,3 +300,243 @@ def test_concurrent_writers_and_readers(store: CatalogStore) -> None:
     assert errors == []
     listed = names(store.children(COLL, 0, 10_000))
     assert len(listed) == len(set(listed)) == threads * per_thread + per_thread
+
+
+# -- property terms and keyset paging in query_images --------------------------------------------
+
+PROPERTY_VALUES: dict[str, dict[str, object]] = {
+    "n0": {"CLOUD": 0, "SENSOR": "OLI", "flag": True, "a.b": 2, "with space": "x"},
+    "n1": {"CLOUD": 12.5, "SENSOR": "TM", "flag": False},
+    "n2": {"CLOUD": 40, "SENSOR": "ETM+", "flag": 1},
+    "n3": {"CLOUD": "40", "SENSOR": "Ölsensor", "flag": "yes"},  # a string where numbers are
+    "n4": {"SENSOR": None},  # CLOUD missing, SENSOR null
+    "n5": {"CLOUD": 99.9, "SENSOR": "oli", "flag": [1]},
+    "n6": {"CLOUD": 12.5, "SENSOR": "TM", "flag": {"a": 1}},
+}
+
+
+def python_compare(actual: object, op: str, value: object) -> bool:
+    """The oracle: Python's own operators, with a missing property as None."""
+    if op == "in":
+        assert isinstance(value, tuple)
+        return any(python_compare(actual, "=", v) for v in value)
+    if op == "=":
+        return actual == value
+    if op == "!=":
+        return actual != value
+    if actual is None:
+        return False
+    try:
+        return bool(
+            {
+                "<": actual < value,
+                "<=": actual <= value,
+                ">": actual > value,
+                ">=": actual >= value,
+            }[  # type: ignore[operator]
+                op
+            ]
+        )
+    except TypeError:
+        return False
+
+
+@pytest.mark.parametrize(
+    ("name", "op", "value"),
+    [
+        ("CLOUD", "<", 20),
+        ("CLOUD", "<=", 12.5),
+        ("CLOUD", ">", 12.5),
+        ("CLOUD", ">=", 40.0),
+        ("CLOUD", "=", 40),
+        ("CLOUD", "!=", 12.5),
+        ("CLOUD", "=", "40"),
+        ("CLOUD", "in", (0, 99.9, "40")),
+        ("SENSOR", "=", "TM"),
+        ("SENSOR", "!=", "TM"),
+        ("SENSOR", "<", "P"),  # code-point order: lower case and 'Ö' sort after 'P'
+        ("SENSOR", ">=", "TM"),
+        ("SENSOR", "in", ("OLI", "oli")),
+        ("flag", "=", 1),  # true and 1 are equal, as in Python
+        ("flag", "=", False),
+        ("flag", "<", 1),
+        ("flag", "!=", True),
+        ("missing", "!=", 3),
+        ("missing", "=", 3),
+        ("a.b", ">", 1),  # a dot in a name is not a path
+        ("with space", "=", "x"),
+    ],
+)
+def test_query_by_property(store: CatalogStore, name: str, op: str, value: object) -> None:
+    records = [
+        replace(image(index, day), properties=props)
+        for day, (index, props) in enumerate(PROPERTY_VALUES.items())
+    ]
+    store.put_many([collection(), *records])
+    term = PropertyTerm.of(name, op, value)
+    assert term is not None
+    got = names(store.query_images(ImageQuery(COLL, properties=(term,))))
+    expected = [
+        index
+        for index, props in PROPERTY_VALUES.items()
+        if python_compare(props.get(name), op, value)
+    ]
+    assert got == expected
+
+
+def test_query_by_several_properties_and_time(store: CatalogStore) -> None:
+    records = [
+        replace(image(f"i{d:02d}", d), properties={"CLOUD": d % 7, "PATH": 190 + d % 3})
+        for d in range(30)
+    ]
+    store.put_many([collection(), *records])
+    terms = (PropertyTerm("CLOUD", "<", 3), PropertyTerm("PATH", "in", (190, 192)))
+    got = names(store.query_images(ImageQuery(COLL, start=5 * DAY, properties=terms)))
+    assert got == [f"i{d:02d}" for d in range(5, 30) if d % 7 < 3 and d % 3 in (0, 2)]
+
+
+def test_property_terms_refuse_what_stores_cannot_express() -> None:
+    assert PropertyTerm.of("system:index", "=", "a") is None
+    assert PropertyTerm.of("CLOUD", "=", None) is None
+    assert PropertyTerm.of("CLOUD", "<", float("nan")) is None
+    assert PropertyTerm.of("CLOUD", "=", [1, 2]) is None
+    assert PropertyTerm.of('a"b', "=", 1) is None
+    assert PropertyTerm.of("CLOUD", "in", [1, None]) is None
+    assert PropertyTerm.of("CLOUD", "=", 2**70) is None
+    with pytest.raises(ValueError):
+        PropertyTerm("CLOUD", "; DROP TABLE", 1)
+
+
+def test_query_pages_by_key(store: CatalogStore) -> None:
+    undated = [replace(image(f"u{i}", 0), start_time=None) for i in range(3)]
+    dated = [image(f"d{d % 5}_{d}", d % 5) for d in range(12)]  # ties on start_time
+    store.put_many([collection(), *undated, *dated])
+    everything = names(store.query_images(ImageQuery(COLL)))
+    assert everything[:3] == ["u0", "u1", "u2"]  # no start time sorts first
+    seen: list[str] = []
+    after = None
+    while True:
+        page = store.query_images(ImageQuery(COLL, after=after, limit=4))
+        seen.extend(names(page))
+        if len(page) < 4:
+            break
+        after = (page[-1].start_time, page[-1].name)
+    assert seen == everything
+
+
+def test_properties_keep_big_integers(store: CatalogStore) -> None:
+    """Exact values come back: integers beyond 64 bits (orjson would make them floats)."""
+    props = {"big": 2**70 + 1, "neg": -(2**65), "small": 12, "f": 0.1, "s": "ü"}
+    store.put_many([collection(), replace(image("a", 1), properties=props)])
+    got = store.get(f"{COLL}/a")
+    assert got is not None and got.properties == props
+    assert type(got.properties["big"]) is int
+
+
+def test_stored_json_parses_as_the_standard_library_does() -> None:
+    import json
+    import math
+
+    from openee.catalog.rows import loads_json
+
+    for text in [
+        '{"a": [1, 2.5, "x", null, true]}',
+        "[12345678901234567890123]",
+        '{"a": {"b": [-98765432109876543210]}}',
+        '{"a": 1e20}',
+        '"\\u00fc"',
+    ]:
+        assert loads_json(text) == json.loads(text)
+        assert repr(loads_json(text)) == repr(json.loads(text))  # ints stay ints
+    assert math.isnan(loads_json('{"a": NaN}')["a"])  # json.dumps writes NaN; orjson refuses it
+
+
+# -- move -------------------------------------------------------------------------------------
+
+
+def test_move_renames_a_subtree_with_its_features(store: CatalogStore) -> None:
+    table = AssetRecord(f"{COLL}/t", TABLE, properties={"system:index": "t"})
+    rows = [FeatureRecord({"type": "Point", "coordinates": [1.0, 2.0]}, {"k": i}) for i in range(3)]
+    store.put_many([collection(), image("a", 1), image("b", 2, 5, 5), table], {table.name: rows})
+    moved = store.move(COLL, f"{ROOT}/renamed")
+    assert moved == 4
+    assert store.get(COLL) is None and store.get(f"{COLL}/a") is None
+    new = f"{ROOT}/renamed"
+    got = store.get(f"{new}/a")
+    assert got is not None and got.properties["system:index"] == "a" and got.parent == new
+    assert got.bands == image("a", 1).bands
+    assert names(store.query_images(ImageQuery(new, bbox=(5.5, 5.5, 5.6, 5.6)))) == ["b"]
+    assert store.query_images(ImageQuery(COLL)) == []
+    assert store.features(f"{new}/t") == rows
+    assert [r.name for r in store.children(ROOT)] == [new]
+
+
+def test_move_one_image_renames_its_index(store: CatalogStore) -> None:
+    store.put_many([collection(), image("a", 1)])
+    store.move(f"{COLL}/a", f"{COLL}/z")
+    got = store.get(f"{COLL}/z")
+    assert got is not None and got.properties["system:index"] == "z" and got.index == "z"
+
+
+def test_move_onto_an_existing_asset(store: CatalogStore) -> None:
+    store.put_many([collection(), image("a", 1), image("b", 2)])
+    with pytest.raises(AlreadyExistsError):
+        store.move(f"{COLL}/a", f"{COLL}/b")
+    assert store.get(f"{COLL}/a") is not None
+    store.move(f"{COLL}/a", f"{COLL}/b", replace=True)
+    got = store.get(f"{COLL}/b")
+    assert store.get(f"{COLL}/a") is None
+    assert got is not None and got.start_time == DAY  # a's, not b's
+    assert names(store.query_images(ImageQuery(COLL))) == ["b"]
+    with pytest.raises(FailedPreconditionError):
+        store.move(f"{COLL}/b", COLL, replace=True)  # a collection that holds assets
+    with pytest.raises(AssetNotFoundError):
+        store.move(f"{COLL}/nope", f"{COLL}/x")
+
+
+def test_move_is_never_half_done(store: CatalogStore) -> None:
+    """A reader sees the collection either at the source or at the destination: never at both
+    (as a copy followed by a delete would show) and never at neither."""
+    count = 300
+    store.put_many([collection(), *(image(f"i{i:03d}", i % 50) for i in range(count))])
+    seen: list[list[str]] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            seen.append([r.index for r in store.children(ROOT)])  # one query, one snapshot
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for _ in range(5):
+            store.move(COLL, f"{ROOT}/moved")
+            store.move(f"{ROOT}/moved", COLL)
+    finally:
+        stop.set()
+        reader.join()
+    assert len(seen) > 5
+    assert all(names in (["coll"], ["moved"]) for names in seen)
+    assert len(store.query_images(ImageQuery(COLL))) == count
+
+
+def test_band_masks_round_trip(store: CatalogStore) -> None:
+    masked = replace(band("B1"), mask=BandMask("/data/mask.tif", 2, "uint8"))
+    record = replace(image("a", 1), bands=(masked, band("B2")))
+    store.put_many([collection(), record])
+    got = store.get(record.name)
+    assert got is not None and got.bands == (masked, band("B2"))
+
+
+def test_sqlite_catalog_from_before_band_masks_opens(tmp_path: Path) -> None:
+    """A catalog file written before `bands.mask` existed gains the column on open."""
+    path = tmp_path / "old.sqlite"
+    old_schema = SCHEMA.replace("    mask TEXT,\n", "")
+    assert old_schema != SCHEMA
+    with sqlite3.connect(path) as db:
+        db.executescript(old_schema)
+    store = SqliteCatalog(path)
+    store.put_many([collection(), image("a", 1)])
+    got = store.get(f"{COLL}/a")
+    assert got is not None and got.bands == image("a", 1).bands
+    store.close()

@@ -9,7 +9,10 @@ def default_registry() -> Registry:
     """The registry with every family module loaded."""
     from openee.algorithms import (  # noqa: F401 - imported for their registrations
         array_value,
+        classifier,
+        clusterer,
         collection,
+        confusion_matrix,
         dates,
         dictionary,
         element,
@@ -38,10 +41,12 @@ def default_registry() -> Registry:
         image_objects,
         image_place,
         image_reduce,
+        image_register,
         image_spatial,
         image_spectral,
         image_vectors,
         image_visualize,
+        interpolation,
         kernel,
         lists,
         number,

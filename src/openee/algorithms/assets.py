@@ -3,27 +3,45 @@ TABLE assets FeatureCollections."""
 
 from __future__ import annotations
 
+import math
+
 import shapely.geometry
 
 from openee.algorithms.context import current
 from openee.algorithms.registry import algorithm
-from openee.catalog.model import IMAGE, IMAGE_COLLECTION, TABLE, AssetRecord
+from openee.catalog.model import IMAGE, IMAGE_COLLECTION, TABLE, AssetRecord, BandRecord
 from openee.catalog.names import name_from_id
-from openee.catalog.store import CatalogStore, ImageQuery
+from openee.catalog.store import CatalogStore, ImageQuery, PropertyTerm
 from openee.errors import AssetNotFoundError, InvalidArgumentError
 from openee.raster.image import Band, Image, ImageCollection
-from openee.raster.sources import FileBand
+from openee.raster.sources import BandSource, FileBand, MaskedBand
 from openee.values.feature import Feature, FeatureCollection
-from openee.values.filter import DateRangeFilter, Filter, IntersectsFilter
+from openee.values.filter import (
+    AndFilter,
+    BinaryFilter,
+    CompareFilter,
+    DateRangeFilter,
+    Filter,
+    IntersectsFilter,
+)
 from openee.values.geometry import Geometry
 from openee.values.projection import Projection
+
+
+def band_source(band: BandRecord) -> BandSource:
+    """A stored band's pixels: its file, masked by its nodata and its mask band if any."""
+    source: BandSource = FileBand(band.path, band.index, band.dtype, band.nodata)
+    if band.mask is not None:
+        mask = band.mask
+        source = MaskedBand(source, FileBand(mask.path, mask.index, mask.dtype, None))
+    return source
 
 
 def image_from_record(record: AssetRecord) -> Image:
     bands = tuple(
         Band(
             name=b.id,
-            source=FileBand(b.path, b.index, b.dtype, b.nodata),
+            source=band_source(b),
             projection=Projection(b.crs, b.transform),
             dimensions=(b.width, b.height),
         )
@@ -58,33 +76,105 @@ def load_collection(asset_id: str) -> ImageCollection:
         )
 
     def fetch(filters: tuple[Filter, ...]) -> list[Image]:
-        return _fetch(catalog, name, filters)
+        return fetch_images(catalog, name, filters)
 
     return ImageCollection(id=record.id, fetch=fetch, properties=dict(record.properties))
 
 
-def _fetch(catalog: CatalogStore, name: str, filters: tuple[Filter, ...]) -> list[Image]:
-    """Push what the store can answer (time range, bounding box) into its query; apply every
-    filter exactly afterwards."""
+def fetch_images(catalog: CatalogStore, name: str, filters: tuple[Filter, ...]) -> list[Image]:
+    """Push what the store can answer (time range, bounding box, property comparisons) into its
+    query; apply every filter exactly afterwards."""
+    query = store_query(name, filters)
+    if query is None:
+        return []
+    records = catalog.query_images(query)
+    images = [image_from_record(r) for r in records]
+    return [img for img in images if all(f.matches(img) for f in filters)]
+
+
+def _conjuncts(filters: tuple[Filter, ...]) -> list[Filter]:
+    """The filters that must all hold, with nested Filter.and flattened."""
+    out: list[Filter] = []
+    for flt in filters:
+        if isinstance(flt, AndFilter):
+            out.extend(_conjuncts(flt.filters))
+        else:
+            out.append(flt)
+    return out
+
+
+def _property_term(flt: Filter) -> PropertyTerm | None:
+    """The store's form of a comparison of a property with a constant, if it has one."""
+    if isinstance(flt, CompareFilter):
+        return PropertyTerm.of(flt.field, _STORE_OPS[flt.op], flt.value)
+    if (
+        isinstance(flt, BinaryFilter)
+        and flt.op == "inList"
+        and flt.left_field is not None
+        and flt.right_field is None
+    ):
+        return PropertyTerm.of(flt.left_field, "in", flt.right_value)
+    return None
+
+
+_STORE_OPS = {
+    "equals": "=",
+    "notEquals": "!=",
+    "lessThan": "<",
+    "lessThanOrEquals": "<=",
+    "greaterThan": ">",
+    "greaterThanOrEquals": ">=",
+}
+
+
+def store_query(name: str, filters: tuple[Filter, ...]) -> ImageQuery | None:
+    """The store query that returns at least every image of collection `name` passing all
+    `filters` (None when none can). Filters the store cannot express are left out of it."""
     start: int | None = None
     end: int | None = None
     bbox: tuple[float, float, float, float] | None = None
-    for flt in filters:
-        if isinstance(flt, DateRangeFilter) and flt.field == "system:time_start":
-            lo, hi = flt.range.start.millis, flt.range.end.millis
+    terms: list[PropertyTerm] = []
+
+    def narrow(lo: int | None, hi: int | None) -> None:
+        nonlocal start, end
+        if lo is not None:
             start = lo if start is None else max(start, lo)
+        if hi is not None:
             end = hi if end is None else min(end, hi)
+
+    for flt in _conjuncts(filters):
+        if isinstance(flt, DateRangeFilter) and flt.field == "system:time_start":
+            narrow(flt.range.start.millis, flt.range.end.millis)
+        elif isinstance(flt, CompareFilter) and flt.field == "system:time_start":
+            narrow(*_time_bounds(flt.op, flt.value))
         elif isinstance(flt, IntersectsFilter):
             box = flt.geometry.to_wgs84().shape.bounds
             if bbox is not None:
                 overlap = shapely.geometry.box(*bbox).intersection(shapely.geometry.box(*box))
                 if overlap.is_empty:
-                    return []
+                    return None
                 box = overlap.bounds
             bbox = box
-    records = catalog.query_images(ImageQuery(name, start, end, bbox))
-    images = [image_from_record(r) for r in records]
-    return [img for img in images if all(f.matches(img) for f in filters)]
+        elif (term := _property_term(flt)) is not None:
+            terms.append(term)
+    return ImageQuery(name, start, end, bbox, tuple(terms))
+
+
+def _time_bounds(op: str, value: object) -> tuple[int | None, int | None]:
+    """[start, end) milliseconds implied by `system:time_start <op> value`."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None, None
+    if op == "greaterThanOrEquals":
+        return math.ceil(value), None
+    if op == "greaterThan":
+        return math.floor(value) + 1, None
+    if op == "lessThan":
+        return None, math.ceil(value)
+    if op == "lessThanOrEquals":
+        return None, math.floor(value) + 1
+    if op == "equals":
+        return (math.ceil(value), math.floor(value) + 1) if value == int(value) else (1, 0)
+    return None, None
 
 
 @algorithm("Collection.loadTable")

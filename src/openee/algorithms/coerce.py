@@ -13,6 +13,9 @@ from typing import Any
 
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Image, ImageCollection, constant_image
+from openee.values.classifier import Classifier
+from openee.values.clusterer import Clusterer
+from openee.values.confusion import ConfusionMatrix
 from openee.values.date import Date, DateRange
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.filter import Filter
@@ -201,6 +204,9 @@ _CHECKERS: dict[str, Callable[[object], object]] = {
     "Projection": _projection,
     "ErrorMargin": _error_margin,
     "Feature": _instance(Feature),
+    "ConfusionMatrix": _instance(ConfusionMatrix),
+    "Classifier": _instance(Classifier),
+    "Clusterer": _instance(Clusterer),
     "Filter": _instance(Filter),
     "Reducer": _instance(Reducer),
     "Kernel": _instance(Kernel),

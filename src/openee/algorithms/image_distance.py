@@ -1,5 +1,6 @@
 """Image algorithms about distances: distance, fastDistanceTransform,
-directionalDistanceTransform and cumulativeCost (recipes in `openee.raster.distance`).
+directionalDistanceTransform, cumulativeCost (recipes in `openee.raster.distance`) and
+rsedTransform (`openee.raster.rsed`).
 Computed on the requested grid (ADR 0007); search limits are the halos read (ADR 0012).
 """
 
@@ -17,6 +18,7 @@ from openee.raster.distance import (
 )
 from openee.raster.halo import MAX_HALO
 from openee.raster.image import Band, Image
+from openee.raster.rsed import RsedBand
 from openee.values.kernel import Kernel
 
 # Image.distance without a kernel: a euclidean kernel of this many pixels.
@@ -128,3 +130,24 @@ def cumulative_cost(
         return replace(b, source=CumulativeCostBand(b.source, src, maxDistance, geodeticDistance))
 
     return cost.map_bands(band)
+
+
+@algorithm("Image.rsedTransform")
+def rsed_transform(image: Image, neighborhood: int = 256, units: str = "pixels") -> Image:
+    """Reverse Squared Euclidean Distance (RSED): the maximal height surface made by placing an
+    inverted parabola over each non-zero pixel, whose value is the parabola's height:
+    max(0, max over the unmasked non-zero pixels q within the square neighbourhood of
+    v(q) - d^2), with d the distance in pixels of the request grid. Viewed as a binary image this
+    buffers each non-zero pixel by the square root of its value, in pixels. Each band is
+    transformed (float64); every output pixel is valid.
+
+    Args:
+        image: The input image.
+        neighborhood: Neighborhood size in pixels: the half-width of the square window of
+            parabolas that reach a pixel.
+        units: The units of the neighborhood; only 'pixels' is supported.
+    """
+    if units != "pixels":
+        raise InvalidArgumentError("rsedTransform: only units 'pixels' are supported.")
+    _check_size(neighborhood, "neighborhood")
+    return image.map_bands(lambda b: replace(b, source=RsedBand(b.source, neighborhood)))

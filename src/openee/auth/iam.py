@@ -429,5 +429,8 @@ class ReadableCatalog:
     def delete(self, name: str, recursive: bool = False) -> int:
         raise PermissionDeniedError("An evaluation cannot write to the catalog.")
 
+    def move(self, source: str, destination: str, replace: bool = False) -> int:
+        raise PermissionDeniedError("An evaluation cannot write to the catalog.")
+
     def close(self) -> None:
         """The wrapped catalog belongs to the server; closing this view does nothing."""

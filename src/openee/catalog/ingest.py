@@ -40,6 +40,7 @@ from openee.catalog.names import name_from_id, parent_of
 from openee.catalog.profiles import (
     SENTINEL2_L2A,
     BandSource,
+    Layout,
     Profile,
     Scene,
     SingleFileLayout,
@@ -48,6 +49,7 @@ from openee.catalog.profiles import (
 from openee.catalog.rows import plain_json
 from openee.catalog.stac_ingest import item_record
 from openee.catalog.store import CatalogStore
+from openee.catalog.templates import TemplateLayout, compile_template
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError
 
@@ -295,6 +297,7 @@ def ingest(
     *,
     cog_dir: Path | None = None,
     dates: Sequence[str] = (),
+    template: str | None = None,
     progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest `sources` under `asset_id`.
@@ -302,16 +305,18 @@ def ingest(
     Rasters (product layouts of `profiles.layouts()`, STAC catalogs/collections/items) become
     images of the IMAGE_COLLECTION `asset_id`. Vector files become TABLE assets: `asset_id`
     itself for one vector file, `asset_id/<file stem>` for several. `dates` are the dates of a
-    multi-date band stack (Theia L3A).
+    multi-date band stack (Theia L3A). `template` describes other layouts by file name
+    (`templates.py`); the files it matches are read with it before the product layouts.
     """
     started = time.monotonic()
+    layouts: list[Layout] = [TemplateLayout(compile_template(template))] if template else []
     name = name_from_id(asset_id)
     report = IngestReport(asset_name=name)
     files = collect_files(sources)
     vectors = [p for p in files if p.suffix.lower() in VECTOR_SUFFIXES]
     rest = [p for p in files if p not in vectors]
     scenes: list[Scene] = []
-    for layout in product_layouts(dates):
+    for layout in [*layouts, *product_layouts(dates)]:
         claimed, rest = layout.claim(rest)
         scenes.extend(claimed)
     # Product layouts claimed their metadata files (e.g. Landsat's `_SR_stac.json`); STAC

@@ -8,15 +8,22 @@ GeoTIFF and JPEG2000 drivers (so a file that is really a VRT cannot point GDAL e
 vectors only when they do not look like XML (an OGR VRT). Files a driver may read beside the
 primary one (`x.tif.aux.xml`, `x.tif.ovr`, `x.dbf`, ...) are checked against the roots too.
 
-Supported: one source per tileset (Earth Engine mosaics several; openee does not), bands chosen
-with `tilesetId` and `tilesetBandIndex` (or `b1..bN` for every band of every tileset, as Earth
-Engine names them), `missingData.values[0]` as nodata, `startTime`, `endTime`, `properties`.
+Supported: tilesets of one source, or of several that openee mosaics into one COG when the
+import runs (`mosaics.py`; `inspect_mosaics` reads their headers before the operation starts, so
+sources that cannot be merged are a 400); bands chosen with `tilesetId` and `tilesetBandIndex`
+(or `b1..bN` for every band of every tileset, as Earth Engine names them); `maskBands` (the last
+band of a tileset masks the bands named, or all; a tileset used only as a mask gives no bands of
+its own); `missingData.values[0]` as nodata; `startTime`, `endTime`, `properties`; `uriPrefix`
+(put before every URI of the manifest; the result is what the roots check).
+Tables: one vector file (GeoJSON, GeoPackage, Shapefile, GeoParquet, FlatGeobuf), a zip holding
+one Shapefile, or a CSV file (`xColumn`/`yColumn`, `primaryGeometryColumn`, `crs`,
+`csvDelimiter`, `dateFormat`; see `table_files.py`).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +31,31 @@ import rasterio
 import rasterio.errors
 
 from openee.catalog.ingest import wgs84_footprint
-from openee.catalog.model import IMAGE, TABLE, AssetRecord, BandRecord, FeatureRecord
+from openee.catalog.model import IMAGE, TABLE, AssetRecord, BandMask, BandRecord, FeatureRecord
+from openee.catalog.mosaics import (
+    MAX_SOURCES,
+    RASTER_DRIVERS,
+    Box,
+    MosaicGrid,
+    MosaicWriter,
+    check_fill,
+    inspect_sources,
+    same_value,
+)
 from openee.catalog.roots import Roots
+from openee.catalog.table_files import (
+    CsvOptions,
+    check_date_format,
+    read_csv_features,
+    read_zipped_shapefile,
+)
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError
 from openee.values.date import Date
 
-RASTER_DRIVERS = {".tif": "GTiff", ".tiff": "GTiff", ".jp2": "JP2OpenJPEG"}
-TABLE_SUFFIXES = (*VECTOR_SUFFIXES, ".json")
+TABLE_SUFFIXES = (*VECTOR_SUFFIXES, ".json", ".csv", ".zip")
+# TableManifest source options that only a CSV file takes.
+_CSV_OPTIONS = ("xColumn", "yColumn", "primaryGeometryColumn", "crs", "csvDelimiter", "dateFormat")
 MAX_TILESETS = 100
 MAX_BANDS = 1024
 
@@ -102,15 +126,26 @@ def _check_siblings(roots: Roots, path: Path) -> None:
             roots.check(str(path.parent / entry.name))
 
 
-def _confine(roots: Roots, uris: list[Any], what: str, suffixes: tuple[str, ...]) -> Path:
-    """The primary file of a source: every URI checked, the first with a known suffix kept."""
+def _uri_prefix(manifest: dict[str, Any]) -> str:
+    """A manifest's `uriPrefix`, put before every URI it names (the result is confined)."""
+    prefix = manifest.get("uriPrefix") or ""
+    if not isinstance(prefix, str):
+        raise InvalidArgumentError("'uriPrefix' must be a string.")
+    return prefix
+
+
+def _confine(
+    roots: Roots, uris: list[Any], what: str, suffixes: tuple[str, ...], prefix: str = ""
+) -> Path:
+    """The primary file of a source: every URI (after `prefix`) checked, the first with a
+    known suffix kept."""
     if not uris:
         raise InvalidArgumentError(f"'{what}.uris' must name at least one file.")
     checked = []
     for uri in uris:
         if not isinstance(uri, str):
             raise InvalidArgumentError(f"'{what}.uris' must be strings.")
-        checked.append(roots.check(uri))
+        checked.append(roots.check(prefix + uri))
     for path in checked:
         if "://" in path:
             raise InvalidArgumentError(
@@ -140,21 +175,44 @@ class BandSpec:
 @dataclass(frozen=True)
 class ImagePlan:
     name: str
-    tilesets: dict[str, Path]
+    tilesets: dict[str, tuple[Path, ...]]  # the primary file of each source
     bands: tuple[BandSpec, ...] | None  # None: every band of every tileset, named b1..bN
     nodata: float | None
     properties: dict[str, Any]
     start: int | None
     end: int | None
+    # maskBands: (tileset id, ids of the bands it masks; empty: every band)
+    masks: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Tilesets of several sources, once `inspect_mosaics` has read their headers.
+    mosaics: dict[str, MosaicGrid] = field(default_factory=dict)
 
     @property
     def files(self) -> list[Path]:
-        return list(self.tilesets.values())
+        return [path for paths in self.tilesets.values() for path in paths]
+
+
+def _mask_bands(
+    value: Any, tilesets: dict[str, tuple[Path, ...]]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """An ImageManifest's `maskBands`: each names a tileset (whose last band is the mask, 0
+    masking a pixel) and the bands it applies to (all when `bandIds` is empty)."""
+    out = []
+    for i, raw in enumerate(_list(value, "maskBands")):
+        mask = _dict(raw, f"maskBands[{i}]")
+        tid = mask.get("tilesetId", "") or ""
+        if tid not in tilesets:
+            raise InvalidArgumentError(f"'maskBands[{i}]' names no tileset of the manifest.")
+        band_ids = _list(mask.get("bandIds"), f"maskBands[{i}].bandIds")
+        if not all(isinstance(b, str) and b for b in band_ids):
+            raise InvalidArgumentError(f"'maskBands[{i}].bandIds' must be band ids.")
+        out.append((tid, tuple(band_ids)))
+    return tuple(out)
 
 
 def plan_image(name: str, manifest: dict[str, Any], roots: Roots) -> ImagePlan:
     """Validate an ImageManifest for the image `name`; confine its files. Opens nothing."""
-    tilesets: dict[str, Path] = {}
+    tilesets: dict[str, tuple[Path, ...]] = {}
+    prefix = _uri_prefix(manifest)
     raw_tilesets = _list(manifest.get("tilesets"), "tilesets")
     if not raw_tilesets:
         raise InvalidArgumentError("The manifest needs 'tilesets' with at least one source.")
@@ -168,20 +226,26 @@ def plan_image(name: str, manifest: dict[str, Any], roots: Roots) -> ImagePlan:
         if tid in tilesets:
             raise InvalidArgumentError(f"Two tilesets have the id '{tid}'.")
         sources = _list(tileset.get("sources"), f"tilesets[{i}].sources")
-        if len(sources) != 1:
-            raise InvalidArgumentError(
-                f"'tilesets[{i}]' must have exactly one source (mosaics of several sources in"
-                " one tileset are not supported; give each file its own tileset)."
+        if not sources:
+            raise InvalidArgumentError(f"'tilesets[{i}]' needs at least one source.")
+        if len(sources) > MAX_SOURCES:
+            raise InvalidArgumentError(f"'tilesets[{i}]': at most {MAX_SOURCES} sources.")
+        paths = []
+        for j, raw_source in enumerate(sources):
+            source = _dict(raw_source, f"tilesets[{i}].sources[{j}]")
+            paths.append(
+                _confine(
+                    roots,
+                    _list(source.get("uris"), f"tilesets[{i}].sources[{j}].uris"),
+                    f"tilesets[{i}].sources[{j}]",
+                    tuple(RASTER_DRIVERS),
+                    prefix,
+                )
             )
-        source = _dict(sources[0], f"tilesets[{i}].sources[0]")
-        tilesets[tid] = _confine(
-            roots,
-            _list(source.get("uris"), f"tilesets[{i}].sources[0].uris"),
-            f"tilesets[{i}].sources[0]",
-            tuple(RASTER_DRIVERS),
-        )
-    if _list(manifest.get("maskBands"), "maskBands"):
-        raise InvalidArgumentError("'maskBands' are not supported; use missingData.")
+        if len(set(paths)) != len(paths):
+            raise InvalidArgumentError(f"'tilesets[{i}]' names the same file twice.")
+        tilesets[tid] = tuple(paths)
+    masks = _mask_bands(manifest.get("maskBands"), tilesets)
     bands: tuple[BandSpec, ...] | None = None
     raw_bands = _list(manifest.get("bands"), "bands")
     if len(raw_bands) > MAX_BANDS:
@@ -216,15 +280,70 @@ def plan_image(name: str, manifest: dict[str, Any], roots: Roots) -> ImagePlan:
     end = parse_time(manifest.get("endTime"), "endTime")
     if start is not None and end is not None and end < start:
         raise InvalidArgumentError("'endTime' is before 'startTime'.")
+    if bands is not None:
+        ids = {b.id for b in bands}
+        for tid, band_ids in masks:
+            unknown = [b for b in band_ids if b not in ids]
+            if unknown:
+                raise InvalidArgumentError(
+                    f"'maskBands' (tileset '{tid}') names bands the image does not have:"
+                    f" {', '.join(unknown)}."
+                )
     return ImagePlan(
         name=name,
         tilesets=tilesets,
         bands=bands,
+        masks=masks,
         nodata=_nodata(manifest.get("missingData"), "missingData"),
         properties=_properties(manifest.get("properties")),
         start=start,
         end=end,
     )
+
+
+def _tileset_label(plan: ImagePlan, tid: str) -> str:
+    return f"tilesets[{list(plan.tilesets).index(tid)}]"
+
+
+def _mask_only(plan: ImagePlan, tid: str) -> bool:
+    """Whether the tileset serves only as a mask band (maskBands) and gives no bands."""
+    if tid not in {t for t, _ in plan.masks}:
+        return False
+    return plan.bands is None or all(s.tileset != tid for s in plan.bands)
+
+
+def _tileset_nodata(plan: ImagePlan, tid: str, file_nodata: float | None) -> float | None:
+    """The missing-data value of a mosaicked tileset's bands (band `missingData`, else the
+    image's, else the files'): the value its gaps are filled with. Its bands must agree."""
+    if plan.bands is None:
+        wanted = [plan.nodata]
+    else:
+        wanted = [s.nodata if s.nodata is not None else plan.nodata
+                  for s in plan.bands if s.tileset == tid]  # fmt: skip
+    values = [file_nodata if v is None else v for v in wanted] or [file_nodata]
+    if any(not same_value(v, values[0]) for v in values):
+        raise InvalidArgumentError(
+            f"'{_tileset_label(plan, tid)}': the bands of a tileset of several sources must"
+            " share one missing-data value."
+        )
+    return values[0]
+
+
+def inspect_mosaics(plan: ImagePlan) -> ImagePlan:
+    """Read the headers of tilesets of several sources and check they can be mosaicked
+    (InvalidArgumentError otherwise). Reads no pixels."""
+    grids = dict(plan.mosaics)
+    for tid, paths in plan.tilesets.items():
+        if len(paths) > 1 and tid not in grids:
+            label = _tileset_label(plan, tid)
+            mask_only = _mask_only(plan, tid)
+            # The files' nodata matters unless the manifest gives the value (or it is a mask).
+            given = mask_only or _tileset_nodata(plan, tid, None) is not None
+            grid = inspect_sources(label, paths, own_nodata=not given)
+            if not mask_only:
+                check_fill(label, grid, _tileset_nodata(plan, tid, grid.nodata))
+            grids[tid] = grid
+    return replace(plan, mosaics=grids)
 
 
 @dataclass(frozen=True)
@@ -261,30 +380,73 @@ def _read_raster(path: Path) -> _Raster:
         ) from None
 
 
-def build_image(plan: ImagePlan) -> AssetRecord:
-    """Read the planned files and make the IMAGE record."""
-    rasters = {tid: _read_raster(path) for tid, path in plan.tilesets.items()}
+def _tileset_files(
+    plan: ImagePlan, mosaics: MosaicWriter | None
+) -> tuple[ImagePlan, dict[str, Path]]:
+    """The file of each tileset: its one source, or the mosaic of its sources (written now);
+    and the plan with its mosaics inspected."""
+    if any(len(paths) > 1 for paths in plan.tilesets.values()):
+        if mosaics is None:
+            raise InvalidArgumentError(
+                "A tileset of several sources is mosaicked by image:import only; an asset"
+                " created directly names one file per tileset."
+            )
+        plan = inspect_mosaics(plan)
+    files = {}
+    for i, (tid, paths) in enumerate(plan.tilesets.items()):
+        if len(paths) == 1:
+            files[tid] = paths[0]
+            continue
+        assert mosaics is not None
+        grid = plan.mosaics[tid]
+        mask_only = _mask_only(plan, tid)
+        nodata = None if mask_only else _tileset_nodata(plan, tid, grid.nodata)
+        files[tid] = mosaics.write(paths, mosaics.target(plan.name, i), nodata, mask_only)
+    return plan, files
+
+
+def build_image(plan: ImagePlan, mosaics: MosaicWriter | None = None) -> AssetRecord:
+    """Read the planned files and make the IMAGE record. Tilesets of several sources are
+    merged into COGs by `mosaics` (see `mosaics.py`)."""
+    plan, files = _tileset_files(plan, mosaics)
+    rasters = {tid: _read_raster(path) for tid, path in files.items()}
     specs = plan.bands
     if specs is None:
+        # Every band of every tileset that is not only a mask.
+        mask_only = {tid for tid, _ in plan.masks}
         specs = tuple(
             BandSpec(f"b{n}", tid, index, None)
             for n, (tid, index) in enumerate(
-                ((tid, i) for tid, r in rasters.items() for i in range(len(r.dtypes))), start=1
+                (
+                    (tid, i)
+                    for tid, r in rasters.items()
+                    if tid not in mask_only
+                    for i in range(len(r.dtypes))
+                ),
+                start=1,
             )
         )
+    band_masks: dict[str, BandMask] = {}
+    for tid, band_ids in plan.masks:
+        raster = rasters[tid]
+        mask = BandMask(str(files[tid]), len(raster.dtypes), raster.dtypes[-1])
+        for band_id in band_ids or [s.id for s in specs]:
+            if band_id in band_masks:
+                raise InvalidArgumentError(f"Band '{band_id}' is masked by two maskBands.")
+            band_masks[band_id] = mask
     bands = []
     for spec in specs:
         raster = rasters[spec.tileset]
         if spec.index >= len(raster.dtypes):
             raise InvalidArgumentError(
-                f"Band '{spec.id}': {plan.tilesets[spec.tileset].name} has no band index"
+                f"Band '{spec.id}': {files[spec.tileset].name} has no band index"
                 f" {spec.index} (it has {len(raster.dtypes)} bands)."
             )
         nodata = spec.nodata if spec.nodata is not None else plan.nodata
         bands.append(
             BandRecord(
                 id=spec.id,
-                path=str(plan.tilesets[spec.tileset]),
+                path=str(files[spec.tileset]),
                 index=spec.index + 1,
                 dtype=raster.dtypes[spec.index],
                 crs=raster.crs,
@@ -292,13 +454,18 @@ def build_image(plan: ImagePlan) -> AssetRecord:
                 width=raster.width,
                 height=raster.height,
                 nodata=nodata if nodata is not None else raster.nodata,
+                mask=band_masks.get(spec.id),
             )
         )
     if not bands:
         raise InvalidArgumentError("The image has no bands.")
     first = bands[0]
+    # The footprint: the union of the sources (a mosaic's gaps are not in it).
     boxes = [
-        rasters[s.tileset].bounds for s, b in zip(specs, bands, strict=True) if b.crs == first.crs
+        box
+        for s, b in zip(specs, bands, strict=True)
+        if b.crs == first.crs
+        for box in _source_boxes(plan, s.tileset, rasters[s.tileset])
     ]
     footprint = wgs84_footprint(first.crs, boxes)
     index = plan.name.rsplit("/", 1)[1]
@@ -318,6 +485,11 @@ def build_image(plan: ImagePlan) -> AssetRecord:
         footprint=footprint,
         bands=tuple(bands),
     )
+
+
+def _source_boxes(plan: ImagePlan, tid: str, raster: _Raster) -> list[Box]:
+    grid = plan.mosaics.get(tid)
+    return [raster.bounds] if grid is None else list(grid.boxes)
 
 
 def image_manifest_of_asset(asset: dict[str, Any]) -> dict[str, Any]:
@@ -364,6 +536,7 @@ class TablePlan:
     properties: dict[str, Any]
     start: int | None
     end: int | None
+    csv: CsvOptions = field(default_factory=CsvOptions)
 
     @property
     def files(self) -> list[Path]:
@@ -376,18 +549,41 @@ def plan_table(name: str, manifest: dict[str, Any], roots: Roots) -> TablePlan:
     if len(sources) != 1:
         raise InvalidArgumentError("The table manifest needs exactly one source.")
     source = _dict(sources[0], "sources[0]")
-    for unsupported in ("xColumn", "yColumn", "primaryGeometryColumn", "dateFormat"):
-        if source.get(unsupported):
-            raise InvalidArgumentError(f"'sources[0].{unsupported}' is not supported.")
     path = _confine(
-        roots, _list(source.get("uris"), "sources[0].uris"), "sources[0]", TABLE_SUFFIXES
+        roots,
+        _list(source.get("uris"), "sources[0].uris"),
+        "sources[0]",
+        TABLE_SUFFIXES,
+        _uri_prefix(manifest),
     )
+    given = [key for key in _CSV_OPTIONS if source.get(key) not in (None, "")]
+    if given and path.suffix.lower() != ".csv":
+        raise InvalidArgumentError(
+            f"'sources[0].{given[0]}' applies to CSV files only, not {path.suffix or path.name}."
+        )
+    options = {key: source.get(key) or None for key in _CSV_OPTIONS}
+    for key, value in options.items():
+        if value is not None and not isinstance(value, str):
+            raise InvalidArgumentError(f"'sources[0].{key}' must be a string.")
+    delimiter = options["csvDelimiter"] or ","
+    if len(delimiter) != 1:
+        raise InvalidArgumentError("'sources[0].csvDelimiter' must be one character.")
+    if options["dateFormat"] is not None:
+        check_date_format(options["dateFormat"])
     return TablePlan(
         name=name,
         path=path,
         properties=_properties(manifest.get("properties")),
         start=parse_time(manifest.get("startTime"), "startTime"),
         end=parse_time(manifest.get("endTime"), "endTime"),
+        csv=CsvOptions(
+            x_column=options["xColumn"],
+            y_column=options["yColumn"],
+            geometry_column=options["primaryGeometryColumn"],
+            crs=options["crs"],
+            delimiter=delimiter,
+            date_format=options["dateFormat"],
+        ),
     )
 
 
@@ -402,7 +598,13 @@ def build_table(plan: TablePlan) -> tuple[AssetRecord, list[FeatureRecord]]:
         raise InvalidArgumentError(
             f"{plan.path.name}: XML vector formats (OGR VRT, GML, KML) are not imported."
         )
-    features = read_features(plan.path)
+    suffix = plan.path.suffix.lower()
+    if suffix == ".csv":
+        features = read_csv_features(plan.path, plan.csv)
+    elif suffix == ".zip":
+        features = read_zipped_shapefile(plan.path)
+    else:
+        features = read_features(plan.path)
     props: dict[str, Any] = {**plan.properties}
     if plan.start is not None:
         props["system:time_start"] = plan.start

@@ -14,6 +14,15 @@ TABLE = "TABLE"
 
 
 @dataclass(frozen=True)
+class BandMask:
+    """A mask band in a file (an ImageManifest's `maskBands`): 0 masks the pixel."""
+
+    path: str
+    index: int  # 1-based band index in `path`
+    dtype: str
+
+
+@dataclass(frozen=True)
 class BandRecord:
     """One band of a stored image: the file it lives in and its native grid."""
 
@@ -26,6 +35,7 @@ class BandRecord:
     width: int
     height: int
     nodata: float | None
+    mask: BandMask | None = None  # on the band's own grid
 
 
 @dataclass(frozen=True)

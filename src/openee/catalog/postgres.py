@@ -13,18 +13,22 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Jsonb, set_json_loads
 
 from openee.catalog.model import AssetRecord, FeatureRecord
+from openee.catalog.names import parent_of
 from openee.catalog.rows import (
     band_from_row,
     band_to_row,
     descendant_range,
     geometry_bbox,
+    loads_json,
+    moved_name,
+    moved_properties,
     now_iso,
 )
-from openee.catalog.store import BBox, ImageQuery
-from openee.errors import AssetNotFoundError, FailedPreconditionError
+from openee.catalog.store import BBox, ImageQuery, PropertyTerm, Scalar
+from openee.errors import AlreadyExistsError, AssetNotFoundError, FailedPreconditionError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS openee_assets (
@@ -83,6 +87,7 @@ class PostgresCatalog:
         db: psycopg.Connection[Any] | None = getattr(self._local, "db", None)
         if db is None or db.closed:
             db = psycopg.connect(self.dsn, autocommit=True)
+            set_json_loads(loads_json, db)
             self._local.db = db
             with self._lock:
                 self._all.append(db)
@@ -193,6 +198,42 @@ class PostgresCatalog:
             )
             return count + 1
 
+    def move(self, source: str, destination: str, replace: bool = False) -> int:
+        lo, hi = descendant_range(source)
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT id, name, properties FROM openee_assets WHERE name = %s"
+                " OR (name >= %s AND name < %s) FOR UPDATE",
+                (source, lo, hi),
+            ).fetchall()
+            if not any(name == source for _, name, _ in rows):
+                raise AssetNotFoundError(source)
+            found = db.execute(
+                "SELECT id FROM openee_assets WHERE name = %s FOR UPDATE", (destination,)
+            ).fetchone()
+            if found is not None:
+                if not replace:
+                    raise AlreadyExistsError(f"Asset '{destination}' already exists.")
+                dlo, dhi = descendant_range(destination)
+                if db.execute(
+                    "SELECT 1 FROM openee_assets WHERE name >= %s AND name < %s LIMIT 1",
+                    (dlo, dhi),
+                ).fetchone():
+                    raise FailedPreconditionError(
+                        f"Asset '{destination}' holds assets; it cannot be replaced."
+                    )
+                db.execute("DELETE FROM openee_assets WHERE id = %s", (found[0],))
+            stamp = now_iso()
+            for asset_id, name, properties in rows:
+                new = moved_name(name, source, destination)
+                props = moved_properties(properties, new)
+                db.execute(
+                    "UPDATE openee_assets SET name = %s, parent = %s, update_time = %s,"
+                    " properties = coalesce(%s, properties) WHERE id = %s",
+                    (new, parent_of(new), stamp, None if props is None else Jsonb(props), asset_id),
+                )
+            return len(rows)
+
     # -- reads --------------------------------------------------------------------------------
 
     def get(self, name: str) -> AssetRecord | None:
@@ -216,7 +257,7 @@ class PostgresCatalog:
         return [_record(row) for row in self._connection().execute(sql, args).fetchall()]
 
     def query_images(self, query: ImageQuery) -> list[AssetRecord]:
-        """Images under `query.parent` in the time range and box, oldest first."""
+        """Images under `query.parent` that match the query, oldest first (then by name)."""
         sql = f"SELECT {_COLUMNS} FROM openee_assets WHERE parent = %s AND type = 'IMAGE'"
         args: list[Any] = [query.parent]
         if query.start is not None:
@@ -228,7 +269,22 @@ class PostgresCatalog:
         if query.bbox is not None:
             sql += " AND bbox && %s::box"
             args.append(_box(query.bbox))
+        for term in query.properties:
+            text, term_args = _property_sql(term)
+            sql += f" AND {text}"
+            args.extend(term_args)
+        if query.after is not None:
+            start, name = query.after
+            if start is None:
+                sql += " AND ((start_time IS NULL AND name > %s) OR start_time IS NOT NULL)"
+                args.append(name)
+            else:
+                sql += " AND (start_time > %s OR (start_time = %s AND name > %s))"
+                args.extend([start, start, name])
         sql += " ORDER BY start_time NULLS FIRST, name"
+        if query.limit is not None:
+            sql += " LIMIT %s"
+            args.append(query.limit)
         return [_record(row) for row in self._connection().execute(sql, args).fetchall()]
 
     def features(
@@ -260,6 +316,38 @@ class PostgresCatalog:
             .fetchone()
         )
         return int(row[0]) if row else 0
+
+
+def _property_sql(term: PropertyTerm) -> tuple[str, list[Any]]:
+    """One property term as an SQL condition that is never NULL (see `PropertyTerm`)."""
+    if term.op == "in":
+        assert isinstance(term.value, tuple)
+        parts = [_comparison(term.name, "=", v) for v in term.value]
+        return "(" + " OR ".join(t for t, _ in parts) + ")", [a for _, args in parts for a in args]
+    assert not isinstance(term.value, tuple)
+    if term.op == "!=":
+        text, args = _comparison(term.name, "=", term.value)
+        return f"NOT {text}", args
+    return _comparison(term.name, term.op, term.value)
+
+
+def _comparison(name: str, op: str, value: Scalar) -> tuple[str, list[Any]]:
+    # jsonb orders values of different types among themselves; Python does not compare them
+    # (except booleans with numbers), so each type is compared on its own.
+    if isinstance(value, str):
+        return (
+            f"coalesce(jsonb_typeof(properties -> %s) = 'string'"
+            f' AND (properties ->> %s) COLLATE "C" {op} %s, false)',
+            [name, name, value],
+        )
+    number = int(value) if isinstance(value, bool) else value
+    return (
+        f"(CASE jsonb_typeof(properties -> %s)"
+        f" WHEN 'number' THEN (properties -> %s)::numeric {op} %s::numeric"
+        f" WHEN 'boolean' THEN (properties -> %s)::boolean::int {op} %s::numeric"
+        " ELSE false END)",
+        [name, name, number, name, number],
+    )
 
 
 def _record(row: tuple[Any, ...]) -> AssetRecord:

@@ -157,8 +157,9 @@ def _is_raster(path: Path) -> bool:
     return path.suffix.lower() in RASTER_SUFFIXES
 
 
-def _number(text: str) -> object:
-    """MTL values are text: numbers become numbers, quoted strings lose their quotes."""
+def text_value(text: str) -> object:
+    """A value read as text (MTL files, file names): numbers become numbers, quoted strings
+    lose their quotes."""
     text = text.strip().strip('"')
     for kind in (int, float):
         try:
@@ -184,7 +185,7 @@ def read_mtl(path: Path) -> dict[str, object]:
                     if isinstance(value, dict):
                         walk(value)
                     elif isinstance(value, str) and not key.startswith("FILE_NAME"):
-                        flat.setdefault(key, _number(value))
+                        flat.setdefault(key, text_value(value))
 
         walk(json.loads(path.read_text()))
         return flat
@@ -192,7 +193,7 @@ def read_mtl(path: Path) -> dict[str, object]:
         key, sep, value = line.partition("=")
         key = key.strip()
         if sep and key not in ("GROUP", "END_GROUP") and not key.startswith("FILE_NAME"):
-            flat.setdefault(key, _number(value))
+            flat.setdefault(key, text_value(value))
     return flat
 
 
@@ -228,7 +229,8 @@ def _landsat_band(suffix: str) -> str:
     return "BQA" if suffix.lower() == "bqa" else suffix
 
 
-def _band_order(name: str) -> tuple[int, str]:
+def band_order(name: str) -> tuple[int, str]:
+    """Sort key of band names in natural order: B2 < B8 < B8A < B10, others after, by name."""
     match = re.search(r"B(\d+)(A?)$", name)
     if match:
         return (int(match.group(1)) * 2 + (1 if match.group(2) else 0), name)
@@ -287,7 +289,7 @@ class LandsatSceneLayout:
                 elif _is_raster(path):
                     bands.append(BandSource(_landsat_band(match["suffix"]), path))
             if bands:
-                bands.sort(key=lambda b: _band_order(b.name))
+                bands.sort(key=lambda b: band_order(b.name))
                 scenes.append(Scene(scene_id, time, tuple(bands), props))
         return scenes, rest
 
@@ -318,7 +320,7 @@ _C2_ORDER = [
 def _c2_order(name: str) -> tuple[int, int, str]:
     if name in _C2_ORDER:
         return (0, _C2_ORDER.index(name), name)
-    order, _ = _band_order(name)
+    order, _ = band_order(name)
     return (1, order, name)
 
 
@@ -409,7 +411,7 @@ class Sentinel2GranuleLayout:
             )
             sources = sorted(
                 (BandSource(name, path) for name, (_, path) in bands.items()),
-                key=lambda b: _band_order(b.name),
+                key=lambda b: band_order(b.name),
             )
             props: dict[str, object] = {"MGRS_TILE": tile[1:], "SENSING_TIME": iso}
             scenes.append(Scene(f"{stamp}_{tile}", Date.parse(iso).millis, tuple(sources), props))
@@ -454,7 +456,7 @@ class BandStackLayout:
                     BandSource(name, path, len(self.bands) * d + k + 1)
                     for k, name in enumerate(self.bands)
                 ]
-                sources.sort(key=lambda b: _band_order(b.name))
+                sources.sort(key=lambda b: band_order(b.name))
                 index = when.iso()[:10].replace("-", "")
                 scenes.append(
                     Scene(

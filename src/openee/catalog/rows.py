@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import shapely.geometry
 
-from openee.catalog.model import BandRecord
+from openee.catalog.model import BandMask, BandRecord
 
 # The smallest string greater than every "name/..." descendant of "name": '0' follows '/'.
 _AFTER_SLASH = chr(ord("/") + 1)
@@ -16,6 +18,35 @@ _AFTER_SLASH = chr(ord("/") + 1)
 def descendant_range(name: str) -> tuple[str, str]:
     """Bounds [lo, hi) of the names below `name`, usable by a B-tree index in any SQL engine."""
     return f"{name}/", f"{name}{_AFTER_SLASH}"
+
+
+# orjson reads an integer beyond 64 bits as a float, so a float this large may have been one.
+_INT64_LIMIT = float(2**63)
+
+
+def _has_huge_float(value: Any) -> bool:
+    if type(value) is float:
+        return abs(value) >= _INT64_LIMIT
+    if isinstance(value, dict):
+        return any(_has_huge_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_huge_float(v) for v in value)
+    return False
+
+
+def loads_json(text: str | bytes, *, numbers_are_coordinates: bool = False) -> Any:
+    """Parse stored JSON with orjson (five times faster than `json.loads`; listing a page of
+    1,000 images parses 2,000 documents), or with the standard library where orjson would be
+    wrong: it refuses NaN (which `json.dumps` writes) and reads integers beyond 64 bits as
+    floats, so a document holding a float that large is parsed again. Geometries and
+    transforms (`numbers_are_coordinates`) hold no such integers and skip that check."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+    if not numbers_are_coordinates and _has_huge_float(value):
+        return json.loads(text)
+    return value
 
 
 def now_iso() -> str:
@@ -33,7 +64,7 @@ def geometry_bbox(geojson: dict[str, Any] | None) -> tuple[float, float, float, 
 
 
 def band_to_row(band: BandRecord) -> dict[str, Any]:
-    return {
+    row = {
         "id": band.id,
         "path": band.path,
         "index": band.index,
@@ -44,6 +75,19 @@ def band_to_row(band: BandRecord) -> dict[str, Any]:
         "height": band.height,
         "nodata": band.nodata,
     }
+    if band.mask is not None:
+        row["mask"] = mask_to_row(band.mask)
+    return row
+
+
+def mask_to_row(mask: BandMask) -> dict[str, Any]:
+    return {"path": mask.path, "index": mask.index, "dtype": mask.dtype}
+
+
+def mask_from_row(row: dict[str, Any] | None) -> BandMask | None:
+    if not row:
+        return None
+    return BandMask(path=row["path"], index=int(row["index"]), dtype=row["dtype"])
 
 
 def band_from_row(row: dict[str, Any]) -> BandRecord:
@@ -58,6 +102,7 @@ def band_from_row(row: dict[str, Any]) -> BandRecord:
         width=int(row["width"]),
         height=int(row["height"]),
         nodata=None if row["nodata"] is None else float(row["nodata"]),
+        mask=mask_from_row(row.get("mask")),
     )
 
 
@@ -68,3 +113,15 @@ def plain_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain_json(v) for v in value]
     return value
+
+
+def moved_name(name: str, source: str, destination: str) -> str:
+    """`name` (source or below it) once `source` is renamed `destination`."""
+    return destination + name[len(source) :]
+
+
+def moved_properties(properties: dict[str, Any], new_name: str) -> dict[str, Any] | None:
+    """The properties of a moved asset, when they change: `system:index` is its last segment."""
+    if "system:index" not in properties:
+        return None
+    return {**properties, "system:index": new_name.rsplit("/", 1)[1]}

@@ -26,7 +26,7 @@ from openee.catalog.model import (
 )
 from openee.catalog.names import parent_of
 from openee.catalog.rows import descendant_range
-from openee.catalog.store import CatalogStore, ImageQuery
+from openee.catalog.store import CatalogStore, ImageKey, ImageQuery, PropertyTerm
 from openee.errors import (
     AlreadyExistsError,
     AssetNotFoundError,
@@ -72,9 +72,16 @@ class ListFilter:
     region: shapely.Geometry | None = None
 
     def query(self, parent: str) -> ImageQuery:
-        """What the store can answer: the start-time range and the region's bounding box."""
+        """What the store can answer: the start-time range, the region's bounding box and the
+        property comparisons."""
         start = end = None
+        properties = []
         for t in self.terms:
+            if t.field.startswith("properties."):
+                op = "=" if t.op == ":" else t.op
+                term = PropertyTerm.of(t.field.removeprefix("properties."), op, t.value)
+                if term is not None:
+                    properties.append(term)
             if t.field == "startTime" and t.op in (">=", ">"):
                 value = t.value + (1 if t.op == ">" else 0)
                 start = value if start is None else max(start, value)
@@ -85,7 +92,7 @@ class ListFilter:
         if self.region is not None:
             west, south, east, north = self.region.bounds
             bbox = (west, south, east, north)
-        return ImageQuery(parent, start, end, bbox)
+        return ImageQuery(parent, start, end, bbox, tuple(properties))
 
     def _terms_match(self, record: AssetRecord) -> bool:
         for t in self.terms:
@@ -239,14 +246,28 @@ def _token(kind: str, value: str) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
 
 
-def _untoken(token: str) -> tuple[str, str]:
+def _untoken(token: str, kind: str) -> str:
     try:
-        kind, _, value = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+        found, _, value = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
     except (ValueError, UnicodeDecodeError):
         raise InvalidArgumentError("Invalid pageToken.") from None
-    if kind not in ("after", "offset") or (kind == "offset" and not value.isdigit()):
+    if found != kind:
         raise InvalidArgumentError("Invalid pageToken.")
-    return kind, value
+    return value
+
+
+def _key_token(record: AssetRecord) -> str:
+    return _token("key", json.dumps([record.start_time, record.name]))
+
+
+def _key_from_token(token: str) -> ImageKey:
+    try:
+        start, name = json.loads(_untoken(token, "key"))
+    except (ValueError, TypeError):
+        raise InvalidArgumentError("Invalid pageToken.") from None
+    if not isinstance(name, str) or not (start is None or type(start) is int):
+        raise InvalidArgumentError("Invalid pageToken.")
+    return start, name
 
 
 def list_assets(
@@ -256,9 +277,9 @@ def list_assets(
     page_token: str | None = None,
     filter: str | None = None,
 ) -> Page:
-    """One page of `parent`'s children. Without a filter, pages by name (a token is the last
-    name, so inserts and deletes between pages neither repeat nor skip others); with a filter,
-    the matching images oldest first."""
+    """One page of `parent`'s children. Without a filter, pages by name; with a filter, the
+    matching images oldest first (then by name). Either way a token is the key of the last
+    asset listed, so inserts and deletes between pages neither repeat nor skip others."""
     if not parent.endswith("/assets"):
         record = store.get(parent)
         if record is None:
@@ -270,27 +291,33 @@ def list_assets(
         raise InvalidArgumentError("pageSize must be positive.")
     parsed = parse_filter(filter)
     if not parsed.terms and parsed.region is None:
-        after = None
-        if page_token:
-            kind, value = _untoken(page_token)
-            if kind != "after":
-                raise InvalidArgumentError("Invalid pageToken.")
-            after = value
+        after = _untoken(page_token, "after") if page_token else None
         rows = store.children(parent, 0, size + 1, after=after)
         page = Page(rows[:size])
         if len(rows) > size:
             page.next_page_token = _token("after", rows[size - 1].name)
         return page
-    offset = 0
-    if page_token:
-        kind, value = _untoken(page_token)
-        if kind != "offset":
-            raise InvalidArgumentError("Invalid pageToken.")
-        offset = int(value)
-    matching = parsed.select(store.query_images(parsed.query(parent)))
-    page = Page(matching[offset : offset + size])
-    if len(matching) > offset + size:
-        page.next_page_token = _token("offset", str(offset + size))
+    return _filtered_page(store, parsed, parent, size, page_token)
+
+
+def _filtered_page(
+    store: CatalogStore, parsed: ListFilter, parent: str, size: int, page_token: str | None
+) -> Page:
+    """`size` matching images after the token's key, read from the store in key order. The
+    store answers all but the exact region test, so a batch of `size + 1` candidates is
+    usually enough; more batches follow while the region test rejects some."""
+    query = parsed.query(parent)
+    key = _key_from_token(page_token) if page_token else None
+    found: list[AssetRecord] = []
+    while len(found) <= size:
+        batch = store.query_images(replace(query, after=key, limit=size + 1))
+        found.extend(parsed.select(batch))
+        if len(batch) <= size:
+            break
+        key = (batch[-1].start_time, batch[-1].name)
+    page = Page(found[:size])
+    if len(found) > size:
+        page.next_page_token = _key_token(found[size - 1])
     return page
 
 
@@ -425,10 +452,17 @@ def copy_asset(
 def move_asset(
     store: CatalogStore, source: str, destination: str, overwrite: bool = False
 ) -> AssetRecord:
-    """Move an asset: copy, then delete the original (each step all or nothing)."""
-    moved = copy_asset(store, source, destination, overwrite)
-    store.delete(source, recursive=True)
-    return moved
+    """Move (rename) an asset with everything in it, in one transaction: readers see it either
+    at the source or at the destination, never at both or neither."""
+    if destination == source or destination.startswith(descendant_range(source)[0]):
+        raise InvalidArgumentError("Cannot move an asset into itself.")
+    if store.get(source) is None:
+        raise AssetNotFoundError(source)
+    check_destination(store, destination, overwrite)
+    store.move(source, destination, replace=overwrite)
+    got = store.get(destination)
+    assert got is not None
+    return got
 
 
 def create_asset(store: CatalogStore, record: AssetRecord, overwrite: bool = False) -> AssetRecord:

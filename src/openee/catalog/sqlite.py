@@ -14,15 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from openee.catalog.model import AssetRecord, BandRecord, FeatureRecord
+from openee.catalog.names import parent_of
 from openee.catalog.rows import (
     band_from_row,
     descendant_range,
     geometry_bbox,
+    loads_json,
+    mask_to_row,
+    moved_name,
+    moved_properties,
     now_iso,
 )
-from openee.catalog.store import BBox, ImageQuery
+from openee.catalog.store import BBox, ImageQuery, PropertyTerm, Scalar
 from openee.dbfile import SqliteFile
-from openee.errors import AssetNotFoundError, FailedPreconditionError
+from openee.errors import AlreadyExistsError, AssetNotFoundError, FailedPreconditionError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS assets (
@@ -50,6 +55,7 @@ CREATE TABLE IF NOT EXISTS bands (
     width INTEGER NOT NULL,
     height INTEGER NOT NULL,
     nodata REAL,
+    mask TEXT,
     PRIMARY KEY (asset_rowid, position)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS footprints USING rtree(id, west, east, south, north);
@@ -73,6 +79,14 @@ class SqliteCatalog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db = SqliteFile(path, SCHEMA, ("foreign_keys=ON",))
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added since a catalog file was made: `bands.mask` (maskBands)."""
+        with self._tx() as db:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(bands)")}
+            if "mask" not in columns:
+                db.execute("ALTER TABLE bands ADD COLUMN mask TEXT")
 
     def _connection(self) -> sqlite3.Connection:
         return self._db.connection()
@@ -129,7 +143,8 @@ class SqliteCatalog:
         db.execute("DELETE FROM bands WHERE asset_rowid = ?", (rowid,))
         db.execute("DELETE FROM footprints WHERE id = ?", (rowid,))
         db.executemany(
-            "INSERT INTO bands VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO bands (asset_rowid, position, id, path, band_index, dtype, crs,"
+            " transform, width, height, nodata, mask) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     rowid,
@@ -143,6 +158,7 @@ class SqliteCatalog:
                     band.width,
                     band.height,
                     band.nodata,
+                    json.dumps(mask_to_row(band.mask)) if band.mask else None,
                 )
                 for position, band in enumerate(record.bands)
             ],
@@ -195,6 +211,47 @@ class SqliteCatalog:
             db.executemany("DELETE FROM assets WHERE rowid = ?", [(r,) for r in rowids])
             return len(rowids)
 
+    def move(self, source: str, destination: str, replace: bool = False) -> int:
+        lo, hi = descendant_range(source)
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT rowid, name, properties FROM assets WHERE name = ?"
+                " OR (name >= ? AND name < ?)",
+                (source, lo, hi),
+            ).fetchall()
+            if not any(name == source for _, name, _ in rows):
+                raise AssetNotFoundError(source)
+            existing = db.execute("SELECT rowid FROM assets WHERE name = ?", (destination,))
+            found = existing.fetchone()
+            if found is not None:
+                if not replace:
+                    raise AlreadyExistsError(f"Asset '{destination}' already exists.")
+                dlo, dhi = descendant_range(destination)
+                if db.execute(
+                    "SELECT 1 FROM assets WHERE name >= ? AND name < ? LIMIT 1", (dlo, dhi)
+                ).fetchone():
+                    raise FailedPreconditionError(
+                        f"Asset '{destination}' holds assets; it cannot be replaced."
+                    )
+                db.execute("DELETE FROM footprints WHERE id = ?", (found[0],))
+                db.execute("DELETE FROM assets WHERE rowid = ?", (found[0],))
+            stamp = now_iso()
+            for rowid, name, properties in rows:
+                new = moved_name(name, source, destination)
+                props = moved_properties(loads_json(properties), new)
+                db.execute(
+                    "UPDATE assets SET name = ?, parent = ?, update_time = ?,"
+                    " properties = coalesce(?, properties) WHERE rowid = ?",
+                    (
+                        new,
+                        parent_of(new),
+                        stamp,
+                        None if props is None else json.dumps(props),
+                        rowid,
+                    ),
+                )
+            return len(rows)
+
     # -- reads --------------------------------------------------------------------------------
 
     def get(self, name: str) -> AssetRecord | None:
@@ -216,7 +273,7 @@ class SqliteCatalog:
         return self._records(db, db.execute(sql, args).fetchall())
 
     def query_images(self, query: ImageQuery) -> list[AssetRecord]:
-        """Images under `query.parent` in the time range and box, oldest first."""
+        """Images under `query.parent` that match the query, oldest first (then by name)."""
         db = self._connection()
         sql = f"SELECT {_COLUMNS} FROM assets a WHERE a.parent = ? AND a.type = 'IMAGE'"
         args: list[Any] = [query.parent]
@@ -233,7 +290,25 @@ class SqliteCatalog:
                 " AND south <= ? AND north >= ?)"
             )
             args.extend([east, west, north, south])
+        if query.properties:
+            terms = [_property_sql(term) for term in query.properties]
+            # Properties that SQLite's JSON functions cannot read (NaN, written by Python's
+            # json) would raise; such rows stay candidates and the caller's exact test decides.
+            sql += " AND CASE WHEN json_valid(a.properties) THEN ("
+            sql += " AND ".join(text for text, _ in terms) + ") ELSE 1 END"
+            args.extend(arg for _, term_args in terms for arg in term_args)
+        if query.after is not None:
+            start, name = query.after
+            if start is None:
+                sql += " AND ((a.start_time IS NULL AND a.name > ?) OR a.start_time IS NOT NULL)"
+                args.append(name)
+            else:
+                sql += " AND (a.start_time > ? OR (a.start_time = ? AND a.name > ?))"
+                args.extend([start, start, name])
         sql += " ORDER BY a.start_time NULLS FIRST, a.name"
+        if query.limit is not None:
+            sql += " LIMIT ?"
+            args.append(query.limit)
         rows = db.execute(sql, args).fetchall()
         return self._records(db, rows)
 
@@ -254,8 +329,8 @@ class SqliteCatalog:
         args.extend([-1 if limit is None else limit, offset])
         return [
             FeatureRecord(
-                geometry=json.loads(geometry) if geometry else None,
-                properties=json.loads(properties),
+                geometry=loads_json(geometry, numbers_are_coordinates=True) if geometry else None,
+                properties=loads_json(properties),
                 id=fid,
             )
             for fid, geometry, properties in db.execute(sql, args).fetchall()
@@ -282,7 +357,8 @@ class SqliteCatalog:
             marks = ", ".join("?" * len(chunk))
             for b in db.execute(
                 "SELECT asset_rowid, id, path, band_index, dtype, crs, transform, width, height,"
-                f" nodata FROM bands WHERE asset_rowid IN ({marks}) ORDER BY asset_rowid, position",
+                f" nodata, mask FROM bands WHERE asset_rowid IN ({marks})"
+                " ORDER BY asset_rowid, position",
                 chunk,
             ):
                 bands[b[0]].append(
@@ -293,10 +369,11 @@ class SqliteCatalog:
                             "index": b[3],
                             "dtype": b[4],
                             "crs": b[5],
-                            "transform": json.loads(b[6]),
+                            "transform": loads_json(b[6], numbers_are_coordinates=True),
                             "width": b[7],
                             "height": b[8],
                             "nodata": b[9],
+                            "mask": loads_json(b[10]) if b[10] else None,
                         }
                     )
                 )
@@ -304,12 +381,43 @@ class SqliteCatalog:
             AssetRecord(
                 name=name,
                 type=type_,
-                properties=json.loads(properties),
+                properties=loads_json(properties),
                 start_time=start,
                 end_time=end,
-                footprint=json.loads(footprint) if footprint else None,
+                footprint=(
+                    loads_json(footprint, numbers_are_coordinates=True) if footprint else None
+                ),
                 bands=tuple(bands[rowid]),
                 update_time=update_time,
             )
             for rowid, name, type_, properties, start, end, footprint, update_time in rows
         ]
+
+
+_NUMERIC_TYPES = "('integer', 'real', 'true', 'false')"
+
+
+def _property_sql(term: PropertyTerm) -> tuple[str, list[Any]]:
+    """One property term as an SQL condition that is never NULL (see `PropertyTerm`)."""
+    if term.op == "in":
+        assert isinstance(term.value, tuple)
+        parts = [_comparison(term.name, "=", v) for v in term.value]
+        return "(" + " OR ".join(t for t, _ in parts) + ")", [a for _, args in parts for a in args]
+    assert not isinstance(term.value, tuple)
+    if term.op == "!=":
+        text, args = _comparison(term.name, "=", term.value)
+        return f"NOT {text}", args
+    return _comparison(term.name, term.op, term.value)
+
+
+def _comparison(name: str, op: str, value: Scalar) -> tuple[str, list[Any]]:
+    # json_extract gives JSON true/false as 1/0, as Python compares booleans with numbers.
+    path = f'$."{name}"'
+    types = "('text')" if isinstance(value, str) else _NUMERIC_TYPES
+    if isinstance(value, bool):
+        value = int(value)
+    return (
+        f"(coalesce(json_type(a.properties, ?), '') IN {types}"
+        f" AND json_extract(a.properties, ?) {op} ?)",
+        [path, path, value],
+    )

@@ -5,6 +5,7 @@ Both run the same contract suite (`tests/catalog/test_catalog_store_contract.py`
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,21 +15,76 @@ from typing import Protocol
 from openee.catalog.model import AssetRecord, FeatureRecord
 
 BBox = tuple[float, float, float, float]  # (west, south, east, north), degrees
+Scalar = str | int | float | bool
+# The position of an image in `query_images` order: (start_time, name).
+ImageKey = tuple[int | None, str]
+
+PROPERTY_OPS = ("=", "!=", "<", "<=", ">", ">=", "in")
+
+
+@dataclass(frozen=True)
+class PropertyTerm:
+    """`properties[name] <op> value`, compared as Python compares the values:
+
+    * a number (booleans count as 0 and 1) matches numbers and booleans, compared numerically;
+    * a string matches strings, compared by code point;
+    * `!=` is the negation of `=`, so it also matches a missing or null property;
+    * `in` (a tuple of scalars) matches when `=` matches one of them.
+
+    Build terms with `PropertyTerm.of`, which refuses what a store cannot express.
+    """
+
+    name: str
+    op: str
+    value: Scalar | tuple[Scalar, ...]
+
+    def __post_init__(self) -> None:
+        if self.op not in PROPERTY_OPS:  # stores write `op` into their SQL
+            raise ValueError(f"unknown property comparison {self.op!r}")
+
+    @staticmethod
+    def of(name: str, op: str, value: object) -> PropertyTerm | None:
+        """A term, or None when it cannot be pushed into a store: `system:` properties (they
+        derive from columns), names with a double quote, values that are not finite scalars."""
+        if op not in PROPERTY_OPS or name.startswith("system:") or '"' in name or not name:
+            return None
+        if op == "in":
+            if not isinstance(value, list | tuple) or not value:
+                return None
+            if not all(_pushable(v) for v in value):
+                return None
+            return PropertyTerm(name, op, tuple(value))
+        if not _pushable(value):
+            return None
+        return PropertyTerm(name, op, value)  # type: ignore[arg-type]
+
+
+def _pushable(value: object) -> bool:
+    if isinstance(value, str | bool):
+        return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63  # what SQLite binds as an INTEGER
+    return isinstance(value, float) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
 class ImageQuery:
-    """What a store can answer itself: children of `parent` in a time range and a lon/lat box.
+    """What a store can answer itself: children of `parent` in a time range, a lon/lat box and
+    with property comparisons, in the order (start_time, name), nulls first.
 
     `start` is inclusive and `end` exclusive (milliseconds), as in filterDate. An image matches
     `bbox` when its footprint's bounding box intersects it (edges included); callers apply the
-    exact geometry test afterwards.
+    exact geometry test afterwards. `properties` are ANDed. `after` pages by key: only images
+    after that (start_time, name) position; `limit` caps how many come back.
     """
 
     parent: str
     start: int | None = None
     end: int | None = None
     bbox: BBox | None = None
+    properties: tuple[PropertyTerm, ...] = ()
+    after: ImageKey | None = None
+    limit: int | None = None
 
 
 class CatalogStore(Protocol):
@@ -57,7 +113,7 @@ class CatalogStore(Protocol):
         ...
 
     def query_images(self, query: ImageQuery) -> list[AssetRecord]:
-        """Images under `query.parent` in the time range and box, oldest first."""
+        """Images under `query.parent` that match the query, oldest first (then by name)."""
         ...
 
     def delete(self, name: str, recursive: bool = False) -> int:
@@ -65,6 +121,17 @@ class CatalogStore(Protocol):
 
         Raises AssetNotFoundError when it does not exist and FailedPreconditionError when it has
         children and `recursive` is false.
+        """
+        ...
+
+    def move(self, source: str, destination: str, replace: bool = False) -> int:
+        """Rename `source` and its descendants to below `destination` in one transaction
+        (bands, footprints and features go with them; `system:index` follows the new name);
+        returns how many moved.
+
+        Raises AssetNotFoundError when `source` does not exist, AlreadyExistsError when
+        `destination` does and not `replace`, FailedPreconditionError when the asset to replace
+        has descendants. The caller checks that `destination` is not inside `source`.
         """
         ...
 

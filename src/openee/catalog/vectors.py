@@ -36,12 +36,16 @@ def _value(value: object) -> object:
     return value
 
 
-def read_features(path: Path, layer: str | int | None = None) -> list[FeatureRecord]:
-    """Every feature of a vector file (its first layer unless `layer`), in EPSG:4326."""
+def read_features(
+    path: Path | str, layer: str | int | None = None, label: str | None = None
+) -> list[FeatureRecord]:
+    """Every feature of a vector file (its first layer unless `layer`), in EPSG:4326. `path`
+    may be a GDAL path (`/vsizip/...`); `label` names the file in errors."""
+    name = label or Path(path).name
     try:
         meta, fids, geometry, fields = pyogrio.raw.read(path, layer=layer, return_fids=True)
     except Exception as exc:  # pyogrio raises its own DataSourceError / DataLayerError types
-        raise InvalidArgumentError(f"{path.name}: cannot read vector data ({exc}).") from None
+        raise InvalidArgumentError(f"{name}: cannot read vector data ({exc}).") from None
     shapes = shapely.from_wkb(geometry) if geometry is not None else [None] * len(fids)
     crs = meta.get("crs")
     if crs and geometry is not None:

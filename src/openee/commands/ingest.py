@@ -42,6 +42,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default="",
         help="comma-separated dates of a multi-date band stack (Theia L3A), in band order",
     )
+    cmd.add_argument(
+        "--template",
+        default=None,
+        help="read other layouts from file names, e.g. '{id}_{date:%%Y%%m%%d}_{band}.tif':"
+        " {id} the image id (files with the same id are its bands), {date:FORMAT} the start"
+        " time (strptime directives %%Y %%m %%d %%H %%M %%S %%j %%y %%b, UTC; {date} alone is"
+        " %%Y-%%m-%%d), {band} the band name (without it, bands b1..bN of each file), any other"
+        " {NAME} a property, * anything; the whole file name must match",
+    )
     cmd.set_defaults(func=run)
 
 
@@ -88,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
             args.asset_id,
             cog_dir=settings.data_dir / "cog" if args.cog else None,
             dates=dates,
+            template=args.template,
             progress=StderrProgress(),
         )
     except OpeneeError as exc:

@@ -41,18 +41,6 @@ def compute_chunk(sources: Sequence[BandSource], grid: PixelGrid) -> list[Pixels
     return read_many(sources, grid, _io_map)
 
 
-# Chunks are never cut smaller than this to spread a small grid over the cores: below it the
-# per-chunk overhead (one read per source file and chunk) outweighs the parallel gain.
-MIN_CHUNK_SIDE = 256
-
-
-def chunk_side(grid: PixelGrid, chunk_size: int) -> int:
-    """The chunk side for `grid`: at most `chunk_size`, and small enough that a grid of up to
-    two chunk sides is cut in at least 2x2 chunks, so both cores of a small machine share it."""
-    half = -(-max(grid.width, grid.height) // 2)
-    return max(1, min(chunk_size, max(MIN_CHUNK_SIDE, half)))
-
-
 def materialize(
     sources: Sequence[BandSource],
     grid: PixelGrid,
@@ -86,7 +74,7 @@ def materialize(
             out.data[window] = part.data
             out.valid[window] = part.valid
 
-    for row, col, sub in grid.chunks(chunk_side(grid, chunk_size)):
+    for row, col, sub in grid.chunks(chunk_size):
         if len(pending) >= max_in_flight:
             drain_one()
         pending.append((executor.submit(compute_chunk, tuple(sources), sub), row, col, sub))

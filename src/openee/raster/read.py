@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import rasterio
@@ -100,6 +101,9 @@ def _open(path: str, overview: int = -1) -> Iterator[rasterio.io.DatasetReader]:
             return
 
 
+# Both pure functions of small hashable arguments, asked once per file read: cached because a
+# composite reads many files on the same grid.
+@lru_cache(maxsize=256)
 def output_pixel_size(grid: PixelGrid, src_crs: str) -> float:
     """The side of an output pixel at the grid's centre, in source CRS units (area-equivalent)."""
     col, row = grid.width / 2, grid.height / 2
@@ -137,6 +141,7 @@ def choose_overview(src: rasterio.io.DatasetReader, band_index: int, grid: Pixel
     return level
 
 
+@lru_cache(maxsize=1024)
 def _overlaps(grid: PixelGrid, src_crs: str, src_bounds: tuple[float, float, float, float]) -> bool:
     """Whether the grid's bounding box, carried into the source CRS, meets the source bounds."""
     xmin, ymin, xmax, ymax = grid.bounds()
@@ -209,12 +214,7 @@ def read_into_grid(
     """
     try:
         with rasterio.Env(**GDAL_ENV):
-            with _open(path) as full:
-                level = choose_overview(full, band_index, grid)
-                geometry = _Geometry.of(full)
-            if level >= 0:
-                with _open(path, level) as src:
-                    geometry = _Geometry.of(src)
+            level, geometry = _locate(path, band_index, grid)
             src_crs = geometry.crs or grid.crs
             if not _overlaps(grid, src_crs, geometry.bounds):
                 return Pixels.empty(grid.shape, dtype)
@@ -227,6 +227,37 @@ def read_into_grid(
             with _open(path, level) as src:
                 block = src.read(band_index, window=where.window)
             return _sampled(block, where, dtype, nodata, grid.shape)
+    except RasterioError as exc:
+        raise InternalError(f"Failed to read source pixels: {type(exc).__name__}") from exc
+
+
+def _locate(path: str, band_index: int, grid: PixelGrid) -> tuple[int, _Geometry]:
+    """The overview level a read of `grid` uses, and that level's geometry."""
+    with _open(path) as full:
+        level = choose_overview(full, band_index, grid)
+        geometry = _Geometry.of(full)
+    if level >= 0:
+        with _open(path, level) as src:
+            geometry = _Geometry.of(src)
+    return level, geometry
+
+
+def plan_read(path: str, band_index: int, grid: PixelGrid, resampling: str = "nearest") -> None:
+    """Prepare a later read_into_grid of the same arguments: open the file and compute its
+    sample map (cached), in the calling thread.
+
+    A chunk plans its reads before handing them to the io threads, so the chunk threads compute
+    the sample maps of different chunks in parallel, instead of io threads waiting for each
+    other on the one map that all the files of a chunk share.
+    """
+    if resampling != "nearest":
+        return
+    try:
+        with rasterio.Env(**GDAL_ENV):
+            _, geometry = _locate(path, band_index, grid)
+            src_crs = geometry.crs or grid.crs
+            if _overlaps(grid, src_crs, geometry.bounds):
+                sample_map(grid, src_crs, geometry.transform, geometry.width, geometry.height)
     except RasterioError as exc:
         raise InternalError(f"Failed to read source pixels: {type(exc).__name__}") from exc
 

@@ -17,7 +17,7 @@ import shapely.geometry
 
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
-from openee.raster.read import read_into_grid
+from openee.raster.read import plan_read, read_into_grid
 from openee.raster.reduce import output_dtype, reduce_stack
 from openee.values.geometry import Geometry
 
@@ -76,6 +76,10 @@ class FileBand(BandSource):
         if prefetched is not None and (self, grid) in prefetched:
             return prefetched[(self, grid)]
         return read_into_grid(self.path, self.index, self.dtype, self.nodata, grid, self.resampling)
+
+    def plan(self, grid: PixelGrid) -> None:
+        """Open the file and compute the sampling of `grid` now, in this thread (see read_many)."""
+        plan_read(self.path, self.index, grid, self.resampling)
 
 
 @dataclass(frozen=True)
@@ -361,6 +365,10 @@ def read_many(sources: Sequence[BandSource], grid: PixelGrid, mapper: Mapper) ->
     """Pixels of several recipes on one grid. Their file reads (decoding is the cost) are done
     once each, concurrently through `mapper` (e.g. a thread pool's map), before the recipes run."""
     leaves = file_leaves(sources)
+    if leaves:
+        # Files of a collection mostly share a grid: planning the first read computes the
+        # sample map they share here, while opening the rest stays parallel in the io threads.
+        leaves[0].plan(grid)
     pixels = dict(zip(leaves, mapper(lambda leaf: leaf.read(grid), leaves), strict=True))
     _prefetched.pixels = {(leaf, grid): p for leaf, p in pixels.items()}
     try:

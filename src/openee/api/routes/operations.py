@@ -2,7 +2,8 @@
 delete.
 
 An import is checked at once (manifest, asset name, roots, destination): a bad request is a 400,
-a taken name a 409, before any operation exists. The files are then read in a background thread
+a taken name a 409, before any operation exists (tilesets of several sources have their headers
+read then, to refuse what cannot be mosaicked). The files are then read in a background thread
 (`compute/operations.py`) and the catalog written in one transaction; the operation says how it
 went. A `requestId` seen before returns the operation it made (the client may retry).
 
@@ -42,9 +43,11 @@ from openee.catalog.manifests import (
     TablePlan,
     build_image,
     build_table,
+    inspect_mosaics,
     plan_image,
     plan_table,
 )
+from openee.catalog.mosaics import MosaicWriter
 from openee.catalog.names import name_from_id
 from openee.compute.operations import Job, Operation, wait
 from openee.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
@@ -55,6 +58,7 @@ State = Annotated[AppState, Depends(get_state)]
 Body = Annotated[dict[str, Any], Depends(json_body)]
 Caller = Annotated[Principal, Depends(require_principal)]
 
+MOSAIC_DIR = "mosaics"  # under the data dir: the COGs of tilesets of several sources
 DEFAULT_PAGE = 500
 MAX_PAGE = 1000
 MAX_WAIT_S = 60.0
@@ -97,6 +101,7 @@ def _start(
     entry["operation"] = op.name
     if created:
         catalog = state.catalog
+        mosaic_root = state.settings.data_dir / MOSAIC_DIR
 
         def work(job: Job) -> dict[str, Any] | None:
             # The asset is written here, later: its own audit entry says how that went.
@@ -106,12 +111,19 @@ def _start(
                 asset=plan.name,
                 operation=op.name,
             ):
-                if isinstance(plan, ImagePlan):
-                    record, features = build_image(plan), None
-                else:
-                    record, features = build_table(plan)
-                job.check()  # nothing is written after a cancel
-                service.import_asset(catalog, record, features, overwrite)
+                # Mosaics of tilesets of several sources are files of this operation alone;
+                # they are removed again when it does not write the catalog.
+                mosaics = MosaicWriter(mosaic_root, op.id, job.check)
+                try:
+                    if isinstance(plan, ImagePlan):
+                        record, features = build_image(plan, mosaics), None
+                    else:
+                        record, features = build_table(plan)
+                    job.check()  # nothing is written after a cancel
+                    service.import_asset(catalog, record, features, overwrite)
+                except BaseException:
+                    mosaics.discard()
+                    raise
             return None
 
         state.runner.submit(op, work)
@@ -150,6 +162,10 @@ def _import(
         else:
             plan = plan_table(name, manifest, state.roots)
         service.check_destination(state.catalog, name, overwrite)
+        if isinstance(plan, ImagePlan):
+            # Headers of tilesets of several sources are read now: what cannot be mosaicked
+            # is a 400 before any operation exists.
+            plan = inspect_mosaics(plan)
         return _start(state, project, audit, kind, plan, overwrite, request_id, entry)
 
 
@@ -157,7 +173,7 @@ def _import(
 def image_import(
     version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
 ) -> dict[str, Any]:
-    """Body `{imageManifest: {name, tilesets: [{id?, sources: [{uris}]}], bands?, startTime?,
+    """Body `{imageManifest: {name, tilesets: [{id?, sources: [{uris}, ...]}], bands?, startTime?,
     endTime?, properties?, missingData?}, overwrite?, requestId?}`."""
     check_version(version)
     return _import(state, project, body, principal, audit, "INGEST_IMAGE")
