@@ -178,19 +178,24 @@ def regression_image(collection: ImageCollection, reducer: Reducer) -> Image:
     )
 
 
-def _shortcut(name: str) -> None:
+def _shortcut(name: str, reducer: str) -> None:
     def shortcut(collection: ImageCollection) -> Image:
-        return composite(collection, simple(name), suffixed=False)
+        return composite(collection, simple(reducer), suffixed=False)
 
     shortcut.__doc__ = (
-        f"Reduces a collection pixel by pixel with the {name} reducer, keeping band names.\n\n"
+        f"Reduces a collection pixel by pixel with the {reducer} reducer, keeping band names.\n\n"
         "Args:\n    collection: The collection to reduce; masked inputs are skipped.\n"
     )
     algorithm(f"reduce.{name}")(shortcut)
 
 
-for _name in ("mean", "median", "min", "max", "sum", "count", "mode"):
-    _shortcut(_name)
+# ImageCollection.and() / or() are the allNonZero / anyNonZero reducers.
+for _name, _reducer in (
+    *((n, n) for n in ("mean", "median", "min", "max", "sum", "count", "mode", "product")),
+    ("and", "allNonZero"),
+    ("or", "anyNonZero"),
+):
+    _shortcut(_name, _reducer)
 
 
 @algorithm("ImageCollection.qualityMosaic")
