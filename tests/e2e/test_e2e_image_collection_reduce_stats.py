@@ -109,3 +109,23 @@ def test_two_input_linear_fit(ee_api) -> None:
         collection(ee).select(["B4", "B8", "B2"]).reduce(
             ee.Reducer.linearFit()
         ).bandNames().getInfo()
+
+
+def test_product_and_or_shortcuts_keep_band_names(ee_api) -> None:
+    """ImageCollection.product(), .and() and .or() (the reduce.* shortcuts of product,
+    allNonZero and anyNonZero) keep the band names."""
+    ee = ee_api
+    scaled = collection(ee).select("B4").map(lambda i: i.toFloat().divide(1000))
+    vegetation = collection(ee).select("SCL").map(lambda i: i.eq(4))
+    image = (
+        scaled.product()
+        .addBands(vegetation.And().rename("all_vegetation"))
+        .addBands(vegetation.Or().rename("any_vegetation"))
+    )
+    assert image.bandNames().getInfo() == ["B4", "all_vegetation", "any_vegetation"]
+    got = compute(ee, image)
+    b4v, scl = stack("B4"), stack("SCL")
+    np.testing.assert_allclose(got["B4"], (b4v / 1000).prod(axis=0), rtol=1e-9)
+    veg = np.ma.masked_array(scl.data == 4, scl.mask)
+    np.testing.assert_array_equal(got["all_vegetation"], veg.all(axis=0).astype(int))
+    np.testing.assert_array_equal(got["any_vegetation"], veg.any(axis=0).astype(int))

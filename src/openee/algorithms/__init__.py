@@ -8,6 +8,7 @@ from openee.algorithms.registry import REGISTRY, Registry
 def default_registry() -> Registry:
     """The registry with every family module loaded."""
     from openee.algorithms import (  # noqa: F401 - imported for their registrations
+        array_value,
         classifier,
         clusterer,
         collection,
@@ -26,6 +27,7 @@ def default_registry() -> Registry:
         geometry_s2,
         image,
         image_alias,
+        image_array,
         image_bands,
         image_collection,
         image_collection_ops,
@@ -36,6 +38,7 @@ def default_registry() -> Registry:
         image_local,
         image_lookup,
         image_math,
+        image_matrix,
         image_medial,
         image_objects,
         image_place,

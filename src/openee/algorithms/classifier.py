@@ -354,6 +354,26 @@ def number_property(feature: Feature, name: str) -> float:
     return float(value)
 
 
+def training_rows(
+    features: FeatureCollection, inputs: list[str], subsampling: float, seed: int
+) -> list[Feature]:
+    """The features a classifier or clusterer trains on: checked, and subsampled with `seed`."""
+    if not 0 < subsampling <= 1:
+        raise InvalidArgumentError(f"subsampling must be in (0, 1], got {subsampling!r}.")
+    if not inputs:
+        raise InvalidArgumentError("No input properties to train on.")
+    rows = [f for f in features.features if isinstance(f, Feature)]
+    if len(rows) > MAX_SAMPLES:
+        raise InvalidArgumentError(f"More than {MAX_SAMPLES} training features.")
+    if subsampling < 1:
+        rng = np.random.default_rng(seed)
+        keep = np.sort(rng.choice(len(rows), round(len(rows) * subsampling), replace=False))
+        rows = [rows[i] for i in keep]
+    if not rows:
+        raise InvalidArgumentError("The training collection is empty.")
+    return rows
+
+
 def default_inputs(collection: FeatureCollection, classProperty: str) -> list[str]:
     order = collection.get("band_order")
     if isinstance(order, list) and order:
@@ -397,20 +417,8 @@ def train(
     """
     if classifier.training is not None:
         raise InvalidArgumentError("The classifier has already been trained.")
-    if not 0 < subsampling <= 1:
-        raise InvalidArgumentError(f"subsampling must be in (0, 1], got {subsampling!r}.")
     inputs = inputProperties or default_inputs(features, classProperty)
-    if not inputs:
-        raise InvalidArgumentError("No input properties to train on.")
-    rows = [f for f in features.features if isinstance(f, Feature)]
-    if len(rows) > MAX_SAMPLES:
-        raise InvalidArgumentError(f"More than {MAX_SAMPLES} training features.")
-    if subsampling < 1:
-        rng = np.random.default_rng(subsamplingSeed)
-        keep = np.sort(rng.choice(len(rows), round(len(rows) * subsampling), replace=False))
-        rows = [rows[i] for i in keep]
-    if not rows:
-        raise InvalidArgumentError("The training collection is empty.")
+    rows = training_rows(features, inputs, subsampling, subsamplingSeed)
     x = tuple(tuple(number_property(f, name) for name in inputs) for f in rows)
     y = tuple(number_property(f, classProperty) for f in rows)
     trained = replace(classifier, training=Training(tuple(inputs), x, y))

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from openee.algorithms.classifier import default_inputs, number_property
+from openee.algorithms.classifier import default_inputs, number_property, training_rows
 from openee.algorithms.registry import algorithm
 from openee.errors import BandNotFoundError, InvalidArgumentError
 from openee.raster.classify import ClassifiedBand
@@ -20,8 +20,6 @@ from openee.raster.image import Image
 from openee.values.classifier import Training
 from openee.values.clusterer import Clusterer
 from openee.values.feature import Feature, FeatureCollection
-
-MAX_SAMPLES = 1_000_000
 
 
 @algorithm("Clusterer.wekaKMeans")
@@ -157,20 +155,8 @@ def train(
     """
     if clusterer.training is not None:
         raise InvalidArgumentError("The clusterer has already been trained.")
-    if not 0 < subsampling <= 1:
-        raise InvalidArgumentError(f"subsampling must be in (0, 1], got {subsampling!r}.")
     inputs = inputProperties or default_inputs(features, "")
-    if not inputs:
-        raise InvalidArgumentError("No input properties to train on.")
-    rows = [f for f in features.features if isinstance(f, Feature)]
-    if len(rows) > MAX_SAMPLES:
-        raise InvalidArgumentError(f"More than {MAX_SAMPLES} training features.")
-    if subsampling < 1:
-        rng = np.random.default_rng(subsamplingSeed)
-        keep = np.sort(rng.choice(len(rows), round(len(rows) * subsampling), replace=False))
-        rows = [rows[i] for i in keep]
-    if not rows:
-        raise InvalidArgumentError("The training collection is empty.")
+    rows = training_rows(features, inputs, subsampling, subsamplingSeed)
     x = tuple(tuple(number_property(f, name) for name in inputs) for f in rows)
     trained = replace(clusterer, training=Training(tuple(inputs), x, ()))
     _ = trained.model  # fit now, so that bad training data is reported by train

@@ -40,11 +40,17 @@ def image_load(id: str, version: int = -1) -> Image:
 
 @algorithm("Image.constant")
 def image_constant(value: Any) -> Image:
-    """Creates an image with a constant value everywhere, one band per value.
+    """Creates an image with a constant value everywhere, one band per value; an Array gives
+    one band 'constant' holding that array at every pixel.
 
     Args:
-        value: A number, or a list of numbers for a multi-band image.
+        value: A number, a list of numbers for a multi-band image, or an Array.
     """
+    from openee.algorithms.array_value import ArrayValue
+    from openee.raster.array_bands import ArrayConstantBand
+
+    if isinstance(value, ArrayValue):
+        return Image((Band("constant", ArrayConstantBand(value.values, value.dtype_name)),))
     values = value if isinstance(value, list) else [value]
     if not values:
         raise InvalidArgumentError("Image.constant: the list of values is empty.")
@@ -108,7 +114,16 @@ def band_types(image: Image) -> dict[str, Any]:
     Args:
         image: The image.
     """
-    return {b.name: pixel_type_info(b.source.dtype) for b in image.bands}
+    return {b.name: pixel_type_info(b.source.dtype, b.source.rank) for b in image.bands}
+
+
+def _no_arrays(image: Image, what: str, instead: str) -> None:
+    """Masks are per pixel: array-valued bands cannot serve as (or be filled like) masks."""
+    for b in image.bands:
+        if b.source.rank:
+            raise InvalidArgumentError(
+                f"Image.{what}: band '{b.name}' holds array-valued pixels; {instead}."
+            )
 
 
 @algorithm("Image.unmask")
@@ -121,6 +136,7 @@ def unmask(input: Image, value: Image | None = None, sameFootprint: bool = True)
         sameFootprint: If true, pixels outside the input's footprint stay masked.
     """
     fill = value if value is not None else constant_image([0])
+    _no_arrays(input, "unmask", "unmask the scalar bands made by arrayFlatten or arrayGet")
     bands = [
         replace(b, source=UnmaskedBand(b.source, f.source, sameFootprint))
         for b, f in _paired(input, fill, "value")
@@ -136,6 +152,7 @@ def update_mask(image: Image, mask: Image) -> Image:
         image: The image.
         mask: The mask image: one band for all bands, or one band per band.
     """
+    _no_arrays(mask, "updateMask", "mask array elements with arrayMask")
     bands = [
         replace(b, source=MaskedBand(b.source, m.source)) for b, m in _paired(image, mask, "mask")
     ]
@@ -164,6 +181,7 @@ def self_mask(image: Image) -> Image:
     Args:
         image: The image.
     """
+    _no_arrays(image, "selfMask", "mask array elements with arrayMask")
     bands = [replace(b, source=MaskedBand(b.source, b.source)) for b in image.bands]
     return replace(image, bands=tuple(bands))
 

@@ -143,29 +143,59 @@ def reduce(collection: ImageCollection, reducer: Reducer, parallelScale: float =
     bands named after its outputs). Reducers: mean, median, min, max, sum, count, first, last,
     stdDev, variance, percentile, mode, sampleVariance, sampleStdDev, skew, kurtosis, product,
     anyNonZero, allNonZero, countDistinct(NonNull), countEvery, minMax, linearFit, combine and
-    forEach (forEachBand).
+    forEach (forEachBand); linearRegression gives array bands 'coefficients' and 'residuals'
+    over the images valid in all bands at each pixel.
 
     Args:
         collection: The collection to reduce.
         reducer: The reducer; masked inputs are skipped.
         parallelScale: Accepted for compatibility; it has no effect here.
     """
+    if reducer.name == "linearRegression":
+        return regression_image(collection, reducer)
     return composite(collection, reducer, suffixed=True)
 
 
-def _shortcut(name: str) -> None:
+def regression_image(collection: ImageCollection, reducer: Reducer) -> Image:
+    """Reducer.linearRegression per pixel: array bands 'coefficients' (numX x numY) and
+    'residuals' (numY), over the images valid in all their bands at each pixel."""
+    from openee.raster.array_bands import ArrayOpBand, CollectionArrayBand
+
+    num_x, num_y = int(reducer.option("numX")), int(reducer.option("numY"))
+    images = collection.images
+    for img in images:
+        if len(img.bands) != num_x + num_y:
+            raise InvalidArgumentError(
+                f"The reducer takes {num_x + num_y} inputs, but an image has {len(img.bands)} "
+                "bands."
+            )
+    table = CollectionArrayBand(tuple(tuple(b.source for b in img.bands) for img in images))
+    return Image(
+        tuple(
+            Band(part, ArrayOpBand(f"regression.{part}", (table,), (num_x,)))
+            for part in ("coefficients", "residuals")
+        )
+    )
+
+
+def _shortcut(name: str, reducer: str) -> None:
     def shortcut(collection: ImageCollection) -> Image:
-        return composite(collection, simple(name), suffixed=False)
+        return composite(collection, simple(reducer), suffixed=False)
 
     shortcut.__doc__ = (
-        f"Reduces a collection pixel by pixel with the {name} reducer, keeping band names.\n\n"
+        f"Reduces a collection pixel by pixel with the {reducer} reducer, keeping band names.\n\n"
         "Args:\n    collection: The collection to reduce; masked inputs are skipped.\n"
     )
     algorithm(f"reduce.{name}")(shortcut)
 
 
-for _name in ("mean", "median", "min", "max", "sum", "count", "mode"):
-    _shortcut(_name)
+# ImageCollection.and() / or() are the allNonZero / anyNonZero reducers.
+for _name, _reducer in (
+    *((n, n) for n in ("mean", "median", "min", "max", "sum", "count", "mode", "product")),
+    ("and", "allNonZero"),
+    ("or", "anyNonZero"),
+):
+    _shortcut(_name, _reducer)
 
 
 @algorithm("ImageCollection.qualityMosaic")

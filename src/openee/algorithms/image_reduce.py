@@ -42,6 +42,8 @@ def column_outputs(reducer: Reducer, values: np.ndarray) -> list[Any]:
     """The outputs of a one-input reducer over the valid values of one band."""
     if values.dtype == np.bool_:
         values = values.astype(np.uint8)
+    if values.dtype == object:  # array pixels, as nested lists
+        return _array_outputs(reducer, values)
     name = reducer.name
     if name == "combine" and reducer.option("sharedInputs"):
         first, second = reducer.parts
@@ -80,6 +82,23 @@ def column_outputs(reducer: Reducer, values: np.ndarray) -> list[Any]:
                 for k, c in zip(keys.tolist(), counts.tolist(), strict=True)
             }
         ]
+    return aggregate.evaluate(reducer, [values.tolist()])
+
+
+# Reducers that take array pixels as they are (nested lists), as Earth Engine's do: the
+# list-like ones, and the covariances of 1-D array pixels (the first step of a PCA).
+LIST_REDUCERS = (
+    "first", "last", "toList", "count", "countEvery", "firstNonNull", "lastNonNull",
+    "covariance", "centeredCovariance",
+)  # fmt: skip
+
+
+def _array_outputs(reducer: Reducer, values: np.ndarray) -> list[Any]:
+    if reducer.name not in LIST_REDUCERS:
+        raise InvalidArgumentError(
+            f"Reducer '{reducer.name}' cannot reduce array-valued pixels; use arrayFlatten() "
+            f"to make scalar bands, or one of {', '.join(LIST_REDUCERS)}."
+        )
     return aggregate.evaluate(reducer, [values.tolist()])
 
 

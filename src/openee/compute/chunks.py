@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from openee.compute.executors import ChunkExecutor, ChunkFuture
+from openee.raster.arrays import merge_chunks
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource, FileBand, read_many
@@ -55,15 +56,21 @@ def materialize(
     output plus at most `max_in_flight` chunks, whatever the grid size.
     """
     if data is None:
-        data = [np.zeros(grid.shape, dtype=s.dtype) for s in sources]
+        # Array-valued bands (rank > 0) are assembled from their chunks at the end, since each
+        # chunk pads its arrays to its own largest extents (docs/decisions/0015).
+        data = [np.zeros(grid.shape if s.rank == 0 else (0,), dtype=s.dtype) for s in sources]
     outputs = [Pixels(values, np.zeros(grid.shape, dtype=bool)) for values in data]
+    array_parts: dict[int, list[tuple[tuple[slice, slice], Pixels]]] = {}
     pending: deque[tuple[ChunkFuture, int, int, PixelGrid]] = deque()
 
     def drain_one() -> None:
         future, row, col, sub = pending.popleft()
         chunk = future.result()
         window = (slice(row, row + sub.height), slice(col, col + sub.width))
-        for out, part in zip(outputs, chunk, strict=True):
+        for i, (out, part) in enumerate(zip(outputs, chunk, strict=True)):
+            if part.rank:
+                array_parts.setdefault(i, []).append((window, part))
+                continue
             out.data[window] = part.data
             out.valid[window] = part.valid
 
@@ -73,4 +80,6 @@ def materialize(
         pending.append((executor.submit(compute_chunk, tuple(sources), sub), row, col, sub))
     while pending:
         drain_one()
+    for i, parts in array_parts.items():
+        outputs[i] = merge_chunks(grid.shape, parts, sources[i].dtype)
     return outputs

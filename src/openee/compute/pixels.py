@@ -15,6 +15,7 @@ from openee.encode.npy import NpyFile
 from openee.encode.raster import ComputedRaster
 from openee.encode.visualize import Visualization
 from openee.errors import GridTooLargeError, InvalidArgumentError
+from openee.raster.arrays import check_arrays
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Image
 from openee.settings import Limits
@@ -111,6 +112,14 @@ def compute_pixels(
         image = image.select(band_ids)
     if not image.bands:
         raise InvalidArgumentError("The image has no bands to compute.")
+    check_arrays([b.source for b in image.bands])
+    arrays = [b.name for b in image.bands if b.source.rank]
+    if arrays:
+        raise InvalidArgumentError(
+            f"Band(s) {', '.join(arrays)} hold array-valued pixels, which cannot be written as "
+            "pixels: convert them to scalar bands with arrayFlatten() (or arrayGet / "
+            "arrayProject + arrayFlatten) first."
+        )
     grid = resolve_grid(image, request.get("grid"))
     check_limits(image, grid, limits, fmt)
     sources = [b.source for b in image.bands]

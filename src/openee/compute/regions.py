@@ -26,8 +26,10 @@ from shapely.geometry.base import BaseGeometry
 from openee.compute.chunks import materialize
 from openee.compute.executors import ChunkExecutor
 from openee.errors import InvalidArgumentError
+from openee.raster.arrays import check_arrays, flat_values
 from openee.raster.grid import PixelGrid
 from openee.raster.image import DEFAULT_PROJECTION, Image
+from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
 from openee.values.geometry import WGS84, Geometry
 from openee.values.projection import Projection
@@ -215,6 +217,7 @@ def gather(
     `select` may narrow each strip's mask further (sampling); it sees the strips in order.
     """
     run = executor if executor is not None else InlineExecutor()
+    check_arrays(sources)
     values: list[list[np.ndarray]] = [[] for _ in sources]
     valid: list[list[np.ndarray]] = [[] for _ in sources]
     cols: list[np.ndarray] = []
@@ -233,13 +236,15 @@ def gather(
         sub = grid.subgrid(row + r0, c0, r1 - r0, c1 - c0)
         pixels = materialize(list(sources), sub, run, chunk_size) if sources else []
         for i, p in enumerate(pixels):
-            values[i].append(p.data[window])
+            values[i].append(p.data[window] if not p.rank else _nested(p, window))
             valid[i].append(p.valid[window])
         rr, cc = np.nonzero(window)
         rows.append(rr + region.row0 + row + r0)
         cols.append(cc + region.col0 + c0)
 
     def joined(parts: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
+        if any(part.dtype == object for part in parts):
+            return np.concatenate(parts)
         return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
     return Gathered(
@@ -248,6 +253,15 @@ def gather(
         cols=joined(cols, np.dtype(np.int64)),
         rows=joined(rows, np.dtype(np.int64)),
     )
+
+
+def _nested(p: Pixels, window: np.ndarray) -> np.ndarray:
+    """Array pixels as an object array of nested lists (padding left out), one per pixel."""
+    values = flat_values(p, window)
+    out = np.empty(len(values), dtype=object)
+    for k, v in enumerate(values):
+        out[k] = v
+    return out
 
 
 def image_region(image: Image, geometry: Geometry | None, what: str) -> Geometry:

@@ -17,6 +17,7 @@ import numpy as np
 from pyproj import Transformer
 
 from openee.errors import InvalidArgumentError
+from openee.raster.arrays import Batch, apply_kernel
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
@@ -165,6 +166,8 @@ def apply_unary(op: str, a: np.ndarray, out: np.dtype) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BinaryBand(BandSource):
+    accepts_arrays = True
+
     op: str
     left: BandSource
     right: BandSource
@@ -173,14 +176,42 @@ class BinaryBand(BandSource):
     def dtype(self) -> np.dtype:
         return binary_dtype(self.op, self.left.dtype, self.right.dtype)
 
+    @property
+    def rank(self) -> int:
+        return max(self.left.rank, self.right.rank)
+
     def read(self, grid: PixelGrid) -> Pixels:
         a = self.left.read(grid)
         b = self.right.read(grid)
+        if self.rank:
+            return _elementwise(self.op, a, b, self.dtype, self.rank)
         return Pixels(apply_binary(self.op, a.data, b.data, self.dtype), a.valid & b.valid)
+
+
+def _elementwise(op: str, a: Pixels, b: Pixels, dtype: np.dtype, rank: int) -> Pixels:
+    """Band math on array pixels: element by element. A scalar pixel applies to every element,
+    and an axis of length 1 is repeated along the other operand's (numpy broadcasting, as in
+    `arr.subtract(arr.arrayReduce(mean, [0]))`); shapes that do not broadcast mask the pixel."""
+
+    def kernel(batch: list[np.ndarray]) -> Batch:
+        x, y = batch
+        if x.ndim != y.ndim:  # a scalar operand: broadcast over the array's elements
+            x = x.reshape(*x.shape, *([1] * (y.ndim - x.ndim)))
+            y = y.reshape(*y.shape, *([1] * (x.ndim - y.ndim)))
+        try:
+            np.broadcast_shapes(x.shape, y.shape)
+        except ValueError:
+            n = x.shape[0]
+            return Batch(np.zeros((n, *x.shape[1:]), dtype), ok=np.zeros(n, dtype=bool))
+        return Batch(apply_binary(op, x, y, dtype))
+
+    return apply_kernel([a, b], kernel, rank, dtype)
 
 
 @dataclass(frozen=True)
 class UnaryBand(BandSource):
+    accepts_arrays = True
+
     op: str
     input: BandSource
 
@@ -190,7 +221,7 @@ class UnaryBand(BandSource):
 
     def read(self, grid: PixelGrid) -> Pixels:
         a = self.input.read(grid)
-        return Pixels(apply_unary(self.op, a.data, self.dtype), a.valid)
+        return Pixels(apply_unary(self.op, a.data, self.dtype), a.valid, a.lengths)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ class Band:
         proj = self.projection or DEFAULT_PROJECTION
         info: dict[str, Any] = {
             "id": self.name,
-            "data_type": pixel_type_info(self.source.dtype),
+            "data_type": pixel_type_info(self.source.dtype, self.source.rank),
         }
         if self.dimensions is not None:
             info["dimensions"] = list(self.dimensions)

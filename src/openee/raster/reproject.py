@@ -45,6 +45,8 @@ def intermediate_grid(grid: PixelGrid, crs: str, transform: Affine) -> PixelGrid
 
 @dataclass(frozen=True)
 class ReprojectedBand(BandSource):
+    accepts_arrays = True
+
     input: BandSource
     crs: str
     transform: tuple[float, float, float, float, float, float]
@@ -69,9 +71,30 @@ class ReprojectedBand(BandSource):
             dst_crs=grid.crs,
             resampling=Resampling.nearest,
         )
+        if computed.rank:
+            return _nearest_arrays(computed, grid, common)
         rasterio.warp.reproject(computed.data, data, **common)
         rasterio.warp.reproject(computed.valid.astype(np.uint8), valid, src_nodata=255, **common)
         return Pixels(data, valid == 1)
+
+
+def _nearest_arrays(computed: Pixels, grid: PixelGrid, common: dict[str, object]) -> Pixels:
+    """Array pixels resampled by nearest neighbour: GDAL warps the index of each source pixel,
+    and whole arrays (with their lengths) are gathered by index."""
+    h, w = computed.valid.shape
+    index = np.arange(h * w, dtype=np.float64).reshape(h, w)
+    where = np.full(grid.shape, -1.0)
+    rasterio.warp.reproject(index, where, src_nodata=-1.0, dst_nodata=-1.0, **common)
+    found = where >= 0
+    idx = np.where(found, where, 0).astype(np.int64).reshape(-1)
+    dims = computed.data.shape[2:]
+    data = computed.data.reshape(h * w, *dims)[idx].reshape(*grid.shape, *dims)
+    valid = found & computed.valid.reshape(-1)[idx].reshape(grid.shape)
+    lengths = None
+    if computed.lengths is not None:
+        rank = computed.rank
+        lengths = computed.lengths.reshape(h * w, rank)[idx].reshape(*grid.shape, rank)
+    return Pixels(data, valid, lengths)
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,25 @@ class BandSource:
 
     # True for recipes that read their inputs on another grid than the one asked of them.
     reads_other_grid = False
+    # True for recipes that handle array-valued inputs (docs/decisions/0015); the others are
+    # refused array bands before any pixel is computed (`openee.raster.arrays.check_arrays`).
+    accepts_arrays = False
 
     @property
     def dtype(self) -> np.dtype:
         raise NotImplementedError
+
+    @property
+    def rank(self) -> int:
+        """Array dimensions of each pixel: 0 for scalar bands. A recipe that wraps other bands
+        (its first band-source field, or tuple of them) keeps their rank unless it says
+        otherwise."""
+        for value in vars(self).values():
+            if isinstance(value, BandSource):
+                return value.rank
+            if isinstance(value, tuple) and value and isinstance(value[0], BandSource):
+                return max(v.rank for v in value if isinstance(v, BandSource))
+        return 0
 
     def read(self, grid: PixelGrid) -> Pixels:
         raise NotImplementedError
@@ -177,6 +192,8 @@ class UnmaskedBand(BandSource):
 class MaskedBand(BandSource):
     """The input with its mask combined (AND) with the nonzero-and-valid pixels of `mask`."""
 
+    accepts_arrays = True
+
     input: BandSource
     mask: BandSource
 
@@ -187,18 +204,24 @@ class MaskedBand(BandSource):
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
         mask = self.mask.read(grid)
-        return Pixels(base.data, base.valid & mask.valid & (mask.data != 0))
+        return Pixels(base.data, base.valid & mask.valid & (mask.data != 0), base.lengths)
 
 
 @dataclass(frozen=True)
 class MaskOfBand(BandSource):
     """The mask of a band as a band of 0/1 values (Image.mask())."""
 
+    accepts_arrays = True
+
     input: BandSource
 
     @property
     def dtype(self) -> np.dtype:
         return np.dtype(np.uint8)
+
+    @property
+    def rank(self) -> int:
+        return 0  # an array band's mask is per pixel
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
@@ -254,6 +277,8 @@ def _collect_files(source: BandSource, out: list[FileBand]) -> bool:
 class CastBand(BandSource):
     """The input's values converted to another pixel type (values out of range saturate)."""
 
+    accepts_arrays = True
+
     input: BandSource
     dtype_name: str
 
@@ -268,7 +293,7 @@ class CastBand(BandSource):
         if target.kind in "iu" and data.dtype != target:
             info = np.iinfo(target)
             data = np.clip(np.trunc(data) if data.dtype.kind == "f" else data, info.min, info.max)
-        return Pixels(data.astype(target), base.valid)
+        return Pixels(data.astype(target), base.valid, base.lengths)
 
 
 def with_resampling(source: BandSource, mode: str) -> BandSource:
@@ -288,6 +313,8 @@ def with_resampling(source: BandSource, mode: str) -> BandSource:
 class ClippedBand(BandSource):
     """The input masked outside a geometry (GeoJSON in `crs`), as Image.clip does."""
 
+    accepts_arrays = True
+
     input: BandSource
     geometry: str  # GeoJSON text, so that the recipe stays hashable and picklable
     crs: str
@@ -304,7 +331,7 @@ class ClippedBand(BandSource):
         inside = rasterio.features.geometry_mask(
             [shape], out_shape=grid.shape, transform=grid.transform, invert=True
         )
-        return Pixels(base.data, base.valid & inside)
+        return Pixels(base.data, base.valid & inside, base.lengths)
 
 
 def children(source: BandSource) -> list[BandSource]:

@@ -1,0 +1,113 @@
+"""ee.Array constants: a rectangular nested list of numbers, as `ee.Image(ee.Array(...))` needs
+to make a constant array image (the tasseled-cap idiom). Array arithmetic is not served.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from openee.algorithms.registry import algorithm
+from openee.errors import InvalidArgumentError
+
+
+@dataclass(frozen=True)
+class ArrayValue:
+    """An Earth Engine Array: the values as nested tuples, and their numpy type."""
+
+    values: tuple[Any, ...]
+    dtype_name: str
+
+    def array(self) -> np.ndarray:
+        return np.asarray(self.values, dtype=self.dtype_name)
+
+    def info(self) -> Any:
+        return self.array().tolist()
+
+
+def _nested(value: np.ndarray) -> tuple[Any, ...]:
+    return tuple(_nested(v) if isinstance(v, np.ndarray) else v.item() for v in value)
+
+
+@algorithm("Array")
+def array(values: Any, pixelType: Any = None) -> ArrayValue:
+    """Makes an array from a number or a rectangular nested list of numbers.
+
+    Args:
+        values: A number or a (nested) list of numbers; every row of an axis the same length.
+        pixelType: Accepted for compatibility; integers stay integers and anything else is
+            double.
+    """
+    try:
+        data = np.array(values)
+    except ValueError:
+        data = np.array(0, dtype=object)  # ragged: refused below
+    if data.dtype.kind not in "iuf" or data.dtype == np.bool_:
+        raise InvalidArgumentError(
+            "the values must be a number or a rectangular nested list of numbers."
+        )
+    dtype = "int64" if data.dtype.kind in "iu" else "float64"
+    data = data.astype(dtype)
+    if data.ndim == 0:
+        data = data.reshape(1)
+    return ArrayValue(_nested(data), dtype)
+
+
+def _as_array(value: Any, what: str) -> np.ndarray:
+    """An Array argument (a list or number is promoted, as Earth Engine does)."""
+    if isinstance(value, ArrayValue):
+        return value.array()
+    return array(value).array()
+
+
+def _value(data: np.ndarray) -> ArrayValue:
+    dtype = "int64" if data.dtype.kind in "iub" else "float64"
+    return ArrayValue(_nested(data.astype(dtype)), dtype)
+
+
+@algorithm("Array.eigen")
+def array_eigen(input: Any) -> ArrayValue:
+    """The real eigenvalues and eigenvectors of a square matrix: one row per eigenvalue, in
+    descending order, holding the eigenvalue and then its unit eigenvector.
+
+    Args:
+        input: A square 2-D array with real eigenvalues (a covariance matrix, for instance).
+    """
+    matrix = _as_array(input, "input").astype(np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise InvalidArgumentError(f"the array must be a square matrix, got shape {matrix.shape}.")
+    if np.allclose(matrix, matrix.T):
+        values, vectors = np.linalg.eigh(matrix)  # symmetric: exact real decomposition
+    else:
+        values, vectors = np.linalg.eig(matrix)
+        if np.iscomplexobj(values) and np.abs(values.imag).max() > 1e-12:
+            raise InvalidArgumentError("the matrix has complex eigenvalues.")
+        values, vectors = values.real, vectors.real
+    order = np.argsort(-values, kind="stable")
+    return _value(np.column_stack([values[order], vectors[:, order].T]))
+
+
+@algorithm("Array.slice")
+def array_slice(
+    array: Any, axis: int = 0, start: int = 0, end: int | None = None, step: int = 1
+) -> ArrayValue:
+    """A subarray along one axis, from start (inclusive) to end (exclusive) by step; negative
+    start or end count from the end of the axis.
+
+    Args:
+        array: The array.
+        axis: The axis to slice.
+        start: The first index.
+        end: The index after the last. Default: the axis length.
+        step: The step between indices (positive).
+    """
+    data = _as_array(array, "array")
+    if not 0 <= axis < data.ndim:
+        raise InvalidArgumentError(f"axis {axis} is out of range for a {data.ndim}-D array.")
+    if step < 1:
+        raise InvalidArgumentError(f"step must be positive, got {step}.")
+    index: list[slice] = [slice(None)] * data.ndim
+    index[axis] = slice(start, end, step)
+    return _value(data[tuple(index)])
