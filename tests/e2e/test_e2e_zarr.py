@@ -153,3 +153,19 @@ def test_zarr_v2_outside_the_roots_is_http_400(ee_api, server, authed_session) -
     )
     assert response.status_code == 400, response.text
     assert "outside the allowed roots" in response.json()["error"]["message"]
+
+
+def test_zarr_v2_link_out_of_the_roots_is_refused(ee_api, server, tmp_path) -> None:
+    """A chunk file replaced by a symbolic link to a file outside the data roots is refused
+    before zarr opens anything (zarr's store would follow the link)."""
+    ee = ee_api
+    data = values()[0, 0]
+    path = write_array(server.data_dir, "linked", data, ["lat", "lon"])
+    assert ee.Image.loadZarrV2Array(str(path), proj(ee)).bandNames().getInfo() == ["B0"]
+    outside = tmp_path / "secret-chunk"
+    chunk = path / "0.0"
+    outside.write_bytes(chunk.read_bytes())
+    chunk.unlink()
+    chunk.symlink_to(outside)
+    with pytest.raises(ee.EEException, match=r"contains a link \(0\.0\) that leads outside"):
+        ee.Image.loadZarrV2Array(str(path), proj(ee)).bandNames().getInfo()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import shapely.geometry
 
 from openee.algorithms.context import current
 from openee.algorithms.registry import algorithm
+from openee.catalog.roots import Roots
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image, ImageCollection
 from openee.raster.zarr_band import ZarrBand
@@ -67,6 +69,24 @@ def _fill_value(raw: object, dtype: np.dtype) -> float | None:
     return None
 
 
+def _links_stay_inside(path: Path, roots: Roots, uri: str) -> None:
+    """Zarr's store opens chunk files by name and follows symbolic links: a link anywhere in
+    the array's directory must not lead out of the data roots (the directory itself passed
+    roots.check). Checked on every load, since links can appear after the array was written."""
+    for folder, dirs, files in os.walk(path):  # does not descend into linked folders
+        for name in (*dirs, *files):
+            entry = Path(folder, name)
+            if not entry.is_symlink():
+                continue
+            try:
+                roots.check(str(entry.resolve()))
+            except InvalidArgumentError:
+                raise InvalidArgumentError(
+                    f"'{uri}' contains a link ({entry.relative_to(path)}) that leads outside "
+                    "the allowed roots."
+                ) from None
+
+
 def open_zarr(uri: str) -> ZarrArray:
     """The checked metadata of the Zarr v2 array at `uri` (its .zarray or its directory)."""
     roots = current().roots
@@ -75,6 +95,7 @@ def open_zarr(uri: str) -> ZarrArray:
     path = Path(roots.check(uri))
     if path.name == ".zarray":
         path = path.parent
+    _links_stay_inside(path, roots, uri)
     if (path / "zarr.json").exists() and not (path / ".zarray").exists():
         raise InvalidArgumentError(f"'{uri}' is a Zarr v3 array; only Zarr v2 is supported.")
     meta = _json(path / ".zarray", uri)
