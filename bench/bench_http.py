@@ -105,8 +105,12 @@ class Server:
         body["expression"] = expression(WARMUP_LON, WARMUP_LAT)
         self.compute_pixels(body)
 
+    def fetch(self, grid: Grid) -> bytes:
+        """The NPY response for the benchmark's median on `grid` (what a client receives)."""
+        return self.compute_pixels(request_body(grid, with_expression=True))
+
     def __call__(self, grid: Grid) -> np.ndarray:
-        return npy_to_stack(self.compute_pixels(request_body(grid, with_expression=True)))
+        return npy_to_stack(self.fetch(grid))
 
     def __exit__(self, *exc: object) -> None:
         if self._session is not None:
