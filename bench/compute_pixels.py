@@ -23,6 +23,9 @@ bench_worker.py subprocess; HTTP: a fresh `openee serve`), after a warm-up reque
 that loads the code paths without touching the measured blocks; "first" is the first of them;
 "warm" is the median of --runs repeated requests in one primed process. Ratios to the floor use
 openee's cold figure (the issue's target is about cold requests) and show the warm one too.
+openee's time ends when the NPY response is complete (in-process: the encoded bytes; HTTP: the
+body received by google-auth's session): turning it into a (3, H, W) float array for the
+agreement check is not timed, as the other pipelines end with the arrays they compute.
 
 Run as `make bench`, or:
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/compute_pixels.py
