@@ -18,6 +18,7 @@ DEMO_CATALOG_DIR = (
 )
 COLLECTION_ID = "COPERNICUS/S2_SR_HARMONIZED"
 TILE = "33TWL"
+WARMUP_TILE = "33TWM"  # bench_http.WARMUP_LON/LAT lie in it
 LON, LAT = 15.7, 45.55  # inside 33TWL only: filterBounds keeps its 5 images
 AUGUST = ("2023-08-01", "2023-09-01")
 METRES_PER_DEGREE = 111319.49
@@ -70,17 +71,17 @@ class Grid:
         }
 
 
-def item_dirs(catalog_dir: Path) -> list[Path]:
-    """The item folders of tile 33TWL (5 images of August 2023), by date."""
+def item_dirs(catalog_dir: Path, tile: str = TILE) -> list[Path]:
+    """The item folders of a tile (33TWL: 5 images of August 2023), by date."""
     dirs = sorted(
-        (catalog_dir / "sentinel-2-l2a").glob(f"S2*_{TILE}_*"), key=lambda p: p.name.split("_")[2]
+        (catalog_dir / "sentinel-2-l2a").glob(f"S2*_{tile}_*"), key=lambda p: p.name.split("_")[2]
     )
     return [d for d in dirs if d.is_dir()]
 
 
-def band_paths(catalog_dir: Path) -> dict[str, list[Path]]:
-    """Per band, the 5 files of 33TWL in date order."""
-    dirs = item_dirs(catalog_dir)
+def band_paths(catalog_dir: Path, tile: str = TILE) -> dict[str, list[Path]]:
+    """Per band, the 5 files of a tile (33TWL: the measured one) in date order."""
+    dirs = item_dirs(catalog_dir, tile)
     return {band: [d / name for d in dirs] for band, name in BAND_FILES.items()}
 
 
@@ -138,7 +139,8 @@ COG_OPTIONS = {
 
 
 def make_cog_catalog(target: Path) -> Path:
-    """A copy of the demo catalog under `target` whose 15 benchmark files are COGs.
+    """A copy of the demo catalog under `target` whose 15 benchmark files (and the 15 of the
+    warm-up tile) are COGs.
 
     Same names as the JPEG2000 originals (GDAL detects the format by content), so STAC items and
     openee's ingest work unchanged. Returns the copy's catalog directory.
@@ -147,7 +149,9 @@ def make_cog_catalog(target: Path) -> Path:
     if copy.exists():
         shutil.rmtree(copy)
     shutil.copytree(DEMO_CATALOG_DIR, copy, copy_function=shutil.copyfile)
-    for paths in band_paths(copy).values():
+    # The warm-up tile too, so that the warm-up request opens files of the same format (and
+    # loads the same GDAL driver) as the measured one.
+    for paths in [*band_paths(copy).values(), *band_paths(copy, WARMUP_TILE).values()]:
         for path in paths:
             original = DEMO_CATALOG_DIR / path.relative_to(copy)
             path.unlink()
