@@ -53,6 +53,32 @@ def test_reducers_skip_masked_inputs(name: str, oracle: object, footprint: str) 
     np.testing.assert_allclose(result.data[valid], np.ma.getdata(expected)[valid], rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.int32, np.float32])
+@pytest.mark.parametrize("layers", [1, 2, 4, 5, 12, 17])
+def test_median_of_varying_counts_and_extreme_values(dtype: type, layers: int) -> None:
+    """Every pixel has its own count of valid inputs, and valid values include the dtype's
+    lowest and highest values (which the median's fills use)."""
+    shape = (23, 29)
+    if np.dtype(dtype).kind == "f":
+        lo, hi = -3.0e38, 3.0e38
+    else:
+        info = np.iinfo(dtype)
+        lo, hi = info.min, info.max
+    inputs = []
+    for _ in range(layers):
+        values = RNG.integers(0, 50, shape).astype(dtype)
+        extremes = RNG.random(shape)
+        values[extremes < 0.1] = lo
+        values[extremes > 0.9] = hi
+        inputs.append(Pixels(values, RNG.random(shape) > 0.4))
+    result = reduce_stack("median", inputs, np.dtype(np.float64))
+    expected = np.ma.median(masked(inputs), axis=0)
+    valid = ~np.ma.getmaskarray(expected)
+    assert np.array_equal(result.valid, valid)
+    assert np.all(result.data[~valid] == 0)
+    np.testing.assert_array_equal(result.data[valid], np.ma.getdata(expected)[valid])
+
+
 def test_median_of_an_even_count_is_the_mean_of_the_middle_two() -> None:
     layers = [Pixels(np.full((1, 1), v, np.uint16), np.ones((1, 1), bool)) for v in (1, 2, 10, 40)]
     assert reduce_stack("median", layers, np.dtype(np.float64)).data[0, 0] == 6.0

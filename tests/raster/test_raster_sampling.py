@@ -3,8 +3,6 @@ every output centre with pyproj picks (the definition of Earth Engine's nearest 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from affine import Affine
@@ -12,7 +10,7 @@ from pyproj import Transformer
 
 from openee.raster import sampling
 from openee.raster.grid import PixelGrid
-from openee.raster.sampling import sample_map, source_positions
+from openee.raster.sampling import sample_map, sampled_pixels, source_positions
 
 # The 120 m grid of the demo's tile 33TWL (UTM 33N).
 SRC_CRS = "EPSG:32633"
@@ -109,10 +107,50 @@ def test_sample_map_window_and_flat_indices() -> None:
     where = sample_map(grid, SRC_CRS, SRC_TRANSFORM, SRC_SIZE, SRC_SIZE)
     c, r = every_centre(grid)
     inside = (c >= 0) & (c < SRC_SIZE) & (r >= 0) & (r < SRC_SIZE)
-    np.testing.assert_array_equal(where.inside, inside)
-    assert not where.all_inside and where.window is not None
+    assert where.box is not None and where.window is not None and where.inside is not None
+    rows, cols = np.nonzero(inside)
+    assert where.box == (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
+    np.testing.assert_array_equal(where.inside, inside[where.box])
     col0, row0 = where.window.col_off, where.window.row_off
     assert col0 == c[inside].min() and row0 == r[inside].min()
-    expected = (r[inside] - row0) * where.window.width + (c[inside] - col0)
+    assert where.window.width == c[inside].max() - col0 + 1
+    assert where.window.height == r[inside].max() - row0 + 1
+    expected = (r - row0) * where.window.width + (c - col0)
+    outside = where.window.width * where.window.height
+    expected = np.where(inside, expected, outside)[where.box]
     np.testing.assert_array_equal(where.flat, expected.astype(np.intp))
-    assert math.isclose(where.window.width, c[inside].max() - col0 + 1)
+
+
+# Chunks on and beyond the tile's edge: the sample map leaves out the lattice cells wholly
+# outside the source.
+EDGE_GRIDS = {
+    **GRIDS,
+    "the tile in a corner": PixelGrid(
+        "EPSG:4326", Affine(deg(100), 0, 16.25, 0, -deg(100), 45.35), 700, 600
+    ),
+    "wholly outside": PixelGrid("EPSG:4326", Affine(deg(100), 0, 17.0, 0, -deg(100), 45.3), 80, 90),
+}
+
+
+@pytest.mark.parametrize("name", EDGE_GRIDS)
+def test_sampled_pixels_mask_outside_and_nodata(name: str) -> None:
+    """Every output pixel takes the source pixel holding its centre; pixels outside the source
+    or at nodata are masked, whatever the nodata value."""
+    grid = EDGE_GRIDS[name]
+    where = sample_map(grid, SRC_CRS, SRC_TRANSFORM, SRC_SIZE, SRC_SIZE)
+    c, r = every_centre(grid)
+    inside = (c >= 0) & (c < SRC_SIZE) & (r >= 0) & (r < SRC_SIZE)
+    if not inside.any():
+        assert where.window is None and where.box is None
+        return
+    assert where.window is not None
+    source = np.arange(SRC_SIZE * SRC_SIZE, dtype=np.int32).reshape(SRC_SIZE, SRC_SIZE) % 97
+    w = where.window
+    window = source[w.row_off : w.row_off + w.height, w.col_off : w.col_off + w.width]
+    expected = np.zeros(grid.shape, dtype=np.int32)
+    expected[inside] = source[r[inside].astype(int), c[inside].astype(int)]
+    for nodata in (None, 0, 5, -9999, 1e10):
+        pixels = sampled_pixels(window, where, np.dtype(np.int32), nodata)
+        valid = inside & (expected != nodata) if nodata is not None else inside
+        np.testing.assert_array_equal(pixels.valid, valid)
+        np.testing.assert_array_equal(pixels.data[valid], expected[valid])

@@ -24,7 +24,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from openee.errors import InternalError
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
-from openee.raster.sampling import SampleMap, sample_map, transformer
+from openee.raster.sampling import sample_map, sampled_pixels, transformer
 
 # rasterio wraps a destination array in a MEM dataset that has no transform for an instant and
 # warns about it; the warning says nothing about the data. A process-wide filter, because
@@ -158,27 +158,6 @@ def _overlaps(grid: PixelGrid, src_crs: str, src_bounds: tuple[float, float, flo
     return xmin < sxmax and xmax > sxmin and ymin < symax and ymax > symin
 
 
-def _sampled(
-    block: np.ndarray,
-    where: SampleMap,
-    dtype: np.dtype,
-    nodata: float | None,
-    shape: tuple[int, int],
-) -> Pixels:
-    """The pixels a sample map takes from a source window's values."""
-    values = block.ravel().take(where.flat).astype(dtype, copy=False)
-    if where.all_inside:
-        data = values.reshape(shape)
-        valid = data != nodata if nodata is not None else np.ones(shape, dtype=bool)
-        return Pixels(data, valid)
-    data = np.zeros(shape, dtype=dtype)
-    data[where.inside] = values
-    valid = where.inside.copy()
-    if nodata is not None:
-        valid[where.inside] = values != nodata
-    return Pixels(data, valid)
-
-
 @dataclass(frozen=True)
 class _Geometry:
     """What a read needs to know of a dataset, taken while holding it."""
@@ -226,7 +205,7 @@ def read_into_grid(
                 return Pixels.empty(grid.shape, dtype)
             with _open(path, level) as src:
                 block = src.read(band_index, window=where.window)
-            return _sampled(block, where, dtype, nodata, grid.shape)
+            return sampled_pixels(block, where, dtype, nodata)
     except RasterioError as exc:
         raise InternalError(f"Failed to read source pixels: {type(exc).__name__}") from exc
 

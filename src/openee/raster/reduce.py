@@ -31,28 +31,46 @@ def reduce_stack(
     closest ranks of the valid values (numpy's default method).
     """
     shape = stack[0].data.shape
-    count = np.zeros(shape, dtype=np.int32)
-    for p in stack:
-        count += p.valid
-    out_valid = count > 0
+    count = _count_valid(stack)
     if reducer == "count":
         return Pixels(count.astype(dtype), np.ones(shape, dtype=bool))
+    out_valid = count > 0
     box = _valid_box(out_valid)
     if box is None:  # e.g. a chunk outside every input's footprint
         return Pixels.empty(shape, dtype)
     if out_valid[box].size < 0.75 * out_valid.size:
         # Outside the box no input is valid: reduce only inside it (a chunk on a tile's edge).
-        inner = reduce_stack(
-            reducer, [Pixels(p.data[box], p.valid[box]) for p in stack], dtype, param
-        )
+        inner = [Pixels(p.data[box], p.valid[box]) for p in stack]
         out = Pixels.empty(shape, dtype)
-        out.data[box], out.valid[box] = inner.data, inner.valid
+        out.data[box] = _reduce_valid(reducer, inner, count[box], out_valid[box], dtype, param)
+        out.valid[box] = out_valid[box]
         return out
+    return Pixels(_reduce_valid(reducer, stack, count, out_valid, dtype, param), out_valid)
+
+
+def _count_valid(stack: Sequence[Pixels]) -> np.ndarray:
+    """The number of valid inputs per pixel, in the smallest integer type that holds it."""
+    count = np.zeros(stack[0].valid.shape, dtype=np.min_scalar_type(len(stack)))
+    for p in stack:
+        np.add(count, p.valid, out=count, casting="unsafe")
+    return count
+
+
+def _reduce_valid(
+    reducer: str,
+    stack: Sequence[Pixels],
+    count: np.ndarray,
+    out_valid: np.ndarray,
+    dtype: np.dtype,
+    param: float | None,
+) -> np.ndarray:
+    """The reduction's values (0 where `out_valid` is False) as `dtype`."""
+    shape = count.shape
     if reducer in ("median", "percentile"):
         result = _rank_statistic(stack, count, reducer, param)
         if not out_valid.all():
-            result[~out_valid] = 0
-        return Pixels(result.astype(dtype, copy=False), out_valid)
+            np.copyto(result, 0, where=~out_valid)
+        return result.astype(dtype, copy=False)
     valid = np.stack([p.valid for p in stack])
     values = np.stack([p.data for p in stack]).astype(np.float64)
     if reducer == "mode":
@@ -95,8 +113,7 @@ def reduce_stack(
             done |= take
     else:
         raise ValueError(f"unsupported reducer {reducer}")
-    result = np.where(out_valid, result, 0)
-    return Pixels(result.astype(dtype), out_valid)
+    return np.where(out_valid, result, 0).astype(dtype)
 
 
 def _valid_box(valid: np.ndarray) -> tuple[slice, slice] | None:
@@ -120,6 +137,8 @@ def _rank_statistic(
     read correctly.
     """
     dtype = np.result_type(*[p.data.dtype for p in stack])
+    if reducer == "median" and len(stack) <= _NETWORK_MAX:
+        return _median_network(stack, count, dtype)
     top = np.iinfo(dtype).max if dtype.kind in "iu" else np.inf
     layers = [
         p.data.astype(dtype, copy=False)
@@ -148,6 +167,57 @@ def _rank_statistic(
     out = lo.astype(np.float64)
     out += (hi.astype(np.float64) - out) * (rank - lo_i)
     return out
+
+
+def _median_network(stack: Sequence[Pixels], count: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The median of the valid values of a few layers, as float64, read at the same rank for
+    every pixel whatever its count of valid values.
+
+    With an odd number k of layers, a pixel missing m values gets ceil(m/2) of them filled
+    with the dtype's lowest value and the rest with its highest; sorted, its valid values then
+    sit around the middle, so the lower median is always at rank (k-1)/2 and the upper one at
+    (k+1)/2 when the count is even. (Valid values equal to a fill value do not matter: only
+    the sorted values are read.) An even k is padded with a layer missing everywhere. This
+    costs a pass per layer but no per-pixel gather, which a cloud-masked composite, whose
+    counts vary from pixel to pixel, would otherwise pay for each rank.
+    """
+    if dtype.kind not in "iuf":
+        dtype = np.dtype(np.float64)
+    if dtype.kind == "f":
+        low, high = dtype.type(-np.inf), dtype.type(np.inf)
+    else:
+        info = np.iinfo(dtype)
+        low, high = dtype.type(info.min), dtype.type(info.max)
+    k = len(stack) | 1
+    lows = (k - count + 1) >> 1  # per pixel: how many missing values to fill low
+    seen = np.zeros(count.shape, dtype=count.dtype)  # missing values met so far
+    layers = []
+    for p in stack:
+        if p.valid.all():
+            layers.append(p.data.astype(dtype, copy=False))
+            continue
+        layers.append(np.where(p.valid, p.data, _fill(seen >= lows, low, high)))
+        np.add(seen, ~p.valid, out=seen, casting="unsafe")
+    if len(stack) < k:
+        layers.append(_fill(seen >= lows, low, high))
+    ordered = _sorted_layers(layers)
+    mid = (k - 1) // 2
+    lo = ordered[mid]
+    even = (count & 1) == 0
+    hi = np.where(even, ordered[mid + 1], lo) if k > 1 and even.any() else lo
+    # A pixel with no valid value adds -inf and inf (float inputs): it is masked anyway.
+    with np.errstate(invalid="ignore"):
+        out = np.add(lo, hi, dtype=np.float64)
+    out *= 0.5
+    return out
+
+
+def _fill(high_here: np.ndarray, low: np.generic, high: np.generic) -> np.ndarray:
+    """`high` where `high_here`, else `low` (a product when low is 0: np.where with scalars
+    is several times slower)."""
+    if low == 0:
+        return np.multiply(high_here, high, dtype=high.dtype)
+    return np.where(high_here, high, low)
 
 
 def _pick(ordered: list[np.ndarray], index: np.ndarray) -> np.ndarray:

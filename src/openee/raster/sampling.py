@@ -22,6 +22,7 @@ from pyproj import Transformer
 from rasterio.windows import Window
 
 from openee.raster.grid import PixelGrid
+from openee.raster.pixels import Pixels
 
 # Lattice spacing in output pixels: 1/256 of the centres are transformed, plus the midpoints.
 LATTICE_STEP = 16
@@ -41,12 +42,68 @@ def transformer(src_crs: str, dst_crs: str) -> Transformer:
 
 @dataclass(frozen=True)
 class SampleMap:
-    """Where each output pixel's centre falls in a source grid: the source pixels to take."""
+    """Where each output pixel's centre falls in a source grid: the source pixels to take.
 
-    inside: np.ndarray  # (height, width) bool: the centre falls in the source raster
-    flat: np.ndarray  # index of each inside pixel's source pixel in the window, row-major (intp)
+    Only the box of output pixels that holds every centre inside the source is described (a
+    chunk on a tile's edge is mostly outside it); `flat` points centres of the box that fall
+    outside the source one past the window's last pixel, where `take` puts a fill value, so a
+    sample is one gather with no masked scatter.
+    """
+
+    shape: tuple[int, int]  # the output grid's (height, width)
+    box: tuple[slice, slice] | None  # output rows, columns holding every inside centre
+    flat: np.ndarray  # (box height, box width) intp: row-major index in the window
+    inside: np.ndarray | None  # (box height, box width) bool; None: all of the box is inside
     window: Window | None  # the source window that holds them (None: nothing inside)
-    all_inside: bool  # every centre is inside (then `flat` covers the grid in row-major order)
+
+    def take(self, window_values: np.ndarray, fill: float) -> np.ndarray:
+        """The box's samples of the window's values (`fill` where a centre is outside)."""
+        values = window_values.ravel()
+        if self.inside is not None:
+            padded = np.empty(values.size + 1, dtype=values.dtype)
+            padded[:-1] = values
+            padded[-1] = fill
+            values = padded
+        return values.take(self.flat)
+
+
+def sampled_pixels(
+    window_values: np.ndarray,
+    where: SampleMap,
+    dtype: np.dtype,
+    nodata: float | None,
+    mask_nan: bool = False,
+) -> Pixels:
+    """The pixels a sample map takes from a source window's values, masked outside the source,
+    where equal to `nodata`, and (if `mask_nan`) where NaN."""
+    if where.box is None:
+        return Pixels.empty(where.shape, dtype)
+    # Filling outside centres with the nodata value masks them with the same comparison.
+    fill_masks = nodata is not None and _holds(window_values.dtype, nodata)
+    fill = nodata if fill_masks and nodata is not None else 0
+    values = where.take(window_values, fill).astype(dtype, copy=False)
+    valid = np.ones(values.shape, dtype=bool) if nodata is None else values != nodata
+    if mask_nan and values.dtype.kind == "f":
+        valid &= ~np.isnan(values)
+    if where.inside is not None and not fill_masks:
+        valid &= where.inside
+    if values.shape == where.shape:
+        return Pixels(values, valid)
+    data = np.zeros(where.shape, dtype=dtype)
+    full = np.zeros(where.shape, dtype=bool)
+    data[where.box], full[where.box] = values, valid
+    return Pixels(data, full)
+
+
+def _holds(dtype: np.dtype, value: float) -> bool:
+    """Whether `value` is exactly representable in `dtype` (and not NaN, which never compares
+    equal)."""
+    if value != value:
+        return False
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return float(value).is_integer() and info.min <= value <= info.max
+    return bool(np.asarray(value, dtype=dtype) == value)
 
 
 def _exact(
@@ -161,26 +218,79 @@ def source_positions(
     grid: PixelGrid, src_crs: str, src_transform: Affine
 ) -> tuple[np.ndarray, np.ndarray]:
     """Source (column, row) of every output pixel's centre; floor() of each is exact."""
+    located = _positions(grid, src_crs, src_transform, None)
+    assert located is not None  # without a source size, every centre is located
+    return located[1], located[2]
+
+
+Box = tuple[slice, slice]
+
+
+def _positions(
+    grid: PixelGrid, src_crs: str, src_transform: Affine, size: tuple[int, int] | None
+) -> tuple[Box, np.ndarray, np.ndarray] | None:
+    """Source (column, row) of the centres in a box of the grid; floor() of each is exact.
+
+    With a source `size` (width, height), the box leaves out lattice cells that lie wholly
+    outside the source (a chunk on a tile's edge), and None means that every centre does."""
     h, w = grid.height, grid.width
     inverse = ~src_transform
+    whole = (slice(0, h), slice(0, w))
     if src_crs == grid.crs or h < 2 * LATTICE_STEP or w < 2 * LATTICE_STEP:
         rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)
-        return _exact(grid, src_crs, inverse, rows, cols)
+        return whole, *_exact(grid, src_crs, inverse, rows, cols)
     ly, lx = _lattice(h), _lattice(w)
     rows, cols = np.meshgrid(ly, lx, indexing="ij")
     known = _exact(grid, src_crs, inverse, rows, cols)
     error = _midpoint_error(grid, src_crs, inverse, (ly, lx), known)
     if not error <= MAX_INTERPOLATION_ERROR:
         rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)
-        return _exact(grid, src_crs, inverse, rows, cols)
+        return whole, *_exact(grid, src_crs, inverse, rows, cols)
+    if size is not None:
+        cells = _cells_meeting(known, *size)
+        if cells is None:
+            return None
+        (i0, i1), (j0, j1) = cells
+        ly, lx = ly[i0 : i1 + 1], lx[j0 : j1 + 1]
+        known = (known[0][i0 : i1 + 1, j0 : j1 + 1], known[1][i0 : i1 + 1, j0 : j1 + 1])
+    row0, col0 = int(ly[0]), int(lx[0])
+    hb, wb = int(ly[-1]) + 1 - row0, int(lx[-1]) + 1 - col0
     margin = ERROR_SAFETY_FACTOR * error + ERROR_FLOOR
-    c, r, near_edge = _interpolate(known, ly, lx, h, w, margin)
+    c, r, near_edge = _interpolate(known, ly - row0, lx - col0, hb, wb, margin)
     if near_edge.any():
         rows_e, cols_e = np.nonzero(near_edge)
         c[near_edge], r[near_edge] = _exact(
-            grid, src_crs, inverse, rows_e.astype(np.float64), cols_e.astype(np.float64)
+            grid,
+            src_crs,
+            inverse,
+            (rows_e + row0).astype(np.float64),
+            (cols_e + col0).astype(np.float64),
         )
-    return c, r
+    return (slice(row0, row0 + hb), slice(col0, col0 + wb)), c, r
+
+
+def _cells_meeting(
+    known: tuple[np.ndarray, np.ndarray], width: int, height: int
+) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The range of lattice rows and columns whose cells may hold centres inside a (width x
+    height) source; None if none may.
+
+    Inside a cell, interpolated positions are weighted means of its corners' and the exact
+    ones differ from them by far less than a pixel (MAX_INTERPOLATION_ERROR): a cell whose
+    four corners lie more than a pixel beyond the same edge of the source lies wholly outside.
+    A corner the projection cannot carry (NaN) keeps its cells."""
+    outside = np.zeros(known[0].shape[0] - 1, dtype=bool)[:, None]
+    for values, limit in zip(known, (width, height), strict=True):
+        corners = (values[:-1, :-1], values[:-1, 1:], values[1:, :-1], values[1:, 1:])
+        highest = np.maximum.reduce(corners)
+        lowest = np.minimum.reduce(corners)
+        outside = outside | (highest < -1) | (lowest > limit + 1)
+    meeting = ~outside
+    cell_rows = np.flatnonzero(meeting.any(axis=1))
+    if cell_rows.size == 0:
+        return None
+    cell_cols = np.flatnonzero(meeting.any(axis=0))
+    return (int(cell_rows[0]), int(cell_rows[-1]) + 1), (int(cell_cols[0]), int(cell_cols[-1]) + 1)
 
 
 _computing: dict[tuple[object, ...], threading.Lock] = {}
@@ -208,16 +318,34 @@ def sample_map(
 def _sample_map(
     grid: PixelGrid, src_crs: str, src_transform: Affine, width: int, height: int
 ) -> SampleMap:
-    cf, rf = source_positions(grid, src_crs, src_transform)
-    c, r = np.floor(cf), np.floor(rf)
-    inside = np.isfinite(c) & np.isfinite(r) & (c >= 0) & (c < width) & (r >= 0) & (r < height)
-    if not inside.any():
-        return SampleMap(inside, np.zeros(0, dtype=np.intp), None, False)
+    located = _positions(grid, src_crs, src_transform, (width, height))
+    empty = SampleMap(grid.shape, None, np.zeros((0, 0), dtype=np.intp), None, None)
+    if located is None:
+        return empty
+    (rows_at, cols_at), c, r = located
+    np.floor(c, out=c)
+    np.floor(r, out=r)
+    # NaN (a centre the projection cannot carry) compares False: outside.
+    inside = (c >= 0) & (c < width) & (r >= 0) & (r < height)
+    rows = np.flatnonzero(inside.any(axis=1))
+    if rows.size == 0:
+        return empty
+    cols = np.flatnonzero(inside.any(axis=0))
+    inner = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+    c, r, inside = c[inner], r[inner], inside[inner]
+    box = (
+        slice(rows_at.start + inner[0].start, rows_at.start + inner[0].stop),
+        slice(cols_at.start + inner[1].start, cols_at.start + inner[1].stop),
+    )
     all_inside = bool(inside.all())
-    c_in = (c if all_inside else c[inside]).astype(np.intp).ravel()
-    r_in = (r if all_inside else r[inside]).astype(np.intp).ravel()
-    r0, c0 = int(r_in.min()), int(c_in.min())
-    win_w = int(c_in.max()) + 1 - c0
-    window = Window(c0, r0, win_w, int(r_in.max()) + 1 - r0)
-    flat = (r_in - r0) * win_w + (c_in - c0)
-    return SampleMap(inside, flat, window, all_inside)
+    where = None if all_inside else inside
+    c0 = int(np.min(c, where=where, initial=np.inf) if where is not None else c.min())
+    r0 = int(np.min(r, where=where, initial=np.inf) if where is not None else r.min())
+    c1 = int(np.max(c, where=where, initial=-np.inf) if where is not None else c.max())
+    r1 = int(np.max(r, where=where, initial=-np.inf) if where is not None else r.max())
+    window = Window(c0, r0, c1 + 1 - c0, r1 + 1 - r0)
+    # Exact in float64 (indices far below 2**53); outside centres point one past the window.
+    flat = (r - r0) * window.width + (c - c0)
+    if where is not None:
+        np.copyto(flat, window.width * window.height, where=~inside)
+    return SampleMap(grid.shape, box, flat.astype(np.intp), where, window)

@@ -20,7 +20,7 @@ from affine import Affine
 from openee.errors import InternalError
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
-from openee.raster.sampling import sample_map
+from openee.raster.sampling import sample_map, sampled_pixels
 from openee.raster.sources import BandSource
 
 _open_lock = threading.Lock()
@@ -69,14 +69,6 @@ class ZarrBand(BandSource):
             )
         except (OSError, ValueError, RuntimeError) as exc:  # a damaged chunk or metadata
             raise InternalError(f"Failed to read Zarr array: {type(exc).__name__}") from exc
-        values = block.ravel().take(where.flat).astype(self.dtype, copy=False)
-        data = np.zeros(grid.shape, dtype=self.dtype)
-        data[where.inside] = values
-        valid = where.inside.copy()
-        keep = np.ones(values.shape, dtype=bool)
-        if self.fill_value is not None:
-            keep &= values != self.fill_value
-        if self.dtype.kind == "f":
-            keep &= ~np.isnan(values)
-        valid[where.inside] = keep
-        return Pixels(np.where(valid, data, 0).astype(self.dtype), valid)
+        pixels = sampled_pixels(block, where, self.dtype, self.fill_value, mask_nan=True)
+        # A fill value masks its pixels; they read as 0, as outside ones do.
+        return Pixels(np.where(pixels.valid, pixels.data, 0).astype(self.dtype), pixels.valid)
