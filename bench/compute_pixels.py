@@ -10,6 +10,9 @@ EPSG:4326 grid at 100 m, 640x640 and 2048x2048, centred at (15.7, 45.55):
   inproc   openee's evaluator + compute_pixels in this process (NPY), no HTTP
   http     openee over HTTP: `python -m openee serve`, google-auth AuthorizedSession, NPY
   odc      odc.stac.load onto the same GeoBox (nearest) + xarray median skipping nodata
+  transfer the time a requests session takes to receive a body as large as openee's response
+           from a bare uvicorn server that has it ready (bench_transfer.py): the part of any
+           HTTP request's time that no server can remove
 
 each on the JPEG2000 source files and on the same 15 files converted to COG (DEFLATE, 256-px
 tiles, overviews). It also measures the peak memory of an 8192x8192 request in a subprocess, and
@@ -80,6 +83,7 @@ from bench_pipelines import (  # noqa: E402
     rasterio_numpy,
     stac_items,
 )
+from bench_transfer import TransferServer  # noqa: E402
 
 RESULTS = BENCH_DIR / "RESULTS.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -143,6 +147,8 @@ class Bench:
         self.startups: list[float] = []
         self.cpu_ratio: dict[int, list[float]] = {}  # CPU time / wall time of cold requests
         self.loads: dict[tuple[str, int], tuple[str, str]] = {}  # load average around a cell
+        # Per size: (response bytes, seconds for the stock client to receive that many bytes).
+        self.transfers: dict[int, tuple[int, float]] = {}
 
     # -- inputs ---------------------------------------------------------------------------------
 
@@ -267,6 +273,7 @@ class Bench:
             warm["http"] = lambda: server.fetch(grid)
         catalog = inproc.catalog_path
         data_dir = catalog.parent
+        response_bytes = 0
         # Round 1: the first run of each; for openee that is a cold request in a fresh process.
         for name in names:
             cell = cells[name]
@@ -281,6 +288,7 @@ class Bench:
             else:
                 cell.first, out = timed(warm[name])
             if isinstance(out, (bytes, bytearray, memoryview)):
+                response_bytes = len(out)
                 out = npy_to_stack(out)
             if isinstance(out, np.ndarray):
                 cell.agree = agreement(ref, out)
@@ -302,6 +310,10 @@ class Bench:
                     continue
                 cell.warm.append(timed(warm[name])[0])
         self.loads[(fmt, size)] = (load_before, loadavg())
+        if "http" in cells and size not in self.transfers:
+            with TransferServer() as bare:
+                self.transfers[size] = (response_bytes, bare.seconds(response_bytes))
+            log(f"  transfer floor {response_bytes} bytes: {self.transfers[size][1]:.3f} s")
         for name in names:
             self.report_cell((fmt, size, name))
 
@@ -376,6 +388,14 @@ class Bench:
                 parts.append(
                     f"HTTP/floor {r:.2f}x cold, {rw:.2f}x warm "
                     f"(target <= {TARGET_HTTP_OVER_FLOOR:g}x cold: {ok})"
+                )
+            transfer = self.transfers.get(size)
+            if http and floor and transfer:
+                r = http.cold_median / (floor.warm_median + transfer[1])
+                parts.append(
+                    f"transfer floor {transfer[1]:.3f} s (the stock client receiving "
+                    f"{transfer[0] / 2**20:.1f} MiB from a server that has it ready), "
+                    f"HTTP/(floor + transfer) {r:.2f}x cold"
                 )
             target = TARGET_ODC_OVER_HTTP.get(size)
             for label, peer in (("odc-stac", odc), ("odc-stac+bottleneck", odc_bn)):
