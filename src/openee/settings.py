@@ -39,6 +39,7 @@ class Settings:
     public_url: str | None = None
     # How many chunks of a request run at once.
     chunk_workers: int = max(2, os.cpu_count() or 2)
+    # The side of a chunk (pixels). OPENEE_CHUNK_SIZE.
     chunk_size: int = 1024
     # A Dask scheduler address ('tcp://host:port'): chunks then run as Dask tasks there.
     dask_scheduler: str | None = None
@@ -115,6 +116,8 @@ class Settings:
             env["auth_max_failures"] = int(os.environ["OPENEE_AUTH_MAX_FAILURES"])
         if os.environ.get("OPENEE_CATALOG"):
             env["catalog"] = os.environ["OPENEE_CATALOG"]
+        if "OPENEE_CHUNK_SIZE" in os.environ:
+            env["chunk_size"] = int(os.environ["OPENEE_CHUNK_SIZE"])
         if "OPENEE_CAPABILITY_TTL" in os.environ:
             env["capability_ttl_s"] = int(os.environ["OPENEE_CAPABILITY_TTL"])
         if os.environ.get("OPENEE_LIMITS") == "strict":

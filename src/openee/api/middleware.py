@@ -24,7 +24,8 @@ def loggable_path(path: str) -> str:
 
 class RequestMiddleware:
     """Collapses `//` in paths (the client builds them from a base URL with a trailing slash),
-    rejects bodies over `max_body_bytes`, and logs method, path, status and duration.
+    rejects bodies over `max_body_bytes`, and logs method, path, status and duration (up to
+    the body's last byte, for streamed ones too).
 
     The query string is not logged: it may carry an API key; nor are capability ids.
     """
@@ -41,11 +42,14 @@ class RequestMiddleware:
         scope = {**scope, "path": path, "raw_path": path.encode()}
         started = time.perf_counter()
         status = 500
+        response_started = complete = False
 
         async def send_logged(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started, complete
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, response_started = message["status"], True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                complete = True
             await send(message)
 
         declared = _content_length(scope)
@@ -62,6 +66,8 @@ class RequestMiddleware:
                         "path": loggable_path(path),
                         "status": status,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                        # A streamed body cut short: failed mid-way, or the client went away.
+                        **({"incomplete": True} if response_started and not complete else {}),
                     }
                 )
             )

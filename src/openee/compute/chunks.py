@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -55,15 +55,45 @@ def materialize(
     buffer); each chunk is copied in as it completes and then dropped, so peak memory is the
     output plus at most `max_in_flight` chunks, whatever the grid size.
     """
+    outputs = allocate_outputs(sources, grid, data)
+    for _ in fill_rows(sources, grid, executor, chunk_size, outputs, max_in_flight):
+        pass
+    return outputs
+
+
+def allocate_outputs(
+    sources: Sequence[BandSource], grid: PixelGrid, data: Sequence[np.ndarray] | None = None
+) -> list[Pixels]:
+    """The output of each band, to be filled by `fill_rows`: `data` (or zeros) and no valid pixel."""
     if data is None:
         # Array-valued bands (rank > 0) are assembled from their chunks at the end, since each
         # chunk pads its arrays to its own largest extents (docs/decisions/0015).
         data = [np.zeros(grid.shape if s.rank == 0 else (0,), dtype=s.dtype) for s in sources]
-    outputs = [Pixels(values, np.zeros(grid.shape, dtype=bool)) for values in data]
+    return [Pixels(values, np.zeros(grid.shape, dtype=bool)) for values in data]
+
+
+def fill_rows(
+    sources: Sequence[BandSource],
+    grid: PixelGrid,
+    executor: ChunkExecutor,
+    chunk_size: int,
+    outputs: list[Pixels],
+    max_in_flight: int = 4,
+) -> Generator[tuple[int, int], None, None]:
+    """Computes the grid in chunks into `outputs` (from `allocate_outputs`), yielding each band
+    of rows [r0, r1) as soon as it is complete, top to bottom.
+
+    Chunks are submitted row-major, up to `max_in_flight` ahead, and drained in that order, so
+    a chunk row is complete when its last chunk is drained, while the next ones keep computing
+    (a streamed response sends the rows meanwhile). Array-valued outputs are replaced by their
+    merged arrays once every chunk is in. Closing the iterator early (e.g. the client went
+    away) cancels the chunks not started yet; running ones finish and are dropped.
+    """
     array_parts: dict[int, list[tuple[tuple[slice, slice], Pixels]]] = {}
     pending: deque[tuple[ChunkFuture, int, int, PixelGrid]] = deque()
 
-    def drain_one() -> None:
+    def drain_one() -> tuple[int, int] | None:
+        """Copies the oldest chunk in; the band of rows it completes, if it ends a chunk row."""
         future, row, col, sub = pending.popleft()
         chunk = future.result()
         window = (slice(row, row + sub.height), slice(col, col + sub.width))
@@ -73,13 +103,18 @@ def materialize(
                 continue
             out.data[window] = part.data
             out.valid[window] = part.valid
+        return (row, row + sub.height) if col + sub.width == grid.width else None
 
-    for row, col, sub in grid.chunks(chunk_size):
-        if len(pending) >= max_in_flight:
-            drain_one()
-        pending.append((executor.submit(compute_chunk, tuple(sources), sub), row, col, sub))
-    while pending:
-        drain_one()
+    try:
+        for row, col, sub in grid.chunks(chunk_size):
+            if len(pending) >= max_in_flight and (rows := drain_one()) is not None:
+                yield rows
+            pending.append((executor.submit(compute_chunk, tuple(sources), sub), row, col, sub))
+        while pending:
+            if (rows := drain_one()) is not None:
+                yield rows
+    finally:
+        for future, *_ in pending:
+            future.cancel()
     for i, parts in array_parts.items():
         outputs[i] = merge_chunks(grid.shape, parts, sources[i].dtype)
-    return outputs

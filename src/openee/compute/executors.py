@@ -1,8 +1,8 @@
 """Where chunks run: a local thread pool, or a Dask cluster (dask.distributed).
 
-`materialize` needs only `submit(fn, *args)` returning a future with `.result()`: both
-`concurrent.futures.ThreadPoolExecutor` and `distributed.Client` provide exactly that, so the same
-chunk function runs in threads locally and as Dask tasks on a cluster.
+`materialize` needs only `submit(fn, *args)` returning a future with `.result()` and `.cancel()`:
+both `concurrent.futures.ThreadPoolExecutor` and `distributed.Client` provide exactly that, so the
+same chunk function runs in threads locally and as Dask tasks on a cluster.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 class ChunkFuture(Protocol):
     def result(self, timeout: float | None = None) -> Any: ...
+
+    def cancel(self) -> Any: ...
 
 
 class ChunkExecutor(Protocol):

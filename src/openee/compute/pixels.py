@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from affine import Affine
 
-from openee.compute.chunks import materialize
+from openee.compute.chunks import allocate_outputs, fill_rows, materialize
 from openee.compute.executors import ChunkExecutor
 from openee.encode.formats import FORMATS, Content, Format, format_for
 from openee.encode.npy import NpyFile
@@ -18,6 +20,7 @@ from openee.errors import GridTooLargeError, InvalidArgumentError
 from openee.raster.arrays import check_arrays
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Image
+from openee.raster.sources import BandSource
 from openee.settings import Limits
 
 
@@ -92,13 +95,18 @@ def check_limits(image: Image, grid: PixelGrid, limits: Limits, fmt: Format | No
         )
 
 
-def compute_pixels(
-    image: object,
-    request: dict[str, Any],
-    executor: ChunkExecutor,
-    limits: Limits,
-    chunk_size: int,
-) -> PixelsResult:
+@dataclass(frozen=True)
+class _Request:
+    """A computePixels request, checked: what to compute, on which grid, in which format."""
+
+    names: list[str]
+    sources: list[BandSource]
+    grid: PixelGrid
+    fmt: Format
+    vis: Visualization
+
+
+def _checked(image: object, request: dict[str, Any], limits: Limits) -> _Request:
     if not isinstance(image, Image):
         raise InvalidArgumentError(
             f"computePixels needs an Image expression, got {type(image).__name__}."
@@ -122,13 +130,77 @@ def compute_pixels(
         )
     grid = resolve_grid(image, request.get("grid"))
     check_limits(image, grid, limits, fmt)
-    sources = [b.source for b in image.bands]
-    npy = (
-        NpyFile.allocate(image.band_names, [np.dtype(s.dtype) for s in sources], grid.shape)
-        if fmt is FORMATS["NPY"]
-        else None
-    )
-    pixels = materialize(sources, grid, executor, chunk_size, npy.fields() if npy else None)
-    raster = ComputedRaster(image.band_names, pixels, grid, npy)
-    content = fmt.encode(raster, vis)
-    return PixelsResult(content, fmt.media_type_of(content))
+    return _Request(image.band_names, [b.source for b in image.bands], grid, fmt, vis)
+
+
+def _npy_file(req: _Request) -> NpyFile:
+    return NpyFile.allocate(req.names, [np.dtype(s.dtype) for s in req.sources], req.grid.shape)
+
+
+def compute_pixels(
+    image: object,
+    request: dict[str, Any],
+    executor: ChunkExecutor,
+    limits: Limits,
+    chunk_size: int,
+) -> PixelsResult:
+    """The request's whole encoded file (see stream_pixels for NPY sent as it is computed)."""
+    return _encoded(_checked(image, request, limits), executor, chunk_size)
+
+
+def _encoded(req: _Request, executor: ChunkExecutor, chunk_size: int) -> PixelsResult:
+    npy = _npy_file(req) if req.fmt is FORMATS["NPY"] else None
+    pixels = materialize(req.sources, req.grid, executor, chunk_size, npy.fields() if npy else None)
+    raster = ComputedRaster(req.names, pixels, req.grid, npy)
+    content = req.fmt.encode(raster, req.vis)
+    return PixelsResult(content, req.fmt.media_type_of(content))
+
+
+class NpyStream:
+    """An NPY file sent while it is computed: the header, then each band of chunk rows as soon
+    as it is complete, with its masked pixels zeroed. Every part is a view of one preallocated
+    buffer (rows are never copied), so memory is that of compute_pixels.
+
+    The first band of rows is computed on construction, so the errors every chunk would hit
+    (a bad band, an unreadable file) are raised before any byte is sent. `close()` stops early:
+    chunks not started are cancelled.
+    """
+
+    media_type = FORMATS["NPY"].media_type
+
+    def __init__(self, req: _Request, executor: ChunkExecutor, chunk_size: int) -> None:
+        self._npy = _npy_file(req)
+        outputs = allocate_outputs(req.sources, req.grid, self._npy.fields())
+        self._valid = [p.valid for p in outputs]
+        self._rows = fill_rows(req.sources, req.grid, executor, chunk_size, outputs)
+        self._first = next(self._rows)  # a grid has at least one row
+
+    @property
+    def length(self) -> int:
+        """The size of the whole file, known before any pixel is computed."""
+        return len(self._npy.buffer)
+
+    def parts(self) -> Iterator[memoryview]:
+        """The header, then each band of rows, computed as they are asked for."""
+        yield self._npy.header
+        for start, stop in itertools.chain([self._first], self._rows):
+            self._npy.zero_masked(self._valid, start, stop)
+            yield self._npy.rows(start, stop)
+
+    def close(self) -> None:
+        self._rows.close()
+
+
+def stream_pixels(
+    image: object,
+    request: dict[str, Any],
+    executor: ChunkExecutor,
+    limits: Limits,
+    chunk_size: int,
+) -> PixelsResult | NpyStream:
+    """computePixels for an HTTP response: NPY as an NpyStream (its first band of rows
+    computed), other formats, which need the whole raster to encode, as compute_pixels."""
+    req = _checked(image, request, limits)
+    if req.fmt is FORMATS["NPY"]:
+        return NpyStream(req, executor, chunk_size)
+    return _encoded(req, executor, chunk_size)

@@ -53,9 +53,7 @@ def encode_npy(raster: ComputedRaster, vis: Visualization) -> memoryview:
         )
         for field, band in zip(npy.fields(), raster.bands, strict=True):
             field[...] = band.data
-    for field, band in zip(npy.fields(), raster.bands, strict=True):
-        if not band.valid.all():
-            np.copyto(field, 0, where=~band.valid)
+    npy.zero_masked([band.valid for band in raster.bands], 0, raster.grid.height)
     return npy.buffer
 
 

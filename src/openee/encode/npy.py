@@ -8,6 +8,7 @@ into their final place: no output arrays beside it and no copies into it.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,3 +45,23 @@ class NpyFile:
         """One writable (height, width) view per band, in band order."""
         names = self.array.dtype.names or ()
         return [self.array[name] for name in names]
+
+    @property
+    def header(self) -> memoryview:
+        """The bytes before the array (magic, version, header length, header)."""
+        return self.buffer[: len(self.buffer) - self.array.nbytes]
+
+    def rows(self, start: int, stop: int) -> memoryview:
+        """The bytes of rows [start, stop) of the array: a view of the buffer, not a copy."""
+        offset = len(self.header)
+        row_bytes = self.array.strides[0]
+        return self.buffer[offset + start * row_bytes : offset + stop * row_bytes]
+
+    def zero_masked(self, valid: Sequence[np.ndarray], start: int, stop: int) -> None:
+        """Sets the pixels of rows [start, stop) that are not valid to 0, band by band (Earth
+        Engine's NPY holds 0 where a band is masked); `valid` is each band's (height, width)
+        mask."""
+        for field, mask in zip(self.fields(), valid, strict=True):
+            rows = mask[start:stop]
+            if not rows.all():
+                np.copyto(field[start:stop], 0, where=~rows)

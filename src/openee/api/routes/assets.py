@@ -35,6 +35,7 @@ from openee.api.deps import (
 from openee.api.fastjson import FastJSONResponse
 from openee.api.routes.tables import list_features
 from openee.api.state import AppState
+from openee.api.streaming import pixels_response
 from openee.auth import Principal
 from openee.catalog import service
 from openee.catalog.manifests import (
@@ -46,7 +47,7 @@ from openee.catalog.manifests import (
 from openee.catalog.model import FOLDER, IMAGE, IMAGE_COLLECTION, TABLE, AssetRecord
 from openee.catalog.names import LEGACY, name_from_id
 from openee.catalog.resource import asset_resource
-from openee.compute.pixels import compute_pixels
+from openee.compute.pixels import stream_pixels
 from openee.errors import AssetNotFoundError, InvalidArgumentError, NotFoundError
 
 router = APIRouter(dependencies=[Depends(require_principal)])
@@ -248,8 +249,8 @@ def post_asset(
             raise InvalidArgumentError(f"Asset '{record.id}' is not an image.")
         settings = state.settings
         image = image_from_record(record)
-        result = compute_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
-        return Response(result.body, media_type=result.media_type)
+        result = stream_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
+        return pixels_response(result)
     raise NotFoundError(f"Unknown method: projects/{path}")
 
 

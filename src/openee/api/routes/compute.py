@@ -10,9 +10,10 @@ from fastapi.responses import Response
 from openee.api.deps import check_version, get_state, json_body, require_principal
 from openee.api.evaluation import evaluate_as
 from openee.api.state import AppState
+from openee.api.streaming import pixels_response
 from openee.auth import Principal
 from openee.compute.images import compute_images
-from openee.compute.pixels import compute_pixels
+from openee.compute.pixels import stream_pixels
 from openee.compute.value import compute_value
 
 router = APIRouter()
@@ -37,8 +38,8 @@ def image_compute_pixels(
     check_version(version)
     image = evaluate_as(state, caller, project, body.get("expression"))
     settings = state.settings
-    result = compute_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
-    return Response(result.body, media_type=result.media_type)
+    result = stream_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
+    return pixels_response(result)
 
 
 @router.post("/{version}/projects/{project}/imageCollection:computeImages")
