@@ -403,6 +403,13 @@ class Bench:
                     r = peer.warm_median / http.cold_median
                     rw = peer.warm_median / http.warm_median
                     verdict = "met" if r >= (target or 0) else "NOT met"
+                    if target and r < target and floor:
+                        # What meeting it would take, against what no reader can go below.
+                        needed = peer.warm_median / target
+                        verdict += (
+                            f": needs HTTP <= {needed:.3f} s = "
+                            f"{needed / floor.warm_median:.2f}x the decode floor"
+                        )
                     ok = f" (target >= {target:g}x: {verdict})" if target else ""
                     parts.append(f"{label}/HTTP {r:.2f}x vs cold, {rw:.2f}x vs warm{ok}")
             if inproc and floor:

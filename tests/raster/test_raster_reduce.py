@@ -55,9 +55,13 @@ def test_reducers_skip_masked_inputs(name: str, oracle: object, footprint: str) 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.int32, np.float32])
 @pytest.mark.parametrize("layers", [1, 2, 4, 5, 12, 17])
-def test_median_of_varying_counts_and_extreme_values(dtype: type, layers: int) -> None:
-    """Every pixel has its own count of valid inputs, and valid values include the dtype's
-    lowest and highest values (which the median's fills use)."""
+@pytest.mark.parametrize("masked_share", [0.4, 0.004])
+def test_median_of_varying_counts_and_extreme_values(
+    dtype: type, layers: int, masked_share: float
+) -> None:
+    """Pixels have their own counts of valid inputs (most of them, or a few at 0.4 %), and
+    valid values include the dtype's lowest and highest values (which the median's fills
+    use)."""
     shape = (23, 29)
     if np.dtype(dtype).kind == "f":
         lo, hi = -3.0e38, 3.0e38
@@ -70,7 +74,7 @@ def test_median_of_varying_counts_and_extreme_values(dtype: type, layers: int) -
         extremes = RNG.random(shape)
         values[extremes < 0.1] = lo
         values[extremes > 0.9] = hi
-        inputs.append(Pixels(values, RNG.random(shape) > 0.4))
+        inputs.append(Pixels(values, RNG.random(shape) > masked_share))
     result = reduce_stack("median", inputs, np.dtype(np.float64))
     expected = np.ma.median(masked(inputs), axis=0)
     valid = ~np.ma.getmaskarray(expected)

@@ -170,16 +170,17 @@ def _rank_statistic(
 
 
 def _median_network(stack: Sequence[Pixels], count: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """The median of the valid values of a few layers, as float64, read at the same rank for
-    every pixel whatever its count of valid values.
+    """The median of the valid values of a few layers, as float64 (the mean of the two middle
+    values for an even count), by a sorting network over whole layers, read at the same rank
+    for every pixel whatever its count of valid values.
 
     With an odd number k of layers, a pixel missing m values gets ceil(m/2) of them filled
-    with the dtype's lowest value and the rest with its highest; sorted, its valid values then
-    sit around the middle, so the lower median is always at rank (k-1)/2 and the upper one at
-    (k+1)/2 when the count is even. (Valid values equal to a fill value do not matter: only
-    the sorted values are read.) An even k is padded with a layer missing everywhere. This
-    costs a pass per layer but no per-pixel gather, which a cloud-masked composite, whose
-    counts vary from pixel to pixel, would otherwise pay for each rank.
+    with `low` (the dtype's lowest value) and the rest with `high`; sorted, its valid values
+    then sit around the middle, so the lower median is always at rank (k-1)/2 and the upper
+    one at (k+1)/2 when the count is even. (Valid values equal to a fill value do not matter:
+    only the sorted values are read.) An even k is padded with a layer missing everywhere.
+    This costs a few passes per layer but no per-pixel gather, which a cloud-masked composite,
+    whose counts vary from pixel to pixel, would otherwise pay for each rank.
     """
     if dtype.kind not in "iuf":
         dtype = np.dtype(np.float64)
