@@ -149,6 +149,7 @@ class Bench:
         self.loads: dict[tuple[str, int], tuple[str, str]] = {}  # load average around a cell
         # Per size: (response bytes, seconds for the stock client to receive that many bytes).
         self.transfers: dict[int, tuple[int, float]] = {}
+        self.allocator_tuned = False
 
     # -- inputs ---------------------------------------------------------------------------------
 
@@ -512,6 +513,9 @@ def render(bench: Bench, started: dt.datetime, elapsed: float, load: tuple[str, 
         f"- Machine: {machine()}; load average before/after: {load[0]} / {load[1]}",
         f"- Versions: {', '.join(f'{k} {val}' for k, val in v.items())}",
         f"- OpenBLAS variables: {blas_note()}",
+        "- Allocator: glibc's mallopt settings of `openee serve` (openee/compute/allocator.py), "
+        "in this process for every pipeline and in the openee subprocesses: "
+        + ("applied" if bench.allocator_tuned else "not available here"),
         f"- Threads: {bench.threads} for floor, naive and odc (pool=); openee in-process and the "
         "server use their own Settings() (chunk_workers, chunk_size)",
         f"- Grid: EPSG:4326, {bench.args.metres:g} m (= {bench.args.metres:g}/111319.49 deg), "
@@ -630,10 +634,16 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if any(v in os.environ for v in OPENBLAS_VARS):
         log(f"warning: {' / '.join(OPENBLAS_VARS)} set: numpy may be slowed; see bench/RESULTS.md")
+    from openee.compute.allocator import tune_allocator
+
+    # The allocator setting `openee serve` makes, for every pipeline measured in this process
+    # (floor, naive, odc and openee in-process alike).
+    allocator_tuned = tune_allocator()
     started, load_before = dt.datetime.now(dt.UTC), loadavg()
     t0 = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="openee-bench-"))
     bench = Bench(args, work)
+    bench.allocator_tuned = allocator_tuned
     try:
         for fmt in args.formats:
             bench.run_format(fmt)

@@ -52,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from openee.api.app import create_app
+    from openee.compute.allocator import tune_allocator
+
+    tune_allocator()
 
     settings = Settings.from_env(
         data_dir=args.data_dir,
