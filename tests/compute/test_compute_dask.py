@@ -15,6 +15,7 @@ from openee.catalog.profiles import SENTINEL2_L2A
 from openee.catalog.sqlite import SqliteCatalog
 from openee.catalog.stac_ingest import ingest_stac
 from openee.compute.chunks import compute_chunk, materialize
+from openee.compute.executors import ALLOCATOR_PLUGIN, make_executor
 from openee.demo import S2_L2A_CATALOG
 from openee.raster.grid import PixelGrid
 from openee.raster.sources import FileBand, ReducedBand
@@ -74,3 +75,21 @@ def test_dask_and_threads_give_the_same_pixels(median_band: ReducedBand, client:
     # and a single chunk on the cluster equals the same chunk computed here
     single = client.submit(compute_chunk, (median_band,), GRID).result()
     np.testing.assert_array_equal(single[0].data, local[0].data)
+
+
+def test_the_servers_dask_client_sets_the_workers_allocator(client: Client) -> None:
+    """make_executor (what `openee serve` uses with OPENEE_DASK_SCHEDULER) installs the
+    allocator setting on the cluster's workers."""
+    scheduler = client.scheduler.address
+    assert not any(
+        ALLOCATOR_PLUGIN in plugins
+        for plugins in client.run(lambda dask_worker: list(dask_worker.plugins)).values()
+    )
+    executor = make_executor(2, scheduler)
+    try:
+        installed = client.run(lambda dask_worker: list(dask_worker.plugins))
+        assert installed and all(ALLOCATOR_PLUGIN in plugins for plugins in installed.values())
+        single = executor.submit(compute_chunk, (), GRID).result()
+        assert single == []
+    finally:
+        executor.close()  # type: ignore[attr-defined]

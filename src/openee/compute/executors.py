@@ -22,11 +22,23 @@ class ChunkExecutor(Protocol):
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> ChunkFuture: ...
 
 
-def make_executor(workers: int, dask_scheduler: str | None) -> ChunkExecutor:
-    """A thread pool, or a client of the Dask scheduler at `dask_scheduler` ('tcp://host:port')."""
-    if dask_scheduler:
-        from distributed import Client
+ALLOCATOR_PLUGIN = "openee-allocator"
 
-        client: ChunkExecutor = Client(dask_scheduler, set_as_default=False)
-        return client
+
+def make_executor(workers: int, dask_scheduler: str | None) -> ChunkExecutor:
+    """A thread pool, or a client of the Dask scheduler at `dask_scheduler` ('tcp://host:port')
+    whose workers (present and future) get the allocator setting of `openee serve`."""
+    if dask_scheduler:
+        from distributed import Client, WorkerPlugin
+
+        from openee.compute.allocator import tune_allocator
+
+        class AllocatorSetting(WorkerPlugin):
+            def setup(self, worker: Any) -> None:
+                tune_allocator()
+
+        client = Client(dask_scheduler, set_as_default=False)
+        client.register_plugin(AllocatorSetting(), name=ALLOCATOR_PLUGIN)
+        executor: ChunkExecutor = client
+        return executor
     return ThreadPoolExecutor(workers, thread_name_prefix="openee-chunk")
