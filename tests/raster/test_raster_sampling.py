@@ -3,6 +3,8 @@ every output centre with pyproj picks (the definition of Earth Engine's nearest 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from affine import Affine
@@ -149,8 +151,12 @@ def test_sampled_pixels_mask_outside_and_nodata(name: str) -> None:
     window = source[w.row_off : w.row_off + w.height, w.col_off : w.col_off + w.width]
     expected = np.zeros(grid.shape, dtype=np.int32)
     expected[inside] = source[r[inside].astype(int), c[inside].astype(int)]
-    for nodata in (None, 0, 5, -9999, 1e10):
-        pixels = sampled_pixels(window, where, np.dtype(np.int32), nodata)
+    cases = [(np.int32, nodata) for nodata in (None, 0, 5, -9999, 1e10)]
+    cases += [(np.float32, nodata) for nodata in (None, 0.0, 5.0, 1e40)]  # 1e40: beyond float32
+    for dtype, nodata in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no overflow warning for an unrepresentable nodata
+            pixels = sampled_pixels(window.astype(dtype), where, np.dtype(dtype), nodata)
         valid = inside & (expected != nodata) if nodata is not None else inside
         np.testing.assert_array_equal(pixels.valid, valid)
-        np.testing.assert_array_equal(pixels.data[valid], expected[valid])
+        np.testing.assert_array_equal(pixels.data[valid], expected[valid].astype(dtype))

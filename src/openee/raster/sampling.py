@@ -82,7 +82,10 @@ def sampled_pixels(
     fill_masks = nodata is not None and _holds(window_values.dtype, nodata)
     fill = nodata if fill_masks and nodata is not None else 0
     values = where.take(window_values, fill).astype(dtype, copy=False)
-    valid = np.ones(values.shape, dtype=bool) if nodata is None else values != nodata
+    if nodata is not None and _holds(values.dtype, nodata):
+        valid = values != nodata
+    else:  # no value of the dtype equals it
+        valid = np.ones(values.shape, dtype=bool)
     if mask_nan and values.dtype.kind == "f":
         valid &= ~np.isnan(values)
     if where.inside is not None and not fill_masks:
@@ -103,7 +106,8 @@ def _holds(dtype: np.dtype, value: float) -> bool:
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
         return float(value).is_integer() and info.min <= value <= info.max
-    return bool(np.asarray(value, dtype=dtype) == value)
+    with np.errstate(over="ignore"):  # a value beyond the dtype's range becomes inf: not held
+        return float(np.asarray(value, dtype=dtype)) == value
 
 
 def _exact(
