@@ -97,9 +97,7 @@ def test_save_all_ordering_and_outer(ee_api) -> None:
         ]
         assert got.getInfo() == want  # outer: unmatched primaries kept with an empty list
     inner_only = ee.Join.saveAll("matches").apply(primary, secondary, _on_key(ee))
-    assert inner_only.aggregate_array("name").getInfo() == [
-        n for n, k in PRIMARY if k in {2, 3}
-    ]
+    assert inner_only.aggregate_array("name").getInfo() == [n for n, k in PRIMARY if k in {2, 3}]
 
 
 def test_save_first_ordering(ee_api) -> None:
@@ -233,9 +231,9 @@ def test_save_first_s2_cloud_probability_pattern(ee_api) -> None:
             "ids": with_clouds.aggregate_array("system:index"),
             "cloud_ids": with_clouds.aggregate_array("cloud_index"),
             "first": with_clouds.first().reduceRegion(ee.Reducer.toList(), region, 120),
-            "max": with_clouds.select("probability").max().reduceRegion(
-                ee.Reducer.max(), region, 120
-            ),
+            "max": with_clouds.select("probability")
+            .max()
+            .reduceRegion(ee.Reducer.max(), region, 120),
         }
     ).getInfo()
     assert got["ids"] == [i.id for i in items]
@@ -308,9 +306,7 @@ def test_bad_condition_is_a_clear_400(ee_api, server, access_token, make, messag
     # Built without the client's argument promotion, which would refuse a non-filter itself.
     arguments = {"join": ee.Join.simple(), "primary": _features(ee, PRIMARY),
                  "secondary": _features(ee, SECONDARY), "condition": make(ee)}  # fmt: skip
-    joined = ee.FeatureCollection(
-        ee.ComputedObject(ee.ApiFunction.lookup("Join.apply"), arguments)
-    )
+    joined = ee.FeatureCollection(ee.ComputedObject(ee.ApiFunction.lookup("Join.apply"), arguments))
     with pytest.raises(ee.EEException, match=message):
         joined.size().getInfo()
     response = _compute(server, access_token, joined.size(), ee)
