@@ -161,9 +161,10 @@ def test_max_difference_on_dates(ee_api) -> None:
         )  # fmt: skip
 
     condition = ee.Filter.maxDifference(
-        difference=1.5 * DAY_MS, leftField="system:time_start", rightField="system:time_start"
+        difference=2.5 * DAY_MS, leftField="system:time_start", rightField="system:time_start"
     )
-    joined = ee.Join.saveAll("near", measureKey="diff").apply(
+    # Ordered by the measure itself, largest first.
+    joined = ee.Join.saveAll("near", ordering="diff", ascending=False, measureKey="diff").apply(
         dated(p_days, "p"), dated(s_days, "s"), condition
     )
     got = joined.map(
@@ -174,7 +175,14 @@ def test_max_difference_on_dates(ee_api) -> None:
             ),
         )
     )
-    want = [[[s, abs(s - p) * DAY_MS] for s in s_days if abs(s - p) <= 1.5] for p in p_days]
+    want = [
+        sorted(
+            ([s, abs(s - p) * DAY_MS] for s in s_days if abs(s - p) <= 2.5),
+            key=lambda pair: -pair[1],
+        )
+        for p in p_days
+    ]
+    assert want[1] == [[1, 2 * DAY_MS], [2, DAY_MS], [4, DAY_MS]]  # the ordering matters here
     want_p = [p for p, w in zip(p_days, want, strict=True) if w]
     assert got.aggregate_array("p").getInfo() == want_p
     assert got.aggregate_array("pairs").getInfo() == [w for w in want if w]
@@ -237,6 +245,8 @@ def test_save_first_s2_cloud_probability_pattern(ee_api) -> None:
         }
     ).getInfo()
     assert got["ids"] == [i.id for i in items]
+    saved = joined.first().get("s2cloudless").getInfo()
+    assert saved["type"] == "Image" and saved["properties"]["system:index"] == items[0].id
     assert got["cloud_ids"] == got["ids"]
     # The first joined image holds its own B4 and the B8 of the same scene as 'probability'.
     assert sorted(got["first"]["B4"]) == sorted(_block(items[0], "B4").ravel().tolist())

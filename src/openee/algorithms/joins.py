@@ -167,11 +167,10 @@ def _result(
         best = min(matches, key=lambda m: m[1] if m[1] is not None else float("inf"), default=None)
         saved: Any = _measured(join, *best) if best else None
     else:
-        ordered = _ordered(matches, join.ordering, join.ascending)
-        if join.kind == "saveFirst":
-            saved = _measured(join, *ordered[0]) if ordered else None
-        else:
-            saved = [_measured(join, other, measure) for other, measure in ordered]
+        # The measure is stored first, so that it can be the ordering.
+        measured = [(_measured(join, other, measure), measure) for other, measure in matches]
+        ordered = [other for other, _ in _ordered(measured, join.ordering, join.ascending)]
+        saved = ordered if join.kind == "saveAll" else (ordered[0] if ordered else None)
     if join.kind != "saveAll" and saved is None:
         return [element]  # outer: an unmatched primary element keeps its properties only
     return [replace(element, properties={**element.properties, join.match_key: saved})]
