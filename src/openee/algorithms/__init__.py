@@ -50,6 +50,7 @@ def default_registry() -> Registry:
         image_visualize,
         image_zarr,
         interpolation,
+        joins,
         kernel,
         lists,
         number,

@@ -20,6 +20,7 @@ from openee.values.date import Date, DateRange
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.filter import Filter
 from openee.values.geometry import ErrorMargin, Geometry
+from openee.values.join import Join
 from openee.values.kernel import Kernel
 from openee.values.projection import Projection
 from openee.values.reducer import Reducer
@@ -210,6 +211,7 @@ _CHECKERS: dict[str, Callable[[object], object]] = {
     "Filter": _instance(Filter),
     "Reducer": _instance(Reducer),
     "Kernel": _instance(Kernel),
+    "Join": _instance(Join),
     "Algorithm": _algorithm,
 }
 
