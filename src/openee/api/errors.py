@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from openee.api.discovery import documented_method_id, unrouted
 from openee.errors import OpeneeError
 
 log = logging.getLogger("openee.api")
@@ -40,6 +41,8 @@ async def _openee_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
+        if documented_method_id(request.method, request.url.path.lstrip("/")) is not None:
+            return await _openee_error(request, unrouted(request.method, request.url.path))
         return envelope(404, f"Requested entity was not found: {request.url.path}")
     if exc.status_code == 405:
         return envelope(405, f"Method {request.method} is not allowed on {request.url.path}.")

@@ -32,6 +32,7 @@ from openee.api.deps import (
     require_principal,
     require_write,
 )
+from openee.api.discovery import unrouted
 from openee.api.fastjson import FastJSONResponse
 from openee.api.routes.tables import list_features
 from openee.api.state import AppState
@@ -132,7 +133,7 @@ def get_or_list(
             raise InvalidArgumentError(f"Asset '{record.id}' is not a table.")
         return list_features(state.catalog, record.name, pageSize, pageToken, region, filter)
     if method:
-        raise NotFoundError(f"Unknown method: projects/{path}")
+        raise unrouted("GET", f"{version}/projects/{path}")
     return _resource(state, _readable(state, principal, _asset_name(target)))
 
 
@@ -251,7 +252,7 @@ def post_asset(
         image = image_from_record(record)
         result = stream_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
         return pixels_response(result)
-    raise NotFoundError(f"Unknown method: projects/{path}")
+    raise unrouted("POST", f"{version}/projects/{path}")
 
 
 # -- patch, delete ----------------------------------------------------------------------------
@@ -281,7 +282,7 @@ def patch_asset(
     check_version(version)
     target, method = _split(path)
     if method:
-        raise NotFoundError(f"Unknown method: projects/{path}")
+        raise unrouted("PATCH", f"{version}/projects/{path}")
     with audit.entry(
         "asset.update",
         project=project_of(f"projects/{target}"),
@@ -327,7 +328,7 @@ def delete_asset(
     check_version(version)
     target, method = _split(path)
     if method:
-        raise NotFoundError(f"Unknown method: projects/{path}")
+        raise unrouted("DELETE", f"{version}/projects/{path}")
     with audit.entry(
         "asset.delete",
         project=project_of(f"projects/{target}"),
