@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEFAULT_PROJECT = "openee-demo"
@@ -21,6 +21,8 @@ class Limits:
     max_grid_side: int = 32768
     max_bands: int = 1024
     max_body_bytes: int = 10 * 1024 * 1024
+    # Every request's time limit (Earth Engine's interactive one is 5 minutes). OPENEE_DEADLINE.
+    deadline_s: float = 300.0
     strict_wording: bool = False
 
     @classmethod
@@ -121,10 +123,12 @@ class Settings:
             env["chunk_size"] = _env_int("OPENEE_CHUNK_SIZE")
         if "OPENEE_CAPABILITY_TTL" in os.environ:
             env["capability_ttl_s"] = _env_int("OPENEE_CAPABILITY_TTL")
-        if os.environ.get("OPENEE_LIMITS") == "strict":
-            env["limits"] = Limits.strict()
-        elif "OPENEE_MEMORY_BUDGET" in os.environ:
-            env["limits"] = Limits(memory_budget_bytes=_env_int("OPENEE_MEMORY_BUDGET"))
+        limits = Limits.strict() if os.environ.get("OPENEE_LIMITS") == "strict" else Limits()
+        if "OPENEE_MEMORY_BUDGET" in os.environ and os.environ.get("OPENEE_LIMITS") != "strict":
+            limits = replace(limits, memory_budget_bytes=_env_int("OPENEE_MEMORY_BUDGET"))
+        if "OPENEE_DEADLINE" in os.environ:
+            limits = replace(limits, deadline_s=_env_float("OPENEE_DEADLINE"))
+        env["limits"] = limits
         env.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**env)  # type: ignore[arg-type]
 
@@ -134,6 +138,13 @@ def _env_int(name: str) -> int:
         return int(os.environ[name])
     except ValueError:
         raise ValueError(f"{name} must be a whole number, not '{os.environ[name]}'.") from None
+
+
+def _env_float(name: str) -> float:
+    try:
+        return float(os.environ[name])
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not '{os.environ[name]}'.") from None
 
 
 def is_loopback_host(host: str) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 
 from openee.algorithms.coerce import coerce
 from openee.algorithms.registry import Algorithm, Argument, Registry
+from openee.compute import deadline
 from openee.errors import InvalidArgumentError, OpeneeError
 from openee.graph.record import record
 
@@ -255,6 +256,7 @@ class Evaluator:
                 f"Valid arguments: {', '.join(a.name for a in algorithm.arguments)}."
             ).in_algorithm(algorithm.name)
         record(algorithm.name)
+        deadline.check()
         kwargs: dict[str, Any] = {}
         for arg in algorithm.arguments:
             if arg.name in algorithm.lazy:
