@@ -76,3 +76,38 @@ def test_a_path_no_method_documents_is_still_a_404(client: TestClient) -> None:
     response = client.post(f"/v1/projects/{DEFAULT_PROJECT}/image:teleport", json={})
     assert response.status_code == 404
     assert response.json()["error"]["status"] == "NOT_FOUND"
+
+
+def test_json_nested_too_deeply_is_a_400(client: TestClient) -> None:
+    body = '{"expression": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = client.post(
+        f"/v1/projects/{DEFAULT_PROJECT}/value:compute",
+        content=body,
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["error"]["message"]
+
+
+def test_an_expression_nested_too_deeply_is_a_400(client: TestClient) -> None:
+    # Flat JSON, deep graph: value i adds 1 to value i + 1, twenty thousand deep.
+    depth = 20_000
+    values = {
+        str(i): {
+            "functionInvocationValue": {
+                "functionName": "Number.add",
+                "arguments": {
+                    "left": {"valueReference": str(i + 1)},
+                    "right": {"constantValue": 1},
+                },
+            }
+        }
+        for i in range(depth)
+    }
+    values[str(depth)] = {"constantValue": 0}
+    response = client.post(
+        f"/v1/projects/{DEFAULT_PROJECT}/value:compute",
+        json={"expression": {"result": "0", "values": values}},
+    )
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["error"]["message"]

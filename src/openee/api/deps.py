@@ -110,6 +110,10 @@ async def json_body(request: Request) -> dict[str, Any]:
         raise InvalidArgumentError(
             "Invalid JSON payload received: the body is not valid JSON."
         ) from None
+    except RecursionError:  # the decoder recurses once per level of nesting
+        raise InvalidArgumentError(
+            "Invalid JSON payload received: the body is nested too deeply."
+        ) from None
     if not isinstance(body, dict):
         raise InvalidArgumentError("Invalid JSON payload received: expected an object.")
     return body
