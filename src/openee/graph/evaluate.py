@@ -18,6 +18,7 @@ from openee.algorithms.registry import Algorithm, Argument, Registry
 from openee.compute import deadline
 from openee.errors import InvalidArgumentError, OpeneeError
 from openee.graph.record import record
+from openee.values.size import check_top_level
 
 Env = Mapping[str, Any]
 
@@ -266,9 +267,11 @@ class Evaluator:
                 continue
             kwargs[arg.param or arg.name] = self._argument(algorithm, arg, arguments, env)
         try:
-            return algorithm.func(**kwargs)
+            result = algorithm.func(**kwargs)
+            check_top_level(result)  # doubling (List.cat(l, l), ...) stops at twice the bound
         except OpeneeError as exc:
             raise exc.in_algorithm(algorithm.name) from None
+        return result
 
 
 def evaluate(expression: object, registry: Registry) -> Any:
