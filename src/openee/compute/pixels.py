@@ -107,10 +107,10 @@ def region_grid(
     col0, row0 = math.floor(min(cols) + 1e-9), math.floor(min(rows) + 1e-9)
     width = max(1, math.ceil(max(cols) - 1e-9) - col0)
     height = max(1, math.ceil(max(rows) - 1e-9) - row0)
-    window = transform * Affine.translation(col0, row0)
+    window = transform @ Affine.translation(col0, row0)
     if dims is None:
         return PixelGrid(crs, window, width, height)
-    rescaled = window * Affine.scale(width / dims[0], height / dims[1])
+    rescaled = window @ Affine.scale(width / dims[0], height / dims[1])
     return PixelGrid(crs, rescaled, dims[0], dims[1])
 
 
