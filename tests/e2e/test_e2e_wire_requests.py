@@ -31,7 +31,7 @@ from pyproj import Transformer
 
 from openee.cli import main as openee_cli
 
-LOWRES = oracle.REPO_ROOT / "tests" / "data" / "vector" / "naturalearth_lowres" / "naturalearth_lowres.shp"
+LOWRES = oracle.REPO_ROOT / "tests/data/vector/naturalearth_lowres/naturalearth_lowres.shp"
 ITEM = oracle.load_items()[0]
 B4 = ITEM.band_path("B4")
 
@@ -149,9 +149,7 @@ def test_rest_list_images_time_region_and_filter(
     server, authed_session, field, start, end, lon, lat, below
 ) -> None:
     """Earth Engine's REST quickstart: `:listImages?startTime&endTime&region&filter`."""
-    expected = [
-        it for it in oracle.select_items(start, end, lon, lat) if _cloud_cover(it) < below
-    ]
+    expected = [it for it in oracle.select_items(start, end, lon, lat) if _cloud_cover(it) < below]
     url = f"{server.base_url}/v1/projects/earthengine-public/assets/{oracle.COLLECTION_ID}"
     response = authed_session.get(
         f"{url}:listImages",
@@ -226,6 +224,23 @@ def test_computed_collection_columns_as_documented(ee_api) -> None:
     ee = ee_api
     fc = ee.FeatureCollection([ee.Feature(ee.Geometry.Point(-62.54, -27.32), {"key": "val1"})])
     assert fc.getInfo()["columns"] == {"key": "String", "system:index": "String"}
+
+
+def test_computed_collection_column_types(ee_api) -> None:
+    """Type names as Earth Engine's getInfo writes them for values from the client: whole
+    numbers 'Integer', others 'Float', lists of strings 'List<String>' (ADR 0024)."""
+    ee = ee_api
+    props = {"name": "x", "n": 3, "ratio": 0.5, "tags": ["a", "b"]}
+    mixed = {"name": "y", "n": 2.5}
+    fc = ee.FeatureCollection([ee.Feature(None, props), ee.Feature(None, mixed)])
+    assert fc.getInfo()["columns"] == {
+        "name": "String",
+        "n": "Float",
+        "ratio": "Float",
+        "tags": "List<String>",
+        "system:index": "String",
+    }
+    assert fc.limit(1).getInfo()["columns"]["n"] == "Integer"
 
 
 def test_feature_property_names_include_system_index(ee_api, lowres) -> None:

@@ -77,7 +77,8 @@ def _type_name(value: object, integer: str) -> str | None:
     if isinstance(value, str):
         return "String"
     if isinstance(value, list | tuple):
-        return "List"
+        kinds = {_type_name(v, integer) for v in value}
+        return f"List<{kinds.pop()}>" if len(kinds) == 1 and None not in kinds else "List<Object>"
     if isinstance(value, dict):
         return "Dictionary"
     return "Object"
