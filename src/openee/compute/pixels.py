@@ -100,7 +100,7 @@ def region_grid(
     if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
         raise InvalidArgumentError(f"region cannot be expressed in {crs}.")
     to_pixels = ~transform
-    corners = [to_pixels * (x, y) for x in (xmin, xmax) for y in (ymin, ymax)]
+    corners = [to_pixels @ (x, y) for x in (xmin, xmax) for y in (ymin, ymax)]
     cols = [c for c, _ in corners]
     rows = [r for _, r in corners]
     # Outward to whole pixels; the tolerance keeps a bound on a pixel edge from adding a pixel.
