@@ -1,5 +1,5 @@
-"""The asset API: get, `:listAssets` (`:listImages` as an alias), `:listFeatures`, create,
-patch, delete, `:copy`, `:move`, and `:getPixels`.
+"""The asset API: get, `:listAssets`, `:listImages` (with its time and region parameters),
+`:listFeatures`, create, patch, delete, `:copy`, `:move`, and `:getPixels`.
 
 Names are `projects/{p}/assets/...` plus the `earthengine-public` and `earthengine-legacy`
 namespaces (`catalog/names.py`). Writes need a write scope (`earthengine` or `cloud-platform`);
@@ -109,9 +109,13 @@ def get_or_list(
     filter: Annotated[str | None, Query()] = None,
     region: Annotated[str | None, Query()] = None,
     view: Annotated[str | None, Query()] = None,
+    startTime: Annotated[str | None, Query()] = None,
+    endTime: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any] | Response:
     """`projects/{p}/assets/...` is an asset; `:listAssets`/`:listImages` list a folder or
-    collection (`projects/{p}:listAssets` the project's root), `:listFeatures` a table."""
+    collection (`projects/{p}:listAssets` the project's root), `:listFeatures` a table.
+    `:listImages` also takes `startTime`, `endTime` and `region` (Earth Engine's
+    projects.assets.listImages)."""
     check_version(version)
     target, method = _split(path)
     if method in ("listAssets", "listImages"):
@@ -119,7 +123,12 @@ def get_or_list(
             f"projects/{target}/assets" if "/" not in target else name_from_id(f"projects/{target}")
         )
         authorize(state, principal, "read", parent)
-        page = service.list_assets(state.catalog, parent, pageSize, pageToken, filter)
+        if method == "listImages":
+            page = service.list_images(
+                state.catalog, parent, pageSize, pageToken, filter, startTime, endTime, region
+            )
+        else:
+            page = service.list_assets(state.catalog, parent, pageSize, pageToken, filter)
         key = "images" if method == "listImages" else "assets"
         out: dict[str, Any] = {key: [asset_resource(r) for r in page.assets]}
         if page.next_page_token:
