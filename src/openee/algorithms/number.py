@@ -231,7 +231,10 @@ for _alias, _name in ALIASES.items():
 
 # The expression languages' `^` is a logical xor (Earth Engine lists it with && || ! among the
 # logical operators); added after registration because Earth Engine has no Number.xor algorithm.
-BINARY["xor"] = (lambda a, b: int(bool(a) != bool(b)), "Returns 1 if exactly one value is non-zero.")
+BINARY["xor"] = (
+    lambda a, b: int(bool(a) != bool(b)),
+    "Returns 1 if exactly one value is non-zero.",
+)
 
 
 @algorithm("Number.format")
