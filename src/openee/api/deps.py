@@ -7,6 +7,7 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.requests import ClientDisconnect
 
 from openee.api.discovery import SUPPORTED_VERSIONS
 from openee.api.middleware import BodyTooLarge
@@ -94,9 +95,15 @@ def check_version(version: str) -> str:
     return version
 
 
+class ClientGone(Exception):
+    """The client closed the connection before its request body arrived."""
+
+
 async def json_body(request: Request) -> dict[str, Any]:
     try:
         raw = await request.body()
+    except ClientDisconnect:  # the client went away mid-body: nobody to answer, one log line
+        raise ClientGone from None
     except BodyTooLarge:
         limit = get_state(request).settings.limits.max_body_bytes
         raise InvalidArgumentError(

@@ -6,10 +6,12 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from openee.api.deps import ClientGone
 from openee.api.discovery import documented_method_id, unrouted
+from openee.api.middleware import loggable_path
 from openee.errors import OpeneeError
 
 log = logging.getLogger("openee.api")
@@ -56,6 +58,12 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return envelope(400, f"Invalid request: {where}: {first.get('msg', 'invalid value')}.")
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    path = loggable_path(request.url.path)
+    log.info("client closed the connection mid-body: %s %s", request.method, path)
+    return Response(status_code=400)  # never delivered: the connection is gone
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Details go to the log, never to the client.
     log.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -66,4 +74,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OpeneeError, _openee_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ClientGone, _client_gone)
     app.add_exception_handler(Exception, _unexpected)
