@@ -57,6 +57,13 @@ class Settings:
     catalog: str | None = None
     # How many imports (`image:import`, `table:import`) run at once.
     import_workers: int = 2
+    # Compute requests running at once (value:compute, pixels, tiles, ...), shared fairly
+    # between projects (openee.api.admission). OPENEE_COMPUTE_SLOTS.
+    compute_slots: int = max(4, 2 * (os.cpu_count() or 2))
+    # At most this many per project (Earth Engine: 40). OPENEE_PROJECT_CONCURRENCY.
+    project_concurrency: int = 40
+    # How long a compute request may wait for a slot before a 429. OPENEE_ADMISSION_WAIT.
+    admission_wait_s: float = 10.0
 
     def __post_init__(self) -> None:
         if not self.auth_enabled and not is_loopback_host(self.host):
@@ -121,6 +128,12 @@ class Settings:
             env["catalog"] = os.environ["OPENEE_CATALOG"]
         if "OPENEE_CHUNK_SIZE" in os.environ:
             env["chunk_size"] = _env_int("OPENEE_CHUNK_SIZE")
+        if "OPENEE_COMPUTE_SLOTS" in os.environ:
+            env["compute_slots"] = _env_int("OPENEE_COMPUTE_SLOTS")
+        if "OPENEE_PROJECT_CONCURRENCY" in os.environ:
+            env["project_concurrency"] = _env_int("OPENEE_PROJECT_CONCURRENCY")
+        if "OPENEE_ADMISSION_WAIT" in os.environ:
+            env["admission_wait_s"] = _env_float("OPENEE_ADMISSION_WAIT")
         if "OPENEE_CAPABILITY_TTL" in os.environ:
             env["capability_ttl_s"] = _env_int("OPENEE_CAPABILITY_TTL")
         limits = Limits.strict() if os.environ.get("OPENEE_LIMITS") == "strict" else Limits()

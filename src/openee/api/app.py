@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from openee import __version__
 from openee.algorithms import default_registry
 from openee.api import ratelimit
+from openee.api.admission import AdmissionMiddleware, FairShares
 from openee.api.errors import install_error_handlers
 from openee.api.middleware import RequestMiddleware
 from openee.api.routes import (
@@ -79,7 +80,11 @@ def create_app(settings: Settings) -> FastAPI:
         assets.router,
     ):
         app.include_router(router)
-    app.add_middleware(
+    shares = FairShares(
+        settings.compute_slots, settings.project_concurrency, settings.admission_wait_s
+    )
+    app.add_middleware(AdmissionMiddleware, shares=shares)
+    app.add_middleware(  # outermost: logs and times every request, the 429s of admission too
         RequestMiddleware,
         max_body_bytes=settings.limits.max_body_bytes,
         deadline_s=settings.limits.deadline_s,
