@@ -20,6 +20,7 @@ here, from Earth Engine's Array samples (ADR 0026):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,10 @@ F32 = np.dtype(np.float32)
 F64 = np.dtype(np.float64)
 I64 = np.dtype(np.int64)
 U8 = np.dtype(np.uint8)
+
+# Pairing a row with a column multiplies their lengths: a bound keeps two small requests from
+# asking for gigabytes; the bound is 80 MB of float64.
+MAX_ELEMENTS = 10_000_000
 
 # Operators whose result is a fraction even from integers.
 FLOATING = frozenset({"divide", "pow", "atan2", "hypot", "gammainc"})
@@ -89,6 +94,10 @@ def broadcast(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarr
         except ValueError:
             pass
         else:
+            if math.prod(shape) > MAX_ELEMENTS:
+                raise InvalidArgumentError(  # 400, not 429: the client retries a 429
+                    f"The result would have {math.prod(shape)} elements, more than {MAX_ELEMENTS}."
+                )
             return np.broadcast_to(left, shape), np.broadcast_to(right, shape)
     raise InvalidArgumentError(
         f"Incompatible array shapes: {list(left.shape)} vs. {list(right.shape)}."
