@@ -139,7 +139,7 @@ def _register_binary(name: str, kernel: str, doc: str) -> None:
         return result(apply_binary(kernel, operand(left), operand(right)))
 
     binary.__doc__ = (
-        f"On an element-wise basis: {doc}\n\n"
+        f"On an element-wise basis, {doc[0].lower()}{doc[1:]}\n\n"
         "Args:\n    left: The left-hand value.\n    right: The right-hand value.\n"
     )
     algorithm(f"Array.{name}")(binary)
@@ -213,7 +213,8 @@ def _register_unary(name: str, kernel: str, doc: str) -> None:
     def unary(input: Any) -> ArrayValue:
         return result(apply_unary(kernel, operand(input)))
 
-    unary.__doc__ = f"On an element-wise basis: {doc}\n\nArgs:\n    input: The input array.\n"
+    text = doc[0].lower() + doc[1:]
+    unary.__doc__ = f"On an element-wise basis, {text}\n\nArgs:\n    input: The input array.\n"
     algorithm(f"Array.{name}")(unary)
 
 
@@ -233,7 +234,7 @@ def _register_all() -> None:
             raise RuntimeError(f"Array.{name}: no element-wise kernel")  # caught at import
         _register_binary(name, name, _doc(name, number.BINARY))
     for name in number.UNARY:
-        if not (_cast_type(name) or name in UNARY_KERNELS):
+        if _cast_type(name) is None and name not in UNARY_KERNELS:
             raise RuntimeError(f"Array.{name}: no element-wise kernel")  # caught at import
         _register_unary(name, name, _doc(name, number.UNARY))
     for alias, name in number.ALIASES.items():
