@@ -449,3 +449,15 @@ def test_broadcasting(ee_api) -> None:
     with pytest.raises(ee.EEException, match="more than 10000000"):
         column = ee.Array(ee.List.repeat([1], 5000))  # built on the server: a small request
         ee.Array(ee.List([ee.List.repeat(1, 5000)])).add(column).getInfo()
+
+
+def test_bits_to_array_image_of_negative_numbers(ee_api) -> None:
+    """Image.bitsToArrayImage agrees with Array.bitsToArray: a negative number has the 64 bits of
+    its two's complement (ee_array_bitstoarray: -1 gives 64 ones)."""
+    ee = ee_api
+    values = [-1, -6, 5, 0]
+    image = ee.Image(values).int64().bitsToArrayImage()
+    got = image.reduceRegion(ee.Reducer.first(), ee.Geometry.Point(0, 0), 1000).getInfo()
+    for band, n in zip(["constant", "constant_1", "constant_2", "constant_3"], values, strict=True):
+        unsigned = n & (2**64 - 1)
+        assert got[band] == [(unsigned >> i) & 1 for i in range(unsigned.bit_length())], n
