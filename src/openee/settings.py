@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEFAULT_PROJECT = "openee-demo"
@@ -21,6 +21,8 @@ class Limits:
     max_grid_side: int = 32768
     max_bands: int = 1024
     max_body_bytes: int = 10 * 1024 * 1024
+    # Every request's time limit (Earth Engine's interactive one is 5 minutes). OPENEE_DEADLINE.
+    deadline_s: float = 300.0
     strict_wording: bool = False
 
     @classmethod
@@ -59,7 +61,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.auth_enabled and not is_loopback_host(self.host):
             raise ValueError(
-                f"Authentication can only be disabled on a loopback address, not '{self.host}'."
+                "--no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), "
+                f"not '{self.host}'. Authentication stays on."
             )
 
     @property
@@ -103,7 +106,7 @@ class Settings:
         if "OPENEE_DATA_DIR" in os.environ:
             env["data_dir"] = Path(os.environ["OPENEE_DATA_DIR"])
         if "OPENEE_PORT" in os.environ:
-            env["port"] = int(os.environ["OPENEE_PORT"])
+            env["port"] = _env_int("OPENEE_PORT")
         if "OPENEE_HOST" in os.environ:
             env["host"] = os.environ["OPENEE_HOST"]
         if "OPENEE_PROJECT" in os.environ:
@@ -111,21 +114,37 @@ class Settings:
         if "OPENEE_DASK_SCHEDULER" in os.environ:
             env["dask_scheduler"] = os.environ["OPENEE_DASK_SCHEDULER"]
         if "OPENEE_TOKEN_TTL" in os.environ:
-            env["token_ttl_s"] = int(os.environ["OPENEE_TOKEN_TTL"])
+            env["token_ttl_s"] = _env_int("OPENEE_TOKEN_TTL")
         if "OPENEE_AUTH_MAX_FAILURES" in os.environ:
-            env["auth_max_failures"] = int(os.environ["OPENEE_AUTH_MAX_FAILURES"])
+            env["auth_max_failures"] = _env_int("OPENEE_AUTH_MAX_FAILURES")
         if os.environ.get("OPENEE_CATALOG"):
             env["catalog"] = os.environ["OPENEE_CATALOG"]
         if "OPENEE_CHUNK_SIZE" in os.environ:
-            env["chunk_size"] = int(os.environ["OPENEE_CHUNK_SIZE"])
+            env["chunk_size"] = _env_int("OPENEE_CHUNK_SIZE")
         if "OPENEE_CAPABILITY_TTL" in os.environ:
-            env["capability_ttl_s"] = int(os.environ["OPENEE_CAPABILITY_TTL"])
-        if os.environ.get("OPENEE_LIMITS") == "strict":
-            env["limits"] = Limits.strict()
-        elif "OPENEE_MEMORY_BUDGET" in os.environ:
-            env["limits"] = Limits(memory_budget_bytes=int(os.environ["OPENEE_MEMORY_BUDGET"]))
+            env["capability_ttl_s"] = _env_int("OPENEE_CAPABILITY_TTL")
+        limits = Limits.strict() if os.environ.get("OPENEE_LIMITS") == "strict" else Limits()
+        if "OPENEE_MEMORY_BUDGET" in os.environ and os.environ.get("OPENEE_LIMITS") != "strict":
+            limits = replace(limits, memory_budget_bytes=_env_int("OPENEE_MEMORY_BUDGET"))
+        if "OPENEE_DEADLINE" in os.environ:
+            limits = replace(limits, deadline_s=_env_float("OPENEE_DEADLINE"))
+        env["limits"] = limits
         env.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**env)  # type: ignore[arg-type]
+
+
+def _env_int(name: str) -> int:
+    try:
+        return int(os.environ[name])
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not '{os.environ[name]}'.") from None
+
+
+def _env_float(name: str) -> float:
+    try:
+        return float(os.environ[name])
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not '{os.environ[name]}'.") from None
 
 
 def is_loopback_host(host: str) -> bool:

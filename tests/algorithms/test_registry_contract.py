@@ -103,3 +103,14 @@ def test_unknown_names_and_duplicates_are_refused() -> None:
 
 def test_reference_has_991_signatures() -> None:
     assert len(ee_signatures()) == 991
+
+
+def test_a_listed_but_unserved_algorithm_is_unimplemented_not_unknown() -> None:
+    from openee.errors import AlgorithmNotServedError, UnknownAlgorithmError
+
+    registry = Registry()
+    with pytest.raises(AlgorithmNotServedError, match=r"Image\.add: this Earth Engine algorithm"):
+        registry.lookup("Image.add")
+    with pytest.raises(UnknownAlgorithmError):
+        registry.lookup("Image.madeUp")
+    assert len(registry.wire_listing()) == 991

@@ -32,15 +32,12 @@ from openee.algorithms.registry import algorithm, ee_signatures
 from openee.errors import InvalidArgumentError
 from openee.raster.bandmath import ARITHMETIC, BITWISE, COMPARISONS, FLOAT_UNARY, SAME_TYPE_UNARY
 from openee.raster.special import bit_count
+from openee.values.size import MAX_ELEMENTS, ValueTooLargeError
 
 F32 = np.dtype(np.float32)
 F64 = np.dtype(np.float64)
 I64 = np.dtype(np.int64)
 U8 = np.dtype(np.uint8)
-
-# Pairing a row with a column multiplies their lengths: a bound keeps two small requests from
-# asking for gigabytes; the bound is 80 MB of float64.
-MAX_ELEMENTS = 10_000_000
 
 # Operators whose result is a fraction even from integers.
 FLOATING = frozenset({"divide", "pow", "atan2", "hypot", "gammainc"})
@@ -94,10 +91,8 @@ def broadcast(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarr
         except ValueError:
             pass
         else:
-            if math.prod(shape) > MAX_ELEMENTS:
-                raise InvalidArgumentError(  # 400, not 429: the client retries a 429
-                    f"The result would have {math.prod(shape)} elements, more than {MAX_ELEMENTS}."
-                )
+            if math.prod(shape) > MAX_ELEMENTS:  # a row against a column: sizes multiply
+                raise ValueTooLargeError(math.prod(shape))
             return np.broadcast_to(left, shape), np.broadcast_to(right, shape)
     raise InvalidArgumentError(
         f"Incompatible array shapes: {list(left.shape)} vs. {list(right.shape)}."
@@ -230,6 +225,8 @@ def _register_all() -> None:
     served = ee_signatures()
     kernels = {*COMPARISONS, *ARITHMETIC, *BITWISE}
     for name in number.BINARY:
+        if f"Array.{name}" not in served:  # xor: only the expression languages have it
+            continue
         if name not in kernels:
             raise RuntimeError(f"Array.{name}: no element-wise kernel")  # caught at import
         _register_binary(name, name, _doc(name, number.BINARY))

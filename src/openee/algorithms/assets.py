@@ -15,7 +15,7 @@ from openee.catalog.store import CatalogStore, ImageQuery, PropertyTerm
 from openee.errors import AssetNotFoundError, InvalidArgumentError
 from openee.raster.image import Band, Image, ImageCollection
 from openee.raster.sources import BandSource, FileBand, MaskedBand
-from openee.values.feature import Feature, FeatureCollection
+from openee.values.feature import Feature, FeatureCollection, columns_of
 from openee.values.filter import (
     AndFilter,
     BinaryFilter,
@@ -204,4 +204,6 @@ def load_table(
         for f in catalog.features(name)
     )
     properties = {k: v for k, v in record.properties.items() if not k.startswith("system:")}
-    return FeatureCollection(features, id=record.id, properties=properties)
+    # The table's schema, as getInfo()['columns'] lists it; whole numbers are stored as Long.
+    columns = columns_of(features, integer="Long")
+    return FeatureCollection(features, id=record.id, properties=properties, columns=columns)

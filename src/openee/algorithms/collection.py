@@ -10,7 +10,7 @@ from openee.algorithms import aggregate
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Image, ImageCollection
-from openee.values.feature import Feature, FeatureCollection
+from openee.values.feature import INDEX, Feature, FeatureCollection
 from openee.values.filter import Filter
 from openee.values.reducer import Reducer
 
@@ -113,6 +113,8 @@ def collection_limit(
         if limit < 0:
             raise InvalidArgumentError("Collection.limit: limit must not be negative.")
         items = items[:limit]
+    if isinstance(collection, FeatureCollection):
+        return replace(collection, features=tuple(items))  # keeps a table's columns
     return rebuild(collection, items)
 
 
@@ -243,12 +245,16 @@ def element_set_multi(object: Element, properties: dict[str, Any]) -> Element:
 
 @algorithm("Element.propertyNames")
 def property_names(element: Element) -> list[str]:
-    """Returns the names of the element's properties.
+    """Returns the names of the element's properties; a feature with an id (every feature of
+    a collection) also lists 'system:index', which holds its id.
 
     Args:
         element: The element.
     """
-    return list(element.properties)
+    names = list(element.properties)
+    if isinstance(element, Feature) and element.id is not None and INDEX not in names:
+        names.append(INDEX)
+    return names
 
 
 # Earth Engine type names a fromColumns column may be converted to.

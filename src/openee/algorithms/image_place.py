@@ -24,9 +24,6 @@ from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import Geometry
 from openee.values.projection import Projection, parse_crs
 
-# What Image.geometry answers for an image without a footprint (a constant, a composite).
-WORLD = shapely.geometry.box(-180.0, -90.0, 180.0, 90.0)
-
 
 @algorithm("Image.random")
 def image_random(seed: int = 0, distribution: str = "uniform") -> Image:
@@ -132,7 +129,7 @@ def image_geometry(
         geodesics: Whether edges are geodesic. Default: the footprint's own flag, or
             geodesic only in a geographic CRS when proj is given.
     """
-    footprint = feature.footprint_geometry or Geometry(WORLD, geodesic=False)
+    footprint = feature.footprint()
     geodesic = footprint.geodesic
     if proj is not None:
         footprint = Geometry(footprint.transformed(proj.crs), proj.crs)

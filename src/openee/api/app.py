@@ -79,5 +79,9 @@ def create_app(settings: Settings) -> FastAPI:
         assets.router,
     ):
         app.include_router(router)
-    app.add_middleware(RequestMiddleware, max_body_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(
+        RequestMiddleware,
+        max_body_bytes=settings.limits.max_body_bytes,
+        deadline_s=settings.limits.deadline_s,
+    )
     return app

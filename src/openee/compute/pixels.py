@@ -1,8 +1,15 @@
-"""computePixels: evaluate an Image expression on a requested grid and encode it."""
+"""computePixels: evaluate an Image expression on a requested grid and encode it.
+
+`assets/*:getPixels` shares it and may add a `region` (GeoJSON): as Earth Engine's REST
+reference (projects.assets.getPixels) says, the bounding box of the region in the output CRS is
+used, and `grid.dimensions`, if also given, rescales that box to the requested size (ADR 0024).
+"""
 
 from __future__ import annotations
 
 import itertools
+import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +29,7 @@ from openee.raster.grid import PixelGrid
 from openee.raster.image import Image
 from openee.raster.sources import BandSource
 from openee.settings import Limits
+from openee.values.geometry import Geometry
 
 
 @dataclass(frozen=True)
@@ -46,8 +54,9 @@ def default_grid(image: Image) -> tuple[str, Affine, tuple[int, int]] | None:
     return projection.crs, Affine(*projection.transform), dims
 
 
-def resolve_grid(image: Image, wire: dict[str, Any] | None) -> PixelGrid:
-    """The request's grid, with omitted parts taken from the image's native grid."""
+def resolve_grid(image: Image, wire: dict[str, Any] | None, region: object = None) -> PixelGrid:
+    """The request's grid, with omitted parts taken from the image's native grid; with a
+    `region`, the pixels of that grid covering the region's bounds (see region_grid)."""
     if wire is not None and not isinstance(wire, dict):
         raise InvalidArgumentError("grid must be an object.")
     crs, transform, dims = PixelGrid.from_wire(wire or {})
@@ -55,13 +64,54 @@ def resolve_grid(image: Image, wire: dict[str, Any] | None) -> PixelGrid:
     if native is not None:
         crs = crs or native[0]
         transform = transform or native[1]
-        dims = dims or native[2]
+        if region is None:
+            dims = dims or native[2]
+    if region is not None and crs is not None and transform is not None:
+        return region_grid(crs, transform, dims, _region(region))
     if crs is None or transform is None or dims is None:
         raise InvalidArgumentError(
             "The image has no single native grid (e.g. it is a composite): the request must "
             "give grid.crsCode, grid.affineTransform and grid.dimensions."
         )
     return PixelGrid(crs, transform, dims[0], dims[1])
+
+
+def _region(region: object) -> Geometry:
+    """A request's `region`: a GeoJSON geometry object (or its JSON text)."""
+    if isinstance(region, str):
+        try:
+            region = json.loads(region)
+        except ValueError:
+            raise InvalidArgumentError("region must be a GeoJSON geometry.") from None
+    if not isinstance(region, dict):
+        raise InvalidArgumentError("region must be a GeoJSON geometry.")
+    return Geometry.from_geojson(region)
+
+
+def region_grid(
+    crs: str, transform: Affine, dims: tuple[int, int] | None, region: Geometry
+) -> PixelGrid:
+    """The pixels of (crs, transform) that cover the region's bounding box in `crs`; with
+    `dims`, that same extent resampled to dims = (width, height) pixels."""
+    shape = region.transformed(crs)
+    if shape.is_empty:
+        raise InvalidArgumentError("region is empty.")
+    xmin, ymin, xmax, ymax = shape.bounds
+    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+        raise InvalidArgumentError(f"region cannot be expressed in {crs}.")
+    to_pixels = ~transform
+    corners = [to_pixels @ (x, y) for x in (xmin, xmax) for y in (ymin, ymax)]
+    cols = [c for c, _ in corners]
+    rows = [r for _, r in corners]
+    # Outward to whole pixels; the tolerance keeps a bound on a pixel edge from adding a pixel.
+    col0, row0 = math.floor(min(cols) + 1e-9), math.floor(min(rows) + 1e-9)
+    width = max(1, math.ceil(max(cols) - 1e-9) - col0)
+    height = max(1, math.ceil(max(rows) - 1e-9) - row0)
+    window = transform @ Affine.translation(col0, row0)
+    if dims is None:
+        return PixelGrid(crs, window, width, height)
+    rescaled = window @ Affine.scale(width / dims[0], height / dims[1])
+    return PixelGrid(crs, rescaled, dims[0], dims[1])
 
 
 def check_limits(image: Image, grid: PixelGrid, limits: Limits, fmt: Format | None = None) -> None:
@@ -128,7 +178,7 @@ def _checked(image: object, request: dict[str, Any], limits: Limits) -> _Request
             "pixels: convert them to scalar bands with arrayFlatten() (or arrayGet / "
             "arrayProject + arrayFlatten) first."
         )
-    grid = resolve_grid(image, request.get("grid"))
+    grid = resolve_grid(image, request.get("grid"), request.get("region"))
     check_limits(image, grid, limits, fmt)
     return _Request(image.band_names, [b.source for b in image.bands], grid, fmt, vis)
 

@@ -32,6 +32,7 @@ from openee.api.deps import (
     require_principal,
     require_write,
 )
+from openee.api.discovery import unrouted
 from openee.api.routes.paging import offset_token, page_size, token_offset
 from openee.api.state import AppState
 from openee.auth import Principal
@@ -284,7 +285,7 @@ def call_operation(
         _visible(state, principal, project, op_id)
         op: Operation = wait(state.operations, project, op_id, _timeout(body))
         return op.resource()
-    raise NotFoundError(f"Unknown method: projects/{project}/operations/{op_call}")
+    raise unrouted("POST", f"{version}/projects/{project}/operations/{op_call}")
 
 
 @router.delete("/{version}/projects/{project}/operations/{op_id}")
