@@ -131,6 +131,8 @@ DOCUMENTED = [
     ("ee_array_neq", "neq", ([1.1], [1.1]), [0], 0),
     ("ee_array_not", "not", ([-1, -0.1, 0, 0.1, 1],), [0, 0, 1, 0, 0], 0),
     ("ee-array-or.js", "or", ([0, 0, 1, 1], [0, 1, 0, 1]), [0, 1, 1, 1], 0),
+    ("ee_array_pow", "pow", ([-2] * 6, [-2, -1, 0, 1, 2, 3]), [0.25, -0.5, 1, -2, 4, -8], 0),
+    ("ee_array_pow", "pow", ([0] * 6, [-2, -1, 0, 1, 2, 3]), [math.inf, math.inf, 1, 0, 0, 0], 0),
     # The documented 32-bit results of integer powers (the comment lists elements 1 to 5).
     ("ee_array_pow", "pow", ([10, 10, 10, 10, 10, 10], [-2, -1, 0, 1, 2, 3]),
      [float(F32(0.01)), 0.10000000149011612, 1, 10, 100, 1000], 0),
