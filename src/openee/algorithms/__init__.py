@@ -8,6 +8,7 @@ from openee.algorithms.registry import REGISTRY, Registry
 def default_registry() -> Registry:
     """The registry with every family module loaded."""
     from openee.algorithms import (  # noqa: F401 - imported for their registrations
+        array_math,
         array_value,
         classifier,
         clusterer,

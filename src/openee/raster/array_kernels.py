@@ -108,9 +108,10 @@ def reshape(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
 
 
 def bits_to_array(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
-    v = batch[0].astype(np.int64)
+    # Negative values have all 64 bits of their two's complement (as Array.bitsToArray).
+    v = batch[0].astype(np.int64).view(np.uint64)
     width = int(np.max(v)).bit_length() if v.size else 0
-    bits = (v[:, None] >> np.arange(width)) & 1
+    bits = (v[:, None] >> np.arange(width, dtype=np.uint64)) & np.uint64(1)
     nbits = np.array([int(x).bit_length() for x in v], dtype=np.int64)
     return Batch(bits, lengths=nbits[:, None])
 
