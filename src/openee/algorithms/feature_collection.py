@@ -420,6 +420,6 @@ def random_points(
         found.extend(zip(xs[inside], ys[inside], strict=True))
     features = []
     for i, (x, y) in enumerate(found[:points]):
-        point = plane.to_on_ellipsoid(shapely.geometry.Point(x, y))
+        point = plane.to_lonlat(shapely.geometry.Point(x, y))
         features.append(Feature(Geometry(point), {}, str(i)))
     return FeatureCollection(tuple(features))
