@@ -3,8 +3,9 @@
 Earth Engine's geometries are geodesic (edges follow great circles) or planar (edges are straight
 lines in the geometry's CRS). An operation is computed
 - in `proj`'s plane when the caller gives `proj` (results in its units);
-- in the plane of the (left) geometry's CRS when every operand is planar: a planar rectangle's
-  centroid is its centre; lengths and areas are converted to metres when the CRS is projected;
+- in the plane of the (first) geometry's CRS when every operand with edges is planar (points have
+  no edges, so their flag does not count): a planar rectangle's centroid is its centre; lengths
+  and areas are converted to metres when the CRS is projected;
 - on the ellipsoid otherwise; a planar operand then enters with its straight edges followed
   (densified), never re-read as geodesics.
 Metric quantities (areas, lengths, distances, buffers) cannot be taken in degrees, so for a planar
@@ -84,10 +85,16 @@ def space_of(*geometries: Geometry, proj_crs: str | None = None) -> Space:
     """The space an operation on these geometries is computed in (see the module doc)."""
     if proj_crs is not None:
         return Space(proj_crs, metres_per_unit(proj_crs), in_metres=False)
-    if geometries and all(not g.geodesic for g in geometries):
-        crs = geometries[0].crs
+    # Points have no edges: their flag does not decide (a point and a planar polygon are planar).
+    edged = [g for g in geometries if not _pointlike(g)]
+    if edged and all(not g.geodesic for g in edged):
+        crs = edged[0].crs
         return Space(crs, metres_per_unit(crs))
     return ELLIPSOID
+
+
+def _pointlike(geometry: Geometry) -> bool:
+    return all(p.geom_type == "Point" for p in geodesy.parts(geometry.shape))
 
 
 def metric_space_of(*geometries: Geometry, proj_crs: str | None = None) -> Space:
