@@ -28,6 +28,7 @@ from openee.values.geometry import WGS84, ErrorMargin, Geometry, _lists
 from openee.values.geometry_space import (
     ELLIPSOID,
     Space,
+    in_crs,
     metric_space_of,
     on_ellipsoid,
     relate,
@@ -498,16 +499,23 @@ def transform(
     Args:
         geometry: The geometry.
         proj: The target projection. Default: EPSG:4326.
-        maxError: The tolerated error (ignored; vertices are transformed exactly).
+        maxError: The tolerated error (ignored; vertices are transformed exactly, and edges whose
+            meaning changes are densified first, every 5 km).
         geodesic: Whether the result's edges are geodesic. Default: true in EPSG:4326 if the
             input's are.
     """
     target = proj if isinstance(proj, Projection) else Projection.of(WGS84)
+    geo = geodesic if geodesic is not None else (geometry.geodesic and target.crs == WGS84)
     try:
-        shape = geometry.transformed(target.crs)
+        if geo == geometry.geodesic and (geo or target.crs == geometry.crs):
+            # Edges keep their meaning (geodesics stay geodesics): the vertices are enough.
+            shape = geometry.transformed(target.crs)
+        elif geo:
+            shape = Geometry(on_ellipsoid(geometry)).transformed(target.crs)
+        else:
+            shape = in_crs(geometry, target.crs)
     except Exception as exc:  # pyproj raises several kinds for impossible transformations
         raise InvalidArgumentError(f"Geometry.transform failed: {exc}.") from None
-    geo = geodesic if geodesic is not None else (geometry.geodesic and target.crs == WGS84)
     return Geometry(shape, target.crs, geo)
 
 

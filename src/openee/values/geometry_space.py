@@ -113,6 +113,11 @@ def on_ellipsoid(geometry: Geometry) -> BaseGeometry:
     return Geometry(_segmentized(geometry), geometry.crs).transformed(WGS84)
 
 
+def in_crs(geometry: Geometry, crs: str) -> BaseGeometry:
+    """The shape in another CRS as straight edges there, its own edges followed (densified)."""
+    return Space(crs).shape(geometry)
+
+
 def _segmentized(geometry: Geometry) -> BaseGeometry:
     """A planar shape with vertices inserted along long edges, so they survive reprojection."""
     units = metres_per_unit(geometry.crs)
