@@ -145,6 +145,7 @@ def _geometry(feature: Any, proj: Projection | None, geodesics: bool | None) -> 
     if proj is not None and proj.crs != geometry.crs:
         geometry = Geometry(in_crs(geometry, proj.crs), proj.crs, False)
     if geodesics is not None:
+        # The edges are re-read, as Earth Engine's geodesics argument asks: vertices are kept.
         geometry = replace(geometry, geodesic=geodesics)
     return geometry
 

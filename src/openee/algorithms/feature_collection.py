@@ -20,7 +20,7 @@ from openee.errors import InvalidArgumentError
 from openee.values import geodesy
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import WGS84, ErrorMargin, Geometry
-from openee.values.geometry_space import on_ellipsoid, space_of
+from openee.values.geometry_space import edges_as, on_ellipsoid, space_of
 from openee.values.projection import Projection
 from openee.values.reducer import Reducer
 
@@ -237,7 +237,8 @@ def geometry(
         maxError: The tolerated error (ignored).
     """
     geoms = _geometries(collection)
-    shapes = [part for g in geoms for part in geodesy.parts(g.to_wgs84().shape)]
+    geodesic = all(g.geodesic for g in geoms) if geoms else True
+    shapes = [part for g in geoms for part in geodesy.parts(edges_as(g, WGS84, geodesic))]
     kinds = {s.geom_type for s in shapes}
     multi = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
     if len(kinds) == 1 and next(iter(kinds)) in multi:
@@ -249,7 +250,6 @@ def geometry(
         )
     else:
         shape = shapely.geometry.GeometryCollection(shapes)
-    geodesic = all(g.geodesic for g in geoms) if geoms else True
     return Geometry(shape, WGS84, geodesic)
 
 

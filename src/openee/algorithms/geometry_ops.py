@@ -28,7 +28,7 @@ from openee.values.geometry import WGS84, ErrorMargin, Geometry, _lists
 from openee.values.geometry_space import (
     ELLIPSOID,
     Space,
-    in_crs,
+    edges_as,
     metric_space_of,
     on_ellipsoid,
     relate,
@@ -507,13 +507,7 @@ def transform(
     target = proj if isinstance(proj, Projection) else Projection.of(WGS84)
     geo = geodesic if geodesic is not None else (geometry.geodesic and target.crs == WGS84)
     try:
-        if geo == geometry.geodesic and (geo or target.crs == geometry.crs):
-            # Edges keep their meaning (geodesics stay geodesics): the vertices are enough.
-            shape = geometry.transformed(target.crs)
-        elif geo:
-            shape = Geometry(on_ellipsoid(geometry)).transformed(target.crs)
-        else:
-            shape = in_crs(geometry, target.crs)
+        shape = edges_as(geometry, target.crs, geo)
     except Exception as exc:  # pyproj raises several kinds for impossible transformations
         raise InvalidArgumentError(f"Geometry.transform failed: {exc}.") from None
     return Geometry(shape, target.crs, geo)

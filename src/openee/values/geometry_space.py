@@ -118,6 +118,16 @@ def in_crs(geometry: Geometry, crs: str) -> BaseGeometry:
     return Space(crs).shape(geometry)
 
 
+def edges_as(geometry: Geometry, crs: str, geodesic: bool) -> BaseGeometry:
+    """The shape in `crs` for a result whose edges are read as geodesic or not: vertices are
+    moved as they are while the edges keep their meaning, else the edges are densified first."""
+    if geodesic == geometry.geodesic and (geodesic or crs == geometry.crs):
+        return geometry.transformed(crs)
+    if geodesic:
+        return Geometry(on_ellipsoid(geometry)).transformed(crs)
+    return in_crs(geometry, crs)
+
+
 def _segmentized(geometry: Geometry) -> BaseGeometry:
     """A planar shape with vertices inserted along long edges, so they survive reprojection."""
     units = metres_per_unit(geometry.crs)
