@@ -252,3 +252,28 @@ def test_spatial_join_with_inner_and_simple(ee_api) -> None:
     assert got["simple"] == [
         a for a, s in PRIMARY.items() if any(s.intersects(b) for b in SECONDARY.values())
     ]
+
+
+def test_transform_keeps_the_edges(ee_api) -> None:
+    ee = ee_api
+    got = ee.List(
+        [
+            ee.Geometry.Rectangle([0, 0, 20, 10]).transform("EPSG:3857", 1),
+            ee.Geometry.Rectangle(list(BIG), UTM, False).transform("EPSG:4326", 1),
+            ee.Geometry.Rectangle([0, 0, 0.02, 0.01]).transform("EPSG:3857", 1),
+        ]
+    ).getInfo()
+    # The geodesic top edge bows north of latitude 10; in Web Mercator the polygon is planar and
+    # must still hold a point under that bow.
+    to_mercator = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    assert got[0]["geodesic"] is False
+    mercator = shapely.geometry.shape(got[0])
+    assert mercator.contains(shapely.geometry.Point(to_mercator.transform(10, 10.05)))
+    assert not mercator.contains(shapely.geometry.Point(to_mercator.transform(10, 10.2)))
+    # The straight UTM edges, now straight lon/lat edges: 300 m inside stays inside.
+    lonlat = shapely.geometry.shape(got[1])
+    assert lonlat.contains(shapely.geometry.Point(FROM_UTM.transform(500_000, BIG[3] - 300)))
+    assert not lonlat.contains(shapely.geometry.Point(FROM_UTM.transform(500_000, BIG[3] + 300)))
+    # Short edges need no extra vertices: the corners are moved exactly.
+    corners = [to_mercator.transform(x, y) for x, y in [(0, 0.01), (0, 0), (0.02, 0), (0.02, 0.01)]]
+    np.testing.assert_allclose(got[2]["coordinates"][0][:4], corners, atol=1e-6)
