@@ -107,6 +107,9 @@ def test_planar_constructions_stay_planar(ee_api) -> None:
             ee.Geometry.Point([10, 12]).closestPoint(planar),
             ee.Geometry.Point([10, 12]).closestPoint(ee.Geometry.Rectangle([0, 0, 20, 10])),
             small.bounds(),
+            ee.Geometry.Rectangle(list(BIG), UTM, False).intersection(
+                ee.Geometry.Rectangle([0, 0, 900_000, 9_000_000], UTM, False)
+            ),
         ]
     ).getInfo()
     # Buffered in the UTM plane by 100 m, returned in EPSG:4326, still planar.
@@ -127,6 +130,11 @@ def test_planar_constructions_stay_planar(ee_api) -> None:
     lons, lats = FROM_UTM.transform(*zip(*edges, strict=True))
     want_bounds = (min(lons), min(lats), max(lons), max(lats))
     assert shapely.geometry.shape(got[6]).bounds == pytest.approx(want_bounds, abs=1e-7)
+    # A result computed in the UTM plane keeps its straight UTM edges in EPSG:4326.
+    big = shapely.geometry.shape(got[7])
+    assert got[7]["geodesic"] is False
+    assert big.contains(shapely.geometry.Point(FROM_UTM.transform(500_000, BIG[3] - 300)))
+    assert not big.contains(shapely.geometry.Point(FROM_UTM.transform(500_000, BIG[3] + 300)))
 
 
 def test_planar_predicates_follow_straight_edges(ee_api) -> None:

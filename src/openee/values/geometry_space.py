@@ -75,7 +75,8 @@ class Space:
             return Geometry(shape, WGS84, like.geodesic)
         if not self.in_metres:
             return Geometry(shape, self.crs, False)
-        return Geometry(Geometry(shape, self.crs, False).transformed(WGS84), WGS84, False)
+        # Straight edges in the plane stay straight there: densified on the way to lon/lat.
+        return Geometry(in_crs(Geometry(shape, self.crs, False), WGS84), WGS84, False)
 
 
 ELLIPSOID = Space(None)
