@@ -285,3 +285,29 @@ def test_transform_keeps_the_edges(ee_api) -> None:
     # Short edges need no extra vertices: the corners are moved exactly.
     corners = [to_mercator.transform(x, y) for x, y in [(0, 0.01), (0, 0), (0.02, 0), (0.02, 0.01)]]
     np.testing.assert_allclose(got[2]["coordinates"][0][:4], corners, atol=1e-6)
+
+
+def test_region_follows_geodesic_and_planar_edges(ee_api) -> None:
+    ee = ee_api
+    grid = {"crs": "EPSG:4326", "crsTransform": [0.05, 0, 0, 0, -0.05, 0]}
+
+    def top(geometry):
+        return (
+            ee.Image.pixelLonLat()
+            .select("latitude")
+            .reduceRegion(ee.Reducer.max(), geometry, **grid)
+            .get("latitude")
+        )
+
+    got = ee.List(
+        [
+            top(ee.Geometry.Rectangle([0, 0, 20, 10])),
+            top(ee.Geometry.Rectangle([0, 0, 20, 10], None, False)),
+        ]
+    ).getInfo()
+    # Pixel centres lie on odd multiples of 0.025 degrees. The geodesic top edge reaches the
+    # latitude of its midpoint (pyproj's Geod); the planar one stays on the parallel.
+    _, bulge = GEOD.npts(0, 10, 20, 10, 1)[0]
+    want = (np.floor((bulge - 0.025) / 0.05) * 0.05) + 0.025
+    assert got[0] == pytest.approx(want, abs=1e-9)
+    assert got[1] == pytest.approx(9.975, abs=1e-9)
