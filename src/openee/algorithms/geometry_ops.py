@@ -356,8 +356,13 @@ def simplify(geometry: Geometry, maxError: ErrorMargin, proj: Projection | None 
             planar, else a local plane on the ellipsoid.
     """
     tolerance = maxError.value or 0.0
+    # A 'projected' margin is already in the units of the plane the simplification runs in.
+    projected = maxError.unit == "projected"
     return _construct(
-        geometry, proj, lambda s, u: s.simplify(tolerance / u, preserve_topology=True), True
+        geometry,
+        proj,
+        lambda s, u: s.simplify(tolerance if projected else tolerance / u, preserve_topology=True),
+        True,
     )
 
 
