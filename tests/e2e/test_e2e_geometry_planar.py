@@ -269,6 +269,10 @@ def test_transform_keeps_the_edges(ee_api) -> None:
             ee.Geometry.Rectangle([0, 0, 20, 10]).transform("EPSG:3857", 1),
             ee.Geometry.Rectangle(list(BIG), UTM, False).transform("EPSG:4326", 1),
             ee.Geometry.Rectangle([0, 0, 0.02, 0.01]).transform("EPSG:3857", 1),
+            ee.FeatureCollection([ee.Feature(ee.Geometry.Rectangle(list(BIG), UTM, False))])
+            .geometry()
+            .geometries()
+            .get(0),
         ]
     ).getInfo()
     # The geodesic top edge bows north of latitude 10; in Web Mercator the polygon is planar and
@@ -282,6 +286,9 @@ def test_transform_keeps_the_edges(ee_api) -> None:
     lonlat = shapely.geometry.shape(got[1])
     assert lonlat.contains(shapely.geometry.Point(FROM_UTM.transform(500_000, BIG[3] - 300)))
     assert not lonlat.contains(shapely.geometry.Point(FROM_UTM.transform(500_000, BIG[3] + 300)))
+    # A collection's geometry keeps the straight UTM edges too.
+    merged = shapely.geometry.shape(got[3])
+    assert merged.contains(shapely.geometry.Point(FROM_UTM.transform(500_000, BIG[3] - 300)))
     # Short edges need no extra vertices: the corners are moved exactly.
     corners = [to_mercator.transform(x, y) for x, y in [(0, 0.01), (0, 0), (0.02, 0), (0.02, 0.01)]]
     np.testing.assert_allclose(got[2]["coordinates"][0][:4], corners, atol=1e-6)
