@@ -25,6 +25,7 @@ from openee.values.filter import (
     IntersectsFilter,
 )
 from openee.values.geometry import Geometry
+from openee.values.geometry_space import on_ellipsoid
 from openee.values.projection import Projection
 
 
@@ -148,7 +149,8 @@ def store_query(name: str, filters: tuple[Filter, ...]) -> ImageQuery | None:
         elif isinstance(flt, CompareFilter) and flt.field == "system:time_start":
             narrow(*_time_bounds(flt.op, flt.value))
         elif isinstance(flt, IntersectsFilter):
-            box = flt.geometry.to_wgs84().shape.bounds
+            # The bounds of the edges as they run (geodesics bulge past their vertices).
+            box = on_ellipsoid(flt.geometry).bounds
             if bbox is not None:
                 overlap = shapely.geometry.box(*bbox).intersection(shapely.geometry.box(*box))
                 if overlap.is_empty:
