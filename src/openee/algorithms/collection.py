@@ -7,6 +7,8 @@ from dataclasses import replace
 from typing import Any
 
 from openee.algorithms import aggregate
+from openee.algorithms.aggregate_matrix import evaluate_weighted
+from openee.algorithms.filter_expression import parse_filter
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Image, ImageCollection
@@ -60,8 +62,11 @@ def collection_filter(collection: Collection, filter: Any) -> Collection:
 
     Args:
         collection: The collection to filter.
-        filter: The filter; elements that pass it are kept.
+        filter: The filter, or a filter expression such as 'name == "Slovenia"' (see
+            Filter.expression); elements that pass it are kept.
     """
+    if isinstance(filter, str):
+        filter = parse_filter(filter)
     if not isinstance(filter, Filter):
         raise InvalidArgumentError("Collection.filter: 'filter' must be a Filter.")
     if isinstance(collection, ImageCollection):
@@ -179,12 +184,9 @@ def reduce_columns(
         collection: The collection.
         reducer: The reducer; it takes as many inputs as there are selectors.
         selectors: The properties to reduce, one per reducer input.
-        weightSelectors: Weights of the inputs; not supported yet.
+        weightSelectors: The properties weighting each input, one per selector (mean, sum,
+            variance and stdDev take weights); elements with a null weight are skipped.
     """
-    if weightSelectors:
-        raise InvalidArgumentError(
-            "Collection.reduceColumns: weightSelectors are not supported yet."
-        )
     if len(selectors) != reducer.num_inputs():
         raise InvalidArgumentError(
             f"Collection.reduceColumns: the reducer takes {reducer.num_inputs()} inputs but "
@@ -192,7 +194,16 @@ def reduce_columns(
         )
     items = elements(collection)
     columns = [[_property(i, s) for i in items] for s in selectors]
-    return aggregate.reduce_columns(reducer, columns)
+    if not weightSelectors:
+        return aggregate.reduce_columns(reducer, columns)
+    if len(weightSelectors) != len(selectors):
+        raise InvalidArgumentError(
+            f"Collection.reduceColumns: {len(weightSelectors)} weightSelectors were given for "
+            f"{len(selectors)} selectors."
+        )
+    weights = [[_property(i, s) for i in items] for s in weightSelectors]
+    values = evaluate_weighted(reducer, columns, weights)
+    return dict(zip(reducer.outputs, values, strict=True))
 
 
 @algorithm("Element.toDictionary")
