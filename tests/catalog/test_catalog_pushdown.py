@@ -176,7 +176,7 @@ def test_string_filters_are_pushed_down_as_their_filter_tree(recording: Recordin
         and r.properties["WRS_PATH"] in (190, 191)
     ]
     assert [img.id for img in got] == expected
-    assert 0 < len(expected)
+    assert len(expected) > 0
     query = recording.queries[0]
     assert query.properties == (PropertyTerm("CLOUD", "<", 50), PropertyTerm("SENSOR", "=", "OLI"))
     assert recording.rows == sum(

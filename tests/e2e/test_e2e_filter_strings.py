@@ -32,7 +32,7 @@ EXPRESSIONS: list[tuple[str, Callable[[dict], bool]]] = [
     ("random > 0.8", lambda r: r["random"] > 0.8),
     ("random < 0.3", lambda r: r["random"] < 0.3),
     ("random >= 0.3", lambda r: r["random"] >= 0.3),
-    ("0.5 < random", lambda r: 0.5 < r["random"]),  # the value on the left
+    ("0.5 < random", lambda r: r["random"] > 0.5),  # the value on the left
     ("WRS_PATH == 38 && (WRS_ROW == 28 || WRS_ROW == 29)",
      lambda r: r["WRS_PATH"] == 38 and r["WRS_ROW"] in (28, 29)),
     ("WRS_PATH == 38 && WRS_ROW == 28 || WRS_ROW == 29",  # && binds tighter than ||

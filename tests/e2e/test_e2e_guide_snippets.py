@@ -161,9 +161,7 @@ def test_paint_with_a_property_name_still_reads_the_property(ee_api) -> None:
 
 def test_weighted_reduce_columns_of_the_reducers06_guide(ee_api) -> None:
     ee = ee_api
-    fc = ee.FeatureCollection(
-        [ee.Feature(None, {"foo": v, "weight": v}) for v in (1, 2, 3)]
-    )
+    fc = ee.FeatureCollection([ee.Feature(None, {"foo": v, "weight": v}) for v in (1, 2, 3)])
     got = fc.reduceColumns(ee.Reducer.mean(), ["foo"], ["weight"]).getInfo()
     assert got["mean"] == pytest.approx(np.average([1, 2, 3], weights=[1, 2, 3]), rel=1e-12)
 
@@ -191,7 +189,7 @@ def test_weighted_reduce_columns_against_numpy(ee_api) -> None:
 def test_weights_for_a_reducer_that_takes_none_are_a_clean_error(ee_api) -> None:
     ee = ee_api
     fc = ee.FeatureCollection([ee.Feature(None, {"v": 1, "w": 2})])
-    with pytest.raises(ee.EEException, match="Reducer.min takes no weights"):
+    with pytest.raises(ee.EEException, match=r"Reducer\.min takes no weights"):
         fc.reduceColumns(ee.Reducer.min(), ["v"], ["w"]).getInfo()
 
 
@@ -228,8 +226,13 @@ def test_download_with_per_band_scales(ee_api) -> None:
         # and no more than one pixel beyond it.
         assert (t.c - origin.c) % scale == 0 and (origin.f - t.f) % scale == 0, band
         height, width = data.shape
-        assert t.c <= xmin < t.c + scale and t.c + width * scale - scale < xmax <= t.c + width * scale
-        assert t.f >= ymax > t.f - scale and t.f - height * scale + scale > ymin >= t.f - height * scale
+        assert (
+            t.c <= xmin < t.c + scale and t.c + width * scale - scale < xmax <= t.c + width * scale
+        )
+        assert (
+            t.f >= ymax > t.f - scale
+            and t.f - height * scale + scale > ymin >= t.f - height * scale
+        )
     # B4 at its native scale: the native pixels of that window where the pixel centre lies in
     # the region's bounds; no data (0) where it lies outside (the edge row and column).
     data, t, _ = next(v for k, v in files.items() if k.endswith(".B4.tif"))
