@@ -177,19 +177,37 @@ def test_weighted_reduce_columns_against_numpy(ee_api) -> None:
     ]
     rows.append({"x": 1000.0, "y": 1000.0, "wx": None, "wy": None})  # a null weight: skipped
     fc = ee.FeatureCollection([ee.Feature(None, r) for r in rows])
-    mean2 = fc.reduceColumns(ee.Reducer.mean().repeat(2), ["x", "y"], ["wx", "wy"])
-    total = fc.reduceColumns(ee.Reducer.sum(), ["x"], ["wx"])
-    got = ee.List([mean2, total]).getInfo()
+    reducers = ee.Reducer.mean().combine(ee.Reducer.variance(), sharedInputs=True)
+    results = [
+        fc.reduceColumns(ee.Reducer.mean().repeat(2), ["x", "y"], ["wx", "wy"]),
+        fc.reduceColumns(ee.Reducer.sum(), ["x"], ["wx"]),
+        fc.reduceColumns(reducers.combine(ee.Reducer.stdDev(), sharedInputs=True), ["x"], ["wx"]),
+    ]
+    mean2, total, stats = ee.List(results).getInfo()
     np.testing.assert_allclose(
-        got[0]["mean"], [np.average(x, weights=wx), np.average(y, weights=wy)], rtol=1e-12
+        mean2["mean"], [np.average(x, weights=wx), np.average(y, weights=wy)], rtol=1e-12
     )
-    assert got[1]["sum"] == pytest.approx(float(np.sum(x * wx)), rel=1e-12)
+    assert total["sum"] == pytest.approx(float(np.sum(x * wx)), rel=1e-12)
+    # Reducer.variance is the population variance: weighted, sum(w (x - m)^2) / sum(w).
+    mean = np.average(x, weights=wx)
+    variance = np.average((x - mean) ** 2, weights=wx)
+    assert stats["mean"] == pytest.approx(mean, rel=1e-12)
+    assert stats["variance"] == pytest.approx(variance, rel=1e-12)
+    assert stats["stdDev"] == pytest.approx(np.sqrt(variance), rel=1e-12)
 
 
-def test_weights_for_a_reducer_that_takes_none_are_a_clean_error(ee_api) -> None:
+def test_weights_go_to_the_weighted_inputs_only(ee_api) -> None:
     ee = ee_api
-    fc = ee.FeatureCollection([ee.Feature(None, {"v": 1, "w": 2})])
-    with pytest.raises(ee.EEException, match=r"Reducer\.min takes no weights"):
+    values, weights = [1.0, 2.0, 7.0], [3.0, 1.0, 0.5]
+    fc = ee.FeatureCollection(
+        [ee.Feature(None, {"v": v, "w": w}) for v, w in zip(values, weights, strict=True)]
+    )
+    # One weighted input (mean's) shared with an unweighted one (max's): one weight selector.
+    both = ee.Reducer.mean().combine(ee.Reducer.max(), sharedInputs=True)
+    got = fc.reduceColumns(both, ["v"], ["w"]).getInfo()
+    assert got["mean"] == pytest.approx(np.average(values, weights=weights), rel=1e-12)
+    assert got["max"] == 7.0
+    with pytest.raises(ee.EEException, match="has 0 weighted inputs"):
         fc.reduceColumns(ee.Reducer.min(), ["v"], ["w"]).getInfo()
 
 

@@ -184,7 +184,7 @@ def _fixed_2d_histogram(columns: Columns, reducer: Reducer) -> list[Any]:
     return [counts.tolist(), x_edges, y_edges]
 
 
-def _weighted(columns: Columns, reducer: Reducer) -> list[Any]:
+def weighted(columns: Columns, reducer: Reducer) -> list[Any]:
     """A reducer after splitWeights: (value, weight) pairs of inputs, weighted statistics."""
     child = reducer.parts[0]
     rows = _rows(columns, f"{child.name}.splitWeights")
@@ -207,40 +207,6 @@ def _weighted(columns: Columns, reducer: Reducer) -> list[Any]:
 
 
 WEIGHTED = ("mean", "sum", "variance", "stdDev")
-
-
-def evaluate_weighted(reducer: Reducer, columns: Columns, weights: Columns) -> list[Any]:
-    """The reducer's outputs with each input column weighted by its weight column
-    (Collection.reduceColumns' weightSelectors); rows with a null value or weight are skipped.
-    Only mean, sum, variance and stdDev take weights, also inside repeat, forEach and combine.
-    """
-    name = reducer.name
-    if name == "combine":
-        first, second = reducer.parts
-        if reducer.option("sharedInputs"):
-            return evaluate_weighted(first, columns, weights) + evaluate_weighted(
-                second, columns, weights
-            )
-        n = first.num_inputs()
-        return evaluate_weighted(first, columns[:n], weights[:n]) + evaluate_weighted(
-            second, columns[n:], weights[n:]
-        )
-    if name == "forEach":
-        child = reducer.parts[0]
-        n = child.num_inputs()
-        out: list[Any] = []
-        for i in range(reducer.repeat):
-            part = slice(i * n, (i + 1) * n)
-            out.extend(evaluate_weighted(child, columns[part], weights[part]))
-        return out
-    if name not in WEIGHTED or reducer.inputs != 1:
-        raise InvalidArgumentError(f"Reducer.{name} takes no weights.")
-    split = Reducer("splitWeights", reducer.outputs, inputs=2, parts=(reducer,))
-    copies = [_weighted([columns[i], weights[i]], split) for i in range(reducer.repeat)]
-    if reducer.repeat == 1:
-        return copies[0]
-    # A repeated reducer's outputs are lists, one value per copy.
-    return [[copy[j] for copy in copies] for j in range(len(copies[0]))]
 
 
 def _merge_histograms(columns: Columns, reducer: Reducer) -> list[Any]:
@@ -292,6 +258,6 @@ KERNELS: dict[str, Kernel] = {
     "robustLinearRegression": _robust,
     "geometricMedian": _geometric_median,
     "fixed2DHistogram": _fixed_2d_histogram,
-    "splitWeights": _weighted,
+    "splitWeights": weighted,
     "histogramCombiner": _merge_histograms,
 }

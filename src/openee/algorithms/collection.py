@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from openee.algorithms import aggregate
-from openee.algorithms.aggregate_matrix import evaluate_weighted
+from openee.algorithms.aggregate_weighted import evaluate_weighted, weighted_inputs
 from openee.algorithms.filter_expression import parse_filter
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
@@ -184,8 +184,9 @@ def reduce_columns(
         collection: The collection.
         reducer: The reducer; it takes as many inputs as there are selectors.
         selectors: The properties to reduce, one per reducer input.
-        weightSelectors: The properties weighting each input, one per selector (mean, sum,
-            variance and stdDev take weights); elements with a null weight are skipped.
+        weightSelectors: The properties weighting the reducer's weighted inputs, one per
+            weighted input (those of mean, sum, variance and stdDev); elements with a null
+            weight are skipped.
     """
     if len(selectors) != reducer.num_inputs():
         raise InvalidArgumentError(
@@ -196,12 +197,16 @@ def reduce_columns(
     columns = [[_property(i, s) for i in items] for s in selectors]
     if not weightSelectors:
         return aggregate.reduce_columns(reducer, columns)
-    if len(weightSelectors) != len(selectors):
+    takes = weighted_inputs(reducer)
+    if len(weightSelectors) != sum(takes):
         raise InvalidArgumentError(
-            f"Collection.reduceColumns: {len(weightSelectors)} weightSelectors were given for "
-            f"{len(selectors)} selectors."
+            f"Collection.reduceColumns: the reducer has {sum(takes)} weighted inputs (mean, sum, "
+            f"variance and stdDev take weights) but {len(weightSelectors)} weightSelectors "
+            "were given."
         )
-    weights = [[_property(i, s) for i in items] for s in weightSelectors]
+    chosen = iter(weightSelectors)
+    names = [next(chosen) if t else None for t in takes]
+    weights = [None if n is None else [_property(i, n) for i in items] for n in names]
     values = evaluate_weighted(reducer, columns, weights)
     return dict(zip(reducer.outputs, values, strict=True))
 
