@@ -14,7 +14,8 @@ floating point, as Earth Engine's NDVI sample `(b(4) - b(3)) / (b(4) + b(3))` on
 shows; but arithmetic between integer literals alone is integer arithmetic, as the Image math
 guide documents (`10 / 20` is 0, `10 * 1.0 / 20` is 0.5). `^` is a logical xor, `&` and `|`
 bitwise (Earth Engine documents only `&& || ! ^`).
-A leading `name = ` assignment names the (single-band) result.
+
+A leading `name = ` assignment names the (single-band) result (Earth Engine documents it).
 """
 
 from __future__ import annotations
