@@ -103,7 +103,7 @@ def test_bad_string_filters_are_clean_errors(ee_api, fc) -> None:
 # -- filterDate(ee.DateRange) and ee.Filter.date(DateRange) ------------------------------------
 
 
-def _ids(ee, collection) -> list[str]:
+def _ids(collection) -> list[str]:
     return sorted(collection.aggregate_array("system:id").getInfo())
 
 
@@ -121,8 +121,8 @@ def test_filter_date_with_a_date_range(ee_api, start: str, end: str) -> None:
     date_range = ee.DateRange(start, end)
     expected = _expected(start, end)
     assert 0 < len(expected) < len(load_items())
-    assert _ids(ee, collection.filterDate(date_range)) == expected
-    assert _ids(ee, collection.filter(ee.Filter.date(date_range))) == expected
+    assert _ids(collection.filterDate(date_range)) == expected
+    assert _ids(collection.filter(ee.Filter.date(date_range))) == expected
 
 
 def test_filter_date_with_a_computed_date_range(ee_api) -> None:
@@ -130,4 +130,4 @@ def test_filter_date_with_a_computed_date_range(ee_api) -> None:
     start = ee.Date("2023-08-13")
     date_range = ee.DateRange(start, start.advance(5, "day"))
     features = ee.FeatureCollection(ee.ImageCollection(COLLECTION_ID)).filterDate(date_range)
-    assert _ids(ee, features) == _expected("2023-08-13", "2023-08-18")
+    assert _ids(features) == _expected("2023-08-13", "2023-08-18")
