@@ -95,6 +95,8 @@ def test_bad_string_filters_are_clean_errors(ee_api, fc) -> None:
         ("random", "expected a comparison"),
         ("(random < 1", "expected '\\)'"),
         ("random < 1 # 2", "syntax error"),
+        ("(" * 5000 + "random < 1" + ")" * 5000, "nested"),
+        ("!" * 5000 + "(random < 1)", "nested"),
     ]:
         with pytest.raises(ee.EEException, match=message):
             fc.filter(text).size().getInfo()

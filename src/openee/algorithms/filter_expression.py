@@ -53,6 +53,8 @@ _COMPARISONS = {
     ">=": ("greaterThanOrEquals", "lessThanOrEquals"),
 }
 _LITERALS: dict[str, object] = {"true": True, "false": False, "null": None}
+# Nesting bound: the parser recurses once per '(' or '!'; deeper text is refused, not a crash.
+_MAX_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokens(text)
         self.pos = 0
+        self.depth = 0
 
     def error(self, what: str) -> InvalidArgumentError:
         got = self.tokens[self.pos].text or "end of expression"
@@ -129,17 +132,23 @@ class _Parser:
 
     def negation(self) -> Filter:
         token = self.peek()
+        if token.text not in ("!", "("):
+            return self.comparison()
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise InvalidArgumentError(
+                f"Filter.expression: more than {_MAX_DEPTH} nested '(' or '!'."
+            )
+        self.take()
         if token.text == "!":
-            self.take()
-            return NotFilter(self.negation())
-        if token.text == "(":
-            self.take()
+            inner = NotFilter(self.negation())
+        else:
             inner = self.disjunction()
             if self.peek().text != ")":
                 raise self.error("expected ')'")
             self.take()
-            return inner
-        return self.comparison()
+        self.depth -= 1
+        return inner
 
     def comparison(self) -> Filter:
         left = self.operand()
