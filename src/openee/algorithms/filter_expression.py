@@ -140,6 +140,7 @@ class _Parser:
                 f"Filter.expression: more than {_MAX_DEPTH} nested '(' or '!'."
             )
         self.take()
+        inner: Filter
         if token.text == "!":
             inner = NotFilter(self.negation())
         else:
