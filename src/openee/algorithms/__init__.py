@@ -21,6 +21,7 @@ def default_registry() -> Registry:
         feature,
         feature_collection,
         feature_images,
+        filter_expression,
         filters,
         geometry,
         geometry_grid,

@@ -14,6 +14,8 @@ floating point, as Earth Engine's NDVI sample `(b(4) - b(3)) / (b(4) + b(3))` on
 shows; but arithmetic between integer literals alone is integer arithmetic, as the Image math
 guide documents (`10 / 20` is 0, `10 * 1.0 / 20` is 0.5). `^` is a logical xor, `&` and `|`
 bitwise (Earth Engine documents only `&& || ! ^`).
+
+A leading `name = ` assignment names the (single-band) result (Earth Engine documents it).
 """
 
 from __future__ import annotations
@@ -308,16 +310,30 @@ def parse_expression(
         mapFreeVarsToDefaultImageBands: Accepted for compatibility; bare names that are not
             images always name bands of the default image.
     """
-    tree = Parser(expression).parse()
+    # 'x = a + b' names the (single-band) result x, as Earth Engine documents.
+    assignment = _ASSIGNMENT.match(expression)
+    target = assignment.group(1) if assignment else None
+    tree = Parser(expression[assignment.end() :] if assignment else expression).parse()
     names = list(vars)
 
     def evaluate(**images: Any) -> Image:
         missing = [n for n in names if n not in images]
         if missing:
             raise InvalidArgumentError(f"Expression is missing images: {missing}.")
-        return apply(tree, {n: _as_image(images[n]) for n in names}, argName)
+        result = apply(tree, {n: _as_image(images[n]) for n in names}, argName)
+        if target is None:
+            return result
+        if len(result.bands) != 1:
+            raise InvalidArgumentError(
+                f"Only a single-band result can be assigned a name; '{target}' would get "
+                f"{len(result.bands)} bands."
+            )
+        return result.rename([target])
 
     return evaluate
+
+
+_ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
 
 
 def _as_image(value: object) -> Image:

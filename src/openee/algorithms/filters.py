@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from openee.algorithms import geometry_ops, number
+from openee.algorithms import geometry_ops
 from openee.algorithms.coerce import coerce, type_name
-from openee.algorithms.element import truthy
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.values.date import Date, DateRange
@@ -513,54 +512,3 @@ def always() -> Filter:
 def never() -> Filter:
     """Keeps no element."""
     return ElementFilter("never", lambda e: False)
-
-
-@algorithm("Filter.expression")
-def expression(expression: str) -> Filter:
-    """Keeps elements for which an expression of their properties is true, e.g. 'a > 2 && b < 5'.
-
-    Args:
-        expression: The expression: property names, numbers, strings, comparisons, arithmetic,
-            && || ! and ?:, as in Image.expression.
-    """
-    from openee.algorithms.expression import Parser
-
-    tree = Parser(expression).parse()
-    return ElementFilter("expression", lambda e: truthy(_filter_eval(tree, e)))
-
-
-_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
-    "eq": lambda a, b: a == b,
-    "neq": lambda a, b: a != b,
-    "lt": lambda a, b: a < b,
-    "lte": lambda a, b: a <= b,
-    "gt": lambda a, b: a > b,
-    "gte": lambda a, b: a >= b,
-}
-
-
-def _filter_eval(node: tuple[Any, ...], element: Any) -> Any:
-    kind = node[0]
-    if kind in ("number", "string"):
-        return node[1]
-    if kind == "name":
-        return field_value(element, node[1])
-    if kind == "ternary":
-        chosen = node[2] if truthy(_filter_eval(node[1], element)) else node[3]
-        return _filter_eval(chosen, element)
-    if kind == "binary":
-        op = node[1]
-        if op == "and":
-            return truthy(_filter_eval(node[2], element)) and truthy(_filter_eval(node[3], element))
-        if op == "or":
-            return truthy(_filter_eval(node[2], element)) or truthy(_filter_eval(node[3], element))
-        left, right = _filter_eval(node[2], element), _filter_eval(node[3], element)
-        if left is None or right is None:
-            return None
-        if op in _COMPARE:
-            return _COMPARE[op](left, right)
-        return number.BINARY[op][0](left, right)
-    if kind == "unary":
-        value = _filter_eval(node[2], element)
-        return None if value is None else number.UNARY[node[1]][0](value)
-    raise InvalidArgumentError("Filter.expression: unsupported expression.")

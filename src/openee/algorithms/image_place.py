@@ -153,13 +153,29 @@ def clip_to_collection(input: Image, collection: Any) -> Image:
 
 
 def _per_feature(value: Any, feature: Feature, what: str) -> float:
-    """A number, or the number in the feature's property of that name."""
-    found = feature.get(value) if isinstance(value, str) else value
+    """A number, or the number in the feature's property of that name.
+
+    A string that names no property of the feature but reads as a decimal number is that
+    number: Earth Engine's guide paints `paint(vectors, '000000', 3)` (ADR 0025)."""
+    found = value
+    if isinstance(value, str):
+        found = feature.get(value)
+        if found is None and value not in feature.properties:
+            found = _decimal(value)
     if isinstance(found, bool) or not isinstance(found, int | float):
+        named = f" (the value of property {value!r})" if isinstance(value, str) else ""
         raise InvalidArgumentError(
-            f"{what} must be a number or the name of a numeric property; got {found!r}."
+            f"{what} must be a number or the name of a numeric property; got {found!r}{named}."
         )
     return float(found)
+
+
+def _decimal(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _paint_dtype(dtype: np.dtype, colors: list[float]) -> str:

@@ -35,7 +35,7 @@ from openee.auth.apikeys import ApiKeyStore
 from openee.auth.capabilities import Capability, CapabilityStore, Kind
 from openee.auth.iam import Iam
 from openee.catalog.names import LEGACY
-from openee.compute.pixels import check_limits, compute_pixels, default_grid, resolve_grid
+from openee.compute.pixels import check_request_limits, compute_pixels, default_grid
 from openee.encode.formats import Content, format_for
 from openee.encode.visualize import Visualization
 from openee.errors import (
@@ -164,7 +164,7 @@ def prepare_request(
     elif not isinstance(grid, dict):
         raise InvalidArgumentError("grid must be an object.")
     # Fail now, not on the unauthenticated fetch, for a grid that is missing or too large.
-    check_limits(selected, resolve_grid(selected, grid), state.settings.limits)
+    check_request_limits(selected, grid, file_format, state.settings.limits)
     if grid is not None:
         stored["grid"] = grid
     if prefix:

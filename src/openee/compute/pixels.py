@@ -11,7 +11,7 @@ import itertools
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,7 @@ from affine import Affine
 
 from openee.compute.chunks import allocate_outputs, fill_rows, materialize
 from openee.compute.executors import ChunkExecutor
-from openee.encode.formats import FORMATS, Content, Format, format_for
+from openee.encode.formats import FORMATS, Content, Format, format_for, zip_geotiff_per_band
 from openee.encode.npy import NpyFile
 from openee.encode.raster import ComputedRaster
 from openee.encode.visualize import Visualization
@@ -114,6 +114,39 @@ def region_grid(
     return PixelGrid(crs, rescaled, dims[0], dims[1])
 
 
+def band_grids(image: Image, wire: dict[str, Any] | None, file_format: Any) -> list[PixelGrid]:
+    """Each band's own grid, for a ZIPPED_GEO_TIFF_PER_BAND request without a grid whose bands
+    have different native grids (getDownloadURL with per-band scales: one file per band, each
+    on its band's grid); empty when the request has one grid for all its bands."""
+    if wire or not isinstance(file_format, str) or file_format.upper() != _PER_BAND:
+        return []
+    if default_grid(image) is not None:
+        return []
+    grids = []
+    for band in image.bands:
+        if band.projection is None or band.dimensions is None:
+            return []  # resolve_grid asks for an explicit grid
+        width, height = band.dimensions
+        transform = Affine(*band.projection.transform)
+        grids.append(PixelGrid(band.projection.crs, transform, width, height))
+    return grids
+
+
+_PER_BAND = "ZIPPED_GEO_TIFF_PER_BAND"
+
+
+def check_request_limits(
+    image: Image, wire: dict[str, Any] | None, file_format: Any, limits: Limits
+) -> None:
+    """check_limits on the request's grid, or on each band's own grid (band_grids)."""
+    grids = band_grids(image, wire, file_format)
+    if not grids:
+        check_limits(image, resolve_grid(image, wire), limits)
+        return
+    for band, grid in zip(image.bands, grids, strict=True):
+        check_limits(replace(image, bands=(band,)), grid, limits)
+
+
 def check_limits(image: Image, grid: PixelGrid, limits: Limits, fmt: Format | None = None) -> None:
     """Earth Engine's limits (strict profile) or the memory budget: the request's estimated peak
     memory is the raw output size times the format's peak factor (the largest one when the
@@ -154,6 +187,8 @@ class _Request:
     grid: PixelGrid
     fmt: Format
     vis: Visualization
+    # One grid per band when each band is written on its own grid (band_grids).
+    band_grids: tuple[PixelGrid, ...] = ()
 
 
 def _checked(image: object, request: dict[str, Any], limits: Limits) -> _Request:
@@ -178,9 +213,16 @@ def _checked(image: object, request: dict[str, Any], limits: Limits) -> _Request
             "pixels: convert them to scalar bands with arrayFlatten() (or arrayGet / "
             "arrayProject + arrayFlatten) first."
         )
-    grid = resolve_grid(image, request.get("grid"), request.get("region"))
+    sources = [b.source for b in image.bands]
+    grid_wire, region = request.get("grid"), request.get("region")
+    grids = [] if region is not None else band_grids(image, grid_wire, request.get("fileFormat"))
+    if grids:
+        for band, band_grid in zip(image.bands, grids, strict=True):
+            check_limits(replace(image, bands=(band,)), band_grid, limits, fmt)
+        return _Request(image.band_names, sources, grids[0], fmt, vis, tuple(grids))
+    grid = resolve_grid(image, grid_wire, region)
     check_limits(image, grid, limits, fmt)
-    return _Request(image.band_names, [b.source for b in image.bands], grid, fmt, vis)
+    return _Request(image.band_names, sources, grid, fmt, vis)
 
 
 def _npy_file(req: _Request) -> NpyFile:
@@ -199,6 +241,12 @@ def compute_pixels(
 
 
 def _encoded(req: _Request, executor: ChunkExecutor, chunk_size: int) -> PixelsResult:
+    if req.band_grids:
+        rasters = [
+            ComputedRaster([name], materialize([source], grid, executor, chunk_size), grid)
+            for name, source, grid in zip(req.names, req.sources, req.band_grids, strict=True)
+        ]
+        return PixelsResult(zip_geotiff_per_band(rasters, req.vis), req.fmt.media_type)
     npy = _npy_file(req) if req.fmt is FORMATS["NPY"] else None
     pixels = materialize(req.sources, req.grid, executor, chunk_size, npy.fields() if npy else None)
     raster = ComputedRaster(req.names, pixels, req.grid, npy)
