@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from openee.settings import Settings
+from openee.settings import Settings, declared
 
 SNIPPET = """\
 import ee
@@ -31,7 +31,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     # No argparse defaults: an option the user did not pass leaves the setting to OPENEE_* or to
     # Settings' own default (passing defaults here silently overrode OPENEE_PORT and the like).
     defaults = Settings()
-    serve = sub.add_parser("serve", help="start the server")
+    serve = sub.add_parser(
+        "serve",
+        help="start the server",
+        description="Start the server. Settings come from these environment variables:\n\n"
+        + "\n".join(
+            f"  {env} (default: {default})\n      {doc}" for env, default, doc in declared()
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument("--port", type=int, help=f"OPENEE_PORT; default {defaults.port}")
     serve.add_argument("--host", help=f"OPENEE_HOST; default {defaults.host}")
     serve.add_argument(
