@@ -127,6 +127,14 @@ class Settings:
         "OPENEE_PROJECT_CONCURRENCY",
         "Compute requests one project may run at once (Earth Engine: 40).",
     )
+    tile_cache_bytes: int = setting(
+        256 * 1024**2,
+        "OPENEE_TILE_CACHE_BYTES",
+        "Bytes of encoded map tiles kept in memory (0: no tile cache).",
+    )
+    tile_cache_ttl_s: float = setting(
+        300.0, "OPENEE_TILE_CACHE_TTL", "Seconds a cached map tile is served before recomputing."
+    )
     admission_wait_s: float = setting(
         10.0,
         "OPENEE_ADMISSION_WAIT",

@@ -30,6 +30,7 @@ from openee.bootstrap import bootstrap
 from openee.catalog.roots import Roots
 from openee.compute.executors import make_executor
 from openee.compute.operations import OperationRunner, OperationStore
+from openee.compute.result_cache import ResultCache
 from openee.settings import Settings
 
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
         roots=Roots.for_data_dir(settings.data_dir),
         operations=operation_store,
         runner=OperationRunner(operation_store, settings.import_workers),
+        tiles=ResultCache(settings.tile_cache_bytes, settings.tile_cache_ttl_s),
     )
     app = FastAPI(
         title="openee", version=__version__, docs_url=None, redoc_url=None, openapi_url=None

@@ -12,6 +12,7 @@ answers the same 404.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import time
 import zipfile
@@ -36,6 +37,7 @@ from openee.auth.capabilities import Capability, CapabilityStore, Kind
 from openee.auth.iam import Iam
 from openee.catalog.names import LEGACY
 from openee.compute.pixels import check_request_limits, compute_pixels, default_grid
+from openee.compute.result_cache import Encoded
 from openee.encode.formats import Content, format_for
 from openee.encode.visualize import Visualization
 from openee.errors import (
@@ -227,9 +229,11 @@ def render(
     capability: Capability,
     grid: dict[str, Any] | None = None,
     file_format: str | None = None,
+    cache_key: tuple[Any, ...] | None = None,
 ) -> Response:
-    """Computes a capability's stored request and encodes it; map tiles give their `grid`
-    and `file_format`."""
+    """Computes a capability's stored request and encodes it; map tiles give their `grid`,
+    `file_format` and a `cache_key` (the access checks and the expression's evaluation run on
+    every request; only the pixels and their encoding come from the cache)."""
     principal = creator_principal(state, capability)
     try:
         Iam(state.auth).authorize(principal, "compute", capability.project)
@@ -246,15 +250,26 @@ def render(
     if opacity != 1.0 and not request.get("visualizationOptions"):
         request["visualizationOptions"] = {"opacity": opacity}
     settings = state.settings
-    result = compute_pixels(image, request, state.executor, settings.limits, settings.chunk_size)
+
+    def encoded() -> Encoded:
+        result = compute_pixels(
+            image, request, state.executor, settings.limits, settings.chunk_size
+        )
+        prefix = stored.get("filenamePrefix")
+        if prefix and result.media_type == "application/zip":
+            return Encoded(_renamed_zip(result.content, prefix), result.media_type)
+        return Encoded(result.body, result.media_type)
+
+    found = encoded() if cache_key is None else state.tiles.get_or_compute(cache_key, encoded)
     max_age = max(0, min(3600, int(capability.expires_at - time.time())))
-    content: bytes | memoryview = result.body
     headers = {"Cache-Control": f"private, max-age={max_age}"}
+    if cache_key is not None:  # tiles: small, asked again and again
+        headers["ETag"] = f'"{hashlib.sha256(found.content).hexdigest()[:32]}"'
+
     prefix = stored.get("filenamePrefix")
-    if prefix and result.media_type == "application/zip":
-        content = _renamed_zip(result.content, prefix)
+    if prefix and found.media_type == "application/zip":
         headers["Content-Disposition"] = f'attachment; filename="{prefix}.zip"'
-    return Response(content, media_type=result.media_type, headers=headers)
+    return Response(found.content, media_type=found.media_type, headers=headers)
 
 
 def _renamed_zip(content: Content, prefix: str) -> bytes:
