@@ -74,11 +74,13 @@ def pixel_type(
     optionally the given number of array dimensions.
 
     Args:
-        precision: The pixel precision: 'int', 'float' or 'double'.
+        precision: The pixel precision: 'int', 'float' or 'double' (or a PixelType).
         minValue: The minimum value of pixels of this type (integers need it with maxValue).
         maxValue: The maximum value of pixels of this type.
         dimensions: The number of array dimensions; 0 for scalar pixels.
     """
+    if isinstance(precision, PixelTypeValue):  # the client's ee.PixelType(pixel_type) wrap
+        return precision
     if precision not in ("int", "float", "double"):
         raise InvalidArgumentError(
             f"precision must be 'int', 'float' or 'double', not {precision!r}."
