@@ -266,3 +266,11 @@ def test_image_array_reduce_multi_output_and_repeat_new_axis(ee_api) -> None:
         assert _same(value, want), (value, want)
     dims = short.arrayRepeat(1, 3).getInfo()["bands"][0]["data_type"]["dimensions"]
     assert dims == 2
+
+
+@pytest.mark.parametrize("name", ["uint8", "int8", "uint16", "int16", "uint32", "int32", "int64"])
+def test_integer_pixel_types_hold_their_numpy_range(ee_api, name) -> None:
+    ee = ee_api
+    pixel_type = getattr(ee.PixelType, name)()
+    got = ee.List([pixel_type.minValue(), pixel_type.maxValue()]).getInfo()
+    assert got == [np.iinfo(name).min, np.iinfo(name).max]
