@@ -51,8 +51,28 @@ class BandSource:
         raise NotImplementedError
 
 
-# File reads done ahead for the recipe being evaluated in this thread (see read_many).
+# File reads done ahead for the recipe being evaluated in this thread (see read_many), and
+# the pixels of shared array recipes already read there (see shared_read).
 _prefetched = threading.local()
+
+
+def shared_read(source: BandSource, grid: PixelGrid, read: Callable[[PixelGrid], Pixels]) -> Pixels:
+    """`read(grid)` once per recipe object and grid within one read_many. For array recipes:
+    arrayFlatten makes one band per element of the same array recipe, and a collection array
+    feeds every slice of a regression, so without this each band recomputed the whole chain.
+    The pixels are shared, so the recipes using them must not write into them."""
+    memo: dict[tuple[int, PixelGrid], tuple[BandSource, Pixels]] | None = getattr(
+        _prefetched, "memo", None
+    )
+    if memo is None:
+        return read(grid)
+    key = (id(source), grid)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is source:
+        return hit[1]
+    pixels = read(grid)
+    memo[key] = (source, pixels)  # holding the source keeps its id from being reused
+    return pixels
 
 
 @dataclass(frozen=True)
@@ -335,22 +355,31 @@ class ClippedBand(BandSource):
 
 
 def children(source: BandSource) -> list[BandSource]:
-    """The recipes a recipe reads from."""
+    """The recipes a recipe reads from, also in nested tuples (ImageCollection.toArray holds
+    its images' bands as a tuple per image: missed, their files were read one by one, again
+    for every use of the array, instead of once each and concurrently by read_many)."""
     found: list[BandSource] = []
-    for value in vars(source).values():
+    stack: list[object] = list(vars(source).values())
+    while stack:
+        value = stack.pop()
         if isinstance(value, BandSource):
             found.append(value)
         elif isinstance(value, tuple):
-            found.extend(v for v in value if isinstance(v, BandSource))
+            stack.extend(reversed(value))
+    found.reverse()
     return found
 
 
 def file_leaves(sources: Iterable[BandSource]) -> list[FileBand]:
     """The distinct file reads under `sources` that happen on the same grid as theirs."""
     seen: dict[FileBand, None] = {}
+    visited: set[int] = set()  # recipe objects shared by several bands are walked once
     stack = list(sources)
     while stack:
         source = stack.pop()
+        if id(source) in visited:
+            continue
+        visited.add(id(source))
         if isinstance(source, FileBand):
             seen[source] = None
         elif not source.reads_other_grid:
@@ -371,7 +400,9 @@ def read_many(sources: Sequence[BandSource], grid: PixelGrid, mapper: Mapper) ->
         leaves[0].plan(grid)
     pixels = dict(zip(leaves, mapper(lambda leaf: leaf.read(grid), leaves), strict=True))
     _prefetched.pixels = {(leaf, grid): p for leaf, p in pixels.items()}
+    _prefetched.memo = {}
     try:
         return [source.read(grid) for source in sources]
     finally:
         _prefetched.pixels = None
+        _prefetched.memo = None
