@@ -52,7 +52,10 @@ def _documented(ee):
         (ee.Array.cat([A([0, 1, 2]), A([3, 4, 5])]), [0, 1, 2, 3, 4, 5]),
         (ee.Array.cat([A([0, 1, 2]), A([3, 4, 5])], 1), [[0, 3], [1, 4], [2, 5]]),
         (ee.Array.cat([A([[0], [1], [2]]), A([[3], [4], [5]])], 2), [[[0, 3]], [[1, 4]], [[2, 5]]]),
-        (ee.Array.cat([e, f], 2), [[[0, 1, 10, 11], [2, 3, 12, 13]], [[4, 5, 14, 15], [6, 7, 16, 17]]]),
+        (
+            ee.Array.cat([e, f], 2),
+            [[[0, 1, 10, 11], [2, 3, 12, 13]], [[4, 5, 14, 15], [6, 7, 16, 17]]],
+        ),
         (ee.Array.cat([e, f], 3), np.stack([np.array(E), np.array(F)], axis=3).tolist()),
         # ee_array_cut.py
         (A([9]).cut([-1]), [9]),
@@ -98,8 +101,10 @@ def _same(got, want) -> bool:
     if want is None:
         return got is None
     if isinstance(want, list):
-        return isinstance(got, list) and len(got) == len(want) and all(
-            _same(g, w) for g, w in zip(got, want, strict=True)
+        return (
+            isinstance(got, list)
+            and len(got) == len(want)
+            and all(_same(g, w) for g, w in zip(got, want, strict=True))
         )
     return isinstance(got, int | float) and got == pytest.approx(want, abs=1e-9)
 
@@ -128,18 +133,34 @@ def test_array_structure_against_numpy(ee_api) -> None:
         "project": (a.slice(1, 2, 3).project([2, 0]), x[:, 2, :].T.tolist()),
         "repeat": (a.repeat(1, 3), np.tile(x, (1, 3, 1)).tolist()),
         "repeatNewAxis": (a.repeat(3), np.tile(x[..., None], (1, 1, 1, 2)).tolist()),
-        "pad": (a.pad([4, 4, 3], 7), np.pad(x, ((0, 1), (0, 0), (0, 1)), constant_values=7).tolist()),
-        "sortKeys": (a.sort(ee.Array(keys.tolist()).reshape([1, 4, 1])),
-                     x[:, np.argsort(keys, kind="stable"), :].tolist()),  # fmt: skip
+        "pad": (
+            a.pad([4, 4, 3], 7),
+            np.pad(x, ((0, 1), (0, 0), (0, 1)), constant_values=7).tolist(),
+        ),
+        "sortKeys": (
+            a.sort(ee.Array(keys.tolist()).reshape([1, 4, 1])),
+            x[:, np.argsort(keys, kind="stable"), :].tolist(),
+        ),
         "sort": (ee.Array([3, -1, 2, 2]).sort(), [-1, 2, 2, 3]),
         "sum": (a.reduce(ee.Reducer.sum(), [0, 2]), x.sum(axis=(0, 2), keepdims=True).tolist()),
         "mean": (a.reduce(ee.Reducer.mean(), [1]), x.mean(axis=1, keepdims=True).tolist()),
         "stdDev": (a.reduce(ee.Reducer.stdDev(), [1]), x.std(axis=1, keepdims=True).tolist()),
-        "minMax": (a.slice(2, 0, 1).reduce(ee.Reducer.minMax(), [1], 2),
-                   np.concatenate([x[:, :, :1].min(1, keepdims=True),
-                                   x[:, :, :1].max(1, keepdims=True)], axis=2).tolist()),  # fmt: skip
-        "combined": (a.slice(2, 0, 1).reduce(ee.Reducer.mean().combine(ee.Reducer.max(), None, True), [0, 1], 2),
-                     [[[x[:, :, 0].mean(), x[:, :, 0].max()]]]),  # fmt: skip
+        "minMax": (
+            a.slice(2, 0, 1).reduce(ee.Reducer.minMax(), [1], 2),
+            np.concatenate(
+                [x[:, :, :1].min(1, keepdims=True), x[:, :, :1].max(1, keepdims=True)], axis=2
+            ).tolist(),
+        ),
+        "combined": (
+            a.slice(2, 0, 1).reduce(
+                ee.Reducer.mean().combine(ee.Reducer.max(), None, True), [0, 1], 2
+            ),
+            [[[x[:, :, 0].mean(), x[:, :, 0].max()]]],
+        ),
+        "percentile": (
+            a.slice(2, 1, 2).reduce(ee.Reducer.percentile([25, 90]), [0, 1], 2),
+            np.percentile(x[:, :, 1], [25, 90]).reshape(1, 1, 2).tolist(),
+        ),
         "accum": (a.accum(1), np.cumsum(x, axis=1).tolist()),
         "argmax": (a.argmax(), list(np.unravel_index(np.argmax(x), x.shape))),
     }
@@ -233,7 +254,13 @@ def test_pixel_type_and_typed_arrays(ee_api) -> None:
     ]).getInfo()  # fmt: skip
     # ee_pixeltype.py: int ∈ [-128, 127]; double ∈ [1, 3], 2 dimensions; float
     assert got[0] == {"type": "PixelType", "precision": "int", "min": -128, "max": 127}
-    assert got[1] == {"type": "PixelType", "precision": "double", "min": 1, "max": 3, "dimensions": 2}
+    assert got[1] == {
+        "type": "PixelType",
+        "precision": "double",
+        "min": 1,
+        "max": 3,
+        "dimensions": 2,
+    }
     assert got[2] == {"type": "PixelType", "precision": "float"}
     assert got[3:6] == [-20, 2, "int"]
     assert got[6] == [1, -2]  # truncated toward zero, as numpy (and Java) casts
