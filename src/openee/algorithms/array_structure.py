@@ -19,7 +19,7 @@ from openee.raster.array_kernels import OPS
 from openee.values.reducer import Reducer
 
 
-def run_kernel(op: str, inputs: list[np.ndarray], params: tuple[Any, ...], failure: str) -> Any:
+def run_kernel(op: str, inputs: list[Any], params: tuple[Any, ...], failure: str) -> Any:
     """The array kernel `op` on one set of inputs (arrays, or numbers for scalar inputs);
     raises `failure` where the kernel cannot answer."""
     try:
