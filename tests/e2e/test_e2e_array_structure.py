@@ -90,6 +90,10 @@ def _documented(ee):
         # ee_array_eigen.py (diagonal matrices: the eigenvectors are unambiguous)
         (A([[2, 0, 0], [0, 3, 0], [0, 0, 4]]).eigen(), [[4, 0, 0, 1], [3, 0, 1, 0], [2, 1, 0, 0]]),
         (A([[1, 0], [0, 0]]).eigen(), [[1, 1, 0], [0, 0, 1]]),
+        # symmetric matrices: the signs Earth Engine documents (JAMA's decomposition)
+        (A([[0, 1], [1, 0]]).eigen(), [[1, R2, R2], [-1, R2, -R2]]),
+        (A([[1, 1], [1, 1]]).eigen(), [[2, R2, R2], [0, R2, -R2]]),
+        (A([[1, 1], [1, 0]]).eigen().slice(0, 0, 1), [[(1 + 5**0.5) / 2, 0.8507, 0.5257]]),
     ]
 
 
@@ -106,7 +110,7 @@ def _same(got, want) -> bool:
             and len(got) == len(want)
             and all(_same(g, w) for g, w in zip(got, want, strict=True))
         )
-    return isinstance(got, int | float) and got == pytest.approx(want, abs=1e-9)
+    return isinstance(got, int | float) and got == pytest.approx(want, abs=1e-4)
 
 
 def test_array_documented_values(ee_api) -> None:
@@ -188,6 +192,8 @@ def test_array_matrix_against_numpy(ee_api) -> None:
         "fnorm": (T.matrixFnorm(), np.linalg.norm(tall)),
         "diagonal": (M.matrixDiagonal(), np.diag(m)[:, None]),
         "toDiag": (ee.Array([[1], [2], [3]]).matrixToDiag(), np.diag([1.0, 2, 3])),
+        "eigenvalues": (S.eigen().slice(1, 0, 1), np.sort(np.linalg.eigvalsh(spd))[::-1, None]),
+        "eigen": (S.eigen(), None),
         "cholesky": (S.matrixCholeskyDecomposition(), {"L": np.linalg.cholesky(spd)}),
         "svd": (T.matrixSingularValueDecomposition(), None),
         "lu": (M.matrixLUDecomposition(), None),
@@ -209,6 +215,11 @@ def test_array_matrix_against_numpy(ee_api) -> None:
     np.testing.assert_allclose(svd["U"] @ svd["S"] @ svd["V"].T, tall, atol=1e-9)
     np.testing.assert_allclose(np.diag(svd["S"]), np.linalg.svd(tall, compute_uv=False), atol=1e-9)
     np.testing.assert_allclose(svd["U"].T @ svd["U"], np.eye(3), atol=1e-9)
+
+    eigen = np.array(got["eigen"])
+    for value, *vector in eigen:
+        np.testing.assert_allclose(spd @ vector, value * np.array(vector), atol=1e-9)
+        assert np.linalg.norm(vector) == pytest.approx(1.0)
 
     lu = {k: np.array(v) for k, v in got["lu"].items()}
     p, lower, upper = scipy.linalg.lu(m)  # m = p @ lower @ upper

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from openee.algorithms.array_eigen import symmetric_eigen
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 
@@ -96,8 +97,14 @@ def array_eigen(input: Any) -> ArrayValue:
     matrix = _as_array(input, "input").astype(np.float64)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise InvalidArgumentError(f"the array must be a square matrix, got shape {matrix.shape}.")
-    if np.allclose(matrix, matrix.T):
-        values, vectors = np.linalg.eigh(matrix)  # symmetric: exact real decomposition
+    if not np.isfinite(matrix).all():
+        raise InvalidArgumentError("the matrix has values that are not finite.")
+    if matrix.size == 0:
+        return _value(np.zeros((0, 1)))
+    if (matrix == matrix.T).all() and len(matrix) <= 64:
+        values, vectors = symmetric_eigen(matrix)  # Earth Engine's signs (array_eigen)
+    elif (matrix == matrix.T).all():  # JAMA's loops are Python: LAPACK for large matrices
+        values, vectors = np.linalg.eigh(matrix)
     else:
         values, vectors = np.linalg.eig(matrix)
         if np.iscomplexobj(values) and np.abs(values.imag).max() > 1e-12:
