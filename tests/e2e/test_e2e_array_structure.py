@@ -260,7 +260,7 @@ def test_pixel_type_and_typed_arrays(ee_api) -> None:
         ee.PixelType("int", -20, -10).minValue(),
         ee.PixelType("double", None, None, 2).dimensions(),
         ee.PixelType.uint16().precision(),
-        ee.Array([1.7, -2.2], ee.PixelType.int8()),
+        ee.Array([1.7, -2.2, 300, -300], ee.PixelType.int8()),
         ee.Array([[1, 2]], ee.PixelType.double()).get([0, 1]),
     ]).getInfo()  # fmt: skip
     # ee_pixeltype.py: int ∈ [-128, 127]; double ∈ [1, 3], 2 dimensions; float
@@ -274,7 +274,7 @@ def test_pixel_type_and_typed_arrays(ee_api) -> None:
     }
     assert got[2] == {"type": "PixelType", "precision": "float"}
     assert got[3:6] == [-20, 2, "int"]
-    assert got[6] == [1, -2]  # truncated toward zero, as numpy (and Java) casts
+    assert got[6] == [1, -2, 127, -128]  # truncated toward zero and saturated, as image casts
     assert got[7] == 2
 
 
