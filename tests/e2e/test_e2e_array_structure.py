@@ -274,7 +274,7 @@ def test_pixel_type_and_typed_arrays(ee_api) -> None:
     }
     assert got[2] == {"type": "PixelType", "precision": "float"}
     assert got[3:6] == [-20, 2, "int"]
-    assert got[6] == [1, -2, 127, -128]  # truncated toward zero and saturated, as image casts
+    assert got[6] == [2, -2, 127, -128]  # rounded half up and saturated, as Array.int8
     assert got[7] == 2
 
 

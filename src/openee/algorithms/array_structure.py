@@ -92,19 +92,6 @@ def cat(arrays: list[Any], axis: int = 0) -> ArrayValue:
     return wrap(out, np.result_type(*data))
 
 
-@algorithm("Array.bitsToArray")
-def bits_to_array(input: float) -> ArrayValue:
-    """Turns the bits of an integer into a 1-D array, least significant first, up to the
-    highest set bit (a negative number, in two's complement, has 64 bits).
-
-    Args:
-        input: The integer.
-    """
-    value = int(input) & (2**64 - 1)
-    bits = [(value >> i) & 1 for i in range(max(1, value.bit_length()))]
-    return wrap(np.array(bits, dtype=np.int64))
-
-
 @algorithm("Array.repeat")
 def repeat(array: Any, axis: int = 0, copies: int = 2) -> ArrayValue:
     """Repeats the array along an axis: the length along that axis is multiplied by `copies`.

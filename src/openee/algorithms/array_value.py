@@ -68,12 +68,10 @@ def array(values: Any, pixelType: Any = None) -> ArrayValue:
             raise InvalidArgumentError(
                 f"the values have {data.ndim} dimensions, the pixelType {pixelType.dimensions}."
             )
-    if np.dtype(dtype).kind in "iu" and data.dtype.kind == "f":
-        limits = np.iinfo(dtype)  # truncated, and saturated as image casts are
-        data = np.clip(np.trunc(data), limits.min, limits.max)
-    elif np.dtype(dtype).kind in "iu":
-        limits = np.iinfo(dtype)
-        data = np.clip(data, limits.min, limits.max)
+    if pixelType is not None:
+        from openee.algorithms.array_math import cast  # it builds on this module
+
+        data = cast(data, np.dtype(dtype))  # as Array.int8 & co: half up, saturated
     data = data.astype(dtype)
     if data.ndim == 0:
         data = data.reshape(1)
