@@ -13,7 +13,7 @@ from affine import Affine
 from openee.raster.array_bands import ArrayOpBand, CollectionArrayBand
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
-from openee.raster.sources import ConstantBand, FileBand, file_leaves, read_many
+from openee.raster.sources import CastBand, ConstantBand, FileBand, file_leaves, read_many
 
 GRID = PixelGrid("EPSG:4326", Affine(1, 0, 0, 0, -1, 2), 2, 2)
 
@@ -57,3 +57,13 @@ def test_a_shared_array_recipe_is_computed_once_per_chunk() -> None:
     assert sorted(CountingBand.reads) == [0.0, 1.0, 2.0, 3.0]  # each image band read once
     np.testing.assert_allclose(out[0].data[0, 0], [[2.0]])  # y = 2 x
     assert out[2].data.shape == (2, 2, 4, 1)
+
+
+def test_a_shared_recipe_behind_a_plain_one_read_twice_is_computed_once() -> None:
+    CountingBand.reads.clear()
+    images = tuple((CountingBand(float(i), "float64", tag=i),) for i in range(3))
+    total = ArrayOpBand("reduce", (CollectionArrayBand(images),), (("sum",), (0,), 0))
+    cast = CastBand(total, "float32")  # not shared itself: read twice, it reads `total` twice
+    out = read_many([cast, cast], GRID, lambda fn, leaves: [fn(leaf) for leaf in leaves])
+    assert sorted(CountingBand.reads) == [0.0, 1.0, 2.0]
+    assert out[0].data[0, 0].tolist() == [[3.0]]

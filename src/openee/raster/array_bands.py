@@ -27,6 +27,7 @@ class ArrayOpBand(BandSource):
     """The array op `op` (a key of `OPS`) of `inputs`, with plain-valued `params`."""
 
     accepts_arrays = True
+    shares_reads = True
 
     op: str
     inputs: tuple[BandSource, ...]
@@ -68,6 +69,7 @@ class CollectionArrayBand(BandSource):
     bands on axis 1. Pixels where no image is valid are masked."""
 
     accepts_arrays = True
+    shares_reads = True
 
     images: tuple[tuple[BandSource, ...], ...]
 

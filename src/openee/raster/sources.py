@@ -27,6 +27,8 @@ class BandSource:
 
     # True for recipes that read their inputs on another grid than the one asked of them.
     reads_other_grid = False
+    # Whether its read goes through shared_read (computed once however many read it).
+    shares_reads = False
     # True for recipes that handle array-valued inputs (docs/decisions/0015); the others are
     # refused array bands before any pixel is computed (`openee.raster.arrays.check_arrays`).
     accepts_arrays = False
@@ -52,27 +54,71 @@ class BandSource:
 
 
 # File reads done ahead for the recipe being evaluated in this thread (see read_many), and
-# the pixels of shared array recipes already read there (see shared_read).
+# the array recipes read there by several readers (see shared_read).
 _prefetched = threading.local()
+
+
+@dataclass
+class _Shared:
+    """The recipes of one read_many: how many readers each has, and the pixels of those with
+    several, kept until their last reader has them."""
+
+    uses: dict[int, int]
+    memo: dict[tuple[int, PixelGrid], tuple[BandSource, Pixels, int]]
 
 
 def shared_read(source: BandSource, grid: PixelGrid, read: Callable[[PixelGrid], Pixels]) -> Pixels:
     """`read(grid)` once per recipe object and grid within one read_many. For array recipes:
     arrayFlatten makes one band per element of the same array recipe, and a collection array
     feeds every slice of a regression, so without this each band recomputed the whole chain.
-    The pixels are shared, so the recipes using them must not write into them."""
-    memo: dict[tuple[int, PixelGrid], tuple[BandSource, Pixels]] | None = getattr(
-        _prefetched, "memo", None
-    )
-    if memo is None:
+    Only a recipe with several readers is kept, and only until the last has read it, so peak
+    memory stays that of computing it once. The pixels are shared: readers must not write
+    into them."""
+    shared: _Shared | None = getattr(_prefetched, "shared", None)
+    if shared is None:
         return read(grid)
     key = (id(source), grid)
-    hit = memo.get(key)
+    hit = shared.memo.get(key)
     if hit is not None and hit[0] is source:
-        return hit[1]
+        _, pixels, left = hit
+        if left <= 1:
+            del shared.memo[key]
+        else:
+            shared.memo[key] = (source, pixels, left - 1)
+        return pixels
     pixels = read(grid)
-    memo[key] = (source, pixels)  # holding the source keeps its id from being reused
+    readers = shared.uses.get(id(source), 1)
+    if readers > 1:  # holding the source keeps its id from being reused
+        shared.memo[key] = (source, pixels, readers - 1)
     return pixels
+
+
+def _readers(sources: Sequence[BandSource]) -> dict[int, int]:
+    """How many times each recipe under `sources` will be read: once per request for the
+    roots, and for the others the sum over their parents of the times each parent reads them
+    (once if the parent is itself a shared recipe read more than once, which is computed once,
+    else as many times as the parent is read)."""
+    order: list[BandSource] = []  # parents before children
+    seen: set[int] = set()
+    stack: list[tuple[BandSource, bool]] = [(s, False) for s in sources]
+    while stack:
+        source, done = stack.pop()
+        if done:
+            order.append(source)
+        elif id(source) not in seen:
+            seen.add(id(source))
+            stack.append((source, True))
+            stack.extend((c, False) for c in children(source))
+    order.reverse()
+    reads: dict[int, int] = {}
+    for source in sources:
+        reads[id(source)] = reads.get(id(source), 0) + 1
+    for source in order:
+        n = reads.get(id(source), 0)
+        times = 1 if source.shares_reads and n > 1 else n
+        for child in children(source):
+            reads[id(child)] = reads.get(id(child), 0) + times
+    return reads
 
 
 @dataclass(frozen=True)
@@ -400,9 +446,9 @@ def read_many(sources: Sequence[BandSource], grid: PixelGrid, mapper: Mapper) ->
         leaves[0].plan(grid)
     pixels = dict(zip(leaves, mapper(lambda leaf: leaf.read(grid), leaves), strict=True))
     _prefetched.pixels = {(leaf, grid): p for leaf, p in pixels.items()}
-    _prefetched.memo = {}
+    _prefetched.shared = _Shared(_readers(sources), {})
     try:
         return [source.read(grid) for source in sources]
     finally:
         _prefetched.pixels = None
-        _prefetched.memo = None
+        _prefetched.shared = None
