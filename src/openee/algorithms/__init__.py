@@ -9,6 +9,8 @@ def default_registry() -> Registry:
     """The registry with every family module loaded."""
     from openee.algorithms import (  # noqa: F401 - imported for their registrations
         array_math,
+        array_matrix,
+        array_structure,
         array_value,
         classifier,
         clusterer,
@@ -56,6 +58,7 @@ def default_registry() -> Registry:
         kernel,
         lists,
         number,
+        pixel_type,
         projection,
         reducers,
         string,
