@@ -52,6 +52,7 @@ def default_registry() -> Registry:
         interpolation,
         joins,
         kernel,
+        landsat,
         lists,
         number,
         projection,

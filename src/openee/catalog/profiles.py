@@ -267,8 +267,11 @@ def _product_file(path: Path) -> tuple[str, str] | None:
     return None
 
 
-# Earth Engine's band order in LANDSAT/LC08/C02/T1_L2 (unknown bands go last, by name).
+# Earth Engine's band order in LANDSAT/LC08/C02/T1 (Level-1: B1..B11, BQA, QA_PIXEL, QA_RADSAT,
+# angles) and LANDSAT/LC08/C02/T1_L2 (SR_B1.., QA_PIXEL, QA_RADSAT); unknown bands go last.
 _C2_ORDER = [
+    *(f"B{i}" for i in range(1, 12)),
+    "BQA",
     *(f"SR_B{i}" for i in range(1, 8)),
     "SR_QA_AEROSOL",
     "ST_B10",
@@ -282,6 +285,10 @@ _C2_ORDER = [
     "ST_URAD",
     "QA_PIXEL",
     "QA_RADSAT",
+    "SAA",
+    "SZA",
+    "VAA",
+    "VZA",
 ]
 
 
