@@ -49,11 +49,11 @@ class CalibratedBand(BandSource):
         if self.kind == "reflectance":
             value = value / self.divisor
         elif self.kind == "temperature":
-            with np.errstate(all="ignore"):
-                value = self.k2 / np.log(self.k1 / value + 1.0)
-            # Radiance <= 0 has no brightness temperature.
-            valid = valid & np.isfinite(value)
-            value = np.where(np.isfinite(value), value, 0.0)
+            # Radiance <= 0 has no brightness temperature: masked.
+            positive = value > 0
+            valid = valid & positive
+            value = self.k2 / np.log(self.k1 / np.where(positive, value, 1.0) + 1.0)
+            value = np.where(positive, value, 0.0)
         return Pixels(value.astype(FLOAT32), valid)
 
 
