@@ -86,9 +86,14 @@ def cloud_score(
 
 
 # The scores this thread computed last, by (band, grid): a composite reads each scene's score
-# once per output band and once for the lowest score, on the same chunk.
+# once per output band and once for the lowest score, on the same chunk. Bounded in bytes, so a
+# composite of many scenes on large chunks recomputes rather than holds them all.
 _recent = threading.local()
-_RECENT_SCORES = 64
+_RECENT_BYTES = 64 * 2**20
+
+
+def _nbytes(pixels: Pixels) -> int:
+    return int(pixels.data.nbytes + pixels.valid.nbytes)
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,7 @@ class CloudScoreBand(BandSource):
             return scores[key]
         pixels = self._score(grid)
         scores[key] = pixels
-        if len(scores) > _RECENT_SCORES:
+        while len(scores) > 1 and sum(_nbytes(p) for p in scores.values()) > _RECENT_BYTES:
             scores.popitem(last=False)
         return pixels
 
