@@ -203,6 +203,29 @@ def test_simple_cloud_score_of_a_toa_image(ee_api, l1) -> None:
     assert int(mask[valid].sum()) == int((f32(expected)[valid] <= 20).sum())
 
 
+@pytest.mark.parametrize(
+    ("sensor", "names"),
+    [
+        ("TM", ["B1", "B2", "B3", "B4", "B5", "B7", "B6"]),
+        ("ETM+", ["B1", "B2", "B3", "B4", "B5", "B7", "B6_VCID_1"]),
+    ],
+)
+def test_simple_cloud_score_bands_by_sensor(ee_api, l1, sensor, names) -> None:
+    """The same TOA values under the TM / ETM+ band names score the same: blue, green, red,
+    nir, swir1, swir2 and thermal are read from each sensor's bands."""
+    oli = ["B2", "B3", "B4", "B5", "B6", "B7", "B10"]
+    toa = ee_api.Algorithms.Landsat.TOA(l1).select(oli)
+    renamed = toa.select(oli, names).set("SENSOR_ID", sensor)
+    both = (
+        ee_api.Algorithms.Landsat.simpleCloudScore(renamed)
+        .select("cloud")
+        .addBands(ee_api.Algorithms.Landsat.simpleCloudScore(toa).select(["cloud"], ["oli"]))
+    )
+    got = compute(ee_api, both, l1_dn("B4")[1])
+    assert got["oli"].max() > 50
+    np.testing.assert_array_equal(got["cloud"], got["oli"])
+
+
 def test_simple_cloud_score_needs_a_sensor(ee_api, l1) -> None:
     mosaic = ee_api.ImageCollection([ee_api.Algorithms.Landsat.TOA(l1)]).mosaic()
     with pytest.raises(ee_api.EEException, match="SENSOR_ID"):
