@@ -295,6 +295,30 @@ def test_simple_composite(ee_api, l1, percentile, score_range, as_float) -> None
             assert (got[band][valid] == values[valid]).mean() > 0.99
 
 
+def test_simple_composite_max_depth_is_per_pixel(ee_api, l1) -> None:
+    """maxDepth=1: at each pixel, only the least cloudy (CLOUD_COVER) scene covering it is used.
+    The least cloudy scene covers the west half only; the east half takes the next one."""
+    _, grid = l1_dn("B4")
+    t, half = grid.transform, grid.width // 2
+    west = ee_api.Geometry.Rectangle(
+        [t.c, t.f + t.e * grid.height, t.c + t.a * half, t.f], grid.crs, False
+    )
+    raw = [
+        l1.set("SUN_ELEVATION", 25.0).set("CLOUD_COVER", 10.0).clip(west),
+        l1.set("CLOUD_COVER", 60.0),
+        l1.set("SUN_ELEVATION", 70.0).set("CLOUD_COVER", 30.0),
+    ]
+    composite = ee_api.Algorithms.Landsat.simpleComposite(
+        ee_api.ImageCollection(raw), maxDepth=1, asFloat=True
+    )
+    got = compute(ee_api, composite.select("B4"), grid)["B4"]
+    scored = ("B2", "B3", "B4", "B5", "B6", "B7", "B10")  # a scene covers where it has a score
+    valid = np.logical_and.reduce([l1_dn(b)[0] != 0 for b in scored])
+    expected = f32(toa_oracle("B4", 70.0))
+    expected[:, :half] = f32(toa_oracle("B4", 25.0))[:, :half]
+    np.testing.assert_allclose(got[valid], expected[valid], rtol=1e-6)
+
+
 def test_simple_composite_guide_defaults(ee_api, l1) -> None:
     """The guide's call: defaults; uint8 reflective bands are 255 x TOA reflectance."""
     composite = ee_api.Algorithms.Landsat.simpleComposite(ee_api.ImageCollection([l1]))

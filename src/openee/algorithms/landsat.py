@@ -16,8 +16,8 @@ from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.bandmath import BinaryBand, UnaryBand
 from openee.raster.image import Band, Image, ImageCollection
-from openee.raster.landsat import CalibratedBand, CloudScoreBand
-from openee.raster.sources import BandSource, CastBand, ConstantBand, MaskedBand, ReducedBand
+from openee.raster.landsat import CalibratedBand, CloudScoreBand, SimpleCompositeBand
+from openee.raster.sources import BandSource, CastBand, ConstantBand
 
 # Earth Engine's Landsat band names and the MTL key suffix of each: B4 -> 4, B6_VCID_1 -> 6_VCID_1.
 _BAND = re.compile(r"B(\d+(?:_VCID_\d)?)")
@@ -162,8 +162,8 @@ def simple_composite(
     """Computes a Landsat TOA composite from a collection of raw Landsat scenes: each scene is
     calibrated with Landsat.TOA and scored with Landsat.simpleCloudScore; at each pixel the
     scenes whose score is within cloudScoreRange of the lowest score there are accepted, and
-    each band is the given percentile of the accepted pixels. Only the maxDepth least cloudy
-    scenes (CLOUD_COVER) are used.
+    each band is the given percentile of the accepted pixels. At each pixel only the maxDepth
+    least cloudy scenes (by CLOUD_COVER) covering it are used.
 
     Args:
         collection: The raw Landsat ImageCollection to composite.
@@ -179,27 +179,25 @@ def simple_composite(
         raise InvalidArgumentError("Landsat.simpleComposite: percentile must be from 0 to 100.")
     if maxDepth < 1:
         raise InvalidArgumentError("Landsat.simpleComposite: maxDepth must be positive.")
-    images = sorted(collection.images, key=_cloud_cover)[:maxDepth]
+    # Least cloudy first: at each pixel the first maxDepth scenes that cover it are used.
+    images = sorted(collection.images, key=_cloud_cover)
     if not images:
         return Image(())
-    scenes = []
-    for image in images:
-        calibrated = toa(image)
-        scenes.append((calibrated, _cloud_band(calibrated, "simpleComposite").source))
-    lowest = ReducedBand("min", tuple(cloud for _, cloud in scenes))
-    limit = BinaryBand("add", lowest, ConstantBand(float(cloudScoreRange), "float64"))
-    accepted = [BinaryBand("lte", cloud, limit) for _, cloud in scenes]
-    first = scenes[0][0]
+    scenes = [toa(image) for image in images]
+    clouds = tuple(_cloud_band(scene, "simpleComposite").source for scene in scenes)
     bands = []
-    for band in first.bands:
+    for band in scenes[0].bands:
         if not isinstance(band.source, CalibratedBand):
             continue  # QA and angle bands are not composited
-        stack = tuple(
-            MaskedBand(image.band(band.name).source, ok)
-            for (image, _), ok in zip(scenes, accepted, strict=True)
-            if band.name in image.band_names
+        values = tuple(
+            scene.band(band.name).source
+            if band.name in scene.band_names
+            else ConstantBand(0.0, "float32", masked=True)
+            for scene in scenes
         )
-        source: BandSource = ReducedBand("percentile", stack, float(percentile))
+        source: BandSource = SimpleCompositeBand(
+            values, clouds, float(percentile), float(cloudScoreRange), maxDepth
+        )
         if not asFloat:
             thermal = band.source.kind == "temperature"
             source = (

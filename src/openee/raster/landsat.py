@@ -15,6 +15,7 @@ import numpy as np
 
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
+from openee.raster.reduce import reduce_stack
 from openee.raster.sources import BandSource
 
 FLOAT32 = np.dtype(np.float32)
@@ -126,3 +127,38 @@ class CloudScoreBand(BandSource):
         valid = np.logical_and.reduce([layer.valid for layer in layers])
         score = cloud_score(*(layer.data.astype(np.float64) for layer in layers))
         return Pixels(np.where(valid, score, 0.0).astype(FLOAT32), valid)
+
+
+@dataclass(frozen=True)
+class SimpleCompositeBand(BandSource):
+    """One band of Landsat.simpleComposite: at each pixel, of the first `depth` scenes with a
+    cloud score there (scenes in order, least cloudy first), those scoring within `score_range`
+    of the lowest score; the `percentile` of their values (linear between ranks)."""
+
+    values: tuple[BandSource, ...]  # the band in each scene
+    clouds: tuple[BandSource, ...]  # each scene's cloud score
+    percentile: float
+    score_range: float
+    depth: int
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.float64)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        clouds = [source.read(grid) for source in self.clouds]
+        count = np.zeros(grid.shape, dtype=np.int64)
+        used = []
+        for cloud in clouds:
+            take = cloud.valid & (count < self.depth)
+            count += take
+            used.append(take)
+        lowest = np.full(grid.shape, np.inf)
+        for cloud, take in zip(clouds, used, strict=True):
+            lowest = np.where(take, np.minimum(lowest, cloud.data), lowest)
+        stack = []
+        for source, cloud, take in zip(self.values, clouds, used, strict=True):
+            value = source.read(grid)
+            accepted = take & (cloud.data <= lowest + self.score_range)
+            stack.append(Pixels(value.data, value.valid & accepted))
+        return reduce_stack("percentile", stack, self.dtype, self.percentile)
