@@ -267,13 +267,20 @@ def _product_file(path: Path) -> tuple[str, str] | None:
     return None
 
 
-# Earth Engine's band order in LANDSAT/LC08/C02/T1 (Level-1: B1..B11, BQA, QA_PIXEL, QA_RADSAT,
-# angles) and LANDSAT/LC08/C02/T1_L2 (SR_B1.., QA_PIXEL, QA_RADSAT); unknown bands go last.
+# Earth Engine's band order in the Collection 2 Landsat collections: Level-1 (B1..B11 or
+# B6_VCID_1/2, BQA, QA_PIXEL, QA_RADSAT, angles) and Level-2 (SR_B1.., ST_B6 or ST_B10, ...,
+# QA_PIXEL, QA_RADSAT); unknown bands go last.
 _C2_ORDER = [
-    *(f"B{i}" for i in range(1, 12)),
+    *(f"B{i}" for i in range(1, 7)),
+    "B6_VCID_1",
+    "B6_VCID_2",
+    *(f"B{i}" for i in range(7, 12)),
     "BQA",
     *(f"SR_B{i}" for i in range(1, 8)),
     "SR_QA_AEROSOL",
+    "SR_ATMOS_OPACITY",
+    "SR_CLOUD_QA",
+    "ST_B6",
     "ST_B10",
     "ST_ATRAN",
     "ST_CDIST",
