@@ -143,7 +143,7 @@ class SimpleCompositeBand(BandSource):
 
     @property
     def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+        return FLOAT32
 
     def read(self, grid: PixelGrid) -> Pixels:
         clouds = [source.read(grid) for source in self.clouds]
@@ -161,4 +161,6 @@ class SimpleCompositeBand(BandSource):
             value = source.read(grid)
             accepted = take & (cloud.data <= lowest + self.score_range)
             stack.append(Pixels(value.data, value.valid & accepted))
-        return reduce_stack("percentile", stack, self.dtype, self.percentile)
+        # The percentile in float64, rounded once (the asFloat output has TOA's float32 type).
+        out = reduce_stack("percentile", stack, np.dtype(np.float64), self.percentile)
+        return Pixels(out.data.astype(FLOAT32), out.valid)
