@@ -56,6 +56,7 @@ def default_registry() -> Registry:
         interpolation,
         joins,
         kernel,
+        landsat,
         lists,
         number,
         pixel_type,
