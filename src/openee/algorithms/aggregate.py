@@ -18,6 +18,7 @@ import numpy as np
 from openee.algorithms import special
 from openee.algorithms.aggregate_matrix import KERNELS as MATRIX_KERNELS
 from openee.errors import InvalidArgumentError
+from openee.reducers.registry import Context, refusal
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.reducer import Reducer
 
@@ -60,7 +61,7 @@ def evaluate(reducer: Reducer, columns: Columns) -> list[Any]:
         return _disaggregate(reducer, columns)
     kernel = KERNELS.get(name)
     if kernel is None:
-        raise InvalidArgumentError(f"Reducer.{name} cannot reduce a list of values yet.")
+        raise refusal(name, Context.AGGREGATE)
     n = reducer.inputs
     copies = [kernel(columns[i * n : (i + 1) * n], reducer) for i in range(reducer.repeat)]
     if reducer.repeat == 1:

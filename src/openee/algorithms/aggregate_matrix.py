@@ -206,9 +206,6 @@ def weighted(columns: Columns, reducer: Reducer) -> list[Any]:
     raise InvalidArgumentError(f"Reducer.splitWeights: Reducer.{name} takes no weights.")
 
 
-WEIGHTED = ("mean", "sum", "variance", "stdDev")
-
-
 def _merge_histograms(columns: Columns, reducer: Reducer) -> list[Any]:
     """Merges histograms made by Reducer.histogram into one with a common power-of-2 width.
 

@@ -25,6 +25,7 @@ from openee.compute.regions import (
 )
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Image
+from openee.reducers.registry import Context, require
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import WGS84, Geometry
 from openee.values.projection import Projection
@@ -85,20 +86,10 @@ def column_outputs(reducer: Reducer, values: np.ndarray) -> list[Any]:
     return aggregate.evaluate(reducer, [values.tolist()])
 
 
-# Reducers that take array pixels as they are (nested lists), as Earth Engine's do: the
-# list-like ones, and the covariances of 1-D array pixels (the first step of a PCA).
-LIST_REDUCERS = (
-    "first", "last", "toList", "count", "countEvery", "firstNonNull", "lastNonNull",
-    "covariance", "centeredCovariance",
-)  # fmt: skip
-
-
 def _array_outputs(reducer: Reducer, values: np.ndarray) -> list[Any]:
-    if reducer.name not in LIST_REDUCERS:
-        raise InvalidArgumentError(
-            f"Reducer '{reducer.name}' cannot reduce array-valued pixels; use arrayFlatten() "
-            f"to make scalar bands, or one of {', '.join(LIST_REDUCERS)}."
-        )
+    # Array pixels are taken as they are (nested lists), as Earth Engine's reducers do: by
+    # the list-like reducers, and the covariances of 1-D arrays (the first step of a PCA).
+    require(reducer, Context.REGION_ARRAY)
     return aggregate.evaluate(reducer, [values.tolist()])
 
 

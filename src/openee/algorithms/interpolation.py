@@ -18,6 +18,7 @@ from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image
 from openee.raster.interpolate import InverseDistanceBand, KrigingBand, Observations, PointSet
+from openee.reducers.registry import Context, require
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.reducer import Reducer
 
@@ -46,14 +47,8 @@ def observations(
     """The (lon, lat, value) of each feature's centroid; features at the same location are
     collapsed into one value with `reducer` (mean when none is given). Features without the
     property are skipped."""
-    if reducer is not None and (
-        reducer.name not in _COLLAPSE or reducer.parts or reducer.repeat != 1
-    ):
-        raise InvalidArgumentError(
-            f"Reducer.{reducer.name} cannot collapse overlapping points; use one of "
-            f"{', '.join(sorted(_COLLAPSE))}."
-        )
-    collapse = _COLLAPSE[reducer.name if reducer is not None else "mean"]
+    name = "mean" if reducer is None else require(reducer, Context.COLLAPSE, simple=True).name
+    collapse = _COLLAPSE[name]
     by_place: dict[tuple[float, float], list[float]] = defaultdict(list)
     for feature in collection.features:
         if not isinstance(feature, Feature) or feature.geometry is None:

@@ -246,12 +246,6 @@ def _reduce(name: str, a: np.ndarray, axes: tuple[int, ...], param: float = 0.0)
     raise ValueError(name)
 
 
-ARRAY_REDUCERS = (
-    "mean", "sum", "min", "max", "median", "product", "count", "countEvery", "stdDev",
-    "sampleStdDev", "variance", "sampleVariance", "first", "last",
-)  # fmt: skip
-
-
 def reduce(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
     """`params`: the outputs (a name, or a (name, parameter) pair such as ('percentile', 90)),
     the axes reduced, and the field axis along which several outputs are laid out; that axis

@@ -15,11 +15,11 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from openee.errors import InvalidArgumentError
 from openee.raster.grid import PixelGrid
 from openee.raster.halo import HaloBand, global_index
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
+from openee.reducers.registry import Context, refusal, supports
 
 FOUR = ((0, 1), (1, 0))
 EIGHT = ((0, 1), (1, 0), (1, 1), (1, -1))
@@ -162,9 +162,6 @@ class PixelCountBand(HaloBand):
         return Pixels(counts, p.valid)
 
 
-COMPONENT_REDUCERS = ("mean", "sum", "min", "max", "count", "median", "stdDev", "variance")
-
-
 @dataclass(frozen=True)
 class ComponentReduceBand(HaloBand):
     """reduceConnectedComponents: `reducer` over the unmasked `value` pixels of each 8-connected
@@ -177,11 +174,8 @@ class ComponentReduceBand(HaloBand):
     max_size: int
 
     def __post_init__(self) -> None:
-        if self.reducer not in COMPONENT_REDUCERS:
-            raise InvalidArgumentError(
-                f"Reducer '{self.reducer}' is not supported by reduceConnectedComponents; use "
-                f"one of {', '.join(COMPONENT_REDUCERS)}."
-            )
+        if not supports(self.reducer, Context.COMPONENTS):
+            raise refusal(self.reducer, Context.COMPONENTS)
 
     @property
     def dtype(self) -> np.dtype:

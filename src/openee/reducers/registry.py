@@ -1,0 +1,199 @@
+"""The reducer registry: one spec per Earth Engine reducer, the only table of reducer names.
+
+A spec says what a reducer is (its default outputs, the inputs of one copy, its description for
+constructors without arguments) and where it runs: the `Context`s that have a kernel for it. A
+context asks `require(reducer, context)` before running; a reducer without a kernel there is
+refused with INVALID_ARGUMENT naming the reducer and the context, and the reducers it accepts.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from openee.errors import InvalidArgumentError
+from openee.values.reducer import Reducer
+
+
+class Context(enum.Flag):
+    """Where a reducer runs; the message of a refusal names it by its `phrase`."""
+
+    COLLECTION = enum.auto()  # ImageCollection.reduce: per pixel over a stack of images
+    BANDS = enum.auto()  # Image.reduce: per pixel across bands
+    FEATURE_IMAGE = enum.auto()  # FeatureCollection.reduceToImage
+    NEIGHBORHOOD = enum.auto()  # Image.reduceNeighborhood
+    COMPONENTS = enum.auto()  # Image.reduceConnectedComponents
+    RESOLUTION = enum.auto()  # Image.reduceResolution
+    REGION_ARRAY = enum.auto()  # Image.reduceRegion over array-valued pixels
+    ARRAY_AXIS = enum.auto()  # Array.reduce, Image.arrayReduce
+    ARRAY_ACCUM = enum.auto()  # Array.accum, Image.arrayAccum
+    AGGREGATE = enum.auto()  # lists and columns: List.reduce, reduceColumns, reduceRegion
+    COLLAPSE = enum.auto()  # inverseDistance/kriging: overlapping points to one value
+    WEIGHTED = enum.auto()  # Reducer.splitWeights: reducers with a weighted input
+
+    @property
+    def phrase(self) -> str:
+        return _PHRASES[self]
+
+
+_PHRASES = {
+    Context.COLLECTION: "on image collections",
+    Context.BANDS: "across bands",
+    Context.FEATURE_IMAGE: "by reduceToImage",
+    Context.NEIGHBORHOOD: "by reduceNeighborhood",
+    Context.COMPONENTS: "by reduceConnectedComponents",
+    Context.RESOLUTION: "by reduceResolution",
+    Context.REGION_ARRAY: (
+        "on array-valued pixels (it cannot reduce arrays: arrayFlatten() makes scalar bands)"
+    ),
+    Context.ARRAY_AXIS: "on arrays",
+    Context.ARRAY_ACCUM: "by array accumulation",
+    Context.AGGREGATE: "on lists of values",
+    Context.COLLAPSE: "to collapse overlapping points",
+    Context.WEIGHTED: "with split weights: it has no weighted input",
+}
+
+C = Context
+# The per-pixel kernels of openee.raster.reduce.
+PIXEL = C.COLLECTION | C.BANDS | C.FEATURE_IMAGE
+NONE = C(0)
+
+
+@dataclass(frozen=True)
+class ReducerSpec:
+    """One Earth Engine reducer.
+
+    `outputs` and `inputs` are those of the constructor without arguments (None: the reducer
+    has a constructor of its own, whose arguments decide them); `doc` describes that
+    constructor; `contexts` are the contexts with a kernel for it.
+    """
+
+    name: str
+    contexts: Context
+    outputs: tuple[str, ...] | None = None
+    inputs: int = 1
+    doc: str = ""
+    # A combinator applies other reducers (its `parts`); contexts walk them structurally.
+    combinator: bool = False
+
+    def runs_in(self, context: Context) -> bool:
+        return context in self.contexts
+
+
+def _plain(
+    name: str, contexts: Context, outputs: tuple[str, ...], doc: str, inputs: int = 1
+) -> ReducerSpec:
+    return ReducerSpec(name, contexts, outputs, inputs, doc)
+
+
+SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
+    # Constructors without arguments (their algorithms are built from these specs).
+    _plain("mean", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.RESOLUTION | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs."),
+    _plain("sum", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs."),
+    _plain("product", C.COLLECTION | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE, ("product",), "Creates a reducer that computes the product of its inputs."),
+    _plain("count", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.REGION_ARRAY | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs."),
+    _plain("countEvery", C.COLLECTION | C.REGION_ARRAY | C.ARRAY_AXIS | C.AGGREGATE, ("count",), "Creates a reducer that counts its inputs, nulls included."),
+    _plain("first", PIXEL | C.REGION_ARRAY | C.ARRAY_AXIS | C.AGGREGATE | C.COLLAPSE, ("first",), "Creates a reducer that returns the first of its inputs."),
+    _plain("last", PIXEL | C.REGION_ARRAY | C.ARRAY_AXIS | C.AGGREGATE | C.COLLAPSE, ("last",), "Creates a reducer that returns the last of its inputs."),
+    _plain("firstNonNull", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first non-null input."),
+    _plain("lastNonNull", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last non-null input."),
+    _plain("stdDev", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.AGGREGATE | C.WEIGHTED, ("stdDev",), "Creates a reducer that computes the population standard deviation."),
+    _plain("variance", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.AGGREGATE | C.WEIGHTED, ("variance",), "Creates a reducer that computes the population variance."),
+    _plain("sampleStdDev", C.COLLECTION | C.ARRAY_AXIS | C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the sample standard deviation."),
+    _plain("sampleVariance", C.COLLECTION | C.ARRAY_AXIS | C.AGGREGATE, ("variance",), "Creates a reducer that computes the sample variance."),
+    _plain("skew", C.COLLECTION | C.AGGREGATE, ("skew",), "Creates a reducer that computes the sample skewness of its inputs."),
+    _plain("kurtosis", C.COLLECTION | C.AGGREGATE, ("kurtosis",), "Creates a reducer that computes the sample excess kurtosis."),
+    _plain("minMax", C.COLLECTION | C.ARRAY_AXIS | C.AGGREGATE, ("min", "max"), "Creates a reducer that computes the minimum and maximum."),
+    _plain("anyNonZero", C.COLLECTION | C.AGGREGATE, ("any",), "Creates a reducer that returns 1 if any input is non-zero."),
+    _plain("allNonZero", C.COLLECTION | C.AGGREGATE, ("all",), "Creates a reducer that returns 1 if all inputs are non-zero."),
+    _plain("or", C.AGGREGATE, ("or",), "Creates a reducer that returns 1 if any input is non-zero."),
+    _plain("and", C.AGGREGATE, ("and",), "Creates a reducer that returns 1 if all inputs are non-zero."),
+    _plain("bitwiseAnd", C.AGGREGATE, ("bitwiseAnd",), "Creates a reducer that computes the bitwise AND of its inputs."),
+    _plain("bitwiseOr", C.AGGREGATE, ("bitwiseOr",), "Creates a reducer that computes the bitwise OR of its inputs."),
+    _plain("circularMean", C.AGGREGATE, ("mean",), "Creates a reducer that computes the circular mean of angles in radians."),
+    _plain("circularVariance", C.AGGREGATE, ("variance",), "Creates a reducer that computes the circular variance (1 - R) of angles in radians."),
+    _plain("circularStddev", C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the circular standard deviation of angles in radians."),
+    _plain("countDistinct", C.COLLECTION | C.AGGREGATE, ("count",), "Creates a reducer that counts the distinct inputs, null included."),
+    _plain("countDistinctNonNull", C.COLLECTION | C.AGGREGATE, ("count",), "Creates a reducer that counts the distinct non-null inputs."),
+    _plain("countRuns", C.AGGREGATE, ("count",), "Creates a reducer that counts the runs of equal consecutive inputs."),
+    _plain("frequencyHistogram", C.AGGREGATE, ("histogram",), "Creates a reducer that counts each distinct input: a dictionary from value to count."),
+    _plain("linearFit", C.COLLECTION | C.AGGREGATE, ("scale", "offset"), "Creates a two-input reducer that fits y = scale * x + offset by least squares.", 2),
+    _plain("pearsonsCorrelation", C.AGGREGATE, ("correlation", "p-value"), "Creates a two-input reducer that computes Pearson's correlation and its two-sided p-value.", 2),
+    _plain("spearmansCorrelation", C.AGGREGATE, ("correlation",), "Creates a two-input reducer that computes Spearman's rank correlation.", 2),
+    _plain("sensSlope", C.AGGREGATE, ("slope", "offset"), "Creates a two-input (x, y) reducer that computes Sen's slope: the median of pairwise slopes.", 2),
+    _plain("covariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces 1-D arrays of the same length N to their NxN sample covariance matrix (divided by n - 1)."),
+    _plain("centeredCovariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces mean-centred 1-D arrays of length N to their NxN covariance matrix: the sum of x x^T over n - 1, without subtracting a mean."),
+    # Constructors of their own (openee.algorithms.reducers).
+    ReducerSpec("median", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.AGGREGATE | C.COLLAPSE),
+    ReducerSpec("mode", PIXEL | C.NEIGHBORHOOD | C.AGGREGATE),
+    ReducerSpec("histogram", C.AGGREGATE),
+    ReducerSpec("min", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE),
+    ReducerSpec("max", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE),
+    ReducerSpec("percentile", PIXEL | C.ARRAY_AXIS | C.AGGREGATE),
+    ReducerSpec("toList", C.REGION_ARRAY | C.AGGREGATE),
+    ReducerSpec("toCollection", C.AGGREGATE),
+    ReducerSpec("intervalMean", C.AGGREGATE),
+    ReducerSpec("fixedHistogram", C.AGGREGATE),
+    ReducerSpec("autoHistogram", C.AGGREGATE),
+    ReducerSpec("linearRegression", C.AGGREGATE),
+    ReducerSpec("kendallsCorrelation", C.AGGREGATE),
+    ReducerSpec("ridgeRegression", C.AGGREGATE),
+    ReducerSpec("robustLinearRegression", C.AGGREGATE),
+    ReducerSpec("geometricMedian", C.AGGREGATE),
+    ReducerSpec("fixed2DHistogram", C.AGGREGATE),
+    ReducerSpec("histogramCombiner", C.AGGREGATE),
+    ReducerSpec("splitWeights", C.AGGREGATE),
+    # Combinators: contexts that take them walk their parts.
+    ReducerSpec("combine", C.COLLECTION | C.ARRAY_AXIS | C.AGGREGATE, combinator=True),
+    ReducerSpec("forEach", C.COLLECTION | C.AGGREGATE, combinator=True),
+    ReducerSpec("group", C.AGGREGATE, combinator=True),
+    ReducerSpec("forEachElement", C.AGGREGATE, combinator=True),
+    ReducerSpec("disaggregate", C.AGGREGATE, combinator=True),
+)}  # fmt: skip
+
+
+def spec(name: str) -> ReducerSpec:
+    """The spec of reducer `name` (a programming error if there is none: reducers are only
+    built by the constructors registered from this table)."""
+    return SPECS[name]
+
+
+def plain_specs() -> list[ReducerSpec]:
+    """The reducers whose constructor takes no arguments, in table order."""
+    return [s for s in SPECS.values() if s.outputs is not None]
+
+
+def names_in(context: Context) -> list[str]:
+    """The simple reducers with a kernel in `context`, in table order."""
+    return [s.name for s in SPECS.values() if s.runs_in(context) and not s.combinator]
+
+
+def supports(name: str, context: Context) -> bool:
+    """Whether `context` has a kernel for the reducer named `name`."""
+    found = SPECS.get(name)
+    return found is not None and found.runs_in(context)
+
+
+def runs_in(reducer: Reducer, context: Context) -> bool:
+    return supports(reducer.name, context)
+
+
+def refusal(name: str, context: Context) -> InvalidArgumentError:
+    """The error of a context without a kernel for reducer `name`."""
+    accepted = names_in(context)
+    hint = f"; use one of {', '.join(accepted)}" if len(accepted) <= 16 else ""
+    return InvalidArgumentError(f"Reducer.{name} is not supported {context.phrase}{hint}.")
+
+
+def require(reducer: Reducer, context: Context, simple: bool = False) -> ReducerSpec:
+    """The spec of `reducer` if `context` has a kernel for it, else the refusal.
+
+    With `simple`, a combinator or a repeated reducer (Reducer.repeat) is refused too: the
+    context runs one simple reducer only.
+    """
+    found = SPECS.get(reducer.name)
+    if found is None or not found.runs_in(context):
+        raise refusal(reducer.name, context)
+    if simple and (found.combinator or reducer.parts or reducer.repeat != 1):
+        raise refusal(reducer.name if reducer.repeat == 1 else "repeat", context)
+    return found
