@@ -25,6 +25,7 @@ from openee.compute.regions import (
 )
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Image
+from openee.reducers import order
 from openee.reducers.registry import Context, require
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import WGS84, Geometry
@@ -72,9 +73,9 @@ def column_outputs(reducer: Reducer, values: np.ndarray) -> list[Any]:
         variance = float(np.var(as_float, ddof=1))
         return [variance if name == "sampleVariance" else float(np.sqrt(variance))]
     if name == "median":
-        return [float(np.percentile(as_float, 50))]
+        return [float(order.quantile(as_float))]
     if name == "percentile":
-        return [float(np.percentile(as_float, p)) for p in reducer.params]
+        return [float(order.quantile(as_float, p)) for p in reducer.params]
     if name == "frequencyHistogram":
         keys, counts = np.unique(values, return_counts=True)
         return [

@@ -18,6 +18,7 @@ from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image
 from openee.raster.interpolate import InverseDistanceBand, KrigingBand, Observations, PointSet
+from openee.reducers import order
 from openee.reducers.registry import Context, require
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.reducer import Reducer
@@ -26,7 +27,7 @@ MAX_POINTS = 10_000
 SHAPES = ("exponential", "gaussian", "spherical")
 _COLLAPSE: dict[str, Callable[[np.ndarray], Any]] = {
     "mean": np.mean,
-    "median": np.median,
+    "median": order.quantile,
     "min": np.min,
     "max": np.max,
     "sum": np.sum,

@@ -14,6 +14,7 @@ import numpy as np
 import scipy.linalg
 
 from openee.raster.arrays import Batch, compact
+from openee.reducers import order
 
 F64 = np.dtype(np.float64)
 I32 = np.dtype(np.int32)
@@ -214,6 +215,15 @@ def dot(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
 # -- reductions -------------------------------------------------------------------------------
 
 
+def _quantile(x: np.ndarray, axes: tuple[int, ...], q: float | None) -> np.ndarray:
+    """The median or percentile over `axes` (flattened into one), which keep length 1."""
+    kept = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, [*axes, *kept])
+    flat = moved.reshape(-1, *moved.shape[len(axes) :])
+    out = order.quantile(flat, q, axis=0)
+    return np.expand_dims(out, axis=tuple(sorted(axes)))
+
+
 def _reduce(name: str, a: np.ndarray, axes: tuple[int, ...], param: float = 0.0) -> np.ndarray:
     x = a.astype(np.float64)
     with np.errstate(all="ignore"):
@@ -225,10 +235,8 @@ def _reduce(name: str, a: np.ndarray, axes: tuple[int, ...], param: float = 0.0)
             return np.min(x, axis=axes, keepdims=True)
         if name == "max":
             return np.max(x, axis=axes, keepdims=True)
-        if name == "median":
-            return np.median(x, axis=axes, keepdims=True)
-        if name == "percentile":  # linear between ranks, as Reducer.percentile elsewhere
-            return np.percentile(x, param, axis=axes, keepdims=True)
+        if name in ("median", "percentile"):
+            return _quantile(x, axes, None if name == "median" else param)
         if name == "product":
             return np.prod(x, axis=axes, keepdims=True)
         if name in ("count", "countEvery"):

@@ -19,6 +19,7 @@ from openee.raster.grid import PixelGrid
 from openee.raster.halo import HaloBand, global_index
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
+from openee.reducers import order
 from openee.reducers.registry import Context, refusal, supports
 
 FOUR = ((0, 1), (1, 0))
@@ -212,7 +213,7 @@ class ComponentReduceBand(HaloBand):
         elif self.reducer == "max":
             result = ndimage.maximum(v, ids, index)
         elif self.reducer == "median":
-            result = ndimage.median(v, ids, index)
+            result = order.grouped_quantile(v, ids, index)
         else:
             var = ndimage.variance(v, ids, index)
             result = var if self.reducer == "variance" else np.sqrt(var)
