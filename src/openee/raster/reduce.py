@@ -7,33 +7,28 @@ from collections.abc import Sequence
 import numpy as np
 
 from openee.raster.pixels import Pixels
-from openee.reducers import order
-
-# Output dtype per reducer for a given input dtype (None: keep the input dtype).
-FLOAT_REDUCERS = {"mean", "median", "stdDev", "variance", "percentile"}
+from openee.reducers.pixel import PixelKernel
+from openee.reducers.registry import pixel_kernel
 
 
 def output_dtype(reducer: str, input_dtype: np.dtype) -> np.dtype:
-    if reducer in FLOAT_REDUCERS:
-        return np.dtype(np.float64)
-    if reducer == "count":
-        return np.dtype(np.int64)
-    if reducer == "sum":
-        return np.dtype(np.float64) if input_dtype.kind == "f" else np.dtype(np.int64)
-    return np.dtype(input_dtype)
+    """The dtype of the band that `reducer` makes from bands of `input_dtype`."""
+    return pixel_kernel(reducer).dtype(input_dtype)
 
 
 def reduce_stack(
     reducer: str, stack: Sequence[Pixels], dtype: np.dtype, param: float | None = None
 ) -> Pixels:
-    """Reduce pixel-wise over `stack`; a pixel with no valid input is masked.
+    """Reduce pixel-wise over `stack` with the reducer's pixel kernel; a pixel with no valid
+    input is masked.
 
     `param` is the percentile (0-100) for 'percentile', interpolated linearly between the
     closest ranks of the valid values (numpy's default method).
     """
+    kernel = pixel_kernel(reducer)
     shape = stack[0].data.shape
     count = _count_valid(stack)
-    if reducer == "count":
+    if kernel.everywhere:
         return Pixels(count.astype(dtype), np.ones(shape, dtype=bool))
     out_valid = count > 0
     box = _valid_box(out_valid)
@@ -43,10 +38,10 @@ def reduce_stack(
         # Outside the box no input is valid: reduce only inside it (a chunk on a tile's edge).
         inner = [Pixels(p.data[box], p.valid[box]) for p in stack]
         out = Pixels.empty(shape, dtype)
-        out.data[box] = _reduce_valid(reducer, inner, count[box], out_valid[box], dtype, param)
+        out.data[box] = _reduce_valid(kernel, inner, count[box], out_valid[box], dtype, param)
         out.valid[box] = out_valid[box]
         return out
-    return Pixels(_reduce_valid(reducer, stack, count, out_valid, dtype, param), out_valid)
+    return Pixels(_reduce_valid(kernel, stack, count, out_valid, dtype, param), out_valid)
 
 
 def _count_valid(stack: Sequence[Pixels]) -> np.ndarray:
@@ -58,7 +53,7 @@ def _count_valid(stack: Sequence[Pixels]) -> np.ndarray:
 
 
 def _reduce_valid(
-    reducer: str,
+    kernel: PixelKernel,
     stack: Sequence[Pixels],
     count: np.ndarray,
     out_valid: np.ndarray,
@@ -66,47 +61,10 @@ def _reduce_valid(
     param: float | None,
 ) -> np.ndarray:
     """The reduction's values (0 where `out_valid` is False) as `dtype`."""
-    shape = count.shape
-    if reducer in ("median", "percentile"):
-        q = None if reducer == "median" else (param if param is not None else 50.0)
-        data, valid_layers = [p.data for p in stack], [p.valid for p in stack]
-        result = order.stack_quantile(data, valid_layers, count, q)
-        if not out_valid.all():
-            np.copyto(result, 0, where=~out_valid)
-        return result.astype(dtype, copy=False)
-    valid = np.stack([p.valid for p in stack])
-    values = np.stack([p.data for p in stack]).astype(np.float64)
-    if reducer == "mode":
-        result = order.stack_mode(values, valid)
-    elif reducer in ("mean", "sum", "variance", "stdDev"):
-        values[~valid] = 0
-        total = values.sum(axis=0)
-        if reducer == "sum":
-            result = total
-        else:
-            n = np.maximum(count, 1)
-            mean = total / n
-            if reducer == "mean":
-                result = mean
-            else:
-                sq = np.where(valid, (values - mean[None]) ** 2, 0).sum(axis=0)
-                var = sq / n
-                result = var if reducer == "variance" else np.sqrt(var)
-    elif reducer in ("min", "max"):
-        fill = np.inf if reducer == "min" else -np.inf
-        values[~valid] = fill
-        result = values.min(axis=0) if reducer == "min" else values.max(axis=0)
-    elif reducer in ("first", "last"):
-        indices = range(len(stack)) if reducer == "first" else range(len(stack) - 1, -1, -1)
-        result = np.zeros(shape, dtype=np.float64)
-        done = np.zeros(shape, dtype=bool)
-        for i in indices:
-            take = valid[i] & ~done
-            result[take] = values[i][take]
-            done |= take
-    else:
-        raise ValueError(f"unsupported reducer {reducer}")
-    return np.where(out_valid, result, 0).astype(dtype)
+    result = kernel.run([p.data for p in stack], [p.valid for p in stack], count, param)
+    if not out_valid.all():
+        np.copyto(result, 0, where=~out_valid)
+    return result.astype(dtype, copy=False)
 
 
 def _valid_box(valid: np.ndarray) -> tuple[slice, slice] | None:

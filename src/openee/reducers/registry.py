@@ -12,6 +12,8 @@ import enum
 from dataclasses import dataclass
 
 from openee.errors import InvalidArgumentError
+from openee.reducers import pixel
+from openee.reducers.pixel import PixelKernel
 from openee.values.reducer import Reducer
 
 
@@ -54,9 +56,8 @@ _PHRASES = {
 }
 
 C = Context
-# The per-pixel kernels of openee.raster.reduce.
+# The contexts that run a reducer's per-pixel kernel (openee.reducers.pixel).
 PIXEL = C.COLLECTION | C.BANDS | C.FEATURE_IMAGE
-NONE = C(0)
 
 
 @dataclass(frozen=True)
@@ -75,30 +76,41 @@ class ReducerSpec:
     doc: str = ""
     # A combinator applies other reducers (its `parts`); contexts walk them structurally.
     combinator: bool = False
+    # The per-pixel kernel; a reducer that has one runs in the PIXEL contexts.
+    pixel: PixelKernel | None = None
+
+    def __post_init__(self) -> None:
+        if self.pixel is not None:
+            object.__setattr__(self, "contexts", self.contexts | PIXEL)
 
     def runs_in(self, context: Context) -> bool:
         return context in self.contexts
 
 
 def _plain(
-    name: str, contexts: Context, outputs: tuple[str, ...], doc: str, inputs: int = 1
+    name: str,
+    contexts: Context,
+    outputs: tuple[str, ...],
+    doc: str,
+    inputs: int = 1,
+    pixel: PixelKernel | None = None,
 ) -> ReducerSpec:
-    return ReducerSpec(name, contexts, outputs, inputs, doc)
+    return ReducerSpec(name, contexts, outputs, inputs, doc, pixel=pixel)
 
 
 SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     # Constructors without arguments (their algorithms are built from these specs).
-    _plain("mean", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.RESOLUTION | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs."),
-    _plain("sum", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs."),
+    _plain("mean", C.NEIGHBORHOOD | C.COMPONENTS | C.RESOLUTION | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN),
+    _plain("sum", C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM),
     _plain("product", C.COLLECTION | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE, ("product",), "Creates a reducer that computes the product of its inputs."),
-    _plain("count", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.REGION_ARRAY | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs."),
+    _plain("count", C.NEIGHBORHOOD | C.COMPONENTS | C.REGION_ARRAY | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT),
     _plain("countEvery", C.COLLECTION | C.REGION_ARRAY | C.ARRAY_AXIS | C.AGGREGATE, ("count",), "Creates a reducer that counts its inputs, nulls included."),
-    _plain("first", PIXEL | C.REGION_ARRAY | C.ARRAY_AXIS | C.AGGREGATE | C.COLLAPSE, ("first",), "Creates a reducer that returns the first of its inputs."),
-    _plain("last", PIXEL | C.REGION_ARRAY | C.ARRAY_AXIS | C.AGGREGATE | C.COLLAPSE, ("last",), "Creates a reducer that returns the last of its inputs."),
+    _plain("first", C.REGION_ARRAY | C.ARRAY_AXIS | C.AGGREGATE | C.COLLAPSE, ("first",), "Creates a reducer that returns the first of its inputs.", pixel=pixel.FIRST),
+    _plain("last", C.REGION_ARRAY | C.ARRAY_AXIS | C.AGGREGATE | C.COLLAPSE, ("last",), "Creates a reducer that returns the last of its inputs.", pixel=pixel.LAST),
     _plain("firstNonNull", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first non-null input."),
     _plain("lastNonNull", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last non-null input."),
-    _plain("stdDev", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.AGGREGATE | C.WEIGHTED, ("stdDev",), "Creates a reducer that computes the population standard deviation."),
-    _plain("variance", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.AGGREGATE | C.WEIGHTED, ("variance",), "Creates a reducer that computes the population variance."),
+    _plain("stdDev", C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.AGGREGATE | C.WEIGHTED, ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV),
+    _plain("variance", C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.AGGREGATE | C.WEIGHTED, ("variance",), "Creates a reducer that computes the population variance.", pixel=pixel.VARIANCE),
     _plain("sampleStdDev", C.COLLECTION | C.ARRAY_AXIS | C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the sample standard deviation."),
     _plain("sampleVariance", C.COLLECTION | C.ARRAY_AXIS | C.AGGREGATE, ("variance",), "Creates a reducer that computes the sample variance."),
     _plain("skew", C.COLLECTION | C.AGGREGATE, ("skew",), "Creates a reducer that computes the sample skewness of its inputs."),
@@ -124,12 +136,12 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     _plain("covariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces 1-D arrays of the same length N to their NxN sample covariance matrix (divided by n - 1)."),
     _plain("centeredCovariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces mean-centred 1-D arrays of length N to their NxN covariance matrix: the sum of x x^T over n - 1, without subtracting a mean."),
     # Constructors of their own (openee.algorithms.reducers).
-    ReducerSpec("median", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.AGGREGATE | C.COLLAPSE),
-    ReducerSpec("mode", PIXEL | C.NEIGHBORHOOD | C.AGGREGATE),
+    ReducerSpec("median", C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.AGGREGATE | C.COLLAPSE, pixel=pixel.MEDIAN),
+    ReducerSpec("mode", C.NEIGHBORHOOD | C.AGGREGATE, pixel=pixel.MODE),
     ReducerSpec("histogram", C.AGGREGATE),
-    ReducerSpec("min", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE),
-    ReducerSpec("max", PIXEL | C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE),
-    ReducerSpec("percentile", PIXEL | C.ARRAY_AXIS | C.AGGREGATE),
+    ReducerSpec("min", C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE, pixel=pixel.MIN),
+    ReducerSpec("max", C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE, pixel=pixel.MAX),
+    ReducerSpec("percentile", C.ARRAY_AXIS | C.AGGREGATE, pixel=pixel.PERCENTILE),
     ReducerSpec("toList", C.REGION_ARRAY | C.AGGREGATE),
     ReducerSpec("toCollection", C.AGGREGATE),
     ReducerSpec("intervalMean", C.AGGREGATE),
@@ -150,6 +162,14 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     ReducerSpec("forEachElement", C.AGGREGATE, combinator=True),
     ReducerSpec("disaggregate", C.AGGREGATE, combinator=True),
 )}  # fmt: skip
+
+
+def pixel_kernel(name: str) -> PixelKernel:
+    """The per-pixel kernel of reducer `name`, or the refusal."""
+    found = SPECS.get(name)
+    if found is None or found.pixel is None:
+        raise refusal(name, Context.COLLECTION)
+    return found.pixel
 
 
 def spec(name: str) -> ReducerSpec:
