@@ -15,7 +15,6 @@ from pathlib import Path
 
 from openee.algorithms import default_registry
 from openee.algorithms.aggregate import KERNELS as AGGREGATE_KERNELS
-from openee.algorithms.interpolation import _COLLAPSE
 from openee.raster.neighborhood import OPS as NEIGHBORHOOD_OPS
 from openee.raster.reduce_stats import STATS
 from openee.reducers.registry import SPECS, Context, names_in
@@ -32,7 +31,6 @@ REMAINING = {
     "algorithms/reducers.py": 37,  # constructors' outputs ('p10', 'histogram', combinators)
     "raster/reduce_stats.py": 33,  # the collection statistics kernels, keyed by name
     "raster/neighborhood.py": 27,  # the neighbourhood kernels
-    "raster/array_kernels.py": 25,  # the array-axis kernels
     "algorithms/feature_collection.py": 20,  # aggregate_stats' keys
     "algorithms/image_reduce.py": 17,  # the region fast paths
     "algorithms/aggregate_matrix.py": 17,  # matrix kernels and split weights
@@ -40,7 +38,7 @@ REMAINING = {
     "raster/features.py": 15,  # reduceToImage's kernels
     "raster/components.py": 11,  # the connected-components kernels
     "algorithms/array_structure.py": 9,  # Array.reduce/accum output types
-    "algorithms/interpolation.py": 9,  # the collapse kernels
+    "algorithms/interpolation.py": 2,  # the default reducer (mean)
     "algorithms/number.py": 9,  # Number.min, Number.and, ... (not reducers)
     "algorithms/expression.py": 8,  # expression operators (not reducers)
     "raster/bandmath.py": 8,  # band math operators (not reducers)
@@ -101,7 +99,6 @@ def test_the_scan_finds_a_literal(tmp_path: Path) -> None:
 
 def test_context_kernel_tables_match_the_registry() -> None:
     assert set(AGGREGATE_KERNELS) == set(names_in(Context.AGGREGATE))
-    assert set(_COLLAPSE) == set(names_in(Context.COLLAPSE))
     assert set(NEIGHBORHOOD_OPS) - {"convolve"} == set(names_in(Context.NEIGHBORHOOD))
     # The collection kernels: openee.raster.reduce's per pixel, and reduce_stats' statistics.
     per_pixel = set(names_in(Context.BANDS))

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 from openee.errors import InvalidArgumentError
+from openee.reducers import axis as along
 from openee.reducers import pixel
+from openee.reducers.axis import Accumulate, AxisKernel, Collapse
 from openee.reducers.pixel import PixelKernel
 from openee.values.reducer import Reducer
 
@@ -76,12 +79,23 @@ class ReducerSpec:
     doc: str = ""
     # A combinator applies other reducers (its `parts`); contexts walk them structurally.
     combinator: bool = False
-    # The per-pixel kernel; a reducer that has one runs in the PIXEL contexts.
-    pixel: PixelKernel | None = None
+    # Kernels: a reducer runs in the contexts of the kernels it has.
+    pixel: PixelKernel | None = None  # per pixel over a stack: PIXEL contexts
+    axis: AxisKernel | None = None  # over array axes: ARRAY_AXIS
+    accumulate: Accumulate | None = None  # running, along an array axis: ARRAY_ACCUM
+    collapse: Collapse | None = None  # 1-D values to one: COLLAPSE
 
     def __post_init__(self) -> None:
-        if self.pixel is not None:
-            object.__setattr__(self, "contexts", self.contexts | PIXEL)
+        contexts = self.contexts
+        for kernel, context in (
+            (self.pixel, PIXEL),
+            (self.axis, Context.ARRAY_AXIS),
+            (self.accumulate, Context.ARRAY_ACCUM),
+            (self.collapse, Context.COLLAPSE),
+        ):
+            if kernel is not None:
+                contexts |= context
+        object.__setattr__(self, "contexts", contexts)
 
     def runs_in(self, context: Context) -> bool:
         return context in self.contexts
@@ -93,26 +107,26 @@ def _plain(
     outputs: tuple[str, ...],
     doc: str,
     inputs: int = 1,
-    pixel: PixelKernel | None = None,
+    **kernels: Any,
 ) -> ReducerSpec:
-    return ReducerSpec(name, contexts, outputs, inputs, doc, pixel=pixel)
+    return ReducerSpec(name, contexts, outputs, inputs, doc, **kernels)
 
 
 SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     # Constructors without arguments (their algorithms are built from these specs).
-    _plain("mean", C.NEIGHBORHOOD | C.COMPONENTS | C.RESOLUTION | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN),
-    _plain("sum", C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM),
-    _plain("product", C.COLLECTION | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE, ("product",), "Creates a reducer that computes the product of its inputs."),
-    _plain("count", C.NEIGHBORHOOD | C.COMPONENTS | C.REGION_ARRAY | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT),
-    _plain("countEvery", C.COLLECTION | C.REGION_ARRAY | C.ARRAY_AXIS | C.AGGREGATE, ("count",), "Creates a reducer that counts its inputs, nulls included."),
-    _plain("first", C.REGION_ARRAY | C.ARRAY_AXIS | C.AGGREGATE | C.COLLAPSE, ("first",), "Creates a reducer that returns the first of its inputs.", pixel=pixel.FIRST),
-    _plain("last", C.REGION_ARRAY | C.ARRAY_AXIS | C.AGGREGATE | C.COLLAPSE, ("last",), "Creates a reducer that returns the last of its inputs.", pixel=pixel.LAST),
+    _plain("mean", C.NEIGHBORHOOD | C.COMPONENTS | C.RESOLUTION | C.AGGREGATE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN, axis=along.AXIS_MEAN, accumulate=along.ACCUM_MEAN, collapse=along.COLLAPSE_MEAN),
+    _plain("sum", C.NEIGHBORHOOD | C.COMPONENTS | C.AGGREGATE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM, axis=along.AXIS_SUM, accumulate=along.ACCUM_SUM, collapse=along.COLLAPSE_SUM),
+    _plain("product", C.COLLECTION | C.AGGREGATE, ("product",), "Creates a reducer that computes the product of its inputs.", axis=along.AXIS_PRODUCT, accumulate=along.ACCUM_PRODUCT),
+    _plain("count", C.NEIGHBORHOOD | C.COMPONENTS | C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT, axis=along.AXIS_COUNT, accumulate=along.ACCUM_COUNT),
+    _plain("countEvery", C.COLLECTION | C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its inputs, nulls included.", axis=along.AXIS_COUNT),
+    _plain("first", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first of its inputs.", pixel=pixel.FIRST, axis=along.AXIS_FIRST, collapse=along.COLLAPSE_FIRST),
+    _plain("last", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last of its inputs.", pixel=pixel.LAST, axis=along.AXIS_LAST, collapse=along.COLLAPSE_LAST),
     _plain("firstNonNull", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first non-null input."),
     _plain("lastNonNull", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last non-null input."),
-    _plain("stdDev", C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.AGGREGATE | C.WEIGHTED, ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV),
-    _plain("variance", C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.AGGREGATE | C.WEIGHTED, ("variance",), "Creates a reducer that computes the population variance.", pixel=pixel.VARIANCE),
-    _plain("sampleStdDev", C.COLLECTION | C.ARRAY_AXIS | C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the sample standard deviation."),
-    _plain("sampleVariance", C.COLLECTION | C.ARRAY_AXIS | C.AGGREGATE, ("variance",), "Creates a reducer that computes the sample variance."),
+    _plain("stdDev", C.NEIGHBORHOOD | C.COMPONENTS | C.AGGREGATE | C.WEIGHTED, ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV, axis=along.AXIS_STD_DEV),
+    _plain("variance", C.NEIGHBORHOOD | C.COMPONENTS | C.AGGREGATE | C.WEIGHTED, ("variance",), "Creates a reducer that computes the population variance.", pixel=pixel.VARIANCE, axis=along.AXIS_VARIANCE),
+    _plain("sampleStdDev", C.COLLECTION | C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the sample standard deviation.", axis=along.AXIS_SAMPLE_STD_DEV),
+    _plain("sampleVariance", C.COLLECTION | C.AGGREGATE, ("variance",), "Creates a reducer that computes the sample variance.", axis=along.AXIS_SAMPLE_VARIANCE),
     _plain("skew", C.COLLECTION | C.AGGREGATE, ("skew",), "Creates a reducer that computes the sample skewness of its inputs."),
     _plain("kurtosis", C.COLLECTION | C.AGGREGATE, ("kurtosis",), "Creates a reducer that computes the sample excess kurtosis."),
     _plain("minMax", C.COLLECTION | C.ARRAY_AXIS | C.AGGREGATE, ("min", "max"), "Creates a reducer that computes the minimum and maximum."),
@@ -136,12 +150,12 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     _plain("covariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces 1-D arrays of the same length N to their NxN sample covariance matrix (divided by n - 1)."),
     _plain("centeredCovariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces mean-centred 1-D arrays of length N to their NxN covariance matrix: the sum of x x^T over n - 1, without subtracting a mean."),
     # Constructors of their own (openee.algorithms.reducers).
-    ReducerSpec("median", C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.AGGREGATE | C.COLLAPSE, pixel=pixel.MEDIAN),
+    ReducerSpec("median", C.NEIGHBORHOOD | C.COMPONENTS | C.AGGREGATE, pixel=pixel.MEDIAN, axis=along.AXIS_MEDIAN, collapse=along.COLLAPSE_MEDIAN),
     ReducerSpec("mode", C.NEIGHBORHOOD | C.AGGREGATE, pixel=pixel.MODE),
     ReducerSpec("histogram", C.AGGREGATE),
-    ReducerSpec("min", C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE, pixel=pixel.MIN),
-    ReducerSpec("max", C.NEIGHBORHOOD | C.COMPONENTS | C.ARRAY_AXIS | C.ARRAY_ACCUM | C.AGGREGATE | C.COLLAPSE, pixel=pixel.MAX),
-    ReducerSpec("percentile", C.ARRAY_AXIS | C.AGGREGATE, pixel=pixel.PERCENTILE),
+    ReducerSpec("min", C.NEIGHBORHOOD | C.COMPONENTS | C.AGGREGATE, pixel=pixel.MIN, axis=along.AXIS_MIN, accumulate=along.ACCUM_MIN, collapse=along.COLLAPSE_MIN),
+    ReducerSpec("max", C.NEIGHBORHOOD | C.COMPONENTS | C.AGGREGATE, pixel=pixel.MAX, axis=along.AXIS_MAX, accumulate=along.ACCUM_MAX, collapse=along.COLLAPSE_MAX),
+    ReducerSpec("percentile", C.AGGREGATE, pixel=pixel.PERCENTILE, axis=along.AXIS_PERCENTILE),
     ReducerSpec("toList", C.REGION_ARRAY | C.AGGREGATE),
     ReducerSpec("toCollection", C.AGGREGATE),
     ReducerSpec("intervalMean", C.AGGREGATE),
@@ -170,6 +184,30 @@ def pixel_kernel(name: str) -> PixelKernel:
     if found is None or found.pixel is None:
         raise refusal(name, Context.COLLECTION)
     return found.pixel
+
+
+def axis_kernel(name: str) -> AxisKernel:
+    """The kernel of reducer `name` over array axes, or the refusal."""
+    found = SPECS.get(name)
+    if found is None or found.axis is None:
+        raise refusal(name, Context.ARRAY_AXIS)
+    return found.axis
+
+
+def accumulate_kernel(name: str) -> Accumulate:
+    """The running kernel of reducer `name` along an array axis, or the refusal."""
+    found = SPECS.get(name)
+    if found is None or found.accumulate is None:
+        raise refusal(name, Context.ARRAY_ACCUM)
+    return found.accumulate
+
+
+def collapse_kernel(name: str) -> Collapse:
+    """The kernel of reducer `name` that collapses 1-D values to one, or the refusal."""
+    found = SPECS.get(name)
+    if found is None or found.collapse is None:
+        raise refusal(name, Context.COLLAPSE)
+    return found.collapse
 
 
 def spec(name: str) -> ReducerSpec:
