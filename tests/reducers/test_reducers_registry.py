@@ -36,7 +36,6 @@ REMAINING = {
     "algorithms/aggregate_matrix.py": 17,  # matrix kernels and split weights
     "algorithms/image_collection.py": 15,  # the collection shortcuts (mean(), median(), ...)
     "raster/features.py": 15,  # reduceToImage's kernels
-    "raster/components.py": 11,  # the connected-components kernels
     "algorithms/array_structure.py": 9,  # Array.reduce/accum output types
     "algorithms/interpolation.py": 2,  # the default reducer (mean)
     "algorithms/number.py": 9,  # Number.min, Number.and, ... (not reducers)

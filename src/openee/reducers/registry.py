@@ -14,8 +14,9 @@ from typing import Any
 
 from openee.errors import InvalidArgumentError
 from openee.reducers import axis as along
-from openee.reducers import pixel
+from openee.reducers import grouped, pixel
 from openee.reducers.axis import Accumulate, AxisKernel, Collapse
+from openee.reducers.grouped import GroupedKernel
 from openee.reducers.pixel import PixelKernel
 from openee.values.reducer import Reducer
 
@@ -84,6 +85,7 @@ class ReducerSpec:
     axis: AxisKernel | None = None  # over array axes: ARRAY_AXIS
     accumulate: Accumulate | None = None  # running, along an array axis: ARRAY_ACCUM
     collapse: Collapse | None = None  # 1-D values to one: COLLAPSE
+    grouped: GroupedKernel | None = None  # per group of pixels: COMPONENTS
 
     def __post_init__(self) -> None:
         contexts = self.contexts
@@ -92,6 +94,7 @@ class ReducerSpec:
             (self.axis, Context.ARRAY_AXIS),
             (self.accumulate, Context.ARRAY_ACCUM),
             (self.collapse, Context.COLLAPSE),
+            (self.grouped, Context.COMPONENTS),
         ):
             if kernel is not None:
                 contexts |= context
@@ -114,17 +117,17 @@ def _plain(
 
 SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     # Constructors without arguments (their algorithms are built from these specs).
-    _plain("mean", C.NEIGHBORHOOD | C.COMPONENTS | C.RESOLUTION | C.AGGREGATE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN, axis=along.AXIS_MEAN, accumulate=along.ACCUM_MEAN, collapse=along.COLLAPSE_MEAN),
-    _plain("sum", C.NEIGHBORHOOD | C.COMPONENTS | C.AGGREGATE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM, axis=along.AXIS_SUM, accumulate=along.ACCUM_SUM, collapse=along.COLLAPSE_SUM),
+    _plain("mean", C.NEIGHBORHOOD | C.RESOLUTION | C.AGGREGATE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN, axis=along.AXIS_MEAN, accumulate=along.ACCUM_MEAN, collapse=along.COLLAPSE_MEAN, grouped=grouped.GROUPED_MEAN),
+    _plain("sum", C.NEIGHBORHOOD | C.AGGREGATE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM, axis=along.AXIS_SUM, accumulate=along.ACCUM_SUM, collapse=along.COLLAPSE_SUM, grouped=grouped.GROUPED_SUM),
     _plain("product", C.COLLECTION | C.AGGREGATE, ("product",), "Creates a reducer that computes the product of its inputs.", axis=along.AXIS_PRODUCT, accumulate=along.ACCUM_PRODUCT),
-    _plain("count", C.NEIGHBORHOOD | C.COMPONENTS | C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT, axis=along.AXIS_COUNT, accumulate=along.ACCUM_COUNT),
+    _plain("count", C.NEIGHBORHOOD | C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT, axis=along.AXIS_COUNT, accumulate=along.ACCUM_COUNT, grouped=grouped.GROUPED_COUNT),
     _plain("countEvery", C.COLLECTION | C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its inputs, nulls included.", axis=along.AXIS_COUNT),
     _plain("first", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first of its inputs.", pixel=pixel.FIRST, axis=along.AXIS_FIRST, collapse=along.COLLAPSE_FIRST),
     _plain("last", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last of its inputs.", pixel=pixel.LAST, axis=along.AXIS_LAST, collapse=along.COLLAPSE_LAST),
     _plain("firstNonNull", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first non-null input."),
     _plain("lastNonNull", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last non-null input."),
-    _plain("stdDev", C.NEIGHBORHOOD | C.COMPONENTS | C.AGGREGATE | C.WEIGHTED, ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV, axis=along.AXIS_STD_DEV),
-    _plain("variance", C.NEIGHBORHOOD | C.COMPONENTS | C.AGGREGATE | C.WEIGHTED, ("variance",), "Creates a reducer that computes the population variance.", pixel=pixel.VARIANCE, axis=along.AXIS_VARIANCE),
+    _plain("stdDev", C.NEIGHBORHOOD | C.AGGREGATE | C.WEIGHTED, ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV, axis=along.AXIS_STD_DEV, grouped=grouped.GROUPED_STD_DEV),
+    _plain("variance", C.NEIGHBORHOOD | C.AGGREGATE | C.WEIGHTED, ("variance",), "Creates a reducer that computes the population variance.", pixel=pixel.VARIANCE, axis=along.AXIS_VARIANCE, grouped=grouped.GROUPED_VARIANCE),
     _plain("sampleStdDev", C.COLLECTION | C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the sample standard deviation.", axis=along.AXIS_SAMPLE_STD_DEV),
     _plain("sampleVariance", C.COLLECTION | C.AGGREGATE, ("variance",), "Creates a reducer that computes the sample variance.", axis=along.AXIS_SAMPLE_VARIANCE),
     _plain("skew", C.COLLECTION | C.AGGREGATE, ("skew",), "Creates a reducer that computes the sample skewness of its inputs."),
@@ -150,11 +153,11 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     _plain("covariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces 1-D arrays of the same length N to their NxN sample covariance matrix (divided by n - 1)."),
     _plain("centeredCovariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces mean-centred 1-D arrays of length N to their NxN covariance matrix: the sum of x x^T over n - 1, without subtracting a mean."),
     # Constructors of their own (openee.algorithms.reducers).
-    ReducerSpec("median", C.NEIGHBORHOOD | C.COMPONENTS | C.AGGREGATE, pixel=pixel.MEDIAN, axis=along.AXIS_MEDIAN, collapse=along.COLLAPSE_MEDIAN),
+    ReducerSpec("median", C.NEIGHBORHOOD | C.AGGREGATE, pixel=pixel.MEDIAN, axis=along.AXIS_MEDIAN, collapse=along.COLLAPSE_MEDIAN, grouped=grouped.GROUPED_MEDIAN),
     ReducerSpec("mode", C.NEIGHBORHOOD | C.AGGREGATE, pixel=pixel.MODE),
     ReducerSpec("histogram", C.AGGREGATE),
-    ReducerSpec("min", C.NEIGHBORHOOD | C.COMPONENTS | C.AGGREGATE, pixel=pixel.MIN, axis=along.AXIS_MIN, accumulate=along.ACCUM_MIN, collapse=along.COLLAPSE_MIN),
-    ReducerSpec("max", C.NEIGHBORHOOD | C.COMPONENTS | C.AGGREGATE, pixel=pixel.MAX, axis=along.AXIS_MAX, accumulate=along.ACCUM_MAX, collapse=along.COLLAPSE_MAX),
+    ReducerSpec("min", C.NEIGHBORHOOD | C.AGGREGATE, pixel=pixel.MIN, axis=along.AXIS_MIN, accumulate=along.ACCUM_MIN, collapse=along.COLLAPSE_MIN, grouped=grouped.GROUPED_MIN),
+    ReducerSpec("max", C.NEIGHBORHOOD | C.AGGREGATE, pixel=pixel.MAX, axis=along.AXIS_MAX, accumulate=along.ACCUM_MAX, collapse=along.COLLAPSE_MAX, grouped=grouped.GROUPED_MAX),
     ReducerSpec("percentile", C.AGGREGATE, pixel=pixel.PERCENTILE, axis=along.AXIS_PERCENTILE),
     ReducerSpec("toList", C.REGION_ARRAY | C.AGGREGATE),
     ReducerSpec("toCollection", C.AGGREGATE),
@@ -208,6 +211,14 @@ def collapse_kernel(name: str) -> Collapse:
     if found is None or found.collapse is None:
         raise refusal(name, Context.COLLAPSE)
     return found.collapse
+
+
+def grouped_kernel(name: str) -> GroupedKernel:
+    """The kernel of reducer `name` over groups of pixels, or the refusal."""
+    found = SPECS.get(name)
+    if found is None or found.grouped is None:
+        raise refusal(name, Context.COMPONENTS)
+    return found.grouped
 
 
 def spec(name: str) -> ReducerSpec:
