@@ -16,7 +16,6 @@ from pathlib import Path
 from openee.algorithms import default_registry
 from openee.algorithms.aggregate import KERNELS as AGGREGATE_KERNELS
 from openee.raster.neighborhood import OPS as NEIGHBORHOOD_OPS
-from openee.raster.reduce_stats import STATS
 from openee.reducers.registry import SPECS, Context, names_in
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "openee"
@@ -29,7 +28,6 @@ REGISTRY = SRC / "reducers"  # the registry, its kernels and order statistics
 REMAINING = {
     "algorithms/aggregate.py": 53,  # the list kernels, keyed by name
     "algorithms/reducers.py": 37,  # constructors' outputs ('p10', 'histogram', combinators)
-    "raster/reduce_stats.py": 33,  # the collection statistics kernels, keyed by name
     "raster/neighborhood.py": 27,  # the neighbourhood kernels
     "algorithms/feature_collection.py": 20,  # aggregate_stats' keys
     "algorithms/image_reduce.py": 17,  # the region fast paths
@@ -99,11 +97,12 @@ def test_the_scan_finds_a_literal(tmp_path: Path) -> None:
 def test_context_kernel_tables_match_the_registry() -> None:
     assert set(AGGREGATE_KERNELS) == set(names_in(Context.AGGREGATE))
     assert set(NEIGHBORHOOD_OPS) - {"convolve"} == set(names_in(Context.NEIGHBORHOOD))
-    # The collection kernels: openee.raster.reduce's per pixel, and reduce_stats' statistics.
-    per_pixel = set(names_in(Context.BANDS))
-    assert per_pixel == set(names_in(Context.FEATURE_IMAGE))
-    assert per_pixel.isdisjoint(STATS)
-    assert per_pixel | set(STATS) == set(names_in(Context.COLLECTION))
+    # The collection kernels: per pixel, or statistics of several outputs.
+    per_pixel = {s.name for s in SPECS.values() if s.pixel is not None}
+    statistics = {s.name for s in SPECS.values() if s.stats is not None}
+    assert per_pixel == set(names_in(Context.BANDS)) == set(names_in(Context.FEATURE_IMAGE))
+    assert per_pixel.isdisjoint(statistics)
+    assert per_pixel | statistics == set(names_in(Context.COLLECTION))
 
 
 def test_every_reducer_constructor_builds_a_known_reducer() -> None:

@@ -8,9 +8,9 @@ from openee.algorithms.assets import load_collection
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image, ImageCollection
-from openee.raster.reduce_stats import STATS, StatBand
+from openee.raster.reduce_stats import StatBand
 from openee.raster.sources import BandSource, MosaicBand, QualityMosaicBand, ReducedBand
-from openee.reducers.registry import Context, refusal, require
+from openee.reducers.registry import Context, refusal, require, spec
 from openee.values.reducer import Reducer, simple
 
 
@@ -73,7 +73,7 @@ def _pixel_parts(reducer: Reducer, offset: int = 0) -> list[tuple[Reducer, int, 
 
 
 def _pixel_source(reducer: Reducer, index: int, stacks: list[list[BandSource]]) -> BandSource:
-    if reducer.name not in STATS:  # a kernel of openee.raster.reduce
+    if spec(reducer.name).pixel is not None:  # a kernel of openee.raster.reduce
         param = reducer.params[index] if reducer.params else None
         return ReducedBand(reducer.name, tuple(stacks[0]), param)
     if len({len(s) for s in stacks}) > 1:

@@ -31,9 +31,15 @@ class PixelKernel:
     everywhere: bool = False
 
     def dtype(self, input_dtype: np.dtype) -> np.dtype:
-        if self.output == "widened":
-            return np.dtype(np.float64) if input_dtype.kind == "f" else np.dtype(np.int64)
-        return np.dtype(input_dtype) if self.output == "input" else np.dtype(self.output)
+        return band_dtype(self.output, input_dtype)
+
+
+def band_dtype(output: str, input_dtype: np.dtype) -> np.dtype:
+    """The dtype of a band of kernel output kind `output` ('float64', 'int64', 'widened':
+    float64 for float inputs, else int64, or 'input') over bands of `input_dtype`."""
+    if output == "widened":
+        return np.dtype(np.float64) if input_dtype.kind == "f" else np.dtype(np.int64)
+    return np.dtype(input_dtype) if output == "input" else np.dtype(output)
 
 
 def _stacked(data: Layers, valid: Layers) -> tuple[np.ndarray, np.ndarray]:

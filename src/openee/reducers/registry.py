@@ -14,10 +14,11 @@ from typing import Any
 
 from openee.errors import InvalidArgumentError
 from openee.reducers import axis as along
-from openee.reducers import grouped, pixel
+from openee.reducers import grouped, pixel, stats
 from openee.reducers.axis import Accumulate, AxisKernel, Collapse
 from openee.reducers.grouped import GroupedKernel
 from openee.reducers.pixel import PixelKernel
+from openee.reducers.stats import StatKernel
 from openee.values.reducer import Reducer
 
 
@@ -86,6 +87,7 @@ class ReducerSpec:
     accumulate: Accumulate | None = None  # running, along an array axis: ARRAY_ACCUM
     collapse: Collapse | None = None  # 1-D values to one: COLLAPSE
     grouped: GroupedKernel | None = None  # per group of pixels: COMPONENTS
+    stats: StatKernel | None = None  # other statistics over a stack of images: COLLECTION
 
     def __post_init__(self) -> None:
         contexts = self.contexts
@@ -95,6 +97,7 @@ class ReducerSpec:
             (self.accumulate, Context.ARRAY_ACCUM),
             (self.collapse, Context.COLLAPSE),
             (self.grouped, Context.COMPONENTS),
+            (self.stats, Context.COLLECTION),
         ):
             if kernel is not None:
                 contexts |= context
@@ -119,22 +122,22 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     # Constructors without arguments (their algorithms are built from these specs).
     _plain("mean", C.NEIGHBORHOOD | C.RESOLUTION | C.AGGREGATE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN, axis=along.AXIS_MEAN, accumulate=along.ACCUM_MEAN, collapse=along.COLLAPSE_MEAN, grouped=grouped.GROUPED_MEAN),
     _plain("sum", C.NEIGHBORHOOD | C.AGGREGATE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM, axis=along.AXIS_SUM, accumulate=along.ACCUM_SUM, collapse=along.COLLAPSE_SUM, grouped=grouped.GROUPED_SUM),
-    _plain("product", C.COLLECTION | C.AGGREGATE, ("product",), "Creates a reducer that computes the product of its inputs.", axis=along.AXIS_PRODUCT, accumulate=along.ACCUM_PRODUCT),
+    _plain("product", C.AGGREGATE, ("product",), "Creates a reducer that computes the product of its inputs.", axis=along.AXIS_PRODUCT, accumulate=along.ACCUM_PRODUCT, stats=stats.PRODUCT),
     _plain("count", C.NEIGHBORHOOD | C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT, axis=along.AXIS_COUNT, accumulate=along.ACCUM_COUNT, grouped=grouped.GROUPED_COUNT),
-    _plain("countEvery", C.COLLECTION | C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its inputs, nulls included.", axis=along.AXIS_COUNT),
+    _plain("countEvery", C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its inputs, nulls included.", axis=along.AXIS_COUNT, stats=stats.COUNT_EVERY),
     _plain("first", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first of its inputs.", pixel=pixel.FIRST, axis=along.AXIS_FIRST, collapse=along.COLLAPSE_FIRST),
     _plain("last", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last of its inputs.", pixel=pixel.LAST, axis=along.AXIS_LAST, collapse=along.COLLAPSE_LAST),
     _plain("firstNonNull", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first non-null input."),
     _plain("lastNonNull", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last non-null input."),
     _plain("stdDev", C.NEIGHBORHOOD | C.AGGREGATE | C.WEIGHTED, ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV, axis=along.AXIS_STD_DEV, grouped=grouped.GROUPED_STD_DEV),
     _plain("variance", C.NEIGHBORHOOD | C.AGGREGATE | C.WEIGHTED, ("variance",), "Creates a reducer that computes the population variance.", pixel=pixel.VARIANCE, axis=along.AXIS_VARIANCE, grouped=grouped.GROUPED_VARIANCE),
-    _plain("sampleStdDev", C.COLLECTION | C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the sample standard deviation.", axis=along.AXIS_SAMPLE_STD_DEV),
-    _plain("sampleVariance", C.COLLECTION | C.AGGREGATE, ("variance",), "Creates a reducer that computes the sample variance.", axis=along.AXIS_SAMPLE_VARIANCE),
-    _plain("skew", C.COLLECTION | C.AGGREGATE, ("skew",), "Creates a reducer that computes the sample skewness of its inputs."),
-    _plain("kurtosis", C.COLLECTION | C.AGGREGATE, ("kurtosis",), "Creates a reducer that computes the sample excess kurtosis."),
-    _plain("minMax", C.COLLECTION | C.ARRAY_AXIS | C.AGGREGATE, ("min", "max"), "Creates a reducer that computes the minimum and maximum."),
-    _plain("anyNonZero", C.COLLECTION | C.AGGREGATE, ("any",), "Creates a reducer that returns 1 if any input is non-zero."),
-    _plain("allNonZero", C.COLLECTION | C.AGGREGATE, ("all",), "Creates a reducer that returns 1 if all inputs are non-zero."),
+    _plain("sampleStdDev", C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the sample standard deviation.", axis=along.AXIS_SAMPLE_STD_DEV, stats=stats.SAMPLE_STD_DEV),
+    _plain("sampleVariance", C.AGGREGATE, ("variance",), "Creates a reducer that computes the sample variance.", axis=along.AXIS_SAMPLE_VARIANCE, stats=stats.SAMPLE_VARIANCE),
+    _plain("skew", C.AGGREGATE, ("skew",), "Creates a reducer that computes the sample skewness of its inputs.", stats=stats.SKEW),
+    _plain("kurtosis", C.AGGREGATE, ("kurtosis",), "Creates a reducer that computes the sample excess kurtosis.", stats=stats.KURTOSIS),
+    _plain("minMax", C.ARRAY_AXIS | C.AGGREGATE, ("min", "max"), "Creates a reducer that computes the minimum and maximum.", stats=stats.MIN_MAX),
+    _plain("anyNonZero", C.AGGREGATE, ("any",), "Creates a reducer that returns 1 if any input is non-zero.", stats=stats.ANY_NON_ZERO),
+    _plain("allNonZero", C.AGGREGATE, ("all",), "Creates a reducer that returns 1 if all inputs are non-zero.", stats=stats.ALL_NON_ZERO),
     _plain("or", C.AGGREGATE, ("or",), "Creates a reducer that returns 1 if any input is non-zero."),
     _plain("and", C.AGGREGATE, ("and",), "Creates a reducer that returns 1 if all inputs are non-zero."),
     _plain("bitwiseAnd", C.AGGREGATE, ("bitwiseAnd",), "Creates a reducer that computes the bitwise AND of its inputs."),
@@ -142,11 +145,11 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     _plain("circularMean", C.AGGREGATE, ("mean",), "Creates a reducer that computes the circular mean of angles in radians."),
     _plain("circularVariance", C.AGGREGATE, ("variance",), "Creates a reducer that computes the circular variance (1 - R) of angles in radians."),
     _plain("circularStddev", C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the circular standard deviation of angles in radians."),
-    _plain("countDistinct", C.COLLECTION | C.AGGREGATE, ("count",), "Creates a reducer that counts the distinct inputs, null included."),
-    _plain("countDistinctNonNull", C.COLLECTION | C.AGGREGATE, ("count",), "Creates a reducer that counts the distinct non-null inputs."),
+    _plain("countDistinct", C.AGGREGATE, ("count",), "Creates a reducer that counts the distinct inputs, null included.", stats=stats.COUNT_DISTINCT),
+    _plain("countDistinctNonNull", C.AGGREGATE, ("count",), "Creates a reducer that counts the distinct non-null inputs.", stats=stats.COUNT_DISTINCT),
     _plain("countRuns", C.AGGREGATE, ("count",), "Creates a reducer that counts the runs of equal consecutive inputs."),
     _plain("frequencyHistogram", C.AGGREGATE, ("histogram",), "Creates a reducer that counts each distinct input: a dictionary from value to count."),
-    _plain("linearFit", C.COLLECTION | C.AGGREGATE, ("scale", "offset"), "Creates a two-input reducer that fits y = scale * x + offset by least squares.", 2),
+    _plain("linearFit", C.AGGREGATE, ("scale", "offset"), "Creates a two-input reducer that fits y = scale * x + offset by least squares.", 2, stats=stats.LINEAR_FIT),
     _plain("pearsonsCorrelation", C.AGGREGATE, ("correlation", "p-value"), "Creates a two-input reducer that computes Pearson's correlation and its two-sided p-value.", 2),
     _plain("spearmansCorrelation", C.AGGREGATE, ("correlation",), "Creates a two-input reducer that computes Spearman's rank correlation.", 2),
     _plain("sensSlope", C.AGGREGATE, ("slope", "offset"), "Creates a two-input (x, y) reducer that computes Sen's slope: the median of pairwise slopes.", 2),
@@ -219,6 +222,14 @@ def grouped_kernel(name: str) -> GroupedKernel:
     if found is None or found.grouped is None:
         raise refusal(name, Context.COMPONENTS)
     return found.grouped
+
+
+def stat_kernel(name: str) -> StatKernel:
+    """The statistics kernel of reducer `name` over a stack of images, or the refusal."""
+    found = SPECS.get(name)
+    if found is None or found.stats is None:
+        raise refusal(name, Context.COLLECTION)
+    return found.stats
 
 
 def spec(name: str) -> ReducerSpec:
