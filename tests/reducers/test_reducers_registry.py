@@ -15,7 +15,6 @@ from pathlib import Path
 
 from openee.algorithms import default_registry
 from openee.algorithms.aggregate import KERNELS as AGGREGATE_KERNELS
-from openee.raster.neighborhood import OPS as NEIGHBORHOOD_OPS
 from openee.reducers.registry import SPECS, Context, names_in
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "openee"
@@ -28,7 +27,6 @@ REGISTRY = SRC / "reducers"  # the registry, its kernels and order statistics
 REMAINING = {
     "algorithms/aggregate.py": 53,  # the list kernels, keyed by name
     "algorithms/reducers.py": 37,  # constructors' outputs ('p10', 'histogram', combinators)
-    "raster/neighborhood.py": 27,  # the neighbourhood kernels
     "algorithms/feature_collection.py": 20,  # aggregate_stats' keys
     "algorithms/image_reduce.py": 17,  # the region fast paths
     "algorithms/aggregate_matrix.py": 17,  # matrix kernels and split weights
@@ -96,7 +94,6 @@ def test_the_scan_finds_a_literal(tmp_path: Path) -> None:
 
 def test_context_kernel_tables_match_the_registry() -> None:
     assert set(AGGREGATE_KERNELS) == set(names_in(Context.AGGREGATE))
-    assert set(NEIGHBORHOOD_OPS) - {"convolve"} == set(names_in(Context.NEIGHBORHOOD))
     # The collection kernels: per pixel, or statistics of several outputs.
     per_pixel = {s.name for s in SPECS.values() if s.pixel is not None}
     statistics = {s.name for s in SPECS.values() if s.stats is not None}

@@ -14,9 +14,10 @@ from typing import Any
 
 from openee.errors import InvalidArgumentError
 from openee.reducers import axis as along
-from openee.reducers import grouped, pixel, stats
+from openee.reducers import grouped, neighborhood, pixel, stats
 from openee.reducers.axis import Accumulate, AxisKernel, Collapse
 from openee.reducers.grouped import GroupedKernel
+from openee.reducers.neighborhood import CONVOLVE, NeighborhoodKernel
 from openee.reducers.pixel import PixelKernel
 from openee.reducers.stats import StatKernel
 from openee.values.reducer import Reducer
@@ -88,6 +89,7 @@ class ReducerSpec:
     collapse: Collapse | None = None  # 1-D values to one: COLLAPSE
     grouped: GroupedKernel | None = None  # per group of pixels: COMPONENTS
     stats: StatKernel | None = None  # other statistics over a stack of images: COLLECTION
+    neighborhood: NeighborhoodKernel | None = None  # over a kernel's neighbourhood
 
     def __post_init__(self) -> None:
         contexts = self.contexts
@@ -98,6 +100,7 @@ class ReducerSpec:
             (self.collapse, Context.COLLAPSE),
             (self.grouped, Context.COMPONENTS),
             (self.stats, Context.COLLECTION),
+            (self.neighborhood, Context.NEIGHBORHOOD),
         ):
             if kernel is not None:
                 contexts |= context
@@ -120,17 +123,17 @@ def _plain(
 
 SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     # Constructors without arguments (their algorithms are built from these specs).
-    _plain("mean", C.NEIGHBORHOOD | C.RESOLUTION | C.AGGREGATE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN, axis=along.AXIS_MEAN, accumulate=along.ACCUM_MEAN, collapse=along.COLLAPSE_MEAN, grouped=grouped.GROUPED_MEAN),
-    _plain("sum", C.NEIGHBORHOOD | C.AGGREGATE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM, axis=along.AXIS_SUM, accumulate=along.ACCUM_SUM, collapse=along.COLLAPSE_SUM, grouped=grouped.GROUPED_SUM),
+    _plain("mean", C.RESOLUTION | C.AGGREGATE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN, axis=along.AXIS_MEAN, accumulate=along.ACCUM_MEAN, collapse=along.COLLAPSE_MEAN, grouped=grouped.GROUPED_MEAN, neighborhood=neighborhood.NEIGHBORHOOD_MEAN),
+    _plain("sum", C.AGGREGATE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM, axis=along.AXIS_SUM, accumulate=along.ACCUM_SUM, collapse=along.COLLAPSE_SUM, grouped=grouped.GROUPED_SUM, neighborhood=neighborhood.NEIGHBORHOOD_SUM),
     _plain("product", C.AGGREGATE, ("product",), "Creates a reducer that computes the product of its inputs.", axis=along.AXIS_PRODUCT, accumulate=along.ACCUM_PRODUCT, stats=stats.PRODUCT),
-    _plain("count", C.NEIGHBORHOOD | C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT, axis=along.AXIS_COUNT, accumulate=along.ACCUM_COUNT, grouped=grouped.GROUPED_COUNT),
+    _plain("count", C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT, axis=along.AXIS_COUNT, accumulate=along.ACCUM_COUNT, grouped=grouped.GROUPED_COUNT, neighborhood=neighborhood.NEIGHBORHOOD_COUNT),
     _plain("countEvery", C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its inputs, nulls included.", axis=along.AXIS_COUNT, stats=stats.COUNT_EVERY),
     _plain("first", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first of its inputs.", pixel=pixel.FIRST, axis=along.AXIS_FIRST, collapse=along.COLLAPSE_FIRST),
     _plain("last", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last of its inputs.", pixel=pixel.LAST, axis=along.AXIS_LAST, collapse=along.COLLAPSE_LAST),
     _plain("firstNonNull", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first non-null input."),
     _plain("lastNonNull", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last non-null input."),
-    _plain("stdDev", C.NEIGHBORHOOD | C.AGGREGATE | C.WEIGHTED, ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV, axis=along.AXIS_STD_DEV, grouped=grouped.GROUPED_STD_DEV),
-    _plain("variance", C.NEIGHBORHOOD | C.AGGREGATE | C.WEIGHTED, ("variance",), "Creates a reducer that computes the population variance.", pixel=pixel.VARIANCE, axis=along.AXIS_VARIANCE, grouped=grouped.GROUPED_VARIANCE),
+    _plain("stdDev", C.AGGREGATE | C.WEIGHTED, ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV, axis=along.AXIS_STD_DEV, grouped=grouped.GROUPED_STD_DEV, neighborhood=neighborhood.NEIGHBORHOOD_STD_DEV),
+    _plain("variance", C.AGGREGATE | C.WEIGHTED, ("variance",), "Creates a reducer that computes the population variance.", pixel=pixel.VARIANCE, axis=along.AXIS_VARIANCE, grouped=grouped.GROUPED_VARIANCE, neighborhood=neighborhood.NEIGHBORHOOD_VARIANCE),
     _plain("sampleStdDev", C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the sample standard deviation.", axis=along.AXIS_SAMPLE_STD_DEV, stats=stats.SAMPLE_STD_DEV),
     _plain("sampleVariance", C.AGGREGATE, ("variance",), "Creates a reducer that computes the sample variance.", axis=along.AXIS_SAMPLE_VARIANCE, stats=stats.SAMPLE_VARIANCE),
     _plain("skew", C.AGGREGATE, ("skew",), "Creates a reducer that computes the sample skewness of its inputs.", stats=stats.SKEW),
@@ -156,11 +159,11 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     _plain("covariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces 1-D arrays of the same length N to their NxN sample covariance matrix (divided by n - 1)."),
     _plain("centeredCovariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces mean-centred 1-D arrays of length N to their NxN covariance matrix: the sum of x x^T over n - 1, without subtracting a mean."),
     # Constructors of their own (openee.algorithms.reducers).
-    ReducerSpec("median", C.NEIGHBORHOOD | C.AGGREGATE, pixel=pixel.MEDIAN, axis=along.AXIS_MEDIAN, collapse=along.COLLAPSE_MEDIAN, grouped=grouped.GROUPED_MEDIAN),
-    ReducerSpec("mode", C.NEIGHBORHOOD | C.AGGREGATE, pixel=pixel.MODE),
+    ReducerSpec("median", C.AGGREGATE, pixel=pixel.MEDIAN, axis=along.AXIS_MEDIAN, collapse=along.COLLAPSE_MEDIAN, grouped=grouped.GROUPED_MEDIAN, neighborhood=neighborhood.NEIGHBORHOOD_MEDIAN),
+    ReducerSpec("mode", C.AGGREGATE, pixel=pixel.MODE, neighborhood=neighborhood.NEIGHBORHOOD_MODE),
     ReducerSpec("histogram", C.AGGREGATE),
-    ReducerSpec("min", C.NEIGHBORHOOD | C.AGGREGATE, pixel=pixel.MIN, axis=along.AXIS_MIN, accumulate=along.ACCUM_MIN, collapse=along.COLLAPSE_MIN, grouped=grouped.GROUPED_MIN),
-    ReducerSpec("max", C.NEIGHBORHOOD | C.AGGREGATE, pixel=pixel.MAX, axis=along.AXIS_MAX, accumulate=along.ACCUM_MAX, collapse=along.COLLAPSE_MAX, grouped=grouped.GROUPED_MAX),
+    ReducerSpec("min", C.AGGREGATE, pixel=pixel.MIN, axis=along.AXIS_MIN, accumulate=along.ACCUM_MIN, collapse=along.COLLAPSE_MIN, grouped=grouped.GROUPED_MIN, neighborhood=neighborhood.NEIGHBORHOOD_MIN),
+    ReducerSpec("max", C.AGGREGATE, pixel=pixel.MAX, axis=along.AXIS_MAX, accumulate=along.ACCUM_MAX, collapse=along.COLLAPSE_MAX, grouped=grouped.GROUPED_MAX, neighborhood=neighborhood.NEIGHBORHOOD_MAX),
     ReducerSpec("percentile", C.AGGREGATE, pixel=pixel.PERCENTILE, axis=along.AXIS_PERCENTILE),
     ReducerSpec("toList", C.REGION_ARRAY | C.AGGREGATE),
     ReducerSpec("toCollection", C.AGGREGATE),
@@ -230,6 +233,17 @@ def stat_kernel(name: str) -> StatKernel:
     if found is None or found.stats is None:
         raise refusal(name, Context.COLLECTION)
     return found.stats
+
+
+def neighborhood_kernel(op: str) -> NeighborhoodKernel:
+    """The neighbourhood kernel of reducer `op` (or of Image.convolve's 'convolve'), or the
+    refusal."""
+    if op == "convolve":
+        return CONVOLVE
+    found = SPECS.get(op)
+    if found is None or found.neighborhood is None:
+        raise refusal(op, Context.NEIGHBORHOOD)
+    return found.neighborhood
 
 
 def spec(name: str) -> ReducerSpec:
