@@ -31,7 +31,6 @@ REMAINING = {
     "algorithms/image_reduce.py": 17,  # the region fast paths
     "algorithms/aggregate_matrix.py": 17,  # matrix kernels and split weights
     "algorithms/image_collection.py": 15,  # the collection shortcuts (mean(), median(), ...)
-    "raster/features.py": 15,  # reduceToImage's kernels
     "algorithms/array_structure.py": 9,  # Array.reduce/accum output types
     "algorithms/interpolation.py": 2,  # the default reducer (mean)
     "algorithms/number.py": 9,  # Number.min, Number.and, ... (not reducers)

@@ -14,8 +14,9 @@ from typing import Any
 
 from openee.errors import InvalidArgumentError
 from openee.reducers import axis as along
-from openee.reducers import grouped, neighborhood, pixel, stats
+from openee.reducers import burn, grouped, neighborhood, pixel, stats
 from openee.reducers.axis import Accumulate, AxisKernel, Collapse
+from openee.reducers.burn import BurnKernel
 from openee.reducers.grouped import GroupedKernel
 from openee.reducers.neighborhood import CONVOLVE, NeighborhoodKernel
 from openee.reducers.pixel import PixelKernel
@@ -90,6 +91,8 @@ class ReducerSpec:
     grouped: GroupedKernel | None = None  # per group of pixels: COMPONENTS
     stats: StatKernel | None = None  # other statistics over a stack of images: COLLECTION
     neighborhood: NeighborhoodKernel | None = None  # over a kernel's neighbourhood
+    # reduceToImage by rasterizing all features at once (it stacks them for the others).
+    burn: BurnKernel | None = None
 
     def __post_init__(self) -> None:
         contexts = self.contexts
@@ -123,13 +126,13 @@ def _plain(
 
 SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     # Constructors without arguments (their algorithms are built from these specs).
-    _plain("mean", C.RESOLUTION | C.AGGREGATE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN, axis=along.AXIS_MEAN, accumulate=along.ACCUM_MEAN, collapse=along.COLLAPSE_MEAN, grouped=grouped.GROUPED_MEAN, neighborhood=neighborhood.NEIGHBORHOOD_MEAN),
-    _plain("sum", C.AGGREGATE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM, axis=along.AXIS_SUM, accumulate=along.ACCUM_SUM, collapse=along.COLLAPSE_SUM, grouped=grouped.GROUPED_SUM, neighborhood=neighborhood.NEIGHBORHOOD_SUM),
+    _plain("mean", C.RESOLUTION | C.AGGREGATE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN, axis=along.AXIS_MEAN, accumulate=along.ACCUM_MEAN, collapse=along.COLLAPSE_MEAN, grouped=grouped.GROUPED_MEAN, neighborhood=neighborhood.NEIGHBORHOOD_MEAN, burn=burn.BURN_MEAN),
+    _plain("sum", C.AGGREGATE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM, axis=along.AXIS_SUM, accumulate=along.ACCUM_SUM, collapse=along.COLLAPSE_SUM, grouped=grouped.GROUPED_SUM, neighborhood=neighborhood.NEIGHBORHOOD_SUM, burn=burn.BURN_SUM),
     _plain("product", C.AGGREGATE, ("product",), "Creates a reducer that computes the product of its inputs.", axis=along.AXIS_PRODUCT, accumulate=along.ACCUM_PRODUCT, stats=stats.PRODUCT),
-    _plain("count", C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT, axis=along.AXIS_COUNT, accumulate=along.ACCUM_COUNT, grouped=grouped.GROUPED_COUNT, neighborhood=neighborhood.NEIGHBORHOOD_COUNT),
+    _plain("count", C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT, axis=along.AXIS_COUNT, accumulate=along.ACCUM_COUNT, grouped=grouped.GROUPED_COUNT, neighborhood=neighborhood.NEIGHBORHOOD_COUNT, burn=burn.BURN_COUNT),
     _plain("countEvery", C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its inputs, nulls included.", axis=along.AXIS_COUNT, stats=stats.COUNT_EVERY),
-    _plain("first", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first of its inputs.", pixel=pixel.FIRST, axis=along.AXIS_FIRST, collapse=along.COLLAPSE_FIRST),
-    _plain("last", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last of its inputs.", pixel=pixel.LAST, axis=along.AXIS_LAST, collapse=along.COLLAPSE_LAST),
+    _plain("first", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first of its inputs.", pixel=pixel.FIRST, axis=along.AXIS_FIRST, collapse=along.COLLAPSE_FIRST, burn=burn.BURN_FIRST),
+    _plain("last", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last of its inputs.", pixel=pixel.LAST, axis=along.AXIS_LAST, collapse=along.COLLAPSE_LAST, burn=burn.BURN_LAST),
     _plain("firstNonNull", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first non-null input."),
     _plain("lastNonNull", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last non-null input."),
     _plain("stdDev", C.AGGREGATE | C.WEIGHTED, ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV, axis=along.AXIS_STD_DEV, grouped=grouped.GROUPED_STD_DEV, neighborhood=neighborhood.NEIGHBORHOOD_STD_DEV),
@@ -162,8 +165,8 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     ReducerSpec("median", C.AGGREGATE, pixel=pixel.MEDIAN, axis=along.AXIS_MEDIAN, collapse=along.COLLAPSE_MEDIAN, grouped=grouped.GROUPED_MEDIAN, neighborhood=neighborhood.NEIGHBORHOOD_MEDIAN),
     ReducerSpec("mode", C.AGGREGATE, pixel=pixel.MODE, neighborhood=neighborhood.NEIGHBORHOOD_MODE),
     ReducerSpec("histogram", C.AGGREGATE),
-    ReducerSpec("min", C.AGGREGATE, pixel=pixel.MIN, axis=along.AXIS_MIN, accumulate=along.ACCUM_MIN, collapse=along.COLLAPSE_MIN, grouped=grouped.GROUPED_MIN, neighborhood=neighborhood.NEIGHBORHOOD_MIN),
-    ReducerSpec("max", C.AGGREGATE, pixel=pixel.MAX, axis=along.AXIS_MAX, accumulate=along.ACCUM_MAX, collapse=along.COLLAPSE_MAX, grouped=grouped.GROUPED_MAX, neighborhood=neighborhood.NEIGHBORHOOD_MAX),
+    ReducerSpec("min", C.AGGREGATE, pixel=pixel.MIN, axis=along.AXIS_MIN, accumulate=along.ACCUM_MIN, collapse=along.COLLAPSE_MIN, grouped=grouped.GROUPED_MIN, neighborhood=neighborhood.NEIGHBORHOOD_MIN, burn=burn.BURN_MIN),
+    ReducerSpec("max", C.AGGREGATE, pixel=pixel.MAX, axis=along.AXIS_MAX, accumulate=along.ACCUM_MAX, collapse=along.COLLAPSE_MAX, grouped=grouped.GROUPED_MAX, neighborhood=neighborhood.NEIGHBORHOOD_MAX, burn=burn.BURN_MAX),
     ReducerSpec("percentile", C.AGGREGATE, pixel=pixel.PERCENTILE, axis=along.AXIS_PERCENTILE),
     ReducerSpec("toList", C.REGION_ARRAY | C.AGGREGATE),
     ReducerSpec("toCollection", C.AGGREGATE),
