@@ -20,37 +20,36 @@ from openee.reducers.registry import SPECS, Context, names_in
 SRC = Path(__file__).resolve().parents[2] / "src" / "openee"
 REGISTRY = SRC / "reducers"  # the registry, its kernels and order statistics
 
-# Modules that still name reducers, with how many literals each may hold. Kernel dispatch not
-# yet moved onto the specs (issue 14, item 1, what remains) and strings that are reducer names
-# by coincidence (the expression operators 'min'/'and'/'or', Number.* names, band names such as
-# 'count', pixel types, visualization options).
+# Modules that still name reducers, with how many literals each may hold.
 REMAINING = {
-    "algorithms/aggregate.py": 53,  # the list kernels, keyed by name
-    "algorithms/reducers.py": 37,  # constructors' outputs ('p10', 'histogram', combinators)
-    "algorithms/feature_collection.py": 20,  # aggregate_stats' keys
-    "algorithms/image_reduce.py": 17,  # the region fast paths
-    "algorithms/aggregate_matrix.py": 17,  # matrix kernels and split weights
-    "algorithms/image_collection.py": 15,  # the collection shortcuts (mean(), median(), ...)
-    "algorithms/array_structure.py": 9,  # Array.reduce/accum output types
-    "algorithms/interpolation.py": 2,  # the default reducer (mean)
-    "algorithms/number.py": 9,  # Number.min, Number.and, ... (not reducers)
-    "algorithms/expression.py": 8,  # expression operators (not reducers)
-    "raster/bandmath.py": 8,  # band math operators (not reducers)
-    "algorithms/image_array.py": 7,  # array-axis outputs
-    "algorithms/kernel.py": 5,  # neighbourhood operations
-    "values/reducer.py": 5,  # combinators' input counts (values/ is below the registry)
+    # Reducers still dispatched by name (issue 14, item 1: what remains to move onto the specs).
+    "algorithms/aggregate.py": 53,  # the list kernels (List.reduce, reduceColumns, regions)
+    "algorithms/reducers.py": 37,  # constructors: combinators, outputs ('histogram', ...)
+    "algorithms/aggregate_matrix.py": 17,  # matrix kernels, split weights
+    "algorithms/image_reduce.py": 17,  # reduceRegion's fast paths over one band
+    "algorithms/image_collection.py": 15,  # combinators, the mean()/median()/... shortcuts
+    "algorithms/array_structure.py": 9,  # Array.reduce's output types, accum's default
+    "algorithms/image_array.py": 7,  # minMax and percentile laid along the field axis
+    "algorithms/kernel.py": 5,  # focalMin/Max/Mean/Median/Mode
     "algorithms/aggregate_weighted.py": 5,  # combinators
     "algorithms/image_vectors.py": 4,  # reduceToVectors' count
-    "algorithms/image_visualize.py": 4,  # visualization options (not reducers)
-    "raster/pixeltype.py": 4,  # pixel types (not reducers)
-    "algorithms/image_alias.py": 2,
-    "algorithms/image_math.py": 2,
-    "algorithms/pixel_type.py": 2,
-    "encode/visualize.py": 2,
+    "algorithms/interpolation.py": 2,  # the default reducer (mean)
+    "raster/landsat.py": 1,  # simpleComposite's percentile
+    "values/reducer.py": 5,  # combinators' input counts (values/ is below the registry)
+    # Strings that are reducer names by coincidence.
+    "algorithms/feature_collection.py": 20,  # aggregate_* algorithms and aggregate_stats keys
+    "algorithms/number.py": 9,  # Number.min, Number.and, ...
+    "algorithms/expression.py": 8,  # expression operators
+    "raster/bandmath.py": 8,  # band math operators
+    "algorithms/image_visualize.py": 4,  # visualization parameters
+    "raster/pixeltype.py": 4,  # pixel type ranges
+    "algorithms/image_alias.py": 2,  # Image.bitwiseAnd/Or aliases
+    "algorithms/image_math.py": 2,  # Image.min/max
+    "algorithms/pixel_type.py": 2,  # PixelType ranges
+    "encode/visualize.py": 2,  # visualization parameters
     "algorithms/array_math.py": 1,
     "encode/formats.py": 1,
-    "raster/landsat.py": 1,
-    "values/classifier.py": 1,
+    "values/classifier.py": 1,  # a classifier's output mode
 }
 
 
