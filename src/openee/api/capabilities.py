@@ -230,11 +230,7 @@ def render(
 ) -> Response:
     """Computes a capability's stored request and encodes it; map tiles give their `grid`
     and `file_format`."""
-    principal = creator_principal(state, capability)
-    try:
-        Iam(state.auth).authorize(principal, "compute", capability.project)
-    except PermissionDeniedError:
-        raise NotFoundError(_NOT_FOUND_MESSAGE) from None
+    principal = computing_principal(state, capability)
     stored = capability.request
     image = evaluate_image(state, principal, capability.project, stored["expression"])
     request: dict[str, Any] = {k: v for k, v in stored.items() if k != "expression"}
@@ -247,14 +243,33 @@ def render(
         request["visualizationOptions"] = {"opacity": opacity}
     settings = state.settings
     result = compute_pixels(image, request, state.executor, settings.limits, settings.chunk_size)
-    max_age = max(0, min(3600, int(capability.expires_at - time.time())))
-    content: bytes | memoryview = result.body
-    headers = {"Cache-Control": f"private, max-age={max_age}"}
     prefix = stored.get("filenamePrefix")
     if prefix and result.media_type == "application/zip":
-        content = _renamed_zip(result.content, prefix)
-        headers["Content-Disposition"] = f'attachment; filename="{prefix}.zip"'
-    return Response(content, media_type=result.media_type, headers=headers)
+        response = capability_response(
+            capability, _renamed_zip(result.content, prefix), result.media_type
+        )
+        response.headers["Content-Disposition"] = f'attachment; filename="{prefix}.zip"'
+        return response
+    return capability_response(capability, result.body, result.media_type)
+
+
+def computing_principal(state: AppState, capability: Capability) -> Principal:
+    """The principal a capability computes as: its creator, if still allowed to compute."""
+    principal = creator_principal(state, capability)
+    try:
+        Iam(state.auth).authorize(principal, "compute", capability.project)
+    except PermissionDeniedError:
+        raise NotFoundError(_NOT_FOUND_MESSAGE) from None
+    return principal
+
+
+def capability_response(
+    capability: Capability, content: bytes | memoryview, media_type: str
+) -> Response:
+    """A drawn capability, cacheable privately until the id expires (an hour at most)."""
+    max_age = max(0, min(3600, int(capability.expires_at - time.time())))
+    headers = {"Cache-Control": f"private, max-age={max_age}"}
+    return Response(content, media_type=media_type, headers=headers)
 
 
 def _renamed_zip(content: Content, prefix: str) -> bytes:
