@@ -15,8 +15,12 @@ from openee.compute import deadline
 log = logging.getLogger("openee.access")
 
 _SLASHES = re.compile(r"/{2,}")
-# Thumbnail, download, map-tile and table ids are credentials (capability URLs): never logged.
-_CAPABILITY_ID = re.compile(r"^(/[^/]+/projects/[^/]+/(?:thumbnails|maps|tables)/)[^/:]+")
+# Thumbnail (also video and filmstrip), download, map-tile and table ids are credentials
+# (capability URLs): never logged.
+_CAPABILITY_ID = re.compile(
+    r"^(/[^/]+/projects/[^/]+/(?:thumbnails|videoThumbnails|filmstripThumbnails|maps|tables)/)"
+    r"[^/:]+"
+)
 
 
 def loggable_path(path: str) -> str:

@@ -22,7 +22,7 @@ from openee.compute.executors import ChunkExecutor
 from openee.encode.formats import FORMATS, Content, Format, format_for, zip_geotiff_per_band
 from openee.encode.npy import NpyFile
 from openee.encode.raster import ComputedRaster
-from openee.encode.visualize import Visualization
+from openee.encode.visualize import Visualization, to_rgba8
 from openee.errors import GridTooLargeError, InvalidArgumentError
 from openee.raster.arrays import check_arrays
 from openee.raster.grid import PixelGrid
@@ -238,6 +238,23 @@ def compute_pixels(
 ) -> PixelsResult:
     """The request's whole encoded file (see stream_pixels for NPY sent as it is computed)."""
     return _encoded(_checked(image, request, limits), executor, chunk_size)
+
+
+def compute_rgba(
+    image: object,
+    request: dict[str, Any],
+    executor: ChunkExecutor,
+    limits: Limits,
+    chunk_size: int,
+) -> np.ndarray:
+    """The request's visualized pixels as one (height, width, 4) uint8 RGBA array: what its PNG
+    holds (a single band is grey: R = G = B). Video and filmstrip frames are these."""
+    req = _checked(image, request, limits)
+    pixels = materialize(req.sources, req.grid, executor, chunk_size, None)
+    values, alpha = to_rgba8(ComputedRaster(req.names, pixels, req.grid), req.vis)
+    if values.shape[-1] == 1:
+        values = np.repeat(values, 3, axis=-1)
+    return np.dstack([values, alpha])
 
 
 def _encoded(req: _Request, executor: ChunkExecutor, chunk_size: int) -> PixelsResult:
