@@ -29,6 +29,10 @@ def pixel_type(
         dimensions: The number of dimensions in which pixels of this type can vary; 0 is a
             scalar, 1 is a vector, 2 is a matrix, etc.
     """
+    # The stock client wraps every PixelType-returning call in this constructor (its
+    # promoter), so a PixelType given as the precision is the type itself.
+    if isinstance(precision, PixelType):
+        return precision
     return PixelType.make(precision, minValue, maxValue, dimensions)
 
 
