@@ -36,7 +36,6 @@ REASONS: dict[str, str] = {
     "Classifier.load": "loads classifiers saved by classifier:export, which openee does not serve",
     "Classifier.TrainingContainer": "a hidden Earth Engine internal that scripts do not call",
     "Clusterer.TrainingContainer": "a hidden Earth Engine internal that scripts do not call",
-    "Clusterer.wekaXMeans": _WEKA.format("random starts, kd-trees, BIC splits"),
     "Clusterer.wekaLVQ": _WEKA.format("random prototypes, update order"),
     "Clusterer.wekaCobweb": _WEKA.format("incremental category utility, instance order"),
     "Image.Segmentation.GMeans": (
