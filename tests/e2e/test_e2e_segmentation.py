@@ -10,6 +10,7 @@ iteration (every pixel is nearest to the mean of its own cluster), numbered by t
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from affine import Affine
 from oracle import Grid, warp_band
 from scipy import ndimage
@@ -153,3 +154,26 @@ def test_kmeans_labels_are_a_lloyd_fixed_point_per_cell(ee_api) -> None:
     for i, a in enumerate(seen_unique):
         for b in seen_unique[i + 1 :]:
             assert not a & b
+
+
+BAD = [
+    ("SNIC connectivity", lambda ee: ee.Algorithms.Image.Segmentation.SNIC(ee.Image(1), 5, 1, 6),
+     "connectivity must be 4 or 8"),
+    ("SNIC size", lambda ee: ee.Algorithms.Image.Segmentation.SNIC(ee.Image(1), 0),
+     "size must be at least 1"),
+    ("KMeans exclusive", lambda ee: ee.Algorithms.Image.Segmentation.KMeans(
+        ee.Image(1), 4, 10, 8, 32), "gridSize and neighborhoodSize are exclusive"),
+    ("Canny sigma", lambda ee: ee.Algorithms.CannyEdgeDetector(ee.Image(1), 1, -1),
+     "sigma must be between 0 and 100"),
+    ("PixelType precision", lambda ee: ee.PixelType("complex"), "Invalid precision 'complex'"),
+    ("PixelType range", lambda ee: ee.PixelType("int", 5, 1), "minValue 5 is above maxValue 1"),
+    ("XMeans cutoff", lambda ee: ee.Clusterer.wekaXMeans(cutoffFactor=0.5),
+     "cutoffFactor is not supported"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("make,message", [c[1:] for c in BAD], ids=[c[0] for c in BAD])
+def test_bad_arguments_get_clear_errors(ee_api, make, message: str) -> None:
+    with pytest.raises(ee_api.EEException, match=message) as caught:
+        make(ee_api).getInfo()
+    assert "internal error" not in str(caught.value).lower()
