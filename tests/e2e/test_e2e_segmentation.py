@@ -64,6 +64,8 @@ def test_snic_clusters_are_connected_seeded_and_carry_their_means(ee_api) -> Non
 
     # The generated seeds are Earth Engine's seedGrid(5): every 5th row and column.
     rows, cols = lattice(SNIC_GRID)
+    # The window lies in one 256-pixel SNIC tile: clusters inside it were grown whole.
+    assert np.unique(rows // 256).size == np.unique(cols // 256).size == 1
     np.testing.assert_array_equal(arr["seeds"], ((rows % 5 == 0) & (cols % 5 == 0)))
 
     ids = arr["clusters"]

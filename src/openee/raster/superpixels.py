@@ -9,17 +9,20 @@ distance to that centroid. The distance is the paper's
 `colour + xy * m^2 / S^2`, with S = the seed spacing). A cluster therefore only ever grows by a
 neighbour of a pixel it holds: each cluster is connected, and its mean is the mean of its pixels.
 
-Chunks: the segmentation of a chunk is computed on the chunk grown by `neighborhoodSize`
-pixels (a halo, ADR 0012) and its inner part kept; cluster ids come from the position of their
-seed on the grid's CRS pixel lattice, so a cluster crossing a chunk border keeps its id on both
-sides. Its shape and mean near the border can differ from side to side (each side saw a
-different window), as Earth Engine's own tiles do; ADR 0032.
+Tiles: as Earth Engine does, the segmentation is computed on fixed 256-pixel tiles, here of
+the grid's CRS pixel lattice, each grown by `neighborhoodSize` pixels (a halo, ADR 0012) to avoid
+tile-boundary artefacts. A pixel's result therefore depends on its tile only, not on the request
+window or the chunking, and a window's memory is bounded. Cluster ids come from the position of
+their seed on the lattice, so a cluster crossing a tile border keeps its id on both sides; its
+shape and mean near the border can differ from side to side (each side saw a different
+window), as in Earth Engine's own tiles; ADR 0032.
 """
 
 from __future__ import annotations
 
 import heapq
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,16 +30,20 @@ from scipy import ndimage
 
 from openee.raster.components import ROW_STRIDE
 from openee.raster.grid import PixelGrid
-from openee.raster.halo import HaloBand, global_index
+from openee.raster.halo import MAX_HALO, global_index
+from openee.raster.neighborhood import read_expanded
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
 
 _FOUR = ((-1, 0), (0, -1), (0, 1), (1, 0))
 _EIGHT = (*_FOUR, (-1, -1), (-1, 1), (1, -1), (1, 1))
 
-# The bands of one segmentation share one computation: the last window's result, per thread
-# (a chunk's bands are read one after the other in one thread), as in `medial_axis`.
-_last = threading.local()
+TILE = 256
+# The bands of one segmentation share one computation per tile: the results of the last tiles,
+# per thread (a chunk's bands are read one after the other in one thread; a 1024-pixel chunk
+# holds 16 tiles).
+_recent = threading.local()
+_RECENT_TILES = 16
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,7 @@ def snic(
 
 
 @dataclass(frozen=True)
-class SnicBand(HaloBand):
+class SnicBand(BandSource):
     """One output band of SNIC on `inputs`: `output` -1 is 'clusters' (the id of each pixel's
     cluster: its first seed pixel's row * 2^31 + column on the CRS pixel lattice), `output` i
     the cluster means of input band i. Pixels masked in any input are left out (masked)."""
@@ -132,6 +139,8 @@ class SnicBand(HaloBand):
     eight: bool
     neighborhood: int
 
+    reads_other_grid = True
+
     @property
     def dtype(self) -> np.dtype:
         return np.dtype(np.int64 if self.output < 0 else np.float64)
@@ -143,22 +152,46 @@ class SnicBand(HaloBand):
     def inputs(self) -> tuple[BandSource, ...]:
         return (*self.inputs_, self.seeds)
 
-    def halo(self, grid: PixelGrid) -> int:
-        return self.neighborhood
+    def read(self, grid: PixelGrid) -> Pixels:
+        """The pixels of `grid`, assembled from the lattice's tiles that it overlaps."""
+        rows, cols = global_index(grid.subgrid(0, 0, 1, 1))
+        row0, col0 = int(rows[0, 0]), int(cols[0, 0])
+        data = np.zeros(grid.shape, dtype=self.dtype)
+        valid = np.zeros(grid.shape, dtype=bool)
+        for top in range((row0 // TILE) * TILE, row0 + grid.height, TILE):
+            for left in range((col0 // TILE) * TILE, col0 + grid.width, TILE):
+                r, c = top - row0, left - col0
+                tile_data, tile_valid = self._tile(grid.subgrid(r, c, TILE, TILE))
+                r0, r1 = max(r, 0), min(r + TILE, grid.height)
+                c0, c1 = max(c, 0), min(c + TILE, grid.width)
+                part = (slice(r0 - r, r1 - r), slice(c0 - c, c1 - c))
+                data[r0:r1, c0:c1] = tile_data[part]
+                valid[r0:r1, c0:c1] = tile_valid[part]
+        return Pixels(data, valid)
 
-    def compute(self, layers: list[Pixels], outer: PixelGrid, halo: int) -> Pixels:
-        key = (self.inputs_, self.seeds, self.size, self.compactness, self.eight, outer)
-        cached = getattr(_last, "entry", None)
-        if cached is None or cached[0] != key:
-            cached = (key, self._segment(layers, outer))
-            _last.entry = cached
-        seg, ids = cached[1]
-        member = seg.labels >= 0
+    def _tile(self, tile: PixelGrid) -> tuple[np.ndarray, np.ndarray]:
+        """This output band on one tile (values, mask), segmenting the grown tile once for
+        all the bands of the segmentation."""
+        n = min(self.neighborhood, MAX_HALO)
+        key = (self.inputs_, self.seeds, self.size, self.compactness, self.eight, tile, n)
+        recent: OrderedDict[tuple[object, ...], tuple[Segmentation, np.ndarray]] | None
+        recent = getattr(_recent, "tiles", None)
+        if recent is None:
+            recent = _recent.tiles = OrderedDict()
+        if key not in recent:
+            outer = tile.subgrid(-n, -n, TILE + 2 * n, TILE + 2 * n)
+            layers = [read_expanded(s, tile, n, n, n, n) for s in self.inputs()]
+            recent[key] = self._segment(layers, outer)
+            if len(recent) > _RECENT_TILES:
+                recent.popitem(last=False)
+        seg, ids = recent[key]
+        inner = (slice(n, n + TILE), slice(n, n + TILE))
+        member = seg.labels[inner] >= 0
         if self.output < 0:
-            return Pixels(ids, member)
+            return ids[inner], member
         out = np.zeros(member.shape)
-        out[member] = seg.means[seg.labels[member], self.output]
-        return Pixels(out, member)
+        out[member] = seg.means[seg.labels[inner][member], self.output]
+        return out, member
 
     def _segment(self, layers: list[Pixels], outer: PixelGrid) -> tuple[Segmentation, np.ndarray]:
         """The segmentation of the window and each pixel's cluster id."""
