@@ -11,11 +11,11 @@ from affine import Affine
 
 from openee.algorithms.image_local import SeedGridBand
 from openee.compute.chunks import materialize
+from openee.raster import superpixels
 from openee.raster.edges import CannyBand
 from openee.raster.grid import PixelGrid
 from openee.raster.kmeans_cells import KMeansBand
 from openee.raster.sources import FileBand
-from openee.raster import superpixels
 from openee.raster.superpixels import SnicBand, snic
 
 DEMO = Path(__file__).resolve().parents[2] / "src/openee/demo/data/sentinel2"
