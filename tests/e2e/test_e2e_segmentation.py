@@ -179,3 +179,28 @@ def test_bad_arguments_get_clear_errors(ee_api, make, message: str) -> None:
     with pytest.raises(ee_api.EEException, match=message) as caught:
         make(ee_api).getInfo()
     assert "internal error" not in str(caught.value).lower()
+
+
+def test_object_based_pipeline_snic_then_reduce_connected_components(ee_api) -> None:
+    """The tutorials' object-based chain: SNIC, then per-object statistics of another band with
+    reduceConnectedComponents over the 'clusters' band; oracle: scipy.ndimage per cluster."""
+    ee = ee_api
+    img = ee.Image(item().image_id).select(["B4", "B8"])
+    snic = ee.Algorithms.Image.Segmentation.SNIC(img.select("B4"), 6, 1)
+    clusters = snic.select("clusters")
+    stats = img.select("B8").addBands(clusters).reduceConnectedComponents(
+        ee.Reducer.stdDev(), "clusters", 64
+    )
+    arr = pixels(ee, clusters.addBands(clusters.mask().rename("m")).addBands(stats), SNIC_GRID)
+    b8, _ = band("B8", SNIC_GRID)
+    ids = arr["clusters"]
+    member = arr["m"] == 1
+    checked = 0
+    for cid in np.unique(ids[member]):
+        where = member & (ids == cid)
+        if at_edge(where):
+            continue
+        want = float(ndimage.standard_deviation(b8, where.astype(int), 1))
+        np.testing.assert_allclose(arr["B8"][where], want, rtol=1e-9)
+        checked += 1
+    assert checked > 10
