@@ -21,6 +21,7 @@ window), as in Earth Engine's own tiles; ADR 0032.
 from __future__ import annotations
 
 import heapq
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -82,6 +83,9 @@ def snic(
     steps = [(dr, dc, dr * w + dc) for dr, dc in (_EIGHT if eight else _FOUR)]
     lab = labels.ravel().tolist()
     ok = valid.ravel().tolist()
+    # The smallest distance queued for each pixel: a candidate no nearer can never be the one
+    # that claims the pixel (the nearer one pops first), so it is not queued.
+    best = [math.inf] * (h * w)
     push = heapq.heappush
 
     def join(i: int, k: int) -> None:
@@ -105,7 +109,9 @@ def snic(
                     d = ((rr - cy) ** 2 + (cc - cx) ** 2) * weight
                     for v, m in zip(pixel[j], mean, strict=True):
                         d += (v - m) ** 2
-                    push(heap, (d, j, k))
+                    if d < best[j]:
+                        best[j] = d
+                        push(heap, (d, j, k))
 
     # Every seed pixel belongs to its seed's cluster before any cluster grows.
     seed_flat = seed_ids.ravel().tolist()
