@@ -188,8 +188,10 @@ def test_object_based_pipeline_snic_then_reduce_connected_components(ee_api) -> 
     img = ee.Image(item().image_id).select(["B4", "B8"])
     snic = ee.Algorithms.Image.Segmentation.SNIC(img.select("B4"), 6, 1)
     clusters = snic.select("clusters")
-    stats = img.select("B8").addBands(clusters).reduceConnectedComponents(
-        ee.Reducer.stdDev(), "clusters", 64
+    stats = (
+        img.select("B8")
+        .addBands(clusters)
+        .reduceConnectedComponents(ee.Reducer.stdDev(), "clusters", 64)
     )
     arr = pixels(ee, clusters.addBands(clusters.mask().rename("m")).addBands(stats), SNIC_GRID)
     b8, _ = band("B8", SNIC_GRID)
