@@ -48,6 +48,7 @@ def default_registry() -> Registry:
         image_place,
         image_reduce,
         image_register,
+        image_segmentation,
         image_spatial,
         image_spectral,
         image_vectors,
