@@ -82,7 +82,7 @@ class FileAccess:
                 not read it; the roots' own refusal for a path no caller may name.
         """
         lexical = self._lexical(uri)
-        if lexical is not None and not self._area_readable(lexical):
+        if lexical is not None and not self._readable(lexical, str(lexical)):
             # Before the roots look at links: nothing about another project's files leaks.
             raise unreadable(uri)
         path = self.roots.check(uri)
@@ -93,11 +93,11 @@ class FileAccess:
     def allow(self, uri: str, path: str) -> None:
         """Refuses (as `unreadable(uri)`) a confined local `path` the caller may not read or
         that does not exist."""
-        real = Path(path)
-        if not (self._area_readable(real) or self._backs_readable_asset(path)):
+        if not self._readable(Path(path), path) or not os.path.exists(path):
             raise unreadable(uri)
-        if not os.path.exists(real):
-            raise unreadable(uri)
+
+    def _readable(self, path: Path, text: str) -> bool:
+        return self._area_readable(path) or self._backs_readable_asset(text)
 
     def _lexical(self, uri: str) -> Path | None:
         """The path `uri` names before links are resolved; None for a URL."""
