@@ -86,7 +86,7 @@ class FileAccess:
             # Before the roots look at links: nothing about another project's files leaks.
             raise unreadable(uri)
         path = self.roots.check(uri)
-        if lexical is not None:
+        if path.startswith("/"):  # a local path (an allow-listed URL comes back as given)
             self.allow(uri, path)
         return path
 
@@ -100,12 +100,15 @@ class FileAccess:
         return self._area_readable(path) or self._backs_readable_asset(text)
 
     def _lexical(self, uri: str) -> Path | None:
-        """The path `uri` names before links are resolved; None for a URL."""
+        """The path `uri` names before links are resolved; None for a URL or a path with a
+        `..` segment (the roots refuse both from the text)."""
         text = uri
         if isinstance(uri, str) and uri.lower().startswith("file://"):
             text = uri[len("file://") :]
         elif not isinstance(uri, str) or "://" in uri or ":" in uri.split("/", 1)[0]:
             return None
+        if ".." in text.split("/"):
+            return None  # Roots.check refuses it from the text alone
         path = Path(text)
         if not path.is_absolute():
             path = self.data_dir / path
