@@ -44,11 +44,6 @@ def unreadable(uri: str) -> InvalidArgumentError:
     )
 
 
-def project_area(data_dir: Path, project: str) -> Path:
-    """Where a project's files go: `<data dir>/projects/<project>`."""
-    return data_dir / PROJECTS_DIR / project
-
-
 def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
