@@ -590,3 +590,21 @@ def test_sqlite_catalog_from_before_asset_files_indexes_its_bands(tmp_path: Path
     assert store.assets_using("/data/old.tif") == [f"{ROOT}/old"]
     assert store.assets_using("/data/oldmask.tif") == [f"{ROOT}/old"]
     store.close()
+
+
+def test_postgres_catalog_from_before_asset_files_indexes_its_bands(pg_schema_dsn: str) -> None:
+    """Rows written before `files` existed (NULL there) get it from their bands on open."""
+    from openee.catalog.postgres import PostgresCatalog
+
+    masked = replace(band("B1"), mask=BandMask("/data/mask.tif", 2, "uint8"))
+    first = PostgresCatalog(pg_schema_dsn)
+    first.put_many([collection(), replace(image("a", 1), bands=(masked, band("B2")))])
+    with first._tx() as db:
+        db.execute("UPDATE openee_assets SET files = NULL")
+    assert first.assets_using("/data/B1.tif") == []
+    first.close()
+    store = PostgresCatalog(pg_schema_dsn)
+    assert store.assets_using("/data/B1.tif") == [f"{COLL}/a"]
+    assert store.assets_using("/data/B2.tif") == [f"{COLL}/a"]
+    assert store.assets_using("/data/mask.tif") == [f"{COLL}/a"]
+    store.close()
