@@ -163,7 +163,9 @@ def test_add_layer_image_tiles_match_the_oracle(gmap: Any, ee_api: Any) -> None:
         values = warp_band(ITEM.band_path(band), grid)
         valid = values != 0
         assert valid.mean() > 0.5
-        np.testing.assert_array_equal(pixels[..., channel][valid], stretched(values, 0, 3000)[valid])
+        np.testing.assert_array_equal(
+            pixels[..., channel][valid], stretched(values, 0, 3000)[valid]
+        )
     np.testing.assert_array_equal(pixels[..., 3] > 0, warp_band(ITEM.band_path("B4"), grid) != 0)
 
 
@@ -260,7 +262,9 @@ def test_inspector_point_query_matches_rasterio(geemap: Any, gmap: Any, ee_api: 
     inspector = geemap.map_widgets.Inspector(gmap)
     # A single image: its pixel at the point.
     got = inspector._query_point([lat, lon], ee_api.Image(ITEM.image_id))
-    assert got == {b: value_at(ITEM.band_path(b), lon, lat) for b in ("B2", "B3", "B4", "B8", "SCL")}
+    assert got == {
+        b: value_at(ITEM.band_path(b), lon, lat) for b in ("B2", "B3", "B4", "B8", "SCL")
+    }
     # The median composite: the median of the items' pixels at the point.
     items = select_items(START, END, lon, lat)
     assert len(items) >= 3 and all("33TWL" in i.id for i in items)

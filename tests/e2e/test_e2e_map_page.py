@@ -100,8 +100,12 @@ class MapPage:
 def pixel_centre(path: Path, lon: float, lat: float) -> tuple[float, float]:
     """The lon/lat of the centre of the source pixel holding (lon, lat)."""
     with rasterio.open(path) as src:
-        row, col = src.index(*Transformer.from_crs("EPSG:4326", src.crs, always_xy=True).transform(lon, lat))
-        return Transformer.from_crs(src.crs, "EPSG:4326", always_xy=True).transform(*src.xy(row, col))
+        row, col = src.index(
+            *Transformer.from_crs("EPSG:4326", src.crs, always_xy=True).transform(lon, lat)
+        )
+        return Transformer.from_crs(src.crs, "EPSG:4326", always_xy=True).transform(
+            *src.xy(row, col)
+        )
 
 
 def median_at(band: str, lon: float, lat: float) -> float:
@@ -125,7 +129,9 @@ def geemap_stretch(ee_api: Any, bounds: dict[str, float], sigma: float) -> tuple
         # bqscales (imported by geemap) sets traitlets metadata the deprecated way on import.
         warnings.simplefilter("ignore", DeprecationWarning)
         from geemap.ee_tile_layers import EELeafletTileLayer
-    composite = ee_api.ImageCollection("COPERNICUS/S2_SR_HARMONIZED").filterDate(START, END).median()
+    composite = (
+        ee_api.ImageCollection("COPERNICUS/S2_SR_HARMONIZED").filterDate(START, END).median()
+    )
     layer = EELeafletTileLayer(composite, {"bands": ["B4", "B3", "B2"], "min": 0, "max": 1})
     box = ee_api.Geometry.BBox(bounds["west"], bounds["south"], bounds["east"], bounds["north"])
     lo, hi = layer.calculate_vis_minmax(bounds=box, bands=["B4", "B3", "B2"], sigma=sigma)
@@ -169,7 +175,10 @@ def test_map_page_end_to_end(browser: Any, server: Any, ee_api: Any) -> None:
     lon, lat = pixel_centre(ITEM.band_path("B4"), 15.7, 45.55)
     items = select_items(START, END, lon, lat)
     assert len(items) >= 3 and all("33TWL" in i.id for i in items)
-    page.evaluate("([lat, lon, z]) => openeeMap.map.setView([lat, lon], z, {animate: false})", [lat, lon, ZOOM])
+    page.evaluate(
+        "([lat, lon, z]) => openeeMap.map.setView([lat, lon], z, {animate: false})",
+        [lat, lon, ZOOM],
+    )
 
     # The demo collection (the form's defaults) as a median layer; its tiles are drawn.
     assert page.input_value("#add-asset") == "COPERNICUS/S2_SR_HARMONIZED"
@@ -181,13 +190,18 @@ def test_map_page_end_to_end(browser: Any, server: Any, ee_api: Any) -> None:
     assert drawn.mean() > 0.95, drawn.mean()
     assert pixels[drawn].std() > 5  # an image, not a flat colour
     vmin, vmax = float(page.input_value(".vis-min")), float(page.input_value(".vis-max"))
-    assert [page.input_value(s) for s in (".vis-band >> nth=0", ".vis-band >> nth=1", ".vis-band >> nth=2")] == ["B4", "B3", "B2"]
+    assert [
+        page.input_value(s)
+        for s in (".vis-band >> nth=0", ".vis-band >> nth=1", ".vis-band >> nth=2")
+    ] == ["B4", "B3", "B2"]
     np.testing.assert_allclose(tab.centre_pixel(), expected_rgb(lon, lat, vmin, vmax), atol=1)
 
     # A 1σ stretch over the view: geemap's numbers for the same view, and the tiles redrawn.
     page.click("li.layer details.vis summary")
     page.select_option("li.layer .vis-stretch", "sigma1")
-    page.wait_for_function(f"document.querySelector('.vis-min').value !== '{page.input_value('.vis-min')}'")
+    page.wait_for_function(
+        f"document.querySelector('.vis-min').value !== '{page.input_value('.vis-min')}'"
+    )
     tab.wait_layer()
     bounds = page.evaluate(
         "(() => { const b = openeeMap.map.getBounds();"

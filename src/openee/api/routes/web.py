@@ -36,7 +36,9 @@ _REVALIDATE = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 
 @router.get("/map", include_in_schema=False)
 def map_page() -> FileResponse:
-    return FileResponse(WEB_ROOT / "index.html", media_type=MEDIA_TYPES[".html"], headers=_REVALIDATE)
+    return FileResponse(
+        WEB_ROOT / "index.html", media_type=MEDIA_TYPES[".html"], headers=_REVALIDATE
+    )
 
 
 @router.get("/map/", include_in_schema=False)
