@@ -99,7 +99,8 @@ async function addLayer(spec) {
     source: spec.source,
     vis: spec.vis || null,
     visible: spec.visible !== false,
-    opacity: spec.opacity ?? 1,
+    // A table is drawn filled: see-through by default, so that what lies under it shows.
+    opacity: spec.opacity ?? (spec.source.kind === "table" ? 0.6 : 1),
     bands: [],
     tile: null,
   };
