@@ -272,3 +272,51 @@ def test_inspector_point_query_matches_rasterio(geemap: Any, gmap: Any, ee_api: 
     for band in ("B2", "B3", "B4", "B8"):
         samples = [value_at(i.band_path(band), lon, lat) for i in items]
         assert got[band] == float(np.median([s for s in samples if s != 0])), band
+
+
+# -- pixels out: ee_to_numpy (computePixels) and ee_export_image (getDownloadURL) -----------------
+
+REGION = (15.6, 45.5, 15.8, 45.6)
+
+
+def native_window(path: Path) -> tuple[np.ndarray, Affine, np.ndarray]:
+    """The source's own pixels whose grid covers REGION's bounds (snapped outward to whole
+    pixels), the window's transform, and which pixels have their centre inside the bounds."""
+    with rasterio.open(path) as src:
+        to_src = Transformer.from_crs("EPSG:4326", src.crs, always_xy=True)
+        lons = [REGION[0], REGION[2], REGION[2], REGION[0]]
+        lats = [REGION[1], REGION[1], REGION[3], REGION[3]]
+        xs, ys = to_src.transform(lons, lats)
+        t = src.transform
+        c0, c1 = math.floor((min(xs) - t.c) / t.a), math.ceil((max(xs) - t.c) / t.a)
+        r0, r1 = math.floor((max(ys) - t.f) / t.e), math.ceil((min(ys) - t.f) / t.e)
+        data = src.read(1, window=((r0, r1), (c0, c1)))
+        window_transform = t @ Affine.translation(c0, r0)
+    cols, rows = np.meshgrid(np.arange(c1 - c0) + 0.5, np.arange(r1 - r0) + 0.5)
+    cx, cy = window_transform @ (cols, rows)
+    inside = (cx >= min(xs)) & (cx <= max(xs)) & (cy >= min(ys)) & (cy <= max(ys))
+    return data, window_transform, inside
+
+
+def test_ee_to_numpy_matches_rasterio(geemap: Any, ee_api: Any) -> None:
+    image = ee_api.Image(ITEM.image_id).select(["B4", "B8"])
+    array = geemap.ee_to_numpy(image, region=ee_api.Geometry.BBox(*REGION), scale=120)
+    for i, band in enumerate(("B4", "B8")):
+        data, _, inside = native_window(ITEM.band_path(band))
+        assert array.shape == (*data.shape, 2)
+        assert 0 < (~inside).sum() < sum(data.shape)
+        np.testing.assert_array_equal(array[..., i], np.where(inside, data, 0))
+
+
+def test_ee_export_image_matches_rasterio(geemap: Any, ee_api: Any, tmp_path: Path) -> None:
+    image = ee_api.Image(ITEM.image_id).select(["B4", "B8"])
+    out = tmp_path / "export.tif"
+    geemap.ee_export_image(
+        image, str(out), scale=120, region=ee_api.Geometry.BBox(*REGION), verbose=False
+    )
+    with rasterio.open(out) as ds:
+        assert ds.count == 2 and ds.crs.to_epsg() == 32633
+        for i, band in enumerate(("B4", "B8"), start=1):
+            data, transform, inside = native_window(ITEM.band_path(band))
+            assert ds.transform == transform and ds.shape == data.shape
+            np.testing.assert_array_equal(ds.read(i), np.where(inside, data, 0))
