@@ -3,8 +3,9 @@ the server calls its widgets make. `add_layer` of an image, a collection and a F
 (tiles fetched without credentials, as ipyleaflet's browser side does, and decoded); the layer
 editor's stretch (`calculate_vis_minmax`: reduceRegion of minMax + unweighted mean + stdDev with
 bestEffort, maxPixels 10,000, crs 'SR-ORG:6627', scale 1); the inspector's point query
-(`Inspector._query_point`: reduceRegion(first) at the map's scale). Oracles: rasterio + numpy on
-the demo files (oracle.py), shapely/rasterio.features for the table.
+(`Inspector._query_point`: reduceRegion(first) at the map's scale); `ee_to_numpy`
+(computePixels) and `ee_export_image` (getDownloadURL). Oracles: rasterio + numpy on the demo
+files (oracle.py), shapely/rasterio.features for the table.
 """
 
 from __future__ import annotations

@@ -209,7 +209,6 @@ def test_map_page_end_to_end(browser: Any, server: Any, ee_api: Any) -> None:
     )
     lo, hi = float(page.input_value(".vis-min")), float(page.input_value(".vis-max"))
     np.testing.assert_allclose((lo, hi), geemap_stretch(ee_api, bounds, 1), rtol=1e-5)
-    page.wait_for_timeout(300)  # the new tiles' fade-in (Leaflet's 200 ms)
     np.testing.assert_allclose(tab.centre_pixel(), expected_rgb(lon, lat, lo, hi), atol=1)
 
     # The inspector: a click at the map's centre gives the composite's values there.

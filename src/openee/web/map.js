@@ -13,7 +13,9 @@ const RGB_GUESS = [["B4", "B3", "B2"], ["red", "green", "blue"], ["R", "G", "B"]
 const TASKS_REFRESH_MS = 5000;
 const TABLE_COLOR = "3388ff";
 
-const map = L.map("map", { zoomControl: true, attributionControl: false }).setView(DEFAULT_VIEW.center, DEFAULT_VIEW.zoom);
+// No fade-in: a layer's "ready" state (every tile loaded) is then also what is on screen.
+const map = L.map("map", { attributionControl: false, fadeAnimation: false })
+  .setView(DEFAULT_VIEW.center, DEFAULT_VIEW.zoom);
 L.control.scale({ imperial: false }).addTo(map);
 let client = null;
 const layers = []; // index 0 is drawn on top
@@ -107,7 +109,7 @@ async function addLayer(spec) {
   [layer.node, layer.values] = sourceNode(layer.source);
   layers.unshift(layer);
   layer.el = renderLayer(layer);
-  await guarded(`Adding ${layer.name}`, async () => {
+  const added = guarded(`Adding ${layer.name}`, async () => {
     if (layer.source.kind !== "table") {
       layer.bands = await client.compute(withValues(bandNames(layer.node), layer.values));
       if (!layer.bands.length) throw new Error("The image has no bands.");
@@ -122,6 +124,10 @@ async function addLayer(spec) {
       fillVisEditor(layer);
     }
     await draw(layer);
+  });
+  await added.catch((err) => {
+    setLayerState(layer, "error");
+    throw err;
   });
   return layer;
 }
@@ -191,6 +197,7 @@ function renderLayer(layer) {
   $(".vis-stretch", el).addEventListener("change", (event) => {
     const kind = event.target.value;
     if (kind === "custom") return;
+    setLayerState(layer, "loading");
     guarded("Stretching", async () => {
       readVisEditor(layer);
       const range = await stretch(layer, kind);
@@ -198,12 +205,15 @@ function renderLayer(layer) {
       [layer.vis.min, layer.vis.max] = range;
       fillVisEditor(layer);
       await draw(layer);
-    });
+    }).catch(() => setLayerState(layer, "error"));
   });
-  $(".vis-apply", el).addEventListener("click", () => guarded("Applying", async () => {
-    readVisEditor(layer);
-    await draw(layer);
-  }));
+  $(".vis-apply", el).addEventListener("click", () => {
+    setLayerState(layer, "loading");
+    guarded("Applying", async () => {
+      readVisEditor(layer);
+      await draw(layer);
+    }).catch(() => setLayerState(layer, "error"));
+  });
   $("#layer-list").prepend(el);
   return el;
 }
