@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pytest
 import rasterio
+from auth_server import launch
 from oracle import load_items, select_items
 from PIL import Image as PILImage
 from pyproj import Transformer
@@ -267,3 +268,19 @@ def test_map_page_config_and_files(server: Any) -> None:
         connection.request("GET", path)
         assert connection.getresponse().status == 404, path
         connection.close()
+
+
+def test_map_page_without_auth_skips_sign_in(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`openee serve --no-auth` (loopback only): the page needs no key and browses the catalog."""
+    with launch(tmp_path_factory.mktemp("map-noauth"), "--no-auth") as srv:
+        tab = MapPage(browser, f"{srv.base_url}/map")
+        tab.page.wait_for_selector("body[data-signed-in]", timeout=15_000)
+        assert not tab.page.is_visible("#signin")
+        tab.page.click("#assets summary")
+        tab.page.click("#assets-list")
+        tab.page.wait_for_selector("#assets-tree li >> text=COPERNICUS (folder)")
+        tab.page.click("#assets-tree li > span")
+        tab.page.wait_for_selector("#assets-tree li li >> text=S2_SR_HARMONIZED (image collection)")
+        assert tab.errors == []
