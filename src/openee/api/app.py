@@ -24,6 +24,7 @@ from openee.api.routes import (
     operations,
     thumbnails,
     token,
+    web,
 )
 from openee.api.state import AppState
 from openee.auth import AuditLog, FailureLimiter, TokenService
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> FastAPI:
         iam.router,  # before assets: both route under /{version}/projects/...
         operations.router,  # before assets: both route under /{version}/projects/...
         assets.router,
+        web.router,  # the map page (/map) and its static files
     ):
         app.include_router(router)
     shares = FairShares(
