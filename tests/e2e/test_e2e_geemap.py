@@ -65,8 +65,8 @@ def gmap(geemap: Any, ee_api: Any) -> Any:
 @pytest.fixture(scope="module")
 def border(ee_api: Any, server: Any) -> str:
     """Slovenia's border imported as a table (startTableIngestion, as `earthengine upload`)."""
-    folder = server.data_dir / f"uploads_geemap_{uuid.uuid4().hex[:8]}"
-    folder.mkdir()
+    folder = server.area / f"uploads_geemap_{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
     shutil.copy(BORDER, folder / BORDER.name)
     table_id = f"projects/{server.project}/assets/geemap_border_{uuid.uuid4().hex[:8]}"
     task = ee_api.data.startTableIngestion(

@@ -141,8 +141,8 @@ def geemap_stretch(ee_api: Any, bounds: dict[str, float], sigma: float) -> tuple
 
 def start_table_import(ee_api: Any, server: Any) -> str:
     """An operation for the tasks panel: a table import, finished."""
-    folder = server.data_dir / f"uploads_map_{uuid.uuid4().hex[:8]}"
-    folder.mkdir()
+    folder = server.area / f"uploads_map_{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
     shutil.copy(BORDER, folder / BORDER.name)
     task = ee_api.data.startTableIngestion(
         ee_api.data.newTaskId()[0],
