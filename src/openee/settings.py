@@ -28,6 +28,14 @@ def setting(
     return field(default=default, metadata=metadata)
 
 
+def _default_process_budget() -> int:
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        physical = 8 * 1024**3
+    return int(0.6 * physical)
+
+
 @dataclass(frozen=True)
 class Limits:
     """Request limits. The default profile bounds a request by the memory it needs;
@@ -44,6 +52,13 @@ class Limits:
     max_grid_side: int = setting(32768, None, "Pixels per side of a requested grid.")
     max_bands: int = setting(1024, None, "Bands of a requested image.")
     max_body_bytes: int = setting(10 * 1024**2, None, "Bytes of a request body.")
+    process_memory_budget_bytes: int = setting(
+        _default_process_budget(),
+        "OPENEE_PROCESS_MEMORY_BUDGET",
+        "Bytes all computePixels-like requests running at once may use at their peaks together; "
+        "past it a request waits, then gets 429 RESOURCE_EXHAUSTED.",
+        shown="60 % of the machine's memory",
+    )
     deadline_s: float = setting(
         300.0,
         "OPENEE_DEADLINE",

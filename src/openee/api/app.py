@@ -31,6 +31,7 @@ from openee.auth import AuditLog, FailureLimiter, TokenService
 from openee.bootstrap import bootstrap
 from openee.catalog.roots import Roots
 from openee.compute.executors import make_executor
+from openee.compute.memory import MemoryLedger
 from openee.compute.operations import OperationRunner, OperationStore
 from openee.compute.result_cache import ResultCache
 from openee.settings import Settings
@@ -90,9 +91,12 @@ def create_app(settings: Settings) -> FastAPI:
         settings.compute_slots, settings.project_concurrency, settings.admission_wait_s
     )
     app.add_middleware(AdmissionMiddleware, shares=shares)
+    ledger = MemoryLedger(settings.limits.process_memory_budget_bytes, settings.admission_wait_s)
+    app.state.memory_ledger = ledger  # what the requests running now have reserved
     app.add_middleware(  # outermost: logs and times every request, the 429s of admission too
         RequestMiddleware,
         max_body_bytes=settings.limits.max_body_bytes,
         deadline_s=settings.limits.deadline_s,
+        memory_ledger=ledger,
     )
     return app
