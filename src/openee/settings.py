@@ -53,8 +53,11 @@ class Settings:
     # The catalog: a PostgreSQL connection string (`postgresql://...` or `host=... dbname=...`)
     # or a SQLite file path (default: `catalog_path`). OPENEE_CATALOG.
     catalog: str | None = None
-    # How many imports (`image:import`, `table:import`) run at once.
+    # How many imports (`image:import`, `table:import`) and exports run at once.
     import_workers: int = 2
+    # Export buckets: (bucket name, URL root) pairs, e.g. ("results", "s3://results-bucket/ee").
+    # A bucket not listed is the local folder `<data dir>/buckets/<name>`. OPENEE_BUCKETS.
+    buckets: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.auth_enabled and not is_loopback_host(self.host):
@@ -120,12 +123,27 @@ class Settings:
             env["chunk_size"] = int(os.environ["OPENEE_CHUNK_SIZE"])
         if "OPENEE_CAPABILITY_TTL" in os.environ:
             env["capability_ttl_s"] = int(os.environ["OPENEE_CAPABILITY_TTL"])
+        if os.environ.get("OPENEE_BUCKETS"):
+            env["buckets"] = parse_buckets(os.environ["OPENEE_BUCKETS"])
         if os.environ.get("OPENEE_LIMITS") == "strict":
             env["limits"] = Limits.strict()
         elif "OPENEE_MEMORY_BUDGET" in os.environ:
             env["limits"] = Limits(memory_budget_bytes=int(os.environ["OPENEE_MEMORY_BUDGET"]))
         env.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**env)  # type: ignore[arg-type]
+
+
+def parse_buckets(text: str) -> tuple[tuple[str, str], ...]:
+    """`name=url,name2=url2` (OPENEE_BUCKETS) as (name, url) pairs."""
+    pairs = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        name, sep, url = part.partition("=")
+        if not sep or not name.strip() or not url.strip():
+            raise ValueError(f"OPENEE_BUCKETS: expected name=url, got '{part.strip()}'.")
+        pairs.append((name.strip(), url.strip()))
+    return tuple(pairs)
 
 
 def is_loopback_host(host: str) -> bool:

@@ -16,6 +16,7 @@ from openee.api.routes import (
     assets,
     compute,
     discovery,
+    exports,
     features,
     iam,
     maps,
@@ -27,6 +28,7 @@ from openee.api.state import AppState
 from openee.auth import AuditLog, FailureLimiter, TokenService
 from openee.bootstrap import bootstrap
 from openee.catalog.roots import Roots
+from openee.compute.destinations import clear_staging
 from openee.compute.executors import make_executor
 from openee.compute.operations import OperationRunner, OperationStore
 from openee.settings import Settings
@@ -41,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
         logging.getLogger("openee.operations").info(
             "%d operations left unfinished by a previous run were marked FAILED", stale
         )
+    clear_staging(settings.data_dir)  # what those left half-computed; nothing was published
     audit = AuditLog(settings.audit_path)
     state = AppState(
         settings=settings,
@@ -76,6 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
         maps.router,  # before assets: both route under /{version}/projects/...
         iam.router,  # before assets: both route under /{version}/projects/...
         operations.router,  # before assets: both route under /{version}/projects/...
+        exports.router,  # before assets: both route under /{version}/projects/...
         assets.router,
     ):
         app.include_router(router)

@@ -1,0 +1,104 @@
+"""Batch exports: `image:export` and `table:export` start an operation (`compute/exports.py`)
+that `operations` get / list / cancel / wait follow. `video:export`, `map:export`,
+`classifier:export` and `videoMap:export` are listed by the discovery document and answer 501.
+
+An export needs a write scope and a role allowing computation in its project; an export to an
+asset also needs the right to create that asset. A `requestId` seen before returns the
+operation it made (the stock client sends one with every start and retries with it).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from openee.api.audit import Audit, WriteAudit
+from openee.api.deps import authorize, check_version, get_state, json_body, require_principal
+from openee.api.deps import require_write as require_write_scope
+from openee.api.evaluation import evaluate_as
+from openee.api.state import AppState
+from openee.auth import Principal
+from openee.compute import exports
+from openee.errors import UnimplementedError
+
+router = APIRouter(dependencies=[Depends(require_principal)])
+
+State = Annotated[AppState, Depends(get_state)]
+Body = Annotated[dict[str, Any], Depends(json_body)]
+Caller = Annotated[Principal, Depends(require_principal)]
+
+
+def services(state: AppState) -> exports.ExportServices:
+    settings = state.settings
+    return exports.ExportServices(
+        data_dir=settings.data_dir,
+        buckets=settings.buckets,
+        executor=state.executor,
+        chunk_size=settings.chunk_size,
+        operations=state.operations,
+        runner=state.runner,
+        catalog=state.catalog,
+        roots=state.roots,
+    )
+
+
+def _export(
+    state: AppState,
+    project: str,
+    body: dict[str, Any],
+    principal: Principal,
+    audit: WriteAudit,
+    kind: str,
+) -> dict[str, Any]:
+    with audit.entry(f"export.{kind.lower()}", project=project) as entry:
+        require_write_scope(principal)
+        authorize(state, principal, "compute", project)
+        request_id = body.get("requestId")
+        if isinstance(request_id, str) and request_id:
+            seen = state.operations.find_request(project, request_id)
+            if seen is not None:
+                entry.update(operation=seen.name, retry=True)
+                return seen.resource()
+        ctx = services(state)
+        req = exports.parse_request(ctx, kind, body, principal.email)
+        if isinstance(req.destination, exports.AssetDestination):
+            authorize(state, principal, "create", req.destination.name)
+            entry["asset"] = req.destination.name
+        expression = body["expression"]
+        op = exports.start(
+            ctx,
+            project,
+            principal.email,
+            req,
+            lambda: evaluate_as(state, principal, project, expression),
+        )
+        entry["operation"] = op.name
+        return op.resource()
+
+
+@router.post("/{version}/projects/{project}/image:export")
+def image_export(
+    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
+) -> dict[str, Any]:
+    """ExportImageRequest: `{expression, description?, fileExportOptions | assetExportOptions,
+    maxPixels?, priority?, requestId?}`."""
+    check_version(version)
+    return _export(state, project, body, principal, audit, exports.EXPORT_IMAGE)
+
+
+@router.post("/{version}/projects/{project}/table:export")
+def table_export(
+    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
+) -> dict[str, Any]:
+    """ExportTableRequest: `{expression, description?, fileExportOptions, selectors?,
+    priority?, requestId?}`."""
+    check_version(version)
+    return _export(state, project, body, principal, audit, exports.EXPORT_FEATURES)
+
+
+@router.post("/{version}/projects/{project}/{kind}:export")
+def other_export(version: str, project: str, kind: str) -> dict[str, Any]:
+    """video, map, classifier and videoMap exports: not built yet."""
+    check_version(version)
+    raise UnimplementedError(f"{kind}.export is not implemented.")

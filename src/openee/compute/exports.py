@@ -1,0 +1,393 @@
+"""Batch exports as long-running operations: `image:export` and `table:export`.
+
+A request is checked at once (options, destination, asset name): a bad one is a 400 before any
+operation exists. The operation then runs on the operation runner's threads: the expression is
+evaluated as its caller, the outputs are computed into the operation's staging folder (image
+chunks on the server's chunk executor: threads, or Dask tasks), and published only when all are
+complete (`destinations.py`); a cancel or an error publishes nothing (docs/decisions/0029).
+
+The metadata carries Earth Engine's OperationMetadata fields (priority, progress, stages with
+work units, destinationUris, batchEecuUsageSeconds as the CPU seconds of the chunk tasks) and,
+beyond Earth Engine, the export's size before it runs (`estimate`). A finished export writes a
+receipt next to its outputs (`<prefix>.receipt.json`, also the operation's response): the
+expression's hash, the assets it loaded with their update times, the source files read,
+openee's version and every output's SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openee import __version__
+from openee.catalog import service
+from openee.catalog.manifests import build_image, plan_image
+from openee.catalog.names import name_from_id
+from openee.catalog.roots import Roots
+from openee.catalog.store import CatalogStore
+from openee.compute.destinations import (
+    FileDestination,
+    bucket_destination,
+    drive_destination,
+    safe_relative,
+    staging_dir,
+)
+from openee.compute.executors import ChunkExecutor
+from openee.compute.export_image import (
+    ImageOptions,
+    Progress,
+    estimate,
+    image_options,
+    write_image_files,
+)
+from openee.compute.export_table import selectors_of, table_file_format, write_table_files
+from openee.compute.operations import Job, Operation, OperationRunner, OperationStore
+from openee.errors import InvalidArgumentError, UnimplementedError
+from openee.raster.image import Image
+from openee.raster.sources import FileBand, children
+
+EXPORT_IMAGE, EXPORT_FEATURES = "EXPORT_IMAGE", "EXPORT_FEATURES"
+ASSET_FILES = "exports"  # under the data dir: the COGs of images exported to assets
+DEFAULT_PRIORITY = 100
+RECEIPT_SUFFIX = ".receipt.json"
+_PROGRESS_EVERY_S = 0.5
+
+
+@dataclass(frozen=True)
+class ExportServices:
+    """What an export needs from the server."""
+
+    data_dir: Path
+    buckets: tuple[tuple[str, str], ...]
+    executor: ChunkExecutor
+    chunk_size: int
+    operations: OperationStore
+    runner: OperationRunner
+    catalog: CatalogStore
+    roots: Roots
+
+
+@dataclass(frozen=True)
+class AssetDestination:
+    name: str
+    overwrite: bool
+
+
+Destination = FileDestination | AssetDestination
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """An ExportImageRequest or ExportTableRequest, checked."""
+
+    type: str
+    description: str
+    priority: int
+    request_id: str | None
+    destination: Destination
+    expression: Any
+    image: ImageOptions | None = None
+    table_format: str | None = None
+    selectors: list[str] | None = None
+
+
+def _description(body: dict[str, Any], default: str) -> str:
+    value = body.get("description") or default
+    if not isinstance(value, str) or len(value) > 100:
+        raise InvalidArgumentError("description must be a string of at most 100 characters.")
+    return value
+
+
+def _priority(body: dict[str, Any]) -> int:
+    raw = body.get("priority")
+    value = raw.get("value") if isinstance(raw, dict) else raw
+    if value is None:
+        return DEFAULT_PRIORITY
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 9999:
+        raise InvalidArgumentError("priority must be an integer from 0 to 9999.")
+    return value
+
+
+def _request_id(body: dict[str, Any]) -> str | None:
+    value = body.get("requestId")
+    if value is not None and (not isinstance(value, str) or len(value) > 200):
+        raise InvalidArgumentError("'requestId' must be a string of at most 200 characters.")
+    return value or None
+
+
+def _file_destination(
+    ctx: ExportServices, options: dict[str, Any], principal: str, description: str
+) -> FileDestination:
+    gcs = options.get("cloudStorageDestination") or options.get("gcsDestination")
+    drive = options.get("driveDestination")
+    if isinstance(gcs, dict):
+        prefix = safe_relative(str(gcs.get("filenamePrefix") or description), "filenamePrefix")
+        return bucket_destination(ctx.data_dir, ctx.buckets, gcs.get("bucket"), prefix)
+    if isinstance(drive, dict):
+        prefix = safe_relative(str(drive.get("filenamePrefix") or description), "filenamePrefix")
+        if "/" in prefix:
+            raise InvalidArgumentError("A Drive filenamePrefix cannot hold '/'; use folder.")
+        return drive_destination(ctx.data_dir, principal, drive.get("folder"), prefix)
+    raise InvalidArgumentError(
+        "fileExportOptions needs a cloudStorageDestination or a driveDestination."
+    )
+
+
+def _asset_destination(ctx: ExportServices, options: Any) -> AssetDestination:
+    dest = options.get("earthEngineDestination") if isinstance(options, dict) else None
+    if not isinstance(dest, dict) or not isinstance(dest.get("name"), str) or not dest["name"]:
+        raise InvalidArgumentError("assetExportOptions.earthEngineDestination.name is required.")
+    name = name_from_id(dest["name"])
+    overwrite = bool(dest.get("overwrite", False))
+    service.check_destination(ctx.catalog, name, overwrite)
+    return AssetDestination(name, overwrite)
+
+
+def parse_request(
+    ctx: ExportServices, type: str, body: dict[str, Any], principal: str
+) -> ExportRequest:
+    """Checks an export request: everything that can fail before the operation starts."""
+    if body.get("expression") is None:
+        raise InvalidArgumentError("The request has no 'expression'.")
+    description = _description(
+        body, "myExportImageTask" if type == EXPORT_IMAGE else "myExportTableTask"
+    )
+    files = body.get("fileExportOptions")
+    assets = body.get("assetExportOptions")
+    for unsupported in ("bigqueryExportOptions", "featureViewExportOptions"):
+        if body.get(unsupported):
+            raise UnimplementedError(f"Table export with {unsupported} is not implemented.")
+    common = {
+        "type": type,
+        "description": description,
+        "priority": _priority(body),
+        "request_id": _request_id(body),
+        "expression": body["expression"],
+    }
+    if type == EXPORT_IMAGE:
+        opts = image_options(body)
+        if isinstance(files, dict):
+            dest: Destination = _file_destination(ctx, files, principal, description)
+        else:
+            dest = _asset_destination(ctx, assets)
+        return ExportRequest(**common, destination=dest, image=opts)
+    if isinstance(files, dict):
+        return ExportRequest(
+            **common,
+            destination=_file_destination(ctx, files, principal, description),
+            table_format=table_file_format(files.get("fileFormat")),
+            selectors=selectors_of(body),
+        )
+    if isinstance(assets, dict):
+        raise UnimplementedError(
+            "Table export to an asset (Export.table.toAsset) is not implemented."
+        )
+    raise InvalidArgumentError("The request needs fileExportOptions or assetExportOptions.")
+
+
+def _destination_uris(req: ExportRequest) -> list[str]:
+    if isinstance(req.destination, AssetDestination):
+        return [req.destination.name]
+    return [req.destination.uri("")]
+
+
+def start(
+    ctx: ExportServices,
+    project: str,
+    principal: str,
+    req: ExportRequest,
+    evaluate: Callable[[], object],
+) -> Operation:
+    """Creates the operation (or returns the one `requestId` made) and queues its work."""
+    op, created = ctx.operations.create(
+        project,
+        req.type,
+        req.description,
+        principal,
+        req.request_id,
+        extra={"priority": req.priority, "destinationUris": _destination_uris(req)},
+    )
+    if created:
+        ctx.runner.submit(op, lambda job: _run(ctx, op, req, evaluate, job))
+    return op
+
+
+# -- running ------------------------------------------------------------------------------------
+
+
+class _Reporter:
+    """Writes progress into the operation's metadata, at most every half second."""
+
+    def __init__(self, job: Job, stage: str) -> None:
+        self.job, self.stage, self.last = job, stage, 0.0
+
+    def __call__(self, progress: Progress) -> None:
+        now = time.monotonic()
+        if now - self.last < _PROGRESS_EVERY_S and progress.done not in (0, progress.total):
+            return
+        self.last = now
+        self.job.update(
+            progress=progress.done / progress.total if progress.total else 0.0,
+            stages=[
+                {
+                    "displayName": self.stage,
+                    "description": "Computing and writing the output's chunks.",
+                    "completeWorkUnits": progress.done,
+                    "totalWorkUnits": progress.total,
+                }
+            ],
+            batchEecuUsageSeconds=round(progress.cpu_seconds, 3),
+        )
+
+
+def _run(
+    ctx: ExportServices,
+    op: Operation,
+    req: ExportRequest,
+    evaluate: Callable[[], object],
+    job: Job,
+) -> dict[str, Any]:
+    staging = staging_dir(ctx.data_dir, op.id)
+    try:
+        value = evaluate()
+        if req.type == EXPORT_IMAGE:
+            assert req.image is not None
+            if not isinstance(value, Image):
+                raise InvalidArgumentError(
+                    f"Export.image needs an Image, got {type(value).__name__}."
+                )
+            job.update(estimate=estimate(value, req.image, ctx.chunk_size))
+            files = write_image_files(
+                value,
+                req.image,
+                staging,
+                ctx.executor,
+                ctx.chunk_size,
+                job.check,
+                _Reporter(job, "Export image"),
+            )
+            sources = _files_read(value)
+        else:
+            assert req.table_format is not None
+            name = (
+                Path(req.destination.prefix).name
+                if isinstance(req.destination, FileDestination)
+                else "table"
+            )
+            files = write_table_files(value, req.table_format, req.selectors, staging, name)
+            job.update(progress=1.0)
+            sources = []
+        job.check()  # nothing is published after a cancel
+        receipt = _receipt(ctx, req, files, sources)
+        if isinstance(req.destination, AssetDestination):
+            uris = [_register_image(ctx, op, req.destination, files)]
+        else:
+            receipt_path = staging / "receipt.json"
+            receipt_path.write_text(json.dumps(receipt, indent=2))
+            uris = req.destination.publish([*files, (receipt_path, RECEIPT_SUFFIX)])[:-1]
+        job.update(destinationUris=uris)
+        return {"@type": "type.googleapis.com/google.protobuf.Empty", "receipt": receipt}
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _register_image(
+    ctx: ExportServices, op: Operation, dest: AssetDestination, files: list[tuple[Path, str]]
+) -> str:
+    """The COG becomes an image asset through the same code path as `image:import`."""
+    ((staged, _),) = files
+    target = ctx.data_dir / ASSET_FILES / f"{op.id}.tif"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staged, target)
+    try:
+        import rasterio
+
+        with rasterio.open(target) as src:
+            names = [d or f"b{i + 1}" for i, d in enumerate(src.descriptions[:-1])]
+        manifest = {
+            "name": dest.name,
+            "tilesets": [{"id": "0", "sources": [{"uris": [str(target)]}]}],
+            "bands": [
+                {"id": n, "tilesetId": "0", "tilesetBandIndex": i} for i, n in enumerate(names)
+            ],
+            "maskBands": [{"tilesetId": "0", "bandIds": []}],
+        }
+        plan = plan_image(dest.name, manifest, ctx.roots)
+        service.import_asset(ctx.catalog, build_image(plan), None, dest.overwrite)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return dest.name
+
+
+def _files_read(image: Image) -> list[str]:
+    """The source files under the image's bands (what the export read)."""
+    seen: dict[str, None] = {}
+    stack = [b.source for b in image.bands]
+    while stack:
+        source = stack.pop()
+        if isinstance(source, FileBand):
+            seen[source.path] = None
+        stack.extend(children(source))
+    return sorted(seen)
+
+
+def _load_ids(node: Any) -> Iterator[str]:
+    """Asset ids the expression loads (`Image.load`, `ImageCollection.load`, ...)."""
+    if isinstance(node, dict):
+        call = node.get("functionInvocationValue")
+        if isinstance(call, dict) and str(call.get("functionName", "")).endswith("load"):
+            arg = (call.get("arguments") or {}).get("id") or (call.get("arguments") or {}).get(
+                "tableId"
+            )
+            if isinstance(arg, dict) and isinstance(arg.get("constantValue"), str):
+                yield arg["constantValue"]
+        for value in node.values():
+            yield from _load_ids(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _load_ids(value)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _receipt(
+    ctx: ExportServices, req: ExportRequest, files: list[tuple[Path, str]], sources: list[str]
+) -> dict[str, Any]:
+    canonical = json.dumps(req.expression, sort_keys=True, separators=(",", ":"))
+    assets = []
+    for asset_id in sorted(set(_load_ids(req.expression))):
+        record = ctx.catalog.get(name_from_id(asset_id))
+        assets.append(
+            {"id": asset_id, "updateTime": record.update_time if record is not None else None}
+        )
+    outputs = [
+        {
+            "uri": req.destination.uri(suffix)
+            if isinstance(req.destination, FileDestination)
+            else req.destination.name,
+            "bytes": path.stat().st_size,
+            "sha256": _sha256(path),
+        }
+        for path, suffix in files
+    ]
+    return {
+        "openeeVersion": __version__,
+        "expressionSha256": hashlib.sha256(canonical.encode()).hexdigest(),
+        "assets": assets,
+        "sourceFiles": sources,
+        "outputs": outputs,
+    }

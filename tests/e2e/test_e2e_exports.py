@@ -1,0 +1,352 @@
+"""Batch image exports through the stock `ee` client: `Export.image.toCloudStorage`, `toDrive`
+and `toAsset` started with `task.start()` and followed with `task.status()`; the files are
+checked against an independent oracle (the demo's band files warped with pyproj + numpy and a
+masked median, `oracle.py`) on each file's own grid, which must tile the region exactly with
+Earth Engine's shard names. Also: the receipt, cancel, failures, Task.list / listOperations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import rasterio
+import shapely.geometry
+from affine import Affine
+from oracle import Grid, load_items, masked_median, warp_band
+
+COLLECTION = "COPERNICUS/S2_SR_HARMONIZED"
+AUGUST = ("2023-08-01", "2023-09-01")
+# Over both demo tiles (33TWL, 33TWM): the composite's pixels come from ten images.
+WEST, SOUTH, EAST, NORTH = 15.45, 45.55, 15.95, 46.05
+SIDE, FILE_SIDE = 2048, 1024
+NO_DATA = -9999.0
+DONE = ("COMPLETED", "FAILED", "CANCELLED")
+
+
+def wait_done(task: Any, timeout: float = 180.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = task.status()
+        if status["state"] in DONE:
+            return status
+        time.sleep(0.25)
+    raise AssertionError(f"task still {task.status()['state']} after {timeout} s")
+
+
+def composite(ee: Any) -> Any:
+    region = ee.Geometry.Rectangle([WEST, SOUTH, EAST, NORTH], None, False)
+    return ee.ImageCollection(COLLECTION).filterBounds(region).filterDate(*AUGUST).median()
+
+
+def region(ee: Any) -> Any:
+    return ee.Geometry.Rectangle([WEST, SOUTH, EAST, NORTH], None, False)
+
+
+def oracle_median(band: str, grid: Grid) -> np.ndarray:
+    """The masked median of the August images whose footprint meets the region."""
+    box = shapely.geometry.box(WEST, SOUTH, EAST, NORTH)
+    items = [
+        it
+        for it in load_items()
+        if AUGUST[0] <= it.datetime.strftime("%Y-%m-%d") < AUGUST[1]
+        and it.footprint.intersects(box)
+    ]
+    assert len(items) == 10
+    return masked_median(np.stack([warp_band(it.band_path(band), grid) for it in items]))
+
+
+def file_grid(path: Path) -> tuple[Grid, np.ndarray, dict[str, Any]]:
+    with rasterio.open(path) as src:
+        grid = Grid(src.crs.to_string(), src.transform, src.width, src.height)
+        return grid, src.read(), {"nodata": src.nodata, "descriptions": src.descriptions}
+
+
+@pytest.fixture(scope="module")
+def gcs_export(ee_api, server) -> dict[str, Any]:
+    """One 2048 x 2048 median composite of B4 and B8, split in four files."""
+    prefix = f"exports/median_{uuid.uuid4().hex[:6]}"
+    task = ee_api.batch.Export.image.toCloudStorage(
+        image=composite(ee_api).select(["B4", "B8"]),
+        description="median_gcs",
+        bucket="e2e-bucket",
+        fileNamePrefix=prefix,
+        region=region(ee_api),
+        dimensions=f"{SIDE}x{SIDE}",
+        crs="EPSG:4326",
+        fileDimensions=FILE_SIDE,
+        formatOptions={"cloudOptimized": True, "noData": NO_DATA},
+    )
+    task.start()
+    status = wait_done(task)
+    folder = server.data_dir / "buckets" / "e2e-bucket" / "exports"
+    return {"task": task, "status": status, "prefix": prefix, "folder": folder}
+
+
+def test_export_to_cloud_storage_completes_with_earth_engines_shard_names(gcs_export) -> None:
+    status = gcs_export["status"]
+    assert status["state"] == "COMPLETED", status
+    assert status["task_type"] == "EXPORT_IMAGE"
+    assert status["description"] == "median_gcs"
+    name = Path(gcs_export["prefix"]).name
+    files = sorted(p.name for p in gcs_export["folder"].glob(f"{name}*"))
+    assert files == [
+        f"{name}-0000000000-0000000000.tif",
+        f"{name}-0000000000-0000001024.tif",
+        f"{name}-0000001024-0000000000.tif",
+        f"{name}-0000001024-0000001024.tif",
+        f"{name}.receipt.json",
+    ]
+    assert status["destination_uris"] and status["destination_uris"][0].startswith("file://")
+
+
+def test_shards_tile_the_region_exactly_and_equal_the_oracle(gcs_export) -> None:
+    name = Path(gcs_export["prefix"]).name
+    whole = Affine(
+        (EAST - WEST) / SIDE, 0, WEST, 0, -(NORTH - SOUTH) / SIDE, NORTH
+    )  # region / dimensions, as Image.clipToBoundsAndScale defines it
+    for row in (0, FILE_SIDE):
+        for col in (0, FILE_SIDE):
+            path = gcs_export["folder"] / f"{name}-{row:010d}-{col:010d}.tif"
+            grid, data, meta = file_grid(path)
+            assert (grid.width, grid.height) == (FILE_SIDE, FILE_SIDE)
+            assert grid.crs == "EPSG:4326"
+            expected_transform = whole @ Affine.translation(col, row)
+            np.testing.assert_allclose(
+                grid.transform[:6], expected_transform[:6], rtol=0, atol=1e-12
+            )
+            assert meta["nodata"] == NO_DATA
+            assert meta["descriptions"] == ("B4", "B8")
+            for i, band in enumerate(("B4", "B8")):
+                expected = oracle_median(band, grid)
+                assert (~np.isnan(expected)).any()
+                expected = np.where(np.isnan(expected), NO_DATA, expected)
+                np.testing.assert_array_equal(data[i], expected)
+
+
+def test_cloud_optimized_files_are_cogs(gcs_export) -> None:
+    name = Path(gcs_export["prefix"]).name
+    with rasterio.open(gcs_export["folder"] / f"{name}-0000000000-0000000000.tif") as src:
+        assert src.profile["tiled"]
+        assert src.overviews(1), "a COG of 1024 x 1024 pixels has overviews"
+        assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+
+
+def test_receipt_names_the_expression_inputs_and_checksums(gcs_export, server) -> None:
+    name = Path(gcs_export["prefix"]).name
+    receipt = json.loads((gcs_export["folder"] / f"{name}.receipt.json").read_text())
+    assert receipt["openeeVersion"]
+    assert len(receipt["expressionSha256"]) == 64
+    assert [a["id"] for a in receipt["assets"]] == [COLLECTION]
+    assert len(receipt["sourceFiles"]) == 2 * 10  # B4 and B8 of ten images
+    assert len(receipt["outputs"]) == 4
+    for output in receipt["outputs"]:
+        path = Path(output["uri"].removeprefix("file://"))
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == output["sha256"]
+        assert path.stat().st_size == output["bytes"]
+
+
+def test_operation_metadata_is_earth_engines(gcs_export, ee_api) -> None:
+    op = ee_api.data.getOperation(gcs_export["status"]["name"])
+    meta = op["metadata"]
+    assert op["done"] is True
+    assert meta["state"] == "SUCCEEDED"
+    assert meta["type"] == "EXPORT_IMAGE"
+    assert meta["priority"] == 100
+    assert meta["progress"] == 1.0
+    (stage,) = meta["stages"]
+    assert stage["completeWorkUnits"] == stage["totalWorkUnits"] >= 4
+    assert meta["batchEecuUsageSeconds"] > 0
+    assert meta["estimate"]["pixels"] == SIDE * SIDE
+    assert meta["estimate"]["files"] == 4
+    for key in ("createTime", "updateTime", "startTime", "endTime"):
+        stamp = meta[key]
+        assert stamp.endswith("Z")
+        fraction = stamp[:-1].partition(".")[2]
+        assert len(fraction) <= 6
+    assert op["response"]["receipt"]["outputs"]
+
+
+def test_task_list_and_list_operations_show_the_export(gcs_export, ee_api) -> None:
+    task_id = gcs_export["task"].id
+    assert task_id in [t.id for t in ee_api.batch.Task.list()]
+    ops = ee_api.data.listOperations()
+    assert any(op["name"].endswith(task_id) for op in ops)
+    assert not gcs_export["task"].active()
+
+
+def test_export_to_drive_lands_in_the_callers_folder(ee_api, server) -> None:
+    grid = Grid("EPSG:32633", Affine(120, 0, 560040, 0, -120, 5060040), 300, 200)
+    image = ee_api.Image(f"{COLLECTION}/{_item_id()}").select("B4")
+    task = ee_api.batch.Export.image.toDrive(
+        image=image,
+        description="drive_export",
+        folder="ee_out",
+        fileNamePrefix="b4",
+        crs=grid.crs,
+        crsTransform=list(grid.crs_transform),
+        dimensions=f"{grid.width}x{grid.height}",
+        region=ee_api.Geometry.Rectangle(list(_bounds(grid)), grid.crs, False),
+    )
+    task.start()
+    status = wait_done(task)
+    assert status["state"] == "COMPLETED", status
+    email = server.key["client_email"]
+    path = server.data_dir / "drive" / email / "ee_out" / "b4.tif"
+    got, data, _ = file_grid(path)
+    assert (got.width, got.height) == (grid.width, grid.height)
+    np.testing.assert_allclose(got.transform[:6], grid.transform[:6], atol=1e-6)
+    expected = warp_band(_item().band_path("B4"), got)
+    np.testing.assert_array_equal(data[0], expected)
+
+
+def test_export_to_asset_then_read_back_with_get_pixels(ee_api, server) -> None:
+    asset = f"projects/{server.project}/assets/exported_{uuid.uuid4().hex[:6]}"
+    grid = Grid("EPSG:32633", Affine(240, 0, 560040, 0, -240, 5060040), 128, 96)
+    image = ee_api.Image(f"{COLLECTION}/{_item_id()}").select(["B4", "B8"])
+    task = ee_api.batch.Export.image.toAsset(
+        image=image,
+        description="asset_export",
+        assetId=asset,
+        crs=grid.crs,
+        crsTransform=list(grid.crs_transform),
+        dimensions=f"{grid.width}x{grid.height}",
+        region=ee_api.Geometry.Rectangle(list(_bounds(grid)), grid.crs, False),
+    )
+    task.start()
+    status = wait_done(task)
+    assert status["state"] == "COMPLETED", status
+    exported = ee_api.Image(asset)
+    assert exported.bandNames().getInfo() == ["B4", "B8"]
+    pixels = ee_api.data.getPixels(
+        {"assetId": asset, "fileFormat": "NPY", "grid": grid.to_pixel_grid()}
+    )
+    for band in ("B4", "B8"):
+        expected = warp_band(_item().band_path(band), grid)
+        np.testing.assert_array_equal(pixels[band], expected)
+    # masked source pixels stay masked in the asset
+    mask = (
+        exported.select("B4")
+        .mask()
+        .reduceRegion(
+            ee_api.Reducer.min(),
+            ee_api.Geometry.Rectangle(list(_bounds(grid)), grid.crs, False),
+            crs=grid.crs,
+            crsTransform=list(grid.crs_transform),
+        )
+        .getInfo()
+    )
+    assert mask["B4"] == (1 if (warp_band(_item().band_path("B4"), grid) != 0).all() else 0)
+
+
+def test_cancel_leaves_nothing_at_the_destination(ee_api, server) -> None:
+    prefix = f"cancelled_{uuid.uuid4().hex[:6]}"
+    task = ee_api.batch.Export.image.toCloudStorage(
+        image=composite(ee_api).select(["B4", "B8", "B2", "B3"]),
+        description="to_cancel",
+        bucket="cancel-bucket",
+        fileNamePrefix=prefix,
+        region=region(ee_api),
+        dimensions="8192x8192",
+        crs="EPSG:4326",
+        maxPixels=1e9,
+    )
+    task.start()
+    deadline = time.monotonic() + 60
+    while task.status()["state"] != "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert task.status()["state"] == "RUNNING"
+    task.cancel()
+    cancelled_at = time.monotonic()
+    status = wait_done(task, timeout=30)
+    assert status["state"] == "CANCELLED"
+    assert time.monotonic() - cancelled_at < 5
+    bucket = server.data_dir / "buckets" / "cancel-bucket"
+    assert not bucket.exists() or not any(bucket.rglob("*"))
+    assert not any((server.data_dir / "exports-staging").glob(f"{task.id}*"))
+
+
+def test_too_many_pixels_fails_with_earth_engines_message(ee_api) -> None:
+    task = ee_api.batch.Export.image.toCloudStorage(
+        image=composite(ee_api).select("B4"),
+        description="too_large",
+        bucket="e2e-bucket",
+        fileNamePrefix="too_large",
+        region=region(ee_api),
+        dimensions="20000x20000",
+        crs="EPSG:4326",
+    )
+    task.start()
+    status = wait_done(task)
+    assert status["state"] == "FAILED"
+    assert status["error_message"] == (
+        "Export too large: specified 400000000 pixels (max: 100000000). Specify higher "
+        "maxPixels value if you intend to export a large area."
+    )
+
+
+def test_a_bad_expression_fails_the_task_with_a_clear_message(ee_api, server) -> None:
+    task = ee_api.batch.Export.image.toCloudStorage(
+        image=ee_api.Image(f"{COLLECTION}/{_item_id()}").select("B99"),
+        description="bad_band",
+        bucket="e2e-bucket",
+        fileNamePrefix="bad_band",
+        region=region(ee_api),
+        scale=1000,
+    )
+    task.start()
+    status = wait_done(task)
+    assert status["state"] == "FAILED"
+    assert "B99" in status["error_message"]
+    assert not list((server.data_dir / "buckets" / "e2e-bucket").glob("bad_band*"))
+
+
+def test_a_retried_start_with_the_same_request_id_makes_one_operation(ee_api, server) -> None:
+    request_id = str(uuid.uuid4())
+    body = {
+        "expression": ee_api.serializer.encode(
+            ee_api.Image.constant(1).clipToBoundsAndScale(geometry=region(ee_api), width=8),
+            for_cloud_api=True,
+        ),
+        "description": "idempotent",
+        "fileExportOptions": {
+            "fileFormat": "GEO_TIFF",
+            "cloudStorageDestination": {"bucket": "e2e-bucket", "filenamePrefix": "idem"},
+        },
+        "requestId": request_id,
+    }
+    first = ee_api.data.exportImage(request_id, body)
+    second = ee_api.data.exportImage(request_id, body)
+    assert first["name"] == second["name"]
+
+
+def test_unbuilt_exports_answer_unimplemented(ee_api) -> None:
+    collection = ee_api.ImageCollection(COLLECTION).limit(2)
+    task = ee_api.batch.Export.video.toCloudStorage(
+        collection=collection.map(lambda i: i.visualize(bands=["B4"], min=0, max=3000)),
+        description="video",
+        bucket="e2e-bucket",
+        dimensions=64,
+        region=region(ee_api),
+    )
+    with pytest.raises(ee_api.EEException, match=r"video\.export is not implemented"):
+        task.start()
+
+
+def _item_id() -> str:
+    return _item().id
+
+
+def _item():
+    return next(i for i in load_items() if "33TWL" in i.id and "20230815" in i.id)
+
+
+def _bounds(grid: Grid) -> tuple[float, float, float, float]:
+    t = grid.transform
+    return (t.c, t.f + t.e * grid.height, t.c + t.a * grid.width, t.f)
