@@ -224,3 +224,71 @@ def test_a_killed_server_marks_its_running_export_failed_and_publishes_nothing(
         assert not (data / "exports-staging").exists()
     finally:
         second.stop()
+
+
+@pytest.fixture()
+def s3() -> Iterator[Any]:
+    """An S3-compatible server (moto) on 127.0.0.1 and a boto3 client of it."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket="results")
+    try:
+        yield server, client, port
+    finally:
+        server.stop()
+
+
+def test_export_to_a_bucket_mapped_to_s3(ee_api, s3, tmp_path) -> None:
+    moto, client, port = s3
+    env = {
+        "OPENEE_BUCKETS": "ee-results=s3://results/exports",
+        "FSSPEC_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        # botocore's own retries make the stopped-server case below slow to fail
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    server = Server(tmp_path / "data", env)
+    try:
+        op = server.post("image:export", export_body(ee_api, "ee-results", "s3/m", 512, 256))
+        done = server.wait(op["name"])
+        assert done["metadata"]["state"] == "SUCCEEDED", done
+        listed = client.list_objects_v2(Bucket="results", Prefix="exports/")
+        keys = sorted(o["Key"] for o in listed.get("Contents", []))
+        assert keys == [
+            "exports/s3/m-0000000000-0000000000.tif",
+            "exports/s3/m-0000000000-0000000256.tif",
+            "exports/s3/m-0000000256-0000000000.tif",
+            "exports/s3/m-0000000256-0000000256.tif",
+            "exports/s3/m.receipt.json",
+        ]
+        assert done["metadata"]["destinationUris"][0] == (
+            "s3://results/exports/s3/m-0000000000-0000000000.tif"
+        )
+        folder = tmp_path / "fetched"
+        (folder / "s3").mkdir(parents=True)
+        for key in keys[:-1]:
+            client.download_file("results", key, str(folder / key.removeprefix("exports/")))
+        check_files(folder / "s3", "m", 512, 256)
+
+        # The S3 server goes away: the next export fails cleanly and leaves nothing behind.
+        moto.stop()
+        op = server.post("image:export", export_body(ee_api, "ee-results", "gone/m", 512, 256))
+        failed = server.wait(op["name"], timeout=180)
+        assert failed["metadata"]["state"] == "FAILED"
+        assert "s3://results/exports/gone/m" in failed["error"]["message"]
+        assert not (tmp_path / "data" / "exports-staging" / op["name"].rsplit("/", 1)[1]).exists()
+    finally:
+        server.stop()

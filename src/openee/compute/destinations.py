@@ -14,6 +14,7 @@ all). A cancelled or failed export publishes nothing.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from openee.errors import FailedPreconditionError, InvalidArgumentError
+
+log = logging.getLogger("openee.exports")
 
 STAGING_DIR = "exports-staging"
 BUCKETS_DIR = "buckets"
@@ -83,7 +86,8 @@ class FileDestination:
                     if parent:
                         fs.makedirs(parent, exist_ok=True)
                     fs.put_file(str(staged), target)
-                except OSError as exc:
+                except Exception as exc:  # object-store clients raise their own types
+                    log.warning("export publish to %s failed", self.uri(suffix), exc_info=True)
                     raise FailedPreconditionError(
                         f"Writing '{self.uri(suffix)}' failed: {type(exc).__name__}: {exc}"
                     ) from None
