@@ -47,13 +47,20 @@ from openee.compute.export_image import (
     image_options,
     write_image_files,
 )
+from openee.compute.export_map import MapOptions, map_options, write_map_tiles
 from openee.compute.export_table import selectors_of, table_file_format, write_table_files
 from openee.compute.operations import Job, Operation, OperationRunner, OperationStore
 from openee.errors import InvalidArgumentError, UnimplementedError
 from openee.raster.image import Image
 from openee.raster.sources import FileBand, children
+from openee.settings import Limits
 
-EXPORT_IMAGE, EXPORT_FEATURES = "EXPORT_IMAGE", "EXPORT_FEATURES"
+EXPORT_IMAGE, EXPORT_FEATURES, EXPORT_TILES = "EXPORT_IMAGE", "EXPORT_FEATURES", "EXPORT_TILES"
+_DEFAULT_DESCRIPTION = {
+    EXPORT_IMAGE: "myExportImageTask",
+    EXPORT_FEATURES: "myExportTableTask",
+    EXPORT_TILES: "myExportMapTask",
+}
 ASSET_FILES = "exports"  # under the data dir: the COGs of images exported to assets
 DEFAULT_PRIORITY = 100
 RECEIPT_SUFFIX = ".receipt.json"
@@ -72,6 +79,7 @@ class ExportServices:
     runner: OperationRunner
     catalog: CatalogStore
     roots: Roots
+    limits: Limits
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,7 @@ class ExportRequest:
     image: ImageOptions | None = None
     table_format: str | None = None
     selectors: list[str] | None = None
+    map: MapOptions | None = None
 
 
 def _description(body: dict[str, Any], default: str) -> str:
@@ -156,9 +165,7 @@ def parse_request(
     """Checks an export request: everything that can fail before the operation starts."""
     if body.get("expression") is None:
         raise InvalidArgumentError("The request has no 'expression'.")
-    description = _description(
-        body, "myExportImageTask" if type == EXPORT_IMAGE else "myExportTableTask"
-    )
+    description = _description(body, _DEFAULT_DESCRIPTION[type])
     files = body.get("fileExportOptions")
     assets = body.get("assetExportOptions")
     for unsupported in ("bigqueryExportOptions", "featureViewExportOptions"):
@@ -171,6 +178,17 @@ def parse_request(
         "request_id": _request_id(body),
         "expression": body["expression"],
     }
+    if type == EXPORT_TILES:
+        tiles = body.get("tileExportOptions")
+        if not isinstance(tiles, dict) or not isinstance(
+            tiles.get("cloudStorageDestination"), dict
+        ):
+            raise InvalidArgumentError("tileExportOptions.cloudStorageDestination is required.")
+        return ExportRequest(
+            **common,
+            destination=_file_destination(ctx, tiles, principal, description),
+            map=map_options(body),
+        )
     if type == EXPORT_IMAGE:
         opts = image_options(body)
         if isinstance(files, dict):
@@ -272,6 +290,23 @@ def _run(
                 ctx.chunk_size,
                 job.check,
                 _Reporter(job, "Export image"),
+            )
+            sources = _files_read(value)
+        elif req.type == EXPORT_TILES:
+            assert req.map is not None
+            if not isinstance(value, Image):
+                raise InvalidArgumentError(
+                    f"Export.map needs an Image, got {type(value).__name__}."
+                )
+            files = write_map_tiles(
+                value,
+                req.map,
+                staging,
+                ctx.executor,
+                ctx.limits,
+                ctx.chunk_size,
+                job.check,
+                _Reporter(job, "Export map tiles"),
             )
             sources = _files_read(value)
         else:

@@ -1,6 +1,7 @@
-"""Batch exports: `image:export` and `table:export` start an operation (`compute/exports.py`)
-that `operations` get / list / cancel / wait follow. `video:export`, `map:export`,
-`classifier:export` and `videoMap:export` are listed by the discovery document and answer 501.
+"""Batch exports: `image:export`, `table:export` and `map:export` (a tile pyramid) start an
+operation (`compute/exports.py`) that `operations` get / list / cancel / wait follow.
+`video:export`, `classifier:export` and `videoMap:export` are listed by the discovery document
+and answer 501.
 
 An export needs a write scope and a role allowing computation in its project; an export to an
 asset also needs the right to create that asset. A `requestId` seen before returns the
@@ -40,6 +41,7 @@ def services(state: AppState) -> exports.ExportServices:
         runner=state.runner,
         catalog=state.catalog,
         roots=state.roots,
+        limits=settings.limits,
     )
 
 
@@ -97,8 +99,18 @@ def table_export(
     return _export(state, project, body, principal, audit, exports.EXPORT_FEATURES)
 
 
+@router.post("/{version}/projects/{project}/map:export")
+def map_export(
+    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
+) -> dict[str, Any]:
+    """ExportMapRequest: `{expression, description?, tileExportOptions, tileOptions,
+    priority?, requestId?}`."""
+    check_version(version)
+    return _export(state, project, body, principal, audit, exports.EXPORT_TILES)
+
+
 @router.post("/{version}/projects/{project}/{kind}:export")
 def other_export(version: str, project: str, kind: str) -> dict[str, Any]:
-    """video, map, classifier and videoMap exports: not built yet."""
+    """video, classifier and videoMap exports: not built yet."""
     check_version(version)
     raise UnimplementedError(f"{kind}.export is not implemented.")
