@@ -201,6 +201,31 @@ def test_export_runs_as_dask_tasks_on_two_worker_processes(ee_api, cluster, tmp_
         server.stop()
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_worker_killed_mid_export_changes_nothing_in_the_output(
+    ee_api, cluster, tmp_path
+) -> None:
+    server = Server(
+        tmp_path / "data",
+        {"OPENEE_DASK_SCHEDULER": cluster.scheduler.address, "OPENEE_CHUNK_SIZE": "64"},
+    )
+    try:
+        op = server.post("image:export", export_body(ee_api, "kill-bucket", "k", 1024, 512))
+        deadline = time.monotonic() + 60
+        while (server.operation(op["name"])["metadata"].get("progress") or 0) <= 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        victim = next(iter(cluster.run(os.getpid).values()))
+        assert not server.operation(op["name"])["done"]
+        os.kill(victim, signal.SIGKILL)  # its nanny starts a new worker; its tasks re-run
+        done = server.wait(op["name"], timeout=180)
+        assert done["metadata"]["state"] == "SUCCEEDED", done
+        assert victim not in cluster.run(os.getpid).values()
+        check_files(tmp_path / "data" / "buckets" / "kill-bucket", "k", 1024, 512)
+    finally:
+        server.stop()
+
+
 def test_a_killed_server_marks_its_running_export_failed_and_publishes_nothing(
     ee_api, tmp_path
 ) -> None:
