@@ -109,7 +109,9 @@ class Server:
         self.stderr.close()
 
 
-def export_body(ee: Any, bucket: str, prefix: str, side: int, file_side: int) -> dict[str, Any]:
+def export_body(
+    ee: Any, bucket: str, prefix: str, side: int, file_side: int, shard: int = 256
+) -> dict[str, Any]:
     """What `Export.image.toCloudStorage(...).start()` sends for the median composite."""
     region = ee.Geometry.Rectangle([WEST, SOUTH, EAST, NORTH], None, False)
     image = ee.ImageCollection(COLLECTION).filterBounds(region).filterDate(*AUGUST).median()
@@ -122,6 +124,7 @@ def export_body(ee: Any, bucket: str, prefix: str, side: int, file_side: int) ->
         dimensions=f"{side}x{side}",
         crs="EPSG:4326",
         fileDimensions=file_side,
+        shardSize=shard,
         maxPixels=1e10,
     )
     config = dict(task.config)
@@ -190,7 +193,8 @@ def test_export_runs_as_dask_tasks_on_two_worker_processes(ee_api, cluster, tmp_
     )
     try:
         with get_task_stream(cluster) as stream:
-            op = server.post("image:export", export_body(ee_api, "dask-bucket", "m", 512, 256))
+            body = export_body(ee_api, "dask-bucket", "m", 512, 256, shard=128)
+            op = server.post("image:export", body)
             done = server.wait(op["name"])
         assert done["metadata"]["state"] == "SUCCEEDED", done
         chunks = [t for t in stream.data if "timed_chunk" in str(t["key"])]
@@ -210,7 +214,8 @@ def test_a_worker_killed_mid_export_changes_nothing_in_the_output(
         {"OPENEE_DASK_SCHEDULER": cluster.scheduler.address, "OPENEE_CHUNK_SIZE": "64"},
     )
     try:
-        op = server.post("image:export", export_body(ee_api, "kill-bucket", "k", 1024, 512))
+        body = export_body(ee_api, "kill-bucket", "k", 1024, 512, shard=64)
+        op = server.post("image:export", body)
         deadline = time.monotonic() + 60
         while (server.operation(op["name"])["metadata"].get("progress") or 0) <= 0:
             assert time.monotonic() < deadline
@@ -226,27 +231,46 @@ def test_a_worker_killed_mid_export_changes_nothing_in_the_output(
         server.stop()
 
 
-def test_a_killed_server_marks_its_running_export_failed_and_publishes_nothing(
-    ee_api, tmp_path
-) -> None:
-    data = tmp_path / "data"
-    first = Server(data, {})
-    body = export_body(ee_api, "restart-bucket", "big", 8192, 4096)
-    op = first.post("image:export", body)
+def _kill_mid_export(ee: Any, data: Path, bucket: str) -> tuple[Server, str]:
+    """Starts an export of 64 chunks and kills the server (SIGKILL) a few chunks in."""
+    first = Server(data, {"OPENEE_CHUNK_SIZE": "128"})
+    op = first.post("image:export", export_body(ee, bucket, "r", 1024, 512, shard=128))
     deadline = time.monotonic() + 60
-    while first.operation(op["name"])["metadata"]["state"] != "RUNNING":
+    while (first.operation(op["name"])["metadata"].get("progress") or 0) < 0.1:
         assert time.monotonic() < deadline
-        time.sleep(0.1)
-    time.sleep(1.0)  # some chunks are written to staging
+        time.sleep(0.02)
     first.stop(signal.SIGKILL)
+    return first, op["name"]
+
+
+def test_a_killed_server_resumes_its_export_from_the_finished_windows(ee_api, tmp_path) -> None:
+    data = tmp_path / "data"
+    first, name = _kill_mid_export(ee_api, data, "resume-bucket")
+    assert not (data / "buckets" / "resume-bucket").exists()
+    second = Server(data, {"OPENEE_CHUNK_SIZE": "128"}, port=first.port)
+    try:
+        done = second.wait(name)
+        assert done["metadata"]["state"] == "SUCCEEDED", done
+        assert done["metadata"]["attempt"] == 2
+        assert 0 < done["metadata"]["resumedWorkUnits"] < 64
+        check_files(data / "buckets" / "resume-bucket", "r", 1024, 512)
+        assert not (data / "exports-staging" / name.rsplit("/", 1)[1]).exists()
+    finally:
+        second.stop()
+
+
+def test_an_export_that_cannot_resume_fails_and_publishes_nothing(ee_api, tmp_path) -> None:
+    data = tmp_path / "data"
+    first, name = _kill_mid_export(ee_api, data, "restart-bucket")
+    (data / "exports-staging" / name.rsplit("/", 1)[1] / "request.json").unlink()
     second = Server(data, {}, port=first.port)
     try:
-        after = second.operation(op["name"])
+        after = second.operation(name)
         assert after["done"] is True
         assert after["metadata"]["state"] == "FAILED"
         assert "server stopped before the operation finished" in after["error"]["message"]
         assert not (data / "buckets" / "restart-bucket").exists()
-        assert not (data / "exports-staging").exists()
+        assert not any((data / "exports-staging").iterdir())
     finally:
         second.stop()
 

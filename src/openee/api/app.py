@@ -39,11 +39,6 @@ def create_app(settings: Settings) -> FastAPI:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     ready = bootstrap(settings)
     operation_store = OperationStore(settings.operations_path)
-    if stale := operation_store.fail_unfinished():
-        logging.getLogger("openee.operations").info(
-            "%d operations left unfinished by a previous run were marked FAILED", stale
-        )
-    clear_staging(settings.data_dir)  # what those left half-computed; nothing was published
     audit = AuditLog(settings.audit_path)
     state = AppState(
         settings=settings,
@@ -63,6 +58,15 @@ def create_app(settings: Settings) -> FastAPI:
         operations=operation_store,
         runner=OperationRunner(operation_store, settings.import_workers),
     )
+    # Exports a previous process left running resume from their finished windows; every other
+    # unfinished operation is marked FAILED, and what it left in staging removed (nothing of it
+    # was published).
+    resumed = exports.resume_exports(state)
+    if stale := operation_store.fail_unfinished(keep=resumed):
+        logging.getLogger("openee.operations").info(
+            "%d operations left unfinished by a previous run were marked FAILED", stale
+        )
+    clear_staging(settings.data_dir, keep=resumed)
     app = FastAPI(
         title="openee", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
     )

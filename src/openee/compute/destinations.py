@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -165,6 +165,12 @@ def staging_dir(data_dir: Path, op_id: str) -> Path:
     return data_dir / STAGING_DIR / op_id
 
 
-def clear_staging(data_dir: Path) -> None:
-    """Remove what exports cut short by a stop or a crash left in staging."""
-    shutil.rmtree(data_dir / STAGING_DIR, ignore_errors=True)
+def clear_staging(data_dir: Path, keep: Collection[str] = ()) -> None:
+    """Remove what exports cut short by a stop or a crash left in staging, except the folders
+    of the operations in `keep` (being resumed)."""
+    root = data_dir / STAGING_DIR
+    if not root.is_dir():
+        return
+    for folder in root.iterdir():
+        if folder.name not in keep:
+            shutil.rmtree(folder, ignore_errors=True)

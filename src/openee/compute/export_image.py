@@ -14,7 +14,9 @@ message; masked pixels are written as `noData` (tagged as the files' nodata) or 
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -244,6 +246,12 @@ class ChunkWindow:
     grid: PixelGrid
 
 
+def export_chunk_size(chunk_size: int, opts: ImageOptions) -> int:
+    """The server's chunk size rounded to whole GeoTIFF tiles (at least one), so that each
+    compressed tile is written once, by one window."""
+    return max(opts.tile_size, chunk_size // opts.tile_size * opts.tile_size)
+
+
 def windows(parts: Sequence[FilePart], chunk_size: int) -> list[ChunkWindow]:
     """Every chunk of every file, file by file: chunks align with the file's origin."""
     return [
@@ -260,19 +268,26 @@ class Progress:
     done: int
     total: int
     cpu_seconds: float = 0.0
+    resumed: int = 0  # windows finished before a restart
 
 
 Report = Callable[[Progress], None]
 
 
 class _FileWriter:
-    """One staged GeoTIFF being filled window by window."""
+    """One staged GeoTIFF filled window by window. Each window is written by opening the file,
+    writing and closing it, so a finished window is on disk (and in the ledger) even if the
+    process is killed: a resumed export continues the same file."""
 
     def __init__(
         self, path: Path, part: FilePart, names: Sequence[str], dtype: np.dtype, opts: ImageOptions
     ) -> None:
         self.path = path
-        self.any_valid = False
+        self.fill = opts.no_data if opts.no_data is not None else 0
+        self.dtype = dtype
+        self.mask_band = len(names) + 1 if opts.mask_band else None
+        if path.exists():
+            return  # a resumed export: the windows in the ledger are in it
         tiled = part.grid.width >= opts.tile_size and part.grid.height >= opts.tile_size
         profile: dict[str, Any] = {
             "driver": "GTiff",
@@ -290,25 +305,53 @@ class _FileWriter:
             profile.update(blockxsize=opts.tile_size, blockysize=opts.tile_size)
         if opts.no_data is not None:
             profile["nodata"] = opts.no_data
-        self.fill = opts.no_data if opts.no_data is not None else 0
-        self.dtype = dtype
-        self.mask_band = len(names) + 1 if opts.mask_band else None
-        self.dataset = rasterio.open(path, "w", **profile)
-        for i, name in enumerate(names, start=1):
-            self.dataset.set_band_description(i, name)
+        with rasterio.open(path, "w", **profile) as dataset:
+            for i, name in enumerate(names, start=1):
+                dataset.set_band_description(i, name)
 
-    def write(self, window: ChunkWindow, pixels: Sequence[Pixels]) -> None:
+    def write(self, window: ChunkWindow, pixels: Sequence[Pixels]) -> bool:
+        """Writes a window; whether it holds a valid pixel."""
         win = Window(window.col, window.row, window.grid.width, window.grid.height)
-        for i, band in enumerate(pixels, start=1):
-            self.any_valid = self.any_valid or bool(band.valid.any())
-            values = np.where(band.valid, band.data, self.fill).astype(self.dtype, copy=False)
-            self.dataset.write(values, i, window=win)
-        if self.mask_band is not None:
-            valid = np.logical_and.reduce([band.valid for band in pixels])
-            self.dataset.write(valid.astype(self.dtype), self.mask_band, window=win)
+        any_valid = False
+        with rasterio.open(self.path, "r+") as dataset:
+            for i, band in enumerate(pixels, start=1):
+                any_valid = any_valid or bool(band.valid.any())
+                values = np.where(band.valid, band.data, self.fill).astype(self.dtype, copy=False)
+                dataset.write(values, i, window=win)
+            if self.mask_band is not None:
+                valid = np.logical_and.reduce([band.valid for band in pixels])
+                dataset.write(valid.astype(self.dtype), self.mask_band, window=win)
+        return any_valid
 
-    def close(self) -> None:
-        self.dataset.close()
+
+class Ledger:
+    """The finished windows of an export, in its staging folder: what a resumed export skips.
+
+    `windows.log` holds one line per finished window (its index and whether it had a valid
+    pixel), appended after the window is in its file; `plan.json` identifies the cut (grid,
+    files, chunk size), so a ledger made for another cut is discarded with its files.
+    """
+
+    def __init__(self, staging: Path, plan: dict[str, Any]) -> None:
+        self.path = staging / "windows.log"
+        plan_path = staging / "plan.json"
+        text = json.dumps(plan, sort_keys=True)
+        self.done: dict[int, bool] = {}
+        if plan_path.exists() and plan_path.read_text() == text and self.path.exists():
+            for line in self.path.read_text().splitlines():
+                index, _, valid = line.partition(" ")
+                if valid in ("0", "1"):  # a torn last line is ignored: the window is redone
+                    self.done[int(index)] = valid == "1"
+        else:
+            for stale in staging.glob("part-*"):
+                stale.unlink()
+            self.path.unlink(missing_ok=True)
+            plan_path.write_text(text)
+
+    def record(self, index: int, valid: bool) -> None:
+        with open(self.path, "a") as f:
+            f.write(f"{index} {int(valid)}\n")
+        self.done[index] = valid
 
 
 def write_image_files(
@@ -322,7 +365,9 @@ def write_image_files(
     max_in_flight: int = 4,
 ) -> list[tuple[Path, str]]:
     """Computes every file of the export into `staging`; returns (staged path, suffix) of the
-    files to publish. `check` raises to stop (a cancel); it is called between chunks."""
+    files to publish. `check` raises to stop (a cancel); it is called between chunks. Windows
+    that the staging folder's ledger lists as finished (an export resumed after a restart) are
+    not computed again."""
     if not image.bands:
         raise InvalidArgumentError("The image has no bands to export.")
     sources = tuple(b.source for b in image.bands)
@@ -335,17 +380,24 @@ def write_image_files(
     check_max_pixels(grid, opts.max_pixels)
     parts = file_parts(grid, opts.file_dimensions, IMAGE_FORMATS[opts.file_format])
     dtype = export_dtype(sources)
+    chunk_size = export_chunk_size(chunk_size, opts)
     work = windows(parts, chunk_size)
-    progress = Progress(0, len(work))
-    report(progress)
     staging.mkdir(parents=True, exist_ok=True)
+    ledger = Ledger(
+        staging,
+        {"grid": grid_info(grid), "files": len(parts), "chunk": chunk_size, "dtype": dtype.name},
+    )
+    progress = Progress(len(ledger.done), len(work), resumed=len(ledger.done))
+    report(progress)
     writers: dict[int, _FileWriter] = {}
-    remaining = {i: sum(1 for w in work if w.part == i) for i in range(len(parts))}
-    kept: list[tuple[Path, str]] = []
-    pending: deque[tuple[ChunkFuture, ChunkWindow]] = deque()
+    remaining = {i: 0 for i in range(len(parts))}
+    for index, window in enumerate(work):
+        if index not in ledger.done:
+            remaining[window.part] += 1
+    pending: deque[tuple[ChunkFuture, int, ChunkWindow]] = deque()
 
     def drain() -> None:
-        future, window = pending.popleft()
+        future, index, window = pending.popleft()
         pixels, cpu = future.result()
         writer = writers.get(window.part)
         if writer is None:
@@ -353,42 +405,54 @@ def write_image_files(
             writer = writers[window.part] = _FileWriter(
                 path, parts[window.part], image.band_names, dtype, opts
             )
-        writer.write(window, pixels)
+        ledger.record(index, writer.write(window, pixels))
         progress.done += 1
         progress.cpu_seconds += cpu
         remaining[window.part] -= 1
         if remaining[window.part] == 0:
-            writer.close()
             del writers[window.part]
-            if writer.any_valid or not opts.skip_empty:
-                kept.append((_finish(writer.path, opts), parts[window.part].suffix))
+            _finish(writer.path, opts)
         report(progress)
         check()
 
     try:
-        for window in work:
+        for index, window in enumerate(work):
+            if index in ledger.done:
+                continue
             if len(pending) >= max_in_flight:
                 drain()
-            pending.append((executor.submit(timed_chunk, sources, window.grid), window))
+            pending.append((executor.submit(timed_chunk, sources, window.grid), index, window))
         while pending:
             drain()
     finally:
-        for future, _ in pending:
+        for future, *_ in pending:
             future.cancel()
-        for writer in writers.values():
-            writer.close()
+    kept = []
+    for i, part in enumerate(parts):
+        path = staging / f"part-{i:06d}.tif"
+        if opts.skip_empty and not any(ledger.done[k] for k, w in enumerate(work) if w.part == i):
+            continue
+        final = _finish(
+            path, opts
+        )  # a no-op unless a restart came between a file's end and its COG
+        kept.append((final, part.suffix))
     return kept
 
 
 def _finish(path: Path, opts: ImageOptions) -> Path:
-    """The file as published: a Cloud Optimized GeoTIFF (with overviews) when asked."""
+    """The file as published: a Cloud Optimized GeoTIFF (with overviews) when asked, made
+    under a temporary name and renamed, so an existing `.cog.tif` is always complete."""
     if not opts.cloud_optimized:
         return path
     cog = path.with_suffix(".cog.tif")
+    if cog.exists():
+        path.unlink(missing_ok=True)
+        return cog
+    partial = path.with_suffix(".cog.partial.tif")
     try:
         rasterio.shutil.copy(
             path,
-            cog,
+            partial,
             driver="COG",
             compress="DEFLATE",
             blocksize=opts.tile_size,
@@ -398,6 +462,7 @@ def _finish(path: Path, opts: ImageOptions) -> Path:
         )
     except rasterio.errors.RasterioError as exc:
         raise OpeneeError(f"Writing a Cloud Optimized GeoTIFF failed: {exc}") from None
+    os.replace(partial, cog)
     path.unlink()
     return cog
 
@@ -424,5 +489,5 @@ def estimate(image: Image, opts: ImageOptions, chunk_size: int) -> dict[str, Any
         "pixels": pixels,
         "bands": len(sources),
         "uncompressedBytes": pixels * len(sources) * itemsize,
-        "chunks": len(windows(parts, chunk_size)),
+        "chunks": len(windows(parts, export_chunk_size(chunk_size, opts))),
     }

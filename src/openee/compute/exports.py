@@ -49,8 +49,15 @@ from openee.compute.export_image import (
 )
 from openee.compute.export_map import MapOptions, map_options, write_map_tiles
 from openee.compute.export_table import selectors_of, table_file_format, write_table_files
-from openee.compute.operations import Job, Operation, OperationRunner, OperationStore
-from openee.errors import InvalidArgumentError, UnimplementedError
+from openee.compute.operations import (
+    PENDING,
+    RUNNING,
+    Job,
+    Operation,
+    OperationRunner,
+    OperationStore,
+)
+from openee.errors import InvalidArgumentError, OpeneeError, UnimplementedError
 from openee.raster.image import Image
 from openee.raster.sources import FileBand, children
 from openee.settings import Limits
@@ -64,6 +71,7 @@ _DEFAULT_DESCRIPTION = {
 ASSET_FILES = "exports"  # under the data dir: the COGs of images exported to assets
 DEFAULT_PRIORITY = 100
 RECEIPT_SUFFIX = ".receipt.json"
+REQUEST_FILE = "request.json"  # in the staging folder: what a restarted server resumes
 _PROGRESS_EVERY_S = 0.5
 
 
@@ -222,8 +230,13 @@ def start(
     principal: str,
     req: ExportRequest,
     evaluate: Callable[[], object],
+    record: dict[str, Any],
 ) -> Operation:
-    """Creates the operation (or returns the one `requestId` made) and queues its work."""
+    """Creates the operation (or returns the one `requestId` made) and queues its work.
+
+    `record` (the request's body and caller) is kept in the operation's staging folder, from
+    which a restarted server resumes the export (`resume`).
+    """
     op, created = ctx.operations.create(
         project,
         req.type,
@@ -233,8 +246,38 @@ def start(
         extra={"priority": req.priority, "destinationUris": _destination_uris(req)},
     )
     if created:
+        staging = staging_dir(ctx.data_dir, op.id)
+        staging.mkdir(parents=True, exist_ok=True)
+        (staging / REQUEST_FILE).write_text(json.dumps(record))
         ctx.runner.submit(op, lambda job: _run(ctx, op, req, evaluate, job))
     return op
+
+
+def resumable(ctx: ExportServices, op: Operation) -> dict[str, Any] | None:
+    """The request record of an export a previous process left running, if it can resume."""
+    if op.type not in _DEFAULT_DESCRIPTION or op.state not in (PENDING, RUNNING):
+        return None
+    path = staging_dir(ctx.data_dir, op.id) / REQUEST_FILE
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def resume(
+    ctx: ExportServices, op: Operation, body: dict[str, Any], evaluate: Callable[[], object]
+) -> bool:
+    """Queues an export again after a restart: finished windows (the staging folder's ledger)
+    are kept, the others computed. False if it cannot be (it is then failed with the rest)."""
+    try:
+        req = parse_request(ctx, op.type, body, op.principal)
+    except OpeneeError:
+        return False
+    if not ctx.operations.requeue(op.id):
+        return False
+    ctx.runner.submit(op, lambda job: _run(ctx, op, req, evaluate, job))
+    return True
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -262,6 +305,7 @@ class _Reporter:
                 }
             ],
             batchEecuUsageSeconds=round(progress.cpu_seconds, 3),
+            **({"resumedWorkUnits": progress.resumed} if progress.resumed else {}),
         )
 
 

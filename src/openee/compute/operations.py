@@ -17,7 +17,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -319,8 +319,35 @@ class OperationStore:
         if not gone:
             raise NotFoundError(f"Operation 'projects/{project}/operations/{op_id}' not found.")
 
-    def fail_unfinished(self) -> int:
-        """Mark operations left PENDING, RUNNING or CANCELLING by a previous process FAILED."""
+    def unfinished(self) -> tuple[Operation, ...]:
+        """Operations PENDING, RUNNING or CANCELLING (at start: left so by a previous process)."""
+        rows = (
+            self._connection()
+            .execute(
+                f"SELECT {_COLUMNS} FROM operations WHERE state IN (?, ?, ?)",
+                (PENDING, RUNNING, CANCELLING),
+            )
+            .fetchall()
+        )
+        return tuple(self._row(r) for r in rows)
+
+    def requeue(self, op_id: str) -> bool:
+        """A RUNNING or PENDING operation of a previous process back to PENDING, its next
+        attempt (it resumes); False if it was in another state."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT state, extra FROM operations WHERE id = ?", (op_id,)
+            ).fetchone()
+            if row is None or row[0] not in (PENDING, RUNNING):
+                return False
+            extra = json.loads(row[1]) if row[1] else {}
+            extra["attempt"] = int(extra.get("attempt", 1)) + 1
+            self._set(db, op_id, state=PENDING, extra=extra)
+            return True
+
+    def fail_unfinished(self, keep: Collection[str] = ()) -> int:
+        """Mark operations left PENDING, RUNNING or CANCELLING by a previous process FAILED
+        (except those in `keep`, being resumed)."""
         with self._tx() as db:
             ids = [
                 r[0]
@@ -328,6 +355,7 @@ class OperationStore:
                     "SELECT id FROM operations WHERE state IN (?, ?, ?)",
                     (PENDING, RUNNING, CANCELLING),
                 ).fetchall()
+                if r[0] not in keep
             ]
             for op_id in ids:
                 self._set(

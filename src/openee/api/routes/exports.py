@@ -10,6 +10,7 @@ operation it made (the stock client sends one with every start and retries with 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -74,9 +75,40 @@ def _export(
             principal.email,
             req,
             lambda: evaluate_as(state, principal, project, expression),
+            {"project": project, "body": body, "principal": dataclasses.asdict(principal)},
         )
         entry["operation"] = op.name
         return op.resource()
+
+
+def resume_exports(state: AppState) -> set[str]:
+    """At start: queue again the exports a previous process left running, as their caller (if
+    that account still exists and is enabled). Returns the ids resumed."""
+    ctx = services(state)
+    resumed = set()
+    for op in state.operations.unfinished():
+        record = exports.resumable(ctx, op)
+        if record is None:
+            continue
+        try:
+            principal = Principal(**record["principal"])
+            body, project = record["body"], record["project"]
+        except (KeyError, TypeError):
+            continue
+        account = state.auth.get_account(principal.email) if not principal.anonymous else None
+        if not principal.anonymous and (account is None or account.disabled):
+            continue
+        if principal.anonymous and state.settings.auth_enabled:
+            continue
+
+        def evaluate(
+            principal: Principal = principal, project: str = project, body: Any = body
+        ) -> object:
+            return evaluate_as(state, principal, project, body.get("expression"))
+
+        if exports.resume(ctx, op, body, evaluate):
+            resumed.add(op.id)
+    return resumed
 
 
 @router.post("/{version}/projects/{project}/image:export")
