@@ -20,6 +20,7 @@ import rasterio
 import shapely.geometry
 from affine import Affine
 from oracle import Grid, load_items, masked_median, warp_band
+from pyproj import Transformer
 
 COLLECTION = "COPERNICUS/S2_SR_HARMONIZED"
 AUGUST = ("2023-08-01", "2023-09-01")
@@ -50,7 +51,10 @@ def region(ee: Any) -> Any:
 
 
 def oracle_median(band: str, grid: Grid) -> np.ndarray:
-    """The masked median of the August images whose footprint meets the region."""
+    """The masked median of the August images whose footprint meets the region, each band file
+    sampled at the grid's pixel centres (nearest, centres transformed exactly with pyproj, as
+    `oracle.warp_band` does; the index maps are computed once per source grid, since the ten
+    files lie on two)."""
     box = shapely.geometry.box(WEST, SOUTH, EAST, NORTH)
     items = [
         it
@@ -59,7 +63,26 @@ def oracle_median(band: str, grid: Grid) -> np.ndarray:
         and it.footprint.intersects(box)
     ]
     assert len(items) == 10
-    return masked_median(np.stack([warp_band(it.band_path(band), grid) for it in items]))
+    rows, cols = np.mgrid[0 : grid.height, 0 : grid.width] + 0.5
+    t = grid.transform
+    xs, ys = t.a * cols + t.b * rows + t.c, t.d * cols + t.e * rows + t.f
+    index_maps: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    layers = []
+    for it in items:
+        with rasterio.open(it.band_path(band)) as src:
+            data, key = src.read(1), (src.crs.to_wkt(), tuple(src.transform), src.shape)
+        if key not in index_maps:
+            sx, sy = Transformer.from_crs(grid.crs, key[0], always_xy=True).transform(xs, ys)
+            inv = ~Affine(*key[1][:6])
+            c = np.floor(inv.a * sx + inv.b * sy + inv.c)
+            r = np.floor(inv.d * sx + inv.e * sy + inv.f)
+            inside = (c >= 0) & (r >= 0) & (c < key[2][1]) & (r < key[2][0])
+            index_maps[key] = (r[inside].astype(int), c[inside].astype(int), inside)
+        r, c, inside = index_maps[key]
+        layer = np.zeros((grid.height, grid.width), dtype=data.dtype)
+        layer[inside] = data[r, c]
+        layers.append(layer)
+    return masked_median(np.stack(layers))
 
 
 def file_grid(path: Path) -> tuple[Grid, np.ndarray, dict[str, Any]]:
