@@ -126,3 +126,19 @@ def test_table_to_drive(ee_api, server) -> None:
     path = server.data_dir / "drive" / server.key["client_email"] / "tables" / "drive_table.geojson"
     doc = json.loads(path.read_text())
     assert [f["properties"]["name"] for f in doc["features"]] == [p[2] for p in POINTS]
+
+
+def test_table_to_asset_then_read_back(ee_api, server) -> None:
+    asset = f"projects/{server.project}/assets/exported_table_{uuid.uuid4().hex[:6]}"
+    run(
+        ee_api.batch.Export.table.toAsset(
+            collection=features(ee_api), description="table_asset", assetId=asset
+        )
+    )
+    info = ee_api.FeatureCollection(asset).getInfo()
+    got = sorted(
+        (f["properties"]["name"], f["properties"]["count"], f["properties"]["value"])
+        + tuple(f["geometry"]["coordinates"])
+        for f in info["features"]
+    )
+    assert got == sorted((n, c, v, x, y) for x, y, n, c, v in POINTS)

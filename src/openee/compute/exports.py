@@ -28,7 +28,7 @@ from typing import Any
 
 from openee import __version__
 from openee.catalog import service
-from openee.catalog.manifests import build_image, plan_image
+from openee.catalog.manifests import build_image, build_table, plan_image, plan_table
 from openee.catalog.names import name_from_id
 from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
@@ -212,8 +212,11 @@ def parse_request(
             selectors=selectors_of(body),
         )
     if isinstance(assets, dict):
-        raise UnimplementedError(
-            "Table export to an asset (Export.table.toAsset) is not implemented."
+        return ExportRequest(
+            **common,
+            destination=_asset_destination(ctx, assets),
+            table_format="GEO_JSON",
+            selectors=selectors_of(body),
         )
     raise InvalidArgumentError("The request needs fileExportOptions or assetExportOptions.")
 
@@ -365,7 +368,9 @@ def _run(
             sources = []
         job.check()  # nothing is published after a cancel
         receipt = _receipt(ctx, req, files, sources)
-        if isinstance(req.destination, AssetDestination):
+        if isinstance(req.destination, AssetDestination) and req.type == EXPORT_FEATURES:
+            uris = [_register_table(ctx, op, req.destination, files)]
+        elif isinstance(req.destination, AssetDestination):
             uris = [_register_image(ctx, op, req.destination, files)]
         else:
             receipt_path = staging / "receipt.json"
@@ -400,6 +405,24 @@ def _register_image(
         }
         plan = plan_image(dest.name, manifest, ctx.roots)
         service.import_asset(ctx.catalog, build_image(plan), None, dest.overwrite)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return dest.name
+
+
+def _register_table(
+    ctx: ExportServices, op: Operation, dest: AssetDestination, files: list[tuple[Path, str]]
+) -> str:
+    """The GeoJSON becomes a table asset through the same code path as `table:import`."""
+    ((staged, _),) = files
+    target = ctx.data_dir / ASSET_FILES / f"{op.id}.geojson"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staged, target)
+    try:
+        manifest = {"name": dest.name, "sources": [{"uris": [str(target)]}]}
+        record, features = build_table(plan_table(dest.name, manifest, ctx.roots))
+        service.import_asset(ctx.catalog, record, features, dest.overwrite)
     except BaseException:
         target.unlink(missing_ok=True)
         raise
