@@ -205,6 +205,39 @@ def test_task_list_and_list_operations_show_the_export(gcs_export, ee_api) -> No
     assert not gcs_export["task"].active()
 
 
+def test_estimate_before_running(gcs_export, ee_api, server, authed_session) -> None:
+    task = ee_api.batch.Export.image.toCloudStorage(
+        image=composite(ee_api).select(["B4", "B8"]),
+        description="estimate",
+        bucket="e2e-bucket",
+        fileNamePrefix="estimate",
+        region=region(ee_api),
+        dimensions=f"{SIDE}x{SIDE}",
+        crs="EPSG:4326",
+        fileDimensions=FILE_SIDE,
+    )
+    config = dict(task.config)
+    body = {
+        "expression": ee_api.serializer.encode(config.pop("expression"), for_cloud_api=True),
+        "fileExportOptions": config["fileExportOptions"],
+    }
+    r = authed_session.post(
+        f"{server.base_url}/v1/projects/{server.project}/image:estimateExport", json=body
+    )
+    assert r.ok, r.text
+    estimate = r.json()["estimate"]
+    name = Path(gcs_export["prefix"]).name
+    with rasterio.open(gcs_export["folder"] / f"{name}-0000000000-0000000000.tif") as src:
+        itemsize = np.dtype(src.dtypes[0]).itemsize
+    assert estimate["pixels"] == SIDE * SIDE
+    assert estimate["files"] == 4
+    assert estimate["bands"] == 2
+    assert estimate["uncompressedBytes"] == SIDE * SIDE * 2 * itemsize
+    assert estimate["grid"]["dimensions"] == {"width": SIDE, "height": SIDE}
+    assert estimate["estimatedSeconds"] > 0  # from the throughput of the export above
+    assert not list((server.data_dir / "buckets" / "e2e-bucket").glob("estimate*"))  # not run
+
+
 def test_export_to_drive_lands_in_the_callers_folder(ee_api, server) -> None:
     grid = Grid("EPSG:32633", Affine(120, 0, 560040, 0, -120, 5060040), 300, 200)
     image = ee_api.Image(f"{COLLECTION}/{_item_id()}").select("B4")

@@ -23,6 +23,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ from openee.compute.export_table import selectors_of, table_file_format, write_t
 from openee.compute.operations import (
     PENDING,
     RUNNING,
+    SUCCEEDED,
     Job,
     Operation,
     OperationRunner,
@@ -281,6 +283,37 @@ def resume(
         return False
     ctx.runner.submit(op, lambda job: _run(ctx, op, req, evaluate, job))
     return True
+
+
+def estimate_export(
+    ctx: ExportServices, project: str, req: ExportRequest, value: object
+) -> dict[str, Any]:
+    """The size of an image export before it runs (beyond Earth Engine), with a time estimate
+    from the throughput (pixels per second) of the project's last finished image exports."""
+    if req.type != EXPORT_IMAGE or req.image is None:
+        raise InvalidArgumentError("Only image exports can be estimated.")
+    if not isinstance(value, Image):
+        raise InvalidArgumentError(f"Export.image needs an Image, got {type(value).__name__}.")
+    out = estimate(value, req.image, ctx.chunk_size)
+    rates = []
+    for op in ctx.operations.list(project, 0, 200):
+        pixels = (op.extra or {}).get("estimate", {}).get("pixels")
+        if op.type == EXPORT_IMAGE and op.state == SUCCEEDED and pixels and op.start_time:
+            seconds = _seconds(op.start_time, op.end_time or op.update_time)
+            if seconds > 0:
+                rates.append(pixels / seconds)
+    if rates:
+        rate = sorted(rates)[len(rates) // 2]
+        out["pixelsPerSecond"] = round(rate, 1)
+        out["estimatedSeconds"] = round(out["pixels"] / rate, 1)
+    return out
+
+
+def _seconds(start: str, end: str) -> float:
+    def parse(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    return (parse(end) - parse(start)).total_seconds()
 
 
 # -- running ------------------------------------------------------------------------------------

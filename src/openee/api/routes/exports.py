@@ -131,6 +131,19 @@ def table_export(
     return _export(state, project, body, principal, audit, exports.EXPORT_FEATURES)
 
 
+@router.post("/{version}/projects/{project}/image:estimateExport")
+def image_estimate_export(
+    version: str, project: str, body: Body, state: State, principal: Caller
+) -> dict[str, Any]:
+    """Beyond Earth Engine: the body of an `image:export`, answered with the export's grid,
+    files, pixels, bytes, chunks and, from the project's past exports, a time estimate."""
+    check_version(version)
+    ctx = services(state)
+    req = exports.parse_request(ctx, exports.EXPORT_IMAGE, body, principal.email)
+    value = evaluate_as(state, principal, project, body["expression"])
+    return {"estimate": exports.estimate_export(ctx, project, req, value)}
+
+
 @router.post("/{version}/projects/{project}/map:export")
 def map_export(
     version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
