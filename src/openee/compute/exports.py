@@ -90,6 +90,8 @@ class ExportServices:
     catalog: CatalogStore
     roots: Roots
     limits: Limits
+    # Chunks submitted ahead of the one being written: enough to keep every worker busy.
+    in_flight: int = 4
 
 
 @dataclass(frozen=True)
@@ -370,6 +372,7 @@ def _run(
                 ctx.chunk_size,
                 job.check,
                 _Reporter(job, "Export image"),
+                max_in_flight=ctx.in_flight,
             )
             sources = _files_read(value)
         elif req.type == EXPORT_TILES:
@@ -478,7 +481,8 @@ def _load_ids(node: Any) -> Iterator[str]:
     """Asset ids the expression loads (`Image.load`, `ImageCollection.load`, ...)."""
     if isinstance(node, dict):
         call = node.get("functionInvocationValue")
-        if isinstance(call, dict) and str(call.get("functionName", "")).endswith("load"):
+        name = str(call.get("functionName", "")) if isinstance(call, dict) else ""
+        if isinstance(call, dict) and name.rsplit(".", 1)[-1].startswith("load"):
             arg = (call.get("arguments") or {}).get("id") or (call.get("arguments") or {}).get(
                 "tableId"
             )

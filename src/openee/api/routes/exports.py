@@ -43,7 +43,19 @@ def services(state: AppState) -> exports.ExportServices:
         catalog=state.catalog,
         roots=state.roots,
         limits=settings.limits,
+        in_flight=2 * _workers(state),
     )
+
+
+def _workers(state: AppState) -> int:
+    """The threads that run chunks: a Dask cluster's (as it is now), else the thread pool's."""
+    nthreads = getattr(state.executor, "nthreads", None)
+    if callable(nthreads):
+        try:
+            return max(2, sum(nthreads().values()))
+        except Exception:  # a scheduler that does not answer: the local figure
+            pass
+    return max(2, state.settings.chunk_workers)
 
 
 def _export(
