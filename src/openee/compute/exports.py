@@ -1,4 +1,4 @@
-"""Batch exports as long-running operations: `image:export` and `table:export`.
+"""Batch exports as long-running operations: `image:export`, `table:export`, `map:export`.
 
 A request is checked at once (options, destination, asset name): a bad one is a 400 before any
 operation exists. The operation then runs on the operation runner's threads: the expression is
@@ -16,23 +16,22 @@ openee's version and every output's SHA-256.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from openee import __version__
 from openee.catalog import service
 from openee.catalog.manifests import build_image, build_table, plan_image, plan_table
 from openee.catalog.names import name_from_id
 from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
+from openee.compute import export_receipt
 from openee.compute.destinations import (
     FileDestination,
     bucket_destination,
@@ -61,7 +60,6 @@ from openee.compute.operations import (
 )
 from openee.errors import InvalidArgumentError, OpeneeError, UnimplementedError
 from openee.raster.image import Image
-from openee.raster.sources import FileBand, children
 from openee.settings import Limits
 
 EXPORT_IMAGE, EXPORT_FEATURES, EXPORT_TILES = "EXPORT_IMAGE", "EXPORT_FEATURES", "EXPORT_TILES"
@@ -105,7 +103,7 @@ Destination = FileDestination | AssetDestination
 
 @dataclass(frozen=True)
 class ExportRequest:
-    """An ExportImageRequest or ExportTableRequest, checked."""
+    """An ExportImageRequest, ExportTableRequest or ExportMapRequest, checked."""
 
     type: str
     description: str
@@ -374,7 +372,7 @@ def _run(
                 _Reporter(job, "Export image"),
                 max_in_flight=ctx.in_flight,
             )
-            sources = _files_read(value)
+            sources = export_receipt.files_read(value)
         elif req.type == EXPORT_TILES:
             assert req.map is not None
             if not isinstance(value, Image):
@@ -391,7 +389,7 @@ def _run(
                 job.check,
                 _Reporter(job, "Export map tiles"),
             )
-            sources = _files_read(value)
+            sources = export_receipt.files_read(value)
         else:
             assert req.table_format is not None
             name = (
@@ -403,7 +401,13 @@ def _run(
             job.update(progress=1.0)
             sources = []
         job.check()  # nothing is published after a cancel
-        receipt = _receipt(ctx, req, files, sources)
+        uris_of = [
+            (path, req.destination.uri(suffix))
+            if isinstance(req.destination, FileDestination)
+            else (path, req.destination.name)
+            for path, suffix in files
+        ]
+        receipt = export_receipt.receipt(ctx.catalog, req.expression, uris_of, sources)
         if isinstance(req.destination, AssetDestination) and req.type == EXPORT_FEATURES:
             uris = [_register_table(ctx, op, req.destination, files)]
         elif isinstance(req.destination, AssetDestination):
@@ -463,70 +467,3 @@ def _register_table(
         target.unlink(missing_ok=True)
         raise
     return dest.name
-
-
-def _files_read(image: Image) -> list[str]:
-    """The source files under the image's bands (what the export read)."""
-    seen: dict[str, None] = {}
-    stack = [b.source for b in image.bands]
-    while stack:
-        source = stack.pop()
-        if isinstance(source, FileBand):
-            seen[source.path] = None
-        stack.extend(children(source))
-    return sorted(seen)
-
-
-def _load_ids(node: Any) -> Iterator[str]:
-    """Asset ids the expression loads (`Image.load`, `ImageCollection.load`, ...)."""
-    if isinstance(node, dict):
-        call = node.get("functionInvocationValue")
-        name = str(call.get("functionName", "")) if isinstance(call, dict) else ""
-        if isinstance(call, dict) and name.rsplit(".", 1)[-1].startswith("load"):
-            arg = (call.get("arguments") or {}).get("id") or (call.get("arguments") or {}).get(
-                "tableId"
-            )
-            if isinstance(arg, dict) and isinstance(arg.get("constantValue"), str):
-                yield arg["constantValue"]
-        for value in node.values():
-            yield from _load_ids(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _load_ids(value)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _receipt(
-    ctx: ExportServices, req: ExportRequest, files: list[tuple[Path, str]], sources: list[str]
-) -> dict[str, Any]:
-    canonical = json.dumps(req.expression, sort_keys=True, separators=(",", ":"))
-    assets = []
-    for asset_id in sorted(set(_load_ids(req.expression))):
-        record = ctx.catalog.get(name_from_id(asset_id))
-        assets.append(
-            {"id": asset_id, "updateTime": record.update_time if record is not None else None}
-        )
-    outputs = [
-        {
-            "uri": req.destination.uri(suffix)
-            if isinstance(req.destination, FileDestination)
-            else req.destination.name,
-            "bytes": path.stat().st_size,
-            "sha256": _sha256(path),
-        }
-        for path, suffix in files
-    ]
-    return {
-        "openeeVersion": __version__,
-        "expressionSha256": hashlib.sha256(canonical.encode()).hexdigest(),
-        "assets": assets,
-        "sourceFiles": sources,
-        "outputs": outputs,
-    }
