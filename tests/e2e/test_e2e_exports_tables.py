@@ -137,8 +137,12 @@ def test_table_to_asset_then_read_back(ee_api, server) -> None:
     )
     info = ee_api.FeatureCollection(asset).getInfo()
     got = sorted(
-        (f["properties"]["name"], f["properties"]["count"], f["properties"]["value"])
-        + tuple(f["geometry"]["coordinates"])
+        (
+            f["properties"]["name"],
+            f["properties"]["count"],
+            f["properties"]["value"],
+            *f["geometry"]["coordinates"],
+        )
         for f in info["features"]
     )
     assert got == sorted((n, c, v, x, y) for x, y, n, c, v in POINTS)
