@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -405,3 +407,47 @@ def _item():
 def _bounds(grid: Grid) -> tuple[float, float, float, float]:
     t = grid.transform
     return (t.c, t.f + t.e * grid.height, t.c + t.a * grid.width, t.f)
+
+
+def test_the_earthengine_cli_lists_inspects_cancels_and_waits(
+    ee_api, server, gcs_export, tmp_path
+) -> None:
+    config = tmp_path / "credentials.json"
+    config.write_text(json.dumps({"url": server.base_url}))
+    cli = [
+        str(Path(sys.executable).parent / "earthengine"),
+        "--ee_config",
+        str(config),
+        "--service_account_file",
+        str(server.key_path),
+        "--project",
+        server.project,
+        "task",
+    ]
+
+    def earthengine(*args: str, code: int = 0) -> str:
+        done = subprocess.run([*cli, *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == code, done.stderr
+        return done.stdout
+
+    finished = gcs_export["task"].id
+    assert finished in earthengine("list")
+    info = earthengine("info", finished)
+    assert "State: SUCCEEDED" in info and "Type: Export.image" in info
+    task = ee_api.batch.Export.image.toCloudStorage(
+        image=composite(ee_api).select(["B4", "B8", "B2", "B3"]),
+        description="cli_cancel",
+        bucket="cli-bucket",
+        fileNamePrefix="cli",
+        region=region(ee_api),
+        dimensions="8192x8192",
+        crs="EPSG:4326",
+        maxPixels=1e9,
+    )
+    task.start()
+    assert f'Canceling task "{task.id}"' in earthengine("cancel", task.id)
+    assert wait_done(task, timeout=30)["state"] == "CANCELLED"
+    # `wait` (which polls every 10 s) returns at once for a finished task; 1: not succeeded
+    waited = earthengine("wait", "--timeout", "60", task.id, code=1)
+    assert f"Task {task.id} ended at state: CANCELLED" in waited
+    assert not (server.data_dir / "buckets" / "cli-bucket").exists()
