@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import subprocess
 import sys
 import time
@@ -451,3 +452,32 @@ def test_the_earthengine_cli_lists_inspects_cancels_and_waits(
     waited = earthengine("wait", "--timeout", "60", task.id, code=1)
     assert f"Task {task.id} ended at state: CANCELLED" in waited
     assert not (server.data_dir / "buckets" / "cli-bucket").exists()
+
+
+def test_a_composite_with_region_and_scale_exports_in_wgs84_at_that_scale(ee_api, server) -> None:
+    # A composite's default projection is WGS84 (Earth Engine's guides): `scale` metres become
+    # degrees at the equator (1 degree = 111319.49 m), the grid snapped to that projection.
+    task = ee_api.batch.Export.image.toCloudStorage(
+        image=composite(ee_api).select("B4"),
+        description="scale_only",
+        bucket="e2e-bucket",
+        fileNamePrefix="scale_only",
+        region=region(ee_api),
+        scale=500,
+    )
+    task.start()
+    assert wait_done(task)["state"] == "COMPLETED"
+    grid, data, _ = file_grid(server.data_dir / "buckets" / "e2e-bucket" / "scale_only.tif")
+    degrees = 500 / 111319.49079327357
+    assert grid.crs == "EPSG:4326"
+    assert grid.transform.a == pytest.approx(degrees, rel=1e-9)
+    assert grid.transform.e == pytest.approx(-degrees, rel=1e-9)
+    assert grid.transform.c <= WEST < grid.transform.c + degrees
+    assert grid.transform.f >= NORTH > grid.transform.f - degrees
+    assert (grid.width, grid.height) == (
+        math.ceil(EAST / degrees) - math.floor(WEST / degrees),
+        math.ceil(NORTH / degrees) - math.floor(SOUTH / degrees),
+    )
+    # (pixel values at 500 m come from the sources' overviews: the 2048 x 2048 case above
+    # checks values; here the region's pixels are all there)
+    assert (data[0][1:-1, 1:-1] > 0).all()
