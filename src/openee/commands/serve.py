@@ -33,6 +33,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--data-dir", type=Path, default=Path("openee-data"))
     serve.add_argument(
+        "--dask-scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run chunks (and export chunks) as tasks of this Dask scheduler (tcp://host:port);"
+        " as OPENEE_DASK_SCHEDULER",
+    )
+    serve.add_argument(
         "--no-auth",
         action="store_true",
         help="serve without authentication (loopback addresses only; local experiments)",
@@ -61,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         host=args.host,
         auth_enabled=False if args.no_auth else None,
+        dask_scheduler=args.dask_scheduler,
     )
     app = create_app(settings)
     print(f"openee serving on {settings.base_url}", file=sys.stderr)
