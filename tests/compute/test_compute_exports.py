@@ -184,3 +184,71 @@ def test_operation_metadata_merges_progress(tmp_path: Path) -> None:
     assert meta["progress"] == 0.5
     assert meta["stages"] == [{"displayName": "x"}]
     store.close()
+
+
+def _constant_image(grid: PixelGrid, masked: bool = False) -> Image:
+    projection = Projection(grid.crs, tuple(grid.transform)[:6])
+    band = ConstantBand(3.0, "uint16", masked=masked)
+    return Image((Band("b", band, projection, (grid.width, grid.height)),))
+
+
+class _Counting(_Threads):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def submit(self, fn, *args):
+        self.calls += 1
+        return super().submit(fn, *args)
+
+
+def test_skip_empty_files_drops_files_without_a_valid_pixel(tmp_path: Path) -> None:
+    grid = PixelGrid("EPSG:4326", Affine(1, 0, 0, 0, -1, 0), 512, 256)
+    opts = ImageOptions(file_dimensions=(256, 256), skip_empty=True)
+    files = write_image_files(
+        _constant_image(grid, masked=True), opts, tmp_path, _Threads(), 256, lambda: None, print
+    )
+    assert files == []
+
+
+def test_a_resumed_export_computes_only_the_windows_not_in_the_ledger(tmp_path: Path) -> None:
+    grid = PixelGrid("EPSG:4326", Affine(1, 0, 0, 0, -1, 0), 1024, 512)
+    opts = ImageOptions(file_dimensions=(512, 512))
+    image = _constant_image(grid)
+
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def stop_after_three(progress) -> None:
+        seen.append(progress.done)
+        if progress.done == 3:
+            raise Stop()
+
+    with pytest.raises(Stop):
+        write_image_files(image, opts, tmp_path, _Threads(), 256, lambda: None, stop_after_three)
+    executor = _Counting()
+    progress = []
+    files = write_image_files(image, opts, tmp_path, executor, 256, lambda: None, progress.append)
+    assert executor.calls == 8 - 3  # two files of four 256 x 256 windows; three were done
+    assert progress[0].resumed == 3
+    assert [suffix for _, suffix in files] == [
+        "-0000000000-0000000000.tif",
+        "-0000000000-0000000512.tif",
+    ]
+    for path, _ in files:
+        with rasterio.open(path) as src:
+            assert (src.read(1) == 3).all()
+
+
+def test_a_ledger_for_another_cut_is_discarded(tmp_path: Path) -> None:
+    grid = PixelGrid("EPSG:4326", Affine(1, 0, 0, 0, -1, 0), 512, 512)
+    image = _constant_image(grid)
+    write_image_files(
+        image, ImageOptions(), tmp_path, _Threads(), 256, lambda: None, lambda p: None
+    )
+    executor = _Counting()
+    opts = ImageOptions(file_dimensions=(256, 256))  # another cut of the same grid
+    files = write_image_files(image, opts, tmp_path, executor, 256, lambda: None, lambda p: None)
+    assert executor.calls == 4
+    assert len(files) == 4
