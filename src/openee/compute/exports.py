@@ -1,4 +1,5 @@
-"""Batch exports as long-running operations: `image:export`, `table:export`, `map:export`.
+"""Batch exports as long-running operations: `image:export`, `table:export`, `map:export`,
+`video:export`.
 
 A request is checked at once (options, destination, asset name): a bad one is a 400 before any
 operation exists. The operation then runs on the operation runner's threads: the expression is
@@ -49,6 +50,7 @@ from openee.compute.export_image import (
 )
 from openee.compute.export_map import MapOptions, map_options, write_map_tiles
 from openee.compute.export_table import selectors_of, table_file_format, write_table_files
+from openee.compute.export_video import VideoOptions, video_options, write_video
 from openee.compute.operations import (
     PENDING,
     RUNNING,
@@ -62,11 +64,13 @@ from openee.errors import InvalidArgumentError, OpeneeError, UnimplementedError
 from openee.raster.image import Image
 from openee.settings import Limits
 
-EXPORT_IMAGE, EXPORT_FEATURES, EXPORT_TILES = "EXPORT_IMAGE", "EXPORT_FEATURES", "EXPORT_TILES"
+EXPORT_IMAGE, EXPORT_FEATURES = "EXPORT_IMAGE", "EXPORT_FEATURES"
+EXPORT_TILES, EXPORT_VIDEO = "EXPORT_TILES", "EXPORT_VIDEO"
 _DEFAULT_DESCRIPTION = {
     EXPORT_IMAGE: "myExportImageTask",
     EXPORT_FEATURES: "myExportTableTask",
     EXPORT_TILES: "myExportMapTask",
+    EXPORT_VIDEO: "myExportVideoTask",
 }
 ASSET_FILES = "exports"  # under the data dir: the COGs of images exported to assets
 DEFAULT_PRIORITY = 100
@@ -103,7 +107,8 @@ Destination = FileDestination | AssetDestination
 
 @dataclass(frozen=True)
 class ExportRequest:
-    """An ExportImageRequest, ExportTableRequest or ExportMapRequest, checked."""
+    """An ExportImageRequest, ExportTableRequest, ExportMapRequest or ExportVideoRequest,
+    checked."""
 
     type: str
     description: str
@@ -115,6 +120,7 @@ class ExportRequest:
     table_format: str | None = None
     selectors: list[str] | None = None
     map: MapOptions | None = None
+    video: VideoOptions | None = None
 
 
 def _description(body: dict[str, Any], default: str) -> str:
@@ -198,6 +204,14 @@ def parse_request(
             **common,
             destination=_file_destination(ctx, tiles, principal, description),
             map=map_options(body),
+        )
+    if type == EXPORT_VIDEO:
+        if not isinstance(files, dict):
+            raise InvalidArgumentError("A video export needs fileExportOptions.")
+        return ExportRequest(
+            **common,
+            destination=_file_destination(ctx, files, principal, description),
+            video=video_options(body),
         )
     if type == EXPORT_IMAGE:
         opts = image_options(body)
@@ -390,6 +404,18 @@ def _run(
                 _Reporter(job, "Export map tiles"),
             )
             sources = export_receipt.files_read(value)
+        elif req.type == EXPORT_VIDEO:
+            assert req.video is not None
+            files = write_video(
+                value,
+                req.video,
+                staging,
+                ctx.executor,
+                ctx.chunk_size,
+                job.check,
+                _Reporter(job, "Export video frames"),
+            )
+            sources = []
         else:
             assert req.table_format is not None
             name = (

@@ -1,7 +1,7 @@
-"""Batch exports: `image:export`, `table:export` and `map:export` (a tile pyramid) start an
-operation (`compute/exports.py`) that `operations` get / list / cancel / wait follow.
-`video:export`, `classifier:export` and `videoMap:export` are listed by the discovery document
-and answer 501.
+"""Batch exports: `image:export`, `table:export`, `map:export` (a tile pyramid) and
+`video:export` (an MP4) start an operation (`compute/exports.py`) that `operations` get / list /
+cancel / wait follow. `classifier:export` and `videoMap:export` are listed by the discovery
+document and answer 501.
 
 An export needs a write scope and a role allowing computation in its project; an export to an
 asset also needs the right to create that asset. A `requestId` seen before returns the
@@ -166,8 +166,18 @@ def map_export(
     return _export(state, project, body, principal, audit, exports.EXPORT_TILES)
 
 
+@router.post("/{version}/projects/{project}/video:export")
+def video_export(
+    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
+) -> dict[str, Any]:
+    """ExportVideoRequest: `{expression, description?, fileExportOptions, videoOptions?,
+    priority?, requestId?}`."""
+    check_version(version)
+    return _export(state, project, body, principal, audit, exports.EXPORT_VIDEO)
+
+
 @router.post("/{version}/projects/{project}/{kind}:export")
 def other_export(version: str, project: str, kind: str) -> dict[str, Any]:
-    """video, classifier and videoMap exports: not built yet."""
+    """classifier and videoMap exports: not built yet."""
     check_version(version)
     raise UnimplementedError(f"{kind}.export is not implemented.")
