@@ -252,3 +252,19 @@ def test_a_ledger_for_another_cut_is_discarded(tmp_path: Path) -> None:
     files = write_image_files(image, opts, tmp_path, executor, 256, lambda: None, lambda p: None)
     assert executor.calls == 4
     assert len(files) == 4
+
+
+def test_pending_operations_carry_their_queue_position(tmp_path: Path) -> None:
+    store = OperationStore(tmp_path / "operations.sqlite")
+    first, _ = store.create("p", "EXPORT_IMAGE", "a", "me", None)
+    second, _ = store.create("q", "EXPORT_IMAGE", "b", "me", None)
+    third, _ = store.create("p", "EXPORT_IMAGE", "c", "me", None)
+    store.start(first.id)
+    meta = store.require("p", third.id).resource()["metadata"]
+    assert meta["queuePosition"] == 2  # behind `second`, of another project, on the same runner
+    assert "queuePosition" not in store.require("p", first.id).resource()["metadata"]
+    assert [op.resource()["metadata"].get("queuePosition") for op in store.list("p", 0, 10)] == [
+        2,
+        None,
+    ]
+    store.close()

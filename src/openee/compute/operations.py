@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -225,7 +225,23 @@ class OperationStore:
             )
             .fetchone()
         )
-        return self._row(row) if row else None
+        return self._queued(self._row(row)) if row else None
+
+    def _queued(self, op: Operation) -> Operation:
+        """A PENDING operation with its place in the runner's queue (`queuePosition`, 1 = next):
+        the operations of any project still PENDING that were created before it."""
+        if op.state != PENDING:
+            return op
+        ahead = (
+            self._connection()
+            .execute(
+                "SELECT COUNT(*) FROM operations WHERE state = ? AND (create_time < ?"
+                " OR (create_time = ? AND id < ?))",
+                (PENDING, op.create_time, op.create_time, op.id),
+            )
+            .fetchone()[0]
+        )
+        return replace(op, extra={**(op.extra or {}), "queuePosition": int(ahead) + 1})
 
     def require(self, project: str, op_id: str) -> Operation:
         op = self.get(project, op_id)
@@ -244,7 +260,7 @@ class OperationStore:
             )
             .fetchall()
         )
-        return [self._row(r) for r in rows]
+        return [self._queued(self._row(r)) for r in rows]
 
     def update_metadata(self, op_id: str, **fields: Any) -> None:
         """Merge `fields` into the operation's extra metadata (progress, stages, ...)."""
