@@ -1,4 +1,5 @@
-"""The README's generated tables: supported algorithms (from the registry) and output formats.
+"""The README's generated tables: supported algorithms (from the registry), output formats, and
+the settings (from their declarations in `openee.settings`).
 
 `python -m openee.readme` rewrites the parts of README.md between the markers; a test checks
 that the README matches, so the tables are never maintained by hand.
@@ -13,10 +14,19 @@ from pathlib import Path
 
 from openee.algorithms import default_registry
 from openee.algorithms.registry import ee_signatures
+from openee.algorithms.unserved import REASONS
 from openee.encode.formats import FORMATS, NOT_YET
 from openee.encode.tables import FORMATS as TABLE_FORMATS
+from openee.settings import declared
 
 START, END = "<!-- generated:start -->", "<!-- generated:end -->"
+SETTINGS_START, SETTINGS_END = "<!-- settings:start -->", "<!-- settings:end -->"
+
+
+def settings_table() -> str:
+    lines = ["| variable | default | what it sets |", "|---|---|---|"]
+    lines += [f"| `{env}` | {default} | {doc} |" for env, default, doc in declared()]
+    return "\n".join(lines)
 
 
 def _family(name: str) -> str:
@@ -40,6 +50,9 @@ def tables() -> str:
     for family in sorted(by_family):
         names = ", ".join(f"`{n.split('.', 1)[-1]}`" for n in by_family[family])
         lines.append(f"| {family} | {len(by_family[family])} | {totals[family]} | {names} |")
+    lines += ["", "Not served, and why:", "", "| algorithm | reason |", "|---|---|"]
+    for name in sorted(REASONS):
+        lines.append(f"| `{name}` | {REASONS[name]} |")
     lines += ["", "| fileFormat | media type |", "|---|---|"]
     for key, fmt in FORMATS.items():
         lines.append(f"| `{key}` | {fmt.media_type} |")
@@ -52,10 +65,13 @@ def tables() -> str:
 
 
 def render(readme: str) -> str:
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
-    if not pattern.search(readme):
-        raise ValueError("README.md has no generated section markers")
-    return pattern.sub(lambda _: f"{START}\n{tables()}\n{END}", readme)
+    for start, end, make in ((START, END, tables), (SETTINGS_START, SETTINGS_END, settings_table)):
+        pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
+        if not pattern.search(readme):
+            raise ValueError(f"README.md has no {start} ... {end} markers")
+        section = f"{start}\n{make()}\n{end}"
+        readme = pattern.sub(lambda _: section, readme)  # noqa: B023 - used at once
+    return readme
 
 
 def main() -> int:

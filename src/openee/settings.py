@@ -4,10 +4,28 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 DEFAULT_PROJECT = "openee-demo"
+DEFAULT_DATA_DIR = Path("openee-data")
+
+
+def setting(
+    default: Any,
+    env: str | None,
+    doc: str,
+    parse: Callable[[str], Any] | None = None,
+    shown: str | None = None,
+) -> Any:
+    """A field declared once: its default, the OPENEE_* variable that sets it (None: not settable
+    from the environment), one line of documentation, and how the variable's text is read
+    (default: the type of `default`); `shown` describes a default that depends on the machine.
+    The README's settings table and `openee serve --help` are generated from these."""
+    metadata = {"env": env, "doc": doc, "parse": parse, "shown": shown}
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -15,54 +33,129 @@ class Limits:
     """Request limits. The default profile bounds a request by the memory it needs;
     `strict()` mirrors Earth Engine's 48 MiB response cap and wording."""
 
-    max_response_bytes: int | None = None  # Earth Engine's cap on raw pixel bytes (strict)
-    # What one computePixels request may use at its peak (output, chunks, encoding).
-    memory_budget_bytes: int = 4 * 1024 * 1024 * 1024
-    max_grid_side: int = 32768
-    max_bands: int = 1024
-    max_body_bytes: int = 10 * 1024 * 1024
-    strict_wording: bool = False
+    max_response_bytes: int | None = setting(
+        None, None, "Earth Engine's cap on raw pixel bytes per request (strict profile: 48 MiB)."
+    )
+    memory_budget_bytes: int = setting(
+        4 * 1024**3,
+        "OPENEE_MEMORY_BUDGET",
+        "Bytes one computePixels request may use at its peak; larger requests are refused.",
+    )
+    max_grid_side: int = setting(32768, None, "Pixels per side of a requested grid.")
+    max_bands: int = setting(1024, None, "Bands of a requested image.")
+    max_body_bytes: int = setting(10 * 1024**2, None, "Bytes of a request body.")
+    deadline_s: float = setting(
+        300.0,
+        "OPENEE_DEADLINE",
+        "Seconds a request may run before 504 DEADLINE_EXCEEDED (Earth Engine: 300).",
+    )
+    strict_wording: bool = setting(False, None, "Earth Engine's wording in limit errors.")
 
     @classmethod
     def strict(cls) -> Limits:
         return cls(max_response_bytes=48 * 1024 * 1024, strict_wording=True)
 
 
+def _optional(text: str) -> str | None:
+    return text or None
+
+
+_CORES = os.cpu_count() or 2
+
+
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path = Path("openee-data")
-    host: str = "127.0.0.1"
-    port: int = 8080
-    default_project: str = DEFAULT_PROJECT
+    data_dir: Path = setting(  # noqa: RUF009 - setting() is a dataclass field
+        DEFAULT_DATA_DIR, "OPENEE_DATA_DIR", "Catalog, keys, operations and imported files."
+    )
+    host: str = setting("127.0.0.1", "OPENEE_HOST", "Address the server binds.")
+    port: int = setting(8080, "OPENEE_PORT", "Port the server binds.")
+    default_project: str = setting(
+        DEFAULT_PROJECT, "OPENEE_PROJECT", "Project of the demo data and the first key."
+    )
     limits: Limits = field(default_factory=Limits)
-    # The externally visible base URL; used for the token_uri of generated keys.
-    public_url: str | None = None
-    # How many chunks of a request run at once.
-    chunk_workers: int = max(2, os.cpu_count() or 2)
-    # The side of a chunk (pixels). OPENEE_CHUNK_SIZE.
-    chunk_size: int = 1024
-    # A Dask scheduler address ('tcp://host:port'): chunks then run as Dask tasks there.
-    dask_scheduler: str | None = None
-    # Authentication. Turning it off (`serve --no-auth`) is refused unless bound to loopback.
-    auth_enabled: bool = True
-    token_ttl_s: int = 3600
-    # Failed authentications per minute, per client address or account, before a 60 s block.
-    auth_max_failures: int = 20
-    # How long thumbnail, download and map-tile ids (capability URLs) stay valid.
-    capability_ttl_s: int = 24 * 3600
-    # The catalog: a PostgreSQL connection string (`postgresql://...` or `host=... dbname=...`)
-    # or a SQLite file path (default: `catalog_path`). OPENEE_CATALOG.
-    catalog: str | None = None
-    # How many imports (`image:import`, `table:import`) and exports run at once.
-    import_workers: int = 2
-    # Export buckets: (bucket name, URL root) pairs, e.g. ("results", "s3://results-bucket/ee").
-    # A bucket not listed is the local folder `<data dir>/buckets/<name>`. OPENEE_BUCKETS.
-    buckets: tuple[tuple[str, str], ...] = ()
+    public_url: str | None = setting(
+        None,
+        "OPENEE_PUBLIC_URL",
+        "Externally visible base URL (the token_uri of generated keys).",
+        _optional,
+    )
+    chunk_workers: int = setting(
+        max(2, _CORES),
+        "OPENEE_CHUNK_WORKERS",
+        "Chunks of a request computed at once.",
+        shown="the cores, at least 2",
+    )
+    chunk_size: int = setting(1024, "OPENEE_CHUNK_SIZE", "Side of a chunk of the output grid.")
+    dask_scheduler: str | None = setting(
+        None,
+        "OPENEE_DASK_SCHEDULER",
+        "A Dask scheduler ('tcp://host:port'): chunks then run as Dask tasks there.",
+        _optional,
+    )
+    auth_enabled: bool = setting(
+        True, None, "Authentication (off only with `serve --no-auth`, on loopback)."
+    )
+    token_ttl_s: int = setting(3600, "OPENEE_TOKEN_TTL", "Seconds an access token stays valid.")
+    auth_max_failures: int = setting(
+        20,
+        "OPENEE_AUTH_MAX_FAILURES",
+        "Failed authentications per minute, per address or account, before a 60 s block.",
+    )
+    capability_ttl_s: int = setting(
+        24 * 3600,
+        "OPENEE_CAPABILITY_TTL",
+        "Seconds thumbnail, download and map-tile URLs stay valid.",
+    )
+    catalog: str | None = setting(
+        None,
+        "OPENEE_CATALOG",
+        "PostgreSQL connection string or SQLite path of the catalog (default: in the data dir).",
+        _optional,
+    )
+    import_workers: int = setting(
+        2,
+        "OPENEE_IMPORT_WORKERS",
+        "Imports (image:import, table:import) and exports running at once.",
+    )
+    compute_slots: int = setting(
+        max(4, 2 * _CORES),
+        "OPENEE_COMPUTE_SLOTS",
+        "Compute requests running at once, shared fairly between projects.",
+        shown="twice the cores, at least 4",
+    )
+    project_concurrency: int = setting(
+        40,
+        "OPENEE_PROJECT_CONCURRENCY",
+        "Compute requests one project may run at once (Earth Engine: 40).",
+    )
+    tile_cache_bytes: int = setting(
+        256 * 1024**2,
+        "OPENEE_TILE_CACHE_BYTES",
+        "Bytes of encoded map tiles kept in memory (0: no tile cache).",
+    )
+    tile_cache_ttl_s: float = setting(
+        300.0, "OPENEE_TILE_CACHE_TTL", "Seconds a cached map tile is served before recomputing."
+    )
+    admission_wait_s: float = setting(
+        10.0,
+        "OPENEE_ADMISSION_WAIT",
+        "Seconds a compute request waits for a slot before 429 RESOURCE_EXHAUSTED.",
+    )
+    buckets: tuple[tuple[str, str], ...] = setting(
+        (),
+        "OPENEE_BUCKETS",
+        "Export buckets, `name=url,...` (s3://, gs://, az://, a folder); any other bucket is"
+        " the folder <data dir>/buckets/<name>.",
+        lambda text: parse_buckets(text),
+        shown="none",
+    )
 
     def __post_init__(self) -> None:
         if not self.auth_enabled and not is_loopback_host(self.host):
             raise ValueError(
-                f"Authentication can only be disabled on a loopback address, not '{self.host}'."
+                "--no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), "
+                f"not '{self.host}'. Authentication stays on."
             )
 
     @property
@@ -101,36 +194,44 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Settings from OPENEE_* environment variables, then explicit overrides."""
-        env: dict[str, object] = {}
-        if "OPENEE_DATA_DIR" in os.environ:
-            env["data_dir"] = Path(os.environ["OPENEE_DATA_DIR"])
-        if "OPENEE_PORT" in os.environ:
-            env["port"] = int(os.environ["OPENEE_PORT"])
-        if "OPENEE_HOST" in os.environ:
-            env["host"] = os.environ["OPENEE_HOST"]
-        if "OPENEE_PROJECT" in os.environ:
-            env["default_project"] = os.environ["OPENEE_PROJECT"]
-        if "OPENEE_DASK_SCHEDULER" in os.environ:
-            env["dask_scheduler"] = os.environ["OPENEE_DASK_SCHEDULER"]
-        if "OPENEE_TOKEN_TTL" in os.environ:
-            env["token_ttl_s"] = int(os.environ["OPENEE_TOKEN_TTL"])
-        if "OPENEE_AUTH_MAX_FAILURES" in os.environ:
-            env["auth_max_failures"] = int(os.environ["OPENEE_AUTH_MAX_FAILURES"])
-        if os.environ.get("OPENEE_CATALOG"):
-            env["catalog"] = os.environ["OPENEE_CATALOG"]
-        if "OPENEE_CHUNK_SIZE" in os.environ:
-            env["chunk_size"] = int(os.environ["OPENEE_CHUNK_SIZE"])
-        if "OPENEE_CAPABILITY_TTL" in os.environ:
-            env["capability_ttl_s"] = int(os.environ["OPENEE_CAPABILITY_TTL"])
-        if os.environ.get("OPENEE_BUCKETS"):
-            env["buckets"] = parse_buckets(os.environ["OPENEE_BUCKETS"])
-        if os.environ.get("OPENEE_LIMITS") == "strict":
-            env["limits"] = Limits.strict()
-        elif "OPENEE_MEMORY_BUDGET" in os.environ:
-            env["limits"] = Limits(memory_budget_bytes=int(os.environ["OPENEE_MEMORY_BUDGET"]))
-        env.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**env)  # type: ignore[arg-type]
+        """Settings from OPENEE_* environment variables, then explicit overrides (None values
+        are not overrides). `OPENEE_LIMITS=strict` starts the limits from Earth Engine's."""
+        limits = Limits.strict() if os.environ.get(PROFILE_ENV) == "strict" else Limits()
+        limits = replace(limits, **_from_environment(Limits))
+        values: dict[str, Any] = {**_from_environment(cls), "limits": limits}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+PROFILE_ENV = "OPENEE_LIMITS"
+PROFILE_DOC = "`strict`: Earth Engine's own limits and wording (48 MiB responses, ...)."
+
+
+def declared() -> list[tuple[str, str, str]]:
+    """(environment variable, default as text, doc) of every setting the environment sets."""
+    out = [(PROFILE_ENV, "(default profile)", PROFILE_DOC)]
+    for cls in (Settings, Limits):
+        for f in fields(cls):
+            if f.metadata.get("env"):
+                default = f.metadata["shown"] or ("none" if f.default is None else f.default)
+                out.append((f.metadata["env"], str(default), f.metadata["doc"]))
+    return sorted(out)
+
+
+def _from_environment(cls: type) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        name = f.metadata.get("env")
+        if not name or name not in os.environ:
+            continue
+        text = os.environ[name]
+        parse: Any = f.metadata.get("parse") or type(f.default)
+        try:
+            values[f.name] = parse(text)
+        except ValueError:
+            kind = {int: "a whole number", float: "a number"}.get(parse, "valid")
+            raise ValueError(f"{name} must be {kind}, not '{text}'.") from None
+    return values
 
 
 def parse_buckets(text: str) -> tuple[tuple[str, str], ...]:

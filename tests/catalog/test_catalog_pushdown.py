@@ -10,6 +10,7 @@ import pytest
 
 import openee.algorithms.filters  # noqa: F401  (registers the Filter algorithms)
 from openee.algorithms.assets import fetch_images, store_query
+from openee.algorithms.filter_expression import parse_filter
 from openee.algorithms.registry import REGISTRY
 from openee.catalog.model import IMAGE, IMAGE_COLLECTION, AssetRecord
 from openee.catalog.store import CatalogStore, ImageQuery, PropertyTerm
@@ -160,3 +161,24 @@ def test_filters_the_store_cannot_express_are_applied_exactly(recording: Recordi
     ]
     assert [img.id for img in got] == expected
     assert recording.rows == len(IMAGES)
+
+
+def test_string_filters_are_pushed_down_as_their_filter_tree(recording: RecordingStore) -> None:
+    # collection.filter('...') sends the text; its comparisons reach the store as Filter.lt,
+    # Filter.eq would, and the Or the store cannot express is applied exactly afterwards.
+    text = 'CLOUD < 50 && SENSOR == "OLI" && (WRS_PATH == 190 || WRS_PATH == 191)'
+    got = fetch_images(recording, COLL, (parse_filter(text),))  # type: ignore[arg-type]
+    expected = [
+        r.id
+        for r in IMAGES
+        if r.properties["CLOUD"] < 50
+        and r.properties["SENSOR"] == "OLI"
+        and r.properties["WRS_PATH"] in (190, 191)
+    ]
+    assert [img.id for img in got] == expected
+    assert len(expected) > 0
+    query = recording.queries[0]
+    assert query.properties == (PropertyTerm("CLOUD", "<", 50), PropertyTerm("SENSOR", "=", "OLI"))
+    assert recording.rows == sum(
+        1 for r in IMAGES if r.properties["CLOUD"] < 50 and r.properties["SENSOR"] == "OLI"
+    )

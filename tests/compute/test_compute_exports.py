@@ -257,7 +257,7 @@ def test_a_ledger_for_another_cut_is_discarded(tmp_path: Path) -> None:
 def test_pending_operations_carry_their_queue_position(tmp_path: Path) -> None:
     store = OperationStore(tmp_path / "operations.sqlite")
     first, _ = store.create("p", "EXPORT_IMAGE", "a", "me", None)
-    second, _ = store.create("q", "EXPORT_IMAGE", "b", "me", None)
+    store.create("q", "EXPORT_IMAGE", "b", "me", None)
     third, _ = store.create("p", "EXPORT_IMAGE", "c", "me", None)
     store.start(first.id)
     meta = store.require("p", third.id).resource()["metadata"]

@@ -18,9 +18,9 @@ from affine import Affine
 
 from openee.compute.chunks import allocate_outputs, fill_rows, materialize
 from openee.compute.pixels import NpyStream, compute_pixels, stream_pixels
-from openee.errors import InternalError
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Band, Image
+from openee.raster.read import SourceUnreadableError
 from openee.raster.sources import FileBand
 from openee.settings import Limits
 from openee.values.projection import Projection
@@ -194,7 +194,7 @@ def test_a_failing_later_chunk_row_fails_the_stream_after_the_first_rows(
     rows = first.shape[0]
     assert 0 < rows < 24  # the first band of rows lies before the rows that cannot be read
     np.testing.assert_array_equal(first, np.where(data[:rows] == NODATA, 0, data[:rows]))
-    with pytest.raises(InternalError, match="Failed to read source pixels"):
+    with pytest.raises(SourceUnreadableError, match=r"Cannot read the source file 'cut\.tif'"):
         list(parts)
 
 
@@ -202,7 +202,7 @@ def test_a_failing_first_chunk_row_fails_before_anything_is_sent(
     tmp_path: Path, pool: ThreadPoolExecutor
 ) -> None:
     truncated_geotiff(tmp_path / "cut.tif", good_rows=4)
-    with pytest.raises(InternalError, match="Failed to read source pixels"):
+    with pytest.raises(SourceUnreadableError, match=r"Cannot read the source file 'cut\.tif'"):
         stream_pixels(file_image(tmp_path / "cut.tif"), npy_request(), pool, Limits(), CHUNK)
 
 

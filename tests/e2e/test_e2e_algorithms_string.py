@@ -142,3 +142,27 @@ def test_json_round_trip_and_string_constructor(ee_api) -> None:
     assert got[0] == value
     assert json.loads(got[1]) == value
     assert got[2] == "42"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda ee, s: ee.String(s).match("^(a|aa)+$"),
+        lambda ee, s: ee.String(s).replace("^(a|aa)+$", "x"),
+        lambda ee, s: ee.String(s).split("(a|aa)+$"),
+    ],
+    ids=["match", "replace", "split"],
+)
+def test_a_backtracking_pattern_is_a_clear_error_not_a_stuck_thread(ee_api, call) -> None:
+    ee = ee_api
+    text = "a" * 40 + "!"  # a backtracking engine needs ~2^40 steps for (a|aa)+$ here: hours
+    with pytest.raises(ee.EEException, match="took longer than 1 s on its input"):
+        call(ee, text).getInfo()
+    assert ee.String("aaa").match("^(a|aa)+$").getInfo() == ["aaa", "a"]  # and still serves
+
+
+def test_nested_repetition_that_used_to_backtrack_answers_at_once(ee_api) -> None:
+    ee = ee_api
+    # (a+)+$ took 1.6 s on 26 a's with Python's re, doubling per character.
+    assert ee.String("a" * 60 + "b").match("^(a+)+$").getInfo() == []
+    assert ee.String("a" * 60).match("^(a+)+$").getInfo() == ["a" * 60, "a" * 60]

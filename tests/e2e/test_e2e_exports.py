@@ -394,7 +394,9 @@ def test_unbuilt_exports_answer_unimplemented(authed_session, server, kind: str)
     )
     assert r.status_code == 501
     assert r.json()["error"]["status"] == "UNIMPLEMENTED"
-    assert r.json()["error"]["message"] == f"{kind}.export is not implemented."
+    assert r.json()["error"]["message"] == (
+        f"earthengine.projects.{kind}.export is not implemented in openee yet."
+    )
 
 
 def _item_id() -> str:

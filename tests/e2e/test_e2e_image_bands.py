@@ -165,7 +165,7 @@ def test_reduce_across_bands_skips_masked_bands(ee_api) -> None:
 def test_remap_with_and_without_default(ee_api) -> None:
     ee = ee_api
     # Classes of B4 (integer division by 200): mostly 1, some 0 and 2 .. 13.
-    classes = ee.Image(item().image_id).select("B4").divide(200).rename("c")
+    classes = ee.Image(item().image_id).select("B4").divide(200).int().rename("c")
     images = {
         "masked": classes.remap([0, 2, 3], [1, 2, 3]),
         "default": classes.remap([0, 2], [10, 20], 0),

@@ -153,7 +153,7 @@ def test_bad_sld_is_a_clean_error(ee_api, sld: str, message: str) -> None:
 
 def test_random_visualizer_gives_each_value_one_colour(ee_api) -> None:
     ee = ee_api
-    classes = ee.Image(item().image_id).select("B4").divide(300).rename("c")
+    classes = ee.Image(item().image_id).select("B4").divide(300).int().rename("c")
     viz = classes.randomVisualizer()
     assert viz.bandNames().getInfo() == ["viz-red", "viz-green", "viz-blue", "c"]
     arr = compute(ee, viz.addBands(viz.select(0).mask().rename("m")), GRID)

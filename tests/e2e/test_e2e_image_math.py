@@ -3,7 +3,8 @@
 Inputs are B4 and B8 of one Sentinel-2 item, warped by the oracle (exact nearest) onto a grid
 that leaves the tile, so masks are exercised too. Each group of operators is one computePixels
 request with a band per operator (plus its mask). Integer results must be exact, floats within
-1e-6 relative; output pixel types follow docs/decisions/0004-pixel-types-of-band-math.md.
+1e-6 relative; output pixel types follow docs/decisions/0004-pixel-types-of-band-math.md and
+0022-division-is-floating-point.md.
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ def compute_bands(ee, images: dict[str, object], grid: Grid = GRID) -> np.ndarra
 Case = tuple[Callable[[object, object, object], object], Callable[..., np.ndarray], str]
 
 
-def trunc_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(b == 0, 0, np.trunc(a / np.where(b == 0, 1, b))).astype(np.int64)
+def safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a / b in floating point, 0 where b is 0 (docs/decisions/0022)."""
+    return np.where(b == 0, 0, a / np.where(b == 0, 1, b))
 
 
 # name -> (image from (ee, b4, b8), expected from (a, b), output dtype kind/name)
@@ -62,9 +63,9 @@ BINARY: dict[str, Case] = {
     "add": (lambda ee, x, y: x.add(y), lambda a, b: a + b, "int32"),
     "subtract": (lambda ee, x, y: x.subtract(y), lambda a, b: a - b, "int32"),
     "multiply": (lambda ee, x, y: x.multiply(y), lambda a, b: a * b, "int32"),
-    "divide": (lambda ee, x, y: y.divide(x), lambda a, b: trunc_div(b, a), "int32"),
+    "divide": (lambda ee, x, y: y.divide(x), lambda a, b: safe_div(b, a), "float64"),
     "divide_zero": (lambda ee, x, y: x.divide(x.gt(1000)), lambda a, b: np.where(a > 1000, a, 0),
-                    "int32"),
+                    "float64"),
     "mod": (lambda ee, x, y: y.mod(x), lambda a, b: np.fmod(b, a), "uint16"),
     "max": (lambda ee, x, y: x.max(y), np.maximum, "uint16"),
     "min": (lambda ee, x, y: x.min(y), np.minimum, "uint16"),

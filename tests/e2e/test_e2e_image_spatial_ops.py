@@ -287,7 +287,7 @@ def dijkstra(cost: np.ndarray, sources: np.ndarray, dx: np.ndarray, dy: float) -
 def test_cumulative_cost(ee_api) -> None:
     ee = ee_api
     img = ee.Image(item().image_id).select("B4")
-    cost = img.divide(100)  # integer division: floor(B4 / 100)
+    cost = img.divide(100).int()  # floor(B4 / 100): B4 is not negative
     got = compute_bands(ee, {"cc": cost.cumulativeCost(img.gt(450), 1500)}, GRID)
     n = math.ceil(1500 / PIXEL_M) + 1
     g = grown(GRID, n)
@@ -407,7 +407,7 @@ def glcm_metrics(pairs: list[tuple[float, float]]) -> dict[str, float]:
 def test_glcm_texture(ee_api) -> None:
     ee = ee_api
     grid = Grid.centered("EPSG:4326", LON + 0.03, LAT, 0.0015, 8, 6)  # inside the tile
-    lv = ee.Image(item().image_id).select("B4").divide(100)  # integer division
+    lv = ee.Image(item().image_id).select("B4").divide(100).int()  # whole levels
     texture = lv.glcmTexture()
     names = texture.bandNames().getInfo()
     assert names == [f"B4_{m}" for m in GLCM_METRICS]

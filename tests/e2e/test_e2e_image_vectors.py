@@ -37,7 +37,7 @@ def region(ee, inset: float = 0.0):
 def test_reduce_to_vectors_outlines_the_objects(ee_api) -> None:
     ee = ee_api
     b4 = ee.Image(item().image_id).select("B4")
-    classes = b4.divide(150)  # integer division
+    classes = b4.divide(150).int()  # whole classes (divide itself is floating point)
     fc = classes.addBands(b4).reduceToVectors(
         reducer=ee.Reducer.mean(),
         geometry=region(ee),
@@ -89,7 +89,7 @@ def test_reduce_to_vectors_outlines_the_objects(ee_api) -> None:
 
 def test_reduce_to_vectors_geometry_types(ee_api) -> None:
     ee = ee_api
-    classes = ee.Image(item().image_id).select("B4").divide(150)
+    classes = ee.Image(item().image_id).select("B4").divide(150).int()
     args = {
         "geometry": region(ee),
         "crs": CRS,
@@ -139,7 +139,7 @@ def test_sample_rectangle_returns_the_pixel_block(ee_api) -> None:
 def test_stratified_sample_draws_per_class(ee_api) -> None:
     ee = ee_api
     b4 = ee.Image(item().image_id).select("B4")
-    image = b4.divide(150).rename("cls").addBands(b4)
+    image = b4.divide(150).int().rename("cls").addBands(b4)
     fc = image.stratifiedSample(
         numPoints=4,
         region=region(ee, inset=1.0),

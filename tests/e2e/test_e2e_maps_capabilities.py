@@ -4,6 +4,7 @@ with the stock client's `cloud_api_key`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -216,3 +217,21 @@ def test_an_id_cannot_be_reused_for_another_expression(srv: AuthServer) -> None:
         posted = requests.post(url, json=body, headers=bearer(token), timeout=60)
         assert posted.status_code == 404
         assert get(url).content == original[url]
+
+
+def test_tiles_carry_an_etag_and_a_cached_tile_still_checks_access(
+    srv: AuthServer, ee_api: Any, tmp_path: Path
+) -> None:
+    key = srv.new_key("tile-maker", tmp_path / "tiles.json")
+    url = create(srv, srv.token(key), "maps", {"expression": thumbnail_body(ee_api)["expression"]})
+    first, again = get(url), get(url)  # the second comes from the tile cache
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content
+    etag = first.headers["ETag"]
+    assert etag == again.headers["ETag"] == f'"{hashlib.sha256(first.content).hexdigest()[:32]}"'
+    revalidated = requests.get(url, headers={"If-None-Match": etag}, timeout=60)
+    assert revalidated.status_code == 304 and revalidated.content == b""
+    assert srv.cli("service-accounts", "disable", key["client_email"]) == 0
+    assert get(url).json() == {"error": NOT_FOUND}  # the cached tile is not served
+    assert srv.cli("service-accounts", "enable", key["client_email"]) == 0
+    assert get(url).content == first.content

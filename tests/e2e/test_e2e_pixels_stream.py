@@ -33,7 +33,7 @@ TRANSFORM = Affine(10, 0, 500000, 0, -10, 5000000)
 def write_geotiff(server, name: str, good_rows: int | None = None) -> tuple[str, np.ndarray]:
     """A float32 GeoTIFF in the server's data dir with a nodata pixel in every row; with
     `good_rows`, uncompressed strips cut short after about that many rows."""
-    folder = server.data_dir / "uploads" / "stream"
+    folder = server.area / "uploads" / "stream"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     data = np.arange(HEIGHT * WIDTH, dtype=np.float32).reshape(HEIGHT, WIDTH) * 0.25 + 1
@@ -117,7 +117,7 @@ def test_a_failure_after_the_first_chunk_row_breaks_the_body_and_is_logged(
     ]
     assert len(lines) == logged_before + 1
     assert lines[-1]["path"] == f"/v1/projects/{server.project}/image:computePixels"
-    assert lines[-1]["error"] == "InternalError"
+    assert lines[-1]["error"] == "SourceUnreadableError"
     assert 0 < lines[-1]["sent_bytes"] < lines[-1]["content_length"]
     log = Path(server.stderr_path).read_text(errors="replace").splitlines()
     access = [line for line in log if line.startswith('{"method": ')][-1]
@@ -134,8 +134,12 @@ def test_a_failure_in_the_first_chunk_row_is_an_error_envelope(
 ) -> None:
     path, _ = write_geotiff(server, "cut-early.tif", good_rows=100)
     response = post_npy(ee_api, authed_session, server, path)
-    assert response.status_code == 500
-    assert response.json()["error"]["status"] == "INTERNAL"
+    # A damaged file is the data's fault: 400, naming the file (not its directory).
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["status"] == "FAILED_PRECONDITION"
+    assert "Cannot read the source file 'cut-early.tif'" in error["message"]
+    assert str(server.data_dir) not in error["message"]
     assert response.headers["content-type"] == "application/json"
 
 

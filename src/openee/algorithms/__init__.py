@@ -8,6 +8,9 @@ from openee.algorithms.registry import REGISTRY, Registry
 def default_registry() -> Registry:
     """The registry with every family module loaded."""
     from openee.algorithms import (  # noqa: F401 - imported for their registrations
+        array_math,
+        array_matrix,
+        array_structure,
         array_value,
         classifier,
         clusterer,
@@ -20,6 +23,7 @@ def default_registry() -> Registry:
         feature,
         feature_collection,
         feature_images,
+        filter_expression,
         filters,
         geometry,
         geometry_grid,
@@ -44,6 +48,7 @@ def default_registry() -> Registry:
         image_place,
         image_reduce,
         image_register,
+        image_segmentation,
         image_spatial,
         image_spectral,
         image_vectors,
@@ -52,8 +57,10 @@ def default_registry() -> Registry:
         interpolation,
         joins,
         kernel,
+        landsat,
         lists,
         number,
+        pixel_type,
         projection,
         reducers,
         string,

@@ -184,7 +184,7 @@ def _fixed_2d_histogram(columns: Columns, reducer: Reducer) -> list[Any]:
     return [counts.tolist(), x_edges, y_edges]
 
 
-def _weighted(columns: Columns, reducer: Reducer) -> list[Any]:
+def weighted(columns: Columns, reducer: Reducer) -> list[Any]:
     """A reducer after splitWeights: (value, weight) pairs of inputs, weighted statistics."""
     child = reducer.parts[0]
     rows = _rows(columns, f"{child.name}.splitWeights")
@@ -258,6 +258,6 @@ KERNELS: dict[str, Kernel] = {
     "robustLinearRegression": _robust,
     "geometricMedian": _geometric_median,
     "fixed2DHistogram": _fixed_2d_histogram,
-    "splitWeights": _weighted,
+    "splitWeights": weighted,
     "histogramCombiner": _merge_histograms,
 }

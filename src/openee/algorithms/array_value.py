@@ -1,5 +1,6 @@
-"""ee.Array constants: a rectangular nested list of numbers, as `ee.Image(ee.Array(...))` needs
-to make a constant array image (the tasseled-cap idiom). Array arithmetic is not served.
+"""ee.Array values: a rectangular nested list of numbers with a numpy element type. The
+constructor, eigen and slice are here; structure and matrix algebra are in array_structure and
+array_matrix, element-wise math in array_math.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from openee.algorithms.array_eigen import symmetric_eigen
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 
@@ -31,24 +33,45 @@ def _nested(value: np.ndarray) -> tuple[Any, ...]:
     return tuple(_nested(v) if isinstance(v, np.ndarray) else v.item() for v in value)
 
 
+def _plain(values: Any) -> Any:
+    """Nested lists of numbers from a value that may hold Arrays (ee.Array of ee.Arrays)."""
+    if isinstance(values, ArrayValue):
+        return values.array().tolist()
+    if isinstance(values, list | tuple):
+        return [_plain(v) for v in values]
+    return values
+
+
 @algorithm("Array")
 def array(values: Any, pixelType: Any = None) -> ArrayValue:
-    """Makes an array from a number or a rectangular nested list of numbers.
+    """Makes an array from a number or a rectangular nested list of numbers (or of arrays).
 
     Args:
         values: A number or a (nested) list of numbers; every row of an axis the same length.
-        pixelType: Accepted for compatibility; integers stay integers and anything else is
-            double.
+        pixelType: The type of the elements (ee.PixelType.int8(), ...). Default: integers
+            stay integers and anything else is double.
     """
     try:
-        data = np.array(values)
+        data = np.array(_plain(values))
     except ValueError:
         data = np.array(0, dtype=object)  # ragged: refused below
+    if data.size == 0 and data.dtype == np.float64:
+        data = data.astype(np.int64)  # an empty list has no elements to make it double
     if data.dtype.kind not in "iuf" or data.dtype == np.bool_:
         raise InvalidArgumentError(
             "the values must be a number or a rectangular nested list of numbers."
         )
     dtype = "int64" if data.dtype.kind in "iu" else "float64"
+    if pixelType is not None:
+        dtype = pixelType.dtype().name
+        if pixelType.dimensions and data.ndim != pixelType.dimensions:
+            raise InvalidArgumentError(
+                f"the values have {data.ndim} dimensions, the pixelType {pixelType.dimensions}."
+            )
+    if pixelType is not None:
+        from openee.algorithms.array_math import cast  # it builds on this module
+
+        data = cast(data, np.dtype(dtype))  # as Array.int8 & co: half up, saturated
     data = data.astype(dtype)
     if data.ndim == 0:
         data = data.reshape(1)
@@ -78,8 +101,14 @@ def array_eigen(input: Any) -> ArrayValue:
     matrix = _as_array(input, "input").astype(np.float64)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise InvalidArgumentError(f"the array must be a square matrix, got shape {matrix.shape}.")
-    if np.allclose(matrix, matrix.T):
-        values, vectors = np.linalg.eigh(matrix)  # symmetric: exact real decomposition
+    if not np.isfinite(matrix).all():
+        raise InvalidArgumentError("the matrix has values that are not finite.")
+    if matrix.size == 0:
+        return _value(np.zeros((0, 1)))
+    if (matrix == matrix.T).all() and len(matrix) <= 64:
+        values, vectors = symmetric_eigen(matrix)  # Earth Engine's signs (array_eigen)
+    elif (matrix == matrix.T).all():  # JAMA's loops are Python: LAPACK for large matrices
+        values, vectors = np.linalg.eigh(matrix)
     else:
         values, vectors = np.linalg.eig(matrix)
         if np.iscomplexobj(values) and np.abs(values.imag).max() > 1e-12:

@@ -15,7 +15,7 @@ from openee.catalog.store import CatalogStore, ImageQuery, PropertyTerm
 from openee.errors import AssetNotFoundError, InvalidArgumentError
 from openee.raster.image import Band, Image, ImageCollection
 from openee.raster.sources import BandSource, FileBand, MaskedBand
-from openee.values.feature import Feature, FeatureCollection
+from openee.values.feature import Feature, FeatureCollection, columns_of
 from openee.values.filter import (
     AndFilter,
     BinaryFilter,
@@ -25,6 +25,7 @@ from openee.values.filter import (
     IntersectsFilter,
 )
 from openee.values.geometry import Geometry
+from openee.values.geometry_space import on_ellipsoid
 from openee.values.projection import Projection
 
 
@@ -148,7 +149,8 @@ def store_query(name: str, filters: tuple[Filter, ...]) -> ImageQuery | None:
         elif isinstance(flt, CompareFilter) and flt.field == "system:time_start":
             narrow(*_time_bounds(flt.op, flt.value))
         elif isinstance(flt, IntersectsFilter):
-            box = flt.geometry.to_wgs84().shape.bounds
+            # The bounds of the edges as they run (geodesics bulge past their vertices).
+            box = on_ellipsoid(flt.geometry).bounds
             if bbox is not None:
                 overlap = shapely.geometry.box(*bbox).intersection(shapely.geometry.box(*box))
                 if overlap.is_empty:
@@ -204,4 +206,6 @@ def load_table(
         for f in catalog.features(name)
     )
     properties = {k: v for k, v in record.properties.items() if not k.startswith("system:")}
-    return FeatureCollection(features, id=record.id, properties=properties)
+    # The table's schema, as getInfo()['columns'] lists it; whole numbers are stored as Long.
+    columns = columns_of(features, integer="Long")
+    return FeatureCollection(features, id=record.id, properties=properties, columns=columns)

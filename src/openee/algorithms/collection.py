@@ -7,10 +7,12 @@ from dataclasses import replace
 from typing import Any
 
 from openee.algorithms import aggregate
+from openee.algorithms.aggregate_weighted import evaluate_weighted, weighted_inputs
+from openee.algorithms.filter_expression import parse_filter
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Image, ImageCollection
-from openee.values.feature import Feature, FeatureCollection
+from openee.values.feature import INDEX, Feature, FeatureCollection
 from openee.values.filter import Filter
 from openee.values.reducer import Reducer
 
@@ -60,8 +62,11 @@ def collection_filter(collection: Collection, filter: Any) -> Collection:
 
     Args:
         collection: The collection to filter.
-        filter: The filter; elements that pass it are kept.
+        filter: The filter, or a filter expression such as 'name == "Slovenia"' (see
+            Filter.expression); elements that pass it are kept.
     """
+    if isinstance(filter, str):
+        filter = parse_filter(filter)
     if not isinstance(filter, Filter):
         raise InvalidArgumentError("Collection.filter: 'filter' must be a Filter.")
     if isinstance(collection, ImageCollection):
@@ -113,6 +118,8 @@ def collection_limit(
         if limit < 0:
             raise InvalidArgumentError("Collection.limit: limit must not be negative.")
         items = items[:limit]
+    if isinstance(collection, FeatureCollection):
+        return replace(collection, features=tuple(items))  # keeps a table's columns
     return rebuild(collection, items)
 
 
@@ -177,12 +184,10 @@ def reduce_columns(
         collection: The collection.
         reducer: The reducer; it takes as many inputs as there are selectors.
         selectors: The properties to reduce, one per reducer input.
-        weightSelectors: Weights of the inputs; not supported yet.
+        weightSelectors: The properties weighting the reducer's weighted inputs, one per
+            weighted input (those of mean, sum, variance and stdDev); elements with a null
+            weight are skipped.
     """
-    if weightSelectors:
-        raise InvalidArgumentError(
-            "Collection.reduceColumns: weightSelectors are not supported yet."
-        )
     if len(selectors) != reducer.num_inputs():
         raise InvalidArgumentError(
             f"Collection.reduceColumns: the reducer takes {reducer.num_inputs()} inputs but "
@@ -190,7 +195,20 @@ def reduce_columns(
         )
     items = elements(collection)
     columns = [[_property(i, s) for i in items] for s in selectors]
-    return aggregate.reduce_columns(reducer, columns)
+    if not weightSelectors:
+        return aggregate.reduce_columns(reducer, columns)
+    takes = weighted_inputs(reducer)
+    if len(weightSelectors) != sum(takes):
+        raise InvalidArgumentError(
+            f"Collection.reduceColumns: the reducer has {sum(takes)} weighted inputs (mean, sum, "
+            f"variance and stdDev take weights) but {len(weightSelectors)} weightSelectors "
+            "were given."
+        )
+    chosen = iter(weightSelectors)
+    names = [next(chosen) if t else None for t in takes]
+    weights = [None if n is None else [_property(i, n) for i in items] for n in names]
+    values = evaluate_weighted(reducer, columns, weights)
+    return dict(zip(reducer.outputs, values, strict=True))
 
 
 @algorithm("Element.toDictionary")
@@ -243,12 +261,16 @@ def element_set_multi(object: Element, properties: dict[str, Any]) -> Element:
 
 @algorithm("Element.propertyNames")
 def property_names(element: Element) -> list[str]:
-    """Returns the names of the element's properties.
+    """Returns the names of the element's properties; a feature with an id (every feature of
+    a collection) also lists 'system:index', which holds its id.
 
     Args:
         element: The element.
     """
-    return list(element.properties)
+    names = list(element.properties)
+    if isinstance(element, Feature) and element.id is not None and INDEX not in names:
+        names.append(INDEX)
+    return names
 
 
 # Earth Engine type names a fromColumns column may be converted to.

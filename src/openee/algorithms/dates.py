@@ -39,10 +39,15 @@ def date_range(start: Any, end: Any = None, timeZone: str | None = None) -> Date
     """Creates a DateRange from start (inclusive) to end (exclusive).
 
     Args:
-        start: The beginning of the range, inclusive.
+        start: The beginning of the range, inclusive; or a DateRange, returned as it is
+            (what `filterDate(ee.DateRange(...))` and `ee.Filter.date(range)` send).
         end: The end of the range, exclusive. Default: start plus one millisecond.
         timeZone: The time zone of date strings without an offset. Default: UTC.
     """
+    if isinstance(start, DateRange):
+        if end is not None:
+            raise InvalidArgumentError("DateRange: 'end' must be null when 'start' is a DateRange.")
+        return start
     zone = zone_of(timeZone)
     first = Date.parse(start, zone)
     last = Date.parse(end, zone) if end is not None else Date(first.millis + 1)

@@ -8,6 +8,14 @@ a Pratt parser into a tree, and the tree is applied with the same image operator
 Grammar: numbers; `b('name')`, `b(0)`; bare band names of the default image; `img.band`,
 `img[0]`, `img['band']` and `img` for the images in `vars`; unary `-`, `+`, `!`, `~`; binary
 `** * / % + - << >> < <= > >= == != & ^ | && ||`; `cond ? a : b`; and the functions below.
+
+Semantics (docs/decisions/0022): operators are the Image operators, so `/` of integer bands is
+floating point, as Earth Engine's NDVI sample `(b(4) - b(3)) / (b(4) + b(3))` on uint16 bands
+shows; but arithmetic between integer literals alone is integer arithmetic, as the Image math
+guide documents (`10 / 20` is 0, `10 * 1.0 / 20` is 0.5). `^` is a logical xor, `&` and `|`
+bitwise (Earth Engine documents only `&& || ! ^`).
+
+A leading `name = ` assignment names the (single-band) result (Earth Engine documents it).
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ _BINARY: dict[str, tuple[int, str]] = {
     "||": (1, "or"),
     "&&": (2, "and"),
     "|": (3, "bitwiseOr"),
-    "^": (4, "bitwiseXor"),
+    "^": (4, "xor"),  # logical, as Earth Engine lists it (with && || !), not bitwise
     "&": (5, "bitwiseAnd"),
     "==": (6, "eq"),
     "!=": (6, "neq"),
@@ -205,6 +213,9 @@ def apply(node: Node, images: Mapping[str, Image], default: str) -> Image:
     if kind == "select":
         return _select(apply(node[1], images, default), node[2])
     if kind == "binary":
+        literal = _integer_literal(node)
+        if literal is not None:
+            return constant_image([literal])
         op = node[1]
         return combine(
             apply(node[2], images, default),
@@ -257,6 +268,35 @@ def apply(node: Node, images: Mapping[str, Image], default: str) -> Image:
     raise InvalidArgumentError("Invalid expression.")
 
 
+_INTEGER_OPS: dict[str, Callable[[int, int], int]] = {
+    "add": lambda a, b: a + b,
+    "subtract": lambda a, b: a - b,
+    "multiply": lambda a, b: a * b,
+    # Truncating toward zero: the remainder it discards is that of `%`, which has the dividend's
+    # sign (Earth Engine's Number.mod sample: -12 % 5 = -2). Division by zero gives 0.
+    "divide": lambda a, b: 0 if b == 0 else (a - _remainder(a, b)) // b,
+    "mod": lambda a, b: 0 if b == 0 else _remainder(a, b),
+}
+
+
+def _remainder(a: int, b: int) -> int:
+    r = abs(a) % abs(b)
+    return -r if a < 0 else r
+
+
+def _integer_literal(node: Node) -> int | None:
+    """The value of a subtree made only of integer literals and + - * / %, computed in integer
+    arithmetic as Earth Engine's expression does ("10 / 20 = 0"); None for anything else."""
+    if node[0] == "number":
+        return node[1] if isinstance(node[1], int) else None
+    if node[0] != "binary" or node[1] not in _INTEGER_OPS:
+        return None
+    left, right = _integer_literal(node[2]), _integer_literal(node[3])
+    if left is None or right is None:
+        return None
+    return _INTEGER_OPS[node[1]](left, right)
+
+
 @algorithm("Image.parseExpression")
 def parse_expression(
     expression: str, argName: str, vars: list[str], mapFreeVarsToDefaultImageBands: bool = False
@@ -270,16 +310,30 @@ def parse_expression(
         mapFreeVarsToDefaultImageBands: Accepted for compatibility; bare names that are not
             images always name bands of the default image.
     """
-    tree = Parser(expression).parse()
+    # 'x = a + b' names the (single-band) result x, as Earth Engine documents.
+    assignment = _ASSIGNMENT.match(expression)
+    target = assignment.group(1) if assignment else None
+    tree = Parser(expression[assignment.end() :] if assignment else expression).parse()
     names = list(vars)
 
     def evaluate(**images: Any) -> Image:
         missing = [n for n in names if n not in images]
         if missing:
             raise InvalidArgumentError(f"Expression is missing images: {missing}.")
-        return apply(tree, {n: _as_image(images[n]) for n in names}, argName)
+        result = apply(tree, {n: _as_image(images[n]) for n in names}, argName)
+        if target is None:
+            return result
+        if len(result.bands) != 1:
+            raise InvalidArgumentError(
+                f"Only a single-band result can be assigned a name; '{target}' would get "
+                f"{len(result.bands)} bands."
+            )
+        return result.rename([target])
 
     return evaluate
+
+
+_ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
 
 
 def _as_image(value: object) -> Image:

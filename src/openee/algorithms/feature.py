@@ -19,6 +19,7 @@ from openee.errors import InvalidArgumentError
 from openee.raster.image import Image
 from openee.values.feature import Feature
 from openee.values.geometry import ErrorMargin, Geometry
+from openee.values.geometry_space import in_crs
 from openee.values.projection import Projection
 
 # Geometry algorithms with a Feature twin: name -> whether the twin returns a Feature.
@@ -142,8 +143,9 @@ def _geometry(feature: Any, proj: Projection | None, geodesics: bool | None) -> 
         return None
     geometry = geometry_of(feature)
     if proj is not None and proj.crs != geometry.crs:
-        geometry = Geometry(geometry.transformed(proj.crs), proj.crs, False)
+        geometry = Geometry(in_crs(geometry, proj.crs), proj.crs, False)
     if geodesics is not None:
+        # The edges are re-read, as Earth Engine's geodesics argument asks: vertices are kept.
         geometry = replace(geometry, geodesic=geodesics)
     return geometry
 

@@ -14,12 +14,13 @@ import shapely.geometry
 
 from openee.algorithms import aggregate
 from openee.algorithms.collection import Collection, elements, rebuild
-from openee.algorithms.geometry_ops import WGS84_PROJECTION, lonlat
+from openee.algorithms.geometry_ops import WGS84_PROJECTION
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.values import geodesy
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import WGS84, ErrorMargin, Geometry
+from openee.values.geometry_space import edges_as, on_ellipsoid, space_of
 from openee.values.projection import Projection
 from openee.values.reducer import Reducer
 
@@ -236,7 +237,8 @@ def geometry(
         maxError: The tolerated error (ignored).
     """
     geoms = _geometries(collection)
-    shapes = [part for g in geoms for part in geodesy.parts(g.to_wgs84().shape)]
+    geodesic = all(g.geodesic for g in geoms) if geoms else True
+    shapes = [part for g in geoms for part in geodesy.parts(edges_as(g, WGS84, geodesic))]
     kinds = {s.geom_type for s in shapes}
     multi = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
     if len(kinds) == 1 and next(iter(kinds)) in multi:
@@ -248,7 +250,6 @@ def geometry(
         )
     else:
         shape = shapely.geometry.GeometryCollection(shapes)
-    geodesic = all(g.geodesic for g in geoms) if geoms else True
     return Geometry(shape, WGS84, geodesic)
 
 
@@ -269,7 +270,9 @@ def bounds(
     if not geoms:
         raise InvalidArgumentError("Collection.bounds: the collection has no geometries.")
     target = proj.crs if isinstance(proj, Projection) else WGS84
-    shapes = [lonlat(g) if target == WGS84 else g.transformed(target) for g in geoms]
+    shapes = [
+        on_ellipsoid(g) if target == WGS84 else space_of(g, proj_crs=target).shape(g) for g in geoms
+    ]
     x0, y0, x1, y1 = shapely.union_all(shapes).bounds
     ring = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
     return Geometry(shapely.geometry.Polygon(ring), target, False)
@@ -284,7 +287,7 @@ def union(collection: Collection, maxError: ErrorMargin | None = None) -> Collec
         maxError: The tolerated error (ignored).
     """
     geoms = _geometries(collection)
-    shape = shapely.union_all([lonlat(g) for g in geoms])
+    shape = shapely.union_all([on_ellipsoid(g) for g in geoms])
     geodesic = all(g.geodesic for g in geoms) if geoms else True
     return FeatureCollection((Feature(Geometry(shape, WGS84, geodesic), {}, "union_result"),))
 
@@ -402,7 +405,7 @@ def random_points(
     """
     if not 0 <= points <= 1_000_000:
         raise InvalidArgumentError("FeatureCollection.randomPoints: points must be 0-1000000.")
-    shape = lonlat(region)
+    shape = on_ellipsoid(region)
     if shape.area == 0:
         raise InvalidArgumentError("FeatureCollection.randomPoints: the region has no area.")
     plane = geodesy.LocalPlane(shape)

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from openee.algorithms import geometry_ops, number
+from openee.algorithms import geometry_ops
 from openee.algorithms.coerce import coerce, type_name
-from openee.algorithms.element import truthy
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
-from openee.values import geodesy
 from openee.values.date import Date, DateRange
 from openee.values.feature import Feature
 from openee.values.filter import (
@@ -27,6 +25,7 @@ from openee.values.filter import (
     field_value,
 )
 from openee.values.geometry import Geometry
+from openee.values.geometry_space import relate
 
 # A comparison with its operands swapped (value <op> field  ==  field <mirror> value).
 _MIRROR = {
@@ -89,15 +88,23 @@ def intersects(
     leftValue: Any = None,
     maxError: Any = {"type": "ErrorMargin", "unit": "meters", "value": 0.1},  # noqa: B006
 ) -> Filter:
-    """Keeps elements whose geometry (field '.geo' or '.all') intersects the given geometry.
+    """Keeps elements whose left geometry intersects the right geometry.
+
+    With one field ('.geo' or '.all') and a geometry value, it keeps the elements whose geometry
+    intersects the value; with two fields (a join condition, e.g. leftField='.geo' and
+    rightField='.geo'), it compares the geometries of a primary and a secondary element.
 
     Args:
-        leftField: The geometry field of the element ('.geo' or '.all').
-        rightValue: The geometry (or feature) to intersect with.
-        rightField: The geometry field of the element, when the value is on the left.
-        leftValue: The geometry (or feature) to intersect with, when the field is on the right.
+        leftField: The property holding the left geometry ('.geo' for the geometry).
+        rightValue: The right geometry (or feature), when it is a value.
+        rightField: The property holding the right geometry.
+        leftValue: The left geometry (or feature), when it is a value.
         maxError: The tolerated error of reprojection.
     """
+    if (leftField is None) == (rightField is None):
+        # Two properties (or two values): intersected element by element, or pair by pair.
+        operands = _operands(leftField, rightValue, rightField, leftValue)
+        return BinaryFilter("intersects", _geometric("intersects"), **operands)
     field, value, _ = _field_and_value(leftField, rightValue, rightField, leftValue)
     if field not in (".geo", ".all"):
         raise InvalidArgumentError(
@@ -201,17 +208,15 @@ def _as_geometry(value: Any) -> Geometry:
 
 
 def _geometric(op: str) -> Callable[[Any, Any, Any], bool]:
+    """A spatial test of two geometries, computed where ADR 0023 says (plane or ellipsoid)."""
+
     def test(left: Any, right: Any, param: Any) -> bool:
         if left is None or right is None:
             return False
         a, b = _as_geometry(left), _as_geometry(right)
-        if op == "contains":
-            return bool(geometry_ops.lonlat(a).covers(geometry_ops.lonlat(b)))
-        if op == "isContained":
-            return bool(geometry_ops.lonlat(b).covers(geometry_ops.lonlat(a)))
-        if op == "disjoint":
-            return bool(geometry_ops.lonlat(a).disjoint(geometry_ops.lonlat(b)))
-        return geometry_ops.distance_between(a, b, None) <= float(param)
+        if op == "withinDistance":
+            return geometry_ops.distance_between(a, b, None) <= float(param)
+        return relate("containedIn" if op == "isContained" else op, a, b)
 
     return test
 
@@ -486,8 +491,7 @@ def area(
         value = field_value(element, selector)
         if value is None:
             return False
-        g = _as_geometry(value).to_wgs84()
-        return min <= geodesy.area(g.shape, g.geodesic) <= max
+        return min <= geometry_ops.measure("area", _as_geometry(value)) <= max
 
     return ElementFilter("area", test)
 
@@ -508,54 +512,3 @@ def always() -> Filter:
 def never() -> Filter:
     """Keeps no element."""
     return ElementFilter("never", lambda e: False)
-
-
-@algorithm("Filter.expression")
-def expression(expression: str) -> Filter:
-    """Keeps elements for which an expression of their properties is true, e.g. 'a > 2 && b < 5'.
-
-    Args:
-        expression: The expression: property names, numbers, strings, comparisons, arithmetic,
-            && || ! and ?:, as in Image.expression.
-    """
-    from openee.algorithms.expression import Parser
-
-    tree = Parser(expression).parse()
-    return ElementFilter("expression", lambda e: truthy(_filter_eval(tree, e)))
-
-
-_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
-    "eq": lambda a, b: a == b,
-    "neq": lambda a, b: a != b,
-    "lt": lambda a, b: a < b,
-    "lte": lambda a, b: a <= b,
-    "gt": lambda a, b: a > b,
-    "gte": lambda a, b: a >= b,
-}
-
-
-def _filter_eval(node: tuple[Any, ...], element: Any) -> Any:
-    kind = node[0]
-    if kind in ("number", "string"):
-        return node[1]
-    if kind == "name":
-        return field_value(element, node[1])
-    if kind == "ternary":
-        chosen = node[2] if truthy(_filter_eval(node[1], element)) else node[3]
-        return _filter_eval(chosen, element)
-    if kind == "binary":
-        op = node[1]
-        if op == "and":
-            return truthy(_filter_eval(node[2], element)) and truthy(_filter_eval(node[3], element))
-        if op == "or":
-            return truthy(_filter_eval(node[2], element)) or truthy(_filter_eval(node[3], element))
-        left, right = _filter_eval(node[2], element), _filter_eval(node[3], element)
-        if left is None or right is None:
-            return None
-        if op in _COMPARE:
-            return _COMPARE[op](left, right)
-        return number.BINARY[op][0](left, right)
-    if kind == "unary":
-        value = _filter_eval(node[2], element)
-        return None if value is None else number.UNARY[node[1]][0](value)
-    raise InvalidArgumentError("Filter.expression: unsupported expression.")

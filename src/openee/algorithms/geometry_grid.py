@@ -11,6 +11,7 @@ from affine import Affine
 
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
+from openee.values import geometry_space
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import Geometry
 from openee.values.projection import Projection
@@ -36,7 +37,7 @@ def covering_grid(
     grid = proj.at_scale(scale) if scale is not None else proj
     to_grid = Affine(*grid.transform)
     to_pixels = ~to_grid
-    in_crs = geometry.transformed(grid.crs)
+    in_crs = geometry_space.in_crs(geometry, grid.crs)
     matrix = [to_pixels.a, to_pixels.b, to_pixels.d, to_pixels.e, to_pixels.c, to_pixels.f]
     in_pixels = shapely.affinity.affine_transform(in_crs, matrix)
     if in_pixels.is_empty:

@@ -1,15 +1,18 @@
-"""Geometry: measures, predicates, set operations and accessors (see `openee.values.geodesy`).
+"""Geometry: measures, predicates, set operations and constructions.
 
-Without `proj`, geometries are handled on the WGS84 ellipsoid: areas and lengths are geodesic
-(pyproj), predicates and set operations are computed in lon/lat after densifying geodesic edges,
-and metric operations (buffer, distance, simplify, centroid) are planar in a local azimuthal
-equidistant projection. With `proj`, everything is planar in that projection's CRS and the
-results are in its units. `maxError` is accepted and ignored except by `simplify`.
+Where each is computed follows ADR 0023 (`openee.values.geometry_space`): in `proj`'s plane when
+it is given (results in its units), in the plane of the geometries' CRS when they are all planar,
+else on the WGS84 ellipsoid. On the ellipsoid, areas and lengths are geodesic (pyproj), predicates
+and set operations are computed in lon/lat after densifying edges (along geodesics, or along the
+straight lines of planar geometries), and metric constructions (buffer, simplify, centroid,
+closest points) are planar in a local azimuthal equidistant projection. `maxError` is accepted
+and ignored except by `simplify`.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import shapely
@@ -22,31 +25,20 @@ from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.values import geodesy
 from openee.values.geometry import WGS84, ErrorMargin, Geometry, _lists
+from openee.values.geometry_space import (
+    ELLIPSOID,
+    Space,
+    edges_as,
+    metric_space_of,
+    on_ellipsoid,
+    relate,
+    space_of,
+)
 from openee.values.projection import Projection
 
 
-def lonlat(geometry: Geometry) -> BaseGeometry:
-    """The shape in EPSG:4326, with long edges densified along geodesics when geodesic."""
-    g = geometry.to_wgs84()
-    return geodesy.densify(g.shape, g.geodesic) if g.geodesic else g.shape
-
-
-def _planar(geometry: Geometry, proj: Projection) -> BaseGeometry:
-    return geometry.transformed(proj.crs)
-
-
-def _result(shape: BaseGeometry, like: Geometry, proj: Projection | None) -> Geometry:
-    if proj is not None:
-        return Geometry(shape, proj.crs, False)
-    return Geometry(shape, WGS84, like.geodesic)
-
-
-def _two(
-    left: Geometry, right: Geometry, proj: Projection | None
-) -> tuple[BaseGeometry, BaseGeometry]:
-    if proj is not None:
-        return _planar(left, proj), _planar(right, proj)
-    return lonlat(left), lonlat(right)
+def _crs(proj: Projection | None) -> str | None:
+    return proj.crs if proj is not None else None
 
 
 def _safe(op: Any, *args: Any) -> Any:
@@ -56,41 +48,42 @@ def _safe(op: Any, *args: Any) -> Any:
         raise InvalidArgumentError(f"Geometry operation failed: {exc}.") from None
 
 
+_PROJ_DOC = (
+    "    proj: The projection to work in. Default: the geometries' plane if all are planar, "
+    "else the ellipsoid.\n"
+)
+
+
 # -- predicates --------------------------------------------------------------------------------
 
 
-def _predicate(name: str, test: Any, doc: str) -> None:
+def _predicate(name: str, doc: str) -> None:
     def predicate(
         left: Geometry,
         right: Geometry,
         maxError: ErrorMargin | None = None,
         proj: Projection | None = None,
     ) -> bool:
-        a, b = _two(left, right, proj)
-        return bool(_safe(test, a, b))
+        try:
+            return relate(name, left, right, _crs(proj))
+        except shapely.errors.GEOSException as exc:
+            raise InvalidArgumentError(f"Geometry operation failed: {exc}.") from None
 
     predicate.__doc__ = (
         f"{doc}\n\nArgs:\n    left: The left geometry.\n    right: The right geometry.\n"
-        "    maxError: The tolerated error of reprojection (ignored).\n"
-        "    proj: The projection to work in. Default: the ellipsoid, in lon/lat.\n"
+        "    maxError: The tolerated error of reprojection (ignored).\n" + _PROJ_DOC
     )
     algorithm(f"Geometry.{name}")(predicate)
 
 
 PREDICATES = {
-    "intersects": (lambda a, b: a.intersects(b), "Returns true if the geometries intersect."),
-    "disjoint": (lambda a, b: a.disjoint(b), "Returns true if the geometries are disjoint."),
-    "contains": (
-        lambda a, b: a.covers(b),
-        "Returns true if and only if the left geometry contains the right.",
-    ),
-    "containedIn": (
-        lambda a, b: b.covers(a),
-        "Returns true if and only if the left geometry is contained in the right.",
-    ),
+    "intersects": "Returns true if the geometries intersect.",
+    "disjoint": "Returns true if the geometries are disjoint.",
+    "contains": "Returns true if and only if the left geometry contains the right.",
+    "containedIn": "Returns true if and only if the left geometry is contained in the right.",
 }
-for _name, (_test, _doc) in PREDICATES.items():
-    _predicate(_name, _test, _doc)
+for _name, _doc in PREDICATES.items():
+    _predicate(_name, _doc)
 
 
 # -- set operations ----------------------------------------------------------------------------
@@ -103,13 +96,12 @@ def _set_operation(name: str, op: Any, doc: str) -> None:
         maxError: ErrorMargin | None = None,
         proj: Projection | None = None,
     ) -> Geometry:
-        a, b = _two(left, right, proj)
-        return _result(_safe(op, a, b), left, proj)
+        space = space_of(left, right, proj_crs=_crs(proj))
+        return space.result(_safe(op, space.shape(left), space.shape(right)), left)
 
     operation.__doc__ = (
         f"{doc}\n\nArgs:\n    left: The left geometry.\n    right: The right geometry.\n"
-        "    maxError: The tolerated error of reprojection (ignored).\n"
-        "    proj: The projection to work in. Default: the ellipsoid, in lon/lat.\n"
+        "    maxError: The tolerated error of reprojection (ignored).\n" + _PROJ_DOC
     )
     algorithm(f"Geometry.{name}")(operation)
 
@@ -140,10 +132,10 @@ def distance_between(
     left: Geometry, right: Geometry, proj: Projection | None, spherical: bool = False
 ) -> float:
     """The minimum distance in metres (or in proj units) between two geometries."""
-    if proj is not None:
-        a, b = _two(left, right, proj)
-        return float(a.distance(b))
-    a, b = lonlat(left), lonlat(right)
+    space = ELLIPSOID if spherical else metric_space_of(left, right, proj_crs=_crs(proj))
+    if space.planar:
+        return float(_safe(lambda a, b: a.distance(b), space.shape(left), space.shape(right)))
+    a, b = on_ellipsoid(left), on_ellipsoid(right)
     if a.is_empty or b.is_empty:
         return 0.0
     if a.intersects(b):
@@ -176,8 +168,8 @@ def distance(
         left: The left geometry.
         right: The right geometry.
         maxError: The tolerated error (ignored).
-        proj: The projection to work in, giving the distance in its units. Default: metres on
-            the ellipsoid.
+        proj: The projection to work in, giving the distance in its units. Default: metres in
+            the geometries' projected plane if all are planar, else on the ellipsoid.
         spherical: If true, measure on a sphere of radius 6378137 m instead of the ellipsoid.
     """
     return distance_between(left, right, proj, spherical)
@@ -198,18 +190,20 @@ def within_distance(
         right: The right geometry.
         distance: The distance threshold, in metres (or proj units).
         maxError: The tolerated error (ignored).
-        proj: The projection to work in. Default: metres on the ellipsoid.
+        proj: The projection to work in. Default: metres in the geometries' projected plane if
+            all are planar, else on the ellipsoid.
     """
     return distance_between(left, right, proj) <= distance
 
 
 def _closest(left: Geometry, right: Geometry, proj: Projection | None) -> tuple[Any, Any] | None:
-    a, b = _two(left, right, proj)
+    space = space_of(left, right, proj_crs=_crs(proj))
+    a, b = space.shape(left), space.shape(right)
     if a.is_empty or b.is_empty:
         return None
-    if proj is not None:
+    if space.planar:
         pa, pb = shapely.ops.nearest_points(a, b)
-        return Geometry(pa, proj.crs, False), Geometry(pb, proj.crs, False)
+        return space.result(pa, left), space.result(pb, left)
     plane = geodesy.LocalPlane(a, b)
     pa, pb = shapely.ops.nearest_points(plane.to_plane(a), plane.to_plane(b))
     return Geometry(plane.to_lonlat(pa)), Geometry(plane.to_lonlat(pb))
@@ -228,7 +222,8 @@ def closest_point(
         left: The geometry to measure from.
         right: The geometry whose nearest point is returned.
         maxError: The tolerated error (ignored).
-        proj: The projection to work in. Default: a local plane on the ellipsoid.
+        proj: The projection to work in. Default: the geometries' plane if all are planar,
+            else a local plane on the ellipsoid.
     """
     found = _closest(left, right, proj)
     return None if found is None else found[1]
@@ -247,22 +242,31 @@ def closest_points(
         left: The left geometry.
         right: The right geometry.
         maxError: The tolerated error (ignored).
-        proj: The projection to work in. Default: a local plane on the ellipsoid.
+        proj: The projection to work in. Default: the geometries' plane if all are planar,
+            else a local plane on the ellipsoid.
     """
     found = _closest(left, right, proj)
     return None if found is None else {"left": found[0], "right": found[1]}
 
 
-def _in_plane(geometry: Geometry, proj: Projection | None, op: Any) -> Geometry:
-    """Apply a planar shapely op in proj, or in a local metric plane, and come back."""
-    if proj is not None:
-        return Geometry(_safe(op, _planar(geometry, proj)), proj.crs, False)
-    shape = lonlat(geometry)
+def _construct(
+    geometry: Geometry,
+    proj: Projection | None,
+    op: Callable[[BaseGeometry, float], BaseGeometry],
+    metric: bool,
+) -> Geometry:
+    """A shapely construction `op(shape, units)` in the geometry's space; `units` is metres
+    (or proj units) per coordinate unit of the plane it runs in. Metric constructions of a
+    geometry whose plane is in degrees run in a local metric plane on the ellipsoid."""
+    space: Space = (metric_space_of if metric else space_of)(geometry, proj_crs=_crs(proj))
+    if space.planar:
+        return space.result(_safe(op, space.shape(geometry), space.scale), geometry)
+    shape = on_ellipsoid(geometry)
     plane = geodesy.LocalPlane(shape)
-    out = plane.to_lonlat(_safe(op, plane.to_plane(shape)))
+    out = plane.to_lonlat(_safe(op, plane.to_plane(shape), 1.0))
     # Vertices kept from the input come back exactly, not with round-trip noise.
     out = shapely.snap(out, shape, 1e-9) if not out.is_empty else out
-    return Geometry(out, WGS84, geometry.to_wgs84().geodesic)
+    return Geometry(out, WGS84, geometry.geodesic)
 
 
 @algorithm("Geometry.buffer")
@@ -274,15 +278,14 @@ def buffer(
 ) -> Geometry:
     """Returns the input buffered by a distance; a negative distance shrinks it.
 
-    Computed in a local azimuthal equidistant projection centred on the geometry.
-
     Args:
         geometry: The geometry.
         distance: The buffer distance in metres (or proj units); may be negative.
         maxError: The tolerated error (ignored; curves have 32 segments per circle).
-        proj: The projection to work in. Default: a local plane on the ellipsoid.
+        proj: The projection to work in. Default: the geometry's projected plane if it is
+            planar, else a local plane on the ellipsoid.
     """
-    return _in_plane(geometry, proj, lambda s: s.buffer(distance, quad_segs=8))
+    return _construct(geometry, proj, lambda s, u: s.buffer(distance / u, quad_segs=8), True)
 
 
 def _cut(line: BaseGeometry, distances: list[float]) -> list[BaseGeometry]:
@@ -304,7 +307,8 @@ def cut_lines(
         geometry: A LineString, MultiLineString or LinearRing.
         distances: The distances along each line at which to cut it, in metres (or proj units).
         maxError: The tolerated error (ignored).
-        proj: The projection to measure in. Default: metres in a local plane on the ellipsoid.
+        proj: The projection to measure in. Default: the geometry's projected plane if it is
+            planar, else metres in a local plane on the ellipsoid.
     """
     lines = [
         p for p in geodesy.parts(geometry.shape) if p.geom_type in ("LineString", "LinearRing")
@@ -312,15 +316,16 @@ def cut_lines(
     if len(lines) != len(list(geodesy.parts(geometry.shape))):
         raise InvalidArgumentError("Geometry.cutLines: the geometry must consist of lines.")
 
-    def cut(shape: BaseGeometry) -> BaseGeometry:
+    def cut(shape: BaseGeometry, units: float) -> BaseGeometry:
+        at = [d / units for d in distances]
         pieces = [
             piece
             for part in geodesy.parts(shape)
-            for piece in _cut(shapely.geometry.LineString(part.coords), distances)
+            for piece in _cut(shapely.geometry.LineString(part.coords), at)
         ]
         return shapely.geometry.MultiLineString(pieces)
 
-    return _in_plane(geometry, proj, cut)
+    return _construct(geometry, proj, cut, True)
 
 
 @algorithm("Geometry.centroid")
@@ -332,11 +337,12 @@ def centroid(
     Args:
         geometry: The geometry.
         maxError: The tolerated error (ignored).
-        proj: The projection to work in. Default: a local plane on the ellipsoid.
+        proj: The projection to work in, and of the result. Default: the geometry's plane if it
+            is planar, else a local plane on the ellipsoid; the result is in EPSG:4326.
     """
     if geometry.shape.is_empty:
         raise InvalidArgumentError("Geometry.centroid: the geometry is empty.")
-    return _in_plane(geometry, proj, lambda s: s.centroid)
+    return _construct(geometry, proj, lambda s, _: s.centroid, False)
 
 
 @algorithm("Geometry.simplify")
@@ -346,10 +352,24 @@ def simplify(geometry: Geometry, maxError: ErrorMargin, proj: Projection | None 
     Args:
         geometry: The geometry.
         maxError: The tolerated error, in metres (or in proj units if its unit is 'projected').
-        proj: The projection to work in. Default: a local plane on the ellipsoid.
+        proj: The projection to work in. Default: the geometry's projected plane if it is
+            planar, else a local plane on the ellipsoid.
     """
     tolerance = maxError.value or 0.0
-    return _in_plane(geometry, proj, lambda s: s.simplify(tolerance, preserve_topology=True))
+    # A 'projected' margin is already in the units of the plane the simplification runs in.
+    projected = maxError.unit == "projected"
+    return _construct(
+        geometry,
+        proj,
+        lambda s, u: s.simplify(tolerance if projected else tolerance / u, preserve_topology=True),
+        True,
+    )
+
+
+def _whole(geometry: Geometry, proj: Projection | None, op: Any) -> Geometry:
+    """A construction from the whole shape, in the geometry's space (no local plane needed)."""
+    space = space_of(geometry, proj_crs=_crs(proj))
+    return space.result(_safe(op, space.shape(geometry)), geometry)
 
 
 @algorithm("Geometry.convexHull")
@@ -361,10 +381,10 @@ def convex_hull(
     Args:
         geometry: The geometry.
         maxError: The tolerated error (ignored).
-        proj: The projection to work in. Default: lon/lat.
+        proj: The projection to work in. Default: the geometry's plane if it is planar, else
+            lon/lat.
     """
-    shape = _planar(geometry, proj) if proj is not None else lonlat(geometry)
-    return _result(_safe(lambda s: s.convex_hull, shape), geometry, proj)
+    return _whole(geometry, proj, lambda s: s.convex_hull)
 
 
 @algorithm("Geometry.dissolve")
@@ -376,10 +396,10 @@ def dissolve(
     Args:
         geometry: The geometry.
         maxError: The tolerated error (ignored).
-        proj: The projection to work in. Default: lon/lat.
+        proj: The projection to work in. Default: the geometry's plane if it is planar, else
+            lon/lat.
     """
-    shape = _planar(geometry, proj) if proj is not None else lonlat(geometry)
-    return _result(_safe(shapely.union_all, list(geodesy.parts(shape))), geometry, proj)
+    return _whole(geometry, proj, lambda s: shapely.union_all(list(geodesy.parts(s))))
 
 
 @algorithm("Geometry.bounds")
@@ -393,7 +413,11 @@ def bounds(
         maxError: The tolerated error (ignored).
         proj: The projection of the rectangle. Default: EPSG:4326.
     """
-    shape = _planar(geometry, proj) if proj is not None else lonlat(geometry)
+    shape = (
+        space_of(geometry, proj_crs=proj.crs).shape(geometry)
+        if proj is not None
+        else on_ellipsoid(geometry)
+    )
     if shape.is_empty:
         raise InvalidArgumentError("Geometry.bounds: the geometry is empty.")
     x0, y0, x1, y1 = shape.bounds
@@ -401,22 +425,28 @@ def bounds(
     return Geometry(shapely.geometry.Polygon(ring), proj.crs if proj else WGS84, False)
 
 
-def _measure(name: str, fn: Any, planar: Any, doc: str) -> None:
-    def measure(
+def measure(name: str, geometry: Geometry, proj: Projection | None = None) -> float:
+    """'area' (square metres), 'length' or 'perimeter' (metres), or in proj units."""
+    geodesic_fn, planar_fn, power, _ = MEASURES[name]
+    space = metric_space_of(geometry, proj_crs=_crs(proj))
+    if space.planar:
+        return float(planar_fn(space.shape(geometry))) * space.scale**power
+    return float(geodesic_fn(on_ellipsoid(geometry), True))
+
+
+def _measure(name: str, doc: str) -> None:
+    def measure_(
         geometry: Geometry, maxError: ErrorMargin | None = None, proj: Projection | None = None
     ) -> float:
-        if proj is not None:
-            return float(planar(_planar(geometry, proj)))
-        g = geometry.to_wgs84()
-        return float(fn(g.shape, g.geodesic))
+        return measure(name, geometry, proj)
 
-    measure.__doc__ = (
+    measure_.__doc__ = (
         f"{doc}\n\nArgs:\n    geometry: The geometry.\n"
         "    maxError: The tolerated error (ignored).\n"
-        "    proj: The projection to measure in, in its units. Default: metres on the WGS84 "
-        "ellipsoid.\n"
+        "    proj: The projection to measure in, in its units. Default: metres in the "
+        "geometry's projected plane if it is planar, else on the WGS84 ellipsoid.\n"
     )
-    algorithm(f"Geometry.{name}")(measure)
+    algorithm(f"Geometry.{name}")(measure_)
 
 
 def _planar_length(shape: BaseGeometry) -> float:
@@ -427,25 +457,29 @@ def _planar_perimeter(shape: BaseGeometry) -> float:
     return sum(p.length for p in geodesy.parts(shape) if p.geom_type == "Polygon")
 
 
-MEASURES = {
+# name -> (on the ellipsoid, in a plane, power of the unit, doc)
+MEASURES: dict[str, tuple[Any, Any, int, str]] = {
     "area": (
         geodesy.area,
         lambda s: s.area,
+        2,
         "Returns the area of the polygonal parts of the geometry, in square metres.",
     ),
     "length": (
         geodesy.length,
         _planar_length,
+        1,
         "Returns the length of the linear parts of the geometry, in metres; polygons count 0.",
     ),
     "perimeter": (
         geodesy.perimeter,
         _planar_perimeter,
+        1,
         "Returns the perimeter of the polygonal parts of the geometry, in metres.",
     ),
 }
-for _name, (_fn, _planar_fn, _doc) in MEASURES.items():
-    _measure(_name, _fn, _planar_fn, _doc)
+for _name, (*_, _doc) in MEASURES.items():
+    _measure(_name, _doc)
 
 
 # -- accessors and conversion ------------------------------------------------------------------
@@ -470,16 +504,17 @@ def transform(
     Args:
         geometry: The geometry.
         proj: The target projection. Default: EPSG:4326.
-        maxError: The tolerated error (ignored; vertices are transformed exactly).
+        maxError: The tolerated error (ignored; vertices are transformed exactly, and edges whose
+            meaning changes are densified first, every 5 km).
         geodesic: Whether the result's edges are geodesic. Default: true in EPSG:4326 if the
             input's are.
     """
     target = proj if isinstance(proj, Projection) else Projection.of(WGS84)
+    geo = geodesic if geodesic is not None else (geometry.geodesic and target.crs == WGS84)
     try:
-        shape = geometry.transformed(target.crs)
+        shape = edges_as(geometry, target.crs, geo)
     except Exception as exc:  # pyproj raises several kinds for impossible transformations
         raise InvalidArgumentError(f"Geometry.transform failed: {exc}.") from None
-    geo = geodesic if geodesic is not None else (geometry.geodesic and target.crs == WGS84)
     return Geometry(shape, target.crs, geo)
 
 

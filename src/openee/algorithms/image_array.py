@@ -189,7 +189,9 @@ def array_pad(image: Image, lengths: list[int], pad: float = 0.0) -> Image:
 
 @algorithm("Image.arrayRepeat")
 def array_repeat(input: Image, axis: int, copies: Image) -> Image:
-    """Repeats each array a number of times along an axis; a scalar band becomes a 1-D array.
+    """Repeats each array a number of times along an axis; with `axis` equal to the arrays'
+    dimension count they gain an axis (a scalar band becomes a 1-D array, a 1-D array a
+    matrix of `copies` columns).
 
     Args:
         input: The image to repeat.
@@ -197,8 +199,8 @@ def array_repeat(input: Image, axis: int, copies: Image) -> Image:
         copies: A single-band image of the number of copies per pixel.
     """
     count = _scalar_source(copies, "copies")
-    for b in input.bands:
-        _axis(axis, max(1, b.source.rank), "arrayRepeat")
+    for b in input.bands:  # axis may be one past the last: the arrays gain an axis
+        _axis(axis, b.source.rank + 1, "arrayRepeat")
     return input.map_bands(
         lambda b: replace(b, source=ArrayOpBand("repeat", (b.source, count), (axis,)))
     )
@@ -495,15 +497,24 @@ def array_dot_product(image1: Image, image2: Image) -> Image:
     return pair_bands(image1, image2, "arrayDotProduct", "dot")
 
 
-def _reducer_names(reducer: Reducer, what: str) -> tuple[str, ...]:
+def array_axis_outputs(reducer: Reducer) -> tuple[str | tuple[str, float], ...]:
+    """The outputs of a reducer applied along array axes, in order: a kernel name, or a
+    (name, parameter) pair for each percentile."""
     parts = reducer.parts if reducer.name == "combine" else (reducer,)
-    names = tuple(p.name for p in parts)
-    for n in names:
-        if n not in ARRAY_REDUCERS:
+    outputs: list[str | tuple[str, float]] = []
+    for part in parts:
+        if part.name == "minMax":
+            outputs += ["min", "max"]
+        elif part.name == "percentile":
+            outputs += [("percentile", float(p)) for p in part.params]
+        elif part.name in ARRAY_REDUCERS and part.repeat == 1:
+            outputs.append(part.name)
+        else:
             raise InvalidArgumentError(
-                f"reducer '{n}' is not supported on arrays; use one of {', '.join(ARRAY_REDUCERS)}."
+                f"reducer '{part.name}' is not supported on arrays; use minMax, percentile or "
+                f"one of {', '.join(ARRAY_REDUCERS)}."
             )
-    return names
+    return tuple(outputs)
 
 
 @algorithm("Image.arrayReduce")
@@ -511,27 +522,27 @@ def array_reduce(
     input: Image, reducer: Reducer, axes: list[int], fieldAxis: int | None = None
 ) -> Image:
     """Reduces each array along the given axes, which keep length 1. A reducer with several
-    outputs (a combined one) lays them out along `fieldAxis`.
+    outputs (minMax, percentile with several percentiles, a combined one) lays them out along
+    `fieldAxis`, an axis of length 1 once reduced; pixels where it is longer are masked.
 
     Args:
         input: The array image.
-        reducer: The reducer: mean, sum, min, max, median, product, count, stdDev, variance
-            (and their sample forms), first, last, or a combination of them.
+        reducer: The reducer: mean, sum, min, max, minMax, median, percentile, product, count,
+            stdDev, variance (and their sample forms), first, last, or a combination of them.
         axes: The axes to reduce over.
         fieldAxis: The axis holding the outputs of a multi-output reducer.
     """
     _array_bands(input, "arrayReduce")
-    names = _reducer_names(reducer, "arrayReduce")
+    outputs = array_axis_outputs(reducer)
     for b in input.bands:
         for a in axes:
             _axis(a, b.source.rank, "arrayReduce")
-    if len(names) > 1:
-        if fieldAxis is None:
-            raise InvalidArgumentError("a reducer with several outputs needs a fieldAxis.")
-        if fieldAxis not in axes:
-            raise InvalidArgumentError("fieldAxis must be a reduced axis.")
+        if len(outputs) > 1:
+            if fieldAxis is None:
+                raise InvalidArgumentError("a reducer with several outputs needs a fieldAxis.")
+            _axis(fieldAxis, b.source.rank, "arrayReduce")
     return map_array(
-        input, "arrayReduce", "reduce", names, tuple(int(a) for a in axes), fieldAxis or 0
+        input, "arrayReduce", "reduce", outputs, tuple(int(a) for a in axes), fieldAxis or 0
     )
 
 

@@ -24,9 +24,6 @@ from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import Geometry
 from openee.values.projection import Projection, parse_crs
 
-# What Image.geometry answers for an image without a footprint (a constant, a composite).
-WORLD = shapely.geometry.box(-180.0, -90.0, 180.0, 90.0)
-
 
 @algorithm("Image.random")
 def image_random(seed: int = 0, distribution: str = "uniform") -> Image:
@@ -132,7 +129,7 @@ def image_geometry(
         geodesics: Whether edges are geodesic. Default: the footprint's own flag, or
             geodesic only in a geographic CRS when proj is given.
     """
-    footprint = feature.footprint_geometry or Geometry(WORLD, geodesic=False)
+    footprint = feature.footprint()
     geodesic = footprint.geodesic
     if proj is not None:
         footprint = Geometry(footprint.transformed(proj.crs), proj.crs)
@@ -156,13 +153,29 @@ def clip_to_collection(input: Image, collection: Any) -> Image:
 
 
 def _per_feature(value: Any, feature: Feature, what: str) -> float:
-    """A number, or the number in the feature's property of that name."""
-    found = feature.get(value) if isinstance(value, str) else value
+    """A number, or the number in the feature's property of that name.
+
+    A string that names no property of the feature but reads as a decimal number is that
+    number: Earth Engine's guide paints `paint(vectors, '000000', 3)` (ADR 0025)."""
+    found = value
+    if isinstance(value, str):
+        found = feature.get(value)
+        if found is None and value not in feature.properties:
+            found = _decimal(value)
     if isinstance(found, bool) or not isinstance(found, int | float):
+        named = f" (the value of property {value!r})" if isinstance(value, str) else ""
         raise InvalidArgumentError(
-            f"{what} must be a number or the name of a numeric property; got {found!r}."
+            f"{what} must be a number or the name of a numeric property; got {found!r}{named}."
         )
     return float(found)
+
+
+def _decimal(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _paint_dtype(dtype: np.dtype, colors: list[float]) -> str:

@@ -143,8 +143,10 @@ def fixed(
         width: The width of the kernel in pixels (-1: from the weights).
         height: The height of the kernel in pixels (-1: from the weights).
         weights: A 2-D list of [height] x [width] values to use as the weights of the kernel.
-        x: The location of the focus, as an offset from the left (-1: the middle).
-        y: The location of the focus, as an offset from the top (-1: the middle).
+        x: The location of the focus, as an offset from the left; negative (the default -1,
+            or the guides' -4 of a 9x9 kernel): the middle, width // 2.
+        y: The location of the focus, as an offset from the top; negative: the middle,
+            height // 2.
         normalize: Normalize the kernel values to sum to 1.
     """
     if not weights or not all(isinstance(row, list) and row for row in weights):
@@ -155,9 +157,11 @@ def fixed(
     w, h = widths.pop(), len(weights)
     if (width not in (-1, w)) or (height not in (-1, h)):
         raise InvalidArgumentError(f"Kernel.fixed: the weights are {w}x{h}, not {width}x{height}.")
-    fx = w // 2 if x == -1 else x
-    fy = h // 2 if y == -1 else y
-    if not (0 <= fx < w and 0 <= fy < h):
+    # Earth Engine's guides centre a 9x9 kernel with x = y = -4 (ADR 0025): any negative
+    # offset, like the default -1, puts the focus in the middle.
+    fx = w // 2 if x < 0 else x
+    fy = h // 2 if y < 0 else y
+    if not (fx < w and fy < h):
         raise InvalidArgumentError("Kernel.fixed: the focus must lie inside the kernel.")
     try:
         rows = tuple(tuple(float(v) for v in row) for row in weights)

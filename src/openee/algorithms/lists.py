@@ -16,6 +16,7 @@ from openee.errors import InvalidArgumentError
 from openee.values.filter import Filter
 from openee.values.geometry import Geometry
 from openee.values.reducer import Reducer
+from openee.values.size import MAX_ELEMENTS, ValueTooLargeError, check_leaves
 
 
 def _index(items: list[Any], index: int) -> int:
@@ -165,8 +166,8 @@ def list_sequence(
     if count is None:
         assert end is not None
         count = int((end - start) / step + 1e-9) + 1 if (end - start) * step >= 0 else 0
-    if count > 10_000_000:
-        raise InvalidArgumentError("List.sequence: the sequence is too long.")
+    if count > MAX_ELEMENTS:
+        raise ValueTooLargeError(count)
     ints = all(float(v).is_integer() for v in (start, step))
     return [int(start + i * step) if ints else start + i * step for i in range(max(count, 0))]
 
@@ -189,6 +190,7 @@ def list_flatten(list: list[Any]) -> list[Any]:
     Args:
         list: The list.
     """
+    check_leaves(list)  # before building: nesting multiplies sizes
     out: builtins.list[Any] = []
     for item in list:
         # `list` is the argument here (Earth Engine's name), hence builtins.list.
@@ -242,6 +244,7 @@ def list_distinct(list: list[Any]) -> list[Any]:
     Args:
         list: The list.
     """
+    check_leaves(list)  # before building: nesting multiplies sizes
     out: builtins.list[Any] = []
     for item in list:
         if item not in out:
@@ -430,8 +433,7 @@ def list_repeat(value: Any, count: int) -> list[Any]:
     """
     if count < 0:
         raise InvalidArgumentError("List.repeat: count must not be negative.")
-    if count > 10_000_000:
-        raise InvalidArgumentError("List.repeat: the list is too long.")
+    check_leaves(value, copies=count)
     return [value] * count
 
 

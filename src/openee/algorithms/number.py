@@ -7,6 +7,8 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from openee.algorithms import special
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
@@ -15,19 +17,16 @@ Num = int | float
 
 
 def _divide(a: Num, b: Num) -> Num:
-    # Earth Engine's integer division by zero gives 0, float division by zero inf/nan.
-    if b == 0:
-        return (
-            0
-            if isinstance(a, int) and isinstance(b, int)
-            else math.copysign(math.inf, a)
-            if a
-            else math.nan
-        )
-    if isinstance(a, int) and isinstance(b, int):
-        q = abs(a) // abs(b)
-        return q if (a >= 0) == (b >= 0) else -q
-    return a / b
+    # Number arithmetic is floating point (Earth Engine documents 5 / 10 = 0.5) and division
+    # by zero gives 0 (10 / 0 = 0); see docs/decisions/0022.
+    return 0 if b == 0 else a / b
+
+
+def _pow(a: Num, b: Num) -> float:
+    # IEEE pow, as Earth Engine's (its Array.pow sample: 0 ** -1 is Infinity, 2 ** -2 is 0.25):
+    # no error for a zero base with a negative exponent or a negative base with a fraction.
+    with np.errstate(all="ignore"):
+        return float(np.power(np.float64(a), np.float64(b)))
 
 
 def _bits(x: Num) -> int:
@@ -54,10 +53,10 @@ BINARY: dict[str, tuple[Callable[[Num, Num], Num], str]] = {
     "add": (operator.add, "Adds the first value to the second."),
     "subtract": (operator.sub, "Subtracts the second value from the first."),
     "multiply": (operator.mul, "Multiplies the first value by the second."),
-    "divide": (_divide, "Divides the first value by the second; integer division truncates."),
+    "divide": (_divide, "Divides the first value by the second, returning 0 for division by 0."),
     "max": (max, "Selects the maximum of the first and second values."),
     "min": (min, "Selects the minimum of the first and second values."),
-    "pow": (lambda a, b: math.pow(a, b), "Raises the first value to the power of the second."),
+    "pow": (_pow, "Raises the first value to the power of the second."),
     "mod": (_mod, "Remainder of the first value divided by the second (sign of the first)."),
     "eq": (lambda a, b: int(a == b), "Returns 1 if the first value equals the second."),
     "neq": (lambda a, b: int(a != b), "Returns 1 if the first value differs from the second."),
@@ -229,6 +228,13 @@ for _alias, _name in ALIASES.items():
         _register_binary(_alias, *BINARY[_name])
     else:
         _register_unary(_alias, *UNARY[_name])
+
+# The expression languages' `^` is a logical xor (Earth Engine lists it with && || ! among the
+# logical operators); added after registration because Earth Engine has no Number.xor algorithm.
+BINARY["xor"] = (
+    lambda a, b: int(bool(a) != bool(b)),
+    "Returns 1 if exactly one value is non-zero.",
+)
 
 
 @algorithm("Number.format")

@@ -19,7 +19,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, TypeVar
 
-from openee.errors import UnknownAlgorithmError
+from openee.algorithms.unserved import REASONS
+from openee.errors import AlgorithmNotServedError, UnknownAlgorithmError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,6 +77,22 @@ def ee_signatures() -> dict[str, dict[str, Any]]:
     return {a["name"]: a for a in json.loads(text)["algorithms"]}
 
 
+def _unserved_wire(reference: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": f"algorithms/{reference['name']}",
+        "description": (
+            f"Not served by openee ({REASONS[reference['name']]}): a call answers 501 UNIMPLEMENTED."
+            if reference["name"] in REASONS
+            else "Not implemented in openee yet: a call answers 501 UNIMPLEMENTED."
+        ),
+        "returnType": reference.get("returnType", ""),
+        "arguments": [{**a, "description": ""} for a in reference.get("arguments", [])],
+    }
+    if reference.get("hidden"):
+        out["hidden"] = True
+    return out
+
+
 class RegistrationError(Exception):
     """A registered function does not match Earth Engine's signature (a programming error)."""
 
@@ -97,6 +114,8 @@ class Registry:
         try:
             return self._algorithms[name]
         except KeyError:
+            if name in ee_signatures():
+                raise AlgorithmNotServedError(name, REASONS.get(name)) from None
             raise UnknownAlgorithmError(name) from None
 
     def add(self, algorithm: Algorithm) -> None:
@@ -105,7 +124,21 @@ class Registry:
         self._algorithms[algorithm.name] = algorithm
 
     def wire(self) -> list[dict[str, Any]]:
+        """The served algorithms, as `algorithms.list` describes them."""
         return [self._algorithms[n].wire() for n in self.names()]
+
+    def wire_listing(self) -> list[dict[str, Any]]:
+        """Every Earth Engine algorithm: the served ones, and the others with Earth Engine's
+        signature and a description saying that a call answers 501 UNIMPLEMENTED.
+
+        The stock client builds `ee.Array.sqrt` and the like from this list; an algorithm absent
+        from it is absent from the user's client, where calling it fails with an AttributeError
+        that says nothing. Listed, the call reaches the server and gets a clear answer.
+        """
+        unserved = [
+            _unserved_wire(ref) for n, ref in ee_signatures().items() if n not in self._algorithms
+        ]
+        return sorted(self.wire() + unserved, key=lambda a: str(a["name"]))
 
     def register(self, name: str, lazy: tuple[str, ...] = ()) -> Callable[[F], F]:
         def decorate(func: F) -> F:

@@ -1,8 +1,10 @@
 """String: Earth Engine's string algorithms, with its (Java) regular expressions and JSON.
 
-Regular expressions are Java's; Python's `re` reads most of them the same way. The differences
-that matter in practice are translated: POSIX classes (`[[:space:]]`), `\\p{Alpha}`-style classes,
-and `$1` group references in replacements. `split` drops trailing empty strings, as Java does.
+Regular expressions are Java's; the `regex` package reads most of them the same way. The
+differences that matter in practice are translated: POSIX classes (`[[:space:]]`),
+`\\p{Alpha}`-style classes, and `$1` group references in replacements. `split` drops trailing
+empty strings, as Java does. Every use of a pattern is bounded in time (`REGEX_TIME_LIMIT_S`):
+a backtracking pattern such as `^(a+)+$` is a clear 400, not a thread stuck for minutes.
 """
 
 from __future__ import annotations
@@ -10,7 +12,11 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import regex as regexlib  # `regex` is the name of the algorithms' argument
 
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
@@ -46,19 +52,37 @@ _JAVA_CLASSES = {
 }
 
 
-def compile_regex(regex: str, flags: str = "") -> re.Pattern[str]:
-    """A Java/RE2 regular expression as a Python pattern; 'i' in flags ignores case."""
+# How long one use of a user's pattern may take (a search, a replace, a split).
+REGEX_TIME_LIMIT_S = 1.0
+
+
+def compile_regex(source: str, flags: str = "") -> regexlib.Pattern[str]:
+    """A Java/RE2 regular expression as a Python pattern; 'i' in flags ignores case. Use it
+    inside `time_limited`, passing `timeout=REGEX_TIME_LIMIT_S`."""
     unknown = set(flags) - {"i", "g"}
     if unknown:
         raise InvalidArgumentError(
             f"Unknown regular expression flags: '{''.join(sorted(unknown))}'."
         )
-    text = re.sub(r"\[:(\w+):\]", lambda m: _POSIX.get(m.group(1), m.group(0)), regex)
+    text = re.sub(r"\[:(\w+):\]", lambda m: _POSIX.get(m.group(1), m.group(0)), source)
     text = re.sub(r"\\([pP])\{(\w+)\}", _java_class, text)
     try:
-        return re.compile(text, re.IGNORECASE if "i" in flags else 0)
-    except re.error as exc:
-        raise InvalidArgumentError(f"Invalid regular expression '{regex[:100]}': {exc}.") from None
+        return regexlib.compile(text, regexlib.IGNORECASE if "i" in flags else 0)
+    except regexlib.error as exc:
+        raise InvalidArgumentError(f"Invalid regular expression '{source[:100]}': {exc}.") from None
+
+
+@contextmanager
+def time_limited(source: str) -> Iterator[None]:
+    """Turns a pattern use that ran past `REGEX_TIME_LIMIT_S` into a clear error."""
+    try:
+        yield
+    except TimeoutError:
+        raise InvalidArgumentError(
+            f"The regular expression '{source[:100]}' took longer than {REGEX_TIME_LIMIT_S:g} s "
+            "on its input; simplify it (nested repetition such as (a+)+ backtracks "
+            "exponentially)."
+        ) from None
 
 
 def _java_class(found: re.Match[str]) -> str:
@@ -251,9 +275,10 @@ def match(input: str, regex: str, flags: str = "") -> list[str]:
         flags: Any of 'g' (all matches) and 'i' (ignore case).
     """
     pattern = compile_regex(regex, flags)
-    if "g" in flags:
-        return [m.group(0) for m in pattern.finditer(input)]
-    found = pattern.search(input)
+    with time_limited(regex):
+        if "g" in flags:
+            return [m.group(0) for m in pattern.finditer(input, timeout=REGEX_TIME_LIMIT_S)]
+        found = pattern.search(input, timeout=REGEX_TIME_LIMIT_S)
     if found is None:
         return []
     return [found.group(0), *[g if g is not None else "" for g in found.groups()]]
@@ -270,9 +295,13 @@ def replace(input: str, regex: str, replacement: str, flags: str = "") -> str:
         flags: Any of 'g' (replace all matches) and 'i' (ignore case).
     """
     pattern = compile_regex(regex, flags)
+    count = 0 if "g" in flags else 1
     try:
-        return pattern.sub(_java_replacement(replacement), input, count=0 if "g" in flags else 1)
-    except (re.error, IndexError) as exc:
+        with time_limited(regex):
+            return pattern.sub(
+                _java_replacement(replacement), input, count=count, timeout=REGEX_TIME_LIMIT_S
+            )
+    except (regexlib.error, IndexError) as exc:
         raise InvalidArgumentError(f"Invalid replacement '{replacement[:100]}': {exc}.") from None
 
 
@@ -292,11 +321,12 @@ def split(string: str, regex: str, flags: str = "") -> list[str]:
     pattern = compile_regex(regex, flags)
     parts: list[str] = []
     last = 0
-    for found in pattern.finditer(string):
-        if found.end() == 0:
-            continue  # a zero-width match at the start never yields a leading empty string
-        parts.append(string[last : found.start()])
-        last = found.end()
+    with time_limited(regex):
+        for found in pattern.finditer(string, timeout=REGEX_TIME_LIMIT_S):
+            if found.end() == 0:
+                continue  # a zero-width match at the start never yields a leading empty string
+            parts.append(string[last : found.start()])
+            last = found.end()
     if not parts:
         return [string]
     parts.append(string[last:])

@@ -9,10 +9,12 @@ from fastapi import FastAPI
 from openee import __version__
 from openee.algorithms import default_registry
 from openee.api import ratelimit
+from openee.api.admission import AdmissionMiddleware, FairShares
 from openee.api.errors import install_error_handlers
 from openee.api.middleware import RequestMiddleware
 from openee.api.routes import (
     algorithms,
+    animations,
     assets,
     compute,
     discovery,
@@ -31,6 +33,7 @@ from openee.catalog.roots import Roots
 from openee.compute.destinations import clear_staging
 from openee.compute.executors import make_executor
 from openee.compute.operations import OperationRunner, OperationStore
+from openee.compute.result_cache import ResultCache
 from openee.settings import Settings
 
 
@@ -57,6 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
         roots=Roots.for_data_dir(settings.data_dir),
         operations=operation_store,
         runner=OperationRunner(operation_store, settings.import_workers),
+        tiles=ResultCache(settings.tile_cache_bytes, settings.tile_cache_ttl_s),
     )
     # Exports a previous process left running resume from their finished windows; every other
     # unfinished operation is marked FAILED, and what it left in staging removed (nothing of it
@@ -80,6 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
         compute.router,
         features.router,  # before assets: both route under /{version}/projects/...
         thumbnails.router,  # before assets: both route under /{version}/projects/...
+        animations.router,  # before assets: both route under /{version}/projects/...
         maps.router,  # before assets: both route under /{version}/projects/...
         iam.router,  # before assets: both route under /{version}/projects/...
         operations.router,  # before assets: both route under /{version}/projects/...
@@ -87,5 +92,13 @@ def create_app(settings: Settings) -> FastAPI:
         assets.router,
     ):
         app.include_router(router)
-    app.add_middleware(RequestMiddleware, max_body_bytes=settings.limits.max_body_bytes)
+    shares = FairShares(
+        settings.compute_slots, settings.project_concurrency, settings.admission_wait_s
+    )
+    app.add_middleware(AdmissionMiddleware, shares=shares)
+    app.add_middleware(  # outermost: logs and times every request, the 429s of admission too
+        RequestMiddleware,
+        max_body_bytes=settings.limits.max_body_bytes,
+        deadline_s=settings.limits.deadline_s,
+    )
     return app

@@ -12,6 +12,7 @@ answers the same 404.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import time
 import zipfile
@@ -35,7 +36,8 @@ from openee.auth.apikeys import ApiKeyStore
 from openee.auth.capabilities import Capability, CapabilityStore, Kind
 from openee.auth.iam import Iam
 from openee.catalog.names import LEGACY
-from openee.compute.pixels import check_limits, compute_pixels, default_grid, resolve_grid
+from openee.compute.pixels import check_request_limits, compute_pixels, default_grid
+from openee.compute.result_cache import Encoded
 from openee.encode.formats import Content, format_for
 from openee.encode.visualize import Visualization
 from openee.errors import (
@@ -164,7 +166,7 @@ def prepare_request(
     elif not isinstance(grid, dict):
         raise InvalidArgumentError("grid must be an object.")
     # Fail now, not on the unauthenticated fetch, for a grid that is missing or too large.
-    check_limits(selected, resolve_grid(selected, grid), state.settings.limits)
+    check_request_limits(selected, grid, file_format, state.settings.limits)
     if grid is not None:
         stored["grid"] = grid
     if prefix:
@@ -227,14 +229,12 @@ def render(
     capability: Capability,
     grid: dict[str, Any] | None = None,
     file_format: str | None = None,
+    cache_key: tuple[Any, ...] | None = None,
 ) -> Response:
-    """Computes a capability's stored request and encodes it; map tiles give their `grid`
-    and `file_format`."""
-    principal = creator_principal(state, capability)
-    try:
-        Iam(state.auth).authorize(principal, "compute", capability.project)
-    except PermissionDeniedError:
-        raise NotFoundError(_NOT_FOUND_MESSAGE) from None
+    """Computes a capability's stored request and encodes it; map tiles give their `grid`,
+    `file_format` and a `cache_key` (the access checks and the expression's evaluation run on
+    every request; only the pixels and their encoding come from the cache)."""
+    principal = computing_principal(state, capability)
     stored = capability.request
     image = evaluate_image(state, principal, capability.project, stored["expression"])
     request: dict[str, Any] = {k: v for k, v in stored.items() if k != "expression"}
@@ -246,15 +246,43 @@ def render(
     if opacity != 1.0 and not request.get("visualizationOptions"):
         request["visualizationOptions"] = {"opacity": opacity}
     settings = state.settings
-    result = compute_pixels(image, request, state.executor, settings.limits, settings.chunk_size)
-    max_age = max(0, min(3600, int(capability.expires_at - time.time())))
-    content: bytes | memoryview = result.body
-    headers = {"Cache-Control": f"private, max-age={max_age}"}
+
+    def encoded() -> Encoded:
+        result = compute_pixels(
+            image, request, state.executor, settings.limits, settings.chunk_size
+        )
+        prefix = stored.get("filenamePrefix")
+        if prefix and result.media_type == "application/zip":
+            return Encoded(_renamed_zip(result.content, prefix), result.media_type)
+        return Encoded(result.body, result.media_type)
+
+    found = encoded() if cache_key is None else state.tiles.get_or_compute(cache_key, encoded)
+    response = capability_response(capability, found.content, found.media_type)
+    if cache_key is not None:  # tiles: small, asked again and again
+        response.headers["ETag"] = f'"{hashlib.sha256(found.content).hexdigest()[:32]}"'
     prefix = stored.get("filenamePrefix")
-    if prefix and result.media_type == "application/zip":
-        content = _renamed_zip(result.content, prefix)
-        headers["Content-Disposition"] = f'attachment; filename="{prefix}.zip"'
-    return Response(content, media_type=result.media_type, headers=headers)
+    if prefix and found.media_type == "application/zip":
+        response.headers["Content-Disposition"] = f'attachment; filename="{prefix}.zip"'
+    return response
+
+
+def computing_principal(state: AppState, capability: Capability) -> Principal:
+    """The principal a capability computes as: its creator, if still allowed to compute."""
+    principal = creator_principal(state, capability)
+    try:
+        Iam(state.auth).authorize(principal, "compute", capability.project)
+    except PermissionDeniedError:
+        raise NotFoundError(_NOT_FOUND_MESSAGE) from None
+    return principal
+
+
+def capability_response(
+    capability: Capability, content: bytes | memoryview, media_type: str
+) -> Response:
+    """A drawn capability, cacheable privately until the id expires (an hour at most)."""
+    max_age = max(0, min(3600, int(capability.expires_at - time.time())))
+    headers = {"Cache-Control": f"private, max-age={max_age}"}
+    return Response(content, media_type=media_type, headers=headers)
 
 
 def _renamed_zip(content: Content, prefix: str) -> bytes:

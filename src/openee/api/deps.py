@@ -7,6 +7,7 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.requests import ClientDisconnect
 
 from openee.api.discovery import SUPPORTED_VERSIONS
 from openee.api.middleware import BodyTooLarge
@@ -94,9 +95,15 @@ def check_version(version: str) -> str:
     return version
 
 
+class ClientGone(Exception):
+    """The client closed the connection before its request body arrived."""
+
+
 async def json_body(request: Request) -> dict[str, Any]:
     try:
         raw = await request.body()
+    except ClientDisconnect:  # the client went away mid-body: nobody to answer, one log line
+        raise ClientGone from None
     except BodyTooLarge:
         limit = get_state(request).settings.limits.max_body_bytes
         raise InvalidArgumentError(
@@ -109,6 +116,10 @@ async def json_body(request: Request) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError):
         raise InvalidArgumentError(
             "Invalid JSON payload received: the body is not valid JSON."
+        ) from None
+    except RecursionError:  # the decoder recurses once per level of nesting
+        raise InvalidArgumentError(
+            "Invalid JSON payload received: the body is nested too deeply."
         ) from None
     if not isinstance(body, dict):
         raise InvalidArgumentError("Invalid JSON payload received: expected an object.")

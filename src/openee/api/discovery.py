@@ -23,9 +23,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from openee.errors import NotFoundError
+from openee.errors import NotFoundError, OpeneeError, UnimplementedError
 
-__all__ = ["SUPPORTED_VERSIONS", "discovery_document"]
+__all__ = ["SUPPORTED_VERSIONS", "discovery_document", "documented_method_id", "unrouted"]
 
 SUPPORTED_VERSIONS: tuple[str, ...] = ("v1", "v1beta", "v1alpha")
 
@@ -231,9 +231,8 @@ def _method(m: _Method, version: str) -> dict[str, Any]:
     path_params = _PATH_PARAM.findall(m.path)
     parameters = {p: _param(p, "path", True) for p in path_params}
     parameters.update({q: _param(q, "query", False) for q in m.query})
-    dotted = ".".join(filter(None, ("projects", m.resource, m.name)))
     desc: dict[str, Any] = {
-        "id": f"{_SERVICE}.{dotted}",
+        "id": _method_id(m),
         "httpMethod": m.http_method,
         "path": f"{version}/{m.path}",
         "flatPath": f"{version}/{m.path}",
@@ -244,6 +243,47 @@ def _method(m: _Method, version: str) -> dict[str, Any]:
     if m.request is not None:
         desc["request"] = {"$ref": m.request}
     return desc
+
+
+def _method_id(m: _Method) -> str:
+    return f"{_SERVICE}." + ".".join(filter(None, ("projects", m.resource, m.name)))
+
+
+def _path_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{\+?\w+\})", template)
+    regex = "".join(
+        (".+" if p.startswith("{+") else "[^/]+") if p.startswith("{") else re.escape(p)
+        for p in parts
+    )
+    return re.compile(regex)
+
+
+# Templates that are one bare variable (`{+name}`) match any path: they say nothing about
+# which method a path names, so only templates with a literal part are matched.
+_PATTERNS = tuple(
+    (m, _path_pattern(m.path)) for m in _METHODS if not re.fullmatch(r"\{\+?\w+\}", m.path)
+)
+
+
+def documented_method_id(http_method: str, path: str) -> str | None:
+    """The id of the documented method that `http_method path` calls (`path` without its leading
+    slash, starting with the version), or None when it names none."""
+    version, _, rest = path.partition("/")
+    if version not in SUPPORTED_VERSIONS:
+        return None
+    found = [m for m, p in _PATTERNS if m.http_method == http_method and p.fullmatch(rest)]
+    # `{+name}:getPixels` is the template of three resources: the path's collection decides.
+    found.sort(key=lambda m: f"/{m.resource.split('.')[-1]}/" not in f"/{rest}")
+    return _method_id(found[0]) if found else None
+
+
+def unrouted(http_method: str, path: str) -> OpeneeError:
+    """The error for a request no handler serves: 501 naming the method when the discovery
+    document lists it (the stock client builds and calls every listed method), else 404."""
+    method_id = documented_method_id(http_method, path.lstrip("/"))
+    if method_id is not None:
+        return UnimplementedError(f"{method_id} is not implemented in openee yet.")
+    return NotFoundError(f"Unknown method: {path.lstrip('/').partition('/')[2]}")
 
 
 def _resources(version: str) -> dict[str, Any]:

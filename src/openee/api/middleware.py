@@ -10,11 +10,17 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from openee.compute import deadline
+
 log = logging.getLogger("openee.access")
 
 _SLASHES = re.compile(r"/{2,}")
-# Thumbnail, download, map-tile and table ids are credentials (capability URLs): never logged.
-_CAPABILITY_ID = re.compile(r"^(/[^/]+/projects/[^/]+/(?:thumbnails|maps|tables)/)[^/:]+")
+# Thumbnail (also video and filmstrip), download, map-tile and table ids are credentials
+# (capability URLs): never logged.
+_CAPABILITY_ID = re.compile(
+    r"^(/[^/]+/projects/[^/]+/(?:thumbnails|videoThumbnails|filmstripThumbnails|maps|tables)/)"
+    r"[^/:]+"
+)
 
 
 def loggable_path(path: str) -> str:
@@ -24,15 +30,16 @@ def loggable_path(path: str) -> str:
 
 class RequestMiddleware:
     """Collapses `//` in paths (the client builds them from a base URL with a trailing slash),
-    rejects bodies over `max_body_bytes`, and logs method, path, status and duration (up to
+    rejects bodies over `max_body_bytes`, runs the request under its deadline, and logs method, path, status and duration (up to
     the body's last byte, for streamed ones too).
 
     The query string is not logged: it may carry an API key; nor are capability ids.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, deadline_s: float | None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.deadline_s = deadline_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,7 +64,9 @@ class RequestMiddleware:
             if declared is not None and declared > self.max_body_bytes:
                 await _too_large(send_logged, self.max_body_bytes)
             else:
-                await self.app(scope, _bounded(receive, self.max_body_bytes), send_logged)
+                # The request's handler threads get a copy of this context, so the deadline too.
+                with deadline.within(self.deadline_s):
+                    await self.app(scope, _bounded(receive, self.max_body_bytes), send_logged)
         finally:
             log.info(
                 json.dumps(

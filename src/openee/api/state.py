@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from openee.algorithms.registry import Registry
 from openee.auth import AuditLog, AuthStore, TokenService
@@ -10,6 +10,7 @@ from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
 from openee.compute.executors import ChunkExecutor
 from openee.compute.operations import OperationRunner, OperationStore
+from openee.compute.result_cache import ResultCache
 from openee.settings import Settings
 
 
@@ -28,3 +29,5 @@ class AppState:
     # Long-running operations (imports) and the threads that run them.
     operations: OperationStore
     runner: OperationRunner
+    # Encoded map tiles (bounded, short-lived), shared by every viewer of a map.
+    tiles: ResultCache = field(default_factory=lambda: ResultCache(0, 0.0))

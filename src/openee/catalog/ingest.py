@@ -59,6 +59,15 @@ STAC_TYPES = ("Catalog", "Collection", "Feature")
 SIDECARS = (".aux.xml", ".ovr", ".dbf", ".shx", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 
 
+@dataclass(frozen=True)
+class Recognised:
+    """One image an ingest found: the layout that recognised it, its index and band names."""
+
+    layout: str
+    index: str
+    bands: tuple[str, ...]
+
+
 @dataclass
 class IngestReport:
     """What one run did."""
@@ -71,7 +80,24 @@ class IngestReport:
     unchanged: int = 0
     converted: int = 0  # COGs written this run
     ignored: list[Path] = field(default_factory=list)
+    recognised: list[Recognised] = field(default_factory=list)
     seconds: float = 0.0
+
+    def recognition(self, examples: int = 3) -> list[str]:
+        """What the run recognised, a line per layout and band set, so that a wrong grouping
+        (an image per band file, a band missing) shows at once."""
+        groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        for item in self.recognised:
+            groups.setdefault((item.layout, item.bands), []).append(item.index)
+        lines = []
+        for (layout, bands), indexes in groups.items():
+            shown = ", ".join(indexes[:examples])
+            if len(indexes) > examples:
+                shown += f" and {len(indexes) - examples} more"
+            images = f"{len(indexes)} image{'s' if len(indexes) > 1 else ''}"
+            count = f"{len(bands)} band{'s' if len(bands) != 1 else ''}"
+            lines.append(f"{layout}: {images} of {count} ({' '.join(bands)}): {shown}")
+        return lines
 
     def summary(self) -> str:
         what = []
@@ -316,9 +342,11 @@ def ingest(
     vectors = [p for p in files if p.suffix.lower() in VECTOR_SUFFIXES]
     rest = [p for p in files if p not in vectors]
     scenes: list[Scene] = []
+    layout_of: dict[str, str] = {}
     for layout in [*layouts, *product_layouts(dates)]:
         claimed, rest = layout.claim(rest)
         scenes.extend(claimed)
+        layout_of.update((scene.index, layout.name) for scene in claimed)
     # Product layouts claimed their metadata files (e.g. Landsat's `_SR_stac.json`); STAC
     # documents left are catalogs of their own, whose files belong to their items.
     stac = [p for p in rest if _is_stac(p)]
@@ -326,6 +354,12 @@ def ingest(
     rest = [p for p in rest if not any(s.parent in p.parents for s in stac)]
     claimed, rest = SingleFileLayout().claim(rest)
     scenes.extend(claimed)
+    report.recognised = [
+        Recognised(
+            layout_of.get(s.index, SingleFileLayout.name), s.index, tuple(b.name for b in s.bands)
+        )
+        for s in scenes
+    ]
     report.ignored = [p for p in rest if not p.name.lower().endswith(SIDECARS)]
     if (scenes or stac) and vectors:
         raise InvalidArgumentError(
@@ -342,7 +376,11 @@ def ingest(
             if progress:
                 progress(i + 1, total, scene.index)
         for j, path in enumerate(stac):
-            records.extend(_stac_records(path, name, builder))
+            items = _stac_records(path, name, builder)
+            records.extend(items)
+            report.recognised.extend(
+                Recognised("stac", r.index, tuple(b.id for b in r.bands)) for r in items
+            )
             if progress:
                 progress(len(scenes) + j + 1, total, path.name)
         seen: set[str] = set()

@@ -8,7 +8,6 @@ by their names. `docs/decisions/0005-catalog-stores-ingest-tables.md` lists the 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any, Protocol
 
 import rasterio
 
+from openee.catalog.landsat_mtl import mtl_time, read_mtl
 from openee.errors import InvalidArgumentError
 from openee.values.date import Date
 
@@ -157,57 +157,6 @@ def _is_raster(path: Path) -> bool:
     return path.suffix.lower() in RASTER_SUFFIXES
 
 
-def text_value(text: str) -> object:
-    """A value read as text (MTL files, file names): numbers become numbers, quoted strings
-    lose their quotes."""
-    text = text.strip().strip('"')
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            continue
-    return text
-
-
-def read_mtl(path: Path) -> dict[str, object]:
-    """A Landsat MTL file (`_MTL.json` or `_MTL.txt`) flattened to Earth Engine-style properties.
-
-    Every scalar becomes a property under its MTL key (first occurrence wins); file names are left
-    out. Earth Engine's Landsat images carry the same keys (CLOUD_COVER, SUN_ELEVATION, WRS_PATH,
-    ...).
-    """
-    flat: dict[str, object] = {}
-    if path.suffix.lower() == ".json":
-
-        def walk(node: object) -> None:
-            if isinstance(node, dict):
-                for key, value in node.items():
-                    if isinstance(value, dict):
-                        walk(value)
-                    elif isinstance(value, str) and not key.startswith("FILE_NAME"):
-                        flat.setdefault(key, text_value(value))
-
-        walk(json.loads(path.read_text()))
-        return flat
-    for line in path.read_text(errors="replace").replace("\0", "").splitlines():
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if sep and key not in ("GROUP", "END_GROUP") and not key.startswith("FILE_NAME"):
-            flat.setdefault(key, text_value(value))
-    return flat
-
-
-def _mtl_time(mtl: dict[str, object]) -> int | None:
-    date, clock = mtl.get("DATE_ACQUIRED"), mtl.get("SCENE_CENTER_TIME")
-    if not isinstance(date, str):
-        return None
-    if isinstance(clock, str):
-        # Seconds carry up to 7 decimals; datetime takes 6.
-        clock = re.sub(r"(\.\d{6})\d*", r"\1", clock)
-        return Date.parse(f"{date}T{clock}").millis
-    return Date.parse(date).millis
-
-
 def _day_of_year(year: str, doy: str) -> int:
     start = datetime(int(year), 1, 1, tzinfo=UTC) + timedelta(days=int(doy) - 1)
     return round(start.timestamp() * 1000)
@@ -285,7 +234,7 @@ class LandsatSceneLayout:
                 if match["suffix"].upper() == "MTL" and path.suffix.lower() in (".txt", ".json"):
                     mtl = read_mtl(path)
                     props.update(mtl)
-                    time = _mtl_time(mtl) or time
+                    time = mtl_time(mtl) or time
                 elif _is_raster(path):
                     bands.append(BandSource(_landsat_band(match["suffix"]), path))
             if bands:
@@ -295,14 +244,43 @@ class LandsatSceneLayout:
 
 
 # Collection 1/2 product ids: LXSS_LLLL_PPPRRR_YYYYMMDD_yyyymmdd_CC_TX.
-_LANDSAT_PRODUCT = re.compile(
-    r"^(?P<id>L(?P<sensor>[CTEMO])(?P<mission>0[4-9])_(?P<level>L\w{3})_(?P<path>\d{3})"
-    r"(?P<row>\d{3})_(?P<date>\d{8})_\d{8}_(?P<coll>\d{2})_(?P<tier>T1|T2|RT))_(?P<suffix>\w+)$"
+_PRODUCT_ID = (
+    r"(?P<id>(?P<short>L(?P<sensor>[CTEMO])(?P<mission>0[4-9])_(?P<level>L\w{3})_(?P<path>\d{3})"
+    r"(?P<row>\d{3})_(?P<date>\d{8}))_\d{8}_(?P<coll>\d{2})_(?P<tier>T1|T2|RT))"
 )
-# Earth Engine's band order in LANDSAT/LC08/C02/T1_L2 (unknown bands go last, by name).
+_LANDSAT_PRODUCT = re.compile(rf"^{_PRODUCT_ID}_(?P<suffix>\w+)$")
+_LANDSAT_PRODUCT_FOLDER = re.compile(rf"^{_PRODUCT_ID}$")
+# Renamed files: the product id without its processing date, collection and tier.
+_LANDSAT_SHORT = re.compile(r"^(?P<short>L[CTEMO]0[4-9]_L\w{3}_\d{6}_\d{8})_(?P<suffix>\w+)$")
+
+
+def _product_file(path: Path) -> tuple[str, str] | None:
+    """(product id, file suffix) of a Landsat product file: by its name, or, for a short
+    name (`LC08_L1TP_013032_20180131_B4.TIF`), by its folder named with the full product id."""
+    match = _LANDSAT_PRODUCT.match(path.stem)
+    if match:
+        return match["id"], match["suffix"]
+    folder = _LANDSAT_PRODUCT_FOLDER.match(path.parent.name)
+    short = _LANDSAT_SHORT.match(path.stem)
+    if folder and short and short["short"] == folder["short"]:
+        return folder["id"], short["suffix"]
+    return None
+
+
+# Earth Engine's band order in the Collection 2 Landsat collections: Level-1 (B1..B11 or
+# B6_VCID_1/2, BQA, QA_PIXEL, QA_RADSAT, angles) and Level-2 (SR_B1.., ST_B6 or ST_B10, ...,
+# QA_PIXEL, QA_RADSAT); unknown bands go last.
 _C2_ORDER = [
+    *(f"B{i}" for i in range(1, 7)),
+    "B6_VCID_1",
+    "B6_VCID_2",
+    *(f"B{i}" for i in range(7, 12)),
+    "BQA",
     *(f"SR_B{i}" for i in range(1, 8)),
     "SR_QA_AEROSOL",
+    "SR_ATMOS_OPACITY",
+    "SR_CLOUD_QA",
+    "ST_B6",
     "ST_B10",
     "ST_ATRAN",
     "ST_CDIST",
@@ -314,6 +292,10 @@ _C2_ORDER = [
     "ST_URAD",
     "QA_PIXEL",
     "QA_RADSAT",
+    "SAA",
+    "SZA",
+    "VAA",
+    "VZA",
 ]
 
 
@@ -331,16 +313,25 @@ class LandsatProductLayout:
 
     Band names are the file suffixes, which are Earth Engine's names for Collection 2 (SR_B1..SR_B7,
     ST_B10, QA_PIXEL, QA_RADSAT, ...) and Level-1 (B1..B11, BQA). system:index is the product id;
-    properties come from the MTL (the JSON one when both exist).
+    properties come from the MTL (the JSON one when both exist; `landsat_mtl.read_mtl`). Files
+    renamed to a short name (`LC08_L1TP_013032_20180131_B4.TIF`, `..._MTL.txt`) belong to the
+    product their folder is named after (`LC08_L1TP_013032_20180131_20180207_01_T1/`).
     """
 
     name: str = "landsat-product"
 
     def claim(self, files: Sequence[Path]) -> tuple[list[Scene], list[Path]]:
-        groups, rest = _group(files, _LANDSAT_PRODUCT)
+        groups: dict[str, list[tuple[Path, str]]] = {}
+        rest: list[Path] = []
+        for path in files:
+            found = _product_file(path)
+            if found:
+                groups.setdefault(found[0], []).append((path, found[1].upper()))
+            else:
+                rest.append(path)
         scenes = []
-        for product_id, paths in sorted(groups.items()):
-            head = _LANDSAT_PRODUCT.match(paths[0].stem)
+        for product_id, members in sorted(groups.items()):
+            head = _LANDSAT_PRODUCT_FOLDER.match(product_id)
             assert head is not None
             props: dict[str, object] = {
                 "LANDSAT_PRODUCT_ID": product_id,
@@ -352,19 +343,14 @@ class LandsatProductLayout:
             }
             time = Date.parse(f"{head['date'][:4]}-{head['date'][4:6]}-{head['date'][6:]}").millis
             mtls = sorted(
-                (p for p in paths if p.stem.endswith("_MTL") and p.suffix.lower() != ".xml"),
+                (p for p, suffix in members if suffix == "MTL" and p.suffix.lower() != ".xml"),
                 key=lambda p: p.suffix.lower() != ".json",
             )
             if mtls:
                 mtl = read_mtl(mtls[0])
                 props.update(mtl)
-                time = _mtl_time(mtl) or time
-            bands = []
-            for path in paths:
-                match = _LANDSAT_PRODUCT.match(path.stem)
-                assert match is not None
-                if _is_raster(path):
-                    bands.append(BandSource(match["suffix"].upper(), path))
+                time = mtl_time(mtl) or time
+            bands = [BandSource(suffix, path) for path, suffix in members if _is_raster(path)]
             if bands:
                 bands.sort(key=lambda b: _c2_order(b.name))
                 scenes.append(Scene(product_id, time, tuple(bands), props))

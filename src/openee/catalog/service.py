@@ -40,8 +40,10 @@ _CONTAINERS = (FOLDER, IMAGE_COLLECTION)
 
 # -- the listAssets filter (AIP-160 subset that the stock client's listImages writes) -----------
 
+# A bare name is a property (`CLOUDY_PIXEL_PERCENTAGE < 10`, as Earth Engine's REST quickstart
+# filters `:listImages`); `properties.NAME` is the AIP-160 spelling of the same.
 _TERM = re.compile(
-    r"""^(?P<field>startTime|endTime|properties\.[A-Za-z0-9_:.\-]+)\s*
+    r"""^(?P<field>startTime|endTime|properties\.[A-Za-z0-9_:.\-]+|[A-Za-z_][A-Za-z0-9_:.\-]*)\s*
         (?P<op>>=|<=|!=|=|<|>|:)\s*(?P<value>"(?:[^"\\]|\\.)*"|[^\s"]+)$""",
     re.VERBOSE,
 )
@@ -226,10 +228,12 @@ def parse_filter(text: str | None) -> ListFilter:
         match = _TERM.match(part)
         if not match:
             raise InvalidArgumentError(f"Invalid filter term: '{part[:200]}'.")
-        value = _literal(match.group("value"))
-        if match.group("field") in ("startTime", "endTime"):
+        name, value = match.group("field"), _literal(match.group("value"))
+        if name in ("startTime", "endTime"):
             value = Date.parse(value).millis
-        terms.append(Term(match.group("field"), match.group("op"), value))
+        elif not name.startswith("properties."):
+            name = f"properties.{name}"
+        terms.append(Term(name, match.group("op"), value))
     return ListFilter(tuple(terms), region)
 
 
@@ -275,11 +279,12 @@ def list_assets(
     parent: str,
     page_size: int | None = None,
     page_token: str | None = None,
-    filter: str | None = None,
+    filter: str | ListFilter | None = None,
 ) -> Page:
-    """One page of `parent`'s children. Without a filter, pages by name; with a filter, the
-    matching images oldest first (then by name). Either way a token is the key of the last
-    asset listed, so inserts and deletes between pages neither repeat nor skip others."""
+    """One page of `parent`'s children. Without a filter, pages by name; with a filter (its
+    text, or already parsed), the matching images oldest first (then by name). Either way a
+    token is the key of the last asset listed, so inserts and deletes between pages neither
+    repeat nor skip others."""
     if not parent.endswith("/assets"):
         record = store.get(parent)
         if record is None:
@@ -289,7 +294,7 @@ def list_assets(
     size = min(page_size or MAX_PAGE, MAX_PAGE)
     if size < 1:
         raise InvalidArgumentError("pageSize must be positive.")
-    parsed = parse_filter(filter)
+    parsed = filter if isinstance(filter, ListFilter) else parse_filter(filter)
     if not parsed.terms and parsed.region is None:
         after = _untoken(page_token, "after") if page_token else None
         rows = store.children(parent, 0, size + 1, after=after)
@@ -298,6 +303,32 @@ def list_assets(
             page.next_page_token = _token("after", rows[size - 1].name)
         return page
     return _filtered_page(store, parsed, parent, size, page_token)
+
+
+def list_images(
+    store: CatalogStore,
+    parent: str,
+    page_size: int | None = None,
+    page_token: str | None = None,
+    filter: str | None = None,
+    start_time: str | None = None,
+    end_time: str | None = None,
+    region: str | None = None,
+) -> Page:
+    """`:listImages`: `filter` plus `startTime` (inclusive), `endTime` (exclusive) and `region`
+    (a GeoJSON geometry string), with the terms the stock client's `ee.data.listImages` writes
+    for the same parameters: `startTime >= start AND endTime < end AND intersects(region)`."""
+    parsed = parse_filter(filter)
+    terms = list(parsed.terms)
+    if start_time:
+        terms.append(Term("startTime", ">=", Date.parse(start_time).millis))
+    if end_time:
+        terms.append(Term("endTime", "<", Date.parse(end_time).millis))
+    shape = parsed.region
+    if region:
+        own = _region(region)
+        shape = own if shape is None else shape.intersection(own)
+    return list_assets(store, parent, page_size, page_token, ListFilter(tuple(terms), shape))
 
 
 def _filtered_page(

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import rasterio
 
-from openee.catalog.profiles import RASTER_SUFFIXES, BandSource, Scene, band_order, text_value
+from openee.catalog.landsat_mtl import text_value
+from openee.catalog.profiles import RASTER_SUFFIXES, BandSource, Scene, band_order
 from openee.errors import InvalidArgumentError
 
 # What each strptime directive can match in a file name (tight, so that placeholders can touch:

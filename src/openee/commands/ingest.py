@@ -106,5 +106,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     report.seconds = time.monotonic() - started
+    for line in report.recognition():
+        print(line, file=sys.stderr)
     print(report.summary(), file=sys.stderr)
     return 0

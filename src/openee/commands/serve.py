@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from openee.settings import Settings, is_loopback_host
+from openee.settings import Settings, declared
 
 SNIPPET = """\
 import ee
@@ -28,16 +28,28 @@ NO_AUTH_WARNING = """\
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = sub.add_parser("serve", help="start the server")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--data-dir", type=Path, default=Path("openee-data"))
+    # No argparse defaults: an option the user did not pass leaves the setting to OPENEE_* or to
+    # Settings' own default (passing defaults here silently overrode OPENEE_PORT and the like).
+    defaults = Settings()
+    serve = sub.add_parser(
+        "serve",
+        help="start the server",
+        description="Start the server. Settings come from these environment variables:\n\n"
+        + "\n".join(
+            f"  {env} (default: {default})\n      {doc}" for env, default, doc in declared()
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--port", type=int, help=f"OPENEE_PORT; default {defaults.port}")
+    serve.add_argument("--host", help=f"OPENEE_HOST; default {defaults.host}")
+    serve.add_argument(
+        "--data-dir", type=Path, help=f"OPENEE_DATA_DIR; default ./{defaults.data_dir}"
+    )
     serve.add_argument(
         "--dask-scheduler",
-        default=None,
         metavar="ADDRESS",
-        help="run chunks (and export chunks) as tasks of this Dask scheduler (tcp://host:port);"
-        " as OPENEE_DASK_SCHEDULER",
+        help="OPENEE_DASK_SCHEDULER: run chunks (export chunks too) as tasks of this Dask"
+        " scheduler (tcp://host:port)",
     )
     serve.add_argument(
         "--no-auth",
@@ -48,12 +60,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.no_auth and not is_loopback_host(args.host):
-        print(
-            f"openee serve: --no-auth is only allowed on a loopback address (127.0.0.1, ::1, "
-            f"localhost), not '{args.host}'. Authentication stays on.",
-            file=sys.stderr,
+    try:
+        settings = Settings.from_env(
+            data_dir=args.data_dir,
+            port=args.port,
+            host=args.host,
+            auth_enabled=False if args.no_auth else None,
+            dask_scheduler=args.dask_scheduler,
         )
+    except ValueError as exc:  # a malformed OPENEE_* value, or --no-auth off loopback
+        print(f"openee serve: {exc}", file=sys.stderr)
         return 2
 
     import uvicorn
@@ -63,13 +79,6 @@ def run(args: argparse.Namespace) -> int:
 
     tune_allocator()
 
-    settings = Settings.from_env(
-        data_dir=args.data_dir,
-        port=args.port,
-        host=args.host,
-        auth_enabled=False if args.no_auth else None,
-        dask_scheduler=args.dask_scheduler,
-    )
     app = create_app(settings)
     print(f"openee serving on {settings.base_url}", file=sys.stderr)
     if not settings.auth_enabled:

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from openee.compute import deadline
 from openee.compute.executors import ChunkExecutor, ChunkFuture
 from openee.raster.arrays import merge_chunks
 from openee.raster.grid import PixelGrid
@@ -94,8 +95,12 @@ def fill_rows(
 
     def drain_one() -> tuple[int, int] | None:
         """Copies the oldest chunk in; the band of rows it completes, if it ends a chunk row."""
-        future, row, col, sub = pending.popleft()
-        chunk = future.result()
+        future, row, col, sub = pending[0]
+        try:  # no longer than the request's time left; the chunks not started are cancelled
+            chunk = future.result(timeout=deadline.remaining())
+        except TimeoutError:
+            raise deadline.ComputationTimedOut from None
+        pending.popleft()
         window = (slice(row, row + sub.height), slice(col, col + sub.width))
         for i, (out, part) in enumerate(zip(outputs, chunk, strict=True)):
             if part.rank:
@@ -107,6 +112,7 @@ def fill_rows(
 
     try:
         for row, col, sub in grid.chunks(chunk_size):
+            deadline.check()
             if len(pending) >= max_in_flight and (rows := drain_one()) is not None:
                 yield rows
             pending.append((executor.submit(compute_chunk, tuple(sources), sub), row, col, sub))

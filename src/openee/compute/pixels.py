@@ -1,10 +1,17 @@
-"""computePixels: evaluate an Image expression on a requested grid and encode it."""
+"""computePixels: evaluate an Image expression on a requested grid and encode it.
+
+`assets/*:getPixels` shares it and may add a `region` (GeoJSON): as Earth Engine's REST
+reference (projects.assets.getPixels) says, the bounding box of the region in the output CRS is
+used, and `grid.dimensions`, if also given, rescales that box to the requested size (ADR 0024).
+"""
 
 from __future__ import annotations
 
 import itertools
+import json
+import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -12,16 +19,17 @@ from affine import Affine
 
 from openee.compute.chunks import allocate_outputs, fill_rows, materialize
 from openee.compute.executors import ChunkExecutor
-from openee.encode.formats import FORMATS, Content, Format, format_for
+from openee.encode.formats import FORMATS, Content, Format, format_for, zip_geotiff_per_band
 from openee.encode.npy import NpyFile
 from openee.encode.raster import ComputedRaster
-from openee.encode.visualize import Visualization
+from openee.encode.visualize import Visualization, to_rgba8
 from openee.errors import GridTooLargeError, InvalidArgumentError
 from openee.raster.arrays import check_arrays
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Image
 from openee.raster.sources import BandSource
 from openee.settings import Limits
+from openee.values.geometry import Geometry
 
 
 @dataclass(frozen=True)
@@ -46,8 +54,9 @@ def default_grid(image: Image) -> tuple[str, Affine, tuple[int, int]] | None:
     return projection.crs, Affine(*projection.transform), dims
 
 
-def resolve_grid(image: Image, wire: dict[str, Any] | None) -> PixelGrid:
-    """The request's grid, with omitted parts taken from the image's native grid."""
+def resolve_grid(image: Image, wire: dict[str, Any] | None, region: object = None) -> PixelGrid:
+    """The request's grid, with omitted parts taken from the image's native grid; with a
+    `region`, the pixels of that grid covering the region's bounds (see region_grid)."""
     if wire is not None and not isinstance(wire, dict):
         raise InvalidArgumentError("grid must be an object.")
     crs, transform, dims = PixelGrid.from_wire(wire or {})
@@ -55,13 +64,87 @@ def resolve_grid(image: Image, wire: dict[str, Any] | None) -> PixelGrid:
     if native is not None:
         crs = crs or native[0]
         transform = transform or native[1]
-        dims = dims or native[2]
+        if region is None:
+            dims = dims or native[2]
+    if region is not None and crs is not None and transform is not None:
+        return region_grid(crs, transform, dims, _region(region))
     if crs is None or transform is None or dims is None:
         raise InvalidArgumentError(
             "The image has no single native grid (e.g. it is a composite): the request must "
             "give grid.crsCode, grid.affineTransform and grid.dimensions."
         )
     return PixelGrid(crs, transform, dims[0], dims[1])
+
+
+def _region(region: object) -> Geometry:
+    """A request's `region`: a GeoJSON geometry object (or its JSON text)."""
+    if isinstance(region, str):
+        try:
+            region = json.loads(region)
+        except ValueError:
+            raise InvalidArgumentError("region must be a GeoJSON geometry.") from None
+    if not isinstance(region, dict):
+        raise InvalidArgumentError("region must be a GeoJSON geometry.")
+    return Geometry.from_geojson(region)
+
+
+def region_grid(
+    crs: str, transform: Affine, dims: tuple[int, int] | None, region: Geometry
+) -> PixelGrid:
+    """The pixels of (crs, transform) that cover the region's bounding box in `crs`; with
+    `dims`, that same extent resampled to dims = (width, height) pixels."""
+    shape = region.transformed(crs)
+    if shape.is_empty:
+        raise InvalidArgumentError("region is empty.")
+    xmin, ymin, xmax, ymax = shape.bounds
+    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+        raise InvalidArgumentError(f"region cannot be expressed in {crs}.")
+    to_pixels = ~transform
+    corners = [to_pixels @ (x, y) for x in (xmin, xmax) for y in (ymin, ymax)]
+    cols = [c for c, _ in corners]
+    rows = [r for _, r in corners]
+    # Outward to whole pixels; the tolerance keeps a bound on a pixel edge from adding a pixel.
+    col0, row0 = math.floor(min(cols) + 1e-9), math.floor(min(rows) + 1e-9)
+    width = max(1, math.ceil(max(cols) - 1e-9) - col0)
+    height = max(1, math.ceil(max(rows) - 1e-9) - row0)
+    window = transform @ Affine.translation(col0, row0)
+    if dims is None:
+        return PixelGrid(crs, window, width, height)
+    rescaled = window @ Affine.scale(width / dims[0], height / dims[1])
+    return PixelGrid(crs, rescaled, dims[0], dims[1])
+
+
+def band_grids(image: Image, wire: dict[str, Any] | None, file_format: Any) -> list[PixelGrid]:
+    """Each band's own grid, for a ZIPPED_GEO_TIFF_PER_BAND request without a grid whose bands
+    have different native grids (getDownloadURL with per-band scales: one file per band, each
+    on its band's grid); empty when the request has one grid for all its bands."""
+    if wire or not isinstance(file_format, str) or file_format.upper() != _PER_BAND:
+        return []
+    if default_grid(image) is not None:
+        return []
+    grids = []
+    for band in image.bands:
+        if band.projection is None or band.dimensions is None:
+            return []  # resolve_grid asks for an explicit grid
+        width, height = band.dimensions
+        transform = Affine(*band.projection.transform)
+        grids.append(PixelGrid(band.projection.crs, transform, width, height))
+    return grids
+
+
+_PER_BAND = "ZIPPED_GEO_TIFF_PER_BAND"
+
+
+def check_request_limits(
+    image: Image, wire: dict[str, Any] | None, file_format: Any, limits: Limits
+) -> None:
+    """check_limits on the request's grid, or on each band's own grid (band_grids)."""
+    grids = band_grids(image, wire, file_format)
+    if not grids:
+        check_limits(image, resolve_grid(image, wire), limits)
+        return
+    for band, grid in zip(image.bands, grids, strict=True):
+        check_limits(replace(image, bands=(band,)), grid, limits)
 
 
 def check_limits(image: Image, grid: PixelGrid, limits: Limits, fmt: Format | None = None) -> None:
@@ -104,6 +187,8 @@ class _Request:
     grid: PixelGrid
     fmt: Format
     vis: Visualization
+    # One grid per band when each band is written on its own grid (band_grids).
+    band_grids: tuple[PixelGrid, ...] = ()
 
 
 def _checked(image: object, request: dict[str, Any], limits: Limits) -> _Request:
@@ -128,9 +213,16 @@ def _checked(image: object, request: dict[str, Any], limits: Limits) -> _Request
             "pixels: convert them to scalar bands with arrayFlatten() (or arrayGet / "
             "arrayProject + arrayFlatten) first."
         )
-    grid = resolve_grid(image, request.get("grid"))
+    sources = [b.source for b in image.bands]
+    grid_wire, region = request.get("grid"), request.get("region")
+    grids = [] if region is not None else band_grids(image, grid_wire, request.get("fileFormat"))
+    if grids:
+        for band, band_grid in zip(image.bands, grids, strict=True):
+            check_limits(replace(image, bands=(band,)), band_grid, limits, fmt)
+        return _Request(image.band_names, sources, grids[0], fmt, vis, tuple(grids))
+    grid = resolve_grid(image, grid_wire, region)
     check_limits(image, grid, limits, fmt)
-    return _Request(image.band_names, [b.source for b in image.bands], grid, fmt, vis)
+    return _Request(image.band_names, sources, grid, fmt, vis)
 
 
 def _npy_file(req: _Request) -> NpyFile:
@@ -148,7 +240,30 @@ def compute_pixels(
     return _encoded(_checked(image, request, limits), executor, chunk_size)
 
 
+def compute_rgba(
+    image: object,
+    request: dict[str, Any],
+    executor: ChunkExecutor,
+    limits: Limits,
+    chunk_size: int,
+) -> np.ndarray:
+    """The request's visualized pixels as one (height, width, 4) uint8 RGBA array: what its PNG
+    holds (a single band is grey: R = G = B). Video and filmstrip frames are these."""
+    req = _checked(image, request, limits)
+    pixels = materialize(req.sources, req.grid, executor, chunk_size, None)
+    values, alpha = to_rgba8(ComputedRaster(req.names, pixels, req.grid), req.vis)
+    if values.shape[-1] == 1:
+        values = np.repeat(values, 3, axis=-1)
+    return np.dstack([values, alpha])
+
+
 def _encoded(req: _Request, executor: ChunkExecutor, chunk_size: int) -> PixelsResult:
+    if req.band_grids:
+        rasters = [
+            ComputedRaster([name], materialize([source], grid, executor, chunk_size), grid)
+            for name, source, grid in zip(req.names, req.sources, req.band_grids, strict=True)
+        ]
+        return PixelsResult(zip_geotiff_per_band(rasters, req.vis), req.fmt.media_type)
     npy = _npy_file(req) if req.fmt is FORMATS["NPY"] else None
     pixels = materialize(req.sources, req.grid, executor, chunk_size, npy.fields() if npy else None)
     raster = ComputedRaster(req.names, pixels, req.grid, npy)

@@ -31,6 +31,7 @@ from openee.raster.grid import PixelGrid
 from openee.raster.image import DEFAULT_PROJECTION, Image
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
+from openee.values import geometry_space
 from openee.values.geometry import WGS84, Geometry
 from openee.values.projection import Projection
 
@@ -108,7 +109,7 @@ class Region:
 
     @classmethod
     def of(cls, geometry: Geometry, projection: Projection) -> Region:
-        in_crs = geometry.transformed(projection.crs)
+        in_crs = geometry_space.in_crs(geometry, projection.crs)
         if in_crs.is_empty:
             return cls(projection, in_crs, 0, 0, 0, 0)
         to_pixels = ~Affine(*projection.transform)

@@ -95,12 +95,18 @@ def encode_zipped_geotiff(raster: ComputedRaster, vis: Visualization) -> bytes:
 
 
 def encode_zipped_geotiff_per_band(raster: ComputedRaster, vis: Visualization) -> bytes:
-    files = {}
-    for name, band in zip(raster.names, raster.bands, strict=True):
-        files[f"download.{name}.tif"] = encode_geotiff(
-            ComputedRaster([name], [band], raster.grid), vis
-        )
-    return _zip(files)
+    return zip_geotiff_per_band(
+        [
+            ComputedRaster([name], [band], raster.grid)
+            for name, band in zip(raster.names, raster.bands, strict=True)
+        ],
+        vis,
+    )
+
+
+def zip_geotiff_per_band(rasters: list[ComputedRaster], vis: Visualization) -> bytes:
+    """One GeoTIFF per single-band raster, each on its own grid, zipped."""
+    return _zip({f"download.{r.names[0]}.tif": encode_geotiff(r, vis) for r in rasters})
 
 
 def _zip(files: dict[str, bytes]) -> bytes:

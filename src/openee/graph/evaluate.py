@@ -15,8 +15,10 @@ from typing import Any
 
 from openee.algorithms.coerce import coerce
 from openee.algorithms.registry import Algorithm, Argument, Registry
+from openee.compute import deadline
 from openee.errors import InvalidArgumentError, OpeneeError
 from openee.graph.record import record
+from openee.values.size import check_top_level
 
 Env = Mapping[str, Any]
 
@@ -255,6 +257,7 @@ class Evaluator:
                 f"Valid arguments: {', '.join(a.name for a in algorithm.arguments)}."
             ).in_algorithm(algorithm.name)
         record(algorithm.name)
+        deadline.check()
         kwargs: dict[str, Any] = {}
         for arg in algorithm.arguments:
             if arg.name in algorithm.lazy:
@@ -264,9 +267,11 @@ class Evaluator:
                 continue
             kwargs[arg.param or arg.name] = self._argument(algorithm, arg, arguments, env)
         try:
-            return algorithm.func(**kwargs)
+            result = algorithm.func(**kwargs)
+            check_top_level(result)  # doubling (List.cat(l, l), ...) stops at twice the bound
         except OpeneeError as exc:
             raise exc.in_algorithm(algorithm.name) from None
+        return result
 
 
 def evaluate(expression: object, registry: Registry) -> Any:

@@ -18,7 +18,7 @@ from openee.raster.arrays import Batch, apply_kernel, compact
 from openee.raster.grid import PixelGrid
 from openee.raster.neighborhood import metres_per_pixel, read_expanded
 from openee.raster.pixels import Pixels
-from openee.raster.sources import BandSource
+from openee.raster.sources import BandSource, shared_read
 from openee.values.kernel import Kernel
 
 
@@ -27,6 +27,7 @@ class ArrayOpBand(BandSource):
     """The array op `op` (a key of `OPS`) of `inputs`, with plain-valued `params`."""
 
     accepts_arrays = True
+    shares_reads = True
 
     op: str
     inputs: tuple[BandSource, ...]
@@ -41,6 +42,9 @@ class ArrayOpBand(BandSource):
         return OPS[self.op].rank([s.rank for s in self.inputs], self.params)
 
     def read(self, grid: PixelGrid) -> Pixels:
+        return shared_read(self, grid, self._read)
+
+    def _read(self, grid: PixelGrid) -> Pixels:
         spec = OPS[self.op]
         pixels = [s.read(grid) for s in self.inputs]
         params = self.params
@@ -65,6 +69,7 @@ class CollectionArrayBand(BandSource):
     bands on axis 1. Pixels where no image is valid are masked."""
 
     accepts_arrays = True
+    shares_reads = True
 
     images: tuple[tuple[BandSource, ...], ...]
 
@@ -78,6 +83,9 @@ class CollectionArrayBand(BandSource):
         return 2
 
     def read(self, grid: PixelGrid) -> Pixels:
+        return shared_read(self, grid, self._read)
+
+    def _read(self, grid: PixelGrid) -> Pixels:
         nb = len(self.images[0]) if self.images else 0
         if not self.images or nb == 0:
             return Pixels(np.zeros((*grid.shape, 0, nb), self.dtype), np.zeros(grid.shape, bool))

@@ -85,8 +85,8 @@ def repeat(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
     (axis,) = params
     a, copies = batch
     n = int(copies[0]) if copies.size else 0
-    if a.ndim == 1:  # a scalar pixel repeats into a 1-D array
-        a = a[:, None]
+    if axis + 1 == a.ndim:  # one past the last axis (a scalar's axis 0): onto a new axis
+        a = a[..., None]
     if n < 0:
         return Batch(a, ok=np.zeros(a.shape[0], dtype=bool))
     reps = [1] * a.ndim
@@ -108,9 +108,10 @@ def reshape(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
 
 
 def bits_to_array(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
-    v = batch[0].astype(np.int64)
+    # Negative values have all 64 bits of their two's complement (as Array.bitsToArray).
+    v = batch[0].astype(np.int64).view(np.uint64)
     width = int(np.max(v)).bit_length() if v.size else 0
-    bits = (v[:, None] >> np.arange(width)) & 1
+    bits = (v[:, None] >> np.arange(width, dtype=np.uint64)) & np.uint64(1)
     nbits = np.array([int(x).bit_length() for x in v], dtype=np.int64)
     return Batch(bits, lengths=nbits[:, None])
 
@@ -213,7 +214,7 @@ def dot(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
 # -- reductions -------------------------------------------------------------------------------
 
 
-def _reduce(name: str, a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+def _reduce(name: str, a: np.ndarray, axes: tuple[int, ...], param: float = 0.0) -> np.ndarray:
     x = a.astype(np.float64)
     with np.errstate(all="ignore"):
         if name == "mean":
@@ -226,6 +227,8 @@ def _reduce(name: str, a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
             return np.max(x, axis=axes, keepdims=True)
         if name == "median":
             return np.median(x, axis=axes, keepdims=True)
+        if name == "percentile":  # linear between ranks, as Reducer.percentile elsewhere
+            return np.percentile(x, param, axis=axes, keepdims=True)
         if name == "product":
             return np.prod(x, axis=axes, keepdims=True)
         if name in ("count", "countEvery"):
@@ -250,15 +253,22 @@ ARRAY_REDUCERS = (
 
 
 def reduce(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
+    """`params`: the outputs (a name, or a (name, parameter) pair such as ('percentile', 90)),
+    the axes reduced, and the field axis along which several outputs are laid out; that axis
+    must have length 1 once reduced (Earth Engine: its length is the reducer's input count)."""
     names, axes, field_axis = params
     a = batch[0]
     ax = tuple(i + 1 for i in axes)
     if any(a.shape[i] == 0 for i in ax):
         shape = [1 if i in ax else s for i, s in enumerate(a.shape)]
         return Batch(np.zeros(shape), ok=np.zeros(a.shape[0], dtype=bool))
-    outs = [_reduce(n, a, ax) for n in names]
+    outs = [_reduce(n, a, ax) if isinstance(n, str) else _reduce(n[0], a, ax, n[1]) for n in names]
     if len(outs) == 1:
         return Batch(outs[0])
+    if outs[0].shape[field_axis + 1] != 1:
+        shape = list(outs[0].shape)
+        shape[field_axis + 1] = len(outs)
+        return Batch(np.zeros(shape), ok=np.zeros(a.shape[0], dtype=bool))
     return Batch(np.concatenate(outs, axis=field_axis + 1))
 
 
@@ -426,7 +436,7 @@ OPS: dict[str, OpSpec] = {
     "toArray": OpSpec(to_array, lambda r, p: r[0] + 1 if p[0] == r[0] else r[0], joined_type),
     "cat": OpSpec(cat, same_rank, joined_type),
     "pad": OpSpec(pad, same_rank, same_type),
-    "repeat": OpSpec(repeat, lambda r, p: max(1, r[0]), same_type, shape_inputs=(1,)),
+    "repeat": OpSpec(repeat, lambda r, p: r[0] + 1 if p[0] == r[0] else r[0], same_type, (1,)),
     "reshape": OpSpec(reshape, lambda r, p: int(p[0]), same_type, shape_inputs=(1,)),
     "bitsToArray": OpSpec(bits_to_array, fixed(1), lambda d, p: np.dtype(np.uint8)),
     "get": OpSpec(get, fixed(0), same_type),

@@ -1,8 +1,10 @@
 """Per-pixel band math: operator tables, output types, and the band sources that apply them.
 
-Output types (a simplification of Earth Engine's range-based PixelType, stated once here):
-comparisons and logical operators give uint8 0/1; integer add/subtract/multiply widen to at
-least int32 (int64 if an input is 64-bit) so sums cannot wrap; bitwise operators need integers;
+Output types (a simplification of Earth Engine's range-based PixelType, stated once here; see
+docs/decisions/0004 and 0022): comparisons and logical operators give uint8 0/1; integer
+add/subtract/multiply widen to at least int32 (int64 if an input is 64-bit) so sums cannot wrap;
+divide is floating point whatever its inputs (uint16 / 10000 gives reflectances, not 0), as are
+pow, atan2 and hypot; mod, min, max keep the joined input type; bitwise operators need integers;
 anything with a float input, and every transcendental or special function (gamma, erf, ...,
 gammainc), gives float64; bitCount gives uint8. Division and modulo by zero give 0, as in Earth
 Engine.
@@ -28,11 +30,11 @@ Unary = Callable[[np.ndarray], np.ndarray]
 
 
 def _divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a / b in floating point, also for integer inputs, and 0 where b is 0 (Earth Engine's
+    Image.divide: "returning 0 for division by 0"; ADR 0022)."""
     zero = b == 0
     safe = np.where(zero, 1, b)
-    out: np.ndarray = a / safe
-    if a.dtype.kind in "iu" and b.dtype.kind in "iu":
-        out = np.trunc(out).astype(np.int64)  # integer division truncates toward zero
+    out: np.ndarray = np.true_divide(a, safe, dtype=np.result_type(a, safe, np.float64))
     return np.where(zero, 0, out)
 
 
@@ -68,6 +70,10 @@ ARITHMETIC: dict[str, Binary] = {
     "firstNonZero": lambda a, b: np.where(a != 0, a, b),
     "gammainc": lambda a, b: gammainc(a.astype(np.float64), b.astype(np.float64)),
 }
+
+# The expression language's `^`, listed by Earth Engine with && || ! as a logical operator ("Xor");
+# there is no Image.xor algorithm, so it is not registered as one.
+LOGICAL_XOR: dict[str, Binary] = {"xor": lambda a, b: (a != 0) ^ (b != 0)}
 
 BITWISE: dict[str, Binary] = {
     "bitwiseAnd": np.bitwise_and,
@@ -109,18 +115,18 @@ def _float(*dtypes: np.dtype) -> bool:
 
 
 def binary_dtype(op: str, a: np.dtype, b: np.dtype) -> np.dtype:
-    if op in COMPARISONS:
+    if op in COMPARISONS or op in LOGICAL_XOR:
         return np.dtype(np.uint8)
     if op in BITWISE:
         if _float(a, b):
             raise InvalidArgumentError(f"Image.{op}: bitwise operators need integer bands.")
         return np.result_type(a, b)
-    if _float(a, b) or op in ("pow", "atan2", "hypot", "gammainc"):
+    if _float(a, b) or op in ("divide", "pow", "atan2", "hypot", "gammainc"):
         return np.dtype(np.float64)
     if op in ("first",):
         return a
     joined = np.result_type(a, b)
-    if op in ("add", "subtract", "multiply", "divide"):
+    if op in ("add", "subtract", "multiply"):
         wide = np.int64 if max(a.itemsize, b.itemsize) >= 8 else np.int32
         return np.result_type(joined, wide) if joined.kind in "iu" else joined
     return joined
@@ -141,7 +147,7 @@ def unary_dtype(op: str, a: np.dtype) -> np.dtype:
 
 
 def apply_binary(op: str, a: np.ndarray, b: np.ndarray, out: np.dtype) -> np.ndarray:
-    fn = COMPARISONS.get(op) or ARITHMETIC.get(op) or BITWISE[op]
+    fn = COMPARISONS.get(op) or LOGICAL_XOR.get(op) or ARITHMETIC.get(op) or BITWISE[op]
     if out.kind in "iu" and op in ARITHMETIC:
         a, b = a.astype(np.int64), b.astype(np.int64)
     with np.errstate(all="ignore"):

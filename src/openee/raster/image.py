@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
+import shapely.geometry
+
 from openee.errors import BandNotFoundError, InvalidArgumentError
 from openee.raster.pixeltype import pixel_type_info
 from openee.raster.sources import BandSource, ConstantBand
@@ -19,6 +21,9 @@ from openee.values.filter import Filter
 from openee.values.geometry import Geometry
 from openee.values.info import to_info
 from openee.values.projection import IDENTITY, Projection
+
+# The footprint of an image without bounds, as Earth Engine's Image.geometry() gives it.
+UNBOUNDED = Geometry(shapely.geometry.box(-180.0, -90.0, 180.0, 90.0), geodesic=False)
 
 # A composite's default projection: WGS84 with 1-degree pixels.
 DEFAULT_PROJECTION = Projection("EPSG:4326", IDENTITY)
@@ -63,8 +68,10 @@ class Image:
             return self.id
         return self.properties.get(name)
 
-    def footprint(self) -> Geometry | None:
-        return self.footprint_geometry
+    def footprint(self) -> Geometry:
+        """The footprint, or the whole world for an unbounded image (a constant, say): Earth
+        Engine gives such an image that geometry, so `filterBounds` keeps it."""
+        return self.footprint_geometry or UNBOUNDED
 
     # -- bands --------------------------------------------------------------------------------
 

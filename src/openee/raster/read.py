@@ -5,6 +5,7 @@ GDAL/rasterio errors are translated here, once, at the raster boundary.
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
 from collections import OrderedDict
@@ -21,7 +22,7 @@ from affine import Affine
 from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
-from openee.errors import InternalError
+from openee.errors import FailedPreconditionError
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
 from openee.raster.sampling import sample_map, sampled_pixels, transformer
@@ -207,7 +208,19 @@ def read_into_grid(
                 block = src.read(band_index, window=where.window)
             return sampled_pixels(block, where, dtype, nodata)
     except RasterioError as exc:
-        raise InternalError(f"Failed to read source pixels: {type(exc).__name__}") from exc
+        raise SourceUnreadableError(path, exc) from exc
+
+
+class SourceUnreadableError(FailedPreconditionError):
+    """A source file GDAL cannot read (damaged, truncated, not what its name says): the data's
+    fault, not the server's, so a 400 naming the file (its name only: the server's directory
+    layout is not the client's business)."""
+
+    def __init__(self, path: str, exc: Exception) -> None:
+        detail = " ".join(str(exc).split())[:200]
+        super().__init__(
+            f"Cannot read the source file '{os.path.basename(path)}': {detail or type(exc).__name__}"
+        )
 
 
 def _locate(path: str, band_index: int, grid: PixelGrid) -> tuple[int, _Geometry]:
@@ -238,7 +251,7 @@ def plan_read(path: str, band_index: int, grid: PixelGrid, resampling: str = "ne
             if _overlaps(grid, src_crs, geometry.bounds):
                 sample_map(grid, src_crs, geometry.transform, geometry.width, geometry.height)
     except RasterioError as exc:
-        raise InternalError(f"Failed to read source pixels: {type(exc).__name__}") from exc
+        raise SourceUnreadableError(path, exc) from exc
 
 
 def _warp_interpolated(

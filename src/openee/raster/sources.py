@@ -27,6 +27,8 @@ class BandSource:
 
     # True for recipes that read their inputs on another grid than the one asked of them.
     reads_other_grid = False
+    # Whether its read goes through shared_read (computed once however many read it).
+    shares_reads = False
     # True for recipes that handle array-valued inputs (docs/decisions/0015); the others are
     # refused array bands before any pixel is computed (`openee.raster.arrays.check_arrays`).
     accepts_arrays = False
@@ -51,8 +53,72 @@ class BandSource:
         raise NotImplementedError
 
 
-# File reads done ahead for the recipe being evaluated in this thread (see read_many).
+# File reads done ahead for the recipe being evaluated in this thread (see read_many), and
+# the array recipes read there by several readers (see shared_read).
 _prefetched = threading.local()
+
+
+@dataclass
+class _Shared:
+    """The recipes of one read_many: how many readers each has, and the pixels of those with
+    several, kept until their last reader has them."""
+
+    uses: dict[int, int]
+    memo: dict[tuple[int, PixelGrid], tuple[BandSource, Pixels, int]]
+
+
+def shared_read(source: BandSource, grid: PixelGrid, read: Callable[[PixelGrid], Pixels]) -> Pixels:
+    """`read(grid)` once per recipe object and grid within one read_many. For array recipes:
+    arrayFlatten makes one band per element of the same array recipe, and a collection array
+    feeds every slice of a regression, so without this each band recomputed the whole chain.
+    Only a recipe with several readers is kept, and only until the last has read it, so peak
+    memory stays that of computing it once. The pixels are shared: readers must not write
+    into them."""
+    shared: _Shared | None = getattr(_prefetched, "shared", None)
+    if shared is None:
+        return read(grid)
+    key = (id(source), grid)
+    hit = shared.memo.get(key)
+    if hit is not None and hit[0] is source:
+        _, pixels, left = hit
+        if left <= 1:
+            del shared.memo[key]
+        else:
+            shared.memo[key] = (source, pixels, left - 1)
+        return pixels
+    pixels = read(grid)
+    readers = shared.uses.get(id(source), 1)
+    if readers > 1:  # holding the source keeps its id from being reused
+        shared.memo[key] = (source, pixels, readers - 1)
+    return pixels
+
+
+def _readers(sources: Sequence[BandSource]) -> dict[int, int]:
+    """How many times each recipe under `sources` will be read: once per request for the
+    roots, and for the others the sum over their parents of the times each parent reads them
+    (once if the parent is itself a shared recipe read more than once, which is computed once,
+    else as many times as the parent is read)."""
+    order: list[BandSource] = []  # parents before children
+    seen: set[int] = set()
+    stack: list[tuple[BandSource, bool]] = [(s, False) for s in sources]
+    while stack:
+        source, done = stack.pop()
+        if done:
+            order.append(source)
+        elif id(source) not in seen:
+            seen.add(id(source))
+            stack.append((source, True))
+            stack.extend((c, False) for c in children(source))
+    order.reverse()
+    reads: dict[int, int] = {}
+    for source in sources:
+        reads[id(source)] = reads.get(id(source), 0) + 1
+    for source in order:
+        n = reads.get(id(source), 0)
+        times = 1 if source.shares_reads and n > 1 else n
+        for child in children(source):
+            reads[id(child)] = reads.get(id(child), 0) + times
+    return reads
 
 
 @dataclass(frozen=True)
@@ -335,22 +401,31 @@ class ClippedBand(BandSource):
 
 
 def children(source: BandSource) -> list[BandSource]:
-    """The recipes a recipe reads from."""
+    """The recipes a recipe reads from, also in nested tuples (ImageCollection.toArray holds
+    its images' bands as a tuple per image: missed, their files were read one by one, again
+    for every use of the array, instead of once each and concurrently by read_many)."""
     found: list[BandSource] = []
-    for value in vars(source).values():
+    stack: list[object] = list(vars(source).values())
+    while stack:
+        value = stack.pop()
         if isinstance(value, BandSource):
             found.append(value)
         elif isinstance(value, tuple):
-            found.extend(v for v in value if isinstance(v, BandSource))
+            stack.extend(reversed(value))
+    found.reverse()
     return found
 
 
 def file_leaves(sources: Iterable[BandSource]) -> list[FileBand]:
     """The distinct file reads under `sources` that happen on the same grid as theirs."""
     seen: dict[FileBand, None] = {}
+    visited: set[int] = set()  # recipe objects shared by several bands are walked once
     stack = list(sources)
     while stack:
         source = stack.pop()
+        if id(source) in visited:
+            continue
+        visited.add(id(source))
         if isinstance(source, FileBand):
             seen[source] = None
         elif not source.reads_other_grid:
@@ -371,7 +446,9 @@ def read_many(sources: Sequence[BandSource], grid: PixelGrid, mapper: Mapper) ->
         leaves[0].plan(grid)
     pixels = dict(zip(leaves, mapper(lambda leaf: leaf.read(grid), leaves), strict=True))
     _prefetched.pixels = {(leaf, grid): p for leaf, p in pixels.items()}
+    _prefetched.shared = _Shared(_readers(sources), {})
     try:
         return [source.read(grid) for source in sources]
     finally:
         _prefetched.pixels = None
+        _prefetched.shared = None

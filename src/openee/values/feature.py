@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,18 +37,75 @@ class Feature:
 
 @dataclass(frozen=True)
 class FeatureCollection:
+    """`columns` is a table's schema (name -> Earth Engine type name), kept by the algorithms
+    that only select features (filter, limit) so that `table.limit(0)` still describes the
+    table; a computed collection has none and its columns come from its features."""
+
     features: tuple[Any, ...]  # Feature, or any element type for computed collections
     id: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+    columns: dict[str, str] | None = None
 
     def get(self, name: str) -> object:
         return self.properties.get(name)
 
     def info(self) -> dict[str, Any]:
-        info: dict[str, Any] = {"type": "FeatureCollection", "columns": {}}
+        columns = self.columns if self.columns is not None else columns_of(self.features)
+        info: dict[str, Any] = {"type": "FeatureCollection", "columns": columns}
         if self.id is not None:
             info["id"] = self.id
         if self.properties:
             info["properties"] = {k: to_info(v) for k, v in self.properties.items()}
         info["features"] = [to_info(f) for f in self.features]
         return info
+
+
+# -- columns -------------------------------------------------------------------------------------
+
+INDEX = "system:index"
+
+
+def _type_name(value: object, integer: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int):
+        return integer
+    if isinstance(value, float):
+        return "Float"
+    if isinstance(value, str):
+        return "String"
+    if isinstance(value, list | tuple):
+        kinds = {_type_name(v, integer) for v in value}
+        return f"List<{kinds.pop()}>" if len(kinds) == 1 and None not in kinds else "List<Object>"
+    if isinstance(value, dict):
+        return "Dictionary"
+    return "Object"
+
+
+def columns_of(features: Iterable[Any], integer: str = "Integer") -> dict[str, str]:
+    """Earth Engine's `columns` of a collection: each property's type name over all features
+    (integers and floats together are 'Float', other mixes 'Object'), and 'system:index' as a
+    String. `integer` names whole numbers: 'Integer' for computed values, 'Long' for a table's
+    integer columns (ADR 0024)."""
+    kinds: dict[str, set[str]] = {}
+    for feature in features:
+        if not isinstance(feature, Feature):
+            continue
+        kinds.setdefault(INDEX, set()).add("String")
+        for name, value in feature.properties.items():
+            seen = kinds.setdefault(name, set())
+            kind = _type_name(value, integer)
+            if kind is not None:
+                seen.add(kind)
+    out = {}
+    for name in sorted(kinds):
+        seen = kinds[name]
+        if len(seen) == 1:
+            out[name] = seen.pop()
+        elif seen == {integer, "Float"}:
+            out[name] = "Float"
+        else:
+            out[name] = "Object"
+    return out

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from openee.values.date import Date, DateRange
 from openee.values.geometry import Geometry
+from openee.values.geometry_space import relate
 
 
 class Filterable(Protocol):
@@ -56,7 +57,7 @@ class IntersectsFilter(Filter):
 
     def matches(self, element: Filterable) -> bool:
         footprint = element.footprint()
-        return footprint is not None and footprint.intersects(self.geometry)
+        return footprint is not None and relate("intersects", footprint, self.geometry)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import shapely
 import shapely.geometry
 from pyproj import CRS, Geod, Transformer
@@ -69,6 +70,10 @@ def densify(shape: BaseGeometry, geodesic: bool) -> BaseGeometry:
         return shape
     kind = shape.geom_type
     if kind == "Point" or kind == "MultiPoint":
+        return shape
+    coords = shapely.get_coordinates(shape)
+    # Most shapes have only short edges: nothing to insert, and no per-vertex Python loop.
+    if np.abs(np.diff(coords, axis=0)).max(initial=0.0) <= _MAX_EDGE_DEG:
         return shape
     if kind == "LineString":
         return shapely.geometry.LineString(_densify_line(list(shape.coords), geodesic))

@@ -55,9 +55,6 @@ class Geometry:
         transformer = Transformer.from_crs(self.crs, crs, always_xy=True)
         return reproject(self.shape, transformer)
 
-    def intersects(self, other: Geometry) -> bool:
-        return bool(self.to_wgs84().shape.intersects(other.to_wgs84().shape))
-
     def info(self) -> dict[str, Any]:
         geojson: dict[str, Any] = dict(shapely.geometry.mapping(self.shape))
         geojson = _lists(geojson)

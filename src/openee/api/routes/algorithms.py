@@ -1,4 +1,5 @@
-"""GET /{version}/projects/{project}/algorithms: the registry, with Earth Engine's signatures."""
+"""GET /{version}/projects/{project}/algorithms: every Earth Engine algorithm, with its signature
+(the unserved ones described as such; calling them answers 501)."""
 
 from __future__ import annotations
 
@@ -17,4 +18,4 @@ def list_algorithms(
     version: str, project: str, state: Annotated[AppState, Depends(get_state)]
 ) -> dict[str, Any]:
     check_version(version)
-    return {"algorithms": state.registry.wire()}
+    return {"algorithms": state.registry.wire_listing()}

@@ -1,5 +1,5 @@
-"""The asset API: get, `:listAssets` (`:listImages` as an alias), `:listFeatures`, create,
-patch, delete, `:copy`, `:move`, and `:getPixels`.
+"""The asset API: get, `:listAssets`, `:listImages` (with its time and region parameters),
+`:listFeatures`, create, patch, delete, `:copy`, `:move`, and `:getPixels`.
 
 Names are `projects/{p}/assets/...` plus the `earthengine-public` and `earthengine-legacy`
 namespaces (`catalog/names.py`). Writes need a write scope (`earthengine` or `cloud-platform`);
@@ -32,6 +32,8 @@ from openee.api.deps import (
     require_principal,
     require_write,
 )
+from openee.api.discovery import unrouted
+from openee.api.evaluation import file_access
 from openee.api.fastjson import FastJSONResponse
 from openee.api.routes.tables import list_features
 from openee.api.state import AppState
@@ -108,9 +110,13 @@ def get_or_list(
     filter: Annotated[str | None, Query()] = None,
     region: Annotated[str | None, Query()] = None,
     view: Annotated[str | None, Query()] = None,
+    startTime: Annotated[str | None, Query()] = None,
+    endTime: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any] | Response:
     """`projects/{p}/assets/...` is an asset; `:listAssets`/`:listImages` list a folder or
-    collection (`projects/{p}:listAssets` the project's root), `:listFeatures` a table."""
+    collection (`projects/{p}:listAssets` the project's root), `:listFeatures` a table.
+    `:listImages` also takes `startTime`, `endTime` and `region` (Earth Engine's
+    projects.assets.listImages)."""
     check_version(version)
     target, method = _split(path)
     if method in ("listAssets", "listImages"):
@@ -118,7 +124,12 @@ def get_or_list(
             f"projects/{target}/assets" if "/" not in target else name_from_id(f"projects/{target}")
         )
         authorize(state, principal, "read", parent)
-        page = service.list_assets(state.catalog, parent, pageSize, pageToken, filter)
+        if method == "listImages":
+            page = service.list_images(
+                state.catalog, parent, pageSize, pageToken, filter, startTime, endTime, region
+            )
+        else:
+            page = service.list_assets(state.catalog, parent, pageSize, pageToken, filter)
         key = "images" if method == "listImages" else "assets"
         out: dict[str, Any] = {key: [asset_resource(r) for r in page.assets]}
         if page.next_page_token:
@@ -132,7 +143,7 @@ def get_or_list(
             raise InvalidArgumentError(f"Asset '{record.id}' is not a table.")
         return list_features(state.catalog, record.name, pageSize, pageToken, region, filter)
     if method:
-        raise NotFoundError(f"Unknown method: projects/{path}")
+        raise unrouted("GET", f"{version}/projects/{path}")
     return _resource(state, _readable(state, principal, _asset_name(target)))
 
 
@@ -170,7 +181,9 @@ def _create(
             " IMAGE_COLLECTION, or IMAGE (table:import makes tables)."
         )
     if kind == IMAGE:
-        plan = plan_image(name, image_manifest_of_asset(body), state.roots)
+        plan = plan_image(
+            name, image_manifest_of_asset(body), state.roots, file_access(state, principal)
+        )
         service.check_destination(state.catalog, name, overwrite)
         record = build_image(plan)
     else:
@@ -251,7 +264,7 @@ def post_asset(
         image = image_from_record(record)
         result = stream_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
         return pixels_response(result)
-    raise NotFoundError(f"Unknown method: projects/{path}")
+    raise unrouted("POST", f"{version}/projects/{path}")
 
 
 # -- patch, delete ----------------------------------------------------------------------------
@@ -281,7 +294,7 @@ def patch_asset(
     check_version(version)
     target, method = _split(path)
     if method:
-        raise NotFoundError(f"Unknown method: projects/{path}")
+        raise unrouted("PATCH", f"{version}/projects/{path}")
     with audit.entry(
         "asset.update",
         project=project_of(f"projects/{target}"),
@@ -327,7 +340,7 @@ def delete_asset(
     check_version(version)
     target, method = _split(path)
     if method:
-        raise NotFoundError(f"Unknown method: projects/{path}")
+        raise unrouted("DELETE", f"{version}/projects/{path}")
     with audit.entry(
         "asset.delete",
         project=project_of(f"projects/{target}"),

@@ -1,7 +1,7 @@
 """Batch exports: `image:export`, `table:export`, `map:export` (a tile pyramid) and
 `video:export` (an MP4) start an operation (`compute/exports.py`) that `operations` get / list /
-cancel / wait follow. `classifier:export` and `videoMap:export` are listed by the discovery
-document and answer 501.
+cancel / wait follow. `classifier:export` and `videoMap:export` have no handler: as every
+documented method without one, they answer 501 naming the method (`api/discovery.unrouted`).
 
 An export needs a write scope and a role allowing computation in its project; an export to an
 asset also needs the right to create that asset. A `requestId` seen before returns the
@@ -22,7 +22,6 @@ from openee.api.evaluation import evaluate_as
 from openee.api.state import AppState
 from openee.auth import Principal
 from openee.compute import exports
-from openee.errors import UnimplementedError
 
 router = APIRouter(dependencies=[Depends(require_principal)])
 
@@ -174,10 +173,3 @@ def video_export(
     priority?, requestId?}`."""
     check_version(version)
     return _export(state, project, body, principal, audit, exports.EXPORT_VIDEO)
-
-
-@router.post("/{version}/projects/{project}/{kind}:export")
-def other_export(version: str, project: str, kind: str) -> dict[str, Any]:
-    """classifier and videoMap exports: not built yet."""
-    check_version(version)
-    raise UnimplementedError(f"{kind}.export is not implemented.")

@@ -85,4 +85,8 @@ def get_tile(
     grid = tile_grid(zoom, x, y)
     # Tiles are PNG (transparent where masked) unless the map asked for JPEG.
     fmt = "JPEG" if capability.request.get("fileFormat") == "JPEG" else "PNG"
-    return capabilities.render(state, capability, grid, file_format=fmt)
+    key = (project, map_id, zoom, x, y, fmt)
+    response = capabilities.render(state, capability, grid, file_format=fmt, cache_key=key)
+    if request.headers.get("if-none-match") == response.headers["etag"]:
+        return Response(status_code=304, headers={"ETag": response.headers["etag"]})
+    return response

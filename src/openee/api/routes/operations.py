@@ -32,6 +32,8 @@ from openee.api.deps import (
     require_principal,
     require_write,
 )
+from openee.api.discovery import unrouted
+from openee.api.evaluation import file_access
 from openee.api.routes.paging import offset_token, page_size, token_offset
 from openee.api.state import AppState
 from openee.auth import Principal
@@ -158,9 +160,9 @@ def _import(
             return seen.resource()  # a retry: the operation the first request made
         plan: ImagePlan | TablePlan
         if kind == "INGEST_IMAGE":
-            plan = plan_image(name, manifest, state.roots)
+            plan = plan_image(name, manifest, state.roots, file_access(state, principal))
         else:
-            plan = plan_table(name, manifest, state.roots)
+            plan = plan_table(name, manifest, state.roots, file_access(state, principal))
         service.check_destination(state.catalog, name, overwrite)
         if isinstance(plan, ImagePlan):
             # Headers of tilesets of several sources are read now: what cannot be mosaicked
@@ -284,7 +286,7 @@ def call_operation(
         _visible(state, principal, project, op_id)
         op: Operation = wait(state.operations, project, op_id, _timeout(body))
         return op.resource()
-    raise NotFoundError(f"Unknown method: projects/{project}/operations/{op_call}")
+    raise unrouted("POST", f"{version}/projects/{project}/operations/{op_call}")
 
 
 @router.delete("/{version}/projects/{project}/operations/{op_id}")
