@@ -25,6 +25,7 @@ from openee.api.routes import (
     operations,
     thumbnails,
     token,
+    web,
 )
 from openee.api.state import AppState
 from openee.auth import AuditLog, FailureLimiter, TokenService
@@ -90,6 +91,7 @@ def create_app(settings: Settings) -> FastAPI:
         operations.router,  # before assets: both route under /{version}/projects/...
         exports.router,  # before assets: both route under /{version}/projects/...
         assets.router,
+        web.router,  # the map page (/map) and its static files
     ):
         app.include_router(router)
     shares = FairShares(
