@@ -33,7 +33,7 @@ def test_video_export_writes_one_frame_per_image(ee_api, server) -> None:
         fileNamePrefix=prefix,
         dimensions=160,
         region=region,
-        crs="EPSG:32633",  # the images' own; the client's default, SR-ORG:6627, is not served
+        crs="EPSG:32633",  # the images' own
         framesPerSecond=2,
     )
     task.start()
