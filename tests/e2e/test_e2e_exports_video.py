@@ -71,3 +71,32 @@ def test_video_export_writes_one_frame_per_image(ee_api, server) -> None:
         distances = [np.abs(frame[..., 0].astype(float) - e).mean() for e in expected]
         assert int(np.argmin(distances)) == index
         assert distances[index] < 20  # lossy, and the grid known to within a pixel
+
+
+def test_video_export_with_the_clients_default_crs(ee_api, server) -> None:
+    region = ee_api.Geometry.Rectangle([WEST, SOUTH, EAST, NORTH], None, False)
+    frames = (
+        ee_api.ImageCollection("COPERNICUS/S2_SR_HARMONIZED")
+        .filterBounds(region)
+        .filterDate(*AUGUST)
+        .limit(3)
+        .map(lambda i: i.visualize(bands=["B4", "B3", "B2"], min=0, max=3000))
+    )
+    prefix = f"videos/d_{uuid.uuid4().hex[:6]}"
+    task = ee_api.batch.Export.video.toDrive(
+        collection=frames, description="video_default", fileNamePrefix=prefix.replace("/", "_"),
+        dimensions=64, region=region,
+    )  # fmt: skip
+    task.start()
+    deadline = time.monotonic() + 120
+    while (status := task.status())["state"] not in ("COMPLETED", "FAILED"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert status["state"] == "COMPLETED", status
+    path = (
+        server.data_dir / "drive" / server.key["client_email"] / f"{prefix.replace('/', '_')}.mp4"
+    )
+    with av.open(str(path)) as container:
+        decoded = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(decoded) == 3
+    assert max(decoded[0].shape[:2]) == 64  # the longer side: dimensions=64
