@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 import rasterio
+import rasterio.windows
 import shapely.geometry
 from affine import Affine
 from oracle import Grid, load_items, masked_median, warp_band
@@ -483,3 +484,37 @@ def test_a_composite_with_region_and_scale_exports_in_wgs84_at_that_scale(ee_api
     # (pixel values at 500 m come from the sources' overviews: the 2048 x 2048 case above
     # checks values; here the region's pixels are all there)
     assert (data[0][1:-1, 1:-1] > 0).all()
+
+
+def test_a_native_image_with_a_region_only_keeps_its_own_pixels(ee_api, server) -> None:
+    # No scale, crs or dimensions: the client sends Image.clip(region); the file is the image's
+    # native grid cropped to the region's bounds (whole pixels), read straight from the source.
+    west, south, east, north = 15.62, 45.52, 15.71, 45.58
+    task = ee_api.batch.Export.image.toCloudStorage(
+        image=ee_api.Image(f"{COLLECTION}/{_item_id()}").select("B4"),
+        description="native",
+        bucket="e2e-bucket",
+        fileNamePrefix="native",
+        region=ee_api.Geometry.Rectangle([west, south, east, north], None, False),
+    )
+    task.start()
+    assert wait_done(task)["state"] == "COMPLETED"
+    grid, data, _ = file_grid(server.data_dir / "buckets" / "e2e-bucket" / "native.tif")
+    with rasterio.open(_item().band_path("B4")) as src:
+        native_transform, native_crs = src.transform, src.crs
+        to_utm = Transformer.from_crs("EPSG:4326", native_crs, always_xy=True)
+        xs, ys = to_utm.transform([west, east, east, west], [south, south, north, north])
+        inverse = ~native_transform
+        cols, rows = zip(*[inverse @ (x, y) for x, y in zip(xs, ys, strict=True)], strict=True)
+        col0, row0 = math.floor(min(cols)), math.floor(min(rows))
+        col1, row1 = math.ceil(max(cols)), math.ceil(max(rows))
+        window = rasterio.windows.Window(col0, row0, col1 - col0, row1 - row0)
+        expected = src.read(1, window=window)
+        expected_transform = src.window_transform(window)
+    assert grid.crs == native_crs.to_string()
+    assert grid.transform == expected_transform
+    assert data[0].shape == expected.shape
+    # pixels whose centre is in the region hold the source's values (outside: masked, 0)
+    inside = data[0] != 0
+    assert inside.mean() > 0.9
+    np.testing.assert_array_equal(data[0][inside], expected[inside])
