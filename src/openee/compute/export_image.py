@@ -4,7 +4,8 @@ tasks with OPENEE_DASK_SCHEDULER), each written into its file's window as it arr
 
 A chunk is a pure function of (band sources, chunk grid), so a task retried on another Dask
 worker gives the same bytes. Files are written in the operation's staging folder and handed to
-`export_run` for an atomic publish when all are complete.
+`exports.py` for an atomic publish when all are complete; a ledger of finished windows lets an
+export resume after a restart.
 
 Earth Engine's conventions kept here: a single file is `<prefix>.tif`; files of a split image
 are `<prefix>-<row offset>-<column offset>.tif`, both offsets in pixels of the whole image,
@@ -41,8 +42,8 @@ from openee.raster.sources import BandSource
 
 DEFAULT_MAX_PIXELS = 100_000_000
 DEFAULT_TILE_SIZE = 256
-# Earth Engine splits a GeoTIFF export into files of at most this many pixels per side when
-# no fileDimensions are given (files stay below 4 GB for most band counts).
+# Without fileDimensions, files are at most this many pixels a side (openee's choice, so that a
+# file of a few float bands stays a size GDAL and most tools handle comfortably).
 DEFAULT_FILE_SIDE = 32768
 IMAGE_FORMATS = {"GEO_TIFF": ".tif"}
 NOT_BUILT = {"TF_RECORD_IMAGE", "NPY"}
