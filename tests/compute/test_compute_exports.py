@@ -268,3 +268,24 @@ def test_pending_operations_carry_their_queue_position(tmp_path: Path) -> None:
         None,
     ]
     store.close()
+
+
+def test_a_disk_that_fills_up_mid_write_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    import errno
+    import shutil
+
+    from openee.errors import FailedPreconditionError
+
+    staged = tmp_path / "staged.tif"
+    staged.write_bytes(b"x" * 4096)
+
+    def half_then_full(src: Path, dst: Path) -> None:
+        Path(dst).write_bytes(b"x" * 2048)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", half_then_full)
+    dest = bucket_destination(tmp_path, (), "bucket", "out/file")
+    with pytest.raises(FailedPreconditionError, match="No space left on device"):
+        dest.publish([(staged, ".tif")])
+    folder = tmp_path / "buckets" / "bucket" / "out"
+    assert list(folder.iterdir()) == []  # neither the file nor its temporary
