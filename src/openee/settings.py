@@ -142,6 +142,9 @@ class Settings:
         "OPENEE_ADMISSION_WAIT",
         "Seconds a compute request waits for a slot before 429 RESOURCE_EXHAUSTED.",
     )
+    export_workers: int = setting(
+        2, "OPENEE_EXPORT_WORKERS", "Exports running at once (the others wait PENDING)."
+    )
     buckets: tuple[tuple[str, str], ...] = setting(
         (),
         "OPENEE_BUCKETS",

@@ -258,13 +258,15 @@ def test_pending_operations_carry_their_queue_position(tmp_path: Path) -> None:
     store = OperationStore(tmp_path / "operations.sqlite")
     first, _ = store.create("p", "EXPORT_IMAGE", "a", "me", None)
     store.create("q", "EXPORT_IMAGE", "b", "me", None)
+    store.create("p", "INGEST_IMAGE", "an import: another runner", "me", None)
     third, _ = store.create("p", "EXPORT_IMAGE", "c", "me", None)
     store.start(first.id)
     meta = store.require("p", third.id).resource()["metadata"]
-    assert meta["queuePosition"] == 2  # behind `second`, of another project, on the same runner
+    assert meta["queuePosition"] == 2  # behind `b`, of another project, on the same runner
     assert "queuePosition" not in store.require("p", first.id).resource()["metadata"]
     assert [op.resource()["metadata"].get("queuePosition") for op in store.list("p", 0, 10)] == [
         2,
+        1,
         None,
     ]
     store.close()

@@ -61,6 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
         roots=Roots.for_data_dir(settings.data_dir),
         operations=operation_store,
         runner=OperationRunner(operation_store, settings.import_workers),
+        export_runner=OperationRunner(operation_store, settings.export_workers),
         tiles=ResultCache(settings.tile_cache_bytes, settings.tile_cache_ttl_s),
     )
     # Exports a previous process left running resume from their finished windows; every other

@@ -228,14 +228,16 @@ class OperationStore:
         return self._queued(self._row(row)) if row else None
 
     def _queued(self, op: Operation) -> Operation:
-        """A PENDING operation with its place in the runner's queue (`queuePosition`, 1 = next):
-        the operations of any project still PENDING that were created before it."""
+        """A PENDING operation with its place in its runner's queue (`queuePosition`, 1 = next):
+        the operations of any project still PENDING, of its kind (exports, or the others),
+        that were created before it."""
         if op.state != PENDING:
             return op
+        kind = "type LIKE 'EXPORT%'" if op.type.startswith("EXPORT") else "type NOT LIKE 'EXPORT%'"
         ahead = (
             self._connection()
             .execute(
-                "SELECT COUNT(*) FROM operations WHERE state = ? AND (create_time < ?"
+                f"SELECT COUNT(*) FROM operations WHERE state = ? AND {kind} AND (create_time < ?"
                 " OR (create_time = ? AND id < ?))",
                 (PENDING, op.create_time, op.create_time, op.id),
             )

@@ -38,7 +38,7 @@ def services(state: AppState) -> exports.ExportServices:
         executor=state.executor,
         chunk_size=settings.chunk_size,
         operations=state.operations,
-        runner=state.runner,
+        runner=state.export_runner or state.runner,
         catalog=state.catalog,
         roots=state.roots,
         limits=settings.limits,
