@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -65,8 +67,12 @@ class RequestMiddleware:
                 await _too_large(send_logged, self.max_body_bytes)
             else:
                 # The request's handler threads get a copy of this context, so the deadline too.
-                with deadline.within(self.deadline_s):
-                    await self.app(scope, _bounded(receive, self.max_body_bytes), send_logged)
+                with deadline.within(self.deadline_s) as current:
+                    watch = _DisconnectWatch(receive, current.cancel)
+                    try:
+                        await self.app(scope, _bounded(watch, self.max_body_bytes), send_logged)
+                    finally:
+                        watch.close()
         finally:
             log.info(
                 json.dumps(
@@ -90,6 +96,36 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+class _DisconnectWatch:
+    """Hands the request's messages to the app; once the body is read, waits in the
+    background for the client's `http.disconnect` and cancels the request when it comes, so
+    that a computation nobody will read stops (a handler thread never listens for it itself).
+    Asked again by the app (a streaming response listens too), it answers with that message."""
+
+    def __init__(self, receive: Receive, on_disconnect: Callable[[], None]) -> None:
+        self._receive = receive
+        self._on_disconnect = on_disconnect
+        self._watcher: asyncio.Task[Message] | None = None
+
+    async def __call__(self) -> Message:
+        if self._watcher is not None:
+            return await asyncio.shield(self._watcher)
+        message = await self._receive()
+        if message["type"] == "http.request" and not message.get("more_body"):
+            self._watcher = asyncio.create_task(self._watch())
+        return message
+
+    async def _watch(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.disconnect":
+            self._on_disconnect()
+        return message
+
+    def close(self) -> None:
+        if self._watcher is not None and not self._watcher.done():
+            self._watcher.cancel()
 
 
 class BodyTooLarge(Exception):
