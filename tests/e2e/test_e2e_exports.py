@@ -518,3 +518,29 @@ def test_a_native_image_with_a_region_only_keeps_its_own_pixels(ee_api, server) 
     inside = data[0] != 0
     assert inside.mean() > 0.9
     np.testing.assert_array_equal(data[0][inside], expected[inside])
+
+
+def test_a_native_image_exported_with_crs_and_scale_is_in_that_crs(ee_api, server) -> None:
+    # crs without crsTransform: the client sends Image.setDefaultProjection (ADR 0041), then
+    # clipToBoundsAndScale(scale): the file is in that CRS at that scale, nearest from the source.
+    west, south, east, north = 15.62, 45.52, 15.71, 45.58
+    task = ee_api.batch.Export.image.toCloudStorage(
+        image=ee_api.Image(f"{COLLECTION}/{_item_id()}").select("B4"),
+        description="crs_scale",
+        bucket="e2e-bucket",
+        fileNamePrefix="crs_scale",
+        region=ee_api.Geometry.Rectangle([west, south, east, north], None, False),
+        crs="EPSG:4326",
+        scale=100,
+    )
+    task.start()
+    assert wait_done(task)["state"] == "COMPLETED"
+    grid, data, _ = file_grid(server.data_dir / "buckets" / "e2e-bucket" / "crs_scale.tif")
+    degrees = 100 / 111319.49079327357
+    assert grid.crs == "EPSG:4326"
+    assert grid.transform.a == pytest.approx(degrees, rel=1e-9)
+    assert grid.transform.c <= west < grid.transform.c + degrees
+    expected = warp_band(_item().band_path("B4"), grid)
+    inside = data[0] != 0
+    assert inside.mean() > 0.9
+    np.testing.assert_array_equal(data[0][inside], expected[inside])
