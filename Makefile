@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint typecheck unit e2e bench readme clean
+.PHONY: serve test lint typecheck unit e2e bench readme clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +33,14 @@ typecheck: $(VENV)/.installed-test
 unit: $(VENV)/.installed-test
 	$(BIN)/pytest -m "not e2e"
 
-e2e: $(VENV)/.installed-test
+e2e: $(VENV)/.installed-test chromium
 	$(BIN)/pytest -m e2e
 
-test: lint typecheck
+# The map page's browser test drives Debian's Chromium: installed here if missing.
+chromium:
+	bash scripts/chromium.sh
+
+test: lint typecheck chromium
 	$(BIN)/pytest
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python

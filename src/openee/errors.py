@@ -95,11 +95,16 @@ class AlgorithmNotServedError(UnimplementedError):
     """An Earth Engine algorithm that openee lists (so the stock client can build its method and
     the user gets this message instead of a client-side AttributeError) but does not serve yet."""
 
-    def __init__(self, name: str) -> None:
-        super().__init__(
-            f"{name}: this Earth Engine algorithm is not implemented in openee yet "
-            "(see the README's table of supported algorithms)."
-        )
+    def __init__(self, name: str, reason: str | None = None) -> None:
+        if reason:
+            super().__init__(
+                f"{name}: this Earth Engine algorithm is not served by openee: {reason}"
+            )
+        else:
+            super().__init__(
+                f"{name}: this Earth Engine algorithm is not implemented in openee yet "
+                "(see the README's table of supported algorithms)."
+            )
 
 
 class BandNotFoundError(InvalidArgumentError):

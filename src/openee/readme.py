@@ -14,6 +14,7 @@ from pathlib import Path
 
 from openee.algorithms import default_registry
 from openee.algorithms.registry import ee_signatures
+from openee.algorithms.unserved import REASONS
 from openee.encode.formats import FORMATS, NOT_YET
 from openee.encode.tables import FORMATS as TABLE_FORMATS
 from openee.settings import declared
@@ -49,6 +50,9 @@ def tables() -> str:
     for family in sorted(by_family):
         names = ", ".join(f"`{n.split('.', 1)[-1]}`" for n in by_family[family])
         lines.append(f"| {family} | {len(by_family[family])} | {totals[family]} | {names} |")
+    lines += ["", "Not served, and why:", "", "| algorithm | reason |", "|---|---|"]
+    for name in sorted(REASONS):
+        lines.append(f"| `{name}` | {REASONS[name]} |")
     lines += ["", "| fileFormat | media type |", "|---|---|"]
     for key, fmt in FORMATS.items():
         lines.append(f"| `{key}` | {fmt.media_type} |")

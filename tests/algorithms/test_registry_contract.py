@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,15 @@ def test_a_listed_but_unserved_algorithm_is_unimplemented_not_unknown() -> None:
     with pytest.raises(UnknownAlgorithmError):
         registry.lookup("Image.madeUp")
     assert len(registry.wire_listing()) == 991
+
+
+def test_every_reason_not_to_serve_names_an_unserved_earth_engine_algorithm() -> None:
+    from openee.algorithms.unserved import REASONS
+    from openee.errors import AlgorithmNotServedError
+
+    registry = default_registry()
+    for name, reason in REASONS.items():
+        assert name in ee_signatures(), name
+        assert name not in registry, f"{name} is served: drop its reason not to serve it"
+        with pytest.raises(AlgorithmNotServedError, match=re.escape(reason)):
+            registry.lookup(name)

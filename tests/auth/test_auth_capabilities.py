@@ -92,6 +92,14 @@ def test_access_log_paths_never_hold_ids() -> None:
         (f"/v1/projects/p/thumbnails/{raw}:getPixels", "/v1/projects/p/thumbnails/{id}:getPixels"),
         (f"/v1/projects/p/maps/{raw}/tiles/3/1/2", "/v1/projects/p/maps/{id}/tiles/3/1/2"),
         (f"/v1/projects/p/tables/{raw}:getFeatures", "/v1/projects/p/tables/{id}:getFeatures"),
+        (
+            f"/v1/projects/p/videoThumbnails/{raw}:getPixels",
+            "/v1/projects/p/videoThumbnails/{id}:getPixels",
+        ),
+        (
+            f"/v1/projects/p/filmstripThumbnails/{raw}:getPixels",
+            "/v1/projects/p/filmstripThumbnails/{id}:getPixels",
+        ),
         ("/v1/projects/p/thumbnails", "/v1/projects/p/thumbnails"),
         ("/v1/projects/p/assets/maps/x", "/v1/projects/p/assets/maps/x"),
     ):

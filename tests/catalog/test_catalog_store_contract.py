@@ -540,3 +540,71 @@ def test_sqlite_catalog_from_before_band_masks_opens(tmp_path: Path) -> None:
     got = store.get(f"{COLL}/a")
     assert got is not None and got.bands == image("a", 1).bands
     store.close()
+
+
+def test_assets_using_a_file_finds_bands_masks_and_sources(store: CatalogStore) -> None:
+    masked = replace(band("B1"), mask=BandMask("/data/mask.tif", 2, "uint8"))
+    table = AssetRecord(name=f"{ROOT}/t", type=TABLE, sources=("/data/t.csv",))
+    store.put_many([collection(), replace(image("a", 1), bands=(masked,)), image("b", 2), table])
+    assert store.assets_using("/data/B1.tif") == [f"{COLL}/a", f"{COLL}/b"]
+    assert store.assets_using("/data/B2.tif") == [f"{COLL}/b"]
+    assert store.assets_using("/data/mask.tif") == [f"{COLL}/a"]
+    assert store.assets_using("/data/t.csv") == [f"{ROOT}/t"]
+    assert store.assets_using("/data/none.tif") == []
+    got = store.get(f"{ROOT}/t")
+    assert got is not None and got.sources == ("/data/t.csv",)
+
+
+def test_assets_using_follows_replace_move_and_delete(store: CatalogStore) -> None:
+    store.put_many([collection(), image("a", 1)])
+    store.put(replace(image("a", 1), bands=(band("B9"),)))
+    assert store.assets_using("/data/B1.tif") == []
+    assert store.assets_using("/data/B9.tif") == [f"{COLL}/a"]
+    store.move(COLL, f"{ROOT}/moved")
+    assert store.assets_using("/data/B9.tif") == [f"{ROOT}/moved/a"]
+    store.delete(f"{ROOT}/moved", recursive=True)
+    assert store.assets_using("/data/B9.tif") == []
+
+
+def test_sqlite_catalog_from_before_asset_files_indexes_its_bands(tmp_path: Path) -> None:
+    """A catalog written before `assets.sources` and `asset_files` finds the assets using a
+    file from the bands it already holds (their masks too)."""
+    path = tmp_path / "old.sqlite"
+    start = SCHEMA.index("-- Every file behind an asset")
+    end = SCHEMA.index("CREATE VIRTUAL TABLE")
+    old_schema = (SCHEMA[:start] + SCHEMA[end:]).replace(",\n    sources TEXT\n", "\n")
+    assert "sources" not in old_schema and "asset_files" not in old_schema
+    with sqlite3.connect(path) as db:
+        db.executescript(old_schema)
+        db.execute(
+            "INSERT INTO assets (rowid, name, parent, type, properties, update_time)"
+            " VALUES (1, ?, ?, 'IMAGE', '{}', 'x')",
+            (f"{ROOT}/old", ROOT),
+        )
+        db.execute(
+            "INSERT INTO bands VALUES (1, 0, 'B1', '/data/old.tif', 1, 'uint8', 'EPSG:4326',"
+            " '[1, 0, 0, 0, -1, 0]', 1, 1, NULL, ?)",
+            ('{"path": "/data/oldmask.tif", "index": 1, "dtype": "uint8"}',),
+        )
+    store = SqliteCatalog(path)
+    assert store.assets_using("/data/old.tif") == [f"{ROOT}/old"]
+    assert store.assets_using("/data/oldmask.tif") == [f"{ROOT}/old"]
+    store.close()
+
+
+def test_postgres_catalog_from_before_asset_files_indexes_its_bands(pg_schema_dsn: str) -> None:
+    """Rows written before `files` existed (NULL there) get it from their bands on open."""
+    from openee.catalog.postgres import PostgresCatalog
+
+    masked = replace(band("B1"), mask=BandMask("/data/mask.tif", 2, "uint8"))
+    first = PostgresCatalog(pg_schema_dsn)
+    first.put_many([collection(), replace(image("a", 1), bands=(masked, band("B2")))])
+    with first._tx() as db:
+        db.execute("UPDATE openee_assets SET files = NULL")
+    assert first.assets_using("/data/B1.tif") == []
+    first.close()
+    store = PostgresCatalog(pg_schema_dsn)
+    assert store.assets_using("/data/B1.tif") == [f"{COLL}/a"]
+    assert store.assets_using("/data/B2.tif") == [f"{COLL}/a"]
+    assert store.assets_using("/data/mask.tif") == [f"{COLL}/a"]
+    store.close()

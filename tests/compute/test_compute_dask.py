@@ -44,8 +44,9 @@ def median_band(tmp_path_factory: pytest.TempPathFactory) -> ReducedBand:
 
 
 def _start_cluster() -> LocalCluster:
-    # Worker processes, not threads: the chunk's inputs really cross a process boundary.
-    kwargs = {"n_workers": 1, "threads_per_worker": 2, "processes": True, "dashboard_address": None}
+    # Worker processes, not threads: the chunk's inputs really cross a process boundary. The
+    # dashboard on any free port: None means the default 8787, which another cluster may hold.
+    kwargs = {"n_workers": 1, "threads_per_worker": 2, "processes": True, "dashboard_address": ":0"}
     try:
         return LocalCluster(**kwargs)
     except RuntimeError:

@@ -46,6 +46,11 @@ class Server:
     project: str
     stderr_path: Path
 
+    @property
+    def area(self) -> Path:
+        """The project's area of the data dir, where its files for import go (ADR 0034)."""
+        return self.data_dir / "projects" / self.project
+
     def stderr_tail(self, n: int = 4000) -> str:
         try:
             return self.stderr_path.read_text(errors="replace")[-n:]

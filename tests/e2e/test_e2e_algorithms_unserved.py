@@ -51,3 +51,10 @@ def test_an_unknown_name_is_still_a_400(authed_session, server) -> None:
     response = authed_session.post(url, json=body)
     assert response.status_code == 400
     assert response.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
+def test_an_algorithm_unserved_on_purpose_answers_its_reason(ee_api) -> None:
+    ee = ee_api
+    # Earth Engine removed the old classifiers in 2021; the 501 says so and names the successor.
+    with pytest.raises(ee.EEException, match=r"Classifier\.cart: .*not served.*smileCart"):
+        ee.Classifier.cart().getInfo()

@@ -32,8 +32,8 @@ def finish(ee, name: str, timeout_s: float = 60) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def files(server) -> dict[str, Path]:
     """A CSV of the cities (name, lon, lat) and the zipped Shapefile, under the data dir."""
-    folder = server.data_dir / f"uploads_{uuid.uuid4().hex[:8]}"
-    folder.mkdir()
+    folder = server.area / f"uploads_{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
     _, _, wkb, fields = pyogrio.raw.read(CITIES)
     points = shapely.from_wkb(wkb)
     with open(folder / "cities.csv", "w", newline="") as f:
@@ -90,8 +90,8 @@ def test_csv_and_zip_imports(ee_api, server, files) -> None:
 def test_csv_date_format(ee_api, server) -> None:
     """`dateFormat`: a date column arrives as milliseconds since the epoch, which ee.Date reads."""
     ee = ee_api
-    folder = server.data_dir / f"uploads_{uuid.uuid4().hex[:8]}"
-    folder.mkdir()
+    folder = server.area / f"uploads_{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
     dates = ["2019-07-14", "2020-02-29", "1999-12-31"]
     with open(folder / "dated.csv", "w", newline="") as f:
         writer = csv.writer(f)

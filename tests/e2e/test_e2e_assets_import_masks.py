@@ -39,8 +39,8 @@ def valid(path: Path) -> np.ndarray:
 def masked(ee_api, server) -> dict[str, Any]:
     """The scene imported with a mask (SR_B4 above its median) on SR_B4 only."""
     ee = ee_api
-    folder = server.data_dir / f"uploads_{uuid.uuid4().hex[:8]}"
-    folder.mkdir()
+    folder = server.area / f"uploads_{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
     for path in (B4, B5):
         shutil.copy(path, folder / path.name)
     with rasterio.open(B4) as src:

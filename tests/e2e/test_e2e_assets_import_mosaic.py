@@ -65,8 +65,8 @@ def mosaic_files(server) -> list[Path]:
 @pytest.fixture(scope="module")
 def tiles(server) -> dict[str, str]:
     """The tiles under the data dir, as URIs relative to it."""
-    folder = server.data_dir / f"tiles_{uuid.uuid4().hex[:8]}"
-    folder.mkdir()
+    folder = server.area / f"tiles_{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
     for key, window in TILES.items():
         cut(folder / f"{key}.tif", *window)
     cut(folder / "ne_utm21.tif", *TILES["ne"], crs="EPSG:32621")
@@ -151,8 +151,8 @@ def test_size_and_footprint_are_those_of_the_original(ee_api, mosaic) -> None:
 def test_missing_tile_is_a_gap(ee_api, root, tiles) -> None:
     ee = ee_api
     name = f"{root}/three"
-    folder, _ = tiles["nw"].split("/")  # given once, as `uriPrefix`
-    names = [tiles[k].split("/")[1] for k in ("nw", "sw", "se")]
+    folder, _ = tiles["nw"].rsplit("/", 1)  # given once, as `uriPrefix`
+    names = [tiles[k].rsplit("/", 1)[1] for k in ("nw", "sw", "se")]
     op = import_tiles(ee, name, names, uriPrefix=f"{folder}/")
     assert op["metadata"]["state"] == "SUCCEEDED", op
     with rasterio.open(B4) as src:

@@ -82,8 +82,8 @@ def test_bootstrap_ingests_into_postgres(pg_server, session, dsn):
 
 def test_create_import_and_stock_client_on_postgres(pg_server, session, dsn, tmp_path):
     base = f"{pg_server.base_url}/v1/projects/{pg_server.project}"
-    uploads = pg_server.data_dir / "uploads"
-    uploads.mkdir()
+    uploads = pg_server.data_dir / "projects" / pg_server.project / "uploads"
+    uploads.mkdir(parents=True)
     shutil.copy(L8_B4, uploads / L8_B4.name)
     for part in CITIES.glob("naturalearth_cities.*"):
         shutil.copy(part, uploads / part.name)
@@ -92,11 +92,11 @@ def test_create_import_and_stock_client_on_postgres(pg_server, session, dsn, tmp
     assert created.status_code == 200, created.text
     ops = [
         session.post(f"{base}/image:import", json={"imageManifest": {
-            "name": f"{root}/img", "tilesets": [{"sources": [{"uris": [f"uploads/{L8_B4.name}"]}]}],
+            "name": f"{root}/img", "tilesets": [{"sources": [{"uris": [f"projects/{pg_server.project}/uploads/{L8_B4.name}"]}]}],
             "bands": [{"id": "SR_B4"}], "startTime": "2020-10-31T00:00:00Z"}}).json(),
         session.post(f"{base}/table:import", json={"tableManifest": {
             "name": f"{root}/cities",
-            "sources": [{"uris": ["uploads/naturalearth_cities.shp"]}]}}).json(),
+            "sources": [{"uris": [f"projects/{pg_server.project}/uploads/naturalearth_cities.shp"]}]}}).json(),
     ]  # fmt: skip
     for op in ops:
         done = session.post(

@@ -43,8 +43,8 @@ CONSTANT_IMAGE = {
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
     with launch(tmp_path_factory.mktemp("audit-writes")) as server:
-        uploads = server.data_dir / "uploads"
-        uploads.mkdir()
+        uploads = server.data_dir / "projects" / server.project / "uploads"
+        uploads.mkdir(parents=True)
         shutil.copy(TIF, uploads / "b4.tif")
         shutil.copy(GEOJSON, uploads / "border.geojson")
         yield server
@@ -111,7 +111,10 @@ def test_every_write_is_audited(srv: AuthServer, session: Any, tmp_path: Path) -
 
     ok(create("audited", {"type": "FOLDER"}))
     ok(create("audited/coll", {"type": "IMAGE_COLLECTION", "properties": {"a": 1}}))
-    image = {"type": "IMAGE", "gcs_location": {"uris": [str(srv.data_dir / "uploads/b4.tif")]}}
+    image = {
+        "type": "IMAGE",
+        "gcs_location": {"uris": [str(srv.data_dir / f"projects/{srv.project}/uploads/b4.tif")]},
+    }
     ok(create("audited/img", image))
     ok(
         session.patch(
@@ -128,7 +131,7 @@ def test_every_write_is_audited(srv: AuthServer, session: Any, tmp_path: Path) -
             json={
                 "imageManifest": {
                     "name": f"{folder}/imported",
-                    "tilesets": [{"sources": [{"uris": ["uploads/b4.tif"]}]}],
+                    "tilesets": [{"sources": [{"uris": [f"projects/{project}/uploads/b4.tif"]}]}],
                 }
             },
         )
@@ -139,7 +142,7 @@ def test_every_write_is_audited(srv: AuthServer, session: Any, tmp_path: Path) -
             json={
                 "tableManifest": {
                     "name": f"{folder}/table",
-                    "sources": [{"uris": ["uploads/border.geojson"]}],
+                    "sources": [{"uris": [f"projects/{project}/uploads/border.geojson"]}],
                 }
             },
         )

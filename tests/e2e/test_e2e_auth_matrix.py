@@ -85,8 +85,9 @@ def test_the_table_has_every_cell() -> None:
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
     root = tmp_path_factory.mktemp("auth-matrix")
     with launch(root) as server:
-        (server.data_dir / "uploads").mkdir()
-        shutil.copy(GEOJSON, server.data_dir / "uploads" / "border.geojson")
+        uploads = server.data_dir / "projects" / server.project / "uploads"
+        uploads.mkdir(parents=True)
+        shutil.copy(GEOJSON, uploads / "border.geojson")
         folder = matrix(server)
         catalog = SqliteCatalog(server.data_dir / "catalog.sqlite")
         catalog.put(AssetRecord(name=folder, type=FOLDER))
@@ -253,7 +254,7 @@ def test_operations_follow_the_project_roles(
         json={
             "tableManifest": {
                 "name": f"{matrix(srv)}/imported",
-                "sources": [{"uris": ["uploads/border.geojson"]}],
+                "sources": [{"uris": [f"projects/{project}/uploads/border.geojson"]}],
             }
         },
     )

@@ -121,3 +121,31 @@ def test_bad_arguments_are_clean_errors(ee_api, samples, build, message) -> None
     ee = ee_api
     with pytest.raises(ee.EEException, match=message):
         ee.data.computeValue(build(ee, samples))
+
+
+def _blobs(centres: list[tuple[float, float]], n: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.normal(c, 0.8, (n, 2)) for c in centres])
+    return x, np.repeat(np.arange(len(centres)), n)
+
+
+def _xmeans_labels(ee, x: np.ndarray, **kwargs) -> np.ndarray:
+    fc = ee.FeatureCollection([ee.Feature(None, {"a": a, "b": b}) for a, b in x.tolist()])
+    clusterer = ee.Clusterer.wekaXMeans(**kwargs).train(fc, ["a", "b"])
+    return np.array(
+        [f["properties"]["c"] for f in fc.cluster(clusterer, "c").getInfo()["features"]]
+    )
+
+
+def test_x_means_finds_the_number_of_separated_blobs(ee_api) -> None:
+    ee = ee_api
+    # Oracle: the partition the samples were drawn from (four Gaussian blobs 10 sigma apart).
+    x, truth = _blobs([(0, 0), (10, 0), (0, 10), (10, 10)])
+    got = _xmeans_labels(ee, x, minClusters=2, maxClusters=8)
+    pairs = set(zip(got.tolist(), truth.tolist(), strict=True))
+    assert len(pairs) == len(set(got.tolist())) == 4
+    # maxClusters caps the splits; one Gaussian blob is not split (its BIC does not improve).
+    capped = _xmeans_labels(ee, x, minClusters=2, maxClusters=3)
+    assert len(set(capped.tolist())) == 3
+    single, _ = _blobs([(5, 5)], 60)
+    assert set(_xmeans_labels(ee, single, minClusters=1).tolist()) == {0}

@@ -115,22 +115,23 @@ def test_id_date_projection_and_load(ee_api) -> None:
     assert got[3] == BANDS
 
 
-def test_set_default_projection_only_fills_bands_without_one(ee_api) -> None:
+def test_set_default_projection_sets_every_bands_projection(ee_api) -> None:
+    # Earth Engine's reference: "crs: The CRS to project the image to" (docs/decisions/0041).
     ee = ee_api
     collection = ee.ImageCollection.fromImages([ee.Image(item().image_id)])
     composite = collection.select("B4").median()
     with_default = composite.setDefaultProjection("EPSG:32633", [60, 0, 500000, 0, -60, 5000000])
     native = ee.Image(item().image_id).select("B4")
-    kept = native.setDefaultProjection("EPSG:3857", None, 1000)
+    moved = native.setDefaultProjection("EPSG:3857", None, 1000)
     got = ee.List(
-        [with_default.projection(), kept.projection().crs(), composite.projection().crs()]
+        [with_default.projection(), moved.projection().crs(), composite.projection().crs()]
     ).getInfo()
     assert got[0] == {
         "type": "Projection",
         "crs": "EPSG:32633",
         "transform": [60, 0, 500000, 0, -60, 5000000],
     }
-    assert got[1] == "EPSG:32633"  # the native projection is kept
+    assert got[1] == "EPSG:3857"  # a stored band's projection is replaced too
     assert got[2] == "EPSG:4326"  # a composite's default: WGS84
 
 

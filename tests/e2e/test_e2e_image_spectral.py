@@ -158,7 +158,7 @@ def write_geotiff(server) -> str:
     with rasterio.open(demo_band_path()) as src:
         data, profile = src.read(1), src.profile
     profile.update(driver="GTiff", count=2, nodata=0, tiled=True, blockxsize=256, blockysize=256)
-    path = server.data_dir / "uploads" / "b4.tif"
+    path = server.area / "uploads" / "b4.tif"
     path.parent.mkdir(parents=True, exist_ok=True)
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(data, 1)
@@ -170,7 +170,7 @@ def test_load_geotiff_reads_a_file_inside_the_data_roots(ee_api, server) -> None
     ee = ee_api
     path = write_geotiff(server)
     image = ee.Image.loadGeoTIFF(path)
-    relative = ee.Image.loadGeoTIFF("uploads/b4.tif")
+    relative = ee.Image.loadGeoTIFF(f"projects/{server.project}/uploads/b4.tif")
     info = image.getInfo()
     with rasterio.open(path) as ds:
         assert [b["id"] for b in info["bands"]] == [f"B{i}" for i in range(ds.count)]
@@ -217,7 +217,8 @@ def test_load_geotiff_outside_the_roots_is_refused(ee_api, uri: str, message: st
 
 def test_load_geotiff_of_a_file_that_is_not_a_geotiff(ee_api, server) -> None:
     ee = ee_api
-    stray = server.data_dir / "notes.tif"
+    stray = server.area / "notes.tif"
+    stray.parent.mkdir(parents=True, exist_ok=True)
     stray.write_text("not a raster")
     with pytest.raises(ee.EEException, match="cannot read"):
         ee.Image.loadGeoTIFF(str(stray)).getInfo()

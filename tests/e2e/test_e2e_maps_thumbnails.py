@@ -283,3 +283,19 @@ def test_bad_requests_fail_when_the_id_is_made(ee_api) -> None:
     response = requests.get(url.format(x=9, y=0, z=3), timeout=60)  # x beyond 2**3
     assert response.status_code == 400
     assert "outside zoom level 3" in str(error(response)["message"])
+
+
+def test_thumbnail_in_a_requested_crs_is_drawn_in_that_crs(ee_api) -> None:
+    # The stock client sends `crs` without `crsTransform` as setDefaultProjection(crs) before
+    # clipToBoundsAndScale: the region's bounds are laid out in that CRS, for stored images too.
+    image = ee_api.Image(ITEM.image_id)
+    assert image.setDefaultProjection("EPSG:3857").projection().crs().getInfo() == "EPSG:3857"
+    url = image.getThumbURL(
+        {"region": REGION, "dimensions": "96x70", "bands": ["B4"], "min": 200, "max": 2500,
+         "crs": "EPSG:3857", "format": "png"}
+    )  # fmt: skip
+    pixels = png(fetch(url))
+    b4 = warp_band(ITEM.band_path("B4"), region_grid("EPSG:3857", 96, 70))
+    expected = np.rint(stretch(b4, 200, 2500) * 255)
+    np.testing.assert_array_equal(pixels[..., 0][b4 != 0], expected[b4 != 0])
+    np.testing.assert_array_equal(pixels[..., -1] == 255, b4 != 0)

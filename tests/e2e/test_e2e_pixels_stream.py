@@ -33,7 +33,7 @@ TRANSFORM = Affine(10, 0, 500000, 0, -10, 5000000)
 def write_geotiff(server, name: str, good_rows: int | None = None) -> tuple[str, np.ndarray]:
     """A float32 GeoTIFF in the server's data dir with a nodata pixel in every row; with
     `good_rows`, uncompressed strips cut short after about that many rows."""
-    folder = server.data_dir / "uploads" / "stream"
+    folder = server.area / "uploads" / "stream"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     data = np.arange(HEIGHT * WIDTH, dtype=np.float32).reshape(HEIGHT, WIDTH) * 0.25 + 1

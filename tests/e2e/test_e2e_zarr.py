@@ -72,7 +72,7 @@ def on_grid(plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def test_image_load_zarr_v2_array_slices_planes_into_bands(ee_api, server) -> None:
     ee = ee_api
     data = values()
-    path = write_array(server.data_dir, "cube", data, DIMS)
+    path = write_array(server.area, "cube", data, DIMS)
     image = ee.Image.loadZarrV2Array(str(path / ".zarray"), proj(ee), [1, -2], [3, None])
     info = image.getInfo()
     # time 1, 2 x level 1, 2: four planes in row-major order
@@ -87,7 +87,9 @@ def test_image_load_zarr_v2_array_slices_planes_into_bands(ee_api, server) -> No
     _, valid = on_grid(data[1, 1])
     np.testing.assert_array_equal(arr["m"] == 1, valid)
     # relative to the data dir; the directory instead of its .zarray; whole-array statistics
-    whole = ee.Image.loadZarrV2Array("zarr/cube", proj(ee), [-1, 0], [None, 1])
+    whole = ee.Image.loadZarrV2Array(
+        f"projects/{server.project}/zarr/cube", proj(ee), [-1, 0], [None, 1]
+    )
     stats = whole.reduceRegion(
         ee.Reducer.mean().combine(ee.Reducer.count(), sharedInputs=True),
         ee.Geometry.Rectangle([10.0, 45.8, 10.3, 46.0], "EPSG:4326", False),
@@ -102,7 +104,7 @@ def test_image_load_zarr_v2_array_slices_planes_into_bands(ee_api, server) -> No
 def test_image_collection_load_zarr_v2_array_slices_along_an_axis(ee_api, server) -> None:
     ee = ee_api
     data = values()
-    path = write_array(server.data_dir, "cube_c", data, DIMS)
+    path = write_array(server.area, "cube_c", data, DIMS)
     coll = ee.ImageCollection.loadZarrV2Array(str(path), proj(ee), 1, [1, None], [3, -1])
     info = coll.getInfo()
     # level 0 and 1 (ends -1 drops the last), each with time 1 and 2 as bands
@@ -122,10 +124,10 @@ def test_image_collection_load_zarr_v2_array_slices_along_an_axis(ee_api, server
 def test_zarr_v2_bad_arguments_are_clean_errors(ee_api, server) -> None:
     ee = ee_api
     data = values()
-    path = write_array(server.data_dir, "cube_e", data, DIMS)
-    flat = write_array(server.data_dir, "flat", data[0, 0], ["lat", "lon"])
-    unnamed = write_array(server.data_dir, "unnamed", data[0, 0], None)
-    v3 = server.data_dir / "zarr" / "v3"
+    path = write_array(server.area, "cube_e", data, DIMS)
+    flat = write_array(server.area, "flat", data[0, 0], ["lat", "lon"])
+    unnamed = write_array(server.area, "unnamed", data[0, 0], None)
+    v3 = server.area / "zarr" / "v3"
     zarr.create_array(store=str(v3), shape=(4, 4), dtype="u1", zarr_format=3, overwrite=True)
     cases = [
         (ee.Image.loadZarrV2Array("/etc/passwd", proj(ee)), "outside the allowed roots"),
@@ -135,7 +137,7 @@ def test_zarr_v2_bad_arguments_are_clean_errors(ee_api, server) -> None:
         (ee.Image.loadZarrV2Array(str(path), proj(ee), [3, 0], [2, None]), "cannot be sliced"),
         (ee.ImageCollection.loadZarrV2Array(str(path), proj(ee), 2), "axis must be in"),
         (ee.ImageCollection.loadZarrV2Array(str(flat), proj(ee)), "no non-spatial dimension"),
-        (ee.Image.loadZarrV2Array(str(server.data_dir), proj(ee)), "not a Zarr v2 array"),
+        (ee.Image.loadZarrV2Array(str(server.area), proj(ee)), "not a Zarr v2 array"),
         (ee.Image.loadZarrV2Array(str(v3), proj(ee)), "only Zarr v2 is supported"),
     ]
     for expression, message in cases:
@@ -160,7 +162,7 @@ def test_zarr_v2_link_out_of_the_roots_is_refused(ee_api, server, tmp_path) -> N
     before zarr opens anything (zarr's store would follow the link)."""
     ee = ee_api
     data = values()[0, 0]
-    path = write_array(server.data_dir, "linked", data, ["lat", "lon"])
+    path = write_array(server.area, "linked", data, ["lat", "lon"])
     assert ee.Image.loadZarrV2Array(str(path), proj(ee)).bandNames().getInfo() == ["B0"]
     outside = tmp_path / "secret-chunk"
     chunk = path / "0.0"

@@ -2,68 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from functools import cache
+
 from openee.algorithms.registry import REGISTRY, Registry
 
 
+@cache
 def default_registry() -> Registry:
-    """The registry with every family module loaded."""
-    from openee.algorithms import (  # noqa: F401 - imported for their registrations
-        array_math,
-        array_matrix,
-        array_structure,
-        array_value,
-        classifier,
-        clusterer,
-        collection,
-        confusion_matrix,
-        dates,
-        dictionary,
-        element,
-        expression,
-        feature,
-        feature_collection,
-        feature_images,
-        filter_expression,
-        filters,
-        geometry,
-        geometry_grid,
-        geometry_ops,
-        geometry_s2,
-        image,
-        image_alias,
-        image_array,
-        image_bands,
-        image_collection,
-        image_collection_ops,
-        image_collection_trend,
-        image_color,
-        image_distance,
-        image_file,
-        image_local,
-        image_lookup,
-        image_math,
-        image_matrix,
-        image_medial,
-        image_objects,
-        image_place,
-        image_reduce,
-        image_register,
-        image_spatial,
-        image_spectral,
-        image_vectors,
-        image_visualize,
-        image_zarr,
-        interpolation,
-        joins,
-        kernel,
-        landsat,
-        lists,
-        number,
-        pixel_type,
-        projection,
-        reducers,
-        string,
-        terrain,
-    )
-
+    """The registry with every module of this package loaded: a family module registers its
+    algorithms when imported, so a new module needs no entry in a hand-kept list (the other
+    modules, helpers of the families, register nothing)."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
     return REGISTRY

@@ -63,7 +63,7 @@ def array(values: Any, pixelType: Any = None) -> ArrayValue:
         )
     dtype = "int64" if data.dtype.kind in "iu" else "float64"
     if pixelType is not None:
-        dtype = pixelType.dtype.name
+        dtype = pixelType.dtype().name
         if pixelType.dimensions and data.ndim != pixelType.dimensions:
             raise InvalidArgumentError(
                 f"the values have {data.ndim} dimensions, the pixelType {pixelType.dimensions}."

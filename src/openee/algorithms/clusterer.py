@@ -1,5 +1,5 @@
-"""Unsupervised classification: Clusterer.wekaKMeans, train and schema; Image.cluster and
-FeatureCollection.cluster.
+"""Unsupervised classification: Clusterer.wekaKMeans, wekaCascadeKMeans, wekaXMeans, train and
+schema; Image.cluster and FeatureCollection.cluster.
 
 k-means is scikit-learn's (Lloyd's algorithm from one initialisation drawn with `seed`), not
 Weka's: the clusters are a k-means partition of the same samples, but their numbering and, for
@@ -130,6 +130,58 @@ def weka_cascade_k_means(
         ("maxIterations", maxIterations),
     )
     return Clusterer("wekaCascadeKMeans", settings)
+
+
+@algorithm("Clusterer.wekaXMeans")
+def weka_x_means(
+    minClusters: int = 2,
+    maxClusters: int = 8,
+    maxIterations: int = 3,
+    maxKMeans: int = 1000,
+    maxForChildren: int = 1000,
+    useKD: bool = False,
+    cutoffFactor: float = 0.0,
+    distanceFunction: str = "Euclidean",
+    seed: int = 10,
+) -> Clusterer:
+    """X-Means is K-Means with an efficient estimation of the number of clusters (Pelleg and
+    Moore, ICML 2000): starting from minClusters, each cluster is split in two where the
+    split improves the Bayesian Information Criterion, up to maxClusters (ADR 0032).
+
+    Args:
+        minClusters: Minimum number of clusters.
+        maxClusters: Maximum number of clusters.
+        maxIterations: Maximum number of overall iterations.
+        maxKMeans: The maximum number of iterations to perform in KMeans.
+        maxForChildren: The maximum number of iterations in KMeans that is performed on the
+            child centers.
+        useKD: Use a KDTree (the result does not depend on it here).
+        cutoffFactor: Takes the given percentage of the split centroids if none of the
+            children win; only 0 is supported.
+        distanceFunction: Distance function to use; only 'Euclidean' is supported.
+        seed: The randomization seed.
+    """
+    if isinstance(minClusters, bool) or minClusters < 1:
+        raise InvalidArgumentError(f"minClusters must be a positive integer, got {minClusters!r}.")
+    if maxClusters < minClusters:
+        raise InvalidArgumentError("maxClusters must not be less than minClusters.")
+    if min(maxIterations, maxKMeans, maxForChildren) < 1:
+        raise InvalidArgumentError("maxIterations, maxKMeans and maxForChildren must be positive.")
+    if cutoffFactor != 0:
+        raise InvalidArgumentError("cutoffFactor is not supported; use 0.")
+    if distanceFunction != "Euclidean":
+        raise InvalidArgumentError(
+            f"distanceFunction '{distanceFunction}' is not supported; use 'Euclidean'."
+        )
+    settings = (
+        ("minClusters", minClusters),
+        ("maxClusters", maxClusters),
+        ("maxIterations", maxIterations),
+        ("maxKMeans", maxKMeans),
+        ("maxForChildren", maxForChildren),
+        ("seed", int(seed)),
+    )
+    return Clusterer("wekaXMeans", settings)
 
 
 @algorithm("Clusterer.train")

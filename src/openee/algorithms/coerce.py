@@ -22,6 +22,7 @@ from openee.values.filter import Filter
 from openee.values.geometry import ErrorMargin, Geometry
 from openee.values.join import Join
 from openee.values.kernel import Kernel
+from openee.values.pixel_type import PixelType
 from openee.values.projection import Projection
 from openee.values.reducer import Reducer
 
@@ -212,6 +213,7 @@ _CHECKERS: dict[str, Callable[[object], object]] = {
     "Reducer": _instance(Reducer),
     "Kernel": _instance(Kernel),
     "Join": _instance(Join),
+    "PixelType": _instance(PixelType),
     "Algorithm": _algorithm,
 }
 

@@ -8,10 +8,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from openee.catalog.access import FileAccess
 from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
 from openee.compute.executors import ChunkExecutor
-from openee.errors import InternalError
+from openee.errors import InternalError, InvalidArgumentError
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,17 @@ class EvalContext:
     chunk_size: int = 1024
     # Where files named in an expression (Image.loadGeoTIFF) may come from; None allows none.
     roots: Roots | None = None
+    # Which of those files the caller may read (tenant isolation); None: the roots alone decide
+    # (a trusted evaluation, with no caller).
+    files: FileAccess | None = None
+
+    def check_file(self, uri: str) -> str:
+        """The confined path of a file an expression names, if the caller may read it."""
+        if self.files is not None:
+            return self.files.check(uri)
+        if self.roots is None:
+            raise InvalidArgumentError("this server reads no files by path.")
+        return self.roots.check(uri)
 
 
 _CURRENT: ContextVar[EvalContext | None] = ContextVar("openee_eval_context", default=None)

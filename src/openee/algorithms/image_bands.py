@@ -13,6 +13,7 @@ from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image, ImageCollection
 from openee.raster.sources import CastBand, ConstantBand, ReducedBand
 from openee.reducers.registry import Context, require
+from openee.values.pixel_type import PixelType
 from openee.values.reducer import Reducer
 
 # The pixel type names Image.cast accepts, as numpy types.
@@ -123,6 +124,8 @@ def image_cat(images: list[Any]) -> Image:
 def _pixel_type(band: str, value: object) -> str:
     if isinstance(value, str) and value in CAST_TYPES:
         return CAST_TYPES[value]
+    if isinstance(value, PixelType):
+        return value.dtype().name
     if isinstance(value, dict) and value.get("precision") in ("float", "double"):
         return "float32" if value["precision"] == "float" else "float64"
     raise InvalidArgumentError(

@@ -21,16 +21,14 @@ GEOTIFF_DRIVERS = ("GTiff", "COG")
 @algorithm("Image.loadGeoTIFF")
 def load_geotiff(uri: str) -> Image:
     """Loads a GeoTIFF as an image with bands 'B0', 'B1', ...; the file must be inside the
-    server's data roots (the data dir, the demo data, OPENEE_ALLOWED_ROOTS).
+    server's data roots (the data dir, the demo data, OPENEE_ALLOWED_ROOTS) and readable by the
+    caller (its project's area, a shared root, or a file behind an asset it may read).
 
     Args:
         uri: The path of the GeoTIFF (absolute, or relative to the data dir), or an
             allow-listed URL.
     """
-    roots = current().roots
-    if roots is None:
-        raise InvalidArgumentError("this server reads no files by path.")
-    path = roots.check(uri)
+    path = current().check_file(uri)
     try:
         with rasterio.open(path) as ds:
             if ds.driver not in GEOTIFF_DRIVERS:

@@ -1,4 +1,4 @@
-"""Image algorithms over small neighbourhoods of each pixel: derivative, gradient,
+"""Image algorithms over small neighbourhoods of each pixel: derivative, gradient, Canny edges,
 zeroCrossing, neighborhoodToBands and entropy (recipes in `openee.raster.local`), and the seed
 grid of segmentation. Computed on the requested grid (ADR 0007).
 """
@@ -11,6 +11,7 @@ import numpy as np
 
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
+from openee.raster.edges import CannyBand
 from openee.raster.grid import PixelGrid
 from openee.raster.halo import global_index
 from openee.raster.image import Band, Image
@@ -60,6 +61,24 @@ def gradient(input: Image) -> Image:
             for axis in ("x", "y")
         ),
     )
+
+
+@algorithm("CannyEdgeDetector")
+def canny_edge_detector(image: Image, threshold: float, sigma: float = 1.0) -> Image:
+    """Applies the Canny edge detection algorithm to an image. The output is an image whose
+    bands have the same names as the input bands, and in which non-zero values indicate
+    edges, and the magnitude of the value is the gradient magnitude (Sobel, per pixel).
+
+    Args:
+        image: The image on which to apply edge detection.
+        threshold: Threshold value. The pixel is only considered for edge detection if the
+            gradient magnitude is higher than this threshold.
+        sigma: Sigma value for a gaussian filter applied before edge detection. 0 means apply
+            no filtering.
+    """
+    if not 0 <= sigma <= 100:
+        raise InvalidArgumentError("CannyEdgeDetector: sigma must be between 0 and 100.")
+    return image.map_bands(lambda b: replace(b, source=CannyBand(b.source, threshold, sigma)))
 
 
 @algorithm("Image.zeroCrossing")

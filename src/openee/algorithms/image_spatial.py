@@ -81,7 +81,11 @@ def set_default_projection(
     crsTransform: list[float] | None = None,
     scale: float | None = None,
 ) -> Image:
-    """Sets the projection of bands that have none (composites); pixels are not changed.
+    """Sets the projection every band is computed in unless a request says otherwise: a
+    composite's, and a stored band's too (the stock client turns a thumbnail's or download's
+    `crs` into this call, with a unit transform, so that the output grid is laid out in that
+    CRS). Nothing is resampled until pixels are asked for; the sources are still read where
+    they are, into whatever grid is requested.
 
     Args:
         image: The image.
@@ -90,7 +94,8 @@ def set_default_projection(
         scale: The pixel size in meters, instead of crsTransform.
     """
     proj = _projection(crs, crsTransform, scale)
-    return image.map_bands(lambda b: b if b.projection else replace(b, projection=proj))
+    # The native grid's dimensions no longer describe the band in its new projection.
+    return image.map_bands(lambda b: replace(b, projection=proj, dimensions=None))
 
 
 def _geometry(value: Any) -> Geometry:

@@ -89,10 +89,11 @@ def _links_stay_inside(path: Path, roots: Roots, uri: str) -> None:
 
 def open_zarr(uri: str) -> ZarrArray:
     """The checked metadata of the Zarr v2 array at `uri` (its .zarray or its directory)."""
-    roots = current().roots
-    if roots is None:
+    ctx = current()
+    path = Path(ctx.check_file(uri))
+    roots = ctx.files.roots if ctx.files is not None else ctx.roots
+    if roots is None:  # check_file has refused already
         raise InvalidArgumentError("this server reads no files by path.")
-    path = Path(roots.check(uri))
     if path.name == ".zarray":
         path = path.parent
     if (path / "zarr.json").exists() and not (path / ".zarray").exists():

@@ -1,146 +1,86 @@
-"""PixelType: the value type of an array or band (precision, value range, dimensions), as
-`ee.Array(values, pixelType)` takes it. Integer types map to the smallest numpy integer type
-holding their range.
-"""
+"""PixelType: the constructor, the named types and the accessors (ADR 0032)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
 from openee.algorithms.registry import algorithm
-from openee.errors import InvalidArgumentError
-
-_INTS = ("uint8", "int8", "uint16", "int16", "uint32", "int32", "int64")
-
-
-@dataclass(frozen=True)
-class PixelTypeValue:
-    """A PixelType: 'int', 'float' or 'double', an optional value range, and the number of
-    array dimensions (0 for scalars)."""
-
-    precision: str
-    min: float | None = None
-    max: float | None = None
-    dimensions: int = 0
-
-    @property
-    def dtype(self) -> np.dtype:
-        """The numpy type of values of this type."""
-        if self.precision == "float":
-            return np.dtype(np.float32)
-        if self.precision == "double":
-            return np.dtype(np.float64)
-        low = -(2**63) if self.min is None else self.min
-        high = 2**63 - 1 if self.max is None else self.max
-        for name in _INTS:
-            limits = np.iinfo(name)
-            if limits.min <= low and high <= limits.max:
-                return np.dtype(name)
-        return np.dtype(np.int64)
-
-    def info(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "PixelType", "precision": self.precision}
-        if self.min is not None and self.max is not None:
-            out["min"], out["max"] = _number(self.min), _number(self.max)
-        if self.dimensions:
-            out["dimensions"] = self.dimensions
-        return out
-
-
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else float(value)
-
-
-def of_dtype(dtype: np.dtype) -> PixelTypeValue:
-    """The PixelType of a numpy type (integers with their full range)."""
-    dtype = np.dtype(dtype)
-    if dtype.kind in "iub":
-        limits = np.iinfo(dtype if dtype.kind != "b" else np.uint8)
-        return PixelTypeValue("int", int(limits.min), int(limits.max))
-    return PixelTypeValue("float" if dtype.itemsize <= 4 else "double")
+from openee.values.pixel_type import PixelType
 
 
 @algorithm("PixelType")
 def pixel_type(
-    precision: Any,
+    precision: object,
     minValue: float | None = None,
     maxValue: float | None = None,
     dimensions: int = 0,
-) -> PixelTypeValue:
-    """Returns a PixelType of the given precision with the given limits per element, and
-    optionally the given number of array dimensions.
+) -> PixelType:
+    """Returns a PixelType of the given precision with the given limits per element, and an
+    optional dimensionality.
 
     Args:
-        precision: The pixel precision: 'int', 'float' or 'double' (or a PixelType).
-        minValue: The minimum value of pixels of this type (integers need it with maxValue).
-        maxValue: The maximum value of pixels of this type.
-        dimensions: The number of array dimensions; 0 for scalar pixels.
+        precision: The pixel precision, one of 'int', 'float', or 'double'.
+        minValue: The minimum value of pixels of this type. If precision is 'float' or
+            'double', this can be null, signifying negative infinity.
+        maxValue: The maximum value of pixels of this type. If precision is 'float' or
+            'double', this can be null, signifying positive infinity.
+        dimensions: The number of dimensions in which pixels of this type can vary; 0 is a
+            scalar, 1 is a vector, 2 is a matrix, etc.
     """
-    if isinstance(precision, PixelTypeValue):  # the client's ee.PixelType(pixel_type) wrap
+    # The stock client wraps every PixelType-returning call in this constructor (its
+    # promoter), so a PixelType given as the precision is the type itself.
+    if isinstance(precision, PixelType):
         return precision
-    if precision not in ("int", "float", "double"):
-        raise InvalidArgumentError(
-            f"precision must be 'int', 'float' or 'double', not {precision!r}."
-        )
-    if dimensions < 0:
-        raise InvalidArgumentError(f"dimensions must not be negative, got {dimensions}.")
-    if minValue is not None and maxValue is not None and minValue > maxValue:
-        raise InvalidArgumentError(f"minValue {minValue} is above maxValue {maxValue}.")
-    return PixelTypeValue(str(precision), minValue, maxValue, int(dimensions))
+    return PixelType.make(precision, minValue, maxValue, dimensions)
 
 
-def _named(name: str) -> None:
-    def fn() -> PixelTypeValue:
-        return of_dtype(np.dtype(name))
+def _named(name: str, dtype: str) -> None:
+    def make() -> PixelType:
+        return PixelType.of_dtype(np.dtype(dtype))
 
-    fn.__doc__ = f"Returns the PixelType of a {name} value.\n"
-    algorithm(
-        f"PixelType.{'float' if name == 'float32' else 'double' if name == 'float64' else name}"
-    )(fn)
+    make.__doc__ = f"Returns the {dtype} PixelType."
+    algorithm(f"PixelType.{name}")(make)
 
 
-for _name in ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "float32", "float64"):
-    _named(_name)
+for _name, _dtype in (
+    ("int8", "int8"),
+    ("int16", "int16"),
+    ("int32", "int32"),
+    ("int64", "int64"),
+    ("uint8", "uint8"),
+    ("uint16", "uint16"),
+    ("uint32", "uint32"),
+    ("float", "float32"),
+    ("double", "float64"),
+):
+    _named(_name, _dtype)
 
 
-@algorithm("PixelType.precision")
-def precision(pixelType: PixelTypeValue) -> str:
-    """Returns the precision of a PixelType: 'int', 'float' or 'double'.
+def _accessor(name: str, doc: str, get: Callable[[PixelType], object]) -> None:
+    def access(pixelType: PixelType) -> object:
+        return get(pixelType)
 
-    Args:
-        pixelType: The PixelType.
-    """
-    return pixelType.precision
+    access.__doc__ = f"{doc}\n\nArgs:\n    pixelType: The pixel type."
+    algorithm(f"PixelType.{name}")(access)
 
 
-@algorithm("PixelType.minValue")
-def min_value(pixelType: PixelTypeValue) -> float | None:
-    """Returns the minimum value of a PixelType.
-
-    Args:
-        pixelType: The PixelType.
-    """
-    return None if pixelType.min is None else _number(pixelType.min)
-
-
-@algorithm("PixelType.maxValue")
-def max_value(pixelType: PixelTypeValue) -> float | None:
-    """Returns the maximum value of a PixelType.
-
-    Args:
-        pixelType: The PixelType.
-    """
-    return None if pixelType.max is None else _number(pixelType.max)
-
-
-@algorithm("PixelType.dimensions")
-def dimensions(pixelType: PixelTypeValue) -> int:
-    """Returns the number of array dimensions of a PixelType (0 for scalars).
-
-    Args:
-        pixelType: The PixelType.
-    """
-    return pixelType.dimensions
+_accessor(
+    "dimensions", "Returns the number of dimensions of the PixelType.", lambda t: t.dimensions
+)
+_accessor(
+    "maxValue",
+    "Returns the maximum value of the PixelType (positive infinity for an unbounded float).",
+    lambda t: t.max_value(),
+)
+_accessor(
+    "minValue",
+    "Returns the minimum value of the PixelType (negative infinity for an unbounded float).",
+    lambda t: t.min_value(),
+)
+_accessor(
+    "precision",
+    "Returns the precision of the PixelType: 'int', 'float' or 'double'.",
+    lambda t: t.precision,
+)

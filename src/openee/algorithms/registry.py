@@ -19,6 +19,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, TypeVar
 
+from openee.algorithms.unserved import REASONS
 from openee.errors import AlgorithmNotServedError, UnknownAlgorithmError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -79,7 +80,11 @@ def ee_signatures() -> dict[str, dict[str, Any]]:
 def _unserved_wire(reference: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": f"algorithms/{reference['name']}",
-        "description": "Not implemented in openee yet: a call answers 501 UNIMPLEMENTED.",
+        "description": (
+            f"Not served by openee ({REASONS[reference['name']]}): a call answers 501 UNIMPLEMENTED."
+            if reference["name"] in REASONS
+            else "Not implemented in openee yet: a call answers 501 UNIMPLEMENTED."
+        ),
         "returnType": reference.get("returnType", ""),
         "arguments": [{**a, "description": ""} for a in reference.get("arguments", [])],
     }
@@ -110,7 +115,7 @@ class Registry:
             return self._algorithms[name]
         except KeyError:
             if name in ee_signatures():
-                raise AlgorithmNotServedError(name) from None
+                raise AlgorithmNotServedError(name, REASONS.get(name)) from None
             raise UnknownAlgorithmError(name) from None
 
     def add(self, algorithm: Algorithm) -> None:

@@ -27,7 +27,9 @@ from openee.errors import OpeneeError
 OK = "OK"
 # A name from a request is logged as given until it is parsed; this much of it.
 _MAX_RAW_NAME = 300
-_CAPABILITY_ID = re.compile(r"^(projects/[^/]+/(?:thumbnails|maps|tables)/)[^/:]+")
+_CAPABILITY_ID = re.compile(
+    r"^(projects/[^/]+/(?:thumbnails|videoThumbnails|filmstripThumbnails|maps|tables)/)[^/:]+"
+)
 
 
 def project_of(name: str) -> str | None:

@@ -234,11 +234,7 @@ def render(
     """Computes a capability's stored request and encodes it; map tiles give their `grid`,
     `file_format` and a `cache_key` (the access checks and the expression's evaluation run on
     every request; only the pixels and their encoding come from the cache)."""
-    principal = creator_principal(state, capability)
-    try:
-        Iam(state.auth).authorize(principal, "compute", capability.project)
-    except PermissionDeniedError:
-        raise NotFoundError(_NOT_FOUND_MESSAGE) from None
+    principal = computing_principal(state, capability)
     stored = capability.request
     image = evaluate_image(state, principal, capability.project, stored["expression"])
     request: dict[str, Any] = {k: v for k, v in stored.items() if k != "expression"}
@@ -261,15 +257,32 @@ def render(
         return Encoded(result.body, result.media_type)
 
     found = encoded() if cache_key is None else state.tiles.get_or_compute(cache_key, encoded)
-    max_age = max(0, min(3600, int(capability.expires_at - time.time())))
-    headers = {"Cache-Control": f"private, max-age={max_age}"}
+    response = capability_response(capability, found.content, found.media_type)
     if cache_key is not None:  # tiles: small, asked again and again
-        headers["ETag"] = f'"{hashlib.sha256(found.content).hexdigest()[:32]}"'
-
+        response.headers["ETag"] = f'"{hashlib.sha256(found.content).hexdigest()[:32]}"'
     prefix = stored.get("filenamePrefix")
     if prefix and found.media_type == "application/zip":
-        headers["Content-Disposition"] = f'attachment; filename="{prefix}.zip"'
-    return Response(found.content, media_type=found.media_type, headers=headers)
+        response.headers["Content-Disposition"] = f'attachment; filename="{prefix}.zip"'
+    return response
+
+
+def computing_principal(state: AppState, capability: Capability) -> Principal:
+    """The principal a capability computes as: its creator, if still allowed to compute."""
+    principal = creator_principal(state, capability)
+    try:
+        Iam(state.auth).authorize(principal, "compute", capability.project)
+    except PermissionDeniedError:
+        raise NotFoundError(_NOT_FOUND_MESSAGE) from None
+    return principal
+
+
+def capability_response(
+    capability: Capability, content: bytes | memoryview, media_type: str
+) -> Response:
+    """A drawn capability, cacheable privately until the id expires (an hour at most)."""
+    max_age = max(0, min(3600, int(capability.expires_at - time.time())))
+    headers = {"Cache-Control": f"private, max-age={max_age}"}
+    return Response(content, media_type=media_type, headers=headers)
 
 
 def _renamed_zip(content: Content, prefix: str) -> bytes:

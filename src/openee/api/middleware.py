@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openee.compute import deadline
+from openee.compute import deadline, memory
 
 log = logging.getLogger("openee.access")
 
 _SLASHES = re.compile(r"/{2,}")
-# Thumbnail, download, map-tile and table ids are credentials (capability URLs): never logged.
-_CAPABILITY_ID = re.compile(r"^(/[^/]+/projects/[^/]+/(?:thumbnails|maps|tables)/)[^/:]+")
+# Thumbnail (also video and filmstrip), download, map-tile and table ids are credentials
+# (capability URLs): never logged.
+_CAPABILITY_ID = re.compile(
+    r"^(/[^/]+/projects/[^/]+/(?:thumbnails|videoThumbnails|filmstripThumbnails|maps|tables)/)"
+    r"[^/:]+"
+)
 
 
 def loggable_path(path: str) -> str:
@@ -26,16 +32,24 @@ def loggable_path(path: str) -> str:
 
 class RequestMiddleware:
     """Collapses `//` in paths (the client builds them from a base URL with a trailing slash),
-    rejects bodies over `max_body_bytes`, runs the request under its deadline, and logs method, path, status and duration (up to
+    rejects bodies over `max_body_bytes`, runs the request under its deadline and its share of the
+    process-wide memory budget, and logs method, path, status and duration (up to
     the body's last byte, for streamed ones too).
 
     The query string is not logged: it may carry an API key; nor are capability ids.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, deadline_s: float | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        deadline_s: float | None,
+        memory_ledger: memory.MemoryLedger,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.deadline_s = deadline_s
+        self.memory_ledger = memory_ledger
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,8 +75,15 @@ class RequestMiddleware:
                 await _too_large(send_logged, self.max_body_bytes)
             else:
                 # The request's handler threads get a copy of this context, so the deadline too.
-                with deadline.within(self.deadline_s):
-                    await self.app(scope, _bounded(receive, self.max_body_bytes), send_logged)
+                with (
+                    deadline.within(self.deadline_s) as current,
+                    memory.request_scope(self.memory_ledger),
+                ):
+                    watch = _DisconnectWatch(receive, current.cancel)
+                    try:
+                        await self.app(scope, _bounded(watch, self.max_body_bytes), send_logged)
+                    finally:
+                        watch.close()
         finally:
             log.info(
                 json.dumps(
@@ -86,6 +107,36 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+class _DisconnectWatch:
+    """Hands the request's messages to the app; once the body is read, waits in the
+    background for the client's `http.disconnect` and cancels the request when it comes, so
+    that a computation nobody will read stops (a handler thread never listens for it itself).
+    Asked again by the app (a streaming response listens too), it answers with that message."""
+
+    def __init__(self, receive: Receive, on_disconnect: Callable[[], None]) -> None:
+        self._receive = receive
+        self._on_disconnect = on_disconnect
+        self._watcher: asyncio.Task[Message] | None = None
+
+    async def __call__(self) -> Message:
+        if self._watcher is not None:
+            return await asyncio.shield(self._watcher)
+        message = await self._receive()
+        if message["type"] == "http.request" and not message.get("more_body"):
+            self._watcher = asyncio.create_task(self._watch())
+        return message
+
+    async def _watch(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.disconnect":
+            self._on_disconnect()
+        return message
+
+    def close(self) -> None:
+        if self._watcher is not None and not self._watcher.done():
+            self._watcher.cancel()
 
 
 class BodyTooLarge(Exception):

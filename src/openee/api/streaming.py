@@ -16,6 +16,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from openee.api.middleware import loggable_path
+from openee.compute.deadline import ComputationCancelled
 from openee.compute.pixels import NpyStream, PixelsResult
 from openee.errors import OpeneeError
 
@@ -51,6 +52,8 @@ class StreamedPixelsResponse(StreamingResponse):
             async for part in self.body_iterator:
                 await send({"type": "http.response.body", "body": part, "more_body": True})
                 sent += len(part)
+        except ComputationCancelled:  # the client went away: nobody to tell, nothing failed
+            return
         except Exception as exc:  # any failure: the status is sent already
             log.error(
                 json.dumps(

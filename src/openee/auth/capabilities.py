@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from openee.auth.store import AuthStore, hash_token
 
-Kind = Literal["thumbnail", "map", "table"]
+Kind = Literal["thumbnail", "map", "table", "video", "filmstrip"]
 
 # Random bytes in a capability id: 160 bits, written as 40 hex digits.
 CAPABILITY_BYTES = 20
@@ -76,7 +76,8 @@ class CapabilityStore:
         """Stores a request and returns its new id (never stored in clear).
 
         Args:
-            kind: `thumbnail` (also downloads) or `map`; an id only resolves as its own kind.
+            kind: `thumbnail` (also downloads), `map`, `table`, `video` or `filmstrip`; an id
+                only resolves as its own kind.
             project: The project in the resource name; an id only resolves under it.
             creator: The e-mail of the principal that asked; fetches compute as this principal.
             scopes: The creator's scopes.

@@ -389,32 +389,36 @@ class ReadableCatalog:
         self._iam = iam
         self._principal = principal
 
-    def _readable(self, name: str) -> bool:
+    def readable(self, name: str) -> bool:
+        """Whether the principal may read an asset, folder or project root (`projects/{p}/assets`)."""
         try:
             return self._iam.role(self._principal, name) >= Role.VIEWER
         except InvalidArgumentError:
             return False
 
     def get(self, name: str) -> AssetRecord | None:
-        return self._catalog.get(name) if self._readable(name) else None
+        return self._catalog.get(name) if self.readable(name) else None
 
     def children(
         self, parent: str, offset: int = 0, limit: int = 1000, *, after: str | None = None
     ) -> list[AssetRecord]:
-        if not self._readable(parent):
+        if not self.readable(parent):
             return []
         return self._catalog.children(parent, offset, limit, after=after)
 
     def query_images(self, query: ImageQuery) -> list[AssetRecord]:
-        return self._catalog.query_images(query) if self._readable(query.parent) else []
+        return self._catalog.query_images(query) if self.readable(query.parent) else []
 
     def features(
         self, name: str, offset: int = 0, limit: int | None = None, bbox: BBox | None = None
     ) -> list[FeatureRecord]:
-        return self._catalog.features(name, offset, limit, bbox) if self._readable(name) else []
+        return self._catalog.features(name, offset, limit, bbox) if self.readable(name) else []
 
     def count_features(self, name: str) -> int:
-        return self._catalog.count_features(name) if self._readable(name) else 0
+        return self._catalog.count_features(name) if self.readable(name) else 0
+
+    def assets_using(self, path: str) -> list[str]:
+        return [name for name in self._catalog.assets_using(path) if self.readable(name)]
 
     def put(self, record: AssetRecord) -> None:
         raise PermissionDeniedError("An evaluation cannot write to the catalog.")

@@ -30,6 +30,7 @@ from typing import Any
 import rasterio
 import rasterio.errors
 
+from openee.catalog.access import FileAccess
 from openee.catalog.ingest import wgs84_footprint
 from openee.catalog.model import IMAGE, TABLE, AssetRecord, BandMask, BandRecord, FeatureRecord
 from openee.catalog.mosaics import (
@@ -135,17 +136,22 @@ def _uri_prefix(manifest: dict[str, Any]) -> str:
 
 
 def _confine(
-    roots: Roots, uris: list[Any], what: str, suffixes: tuple[str, ...], prefix: str = ""
+    roots: Roots,
+    uris: list[Any],
+    what: str,
+    suffixes: tuple[str, ...],
+    prefix: str = "",
+    access: FileAccess | None = None,
 ) -> Path:
-    """The primary file of a source: every URI (after `prefix`) checked, the first with a
-    known suffix kept."""
+    """The primary file of a source: every URI (after `prefix`) checked (and, with `access`,
+    readable by the caller: `catalog/access.py`), the first with a known suffix kept."""
     if not uris:
         raise InvalidArgumentError(f"'{what}.uris' must name at least one file.")
     checked = []
     for uri in uris:
         if not isinstance(uri, str):
             raise InvalidArgumentError(f"'{what}.uris' must be strings.")
-        checked.append(roots.check(prefix + uri))
+        checked.append(access.check(prefix + uri) if access else roots.check(prefix + uri))
     for path in checked:
         if "://" in path:
             raise InvalidArgumentError(
@@ -209,8 +215,11 @@ def _mask_bands(
     return tuple(out)
 
 
-def plan_image(name: str, manifest: dict[str, Any], roots: Roots) -> ImagePlan:
-    """Validate an ImageManifest for the image `name`; confine its files. Opens nothing."""
+def plan_image(
+    name: str, manifest: dict[str, Any], roots: Roots, access: FileAccess | None = None
+) -> ImagePlan:
+    """Validate an ImageManifest for the image `name`; confine its files (and with `access`,
+    refuse those the caller may not read, as missing ones). Opens nothing."""
     tilesets: dict[str, tuple[Path, ...]] = {}
     prefix = _uri_prefix(manifest)
     raw_tilesets = _list(manifest.get("tilesets"), "tilesets")
@@ -240,6 +249,7 @@ def plan_image(name: str, manifest: dict[str, Any], roots: Roots) -> ImagePlan:
                     f"tilesets[{i}].sources[{j}]",
                     tuple(RASTER_DRIVERS),
                     prefix,
+                    access,
                 )
             )
         if len(set(paths)) != len(paths):
@@ -484,7 +494,13 @@ def build_image(plan: ImagePlan, mosaics: MosaicWriter | None = None) -> AssetRe
         end_time=plan.end,
         footprint=footprint,
         bands=tuple(bands),
+        # The parts of a mosaic stay the image's files (access checks, `catalog/access.py`).
+        sources=tuple(str(p) for p in plan.files if str(p) not in _paths(bands)),
     )
+
+
+def _paths(bands: list[BandRecord]) -> set[str]:
+    return {p for b in bands for p in (b.path, b.mask.path if b.mask else None) if p}
 
 
 def _source_boxes(plan: ImagePlan, tid: str, raster: _Raster) -> list[Box]:
@@ -543,8 +559,11 @@ class TablePlan:
         return [self.path]
 
 
-def plan_table(name: str, manifest: dict[str, Any], roots: Roots) -> TablePlan:
-    """Validate a TableManifest for the table `name`; confine its file. Opens nothing."""
+def plan_table(
+    name: str, manifest: dict[str, Any], roots: Roots, access: FileAccess | None = None
+) -> TablePlan:
+    """Validate a TableManifest for the table `name`; confine its file (and with `access`,
+    refuse one the caller may not read, as a missing one). Opens nothing."""
     sources = _list(manifest.get("sources"), "sources")
     if len(sources) != 1:
         raise InvalidArgumentError("The table manifest needs exactly one source.")
@@ -555,6 +574,7 @@ def plan_table(name: str, manifest: dict[str, Any], roots: Roots) -> TablePlan:
         "sources[0]",
         TABLE_SUFFIXES,
         _uri_prefix(manifest),
+        access,
     )
     given = [key for key in _CSV_OPTIONS if source.get(key) not in (None, "")]
     if given and path.suffix.lower() != ".csv":
@@ -616,5 +636,7 @@ def build_table(plan: TablePlan) -> tuple[AssetRecord, list[FeatureRecord]]:
         properties=props,
         start_time=plan.start,
         end_time=plan.end,
+        # The file stays the table's (access checks, `catalog/access.py`).
+        sources=(str(plan.path),),
     )
     return record, features

@@ -67,6 +67,15 @@ class AssetRecord:
     footprint: dict[str, Any] | None = None  # GeoJSON in EPSG:4326
     bands: tuple[BandRecord, ...] = ()
     update_time: str | None = None
+    # Files the asset was made from and does not read (a table's vector file, the parts of a
+    # mosaicked tileset): they stay the asset's files for access checks (`catalog/access.py`).
+    sources: tuple[str, ...] = ()
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every file behind the asset: its bands', their masks' and its sources, once each."""
+        paths = [p for b in self.bands for p in (b.path, b.mask.path if b.mask else None) if p]
+        return tuple(dict.fromkeys([*paths, *self.sources]))
 
     @property
     def id(self) -> str:

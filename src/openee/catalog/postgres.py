@@ -56,9 +56,19 @@ CREATE TABLE IF NOT EXISTS openee_features (
     bbox BOX,
     PRIMARY KEY (asset_id, position)
 );
+-- Added later: an asset's sources, and every file behind it (bands, masks, sources) to find
+-- the assets using a file; catalogs from before get `files` from their bands.
+ALTER TABLE openee_assets ADD COLUMN IF NOT EXISTS sources JSONB;
+ALTER TABLE openee_assets ADD COLUMN IF NOT EXISTS files TEXT[];
+CREATE INDEX IF NOT EXISTS openee_assets_files ON openee_assets USING gin (files);
+UPDATE openee_assets SET files = ARRAY(
+    SELECT DISTINCT p FROM jsonb_array_elements(bands) AS b,
+        LATERAL (VALUES (b ->> 'path'), (b -> 'mask' ->> 'path')) AS v(p)
+    WHERE p IS NOT NULL
+) WHERE files IS NULL;
 """
 
-_COLUMNS = "name, type, properties, start_time, end_time, footprint, bands, update_time"
+_COLUMNS = "name, type, properties, start_time, end_time, footprint, bands, update_time, sources"
 # Serializes schema creation between processes that start at once.
 _SCHEMA_LOCK = 0x6F70656E6565  # "openee"
 
@@ -133,12 +143,13 @@ class PostgresCatalog:
     def _put(self, db: psycopg.Connection[Any], record: AssetRecord) -> int:
         row = db.execute(
             "INSERT INTO openee_assets (name, parent, type, properties, start_time, end_time,"
-            " footprint, bbox, bands, update_time)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::box, %s, %s)"
+            " footprint, bbox, bands, update_time, sources, files)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::box, %s, %s, %s, %s)"
             " ON CONFLICT (name) DO UPDATE SET parent = excluded.parent, type = excluded.type,"
             " properties = excluded.properties, start_time = excluded.start_time,"
             " end_time = excluded.end_time, footprint = excluded.footprint, bbox = excluded.bbox,"
-            " bands = excluded.bands, update_time = excluded.update_time RETURNING id",
+            " bands = excluded.bands, update_time = excluded.update_time,"
+            " sources = excluded.sources, files = excluded.files RETURNING id",
             (
                 record.name,
                 record.parent,
@@ -150,6 +161,8 @@ class PostgresCatalog:
                 _box(geometry_bbox(record.footprint)),
                 Jsonb([band_to_row(b) for b in record.bands]),
                 record.update_time or now_iso(),
+                Jsonb(list(record.sources)) if record.sources else None,
+                list(record.files),
             ),
         ).fetchone()
         assert row is not None
@@ -317,6 +330,17 @@ class PostgresCatalog:
         )
         return int(row[0]) if row else 0
 
+    def assets_using(self, path: str) -> list[str]:
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT name FROM openee_assets WHERE files @> ARRAY[%s]::text[] ORDER BY name",
+                (path,),
+            )
+            .fetchall()
+        )
+        return [row[0] for row in rows]
+
 
 def _property_sql(term: PropertyTerm) -> tuple[str, list[Any]]:
     """One property term as an SQL condition that is never NULL (see `PropertyTerm`)."""
@@ -351,7 +375,7 @@ def _comparison(name: str, op: str, value: Scalar) -> tuple[str, list[Any]]:
 
 
 def _record(row: tuple[Any, ...]) -> AssetRecord:
-    name, type_, properties, start, end, footprint, bands, update_time = row
+    name, type_, properties, start, end, footprint, bands, update_time, sources = row
     return AssetRecord(
         name=name,
         type=type_,
@@ -361,4 +385,5 @@ def _record(row: tuple[Any, ...]) -> AssetRecord:
         footprint=footprint,
         bands=tuple(band_from_row(b) for b in bands),
         update_time=update_time,
+        sources=tuple(sources or ()),
     )

@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS assets (
     start_time INTEGER,
     end_time INTEGER,
     footprint TEXT,
-    update_time TEXT NOT NULL
+    update_time TEXT NOT NULL,
+    sources TEXT
 );
 CREATE INDEX IF NOT EXISTS assets_parent_time ON assets(parent, start_time);
 CREATE INDEX IF NOT EXISTS assets_parent_name ON assets(parent, name);
@@ -58,6 +59,13 @@ CREATE TABLE IF NOT EXISTS bands (
     mask TEXT,
     PRIMARY KEY (asset_rowid, position)
 );
+-- Every file behind an asset (bands, masks, sources), to find the assets using a file.
+CREATE TABLE IF NOT EXISTS asset_files (
+    asset_rowid INTEGER NOT NULL REFERENCES assets(rowid) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    PRIMARY KEY (asset_rowid, path)
+);
+CREATE INDEX IF NOT EXISTS asset_files_path ON asset_files(path);
 CREATE VIRTUAL TABLE IF NOT EXISTS footprints USING rtree(id, west, east, south, north);
 CREATE TABLE IF NOT EXISTS features (
     asset_rowid INTEGER NOT NULL REFERENCES assets(rowid) ON DELETE CASCADE,
@@ -70,7 +78,7 @@ CREATE TABLE IF NOT EXISTS features (
 );
 """
 
-_COLUMNS = "rowid, name, type, properties, start_time, end_time, footprint, update_time"
+_COLUMNS = "rowid, name, type, properties, start_time, end_time, footprint, update_time, sources"
 
 
 class SqliteCatalog:
@@ -82,11 +90,20 @@ class SqliteCatalog:
         self._migrate()
 
     def _migrate(self) -> None:
-        """Columns added since a catalog file was made: `bands.mask` (maskBands)."""
+        """Columns added since a catalog file was made: `bands.mask` (maskBands), and
+        `assets.sources` with the `asset_files` index, filled from the bands already stored."""
         with self._tx() as db:
             columns = {row[1] for row in db.execute("PRAGMA table_info(bands)")}
             if "mask" not in columns:
                 db.execute("ALTER TABLE bands ADD COLUMN mask TEXT")
+            columns = {row[1] for row in db.execute("PRAGMA table_info(assets)")}
+            if "sources" not in columns:
+                db.execute("ALTER TABLE assets ADD COLUMN sources TEXT")
+                db.execute("INSERT OR IGNORE INTO asset_files SELECT asset_rowid, path FROM bands")
+                db.execute(
+                    "INSERT OR IGNORE INTO asset_files SELECT asset_rowid,"
+                    " json_extract(mask, '$.path') FROM bands WHERE mask IS NOT NULL"
+                )
 
     def _connection(self) -> sqlite3.Connection:
         return self._db.connection()
@@ -124,11 +141,11 @@ class SqliteCatalog:
     def _put(self, db: sqlite3.Connection, record: AssetRecord) -> int:
         rowid: int = db.execute(
             "INSERT INTO assets (name, parent, type, properties, start_time, end_time, footprint,"
-            " update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " update_time, sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(name) DO UPDATE SET parent = excluded.parent, type = excluded.type,"
             " properties = excluded.properties, start_time = excluded.start_time,"
             " end_time = excluded.end_time, footprint = excluded.footprint,"
-            " update_time = excluded.update_time RETURNING rowid",
+            " update_time = excluded.update_time, sources = excluded.sources RETURNING rowid",
             (
                 record.name,
                 record.parent,
@@ -138,9 +155,14 @@ class SqliteCatalog:
                 record.end_time,
                 json.dumps(record.footprint) if record.footprint else None,
                 record.update_time or now_iso(),
+                json.dumps(list(record.sources)) if record.sources else None,
             ),
         ).fetchone()[0]
         db.execute("DELETE FROM bands WHERE asset_rowid = ?", (rowid,))
+        db.execute("DELETE FROM asset_files WHERE asset_rowid = ?", (rowid,))
+        db.executemany(
+            "INSERT INTO asset_files VALUES (?, ?)", [(rowid, path) for path in record.files]
+        )
         db.execute("DELETE FROM footprints WHERE id = ?", (rowid,))
         db.executemany(
             "INSERT INTO bands (asset_rowid, position, id, path, band_index, dtype, crs,"
@@ -348,6 +370,18 @@ class SqliteCatalog:
         )
         return int(row[0])
 
+    def assets_using(self, path: str) -> list[str]:
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT a.name FROM asset_files f JOIN assets a ON a.rowid = f.asset_rowid"
+                " WHERE f.path = ? ORDER BY a.name",
+                (path,),
+            )
+            .fetchall()
+        )
+        return [row[0] for row in rows]
+
     def _records(self, db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[AssetRecord]:
         """Records of asset rows, their bands read with one query per 500 rows."""
         bands: dict[int, list[BandRecord]] = {row[0]: [] for row in rows}
@@ -389,8 +423,9 @@ class SqliteCatalog:
                 ),
                 bands=tuple(bands[rowid]),
                 update_time=update_time,
+                sources=tuple(loads_json(sources)) if sources else (),
             )
-            for rowid, name, type_, properties, start, end, footprint, update_time in rows
+            for rowid, name, type_, properties, start, end, footprint, update_time, sources in rows
         ]
 
 

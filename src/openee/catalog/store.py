@@ -144,6 +144,10 @@ class CatalogStore(Protocol):
 
     def count_features(self, name: str) -> int: ...
 
+    def assets_using(self, path: str) -> list[str]:
+        """Names of the assets whose files (`AssetRecord.files`) include `path`, by name."""
+        ...
+
     def close(self) -> None: ...
 
 

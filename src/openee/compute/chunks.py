@@ -37,6 +37,21 @@ def _io_map(fn: Callable[[FileBand], Pixels], leaves: Sequence[FileBand]) -> Ite
     return _io_pool.map(fn, leaves)
 
 
+def _wait(future: ChunkFuture) -> list[Pixels]:
+    """A chunk's result, waited for in slices of at most a second, so that a request past its
+    deadline, or whose client went away, stops waiting (its chunks not started are then
+    cancelled by the caller)."""
+    while True:
+        left = deadline.remaining()
+        try:
+            result: list[Pixels] = future.result(timeout=1.0 if left is None else min(left, 1.0))
+            return result
+        except TimeoutError:
+            deadline.check()
+            if left is not None and left <= 0:
+                raise deadline.ComputationTimedOut from None
+
+
 def compute_chunk(sources: Sequence[BandSource], grid: PixelGrid) -> list[Pixels]:
     """The pixels of each band source on one chunk grid."""
     return read_many(sources, grid, _io_map)
@@ -96,10 +111,7 @@ def fill_rows(
     def drain_one() -> tuple[int, int] | None:
         """Copies the oldest chunk in; the band of rows it completes, if it ends a chunk row."""
         future, row, col, sub = pending[0]
-        try:  # no longer than the request's time left; the chunks not started are cancelled
-            chunk = future.result(timeout=deadline.remaining())
-        except TimeoutError:
-            raise deadline.ComputationTimedOut from None
+        chunk = _wait(future)
         pending.popleft()
         window = (slice(row, row + sub.height), slice(col, col + sub.width))
         for i, (out, part) in enumerate(zip(outputs, chunk, strict=True)):

@@ -11,6 +11,7 @@ import numpy as np
 
 from openee.errors import InvalidArgumentError
 from openee.values.classifier import FIT_LOCK, Training
+from openee.values.xmeans import xmeans
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Clusterer:
         settings = dict(self.settings)
         if self.kind == "wekaCascadeKMeans":
             return _cascade(x, settings)
+        if self.kind == "wekaXMeans":
+            return xmeans(x, settings)
         k = int(settings["nClusters"])
         if k > len(x):
             raise InvalidArgumentError(f"Cannot make {k} clusters from {len(x)} training samples.")

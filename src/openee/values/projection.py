@@ -16,12 +16,24 @@ METERS_PER_DEGREE = 6378137.0 * 2 * math.pi / 360
 
 IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
+# Codes Earth Engine accepts that PROJ does not know, as the EPSG code of the same CRS.
+# SR-ORG:6627 is "the Google Maps Mercator projection" (Earth Engine's Export.video docs), the
+# spherical Mercator of EPSG:3857; geemap's layer editor and the Code Editor compute their
+# stretches in it (ADR 0035).
+CRS_ALIASES = {"SR-ORG:6627": "EPSG:3857"}
+
+
+def canonical_crs(code: str) -> str:
+    """The code PROJ knows for a CRS code: an alias replaced, anything else unchanged."""
+    return CRS_ALIASES.get(code.strip().upper(), code)
+
 
 @lru_cache(maxsize=256)
 def parse_crs(code: str) -> CRS:
-    """A CRS from an 'EPSG:n' code or WKT; bad input is the caller's mistake, not ours."""
+    """A CRS from an 'EPSG:n' code (or an alias of one) or WKT; bad input is the caller's
+    mistake, not ours."""
     try:
-        return CRS.from_user_input(code)
+        return CRS.from_user_input(canonical_crs(code))
     except CRSError:
         raise InvalidArgumentError(f"Invalid CRS: '{code[:200]}'.") from None
 
@@ -41,6 +53,7 @@ class Projection:
 
     @classmethod
     def of(cls, crs: str, transform: list[float] | tuple[float, ...] | None = None) -> Projection:
+        crs = canonical_crs(crs)
         parse_crs(crs)
         if transform is None:
             return cls(crs)

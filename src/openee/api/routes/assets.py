@@ -33,6 +33,7 @@ from openee.api.deps import (
     require_write,
 )
 from openee.api.discovery import unrouted
+from openee.api.evaluation import file_access
 from openee.api.fastjson import FastJSONResponse
 from openee.api.routes.tables import list_features
 from openee.api.state import AppState
@@ -180,7 +181,9 @@ def _create(
             " IMAGE_COLLECTION, or IMAGE (table:import makes tables)."
         )
     if kind == IMAGE:
-        plan = plan_image(name, image_manifest_of_asset(body), state.roots)
+        plan = plan_image(
+            name, image_manifest_of_asset(body), state.roots, file_access(state, principal)
+        )
         service.check_destination(state.catalog, name, overwrite)
         record = build_image(plan)
     else:

@@ -33,6 +33,7 @@ from openee.api.deps import (
     require_write,
 )
 from openee.api.discovery import unrouted
+from openee.api.evaluation import file_access
 from openee.api.routes.paging import offset_token, page_size, token_offset
 from openee.api.state import AppState
 from openee.auth import Principal
@@ -159,9 +160,9 @@ def _import(
             return seen.resource()  # a retry: the operation the first request made
         plan: ImagePlan | TablePlan
         if kind == "INGEST_IMAGE":
-            plan = plan_image(name, manifest, state.roots)
+            plan = plan_image(name, manifest, state.roots, file_access(state, principal))
         else:
-            plan = plan_table(name, manifest, state.roots)
+            plan = plan_table(name, manifest, state.roots, file_access(state, principal))
         service.check_destination(state.catalog, name, overwrite)
         if isinstance(plan, ImagePlan):
             # Headers of tilesets of several sources are read now: what cannot be mosaicked
