@@ -26,7 +26,7 @@ REMAINING = {
     "algorithms/aggregate.py": 53,  # the list kernels (List.reduce, reduceColumns, regions)
     "algorithms/reducers.py": 37,  # constructors: combinators, outputs ('histogram', ...)
     "algorithms/aggregate_matrix.py": 17,  # matrix kernels, split weights
-    "algorithms/image_reduce.py": 17,  # reduceRegion's fast paths over one band
+    "algorithms/image_reduce.py": 1,  # combine with shared inputs
     "algorithms/image_collection.py": 15,  # combinators, the mean()/median()/... shortcuts
     "algorithms/array_structure.py": 9,  # Array.reduce's output types, accum's default
     "algorithms/image_array.py": 7,  # minMax and percentile laid along the field axis

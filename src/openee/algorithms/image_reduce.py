@@ -25,8 +25,7 @@ from openee.compute.regions import (
 )
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Image
-from openee.reducers import order
-from openee.reducers.registry import Context, require
+from openee.reducers.registry import SPECS, Context, require
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import WGS84, Geometry
 from openee.values.projection import Projection
@@ -52,38 +51,10 @@ def column_outputs(reducer: Reducer, values: np.ndarray) -> list[Any]:
         return column_outputs(first, values) + column_outputs(second, values)
     if values.size == 0 or reducer.repeat != 1 or reducer.parts:
         return aggregate.evaluate(reducer, [values.tolist()])
-    integral = values.dtype.kind in "iub"
-    as_float = values.astype(np.float64, copy=False)
-    if name == "count":
-        return [int(values.size)]
-    if name == "mean":
-        return [float(np.mean(as_float))]
-    if name == "sum":
-        return [int(values.sum(dtype=np.int64)) if integral else float(as_float.sum())]
-    if name in ("min", "max") and reducer.inputs == 1:
-        return [(values.min() if name == "min" else values.max()).item()]
-    if name == "minMax":
-        return [values.min().item(), values.max().item()]
-    if name in ("variance", "stdDev"):
-        variance = float(np.var(as_float))
-        return [variance if name == "variance" else float(np.sqrt(variance))]
-    if name in ("sampleVariance", "sampleStdDev"):
-        if values.size < 2:
-            return [None]
-        variance = float(np.var(as_float, ddof=1))
-        return [variance if name == "sampleVariance" else float(np.sqrt(variance))]
-    if name == "median":
-        return [float(order.quantile(as_float))]
-    if name == "percentile":
-        return [float(order.quantile(as_float, p)) for p in reducer.params]
-    if name == "frequencyHistogram":
-        keys, counts = np.unique(values, return_counts=True)
-        return [
-            {
-                (repr(k) if isinstance(k, float) else str(k)): int(c)
-                for k, c in zip(keys.tolist(), counts.tolist(), strict=True)
-            }
-        ]
+    found = SPECS.get(name)
+    fast = found.column(values, reducer) if found and found.column else None
+    if fast is not None:
+        return fast
     return aggregate.evaluate(reducer, [values.tolist()])
 
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from openee.errors import InvalidArgumentError
 from openee.reducers import axis as along
-from openee.reducers import burn, grouped, neighborhood, pixel, stats
+from openee.reducers import burn, column, grouped, neighborhood, pixel, stats
 from openee.reducers.axis import Accumulate, AxisKernel, Collapse
 from openee.reducers.burn import BurnKernel
+from openee.reducers.column import ColumnKernel
 from openee.reducers.grouped import GroupedKernel
 from openee.reducers.neighborhood import CONVOLVE, NeighborhoodKernel
 from openee.reducers.pixel import PixelKernel
@@ -93,6 +94,8 @@ class ReducerSpec:
     neighborhood: NeighborhoodKernel | None = None  # over a kernel's neighbourhood
     # reduceToImage by rasterizing all features at once (it stacks them for the others).
     burn: BurnKernel | None = None
+    # A region's band values at once (the others go through the list kernels).
+    column: ColumnKernel | None = None
 
     def __post_init__(self) -> None:
         contexts = self.contexts
@@ -126,22 +129,22 @@ def _plain(
 
 SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     # Constructors without arguments (their algorithms are built from these specs).
-    _plain("mean", C.RESOLUTION | C.AGGREGATE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN, axis=along.AXIS_MEAN, accumulate=along.ACCUM_MEAN, collapse=along.COLLAPSE_MEAN, grouped=grouped.GROUPED_MEAN, neighborhood=neighborhood.NEIGHBORHOOD_MEAN, burn=burn.BURN_MEAN),
-    _plain("sum", C.AGGREGATE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM, axis=along.AXIS_SUM, accumulate=along.ACCUM_SUM, collapse=along.COLLAPSE_SUM, grouped=grouped.GROUPED_SUM, neighborhood=neighborhood.NEIGHBORHOOD_SUM, burn=burn.BURN_SUM),
+    _plain("mean", C.RESOLUTION | C.AGGREGATE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN, axis=along.AXIS_MEAN, accumulate=along.ACCUM_MEAN, collapse=along.COLLAPSE_MEAN, grouped=grouped.GROUPED_MEAN, neighborhood=neighborhood.NEIGHBORHOOD_MEAN, burn=burn.BURN_MEAN, column=column.COLUMN_MEAN),
+    _plain("sum", C.AGGREGATE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM, axis=along.AXIS_SUM, accumulate=along.ACCUM_SUM, collapse=along.COLLAPSE_SUM, grouped=grouped.GROUPED_SUM, neighborhood=neighborhood.NEIGHBORHOOD_SUM, burn=burn.BURN_SUM, column=column.COLUMN_SUM),
     _plain("product", C.AGGREGATE, ("product",), "Creates a reducer that computes the product of its inputs.", axis=along.AXIS_PRODUCT, accumulate=along.ACCUM_PRODUCT, stats=stats.PRODUCT),
-    _plain("count", C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT, axis=along.AXIS_COUNT, accumulate=along.ACCUM_COUNT, grouped=grouped.GROUPED_COUNT, neighborhood=neighborhood.NEIGHBORHOOD_COUNT, burn=burn.BURN_COUNT),
+    _plain("count", C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT, axis=along.AXIS_COUNT, accumulate=along.ACCUM_COUNT, grouped=grouped.GROUPED_COUNT, neighborhood=neighborhood.NEIGHBORHOOD_COUNT, burn=burn.BURN_COUNT, column=column.COLUMN_COUNT),
     _plain("countEvery", C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its inputs, nulls included.", axis=along.AXIS_COUNT, stats=stats.COUNT_EVERY),
     _plain("first", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first of its inputs.", pixel=pixel.FIRST, axis=along.AXIS_FIRST, collapse=along.COLLAPSE_FIRST, burn=burn.BURN_FIRST),
     _plain("last", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last of its inputs.", pixel=pixel.LAST, axis=along.AXIS_LAST, collapse=along.COLLAPSE_LAST, burn=burn.BURN_LAST),
     _plain("firstNonNull", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first non-null input."),
     _plain("lastNonNull", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last non-null input."),
-    _plain("stdDev", C.AGGREGATE | C.WEIGHTED, ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV, axis=along.AXIS_STD_DEV, grouped=grouped.GROUPED_STD_DEV, neighborhood=neighborhood.NEIGHBORHOOD_STD_DEV),
-    _plain("variance", C.AGGREGATE | C.WEIGHTED, ("variance",), "Creates a reducer that computes the population variance.", pixel=pixel.VARIANCE, axis=along.AXIS_VARIANCE, grouped=grouped.GROUPED_VARIANCE, neighborhood=neighborhood.NEIGHBORHOOD_VARIANCE),
-    _plain("sampleStdDev", C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the sample standard deviation.", axis=along.AXIS_SAMPLE_STD_DEV, stats=stats.SAMPLE_STD_DEV),
-    _plain("sampleVariance", C.AGGREGATE, ("variance",), "Creates a reducer that computes the sample variance.", axis=along.AXIS_SAMPLE_VARIANCE, stats=stats.SAMPLE_VARIANCE),
+    _plain("stdDev", C.AGGREGATE | C.WEIGHTED, ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV, axis=along.AXIS_STD_DEV, grouped=grouped.GROUPED_STD_DEV, neighborhood=neighborhood.NEIGHBORHOOD_STD_DEV, column=column.COLUMN_STD_DEV),
+    _plain("variance", C.AGGREGATE | C.WEIGHTED, ("variance",), "Creates a reducer that computes the population variance.", pixel=pixel.VARIANCE, axis=along.AXIS_VARIANCE, grouped=grouped.GROUPED_VARIANCE, neighborhood=neighborhood.NEIGHBORHOOD_VARIANCE, column=column.COLUMN_VARIANCE),
+    _plain("sampleStdDev", C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the sample standard deviation.", axis=along.AXIS_SAMPLE_STD_DEV, stats=stats.SAMPLE_STD_DEV, column=column.COLUMN_SAMPLE_STD_DEV),
+    _plain("sampleVariance", C.AGGREGATE, ("variance",), "Creates a reducer that computes the sample variance.", axis=along.AXIS_SAMPLE_VARIANCE, stats=stats.SAMPLE_VARIANCE, column=column.COLUMN_SAMPLE_VARIANCE),
     _plain("skew", C.AGGREGATE, ("skew",), "Creates a reducer that computes the sample skewness of its inputs.", stats=stats.SKEW),
     _plain("kurtosis", C.AGGREGATE, ("kurtosis",), "Creates a reducer that computes the sample excess kurtosis.", stats=stats.KURTOSIS),
-    _plain("minMax", C.ARRAY_AXIS | C.AGGREGATE, ("min", "max"), "Creates a reducer that computes the minimum and maximum.", stats=stats.MIN_MAX),
+    _plain("minMax", C.ARRAY_AXIS | C.AGGREGATE, ("min", "max"), "Creates a reducer that computes the minimum and maximum.", stats=stats.MIN_MAX, column=column.COLUMN_MIN_MAX),
     _plain("anyNonZero", C.AGGREGATE, ("any",), "Creates a reducer that returns 1 if any input is non-zero.", stats=stats.ANY_NON_ZERO),
     _plain("allNonZero", C.AGGREGATE, ("all",), "Creates a reducer that returns 1 if all inputs are non-zero.", stats=stats.ALL_NON_ZERO),
     _plain("or", C.AGGREGATE, ("or",), "Creates a reducer that returns 1 if any input is non-zero."),
@@ -154,7 +157,7 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     _plain("countDistinct", C.AGGREGATE, ("count",), "Creates a reducer that counts the distinct inputs, null included.", stats=stats.COUNT_DISTINCT),
     _plain("countDistinctNonNull", C.AGGREGATE, ("count",), "Creates a reducer that counts the distinct non-null inputs.", stats=stats.COUNT_DISTINCT),
     _plain("countRuns", C.AGGREGATE, ("count",), "Creates a reducer that counts the runs of equal consecutive inputs."),
-    _plain("frequencyHistogram", C.AGGREGATE, ("histogram",), "Creates a reducer that counts each distinct input: a dictionary from value to count."),
+    _plain("frequencyHistogram", C.AGGREGATE, ("histogram",), "Creates a reducer that counts each distinct input: a dictionary from value to count.", column=column.COLUMN_FREQUENCY_HISTOGRAM),
     _plain("linearFit", C.AGGREGATE, ("scale", "offset"), "Creates a two-input reducer that fits y = scale * x + offset by least squares.", 2, stats=stats.LINEAR_FIT),
     _plain("pearsonsCorrelation", C.AGGREGATE, ("correlation", "p-value"), "Creates a two-input reducer that computes Pearson's correlation and its two-sided p-value.", 2),
     _plain("spearmansCorrelation", C.AGGREGATE, ("correlation",), "Creates a two-input reducer that computes Spearman's rank correlation.", 2),
@@ -162,12 +165,12 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     _plain("covariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces 1-D arrays of the same length N to their NxN sample covariance matrix (divided by n - 1)."),
     _plain("centeredCovariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces mean-centred 1-D arrays of length N to their NxN covariance matrix: the sum of x x^T over n - 1, without subtracting a mean."),
     # Constructors of their own (openee.algorithms.reducers).
-    ReducerSpec("median", C.AGGREGATE, pixel=pixel.MEDIAN, axis=along.AXIS_MEDIAN, collapse=along.COLLAPSE_MEDIAN, grouped=grouped.GROUPED_MEDIAN, neighborhood=neighborhood.NEIGHBORHOOD_MEDIAN),
+    ReducerSpec("median", C.AGGREGATE, pixel=pixel.MEDIAN, axis=along.AXIS_MEDIAN, collapse=along.COLLAPSE_MEDIAN, grouped=grouped.GROUPED_MEDIAN, neighborhood=neighborhood.NEIGHBORHOOD_MEDIAN, column=column.COLUMN_MEDIAN),
     ReducerSpec("mode", C.AGGREGATE, pixel=pixel.MODE, neighborhood=neighborhood.NEIGHBORHOOD_MODE),
     ReducerSpec("histogram", C.AGGREGATE),
-    ReducerSpec("min", C.AGGREGATE, pixel=pixel.MIN, axis=along.AXIS_MIN, accumulate=along.ACCUM_MIN, collapse=along.COLLAPSE_MIN, grouped=grouped.GROUPED_MIN, neighborhood=neighborhood.NEIGHBORHOOD_MIN, burn=burn.BURN_MIN),
-    ReducerSpec("max", C.AGGREGATE, pixel=pixel.MAX, axis=along.AXIS_MAX, accumulate=along.ACCUM_MAX, collapse=along.COLLAPSE_MAX, grouped=grouped.GROUPED_MAX, neighborhood=neighborhood.NEIGHBORHOOD_MAX, burn=burn.BURN_MAX),
-    ReducerSpec("percentile", C.AGGREGATE, pixel=pixel.PERCENTILE, axis=along.AXIS_PERCENTILE),
+    ReducerSpec("min", C.AGGREGATE, pixel=pixel.MIN, axis=along.AXIS_MIN, accumulate=along.ACCUM_MIN, collapse=along.COLLAPSE_MIN, grouped=grouped.GROUPED_MIN, neighborhood=neighborhood.NEIGHBORHOOD_MIN, burn=burn.BURN_MIN, column=column.COLUMN_MIN),
+    ReducerSpec("max", C.AGGREGATE, pixel=pixel.MAX, axis=along.AXIS_MAX, accumulate=along.ACCUM_MAX, collapse=along.COLLAPSE_MAX, grouped=grouped.GROUPED_MAX, neighborhood=neighborhood.NEIGHBORHOOD_MAX, burn=burn.BURN_MAX, column=column.COLUMN_MAX),
+    ReducerSpec("percentile", C.AGGREGATE, pixel=pixel.PERCENTILE, axis=along.AXIS_PERCENTILE, column=column.COLUMN_PERCENTILE),
     ReducerSpec("toList", C.REGION_ARRAY | C.AGGREGATE),
     ReducerSpec("toCollection", C.AGGREGATE),
     ReducerSpec("intervalMean", C.AGGREGATE),
