@@ -85,8 +85,9 @@ BINARY: dict[str, tuple[Callable[[Num, Num], Num], str]] = {
         "Calculates the signed right shift of the first value by the second.",
     ),
     "gammainc": (
-        lambda a, b: special.gammainc(a, b),
-        "Calculates the regularized lower incomplete gamma function P(left, right).",
+        # Earth Engine's gamma(x, a): the left value is x, the right one a (ee_number_gammainc.py).
+        lambda x, a: special.gammainc(a, x),
+        "Calculates the regularized lower incomplete gamma function P(a=right, x=left).",
     ),
 }
 
