@@ -57,6 +57,8 @@ class Fact:
     sample: str
     build: Callable[[Any], Any]
     want: object
+    # The part of the computed value the sample prints (e.g. a kernel's weights), if not all.
+    view: Callable[[Any], object] | None = None
 
 
 def ids(facts: Sequence[Fact]) -> list[str]:
@@ -116,4 +118,6 @@ def check(fact: Fact, got: object) -> None:
     """Assert one fact, naming its sample on failure."""
     if isinstance(got, Exception):
         raise AssertionError(f"{fact.sample}: expected {fact.want!r}, got error {got}")
+    if fact.view is not None:
+        got = fact.view(got)
     assert matches(got, fact.want), f"{fact.sample}: expected {fact.want!r}, got {got!r}"
