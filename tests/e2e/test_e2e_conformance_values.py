@@ -512,6 +512,29 @@ OTHER_FACTS: list[Fact] = [
     ),
 ]
 
+# ee_projection.py's WKT of EPSG:27572 (NTF (Paris) / Lambert zone II), written out here from the
+# EPSG definition: "Printing the projection will show the EPSG code if it is a direct match."
+NTF_PARIS_LAMBERT_II = (
+    'PROJCS["NTF (Paris) / Lambert zone II", GEOGCS["NTF (Paris)", DATUM["Nouvelle '
+    'Triangulation Francaise (Paris)", SPHEROID["Clarke 1880 (IGN)", 6378249.2, '
+    '293.4660212936269, AUTHORITY["EPSG","7011"]], AUTHORITY["EPSG","6807"]], PRIMEM["Paris", '
+    '2.5969213, AUTHORITY["EPSG","8903"]], UNIT["grade", 0.015707963267948967], '
+    'AXIS["Geodetic longitude", EAST], AXIS["Geodetic latitude", NORTH], '
+    'AUTHORITY["EPSG","4807"]], PROJECTION["Lambert_Conformal_Conic_1SP", '
+    'AUTHORITY["EPSG","9801"]], PARAMETER["central_meridian", 0.0], '
+    'PARAMETER["latitude_of_origin", 52.0], PARAMETER["scale_factor", 0.99987742], '
+    'PARAMETER["false_easting", 600000.0], PARAMETER["false_northing", 2200000.0], '
+    'UNIT["m", 1.0], AXIS["Easting", EAST], AXIS["Northing", NORTH], AUTHORITY["EPSG","27572"]]'
+)
+OTHER_FACTS.append(
+    Fact(
+        "ee_projection.py",
+        lambda ee: ee.Projection(NTF_PARIS_LAMBERT_II),
+        "EPSG:27572",
+        lambda info: info.get("crs"),
+    )
+)
+
 FACTS = DICTIONARY_FACTS + DATE_FACTS + DATERANGE_FACTS + OTHER_FACTS
 
 
