@@ -68,7 +68,7 @@ def ids(facts: Sequence[Fact]) -> list[str]:
     for fact in facts:
         n = seen.get(fact.sample, 0)
         seen[fact.sample] = n + 1
-        out.append(f"{fact.sample.removesuffix('.py')}-{n}")
+        out.append(f"{fact.sample.rsplit('.', 1)[0]}-{n}")
     return out
 
 

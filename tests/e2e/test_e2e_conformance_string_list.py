@@ -261,7 +261,28 @@ LIST_FACTS: list[Fact] = [
     ),
 ]
 
-FACTS = STRING_FACTS + LIST_FACTS
+
+def _odd_squares(ee):  # tutorial_1_functional.js: zero the even numbers, drop the zeros, square
+    odd = ee.List.sequence(1, 10).map(lambda n: ee.Number(n).multiply(ee.Number(n).mod(2)))
+    return odd.removeAll([0]).map(lambda n: ee.Number(n).pow(2))
+
+
+def _fibonacci(ee):  # tutorial_1_functional.js: ten iterations appending the sum of the last two
+    def step(_current, previous):
+        previous = ee.List(previous)
+        return previous.add(ee.Number(previous.get(-1)).add(ee.Number(previous.get(-2))))
+
+    return ee.List.repeat(1, 10).iterate(step, [0, 1])
+
+
+# The same tutorial's first print ("[1, 4, ..., 81]" for the squares of 1..10) lists nine of the
+# ten squares: a comment slip, not a row.
+GUIDE_FACTS: list[Fact] = [
+    Fact("tutorial_1_functional.js", _odd_squares, [1, 9, 25, 49, 81]),
+    Fact("tutorial_1_functional.js", _fibonacci, [0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89]),
+]
+
+FACTS = STRING_FACTS + LIST_FACTS + GUIDE_FACTS
 
 
 @pytest.fixture(scope="module")
