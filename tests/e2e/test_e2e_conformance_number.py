@@ -359,6 +359,36 @@ FACTS: list[Fact] = [
 ]
 
 
+# ee_number_expression.py prints its results without writing them down; these rows take the
+# operators' meaning (Python's arithmetic, math.pi and math.e) as the oracle. Its logical rows
+# (||, &&, !) are left out: whether they give 1/0 or an operand is not documented.
+_XY = {"x": 5, "y": 10}
+FACTS += [
+    Fact(N("expression"), lambda ee, e=e, v=v: ee.Number.expression(e, v), want)
+    for e, v, want in [
+        ("x + y", _XY, 15),
+        ("x - y", _XY, -5),
+        ("x * y", _XY, 50),
+        ("x / y", _XY, 0.5),
+        ("x ** y", _XY, 5**10),
+        ("x % y", _XY, 5),
+        ("x > y", _XY, 0),
+        ("x >= y", _XY, 0),
+        ("x < y", _XY, 1),
+        ("x <= y", _XY, 1),
+        ("x == y", _XY, 0),
+        ("x != y", _XY, 1),
+        ("(x < y) ? 100 : 1000", _XY, 100),
+        ("100 * (x + y)", _XY, 1500),
+        ("Math.PI", None, math.pi),
+        ("Math.E", None, math.e),
+        ("vals.x * vals.y", {"vals": _XY}, 50),
+        ("add(x, y)", _XY, 15),
+        ("subtract(add(x, y), 5)", _XY, 10),
+    ]
+]
+
+
 @pytest.fixture(scope="module")
 def results(ee_api) -> list[object]:
     return evaluate(ee_api, FACTS)
