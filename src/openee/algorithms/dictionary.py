@@ -276,7 +276,7 @@ def dictionary_get_array(dictionary: dict[str, Any], key: str) -> list[Any]:
     """
     value = _typed(dictionary, key, "array", lambda v: True)
     if isinstance(value, ArrayValue):  # an ee.Array stored in the dictionary
-        return value.array().tolist()  # type: ignore[no-any-return]
+        return value.array().tolist()
     return as_array(value, f"The value of '{key}'")
 
 
