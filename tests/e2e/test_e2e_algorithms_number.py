@@ -64,8 +64,8 @@ BINARY = [
     ("left_shift", 5, 62, _bits64(5 << 62)),
     ("rightShift", -64, 3, -64 >> 3),
     ("right_shift", 1000, 2, 1000 >> 2),
-    ("gammainc", 1.0, 2.0, 1 - math.exp(-2.0)),  # P(1, x) = 1 - e^-x
-    ("gammainc", 0.5, 0.7, math.erf(math.sqrt(0.7))),  # P(1/2, x) = erf(sqrt(x))
+    ("gammainc", 2.0, 1.0, 1 - math.exp(-2.0)),  # left is x, right a: P(1, x) = 1 - e^-x
+    ("gammainc", 0.7, 0.5, math.erf(math.sqrt(0.7))),  # P(1/2, x) = erf(sqrt(x))
 ]
 
 

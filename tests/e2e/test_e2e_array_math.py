@@ -354,7 +354,7 @@ BINARY_ORACLE = {
     "pow": np.power,
     "atan2": np.arctan2,
     "hypot": np.hypot,
-    "gammainc": lambda a, b: scipy.special.gammainc(a, b),
+    "gammainc": lambda x, a: scipy.special.gammainc(a, x),  # left is x (ee_number_gammainc.py)
     "first": lambda a, b: a,
     "firstNonZero": lambda a, b: np.where(a != 0, a, b),
     "first_nonzero": lambda a, b: np.where(a != 0, a, b),

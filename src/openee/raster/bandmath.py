@@ -68,7 +68,8 @@ ARITHMETIC: dict[str, Binary] = {
     "hypot": lambda a, b: np.hypot(a.astype(np.float64), b),
     "first": lambda a, b: a,
     "firstNonZero": lambda a, b: np.where(a != 0, a, b),
-    "gammainc": lambda a, b: gammainc(a.astype(np.float64), b.astype(np.float64)),
+    # gamma(x, a): the first operand is x, the second a, as Number.gammainc (ee_number_gammainc.py).
+    "gammainc": lambda x, a: gammainc(a.astype(np.float64), x.astype(np.float64)),
 }
 
 # The expression language's `^`, listed by Earth Engine with && || ! as a logical operator ("Xor");
