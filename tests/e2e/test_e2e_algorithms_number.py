@@ -52,7 +52,7 @@ BINARY = [
     ("firstNonZero", 0, 9, 9),
     ("firstNonZero", 5, 9, 5),
     ("first_nonzero", 0, 8, 8),
-    ("atan2", 1.0, -2.0, math.atan2(1.0, -2.0)),
+    ("atan2", 1.0, -2.0, math.atan2(-2.0, 1.0)),  # the vector [x, y] = [left, right]
     ("hypot", 3.0, 4.0, 5.0),
     ("bitwiseAnd", 12, 10, 12 & 10),
     ("bitwiseOr", 12, 10, 12 | 10),

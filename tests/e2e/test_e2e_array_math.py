@@ -352,7 +352,7 @@ BINARY_ORACLE = {
     "min": np.minimum,
     "mod": _mod,
     "pow": np.power,
-    "atan2": np.arctan2,
+    "atan2": lambda x, y: np.arctan2(y, x),  # the vector [x, y] (ee_number_atan2.py)
     "hypot": np.hypot,
     "gammainc": lambda x, a: scipy.special.gammainc(a, x),  # left is x (ee_number_gammainc.py)
     "first": lambda a, b: a,

@@ -107,9 +107,18 @@ FACTS: list[Fact] = [
             (1e13, P("1.570796326")),
         ],
     ),
-    # ee_number_atan2.py is left out: it documents left as x and right as y (Number(1).atan2(0)
-    # -> 0), the reverse of Java's Math.atan2(y, x) and of the guides' `y.atan2(x)` (images12.py);
-    # which one Earth Engine computes is not settled by the documentation.
+    # Left is x and right is y, as the sample and the reference ("the 2D vector [x, y]") say.
+    *_binary(
+        "atan2",
+        "atan2",
+        [
+            (0, 0, 0),
+            (1, 0, 0),
+            (0, 1, P("1.570796326")),
+            (-1, 0, P("3.141592653")),
+            (0, -1, P("-1.570796326")),
+        ],
+    ),
     *_binary("add", "add", [(5, 10, 15), (5, 10.2, 15.2), (5, -10.2, P("-5.199999999"))]),
     *_binary("and", "And", [(5, 10, 1), (5, 0, 0)]),
     *_unary(

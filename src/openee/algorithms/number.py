@@ -71,7 +71,11 @@ BINARY: dict[str, tuple[Callable[[Num, Num], Num], str]] = {
         lambda a, b: a if a else b,
         "Selects the first value if it is non-zero, and the second value otherwise.",
     ),
-    "atan2": (math.atan2, "Calculates the angle formed by the 2D vector [x, y] (y=left, x=right)."),
+    # x is the left operand, y the right one (ee_number_atan2: Number(1).atan2(0) is 0).
+    "atan2": (
+        lambda left, right: math.atan2(right, left),
+        "Calculates the angle formed by the 2D vector [x, y] (x=left, y=right).",
+    ),
     "hypot": (math.hypot, "Calculates the magnitude of the 2D vector [x, y]."),
     "bitwiseAnd": (lambda a, b: _bits(a) & _bits(b), "Calculates the bitwise AND of the values."),
     "bitwiseOr": (lambda a, b: _bits(a) | _bits(b), "Calculates the bitwise OR of the values."),
