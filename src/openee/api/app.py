@@ -26,11 +26,12 @@ from openee.api.routes import (
 )
 from openee.api.state import AppState
 from openee.auth import AuditLog, FailureLimiter, TokenService
+from openee.auth.capabilities import CapabilityStore, load_or_create_secret
 from openee.bootstrap import bootstrap
 from openee.catalog.roots import Roots
 from openee.compute.executors import make_executor
 from openee.compute.operations import OperationRunner, OperationStore
-from openee.compute.result_cache import ResultCache
+from openee.compute.result_cache import DiskTier, ResultCache
 from openee.settings import Settings
 
 
@@ -61,7 +62,20 @@ def create_app(settings: Settings) -> FastAPI:
         roots=Roots.for_data_dir(settings.data_dir),
         operations=operation_store,
         runner=OperationRunner(operation_store, settings.import_workers),
-        tiles=ResultCache(settings.tile_cache_bytes, settings.tile_cache_ttl_s),
+        capabilities=CapabilityStore(
+            ready.auth,
+            load_or_create_secret(settings.capability_secret_path),
+            settings.capability_ttl_s,
+        ),
+        tiles=ResultCache(
+            settings.tile_cache_bytes,
+            settings.tile_cache_ttl_s,
+            disk=None
+            if settings.tile_cache_dir is None
+            else DiskTier(
+                settings.tile_cache_dir, settings.tile_cache_disk_bytes, settings.tile_cache_ttl_s
+            ),
+        ),
     )
     app = FastAPI(
         title="openee", version=__version__, docs_url=None, redoc_url=None, openapi_url=None

@@ -33,7 +33,7 @@ from openee.api.evaluation import evaluate_as
 from openee.api.state import AppState
 from openee.auth import Principal, anonymous_principal
 from openee.auth.apikeys import ApiKeyStore
-from openee.auth.capabilities import Capability, CapabilityStore, Kind
+from openee.auth.capabilities import Capability, Kind
 from openee.auth.iam import Iam
 from openee.catalog.names import LEGACY
 from openee.compute.pixels import check_request_limits, compute_pixels, default_grid
@@ -55,10 +55,6 @@ DEFAULT_THUMBNAIL_MAX_DIMENSION = 512
 WORLD = (-180.0, -90.0, 180.0, 90.0)
 _NOT_FOUND_MESSAGE = "Requested entity was not found."
 _API_KEY_PREFIX = "apikey:"
-
-
-def capability_store(state: AppState) -> CapabilityStore:
-    return CapabilityStore(state.auth, state.settings.capability_ttl_s)
 
 
 def evaluate_image(state: AppState, principal: Principal, project: str, expression: Any) -> Image:
@@ -185,7 +181,7 @@ def create(
     Iam(state.auth).authorize(principal, "compute", project)
     stored = prepare_request(state, principal, project, body, kind)
     creator = principal.email
-    return capability_store(state).create(kind, project, creator, principal.scopes, stored)
+    return state.capabilities.create(kind, project, creator, principal.scopes, stored)
 
 
 def check_api_key(state: AppState, request: Request, project: str) -> None:
@@ -199,7 +195,7 @@ def check_api_key(state: AppState, request: Request, project: str) -> None:
 
 
 def resolve(state: AppState, kind: Kind, project: str, raw_id: str) -> Capability:
-    capability = capability_store(state).resolve(kind, project, raw_id)
+    capability = state.capabilities.resolve(kind, project, raw_id)
     if capability is None:
         raise NotFoundError(_NOT_FOUND_MESSAGE)
     return capability

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from openee.algorithms.registry import Registry
 from openee.auth import AuditLog, AuthStore, TokenService
+from openee.auth.capabilities import CapabilityStore
 from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
 from openee.compute.executors import ChunkExecutor
@@ -29,5 +30,7 @@ class AppState:
     # Long-running operations (imports) and the threads that run them.
     operations: OperationStore
     runner: OperationRunner
+    # Thumbnail, download and map ids (content-addressed with the server's secret).
+    capabilities: CapabilityStore
     # Encoded map tiles (bounded, short-lived), shared by every viewer of a map.
     tiles: ResultCache = field(default_factory=lambda: ResultCache(0, 0.0))
