@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from openee.compute.result_cache import DiskTier, Encoded, ResultCache
+from openee.compute.result_cache import DiskTier, Encoded, ResultCache, ShortMemo
 
 
 def test_concurrent_requests_for_one_key_compute_it_once() -> None:
@@ -99,3 +99,23 @@ def test_the_disk_tier_expires_and_stays_within_its_size(tmp_path: Path) -> None
     disk.put(29, Encoded(bytes(90), "image/png"))
     assert disk.get(29) == Encoded(bytes(90), "image/png")
     assert not disk._path(0).exists() and disk._path(28).exists()  # the oldest went first
+
+
+def test_the_short_memo_reuses_a_value_until_it_expires_and_stays_bounded() -> None:
+    memo = ShortMemo(max_entries=2, ttl_s=0.2)
+    calls: list[str] = []
+
+    def make(key: str) -> str:
+        calls.append(key)
+        return key.upper()
+
+    assert memo.get_or_compute("a", lambda: make("a")) == "A"
+    assert memo.get_or_compute("a", lambda: make("a")) == "A"
+    assert calls == ["a"]
+    memo.get_or_compute("b", lambda: make("b"))
+    memo.get_or_compute("c", lambda: make("c"))  # past the bound: "a" goes
+    memo.get_or_compute("a", lambda: make("a"))
+    assert calls == ["a", "b", "c", "a"]
+    time.sleep(0.25)
+    memo.get_or_compute("a", lambda: make("a"))
+    assert calls == ["a", "b", "c", "a", "a"]

@@ -11,7 +11,7 @@ from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
 from openee.compute.executors import ChunkExecutor
 from openee.compute.operations import OperationRunner, OperationStore
-from openee.compute.result_cache import ResultCache
+from openee.compute.result_cache import ResultCache, ShortMemo
 from openee.settings import Settings
 
 
@@ -34,3 +34,5 @@ class AppState:
     capabilities: CapabilityStore
     # Encoded map tiles (bounded, short-lived), shared by every viewer of a map.
     tiles: ResultCache = field(default_factory=lambda: ResultCache(0, 0.0))
+    # The evaluated expressions of map ids, reused for a few seconds by a burst of tiles.
+    tile_images: ShortMemo = field(default_factory=lambda: ShortMemo(256, 5.0))

@@ -27,6 +27,7 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -171,3 +172,33 @@ class ResultCache:
             while self._bytes > self.max_bytes:
                 _, (_, evicted) = self._entries.popitem(last=False)
                 self._bytes -= len(evicted.content)
+
+
+class ShortMemo:
+    """The last few values of a function, each reused for `ttl_s` seconds (LRU, `max_entries`).
+
+    For the evaluated expression of a map id: a browser asks for a view's tiles in a burst, and
+    each tile would evaluate the same expression again (catalog and access look-ups) only to hit
+    the tile cache (ADR 0037).
+    """
+
+    def __init__(self, max_entries: int, ttl_s: float) -> None:
+        self.max_entries = max_entries
+        self.ttl_s = ttl_s
+        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and now - hit[0] < self.ttl_s:
+                self._entries.move_to_end(key)
+                return hit[1]
+        value = compute()  # not coalesced: a few concurrent evaluations are cheap
+        with self._lock:
+            self._entries[key] = (now, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
