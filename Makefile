@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint typecheck unit e2e bench readme clean chromium
+.PHONY: serve test lint typecheck unit e2e bench bench-tiles readme clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (set on some machines) slow numpy: unset for timing only.
 bench: $(VENV)/.installed-bench
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/compute_pixels.py $(BENCH_ARGS)
+
+bench-tiles: $(VENV)/.installed-bench
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/tiles.py $(BENCH_ARGS)
 
 readme: $(VENV)/.installed
 	$(BIN)/python -m openee.readme README.md

@@ -75,6 +75,10 @@ def _optional(text: str) -> str | None:
     return text or None
 
 
+def _optional_path(text: str) -> Path | None:
+    return Path(text) if text else None
+
+
 _CORES = os.cpu_count() or 2
 
 
@@ -149,6 +153,17 @@ class Settings:
         "OPENEE_TILE_CACHE_BYTES",
         "Bytes of encoded map tiles kept in memory (0: no tile cache).",
     )
+    tile_cache_dir: Path | None = setting(  # noqa: RUF009 - setting() is a dataclass field
+        None,
+        "OPENEE_TILE_CACHE_DIR",
+        "Directory of a disk tier of the map-tile cache, kept across restarts (default: none).",
+        _optional_path,
+    )
+    tile_cache_disk_bytes: int = setting(
+        1024**3,
+        "OPENEE_TILE_CACHE_DISK_BYTES",
+        "Bytes of encoded map tiles the disk tier keeps (with OPENEE_TILE_CACHE_DIR).",
+    )
     tile_cache_ttl_s: float = setting(
         300.0, "OPENEE_TILE_CACHE_TTL", "Seconds a cached map tile is served before recomputing."
     )
@@ -201,6 +216,11 @@ class Settings:
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
+
+    @property
+    def capability_secret_path(self) -> Path:
+        """The secret that keys thumbnail, download and map ids (ADR 0037)."""
+        return self.keys_dir / "capabilities.secret"
 
     @property
     def audit_path(self) -> Path:

@@ -1,17 +1,27 @@
-"""Capability ids (thumbnails, downloads, map tiles): random, hashed at rest, expiring, and
-bound to the one request, kind and project they were created for."""
+"""Capability ids (thumbnails, downloads, map tiles): content-addressed with a server secret,
+hashed at rest, expiring, and bound to the one request, kind and project they were created for."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
 
 from openee.auth import AuthStore, hash_token
-from openee.auth.capabilities import DEFAULT_CAPABILITY_TTL_S, CapabilityStore
+from openee.auth.capabilities import (
+    DEFAULT_CAPABILITY_TTL_S,
+    CapabilityStore,
+    load_or_create_secret,
+)
 
 REQUEST = {"expression": {"result": "0", "values": {"0": {"constantValue": 1}}}, "bandIds": []}
+SECRET = bytes(range(32))
+A = "a@p.iam.gserviceaccount.com"
 
 
 class Clock:
@@ -29,17 +39,59 @@ def clock() -> Clock:
 
 @pytest.fixture
 def caps(tmp_path: Path, clock: Clock) -> CapabilityStore:
-    return CapabilityStore(AuthStore(tmp_path / "auth.sqlite"), 60, clock=clock)
+    return CapabilityStore(AuthStore(tmp_path / "auth.sqlite"), SECRET, 60, clock=clock)
 
 
-def test_ids_are_random_160_bit_hex_and_stored_hashed(caps: CapabilityStore) -> None:
-    ids = {caps.create("map", "p", "a@p.iam.gserviceaccount.com", (), REQUEST) for _ in range(50)}
-    assert len(ids) == 50
-    assert all(len(i) == 40 and int(i, 16) >= 0 for i in ids)
+def test_ids_are_an_hmac_of_the_request_and_stored_hashed(caps: CapabilityStore) -> None:
+    requests = [{**REQUEST, "bandIds": [f"B{i}"]} for i in range(20)]
+    ids = [caps.create("map", "p", A, ("s",), r) for r in requests]
+    assert len(set(ids)) == 20
+    # Independent oracle: HMAC-SHA256 keyed with the secret over the documented message.
+    header = json.dumps(["map", "p", A, ["s"]], separators=(",", ":"))
+    body = json.dumps(requests[0], sort_keys=True, separators=(",", ":"))
+    mac = hmac.new(SECRET, f"{header}\n{body}".encode(), hashlib.sha256).hexdigest()
+    assert ids[0] == mac[:40]
     with sqlite3.connect(caps.store.path) as conn:
         stored = {row[0] for row in conn.execute("SELECT id_hash FROM capabilities")}
     assert stored == {hash_token(i) for i in ids}
-    assert not ids & stored
+    assert not set(ids) & stored
+
+
+def test_the_same_request_gets_the_same_id_and_others_differ(
+    caps: CapabilityStore, tmp_path: Path
+) -> None:
+    first = caps.create("map", "p", A, ("s",), REQUEST)
+    reordered = dict(reversed(list(REQUEST.items())))  # key order does not matter
+    assert caps.create("map", "p", A, ("s",), reordered) == first
+    others = {
+        caps.create("map", "p", "b@p.iam.gserviceaccount.com", ("s",), REQUEST),
+        caps.create("thumbnail", "p", A, ("s",), REQUEST),
+        caps.create("map", "q", A, ("s",), REQUEST),
+        caps.create("map", "p", A, ("s", "t"), REQUEST),
+        CapabilityStore(caps.store, bytes(32), 60).create("map", "p", A, ("s",), REQUEST),
+    }
+    assert first not in others and len(others) == 5
+
+
+def test_asking_again_renews_the_expiry(caps: CapabilityStore, clock: Clock) -> None:
+    raw = caps.create("map", "p", A, (), REQUEST)
+    clock.now += 50
+    assert caps.create("map", "p", A, (), REQUEST) == raw
+    clock.now += 50
+    assert caps.resolve("map", "p", raw) is not None
+    clock.now += 10
+    assert caps.resolve("map", "p", raw) is None
+    assert caps.create("map", "p", A, (), REQUEST) == raw  # an expired id comes back to life
+    assert caps.resolve("map", "p", raw) is not None
+
+
+def test_the_secret_is_made_once_private_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "capabilities.secret"
+    secret = load_or_create_secret(path)
+    assert len(secret) == 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_or_create_secret(path) == secret
+    assert load_or_create_secret(tmp_path / "other.secret") != secret
 
 
 def test_resolves_to_its_own_request_kind_and_project_only(caps: CapabilityStore) -> None:
@@ -71,9 +123,11 @@ def test_ids_expire(caps: CapabilityStore, clock: Clock) -> None:
 
 def test_default_ttl_is_a_day(tmp_path: Path) -> None:
     assert DEFAULT_CAPABILITY_TTL_S == 86400
-    assert CapabilityStore(AuthStore(tmp_path / "a.sqlite")).ttl_seconds == 86400
+    assert CapabilityStore(AuthStore(tmp_path / "a.sqlite"), SECRET).ttl_seconds == 86400
     with pytest.raises(ValueError):
-        CapabilityStore(AuthStore(tmp_path / "a.sqlite"), 0)
+        CapabilityStore(AuthStore(tmp_path / "a.sqlite"), SECRET, 0)
+    with pytest.raises(ValueError):
+        CapabilityStore(AuthStore(tmp_path / "a.sqlite"), b"short")
 
 
 def test_deleting_the_creator_deletes_its_ids(caps: CapabilityStore) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
-from openee.compute.result_cache import Encoded, ResultCache
+from openee.compute.result_cache import DiskTier, Encoded, ResultCache, ShortMemo
 
 
 def test_concurrent_requests_for_one_key_compute_it_once() -> None:
@@ -72,3 +74,48 @@ def test_entries_expire() -> None:
     time.sleep(0.1)
     cache.get_or_compute("k", lambda: made.append(1) or Encoded(b"x", "image/png"))
     assert len(made) == 2
+
+
+def test_the_disk_tier_serves_a_new_process_and_holds_no_key_in_a_name(tmp_path: Path) -> None:
+    key = ("p", "0123456789abcdef0123456789abcdef01234567", 4, 8, 5, "PNG")
+    first = ResultCache(1 << 20, 60, disk=DiskTier(tmp_path, 1 << 20, 60))
+    first.get_or_compute(key, lambda: Encoded(b"\x89PNG tile", "image/png"))
+    # A new cache on the same directory (a restarted server) reads it without computing.
+    second = ResultCache(1 << 20, 60, disk=DiskTier(tmp_path, 1 << 20, 60))
+    got = second.get_or_compute(key, lambda: pytest.fail("computed again"))
+    assert got == Encoded(b"\x89PNG tile", "image/png")
+    names = [p.name for p in tmp_path.rglob("*")]
+    assert names and not any(key[1] in name for name in names)
+
+
+def test_the_disk_tier_expires_and_stays_within_its_size(tmp_path: Path) -> None:
+    disk = DiskTier(tmp_path, 1000, 60)
+    for i in range(30):
+        disk.put(i, Encoded(bytes(90), "image/png"))  # 100 bytes a file with the header
+        os.utime(disk._path(i), (1_700_000_000 + i, 1_700_000_000 + i))  # oldest first
+    on_disk = sum(p.stat().st_size for p in tmp_path.rglob("*") if p.is_file())
+    assert on_disk <= 1000
+    assert disk.get(29) is None  # older than the time to live (set by utime above)
+    disk.put(29, Encoded(bytes(90), "image/png"))
+    assert disk.get(29) == Encoded(bytes(90), "image/png")
+    assert not disk._path(0).exists() and disk._path(28).exists()  # the oldest went first
+
+
+def test_the_short_memo_reuses_a_value_until_it_expires_and_stays_bounded() -> None:
+    memo = ShortMemo(max_entries=2, ttl_s=0.2)
+    calls: list[str] = []
+
+    def make(key: str) -> str:
+        calls.append(key)
+        return key.upper()
+
+    assert memo.get_or_compute("a", lambda: make("a")) == "A"
+    assert memo.get_or_compute("a", lambda: make("a")) == "A"
+    assert calls == ["a"]
+    memo.get_or_compute("b", lambda: make("b"))
+    memo.get_or_compute("c", lambda: make("c"))  # past the bound: "a" goes
+    memo.get_or_compute("a", lambda: make("a"))
+    assert calls == ["a", "b", "c", "a"]
+    time.sleep(0.25)
+    memo.get_or_compute("a", lambda: make("a"))
+    assert calls == ["a", "b", "c", "a", "a"]

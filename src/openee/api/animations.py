@@ -67,8 +67,7 @@ def create(
     """Authorizes and checks a video or filmstrip request, stores it and returns its new id."""
     Iam(state.auth).authorize(principal, "compute", project)
     stored = _prepare(state, principal, project, body, kind)
-    store = capabilities.capability_store(state)
-    return store.create(kind, project, principal.email, principal.scopes, stored)
+    return state.capabilities.create(kind, project, principal.email, principal.scopes, stored)
 
 
 def render(state: AppState, capability: Capability) -> Response:

@@ -29,13 +29,14 @@ from openee.api.routes import (
 )
 from openee.api.state import AppState
 from openee.auth import AuditLog, FailureLimiter, TokenService
+from openee.auth.capabilities import CapabilityStore, load_or_create_secret
 from openee.bootstrap import bootstrap
 from openee.catalog.roots import Roots
 from openee.compute.destinations import clear_staging
 from openee.compute.executors import make_executor
 from openee.compute.memory import MemoryLedger
 from openee.compute.operations import OperationRunner, OperationStore
-from openee.compute.result_cache import ResultCache
+from openee.compute.result_cache import DiskTier, ResultCache
 from openee.settings import Settings
 
 
@@ -63,7 +64,20 @@ def create_app(settings: Settings) -> FastAPI:
         operations=operation_store,
         runner=OperationRunner(operation_store, settings.import_workers),
         export_runner=OperationRunner(operation_store, settings.export_workers),
-        tiles=ResultCache(settings.tile_cache_bytes, settings.tile_cache_ttl_s),
+        capabilities=CapabilityStore(
+            ready.auth,
+            load_or_create_secret(settings.capability_secret_path),
+            settings.capability_ttl_s,
+        ),
+        tiles=ResultCache(
+            settings.tile_cache_bytes,
+            settings.tile_cache_ttl_s,
+            disk=None
+            if settings.tile_cache_dir is None
+            else DiskTier(
+                settings.tile_cache_dir, settings.tile_cache_disk_bytes, settings.tile_cache_ttl_s
+            ),
+        ),
     )
     # Exports a previous process left running resume from their finished windows; every other
     # unfinished operation is marked FAILED, and what it left in staging removed (nothing of it

@@ -33,7 +33,7 @@ from openee.api.evaluation import evaluate_as
 from openee.api.state import AppState
 from openee.auth import Principal, anonymous_principal
 from openee.auth.apikeys import ApiKeyStore
-from openee.auth.capabilities import Capability, CapabilityStore, Kind
+from openee.auth.capabilities import Capability, Kind
 from openee.auth.iam import Iam
 from openee.catalog.names import LEGACY
 from openee.compute.pixels import check_request_limits, compute_pixels, default_grid
@@ -55,10 +55,6 @@ DEFAULT_THUMBNAIL_MAX_DIMENSION = 512
 WORLD = (-180.0, -90.0, 180.0, 90.0)
 _NOT_FOUND_MESSAGE = "Requested entity was not found."
 _API_KEY_PREFIX = "apikey:"
-
-
-def capability_store(state: AppState) -> CapabilityStore:
-    return CapabilityStore(state.auth, state.settings.capability_ttl_s)
 
 
 def evaluate_image(state: AppState, principal: Principal, project: str, expression: Any) -> Image:
@@ -185,7 +181,7 @@ def create(
     Iam(state.auth).authorize(principal, "compute", project)
     stored = prepare_request(state, principal, project, body, kind)
     creator = principal.email
-    return capability_store(state).create(kind, project, creator, principal.scopes, stored)
+    return state.capabilities.create(kind, project, creator, principal.scopes, stored)
 
 
 def check_api_key(state: AppState, request: Request, project: str) -> None:
@@ -199,7 +195,7 @@ def check_api_key(state: AppState, request: Request, project: str) -> None:
 
 
 def resolve(state: AppState, kind: Kind, project: str, raw_id: str) -> Capability:
-    capability = capability_store(state).resolve(kind, project, raw_id)
+    capability = state.capabilities.resolve(kind, project, raw_id)
     if capability is None:
         raise NotFoundError(_NOT_FOUND_MESSAGE)
     return capability
@@ -232,11 +228,22 @@ def render(
     cache_key: tuple[Any, ...] | None = None,
 ) -> Response:
     """Computes a capability's stored request and encodes it; map tiles give their `grid`,
-    `file_format` and a `cache_key` (the access checks and the expression's evaluation run on
-    every request; only the pixels and their encoding come from the cache)."""
+    `file_format` and a `cache_key` whose first two items name the map (the creator's account
+    and project access are checked on every request; a map's evaluated expression is reused for
+    a few seconds, and the pixels and their encoding come from the tile cache)."""
     principal = computing_principal(state, capability)
     stored = capability.request
-    image = evaluate_image(state, principal, capability.project, stored["expression"])
+
+    def evaluated() -> Image:
+        return evaluate_image(state, principal, capability.project, stored["expression"])
+
+    # Tiles reuse their map's evaluation for a few seconds (ADR 0037); the account and project
+    # checks above still run on every request.
+    image = (
+        evaluated()
+        if cache_key is None
+        else state.tile_images.get_or_compute(cache_key[:2], evaluated)
+    )
     request: dict[str, Any] = {k: v for k, v in stored.items() if k != "expression"}
     if grid is not None:
         request["grid"] = grid

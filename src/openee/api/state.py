@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from openee.algorithms.registry import Registry
 from openee.auth import AuditLog, AuthStore, TokenService
+from openee.auth.capabilities import CapabilityStore
 from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
 from openee.compute.executors import ChunkExecutor
 from openee.compute.operations import OperationRunner, OperationStore
-from openee.compute.result_cache import ResultCache
+from openee.compute.result_cache import ResultCache, ShortMemo
 from openee.settings import Settings
 
 
@@ -29,8 +30,12 @@ class AppState:
     # Long-running operations (imports) and the threads that run them.
     operations: OperationStore
     runner: OperationRunner
+    # Thumbnail, download and map ids (content-addressed with the server's secret).
+    capabilities: CapabilityStore
     # Encoded map tiles (bounded, short-lived), shared by every viewer of a map.
     tiles: ResultCache = field(default_factory=lambda: ResultCache(0, 0.0))
     # The threads that run exports (their own, so that a long export never holds up imports);
     # None: exports share `runner`.
     export_runner: OperationRunner | None = None
+    # The evaluated expressions of map ids, reused for a few seconds by a burst of tiles.
+    tile_images: ShortMemo = field(default_factory=lambda: ShortMemo(256, 5.0))

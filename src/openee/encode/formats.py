@@ -20,6 +20,7 @@ from openee.errors import InvalidArgumentError, UnimplementedError
 # Encoded content: bytes, or a buffer the encoder filled itself (sent without a final copy).
 Content = bytes | bytearray | memoryview
 Encoder = Callable[[ComputedRaster, Visualization], Content]
+PNG_COMPRESS_LEVEL = 1
 
 
 def encode_png(raster: ComputedRaster, vis: Visualization) -> bytes:
@@ -29,7 +30,9 @@ def encode_png(raster: ComputedRaster, vis: Visualization) -> bytes:
     else:
         image = PILImage.fromarray(np.dstack([values, alpha]), "RGBA")
     out = io.BytesIO()
-    image.save(out, "PNG")
+    # zlib level 1: a map tile encodes several times faster than at the default 6, and the
+    # (photographic) pixels of a tile compress little better at 6 (bench/TILES.md).
+    image.save(out, "PNG", compress_level=PNG_COMPRESS_LEVEL)
     return out.getvalue()
 
 

@@ -105,8 +105,7 @@ def create_table(
     }
     # Fail now, not on the unauthenticated fetch, for an expression that is not a table.
     collection_features(evaluate_as(state, principal, project, stored["expression"]))
-    store = capabilities.capability_store(state)
-    raw = store.create("table", project, principal.email, principal.scopes, stored)
+    raw = state.capabilities.create("table", project, principal.email, principal.scopes, stored)
     return {"name": f"projects/{project}/tables/{raw}"}
 
 
