@@ -33,6 +33,14 @@ REASONS: dict[str, str] = {
         "Maxent's feature classes, regularisation and clamping are defined by the AMNH Java "
         "implementation; no installed library reproduces its numbers"
     ),
+    "Landsat.pathRowLimit": (
+        "Earth Engine's per-request ranking of scenes per path/row is not documented "
+        "(ADR 0028); Landsat.simpleComposite's maxDepth limits scenes per pixel instead"
+    ),
+    "Feature.hersDescriptor": (
+        "the HERS descriptor's definition is not published, so no result could be checked "
+        "against Earth Engine's"
+    ),
     "Classifier.load": "loads classifiers saved by classifier:export, which openee does not serve",
     "Classifier.TrainingContainer": "a hidden Earth Engine internal that scripts do not call",
     "Clusterer.TrainingContainer": "a hidden Earth Engine internal that scripts do not call",
