@@ -95,6 +95,8 @@ def open_zarr(uri: str) -> ZarrArray:
     path = Path(roots.check(uri))
     if path.name == ".zarray":
         path = path.parent
+    # Before any metadata is read: a .zarray linked outside would be read (and echoed) first.
+    _links_stay_inside(path, roots, uri)
     if (path / "zarr.json").exists() and not (path / ".zarray").exists():
         raise InvalidArgumentError(f"'{uri}' is a Zarr v3 array; only Zarr v2 is supported.")
     meta = _json(path / ".zarray", uri)
@@ -131,8 +133,6 @@ def open_zarr(uri: str) -> ZarrArray:
             )
         if codec == "blosc" and compressor.get("cname") == "blosclz":
             raise InvalidArgumentError(f"'{uri}' uses blosc's 'blosclz', which is not supported.")
-    # Only once the directory is known to hold a Zarr v2 array: a wrong path fails fast.
-    _links_stay_inside(path, roots, uri)
     return ZarrArray(
         str(path),
         (path / ".zarray").stat().st_mtime_ns,

@@ -30,6 +30,7 @@ from openee.bootstrap import bootstrap
 from openee.catalog.roots import Roots
 from openee.compute.executors import make_executor
 from openee.compute.operations import OperationRunner, OperationStore
+from openee.raster.gdal import confine_sidecars_to
 from openee.settings import Settings
 
 
@@ -43,6 +44,8 @@ def create_app(settings: Settings) -> FastAPI:
             "%d operations left unfinished by a previous run were marked FAILED", stale
         )
     audit = AuditLog(settings.audit_path)
+    roots = Roots.for_data_dir(settings.data_dir)
+    confine_sidecars_to(roots.roots)
     state = AppState(
         settings=settings,
         catalog=ready.catalog,
@@ -57,7 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
         audit=audit,
         registry=default_registry(),
         executor=make_executor(settings.chunk_workers, settings.dask_scheduler),
-        roots=Roots.for_data_dir(settings.data_dir),
+        roots=roots,
         operations=operation_store,
         runner=OperationRunner(operation_store, settings.import_workers),
     )

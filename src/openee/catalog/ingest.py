@@ -52,6 +52,7 @@ from openee.catalog.store import CatalogStore
 from openee.catalog.templates import TemplateLayout, compile_template
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError
+from openee.raster.gdal import open_checked
 
 Progress = Callable[[int, int, str], None]
 STAC_TYPES = ("Catalog", "Collection", "Feature")
@@ -132,7 +133,7 @@ def _file_info(path: Path) -> _FileInfo:
 
 
 def _read_info(path: Path) -> _FileInfo:
-    with rasterio.open(path) as src:
+    with open_checked(path) as src:
         if src.crs is None:
             raise InvalidArgumentError(f"{path.name}: the raster has no coordinate system.")
         t = src.transform

@@ -7,19 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pystac
-import rasterio
 
 from openee.catalog.model import FOLDER, IMAGE, IMAGE_COLLECTION, AssetRecord, BandRecord
 from openee.catalog.names import name_from_id, parent_of
 from openee.catalog.profiles import Profile
 from openee.catalog.store import CatalogStore
+from openee.raster.gdal import open_checked
 from openee.values.date import Date
 
 Progress = Callable[[int, int, str], None]
 
 
 def _band_record(ee_name: str, path: Path) -> BandRecord:
-    with rasterio.open(path) as src:
+    with open_checked(path) as src:
         return BandRecord(
             id=ee_name,
             path=str(path),
