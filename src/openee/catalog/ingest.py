@@ -38,6 +38,7 @@ from openee.catalog.model import (
 )
 from openee.catalog.names import name_from_id, parent_of
 from openee.catalog.profiles import (
+    RASTER_SUFFIXES,
     SENTINEL2_L2A,
     BandSource,
     Layout,
@@ -46,12 +47,13 @@ from openee.catalog.profiles import (
     SingleFileLayout,
     product_layouts,
 )
+from openee.catalog.roots import Roots
 from openee.catalog.rows import plain_json
-from openee.catalog.stac_ingest import item_record
+from openee.catalog.stac_ingest import ConfinedStacIO, item_record
 from openee.catalog.store import CatalogStore
 from openee.catalog.templates import TemplateLayout, compile_template
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
-from openee.errors import InvalidArgumentError
+from openee.errors import InvalidArgumentError, OpeneeError
 from openee.raster.gdal import open_checked
 
 Progress = Callable[[int, int, str], None]
@@ -72,7 +74,12 @@ class IngestReport:
     unchanged: int = 0
     converted: int = 0  # COGs written this run
     ignored: list[Path] = field(default_factory=list)
+    # (file or image, one-line reason) of each source that could not be ingested
+    failed: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+
+    def fail(self, what: Path | str, exc: BaseException) -> None:
+        self.failed.append((str(what), one_line(exc)))
 
     def summary(self) -> str:
         what = []
@@ -88,7 +95,20 @@ class IngestReport:
             text += f", {self.converted} COGs made"
         if self.ignored:
             text += f", {len(self.ignored)} files ignored"
+        if self.failed:
+            text += f", {len(self.failed)} failed"
         return f"{text} ({self.seconds:.1f} s)"
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one line: an OpeneeError's message, else the exception's type and text."""
+    text = exc.message if isinstance(exc, OpeneeError) else f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())[:300] or type(exc).__name__
+
+
+def default_roots(sources: Sequence[Path]) -> Roots:
+    """Without an operator's roots, files and hrefs must stay in the sources' directories."""
+    return Roots.of([p if p.is_dir() else p.parent for p in sources])
 
 
 def collect_files(sources: Sequence[Path]) -> list[Path]:
@@ -271,14 +291,21 @@ def _stac_profile(item: pystac.Item) -> Profile:
     return Profile(name="stac", bands={k: k for k in keys})
 
 
-def _stac_records(path: Path, collection: str, builder: _Builder) -> list[AssetRecord]:
-    root = pystac.read_file(str(path))
+def _stac_records(
+    path: Path, collection: str, builder: _Builder, roots: Roots, report: IngestReport
+) -> list[AssetRecord]:
+    root = pystac.read_file(str(path), stac_io=ConfinedStacIO(roots))
     items = list(root.get_items(recursive=True)) if isinstance(root, pystac.Catalog) else [root]
-    return [
-        builder.cog_record(item_record(item, collection, _stac_profile(item)))
-        for item in items
-        if isinstance(item, pystac.Item)
-    ]
+    records = []
+    for item in items:
+        if not isinstance(item, pystac.Item):
+            continue
+        try:
+            record = item_record(item, collection, _stac_profile(item), roots)
+            records.append(builder.cog_record(record))
+        except Exception as exc:  # one bad item does not stop the others
+            report.fail(f"{path.name}#{item.id}", exc)
+    return records
 
 
 def _folders(name: str, store: CatalogStore) -> list[AssetRecord]:
@@ -300,6 +327,7 @@ def ingest(
     dates: Sequence[str] = (),
     template: str | None = None,
     progress: Progress | None = None,
+    roots: Roots | None = None,
 ) -> IngestReport:
     """Ingest `sources` under `asset_id`.
 
@@ -308,12 +336,23 @@ def ingest(
     itself for one vector file, `asset_id/<file stem>` for several. `dates` are the dates of a
     multi-date band stack (Theia L3A). `template` describes other layouts by file name
     (`templates.py`); the files it matches are read with it before the product layouts.
+
+    Every file and STAC href must be inside `roots` (default: the sources' directories), and
+    is opened with pinned drivers (ADR 0033). A source that cannot be ingested is reported in
+    `failed` with a one-line reason; the others are ingested.
     """
     started = time.monotonic()
     layouts: list[Layout] = [TemplateLayout(compile_template(template))] if template else []
     name = name_from_id(asset_id)
     report = IngestReport(asset_name=name)
-    files = collect_files(sources)
+    roots = roots or default_roots(sources)
+    files = []
+    for path in collect_files(sources):
+        try:
+            files.append(Path(roots.check(str(path))))
+        except InvalidArgumentError as exc:
+            report.fail(path, exc)
+    builder = _Builder(_Cogs(cog_dir) if cog_dir else None)
     vectors = [p for p in files if p.suffix.lower() in VECTOR_SUFFIXES]
     rest = [p for p in files if p not in vectors]
     scenes: list[Scene] = []
@@ -325,7 +364,16 @@ def ingest(
     stac = [p for p in rest if _is_stac(p)]
     stac = [p for p in stac if not any(q.parent in p.parents for q in stac if q != p)]
     rest = [p for p in rest if not any(s.parent in p.parents for s in stac)]
-    claimed, rest = SingleFileLayout().claim(rest)
+    single = []
+    for path in rest:
+        if path.suffix.lower() in RASTER_SUFFIXES:
+            try:
+                builder.info(path)  # pinned drivers, sizes, georeferencing
+            except Exception as exc:
+                report.fail(path, exc)
+                continue
+        single.append(path)
+    claimed, rest = SingleFileLayout().claim(single)
     scenes.extend(claimed)
     report.ignored = [p for p in rest if not p.name.lower().endswith(SIDECARS)]
     if (scenes or stac) and vectors:
@@ -333,17 +381,23 @@ def ingest(
             "Rasters and vector files go to different assets: ingest them separately."
         )
 
-    builder = _Builder(_Cogs(cog_dir) if cog_dir else None)
     records: list[AssetRecord] = []
     features: dict[str, list[FeatureRecord]] = {}
     if scenes or stac:
         total = len(scenes) + len(stac)
         for i, scene in enumerate(scenes):
-            records.append(builder.image(name, scene))
+            try:
+                records.append(builder.image(name, scene))
+            except Exception as exc:  # one bad scene does not stop the others
+                paths = {b.path for b in scene.bands}
+                report.fail(paths.pop() if len(paths) == 1 else scene.index, exc)
             if progress:
                 progress(i + 1, total, scene.index)
         for j, path in enumerate(stac):
-            records.extend(_stac_records(path, name, builder))
+            try:
+                records.extend(_stac_records(path, name, builder, roots, report))
+            except Exception as exc:
+                report.fail(path, exc)
             if progress:
                 progress(len(scenes) + j + 1, total, path.name)
         seen: set[str] = set()
@@ -351,6 +405,9 @@ def ingest(
             if record.name in seen:
                 raise InvalidArgumentError(f"Two sources make the same image '{record.index}'.")
             seen.add(record.name)
+        if not records:
+            report.seconds = time.monotonic() - started
+            return report
         times = [r.start_time for r in records if r.start_time is not None]
         records.insert(
             0,
@@ -367,13 +424,23 @@ def ingest(
             records.append(AssetRecord(name=name, type=FOLDER))
         for i, path in enumerate(vectors):
             table = name if len(vectors) == 1 else f"{name}/{path.stem}"
-            rows = read_features(path)
+            try:
+                rows = read_features(path)
+            except Exception as exc:
+                report.fail(path, exc)
+                continue
             records.append(AssetRecord(name=table, type=TABLE, properties={"source": path.name}))
             features[table] = rows
             report.features += len(rows)
             if progress:
                 progress(i + 1, len(vectors), path.name)
-        report.tables = len(vectors)
+        report.tables = len(features)
+        if not features:
+            report.seconds = time.monotonic() - started
+            return report
+    elif report.failed:
+        report.seconds = time.monotonic() - started
+        return report
     else:
         raise InvalidArgumentError("No raster, STAC or vector source found.")
 
