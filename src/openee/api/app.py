@@ -24,9 +24,12 @@ from openee.api.routes import (
     thumbnails,
     token,
 )
+from openee.api.routes.operations import MOSAIC_DIR
 from openee.api.state import AppState
 from openee.auth import AuditLog, FailureLimiter, TokenService
 from openee.bootstrap import bootstrap
+from openee.catalog.ingest import COG_DIR
+from openee.catalog.orphans import sweep_temporaries
 from openee.catalog.roots import Roots
 from openee.compute.executors import make_executor
 from openee.compute.operations import OperationRunner, OperationStore
@@ -45,6 +48,8 @@ def create_app(settings: Settings) -> FastAPI:
         )
     audit = AuditLog(settings.audit_path)
     roots = Roots.for_data_dir(settings.data_dir)
+    for made_here in (MOSAIC_DIR, COG_DIR):  # what killed imports and ingests left
+        sweep_temporaries(settings.data_dir / made_here)
     confine_sidecars_to(roots.roots)
     state = AppState(
         settings=settings,

@@ -59,6 +59,7 @@ from openee.raster.gdal import open_checked
 Progress = Callable[[int, int, str], None]
 STAC_TYPES = ("Catalog", "Collection", "Feature")
 # Files that go with another file and are read through it (GDAL sidecars, Shapefile parts).
+COG_DIR = "cog"  # under the data dir: the COGs `openee ingest --cog` makes
 SIDECARS = (".aux.xml", ".ovr", ".dbf", ".shx", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 
 

@@ -317,6 +317,17 @@ class PostgresCatalog:
         )
         return int(row[0]) if row else 0
 
+    def uses_file(self, path: str) -> bool:
+        row = (
+            self._connection()
+            .execute(
+                "SELECT 1 FROM openee_assets WHERE bands @> %s OR bands @> %s LIMIT 1",
+                (Jsonb([{"path": path}]), Jsonb([{"mask": {"path": path}}])),
+            )
+            .fetchone()
+        )
+        return row is not None
+
 
 def _property_sql(term: PropertyTerm) -> tuple[str, list[Any]]:
     """One property term as an SQL condition that is never NULL (see `PropertyTerm`)."""

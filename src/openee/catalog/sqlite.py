@@ -348,6 +348,19 @@ class SqliteCatalog:
         )
         return int(row[0])
 
+    def uses_file(self, path: str) -> bool:
+        # A mask is stored as JSON holding its path: compared as the JSON string it is.
+        quoted = json.dumps(path)
+        row = (
+            self._connection()
+            .execute(
+                "SELECT 1 FROM bands WHERE path = ? OR instr(mask, ?) > 0 LIMIT 1",
+                (path, quoted),
+            )
+            .fetchone()
+        )
+        return row is not None
+
     def _records(self, db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[AssetRecord]:
         """Records of asset rows, their bands read with one query per 500 rows."""
         bands: dict[int, list[BandRecord]] = {row[0]: [] for row in rows}

@@ -101,7 +101,7 @@ class StderrProgress:
 def run(args: argparse.Namespace) -> int:
     # Imported here: rasterio, pyogrio and pystac take a second to load, and every `openee`
     # command imports this module to build its argument parser.
-    from openee.catalog.ingest import ingest
+    from openee.catalog.ingest import COG_DIR, ingest
     from openee.catalog.roots import URL_PREFIXES_ENV, Roots
     from openee.catalog.store import open_store
     from openee.raster.gdal import confine_sidecars_to
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
             store,
             args.sources,
             args.asset_id,
-            cog_dir=settings.data_dir / "cog" if args.cog else None,
+            cog_dir=settings.data_dir / COG_DIR if args.cog else None,
             dates=dates,
             template=args.template,
             progress=StderrProgress(),
