@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.server
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -134,8 +133,8 @@ def outside(tmp_path_factory: pytest.TempPathFactory) -> Outside:
     ]
     files[1].write_text(f"name,longitude,latitude\n{TOKEN},1,2\n")
     files[2].write_text(TOKEN)
-    shutil.copy(files[0], folder / "secret.ovr")
-    files.append(folder / "secret.ovr")
+    # An overview level of a 64 x 64 raster, for sidecars planted beside one.
+    files.append(write_tif(folder / "secret.ovr", CANARY_VALUE, size=32))
     for path in files:
         mtime = time.time()
         os.utime(path, (mtime - 3600, mtime))
@@ -184,12 +183,24 @@ class Api:
             "fileFormat": "NPY",
             "grid": {
                 "crsCode": "EPSG:32633",
-                "affineTransform": {"scaleX": scale, "translateX": 500000.0, "scaleY": -scale,
-                                    "translateY": 5100000.0},  # fmt: skip
+                "affineTransform": {
+                    "scaleX": scale,
+                    "translateX": 500000.0,
+                    "scaleY": -scale,
+                    "translateY": 5100000.0,
+                },  # fmt: skip
                 "dimensions": {"width": size, "height": size},
             },
         }
         return self.post(f"assets/{name}:getPixels", body)
+
+    def compute_value(self, name: str, arguments: dict[str, Any]) -> Any:
+        """value:compute of one algorithm call with constant arguments."""
+        values = {"0": {"functionInvocationValue": {
+            "functionName": name,
+            "arguments": {k: {"constantValue": v} for k, v in arguments.items()},
+        }}}  # fmt: skip
+        return self.post("value:compute", {"expression": {"result": "0", "values": values}})
 
     def load_geotiff(self, uri: str, scale: float = 120.0) -> Any:
         """computePixels of Image.loadGeoTIFF(uri) on an 8 x 8 grid at `scale`."""
@@ -209,8 +220,12 @@ class Api:
             "fileFormat": "NPY",
             "grid": {
                 "crsCode": "EPSG:32633",
-                "affineTransform": {"scaleX": scale, "translateX": 500000.0, "scaleY": -scale,
-                                    "translateY": 5100000.0},  # fmt: skip
+                "affineTransform": {
+                    "scaleX": scale,
+                    "translateX": 500000.0,
+                    "scaleY": -scale,
+                    "translateY": 5100000.0,
+                },  # fmt: skip
                 "dimensions": {"width": 8, "height": 8},
             },
         }
@@ -230,9 +245,7 @@ def succeeded(answer: Any) -> bool:
 
 
 @pytest.fixture(scope="session")
-def api(
-    tmp_path_factory: pytest.TempPathFactory, allowed_server: Listener
-) -> Iterator[Api]:
+def api(tmp_path_factory: pytest.TempPathFactory, allowed_server: Listener) -> Iterator[Api]:
     data_dir = tmp_path_factory.mktemp("security-data")
     patch = pytest.MonkeyPatch()
     patch.setenv("OPENEE_ALLOWED_URL_PREFIXES", f"{allowed_server.url}/allowed/")

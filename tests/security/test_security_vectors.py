@@ -9,8 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN, Api, Listener, Outside, failed, succeeded
 
+from conftest import TOKEN, Api, Listener, Outside, failed, succeeded
 from openee.catalog.ingest import ingest
 from openee.catalog.sqlite import SqliteCatalog
 
@@ -60,8 +60,11 @@ def crs_link_geojson(path: Path, canary: Listener) -> Path:
         "type": "FeatureCollection",
         "crs": {"type": "link", "properties": {"href": f"{canary.url}/crs", "type": "ogcwkt"}},
         "features": [
-            {"type": "Feature", "properties": {"a": 1},
-             "geometry": {"type": "Point", "coordinates": [13.5, 45.5]}}  # fmt: skip
+            {
+                "type": "Feature",
+                "properties": {"a": 1},
+                "geometry": {"type": "Point", "coordinates": [13.5, 45.5]},
+            }  # fmt: skip
         ],
     }
     path.write_text(json.dumps(doc))
