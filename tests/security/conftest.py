@@ -188,7 +188,7 @@ class Api:
                     "translateX": 500000.0,
                     "scaleY": -scale,
                     "translateY": 5100000.0,
-                },  # fmt: skip
+                },
                 "dimensions": {"width": size, "height": size},
             },
         }
@@ -225,7 +225,7 @@ class Api:
                     "translateX": 500000.0,
                     "scaleY": -scale,
                     "translateY": 5100000.0,
-                },  # fmt: skip
+                },
                 "dimensions": {"width": 8, "height": 8},
             },
         }

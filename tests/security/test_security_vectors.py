@@ -64,7 +64,7 @@ def crs_link_geojson(path: Path, canary: Listener) -> Path:
                 "type": "Feature",
                 "properties": {"a": 1},
                 "geometry": {"type": "Point", "coordinates": [13.5, 45.5]},
-            }  # fmt: skip
+            }
         ],
     }
     path.write_text(json.dumps(doc))
