@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+from security_kit import CANARY_VALUE, TOKEN, Api, Listener, Outside, succeeded, write_tif
 
-from conftest import CANARY_VALUE, TOKEN, Api, Listener, Outside, succeeded, write_tif
 from openee.catalog.ingest import ingest
 from openee.catalog.sqlite import SqliteCatalog
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from conftest import Api, Listener, write_tif
+from security_kit import Api, Listener, write_tif
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from security_kit import TOKEN, Api, Listener, Outside, failed, succeeded
 
-from conftest import TOKEN, Api, Listener, Outside, failed, succeeded
 from openee.catalog.ingest import ingest
 from openee.catalog.sqlite import SqliteCatalog
 

@@ -113,15 +113,16 @@ def default_roots(sources: Sequence[Path]) -> Roots:
 
 
 def collect_files(sources: Sequence[Path]) -> list[Path]:
-    """Every file under the sources (directories recursively), resolved, in name order."""
+    """Every file under the sources (directories recursively), absolute (links not resolved:
+    `Roots.check` does that), in name order."""
     files: list[Path] = []
     for source in sources:
         if not source.exists():
             raise InvalidArgumentError(f"Source '{source}' does not exist.")
         if source.is_dir():
-            files.extend(sorted(p.resolve() for p in source.rglob("*") if p.is_file()))
+            files.extend(sorted(p.absolute() for p in source.rglob("*") if p.is_file()))
         else:
-            files.append(source.resolve())
+            files.append(source.absolute())
     return list(dict.fromkeys(files))
 
 
@@ -292,15 +293,31 @@ def _stac_profile(item: pystac.Item) -> Profile:
     return Profile(name="stac", bands={k: k for k in keys})
 
 
+def _stac_items(root: Any, path: Path, report: IngestReport) -> list[pystac.Item]:
+    """The items under a STAC document; a link that cannot be followed (outside the roots,
+    broken) is reported and the others are followed."""
+    items, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pystac.Item):
+            items.append(node)
+            continue
+        if not isinstance(node, pystac.Catalog):
+            continue
+        for link in [*node.get_links("child"), *node.get_links("item")]:
+            try:
+                stack.append(link.resolve_stac_object(root=node.get_root()).target)
+            except Exception as exc:
+                report.fail(f"{path.name}#{link.href}", exc)
+    return sorted(items, key=lambda item: item.id)
+
+
 def _stac_records(
     path: Path, collection: str, builder: _Builder, roots: Roots, report: IngestReport
 ) -> list[AssetRecord]:
     root = pystac.read_file(str(path), stac_io=ConfinedStacIO(roots))
-    items = list(root.get_items(recursive=True)) if isinstance(root, pystac.Catalog) else [root]
     records = []
-    for item in items:
-        if not isinstance(item, pystac.Item):
-            continue
+    for item in _stac_items(root, path, report):
         try:
             record = item_record(item, collection, _stac_profile(item), roots)
             records.append(builder.cog_record(record))
@@ -353,6 +370,7 @@ def ingest(
             files.append(Path(roots.check(str(path))))
         except InvalidArgumentError as exc:
             report.fail(path, exc)
+    files = list(dict.fromkeys(files))
     builder = _Builder(_Cogs(cog_dir) if cog_dir else None)
     vectors = [p for p in files if p.suffix.lower() in VECTOR_SUFFIXES]
     rest = [p for p in files if p not in vectors]
