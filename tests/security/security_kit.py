@@ -115,11 +115,12 @@ class Api:
             time.sleep(0.05)
 
     def import_image(self, name: str, uris: list[str], overwrite: bool = False) -> Any:
-        """The import's answer: the HTTP error, or the finished operation."""
+        """The import's answer: the HTTP error, or the finished operation. Several URIs are
+        several sources of one tileset (a mosaic)."""
         body = {
             "imageManifest": {
                 "name": f"projects/{PROJECT}/assets/{name}",
-                "tilesets": [{"sources": [{"uris": uris}]}],
+                "tilesets": [{"sources": [{"uris": [uri]} for uri in uris]}],
             },
             "overwrite": overwrite,
         }
