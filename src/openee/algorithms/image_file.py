@@ -56,5 +56,7 @@ def load_geotiff(uri: str) -> Image:
             )
             footprint = Geometry(shapely.geometry.box(*ds.bounds), crs).to_wgs84()
     except RasterioError:
-        raise InvalidArgumentError(f"cannot read '{uri}' as a GeoTIFF.") from None
+        raise InvalidArgumentError(
+            f"cannot read '{uri}': it is not a GeoTIFF, or it is damaged."
+        ) from None
     return Image(bands, footprint_geometry=footprint)
