@@ -49,7 +49,9 @@ def test_rerun_is_idempotent(tmp_path: Path) -> None:
     assert snapshot(store) == before  # not even update times changed
 
 
-def test_failed_ingest_leaves_catalog_unchanged_and_rerun_completes(tmp_path: Path) -> None:
+def test_a_bad_file_is_reported_and_the_rest_ingested_then_rerun_completes(
+    tmp_path: Path,
+) -> None:
     sources = tmp_path / "src"
     shutil.copytree(L57, sources)
     store = SqliteCatalog(tmp_path / "c.sqlite")
@@ -57,19 +59,21 @@ def test_failed_ingest_leaves_catalog_unchanged_and_rerun_completes(tmp_path: Pa
     for scene in scenes[50:]:
         shutil.move(scene, tmp_path / scene.name)  # first run: half the scenes
     ingest(store, [sources], "LANDSAT/L57_SR")
-    before = snapshot(store)
     for scene in scenes[50:]:
         shutil.move(tmp_path / scene.name, scene)
     broken = next(scenes[-1].glob("*_b4.tif"))
     good = broken.read_bytes()
     broken.write_bytes(b"not a tiff")
-    with pytest.raises(InvalidArgumentError, match="cannot read"):
-        ingest(store, [sources], "LANDSAT/L57_SR")
-    assert snapshot(store) == before
+    report = ingest(store, [sources], "LANDSAT/L57_SR")
+    # The broken scene is reported on one line; the 54 others of the second half are written.
+    assert len(report.failed) == 1 and "cannot read" in report.failed[0][1]
+    assert "\n" not in report.failed[0][1]
+    assert len(store.query_images(ImageQuery(COLL))) == 104
     broken.write_bytes(good)
     report = ingest(store, [sources], "LANDSAT/L57_SR")
-    # The 50 images of the first run are unchanged; the collection's time range grew.
-    assert (report.images, report.unchanged) == (105, 50)
+    # The 104 images of the earlier runs and the collection are unchanged; the repaired one
+    # is written.
+    assert (report.images, report.unchanged, report.written, report.failed) == (105, 105, 1, [])
     assert len(store.query_images(ImageQuery(COLL))) == 105
 
 

@@ -152,3 +152,22 @@ def test_extra_roots_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("OPENEE_ALLOWED_ROOTS", str(extra))
     roots = Roots.for_data_dir(tmp_path / "data")
     assert roots.check(str(extra / "x.tif")) == os.path.realpath(extra / "x.tif")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://data.example.org/cogs-evil/x.tif",  # the prefix matched mid-segment
+        "https://data.example.org/cogs/x.tif?/../../y.tif",  # GDAL collapses these
+        "https://data.example.org/cogs/./x.tif",
+        "https://data.example.org/cogs//x.tif",
+        "https://data.example.org/cogs/x.tif#/../../y.tif",
+        "https://data.example.org/cogs@evil.example.com/x.tif",
+        "https://data.example.org/cogs/x%2Etif",
+    ],
+)
+def test_a_url_must_stay_under_its_prefix_in_normal_form(url: str) -> None:
+    roots = Roots.of([Path("/")], url_prefixes=["https://data.example.org/cogs"])
+    with pytest.raises(InvalidArgumentError):
+        roots.check(url)
+    assert roots.check("https://data.example.org/cogs/x.tif?version=2")

@@ -308,3 +308,42 @@ def test_bob_reads_alices_file_once_he_may_read_the_asset_it_backs(
         for asset in (image, table):
             alice.post(f"{srv.base_url}/v1/{asset}:setIamPolicy", json={"policy": {}})
     assert compute_bands(srv, bob, B, tif).status_code == 400
+
+
+def zarr_bands(uri: str) -> dict[str, Any]:
+    """`ee.Image.loadZarrV2Array(uri, ee.Projection('EPSG:4326', ...)).bandNames()`."""
+    call = {"functionName": "Image.loadZarrV2Array",
+            "arguments": {"uri": {"constantValue": uri}, "proj": {"valueReference": "p"}}}  # fmt: skip
+    projection = {"functionName": "Projection",
+                  "arguments": {"crs": {"constantValue": "EPSG:4326"},
+                                "transform": {"constantValue": [1, 0, 0, 0, -1, 0]}}}  # fmt: skip
+    return band_names({"values": {"p": {"functionInvocationValue": projection},
+                                  "0": {"functionInvocationValue": call}}})  # fmt: skip
+
+
+def test_a_zarr_chunk_linked_into_another_area_is_refused(
+    srv: AuthServer, sessions: dict[str, Any]
+) -> None:
+    """A chunk of bob's Zarr array that links into alice's area would hand bob her bytes: the
+    array is refused; the same array with the chunk linked into his own area loads."""
+    bob = sessions["bob"]
+    for owner in (A, B):
+        target = area_file(srv, owner, f"chunk_for_{B}.bin")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(np.arange(4, dtype="<u1").tobytes())
+    array = srv.data_dir / "projects" / B / "linked.zarr"
+    array.mkdir(parents=True)
+    meta = {"zarr_format": 2, "shape": [2, 2], "chunks": [2, 2], "dtype": "|u1",
+            "compressor": None, "fill_value": 0, "order": "C", "filters": None}  # fmt: skip
+    (array / ".zarray").write_text(json.dumps(meta))
+    (array / ".zattrs").write_text(json.dumps({"_ARRAY_DIMENSIONS": ["y", "x"]}))
+    url = f"{srv.base_url}/v1/projects/{B}/value:compute"
+    answers = {}
+    for owner in (A, B):
+        (array / "0.0").unlink(missing_ok=True)
+        (array / "0.0").symlink_to(area_file(srv, owner, f"chunk_for_{B}.bin"))
+        answers[owner] = bob.post(url, json={"expression": zarr_bands(str(array))})
+    assert answers[B].status_code == 200, answers[B].text
+    assert answers[B].json()["result"] == ["B0"]
+    assert answers[A].status_code == 400, answers[A].text
+    assert "contains a link (0.0)" in answers[A].json()["error"]["message"]

@@ -32,9 +32,15 @@ class EvalContext:
         """The confined path of a file an expression names, if the caller may read it."""
         if self.files is not None:
             return self.files.check(uri)
-        if self.roots is None:
+        return self.file_roots.check(uri)
+
+    @property
+    def file_roots(self) -> Roots:
+        """The roots confining files: the caller's access's, else the evaluation's own."""
+        roots = self.files.roots if self.files is not None else self.roots
+        if roots is None:
             raise InvalidArgumentError("this server reads no files by path.")
-        return self.roots.check(uri)
+        return roots
 
 
 _CURRENT: ContextVar[EvalContext | None] = ContextVar("openee_eval_context", default=None)

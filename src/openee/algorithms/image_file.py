@@ -4,18 +4,20 @@ roots (`openee.catalog.roots`), so an expression can read no file outside them."
 from __future__ import annotations
 
 import rasterio
+import rasterio.io
 import shapely.geometry
+from rasterio._path import _parse_path
 from rasterio.errors import RasterioError
 
 from openee.algorithms.context import current
 from openee.algorithms.registry import algorithm
+from openee.catalog.urls import resolve_url
 from openee.errors import InvalidArgumentError
+from openee.raster.gdal import check_dataset, check_sidecars, raster_env
 from openee.raster.image import Band, Image
 from openee.raster.sources import FileBand
 from openee.values.geometry import Geometry
 from openee.values.projection import Projection
-
-GEOTIFF_DRIVERS = ("GTiff", "COG")
 
 
 @algorithm("Image.loadGeoTIFF")
@@ -28,11 +30,15 @@ def load_geotiff(uri: str) -> Image:
         uri: The path of the GeoTIFF (absolute, or relative to the data dir), or an
             allow-listed URL.
     """
-    path = current().check_file(uri)
+    ctx = current()
+    path = resolve_url(ctx.check_file(uri), ctx.file_roots)  # the caller's file, no redirect out
     try:
-        with rasterio.open(path) as ds:
-            if ds.driver not in GEOTIFF_DRIVERS:
-                raise InvalidArgumentError(f"'{uri}' is not a GeoTIFF (it is {ds.driver}).")
+        # Pinned to the GeoTIFF driver at open: another driver may follow links as it opens.
+        with rasterio.Env(**raster_env(path)):
+            check_sidecars(path)
+            ds = rasterio.io.DatasetReader(_parse_path(path), driver=["GTiff"])
+        with ds:
+            check_dataset(ds, path)
             if ds.crs is None:
                 raise InvalidArgumentError(f"'{uri}' has no CRS.")
             crs = ds.crs.to_string()
@@ -49,5 +55,7 @@ def load_geotiff(uri: str) -> Image:
             )
             footprint = Geometry(shapely.geometry.box(*ds.bounds), crs).to_wgs84()
     except RasterioError:
-        raise InvalidArgumentError(f"cannot read '{uri}' as a GeoTIFF.") from None
+        raise InvalidArgumentError(
+            f"cannot read '{uri}': it is not a GeoTIFF, or it is damaged."
+        ) from None
     return Image(bands, footprint_geometry=footprint)

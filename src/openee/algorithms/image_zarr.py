@@ -13,6 +13,7 @@ import itertools
 import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,6 @@ import shapely.geometry
 
 from openee.algorithms.context import current
 from openee.algorithms.registry import algorithm
-from openee.catalog.roots import Roots
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image, ImageCollection
 from openee.raster.zarr_band import ZarrBand
@@ -69,33 +69,39 @@ def _fill_value(raw: object, dtype: np.dtype) -> float | None:
     return None
 
 
-def _links_stay_inside(path: Path, roots: Roots, uri: str) -> None:
+def _link_stays_inside(entry: Path, path: Path, check: Callable[[str], str], uri: str) -> None:
+    """Refuse `entry` (inside the array's directory `path`) if it is a symbolic link to a file
+    the caller may not read (`check`: the evaluation's file check, roots and tenant)."""
+    if not entry.is_symlink():
+        return
+    try:
+        check(str(entry.resolve()))
+    except InvalidArgumentError:
+        raise InvalidArgumentError(
+            f"'{uri}' contains a link ({entry.relative_to(path)}) that leads outside "
+            "the allowed roots or the caller's files."
+        ) from None
+
+
+def _links_stay_inside(path: Path, check: Callable[[str], str], uri: str) -> None:
     """Zarr's store opens chunk files by name and follows symbolic links: a link anywhere in
-    the array's directory must not lead out of the data roots (the directory itself passed
-    roots.check). Checked on every load, since links can appear after the array was written."""
+    the array's directory must lead to a file the caller may read (the directory itself
+    passed the check). Checked on every load, since links can appear after the array was
+    written."""
     for folder, dirs, files in os.walk(path):  # does not descend into linked folders
         for name in (*dirs, *files):
-            entry = Path(folder, name)
-            if not entry.is_symlink():
-                continue
-            try:
-                roots.check(str(entry.resolve()))
-            except InvalidArgumentError:
-                raise InvalidArgumentError(
-                    f"'{uri}' contains a link ({entry.relative_to(path)}) that leads outside "
-                    "the allowed roots."
-                ) from None
+            _link_stays_inside(Path(folder, name), path, check, uri)
 
 
 def open_zarr(uri: str) -> ZarrArray:
     """The checked metadata of the Zarr v2 array at `uri` (its .zarray or its directory)."""
     ctx = current()
     path = Path(ctx.check_file(uri))
-    roots = ctx.files.roots if ctx.files is not None else ctx.roots
-    if roots is None:  # check_file has refused already
-        raise InvalidArgumentError("this server reads no files by path.")
     if path.name == ".zarray":
         path = path.parent
+    # Before any metadata is read: a .zarray linked outside would be read (and echoed) first.
+    for name in (".zarray", ".zattrs", "zarr.json"):
+        _link_stays_inside(path / name, path, ctx.check_file, uri)
     if (path / "zarr.json").exists() and not (path / ".zarray").exists():
         raise InvalidArgumentError(f"'{uri}' is a Zarr v3 array; only Zarr v2 is supported.")
     meta = _json(path / ".zarray", uri)
@@ -133,7 +139,7 @@ def open_zarr(uri: str) -> ZarrArray:
         if codec == "blosc" and compressor.get("cname") == "blosclz":
             raise InvalidArgumentError(f"'{uri}' uses blosc's 'blosclz', which is not supported.")
     # Only once the directory is known to hold a Zarr v2 array: a wrong path fails fast.
-    _links_stay_inside(path, roots, uri)
+    _links_stay_inside(path, ctx.check_file, uri)
     return ZarrArray(
         str(path),
         (path / ".zarray").stat().st_mtime_ns,

@@ -27,16 +27,20 @@ from openee.api.routes import (
     token,
     web,
 )
+from openee.api.routes.operations import MOSAIC_DIR
 from openee.api.state import AppState
 from openee.auth import AuditLog, FailureLimiter, TokenService
 from openee.auth.capabilities import CapabilityStore, load_or_create_secret
 from openee.bootstrap import bootstrap
+from openee.catalog.ingest import COG_DIR
+from openee.catalog.orphans import sweep_temporaries
 from openee.catalog.roots import Roots
 from openee.compute.destinations import clear_staging
 from openee.compute.executors import make_executor
 from openee.compute.memory import MemoryLedger
 from openee.compute.operations import OperationRunner, OperationStore
 from openee.compute.result_cache import DiskTier, ResultCache
+from openee.raster.gdal import confine_sidecars_to
 from openee.settings import Settings
 
 
@@ -46,6 +50,10 @@ def create_app(settings: Settings) -> FastAPI:
     ready = bootstrap(settings)
     operation_store = OperationStore(settings.operations_path)
     audit = AuditLog(settings.audit_path)
+    roots = Roots.for_data_dir(settings.data_dir)
+    for made_here in (MOSAIC_DIR, COG_DIR):  # what killed imports and ingests left
+        sweep_temporaries(settings.data_dir / made_here)
+    confine_sidecars_to(roots.roots)
     state = AppState(
         settings=settings,
         catalog=ready.catalog,
@@ -60,7 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
         audit=audit,
         registry=default_registry(),
         executor=make_executor(settings.chunk_workers, settings.dask_scheduler),
-        roots=Roots.for_data_dir(settings.data_dir),
+        roots=roots,
         operations=operation_store,
         runner=OperationRunner(operation_store, settings.import_workers),
         export_runner=OperationRunner(operation_store, settings.export_workers),

@@ -38,6 +38,7 @@ from openee.catalog.model import (
 )
 from openee.catalog.names import name_from_id, parent_of
 from openee.catalog.profiles import (
+    RASTER_SUFFIXES,
     SENTINEL2_L2A,
     BandSource,
     Layout,
@@ -46,16 +47,19 @@ from openee.catalog.profiles import (
     SingleFileLayout,
     product_layouts,
 )
+from openee.catalog.roots import Roots
 from openee.catalog.rows import plain_json
-from openee.catalog.stac_ingest import item_record
+from openee.catalog.stac_ingest import ConfinedStacIO, item_record
 from openee.catalog.store import CatalogStore
 from openee.catalog.templates import TemplateLayout, compile_template
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
-from openee.errors import InvalidArgumentError
+from openee.errors import InvalidArgumentError, OpeneeError
+from openee.raster.gdal import open_checked
 
 Progress = Callable[[int, int, str], None]
 STAC_TYPES = ("Catalog", "Collection", "Feature")
 # Files that go with another file and are read through it (GDAL sidecars, Shapefile parts).
+COG_DIR = "cog"  # under the data dir: the COGs `openee ingest --cog` makes
 SIDECARS = (".aux.xml", ".ovr", ".dbf", ".shx", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 
 
@@ -81,7 +85,12 @@ class IngestReport:
     converted: int = 0  # COGs written this run
     ignored: list[Path] = field(default_factory=list)
     recognised: list[Recognised] = field(default_factory=list)
+    # (file or image, one-line reason) of each source that could not be ingested
+    failed: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+
+    def fail(self, what: Path | str, exc: BaseException) -> None:
+        self.failed.append((str(what), one_line(exc)))
 
     def recognition(self, examples: int = 3) -> list[str]:
         """What the run recognised, a line per layout and band set, so that a wrong grouping
@@ -113,19 +122,33 @@ class IngestReport:
             text += f", {self.converted} COGs made"
         if self.ignored:
             text += f", {len(self.ignored)} files ignored"
+        if self.failed:
+            text += f", {len(self.failed)} failed"
         return f"{text} ({self.seconds:.1f} s)"
 
 
+def one_line(exc: BaseException) -> str:
+    """An error as one line: an OpeneeError's message, else the exception's type and text."""
+    text = exc.message if isinstance(exc, OpeneeError) else f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())[:300] or type(exc).__name__
+
+
+def default_roots(sources: Sequence[Path]) -> Roots:
+    """Without an operator's roots, files and hrefs must stay in the sources' directories."""
+    return Roots.of([p if p.is_dir() else p.parent for p in sources])
+
+
 def collect_files(sources: Sequence[Path]) -> list[Path]:
-    """Every file under the sources (directories recursively), resolved, in name order."""
+    """Every file under the sources (directories recursively), absolute (links not resolved:
+    `Roots.check` does that), in name order."""
     files: list[Path] = []
     for source in sources:
         if not source.exists():
             raise InvalidArgumentError(f"Source '{source}' does not exist.")
         if source.is_dir():
-            files.extend(sorted(p.resolve() for p in source.rglob("*") if p.is_file()))
+            files.extend(sorted(p.absolute() for p in source.rglob("*") if p.is_file()))
         else:
-            files.append(source.resolve())
+            files.append(source.absolute())
     return list(dict.fromkeys(files))
 
 
@@ -158,7 +181,7 @@ def _file_info(path: Path) -> _FileInfo:
 
 
 def _read_info(path: Path) -> _FileInfo:
-    with rasterio.open(path) as src:
+    with open_checked(path) as src:
         if src.crs is None:
             raise InvalidArgumentError(f"{path.name}: the raster has no coordinate system.")
         t = src.transform
@@ -296,14 +319,37 @@ def _stac_profile(item: pystac.Item) -> Profile:
     return Profile(name="stac", bands={k: k for k in keys})
 
 
-def _stac_records(path: Path, collection: str, builder: _Builder) -> list[AssetRecord]:
-    root = pystac.read_file(str(path))
-    items = list(root.get_items(recursive=True)) if isinstance(root, pystac.Catalog) else [root]
-    return [
-        builder.cog_record(item_record(item, collection, _stac_profile(item)))
-        for item in items
-        if isinstance(item, pystac.Item)
-    ]
+def _stac_items(root: Any, path: Path, report: IngestReport) -> list[pystac.Item]:
+    """The items under a STAC document; a link that cannot be followed (outside the roots,
+    broken) is reported and the others are followed."""
+    items, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pystac.Item):
+            items.append(node)
+            continue
+        if not isinstance(node, pystac.Catalog):
+            continue
+        for link in [*node.get_links("child"), *node.get_links("item")]:
+            try:
+                stack.append(link.resolve_stac_object(root=node.get_root()).target)
+            except Exception as exc:
+                report.fail(f"{path.name}#{link.href}", exc)
+    return sorted(items, key=lambda item: item.id)
+
+
+def _stac_records(
+    path: Path, collection: str, builder: _Builder, roots: Roots, report: IngestReport
+) -> list[AssetRecord]:
+    root = pystac.read_file(str(path), stac_io=ConfinedStacIO(roots))
+    records = []
+    for item in _stac_items(root, path, report):
+        try:
+            record = item_record(item, collection, _stac_profile(item), roots)
+            records.append(builder.cog_record(record))
+        except Exception as exc:  # one bad item does not stop the others
+            report.fail(f"{path.name}#{item.id}", exc)
+    return records
 
 
 def _folders(name: str, store: CatalogStore) -> list[AssetRecord]:
@@ -325,6 +371,7 @@ def ingest(
     dates: Sequence[str] = (),
     template: str | None = None,
     progress: Progress | None = None,
+    roots: Roots | None = None,
 ) -> IngestReport:
     """Ingest `sources` under `asset_id`.
 
@@ -333,12 +380,24 @@ def ingest(
     itself for one vector file, `asset_id/<file stem>` for several. `dates` are the dates of a
     multi-date band stack (Theia L3A). `template` describes other layouts by file name
     (`templates.py`); the files it matches are read with it before the product layouts.
+
+    Every file and STAC href must be inside `roots` (default: the sources' directories), and
+    is opened with pinned drivers (ADR 0033). A source that cannot be ingested is reported in
+    `failed` with a one-line reason; the others are ingested.
     """
     started = time.monotonic()
     layouts: list[Layout] = [TemplateLayout(compile_template(template))] if template else []
     name = name_from_id(asset_id)
     report = IngestReport(asset_name=name)
-    files = collect_files(sources)
+    roots = roots or default_roots(sources)
+    files = []
+    for path in collect_files(sources):
+        try:
+            files.append(Path(roots.check(str(path))))
+        except InvalidArgumentError as exc:
+            report.fail(path, exc)
+    files = list(dict.fromkeys(files))
+    builder = _Builder(_Cogs(cog_dir) if cog_dir else None)
     vectors = [p for p in files if p.suffix.lower() in VECTOR_SUFFIXES]
     rest = [p for p in files if p not in vectors]
     scenes: list[Scene] = []
@@ -352,7 +411,16 @@ def ingest(
     stac = [p for p in rest if _is_stac(p)]
     stac = [p for p in stac if not any(q.parent in p.parents for q in stac if q != p)]
     rest = [p for p in rest if not any(s.parent in p.parents for s in stac)]
-    claimed, rest = SingleFileLayout().claim(rest)
+    single = []
+    for path in rest:
+        if path.suffix.lower() in RASTER_SUFFIXES:
+            try:
+                builder.info(path)  # pinned drivers, sizes, georeferencing
+            except Exception as exc:
+                report.fail(path, exc)
+                continue
+        single.append(path)
+    claimed, rest = SingleFileLayout().claim(single)
     scenes.extend(claimed)
     report.recognised = [
         Recognised(
@@ -366,21 +434,28 @@ def ingest(
             "Rasters and vector files go to different assets: ingest them separately."
         )
 
-    builder = _Builder(_Cogs(cog_dir) if cog_dir else None)
     records: list[AssetRecord] = []
     features: dict[str, list[FeatureRecord]] = {}
     if scenes or stac:
         total = len(scenes) + len(stac)
         for i, scene in enumerate(scenes):
-            records.append(builder.image(name, scene))
+            try:
+                records.append(builder.image(name, scene))
+            except Exception as exc:  # one bad scene does not stop the others
+                paths = {b.path for b in scene.bands}
+                report.fail(paths.pop() if len(paths) == 1 else scene.index, exc)
             if progress:
                 progress(i + 1, total, scene.index)
         for j, path in enumerate(stac):
-            items = _stac_records(path, name, builder)
-            records.extend(items)
-            report.recognised.extend(
-                Recognised("stac", r.index, tuple(b.id for b in r.bands)) for r in items
-            )
+            try:
+                items = _stac_records(path, name, builder, roots, report)
+            except Exception as exc:
+                report.fail(path, exc)
+            else:
+                records.extend(items)
+                report.recognised.extend(
+                    Recognised("stac", r.index, tuple(b.id for b in r.bands)) for r in items
+                )
             if progress:
                 progress(len(scenes) + j + 1, total, path.name)
         seen: set[str] = set()
@@ -388,6 +463,9 @@ def ingest(
             if record.name in seen:
                 raise InvalidArgumentError(f"Two sources make the same image '{record.index}'.")
             seen.add(record.name)
+        if not records:
+            report.seconds = time.monotonic() - started
+            return report
         times = [r.start_time for r in records if r.start_time is not None]
         records.insert(
             0,
@@ -404,13 +482,23 @@ def ingest(
             records.append(AssetRecord(name=name, type=FOLDER))
         for i, path in enumerate(vectors):
             table = name if len(vectors) == 1 else f"{name}/{path.stem}"
-            rows = read_features(path)
+            try:
+                rows = read_features(path)
+            except Exception as exc:
+                report.fail(path, exc)
+                continue
             records.append(AssetRecord(name=table, type=TABLE, properties={"source": path.name}))
             features[table] = rows
             report.features += len(rows)
             if progress:
                 progress(i + 1, len(vectors), path.name)
-        report.tables = len(vectors)
+        report.tables = len(features)
+        if not features:
+            report.seconds = time.monotonic() - started
+            return report
+    elif report.failed:
+        report.seconds = time.monotonic() - started
+        return report
     else:
         raise InvalidArgumentError("No raster, STAC or vector source found.")
 

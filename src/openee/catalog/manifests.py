@@ -52,6 +52,7 @@ from openee.catalog.table_files import (
 )
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError
+from openee.raster.gdal import open_checked as open_raster_pinned
 from openee.values.date import Date
 
 TABLE_SUFFIXES = (*VECTOR_SUFFIXES, ".json", ".csv", ".zip")
@@ -370,7 +371,7 @@ class _Raster:
 def _read_raster(path: Path) -> _Raster:
     driver = RASTER_DRIVERS[path.suffix.lower()]
     try:
-        with rasterio.open(path, driver=driver) as src:
+        with open_raster_pinned(path) as src:
             if src.crs is None:
                 raise InvalidArgumentError(f"{path.name}: the raster has no coordinate system.")
             t = src.transform

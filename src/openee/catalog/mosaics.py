@@ -36,6 +36,7 @@ import shapely
 import shapely.geometry
 
 from openee.errors import InvalidArgumentError
+from openee.raster.gdal import open_checked
 
 RASTER_DRIVERS = {".tif": "GTiff", ".tiff": "GTiff", ".jp2": "JP2OpenJPEG"}
 MAX_SOURCES = 500  # per tileset: every source is open while the mosaic is written
@@ -63,7 +64,7 @@ def open_raster(path: Path) -> Any:
     """A raster opened only with the GeoTIFF or JPEG2000 driver (never as a VRT)."""
     driver = RASTER_DRIVERS[path.suffix.lower()]
     try:
-        return rasterio.open(path, driver=driver)
+        return open_checked(path)
     except rasterio.errors.RasterioError as exc:
         raise InvalidArgumentError(
             f"{path.name}: cannot read the raster as {driver} ({exc})."

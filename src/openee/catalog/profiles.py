@@ -15,10 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-import rasterio
-
 from openee.catalog.landsat_mtl import mtl_time, read_mtl
 from openee.errors import InvalidArgumentError
+from openee.raster.gdal import open_checked
 from openee.values.date import Date
 
 PropertyRule = Callable[[dict[str, Any]], object]
@@ -428,7 +427,7 @@ class BandStackLayout:
             if not (_is_raster(path) and self.pattern.search(path.name)):
                 rest.append(path)
                 continue
-            with rasterio.open(path) as src:
+            with open_checked(path) as src:
                 count = src.count
             expected = len(self.bands) * len(self.dates)
             if not self.dates or count != expected:
@@ -473,7 +472,7 @@ class SingleFileLayout:
             if not _is_raster(path):
                 rest.append(path)
                 continue
-            with rasterio.open(path) as src:
+            with open_checked(path) as src:
                 count = src.count
             index = re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
             bands = tuple(BandSource(f"b{i}", path, i) for i in range(1, count + 1))

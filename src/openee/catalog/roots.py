@@ -8,8 +8,10 @@ opened, and raises InvalidArgumentError (HTTP 400) with the reason. Rejected:
 - any `..` segment, even one that would land inside a root;
 - GDAL's virtual file systems and connection strings (`/vsicurl/`, `/vsizip/`, `HDF5:...`,
   `vrt://`), and VRT files, which can point anywhere;
-- URLs (`http(s)://`, `s3://`, `gs://`, ...) unless they start with an allow-listed prefix, and
-  `file://` unless `allow_file_uri`;
+- URLs (`http(s)://`, `s3://`, `gs://`, ...) unless they start with an allow-listed prefix
+  (whole path segments, same host, no dot segments or '/' in the query: see `_check_url`;
+  redirects are checked where the URL is read, `urls.resolve_url`), and `file://` unless
+  `allow_file_uri`;
 - absolute paths outside the roots, and paths whose real location (symlinks resolved) is
   outside them.
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,9 +99,7 @@ class Roots:
         scheme = _SCHEME.match(uri)
         if scheme:
             if any(uri.startswith(prefix) for prefix in self.url_prefixes):
-                if ".." in uri.split("?", 1)[0].split("/") or _PERCENT.search(uri):
-                    raise _reject(uri, "'..' and percent-encoding are not allowed in URLs")
-                return uri
+                return self._check_url(uri)
             if scheme.group(1).lower() == "file" and lowered.startswith("file://"):
                 if not self.allow_file_uri:
                     raise _reject(uri, "file:// URIs are not allowed; give a path")
@@ -110,6 +111,26 @@ class Roots:
                 uri, f"'{scheme.group(1)}:' sources are not allowed (not an allow-listed URL)"
             )
         return self._check_path(uri, uri)
+
+    def _check_url(self, uri: str) -> str:
+        """An allow-listed URL, refused unless its normal form is itself under the same
+        prefix: GDAL collapses dot segments anywhere (`x.tif?/../../y`), so none may appear,
+        nor user info, fragments, encoded characters or a prefix matched mid-segment."""
+        if _PERCENT.search(uri) or "#" in uri or "@" in uri:
+            raise _reject(uri, "percent-encoding, '#' and '@' are not allowed in URLs")
+        parts = urllib.parse.urlsplit(uri)
+        segments = f"{parts.path}/{parts.query}".split("/")
+        if any(s in (".", "..") for s in segments) or "//" in parts.path or "/" in parts.query:
+            raise _reject(uri, "dot segments, '//' and '/' after '?' are not allowed in URLs")
+        for prefix in self.url_prefixes:
+            head = urllib.parse.urlsplit(prefix)
+            if (
+                uri.startswith(prefix)
+                and (prefix.endswith("/") or uri[len(prefix) : len(prefix) + 1] in ("/", "?", ""))
+                and (parts.scheme, parts.netloc.lower()) == (head.scheme, head.netloc.lower())
+            ):
+                return uri
+        raise _reject(uri, "not under an allow-listed URL prefix")
 
     def _check_path(self, uri: str, text: str) -> str:
         if _PERCENT.search(text):

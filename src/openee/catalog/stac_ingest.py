@@ -7,22 +7,41 @@ from pathlib import Path
 from typing import Any
 
 import pystac
-import rasterio
+from pystac.stac_io import DefaultStacIO
 
 from openee.catalog.model import FOLDER, IMAGE, IMAGE_COLLECTION, AssetRecord, BandRecord
 from openee.catalog.names import name_from_id, parent_of
 from openee.catalog.profiles import Profile
+from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
+from openee.catalog.urls import resolve_url
+from openee.raster.gdal import open_checked
 from openee.values.date import Date
 
 Progress = Callable[[int, int, str], None]
 
 
-def _band_record(ee_name: str, path: Path) -> BandRecord:
-    with rasterio.open(path) as src:
+class ConfinedStacIO(DefaultStacIO):
+    """pystac's reader of STAC documents, for hrefs inside the roots only: a catalog's links
+    may name any path or URL, and following one is a read the operator did not allow."""
+
+    def __init__(self, roots: Roots) -> None:
+        super().__init__()
+        self.roots = roots
+
+    def read_text(self, source: Any, *args: Any, **kwargs: Any) -> str:
+        href = str(source)
+        checked = self.roots.check(href)
+        if "://" in checked:
+            checked = resolve_url(checked, self.roots)
+        return super().read_text(checked, *args, **kwargs)
+
+
+def _band_record(ee_name: str, path: Path | str) -> BandRecord:
+    with open_checked(path) as src:
         return BandRecord(
             id=ee_name,
-            path=str(path),
+            path=str(path),  # a checked path or an allow-listed URL
             index=1,
             dtype=src.dtypes[0],
             crs=src.crs.to_string(),
@@ -33,15 +52,23 @@ def _band_record(ee_name: str, path: Path) -> BandRecord:
         )
 
 
-def item_record(item: pystac.Item, collection_name: str, profile: Profile) -> AssetRecord:
-    """The catalog record of one STAC item: bands from local asset files, EE-named properties."""
+def item_record(
+    item: pystac.Item, collection_name: str, profile: Profile, roots: Roots | None = None
+) -> AssetRecord:
+    """The catalog record of one STAC item: bands from local asset files, EE-named properties.
+    With `roots`, every asset href must pass `Roots.check` (absolute paths, `..`, URLs and
+    `/vsi...` are refused unless inside the roots or allow-listed)."""
     bands = []
     for key, ee_name in profile.bands.items():
         asset = item.assets.get(key)
         if asset is None:
             continue
-        href = Path(asset.get_absolute_href() or asset.href)
-        bands.append(_band_record(ee_name, href))
+        href = asset.get_absolute_href() or asset.href
+        if roots is not None:
+            href = roots.check(href)
+            if "://" in href:
+                href = resolve_url(href, roots)
+        bands.append(_band_record(ee_name, href if "://" in href else Path(href)))
     props: dict[str, Any] = profile.map_properties(dict(item.properties))
     start = Date.parse(
         item.datetime.isoformat() if item.datetime else item.properties["start_datetime"]

@@ -215,5 +215,9 @@ def read_zipped_shapefile(path: Path) -> list[FeatureRecord]:
         raise InvalidArgumentError(
             f"{path.name}: a zipped table must hold exactly one .shp file, not {len(shapefiles)}."
         )
+    # The member must be a Shapefile by content: OGR would open it with whichever driver
+    # recognises it (a VRT named x.shp). Its .dbf/.shx/.prj are read by the Shapefile driver.
+    with zipfile.ZipFile(path) as archive, archive.open(shapefiles[0]) as member:
+        head = member.read(64)
     # GDAL reads the member (and its .dbf/.shx/.prj beside it) from inside the archive.
-    return read_features(f"/vsizip/{path.resolve()}/{shapefiles[0]}", label=path.name)
+    return read_features(f"/vsizip/{path.resolve()}/{shapefiles[0]}", label=path.name, head=head)

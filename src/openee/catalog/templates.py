@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import rasterio
-
 from openee.catalog.landsat_mtl import text_value
 from openee.catalog.profiles import RASTER_SUFFIXES, BandSource, Scene, band_order
 from openee.errors import InvalidArgumentError
+from openee.raster.gdal import open_checked
 
 # What each strptime directive can match in a file name (tight, so that placeholders can touch:
 # "{id}{date:%Y%m%d}").
@@ -172,7 +171,7 @@ class TemplateLayout:
                 if key not in _RESERVED:
                     properties.setdefault(key, text_value(value))
             band = fields.get("band")
-            with rasterio.open(path) as src:
+            with open_checked(path) as src:
                 count = src.count
             if band is None:
                 bands.extend(BandSource(f"b{i}", path, i) for i in range(1, count + 1))

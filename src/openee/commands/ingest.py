@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -51,6 +52,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         " %%Y-%%m-%%d), {band} the band name (without it, bands b1..bN of each file), any other"
         " {NAME} a property, * anything; the whole file name must match",
     )
+    cmd.add_argument(
+        "--allow-root",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="a directory STAC hrefs and linked files may also lead to (repeatable); the"
+        " sources' directories, the data dir and $OPENEE_ALLOWED_ROOTS always are",
+    )
+    cmd.add_argument(
+        "--allow-url-prefix",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a URL prefix (scheme://host/path/) STAC hrefs may name (repeatable); besides"
+        " $OPENEE_ALLOWED_URL_PREFIXES. Any other URL, /vsi... path or VRT is refused",
+    )
     cmd.set_defaults(func=run)
 
 
@@ -83,22 +101,36 @@ class StderrProgress:
 def run(args: argparse.Namespace) -> int:
     # Imported here: rasterio, pyogrio and pystac take a second to load, and every `openee`
     # command imports this module to build its argument parser.
-    from openee.catalog.ingest import ingest
+    from openee.catalog.ingest import COG_DIR, ingest
+    from openee.catalog.roots import URL_PREFIXES_ENV, Roots
     from openee.catalog.store import open_store
+    from openee.raster.gdal import confine_sidecars_to
 
     settings = Settings.from_env(data_dir=args.data_dir)
     store = open_store(args.catalog or settings.catalog_target)
     dates = [d.strip() for d in args.dates.split(",") if d.strip()]
     started = time.monotonic()
     try:
+        base = Roots.for_data_dir(
+            settings.data_dir,
+            [*(p if p.is_dir() else p.parent for p in args.sources), *args.allow_root],
+        )
+        prefixes = [*os.environ.get(URL_PREFIXES_ENV, "").split(), *args.allow_url_prefix]
+        roots = Roots.of(base.roots, prefixes)
+    except ValueError as exc:
+        print(f"openee ingest: {exc}", file=sys.stderr)
+        return 2
+    confine_sidecars_to(roots.roots)
+    try:
         report = ingest(
             store,
             args.sources,
             args.asset_id,
-            cog_dir=settings.data_dir / "cog" if args.cog else None,
+            cog_dir=settings.data_dir / COG_DIR if args.cog else None,
             dates=dates,
             template=args.template,
             progress=StderrProgress(),
+            roots=roots,
         )
     except OpeneeError as exc:
         print(f"openee ingest: {exc.message}", file=sys.stderr)
@@ -108,5 +140,7 @@ def run(args: argparse.Namespace) -> int:
     report.seconds = time.monotonic() - started
     for line in report.recognition():
         print(line, file=sys.stderr)
+    for what, why in report.failed:
+        print(f"openee ingest: {what}: {why}", file=sys.stderr)
     print(report.summary(), file=sys.stderr)
-    return 0
+    return 1 if report.failed else 0

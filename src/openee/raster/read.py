@@ -23,6 +23,7 @@ from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
 from openee.errors import FailedPreconditionError
+from openee.raster.gdal import open_raster, raster_env
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
 from openee.raster.sampling import sample_map, sampled_pixels, transformer
@@ -37,16 +38,6 @@ RESAMPLING = {
     "bilinear": Resampling.bilinear,
     "bicubic": Resampling.cubic,
 }
-
-# GDAL configuration for every read: never touch the network, never list sibling files.
-GDAL_ENV = {
-    # TRUE (not EMPTY_DIR): no directory listing, but sidecars such as .aux.xml are still probed.
-    "GDAL_DISABLE_READDIR_ON_OPEN": "TRUE",
-    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif",
-    "GDAL_HTTP_MAX_RETRY": "0",
-    "GDAL_PAM_ENABLED": "YES",
-}
-
 
 _OPEN_DATASETS = 256
 
@@ -68,10 +59,8 @@ def _handle(path: str, overview: int) -> _Handle:
         if handle is not None:
             _handles.move_to_end(key)
             return handle
-    with rasterio.Env(**GDAL_ENV):
-        dataset = (
-            rasterio.open(path, overview_level=overview) if overview >= 0 else rasterio.open(path)
-        )
+    with rasterio.Env(**raster_env(path)):
+        dataset = open_raster(path, overview)
     with _handles_lock:
         if key in _handles:  # another thread opened it meanwhile: use that one
             dataset.close()
@@ -193,7 +182,7 @@ def read_into_grid(
     held only while GDAL works on it; sampling maps are computed outside.
     """
     try:
-        with rasterio.Env(**GDAL_ENV):
+        with rasterio.Env(**raster_env(path)):
             level, geometry = _locate(path, band_index, grid)
             src_crs = geometry.crs or grid.crs
             if not _overlaps(grid, src_crs, geometry.bounds):
@@ -245,7 +234,7 @@ def plan_read(path: str, band_index: int, grid: PixelGrid, resampling: str = "ne
     if resampling != "nearest":
         return
     try:
-        with rasterio.Env(**GDAL_ENV):
+        with rasterio.Env(**raster_env(path)):
             _, geometry = _locate(path, band_index, grid)
             src_crs = geometry.crs or grid.crs
             if _overlaps(grid, src_crs, geometry.bounds):

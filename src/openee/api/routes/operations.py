@@ -51,6 +51,7 @@ from openee.catalog.manifests import (
 )
 from openee.catalog.mosaics import MosaicWriter
 from openee.catalog.names import name_from_id
+from openee.catalog.orphans import record_files, sweep_replaced
 from openee.compute.operations import Job, Operation, wait
 from openee.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
 
@@ -122,7 +123,9 @@ def _start(
                     else:
                         record, features = build_table(plan)
                     job.check()  # nothing is written after a cancel
+                    replaced = record_files(catalog.get(plan.name)) if overwrite else set()
                     service.import_asset(catalog, record, features, overwrite)
+                    sweep_replaced(catalog, replaced - record_files(record), mosaic_root)
                 except BaseException:
                     mosaics.discard()
                     raise
