@@ -1,0 +1,367 @@
+"""Conformance: the Geometry apidocs samples, through the stock client.
+
+Earth Engine's `ee_geometry_<type>_<method>.py` samples (google/earthengine-community
+samples/python/apidocs) run every Geometry method on the same nine geometries near Mountain View
+(one per constructor) against one BBox or one Point, and print the result without documenting its
+value. The inputs are taken from those samples; the expected values come from the API's definition
+(type names, flags, coordinates, projection) or from independent oracles: pyproj's Geod on the
+WGS84 ellipsoid for areas and lengths, shapely in lon/lat for predicates and set operations (edges
+here are under 1.5 km, where geodesic and straight edges differ by micrometres), shapely in UTM
+zone 10N for buffers and distances. The tolerances (0.2 % for measures, 1 % for buffers, whose
+circles Earth Engine approximates within maxError) are far tighter than a geodesic/planar or
+unit mix-up, which moves these numbers by orders of magnitude.
+
+A BBox is planar and every other constructor here is geodesic (ADR 0023; the client's
+documentation of `geodesic`: "true if the inputs are numbers"), so `geodesic()` and
+`edgesAreGeodesics()` tell them apart.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+import shapely
+import shapely.geometry
+from pyproj import Geod, Transformer
+from shapely.geometry.polygon import orient
+
+pytestmark = pytest.mark.e2e
+
+GEOD = Geod(ellps="WGS84")
+TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:32610", always_xy=True)
+FROM_UTM = Transformer.from_crs("EPSG:32610", "EPSG:4326", always_xy=True)
+
+# The samples' inputs (ee_geometry_<type>_*.py), as GeoJSON coordinates.
+BBOX = (-122.09, 37.42, -122.08, 37.43)
+POLYGON_RING = [[-122.092, 37.424], [-122.086, 37.418], [-122.079, 37.425], [-122.085, 37.423]]
+MULTIPOLYGON = [
+    [POLYGON_RING],
+    [[[-122.081, 37.417], [-122.086, 37.421], [-122.089, 37.416]]],
+]
+LINESTRING = [[-122.09, 37.42], [-122.08, 37.43]]
+MULTILINESTRING = [
+    [[-122.088, 37.418], [-122.086, 37.422], [-122.082, 37.418]],
+    [[-122.087, 37.416], [-122.083, 37.416], [-122.082, 37.419]],
+]
+LINEARRING = [[-122.091, 37.420], [-122.085, 37.422], [-122.080, 37.430]]
+MULTIPOINT = [[-122.082, 37.420], [-122.081, 37.426]]
+POINT = [-122.082, 37.42]
+# The `right` operands: a BBox for predicates and set operations, a Point for distances.
+RIGHT_BBOX = (-122.085, 37.415, -122.075, 37.425)
+RIGHT_POINT = [-122.090, 37.423]
+
+
+def _closed(ring: list[list[float]]) -> list[list[float]]:
+    return ring if ring[0] == ring[-1] else [*ring, ring[0]]
+
+
+def _bbox_ring(b: tuple[float, float, float, float]) -> list[list[float]]:
+    """The ring the client writes for a BBox (and openee for a Rectangle): from the north-west
+    corner, anticlockwise."""
+    w, s, e, n = b
+    return [[w, n], [w, s], [e, s], [e, n], [w, n]]
+
+
+# name -> (sample type, GeoJSON the geometry stands for, type() name, geodesic flag)
+GEOMETRIES: dict[str, tuple[str, dict[str, Any], bool]] = {
+    "bbox": ("Polygon", {"type": "Polygon", "coordinates": [_bbox_ring(BBOX)]}, False),
+    "rectangle": ("Polygon", {"type": "Polygon", "coordinates": [_bbox_ring(BBOX)]}, True),
+    "polygon": ("Polygon", {"type": "Polygon", "coordinates": [_closed(POLYGON_RING)]}, True),
+    "multipolygon": (
+        "MultiPolygon",
+        {"type": "MultiPolygon", "coordinates": [[_closed(p[0])] for p in MULTIPOLYGON]},
+        True,
+    ),
+    "linestring": ("LineString", {"type": "LineString", "coordinates": LINESTRING}, True),
+    "multilinestring": (
+        "MultiLineString",
+        {"type": "MultiLineString", "coordinates": MULTILINESTRING},
+        True,
+    ),
+    "linearring": (
+        "LinearRing",
+        {"type": "LinearRing", "coordinates": _closed(LINEARRING)},
+        True,
+    ),
+    "multipoint": ("MultiPoint", {"type": "MultiPoint", "coordinates": MULTIPOINT}, True),
+    "point": ("Point", {"type": "Point", "coordinates": POINT}, True),
+}
+
+
+def _construct(ee: Any, name: str) -> Any:
+    return {
+        "bbox": lambda: ee.Geometry.BBox(*BBOX),
+        "rectangle": lambda: ee.Geometry.Rectangle(*BBOX),
+        "polygon": lambda: ee.Geometry.Polygon([POLYGON_RING]),
+        "multipolygon": lambda: ee.Geometry.MultiPolygon(MULTIPOLYGON),
+        "linestring": lambda: ee.Geometry.LineString(LINESTRING),
+        "multilinestring": lambda: ee.Geometry.MultiLineString(MULTILINESTRING),
+        "linearring": lambda: ee.Geometry.LinearRing(LINEARRING),
+        "multipoint": lambda: ee.Geometry.MultiPoint(MULTIPOINT),
+        "point": lambda: ee.Geometry.Point(*POINT),
+    }[name]()
+
+
+def _shape(info: dict[str, Any]) -> shapely.geometry.base.BaseGeometry:
+    if info["type"] == "LinearRing":
+        return shapely.geometry.LineString(info["coordinates"])
+    return shapely.geometry.shape(info)
+
+
+def is_polygonal(shape: shapely.geometry.base.BaseGeometry) -> bool:
+    return shape.geom_type in ("Polygon", "MultiPolygon")
+
+
+def _area(shape: shapely.geometry.base.BaseGeometry) -> float:
+    """Geodesic area in m² of the polygonal parts (pyproj Geod)."""
+    polygons = [g for g in getattr(shape, "geoms", [shape]) if g.geom_type == "Polygon"]
+    return sum(abs(GEOD.geometry_area_perimeter(orient(p))[0]) for p in polygons)
+
+
+def _length(shape: shapely.geometry.base.BaseGeometry) -> float:
+    """Geodesic length in m of the linear parts."""
+    lines = [g for g in getattr(shape, "geoms", [shape]) if "LineString" in g.geom_type]
+    return sum(GEOD.geometry_length(g) for g in lines)
+
+
+def _perimeter(shape: shapely.geometry.base.BaseGeometry) -> float:
+    polygons = [g for g in getattr(shape, "geoms", [shape]) if g.geom_type == "Polygon"]
+    return sum(GEOD.geometry_length(p.exterior) for p in polygons)
+
+
+def _measure(shape: shapely.geometry.base.BaseGeometry) -> float:
+    """The area of a polygonal result, else the length of a linear one, else 0."""
+    return _area(shape) or _length(shape)
+
+
+def _utm(shape: shapely.geometry.base.BaseGeometry) -> shapely.geometry.base.BaseGeometry:
+    return shapely.transform(shape, lambda c: np.column_stack(TO_UTM.transform(c[:, 0], c[:, 1])))
+
+
+METHODS = [
+    "type",
+    "geodesic",
+    "edgesAreGeodesics",
+    "isUnbounded",
+    "projection",
+    "coordinates",
+    "getInfo",
+    "geometries",
+    "area",
+    "length",
+    "perimeter",
+    "bounds",
+    "centroid",
+    "buffer",
+    "convexHull",
+    "dissolve",
+    "simplify",
+    "containedIn",
+    "contains",
+    "disjoint",
+    "intersects",
+    "difference",
+    "intersection",
+    "union",
+    "symmetricDifference",
+    "distance",
+    "withinDistance",
+]
+
+
+def _compute(ee: Any, geometry: Any) -> list[Any]:
+    """Each method called as its sample calls it (maxError=1, buffer 100 m, within 500 m)."""
+    box = ee.Geometry.BBox(*RIGHT_BBOX)
+    point = ee.Geometry.Point(RIGHT_POINT)
+    return [
+        geometry.type(),
+        geometry.geodesic(),
+        geometry.edgesAreGeodesics(),
+        geometry.isUnbounded(),
+        geometry.projection(),
+        geometry.coordinates(),
+        geometry,
+        geometry.geometries(),
+        geometry.area(maxError=1),
+        geometry.length(),
+        geometry.perimeter(maxError=1),
+        geometry.bounds(),
+        geometry.centroid(maxError=1),
+        geometry.buffer(distance=100),
+        geometry.convexHull(maxError=1),
+        geometry.dissolve(maxError=1),
+        geometry.simplify(maxError=1),
+        geometry.containedIn(right=box, maxError=1),
+        geometry.contains(right=box, maxError=1),
+        geometry.disjoint(right=box, maxError=1),
+        geometry.intersects(right=box, maxError=1),
+        geometry.difference(right=box, maxError=1),
+        geometry.intersection(right=box, maxError=1),
+        geometry.union(right=box, maxError=1),
+        geometry.symmetricDifference(right=box, maxError=1),
+        geometry.distance(right=point, maxError=1),
+        geometry.withinDistance(right=point, distance=500, maxError=1),
+    ]
+
+
+def _same(got: Any, want: Any) -> bool:
+    """Nested coordinate lists equal within 1e-9 degrees."""
+    if isinstance(want, list):
+        return (
+            isinstance(got, list)
+            and len(got) == len(want)
+            and all(_same(g, w) for g, w in zip(got, want, strict=True))
+        )
+    return isinstance(got, float | int) and abs(got - want) <= 1e-9
+
+
+def _close(got: float, want: float, rel: float, abs_: float = 1e-6) -> bool:
+    return math.isclose(got, want, rel_tol=rel, abs_tol=abs_)
+
+
+def _check(name: str, got: dict[str, Any]) -> list[str]:
+    """Every fact that does not hold, as 'ee_geometry_<name>_<method>.py: got ... want ...'."""
+    type_name, geojson, geodesic = GEOMETRIES[name]
+    shape = _shape(geojson)
+    box = shapely.geometry.box(*RIGHT_BBOX)
+    right_point = shapely.geometry.Point(RIGHT_POINT)
+    coordinates = geojson["coordinates"]
+    parts = list(getattr(shape, "geoms", [shape]))
+    # The sample's two polygons overlap: as a set of points, the geometry is their union.
+    covered = shapely.unary_union(parts) if is_polygonal(shape) else shape
+    polygonal = is_polygonal(shape)
+    facts: dict[str, tuple[bool, Any]] = {}
+
+    def fact(method: str, ok: bool, want: Any) -> None:
+        facts[method] = (ok, want)
+
+    fact("type", got["type"] == type_name, type_name)
+    fact("geodesic", got["geodesic"] is geodesic, geodesic)
+    fact("edgesAreGeodesics", got["edgesAreGeodesics"] is geodesic, geodesic)
+    fact("isUnbounded", got["isUnbounded"] is False, False)
+    proj = got["projection"]
+    fact(
+        "projection",
+        proj.get("crs") == "EPSG:4326" and proj.get("transform") == [1, 0, 0, 0, 1, 0],
+        "EPSG:4326, identity transform",
+    )
+    fact("coordinates", _same(got["coordinates"], coordinates), coordinates)
+    info = got["getInfo"]
+    fact(
+        "getInfo",
+        info["type"] == type_name
+        and _same(info["coordinates"], coordinates)
+        and info.get("geodesic", True) is geodesic,
+        {**geojson, "type": type_name, "geodesic": geodesic},
+    )
+    want_parts = [shapely.geometry.mapping(p)["type"] for p in parts]
+    if name == "linearring":
+        want_parts = ["LinearRing"]
+    fact("geometries", [g["type"] for g in got["geometries"]] == want_parts, want_parts)
+    fact("area", _close(got["area"], _area(shape), 2e-3), _area(shape))
+    want_length = 0.0 if polygonal else _length(shape)
+    fact("length", _close(got["length"], want_length, 2e-3), want_length)
+    fact("perimeter", _close(got["perimeter"], _perimeter(shape), 2e-3), _perimeter(shape))
+    bounds = _shape(got["bounds"]).bounds
+    fact(
+        "bounds",
+        all(_close(a, b, 0, 1e-6) for a, b in zip(bounds, shape.bounds, strict=True)),
+        shape.bounds,
+    )
+    # Lines are weighted by their length in metres, so the centroid is taken in UTM (a degree of
+    # longitude is shorter than one of latitude here); at this size a geodesic centroid is
+    # within ~1e-6 degrees of it.
+    centroid = shapely.Point(FROM_UTM.transform(*_utm(shape).centroid.coords[0]))
+    fact(
+        "centroid",
+        got["centroid"]["type"] == "Point"
+        and all(
+            _close(a, b, 0, 1e-5)
+            for a, b in zip(got["centroid"]["coordinates"], [centroid.x, centroid.y], strict=True)
+        ),
+        [centroid.x, centroid.y],
+    )
+    buffered = _utm(shape).buffer(100, quad_segs=64).area
+    fact("buffer", _close(_utm(_shape(got["buffer"])).area, buffered, 1e-2), buffered)
+    hull = shape.convex_hull
+    fact(
+        "convexHull",
+        _shape(got["convexHull"]).geom_type == hull.geom_type
+        and _close(_measure(_shape(got["convexHull"])), _measure(hull), 2e-3),
+        shapely.geometry.mapping(hull),
+    )
+    # dissolve: "unions multi geometries" (the overlapping polygons become one).
+    fact(
+        "dissolve",
+        _close(_measure(_shape(got["dissolve"])), _measure(covered), 2e-3),
+        _measure(covered),
+    )
+    fact(
+        "simplify",
+        _close(_measure(_shape(got["simplify"])), _measure(shape), 2e-3),
+        _measure(shape),
+    )
+    fact("containedIn", got["containedIn"] is covered.within(box), covered.within(box))
+    fact("contains", got["contains"] is covered.contains(box), covered.contains(box))
+    fact("disjoint", got["disjoint"] is covered.disjoint(box), covered.disjoint(box))
+    fact("intersects", got["intersects"] is covered.intersects(box), covered.intersects(box))
+    for method, op in (
+        ("difference", covered.difference),
+        ("intersection", covered.intersection),
+        ("union", covered.union),
+        ("symmetricDifference", covered.symmetric_difference),
+    ):
+        want = op(box)
+        result = _shape(got[method])
+        fact(method, _close(_measure(result), _measure(want), 2e-3, 1e-3), _measure(want))
+    distance = _utm(shape).distance(_utm(right_point))
+    fact("distance", _close(got["distance"], distance, 2e-3, 0.5), distance)
+    fact("withinDistance", got["withinDistance"] is (distance <= 500), distance <= 500)
+    return [
+        f"ee_geometry_{name}_{method.lower()}.py: got {got[method]!r}, want {want!r}"
+        for method, (ok, want) in facts.items()
+        if not ok
+    ]
+
+
+def test_geometry_samples(ee_api) -> None:
+    ee = ee_api
+    names = list(GEOMETRIES)
+    values = ee.List([ee.List(_compute(ee, _construct(ee, n))) for n in names]).getInfo()
+    mismatches = []
+    for name, row in zip(names, values, strict=True):
+        mismatches += _check(name, dict(zip(METHODS, row, strict=True)))
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_line_cut_lines(ee_api) -> None:
+    """ee_geometry_<line type>_cutlines.py: cutLines(distances=[10, 100], maxError=1) cuts each
+    line at 10 m and 100 m along it, so a single line gives parts of 10 m, 90 m and the rest."""
+    ee = ee_api
+    names = ["linestring", "multilinestring", "linearring"]
+    got = ee.List(
+        [_construct(ee, n).cutLines(distances=[10, 100], maxError=1) for n in names]
+    ).getInfo()
+    for name, result in zip(names, got, strict=True):
+        shape = _shape(GEOMETRIES[name][1])
+        assert result["type"] == "MultiLineString", (name, result)
+        lengths = [
+            GEOD.geometry_length(shapely.geometry.LineString(c)) for c in result["coordinates"]
+        ]
+        want: list[float] = []
+        for part in getattr(shape, "geoms", [shape]):
+            total = GEOD.geometry_length(part)
+            want += [10.0, 90.0, total - 100.0]
+        assert lengths == pytest.approx(want, rel=2e-3, abs=0.05), name
+
+
+def test_geojson_string_round_trip(ee_api) -> None:
+    """ee_geometry_<type>_togeojsonstring.py: the string is the geometry's GeoJSON."""
+    ee = ee_api
+    for name in GEOMETRIES:
+        geometry = _construct(ee, name)
+        assert json.loads(geometry.toGeoJSONString())["type"] == GEOMETRIES[name][0]
