@@ -1,0 +1,161 @@
+"""Conformance: the Feature and FeatureCollection apidocs samples, through the stock client.
+
+Rows come from google/earthengine-community samples/python/apidocs/<file> (named per row): the
+inputs are the samples' own constructed features, and the expected values are what the sample
+documents in its comments or states in its text ("the 'nonsense' category gets dropped"). Samples
+built on catalog tables (WRI/GPPD/power_plants, WCMC/WDPA, TERRACLIMATE ...: the aggregate_*,
+distinct, reduceColumns, toDictionary, iterate, buffer samples) document numbers of data openee
+does not have, so they give no rows here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def _rows(ee: Any) -> list[tuple[str, Any, Any]]:
+    """(sample file, computed value, documented value)."""
+    point = ee.Geometry.Point(-62.54, -27.32)
+    listed = ee.FeatureCollection(
+        [
+            ee.Feature(ee.Geometry.Point(-62.54, -27.32), {"key": "val1"}),
+            ee.Feature(ee.Geometry.Point(-69.18, -10.64), {"key": "val2"}),
+            ee.Feature(ee.Geometry.Point(-45.98, -18.09), {"key": "val3"}),
+        ]
+    )
+    geojson = ee.FeatureCollection(
+        {
+            "type": "FeatureCollection",
+            "columns": {"key": "String", "system:index": "String"},
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [-62.54, -27.32]},
+                    "id": "0",
+                    "properties": {"key": "val1"},
+                }
+            ],
+        }
+    )
+
+    def cover(cls: str, points: list[list[float]]) -> Any:
+        return ee.FeatureCollection(
+            [
+                ee.Feature(ee.Geometry.Point(p), {"id": i, "cover_class": cls})
+                for i, p in enumerate(points)
+            ]
+        )
+
+    forest = cover("forest", [[-122.248, 37.238], [-122.204, 37.222], [-122.110, 37.199]])
+    urban = cover("urban", [[-121.953, 37.372], [-121.861, 37.308], [-121.984, 37.372]])
+    merged = forest.merge(urban)
+    trees = ee.FeatureCollection(
+        [
+            ee.Feature(ee.Geometry.Point([1, 2]), {"isTree": "Tree"}),
+            ee.Feature(ee.Geometry.Point([3, 4]), {"isTree": "NotTree"}),
+            ee.Feature(ee.Geometry.Point([5, 6]), {"isTree": "nonsense"}),
+        ]
+    ).remap(["NotTree", "Tree"], [0, 1], "isTree")
+    with_props = (
+        ee.FeatureCollection([])
+        .set("key_1", "value 1")
+        .set("key_2", "value 2", "key_3", 3)
+        .set({"key_5": ee.Array([1, 2, 3])})
+    )
+    return [
+        (
+            "ee_feature.py",
+            ee.Feature(None),
+            {"type": "Feature", "geometry": None, "properties": {}},
+        ),
+        ("ee_feature.py", ee.Feature(None, {"id": "yada"}).id(), None),
+        ("ee_feature.py", ee.Feature(None, {"system:index": "abc123"}).id(), "abc123"),
+        (
+            "ee_feature.py",
+            ee.Feature(ee.Geometry.Point([-114.318, 38.985])).geometry(),
+            {"type": "Point", "coordinates": [-114.318, 38.985]},
+        ),
+        ("ee_featurecollection.py", ee.FeatureCollection(point).size(), 1),
+        (
+            "ee_featurecollection.py",
+            ee.Feature(ee.FeatureCollection(point).first()).geometry(),
+            {"type": "Point", "coordinates": [-62.54, -27.32]},
+        ),
+        (
+            "ee_featurecollection.py",
+            ee.FeatureCollection(ee.Feature(point, {"key": "val"})).aggregate_array("key"),
+            ["val"],
+        ),
+        ("ee_featurecollection.py", listed.aggregate_array("key"), ["val1", "val2", "val3"]),
+        ("ee_featurecollection.py", ee.Feature(geojson.first()).id(), "0"),
+        ("ee_featurecollection.py", geojson.aggregate_array("key"), ["val1"]),
+        ("ee_featurecollection_merge.py", merged.size(), 6),
+        (
+            "ee_featurecollection_merge.py",
+            merged.aggregate_array("cover_class"),
+            ["forest"] * 3 + ["urban"] * 3,
+        ),
+        ("ee_featurecollection_merge.py", merged.aggregate_array("id"), [0, 1, 2, 0, 1, 2]),
+        # "The 'nonsense' category gets dropped."
+        ("ee_featurecollection_remap.py", trees.aggregate_array("isTree"), [1, 0]),
+        ("ee_featurecollection_set.py", with_props.get("key_1"), "value 1"),
+        ("ee_featurecollection_set.py", with_props.get("key_3"), 3),
+        ("ee_featurecollection_set.py", with_props.get("key_5"), [1, 2, 3]),
+        (
+            "ee_featurecollection_set.py",
+            with_props.set("key_1", "overwritten").get("key_1"),
+            "overwritten",
+        ),
+        (
+            "ee_featurecollection_getarray.py",
+            ee.FeatureCollection([])
+            .set("array_property", ee.Array([1, 2, 3, 4]))
+            .getArray("array_property"),
+            [1, 2, 3, 4],
+        ),
+        (
+            "ee_featurecollection_getnumber.py",
+            ee.FeatureCollection([]).set("number_property", 1.5).getNumber("number_property"),
+            1.5,
+        ),
+        (
+            "ee_featurecollection_getstring.py",
+            ee.FeatureCollection([])
+            .set("string_property", "Abies magnifica")
+            .getString("string_property"),
+            "Abies magnifica",
+        ),
+    ]
+
+
+def test_feature_samples(ee_api) -> None:
+    ee = ee_api
+    rows = _rows(ee)
+    got = ee.List([value for _, value, _ in rows]).getInfo()
+    mismatches = [
+        (sample, value, want)
+        for (sample, _, want), value in zip(rows, got, strict=True)
+        if value != want
+    ]
+    assert not mismatches
+
+
+def test_feature_collection_properties_and_getinfo(ee_api) -> None:
+    """ee_featurecollection_set.py: properties of every kind (an image, a feature) are set on the
+    collection and show in its getInfo; ee_featurecollection.py: a collection made from GeoJSON
+    keeps the feature's id and properties."""
+    ee = ee_api
+    fc = ee.FeatureCollection([]).set(
+        {"key_5": ee.Array([1, 2, 3]), "key_6": ee.Image(0), "key_7": ee.Feature(None)}
+    )
+    info = fc.set("key_1", "overwritten").getInfo()
+    props = info["properties"]
+    assert props["key_1"] == "overwritten"
+    assert props["key_5"] == [1, 2, 3]
+    assert props["key_6"]["type"] == "Image"
+    assert props["key_7"] == {"type": "Feature", "geometry": None, "properties": {}}
+    assert info["features"] == []

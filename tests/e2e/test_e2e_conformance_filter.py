@@ -1,0 +1,118 @@
+"""Conformance: the Filter and Join apidocs samples, through the stock client.
+
+Rows come from google/earthengine-community samples/python/apidocs/<file> (named per row), and
+samples/javascript/apidocs/ee-join-simple.js: the samples' own constructed collections, with what
+the samples say each filter keeps. The other Filter samples (eq, equals, greaterThan, ...,
+calendarRange, bounds, maxDifference) filter catalog collections (GOES, Sentinel-2, BLM AIM) and
+document no values, so they give no rows here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def _rows(ee: Any) -> list[tuple[str, Any, Any]]:
+    """(sample file, computed value, documented value)."""
+    typed = ee.FeatureCollection(
+        [
+            ee.Feature(ee.Geometry.Rectangle([0, 0, 1, 1]), {"x": 0}),
+            ee.Feature(ee.Geometry.Rectangle(0, 0, 3, 3), {"x": "foo"}),
+            ee.Feature(ee.Geometry.Point(0, 0)),
+        ]
+    )
+
+    def has_type(field: str, kind: str) -> Any:
+        return typed.filter(ee.Filter.hasType(leftField=field, rightValue=kind)).aggregate_array(
+            "system:index"
+        )
+
+    site = ee.Geometry.Point([-119.56, 37.67])
+    visits = ee.FeatureCollection(
+        [
+            ee.Feature(site, {"prop": p, "system:time_start": ee.Date(d)})
+            for p, d in [
+                (10, "2021-06-10"),
+                (11, "2021-06-20"),
+                (19, "2021-07-10"),
+                (10, "2021-07-20"),
+            ]
+        ]
+    )
+
+    def july(filter_: Any) -> Any:
+        return visits.filter(filter_).aggregate_array("prop")
+
+    primary = ee.FeatureCollection(
+        [
+            ee.Feature(None, {"id": 1, "name": "Forest"}),
+            ee.Feature(None, {"id": 2, "name": "Water"}),
+            ee.Feature(None, {"id": 3, "name": "Urban"}),
+            ee.Feature(None, {"id": 4, "name": "Shrub"}),
+        ]
+    )
+    secondary = ee.FeatureCollection(
+        [
+            ee.Feature(None, {"type_id": 1, "label": "Natural"}),
+            ee.Feature(None, {"type_id": 2, "label": "Natural"}),
+        ]
+    )
+    joined = ee.Join.simple().apply(
+        primary, secondary, ee.Filter.equals(leftField="id", rightField="type_id")
+    )
+    return [
+        # "The third feature has a Point geometry."
+        ("ee_filter_hastype.py", has_type(".geo", "Point"), ["2"]),
+        # "The first two features have a Polygon geometry."
+        ("ee_filter_hastype.py", has_type(".geo", "Polygon"), ["0", "1"]),
+        # "The first feature has property x with type Number."
+        ("ee_filter_hastype.py", has_type("x", "Number"), ["0"]),
+        # "The second feature has property x with type String."
+        ("ee_filter_hastype.py", has_type("x", "String"), ["1"]),
+        # "Filter the observations in July 2021" (the last two), in every input format.
+        ("ee_filter_date.py", july(ee.Filter.date("2021-07-01", "2021-08-01")), [19, 10]),
+        (
+            "ee_filter_date.py",
+            july(ee.Filter.date(ee.DateRange("2021-07-01", "2021-08-01"))),
+            [19, 10],
+        ),
+        ("ee_filter_date.py", july(ee.Filter.date(1625875200000, 1626739200001)), [19, 10]),
+        (
+            "ee_filter_date.py",
+            july(ee.Filter.date(ee.Date("2021-07-01"), ee.Date("2021-08-01"))),
+            [19, 10],
+        ),
+        (
+            "ee_featurecollection_filterdate.py",
+            visits.filterDate("2021-07-01", "2021-08-01").aggregate_array("prop"),
+            [19, 10],
+        ),
+        (
+            "ee_featurecollection_filterdate.py",
+            visits.filterDate(ee.DateRange("2021-07-01", "2021-08-01")).aggregate_array("prop"),
+            [19, 10],
+        ),
+        (
+            "ee_featurecollection_filterdate.py",
+            visits.filterDate(1625875200000, 1626739200001).aggregate_array("prop"),
+            [19, 10],
+        ),
+        # ee-join-simple.js: "Only 'Forest' and 'Water' (IDs 1 and 2) will remain."
+        ("ee-join-simple.js", joined.aggregate_array("name"), ["Forest", "Water"]),
+    ]
+
+
+def test_filter_and_join_samples(ee_api) -> None:
+    ee = ee_api
+    rows = _rows(ee)
+    got = ee.List([value for _, value, _ in rows]).getInfo()
+    mismatches = [
+        (sample, value, want)
+        for (sample, _, want), value in zip(rows, got, strict=True)
+        if value != want
+    ]
+    assert not mismatches
