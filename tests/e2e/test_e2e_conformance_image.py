@@ -1,0 +1,146 @@
+"""Conformance: non-pixel facts of the Image and ImageCollection apidocs samples, through the
+stock client.
+
+Rows come from google/earthengine-community samples (python/apidocs/<file>.py or
+javascript/apidocs/<file>.js, named per row): band names, pixel types, projections, properties,
+documented by the samples in their comments or text. Most Image samples read catalog images
+(Sentinel-2, SRTM, NASADEM ...); for those, only facts that do not depend on the data are used,
+on constant images standing in for the catalog image (remap, toBands, clipToBoundsAndScale).
+The array-pixel samples are in test_e2e_conformance_image_arrays.py.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+IDENTITY = [1, 0, 0, 0, 1, 0]
+
+
+def _band(info: dict[str, Any]) -> tuple[str, str, str, list[float]]:
+    """A band as the Code Editor prints it: name, precision, crs, transform. The sample's range
+    (`int ∈ [1, 1]`) is not compared: openee types a constant by its storage type (uint8 is
+    [0, 255]), a documented difference (README, "Differences from Earth Engine")."""
+    return (info["id"], info["data_type"]["precision"], info["crs"], info["crs_transform"])
+
+
+def test_constant_images(ee_api) -> None:
+    """ee-image-constant.js: every band printed as `"name", type ∈ [v, v], EPSG:4326` with the
+    identity crs_transform."""
+    ee = ee_api
+    got = ee.List(
+        [
+            ee.Image.constant(1),
+            ee.Image(2),
+            ee.Image(math.pi),
+            ee.Image.constant([-1.2, 4]),
+            ee.Image([0xFF, 0x88, 0x00]),
+        ]
+    ).getInfo()
+    bands = [[_band(b) for b in image["bands"]] for image in got]
+    e = "EPSG:4326"
+    assert bands == [
+        [("constant", "int", e, IDENTITY)],
+        [("constant", "int", e, IDENTITY)],
+        [("constant", "double", e, IDENTITY)],
+        [("constant_0", "double", e, IDENTITY), ("constant_1", "int", e, IDENTITY)],
+        [
+            ("constant", "int", e, IDENTITY),
+            ("constant_1", "int", e, IDENTITY),
+            ("constant_2", "int", e, IDENTITY),
+        ],
+    ]
+
+
+def _rows(ee: Any) -> list[tuple[str, Any, Any]]:
+    """(sample file, computed value, documented value)."""
+    here = ee.Geometry.Point(0, 0)
+
+    def at(image: Any, band: str = "constant") -> Any:
+        return image.sample(here, 1).first().get(band)
+
+    not_zeros = ee.Image(3)
+    col = (
+        ee.ImageCollection([])
+        .set(
+            {"project_name": "biomass_tracking", "project_id": 3, "plot_ids": ee.Array([7, 11, 20])}
+        )
+        .set("project_year", 2018, "rgb_vis", "false_color")
+    )
+    land_cover = ee.Image.constant(10).rename("Map").addBands(ee.Image(5).rename("other"))
+    remapped = land_cover.set("source", "worldcover").remap(
+        [10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100],
+        [1, 2, 2, 2, 3, 2, 4, 5, 6, 6, 2],
+        0,
+        "Map",
+    )
+    scenes = ee.ImageCollection(
+        [
+            ee.Image([1, 2]).rename(["B4", "B5"]).set("DATE_ACQUIRED", "2020-07-01"),
+            ee.Image([3, 4]).rename(["B4", "B5"]).set("DATE_ACQUIRED", "2020-07-17"),
+        ]
+    )
+    dem = ee.Image.constant(100).rename("elevation").set("title", "dem")
+    clipped = dem.clipToBoundsAndScale(
+        geometry=ee.Geometry.BBox(-123.55, 46.61, -122.57, 46.98), width=20, height=10
+    )
+    return [
+        # ee_image_not.py: "Pixels are not zeros, return zeros", "Pixels are zeros, return ones".
+        ("ee_image_not.py", at(not_zeros), 3),
+        ("ee_image_not.py", at(not_zeros.Not()), 0),
+        ("ee_image_not.py", at(not_zeros.Not().Not()), 1),
+        # ee-image-pixelarea.js: "The default projection is WGS84 with 1-degree scale."
+        ("ee-image-pixelarea.js", ee.Image.pixelArea().projection().crs(), "EPSG:4326"),
+        (
+            "ee-image-pixelarea.js",
+            ee.Image.pixelArea().projection().nominalScale(),
+            111319.49079327357,
+        ),
+        ("ee_image_pixellonlat.py", ee.Image.pixelLonLat().bandNames(), ["longitude", "latitude"]),
+        # ee_imagecollection_{set,get,getnumber,getstring,todictionary}.py
+        ("ee_imagecollection_get.py", col.get("project_id"), 3),
+        ("ee_imagecollection_getstring.py", col.getString("project_name"), "biomass_tracking"),
+        ("ee_imagecollection_getnumber.py", col.getNumber("project_year"), 2018),
+        ("ee_imagecollection_getarray.py", col.getArray("plot_ids"), [7, 11, 20]),
+        (
+            "ee_imagecollection_todictionary.py",
+            col.toDictionary().keys(),
+            ["plot_ids", "project_id", "project_name", "project_year", "rgb_vis"],
+        ),
+        # ee-image-remap.js: "If the image is multi-band, only the remapped band will be
+        # returned. The returned band name is "remapped". Input image properties are retained".
+        ("ee-image-remap.js", remapped.bandNames(), ["remapped"]),
+        ("ee-image-remap.js", remapped.get("source"), "worldcover"),
+        ("ee-image-remap.js", at(remapped, "remapped"), 1),
+        # ee-imagecollection-tobands.js: "image ID ('system:index') is prepended to band names";
+        # "Band order is determined by collection order".
+        (
+            "ee-imagecollection-tobands.js",
+            scenes.toBands().bandNames(),
+            ["0_B4", "0_B5", "1_B4", "1_B5"],
+        ),
+        (
+            "ee-imagecollection-tobands.js",
+            scenes.sort("DATE_ACQUIRED", False).toBands().bandNames(),
+            ["1_B4", "1_B5", "0_B4", "0_B5"],
+        ),
+        # ee-image-cliptoboundsandscale.js: "Clipped image retains metadata and band names".
+        ("ee-image-cliptoboundsandscale.js", clipped.bandNames(), ["elevation"]),
+        ("ee-image-cliptoboundsandscale.js", clipped.get("title"), "dem"),
+    ]
+
+
+def test_image_samples(ee_api) -> None:
+    ee = ee_api
+    rows = _rows(ee)
+    got = ee.List([value for _, value, _ in rows]).getInfo()
+    mismatches = [
+        (sample, value, want)
+        for (sample, _, want), value in zip(rows, got, strict=True)
+        if not (value == pytest.approx(want) if isinstance(want, float) else value == want)
+    ]
+    assert not mismatches
