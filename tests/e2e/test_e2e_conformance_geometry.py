@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 import shapely
 import shapely.geometry
+import shapely.ops
 from pyproj import Geod, Transformer
 from shapely.geometry.polygon import orient
 
@@ -50,6 +51,8 @@ MULTILINESTRING = [
 LINEARRING = [[-122.091, 37.420], [-122.085, 37.422], [-122.080, 37.430]]
 MULTIPOINT = [[-122.082, 37.420], [-122.081, 37.426]]
 POINT = [-122.082, 37.42]
+# ee_geometry_<method>.py: a polygon given as GeoJSON to ee.Geometry (its ring left open).
+GEOJSON_RING = [[-122.081, 37.417], [-122.086, 37.421], [-122.084, 37.418], [-122.089, 37.416]]
 # The `right` operands: a BBox for predicates and set operations, a Point for distances.
 RIGHT_BBOX = (-122.085, 37.415, -122.075, 37.425)
 RIGHT_POINT = [-122.090, 37.423]
@@ -89,6 +92,7 @@ GEOMETRIES: dict[str, tuple[str, dict[str, Any], bool]] = {
     ),
     "multipoint": ("MultiPoint", {"type": "MultiPoint", "coordinates": MULTIPOINT}, True),
     "point": ("Point", {"type": "Point", "coordinates": POINT}, True),
+    "": ("Polygon", {"type": "Polygon", "coordinates": [_closed(GEOJSON_RING)]}, True),
 }
 
 
@@ -103,6 +107,7 @@ def _construct(ee: Any, name: str) -> Any:
         "linearring": lambda: ee.Geometry.LinearRing(LINEARRING),
         "multipoint": lambda: ee.Geometry.MultiPoint(MULTIPOINT),
         "point": lambda: ee.Geometry.Point(*POINT),
+        "": lambda: ee.Geometry({"type": "Polygon", "coordinates": [GEOJSON_RING]}),
     }[name]()
 
 
@@ -322,10 +327,14 @@ def _check(name: str, got: dict[str, Any]) -> list[str]:
     fact("distance", _close(got["distance"], distance, 2e-3, 0.5), distance)
     fact("withinDistance", got["withinDistance"] is (distance <= 500), distance <= 500)
     return [
-        f"ee_geometry_{name}_{method.lower()}.py: got {got[method]!r}, want {want!r}"
+        f"{_sample(name, method)}: got {got[method]!r}, want {want!r}"
         for method, (ok, want) in facts.items()
         if not ok
     ]
+
+
+def _sample(name: str, method: str) -> str:
+    return f"ee_geometry_{name + '_' if name else ''}{method.lower()}.py"
 
 
 def test_geometry_samples(ee_api) -> None:
@@ -365,3 +374,49 @@ def test_geojson_string_round_trip(ee_api) -> None:
     for name in GEOMETRIES:
         geometry = _construct(ee, name)
         assert json.loads(geometry.toGeoJSONString())["type"] == GEOMETRIES[name][0]
+
+
+def test_closest_points(ee_api) -> None:
+    """ee_geometry_closestpoint.py: the closest points of the GeoJSON polygon and a rectangle to
+    its east (left on the polygon, right on the rectangle), checked with shapely in UTM."""
+    ee = ee_api
+    east = [[-122.068, 37.418], [-122.068, 37.416], [-122.064, 37.416], [-122.064, 37.418]]
+    left = _construct(ee, "")
+    right = ee.Geometry.Polygon([east])
+    got = ee.List(
+        [left.closestPoints(right=right, maxError=1), left.closestPoint(right=right, maxError=1)]
+    ).getInfo()
+    a, b = shapely.ops.nearest_points(
+        _utm(_shape(GEOMETRIES[""][1])), _utm(shapely.geometry.Polygon(east))
+    )
+    want_left, want_right = (FROM_UTM.transform(*p.coords[0]) for p in (a, b))
+    assert got[0]["left"]["coordinates"] == pytest.approx(want_left, abs=1e-6)
+    assert got[0]["right"]["coordinates"] == pytest.approx(want_right, abs=1e-6)
+    assert got[1]["coordinates"] == pytest.approx(want_right, abs=1e-6)
+
+
+def test_geometry_from_geojson_and_cast(ee_api) -> None:
+    """ee_geometry.py: ee.Geometry accepts a GeoJSON object, and a geometry stored in a feature
+    property, cast back with ee.Geometry, has its bounds."""
+    ee = ee_api
+    triangle = [[-122.085, 37.423], [-122.092, 37.424], [-122.085, 37.418], [-122.085, 37.423]]
+    geojson = {"type": "Polygon", "coordinates": [triangle]}
+    feature = ee.Feature(None, {"geom": ee.Geometry(geojson)})
+    got = ee.List([ee.Geometry(geojson), ee.Geometry(feature.get("geom")).bounds()]).getInfo()
+    assert got[0]["type"] == "Polygon" and _same(got[0]["coordinates"], [triangle])
+    assert _shape(got[1]).bounds == pytest.approx((-122.092, 37.418, -122.085, 37.424), abs=1e-6)
+
+
+def test_planar_bbox_is_computed_in_its_plane(ee_api) -> None:
+    """ee_geometry_bbox_centroid.py, _bounds.py, _area.py with ADR 0023: a BBox is planar, so its
+    centroid is the exact centre of its lon/lat rectangle and its bounds are its own corners
+    (a geodesic reading moves the centroid north and widens the bounds)."""
+    ee = ee_api
+    bbox = ee.Geometry.BBox(*BBOX)
+    got = ee.List([bbox.centroid(maxError=1), bbox.bounds(), bbox.area(maxError=1)]).getInfo()
+    w, s, e, n = BBOX
+    assert got[0]["coordinates"] == pytest.approx([(w + e) / 2, (s + n) / 2], abs=1e-9)
+    assert _shape(got[1]).bounds == pytest.approx(BBOX, abs=1e-9)
+    # The straight lon/lat edges, densified, on the ellipsoid.
+    dense = shapely.segmentize(shapely.geometry.box(*BBOX), 1e-4)
+    assert got[2] == pytest.approx(_area(dense), rel=1e-6)
