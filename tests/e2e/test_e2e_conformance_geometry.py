@@ -420,3 +420,28 @@ def test_planar_bbox_is_computed_in_its_plane(ee_api) -> None:
     # The straight lon/lat edges, densified, on the ellipsoid.
     dense = shapely.segmentize(shapely.geometry.box(*BBOX), 1e-4)
     assert got[2] == pytest.approx(_area(dense), rel=1e-6)
+
+
+def test_covering_grid_cell_ids(ee_api) -> None:
+    """ee-geometry-coveringgrid.js: a 100 km buffer around (31.6, -8.54) covered by a 2**14 m grid
+    in EPSG:32736 has a cell '18,551' (ids are 'column,row' of the grid in that CRS); that cell is
+    the square [18, 19] x [551, 552] grid steps (pyproj puts the point at column 21, row 552)."""
+    ee = ee_api
+    scale = 2**14
+    grid = (
+        ee.Geometry.Point(31.6, -8.54).buffer(100000).coveringGrid(proj="EPSG:32736", scale=scale)
+    )
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:32736", always_xy=True).transform(31.6, -8.54)
+    assert (int(x // scale), int(y // scale)) == (21, 552)
+    ids, cell = ee.List(
+        [
+            grid.aggregate_array("system:index"),
+            grid.filter(ee.Filter.eq("system:index", "18,551")).first().geometry(),
+        ]
+    ).getInfo()
+    assert "18,551" in ids
+    # The cell is a planar polygon in the grid's CRS.
+    assert cell["crs"]["properties"]["name"] == "EPSG:32736" and cell["geodesic"] is False
+    xs, ys = np.array(_shape(cell).exterior.coords).T
+    assert (min(xs), max(xs)) == pytest.approx((18 * scale, 19 * scale), abs=0.01)
+    assert (min(ys), max(ys)) == pytest.approx((551 * scale, 552 * scale), abs=0.01)
