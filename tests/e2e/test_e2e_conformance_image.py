@@ -144,3 +144,45 @@ def test_image_samples(ee_api) -> None:
         if not (value == pytest.approx(want) if isinstance(want, float) else value == want)
     ]
     assert not mismatches
+
+
+def test_reduce_region_output_names(ee_api) -> None:
+    """ee-image-reduceregion.js / ee-image-reduceregions.js: "keys are band names" for one
+    reducer; with mean combined with stdDev (sharedInputs) they are "the concatenation of the band
+    names and statistic names, separated by an underscore"; reduceRegions returns "the input
+    feature collection ... with new properties appended". Constant bands stand in for the
+    sample's Landsat bands, so the statistics are the constants (and 0 deviation)."""
+    ee = ee_api
+    names = ["SR_B6", "SR_B5", "SR_B3"]
+    img = ee.Image([1, 2, 3]).rename(names)
+    region = ee.Geometry.BBox(-122.1, 37.2, -122.09, 37.21)
+    combined = ee.Reducer.mean().combine(reducer2=ee.Reducer.stdDev(), sharedInputs=True)
+    regions = ee.FeatureCollection([ee.Feature(region, {"us_l4name": "Santa Cruz Mountains"})])
+    got = ee.List(
+        [
+            img.reduceRegion(
+                reducer=ee.Reducer.median(), geometry=region, scale=30, crs="EPSG:3310"
+            ),
+            img.reduceRegion(reducer=combined, geometry=region, scale=30, crs="EPSG:3310"),
+            ee.Feature(
+                img.reduceRegions(
+                    collection=regions, reducer=ee.Reducer.median(), scale=30, crs="EPSG:3310"
+                ).first()
+            ).toDictionary(),
+            ee.Feature(
+                img.reduceRegions(
+                    collection=regions, reducer=combined, scale=30, crs="EPSG:3310"
+                ).first()
+            ).toDictionary(),
+        ]
+    ).getInfo()
+    assert got[0] == {"SR_B6": 1, "SR_B5": 2, "SR_B3": 3}
+    assert got[1] == pytest.approx(
+        {
+            f"{b}_{s}": (v if s == "mean" else 0)
+            for b, v in zip(names, [1, 2, 3], strict=True)
+            for s in ("mean", "stdDev")
+        }
+    )
+    assert got[2] == {"us_l4name": "Santa Cruz Mountains", "SR_B6": 1, "SR_B5": 2, "SR_B3": 3}
+    assert set(got[3]) == {"us_l4name"} | {f"{b}_{s}" for b in names for s in ("mean", "stdDev")}
