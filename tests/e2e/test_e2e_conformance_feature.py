@@ -159,3 +159,38 @@ def test_feature_collection_properties_and_getinfo(ee_api) -> None:
     assert props["key_6"]["type"] == "Image"
     assert props["key_7"] == {"type": "Feature", "geometry": None, "properties": {}}
     assert info["features"] == []
+
+
+def test_random_points_random_column_make_array(ee_api) -> None:
+    """ee_featurecollection_randompoints.py: 50 points (seed 0) inside a planar rectangle;
+    ee_featurecollection_randomcolumn.py: a uniform column 'random' in [0, 1) that splits the
+    collection in two ('random < 0.3', 'random >= 0.3'); ee_featurecollection_makearray.py: the
+    four yearly properties become one array property 'gwh_by_year' (synthetic features stand
+    in for the sample's power plants)."""
+    ee = ee_api
+    box = [-113.5, 40.0, -110.2, 41.9]
+    region = ee.Geometry.Rectangle(coords=box, proj="EPSG:4326", geodesic=False)
+    points = ee.FeatureCollection.randomPoints(region=region, points=50, seed=0, maxError=1)
+    plants = ee.FeatureCollection(
+        [
+            ee.Feature(None, {"gwh_2013": i, "gwh_2014": i + 1, "gwh_2015": i + 2, "gwh_2016": 2.5})
+            for i in range(20)
+        ]
+    ).randomColumn()
+    years = ["gwh_2013", "gwh_2014", "gwh_2015", "gwh_2016"]
+    got = ee.List(
+        [
+            points.size(),
+            points.geometry().coordinates(),
+            plants.aggregate_array("random"),
+            plants.filter("random < 0.3").size(),
+            plants.filter("random >= 0.3").size(),
+            plants.makeArray(years, "gwh_by_year").aggregate_array("gwh_by_year").slice(0, 2),
+        ]
+    ).getInfo()
+    assert got[0] == 50
+    assert len(got[1]) == 50
+    assert all(box[0] <= x <= box[2] and box[1] <= y <= box[3] for x, y in got[1])
+    assert len(got[2]) == 20 and all(0 <= r < 1 for r in got[2])
+    assert got[3] + got[4] == 20 and got[3] == sum(r < 0.3 for r in got[2])
+    assert got[5] == [[0, 1, 2, 2.5], [1, 2, 3, 2.5]]
