@@ -116,3 +116,24 @@ def test_filter_and_join_samples(ee_api) -> None:
         if value != want
     ]
     assert not mismatches
+
+
+def test_simple_join_on_intersecting_geometries(ee_api) -> None:
+    """ee-join-simple.js, part 3: Join.simple with Filter.intersects(leftField='.geo',
+    rightField='.geo') keeps the primary features (states) that intersect at least one secondary
+    feature (power plants). Two squares and one point inside the first stand in for the
+    catalog tables."""
+    ee = ee_api
+    states = ee.FeatureCollection(
+        [
+            ee.Feature(ee.Geometry.Rectangle([-100, 38, -98, 40]), {"NAME": "A"}),
+            ee.Feature(ee.Geometry.Rectangle([-97, 38, -95, 40]), {"NAME": "B"}),
+        ]
+    )
+    plants = ee.FeatureCollection([ee.Feature(ee.Geometry.Point([-98.57, 39.82]), {"id": 1})])
+    joined = ee.Join.simple().apply(
+        primary=states,
+        secondary=plants,
+        condition=ee.Filter.intersects(leftField=".geo", rightField=".geo"),
+    )
+    assert joined.aggregate_array("NAME").getInfo() == ["A"]

@@ -99,3 +99,46 @@ def test_confusion_matrix_samples(ee_api) -> None:
     # are assumed to be a 0-based sequence incrementing by 1".
     assert got[5] == [0, 1, 2, 3, 4, 5]
     assert got[6] == [11, 22, 42, 52, 71, 81]
+
+
+def test_min_max_output_names(ee_api) -> None:
+    """ee-reducer-minmax.js: over an image ('NDVI'), a neighbourhood and a collection the
+    minMax outputs are bands 'NDVI_min' and 'NDVI_max' (the sample displays those bands), and a
+    region reduction gives those keys. Constant images stand in for MODIS NDVI."""
+    ee = ee_api
+    ndvi = ee.Image.constant(5000).rename("NDVI")
+    region = ee.Geometry.Point([-122.443, 37.753]).buffer(10000).bounds()
+    col = ee.ImageCollection([ndvi, ee.Image.constant(7000).rename("NDVI")])
+    got = ee.List(
+        [
+            ndvi.reduceNeighborhood(
+                reducer=ee.Reducer.minMax(), kernel=ee.Kernel.square(3)
+            ).bandNames(),
+            col.reduce(ee.Reducer.minMax()).bandNames(),
+            ndvi.reduceRegion(reducer=ee.Reducer.minMax(), geometry=region, scale=1000),
+            col.reduce(ee.Reducer.minMax()).reduceRegion(
+                reducer=ee.Reducer.first(), geometry=region, scale=1000
+            ),
+        ]
+    ).getInfo()
+    assert got[0] == ["NDVI_min", "NDVI_max"]
+    assert got[1] == ["NDVI_min", "NDVI_max"]
+    assert got[2] == {"NDVI_min": 5000, "NDVI_max": 5000}
+    assert got[3] == {"NDVI_min": 5000, "NDVI_max": 7000}
+
+
+def test_neighborhood_min_max_values(ee_api) -> None:
+    """reduceNeighborhood(minMax) over a 3x3 square of pixelLonLat's longitude, on a 0.01 degree
+    grid: the minimum is the centre's longitude minus one pixel, the maximum plus one pixel."""
+    ee = ee_api
+    lon = ee.Image.pixelLonLat().select("longitude").rename("NDVI")
+    out = lon.reduceNeighborhood(reducer=ee.Reducer.minMax(), kernel=ee.Kernel.square(1))
+    proj = ee.Projection("EPSG:4326").scale(0.01, 0.01)
+    got = (
+        out.addBands(lon)
+        .reduceRegion(ee.Reducer.first(), ee.Geometry.Point([10.005, 45.005]), crs=proj)
+        .getInfo()
+    )
+    assert got["NDVI"] == pytest.approx(10.005, abs=1e-9)
+    assert got["NDVI_min"] == pytest.approx(9.995, abs=1e-9)
+    assert got["NDVI_max"] == pytest.approx(10.015, abs=1e-9)
