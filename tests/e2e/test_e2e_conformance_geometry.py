@@ -445,3 +445,39 @@ def test_covering_grid_cell_ids(ee_api) -> None:
     xs, ys = np.array(_shape(cell).exterior.coords).T
     assert (min(xs), max(xs)) == pytest.approx((18 * scale, 19 * scale), abs=0.01)
     assert (min(ys), max(ys)) == pytest.approx((551 * scale, 552 * scale), abs=0.01)
+
+
+def test_constructors(ee_api) -> None:
+    """ee-geometry-polygon.js: a polygon from GeoJSON coordinates with an interior ring ("matching
+    the first vertex is optional"), from a LinearRing, and from a flat coordinate list;
+    ee-geometry-rectangle.js: a rectangle from two corner points, from two ee.Geometry.Point,
+    and from [xMin, yMin, xMax, yMax] is the same geometry."""
+    ee = ee_api
+    outer = [[100.0, 0.0], [103.0, 0.0], [103.0, 3.0], [100.0, 3.0], [100.0, 0.0]]
+    inner = [[101.0, 1.0], [102.0, 2.0], [102.0, 1.0]]
+    x0, y0, x1, y1 = -122.09, 37.42, -122.08, 37.43
+    got = ee.List(
+        [
+            ee.Geometry.Polygon([outer, inner]),
+            ee.Geometry.Polygon(
+                [ee.Geometry.LinearRing([[105.0, 0.0], [108.0, 0.0], [108.0, 3.0]])]
+            ),
+            ee.Geometry.Polygon([110.0, 0.0, 113.0, 0.0, 110.0, 3.0]),
+            ee.Geometry.Rectangle([[x0, y0], [x1, y1]]),
+            ee.Geometry.Rectangle([ee.Geometry.Point(x0, y0), ee.Geometry.Point(x1, y1)]),
+            ee.Geometry.Rectangle([x0, y0, x1, y1]),
+            ee.Geometry.Point([-122.08412, 37.42189]),
+        ]
+    ).getInfo()
+    assert got[0]["type"] == "Polygon"
+    assert _same(got[0]["coordinates"], [outer, _closed(inner)])
+    assert _same(got[1]["coordinates"], [[[105.0, 0.0], [108.0, 0.0], [108.0, 3.0], [105.0, 0.0]]])
+    assert _same(got[2]["coordinates"], [[[110.0, 0.0], [113.0, 0.0], [110.0, 3.0], [110.0, 0.0]]])
+    assert got[3] == got[4] == got[5]
+    assert _same(got[3]["coordinates"], [_bbox_ring((x0, y0, x1, y1))])
+    assert got[6] == {"type": "Point", "coordinates": [-122.08412, 37.42189]}
+    # The interior ring is a hole: the area is the outer square's minus the triangle's.
+    shape = _shape(got[0])
+    assert _area(shape) == pytest.approx(
+        _area(shapely.geometry.Polygon(outer)) - _area(shapely.geometry.Polygon(inner)), rel=1e-9
+    )
