@@ -10,8 +10,10 @@ does not have, so they give no rows here.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -194,3 +196,114 @@ def test_random_points_random_column_make_array(ee_api) -> None:
     assert len(got[2]) == 20 and all(0 <= r < 1 for r in got[2])
     assert got[3] + got[4] == 20 and got[3] == sum(r < 0.3 for r in got[2])
     assert got[5] == [[0, 1, 2, 2.5], [1, 2, 3, 2.5]]
+
+
+# ee_featurecollection_aggregate_stats.py documents its output for 66 Belgian power plants;
+# those numbers satisfy total_var = sum_sq / n - mean², sample_var = total_var * n / (n - 1),
+# *_sd = sqrt(*_var), weighted_sum = sum and weight_sum = n, which define the statistics below.
+STATS_DOCUMENTED = {
+    "max": 2910,
+    "mean": 201.34242424242427,
+    "min": 1.8,
+    "sample_sd": 466.4808892319684,
+    "sample_var": 217604.42001864797,
+    "sum": 13288.600000000002,
+    "sum_sq": 16819846.24,
+    "total_count": 66,
+    "total_sd": 462.9334545609107,
+    "total_var": 214307.38335169878,
+    "valid_count": 66,
+    "weight_sum": 66,
+    "weighted_sum": 13288.600000000002,
+}
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    v = np.asarray(values, dtype=float)
+    n = len(v)
+    total_var = float((v**2).sum() / n - v.mean() ** 2)
+    return {
+        "max": float(v.max()),
+        "mean": float(v.mean()),
+        "min": float(v.min()),
+        "sample_sd": math.sqrt(total_var * n / (n - 1)),
+        "sample_var": total_var * n / (n - 1),
+        "sum": float(v.sum()),
+        "sum_sq": float((v**2).sum()),
+        "total_count": n,
+        "total_sd": math.sqrt(total_var),
+        "total_var": total_var,
+        "valid_count": n,
+        "weight_sum": n,
+        "weighted_sum": float(v.sum()),
+    }
+
+
+def test_aggregate_stats_definitions_match_the_documented_output() -> None:
+    """The oracle's definitions reproduce the sample's documented dictionary from its sums."""
+    d = STATS_DOCUMENTED
+    n = d["total_count"]
+    assert d["mean"] == pytest.approx(d["sum"] / n, rel=1e-12)
+    assert d["total_var"] == pytest.approx(d["sum_sq"] / n - d["mean"] ** 2, rel=1e-9)
+    assert d["sample_var"] == pytest.approx(d["total_var"] * n / (n - 1), rel=1e-9)
+    assert d["total_sd"] == pytest.approx(math.sqrt(d["total_var"]), rel=1e-12)
+    assert d["sample_sd"] == pytest.approx(math.sqrt(d["sample_var"]), rel=1e-12)
+
+
+def test_aggregate_functions(ee_api) -> None:
+    """ee_featurecollection_aggregate_*.py and ee_imagecollection_aggregate_*.py on synthetic
+    capacities (the samples' catalog tables are not here): the documented key set of
+    aggregate_stats, and each aggregate against numpy with the definitions above."""
+    ee = ee_api
+    capacities = [1.8, 2910, 120.5, 44, 7.25, 44]
+    fuels = ["Gas", "Nuclear", "Wind", "Wind", "Solar", "Gas"]
+    fc = ee.FeatureCollection(
+        [
+            ee.Feature(None, {"capacitymw": c, "fuel1": f})
+            for c, f in zip(capacities, fuels, strict=True)
+        ]
+    )
+    ic = ee.ImageCollection([ee.Image(0).set("capacitymw", c) for c in capacities])
+    calls = [
+        "aggregate_stats",
+        "aggregate_mean",
+        "aggregate_sum",
+        "aggregate_min",
+        "aggregate_max",
+        "aggregate_product",
+        "aggregate_sample_sd",
+        "aggregate_sample_var",
+        "aggregate_total_sd",
+        "aggregate_total_var",
+        "aggregate_count",
+        "aggregate_array",
+        "aggregate_first",
+    ]
+    got = ee.List(
+        [getattr(fc, c)("capacitymw") for c in calls]
+        + [getattr(ic, c)("capacitymw") for c in calls]
+        + [fc.aggregate_count_distinct("fuel1"), fc.aggregate_histogram("fuel1")]
+    ).getInfo()
+    s = _stats(capacities)
+    want = [
+        s,
+        s["mean"],
+        s["sum"],
+        s["min"],
+        s["max"],
+        float(np.prod(capacities)),
+        s["sample_sd"],
+        s["sample_var"],
+        s["total_sd"],
+        s["total_var"],
+        len(capacities),
+        capacities,
+        capacities[0],
+    ]
+    n = len(calls)
+    for collection, values in (("FeatureCollection", got[:n]), ("ImageCollection", got[n : 2 * n])):
+        assert set(values[0]) == set(STATS_DOCUMENTED), collection
+        for call, value, expected in zip(calls, values, want, strict=True):
+            assert value == pytest.approx(expected, rel=1e-9), (collection, call)
+    assert got[-2] == 4
+    assert got[-1] == {"Gas": 2, "Nuclear": 1, "Solar": 1, "Wind": 2}
