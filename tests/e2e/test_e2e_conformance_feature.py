@@ -282,6 +282,7 @@ def test_aggregate_functions(ee_api) -> None:
     got = ee.List(
         [getattr(fc, c)("capacitymw") for c in calls]
         + [getattr(ic, c)("capacitymw") for c in calls]
+        + [fc.aggregate_min("fuel1"), fc.aggregate_max("fuel1")]
         + [fc.aggregate_count_distinct("fuel1"), fc.aggregate_histogram("fuel1")]
     ).getInfo()
     s = _stats(capacities)
@@ -305,5 +306,8 @@ def test_aggregate_functions(ee_api) -> None:
         assert set(values[0]) == set(STATS_DOCUMENTED), collection
         for call, value, expected in zip(calls, values, want, strict=True):
             assert value == pytest.approx(expected, rel=1e-9), (collection, call)
+    # ee_imagecollection_aggregate_stats.py: "if the property is formatted as a string, min and
+    # max will respectively return the first and last values according to alphanumeric order".
+    assert got[-4:-2] == ["Gas", "Wind"]
     assert got[-2] == 4
     assert got[-1] == {"Gas": 2, "Nuclear": 1, "Solar": 1, "Wind": 2}
