@@ -186,3 +186,74 @@ def test_reduce_region_output_names(ee_api) -> None:
     )
     assert got[2] == {"us_l4name": "Santa Cruz Mountains", "SR_B6": 1, "SR_B5": 2, "SR_B3": 3}
     assert set(got[3]) == {"us_l4name"} | {f"{b}_{s}" for b in names for s in ("mean", "stdDev")}
+
+
+# The bands of the Sentinel-2 SR image of ee_image_select.py, in order.
+S2_BANDS = [
+    "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12", "AOT", "WVP",
+    "SCL", "TCI_R", "TCI_G", "TCI_B", "MSK_CLDPRB", "MSK_SNWPRB", "QA10", "QA20", "QA60",
+]  # fmt: skip
+
+
+def test_select_and_rename(ee_api) -> None:
+    """ee_image_select.py and ee_image_rename.py on a constant image with the Sentinel-2 SR band
+    names: selectors by name, index, list, argument series, mixed, with new names, and regular
+    expressions matching whole band names."""
+    ee = ee_api
+    img = ee.Image.constant(list(range(len(S2_BANDS)))).rename(S2_BANDS)
+    b_bands = [b for b in S2_BANDS if b.startswith("B")]
+    cases = [
+        (img.select("B11"), ["B11"]),
+        (img.select(10), ["B11"]),
+        (img.select(["B11", "B8", "B3"]), ["B11", "B8", "B3"]),
+        (img.select("B11", "B8", "B3"), ["B11", "B8", "B3"]),
+        (img.select(10, "B8", 2), ["B11", "B8", "B3"]),
+        (img.select(["B11", "B8", "B3"], ["SWIR1", "NIR", "Green"]), ["SWIR1", "NIR", "Green"]),
+        (img.select("QA.."), ["QA10", "QA20", "QA60"]),
+        (img.select("B.*"), b_bands),
+        (img.select("B..?"), b_bands),
+        (img.select("B[6-8]"), ["B6", "B7", "B8"]),
+        (img.select("B[1-9][1-2]"), ["B11", "B12"]),
+        (img.select("B.*|QA.*"), [*b_bands, "QA10", "QA20", "QA60"]),
+        (
+            img.select(["B11", "B8", "B3"]).rename(["SWIR1", "NIR", "GREEN"]),
+            ["SWIR1", "NIR", "GREEN"],
+        ),
+        (
+            img.select(["B11", "B8", "B3"]).rename("swir1", "nir", "green"),
+            ["swir1", "nir", "green"],
+        ),
+    ]
+    got = ee.List([image.bandNames() for image, _ in cases]).getInfo()
+    assert got == [want for _, want in cases]
+
+
+def test_expression_forms(ee_api) -> None:
+    """ee_image_expression.py: NDVI by band index, by band name, by named variables and by dot
+    notation give the same image; 'c = sqrt(pow(a, 2) + pow(b, 2))' names its band 'c'.
+    Constants stand in for the Landsat bands (SR_B4 = 0.1, SR_B5 = 0.4: NDVI 0.6)."""
+    ee = ee_api
+    img = ee.Image.constant([0.05, 0.2, 0.3, 0.1, 0.4]).rename(
+        ["SR_B1", "SR_B2", "SR_B3", "SR_B4", "SR_B5"]
+    )
+    forms = [
+        img.expression("(b(4) - b(3)) / (b(4) + b(3))"),
+        img.expression('(b("SR_B5") - b("SR_B4")) / (b("SR_B5") + b("SR_B4"))'),
+        ee.Image().expression(
+            expression="(NIR - Red) / (NIR + Red)",
+            opt_map={"NIR": img.select("SR_B5"), "Red": img.select("SR_B4")},
+        ),
+        ee.Image().expression(
+            expression="(ls8.SR_B5 - ls8.SR_B4) / (ls8.SR_B5 + ls8.SR_B4)", opt_map={"ls8": img}
+        ),
+    ]
+    hypot = ee.Image().expression(
+        expression="c = sqrt(pow(a, 2) + pow(b, 2))",
+        opt_map={"a": ee.Image(5), "b": img.select("SR_B2")},
+    )
+    stack = ee.Image.cat([f.rename(f"ndvi{i}") for i, f in enumerate(forms)]).addBands(hypot)
+    got = stack.reduceRegion(ee.Reducer.first(), ee.Geometry.Point(0, 0), 1000).getInfo()
+    assert hypot.bandNames().getInfo() == ["c"]
+    for i in range(4):
+        assert got[f"ndvi{i}"] == pytest.approx(0.6, abs=1e-12)
+    assert got["c"] == pytest.approx(math.hypot(5, 0.2), abs=1e-12)
