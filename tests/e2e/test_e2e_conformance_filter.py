@@ -137,3 +137,62 @@ def test_simple_join_on_intersecting_geometries(ee_api) -> None:
         condition=ee.Filter.intersects(leftField=".geo", rightField=".geo"),
     )
     assert joined.aggregate_array("NAME").getInfo() == ["A"]
+
+
+def test_two_property_filters_and_grouping_join(ee_api) -> None:
+    """ee_filter_maxdifference.py on synthetic plots (the sample's BLM AIM table is not here):
+    equals / notEquals / lessThan / lessThanOrEquals / greaterThan / greaterThanOrEquals /
+    maxDifference(10) between two properties; greaterThan against a constant on either side
+    ("the complement of the previous example"); and Join.saveAll grouping the plots of each site
+    found by distinct('SiteID'). The oracle is Python's comparison of the same values."""
+    ee = ee_api
+    inv, non = "InvAnnForbCover_AH", "NonInvAnnForbCover_AH"
+    plots = [(0, 5, 5, "a"), (1, 30, 12, "a"), (2, 3, 40, "b"), (3, 25, 25, "c"), (4, 8, 14, "b")]
+    fc = ee.FeatureCollection(
+        [ee.Feature(None, {"plot": p, inv: i, non: n, "SiteID": s}) for p, i, n, s in plots]
+    )
+
+    def kept(filter_: Any) -> Any:
+        return fc.filter(filter_).aggregate_array("plot")
+
+    pair = {"leftField": inv, "rightField": non}
+    sites = fc.distinct("SiteID")
+    grouped = ee.Join.saveAll("site_plots").apply(
+        sites, fc, ee.Filter.equals(leftField="SiteID", rightField="SiteID")
+    )
+    got = ee.List(
+        [
+            kept(ee.Filter.equals(**pair)),
+            kept(ee.Filter.notEquals(**pair)),
+            kept(ee.Filter.lessThan(**pair)),
+            kept(ee.Filter.lessThanOrEquals(**pair)),
+            kept(ee.Filter.greaterThan(**pair)),
+            kept(ee.Filter.greaterThanOrEquals(**pair)),
+            kept(ee.Filter.maxDifference(difference=10, **pair)),
+            kept(ee.Filter.greaterThan(leftField=inv, rightValue=20)),
+            kept(ee.Filter.greaterThan(leftValue=20, rightField=inv)),
+            sites.aggregate_array("SiteID"),
+            ee.List(ee.Feature(grouped.first()).get("site_plots")).map(
+                lambda f: ee.Feature(f).get("plot")
+            ),
+        ]
+    ).getInfo()
+
+    def where(test: Any) -> list[int]:
+        return [p for p, i, n, _ in plots if test(i, n)]
+
+    assert got[:9] == [
+        where(lambda i, n: i == n),
+        where(lambda i, n: i != n),
+        where(lambda i, n: i < n),
+        where(lambda i, n: i <= n),
+        where(lambda i, n: i > n),
+        where(lambda i, n: i >= n),
+        where(lambda i, n: abs(i - n) <= 10),
+        where(lambda i, n: i > 20),
+        where(lambda i, n: i < 20),
+    ]
+    assert sorted(got[7] + got[8]) == [p for p, *_ in plots]
+    assert sorted(got[9]) == ["a", "b", "c"]
+    first_site = got[9][0]
+    assert sorted(got[10]) == [p for p, _, _, s in plots if s == first_site]
