@@ -224,6 +224,47 @@ def _same(got: Any, want: Any) -> bool:
     return isinstance(got, float | int) and abs(got - want) <= 1e-9
 
 
+def _compute_feature(ee: Any, geometry: Any) -> list[Any]:
+    """The same calls on ee.Feature(geometry) (the Feature.* algorithms), with Feature operands;
+    a Feature result is read as its geometry. The flags and constructors stay Geometry's."""
+    feature = ee.Feature(geometry, {"name": "left"})
+    box = ee.Feature(ee.Geometry.BBox(*RIGHT_BBOX))
+    point = ee.Feature(ee.Geometry.Point(RIGHT_POINT))
+
+    def geom(result: Any) -> Any:
+        return ee.Feature(result).geometry()
+
+    return [
+        geometry.type(),
+        geometry.geodesic(),
+        geometry.edgesAreGeodesics(),
+        geometry.isUnbounded(),
+        geometry.projection(),
+        geometry.coordinates(),
+        feature.geometry(),
+        geometry.geometries(),
+        feature.area(maxError=1),
+        feature.length(maxError=1),
+        feature.perimeter(maxError=1),
+        geom(feature.bounds(maxError=1)),
+        geom(feature.centroid(maxError=1)),
+        geom(feature.buffer(distance=100)),
+        geom(feature.convexHull(maxError=1)),
+        geom(feature.dissolve(maxError=1)),
+        geom(feature.simplify(maxError=1)),
+        feature.containedIn(right=box, maxError=1),
+        feature.contains(right=box, maxError=1),
+        feature.disjoint(right=box, maxError=1),
+        feature.intersects(right=box, maxError=1),
+        geom(feature.difference(right=box, maxError=1)),
+        geom(feature.intersection(right=box, maxError=1)),
+        geom(feature.union(right=box, maxError=1)),
+        geom(feature.symmetricDifference(right=box, maxError=1)),
+        feature.distance(right=point, maxError=1),
+        feature.withinDistance(right=point, distance=500, maxError=1),
+    ]
+
+
 def _close(got: float, want: float, rel: float, abs_: float = 1e-6) -> bool:
     return math.isclose(got, want, rel_tol=rel, abs_tol=abs_)
 
@@ -341,6 +382,18 @@ def test_geometry_samples(ee_api) -> None:
     ee = ee_api
     names = list(GEOMETRIES)
     values = ee.List([ee.List(_compute(ee, _construct(ee, n))) for n in names]).getInfo()
+    mismatches = []
+    for name, row in zip(names, values, strict=True):
+        mismatches += _check(name, dict(zip(METHODS, row, strict=True)))
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_feature_methods_on_the_sample_geometries(ee_api) -> None:
+    """The Feature.* twins of the Geometry methods on the same geometries agree with the same
+    oracles (no Feature sample documents values; ee_feature_buffer.py reads a catalog table)."""
+    ee = ee_api
+    names = list(GEOMETRIES)
+    values = ee.List([ee.List(_compute_feature(ee, _construct(ee, n))) for n in names]).getInfo()
     mismatches = []
     for name, row in zip(names, values, strict=True):
         mismatches += _check(name, dict(zip(METHODS, row, strict=True)))
