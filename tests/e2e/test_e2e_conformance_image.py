@@ -257,3 +257,35 @@ def test_expression_forms(ee_api) -> None:
     for i in range(4):
         assert got[f"ndvi{i}"] == pytest.approx(0.6, abs=1e-12)
     assert got["c"] == pytest.approx(math.hypot(5, 0.2), abs=1e-12)
+
+
+def test_collection_mode_count_mosaic(ee_api) -> None:
+    """ee_imagecollection_mean.py (and _mode, _count, _mosaic): "If multiple mode values occur,
+    the minimum mode value is returned"; count is "the frequency of valid observations" and
+    "pixels with no valid observations are masked out"; mosaic's "priority is last to first" and
+    masked pixels "are filled by preceding valid pixels". Constant images stand in for
+    Sentinel-2."""
+    ee = ee_api
+
+    def img(v: int, valid: bool = True) -> Any:
+        image = ee.Image(v).rename("b")
+        return image if valid else image.updateMask(0)
+
+    tied = ee.ImageCollection([img(3), img(1), img(3), img(1), img(7, valid=False)])
+    stack = ee.Image.cat(
+        [
+            tied.mode().rename("mode"),
+            tied.count().rename("count"),
+            ee.ImageCollection([img(1, False), img(2, False)]).count().rename("none"),
+            ee.ImageCollection([img(1), img(2)]).mosaic().rename("top"),
+            ee.ImageCollection([img(1), img(2, valid=False)]).mosaic().rename("filled"),
+        ]
+    )
+    got = ee.List(
+        [
+            tied.mode().bandNames(),
+            stack.reduceRegion(ee.Reducer.first(), ee.Geometry.Point(0, 0), 1000),
+        ]
+    ).getInfo()
+    assert got[0] == ["b"]
+    assert got[1] == {"mode": 1, "count": 4, "none": None, "top": 2, "filled": 1}
