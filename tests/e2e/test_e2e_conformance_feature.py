@@ -311,3 +311,76 @@ def test_aggregate_functions(ee_api) -> None:
     assert got[-4:-2] == ["Gas", "Wind"]
     assert got[-2] == 4
     assert got[-1] == {"Gas": 2, "Nuclear": 1, "Solar": 1, "Wind": 2}
+
+
+def test_select_union_copy_limit_sort_flatten(ee_api) -> None:
+    """Data-independent facts of samples built on catalog tables, on synthetic power plants:
+    ee_featurecollection_select.py (one, several, renamed, without geometry);
+    ee_featurecollection_union.py ("a FeatureCollection with a single feature with no properties");
+    ee_featurecollection_copyproperties.py (all non-system properties, selected ones, all but
+    excluded ones); ee_featurecollection_limit.py and _sort.py (by a property, ascending or
+    descending); ee_featurecollection_flatten.py (a collection of collections flattened)."""
+    ee = ee_api
+    plants = [
+        ("Wind", 12.0, 4.4),
+        ("Gas", 400.0, 4.5),
+        ("Solar", 1.5, 4.6),
+        ("Nuclear", 2910.0, 4.7),
+    ]
+    fc = ee.FeatureCollection(
+        [
+            ee.Feature(ee.Geometry.Point([x, 50.8]), {"fuel1": f, "capacitymw": c, "name": f"p{i}"})
+            for i, (f, c, x) in enumerate(plants)
+        ]
+    )
+    source = ee.Image(0).set(
+        {"system:time_start": 1500000000000, "SPACECRAFT_ID": "LANDSAT_8", "TIRS_SSM_MODEL": "x"}
+    )
+    single = ee.FeatureCollection([ee.Feature(None, {"a": 1})])
+
+    def first(collection: Any) -> Any:
+        return ee.Feature(collection.first())
+
+    def copied(*args: Any, **kwargs: Any) -> Any:
+        return ee.FeatureCollection(single.copyProperties(*args, **kwargs))
+
+    got = ee.List(
+        [
+            first(fc.select("fuel1")).toDictionary(),
+            first(fc.select(["fuel1", "capacitymw"])).toDictionary(),
+            first(fc.select(["fuel1", "capacitymw"], ["Fuel_1", "Capacity_MW"])).toDictionary(),
+            first(fc.select(propertySelectors=["fuel1"], retainGeometry=False)).geometry(),
+            first(fc.select("fuel1")).geometry().type(),
+            fc.union(1).size(),
+            first(fc.union(1)).toDictionary(),
+            first(fc.union(1)).geometry().type(),
+            first(copied(source)).toDictionary(),
+            copied(source).toDictionary(),
+            copied(source=source, properties=["system:time_start", "SPACECRAFT_ID"]).toDictionary(
+                ["system:time_start", "SPACECRAFT_ID", "TIRS_SSM_MODEL"]
+            ),
+            copied(source=source, exclude=["TIRS_SSM_MODEL"]).toDictionary(),
+            fc.limit(2, "capacitymw").aggregate_array("fuel1"),
+            fc.limit(2, "capacitymw", False).aggregate_array("fuel1"),
+            fc.sort("capacitymw").aggregate_array("capacitymw"),
+            fc.sort("capacitymw", False).aggregate_array("capacitymw"),
+            ee.FeatureCollection([fc.limit(2), fc.limit(1)]).flatten().aggregate_array("name"),
+        ]
+    ).getInfo()
+    assert got[0] == {"fuel1": "Wind"}
+    assert got[1] == {"fuel1": "Wind", "capacitymw": 12.0}
+    assert got[2] == {"Fuel_1": "Wind", "Capacity_MW": 12.0}
+    assert got[3] is None
+    assert got[4] == "Point"
+    assert got[5] == 1
+    assert got[6] == {}
+    assert got[7] == "MultiPoint"
+    assert got[8] == {"a": 1}  # the features are untouched: the collection gets the properties
+    assert got[9] == {"SPACECRAFT_ID": "LANDSAT_8", "TIRS_SSM_MODEL": "x"}
+    assert got[10] == {"SPACECRAFT_ID": "LANDSAT_8", "system:time_start": 1500000000000}
+    assert got[11] == {"SPACECRAFT_ID": "LANDSAT_8"}
+    assert got[12] == ["Solar", "Wind"]
+    assert got[13] == ["Nuclear", "Gas"]
+    assert got[14] == sorted(c for _, c, _ in plants)
+    assert got[15] == sorted((c for _, c, _ in plants), reverse=True)
+    assert got[16] == ["p0", "p1", "p0"]
