@@ -289,3 +289,28 @@ def test_collection_mode_count_mosaic(ee_api) -> None:
     ).getInfo()
     assert got[0] == ["b"]
     assert got[1] == {"mode": 1, "count": 4, "none": None, "top": 2, "filled": 1}
+
+
+def test_sample_geometries_are_pixel_centres(ee_api) -> None:
+    """ee-image-sample.js: with geometries=true "each feature has a Point geometry at the center
+    of the image pixel" and a property per band, and without a scale "there is a feature for
+    every pixel". pixelLonLat, whose values are the pixel centres, stands in for SRTM; the
+    sample's planar region, sampled on a 0.001 degree grid."""
+    ee = ee_api
+    region = ee.Geometry.Polygon(
+        [[[-110.006, 40.002], [-110.006, 39.999], [-109.995, 39.999], [-109.995, 40.002]]],
+        None,
+        False,
+    )
+    image = ee.Image.pixelLonLat().reproject(ee.Projection("EPSG:4326").scale(0.001, 0.001))
+    samples = image.sample(region=region, geometries=True).getInfo()["features"]
+    # 11 x 3 cells of 0.001 degrees have their centre inside the region.
+    assert len(samples) == 33
+    for f in samples:
+        x, y = f["geometry"]["coordinates"]
+        assert f["geometry"]["type"] == "Point"
+        assert set(f["properties"]) == {"longitude", "latitude"}
+        assert (x, y) == pytest.approx(
+            (f["properties"]["longitude"], f["properties"]["latitude"]), abs=1e-9
+        )
+        assert round((x + 0.0005) / 0.001, 6).is_integer()
