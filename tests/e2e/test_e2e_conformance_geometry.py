@@ -94,9 +94,18 @@ GEOMETRIES: dict[str, tuple[str, dict[str, Any], bool]] = {
     "point": ("Point", {"type": "Point", "coordinates": POINT}, True),
     "": ("Polygon", {"type": "Polygon", "coordinates": [_closed(GEOJSON_RING)]}, True),
 }
+# The same inputs made planar (geodesic=False, ADR 0023): "<type> planar" rows run the samples'
+# calls on them; results must be the same here (straight and geodesic edges differ by
+# micrometres at this size) and stay planar.
+PLANAR = ["rectangle", "polygon", "multipolygon", "linestring", "multilinestring", "linearring"]
+for _name in PLANAR:
+    _type, _geojson, _ = GEOMETRIES[_name]
+    GEOMETRIES[f"{_name} planar"] = (_type, _geojson, False)
 
 
 def _construct(ee: Any, name: str) -> Any:
+    if name.endswith(" planar"):
+        return _construct_planar(ee, name.removesuffix(" planar"))
     return {
         "bbox": lambda: ee.Geometry.BBox(*BBOX),
         "rectangle": lambda: ee.Geometry.Rectangle(*BBOX),
@@ -108,6 +117,17 @@ def _construct(ee: Any, name: str) -> Any:
         "multipoint": lambda: ee.Geometry.MultiPoint(MULTIPOINT),
         "point": lambda: ee.Geometry.Point(*POINT),
         "": lambda: ee.Geometry({"type": "Polygon", "coordinates": [GEOJSON_RING]}),
+    }[name]()
+
+
+def _construct_planar(ee: Any, name: str) -> Any:
+    return {
+        "rectangle": lambda: ee.Geometry.Rectangle(list(BBOX), None, False),
+        "polygon": lambda: ee.Geometry.Polygon([POLYGON_RING], None, False),
+        "multipolygon": lambda: ee.Geometry.MultiPolygon(MULTIPOLYGON, None, False),
+        "linestring": lambda: ee.Geometry.LineString(LINESTRING, None, False),
+        "multilinestring": lambda: ee.Geometry.MultiLineString(MULTILINESTRING, None, False),
+        "linearring": lambda: ee.Geometry.LinearRing(LINEARRING, None, False),
     }[name]()
 
 
@@ -175,6 +195,20 @@ METHODS = [
     "symmetricDifference",
     "distance",
     "withinDistance",
+]
+
+
+# Methods whose result is a geometry with edges of the left operand's kind (bounds are a
+# lon/lat rectangle, planar whatever the input).
+GEOMETRIC_RESULTS = [
+    "buffer",
+    "convexHull",
+    "dissolve",
+    "simplify",
+    "difference",
+    "intersection",
+    "union",
+    "symmetricDifference",
 ]
 
 
@@ -305,7 +339,7 @@ def _check(name: str, got: dict[str, Any]) -> list[str]:
         {**geojson, "type": type_name, "geodesic": geodesic},
     )
     want_parts = [shapely.geometry.mapping(p)["type"] for p in parts]
-    if name == "linearring":
+    if name.startswith("linearring"):
         want_parts = ["LinearRing"]
     fact("geometries", [g["type"] for g in got["geometries"]] == want_parts, want_parts)
     fact("area", _close(got["area"], _area(shape), 2e-3), _area(shape))
@@ -322,6 +356,10 @@ def _check(name: str, got: dict[str, Any]) -> list[str]:
     # longitude is shorter than one of latitude here); at this size a geodesic centroid is
     # within ~1e-6 degrees of it.
     centroid = shapely.Point(FROM_UTM.transform(*_utm(shape).centroid.coords[0]))
+    if not geodesic:
+        # A planar geometry's centroid is taken in its own plane, lon/lat here (ADR 0023), of
+        # the points it covers.
+        centroid = covered.centroid
     fact(
         "centroid",
         got["centroid"]["type"] == "Point"
@@ -367,6 +405,13 @@ def _check(name: str, got: dict[str, Any]) -> list[str]:
     distance = _utm(shape).distance(_utm(right_point))
     fact("distance", _close(got["distance"], distance, 2e-3, 0.5), distance)
     fact("withinDistance", got["withinDistance"] is (distance <= 500), distance <= 500)
+    # A geometric result keeps the left operand's edges: planar stays planar (ADR 0023).
+    # Points have no edges, so a point's result takes the BBox operand's (planar) edges.
+    for method in GEOMETRIC_RESULTS if shape.geom_type not in ("Point", "MultiPoint") else []:
+        flag = got[method].get("geodesic", geodesic) if isinstance(got[method], dict) else None
+        if flag is not geodesic:
+            facts[f"{method} geodesic"] = (False, geodesic)
+            got = {**got, f"{method} geodesic": flag}
     return [
         f"{_sample(name, method)}: got {got[method]!r}, want {want!r}"
         for method, (ok, want) in facts.items()
@@ -375,7 +420,8 @@ def _check(name: str, got: dict[str, Any]) -> list[str]:
 
 
 def _sample(name: str, method: str) -> str:
-    return f"ee_geometry_{name + '_' if name else ''}{method.lower()}.py"
+    kind, _, planar = name.partition(" ")
+    return f"ee_geometry_{kind + '_' if kind else ''}{method.lower()}.py{' (planar)' if planar else ''}"
 
 
 def test_geometry_samples(ee_api) -> None:
@@ -424,7 +470,9 @@ def test_line_cut_lines(ee_api) -> None:
 def test_geojson_string_round_trip(ee_api) -> None:
     """ee_geometry_<type>_togeojsonstring.py: the string is the geometry's GeoJSON."""
     ee = ee_api
-    for name in GEOMETRIES:
+    # The client writes the string itself, for the geometries it built (not the planar ones,
+    # whose constructor is a server call).
+    for name in [n for n in GEOMETRIES if not n.endswith(" planar")]:
         geometry = _construct(ee, name)
         assert json.loads(geometry.toGeoJSONString())["type"] == GEOMETRIES[name][0]
 
