@@ -102,6 +102,8 @@ def test_aggregates(ee_api, fc) -> None:
             "total_sd": statistics.pstdev(values),
             "total_var": statistics.pvariance(values),
             "valid_count": len(values),
+            "weight_sum": len(values),
+            "weighted_sum": sum(values),
         }
     )
 

@@ -54,7 +54,7 @@ def test_band_names_selection_and_renaming(ee_api) -> None:
         ["B4", "B4_1"],
         ["B4", "B8"],
         ["B4"],
-        ["constant", "constant_1"],
+        ["constant_0", "constant_1"],  # as ee-image-constant.js documents
     ]
 
 

@@ -70,7 +70,7 @@ def test_band_math_on_ragged_arrays_keeps_lengths() -> None:
 def test_shapes_that_do_not_fit_mask_the_pixel() -> None:
     # arrayCat along axis 0 of a 1-D array with a 2-D one, and sort keys of another length
     column = ArrayOpBand("toArray", (ragged(),), (1,))
-    cat = ArrayOpBand("cat", (ragged(), column), (0,)).read(GRID)
+    cat = ArrayOpBand("toArray", (ragged(), column), (0,)).read(GRID)
     assert not cat.valid.any()
     short_keys = ArrayOpBand(
         "slice", (ragged(), ConstantBand(0, "int32"), ConstantBand(1, "int32")), (0, 1)

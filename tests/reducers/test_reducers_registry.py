@@ -30,11 +30,12 @@ REMAINING = {
     "algorithms/image_collection.py": 15,  # combinators, the mean()/median()/... shortcuts
     "algorithms/array_structure.py": 9,  # Array.reduce's output types, accum's default
     "algorithms/image_array.py": 7,  # minMax and percentile laid along the field axis
-    "algorithms/kernel.py": 5,  # focalMin/Max/Mean/Median/Mode
+    "algorithms/kernel.py": 8,  # focalMin/Max/Mean/Median/Mode; reduceNeighborhood minMax
     "algorithms/aggregate_weighted.py": 5,  # combinators
     "algorithms/image_vectors.py": 4,  # reduceToVectors' count
     "algorithms/interpolation.py": 2,  # the default reducer (mean)
     "raster/landsat.py": 1,  # simpleComposite's percentile
+    "raster/sources.py": 1,  # a collection count masks pixels with no observation (sample)
     "values/reducer.py": 5,  # combinators' input counts (values/ is below the registry)
     # Strings that are reducer names by coincidence.
     "algorithms/feature_collection.py": 20,  # aggregate_* algorithms and aggregate_stats keys

@@ -45,7 +45,11 @@ def type_name(value: object) -> str:
         return "Dictionary"
     if callable(value) and not hasattr(value, "info"):
         return "Function"
-    return type(value).__name__
+    # Classes named otherwise than Earth Engine's types: ArrayValue, the Filter subclasses.
+    names = [cls.__name__ for cls in type(value).__mro__]
+    if names[0] == "ArrayValue":
+        return "Array"
+    return "Filter" if "Filter" in names else names[0]
 
 
 class _Mismatch(Exception):

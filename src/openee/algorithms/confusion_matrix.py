@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from openee.algorithms.array_value import ArrayValue
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.values.confusion import ConfusionMatrix
@@ -52,8 +53,8 @@ def confusion_matrix(array: Any, order: list[int] | None = None) -> ConfusionMat
     if isinstance(array, ConfusionMatrix):
         counts = array.array()
     else:
-        if hasattr(array, "tolist"):
-            array = array.tolist()
+        if isinstance(array, ArrayValue):  # ee.ConfusionMatrix(ee.Array(...)), the samples' form
+            array = array.info()
         try:
             counts = np.asarray(array, dtype=np.float64)
         except (TypeError, ValueError):

@@ -61,6 +61,10 @@ def _stats(collection: Collection, property: str) -> dict[str, Any]:
         "total_sd": statistics.pstdev(values) if n else None,
         "total_var": statistics.pvariance(values) if n else None,
         "valid_count": n,
+        # Every value has weight 1 (ee_featurecollection_aggregate_stats.py documents
+        # weight_sum = valid_count and weighted_sum = sum).
+        "weight_sum": n,
+        "weighted_sum": math.fsum(values) if values else 0,
     }
 
 
@@ -125,7 +129,7 @@ AGGREGATES: dict[str, tuple[Any, str]] = {
     "stats": (
         _stats,
         "Returns statistics of the property: max, mean, min, sample_sd, sample_var, sum, "
-        "sum_sq, total_count, total_sd, total_var and valid_count.",
+        "sum_sq, total_count, total_sd, total_var, valid_count, weight_sum and weighted_sum.",
     ),
 }
 

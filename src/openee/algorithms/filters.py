@@ -227,6 +227,9 @@ def _has_type(left: Any, right: Any, param: Any) -> bool:
         return name in ("Integer", "Float", "Boolean")
     if right == "Object":
         return left is not None
+    # A geometry also has the type of its kind (ee_filter_hastype.py: '.geo' has type 'Point').
+    if isinstance(left, Geometry) and right == left.info()["type"]:
+        return True
     return bool(name == right)
 
 

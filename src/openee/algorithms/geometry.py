@@ -9,19 +9,57 @@ import shapely.geometry
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.values.feature import Feature
-from openee.values.geometry import WGS84, Geometry
+from openee.values.geometry import WGS84, Geometry, _lists
 from openee.values.projection import Projection
 
 
-def _build(kind: str, coordinates: Any, crs: Projection | None, geodesic: bool | None) -> Geometry:
+def _build(
+    kind: str,
+    coordinates: Any,
+    crs: Projection | None,
+    geodesic: bool | None,
+    inputs: tuple[Geometry, ...] = (),
+) -> Geometry:
+    """The geometry; `inputs` are the ee.Geometry objects the coordinates were given as, whose
+    projection and geodesic state are the defaults (the constructors' documentation)."""
     try:
         shape = shapely.geometry.shape({"type": kind, "coordinates": coordinates})
     except (ValueError, TypeError, IndexError, AttributeError) as exc:
         raise InvalidArgumentError(f"Invalid {kind} coordinates: {exc}.") from None
-    crs_code = crs.crs if crs is not None else WGS84
+    crs_code = crs.crs if crs is not None else inputs[0].crs if inputs else WGS84
     # Earth Engine geometries are geodesic by default in geographic coordinates only.
-    geo = geodesic if geodesic is not None else crs_code == WGS84
-    return Geometry(shape, crs_code, geo)
+    if geodesic is None:
+        geodesic = inputs[0].geodesic if inputs else crs_code == WGS84
+    return Geometry(shape, crs_code, geodesic)
+
+
+def _plain(coordinates: Any, crs: Projection | None) -> tuple[Any, tuple[Geometry, ...]]:
+    """Coordinates with the ee.Geometry objects among them replaced by their coordinates (in
+    `crs`, else in the first one's projection), and those geometries: a polygon from
+    LinearRings, a rectangle from two Points (ee-geometry-polygon.js, ee-geometry-rectangle.js)."""
+    inputs: list[Geometry] = []
+
+    def find(value: Any) -> None:
+        if isinstance(value, Geometry):
+            inputs.append(value)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                find(v)
+
+    find(coordinates)
+    if not inputs:
+        return coordinates, ()
+    target = crs.crs if crs is not None else inputs[0].crs
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Geometry):
+            shape = value.transformed(target)
+            return _lists(dict(shapely.geometry.mapping(shape)))["coordinates"]
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    return plain(coordinates), tuple(inputs)
 
 
 def _rings(coordinates: list[Any]) -> list[Any]:
@@ -57,7 +95,8 @@ def multi_point(coordinates: list[Any], crs: Projection | None = None) -> Geomet
         coordinates: A list of points [[x, y], ...].
         crs: The projection of the coordinates. Default: EPSG:4326.
     """
-    return _build("MultiPoint", coordinates, crs, None)
+    coordinates, inputs = _plain(coordinates, crs)
+    return _build("MultiPoint", coordinates, crs, None, inputs)
 
 
 @algorithm("GeometryConstructors.LineString")
@@ -75,7 +114,8 @@ def line_string(
         geodesic: Whether edges are geodesics. Default: true in EPSG:4326.
         maxError: The tolerated error when reprojecting.
     """
-    return _build("LineString", coordinates, crs, geodesic)
+    coordinates, inputs = _plain(coordinates, crs)
+    return _build("LineString", coordinates, crs, geodesic, inputs)
 
 
 @algorithm("GeometryConstructors.Polygon")
@@ -95,7 +135,8 @@ def polygon(
         maxError: The tolerated error when reprojecting.
         evenOdd: Whether inner rings are holes by the even-odd rule.
     """
-    return _build("Polygon", _rings(coordinates), crs, geodesic)
+    coordinates, inputs = _plain(coordinates, crs)
+    return _build("Polygon", _rings(coordinates), crs, geodesic, inputs)
 
 
 @algorithm("GeometryConstructors.MultiPolygon")
@@ -115,7 +156,8 @@ def multi_polygon(
         maxError: The tolerated error when reprojecting.
         evenOdd: Whether inner rings are holes by the even-odd rule.
     """
-    return _build("MultiPolygon", coordinates, crs, geodesic)
+    coordinates, inputs = _plain(coordinates, crs)
+    return _build("MultiPolygon", coordinates, crs, geodesic, inputs)
 
 
 @algorithm("GeometryConstructors.Rectangle")
@@ -133,6 +175,7 @@ def rectangle(
         geodesic: Whether edges are geodesics. Default: true in EPSG:4326.
         evenOdd: Whether inner rings are holes by the even-odd rule.
     """
+    coordinates, inputs = _plain(coordinates, crs)
     flat = (
         [c for pt in coordinates for c in pt]
         if coordinates and isinstance(coordinates[0], list | tuple)
@@ -142,7 +185,7 @@ def rectangle(
         raise InvalidArgumentError("A Rectangle needs [xmin, ymin, xmax, ymax].")
     x1, y1, x2, y2 = flat
     ring = [[x1, y2], [x1, y1], [x2, y1], [x2, y2], [x1, y2]]
-    return _build("Polygon", [ring], crs, geodesic)
+    return _build("Polygon", [ring], crs, geodesic, inputs)
 
 
 @algorithm("GeometryConstructors.BBox")

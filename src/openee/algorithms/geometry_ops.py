@@ -20,7 +20,7 @@ import shapely.geometry
 import shapely.ops
 from shapely.geometry.base import BaseGeometry
 
-from openee.algorithms.geometry import _build
+from openee.algorithms.geometry import _build, _plain
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.values import geodesy
@@ -615,7 +615,8 @@ def linear_ring(
         geodesic: Whether edges are geodesics. Default: true in EPSG:4326.
         maxError: The tolerated error when reprojecting.
     """
-    return _build("LinearRing", coordinates, crs, geodesic)
+    coordinates, inputs = _plain(coordinates, crs)
+    return _build("LinearRing", coordinates, crs, geodesic, inputs)
 
 
 @algorithm("GeometryConstructors.MultiLineString")
@@ -633,7 +634,8 @@ def multi_line_string(
         geodesic: Whether edges are geodesics. Default: true in EPSG:4326.
         maxError: The tolerated error when reprojecting.
     """
-    return _build("MultiLineString", coordinates, crs, geodesic)
+    coordinates, inputs = _plain(coordinates, crs)
+    return _build("MultiLineString", coordinates, crs, geodesic, inputs)
 
 
 @algorithm("GeometryConstructors.MultiGeometry")

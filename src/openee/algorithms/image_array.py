@@ -159,7 +159,9 @@ def collection_to_array_per_band(
 
 @algorithm("Image.arrayCat")
 def array_cat(image1: Image, image2: Image, axis: int) -> Image:
-    """Concatenates the arrays of two images along an axis.
+    """Concatenates the arrays of two images along an axis; with `axis` equal to their dimension
+    count they are stacked along a new last axis (ee_image_arraycat.py: [0, 1, 2] and [3, 4, 5]
+    on axis 1 give [[0, 3], [1, 4], [2, 5]]).
 
     Args:
         image1: The first array image.
@@ -168,7 +170,7 @@ def array_cat(image1: Image, image2: Image, axis: int) -> Image:
     """
     _array_bands(image1, "arrayCat")
     _array_bands(image2, "arrayCat")
-    return pair_bands(image1, image2, "arrayCat", "cat", axis)
+    return pair_bands(image1, image2, "arrayCat", "toArray", axis)
 
 
 @algorithm("Image.arrayPad")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from openee.algorithms.assets import load_collection
@@ -102,7 +103,19 @@ def from_images(images: list[Any]) -> ImageCollection:
     """
     if not all(isinstance(i, Image) for i in images):
         raise InvalidArgumentError("ImageCollection.fromImages: every element must be an Image.")
-    return ImageCollection(static=tuple(images))
+    # As a table's features, images without an index are numbered '0', '1', ... (their
+    # 'system:index', which toBands prefixes: ee-imagecollection-tobands.js sorts and the
+    # prefixes follow the images).
+    return ImageCollection(
+        static=tuple(
+            i if "system:index" in i.properties else _with_index(i, str(n))
+            for n, i in enumerate(images)
+        )
+    )
+
+
+def _with_index(image: Image, index: str) -> Image:
+    return replace(image, properties={**image.properties, "system:index": index})
 
 
 @algorithm("ImageCollection.mosaic")

@@ -219,6 +219,26 @@ def _neighborhood(
     return image.map_bands(band)
 
 
+def _neighborhood_outputs(
+    image: Image,
+    kernel: Kernel,
+    ops: tuple[tuple[str, str], ...],
+    skip: bool,
+    weighted: bool,
+) -> Image:
+    """Several neighbourhood reductions per band, each a band '<band>_<output>'."""
+    bands = tuple(
+        replace(
+            b,
+            name=f"{b.name}_{suffix}",
+            source=NeighborhoodBand(b.source, kernel, op, skip, weighted),
+        )
+        for b in image.bands
+        for op, suffix in ops
+    )
+    return replace(image, bands=bands)
+
+
 @algorithm("Image.convolve")
 def convolve(image: Image, kernel: Kernel) -> Image:
     """Convolves each band of an image with the given kernel: the sum of weight x value over the
@@ -245,12 +265,18 @@ def reduce_neighborhood(
 
     Args:
         image: The input image.
-        reducer: The reducer: mean, median, min, max, sum, count, stdDev, variance or mode.
+        reducer: The reducer: mean, median, min, max, sum, count, stdDev, variance, mode or
+            minMax.
         kernel: The kernel defining the neighbourhood; its non-zero cells are the members.
         inputWeight: 'kernel' to weigh members by the kernel's weights, 'mask' to weigh each 1.
         skipMasked: Mask output pixels whose input pixel is masked.
         optimization: Accepted for compatibility ('boxcar', 'window'); results are exact.
     """
+    if reducer.name == "minMax" and reducer.repeat == 1:
+        # Two bands per input band, '<band>_min' and '<band>_max' (ee-reducer-minmax.js), from
+        # the min and max neighbourhood kernels.
+        ops = tuple(zip(("min", "max"), reducer.outputs, strict=True))
+        return _neighborhood_outputs(image, kernel, ops, skipMasked, inputWeight == "kernel")
     require(reducer, Context.NEIGHBORHOOD, simple=True)
     if inputWeight not in ("kernel", "mask"):
         raise InvalidArgumentError(f"Invalid inputWeight '{inputWeight}': use 'kernel' or 'mask'.")

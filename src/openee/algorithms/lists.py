@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openee.algorithms.aggregate import reduce_columns
+from openee.algorithms.array_value import ArrayValue
 from openee.algorithms.coerce import coerce
 from openee.algorithms.registry import algorithm
 from openee.algorithms.string import display, encode_json
@@ -590,7 +591,10 @@ def list_reduce(list: list[Any], reducer: Reducer) -> Any:
 
 
 def as_array(value: Any, what: str) -> builtins.list[Any]:
-    """An Earth Engine Array as it travels here: a number or a rectangular nested list of them."""
+    """An Earth Engine Array as it travels here: a number or a rectangular nested list of them,
+    or an ee.Array stored as a property or element (ee_featurecollection_getarray.py)."""
+    if isinstance(value, ArrayValue):
+        return builtins.list(value.info())
 
     def shape(v: Any) -> tuple[int, ...]:
         if isinstance(v, bool) or not isinstance(v, int | float | builtins.list | tuple):

@@ -70,11 +70,6 @@ def to_array(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
     return Batch(np.concatenate(batch, axis=axis + 1))
 
 
-def cat(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
-    (axis,) = params
-    return Batch(np.concatenate(batch, axis=axis + 1))
-
-
 def pad(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
     lengths, value = params
     a = batch[0]
@@ -387,7 +382,6 @@ def _parts(
 
 OPS: dict[str, OpSpec] = {
     "toArray": OpSpec(to_array, lambda r, p: r[0] + 1 if p[0] == r[0] else r[0], joined_type),
-    "cat": OpSpec(cat, same_rank, joined_type),
     "pad": OpSpec(pad, same_rank, same_type),
     "repeat": OpSpec(repeat, lambda r, p: r[0] + 1 if p[0] == r[0] else r[0], same_type, (1,)),
     "reshape": OpSpec(reshape, lambda r, p: int(p[0]), same_type, shape_inputs=(1,)),

@@ -159,7 +159,9 @@ class Image:
 
 
 def constant_image(values: Sequence[float]) -> Image:
-    """Image.constant: one unmasked band per value, named constant, constant_1, ..."""
+    """Image.constant: one unmasked band per value, named 'constant' for one value and
+    constant_0, constant_1, ... for several (ee-image-constant.js: `ee.Image.constant([-1.2, 4])`
+    has bands "constant_0" and "constant_1")."""
     bands = []
     for i, v in enumerate(values):
         if isinstance(v, bool) or not isinstance(v, int | float):
@@ -169,7 +171,7 @@ def constant_image(values: Sequence[float]) -> Image:
             dtype = "uint8"
         elif isinstance(v, int) and -(2**31) <= v < 2**31:
             dtype = "int32"
-        name = "constant" if i == 0 else f"constant_{i}"
+        name = "constant" if len(values) == 1 else f"constant_{i}"
         bands.append(Band(name, ConstantBand(float(v), dtype)))
     return Image(tuple(bands))
 

@@ -182,7 +182,12 @@ class ReducedBand(BandSource):
         if not self.inputs:
             return Pixels.empty(grid.shape, self.dtype)
         stack = [s.read(grid) for s in self.inputs]
-        return reduce_stack(self.reducer, stack, self.dtype, self.param)
+        out = reduce_stack(self.reducer, stack, self.dtype, self.param)
+        if self.reducer == "count":
+            # "pixels with no valid observations are masked out of the returned image"
+            # (ee_imagecollection_count.py)
+            return Pixels(out.data, out.data > 0)
+        return out
 
 
 @dataclass(frozen=True)

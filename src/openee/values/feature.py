@@ -16,6 +16,16 @@ class Feature:
     properties: dict[str, Any] = field(default_factory=dict)
     id: str | None = None
 
+    def __post_init__(self) -> None:
+        # A feature's id is its 'system:index': setting that property (in the constructor, with
+        # set or setMulti) sets the id (ee_feature.py: Feature(None, {'system:index': 'abc123'})
+        # has id 'abc123').
+        index = self.properties.get("system:index")
+        if isinstance(index, str):
+            rest = {k: v for k, v in self.properties.items() if k != "system:index"}
+            object.__setattr__(self, "properties", rest)
+            object.__setattr__(self, "id", index)
+
     def get(self, name: str) -> object:
         if name == "system:index" and name not in self.properties:
             return self.id

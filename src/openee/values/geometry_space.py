@@ -63,11 +63,12 @@ class Space:
     def shape(self, geometry: Geometry) -> BaseGeometry:
         """The geometry's shape in this space: plane coordinates, or lon/lat densified."""
         if self.crs is None:
-            return on_ellipsoid(geometry)
+            return point_set(on_ellipsoid(geometry))
         if geometry.crs == self.crs and not geometry.geodesic:
-            return geometry.shape
+            return point_set(geometry.shape)
         source = on_ellipsoid(geometry) if geometry.geodesic else _segmentized(geometry)
-        return Geometry(source, WGS84 if geometry.geodesic else geometry.crs).transformed(self.crs)
+        shape = Geometry(source, WGS84 if geometry.geodesic else geometry.crs).transformed(self.crs)
+        return point_set(shape)
 
     def result(self, shape: BaseGeometry, like: Geometry) -> Geometry:
         """A geometric result: in `proj` if given, else in EPSG:4326 (planar if computed so)."""
@@ -80,6 +81,17 @@ class Space:
 
 
 ELLIPSOID = Space(None)
+
+
+def point_set(shape: BaseGeometry) -> BaseGeometry:
+    """The shape as the set of points it covers, valid for GEOS: the parts of a multi-polygon
+    may overlap (Earth Engine's own samples build one, ee_geometry_multipolygon_*.py, and run
+    every operation on it), which GEOS rejects ("side location conflict"); such parts are
+    joined into their union."""
+    if shape.is_valid or shape.geom_type not in ("Polygon", "MultiPolygon"):
+        return shape
+    parts = getattr(shape, "geoms", [shape])
+    return shapely.unary_union([shapely.make_valid(p) for p in parts])
 
 
 def space_of(*geometries: Geometry, proj_crs: str | None = None) -> Space:
