@@ -27,6 +27,7 @@ import shapely.geometry
 import shapely.ops
 from pyproj import CRS, Transformer
 
+from openee.catalog.buckets import list_rasters
 from openee.catalog.model import (
     FOLDER,
     IMAGE,
@@ -52,6 +53,7 @@ from openee.catalog.store import CatalogStore
 from openee.catalog.templates import TemplateLayout, compile_template
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError
+from openee.raster.remote import S3_SCHEME, gdal_path, network_env, stored_uri
 
 Progress = Callable[[int, int, str], None]
 STAC_TYPES = ("Catalog", "Collection", "Feature")
@@ -116,10 +118,15 @@ class IngestReport:
         return f"{text} ({self.seconds:.1f} s)"
 
 
-def collect_files(sources: Sequence[Path]) -> list[Path]:
-    """Every file under the sources (directories recursively), resolved, in name order."""
+def collect_files(sources: Sequence[Path | str]) -> list[Path]:
+    """Every file under the sources (directories recursively), resolved, in name order; the
+    COGs under an `s3://bucket/prefix/` source, as GDAL opens them (`/vsis3/...`)."""
     files: list[Path] = []
     for source in sources:
+        if isinstance(source, str) and source.startswith(S3_SCHEME):
+            files.extend(list_rasters(source))
+            continue
+        source = Path(source)
         if not source.exists():
             raise InvalidArgumentError(f"Source '{source}' does not exist.")
         if source.is_dir():
@@ -240,7 +247,7 @@ class _Builder:
             raise InvalidArgumentError(f"{path.name} has no band {source.index}.")
         return BandRecord(
             id=source.name,
-            path=str(path),
+            path=stored_uri(str(path)),
             index=source.index,
             dtype=info.dtypes[source.index - 1],
             crs=info.crs,
@@ -255,8 +262,8 @@ class _Builder:
         bands = tuple(self.band(b, name) for b in scene.bands)
         footprint = scene.footprint
         if footprint is None:
-            first = self.info(Path(bands[0].path))
-            boxes = [self.info(Path(b.path)).bounds for b in bands if b.crs == first.crs]
+            first = self.info(Path(gdal_path(bands[0].path)))
+            boxes = [self.info(Path(gdal_path(b.path))).bounds for b in bands if b.crs == first.crs]
             footprint = wgs84_footprint(first.crs, boxes)
         props: dict[str, Any] = dict(scene.properties)
         if scene.time_start is not None:
@@ -318,7 +325,7 @@ def _folders(name: str, store: CatalogStore) -> list[AssetRecord]:
 
 def ingest(
     store: CatalogStore,
-    sources: Sequence[Path],
+    sources: Sequence[Path | str],
     asset_id: str,
     *,
     cog_dir: Path | None = None,
@@ -333,7 +340,24 @@ def ingest(
     itself for one vector file, `asset_id/<file stem>` for several. `dates` are the dates of a
     multi-date band stack (Theia L3A). `template` describes other layouts by file name
     (`templates.py`); the files it matches are read with it before the product layouts.
+    A source `s3://bucket/prefix/` (a string) stands for the COGs under it; the caller checks
+    it against the allow-list. The catalog keeps their `s3://` URIs.
     """
+    # Files in object storage are read under the bounded network options of raster/remote.py.
+    remote = any(isinstance(s, str) and s.startswith(S3_SCHEME) for s in sources)
+    with rasterio.Env(**network_env(S3_SCHEME if remote else "")):
+        return _ingest(store, sources, asset_id, cog_dir, dates, template, progress)
+
+
+def _ingest(
+    store: CatalogStore,
+    sources: Sequence[Path | str],
+    asset_id: str,
+    cog_dir: Path | None,
+    dates: Sequence[str],
+    template: str | None,
+    progress: Progress | None,
+) -> IngestReport:
     started = time.monotonic()
     layouts: list[Layout] = [TemplateLayout(compile_template(template))] if template else []
     name = name_from_id(asset_id)

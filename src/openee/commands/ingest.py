@@ -23,7 +23,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             " while a server uses the same data dir."
         ),
     )
-    cmd.add_argument("sources", nargs="+", type=Path, metavar="SOURCE")
+    cmd.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="a file or folder, or s3://bucket/prefix/ (the COGs under it, read in place; the"
+        " prefix must be allow-listed in OPENEE_ALLOWED_URL_PREFIXES, credentials and endpoint"
+        " come from the environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL)",
+    )
     cmd.add_argument("--asset-id", required=True, help="e.g. LANDSAT/LC08/C02/T1_L2")
     cmd.add_argument("--data-dir", type=Path, default=None, help="default: $OPENEE_DATA_DIR")
     cmd.add_argument(
@@ -80,6 +87,20 @@ class StderrProgress:
         self.stream.flush()
 
 
+def _sources(given: list[str], data_dir: Path) -> list[Path | str]:
+    """Local sources as paths; `s3://` prefixes as given, once the allow-list takes them (the
+    same check a request's URIs pass: catalog/roots.py)."""
+    from openee.catalog.roots import Roots
+
+    sources: list[Path | str] = []
+    for source in given:
+        if "://" in source:
+            sources.append(Roots.for_data_dir(data_dir).check(source))
+        else:
+            sources.append(Path(source))
+    return sources
+
+
 def run(args: argparse.Namespace) -> int:
     # Imported here: rasterio, pyogrio and pystac take a second to load, and every `openee`
     # command imports this module to build its argument parser.
@@ -87,13 +108,18 @@ def run(args: argparse.Namespace) -> int:
     from openee.catalog.store import open_store
 
     settings = Settings.from_env(data_dir=args.data_dir)
+    try:
+        sources = _sources(args.sources, settings.data_dir)
+    except OpeneeError as exc:
+        print(f"openee ingest: {exc.message}", file=sys.stderr)
+        return 2
     store = open_store(args.catalog or settings.catalog_target)
     dates = [d.strip() for d in args.dates.split(",") if d.strip()]
     started = time.monotonic()
     try:
         report = ingest(
             store,
-            args.sources,
+            sources,
             args.asset_id,
             cog_dir=settings.data_dir / "cog" if args.cog else None,
             dates=dates,

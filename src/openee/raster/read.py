@@ -6,6 +6,7 @@ GDAL/rasterio errors are translated here, once, at the raster boundary.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import warnings
 from collections import OrderedDict
@@ -22,9 +23,10 @@ from affine import Affine
 from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
-from openee.errors import FailedPreconditionError
+from openee.errors import FailedPreconditionError, OpeneeError, UnavailableError
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
+from openee.raster.remote import gdal_path, is_remote, network_env
 from openee.raster.sampling import sample_map, sampled_pixels, transformer
 
 # rasterio wraps a destination array in a MEM dataset that has no transform for an instant and
@@ -48,6 +50,12 @@ GDAL_ENV = {
 }
 
 
+def _env(path: str) -> dict[str, str]:
+    """The GDAL options of a read of `path`: the common ones, and for a file in object storage
+    the network ones (raster/remote.py), per read and never process-wide."""
+    return {**GDAL_ENV, **network_env(path)}
+
+
 _OPEN_DATASETS = 256
 
 
@@ -68,9 +76,12 @@ def _handle(path: str, overview: int) -> _Handle:
         if handle is not None:
             _handles.move_to_end(key)
             return handle
-    with rasterio.Env(**GDAL_ENV):
+    # A file in object storage is opened by its GDAL name (`s3://` → `/vsis3/`), the handle
+    # kept under the name the catalog gives: the second read of it opens nothing.
+    with rasterio.Env(**_env(path)):
+        name = gdal_path(path)
         dataset = (
-            rasterio.open(path, overview_level=overview) if overview >= 0 else rasterio.open(path)
+            rasterio.open(name, overview_level=overview) if overview >= 0 else rasterio.open(name)
         )
     with _handles_lock:
         if key in _handles:  # another thread opened it meanwhile: use that one
@@ -193,7 +204,7 @@ def read_into_grid(
     held only while GDAL works on it; sampling maps are computed outside.
     """
     try:
-        with rasterio.Env(**GDAL_ENV):
+        with rasterio.Env(**_env(path)):
             level, geometry = _locate(path, band_index, grid)
             src_crs = geometry.crs or grid.crs
             if not _overlaps(grid, src_crs, geometry.bounds):
@@ -208,7 +219,28 @@ def read_into_grid(
                 block = src.read(band_index, window=where.window)
             return sampled_pixels(block, where, dtype, nodata)
     except RasterioError as exc:
-        raise SourceUnreadableError(path, exc) from exc
+        raise _unreadable(path, exc) from exc
+
+
+def _unreadable(path: str, exc: RasterioError) -> OpeneeError:
+    """The error of a failed read: the store's when a file in object storage could not be
+    reached (503, the client may retry), the file's otherwise (400)."""
+    if is_remote(path) and _UNREACHABLE.search(str(exc)):
+        return StoreUnavailableError(path, exc)
+    return SourceUnreadableError(path, exc)
+
+
+# GDAL's words for a store that did not answer (refused, timed out, reset) or answered 5xx.
+_UNREACHABLE = re.compile(r"CURL error|HTTP response code: 5\d\d|timed out", re.IGNORECASE)
+
+
+class StoreUnavailableError(UnavailableError):
+    """The object store holding a source file did not answer within the bounded timeouts of
+    raster/remote.py: the store's fault, not the data's, so a 503 the client may retry."""
+
+    def __init__(self, path: str, exc: Exception) -> None:
+        detail = " ".join(str(exc).split())[:200]
+        super().__init__(f"Cannot reach the object store for '{os.path.basename(path)}': {detail}")
 
 
 class SourceUnreadableError(FailedPreconditionError):
@@ -245,13 +277,13 @@ def plan_read(path: str, band_index: int, grid: PixelGrid, resampling: str = "ne
     if resampling != "nearest":
         return
     try:
-        with rasterio.Env(**GDAL_ENV):
+        with rasterio.Env(**_env(path)):
             _, geometry = _locate(path, band_index, grid)
             src_crs = geometry.crs or grid.crs
             if _overlaps(grid, src_crs, geometry.bounds):
                 sample_map(grid, src_crs, geometry.transform, geometry.width, geometry.height)
     except RasterioError as exc:
-        raise SourceUnreadableError(path, exc) from exc
+        raise _unreadable(path, exc) from exc
 
 
 def _warp_interpolated(
