@@ -7,8 +7,9 @@
 The server is moto's (`moto[server]` from PyPI, in the test extras): an in-memory S3 that
 speaks the real wire protocol (signed requests, range GETs, ListObjectsV2), so GDAL's /vsis3/
 and boto3 talk to it as to a bucket in the cloud. It listens on loopback only; any access key
-is accepted. Its request log (`GET /moto-api/recorder/download-recording` with the recorder on)
-is how the tests count the store's GETs. For tests and benchmarks, never for data.
+is accepted. Its request log (`POST /moto-api/recorder/reset-recording` and `start-recording`,
+then `GET /moto-api/recorder/download-recording`; kept in the server's temporary directory) is
+how the tests count the store's GETs. For tests and benchmarks, never for data.
 
 The pytest fixture of `tests/e2e/test_e2e_object_storage.py` runs this script once per module.
 """
@@ -16,12 +17,16 @@ The pytest fixture of `tests/e2e/test_e2e_object_storage.py` runs this script on
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 READY_TIMEOUT_S = 30.0
@@ -33,8 +38,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(port: int) -> Any:
-    """moto's server in a thread of this process, once it answers; returns the server."""
+def serve(port: int, base: Path) -> Any:
+    """moto's server in a thread of this process, once it answers; returns the server. Its
+    request log is written under `base` (moto's default is the working directory)."""
+    os.environ["MOTO_RECORDER_FILEPATH"] = str(base / "requests.log")
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -57,7 +64,15 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     args = parser.parse_args()
     port = args.port or free_port()
-    server = serve(port)
+    base = Path(tempfile.mkdtemp(prefix="openee-s3-"))
+    try:
+        return _run(port, base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _run(port: int, base: Path) -> int:
+    server = serve(port, base)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda *_: done.set())

@@ -91,9 +91,12 @@ class Store:
         )  # fmt: skip
 
     def record(self) -> None:
-        urllib.request.urlopen(
-            urllib.request.Request(f"{self.url}/moto-api/recorder/start-recording", method="POST")
-        ).close()
+        """Start the request log afresh."""
+        for action in ("reset-recording", "start-recording"):
+            request = urllib.request.Request(
+                f"{self.url}/moto-api/recorder/{action}", method="POST"
+            )
+            urllib.request.urlopen(request).close()
 
     def gets(self) -> list[tuple[str, str]]:
         """(path, Range) of every object GET since recording started."""
@@ -178,14 +181,20 @@ def session(server: AuthServer) -> Iterator[requests.Session]:
 
 
 def _compute(
-    server: AuthServer, session: requests.Session, asset: str, timeout: float = 60
+    server: AuthServer,
+    session: requests.Session,
+    asset: str,
+    timeout: float = 60,
+    function: str = "Image.load",
 ) -> requests.Response:
-    """computePixels (NPY) of the catalog image `asset` on GRID."""
+    """computePixels (NPY) on GRID of the catalog image `asset` (or of `function` of it:
+    `Image.loadGeoTIFF` of a URI)."""
+    argument = "id" if function == "Image.load" else "uri"
     expression = {
         "result": "0",
         "values": {"0": {"functionInvocationValue": {
-            "functionName": "Image.load",
-            "arguments": {"id": {"constantValue": asset}},
+            "functionName": function,
+            "arguments": {argument: {"constantValue": asset}},
         }}},
     }  # fmt: skip
     return session.post(
@@ -215,6 +224,15 @@ def test_compute_pixels_over_s3_equals_local_files(server, session, store, cogs,
     assert pixels.shape == (200, 300)
     np.testing.assert_array_equal(np.ma.getdata(pixels["b1"]), expected)
     assert (expected != 0).sum() > 10_000  # the window holds data, not only nodata
+
+
+def test_load_geotiff_of_an_s3_uri(server, session, cogs):
+    r = _compute(server, session, f"s3://{BUCKET}/{PREFIX}b08.tif", function="Image.loadGeoTIFF")
+    assert r.status_code == 200, r.text
+    pixels = np.load(io.BytesIO(r.content))
+    np.testing.assert_array_equal(np.ma.getdata(pixels["B0"]), _window(cogs / "b08.tif"))
+    refused = _compute(server, session, "s3://elsewhere/s2/b08.tif", function="Image.loadGeoTIFF")
+    assert refused.status_code == 400 and "not allowed" in refused.json()["error"]["message"]
 
 
 def test_catalog_keeps_the_s3_uri(server):

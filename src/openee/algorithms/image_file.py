@@ -11,6 +11,7 @@ from openee.algorithms.context import current
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image
+from openee.raster.remote import gdal_path, network_env
 from openee.raster.sources import FileBand
 from openee.values.geometry import Geometry
 from openee.values.projection import Projection
@@ -30,7 +31,8 @@ def load_geotiff(uri: str) -> Image:
     """
     path = current().check_file(uri)
     try:
-        with rasterio.open(path) as ds:
+        # A file in object storage (`s3://`) is read as GDAL names it, under bounded timeouts.
+        with rasterio.Env(**network_env(path)), rasterio.open(gdal_path(path)) as ds:
             if ds.driver not in GEOTIFF_DRIVERS:
                 raise InvalidArgumentError(f"'{uri}' is not a GeoTIFF (it is {ds.driver}).")
             if ds.crs is None:
