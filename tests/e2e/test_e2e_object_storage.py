@@ -235,6 +235,41 @@ def test_load_geotiff_of_an_s3_uri(server, session, cogs):
     assert refused.status_code == 400 and "not allowed" in refused.json()["error"]["message"]
 
 
+def test_stock_client_over_s3_equals_local_files(server, store, cogs, tmp_path):
+    """The stock `ee` client (in a subprocess, so that the session's `ee` stays bound to its
+    server): an NDVI computed from the S3 images equals the same from the local ones."""
+    script = (
+        "import json, sys, ee, numpy as np\n"
+        "ee.Initialize(ee.ServiceAccountCredentials(None, sys.argv[2]), project=sys.argv[3],"
+        " url=sys.argv[1])\n"
+        "grid = json.loads(sys.argv[5])\n"
+        "def ndvi(root):\n"
+        "    nir, red = ee.Image(root + '/b08'), ee.Image(root + '/b04')\n"
+        "    return nir.addBands(red).normalizedDifference(['b1', 'b1_1'])\n"
+        "out = {}\n"
+        "for key, root in (('s3', 'OBJSTORE/S3'), ('local', 'OBJSTORE/LOCAL')):\n"
+        "    out[key] = ee.data.computePixels({'expression': ndvi(root),"
+        " 'fileFormat': 'NUMPY_NDARRAY', 'grid': grid})['nd']\n"
+        "    out[key + '_bands'] = np.array(ee.Image(root + '/b04').bandNames().getInfo())\n"
+        "np.savez(sys.argv[4], **out)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, server.base_url, str(server.key_path), server.project,
+         str(tmp_path / "out.npz"), json.dumps(GRID)],
+        env=server_env({"HOME": str(tmp_path)}), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = np.load(tmp_path / "out.npz")
+    assert list(out["s3_bands"]) == list(out["local_bands"]) == ["b1"]
+    np.testing.assert_array_equal(out["s3"], out["local"])
+    nir = _window(cogs / "b08.tif").astype(np.float64)
+    red = _window(cogs / "b04.tif").astype(np.float64)
+    valid = (nir != 0) & (red != 0)
+    expected = (nir[valid] - red[valid]) / (nir[valid] + red[valid])
+    assert valid.sum() > 10_000
+    np.testing.assert_allclose(out["s3"][valid], expected.astype(np.float32), rtol=1e-6)
+
+
 def test_catalog_keeps_the_s3_uri(server):
     from openee.catalog.store import open_store
 
@@ -247,14 +282,17 @@ def test_catalog_keeps_the_s3_uri(server):
     assert [b.path for b in record.bands] == [f"s3://{BUCKET}/{PREFIX}b04.tif"]
 
 
-def test_second_identical_request_reads_no_block_from_the_store(server, session, store):
+def test_second_identical_request_reads_no_block_from_the_store(server, session, store, cogs):
     store.record()
     first = _compute(server, session, "OBJSTORE/S3/late")
     assert first.status_code == 200, first.text
     cold = store.gets()
-    # Range requests of the blocks needed, never the whole object.
+    # Range requests of the blocks needed (the grid covers 7 % of the file), never the object.
     assert cold and all(r.startswith("bytes=") for _, r in cold), cold
     assert all(url.endswith(f"/{BUCKET}/{PREFIX}late.tif") for url, _ in cold), cold
+    spans = [r.removeprefix("bytes=").split("-") for _, r in cold]
+    fetched = sum(int(end) - int(start) + 1 for start, end in spans)
+    assert fetched < 0.6 * (cogs / "late.tif").stat().st_size, (fetched, cold)
     second = _compute(server, session, "OBJSTORE/S3/late")
     assert second.status_code == 200 and second.content == first.content
     assert store.gets() == cold  # not one new GET
