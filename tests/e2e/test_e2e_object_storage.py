@@ -359,3 +359,4 @@ def test_store_down_is_a_clear_error_within_bounded_time(server, session, store)
     error = r.json()["error"]
     assert error["status"] == "UNAVAILABLE"
     assert "Cannot reach the object store for 'spare.tif'" in error["message"]
+    assert "127.0.0.1" not in error["message"]  # the store's address stays in the server's log

@@ -5,6 +5,7 @@ GDAL/rasterio errors are translated here, once, at the raster boundary.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -33,6 +34,8 @@ from openee.raster.sampling import sample_map, sampled_pixels, transformer
 # warns about it; the warning says nothing about the data. A process-wide filter, because
 # warnings.catch_warnings is not thread-safe and chunks are read in threads.
 warnings.filterwarnings("ignore", category=NotGeoreferencedWarning, module=r"rasterio\..*")
+
+log = logging.getLogger("openee.raster")
 
 RESAMPLING = {
     "nearest": Resampling.nearest,
@@ -239,8 +242,12 @@ class StoreUnavailableError(UnavailableError):
     raster/remote.py: the store's fault, not the data's, so a 503 the client may retry."""
 
     def __init__(self, path: str, exc: Exception) -> None:
-        detail = " ".join(str(exc).split())[:200]
-        super().__init__(f"Cannot reach the object store for '{os.path.basename(path)}': {detail}")
+        # GDAL's words name the store's host and port: for the operator's log, not the client.
+        log.warning("object store unreachable for %s: %s", path, " ".join(str(exc).split()))
+        super().__init__(
+            f"Cannot reach the object store for '{os.path.basename(path)}': it did not answer"
+            " (connection refused, timed out or a server error); try again later."
+        )
 
 
 class SourceUnreadableError(FailedPreconditionError):
