@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,9 @@ DEMO = {  # COG name -> demo file (JPEG2000 with .aux.xml sidecars)
     "gone.tif": SCENE / "S2B_33TWL_20230820_0_L2A" / "B08.tif",
     "late.tif": SCENE / "S2B_33TWL_20230813_0_L2A" / "B04.tif",
     "spare.tif": SCENE / "S2A_33TWM_20230818_0_L2A" / "B03.tif",  # read only once the store is down
+    # Two copies of one file: one read alone, one by concurrent requests.
+    "twin_a.tif": SCENE / "S2A_33TWM_20230818_0_L2A" / "B02.tif",
+    "twin_b.tif": SCENE / "S2A_33TWM_20230818_0_L2A" / "B02.tif",
 }
 BUCKET, PREFIX = "imagery", "s2/"
 CLOUD = "https://www.googleapis.com/auth/cloud-platform"
@@ -296,6 +300,23 @@ def test_second_identical_request_reads_no_block_from_the_store(server, session,
     second = _compute(server, session, "OBJSTORE/S3/late")
     assert second.status_code == 200 and second.content == first.content
     assert store.gets() == cold  # not one new GET
+
+
+def test_concurrent_requests_fetch_each_block_once(server, session, store):
+    """Requests running at once over the same blocks of a file not yet read ask the store no
+    more than one of them alone (the handle is used by one thread at a time, and the next
+    finds the blocks in the cache)."""
+    store.record()
+    alone = _compute(server, session, "OBJSTORE/S3/twin_a")
+    assert alone.status_code == 200, alone.text
+    single = len(store.gets())
+    store.record()
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(lambda _: _compute(server, session, "OBJSTORE/S3/twin_b"), range(4))
+        )
+    assert all(a.status_code == 200 and a.content == alone.content for a in answers)
+    assert len(store.gets()) <= single, (single, store.gets())
 
 
 def test_image_import_of_an_s3_cog(server, session, store, cogs):

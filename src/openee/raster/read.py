@@ -70,28 +70,50 @@ class _Handle:
 
 _handles: OrderedDict[tuple[str, int], _Handle] = OrderedDict()
 _handles_lock = threading.Lock()
+# One lock per file being opened: threads that want the same file at once wait for the one
+# that opens it, instead of each opening it (for a file in object storage, each open is a
+# request to the store).
+_opening: dict[tuple[str, int], threading.Lock] = {}
 
 
-def _handle(path: str, overview: int) -> _Handle:
+def _cached(key: tuple[str, int]) -> _Handle | None:
     with _handles_lock:
-        key = (path, overview)
         handle = _handles.get(key)
         if handle is not None:
             _handles.move_to_end(key)
-            return handle
-    # A file in object storage is opened by its GDAL name (`s3://` → `/vsis3/`), the handle
-    # kept under the name the catalog gives: the second read of it opens nothing.
-    with rasterio.Env(**_env(path)):
-        name = gdal_path(path)
-        dataset = (
-            rasterio.open(name, overview_level=overview) if overview >= 0 else rasterio.open(name)
-        )
+        return handle
+
+
+def _handle(path: str, overview: int) -> _Handle:
+    key = (path, overview)
+    handle = _cached(key)
+    if handle is not None:
+        return handle
     with _handles_lock:
-        if key in _handles:  # another thread opened it meanwhile: use that one
-            dataset.close()
-            return _handles[key]
-        handle = _handles[key] = _Handle(dataset)
-        evicted = _handles.popitem(last=False)[1] if len(_handles) > _OPEN_DATASETS else None
+        opening = _opening.setdefault(key, threading.Lock())
+    with opening:
+        try:
+            handle = _cached(key)  # opened by the thread this one waited for
+            if handle is not None:
+                return handle
+            # A file in object storage is opened by its GDAL name (`s3://` → `/vsis3/`), the
+            # handle kept under the name the catalog gives: the second read of it opens nothing.
+            with rasterio.Env(**_env(path)):
+                name = gdal_path(path)
+                dataset = (
+                    rasterio.open(name, overview_level=overview)
+                    if overview >= 0
+                    else rasterio.open(name)
+                )
+            with _handles_lock:
+                handle = _handles[key] = _Handle(dataset)
+                evicted = (
+                    _handles.popitem(last=False)[1] if len(_handles) > _OPEN_DATASETS else None
+                )
+        finally:
+            with _handles_lock:
+                if _opening.get(key) is opening:
+                    del _opening[key]
     if evicted is not None:
         with evicted.lock:
             evicted.dataset.close()
