@@ -352,6 +352,21 @@ def test_import_from_a_bucket_not_allowed_is_400(server, session, uri):
     assert "not allowed" in r.json()["error"]["message"]
 
 
+def test_what_is_not_imported_from_s3_is_400(server, session):
+    base = f"{server.base_url}/v1/projects/{server.project}"
+    uris = [f"s3://{BUCKET}/{PREFIX}b04.tif", f"s3://{BUCKET}/{PREFIX}b08.tif"]
+    mosaic = session.post(f"{base}/image:import", json={"imageManifest": {
+        "name": f"projects/{server.project}/assets/mosaic",
+        "tilesets": [{"sources": [{"uris": [uris[0]]}, {"uris": [uris[1]]}]}]}})  # fmt: skip
+    assert mosaic.status_code == 400, mosaic.text
+    assert "must be local files" in mosaic.json()["error"]["message"]
+    table = session.post(f"{base}/table:import", json={"tableManifest": {
+        "name": f"projects/{server.project}/assets/table",
+        "sources": [{"uris": [f"s3://{BUCKET}/{PREFIX}t.csv"]}]}})  # fmt: skip
+    assert table.status_code == 400, table.text
+    assert "can be imported" in table.json()["error"]["message"]
+
+
 def test_ingest_of_a_prefix_not_allowed_is_refused(server, store):
     done = _ingest(server, store, "s3://elsewhere/s2/", "OBJSTORE/NOPE")
     assert done.returncode == 2
