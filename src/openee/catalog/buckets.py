@@ -42,13 +42,12 @@ def list_rasters(prefix: str) -> list[Path]:
     if not prefix.startswith(S3_SCHEME):
         raise InvalidArgumentError(f"'{prefix}' is not an s3:// prefix.")
     bucket, key_prefix = split_s3(prefix)
+    client = _client()  # first: it explains a missing boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
     keys: list[str] = []
     try:
-        pages = (
-            _client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key_prefix)
-        )
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key_prefix)
         for page in pages:
             keys.extend(
                 item["Key"]
