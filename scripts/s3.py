@@ -5,8 +5,8 @@
                                          # stdin closes, SIGTERM or Ctrl-C, then stops
 
 The server is moto's (`moto[server]` from PyPI, in the test extras): an in-memory S3 that
-speaks the real wire protocol (signed requests, range GETs, ListObjectsV2), so GDAL's /vsis3/
-and boto3 talk to it as to a bucket in the cloud. It listens on loopback only; any access key
+speaks the real wire protocol (signed requests, range GETs, ListObjectsV2), so GDAL's /vsis3/,
+s3fs and boto3 talk to it as to a bucket in the cloud. It listens on loopback only; any access key
 is accepted. Its request log (`POST /moto-api/recorder/reset-recording` and `start-recording`,
 then `GET /moto-api/recorder/download-recording`; kept in the server's temporary directory) is
 how the tests count the store's GETs. For tests and benchmarks, never for data.

@@ -24,6 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"compute"}),
     frozenset({"catalog", "encode"}),
     frozenset({"raster"}),
+    frozenset({"reducers"}),
     frozenset({"values"}),
     frozenset({"errors", "settings", "dbfile", "demo", ""}),  # "" is openee/__init__.py
 )

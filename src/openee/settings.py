@@ -28,6 +28,14 @@ def setting(
     return field(default=default, metadata=metadata)
 
 
+def _default_process_budget() -> int:
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        physical = 8 * 1024**3
+    return int(0.6 * physical)
+
+
 @dataclass(frozen=True)
 class Limits:
     """Request limits. The default profile bounds a request by the memory it needs;
@@ -44,6 +52,13 @@ class Limits:
     max_grid_side: int = setting(32768, None, "Pixels per side of a requested grid.")
     max_bands: int = setting(1024, None, "Bands of a requested image.")
     max_body_bytes: int = setting(10 * 1024**2, None, "Bytes of a request body.")
+    process_memory_budget_bytes: int = setting(
+        _default_process_budget(),
+        "OPENEE_PROCESS_MEMORY_BUDGET",
+        "Bytes all computePixels-like requests running at once may use at their peaks together; "
+        "past it a request waits, then gets 429 RESOURCE_EXHAUSTED.",
+        shown="60 % of the machine's memory",
+    )
     deadline_s: float = setting(
         300.0,
         "OPENEE_DEADLINE",
@@ -114,7 +129,9 @@ class Settings:
         _optional,
     )
     import_workers: int = setting(
-        2, "OPENEE_IMPORT_WORKERS", "Imports (image:import, table:import) running at once."
+        2,
+        "OPENEE_IMPORT_WORKERS",
+        "Imports (image:import, table:import) and exports running at once.",
     )
     compute_slots: int = setting(
         max(4, 2 * _CORES),
@@ -139,6 +156,17 @@ class Settings:
         10.0,
         "OPENEE_ADMISSION_WAIT",
         "Seconds a compute request waits for a slot before 429 RESOURCE_EXHAUSTED.",
+    )
+    export_workers: int = setting(
+        2, "OPENEE_EXPORT_WORKERS", "Exports running at once (the others wait PENDING)."
+    )
+    buckets: tuple[tuple[str, str], ...] = setting(
+        (),
+        "OPENEE_BUCKETS",
+        "Export buckets, `name=url,...` (s3://, gs://, az://, a folder); any other bucket is"
+        " the folder <data dir>/buckets/<name>.",
+        lambda text: parse_buckets(text),
+        shown="none",
     )
 
     def __post_init__(self) -> None:
@@ -222,6 +250,19 @@ def _from_environment(cls: type) -> dict[str, Any]:
             kind = {int: "a whole number", float: "a number"}.get(parse, "valid")
             raise ValueError(f"{name} must be {kind}, not '{text}'.") from None
     return values
+
+
+def parse_buckets(text: str) -> tuple[tuple[str, str], ...]:
+    """`name=url,name2=url2` (OPENEE_BUCKETS) as (name, url) pairs."""
+    pairs = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        name, sep, url = part.partition("=")
+        if not sep or not name.strip() or not url.strip():
+            raise ValueError(f"OPENEE_BUCKETS: expected name=url, got '{part.strip()}'.")
+        pairs.append((name.strip(), url.strip()))
+    return tuple(pairs)
 
 
 def is_loopback_host(host: str) -> bool:

@@ -52,7 +52,7 @@ BINARY = [
     ("firstNonZero", 0, 9, 9),
     ("firstNonZero", 5, 9, 5),
     ("first_nonzero", 0, 8, 8),
-    ("atan2", 1.0, -2.0, math.atan2(1.0, -2.0)),
+    ("atan2", 1.0, -2.0, math.atan2(-2.0, 1.0)),  # the vector [x, y] = [left, right]
     ("hypot", 3.0, 4.0, 5.0),
     ("bitwiseAnd", 12, 10, 12 & 10),
     ("bitwiseOr", 12, 10, 12 | 10),
@@ -64,8 +64,8 @@ BINARY = [
     ("left_shift", 5, 62, _bits64(5 << 62)),
     ("rightShift", -64, 3, -64 >> 3),
     ("right_shift", 1000, 2, 1000 >> 2),
-    ("gammainc", 1.0, 2.0, 1 - math.exp(-2.0)),  # P(1, x) = 1 - e^-x
-    ("gammainc", 0.5, 0.7, math.erf(math.sqrt(0.7))),  # P(1/2, x) = erf(sqrt(x))
+    ("gammainc", 2.0, 1.0, 1 - math.exp(-2.0)),  # left is x, right a: P(1, x) = 1 - e^-x
+    ("gammainc", 0.7, 0.5, math.erf(math.sqrt(0.7))),  # P(1/2, x) = erf(sqrt(x))
 ]
 
 

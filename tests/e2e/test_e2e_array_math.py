@@ -352,9 +352,9 @@ BINARY_ORACLE = {
     "min": np.minimum,
     "mod": _mod,
     "pow": np.power,
-    "atan2": np.arctan2,
+    "atan2": lambda x, y: np.arctan2(y, x),  # the vector [x, y] (ee_number_atan2.py)
     "hypot": np.hypot,
-    "gammainc": lambda a, b: scipy.special.gammainc(a, b),
+    "gammainc": lambda x, a: scipy.special.gammainc(a, x),  # left is x (ee_number_gammainc.py)
     "first": lambda a, b: a,
     "firstNonZero": lambda a, b: np.where(a != 0, a, b),
     "first_nonzero": lambda a, b: np.where(a != 0, a, b),

@@ -27,7 +27,7 @@ CASES = [
     ("S2 token", lambda ee: ee.Geometry.fromS2CellToken("12345678901234567"),
      "invalid S2 cell token"),
     ("reduceToImage reducer", lambda ee: ee.FeatureCollection([]).reduceToImage(
-        ["v"], ee.Reducer.toList()), "Reducer.toList is not supported here"),
+        ["v"], ee.Reducer.toList()), "Reducer.toList is not supported by reduceToImage"),
     ("draw colour", lambda ee: ee.FeatureCollection([]).draw("notacolour"), "Invalid color"),
     ("distance radius", lambda ee: ee.FeatureCollection([]).distance(-1), "must be positive"),
     ("cast type", lambda ee: ee.ImageCollection([ee.Image(1)]).cast({"constant": "int128"},

@@ -88,7 +88,8 @@ BINARY: dict[str, Case] = {
 FLOAT: dict[str, Case] = {
     "pow": (lambda ee, x, y: x.pow(y), np.power, "float64"),
     "pow_number": (lambda ee, x, y: x.pow(2), lambda a, b: a**2, "float64"),
-    "atan2": (lambda ee, x, y: x.atan2(y), np.arctan2, "float64"),
+    # x is the left operand, y the right one (ee_number_atan2 documents it).
+    "atan2": (lambda ee, x, y: x.atan2(y), lambda a, b: np.arctan2(b, a), "float64"),
     "hypot": (lambda ee, x, y: x.hypot(y), np.hypot, "float64"),
     "divide_f": (lambda ee, x, y: x.divide(y), lambda a, b: a / b, "float64"),
     "mod_f": (lambda ee, x, y: y.mod(x), lambda a, b: np.fmod(b, a), "float64"),

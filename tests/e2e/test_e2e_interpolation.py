@@ -176,7 +176,7 @@ def test_masked_where_no_point_is_in_range(ee_api) -> None:
         (lambda ee, fc: fc.inverseDistance(1000, "t", 1, -1), "stdDev must be a positive"),
         (
             lambda ee, fc: fc.inverseDistance(1000, "t", 1, 1, 1, ee.Reducer.stdDev()),
-            "cannot collapse",
+            "not supported to collapse overlapping points",
         ),
         (
             lambda ee, fc: ee.FeatureCollection(

@@ -70,8 +70,8 @@ KERNELS: list[tuple[str, Callable, np.ndarray, tuple[int, int]]] = [
      2 * np.abs(np.mgrid[-2:3, -2:3]).sum(axis=0).astype(float), (2, 2)),
     ("chebyshev", lambda ee: ee.Kernel.chebyshev(2),
      np.abs(np.mgrid[-2:3, -2:3]).max(axis=0).astype(float), (2, 2)),
-    ("gaussian", lambda ee: ee.Kernel.gaussian(3, 1.5),
-     _normalized(np.exp(-(np.mgrid[-3:4, -3:4] ** 2).sum(axis=0) / (2 * 1.5**2))), (3, 3)),
+    ("gaussian", lambda ee: ee.Kernel.gaussian(3, 1.5),  # |dx|, |dy| < 3 (ee_kernel_gaussian.py)
+     _normalized(np.exp(-(np.mgrid[-2:3, -2:3] ** 2).sum(axis=0) / (2 * 1.5**2))), (2, 2)),
     ("fixed", lambda ee: ee.Kernel.fixed(7, 3, [[4, 3, 2, 1, 2, 3, 4]] * 3, 1, 0),
      np.array([[4, 3, 2, 1, 2, 3, 4]] * 3, dtype=float), (1, 0)),
     ("laplacian4", lambda ee: ee.Kernel.laplacian4(), np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
@@ -79,7 +79,7 @@ KERNELS: list[tuple[str, Callable, np.ndarray, tuple[int, int]]] = [
     ("laplacian8", lambda ee: ee.Kernel.laplacian8(2),
      2 * np.array([[1, 1, 1], [1, -8, 1], [1, 1, 1]]), (1, 1)),
     ("sobel", lambda ee: ee.Kernel.sobel(), np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]), (1, 1)),
-    ("prewitt", lambda ee: ee.Kernel.prewitt(), np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]]),
+    ("prewitt", lambda ee: ee.Kernel.prewitt(), np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]]),
      (1, 1)),
     ("roberts", lambda ee: ee.Kernel.roberts(), np.array([[1, 0], [0, -1]]), (1, 1)),
     ("compass", lambda ee: ee.Kernel.compass(), np.array([[1, 1, -1], [1, -2, -1], [1, 1, -1]]),
@@ -197,7 +197,7 @@ def square(r: int) -> np.ndarray:
 
 
 CIRCLE_15 = square(1)  # circle of radius 1.5: the 3x3 square
-GAUSS = np.exp(-(np.mgrid[-2:3, -2:3] ** 2).sum(axis=0) / 2.0)
+GAUSS = np.exp(-(np.mgrid[-1:2, -1:2] ** 2).sum(axis=0) / 2.0)  # gaussian(2): |dx|, |dy| < 2
 GAUSS /= GAUSS.sum()
 DIAMOND_2 = _shape(2, lambda x, y: abs(x) + abs(y) <= 2)
 WEIGHTED = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [0.5, 0.0, 1.0]])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,6 +17,8 @@ import numpy as np
 from openee.algorithms import special
 from openee.algorithms.aggregate_matrix import KERNELS as MATRIX_KERNELS
 from openee.errors import InvalidArgumentError
+from openee.reducers import order
+from openee.reducers.registry import Context, refusal
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.reducer import Reducer
 
@@ -60,7 +61,7 @@ def evaluate(reducer: Reducer, columns: Columns) -> list[Any]:
         return _disaggregate(reducer, columns)
     kernel = KERNELS.get(name)
     if kernel is None:
-        raise InvalidArgumentError(f"Reducer.{name} cannot reduce a list of values yet.")
+        raise refusal(name, Context.AGGREGATE)
     n = reducer.inputs
     copies = [kernel(columns[i * n : (i + 1) * n], reducer) for i in range(reducer.repeat)]
     if reducer.repeat == 1:
@@ -181,7 +182,7 @@ def _numeric(fn: Callable[[list[float]], Any], empty: Any = None) -> Kernel:
     return kernel
 
 
-def _ints(values: list[float]) -> bool:
+def _ints(values: Sequence[float]) -> bool:
     return all(isinstance(v, int) for v in values)
 
 
@@ -218,13 +219,18 @@ def _kurtosis(v: list[float]) -> float | None:
 
 def percentile(values: Sequence[float], p: float) -> float:
     """Linear interpolation between the closest ranks (numpy's default method)."""
-    return float(np.percentile(np.asarray(values, dtype=np.float64), p))
+    return float(order.quantile(np.asarray(values, dtype=np.float64), p))
+
+
+def _median(v: Sequence[float]) -> float:
+    if len(v) % 2 and _ints(v):  # the middle integer itself, exactly
+        return sorted(v)[int(order.median_ranks(np.int64(len(v)))[0])]
+    return float(order.quantile(np.asarray(v, dtype=np.float64)))
 
 
 def _mode(v: list[float]) -> float:
-    counts = Counter(v)
-    best = max(counts.values())
-    return min(x for x, c in counts.items() if c == best)
+    best = order.mode(np.asarray(v, dtype=np.float64))
+    return next(x for x in v if x == best)  # the input itself: an integer stays one
 
 
 def _resultant(v: list[float]) -> float:
@@ -523,15 +529,15 @@ def _sens_slope(columns: Columns, reducer: Reducer) -> list[Any]:
     ]
     if not slopes:
         return [None, None]
-    slope = statistics.median(slopes)
-    return [slope, statistics.median(r[1] - slope * r[0] for r in rows)]
+    slope = _median(slopes)
+    return [slope, _median([r[1] - slope * r[0] for r in rows])]
 
 
 KERNELS: dict[str, Kernel] = {
     "mean": _numeric(lambda v: math.fsum(v) / len(v)),
     "sum": _numeric(lambda v: sum(v) if _ints(v) else math.fsum(v), 0),
     "product": _numeric(math.prod, 1),
-    "median": _numeric(statistics.median),
+    "median": _numeric(_median),
     "mode": _numeric(_mode),
     "variance": _numeric(statistics.pvariance),
     "stdDev": _numeric(statistics.pstdev),

@@ -15,6 +15,7 @@ import numpy as np
 
 from openee.algorithms import special
 from openee.errors import InvalidArgumentError
+from openee.reducers import order
 from openee.values.reducer import Reducer
 
 Columns = Sequence[Sequence[Any]]
@@ -123,7 +124,7 @@ def _robust(columns: Columns, reducer: Reducer) -> list[Any]:
     coefficients, *_ = np.linalg.lstsq(x, y, rcond=None)
     for _ in range(ROBUST_ITERATIONS):
         residuals = y - x @ coefficients
-        scale = np.median(np.abs(residuals), axis=0) / 0.6745
+        scale = order.quantile(np.abs(residuals), axis=0) / 0.6745
         scale[scale == 0] = 1.0
         scaled = np.sqrt(np.mean((residuals / scale) ** 2, axis=1))
         updated = scaled <= beta
@@ -204,9 +205,6 @@ def weighted(columns: Columns, reducer: Reducer) -> list[Any]:
     if name == "stdDev":
         return [math.sqrt(variance)]
     raise InvalidArgumentError(f"Reducer.splitWeights: Reducer.{name} takes no weights.")
-
-
-WEIGHTED = ("mean", "sum", "variance", "stdDev")
 
 
 def _merge_histograms(columns: Columns, reducer: Reducer) -> list[Any]:

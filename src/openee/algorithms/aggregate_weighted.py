@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from openee.algorithms.aggregate import Columns, evaluate
-from openee.algorithms.aggregate_matrix import WEIGHTED, weighted
+from openee.algorithms.aggregate_matrix import weighted
+from openee.reducers.registry import Context, runs_in
 from openee.values.reducer import Reducer
 
 # One weight column per reducer input; None for an unweighted input.
@@ -29,7 +30,7 @@ def weighted_inputs(reducer: Reducer) -> list[bool]:
         return first + second
     if name == "forEach":
         return weighted_inputs(reducer.parts[0]) * reducer.repeat
-    takes = name in WEIGHTED and reducer.inputs == 1 and not reducer.parts
+    takes = runs_in(reducer, Context.WEIGHTED) and reducer.inputs == 1 and not reducer.parts
     return [takes] * reducer.num_inputs()
 
 

@@ -16,6 +16,7 @@ from openee.algorithms.image_array import array_axis_outputs
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.array_kernels import OPS
+from openee.reducers.registry import Context, require
 from openee.values.reducer import Reducer
 
 
@@ -382,10 +383,6 @@ def accum(array: Any, axis: int, reducer: Reducer | None = None) -> ArrayValue:
     """
     data = _as_array(array, "array")
     _axis(axis, data.ndim)
-    name = "sum" if reducer is None else reducer.name
-    if name not in ("sum", "product", "min", "max", "mean", "count"):
-        raise InvalidArgumentError(
-            f"reducer '{name}' is not supported; use sum, product, min, max, mean or count."
-        )
+    name = "sum" if reducer is None else require(reducer, Context.ARRAY_ACCUM).name
     out = run_kernel("accum", [data], (axis, name), "cannot accumulate.")
     return wrap(out if name == "mean" else _int_result(out, data))

@@ -289,7 +289,7 @@ def get_relative(date: Date, unit: str, inUnit: str, timeZone: str | None = None
     """
     small, large = unit_of(unit), unit_of(inUnit)
     if UNIT_MS[small] >= UNIT_MS[large]:
-        raise InvalidArgumentError(f"Date.getRelative: '{unit}' is not smaller than '{inUnit}'.")
+        return 0  # Earth Engine's answer for a unit larger than inUnit (ee_date_getrelative.py)
     dt = local(date, timeZone)
     return _count_units(start_of(dt, large), dt, small)
 

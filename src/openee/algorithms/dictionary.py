@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from openee.algorithms.array_value import ArrayValue
 from openee.algorithms.coerce import coerce
 from openee.algorithms.lists import as_array
 from openee.algorithms.registry import algorithm
@@ -273,7 +274,10 @@ def dictionary_get_array(dictionary: dict[str, Any], key: str) -> list[Any]:
         dictionary: The dictionary.
         key: The key to look up.
     """
-    return as_array(_typed(dictionary, key, "array", lambda v: True), f"The value of '{key}'")
+    value = _typed(dictionary, key, "array", lambda v: True)
+    if isinstance(value, ArrayValue):  # an ee.Array stored in the dictionary
+        return value.array().tolist()
+    return as_array(value, f"The value of '{key}'")
 
 
 @algorithm("Dictionary.toArray")

@@ -11,7 +11,6 @@ from typing import Any
 
 from PIL import ImageColor
 
-from openee.algorithms.image_collection import PIXEL_REDUCERS
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.features import (
@@ -22,6 +21,7 @@ from openee.raster.features import (
     shapes_of,
 )
 from openee.raster.image import Band, Image
+from openee.reducers.registry import Context, require
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import Geometry
 from openee.values.reducer import Reducer
@@ -96,8 +96,7 @@ def reduce_to_image(
             f"the reducer takes {reducer.num_inputs()} inputs but "
             f"{len(properties)} properties were given."
         )
-    if reducer.name not in PIXEL_REDUCERS or reducer.parts or reducer.repeat != 1:
-        raise InvalidArgumentError(f"Reducer.{reducer.name} is not supported here.")
+    require(reducer, Context.FEATURE_IMAGE, simple=True)
     rows: list[tuple[Geometry, float]] = []
     for feature in _features(collection, "Collection.reduceToImage"):
         value = feature.properties.get(properties[0])

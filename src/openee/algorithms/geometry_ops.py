@@ -661,6 +661,9 @@ def multi_geometry(
     return Geometry(shapely.geometry.GeometryCollection(shapes), target, geo)
 
 
+INFINITE_METERS = 2.0e7
+
+
 @algorithm("ErrorMargin")
 def error_margin(value: float | None = None, unit: str = "meters") -> ErrorMargin:
     """Returns an ErrorMargin for geometric operations.
@@ -671,6 +674,13 @@ def error_margin(value: float | None = None, unit: str = "meters") -> ErrorMargi
     """
     if unit not in ("meters", "projected", "infinite"):
         raise InvalidArgumentError(f"ErrorMargin: unknown unit '{unit}'.")
-    if value is None and unit != "infinite":
+    if unit == "infinite":
+        return ErrorMargin(None, unit)
+    if value is None:
         raise InvalidArgumentError("ErrorMargin: a value is required.")
+    # A negative margin is its magnitude, and one of 2e7 metres or more (the Earth's half
+    # circumference) is infinite (ee_errormargin.py: -1 -> 1, 1e8 -> infinite, 1e7 stays).
+    value = abs(value)
+    if unit == "meters" and value >= INFINITE_METERS:
+        return ErrorMargin(None, "infinite")
     return ErrorMargin(value, unit)

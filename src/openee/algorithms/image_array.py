@@ -19,11 +19,11 @@ from openee.raster.array_bands import (
     NeighborhoodArrayBand,
     PerBandArrayBand,
 )
-from openee.raster.array_kernels import ARRAY_REDUCERS
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Band, Image, ImageCollection
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource, ConstantBand
+from openee.reducers.registry import Context, refusal, require, runs_in
 from openee.values.kernel import Kernel
 from openee.values.reducer import Reducer
 
@@ -507,13 +507,10 @@ def array_axis_outputs(reducer: Reducer) -> tuple[str | tuple[str, float], ...]:
             outputs += ["min", "max"]
         elif part.name == "percentile":
             outputs += [("percentile", float(p)) for p in part.params]
-        elif part.name in ARRAY_REDUCERS and part.repeat == 1:
+        elif runs_in(part, Context.ARRAY_AXIS) and part.repeat == 1 and not part.parts:
             outputs.append(part.name)
         else:
-            raise InvalidArgumentError(
-                f"reducer '{part.name}' is not supported on arrays; use minMax, percentile or "
-                f"one of {', '.join(ARRAY_REDUCERS)}."
-            )
+            raise refusal(part.name, Context.ARRAY_AXIS)
     return tuple(outputs)
 
 
@@ -556,9 +553,7 @@ def array_accum(input: Image, axis: int, reducer: Reducer | None = None) -> Imag
         reducer: sum (default), product, min, max, mean or count.
     """
     _array_bands(input, "arrayAccum")
-    name = reducer.name if reducer is not None else "sum"
-    if name not in ("sum", "product", "min", "max", "mean", "count"):
-        raise InvalidArgumentError(f"reducer '{name}' is not supported.")
+    name = require(reducer, Context.ARRAY_ACCUM).name if reducer is not None else "sum"
     for b in input.bands:
         _axis(axis, b.source.rank, "arrayAccum")
     return map_array(input, "arrayAccum", "accum", axis, name)

@@ -8,11 +8,11 @@ from dataclasses import replace
 from typing import Any
 
 from openee.algorithms.element import copy_properties as element_copy_properties
-from openee.algorithms.image_collection import PIXEL_REDUCERS
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image, ImageCollection
 from openee.raster.sources import CastBand, ConstantBand, ReducedBand
+from openee.reducers.registry import Context, require
 from openee.values.pixel_type import PixelType
 from openee.values.reducer import Reducer
 
@@ -211,8 +211,7 @@ def image_reduce(image: Image, reducer: Reducer) -> Image:
         reducer: A single-input reducer: mean, median, min, max, sum, count, first, last,
             stdDev, variance, percentile or mode.
     """
-    if reducer.name not in PIXEL_REDUCERS:
-        raise InvalidArgumentError(f"reducer '{reducer.name}' is not supported across bands.")
+    require(reducer, Context.BANDS)
     if not image.bands:
         raise InvalidArgumentError("the image has no bands.")
     inputs = tuple(b.source for b in image.bands)

@@ -8,25 +8,10 @@ from openee.algorithms.assets import load_collection
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image, ImageCollection
-from openee.raster.reduce_stats import STATS, StatBand
+from openee.raster.reduce_stats import StatBand
 from openee.raster.sources import BandSource, MosaicBand, QualityMosaicBand, ReducedBand
+from openee.reducers.registry import Context, refusal, require, spec
 from openee.values.reducer import Reducer, simple
-
-# Reducers that have a per-pixel kernel (openee.raster.reduce).
-PIXEL_REDUCERS = (
-    "mean",
-    "median",
-    "min",
-    "max",
-    "sum",
-    "count",
-    "first",
-    "last",
-    "stdDev",
-    "variance",
-    "percentile",
-    "mode",
-)
 
 
 def _per_band(collection: ImageCollection) -> tuple[list[str], dict[str, list[BandSource]]]:
@@ -82,18 +67,13 @@ def _pixel_parts(reducer: Reducer, offset: int = 0) -> list[tuple[Reducer, int, 
         child = reducer.parts[0]
         step = child.num_inputs()
         return [p for i in range(reducer.repeat) for p in _pixel_parts(child, offset + i * step)]
-    supported = (reducer.name in PIXEL_REDUCERS and reducer.inputs == 1) or (
-        reducer.name in STATS and STATS[reducer.name][0] == reducer.inputs
-    )
-    if reducer.parts or reducer.repeat != 1 or not supported:
-        raise InvalidArgumentError(
-            f"Reducer '{reducer.name}' is not supported on image collections yet."
-        )
+    if require(reducer, Context.COLLECTION, simple=True).inputs != reducer.inputs:
+        raise refusal(reducer.name, Context.COLLECTION)
     return [(reducer, i, offset) for i in range(len(reducer.outputs))]
 
 
 def _pixel_source(reducer: Reducer, index: int, stacks: list[list[BandSource]]) -> BandSource:
-    if reducer.name in PIXEL_REDUCERS:
+    if spec(reducer.name).pixel is not None:  # a kernel of openee.raster.reduce
         param = reducer.params[index] if reducer.params else None
         return ReducedBand(reducer.name, tuple(stacks[0]), param)
     if len({len(s) for s in stacks}) > 1:

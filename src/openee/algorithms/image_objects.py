@@ -11,7 +11,6 @@ from dataclasses import replace
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.components import (
-    COMPONENT_REDUCERS,
     ComponentLabelBand,
     ComponentReduceBand,
     PixelCountBand,
@@ -19,6 +18,7 @@ from openee.raster.components import (
 )
 from openee.raster.halo import MAX_HALO
 from openee.raster.image import Image
+from openee.reducers.registry import Context, require
 from openee.values.kernel import Kernel
 from openee.values.reducer import Reducer
 
@@ -87,11 +87,7 @@ def reduce_connected_components(
             larger than maxSize in either the horizontal or vertical dimension are masked.
     """
     _check_max_size(maxSize)
-    if reducer.name not in COMPONENT_REDUCERS or reducer.repeat != 1:
-        raise InvalidArgumentError(
-            f"Reducer '{reducer.name}' is not supported by reduceConnectedComponents; use one "
-            f"of {', '.join(COMPONENT_REDUCERS)}."
-        )
+    require(reducer, Context.COMPONENTS, simple=True)
     if not image.bands:
         raise InvalidArgumentError("reduceConnectedComponents: the image has no bands.")
     label = image.band(labelBand) if labelBand is not None else image.bands[0]

@@ -25,6 +25,7 @@ from openee.compute.regions import (
 )
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Image
+from openee.reducers.registry import SPECS, Context, require
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import WGS84, Geometry
 from openee.values.projection import Projection
@@ -50,55 +51,17 @@ def column_outputs(reducer: Reducer, values: np.ndarray) -> list[Any]:
         return column_outputs(first, values) + column_outputs(second, values)
     if values.size == 0 or reducer.repeat != 1 or reducer.parts:
         return aggregate.evaluate(reducer, [values.tolist()])
-    integral = values.dtype.kind in "iub"
-    as_float = values.astype(np.float64, copy=False)
-    if name == "count":
-        return [int(values.size)]
-    if name == "mean":
-        return [float(np.mean(as_float))]
-    if name == "sum":
-        return [int(values.sum(dtype=np.int64)) if integral else float(as_float.sum())]
-    if name in ("min", "max") and reducer.inputs == 1:
-        return [(values.min() if name == "min" else values.max()).item()]
-    if name == "minMax":
-        return [values.min().item(), values.max().item()]
-    if name in ("variance", "stdDev"):
-        variance = float(np.var(as_float))
-        return [variance if name == "variance" else float(np.sqrt(variance))]
-    if name in ("sampleVariance", "sampleStdDev"):
-        if values.size < 2:
-            return [None]
-        variance = float(np.var(as_float, ddof=1))
-        return [variance if name == "sampleVariance" else float(np.sqrt(variance))]
-    if name == "median":
-        return [float(np.percentile(as_float, 50))]
-    if name == "percentile":
-        return [float(np.percentile(as_float, p)) for p in reducer.params]
-    if name == "frequencyHistogram":
-        keys, counts = np.unique(values, return_counts=True)
-        return [
-            {
-                (repr(k) if isinstance(k, float) else str(k)): int(c)
-                for k, c in zip(keys.tolist(), counts.tolist(), strict=True)
-            }
-        ]
+    found = SPECS.get(name)
+    fast = found.column(values, reducer) if found and found.column else None
+    if fast is not None:
+        return fast
     return aggregate.evaluate(reducer, [values.tolist()])
 
 
-# Reducers that take array pixels as they are (nested lists), as Earth Engine's do: the
-# list-like ones, and the covariances of 1-D array pixels (the first step of a PCA).
-LIST_REDUCERS = (
-    "first", "last", "toList", "count", "countEvery", "firstNonNull", "lastNonNull",
-    "covariance", "centeredCovariance",
-)  # fmt: skip
-
-
 def _array_outputs(reducer: Reducer, values: np.ndarray) -> list[Any]:
-    if reducer.name not in LIST_REDUCERS:
-        raise InvalidArgumentError(
-            f"Reducer '{reducer.name}' cannot reduce array-valued pixels; use arrayFlatten() "
-            f"to make scalar bands, or one of {', '.join(LIST_REDUCERS)}."
-        )
+    # Array pixels are taken as they are (nested lists), as Earth Engine's reducers do: by
+    # the list-like reducers, and the covariances of 1-D arrays (the first step of a PCA).
+    require(reducer, Context.REGION_ARRAY)
     return aggregate.evaluate(reducer, [values.tolist()])
 
 

@@ -17,6 +17,7 @@ from openee.raster.image import Band, Image
 from openee.raster.read import RESAMPLING
 from openee.raster.reproject import PixelAreaBand, ReducedResolutionBand, ReprojectedBand
 from openee.raster.sources import ClippedBand, with_resampling
+from openee.reducers.registry import Context, require
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import Geometry
 from openee.values.projection import Projection
@@ -156,8 +157,7 @@ def reduce_resolution(
         bestEffort: Accepted for compatibility.
         maxPixels: The most native pixels per output pixel.
     """
-    if reducer.name != "mean":
-        raise InvalidArgumentError("Only Reducer.mean() is supported by reduceResolution yet.")
+    require(reducer, Context.RESOLUTION)
 
     def reduced(band: Band) -> Band:
         if band.projection is None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
@@ -18,20 +16,12 @@ from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image
 from openee.raster.interpolate import InverseDistanceBand, KrigingBand, Observations, PointSet
+from openee.reducers.registry import Context, collapse_kernel, require
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.reducer import Reducer
 
 MAX_POINTS = 10_000
 SHAPES = ("exponential", "gaussian", "spherical")
-_COLLAPSE: dict[str, Callable[[np.ndarray], Any]] = {
-    "mean": np.mean,
-    "median": np.median,
-    "min": np.min,
-    "max": np.max,
-    "sum": np.sum,
-    "first": lambda v: v[0],
-    "last": lambda v: v[-1],
-}
 
 
 def _positive(value: float, name: str) -> float:
@@ -46,14 +36,8 @@ def observations(
     """The (lon, lat, value) of each feature's centroid; features at the same location are
     collapsed into one value with `reducer` (mean when none is given). Features without the
     property are skipped."""
-    if reducer is not None and (
-        reducer.name not in _COLLAPSE or reducer.parts or reducer.repeat != 1
-    ):
-        raise InvalidArgumentError(
-            f"Reducer.{reducer.name} cannot collapse overlapping points; use one of "
-            f"{', '.join(sorted(_COLLAPSE))}."
-        )
-    collapse = _COLLAPSE[reducer.name if reducer is not None else "mean"]
+    name = "mean" if reducer is None else require(reducer, Context.COLLAPSE, simple=True).name
+    collapse = collapse_kernel(name)
     by_place: dict[tuple[float, float], list[float]] = defaultdict(list)
     for feature in collection.features:
         if not isinstance(feature, Feature) or feature.geometry is None:

@@ -12,6 +12,7 @@ from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image
 from openee.raster.neighborhood import NeighborhoodBand
+from openee.reducers.registry import Context, require
 from openee.values.kernel import FIXED_WEIGHTS, Kernel, KernelMatrix, check_units
 from openee.values.reducer import Reducer
 
@@ -230,20 +231,6 @@ def convolve(image: Image, kernel: Kernel) -> Image:
     return _neighborhood(image, kernel, "convolve", None, True, True)
 
 
-# Reducers with a neighbourhood kernel; Earth Engine's names.
-NEIGHBORHOOD_REDUCERS = (
-    "mean",
-    "median",
-    "min",
-    "max",
-    "sum",
-    "count",
-    "stdDev",
-    "variance",
-    "mode",
-)
-
-
 @algorithm("Image.reduceNeighborhood")
 def reduce_neighborhood(
     image: Image,
@@ -264,11 +251,7 @@ def reduce_neighborhood(
         skipMasked: Mask output pixels whose input pixel is masked.
         optimization: Accepted for compatibility ('boxcar', 'window'); results are exact.
     """
-    if reducer.name not in NEIGHBORHOOD_REDUCERS or reducer.repeat != 1:
-        raise InvalidArgumentError(
-            f"Reducer '{reducer.name}' is not supported by reduceNeighborhood; use one of "
-            f"{', '.join(NEIGHBORHOOD_REDUCERS)}."
-        )
+    require(reducer, Context.NEIGHBORHOOD, simple=True)
     if inputWeight not in ("kernel", "mask"):
         raise InvalidArgumentError(f"Invalid inputWeight '{inputWeight}': use 'kernel' or 'mask'.")
     if optimization not in (None, "boxcar", "window"):

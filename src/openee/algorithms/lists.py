@@ -155,12 +155,15 @@ def list_sequence(
 
     Args:
         start: The first number.
-        end: The last number (inclusive), if count is not given.
-        step: The increment. Default: 1.
-        count: How many numbers, if end is not given.
+        end: The last number (inclusive).
+        step: The increment. Default: 1. Ignored when both end and count are given.
+        count: How many numbers; with end, they are spread evenly from start to end.
     """
-    if (end is None) == (count is None):
-        raise InvalidArgumentError("List.sequence needs exactly one of end and count.")
+    if end is None and count is None:
+        raise InvalidArgumentError("List.sequence needs end or count.")
+    if end is not None and count is not None:
+        # Earth Engine ignores step then: sequence(0, 10, 2, 3) is [0, 5, 10] (ee_list_sequence.py).
+        step = (end - start) / (count - 1) if count > 1 else 1.0
     if step == 0:
         raise InvalidArgumentError("List.sequence step must not be 0.")
     if count is None:

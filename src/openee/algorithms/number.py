@@ -71,7 +71,11 @@ BINARY: dict[str, tuple[Callable[[Num, Num], Num], str]] = {
         lambda a, b: a if a else b,
         "Selects the first value if it is non-zero, and the second value otherwise.",
     ),
-    "atan2": (math.atan2, "Calculates the angle formed by the 2D vector [x, y] (y=left, x=right)."),
+    # x is the left operand, y the right one (ee_number_atan2: Number(1).atan2(0) is 0).
+    "atan2": (
+        lambda left, right: math.atan2(right, left),
+        "Calculates the angle formed by the 2D vector [x, y] (x=left, y=right).",
+    ),
     "hypot": (math.hypot, "Calculates the magnitude of the 2D vector [x, y]."),
     "bitwiseAnd": (lambda a, b: _bits(a) & _bits(b), "Calculates the bitwise AND of the values."),
     "bitwiseOr": (lambda a, b: _bits(a) | _bits(b), "Calculates the bitwise OR of the values."),
@@ -85,8 +89,9 @@ BINARY: dict[str, tuple[Callable[[Num, Num], Num], str]] = {
         "Calculates the signed right shift of the first value by the second.",
     ),
     "gammainc": (
-        lambda a, b: special.gammainc(a, b),
-        "Calculates the regularized lower incomplete gamma function P(left, right).",
+        # Earth Engine's gamma(x, a): the left value is x, the right one a (ee_number_gammainc.py).
+        lambda x, a: special.gammainc(a, x),
+        "Calculates the regularized lower incomplete gamma function P(a=right, x=left).",
     ),
 }
 
@@ -328,6 +333,8 @@ def _evaluate(node: tuple[Any, ...], env: dict[str, Any]) -> Any:
             return env[node[1]]
         if node[1] in ("PI", "E"):
             return math.pi if node[1] == "PI" else math.e
+        if node[1] == "Math":  # JavaScript's Math.PI and Math.E (ee_number_expression.py)
+            return {"PI": math.pi, "E": math.e}
         raise InvalidArgumentError(f"Number.expression: unknown variable '{node[1]}'.")
     if kind == "select":
         container, key = _evaluate(node[1], env), _evaluate(node[2], env)

@@ -26,6 +26,12 @@ def projection(
         return crs if transform is None else Projection.of(crs.crs, transform)
     if not isinstance(crs, str):
         raise InvalidArgumentError("Projection: crs must be a string such as 'EPSG:4326'.")
+    if not crs.strip().upper().startswith("EPSG:"):
+        # WKT that is exactly an EPSG definition is that code, as Earth Engine prints it
+        # (ee_projection.py: the WKT of EPSG:27572 gives crs 'EPSG:27572').
+        epsg = parse_crs(crs).to_epsg(min_confidence=100)
+        if epsg is not None:
+            crs = f"EPSG:{epsg}"
     return Projection.of(crs, transform)
 
 

@@ -9,62 +9,25 @@ from dataclasses import replace
 from typing import Any
 
 from openee.algorithms.aggregate import evaluate
-from openee.algorithms.aggregate_matrix import WEIGHTED
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Image
+from openee.reducers.registry import Context, ReducerSpec, plain_specs, refusal, require
 from openee.values.reducer import Reducer
 
-# Constructors without arguments: name -> (outputs, number of inputs, description).
-PLAIN: dict[str, tuple[tuple[str, ...], int, str]] = {
-    "mean": (("mean",), 1, "Creates a reducer that computes the (unweighted) mean of its inputs."),
-    "sum": (("sum",), 1, "Creates a reducer that computes the sum of its inputs."),
-    "product": (("product",), 1, "Creates a reducer that computes the product of its inputs."),
-    "count": (("count",), 1, "Creates a reducer that counts its non-null inputs."),
-    "countEvery": (("count",), 1, "Creates a reducer that counts its inputs, nulls included."),
-    "first": (("first",), 1, "Creates a reducer that returns the first of its inputs."),
-    "last": (("last",), 1, "Creates a reducer that returns the last of its inputs."),
-    "firstNonNull": (("first",), 1, "Creates a reducer that returns the first non-null input."),
-    "lastNonNull": (("last",), 1, "Creates a reducer that returns the last non-null input."),
-    "stdDev": (("stdDev",), 1, "Creates a reducer that computes the population standard deviation."),
-    "variance": (("variance",), 1, "Creates a reducer that computes the population variance."),
-    "sampleStdDev": (("stdDev",), 1, "Creates a reducer that computes the sample standard deviation."),
-    "sampleVariance": (("variance",), 1, "Creates a reducer that computes the sample variance."),
-    "skew": (("skew",), 1, "Creates a reducer that computes the sample skewness of its inputs."),
-    "kurtosis": (("kurtosis",), 1, "Creates a reducer that computes the sample excess kurtosis."),
-    "minMax": (("min", "max"), 1, "Creates a reducer that computes the minimum and maximum."),
-    "anyNonZero": (("any",), 1, "Creates a reducer that returns 1 if any input is non-zero."),
-    "allNonZero": (("all",), 1, "Creates a reducer that returns 1 if all inputs are non-zero."),
-    "or": (("or",), 1, "Creates a reducer that returns 1 if any input is non-zero."),
-    "and": (("and",), 1, "Creates a reducer that returns 1 if all inputs are non-zero."),
-    "bitwiseAnd": (("bitwiseAnd",), 1, "Creates a reducer that computes the bitwise AND of its inputs."),
-    "bitwiseOr": (("bitwiseOr",), 1, "Creates a reducer that computes the bitwise OR of its inputs."),
-    "circularMean": (("mean",), 1, "Creates a reducer that computes the circular mean of angles in radians."),
-    "circularVariance": (("variance",), 1, "Creates a reducer that computes the circular variance (1 - R) of angles in radians."),
-    "circularStddev": (("stdDev",), 1, "Creates a reducer that computes the circular standard deviation of angles in radians."),
-    "countDistinct": (("count",), 1, "Creates a reducer that counts the distinct inputs, null included."),
-    "countDistinctNonNull": (("count",), 1, "Creates a reducer that counts the distinct non-null inputs."),
-    "countRuns": (("count",), 1, "Creates a reducer that counts the runs of equal consecutive inputs."),
-    "frequencyHistogram": (("histogram",), 1, "Creates a reducer that counts each distinct input: a dictionary from value to count."),
-    "linearFit": (("scale", "offset"), 2, "Creates a two-input reducer that fits y = scale * x + offset by least squares."),
-    "pearsonsCorrelation": (("correlation", "p-value"), 2, "Creates a two-input reducer that computes Pearson's correlation and its two-sided p-value."),
-    "spearmansCorrelation": (("correlation",), 2, "Creates a two-input reducer that computes Spearman's rank correlation."),
-    "sensSlope": (("slope", "offset"), 2, "Creates a two-input (x, y) reducer that computes Sen's slope: the median of pairwise slopes."),
-    "covariance": (("covariance",), 1, "Creates a reducer that reduces 1-D arrays of the same length N to their NxN sample covariance matrix (divided by n - 1)."),
-    "centeredCovariance": (("covariance",), 1, "Creates a reducer that reduces mean-centred 1-D arrays of length N to their NxN covariance matrix: the sum of x x^T over n - 1, without subtracting a mean."),
-}  # fmt: skip
 
+def _plain(spec: ReducerSpec) -> None:
+    outputs, inputs = spec.outputs or (), spec.inputs
 
-def _plain(name: str, outputs: tuple[str, ...], inputs: int, doc: str) -> None:
     def make() -> Reducer:
-        return Reducer(name, outputs, inputs=inputs)
+        return Reducer(spec.name, outputs, inputs=inputs)
 
-    make.__doc__ = doc
-    algorithm(f"Reducer.{name}")(make)
+    make.__doc__ = spec.doc
+    algorithm(f"Reducer.{spec.name}")(make)
 
 
-for _name, (_outputs, _inputs, _doc) in PLAIN.items():
-    _plain(_name, _outputs, _inputs, _doc)
+for _spec in plain_specs():
+    _plain(_spec)
 
 
 def _bucketed(name: str, doc: str) -> None:
@@ -513,8 +476,9 @@ def split_weights(reducer: Reducer) -> Reducer:
     Args:
         reducer: A one-input reducer that takes weights.
     """
-    if reducer.name not in WEIGHTED or reducer.num_inputs() != 1 or reducer.repeat != 1:
-        raise InvalidArgumentError(f"Reducer.{reducer.name} has no weighted input to split.")
+    require(reducer, Context.WEIGHTED, simple=True)
+    if reducer.num_inputs() != 1:
+        raise refusal(reducer.name, Context.WEIGHTED)
     return Reducer("splitWeights", reducer.outputs, inputs=2, parts=(reducer,))
 
 

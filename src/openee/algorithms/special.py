@@ -29,6 +29,8 @@ def lanczos(x: float) -> float:
     """The Lanczos sum: Gamma(x) = sqrt(2 pi) / x * t^(x + 0.5) * e^-t * lanczos(x), t = x + g + 0.5."""
     total = 0.0
     for i in range(len(_LANCZOS) - 1, 0, -1):
+        if x + i == 0:  # a pole: Infinity, as Earth Engine answers (ee_number_lanczos.py)
+            return math.inf
         total += _LANCZOS[i] / (x + i)
     return total + _LANCZOS[0]
 

@@ -18,6 +18,7 @@ from openee.api.routes import (
     assets,
     compute,
     discovery,
+    exports,
     features,
     iam,
     maps,
@@ -30,7 +31,9 @@ from openee.api.state import AppState
 from openee.auth import AuditLog, FailureLimiter, TokenService
 from openee.bootstrap import bootstrap
 from openee.catalog.roots import Roots
+from openee.compute.destinations import clear_staging
 from openee.compute.executors import make_executor
+from openee.compute.memory import MemoryLedger
 from openee.compute.operations import OperationRunner, OperationStore
 from openee.compute.result_cache import ResultCache
 from openee.settings import Settings
@@ -41,10 +44,6 @@ def create_app(settings: Settings) -> FastAPI:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     ready = bootstrap(settings)
     operation_store = OperationStore(settings.operations_path)
-    if stale := operation_store.fail_unfinished():
-        logging.getLogger("openee.operations").info(
-            "%d operations left unfinished by a previous run were marked FAILED", stale
-        )
     audit = AuditLog(settings.audit_path)
     state = AppState(
         settings=settings,
@@ -63,8 +62,18 @@ def create_app(settings: Settings) -> FastAPI:
         roots=Roots.for_data_dir(settings.data_dir),
         operations=operation_store,
         runner=OperationRunner(operation_store, settings.import_workers),
+        export_runner=OperationRunner(operation_store, settings.export_workers),
         tiles=ResultCache(settings.tile_cache_bytes, settings.tile_cache_ttl_s),
     )
+    # Exports a previous process left running resume from their finished windows; every other
+    # unfinished operation is marked FAILED, and what it left in staging removed (nothing of it
+    # was published).
+    resumed = exports.resume_exports(state)
+    if stale := operation_store.fail_unfinished(keep=resumed):
+        logging.getLogger("openee.operations").info(
+            "%d operations left unfinished by a previous run were marked FAILED", stale
+        )
+    clear_staging(settings.data_dir, keep=resumed)
     app = FastAPI(
         title="openee", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
     )
@@ -82,6 +91,7 @@ def create_app(settings: Settings) -> FastAPI:
         maps.router,  # before assets: both route under /{version}/projects/...
         iam.router,  # before assets: both route under /{version}/projects/...
         operations.router,  # before assets: both route under /{version}/projects/...
+        exports.router,  # before assets: both route under /{version}/projects/...
         assets.router,
         web.router,  # the map page (/map) and its static files
     ):
@@ -90,9 +100,12 @@ def create_app(settings: Settings) -> FastAPI:
         settings.compute_slots, settings.project_concurrency, settings.admission_wait_s
     )
     app.add_middleware(AdmissionMiddleware, shares=shares)
+    ledger = MemoryLedger(settings.limits.process_memory_budget_bytes, settings.admission_wait_s)
+    app.state.memory_ledger = ledger  # what the requests running now have reserved
     app.add_middleware(  # outermost: logs and times every request, the 429s of admission too
         RequestMiddleware,
         max_body_bytes=settings.limits.max_body_bytes,
         deadline_s=settings.limits.deadline_s,
+        memory_ledger=ledger,
     )
     return app

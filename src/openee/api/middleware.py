@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openee.compute import deadline
+from openee.compute import deadline, memory
 
 log = logging.getLogger("openee.access")
 
@@ -32,16 +32,24 @@ def loggable_path(path: str) -> str:
 
 class RequestMiddleware:
     """Collapses `//` in paths (the client builds them from a base URL with a trailing slash),
-    rejects bodies over `max_body_bytes`, runs the request under its deadline, and logs method, path, status and duration (up to
+    rejects bodies over `max_body_bytes`, runs the request under its deadline and its share of the
+    process-wide memory budget, and logs method, path, status and duration (up to
     the body's last byte, for streamed ones too).
 
     The query string is not logged: it may carry an API key; nor are capability ids.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, deadline_s: float | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        deadline_s: float | None,
+        memory_ledger: memory.MemoryLedger,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.deadline_s = deadline_s
+        self.memory_ledger = memory_ledger
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,7 +75,10 @@ class RequestMiddleware:
                 await _too_large(send_logged, self.max_body_bytes)
             else:
                 # The request's handler threads get a copy of this context, so the deadline too.
-                with deadline.within(self.deadline_s) as current:
+                with (
+                    deadline.within(self.deadline_s) as current,
+                    memory.request_scope(self.memory_ledger),
+                ):
                     watch = _DisconnectWatch(receive, current.cancel)
                     try:
                         await self.app(scope, _bounded(watch, self.max_body_bytes), send_logged)

@@ -31,3 +31,6 @@ class AppState:
     runner: OperationRunner
     # Encoded map tiles (bounded, short-lived), shared by every viewer of a map.
     tiles: ResultCache = field(default_factory=lambda: ResultCache(0, 0.0))
+    # The threads that run exports (their own, so that a long export never holds up imports);
+    # None: exports share `runner`.
+    export_runner: OperationRunner | None = None

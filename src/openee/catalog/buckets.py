@@ -1,8 +1,9 @@
 """Listing a prefix of an S3 bucket for `openee ingest s3://bucket/prefix/` (docs/decisions/0042).
 
-boto3 (the `s3` extra) lists; GDAL reads (raster/remote.py). Both take the credentials and the
-endpoint from the environment; `AWS_S3_ENDPOINT` (GDAL's spelling) is understood here too, so
-that one setting serves both.
+s3fs (the `buckets` extra, which export buckets use too) lists; GDAL reads (raster/remote.py).
+Both take the credentials and the endpoint from the environment; the endpoint may be given as
+the AWS SDKs take it (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`) or as GDAL does
+(`AWS_S3_ENDPOINT` with `AWS_HTTPS`), so that one setting serves both.
 """
 
 from __future__ import annotations
@@ -19,21 +20,30 @@ RASTER_KEYS = (".tif", ".tiff")
 MAX_KEYS = 100_000
 
 
-def _client() -> Any:
+def endpoint_url() -> str | None:
+    """The store's endpoint from the environment, in either spelling; None: AWS itself."""
+    url = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if not url and os.environ.get("AWS_S3_ENDPOINT"):
+        scheme = "http" if os.environ.get("AWS_HTTPS", "YES").upper() == "NO" else "https"
+        url = f"{scheme}://{os.environ['AWS_S3_ENDPOINT']}"
+    return url or None
+
+
+def _filesystem() -> Any:
     try:
-        import boto3
-        from botocore.config import Config
+        import s3fs
     except ImportError:
         raise FailedPreconditionError(
-            "Listing s3:// prefixes needs boto3: pip install 'openee[s3]'."
+            "Listing s3:// prefixes needs s3fs: pip install 'openee[buckets]'."
         ) from None
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    if not endpoint and os.environ.get("AWS_S3_ENDPOINT"):
-        scheme = "http" if os.environ.get("AWS_HTTPS", "YES").upper() == "NO" else "https"
-        endpoint = f"{scheme}://{os.environ['AWS_S3_ENDPOINT']}"
-    # Bounded like GDAL's reads: a dead store is an error in seconds, not a hang.
-    config = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 2})
-    return boto3.client("s3", endpoint_url=endpoint or None, config=config)
+    # Bounded like GDAL's reads: a dead store is an error in seconds, not a hang. No instance
+    # cache: a listing is done once, and must see the bucket as it is now.
+    return s3fs.S3FileSystem(
+        endpoint_url=endpoint_url(),
+        skip_instance_cache=True,
+        use_listings_cache=False,
+        config_kwargs={"connect_timeout": 5, "read_timeout": 20, "retries": {"max_attempts": 2}},
+    )
 
 
 def list_rasters(prefix: str) -> list[Path]:
@@ -42,20 +52,15 @@ def list_rasters(prefix: str) -> list[Path]:
     if not prefix.startswith(S3_SCHEME):
         raise InvalidArgumentError(f"'{prefix}' is not an s3:// prefix.")
     bucket, key_prefix = split_s3(prefix)
-    client = _client()  # first: it explains a missing boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    keys: list[str] = []
+    fs = _filesystem()
     try:
-        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key_prefix)
-        for page in pages:
-            keys.extend(
-                item["Key"]
-                for item in page.get("Contents", [])
-                if item["Key"].lower().endswith(RASTER_KEYS)
-            )
-            if len(keys) > MAX_KEYS:
-                raise InvalidArgumentError(f"'{prefix}' holds more than {MAX_KEYS} rasters.")
-    except (BotoCoreError, ClientError) as exc:
-        raise InvalidArgumentError(f"Cannot list '{prefix}': {exc}") from None
-    return [Path(gdal_path(f"{S3_SCHEME}{bucket}/{key}")) for key in sorted(keys)]
+        found = fs.find(f"{bucket}/{key_prefix}")
+    except Exception as exc:  # s3fs raises OSError subclasses and botocore's own errors
+        detail = " ".join(str(exc).split())[:200]
+        raise InvalidArgumentError(
+            f"Cannot list '{prefix}': {detail or type(exc).__name__}"
+        ) from None
+    keys = sorted(str(path) for path in found if str(path).lower().endswith(RASTER_KEYS))
+    if len(keys) > MAX_KEYS:
+        raise InvalidArgumentError(f"'{prefix}' holds more than {MAX_KEYS} rasters.")
+    return [Path(gdal_path(f"{S3_SCHEME}{key}")) for key in keys]

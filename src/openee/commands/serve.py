@@ -46,6 +46,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--data-dir", type=Path, help=f"OPENEE_DATA_DIR; default ./{defaults.data_dir}"
     )
     serve.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="OPENEE_DASK_SCHEDULER: run chunks (export chunks too) as tasks of this Dask"
+        " scheduler (tcp://host:port)",
+    )
+    serve.add_argument(
         "--no-auth",
         action="store_true",
         help="serve without authentication (loopback addresses only; local experiments)",
@@ -60,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             host=args.host,
             auth_enabled=False if args.no_auth else None,
+            dask_scheduler=args.dask_scheduler,
         )
     except ValueError as exc:  # a malformed OPENEE_* value, or --no-auth off loopback
         print(f"openee serve: {exc}", file=sys.stderr)

@@ -17,9 +17,9 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS operations (
     start_time TEXT,
     end_time TEXT,
     error TEXT,
-    response TEXT
+    response TEXT,
+    extra TEXT
 );
 CREATE INDEX IF NOT EXISTS operations_project_created ON operations (project, create_time, id);
 CREATE UNIQUE INDEX IF NOT EXISTS operations_request
@@ -58,8 +59,11 @@ CREATE UNIQUE INDEX IF NOT EXISTS operations_request
 
 _COLUMNS = (
     "id, project, type, description, state, request_id, principal, create_time, update_time,"
-    " start_time, end_time, error, response"
+    " start_time, end_time, error, response, extra"
 )
+# Metadata beyond the state machine (exports: priority, progress, stages, destinationUris,
+# batchEecuUsageSeconds, ...), kept as one JSON object and merged into `metadata` as is.
+_EXTRA_MIGRATION = "ALTER TABLE operations ADD COLUMN extra TEXT"
 
 
 class Cancelled(Exception):
@@ -81,6 +85,7 @@ class Operation:
     end_time: str | None = None
     error: dict[str, Any] | None = None
     response: dict[str, Any] | None = None
+    extra: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -105,6 +110,7 @@ class Operation:
             metadata["startTime"] = self.start_time
         if self.end_time:
             metadata["endTime"] = self.end_time
+        metadata.update(self.extra or {})
         if self.state == SUCCEEDED:
             metadata["progress"] = 1.0
         out: dict[str, Any] = {"name": self.name, "metadata": metadata, "done": self.done}
@@ -144,6 +150,9 @@ class OperationStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db = SqliteFile(path, SCHEMA)
+        columns = {r[1] for r in self._connection().execute("PRAGMA table_info(operations)")}
+        if "extra" not in columns:  # a file made before exports existed
+            self._connection().execute(_EXTRA_MIGRATION)
 
     def _connection(self) -> sqlite3.Connection:
         return self._db.connection()
@@ -159,10 +168,17 @@ class OperationStore:
         values = list(row)
         values[11] = json.loads(values[11]) if values[11] else None
         values[12] = json.loads(values[12]) if values[12] else None
+        values[13] = json.loads(values[13]) if values[13] else None
         return Operation(*values)
 
     def create(
-        self, project: str, type: str, description: str, principal: str, request_id: str | None
+        self,
+        project: str,
+        type: str,
+        description: str,
+        principal: str,
+        request_id: str | None,
+        extra: dict[str, Any] | None = None,
     ) -> tuple[Operation, bool]:
         """A new PENDING operation, or the one already made for `request_id` (and False)."""
         now = now_iso()
@@ -176,13 +192,17 @@ class OperationStore:
                     return self._row(row), False
             op = Operation(
                 _new_id(), project, type, description, PENDING, request_id or None, principal,
-                now, now,
+                now, now, extra=extra,
             )  # fmt: skip
             db.execute(
                 "INSERT INTO operations (id, project, type, description, state, request_id,"
-                " principal, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (op.id, project, type, description, PENDING, op.request_id, principal, now, now),
-            )
+                " principal, create_time, update_time, extra)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    op.id, project, type, description, PENDING, op.request_id, principal, now,
+                    now, json.dumps(extra) if extra else None,
+                ),
+            )  # fmt: skip
         return op, True
 
     def find_request(self, project: str, request_id: str) -> Operation | None:
@@ -205,7 +225,25 @@ class OperationStore:
             )
             .fetchone()
         )
-        return self._row(row) if row else None
+        return self._queued(self._row(row)) if row else None
+
+    def _queued(self, op: Operation) -> Operation:
+        """A PENDING operation with its place in its runner's queue (`queuePosition`, 1 = next):
+        the operations of any project still PENDING, of its kind (exports, or the others),
+        that were created before it."""
+        if op.state != PENDING:
+            return op
+        kind = "type LIKE 'EXPORT%'" if op.type.startswith("EXPORT") else "type NOT LIKE 'EXPORT%'"
+        ahead = (
+            self._connection()
+            .execute(
+                f"SELECT COUNT(*) FROM operations WHERE state = ? AND {kind} AND (create_time < ?"
+                " OR (create_time = ? AND id < ?))",
+                (PENDING, op.create_time, op.create_time, op.id),
+            )
+            .fetchone()[0]
+        )
+        return replace(op, extra={**(op.extra or {}), "queuePosition": int(ahead) + 1})
 
     def require(self, project: str, op_id: str) -> Operation:
         op = self.get(project, op_id)
@@ -224,11 +262,21 @@ class OperationStore:
             )
             .fetchall()
         )
-        return [self._row(r) for r in rows]
+        return [self._queued(self._row(r)) for r in rows]
+
+    def update_metadata(self, op_id: str, **fields: Any) -> None:
+        """Merge `fields` into the operation's extra metadata (progress, stages, ...)."""
+        with self._tx() as db:
+            row = db.execute("SELECT extra FROM operations WHERE id = ?", (op_id,)).fetchone()
+            if row is None:
+                return
+            extra = json.loads(row[0]) if row[0] else {}
+            extra.update(fields)
+            self._set(db, op_id, extra=extra)
 
     def _set(self, db: sqlite3.Connection, op_id: str, **fields: Any) -> None:
         fields["update_time"] = now_iso()
-        for key in ("error", "response"):
+        for key in ("error", "response", "extra"):
             if key in fields and fields[key] is not None:
                 fields[key] = json.dumps(fields[key])
         sql = ", ".join(f"{k} = ?" for k in fields)
@@ -289,8 +337,35 @@ class OperationStore:
         if not gone:
             raise NotFoundError(f"Operation 'projects/{project}/operations/{op_id}' not found.")
 
-    def fail_unfinished(self) -> int:
-        """Mark operations left PENDING, RUNNING or CANCELLING by a previous process FAILED."""
+    def unfinished(self) -> tuple[Operation, ...]:
+        """Operations PENDING, RUNNING or CANCELLING (at start: left so by a previous process)."""
+        rows = (
+            self._connection()
+            .execute(
+                f"SELECT {_COLUMNS} FROM operations WHERE state IN (?, ?, ?)",
+                (PENDING, RUNNING, CANCELLING),
+            )
+            .fetchall()
+        )
+        return tuple(self._row(r) for r in rows)
+
+    def requeue(self, op_id: str) -> bool:
+        """A RUNNING or PENDING operation of a previous process back to PENDING, its next
+        attempt (it resumes); False if it was in another state."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT state, extra FROM operations WHERE id = ?", (op_id,)
+            ).fetchone()
+            if row is None or row[0] not in (PENDING, RUNNING):
+                return False
+            extra = json.loads(row[1]) if row[1] else {}
+            extra["attempt"] = int(extra.get("attempt", 1)) + 1
+            self._set(db, op_id, state=PENDING, extra=extra)
+            return True
+
+    def fail_unfinished(self, keep: Collection[str] = ()) -> int:
+        """Mark operations left PENDING, RUNNING or CANCELLING by a previous process FAILED
+        (except those in `keep`, being resumed)."""
         with self._tx() as db:
             ids = [
                 r[0]
@@ -298,6 +373,7 @@ class OperationStore:
                     "SELECT id FROM operations WHERE state IN (?, ?, ?)",
                     (PENDING, RUNNING, CANCELLING),
                 ).fetchall()
+                if r[0] not in keep
             ]
             for op_id in ids:
                 self._set(
@@ -325,6 +401,10 @@ class Job:
         """Raise Cancelled if a cancel was requested; call before writing anything."""
         if self.store.state(self.op_id) in (CANCELLING, CANCELLED):
             raise Cancelled()
+
+    def update(self, **metadata: Any) -> None:
+        """Record progress (`progress`, `stages`, ...) in the operation's metadata."""
+        self.store.update_metadata(self.op_id, **metadata)
 
 
 Work = Callable[[Job], dict[str, Any] | None]

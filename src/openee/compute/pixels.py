@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from affine import Affine
 
+from openee.compute import memory
 from openee.compute.chunks import allocate_outputs, fill_rows, materialize
 from openee.compute.executors import ChunkExecutor
 from openee.encode.formats import FORMATS, Content, Format, format_for, zip_geotiff_per_band
@@ -147,10 +148,10 @@ def check_request_limits(
         check_limits(replace(image, bands=(band,)), grid, limits)
 
 
-def check_limits(image: Image, grid: PixelGrid, limits: Limits, fmt: Format | None = None) -> None:
+def check_limits(image: Image, grid: PixelGrid, limits: Limits, fmt: Format | None = None) -> int:
     """Earth Engine's limits (strict profile) or the memory budget: the request's estimated peak
     memory is the raw output size times the format's peak factor (the largest one when the
-    format is not known yet)."""
+    format is not known yet). Returns that estimate, in bytes."""
     if grid.width > limits.max_grid_side or grid.height > limits.max_grid_side:
         raise GridTooLargeError(
             f"Grid dimensions ({grid.width}x{grid.height}) must be at most "
@@ -176,6 +177,7 @@ def check_limits(image: Image, grid: PixelGrid, limits: Limits, fmt: Format | No
             f"pixels), more than the server's budget of {limits.memory_budget_bytes // 2**20} "
             "MiB per request: request fewer pixels or bands, or a smaller data type."
         )
+    return peak
 
 
 @dataclass(frozen=True)
@@ -216,12 +218,16 @@ def _checked(image: object, request: dict[str, Any], limits: Limits) -> _Request
     sources = [b.source for b in image.bands]
     grid_wire, region = request.get("grid"), request.get("region")
     grids = [] if region is not None else band_grids(image, grid_wire, request.get("fileFormat"))
+    # The estimated peak is reserved from the process-wide budget until the request ends.
     if grids:
-        for band, band_grid in zip(image.bands, grids, strict=True):
+        peaks = [
             check_limits(replace(image, bands=(band,)), band_grid, limits, fmt)
+            for band, band_grid in zip(image.bands, grids, strict=True)
+        ]
+        memory.reserve(sum(peaks))
         return _Request(image.band_names, sources, grids[0], fmt, vis, tuple(grids))
     grid = resolve_grid(image, grid_wire, region)
-    check_limits(image, grid, limits, fmt)
+    memory.reserve(check_limits(image, grid, limits, fmt))
     return _Request(image.band_names, sources, grid, fmt, vis)
 
 

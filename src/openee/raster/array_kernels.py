@@ -14,6 +14,7 @@ import numpy as np
 import scipy.linalg
 
 from openee.raster.arrays import Batch, compact
+from openee.reducers.registry import accumulate_kernel, axis_kernel
 
 F64 = np.dtype(np.float64)
 I32 = np.dtype(np.int32)
@@ -215,41 +216,9 @@ def dot(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
 
 
 def _reduce(name: str, a: np.ndarray, axes: tuple[int, ...], param: float = 0.0) -> np.ndarray:
-    x = a.astype(np.float64)
+    kernel = axis_kernel(name)
     with np.errstate(all="ignore"):
-        if name == "mean":
-            return np.mean(x, axis=axes, keepdims=True)
-        if name == "sum":
-            return np.sum(x, axis=axes, keepdims=True)
-        if name == "min":
-            return np.min(x, axis=axes, keepdims=True)
-        if name == "max":
-            return np.max(x, axis=axes, keepdims=True)
-        if name == "median":
-            return np.median(x, axis=axes, keepdims=True)
-        if name == "percentile":  # linear between ranks, as Reducer.percentile elsewhere
-            return np.percentile(x, param, axis=axes, keepdims=True)
-        if name == "product":
-            return np.prod(x, axis=axes, keepdims=True)
-        if name in ("count", "countEvery"):
-            return np.sum(np.ones_like(x), axis=axes, keepdims=True)
-        if name in ("stdDev", "sampleStdDev"):
-            return np.std(x, axis=axes, keepdims=True, ddof=0 if name == "stdDev" else 1)
-        if name in ("variance", "sampleVariance"):
-            return np.var(x, axis=axes, keepdims=True, ddof=0 if name == "variance" else 1)
-        if name in ("first", "last"):
-            moved = np.moveaxis(x, axes, range(x.ndim - len(axes), x.ndim))
-            flat = moved.reshape(*moved.shape[: x.ndim - len(axes)], -1)
-            pick = flat[..., :1] if name == "first" else flat[..., -1:]
-            out = pick.reshape(*moved.shape[: x.ndim - len(axes)], *([1] * len(axes)))
-            return np.moveaxis(out, range(x.ndim - len(axes), x.ndim), axes)
-    raise ValueError(name)
-
-
-ARRAY_REDUCERS = (
-    "mean", "sum", "min", "max", "median", "product", "count", "countEvery", "stdDev",
-    "sampleStdDev", "variance", "sampleVariance", "first", "last",
-)  # fmt: skip
+        return kernel(a.astype(np.float64), axes, param)
 
 
 def reduce(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
@@ -274,23 +243,7 @@ def reduce(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
 
 def accum(batch: list[np.ndarray], params: tuple[Any, ...]) -> Batch:
     axis, name = params
-    a = batch[0].astype(np.float64)
-    ax = axis + 1
-    if name == "sum":
-        return Batch(np.cumsum(a, axis=ax))
-    if name == "product":
-        return Batch(np.cumprod(a, axis=ax))
-    if name == "min":
-        return Batch(np.minimum.accumulate(a, axis=ax))
-    if name == "max":
-        return Batch(np.maximum.accumulate(a, axis=ax))
-    if name == "mean":
-        count = np.arange(1, a.shape[ax] + 1).reshape([-1 if i == ax else 1 for i in range(a.ndim)])
-        return Batch(np.cumsum(a, axis=ax) / count)
-    if name == "count":
-        count = np.arange(1, a.shape[ax] + 1).reshape([-1 if i == ax else 1 for i in range(a.ndim)])
-        return Batch(np.broadcast_to(count, a.shape).astype(np.float64))
-    raise ValueError(name)
+    return Batch(accumulate_kernel(name)(batch[0].astype(np.float64), axis + 1))
 
 
 # -- matrices ---------------------------------------------------------------------------------

@@ -64,11 +64,14 @@ ARITHMETIC: dict[str, Binary] = {
     "max": np.maximum,
     "min": np.minimum,
     "pow": lambda a, b: np.power(a.astype(np.float64), b),
-    "atan2": lambda a, b: np.arctan2(a.astype(np.float64), b),
+    # The angle of the vector [x, y] with x the left operand and y the right one, as Earth
+    # Engine documents it (ee_number_atan2: Number(1).atan2(0) is 0, Number(0).atan2(1) is pi/2).
+    "atan2": lambda a, b: np.arctan2(b.astype(np.float64), a),
     "hypot": lambda a, b: np.hypot(a.astype(np.float64), b),
     "first": lambda a, b: a,
     "firstNonZero": lambda a, b: np.where(a != 0, a, b),
-    "gammainc": lambda a, b: gammainc(a.astype(np.float64), b.astype(np.float64)),
+    # gamma(x, a): the first operand is x, the second a, as Number.gammainc (ee_number_gammainc.py).
+    "gammainc": lambda x, a: gammainc(a.astype(np.float64), x.astype(np.float64)),
 }
 
 # The expression language's `^`, listed by Earth Engine with && || ! as a logical operator ("Xor");

@@ -15,11 +15,11 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from openee.errors import InvalidArgumentError
 from openee.raster.grid import PixelGrid
 from openee.raster.halo import HaloBand, global_index
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
+from openee.reducers.registry import grouped_kernel
 
 FOUR = ((0, 1), (1, 0))
 EIGHT = ((0, 1), (1, 0), (1, 1), (1, -1))
@@ -162,9 +162,6 @@ class PixelCountBand(HaloBand):
         return Pixels(counts, p.valid)
 
 
-COMPONENT_REDUCERS = ("mean", "sum", "min", "max", "count", "median", "stdDev", "variance")
-
-
 @dataclass(frozen=True)
 class ComponentReduceBand(HaloBand):
     """reduceConnectedComponents: `reducer` over the unmasked `value` pixels of each 8-connected
@@ -177,17 +174,11 @@ class ComponentReduceBand(HaloBand):
     max_size: int
 
     def __post_init__(self) -> None:
-        if self.reducer not in COMPONENT_REDUCERS:
-            raise InvalidArgumentError(
-                f"Reducer '{self.reducer}' is not supported by reduceConnectedComponents; use "
-                f"one of {', '.join(COMPONENT_REDUCERS)}."
-            )
+        grouped_kernel(self.reducer)  # refuses a reducer without one
 
     @property
     def dtype(self) -> np.dtype:
-        if self.reducer in ("min", "max"):
-            return self.value.dtype
-        return np.dtype(np.int64 if self.reducer == "count" else np.float64)
+        return grouped_kernel(self.reducer).dtype(self.value.dtype)
 
     def inputs(self) -> tuple[BandSource, ...]:
         return (self.labels, self.value)
@@ -206,24 +197,9 @@ class ComponentReduceBand(HaloBand):
         index = np.arange(1, n + 1)
         v = val.data.astype(np.float64)
         counts = ndimage.sum_labels(np.ones_like(v), ids, index)
-        result: np.ndarray
-        if self.reducer == "count":
-            result = counts
-        elif self.reducer == "sum":
-            result = ndimage.sum_labels(v, ids, index)
-        elif self.reducer == "mean":
-            result = ndimage.mean(v, ids, index)
-        elif self.reducer == "min":
-            result = ndimage.minimum(v, ids, index)
-        elif self.reducer == "max":
-            result = ndimage.maximum(v, ids, index)
-        elif self.reducer == "median":
-            result = ndimage.median(v, ids, index)
-        else:
-            var = ndimage.variance(v, ids, index)
-            result = var if self.reducer == "variance" else np.sqrt(var)
-        result = np.asarray(result, dtype=np.float64)
-        good = ~comp.too_large(self.max_size) & ((counts > 0) | (self.reducer == "count"))
+        kernel = grouped_kernel(self.reducer)
+        result = np.asarray(kernel.run(v, ids, index), dtype=np.float64)
+        good = ~comp.too_large(self.max_size) & ((counts > 0) | kernel.everywhere)
         where = lab.valid.copy()
         where[lab.valid] = good[comp.ids[lab.valid]]
         out = np.zeros(lab.data.shape)

@@ -27,13 +27,11 @@ from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
 from openee.raster.reduce import output_dtype, reduce_stack
 from openee.raster.sources import BandSource
+from openee.reducers.burn import BurnKernel
+from openee.reducers.registry import spec
 from openee.values.geometry import Geometry
 
 Shapes = tuple[tuple[str, str], ...]  # (GeoJSON text, CRS) per feature
-
-# Reducers that reduceToImage computes with one rasterization of all features (the others stack
-# the features that touch the chunk and use openee.raster.reduce).
-_RUNNING = ("count", "sum", "mean", "min", "max", "first", "last")
 
 
 def shapes_of(geometries: Sequence[Geometry]) -> Shapes:
@@ -77,31 +75,29 @@ class FeatureReductionBand(BandSource):
             for shape, value in zip(_in_crs(self.shapes, grid.crs), self.values, strict=True)
             if not shape.is_empty and shape.intersects(box)
         ]
-        if self.reducer in _RUNNING:
-            return self._burned(pairs, grid)
+        burn = spec(self.reducer).burn
+        if burn is not None:  # one rasterization of all features
+            return self._burned(burn, pairs, grid)
+        # The others stack the features that touch the chunk (openee.raster.reduce).
         covers = [(m, v) for shape, v in pairs if (m := _covered(shape, grid)).any()]
         if not covers:
             return Pixels.empty(grid.shape, self.dtype)
         stack = [Pixels(np.full(grid.shape, v, dtype=np.float64), m) for m, v in covers]
         return reduce_stack(self.reducer, stack, self.dtype, self.param)
 
-    def _burned(self, pairs: list[tuple[BaseGeometry, float]], grid: PixelGrid) -> Pixels:
-        """Running reductions with one rasterization each: sums and counts add up; min, max,
-        first and last burn the features in an order where the wanted one is burned last."""
+    def _burned(
+        self, kernel: BurnKernel, pairs: list[tuple[BaseGeometry, float]], grid: PixelGrid
+    ) -> Pixels:
+        """Running reductions with one rasterization each (`openee.reducers.burn`)."""
         count = _burn([(shape, 1.0) for shape, _ in pairs], grid, add=True)
         valid = count > 0
-        if self.reducer == "count":
+        if kernel.everywhere:
             return Pixels(count.astype(self.dtype), np.ones(grid.shape, dtype=bool))
-        if self.reducer in ("sum", "mean"):
-            total = _burn(pairs, grid, add=True)
-            data = total if self.reducer == "sum" else total / np.maximum(count, 1)
+        if kernel.finish is not None:
+            data = kernel.finish(_burn(pairs, grid, add=True), count)
         else:
-            ordered = {
-                "min": sorted(pairs, key=lambda p: -p[1]),
-                "max": sorted(pairs, key=lambda p: p[1]),
-                "first": pairs[::-1],
-                "last": pairs,
-            }[self.reducer]
+            assert kernel.order is not None  # a burn kernel either adds up or orders
+            ordered = kernel.order(list(pairs))
             data = _burn(ordered, grid, add=False)
         return Pixels(np.where(valid, data, 0).astype(self.dtype), valid)
 

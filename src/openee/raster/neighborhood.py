@@ -23,17 +23,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from openee.errors import InvalidArgumentError
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
 from openee.raster.reduce import reduce_stack
 from openee.raster.sources import BandSource
+from openee.reducers.neighborhood import Sums
+from openee.reducers.registry import neighborhood_kernel
 from openee.values.kernel import Kernel, KernelMatrix
 from openee.values.projection import Projection
 
-# Reductions over a neighbourhood ('convolve' is the weighted sum of Image.convolve).
-OPS = ("convolve", "sum", "mean", "min", "max", "median", "mode", "count", "stdDev", "variance")
-_FLOAT_OPS = {"convolve", "sum", "mean", "median", "stdDev", "variance"}
 # Stacked members (median, mode) are processed in row strips of at most this many values.
 _STACK_BUDGET = 1 << 22
 
@@ -79,16 +77,11 @@ class NeighborhoodBand(BandSource):
     reads_other_grid = True  # its input is read on the expanded grid
 
     def __post_init__(self) -> None:
-        if self.op not in OPS:
-            raise InvalidArgumentError(f"Unsupported neighbourhood reduction '{self.op}'.")
+        neighborhood_kernel(self.op)  # refuses an operation without one
 
     @property
     def dtype(self) -> np.dtype:
-        if self.op in _FLOAT_OPS:
-            return np.dtype(np.float64)
-        if self.op == "count":
-            return np.dtype(np.int64)
-        return self.input.dtype
+        return neighborhood_kernel(self.op).dtype(self.input.dtype)
 
     def read(self, grid: PixelGrid) -> Pixels:
         m = self.kernel.matrix(metres_per_pixel(grid) if self.kernel.metric else None)
@@ -110,16 +103,15 @@ class NeighborhoodBand(BandSource):
         def window(a: np.ndarray, r: int, c: int) -> np.ndarray:
             return a[r : r + h, c : c + w]
 
-        if self.op in ("median", "mode"):
+        kernel = neighborhood_kernel(self.op)
+        if kernel.stacked:
             return self._stacked(members, outer, shape)
         count = np.zeros(shape, dtype=np.int64)
-        if self.op in ("min", "max"):
-            fill = np.inf if self.op == "min" else -np.inf
-            best = np.full(shape, fill)
-            pick = np.minimum if self.op == "min" else np.maximum
+        if kernel.pick is not None:
+            best = np.full(shape, kernel.fill)
             for r, c, _ in members:
                 ok = window(outer.valid, r, c)
-                best = np.where(ok, pick(best, window(values, r, c)), best)
+                best = np.where(ok, kernel.pick(best, window(values, r, c)), best)
                 count += ok
             return best, count > 0
         total_w = np.zeros(shape)
@@ -127,27 +119,15 @@ class NeighborhoodBand(BandSource):
         total_sq = np.zeros(shape)
         for r, c, wk in members:
             ok = window(outer.valid, r, c)
-            weight = wk if (self.kernel_weighted or self.op == "convolve") else 1.0
+            weight = wk if (self.kernel_weighted or kernel.weighted) else 1.0
             v = np.where(ok, window(values, r, c), 0.0)
             count += ok
             total_w += np.where(ok, weight, 0.0)
             total += weight * v
-            if self.op in ("stdDev", "variance"):
+            if kernel.squares:
                 total_sq += weight * v * v
-        valid = count > 0
-        if self.op in ("convolve", "sum"):
-            return total, valid
-        if self.op == "count":
-            return count, np.ones(shape, dtype=bool)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = np.where(total_w != 0, total / np.where(total_w != 0, total_w, 1.0), 0.0)
-            if self.op == "mean":
-                return mean, valid
-            var = np.where(
-                total_w != 0, total_sq / np.where(total_w != 0, total_w, 1.0) - mean**2, 0.0
-            )
-        var = np.maximum(var, 0.0)
-        return (var if self.op == "variance" else np.sqrt(var)), valid
+        assert kernel.finish is not None  # a kernel either picks, finishes or stacks
+        return kernel.finish(Sums(count, total_w, total, total_sq))
 
     def _stacked(
         self, members: list[tuple[int, int, float]], outer: Pixels, shape: tuple[int, int]

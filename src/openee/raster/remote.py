@@ -5,7 +5,7 @@ Credentials and the endpoint come from the process's environment (or GDAL's conf
 reads them: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`,
 `AWS_S3_ENDPOINT`, `AWS_HTTPS`, `AWS_VIRTUAL_HOSTING`, ... — never from a request. An endpoint
 given the way the AWS SDKs take it (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`) is translated
-into GDAL's spelling when GDAL's own is not set, so one setting serves GDAL and boto3 alike.
+into GDAL's spelling when GDAL's own is not set, so one setting serves GDAL and s3fs alike.
 
 The options are set per read (`rasterio.Env`), never process-wide: the timeouts bound how long
 a dead or slow store can hold a request, and a COG is read by range requests of the blocks a

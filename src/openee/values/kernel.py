@@ -10,7 +10,7 @@ square |dx|, |dy| <= r; rectangle |dx| <= rx, |dy| <= ry; circle dx² + dy² <= 
 diamond |dx| + |dy| <= r; octagon additionally |dx| + |dy| <= r·√2; plus dx = 0 or dy = 0;
 cross |dx| = |dy| (the diagonals). The matrix spans floor(r) pixels each side of the focus.
 Distance kernels (euclidean, manhattan, chebyshev) hold the distance itself over the whole
-square; gaussian holds exp(-(dx² + dy²) / 2σ²). `normalize` divides by the sum (when it is not
+square; gaussian holds exp(-(dx² + dy²) / 2σ²) over |dx|, |dy| < r (radius 3: 5x5). `normalize` divides by the sum (when it is not
 zero), then `magnitude` scales. Earth Engine's documented example matrices of these
 constructors (radius 3) are reproduced exactly.
 """
@@ -45,7 +45,8 @@ FIXED_WEIGHTS: dict[str, list[list[float]]] = {
     "laplacian4": [[0, 1, 0], [1, -4, 1], [0, 1, 0]],
     "laplacian8": [[1, 1, 1], [1, -8, 1], [1, 1, 1]],
     "sobel": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]],
-    "prewitt": [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]],
+    # Opposite in sign to sobel, as Earth Engine prints it (ee_kernel_prewitt.py).
+    "prewitt": [[1, 0, -1], [1, 0, -1], [1, 0, -1]],
     "roberts": [[1, 0], [0, -1]],
     "compass": [[1, 1, -1], [1, -2, -1], [1, 1, -1]],
     "kirsch": [[5, -3, -3], [5, 0, -3], [5, -3, -3]],
@@ -187,6 +188,10 @@ def _rectangle(x_radius: float, y_radius: float) -> np.ndarray:
 
 def _shape(kind: str, radius: float, sigma: float) -> np.ndarray:
     n = _half(radius)
+    if kind == "gaussian":
+        # Earth Engine's Gaussian spans the pixels strictly inside the radius: radius 3 gives
+        # a 5x5 kernel normalized over those 25 pixels (ee_kernel_gaussian.py; ADR 0039).
+        n = max(0, math.ceil(radius - 1e-9) - 1)
     dx, dy = _offsets(n, n)
     ax, ay = np.abs(dx), np.abs(dy)
     eps = 1e-9

@@ -1,0 +1,175 @@
+"""Batch exports: `image:export`, `table:export`, `map:export` (a tile pyramid) and
+`video:export` (an MP4) start an operation (`compute/exports.py`) that `operations` get / list /
+cancel / wait follow. `classifier:export` and `videoMap:export` have no handler: as every
+documented method without one, they answer 501 naming the method (`api/discovery.unrouted`).
+
+An export needs a write scope and a role allowing computation in its project; an export to an
+asset also needs the right to create that asset. A `requestId` seen before returns the
+operation it made (the stock client sends one with every start and retries with it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from openee.api.audit import Audit, WriteAudit
+from openee.api.deps import authorize, check_version, get_state, json_body, require_principal
+from openee.api.deps import require_write as require_write_scope
+from openee.api.evaluation import evaluate_as
+from openee.api.state import AppState
+from openee.auth import Principal
+from openee.compute import exports
+
+router = APIRouter(dependencies=[Depends(require_principal)])
+
+State = Annotated[AppState, Depends(get_state)]
+Body = Annotated[dict[str, Any], Depends(json_body)]
+Caller = Annotated[Principal, Depends(require_principal)]
+
+
+def services(state: AppState) -> exports.ExportServices:
+    settings = state.settings
+    return exports.ExportServices(
+        data_dir=settings.data_dir,
+        buckets=settings.buckets,
+        executor=state.executor,
+        chunk_size=settings.chunk_size,
+        operations=state.operations,
+        runner=state.export_runner or state.runner,
+        catalog=state.catalog,
+        roots=state.roots,
+        limits=settings.limits,
+        in_flight=2 * _workers(state),
+    )
+
+
+def _workers(state: AppState) -> int:
+    """The threads that run chunks: a Dask cluster's (as it is now), else the thread pool's."""
+    nthreads = getattr(state.executor, "nthreads", None)
+    if callable(nthreads):
+        try:
+            return max(2, sum(nthreads().values()))
+        except Exception:  # a scheduler that does not answer: the local figure
+            pass
+    return max(2, state.settings.chunk_workers)
+
+
+def _export(
+    state: AppState,
+    project: str,
+    body: dict[str, Any],
+    principal: Principal,
+    audit: WriteAudit,
+    kind: str,
+) -> dict[str, Any]:
+    with audit.entry(f"export.{kind.lower()}", project=project) as entry:
+        require_write_scope(principal)
+        authorize(state, principal, "compute", project)
+        request_id = body.get("requestId")
+        if isinstance(request_id, str) and request_id:
+            seen = state.operations.find_request(project, request_id)
+            if seen is not None:
+                entry.update(operation=seen.name, retry=True)
+                return seen.resource()
+        ctx = services(state)
+        req = exports.parse_request(ctx, kind, body, principal.email)
+        if isinstance(req.destination, exports.AssetDestination):
+            authorize(state, principal, "create", req.destination.name)
+            entry["asset"] = req.destination.name
+        expression = body["expression"]
+        op = exports.start(
+            ctx,
+            project,
+            principal.email,
+            req,
+            lambda: evaluate_as(state, principal, project, expression),
+            {"project": project, "body": body, "principal": dataclasses.asdict(principal)},
+        )
+        entry["operation"] = op.name
+        return op.resource()
+
+
+def resume_exports(state: AppState) -> set[str]:
+    """At start: queue again the exports a previous process left running, as their caller (if
+    that account still exists and is enabled). Returns the ids resumed."""
+    ctx = services(state)
+    resumed = set()
+    for op in state.operations.unfinished():
+        record = exports.resumable(ctx, op)
+        if record is None:
+            continue
+        try:
+            principal = Principal(**record["principal"])
+            body, project = record["body"], record["project"]
+        except (KeyError, TypeError):
+            continue
+        account = state.auth.get_account(principal.email) if not principal.anonymous else None
+        if not principal.anonymous and (account is None or account.disabled):
+            continue
+        if principal.anonymous and state.settings.auth_enabled:
+            continue
+
+        def evaluate(
+            principal: Principal = principal, project: str = project, body: Any = body
+        ) -> object:
+            return evaluate_as(state, principal, project, body.get("expression"))
+
+        if exports.resume(ctx, op, body, evaluate):
+            resumed.add(op.id)
+    return resumed
+
+
+@router.post("/{version}/projects/{project}/image:export")
+def image_export(
+    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
+) -> dict[str, Any]:
+    """ExportImageRequest: `{expression, description?, fileExportOptions | assetExportOptions,
+    maxPixels?, priority?, requestId?}`."""
+    check_version(version)
+    return _export(state, project, body, principal, audit, exports.EXPORT_IMAGE)
+
+
+@router.post("/{version}/projects/{project}/table:export")
+def table_export(
+    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
+) -> dict[str, Any]:
+    """ExportTableRequest: `{expression, description?, fileExportOptions, selectors?,
+    priority?, requestId?}`."""
+    check_version(version)
+    return _export(state, project, body, principal, audit, exports.EXPORT_FEATURES)
+
+
+@router.post("/{version}/projects/{project}/image:estimateExport")
+def image_estimate_export(
+    version: str, project: str, body: Body, state: State, principal: Caller
+) -> dict[str, Any]:
+    """Beyond Earth Engine: the body of an `image:export`, answered with the export's grid,
+    files, pixels, bytes, chunks and, from the project's past exports, a time estimate."""
+    check_version(version)
+    ctx = services(state)
+    req = exports.parse_request(ctx, exports.EXPORT_IMAGE, body, principal.email)
+    value = evaluate_as(state, principal, project, body["expression"])
+    return {"estimate": exports.estimate_export(ctx, project, req, value)}
+
+
+@router.post("/{version}/projects/{project}/map:export")
+def map_export(
+    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
+) -> dict[str, Any]:
+    """ExportMapRequest: `{expression, description?, tileExportOptions, tileOptions,
+    priority?, requestId?}`."""
+    check_version(version)
+    return _export(state, project, body, principal, audit, exports.EXPORT_TILES)
+
+
+@router.post("/{version}/projects/{project}/video:export")
+def video_export(
+    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
+) -> dict[str, Any]:
+    """ExportVideoRequest: `{expression, description?, fileExportOptions, videoOptions?,
+    priority?, requestId?}`."""
+    check_version(version)
+    return _export(state, project, body, principal, audit, exports.EXPORT_VIDEO)

@@ -1,0 +1,299 @@
+"""The reducer registry: one spec per Earth Engine reducer, the only table of reducer names.
+
+A spec says what a reducer is (its default outputs, the inputs of one copy, its description for
+constructors without arguments) and where it runs: the `Context`s that have a kernel for it. A
+context asks `require(reducer, context)` before running; a reducer without a kernel there is
+refused with INVALID_ARGUMENT naming the reducer and the context, and the reducers it accepts.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from openee.errors import InvalidArgumentError
+from openee.reducers import axis as along
+from openee.reducers import burn, column, grouped, neighborhood, pixel, stats
+from openee.reducers.axis import Accumulate, AxisKernel, Collapse
+from openee.reducers.burn import BurnKernel
+from openee.reducers.column import ColumnKernel
+from openee.reducers.grouped import GroupedKernel
+from openee.reducers.neighborhood import CONVOLVE, NeighborhoodKernel
+from openee.reducers.pixel import PixelKernel
+from openee.reducers.stats import StatKernel
+from openee.values.reducer import Reducer
+
+
+class Context(enum.Flag):
+    """Where a reducer runs; the message of a refusal names it by its `phrase`."""
+
+    COLLECTION = enum.auto()  # ImageCollection.reduce: per pixel over a stack of images
+    BANDS = enum.auto()  # Image.reduce: per pixel across bands
+    FEATURE_IMAGE = enum.auto()  # FeatureCollection.reduceToImage
+    NEIGHBORHOOD = enum.auto()  # Image.reduceNeighborhood
+    COMPONENTS = enum.auto()  # Image.reduceConnectedComponents
+    RESOLUTION = enum.auto()  # Image.reduceResolution
+    REGION_ARRAY = enum.auto()  # Image.reduceRegion over array-valued pixels
+    ARRAY_AXIS = enum.auto()  # Array.reduce, Image.arrayReduce
+    ARRAY_ACCUM = enum.auto()  # Array.accum, Image.arrayAccum
+    AGGREGATE = enum.auto()  # lists and columns: List.reduce, reduceColumns, reduceRegion
+    COLLAPSE = enum.auto()  # inverseDistance/kriging: overlapping points to one value
+    WEIGHTED = enum.auto()  # Reducer.splitWeights: reducers with a weighted input
+
+    @property
+    def phrase(self) -> str:
+        return _PHRASES[self]
+
+
+_PHRASES = {
+    Context.COLLECTION: "on image collections",
+    Context.BANDS: "across bands",
+    Context.FEATURE_IMAGE: "by reduceToImage",
+    Context.NEIGHBORHOOD: "by reduceNeighborhood",
+    Context.COMPONENTS: "by reduceConnectedComponents",
+    Context.RESOLUTION: "by reduceResolution",
+    Context.REGION_ARRAY: (
+        "on array-valued pixels (it cannot reduce arrays: arrayFlatten() makes scalar bands)"
+    ),
+    Context.ARRAY_AXIS: "on arrays",
+    Context.ARRAY_ACCUM: "by array accumulation",
+    Context.AGGREGATE: "on lists of values",
+    Context.COLLAPSE: "to collapse overlapping points",
+    Context.WEIGHTED: "with split weights: it has no weighted input",
+}
+
+C = Context
+# The contexts that run a reducer's per-pixel kernel (openee.reducers.pixel).
+PIXEL = C.COLLECTION | C.BANDS | C.FEATURE_IMAGE
+
+
+@dataclass(frozen=True)
+class ReducerSpec:
+    """One Earth Engine reducer.
+
+    `outputs` and `inputs` are those of the constructor without arguments (None: the reducer
+    has a constructor of its own, whose arguments decide them); `doc` describes that
+    constructor; `contexts` are the contexts with a kernel for it.
+    """
+
+    name: str
+    contexts: Context
+    outputs: tuple[str, ...] | None = None
+    inputs: int = 1
+    doc: str = ""
+    # A combinator applies other reducers (its `parts`); contexts walk them structurally.
+    combinator: bool = False
+    # Kernels: a reducer runs in the contexts of the kernels it has.
+    pixel: PixelKernel | None = None  # per pixel over a stack: PIXEL contexts
+    axis: AxisKernel | None = None  # over array axes: ARRAY_AXIS
+    accumulate: Accumulate | None = None  # running, along an array axis: ARRAY_ACCUM
+    collapse: Collapse | None = None  # 1-D values to one: COLLAPSE
+    grouped: GroupedKernel | None = None  # per group of pixels: COMPONENTS
+    stats: StatKernel | None = None  # other statistics over a stack of images: COLLECTION
+    neighborhood: NeighborhoodKernel | None = None  # over a kernel's neighbourhood
+    # reduceToImage by rasterizing all features at once (it stacks them for the others).
+    burn: BurnKernel | None = None
+    # A region's band values at once (the others go through the list kernels).
+    column: ColumnKernel | None = None
+
+    def __post_init__(self) -> None:
+        contexts = self.contexts
+        for kernel, context in (
+            (self.pixel, PIXEL),
+            (self.axis, Context.ARRAY_AXIS),
+            (self.accumulate, Context.ARRAY_ACCUM),
+            (self.collapse, Context.COLLAPSE),
+            (self.grouped, Context.COMPONENTS),
+            (self.stats, Context.COLLECTION),
+            (self.neighborhood, Context.NEIGHBORHOOD),
+        ):
+            if kernel is not None:
+                contexts |= context
+        object.__setattr__(self, "contexts", contexts)
+
+    def runs_in(self, context: Context) -> bool:
+        return context in self.contexts
+
+
+def _plain(
+    name: str,
+    contexts: Context,
+    outputs: tuple[str, ...],
+    doc: str,
+    inputs: int = 1,
+    **kernels: Any,
+) -> ReducerSpec:
+    return ReducerSpec(name, contexts, outputs, inputs, doc, **kernels)
+
+
+SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
+    # Constructors without arguments (their algorithms are built from these specs).
+    _plain("mean", C.RESOLUTION | C.AGGREGATE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN, axis=along.AXIS_MEAN, accumulate=along.ACCUM_MEAN, collapse=along.COLLAPSE_MEAN, grouped=grouped.GROUPED_MEAN, neighborhood=neighborhood.NEIGHBORHOOD_MEAN, burn=burn.BURN_MEAN, column=column.COLUMN_MEAN),
+    _plain("sum", C.AGGREGATE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM, axis=along.AXIS_SUM, accumulate=along.ACCUM_SUM, collapse=along.COLLAPSE_SUM, grouped=grouped.GROUPED_SUM, neighborhood=neighborhood.NEIGHBORHOOD_SUM, burn=burn.BURN_SUM, column=column.COLUMN_SUM),
+    _plain("product", C.AGGREGATE, ("product",), "Creates a reducer that computes the product of its inputs.", axis=along.AXIS_PRODUCT, accumulate=along.ACCUM_PRODUCT, stats=stats.PRODUCT),
+    _plain("count", C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT, axis=along.AXIS_COUNT, accumulate=along.ACCUM_COUNT, grouped=grouped.GROUPED_COUNT, neighborhood=neighborhood.NEIGHBORHOOD_COUNT, burn=burn.BURN_COUNT, column=column.COLUMN_COUNT),
+    _plain("countEvery", C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its inputs, nulls included.", axis=along.AXIS_COUNT, stats=stats.COUNT_EVERY),
+    _plain("first", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first of its inputs.", pixel=pixel.FIRST, axis=along.AXIS_FIRST, collapse=along.COLLAPSE_FIRST, burn=burn.BURN_FIRST),
+    _plain("last", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last of its inputs.", pixel=pixel.LAST, axis=along.AXIS_LAST, collapse=along.COLLAPSE_LAST, burn=burn.BURN_LAST),
+    _plain("firstNonNull", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first non-null input."),
+    _plain("lastNonNull", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last non-null input."),
+    _plain("stdDev", C.AGGREGATE | C.WEIGHTED, ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV, axis=along.AXIS_STD_DEV, grouped=grouped.GROUPED_STD_DEV, neighborhood=neighborhood.NEIGHBORHOOD_STD_DEV, column=column.COLUMN_STD_DEV),
+    _plain("variance", C.AGGREGATE | C.WEIGHTED, ("variance",), "Creates a reducer that computes the population variance.", pixel=pixel.VARIANCE, axis=along.AXIS_VARIANCE, grouped=grouped.GROUPED_VARIANCE, neighborhood=neighborhood.NEIGHBORHOOD_VARIANCE, column=column.COLUMN_VARIANCE),
+    _plain("sampleStdDev", C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the sample standard deviation.", axis=along.AXIS_SAMPLE_STD_DEV, stats=stats.SAMPLE_STD_DEV, column=column.COLUMN_SAMPLE_STD_DEV),
+    _plain("sampleVariance", C.AGGREGATE, ("variance",), "Creates a reducer that computes the sample variance.", axis=along.AXIS_SAMPLE_VARIANCE, stats=stats.SAMPLE_VARIANCE, column=column.COLUMN_SAMPLE_VARIANCE),
+    _plain("skew", C.AGGREGATE, ("skew",), "Creates a reducer that computes the sample skewness of its inputs.", stats=stats.SKEW),
+    _plain("kurtosis", C.AGGREGATE, ("kurtosis",), "Creates a reducer that computes the sample excess kurtosis.", stats=stats.KURTOSIS),
+    _plain("minMax", C.ARRAY_AXIS | C.AGGREGATE, ("min", "max"), "Creates a reducer that computes the minimum and maximum.", stats=stats.MIN_MAX, column=column.COLUMN_MIN_MAX),
+    _plain("anyNonZero", C.AGGREGATE, ("any",), "Creates a reducer that returns 1 if any input is non-zero.", stats=stats.ANY_NON_ZERO),
+    _plain("allNonZero", C.AGGREGATE, ("all",), "Creates a reducer that returns 1 if all inputs are non-zero.", stats=stats.ALL_NON_ZERO),
+    _plain("or", C.AGGREGATE, ("or",), "Creates a reducer that returns 1 if any input is non-zero."),
+    _plain("and", C.AGGREGATE, ("and",), "Creates a reducer that returns 1 if all inputs are non-zero."),
+    _plain("bitwiseAnd", C.AGGREGATE, ("bitwiseAnd",), "Creates a reducer that computes the bitwise AND of its inputs."),
+    _plain("bitwiseOr", C.AGGREGATE, ("bitwiseOr",), "Creates a reducer that computes the bitwise OR of its inputs."),
+    _plain("circularMean", C.AGGREGATE, ("mean",), "Creates a reducer that computes the circular mean of angles in radians."),
+    _plain("circularVariance", C.AGGREGATE, ("variance",), "Creates a reducer that computes the circular variance (1 - R) of angles in radians."),
+    _plain("circularStddev", C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the circular standard deviation of angles in radians."),
+    _plain("countDistinct", C.AGGREGATE, ("count",), "Creates a reducer that counts the distinct inputs, null included.", stats=stats.COUNT_DISTINCT),
+    _plain("countDistinctNonNull", C.AGGREGATE, ("count",), "Creates a reducer that counts the distinct non-null inputs.", stats=stats.COUNT_DISTINCT),
+    _plain("countRuns", C.AGGREGATE, ("count",), "Creates a reducer that counts the runs of equal consecutive inputs."),
+    _plain("frequencyHistogram", C.AGGREGATE, ("histogram",), "Creates a reducer that counts each distinct input: a dictionary from value to count.", column=column.COLUMN_FREQUENCY_HISTOGRAM),
+    _plain("linearFit", C.AGGREGATE, ("scale", "offset"), "Creates a two-input reducer that fits y = scale * x + offset by least squares.", 2, stats=stats.LINEAR_FIT),
+    _plain("pearsonsCorrelation", C.AGGREGATE, ("correlation", "p-value"), "Creates a two-input reducer that computes Pearson's correlation and its two-sided p-value.", 2),
+    _plain("spearmansCorrelation", C.AGGREGATE, ("correlation",), "Creates a two-input reducer that computes Spearman's rank correlation.", 2),
+    _plain("sensSlope", C.AGGREGATE, ("slope", "offset"), "Creates a two-input (x, y) reducer that computes Sen's slope: the median of pairwise slopes.", 2),
+    _plain("covariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces 1-D arrays of the same length N to their NxN sample covariance matrix (divided by n - 1)."),
+    _plain("centeredCovariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces mean-centred 1-D arrays of length N to their NxN covariance matrix: the sum of x x^T over n - 1, without subtracting a mean."),
+    # Constructors of their own (openee.algorithms.reducers).
+    ReducerSpec("median", C.AGGREGATE, pixel=pixel.MEDIAN, axis=along.AXIS_MEDIAN, collapse=along.COLLAPSE_MEDIAN, grouped=grouped.GROUPED_MEDIAN, neighborhood=neighborhood.NEIGHBORHOOD_MEDIAN, column=column.COLUMN_MEDIAN),
+    ReducerSpec("mode", C.AGGREGATE, pixel=pixel.MODE, neighborhood=neighborhood.NEIGHBORHOOD_MODE),
+    ReducerSpec("histogram", C.AGGREGATE),
+    ReducerSpec("min", C.AGGREGATE, pixel=pixel.MIN, axis=along.AXIS_MIN, accumulate=along.ACCUM_MIN, collapse=along.COLLAPSE_MIN, grouped=grouped.GROUPED_MIN, neighborhood=neighborhood.NEIGHBORHOOD_MIN, burn=burn.BURN_MIN, column=column.COLUMN_MIN),
+    ReducerSpec("max", C.AGGREGATE, pixel=pixel.MAX, axis=along.AXIS_MAX, accumulate=along.ACCUM_MAX, collapse=along.COLLAPSE_MAX, grouped=grouped.GROUPED_MAX, neighborhood=neighborhood.NEIGHBORHOOD_MAX, burn=burn.BURN_MAX, column=column.COLUMN_MAX),
+    ReducerSpec("percentile", C.AGGREGATE, pixel=pixel.PERCENTILE, axis=along.AXIS_PERCENTILE, column=column.COLUMN_PERCENTILE),
+    ReducerSpec("toList", C.REGION_ARRAY | C.AGGREGATE),
+    ReducerSpec("toCollection", C.AGGREGATE),
+    ReducerSpec("intervalMean", C.AGGREGATE),
+    ReducerSpec("fixedHistogram", C.AGGREGATE),
+    ReducerSpec("autoHistogram", C.AGGREGATE),
+    ReducerSpec("linearRegression", C.AGGREGATE),
+    ReducerSpec("kendallsCorrelation", C.AGGREGATE),
+    ReducerSpec("ridgeRegression", C.AGGREGATE),
+    ReducerSpec("robustLinearRegression", C.AGGREGATE),
+    ReducerSpec("geometricMedian", C.AGGREGATE),
+    ReducerSpec("fixed2DHistogram", C.AGGREGATE),
+    ReducerSpec("histogramCombiner", C.AGGREGATE),
+    ReducerSpec("splitWeights", C.AGGREGATE),
+    # Combinators: contexts that take them walk their parts.
+    ReducerSpec("combine", C.COLLECTION | C.ARRAY_AXIS | C.AGGREGATE, combinator=True),
+    ReducerSpec("forEach", C.COLLECTION | C.AGGREGATE, combinator=True),
+    ReducerSpec("group", C.AGGREGATE, combinator=True),
+    ReducerSpec("forEachElement", C.AGGREGATE, combinator=True),
+    ReducerSpec("disaggregate", C.AGGREGATE, combinator=True),
+)}  # fmt: skip
+
+
+def pixel_kernel(name: str) -> PixelKernel:
+    """The per-pixel kernel of reducer `name`, or the refusal."""
+    found = SPECS.get(name)
+    if found is None or found.pixel is None:
+        raise refusal(name, Context.COLLECTION)
+    return found.pixel
+
+
+def axis_kernel(name: str) -> AxisKernel:
+    """The kernel of reducer `name` over array axes, or the refusal."""
+    found = SPECS.get(name)
+    if found is None or found.axis is None:
+        raise refusal(name, Context.ARRAY_AXIS)
+    return found.axis
+
+
+def accumulate_kernel(name: str) -> Accumulate:
+    """The running kernel of reducer `name` along an array axis, or the refusal."""
+    found = SPECS.get(name)
+    if found is None or found.accumulate is None:
+        raise refusal(name, Context.ARRAY_ACCUM)
+    return found.accumulate
+
+
+def collapse_kernel(name: str) -> Collapse:
+    """The kernel of reducer `name` that collapses 1-D values to one, or the refusal."""
+    found = SPECS.get(name)
+    if found is None or found.collapse is None:
+        raise refusal(name, Context.COLLAPSE)
+    return found.collapse
+
+
+def grouped_kernel(name: str) -> GroupedKernel:
+    """The kernel of reducer `name` over groups of pixels, or the refusal."""
+    found = SPECS.get(name)
+    if found is None or found.grouped is None:
+        raise refusal(name, Context.COMPONENTS)
+    return found.grouped
+
+
+def stat_kernel(name: str) -> StatKernel:
+    """The statistics kernel of reducer `name` over a stack of images, or the refusal."""
+    found = SPECS.get(name)
+    if found is None or found.stats is None:
+        raise refusal(name, Context.COLLECTION)
+    return found.stats
+
+
+def neighborhood_kernel(op: str) -> NeighborhoodKernel:
+    """The neighbourhood kernel of reducer `op` (or of Image.convolve's 'convolve'), or the
+    refusal."""
+    if op == "convolve":
+        return CONVOLVE
+    found = SPECS.get(op)
+    if found is None or found.neighborhood is None:
+        raise refusal(op, Context.NEIGHBORHOOD)
+    return found.neighborhood
+
+
+def spec(name: str) -> ReducerSpec:
+    """The spec of reducer `name` (a programming error if there is none: reducers are only
+    built by the constructors registered from this table)."""
+    return SPECS[name]
+
+
+def plain_specs() -> list[ReducerSpec]:
+    """The reducers whose constructor takes no arguments, in table order."""
+    return [s for s in SPECS.values() if s.outputs is not None]
+
+
+def names_in(context: Context) -> list[str]:
+    """The simple reducers with a kernel in `context`, in table order."""
+    return [s.name for s in SPECS.values() if s.runs_in(context) and not s.combinator]
+
+
+def supports(name: str, context: Context) -> bool:
+    """Whether `context` has a kernel for the reducer named `name`."""
+    found = SPECS.get(name)
+    return found is not None and found.runs_in(context)
+
+
+def runs_in(reducer: Reducer, context: Context) -> bool:
+    return supports(reducer.name, context)
+
+
+def refusal(name: str, context: Context) -> InvalidArgumentError:
+    """The error of a context without a kernel for reducer `name`."""
+    accepted = names_in(context)
+    hint = f"; use one of {', '.join(accepted)}" if len(accepted) <= 16 else ""
+    return InvalidArgumentError(f"Reducer.{name} is not supported {context.phrase}{hint}.")
+
+
+def require(reducer: Reducer, context: Context, simple: bool = False) -> ReducerSpec:
+    """The spec of `reducer` if `context` has a kernel for it, else the refusal.
+
+    With `simple`, a combinator or a repeated reducer (Reducer.repeat) is refused too: the
+    context runs one simple reducer only.
+    """
+    found = SPECS.get(reducer.name)
+    if found is None or not found.runs_in(context):
+        raise refusal(reducer.name, context)
+    if simple and (found.combinator or reducer.parts or reducer.repeat != 1):
+        raise refusal(reducer.name if reducer.repeat == 1 else "repeat", context)
+    return found
