@@ -78,6 +78,11 @@ class UnimplementedError(OpeneeError):
     rpc_status = "UNIMPLEMENTED"
 
 
+class UnavailableError(OpeneeError):
+    http_status = 503
+    rpc_status = "UNAVAILABLE"
+
+
 class DeadlineExceededError(OpeneeError):
     http_status = 504
     rpc_status = "DEADLINE_EXCEEDED"

@@ -171,3 +171,34 @@ def test_a_url_must_stay_under_its_prefix_in_normal_form(url: str) -> None:
     with pytest.raises(InvalidArgumentError):
         roots.check(url)
     assert roots.check("https://data.example.org/cogs/x.tif?version=2")
+
+
+@pytest.mark.parametrize(
+    ("uri", "allowed"),
+    [
+        ("s3://imagery/cogs/scene/b4.tif", True),
+        ("s3://imagery/cogs-private/b4.tif", False),  # the prefix ends at its slash
+        ("s3://imagery-private/cogs/b4.tif", False),
+        ("s3://imagery/other/b4.tif", False),
+        ("s3://imagery/cogs/../secret/b4.tif", False),
+        ("s3://imagery/cogs/%2e%2e/b4.tif", False),
+        ("/vsis3/imagery/cogs/b4.tif", False),  # only the s3:// spelling is taken
+    ],
+)
+def test_s3_prefixes_are_allow_listed_by_bucket_and_prefix(
+    tmp_path: Path, uri: str, allowed: bool
+) -> None:
+    roots = Roots.of([tmp_path], url_prefixes=["s3://imagery/cogs/"])
+    if allowed:
+        assert roots.check(uri) == uri
+    else:
+        with pytest.raises(InvalidArgumentError, match="not allowed"):
+            roots.check(uri)
+
+
+@pytest.mark.parametrize(
+    "prefix", ["s3://imagery", "s3://Im_agery/cogs/", "s3:///cogs/", "gs://b/"]
+)
+def test_malformed_s3_prefixes_are_refused(tmp_path: Path, prefix: str) -> None:
+    with pytest.raises(ValueError, match="URL prefix"):
+        Roots.of([tmp_path], url_prefixes=[prefix])

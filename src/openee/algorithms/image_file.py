@@ -15,6 +15,7 @@ from openee.catalog.urls import resolve_url
 from openee.errors import InvalidArgumentError
 from openee.raster.gdal import check_dataset, check_sidecars, raster_env
 from openee.raster.image import Band, Image
+from openee.raster.remote import gdal_path
 from openee.raster.sources import FileBand
 from openee.values.geometry import Geometry
 from openee.values.projection import Projection
@@ -34,9 +35,11 @@ def load_geotiff(uri: str) -> Image:
     path = resolve_url(ctx.check_file(uri), ctx.file_roots)  # the caller's file, no redirect out
     try:
         # Pinned to the GeoTIFF driver at open: another driver may follow links as it opens.
+        # A file in object storage (`s3://`) is opened as GDAL names it (`/vsis3/`), under the
+        # bounded network options `raster_env` gives it.
         with rasterio.Env(**raster_env(path)):
             check_sidecars(path)
-            ds = rasterio.io.DatasetReader(_parse_path(path), driver=["GTiff"])
+            ds = rasterio.io.DatasetReader(_parse_path(gdal_path(path)), driver=["GTiff"])
         with ds:
             check_dataset(ds, path)
             if ds.crs is None:

@@ -27,6 +27,7 @@ import shapely.geometry
 import shapely.ops
 from pyproj import CRS, Transformer
 
+from openee.catalog.buckets import list_rasters
 from openee.catalog.model import (
     FOLDER,
     IMAGE,
@@ -47,7 +48,7 @@ from openee.catalog.profiles import (
     SingleFileLayout,
     product_layouts,
 )
-from openee.catalog.roots import Roots
+from openee.catalog.roots import Roots, check_url_prefix
 from openee.catalog.rows import plain_json
 from openee.catalog.stac_ingest import ConfinedStacIO, item_record
 from openee.catalog.store import CatalogStore
@@ -55,6 +56,7 @@ from openee.catalog.templates import TemplateLayout, compile_template
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError, OpeneeError
 from openee.raster.gdal import open_checked
+from openee.raster.remote import S3_SCHEME, gdal_path, is_remote, network_env, stored_uri
 
 Progress = Callable[[int, int, str], None]
 STAC_TYPES = ("Catalog", "Collection", "Feature")
@@ -133,16 +135,36 @@ def one_line(exc: BaseException) -> str:
     return " ".join(text.split())[:300] or type(exc).__name__
 
 
-def default_roots(sources: Sequence[Path]) -> Roots:
-    """Without an operator's roots, files and hrefs must stay in the sources' directories."""
-    return Roots.of([p if p.is_dir() else p.parent for p in sources])
+def _is_s3(source: Path | str) -> bool:
+    return isinstance(source, str) and source.startswith(S3_SCHEME)
 
 
-def collect_files(sources: Sequence[Path]) -> list[Path]:
+def default_roots(sources: Sequence[Path | str]) -> Roots:
+    """Without an operator's roots, files and hrefs must stay in the sources' directories, and
+    the files of an `s3://` source under that prefix."""
+    prefixes = [str(s) for s in sources if _is_s3(s)]
+    local = [Path(s) for s in sources if not _is_s3(s)]
+    dirs = [p if p.is_dir() else p.parent for p in local]
+    try:
+        if dirs:
+            return Roots.of(dirs, prefixes)
+        for prefix in prefixes:
+            check_url_prefix(prefix)
+    except ValueError as exc:
+        raise InvalidArgumentError(str(exc)) from None
+    return Roots((), tuple(prefixes))
+
+
+def collect_files(sources: Sequence[Path | str]) -> list[Path]:
     """Every file under the sources (directories recursively), absolute (links not resolved:
-    `Roots.check` does that), in name order."""
+    `Roots.check` does that), in name order; the COGs under an `s3://bucket/prefix/` source, as
+    GDAL opens them (`/vsis3/...`)."""
     files: list[Path] = []
     for source in sources:
+        if isinstance(source, str) and source.startswith(S3_SCHEME):
+            files.extend(list_rasters(str(source)))
+            continue
+        source = Path(source)
         if not source.exists():
             raise InvalidArgumentError(f"Source '{source}' does not exist.")
         if source.is_dir():
@@ -263,7 +285,7 @@ class _Builder:
             raise InvalidArgumentError(f"{path.name} has no band {source.index}.")
         return BandRecord(
             id=source.name,
-            path=str(path),
+            path=stored_uri(str(path)),
             index=source.index,
             dtype=info.dtypes[source.index - 1],
             crs=info.crs,
@@ -278,8 +300,8 @@ class _Builder:
         bands = tuple(self.band(b, name) for b in scene.bands)
         footprint = scene.footprint
         if footprint is None:
-            first = self.info(Path(bands[0].path))
-            boxes = [self.info(Path(b.path)).bounds for b in bands if b.crs == first.crs]
+            first = self.info(Path(gdal_path(bands[0].path)))
+            boxes = [self.info(Path(gdal_path(b.path))).bounds for b in bands if b.crs == first.crs]
             footprint = wgs84_footprint(first.crs, boxes)
         props: dict[str, Any] = dict(scene.properties)
         if scene.time_start is not None:
@@ -364,7 +386,7 @@ def _folders(name: str, store: CatalogStore) -> list[AssetRecord]:
 
 def ingest(
     store: CatalogStore,
-    sources: Sequence[Path],
+    sources: Sequence[Path | str],
     asset_id: str,
     *,
     cog_dir: Path | None = None,
@@ -380,11 +402,29 @@ def ingest(
     itself for one vector file, `asset_id/<file stem>` for several. `dates` are the dates of a
     multi-date band stack (Theia L3A). `template` describes other layouts by file name
     (`templates.py`); the files it matches are read with it before the product layouts.
+    A source `s3://bucket/prefix/` (a string) stands for the COGs under it; the caller checks
+    it against the allow-list. The catalog keeps their `s3://` URIs.
 
     Every file and STAC href must be inside `roots` (default: the sources' directories), and
     is opened with pinned drivers (ADR 0033). A source that cannot be ingested is reported in
     `failed` with a one-line reason; the others are ingested.
     """
+    # Files in object storage are read under the bounded network options of raster/remote.py.
+    remote = any(_is_s3(s) for s in sources)
+    with rasterio.Env(**network_env(S3_SCHEME if remote else "")):
+        return _ingest(store, sources, asset_id, cog_dir, dates, template, progress, roots=roots)
+
+
+def _ingest(
+    store: CatalogStore,
+    sources: Sequence[Path | str],
+    asset_id: str,
+    cog_dir: Path | None,
+    dates: Sequence[str],
+    template: str | None,
+    progress: Progress | None,
+    roots: Roots | None,
+) -> IngestReport:
     started = time.monotonic()
     layouts: list[Layout] = [TemplateLayout(compile_template(template))] if template else []
     name = name_from_id(asset_id)
@@ -393,7 +433,11 @@ def ingest(
     files = []
     for path in collect_files(sources):
         try:
-            files.append(Path(roots.check(str(path))))
+            if is_remote(str(path)):  # listed under an allow-listed prefix: checked as stored
+                roots.check(stored_uri(str(path)))
+                files.append(path)
+            else:
+                files.append(Path(roots.check(str(path))))
         except InvalidArgumentError as exc:
             report.fail(path, exc)
     files = list(dict.fromkeys(files))

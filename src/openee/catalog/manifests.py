@@ -53,6 +53,7 @@ from openee.catalog.table_files import (
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError
 from openee.raster.gdal import open_checked as open_raster_pinned
+from openee.raster.remote import S3_SCHEME, gdal_path, is_remote, stored_uri
 from openee.values.date import Date
 
 TABLE_SUFFIXES = (*VECTOR_SUFFIXES, ".json", ".csv", ".zip")
@@ -143,9 +144,13 @@ def _confine(
     suffixes: tuple[str, ...],
     prefix: str = "",
     access: FileAccess | None = None,
+    remote: bool = False,
 ) -> Path:
     """The primary file of a source: every URI (after `prefix`) checked (and, with `access`,
-    readable by the caller: `catalog/access.py`), the first with a known suffix kept."""
+    readable by the caller: `catalog/access.py`), the first with a known suffix kept.
+
+    With `remote`, allow-listed `s3://` URIs are taken too, as the path GDAL opens them by
+    (`/vsis3/bucket/key`; `stored_uri` gives the catalog's `s3://` form back)."""
     if not uris:
         raise InvalidArgumentError(f"'{what}.uris' must name at least one file.")
     checked = []
@@ -154,12 +159,15 @@ def _confine(
             raise InvalidArgumentError(f"'{what}.uris' must be strings.")
         checked.append(access.check(prefix + uri) if access else roots.check(prefix + uri))
     for path in checked:
-        if "://" in path:
+        if "://" in path and not (remote and path.startswith(S3_SCHEME)):
             raise InvalidArgumentError(
-                f"'{path[:200]}': only local files can be imported (URLs can be read, not imported)."
+                f"'{path[:200]}': only local files and allow-listed s3:// COGs can be imported"
+                " (other URLs can be read, not imported)."
             )
+    checked = [gdal_path(path) for path in checked]
     for path in checked:
-        _check_siblings(roots, Path(path))
+        if not is_remote(path):
+            _check_siblings(roots, Path(path))
     primary = next((Path(p) for p in checked if Path(p).suffix.lower() in suffixes), None)
     if primary is None:
         raise InvalidArgumentError(
@@ -251,7 +259,13 @@ def plan_image(
                     tuple(RASTER_DRIVERS),
                     prefix,
                     access,
+                    remote=True,
                 )
+            )
+        if len(paths) > 1 and any(is_remote(str(p)) for p in paths):
+            raise InvalidArgumentError(
+                f"'tilesets[{i}]': a tileset of several sources must be local files (a file in"
+                " object storage is imported as a tileset of its own)."
             )
         if len(set(paths)) != len(paths):
             raise InvalidArgumentError(f"'tilesets[{i}]' names the same file twice.")
@@ -371,6 +385,7 @@ class _Raster:
 def _read_raster(path: Path) -> _Raster:
     driver = RASTER_DRIVERS[path.suffix.lower()]
     try:
+        # A file in object storage under the network options of raster/remote.py (gdal.py).
         with open_raster_pinned(path) as src:
             if src.crs is None:
                 raise InvalidArgumentError(f"{path.name}: the raster has no coordinate system.")
@@ -440,7 +455,7 @@ def build_image(plan: ImagePlan, mosaics: MosaicWriter | None = None) -> AssetRe
     band_masks: dict[str, BandMask] = {}
     for tid, band_ids in plan.masks:
         raster = rasters[tid]
-        mask = BandMask(str(files[tid]), len(raster.dtypes), raster.dtypes[-1])
+        mask = BandMask(stored_uri(str(files[tid])), len(raster.dtypes), raster.dtypes[-1])
         for band_id in band_ids or [s.id for s in specs]:
             if band_id in band_masks:
                 raise InvalidArgumentError(f"Band '{band_id}' is masked by two maskBands.")
@@ -457,7 +472,7 @@ def build_image(plan: ImagePlan, mosaics: MosaicWriter | None = None) -> AssetRe
         bands.append(
             BandRecord(
                 id=spec.id,
-                path=str(files[spec.tileset]),
+                path=stored_uri(str(files[spec.tileset])),
                 index=spec.index + 1,
                 dtype=raster.dtypes[spec.index],
                 crs=raster.crs,
@@ -496,7 +511,9 @@ def build_image(plan: ImagePlan, mosaics: MosaicWriter | None = None) -> AssetRe
         footprint=footprint,
         bands=tuple(bands),
         # The parts of a mosaic stay the image's files (access checks, `catalog/access.py`).
-        sources=tuple(str(p) for p in plan.files if str(p) not in _paths(bands)),
+        sources=tuple(
+            stored_uri(str(p)) for p in plan.files if stored_uri(str(p)) not in _paths(bands)
+        ),
     )
 
 

@@ -5,6 +5,8 @@ characters). GDAL's HTTP client follows redirects wherever they point, so before
 URL, `resolve_url` asks the server for it (a HEAD, redirects not followed) and follows each
 redirect itself only while the target passes `Roots.check` too; the URL it returns is the final
 one, and GDAL's reads are then limited to that one file name (`raster.gdal.raster_env`).
+A file in object storage (`s3://bucket/key`) is not an HTTP URL: it is read from the bucket the
+prefix names, with the server's credentials and endpoint (docs/decisions/0042), as given.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from openee.catalog.roots import Roots
 from openee.errors import InvalidArgumentError
+from openee.raster.remote import is_remote
 
 MAX_REDIRECTS = 5
 TIMEOUT_S = 10.0
@@ -32,7 +35,7 @@ _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedire
 def resolve_url(uri: str, roots: Roots) -> str:
     """`uri` unchanged when it is a path; for a URL, the allow-listed URL it finally leads to.
     Raises InvalidArgumentError when a redirect leaves the allow-list or the server fails."""
-    if "://" not in uri:
+    if "://" not in uri or is_remote(uri):
         return uri
     url = uri
     for _ in range(MAX_REDIRECTS + 1):

@@ -7,10 +7,13 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from openee.errors import OpeneeError
 from openee.settings import Settings
+
+if TYPE_CHECKING:
+    from openee.catalog.roots import Roots
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,7 +27,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             " while a server uses the same data dir."
         ),
     )
-    cmd.add_argument("sources", nargs="+", type=Path, metavar="SOURCE")
+    cmd.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="a file or folder, or s3://bucket/prefix/ (the COGs under it, read in place; the"
+        " prefix must be allow-listed in OPENEE_ALLOWED_URL_PREFIXES, credentials and endpoint"
+        " come from the environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL)",
+    )
     cmd.add_argument("--asset-id", required=True, help="e.g. LANDSAT/LC08/C02/T1_L2")
     cmd.add_argument("--data-dir", type=Path, default=None, help="default: $OPENEE_DATA_DIR")
     cmd.add_argument(
@@ -98,6 +108,12 @@ class StderrProgress:
         self.stream.flush()
 
 
+def _sources(given: list[str], roots: Roots) -> list[Path | str]:
+    """Local sources as paths; `s3://` prefixes as given, once the allow-list takes them (the
+    same check a request's URIs pass: catalog/roots.py)."""
+    return [roots.check(source) if "://" in source else Path(source) for source in given]
+
+
 def run(args: argparse.Namespace) -> int:
     # Imported here: rasterio, pyogrio and pystac take a second to load, and every `openee`
     # command imports this module to build its argument parser.
@@ -107,24 +123,30 @@ def run(args: argparse.Namespace) -> int:
     from openee.raster.gdal import confine_sidecars_to
 
     settings = Settings.from_env(data_dir=args.data_dir)
-    store = open_store(args.catalog or settings.catalog_target)
-    dates = [d.strip() for d in args.dates.split(",") if d.strip()]
-    started = time.monotonic()
+    local = [Path(s) for s in args.sources if "://" not in s]
     try:
         base = Roots.for_data_dir(
             settings.data_dir,
-            [*(p if p.is_dir() else p.parent for p in args.sources), *args.allow_root],
+            [*(p if p.is_dir() else p.parent for p in local), *args.allow_root],
         )
         prefixes = [*os.environ.get(URL_PREFIXES_ENV, "").split(), *args.allow_url_prefix]
         roots = Roots.of(base.roots, prefixes)
     except ValueError as exc:
         print(f"openee ingest: {exc}", file=sys.stderr)
         return 2
+    try:
+        sources = _sources(args.sources, roots)
+    except OpeneeError as exc:
+        print(f"openee ingest: {exc.message}", file=sys.stderr)
+        return 2
     confine_sidecars_to(roots.roots)
+    store = open_store(args.catalog or settings.catalog_target)
+    dates = [d.strip() for d in args.dates.split(",") if d.strip()]
+    started = time.monotonic()
     try:
         report = ingest(
             store,
-            args.sources,
+            sources,
             args.asset_id,
             cog_dir=settings.data_dir / COG_DIR if args.cog else None,
             dates=dates,

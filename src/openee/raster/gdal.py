@@ -5,7 +5,10 @@
   driver that follows references to other files or URLs.
 - No network: every open and read runs with GDAL's HTTP proxy pointed at a port of this process
   that refuses connections, and `/vsicurl/` limited to one file name. A read of an allow-listed
-  URL (`openee.catalog.urls`) lifts that for its own file name only.
+  URL (`openee.catalog.urls`) lifts that for its own file name only. A file in an allow-listed
+  bucket (`s3://`, docs/decisions/0042) is read through `/vsis3/` under the bounded network
+  options of `raster.remote` instead: GDAL's S3 client refuses every open while the proxy or
+  `CPL_VSIL_CURL_ALLOWED_FILENAME` is set, and the bucket prefix was checked by the roots.
 - Sidecars GDAL opens beside a raster (`x.tif.ovr`, `x.ovr`, `x.tif.msk`, `x.tif.aux.xml`,
   `x.aux`, world files, ...) are checked at every open: a symbolic link among them must stay in the
   roots; `.ovr`/`.msk` must be TIFFs and `.aux` an Erdas file (GDAL opens them with every driver);
@@ -32,6 +35,7 @@ from rasterio._path import _parse_path
 from rasterio.enums import Interleaving
 
 from openee.errors import FailedPreconditionError
+from openee.raster.remote import gdal_path, is_remote, network_env
 
 RASTER_DRIVERS = ("GTiff", "JP2OpenJPEG")
 VECTOR_DRIVERS = ("GeoJSON", "GPKG", "ESRI Shapefile", "CSV", "FlatGeobuf", "Parquet")
@@ -86,7 +90,8 @@ def confine_sidecars_to(roots: Sequence[Path]) -> None:
 
 
 def is_url(path: str) -> bool:
-    return "://" in path
+    """A URL, or a file in object storage in either spelling (`s3://`, `/vsis3/`)."""
+    return "://" in path or is_remote(path)
 
 
 def no_network_options() -> dict[str, str]:
@@ -102,6 +107,10 @@ def no_network_options() -> dict[str, str]:
 
 def raster_env(path: str) -> dict[str, str]:
     """GDAL configuration for opening or reading `path` (a confined path or checked URL)."""
+    if is_remote(path):
+        # Only the store's network options: with the dead proxy or an allowed /vsicurl/ file
+        # name set, GDAL's /vsis3/ fails every open.
+        return network_env(path)
     env = {
         # No directory listing; sidecars such as .aux.xml are still probed (and checked here).
         "GDAL_DISABLE_READDIR_ON_OPEN": "TRUE",
@@ -178,7 +187,7 @@ def open_raster(path: str, overview: int = -1) -> rasterio.io.DatasetReader:
     kwargs: dict[str, Any] = {"driver": list(RASTER_DRIVERS)}
     if overview >= 0:
         kwargs["overview_level"] = overview
-    dataset = rasterio.io.DatasetReader(_parse_path(path), **kwargs)
+    dataset = rasterio.io.DatasetReader(_parse_path(gdal_path(path)), **kwargs)
     try:
         check_dataset(dataset, path)
     except BaseException:

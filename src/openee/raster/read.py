@@ -5,7 +5,9 @@ GDAL/rasterio errors are translated here, once, at the raster boundary.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import threading
 import warnings
 from collections import OrderedDict
@@ -22,16 +24,19 @@ from affine import Affine
 from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
-from openee.errors import FailedPreconditionError
+from openee.errors import FailedPreconditionError, OpeneeError, UnavailableError
 from openee.raster.gdal import open_raster, raster_env
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
+from openee.raster.remote import is_remote
 from openee.raster.sampling import sample_map, sampled_pixels, transformer
 
 # rasterio wraps a destination array in a MEM dataset that has no transform for an instant and
 # warns about it; the warning says nothing about the data. A process-wide filter, because
 # warnings.catch_warnings is not thread-safe and chunks are read in threads.
 warnings.filterwarnings("ignore", category=NotGeoreferencedWarning, module=r"rasterio\..*")
+
+log = logging.getLogger("openee.raster")
 
 RESAMPLING = {
     "nearest": Resampling.nearest,
@@ -50,23 +55,46 @@ class _Handle:
 
 _handles: OrderedDict[tuple[str, int], _Handle] = OrderedDict()
 _handles_lock = threading.Lock()
+# One lock per file being opened: threads that want the same file at once wait for the one
+# that opens it, instead of each opening it (for a file in object storage, each open is a
+# request to the store).
+_opening: dict[tuple[str, int], threading.Lock] = {}
 
 
-def _handle(path: str, overview: int) -> _Handle:
+def _cached(key: tuple[str, int]) -> _Handle | None:
     with _handles_lock:
-        key = (path, overview)
         handle = _handles.get(key)
         if handle is not None:
             _handles.move_to_end(key)
-            return handle
-    with rasterio.Env(**raster_env(path)):
-        dataset = open_raster(path, overview)
+        return handle
+
+
+def _handle(path: str, overview: int) -> _Handle:
+    key = (path, overview)
+    handle = _cached(key)
+    if handle is not None:
+        return handle
     with _handles_lock:
-        if key in _handles:  # another thread opened it meanwhile: use that one
-            dataset.close()
-            return _handles[key]
-        handle = _handles[key] = _Handle(dataset)
-        evicted = _handles.popitem(last=False)[1] if len(_handles) > _OPEN_DATASETS else None
+        opening = _opening.setdefault(key, threading.Lock())
+    with opening:
+        try:
+            handle = _cached(key)  # opened by the thread this one waited for
+            if handle is not None:
+                return handle
+            # A file in object storage is opened by its GDAL name (`s3://` → `/vsis3/`,
+            # raster/gdal.py), the handle kept under the name the catalog gives: the second
+            # read of it opens nothing.
+            with rasterio.Env(**raster_env(path)):
+                dataset = open_raster(path, overview)
+            with _handles_lock:
+                handle = _handles[key] = _Handle(dataset)
+                evicted = (
+                    _handles.popitem(last=False)[1] if len(_handles) > _OPEN_DATASETS else None
+                )
+        finally:
+            with _handles_lock:
+                if _opening.get(key) is opening:
+                    del _opening[key]
     if evicted is not None:
         with evicted.lock:
             evicted.dataset.close()
@@ -197,7 +225,32 @@ def read_into_grid(
                 block = src.read(band_index, window=where.window)
             return sampled_pixels(block, where, dtype, nodata)
     except RasterioError as exc:
-        raise SourceUnreadableError(path, exc) from exc
+        raise _unreadable(path, exc) from exc
+
+
+def _unreadable(path: str, exc: RasterioError) -> OpeneeError:
+    """The error of a failed read: the store's when a file in object storage could not be
+    reached (503, the client may retry), the file's otherwise (400)."""
+    if is_remote(path) and _UNREACHABLE.search(str(exc)):
+        return StoreUnavailableError(path, exc)
+    return SourceUnreadableError(path, exc)
+
+
+# GDAL's words for a store that did not answer (refused, timed out, reset) or answered 5xx.
+_UNREACHABLE = re.compile(r"CURL error|HTTP response code: 5\d\d|timed out", re.IGNORECASE)
+
+
+class StoreUnavailableError(UnavailableError):
+    """The object store holding a source file did not answer within the bounded timeouts of
+    raster/remote.py: the store's fault, not the data's, so a 503 the client may retry."""
+
+    def __init__(self, path: str, exc: Exception) -> None:
+        # GDAL's words name the store's host and port: for the operator's log, not the client.
+        log.warning("object store unreachable for %s: %s", path, " ".join(str(exc).split()))
+        super().__init__(
+            f"Cannot reach the object store for '{os.path.basename(path)}': it did not answer"
+            " (connection refused, timed out or a server error); try again later."
+        )
 
 
 class SourceUnreadableError(FailedPreconditionError):
@@ -240,7 +293,7 @@ def plan_read(path: str, band_index: int, grid: PixelGrid, resampling: str = "ne
             if _overlaps(grid, src_crs, geometry.bounds):
                 sample_map(grid, src_crs, geometry.transform, geometry.width, geometry.height)
     except RasterioError as exc:
-        raise SourceUnreadableError(path, exc) from exc
+        raise _unreadable(path, exc) from exc
 
 
 def _warp_interpolated(

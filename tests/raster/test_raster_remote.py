@@ -1,0 +1,69 @@
+"""Files in object storage on the read path (docs/decisions/0042): the names GDAL opens, the
+options of a read, and one open per file however many threads want it at once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+
+from openee.raster import read
+from openee.raster.remote import gdal_path, network_env, stored_uri
+
+
+def test_s3_uris_map_to_vsis3_and_back() -> None:
+    assert gdal_path("s3://imagery/s2/b4.tif") == "/vsis3/imagery/s2/b4.tif"
+    assert stored_uri("/vsis3/imagery/s2/b4.tif") == "s3://imagery/s2/b4.tif"
+    assert gdal_path("/data/b4.tif") == stored_uri("/data/b4.tif") == "/data/b4.tif"
+
+
+def test_network_options_apply_to_remote_files_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_S3_ENDPOINT", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")
+    assert network_env("/data/b4.tif") == {}
+    options = network_env("s3://imagery/b4.tif")
+    assert options["AWS_S3_ENDPOINT"] == "127.0.0.1:9000" and options["AWS_HTTPS"] == "NO"
+    assert float(options["GDAL_HTTP_TIMEOUT"]) <= 30  # bounded: a dead store is no hang
+    assert options["GDAL_DISABLE_READDIR_ON_OPEN"] == "EMPTY_DIR"
+    monkeypatch.setenv("AWS_S3_ENDPOINT", "store:9000")  # GDAL's own spelling wins
+    assert "AWS_S3_ENDPOINT" not in network_env("s3://imagery/b4.tif")
+
+
+def test_threads_wanting_one_file_at_once_open_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "one.tif"
+    with rasterio.open(
+        path, "w", driver="GTiff", width=4, height=4, count=1, dtype="uint8",
+        crs="EPSG:4326", transform=Affine(1, 0, 0, 0, -1, 4),
+    ) as dst:  # fmt: skip
+        dst.write(np.ones((1, 4, 4), dtype=np.uint8))
+    opens: list[str] = []
+    real_open = read.open_raster
+
+    def slow_open(name: str, overview: int = -1) -> rasterio.io.DatasetReader:
+        opens.append(name)
+        time.sleep(0.2)  # long enough for every thread to be waiting
+        return real_open(name, overview)
+
+    monkeypatch.setattr(read, "open_raster", slow_open)
+    start = threading.Barrier(8)
+    handles = []
+
+    def want() -> None:
+        start.wait()
+        handles.append(read._handle(str(path), -1))
+
+    threads = [threading.Thread(target=want) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert opens == [str(path)]
+    assert len({id(h) for h in handles}) == 1
