@@ -76,7 +76,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="append",
         default=[],
         metavar="URL",
-        help="a URL prefix (scheme://host/path/) STAC hrefs may name (repeatable); besides"
+        help="a URL prefix (https://host/path/, or s3://bucket/prefix/) STAC hrefs and s3://"
+        " sources may name (repeatable); besides"
         " $OPENEE_ALLOWED_URL_PREFIXES. Any other URL, /vsi... path or VRT is refused",
     )
     cmd.set_defaults(func=run)
