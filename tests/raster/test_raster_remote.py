@@ -67,3 +67,17 @@ def test_threads_wanting_one_file_at_once_open_it_once(
         t.join()
     assert opens == [str(path)]
     assert len({id(h) for h in handles}) == 1
+
+
+def test_only_files_in_object_storage_are_read_with_the_network_on(tmp_path: Path) -> None:
+    """GDAL's /vsis3/ fails every open under the dead proxy or an allowed /vsicurl/ name
+    (docs/decisions/0042), so those are left out for s3 files only; local files keep them."""
+    from openee.raster.gdal import raster_env
+
+    for name in ("s3://imagery/cogs/b4.tif", "/vsis3/imagery/cogs/b4.tif"):
+        env = raster_env(name)
+        assert not {"GDAL_HTTP_PROXY", "CPL_VSIL_CURL_ALLOWED_FILENAME"} & set(env)
+        assert env["GDAL_HTTP_TIMEOUT"] == network_env(name)["GDAL_HTTP_TIMEOUT"]
+    local = raster_env(str(tmp_path / "b4.tif"))
+    assert local["GDAL_HTTP_PROXY"].startswith("127.0.0.1:")
+    assert local["CPL_VSIL_CURL_ALLOWED_FILENAME"] != gdal_path("s3://imagery/cogs/b4.tif")
