@@ -78,15 +78,17 @@ class Token:
     text: str
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, pattern: re.Pattern[str] = _TOKEN, what: str = "Expression") -> list[Token]:
+    """The tokens of `text` by `pattern`'s named groups (each group's name is the token's kind),
+    ending with an `end` token; `what` names the grammar in a syntax error."""
     tokens: list[Token] = []
     pos = 0
     text = text.rstrip()
     while pos < len(text):
-        match = _TOKEN.match(text, pos)
+        match = pattern.match(text, pos)
         if match is None or match.end() == pos:
             raise InvalidArgumentError(
-                f"Expression syntax error at position {pos}: '{text[pos : pos + 10]}'."
+                f"{what} syntax error at position {pos}: '{text[pos : pos + 10]}'."
             )
         kind = match.lastgroup
         assert kind is not None

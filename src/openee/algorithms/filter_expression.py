@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from openee.algorithms.expression import Token, tokenize
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.values.filter import (
@@ -58,12 +59,6 @@ _MAX_DEPTH = 100
 
 
 @dataclass(frozen=True)
-class _Token:
-    kind: str
-    text: str
-
-
-@dataclass(frozen=True)
 class _Operand:
     """A property (`field`) or a constant (`value`)."""
 
@@ -71,28 +66,10 @@ class _Operand:
     value: object = None
 
 
-def _tokens(text: str) -> list[_Token]:
-    out: list[_Token] = []
-    pos = 0
-    text = text.rstrip()
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None or match.end() == pos:
-            raise InvalidArgumentError(
-                f"Filter.expression: syntax error at position {pos}: '{text[pos : pos + 10]}'."
-            )
-        kind = match.lastgroup
-        assert kind is not None
-        out.append(_Token(kind, match.group(kind)))
-        pos = match.end()
-    out.append(_Token("end", ""))
-    return out
-
-
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
-        self.tokens = _tokens(text)
+        self.tokens = tokenize(text, _TOKEN, "Filter.expression:")
         self.pos = 0
         self.depth = 0
 
@@ -100,10 +77,10 @@ class _Parser:
         got = self.tokens[self.pos].text or "end of expression"
         return InvalidArgumentError(f"Filter.expression: {what}, got '{got}' in '{self.text}'.")
 
-    def peek(self) -> _Token:
+    def peek(self) -> Token:
         return self.tokens[self.pos]
 
-    def take(self) -> _Token:
+    def take(self) -> Token:
         token = self.tokens[self.pos]
         self.pos += 1
         return token
