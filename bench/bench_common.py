@@ -45,6 +45,13 @@ class Grid:
         north = lat + res * size / 2
         return cls("EPSG:4326", Affine(res, 0.0, west, 0.0, -res, north), size, size)
 
+    def shifted(self, pixels: float) -> Grid:
+        """The same grid moved by `pixels` (a fraction, so no output pixel centre or sample map
+        is shared) right and down: a new position over the same files."""
+        t = self.transform
+        moved = Affine(t.a, t.b, t.c + pixels * t.a, t.d, t.e, t.f + pixels * t.e)
+        return Grid(self.crs, moved, self.width, self.height)
+
     @property
     def shape(self) -> tuple[int, int]:
         return (self.height, self.width)

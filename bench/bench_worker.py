@@ -3,6 +3,9 @@
   cold    the time of one request with empty caches (no dataset open, no decoded block, no
           sampling grid), after a warm-up request on 33TWM files that loads the code paths
   profile the own CPU time per function, over all threads (yappi), of one cold request
+  phases  per-phase wall and CPU time (bench_phases.py) of one cold request, then in the same
+          process of the request on a new grid (shifted by --shift pixels: no sample map or
+          output chunk reused, the same files) and of the same request again (fully warm)
   memory  the peak memory of one large request. The peak is the RSS high-water mark (VmHWM of
           /proc/self/status; getrusage's ru_maxrss would do, but Linux carries it over fork +
           exec from the parent), reset after the warm-up (clear_refs 5) so it is the request's.
@@ -69,13 +72,21 @@ def profile(run: Callable[[], object], top: int) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["cold", "profile", "memory"])
+    parser.add_argument("mode", choices=["cold", "profile", "phases", "memory"])
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--catalog", type=Path, required=True)
     parser.add_argument("--size", type=int, required=True)
     parser.add_argument("--metres", type=float, required=True)
     parser.add_argument("--bands", default=",".join(BANDS))
+    parser.add_argument("--shift", type=float, default=0.37, help="pixels, for `phases`")
     args = parser.parse_args()
+
+    timer = None
+    if args.mode == "phases":  # before openee's modules are imported by name below
+        from bench_phases import PhaseTimer
+
+        timer = PhaseTimer()
+        timer.install()
 
     from openee.algorithms import default_registry
     from openee.algorithms.context import EvalContext, evaluation_context
@@ -109,6 +120,12 @@ def main() -> int:
         request(grid, bands)
         out["seconds"] = time.perf_counter() - started
         out["cpu_seconds"] = time.process_time() - cpu  # all threads of this process
+    elif timer is not None:
+        moved = grid.shifted(args.shift)
+        for case, case_grid in (("cold", grid), ("new grid", moved), ("warm", moved)):
+            with timer.measure() as measured:
+                request(case_grid, bands)
+            out[case] = measured
     elif args.mode == "profile":
         out.update(profile(lambda: request(grid, bands), args.top))
     else:
