@@ -17,18 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from affine import Affine
 from pyproj import Transformer
 
 from openee.compute.executors import ChunkExecutor
 from openee.compute.export_image import Progress, Report
 from openee.compute.pixels import compute_pixels
 from openee.errors import InvalidArgumentError
-from openee.raster.grid import affine_to_wire
+from openee.raster.grid import MERCATOR_HALF_SIDE, web_mercator_tile_grid
 from openee.raster.image import Image
 from openee.settings import Limits
 
-MERCATOR_HALF_SIDE = math.pi * 6378137.0
 MAX_ZOOM = 24
 MAX_TILES = 100_000
 FORMATS = {"AUTO_JPEG_PNG", "PNG", "JPEG"}
@@ -89,20 +87,7 @@ def _end_zoom(opts: MapOptions) -> int:
 
 def tile_grid(zoom: int, x: int, y: int, size: int) -> dict[str, Any]:
     """The wire grid of Web Mercator tile (x, y) at `zoom`, y counted from the top."""
-    side = 2 * MERCATOR_HALF_SIDE / (1 << zoom)
-    transform = Affine(
-        side / size,
-        0,
-        -MERCATOR_HALF_SIDE + x * side,
-        0,
-        -side / size,
-        MERCATOR_HALF_SIDE - y * side,
-    )
-    return {
-        "crsCode": "EPSG:3857",
-        "affineTransform": affine_to_wire(transform),
-        "dimensions": {"width": size, "height": size},
-    }
+    return web_mercator_tile_grid(zoom, x, y, size)
 
 
 def tiles_over(bounds: tuple[float, float, float, float], zoom: int) -> list[tuple[int, int]]:

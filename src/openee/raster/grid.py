@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from affine import Affine
 from pyproj import CRS
@@ -112,3 +113,26 @@ WIRE_AFFINE_KEYS = ("scaleX", "shearX", "translateX", "shearY", "scaleY", "trans
 def affine_to_wire(transform: Affine | tuple[float, ...]) -> dict[str, float]:
     """An affine transform as the wire's AffineTransform object."""
     return dict(zip(WIRE_AFFINE_KEYS, tuple(transform)[:6], strict=True))
+
+
+# Half the side of the Web Mercator square, in meters.
+MERCATOR_HALF_SIDE = math.pi * 6378137.0
+
+
+def web_mercator_tile_grid(zoom: int, x: int, y: int, size: int = 256) -> dict[str, Any]:
+    """The wire grid of Web Mercator (EPSG:3857) tile (x, y) at `zoom`, y counted from the top:
+    the grid of map tiles and of map exports."""
+    side = 2 * MERCATOR_HALF_SIDE / (1 << zoom)
+    transform = Affine(
+        side / size,
+        0,
+        -MERCATOR_HALF_SIDE + x * side,
+        0,
+        -side / size,
+        MERCATOR_HALF_SIDE - y * side,
+    )
+    return {
+        "crsCode": "EPSG:3857",
+        "affineTransform": affine_to_wire(transform),
+        "dimensions": {"width": size, "height": size},
+    }

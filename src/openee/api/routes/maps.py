@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,7 +18,7 @@ from openee.api.deps import check_version, get_state, json_body, require_princip
 from openee.api.state import AppState
 from openee.auth import Principal
 from openee.errors import InvalidArgumentError
-from openee.raster.grid import affine_to_wire
+from openee.raster.grid import web_mercator_tile_grid
 
 router = APIRouter()
 
@@ -27,8 +26,6 @@ State = Annotated[AppState, Depends(get_state)]
 
 TILE_SIZE = 256
 MAX_ZOOM = 30
-# Half the side of the Web Mercator square, in meters.
-MERCATOR_HALF_SIDE = math.pi * 6378137.0
 
 
 def tile_grid(zoom: int, x: int, y: int) -> dict[str, Any]:
@@ -38,21 +35,7 @@ def tile_grid(zoom: int, x: int, y: int) -> dict[str, Any]:
     count = 1 << zoom
     if not (0 <= x < count and 0 <= y < count):
         raise InvalidArgumentError(f"Tile ({x}, {y}) is outside zoom level {zoom}.")
-    side = 2 * MERCATOR_HALF_SIDE / count
-    pixel = side / TILE_SIZE
-    transform = (
-        pixel,
-        0.0,
-        -MERCATOR_HALF_SIDE + x * side,
-        0.0,
-        -pixel,
-        MERCATOR_HALF_SIDE - y * side,
-    )
-    return {
-        "crsCode": "EPSG:3857",
-        "affineTransform": affine_to_wire(transform),
-        "dimensions": {"width": TILE_SIZE, "height": TILE_SIZE},
-    }
+    return web_mercator_tile_grid(zoom, x, y, TILE_SIZE)
 
 
 @router.post("/{version}/projects/{project}/maps")
