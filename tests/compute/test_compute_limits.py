@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from affine import Affine
 
+from openee.api.requests import pixels_request
 from openee.compute.chunks import materialize
 from openee.compute.pixels import compute_pixels
 from openee.errors import InvalidArgumentError
@@ -21,6 +22,7 @@ from openee.settings import Limits
 
 
 def grid_request(width: int, height: int, **extra: Any) -> dict[str, Any]:
+    """The wire form of an NPY request on a width x height grid."""
     return {
         "fileFormat": "NPY",
         "grid": {
@@ -51,14 +53,16 @@ def test_strict_profile_uses_earth_engines_limits_and_wording(executor: ThreadPo
         InvalidArgumentError,
         match=r"Total request size \(\d+ bytes\) must be less than or equal to 50331648 bytes",
     ):
-        compute_pixels(image, grid_request(2000, 2000), executor, strict, 512)
+        compute_pixels(image, pixels_request(grid_request(2000, 2000)), executor, strict, 512)
     with pytest.raises(InvalidArgumentError, match="at most 32768 pixels per side"):
-        compute_pixels(image, grid_request(40000, 10), executor, strict, 512)
+        compute_pixels(image, pixels_request(grid_request(40000, 10)), executor, strict, 512)
 
 
 def test_default_profile_lifts_the_48_mib_cap(executor: ThreadPoolExecutor) -> None:
     image = constant_image([1.5, 2.5])
-    result = compute_pixels(image, grid_request(2000, 2000), executor, Limits(), 512)
+    result = compute_pixels(
+        image, pixels_request(grid_request(2000, 2000)), executor, Limits(), 512
+    )
     arr = np.load(io.BytesIO(result.content))
     assert arr.shape == (2000, 2000) and float(arr["constant_1"][1999, 1999]) == 2.5
 
@@ -66,7 +70,9 @@ def test_default_profile_lifts_the_48_mib_cap(executor: ThreadPoolExecutor) -> N
 def test_memory_budget_is_configurable(executor: ThreadPoolExecutor) -> None:
     small = Limits(memory_budget_bytes=100 * 100 * 8 * 1)  # under 1x the raw NPY output
     with pytest.raises(InvalidArgumentError, match="more than the server's budget"):
-        compute_pixels(constant_image([1.5]), grid_request(100, 100), executor, small, 512)
+        compute_pixels(
+            constant_image([1.5]), pixels_request(grid_request(100, 100)), executor, small, 512
+        )
 
 
 @pytest.mark.parametrize("bad", [{"width": 0, "height": 5}, {"width": -3, "height": 5}])
@@ -76,7 +82,7 @@ def test_non_positive_dimensions_are_rejected(
     request = grid_request(1, 1)
     request["grid"]["dimensions"] = bad
     with pytest.raises(InvalidArgumentError, match="must be positive"):
-        compute_pixels(constant_image([1]), request, executor, Limits(), 512)
+        compute_pixels(constant_image([1]), pixels_request(request), executor, Limits(), 512)
 
 
 def test_peak_memory_does_not_grow_with_the_number_of_chunks(executor: ThreadPoolExecutor) -> None:
@@ -100,6 +106,7 @@ def test_peak_memory_does_not_grow_with_the_number_of_chunks(executor: ThreadPoo
 PEAK_SCRIPT = """
 import resource, sys
 from concurrent.futures import ThreadPoolExecutor
+from openee.api.requests import pixels_request
 from openee.compute.pixels import compute_pixels
 from openee.raster.image import constant_image
 from openee.settings import Limits
@@ -109,7 +116,7 @@ request = {"fileFormat": sys.argv[1], "grid": {"crsCode": "EPSG:4326",
 image = constant_image([1.5, 2.5])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 with ThreadPoolExecutor(2) as pool:
-    result = compute_pixels(image, request, pool, Limits(), 1024)
+    result = compute_pixels(image, pixels_request(request), pool, Limits(), 1024)
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(before * 1024, after * 1024, len(result.content))
 """

@@ -18,6 +18,7 @@ from affine import Affine
 
 from openee.compute.chunks import allocate_outputs, fill_rows, materialize
 from openee.compute.pixels import NpyStream, compute_pixels, stream_pixels
+from openee.compute.requests import PixelsRequest
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Band, Image
 from openee.raster.read import SourceUnreadableError
@@ -93,8 +94,8 @@ def file_image(path: Path) -> Image:
         return Image((Band("v", band, projection, (ds.width, ds.height)),))
 
 
-def npy_request() -> dict[str, Any]:
-    return {"fileFormat": "NPY"}  # on the image's own grid
+def npy_request() -> PixelsRequest:
+    return PixelsRequest("NPY")  # on the image's own grid
 
 
 def expected_npy(data: np.ndarray) -> bytes:
@@ -164,7 +165,7 @@ def test_streamed_npy_is_the_whole_file_with_masked_pixels_zeroed_in_every_band(
 def test_other_formats_are_not_streamed(tmp_path: Path, pool: ThreadPoolExecutor) -> None:
     write_geotiff(tmp_path / "a.tif", values())
     image = file_image(tmp_path / "a.tif")
-    result = stream_pixels(image, {"fileFormat": "GEO_TIFF"}, pool, Limits(), CHUNK)
+    result = stream_pixels(image, PixelsRequest("GEO_TIFF"), pool, Limits(), CHUNK)
     assert not isinstance(result, NpyStream)
     with rasterio.MemoryFile(bytes(result.content)) as memfile, memfile.open() as ds:
         assert (ds.height, ds.width) == (HEIGHT, WIDTH)

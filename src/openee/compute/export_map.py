@@ -22,6 +22,7 @@ from pyproj import Transformer
 from openee.compute.executors import ChunkExecutor
 from openee.compute.export_image import Progress, Report
 from openee.compute.pixels import compute_pixels
+from openee.compute.requests import GridRequest, PixelsRequest
 from openee.errors import InvalidArgumentError
 from openee.raster.grid import MERCATOR_HALF_SIDE, web_mercator_tile_grid
 from openee.raster.image import Image
@@ -85,11 +86,6 @@ def _end_zoom(opts: MapOptions) -> int:
     return max(opts.start_zoom, min(MAX_ZOOM, zoom))
 
 
-def tile_grid(zoom: int, x: int, y: int, size: int) -> dict[str, Any]:
-    """The wire grid of Web Mercator tile (x, y) at `zoom`, y counted from the top."""
-    return web_mercator_tile_grid(zoom, x, y, size)
-
-
 def tiles_over(bounds: tuple[float, float, float, float], zoom: int) -> list[tuple[int, int]]:
     """The tiles at `zoom` that meet a lon/lat box, row-major."""
     west, south, east, north = bounds
@@ -134,7 +130,8 @@ def write_map_tiles(
     staging.mkdir(parents=True, exist_ok=True)
     out: list[tuple[Path, str]] = []
     for z, x, y in tiles:
-        request = {"grid": tile_grid(z, x, y, opts.tile_size), "fileFormat": opts.file_format}
+        grid = GridRequest.of(web_mercator_tile_grid(z, x, y, opts.tile_size))
+        request = PixelsRequest(file_format=opts.file_format, grid=grid)
         result = compute_pixels(image, request, executor, limits, chunk_size)
         if not (opts.skip_empty and _empty(result.body)):
             path = staging / f"{z}-{x}-{y}"

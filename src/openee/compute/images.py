@@ -42,19 +42,12 @@ def image_resource(image: Image) -> dict[str, Any]:
     return out
 
 
-def compute_images(collection: object, request: dict[str, Any]) -> dict[str, Any]:
+def images_page(collection: object, offset: int, size: int) -> tuple[list[dict[str, Any]], bool]:
+    """The REST resources of images [offset, offset + size) and whether more follow."""
     if not isinstance(collection, ImageCollection):
         raise InvalidArgumentError(
             f"computeImages needs an ImageCollection expression, got {type(collection).__name__}."
         )
-    size = request.get("pageSize") or MAX_PAGE
-    token = request.get("pageToken") or "0"
-    if not isinstance(size, int) or size < 1 or not str(token).isdigit():
-        raise InvalidArgumentError("Invalid pageSize or pageToken.")
-    offset = int(token)
     images = collection.images
-    page = images[offset : offset + min(size, MAX_PAGE)]
-    out: dict[str, Any] = {"images": [image_resource(img) for img in page]}
-    if offset + len(page) < len(images):
-        out["nextPageToken"] = str(offset + len(page))
-    return out
+    page = [image_resource(img) for img in images[offset : offset + size]]
+    return page, len(images) > offset + size

@@ -8,11 +8,9 @@ used, and `grid.dimensions`, if also given, rescales that box to the requested s
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 from affine import Affine
@@ -20,7 +18,8 @@ from affine import Affine
 from openee.compute import memory
 from openee.compute.chunks import allocate_outputs, fill_rows, materialize
 from openee.compute.executors import ChunkExecutor
-from openee.encode.formats import FORMATS, Content, Format, format_for, zip_geotiff_per_band
+from openee.compute.requests import GridRequest, PixelsRequest
+from openee.encode.formats import FORMATS, Content, Format, zip_geotiff_per_band
 from openee.encode.npy import NpyFile
 from openee.encode.raster import ComputedRaster
 from openee.encode.visualize import Visualization, to_rgba8
@@ -55,12 +54,13 @@ def default_grid(image: Image) -> tuple[str, Affine, tuple[int, int]] | None:
     return projection.crs, Affine(*projection.transform), dims
 
 
-def resolve_grid(image: Image, wire: dict[str, Any] | None, region: object = None) -> PixelGrid:
+def resolve_grid(
+    image: Image, requested: GridRequest | None, region: Geometry | None = None
+) -> PixelGrid:
     """The request's grid, with omitted parts taken from the image's native grid; with a
     `region`, the pixels of that grid covering the region's bounds (see region_grid)."""
-    if wire is not None and not isinstance(wire, dict):
-        raise InvalidArgumentError("grid must be an object.")
-    crs, transform, dims = PixelGrid.from_wire(wire or {})
+    requested = requested or GridRequest()
+    crs, transform, dims = requested.crs, requested.transform, requested.dimensions
     native = default_grid(image)
     if native is not None:
         crs = crs or native[0]
@@ -68,25 +68,13 @@ def resolve_grid(image: Image, wire: dict[str, Any] | None, region: object = Non
         if region is None:
             dims = dims or native[2]
     if region is not None and crs is not None and transform is not None:
-        return region_grid(crs, transform, dims, _region(region))
+        return region_grid(crs, transform, dims, region)
     if crs is None or transform is None or dims is None:
         raise InvalidArgumentError(
             "The image has no single native grid (e.g. it is a composite): the request must "
             "give grid.crsCode, grid.affineTransform and grid.dimensions."
         )
     return PixelGrid(crs, transform, dims[0], dims[1])
-
-
-def _region(region: object) -> Geometry:
-    """A request's `region`: a GeoJSON geometry object (or its JSON text)."""
-    if isinstance(region, str):
-        try:
-            region = json.loads(region)
-        except ValueError:
-            raise InvalidArgumentError("region must be a GeoJSON geometry.") from None
-    if not isinstance(region, dict):
-        raise InvalidArgumentError("region must be a GeoJSON geometry.")
-    return Geometry.from_geojson(region)
 
 
 def region_grid(
@@ -115,11 +103,13 @@ def region_grid(
     return PixelGrid(crs, rescaled, dims[0], dims[1])
 
 
-def band_grids(image: Image, wire: dict[str, Any] | None, file_format: Any) -> list[PixelGrid]:
-    """Each band's own grid, for a ZIPPED_GEO_TIFF_PER_BAND request without a grid whose bands
-    have different native grids (getDownloadURL with per-band scales: one file per band, each
-    on its band's grid); empty when the request has one grid for all its bands."""
-    if wire or not isinstance(file_format, str) or file_format.upper() != _PER_BAND:
+def band_grids(image: Image, request: PixelsRequest) -> list[PixelGrid]:
+    """Each band's own grid, for a ZIPPED_GEO_TIFF_PER_BAND request without a grid or region
+    whose bands have different native grids (getDownloadURL with per-band scales: one file per
+    band, each on its band's grid); empty when the request has one grid for all its bands."""
+    if request.grid is not None or request.region is not None:
+        return []
+    if request.file_format != _PER_BAND:
         return []
     if default_grid(image) is not None:
         return []
@@ -136,13 +126,11 @@ def band_grids(image: Image, wire: dict[str, Any] | None, file_format: Any) -> l
 _PER_BAND = "ZIPPED_GEO_TIFF_PER_BAND"
 
 
-def check_request_limits(
-    image: Image, wire: dict[str, Any] | None, file_format: Any, limits: Limits
-) -> None:
+def check_request_limits(image: Image, request: PixelsRequest, limits: Limits) -> None:
     """check_limits on the request's grid, or on each band's own grid (band_grids)."""
-    grids = band_grids(image, wire, file_format)
+    grids = band_grids(image, request)
     if not grids:
-        check_limits(image, resolve_grid(image, wire), limits)
+        check_limits(image, resolve_grid(image, request.grid, request.region), limits)
         return
     for band, grid in zip(image.bands, grids, strict=True):
         check_limits(replace(image, bands=(band,)), grid, limits)
@@ -193,18 +181,15 @@ class _Request:
     band_grids: tuple[PixelGrid, ...] = ()
 
 
-def _checked(image: object, request: dict[str, Any], limits: Limits) -> _Request:
+def _checked(image: object, request: PixelsRequest, limits: Limits) -> _Request:
     if not isinstance(image, Image):
         raise InvalidArgumentError(
             f"computePixels needs an Image expression, got {type(image).__name__}."
         )
-    fmt = format_for(request.get("fileFormat"))
-    vis = Visualization.from_wire(request.get("visualizationOptions"))
-    band_ids = request.get("bandIds")
-    if band_ids:
-        if not isinstance(band_ids, list):
-            raise InvalidArgumentError("bandIds must be a list of band names.")
-        image = image.select(band_ids)
+    fmt = request.format
+    vis = request.visualization
+    if request.band_ids:
+        image = image.select(list(request.band_ids))
     if not image.bands:
         raise InvalidArgumentError("The image has no bands to compute.")
     check_arrays([b.source for b in image.bands])
@@ -216,8 +201,7 @@ def _checked(image: object, request: dict[str, Any], limits: Limits) -> _Request
             "arrayProject + arrayFlatten) first."
         )
     sources = [b.source for b in image.bands]
-    grid_wire, region = request.get("grid"), request.get("region")
-    grids = [] if region is not None else band_grids(image, grid_wire, request.get("fileFormat"))
+    grids = band_grids(image, request)
     # The estimated peak is reserved from the process-wide budget until the request ends.
     if grids:
         peaks = [
@@ -226,7 +210,7 @@ def _checked(image: object, request: dict[str, Any], limits: Limits) -> _Request
         ]
         memory.reserve(sum(peaks))
         return _Request(image.band_names, sources, grids[0], fmt, vis, tuple(grids))
-    grid = resolve_grid(image, grid_wire, region)
+    grid = resolve_grid(image, request.grid, request.region)
     memory.reserve(check_limits(image, grid, limits, fmt))
     return _Request(image.band_names, sources, grid, fmt, vis)
 
@@ -237,7 +221,7 @@ def _npy_file(req: _Request) -> NpyFile:
 
 def compute_pixels(
     image: object,
-    request: dict[str, Any],
+    request: PixelsRequest,
     executor: ChunkExecutor,
     limits: Limits,
     chunk_size: int,
@@ -248,7 +232,7 @@ def compute_pixels(
 
 def compute_rgba(
     image: object,
-    request: dict[str, Any],
+    request: PixelsRequest,
     executor: ChunkExecutor,
     limits: Limits,
     chunk_size: int,
@@ -314,7 +298,7 @@ class NpyStream:
 
 def stream_pixels(
     image: object,
-    request: dict[str, Any],
+    request: PixelsRequest,
     executor: ChunkExecutor,
     limits: Limits,
     chunk_size: int,

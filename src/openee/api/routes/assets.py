@@ -35,6 +35,7 @@ from openee.api.deps import (
 from openee.api.discovery import unrouted
 from openee.api.evaluation import file_access
 from openee.api.fastjson import FastJSONResponse
+from openee.api.requests import pixels_request
 from openee.api.routes.tables import list_features
 from openee.api.state import AppState
 from openee.api.streaming import pixels_response
@@ -262,7 +263,8 @@ def post_asset(
             raise InvalidArgumentError(f"Asset '{record.id}' is not an image.")
         settings = state.settings
         image = image_from_record(record)
-        result = stream_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
+        request = pixels_request(body)
+        result = stream_pixels(image, request, state.executor, settings.limits, settings.chunk_size)
         return pixels_response(result)
     raise unrouted("POST", f"{version}/projects/{path}")
 
