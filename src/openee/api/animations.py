@@ -31,8 +31,6 @@ from openee.api.state import AppState
 from openee.auth import Principal
 from openee.auth.capabilities import Capability
 from openee.auth.iam import Iam
-from openee.compute.pixels import check_limits, compute_rgba, resolve_grid
-from openee.compute.requests import GridRequest, PixelsRequest
 from openee.encode.video import (
     FilmstripFormat,
     Orientation,
@@ -45,6 +43,8 @@ from openee.encode.visualize import Visualization
 from openee.errors import GridTooLargeError, InvalidArgumentError
 from openee.raster.grid import PixelGrid, affine_to_wire
 from openee.raster.image import Image, ImageCollection
+from openee.services.pixels import check_limits, compute_rgba, resolve_grid
+from openee.services.requests import GridRequest, PixelsRequest
 from openee.settings import Limits
 
 AnimationKind = Literal["video", "filmstrip"]

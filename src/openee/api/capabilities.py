@@ -38,9 +38,6 @@ from openee.auth.apikeys import ApiKeyStore
 from openee.auth.capabilities import Capability, Kind
 from openee.auth.iam import Iam
 from openee.catalog.names import LEGACY
-from openee.compute.pixels import check_request_limits, compute_pixels, default_grid
-from openee.compute.requests import GridRequest
-from openee.compute.result_cache import Encoded
 from openee.encode.formats import Content
 from openee.encode.visualize import Visualization
 from openee.errors import (
@@ -50,6 +47,9 @@ from openee.errors import (
 )
 from openee.raster.grid import PixelGrid, affine_to_wire
 from openee.raster.image import Image
+from openee.services.pixels import check_request_limits, compute_pixels, default_grid
+from openee.services.requests import GridRequest
+from openee.services.result_cache import Encoded
 from openee.values.geometry import WGS84
 
 VISUAL_FORMATS = frozenset({"PNG", "JPEG", "AUTO_JPEG_PNG"})

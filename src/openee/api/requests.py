@@ -1,5 +1,5 @@
 """The request JSON of the pixels methods, checked once and turned into the typed requests of
-compute/requests.py: computePixels, getPixels, thumbnails, map tiles and video frames all read
+services/requests.py: computePixels, getPixels, thumbnails, map tiles and video frames all read
 `fileFormat`, `bandIds`, `visualizationOptions`, `grid` and `region` here and nowhere else."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from openee.compute.requests import DEFAULT_FILE_FORMAT, GridRequest, PixelsRequest
 from openee.encode.formats import format_for
 from openee.encode.visualize import Visualization
 from openee.errors import InvalidArgumentError
 from openee.raster.grid import PixelGrid
+from openee.services.requests import DEFAULT_FILE_FORMAT, GridRequest, PixelsRequest
 from openee.values.geometry import Geometry
 
 

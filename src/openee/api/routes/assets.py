@@ -50,8 +50,8 @@ from openee.catalog.manifests import (
 from openee.catalog.model import FOLDER, IMAGE, IMAGE_COLLECTION, TABLE, AssetRecord
 from openee.catalog.names import LEGACY, name_from_id
 from openee.catalog.resource import asset_resource
-from openee.compute.pixels import stream_pixels
 from openee.errors import AssetNotFoundError, InvalidArgumentError, NotFoundError
+from openee.services.pixels import stream_pixels
 
 router = APIRouter(dependencies=[Depends(require_principal)])
 

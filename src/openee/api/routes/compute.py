@@ -14,9 +14,9 @@ from openee.api.routes.paging import body_page, offset_token
 from openee.api.state import AppState
 from openee.api.streaming import pixels_response
 from openee.auth import Principal
-from openee.compute.images import MAX_PAGE, images_page
-from openee.compute.pixels import stream_pixels
-from openee.compute.value import compute_value
+from openee.services.images import MAX_PAGE, images_page
+from openee.services.pixels import stream_pixels
+from openee.services.value import compute_value
 
 router = APIRouter()
 

@@ -1,5 +1,5 @@
 """Batch exports: `image:export`, `table:export`, `map:export` (a tile pyramid) and
-`video:export` (an MP4) start an operation (`compute/exports.py`) that `operations` get / list /
+`video:export` (an MP4) start an operation (`services/exports.py`) that `operations` get / list /
 cancel / wait follow. `classifier:export` and `videoMap:export` have no handler: as every
 documented method without one, they answer 501 naming the method (`api/discovery.unrouted`).
 
@@ -21,7 +21,7 @@ from openee.api.deps import require_write as require_write_scope
 from openee.api.evaluation import evaluate_as
 from openee.api.state import AppState
 from openee.auth import Principal
-from openee.compute import exports
+from openee.services import exports
 
 router = APIRouter(dependencies=[Depends(require_principal)])
 

@@ -21,15 +21,15 @@ from openee.api.routes.paging import body_page, offset_token
 from openee.api.state import AppState
 from openee.auth import Principal
 from openee.auth.iam import Iam
-from openee.compute.features import (
+from openee.encode.tables import table_format
+from openee.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from openee.services.features import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     all_geojson,
     collection_features,
     features_page,
 )
-from openee.encode.tables import table_format
-from openee.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
 
 router = APIRouter()
 

@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 from pyproj import Transformer
 
-from openee.compute.executors import ChunkExecutor
-from openee.compute.export_image import Progress, Report
-from openee.compute.pixels import compute_pixels
-from openee.compute.requests import GridRequest, PixelsRequest
+from openee.engine.executors import ChunkExecutor
 from openee.errors import InvalidArgumentError
 from openee.raster.grid import MERCATOR_HALF_SIDE, web_mercator_tile_grid
 from openee.raster.image import Image
+from openee.services.export_image import Progress, Report
+from openee.services.pixels import compute_pixels
+from openee.services.requests import GridRequest, PixelsRequest
 from openee.settings import Limits
 
 MAX_ZOOM = 24

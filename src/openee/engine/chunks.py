@@ -1,6 +1,6 @@
 """Chunked evaluation: the output grid is cut into chunks, each a pure function of
 (band sources, chunk grid). Locally a thread pool runs them; on a cluster the same function runs as
-Dask tasks (`openee.compute.executors`), because its inputs are picklable.
+Dask tasks (`openee.engine.executors`), because its inputs are picklable.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from openee.compute import deadline
-from openee.compute.executors import ChunkExecutor, ChunkFuture
+from openee.engine import deadline
+from openee.engine.executors import ChunkExecutor, ChunkFuture
 from openee.raster.arrays import merge_chunks
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels

@@ -10,7 +10,7 @@ import rasterio.windows
 import shapely.geometry
 from affine import Affine
 
-from openee.compute.pixels import region_grid
+from openee.services.pixels import region_grid
 from openee.values.geometry import Geometry
 
 UTM = "EPSG:32633"

@@ -14,9 +14,9 @@ from distributed import Client, LocalCluster
 from openee.catalog.profiles import SENTINEL2_L2A
 from openee.catalog.sqlite import SqliteCatalog
 from openee.catalog.stac_ingest import ingest_stac
-from openee.compute.chunks import compute_chunk, materialize
-from openee.compute.executors import ALLOCATOR_PLUGIN, make_executor
 from openee.demo import S2_L2A_CATALOG
+from openee.engine.chunks import compute_chunk, materialize
+from openee.engine.executors import ALLOCATOR_PLUGIN, make_executor
 from openee.raster.grid import PixelGrid
 from openee.raster.sources import FileBand, ReducedBand
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from openee.compute.result_cache import DiskTier, Encoded, ResultCache, ShortMemo
+from openee.services.result_cache import DiskTier, Encoded, ResultCache, ShortMemo
 
 
 def test_concurrent_requests_for_one_key_compute_it_once() -> None:

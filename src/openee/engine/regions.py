@@ -23,8 +23,8 @@ from affine import Affine
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from openee.compute.chunks import materialize
-from openee.compute.executors import ChunkExecutor
+from openee.engine.chunks import materialize
+from openee.engine.executors import ChunkExecutor
 from openee.errors import InvalidArgumentError
 from openee.raster.arrays import check_arrays, flat_values
 from openee.raster.grid import PixelGrid

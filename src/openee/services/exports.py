@@ -32,26 +32,28 @@ from openee.catalog.manifests import build_image, build_table, plan_image, plan_
 from openee.catalog.names import name_from_id
 from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
-from openee.compute import export_receipt
-from openee.compute.destinations import (
+from openee.engine.executors import ChunkExecutor
+from openee.errors import InvalidArgumentError, OpeneeError, UnimplementedError
+from openee.raster.image import Image
+from openee.services import export_receipt
+from openee.services.destinations import (
     FileDestination,
     bucket_destination,
     drive_destination,
     safe_relative,
     staging_dir,
 )
-from openee.compute.executors import ChunkExecutor
-from openee.compute.export_image import (
+from openee.services.export_image import (
     ImageOptions,
     Progress,
     estimate,
     image_options,
     write_image_files,
 )
-from openee.compute.export_map import MapOptions, map_options, write_map_tiles
-from openee.compute.export_table import selectors_of, table_file_format, write_table_files
-from openee.compute.export_video import VideoOptions, video_options, write_video
-from openee.compute.operations import (
+from openee.services.export_map import MapOptions, map_options, write_map_tiles
+from openee.services.export_table import selectors_of, table_file_format, write_table_files
+from openee.services.export_video import VideoOptions, video_options, write_video
+from openee.services.operations import (
     PENDING,
     RUNNING,
     SUCCEEDED,
@@ -60,8 +62,6 @@ from openee.compute.operations import (
     OperationRunner,
     OperationStore,
 )
-from openee.errors import InvalidArgumentError, OpeneeError, UnimplementedError
-from openee.raster.image import Image
 from openee.settings import Limits
 
 EXPORT_IMAGE, EXPORT_FEATURES = "EXPORT_IMAGE", "EXPORT_FEATURES"

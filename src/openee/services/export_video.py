@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from openee.compute.chunks import materialize
-from openee.compute.executors import ChunkExecutor
-from openee.compute.export_image import Progress, Report, export_grid
 from openee.encode.raster import ComputedRaster
 from openee.encode.video import MAX_FPS, MIN_FPS, encode_video
 from openee.encode.visualize import Visualization, to_rgba8
+from openee.engine.chunks import materialize
+from openee.engine.executors import ChunkExecutor
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Image, ImageCollection
+from openee.services.export_image import Progress, Report, export_grid
 
 DEFAULT_FPS = 10.0
 DEFAULT_MAX_FRAMES = 1000

@@ -16,13 +16,13 @@ import pytest
 import rasterio
 from affine import Affine
 
-from openee.compute.chunks import allocate_outputs, fill_rows, materialize
-from openee.compute.pixels import NpyStream, compute_pixels, stream_pixels
-from openee.compute.requests import PixelsRequest
+from openee.engine.chunks import allocate_outputs, fill_rows, materialize
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Band, Image
 from openee.raster.read import SourceUnreadableError
 from openee.raster.sources import FileBand
+from openee.services.pixels import NpyStream, compute_pixels, stream_pixels
+from openee.services.requests import PixelsRequest
 from openee.settings import Limits
 from openee.values.projection import Projection
 

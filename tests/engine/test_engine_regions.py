@@ -8,7 +8,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
-from openee.compute.regions import Region, TooManyPixelsError, fit_region
+from openee.engine.regions import Region, TooManyPixelsError, fit_region
 from openee.values.geometry import Geometry
 from openee.values.projection import Projection
 

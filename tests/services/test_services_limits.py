@@ -12,12 +12,12 @@ import pytest
 from affine import Affine
 
 from openee.api.requests import pixels_request
-from openee.compute.chunks import materialize
-from openee.compute.pixels import compute_pixels
+from openee.engine.chunks import materialize
 from openee.errors import InvalidArgumentError
 from openee.raster.grid import PixelGrid
 from openee.raster.image import constant_image
 from openee.raster.sources import ConstantBand
+from openee.services.pixels import compute_pixels
 from openee.settings import Limits
 
 
@@ -107,7 +107,7 @@ PEAK_SCRIPT = """
 import resource, sys
 from concurrent.futures import ThreadPoolExecutor
 from openee.api.requests import pixels_request
-from openee.compute.pixels import compute_pixels
+from openee.services.pixels import compute_pixels
 from openee.raster.image import constant_image
 from openee.settings import Limits
 request = {"fileFormat": sys.argv[1], "grid": {"crsCode": "EPSG:4326",

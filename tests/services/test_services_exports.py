@@ -10,19 +10,19 @@ import pytest
 import rasterio
 from affine import Affine
 
-from openee.compute.destinations import bucket_destination, drive_destination, safe_relative
-from openee.compute.export_image import (
+from openee.errors import InvalidArgumentError, UnimplementedError
+from openee.raster.grid import PixelGrid
+from openee.raster.image import Band, Image
+from openee.raster.sources import ConstantBand
+from openee.services.destinations import bucket_destination, drive_destination, safe_relative
+from openee.services.export_image import (
     ImageOptions,
     check_max_pixels,
     file_parts,
     image_options,
     write_image_files,
 )
-from openee.compute.operations import OperationStore
-from openee.errors import InvalidArgumentError, UnimplementedError
-from openee.raster.grid import PixelGrid
-from openee.raster.image import Band, Image
-from openee.raster.sources import ConstantBand
+from openee.services.operations import OperationStore
 from openee.settings import parse_buckets
 from openee.values.projection import Projection
 

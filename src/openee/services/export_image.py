@@ -30,15 +30,15 @@ import rasterio
 import rasterio.shutil
 from rasterio.windows import Window
 
-from openee.compute.chunks import compute_chunk
-from openee.compute.executors import ChunkExecutor, ChunkFuture
-from openee.compute.pixels import resolve_grid
+from openee.engine.chunks import compute_chunk
+from openee.engine.executors import ChunkExecutor, ChunkFuture
 from openee.errors import InvalidArgumentError, OpeneeError, UnimplementedError
 from openee.raster.arrays import check_arrays
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Image
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
+from openee.services.pixels import resolve_grid
 
 DEFAULT_MAX_PIXELS = 100_000_000
 DEFAULT_TILE_SIZE = 256

@@ -12,7 +12,7 @@ chunks and requests reuse it. Memory beyond that is still given back, and blocks
 Environment variables (MALLOC_MMAP_THRESHOLD_, ...) could do the same, but only before the
 process starts; mallopt(3) does it from within. Other C libraries are left as they are.
 `openee serve` applies it at start, and to the workers of a Dask cluster it sends chunks to
-(compute/executors.py).
+(engine/executors.py).
 """
 
 from __future__ import annotations

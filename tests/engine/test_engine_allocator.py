@@ -1,4 +1,4 @@
-"""The allocator setting of `openee serve` (compute/allocator.py): freed blocks of a few tens of
+"""The allocator setting of `openee serve` (engine/allocator.py): freed blocks of a few tens of
 MiB are reused instead of being mapped, faulted in and zeroed again for every chunk."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 LOOP = """
 import json, resource, sys
 import numpy as np
-from openee.compute.allocator import tune_allocator
+from openee.engine.allocator import tune_allocator
 tuned = tune_allocator() if sys.argv[1] == "tuned" else None
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(30):

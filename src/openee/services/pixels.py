@@ -15,19 +15,19 @@ from dataclasses import dataclass, replace
 import numpy as np
 from affine import Affine
 
-from openee.compute import memory
-from openee.compute.chunks import allocate_outputs, fill_rows, materialize
-from openee.compute.executors import ChunkExecutor
-from openee.compute.requests import GridRequest, PixelsRequest
 from openee.encode.formats import FORMATS, Content, Format, zip_geotiff_per_band
 from openee.encode.npy import NpyFile
 from openee.encode.raster import ComputedRaster
 from openee.encode.visualize import Visualization, to_rgba8
+from openee.engine import memory
+from openee.engine.chunks import allocate_outputs, fill_rows, materialize
+from openee.engine.executors import ChunkExecutor
 from openee.errors import GridTooLargeError, InvalidArgumentError
 from openee.raster.arrays import check_arrays
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Image
 from openee.raster.sources import BandSource
+from openee.services.requests import GridRequest, PixelsRequest
 from openee.settings import Limits
 from openee.values.geometry import Geometry
 

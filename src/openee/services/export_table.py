@@ -15,7 +15,6 @@ from typing import Any
 import shapely
 import shapely.geometry
 
-from openee.compute.features import all_geojson
 from openee.encode.tables import (
     FORMATS,
     GEO,
@@ -26,6 +25,7 @@ from openee.encode.tables import (
     table_format,
 )
 from openee.errors import FailedPreconditionError, InvalidArgumentError, UnimplementedError
+from openee.services.features import all_geojson
 
 GEOPARQUET = "GEO_PARQUET"
 _PARQUET_NAMES = {"GEOPARQUET", "GEO_PARQUET", "PARQUET"}

@@ -1,4 +1,4 @@
-"""The process-wide memory budget (openee.compute.memory)."""
+"""The process-wide memory budget (openee.engine.memory)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from openee.compute import memory
+from openee.engine import memory
 from openee.errors import ResourceExhaustedError
 
 MIB = 2**20

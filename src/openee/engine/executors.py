@@ -31,7 +31,7 @@ def make_executor(workers: int, dask_scheduler: str | None) -> ChunkExecutor:
     if dask_scheduler:
         from distributed import Client, WorkerPlugin
 
-        from openee.compute.allocator import tune_allocator
+        from openee.engine.allocator import tune_allocator
 
         class AllocatorSetting(WorkerPlugin):
             def setup(self, worker: Any) -> None:
