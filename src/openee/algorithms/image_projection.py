@@ -1,4 +1,5 @@
-"""Image algorithms about where pixels are: resample, reproject, clip, pixel coordinates."""
+"""Image algorithms about projections and where pixels are: resample, reproject,
+setDefaultProjection, reduceResolution, displace, clip, pixel coordinates and areas."""
 
 from __future__ import annotations
 
