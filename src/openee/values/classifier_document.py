@@ -4,9 +4,10 @@
 JSON, never pickle: reading a stored asset must not run code. The document holds what defines
 the classifier value (kind, settings, output mode and its training samples), so the value read
 back equals the one exported and its model is fitted by the same code on the same samples. A
-fingerprint of the fitted model's outputs on probe points (the training rows and the midpoints
-of consecutive rows) is stored beside them and checked on load: a model that would classify
-differently (another scikit-learn, another openee) is refused, never used silently.
+fingerprint of the fitted model (its trees' nodes, and its continuous outputs on probe points:
+the training rows and the midpoints of consecutive rows) is stored beside them and checked on
+load: a model fitted differently (another scikit-learn, another openee) is refused, never used
+silently.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from openee.errors import FailedPreconditionError, InvalidArgumentError
-from openee.values.classifier import MODES, Classifier, Training
+from openee.values.classifier import MODES, Classifier, MinimumDistanceModel, Training
 from openee.values.tree_text import TextTree
 
 FORMAT = "openee.classifier"
@@ -100,19 +100,38 @@ def _probes(training: Training) -> np.ndarray:
     return np.concatenate([x, (x[:-1] + x[1:]) / 2]) if len(x) > 1 else x
 
 
+def _model_arrays(model: Any, probes: np.ndarray) -> list[np.ndarray]:
+    """What identifies a fitted model: its trees' nodes (split inputs, thresholds, children,
+    leaf values) when it has trees, and its continuous outputs on the probe points
+    (probabilities, decision values, distances or regression values), which move with any
+    change of the model that a class label could hide."""
+    if isinstance(model, MinimumDistanceModel):
+        return [model.distances(probes)]
+    trees = (
+        [model] if hasattr(model, "tree_") else list(np.ravel(getattr(model, "estimators_", [])))
+    )
+    arrays = [
+        np.asarray(getattr(t.tree_, name))
+        for t in trees
+        for name in ("children_left", "children_right", "feature", "threshold", "value")
+    ]
+    for method in ("predict_proba", "decision_function", "predict"):
+        if hasattr(model, method):
+            arrays.append(np.asarray(getattr(model, method)(probes)))
+            break
+    return arrays
+
+
 def fingerprint(classifier: Classifier) -> str:
-    """SHA-256 of the fitted model's outputs on the probe points (empty for a classifier
-    without training samples: decisionTree and spectralRegion are defined by their settings)."""
+    """SHA-256 of what identifies the fitted model (empty for a classifier without training
+    samples: decisionTree and spectralRegion are wholly defined by their settings)."""
     training = classifier.trained()
-    if not training.x:
-        return hashlib.sha256(b"").hexdigest()
-    checked = classifier
-    if classifier.mode not in ("CLASSIFICATION", "REGRESSION"):
-        # Array and probability outputs come from the same fitted classifier; its classes
-        # are what identifies it.
-        checked = replace(classifier, mode="CLASSIFICATION")
-    predicted = np.asarray(checked.predict(_probes(training)), dtype="<f8")
-    return hashlib.sha256(predicted.tobytes()).hexdigest()
+    digest = hashlib.sha256()
+    if training.x:
+        for array in _model_arrays(classifier.model, _probes(training)):
+            digest.update(str(array.shape).encode())
+            digest.update(np.ascontiguousarray(array, dtype="<f8").tobytes())
+    return digest.hexdigest()
 
 
 def _versions() -> dict[str, str]:
