@@ -236,6 +236,16 @@ def test_delete_and_wrong_asset_types(ee_api, server, training) -> None:
     ee.data.createAsset({"type": "FOLDER"}, image_asset)
     with pytest.raises(ee.EEException, match="is not a Classifier"):
         ee.Classifier.load(image_asset).mode().getInfo()
-    ee.data.deleteAsset(asset)
+    # Copied and moved like any asset: the copy and the moved asset load the same classifier.
+    copy, moved = f"{asset}_copy", f"{asset}_moved"
+    ee.data.copyAsset(asset, copy)
+    ee.data.renameAsset(asset, moved)
+    expected = _table(training, classifier)
+    assert _table(training, ee.Classifier.load(copy)) == expected
+    assert _table(training, ee.Classifier.load(moved)) == expected
     with pytest.raises(ee.EEException, match="not found"):
         ee.Classifier.load(asset).mode().getInfo()
+    ee.data.deleteAsset(moved)
+    assert ee.data.getAsset(copy)["type"] == "CLASSIFIER"
+    with pytest.raises(ee.EEException, match="not found"):
+        ee.Classifier.load(moved).mode().getInfo()
