@@ -108,6 +108,9 @@ def test_random_forest_saved_and_loaded_classifies_as_the_original(
     assert status["state"] == "COMPLETED", status
     assert status["task_type"] == "EXPORT_CLASSIFIER"
     assert status["destination_uris"] == [asset]
+    metadata = ee.data.getOperation(status["name"])["metadata"]
+    assert (metadata["state"], metadata["type"]) == ("SUCCEEDED", "EXPORT_CLASSIFIER")
+    assert metadata["description"] == "clf_export" and metadata["progress"] == 1.0
     loaded = ee.Classifier.load(asset)
     expected, got = _classified(ee, image, original), _classified(ee, image, loaded)
     assert expected.shape == (96, 128)
@@ -249,3 +252,22 @@ def test_delete_and_wrong_asset_types(ee_api, server, training) -> None:
     assert ee.data.getAsset(copy)["type"] == "CLASSIFIER"
     with pytest.raises(ee.EEException, match="not found"):
         ee.Classifier.load(moved).mode().getInfo()
+
+
+def test_a_request_without_a_destination_is_refused_before_any_operation(
+    authed_session, server, ee_api
+) -> None:
+    ee = ee_api
+    classifier = ee.Classifier.smileCart().train(
+        ee.FeatureCollection([ee.Feature(None, {"a": 1, "class": 0})]), "class", ["a"]
+    )
+    before = len(ee.data.listOperations())
+    r = authed_session.post(
+        f"{server.base_url}/v1/projects/{server.project}/classifier:export",
+        json={"expression": ee.serializer.encode(classifier, for_cloud_api=True)},
+    )
+    assert r.status_code == 400
+    assert r.json()["error"]["message"] == (
+        "assetExportOptions.earthEngineDestination.name is required."
+    )
+    assert len(ee.data.listOperations()) == before
