@@ -11,6 +11,10 @@ Earth Engine's conventions kept here: a single file is `<prefix>.tif`; files of 
 are `<prefix>-<row offset>-<column offset>.tif`, both offsets in pixels of the whole image,
 10 digits zero-padded (docs/decisions/0029); `maxPixels` defaults to 1e8 with Earth Engine's
 message; masked pixels are written as `noData` (tagged as the files' nodata) or 0.
+
+fileFormat NPY (the client's 'NPY' / 'NUMPY') writes one `<prefix>.npy` of the whole grid: the
+structured (height, width) array of computePixels' NPY, a field per band in the band's own type,
+0 where a band is masked (docs/decisions/0043).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import rasterio
 import rasterio.shutil
 from rasterio.windows import Window
 
+from openee.encode.npy import npy_header, structured_dtype
 from openee.engine.chunks import compute_chunk
 from openee.engine.executors import ChunkExecutor, ChunkFuture
 from openee.errors import InvalidArgumentError, OpeneeError, UnimplementedError
@@ -45,8 +50,10 @@ DEFAULT_TILE_SIZE = 256
 # Without fileDimensions, files are at most this many pixels a side (openee's choice, so that a
 # file of a few float bands stays a size GDAL and most tools handle comfortably).
 DEFAULT_FILE_SIDE = 32768
-IMAGE_FORMATS = {"GEO_TIFF": ".tif"}
-NOT_BUILT = {"TF_RECORD_IMAGE", "NPY"}
+IMAGE_FORMATS = {"GEO_TIFF": ".tif", "NPY": ".npy"}
+NOT_BUILT = {"TF_RECORD_IMAGE"}
+# NPY exports are one file of the whole grid (NPY has no georeferencing to place shards by).
+ONE_FILE = (2**31 - 1, 2**31 - 1)
 # Earth Engine's pyramidingPolicy -> GDAL's overview resampling.
 PYRAMIDING = {"MEAN": "average", "SAMPLE": "nearest", "MODE": "mode", "MIN": "min", "MAX": "max"}
 
@@ -107,7 +114,7 @@ def image_options(body: dict[str, Any]) -> ImageOptions:
             cloud_optimized=True,
             tile_size=tile_size,
             max_pixels=max_pixels,
-            file_dimensions=(2**31 - 1, 2**31 - 1),
+            file_dimensions=ONE_FILE,
             mask_band=True,
             overview_resampling=PYRAMIDING[policy],
         )
@@ -116,8 +123,13 @@ def image_options(body: dict[str, Any]) -> ImageOptions:
         raise UnimplementedError(f"Image export to fileFormat {file_format} is not implemented.")
     if file_format not in IMAGE_FORMATS:
         raise InvalidArgumentError(
-            f"Invalid fileFormat for an image export: '{file_format[:40]}' (use GEO_TIFF)."
+            f"Invalid fileFormat for an image export: '{file_format[:40]}' (use GEO_TIFF or NPY)."
         )
+    if file_format == "NPY":
+        for name in ("geoTiffOptions", "tfRecordOptions"):
+            if files.get(name):
+                raise InvalidArgumentError(f"{name} cannot be given with fileFormat NPY.")
+        return ImageOptions(file_format="NPY", file_dimensions=ONE_FILE, max_pixels=max_pixels)
     tiff = files.get("geoTiffOptions") or {}
     if not isinstance(tiff, dict):
         raise InvalidArgumentError("geoTiffOptions must be an object.")
@@ -325,6 +337,44 @@ class _FileWriter:
         return any_valid
 
 
+class _NpyWriter:
+    """One staged NPY file of the structured array, filled window by window like `_FileWriter`
+    (each window opened, written and closed): the header first, then rows of pixels, 0 where a
+    band is masked."""
+
+    def __init__(
+        self, path: Path, part: FilePart, names: Sequence[str], dtypes: Sequence[np.dtype]
+    ) -> None:
+        self.path = path
+        self.dtype = structured_dtype(names, dtypes)
+        self.shape = (part.grid.height, part.grid.width)
+        header = npy_header(self.dtype, self.shape)
+        self.offset = len(header)
+        if path.exists():
+            return  # a resumed export: the windows in the ledger are in it
+        with open(path, "wb") as f:
+            f.write(header)
+            f.truncate(self.offset + self.dtype.itemsize * self.shape[0] * self.shape[1])
+
+    def write(self, window: ChunkWindow, pixels: Sequence[Pixels]) -> bool:
+        """Writes a window; whether it holds a valid pixel."""
+        array = np.memmap(self.path, self.dtype, "r+", self.offset, self.shape)
+        rows = slice(window.row, window.row + window.grid.height)
+        cols = slice(window.col, window.col + window.grid.width)
+        any_valid = False
+        for name, band in zip(self.dtype.names or (), pixels, strict=True):
+            any_valid = any_valid or bool(band.valid.any())
+            array[name][rows, cols] = np.where(band.valid, band.data, 0)
+        array.flush()
+        del array
+        return any_valid
+
+
+def band_dtypes(sources: Sequence[BandSource]) -> list[np.dtype]:
+    """Each band's own pixel type: an NPY field per band, as computePixels' NPY has."""
+    return [np.dtype(s.dtype) for s in sources]
+
+
 class Ledger:
     """The finished windows of an export, in its staging folder: what a resumed export skips.
 
@@ -379,18 +429,26 @@ def write_image_files(
         )
     grid = export_grid(image)
     check_max_pixels(grid, opts.max_pixels)
-    parts = file_parts(grid, opts.file_dimensions, IMAGE_FORMATS[opts.file_format])
+    extension = IMAGE_FORMATS[opts.file_format]
+    parts = file_parts(grid, opts.file_dimensions, extension)
     dtype = export_dtype(sources)
+    types = band_dtypes(sources) if opts.file_format == "NPY" else [dtype]
     chunk_size = export_chunk_size(chunk_size, opts)
     work = windows(parts, chunk_size)
     staging.mkdir(parents=True, exist_ok=True)
     ledger = Ledger(
         staging,
-        {"grid": grid_info(grid), "files": len(parts), "chunk": chunk_size, "dtype": dtype.name},
+        {
+            "grid": grid_info(grid),
+            "files": len(parts),
+            "chunk": chunk_size,
+            "dtype": ",".join(t.str for t in types),
+            "format": opts.file_format,
+        },
     )
     progress = Progress(len(ledger.done), len(work), resumed=len(ledger.done))
     report(progress)
-    writers: dict[int, _FileWriter] = {}
+    writers: dict[int, _FileWriter | _NpyWriter] = {}
     remaining = {i: 0 for i in range(len(parts))}
     for index, window in enumerate(work):
         if index not in ledger.done:
@@ -402,9 +460,12 @@ def write_image_files(
         pixels, cpu = future.result()
         writer = writers.get(window.part)
         if writer is None:
-            path = staging / f"part-{window.part:06d}.tif"
-            writer = writers[window.part] = _FileWriter(
-                path, parts[window.part], image.band_names, dtype, opts
+            path = staging / f"part-{window.part:06d}{extension}"
+            part = parts[window.part]
+            writer = writers[window.part] = (
+                _NpyWriter(path, part, image.band_names, types)
+                if opts.file_format == "NPY"
+                else _FileWriter(path, part, image.band_names, dtype, opts)
             )
         ledger.record(index, writer.write(window, pixels))
         progress.done += 1
@@ -430,7 +491,7 @@ def write_image_files(
             future.cancel()
     kept = []
     for i, part in enumerate(parts):
-        path = staging / f"part-{i:06d}.tif"
+        path = staging / f"part-{i:06d}{extension}"
         if opts.skip_empty and not any(ledger.done[k] for k, w in enumerate(work) if w.part == i):
             continue
         final = _finish(
@@ -482,13 +543,16 @@ def estimate(image: Image, opts: ImageOptions, chunk_size: int) -> dict[str, Any
     grid = export_grid(image)
     sources = [b.source for b in image.bands]
     parts = file_parts(grid, opts.file_dimensions, IMAGE_FORMATS[opts.file_format])
-    itemsize = export_dtype(sources).itemsize if sources else 1
+    if opts.file_format == "NPY":
+        itemsize = sum(t.itemsize for t in band_dtypes(sources))
+    else:
+        itemsize = (export_dtype(sources).itemsize if sources else 1) * len(sources)
     pixels = grid.width * grid.height
     return {
         "grid": grid_info(grid),
         "files": len(parts),
         "pixels": pixels,
         "bands": len(sources),
-        "uncompressedBytes": pixels * len(sources) * itemsize,
+        "uncompressedBytes": pixels * itemsize,
         "chunks": len(windows(parts, export_chunk_size(chunk_size, opts))),
     }

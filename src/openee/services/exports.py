@@ -1,5 +1,5 @@
 """Batch exports as long-running operations: `image:export`, `table:export`, `map:export`,
-`video:export`.
+`video:export`, `classifier:export`.
 
 A request is checked at once (options, destination, asset name): a bad one is a 400 before any
 operation exists. The operation then runs on the operation runner's threads: the expression is
@@ -29,6 +29,7 @@ from typing import Any
 
 from openee.catalog import service
 from openee.catalog.manifests import build_image, build_table, plan_image, plan_table
+from openee.catalog.model import CLASSIFIER, AssetRecord
 from openee.catalog.names import name_from_id
 from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
@@ -63,16 +64,21 @@ from openee.services.operations import (
     OperationStore,
 )
 from openee.settings import Limits
+from openee.values.classifier import Classifier
+from openee.values.classifier_document import dumps, to_document
 
 EXPORT_IMAGE, EXPORT_FEATURES = "EXPORT_IMAGE", "EXPORT_FEATURES"
 EXPORT_TILES, EXPORT_VIDEO = "EXPORT_TILES", "EXPORT_VIDEO"
+EXPORT_CLASSIFIER = "EXPORT_CLASSIFIER"
 _DEFAULT_DESCRIPTION = {
     EXPORT_IMAGE: "myExportImageTask",
     EXPORT_FEATURES: "myExportTableTask",
     EXPORT_TILES: "myExportMapTask",
     EXPORT_VIDEO: "myExportVideoTask",
+    EXPORT_CLASSIFIER: "myExportClassifierTask",
 }
-ASSET_FILES = "exports"  # under the data dir: the COGs of images exported to assets
+# Under the data dir: the COGs, GeoJSON and classifier documents of exports to assets.
+ASSET_FILES = "exports"
 DEFAULT_PRIORITY = 100
 RECEIPT_SUFFIX = ".receipt.json"
 REQUEST_FILE = "request.json"  # in the staging folder: what a restarted server resumes
@@ -107,8 +113,8 @@ Destination = FileDestination | AssetDestination
 
 @dataclass(frozen=True)
 class ExportRequest:
-    """An ExportImageRequest, ExportTableRequest, ExportMapRequest or ExportVideoRequest,
-    checked."""
+    """An ExportImageRequest, ExportTableRequest, ExportMapRequest, ExportVideoRequest or
+    ExportClassifierRequest, checked."""
 
     type: str
     description: str
@@ -194,6 +200,8 @@ def parse_request(
         "request_id": _request_id(body),
         "expression": body["expression"],
     }
+    if type == EXPORT_CLASSIFIER:
+        return ExportRequest(**common, destination=_asset_destination(ctx, assets))
     if type == EXPORT_TILES:
         tiles = body.get("tileExportOptions")
         if not isinstance(tiles, dict) or not isinstance(
@@ -404,6 +412,15 @@ def _run(
                 _Reporter(job, "Export map tiles"),
             )
             sources = export_receipt.files_read(value)
+        elif req.type == EXPORT_CLASSIFIER:
+            if not isinstance(value, Classifier):
+                raise InvalidArgumentError(
+                    f"Export.classifier needs a Classifier, got {type(value).__name__}."
+                )
+            staged = staging / "classifier.json"
+            staged.write_text(dumps(to_document(value)))
+            files, sources = [(staged, "")], []
+            job.update(progress=1.0)
         elif req.type == EXPORT_VIDEO:
             assert req.video is not None
             files = write_video(
@@ -436,6 +453,8 @@ def _run(
         receipt = export_receipt.receipt(ctx.catalog, req.expression, uris_of, sources)
         if isinstance(req.destination, AssetDestination) and req.type == EXPORT_FEATURES:
             uris = [_register_table(ctx, op, req.destination, files)]
+        elif isinstance(req.destination, AssetDestination) and req.type == EXPORT_CLASSIFIER:
+            uris = [_register_classifier(ctx, op, req.destination, files)]
         elif isinstance(req.destination, AssetDestination):
             uris = [_register_image(ctx, op, req.destination, files)]
         else:
@@ -489,6 +508,24 @@ def _register_table(
         manifest = {"name": dest.name, "sources": [{"uris": [str(target)]}]}
         record, features = build_table(plan_table(dest.name, manifest, ctx.roots))
         service.import_asset(ctx.catalog, record, features, dest.overwrite)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return dest.name
+
+
+def _register_classifier(
+    ctx: ExportServices, op: Operation, dest: AssetDestination, files: list[tuple[Path, str]]
+) -> str:
+    """The classifier document becomes a CLASSIFIER asset (its one source file), written with
+    the code that registers imports (`service.import_asset`: one transaction, overwrite)."""
+    ((staged, _),) = files
+    target = ctx.data_dir / ASSET_FILES / f"{op.id}.classifier.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staged, target)
+    try:
+        record = AssetRecord(name=dest.name, type=CLASSIFIER, sources=(str(target),))
+        service.import_asset(ctx.catalog, record, None, dest.overwrite)
     except BaseException:
         target.unlink(missing_ok=True)
         raise
