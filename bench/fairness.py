@@ -273,6 +273,13 @@ def _report(
     args: argparse.Namespace, alone: dict[str, Any], crowded: dict[str, Any], load: float
 ) -> str:
     lines = [
+        "# Load and fairness",
+        "",
+        "Written by `.venv/bin/python bench/fairness.py --out bench/FAIRNESS.md` (what it runs:"
+        " the script's docstring). calls: calls of the stock client; HTTP answers: responses the"
+        " client's transport received, its own retries of 429 and 5xx included, token grants"
+        " not; latencies per call as the user sees them, retries included.",
+        "",
         f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores"
         f" ({platform.processor() or platform.machine()}), {args.duration:.0f} s per phase;"
         f" threads: quiet {args.quiet}, steady {args.steady}, noisy {args.noisy}; the machine's"
