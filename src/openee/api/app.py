@@ -50,7 +50,9 @@ def create_app(settings: Settings) -> FastAPI:
     ready = bootstrap(settings)
     operation_store = OperationStore(settings.operations_path)
     audit = AuditLog(settings.audit_path)
-    roots = Roots.for_data_dir(settings.data_dir)
+    roots = Roots.for_data_dir(
+        settings.data_dir, settings.allowed_roots, settings.allowed_url_prefixes
+    )
     for made_here in (MOSAIC_DIR, COG_DIR):  # what killed imports and ingests left
         sweep_temporaries(settings.data_dir / made_here)
     confine_sidecars_to(roots.roots)
