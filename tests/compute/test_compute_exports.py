@@ -83,9 +83,9 @@ def test_bad_image_options_are_refused(tiff, error, match) -> None:
         image_options(body)
 
 
-def test_tfrecord_is_unimplemented() -> None:
-    with pytest.raises(UnimplementedError, match="TF_RECORD_IMAGE"):
-        image_options({"fileExportOptions": {"fileFormat": "TF_RECORD_IMAGE"}})
+def test_npy_is_unimplemented() -> None:
+    with pytest.raises(UnimplementedError, match="NPY"):
+        image_options({"fileExportOptions": {"fileFormat": "NPY"}})
 
 
 def test_max_pixels_message_is_earth_engines() -> None:

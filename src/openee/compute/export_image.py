@@ -33,6 +33,8 @@ from rasterio.windows import Window
 from openee.compute.chunks import compute_chunk
 from openee.compute.executors import ChunkExecutor, ChunkFuture
 from openee.compute.pixels import resolve_grid
+from openee.encode.tfrecord import IMAGE_FORMAT as TF_RECORD_IMAGE
+from openee.encode.tfrecord import TfRecordOptions, tfrecord_options
 from openee.errors import InvalidArgumentError, OpeneeError, UnimplementedError
 from openee.raster.arrays import check_arrays
 from openee.raster.grid import PixelGrid
@@ -46,7 +48,7 @@ DEFAULT_TILE_SIZE = 256
 # file of a few float bands stays a size GDAL and most tools handle comfortably).
 DEFAULT_FILE_SIDE = 32768
 IMAGE_FORMATS = {"GEO_TIFF": ".tif"}
-NOT_BUILT = {"TF_RECORD_IMAGE", "NPY"}
+NOT_BUILT = {"NPY"}
 # Earth Engine's pyramidingPolicy -> GDAL's overview resampling.
 PYRAMIDING = {"MEAN": "average", "SAMPLE": "nearest", "MODE": "mode", "MIN": "min", "MAX": "max"}
 
@@ -66,6 +68,8 @@ class ImageOptions:
     # resampled by the pyramiding policy.
     mask_band: bool = False
     overview_resampling: str = "nearest"
+    # TF_RECORD_IMAGE exports (export_tfrecord.py): patches, margins, compression, file size.
+    tfrecord: TfRecordOptions | None = None
 
 
 def _int_value(value: Any, what: str) -> int:
@@ -114,9 +118,16 @@ def image_options(body: dict[str, Any]) -> ImageOptions:
     file_format = str(files.get("fileFormat") or "GEO_TIFF").upper()
     if file_format in NOT_BUILT:
         raise UnimplementedError(f"Image export to fileFormat {file_format} is not implemented.")
+    if file_format == TF_RECORD_IMAGE:
+        return ImageOptions(
+            file_format=file_format,
+            max_pixels=max_pixels,
+            tfrecord=tfrecord_options(files.get("tfRecordOptions")),
+        )
     if file_format not in IMAGE_FORMATS:
         raise InvalidArgumentError(
-            f"Invalid fileFormat for an image export: '{file_format[:40]}' (use GEO_TIFF)."
+            f"Invalid fileFormat for an image export: '{file_format[:40]}' (use GEO_TIFF or "
+            "TF_RECORD_IMAGE)."
         )
     tiff = files.get("geoTiffOptions") or {}
     if not isinstance(tiff, dict):
