@@ -86,8 +86,10 @@ def image_export(ee_api, server) -> dict[str, Any]:
             bucket="tfr-bucket",
             fileNamePrefix=prefix,
             crs="EPSG:32633",
+            # crs, crsTransform and dimensions, no region (the usual way to export patches on
+            # a known grid): the client clips to Rectangle([0, 0, W, H]) in the image's
+            # projection, i.e. W x H pixels of crsTransform.
             crsTransform=[t.a, t.b, t.c, t.d, t.e, t.f],
-            region=utm_region(ee_api, t, WIDTH, HEIGHT),
             dimensions=f"{WIDTH}x{HEIGHT}",
             fileFormat="TFRecord",
             formatOptions={

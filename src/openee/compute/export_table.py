@@ -78,8 +78,8 @@ def write_table_files(
         # to get its GeoJSON text).
         columns = selectors if selectors is not None else property_names(features)
         path = staging / "table.tfrecord.gz"
-        with gzip.GzipFile(path, "wb", mtime=0) as out:
-            out.write(table_records(features, columns))
+        with gzip.GzipFile(path, "wb", mtime=0) as gz:
+            gz.write(table_records(features, columns))
         return [(path, ".tfrecord.gz")]
     fmt: TableFormat = FORMATS[file_format]
     content = fmt.encode(features, selectors, name)

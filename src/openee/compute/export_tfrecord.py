@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -104,7 +104,7 @@ def patch_layout(grid: PixelGrid, opts: TfRecordOptions, chunk_size: int) -> Pat
             f"({pw}x{ph}): no patch can be written."
         )
     per_block = max(1, chunk_size // pw)
-    blocks = []
+    blocks: list[Block] = []
     for row in range(rows):
         for col in range(0, cols, per_block):
             blocks.append(Block(len(blocks), row, col, min(per_block, cols - col)))
@@ -265,10 +265,10 @@ def _assemble(
     """The records of every block, in patch order, cut into files of at most `maxFileSize`
     bytes (uncompressed; a single larger record gets a file of its own)."""
     files: list[tuple[Path, str]] = []
-    out: IO[bytes] | None = None
+    out: BinaryIO | gzip.GzipFile | None = None
     size = 0
 
-    def start_file() -> IO[bytes]:
+    def start_file() -> BinaryIO | gzip.GzipFile:
         suffix = f"-{len(files):05d}{tf.extension}"
         path = staging / f"out{suffix}"
         files.append((path, suffix))
