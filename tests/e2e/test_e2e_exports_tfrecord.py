@@ -79,7 +79,7 @@ def grid_transform() -> Affine:
 def image_export(ee_api, server) -> dict[str, Any]:
     t = grid_transform()
     prefix = f"tfr/patches_{uuid.uuid4().hex[:6]}"
-    run(
+    status = run(
         ee_api.batch.Export.image.toCloudStorage(
             image=ee_api.Image(_item().image_id).select(["B4", "B8"]),
             description="tfrecord_image",
@@ -103,7 +103,13 @@ def image_export(ee_api, server) -> dict[str, Any]:
         )
     )
     folder = server.data_dir / "buckets" / "tfr-bucket" / "tfr"
-    return {"prefix": prefix, "name": Path(prefix).name, "folder": folder, "transform": t}
+    return {
+        "prefix": prefix,
+        "name": Path(prefix).name,
+        "folder": folder,
+        "transform": t,
+        "status": status,
+    }
 
 
 def test_files_are_named_as_earth_engine_names_them(image_export) -> None:
@@ -116,6 +122,25 @@ def test_files_are_named_as_earth_engine_names_them(image_export) -> None:
         f"{name}-mixer.json",
         f"{name}.receipt.json",
     ]
+
+
+def test_progress_and_estimate_in_the_operation(image_export, ee_api) -> None:
+    op = ee_api.data.getOperation(image_export["status"]["name"])
+    meta = op["metadata"]
+    assert meta["state"] == "SUCCEEDED" and meta["progress"] == 1.0
+    (stage,) = meta["stages"]
+    assert stage["completeWorkUnits"] == stage["totalWorkUnits"] >= 2
+    assert meta["estimate"]["patches"] == (WIDTH // PATCH) * (HEIGHT // PATCH)
+    assert meta["estimate"]["files"] == 3
+    uris = meta["destinationUris"]
+    assert [u.rsplit("/", 1)[1] for u in uris] == [
+        f"{image_export['name']}-00000.tfrecord.gz",
+        f"{image_export['name']}-00001.tfrecord.gz",
+        f"{image_export['name']}-00002.tfrecord.gz",
+        f"{image_export['name']}-mixer.json",
+    ]
+    outputs = op["response"]["receipt"]["outputs"]
+    assert len(outputs) == 4
 
 
 def test_mixer_describes_the_patch_grid(image_export) -> None:
