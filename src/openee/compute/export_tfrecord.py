@@ -55,7 +55,7 @@ from openee.raster.image import Image
 from openee.raster.sources import BandSource
 
 MIXER_SUFFIX = "-mixer.json"
-_GZIP_LEVEL = 6  # zlib's default: most of level 9's ratio at a fraction of its time
+_GZIP_LEVEL = 1  # ~10x faster than zlib's default 6 on imagery, files ~15% larger (one thread)
 
 
 @dataclass(frozen=True)
