@@ -267,3 +267,38 @@ def test_table_selectors_pick_the_features(ee_api, server) -> None:
     records = examples(prefix.with_name(prefix.name + ".tfrecord.gz"))
     assert [set(r) for r in records] == [{"value", "system:index"}] * len(POINTS)
     np.testing.assert_array_equal([r["value"][0] for r in records], [p[4] for p in POINTS])
+
+
+def test_array_band_becomes_a_tensor_of_its_depth(ee_api, server) -> None:
+    # Image.toArray() makes one 1-D array band ('array', [B4, B8] per pixel); tensorDepths 3
+    # gives 3 channels, the third (past each pixel's array) holding defaultValue.
+    t = grid_transform()
+    run(
+        ee_api.batch.Export.image.toCloudStorage(
+            image=ee_api.Image(_item().image_id).select(["B4", "B8"]).toArray(),
+            description="tfrecord_array",
+            bucket="tfr-bucket",
+            fileNamePrefix="tfr/array",
+            crs="EPSG:32633",
+            crsTransform=[t.a, t.b, t.c, t.d, t.e, t.f],
+            dimensions="40x30",
+            fileFormat="TFRecord",
+            formatOptions={
+                "patchDimensions": [20, 30],
+                "tensorDepths": {"array": 3},
+                "defaultValue": 7,
+            },
+        )
+    )
+    folder = server.data_dir / "buckets" / "tfr-bucket" / "tfr"
+    records = examples(folder / "array-00000.tfrecord")
+    grid = Grid("EPSG:32633", t, 40, 30)
+    b4 = warp_band(_item().band_path("B4"), grid)
+    b8 = warp_band(_item().band_path("B8"), grid)
+    assert (b4 > 0).all() and (b8 > 0).all()  # no masked pixel here
+    assert [set(r) for r in records] == [{"array"}, {"array"}]
+    for i, record in enumerate(records):
+        chw = record["array"].reshape(3, 30, 20)
+        np.testing.assert_array_equal(chw[0], b4[:, i * 20 : (i + 1) * 20])
+        np.testing.assert_array_equal(chw[1], b8[:, i * 20 : (i + 1) * 20])
+        assert (chw[2] == 7).all()
