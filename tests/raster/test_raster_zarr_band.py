@@ -12,7 +12,7 @@ import zarr
 from affine import Affine
 from pyproj import Transformer
 
-from openee.compute.chunks import materialize
+from openee.engine.chunks import materialize
 from openee.errors import InternalError
 from openee.raster.grid import PixelGrid
 from openee.raster.zarr_band import ZarrBand

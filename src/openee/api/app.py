@@ -35,12 +35,12 @@ from openee.bootstrap import bootstrap
 from openee.catalog.ingest import COG_DIR
 from openee.catalog.orphans import sweep_temporaries
 from openee.catalog.roots import Roots
-from openee.compute.destinations import clear_staging
-from openee.compute.executors import make_executor
-from openee.compute.memory import MemoryLedger
-from openee.compute.operations import OperationRunner, OperationStore
-from openee.compute.result_cache import DiskTier, ResultCache
+from openee.engine.executors import make_executor
+from openee.engine.memory import MemoryLedger
 from openee.raster.gdal import confine_sidecars_to
+from openee.services.destinations import clear_staging
+from openee.services.operations import OperationRunner, OperationStore
+from openee.services.result_cache import DiskTier, ResultCache
 from openee.settings import Settings
 
 

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from openee.compute.operations import Operation, OperationStore
+from openee.services.operations import Operation, OperationStore
 from openee.settings import Settings
 
 BAR_WIDTH = 30
