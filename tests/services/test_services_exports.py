@@ -10,7 +10,7 @@ import pytest
 import rasterio
 from affine import Affine
 
-from openee.errors import InvalidArgumentError, UnimplementedError
+from openee.errors import InvalidArgumentError
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Band, Image
 from openee.raster.sources import ConstantBand
@@ -81,11 +81,6 @@ def test_bad_image_options_are_refused(tiff, error, match) -> None:
     body = {"fileExportOptions": {"fileFormat": "GEO_TIFF", "geoTiffOptions": tiff}}
     with pytest.raises(error, match=match):
         image_options(body)
-
-
-def test_tfrecord_is_unimplemented() -> None:
-    with pytest.raises(UnimplementedError, match="TF_RECORD_IMAGE"):
-        image_options({"fileExportOptions": {"fileFormat": "TF_RECORD_IMAGE"}})
 
 
 def test_max_pixels_message_is_earth_engines() -> None:

@@ -35,9 +35,11 @@ import rasterio.shutil
 from rasterio.windows import Window
 
 from openee.encode.npy import npy_header, structured_dtype
+from openee.encode.tfrecord import IMAGE_FORMAT as TF_RECORD_IMAGE
+from openee.encode.tfrecord import TfRecordOptions, tfrecord_options
 from openee.engine.chunks import compute_chunk
 from openee.engine.executors import ChunkExecutor, ChunkFuture
-from openee.errors import InvalidArgumentError, OpeneeError, UnimplementedError
+from openee.errors import InvalidArgumentError, OpeneeError
 from openee.raster.arrays import check_arrays
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Image
@@ -51,7 +53,6 @@ DEFAULT_TILE_SIZE = 256
 # file of a few float bands stays a size GDAL and most tools handle comfortably).
 DEFAULT_FILE_SIDE = 32768
 IMAGE_FORMATS = {"GEO_TIFF": ".tif", "NPY": ".npy"}
-NOT_BUILT = {"TF_RECORD_IMAGE"}
 # NPY exports are one file of the whole grid (NPY has no georeferencing to place shards by).
 ONE_FILE = (2**31 - 1, 2**31 - 1)
 # Earth Engine's pyramidingPolicy -> GDAL's overview resampling.
@@ -73,6 +74,8 @@ class ImageOptions:
     # resampled by the pyramiding policy.
     mask_band: bool = False
     overview_resampling: str = "nearest"
+    # TF_RECORD_IMAGE exports (export_tfrecord.py): patches, margins, compression, file size.
+    tfrecord: TfRecordOptions | None = None
 
 
 def _int_value(value: Any, what: str) -> int:
@@ -119,11 +122,16 @@ def image_options(body: dict[str, Any]) -> ImageOptions:
             overview_resampling=PYRAMIDING[policy],
         )
     file_format = str(files.get("fileFormat") or "GEO_TIFF").upper()
-    if file_format in NOT_BUILT:
-        raise UnimplementedError(f"Image export to fileFormat {file_format} is not implemented.")
+    if file_format == TF_RECORD_IMAGE:
+        return ImageOptions(
+            file_format=file_format,
+            max_pixels=max_pixels,
+            tfrecord=tfrecord_options(files.get("tfRecordOptions")),
+        )
     if file_format not in IMAGE_FORMATS:
         raise InvalidArgumentError(
-            f"Invalid fileFormat for an image export: '{file_format[:40]}' (use GEO_TIFF or NPY)."
+            f"Invalid fileFormat for an image export: '{file_format[:40]}' (use GEO_TIFF, NPY "
+            "or TF_RECORD_IMAGE)."
         )
     if file_format == "NPY":
         for name in ("geoTiffOptions", "tfRecordOptions"):

@@ -53,6 +53,7 @@ from openee.services.export_image import (
 )
 from openee.services.export_map import MapOptions, map_options, write_map_tiles
 from openee.services.export_table import selectors_of, table_file_format, write_table_files
+from openee.services.export_tfrecord import estimate_tfrecord, write_tfrecord_files
 from openee.services.export_video import VideoOptions, video_options, write_video
 from openee.services.operations import (
     PENDING,
@@ -316,7 +317,7 @@ def estimate_export(
         raise InvalidArgumentError("Only image exports can be estimated.")
     if not isinstance(value, Image):
         raise InvalidArgumentError(f"Export.image needs an Image, got {type(value).__name__}.")
-    out = estimate(value, req.image, ctx.chunk_size)
+    out = _estimate(value, req.image, ctx.chunk_size)
     rates = []
     for op in ctx.operations.list(project, 0, 200):
         pixels = (op.extra or {}).get("estimate", {}).get("pixels")
@@ -329,6 +330,12 @@ def estimate_export(
         out["pixelsPerSecond"] = round(rate, 1)
         out["estimatedSeconds"] = round(out["pixels"] / rate, 1)
     return out
+
+
+def _estimate(image: Image, opts: ImageOptions, chunk_size: int) -> dict[str, Any]:
+    if opts.tfrecord is not None:
+        return estimate_tfrecord(image, opts, chunk_size)
+    return estimate(image, opts, chunk_size)
 
 
 def _seconds(start: str, end: str) -> float:
@@ -383,8 +390,9 @@ def _run(
                 raise InvalidArgumentError(
                     f"Export.image needs an Image, got {type(value).__name__}."
                 )
-            job.update(estimate=estimate(value, req.image, ctx.chunk_size))
-            files = write_image_files(
+            job.update(estimate=_estimate(value, req.image, ctx.chunk_size))
+            write = write_tfrecord_files if req.image.tfrecord else write_image_files
+            files = write(
                 value,
                 req.image,
                 staging,
