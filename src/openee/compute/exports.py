@@ -306,11 +306,24 @@ def estimate_export(
     from the throughput (pixels per second) of the project's last finished image exports."""
     if req.type != EXPORT_IMAGE or req.image is None:
         raise InvalidArgumentError("Only image exports can be estimated.")
+    return estimate_image(value, req.image, ctx.chunk_size, ctx.operations, project)
+
+
+def estimate_image(
+    value: object,
+    opts: ImageOptions,
+    chunk_size: int,
+    operations: OperationStore | None,
+    project: str,
+) -> dict[str, Any]:
+    """The estimate of `image:estimateExport` and `openee export estimate`: grid, files,
+    pixels, bytes, source bytes, chunks and, when `operations` holds finished image exports of
+    the project, `pixelsPerSecond` (their median) and `estimatedSeconds`."""
     if not isinstance(value, Image):
         raise InvalidArgumentError(f"Export.image needs an Image, got {type(value).__name__}.")
-    out = estimate(value, req.image, ctx.chunk_size)
+    out = estimate(value, opts, chunk_size)
     rates = []
-    for op in ctx.operations.list(project, 0, 200):
+    for op in operations.list(project, 0, 200) if operations is not None else []:
         pixels = (op.extra or {}).get("estimate", {}).get("pixels")
         if op.type == EXPORT_IMAGE and op.state == SUCCEEDED and pixels and op.start_time:
             seconds = _seconds(op.start_time, op.end_time or op.update_time)
