@@ -191,3 +191,26 @@ def test_estimate_cli_takes_a_bare_expression_and_refuses_garbage(ee_api, server
     assert bad.returncode == 2 and "expected an image:export body" in bad.stderr
     missing = _cli(server, str(tmp_path / "nope.json"))
     assert missing.returncode == 2 and "nope.json" in missing.stderr
+
+
+def test_operations_list_filter_through_the_stock_clients_stubs(ee_api, finished) -> None:
+    """The stock client's REST stubs (built from the discovery document) pass `filter`."""
+    projects = ee_api.data._get_cloud_projects()
+    name = ee_api.data._get_projects_path()
+    listed = ee_api.data._execute_cloud_call(
+        projects.operations().list(
+            name=name, filter='type = EXPORT_IMAGE AND state = "SUCCEEDED"', pageSize=500
+        )
+    )["operations"]
+    everything = ee_api.data.listOperations()
+    expected = [
+        op["name"]
+        for op in everything
+        if op["metadata"]["type"] == "EXPORT_IMAGE" and op["metadata"]["state"] == "SUCCEEDED"
+    ]
+    assert finished["name"] in expected
+    assert [op["name"] for op in listed] == expected
+    with pytest.raises(ee_api.EEException, match="unknown state 'DONE'"):
+        ee_api.data._execute_cloud_call(
+            projects.operations().list(name=name, filter="state = DONE")
+        )
