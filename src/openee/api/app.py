@@ -18,6 +18,7 @@ from openee.api.routes import (
     assets,
     compute,
     discovery,
+    drive,
     exports,
     features,
     iam,
@@ -114,6 +115,7 @@ def create_app(settings: Settings) -> FastAPI:
         iam.router,  # before assets: both route under /{version}/projects/...
         operations.router,  # before assets: both route under /{version}/projects/...
         exports.router,  # before assets: both route under /{version}/projects/...
+        drive.router,  # Drive exports' download links
         assets.router,
         web.router,  # the map page (/map) and its static files
     ):

@@ -23,6 +23,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from openee.errors import FailedPreconditionError, InvalidArgumentError
 
@@ -31,6 +32,7 @@ log = logging.getLogger("openee.exports")
 STAGING_DIR = "exports-staging"
 BUCKETS_DIR = "buckets"
 DRIVE_DIR = "drive"
+DRIVE_ROUTE = "/v1/drive"  # the download links of Drive exports: <base URL>/v1/drive/<owner>/...
 
 # Google Cloud Storage bucket names (3-63 of lower-case letters, digits, '-', '_', '.').
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
@@ -67,7 +69,10 @@ class FileDestination:
     uri_root: str
 
     def uri(self, suffix: str) -> str:
-        return f"{self.uri_root.rstrip('/')}/{self.prefix}{suffix}"
+        name = f"{self.prefix}{suffix}"
+        if self.uri_root.startswith(("http://", "https://")):  # a download link: URL-quoted
+            name = quote(name, safe="/")
+        return f"{self.uri_root.rstrip('/')}/{name}"
 
     def _target(self, suffix: str) -> str:
         return f"{self.root.rstrip('/')}/{self.prefix}{suffix}"
@@ -148,9 +153,18 @@ def bucket_destination(
     return FileDestination(mapped, prefix, uri_root)
 
 
-def drive_destination(data_dir: Path, principal: str, folder: Any, prefix: str) -> FileDestination:
-    """The files of a driveDestination: a folder of the caller's own under the data dir."""
-    owner = re.sub(r"[^A-Za-z0-9@._-]", "_", principal) or "anonymous"
+def drive_owner(principal: str) -> str:
+    """The folder name of a principal's Drive under `<data dir>/drive/`."""
+    return re.sub(r"[^A-Za-z0-9@._-]", "_", principal) or "anonymous"
+
+
+def drive_destination(
+    data_dir: Path, principal: str, folder: Any, prefix: str, base_url: str | None = None
+) -> FileDestination:
+    """The files of a driveDestination: a folder of the caller's own under the data dir,
+    named to the user by download links of this server (`base_url/v1/drive/<owner>/...`,
+    served to that principal only) when the server's base URL is given."""
+    owner = drive_owner(principal)
     if folder in (None, ""):
         sub = ""
     elif isinstance(folder, str):
@@ -158,7 +172,29 @@ def drive_destination(data_dir: Path, principal: str, folder: Any, prefix: str) 
     else:
         raise InvalidArgumentError("driveDestination.folder must be a string.")
     root = data_dir / DRIVE_DIR / owner
-    return FileDestination(str(root), sub + prefix, (root).absolute().as_uri())
+    uri_root = (
+        f"{base_url.rstrip('/')}{DRIVE_ROUTE}/{quote(owner, safe='@')}"
+        if base_url
+        else root.absolute().as_uri()
+    )
+    return FileDestination(str(root), sub + prefix, uri_root)
+
+
+def drive_file(data_dir: Path, principal: str, owner: str, path: str) -> Path | None:
+    """The file `path` of `owner`'s Drive if `principal` is that owner and it is a published
+    file there; None otherwise (the caller answers both alike: not found). Hidden names
+    (temporaries, staged sets) and paths leaving the folder are never served."""
+    if owner != drive_owner(principal):
+        return None
+    try:
+        relative = safe_relative(path, "path")
+    except InvalidArgumentError:
+        return None
+    root = (data_dir / DRIVE_DIR / owner).resolve()
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        return None
+    return target
 
 
 def staging_dir(data_dir: Path, op_id: str) -> Path:

@@ -94,6 +94,9 @@ class ExportServices:
     limits: Limits
     # Chunks submitted ahead of the one being written: enough to keep every worker busy.
     in_flight: int = 4
+    # The server's base URL: Drive exports are named by download links under it (none: file
+    # URIs).
+    base_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ def _file_destination(
         prefix = safe_relative(str(drive.get("filenamePrefix") or description), "filenamePrefix")
         if "/" in prefix:
             raise InvalidArgumentError("A Drive filenamePrefix cannot hold '/'; use folder.")
-        return drive_destination(ctx.data_dir, principal, drive.get("folder"), prefix)
+        return drive_destination(ctx.data_dir, principal, drive.get("folder"), prefix, ctx.base_url)
     raise InvalidArgumentError(
         "fileExportOptions needs a cloudStorageDestination or a driveDestination."
     )
