@@ -36,7 +36,7 @@ from openee.bootstrap import bootstrap
 from openee.catalog.ingest import COG_DIR
 from openee.catalog.orphans import sweep_temporaries
 from openee.catalog.roots import Roots
-from openee.compute.destinations import clear_staging
+from openee.compute.destinations import clear_staging, recover
 from openee.compute.executors import make_executor
 from openee.compute.memory import MemoryLedger
 from openee.compute.operations import OperationRunner, OperationStore
@@ -91,6 +91,7 @@ def create_app(settings: Settings) -> FastAPI:
     # Exports a previous process left running resume from their finished windows; every other
     # unfinished operation is marked FAILED, and what it left in staging removed (nothing of it
     # was published).
+    recover(settings.data_dir)  # publishes a killed server cut short are undone first
     resumed = exports.resume_exports(state)
     if stale := operation_store.fail_unfinished(keep=resumed):
         logging.getLogger("openee.operations").info(

@@ -6,25 +6,22 @@
 - `driveDestination{folder, filenamePrefix}`: `<data dir>/drive/<principal>/<folder>/`.
 
 Outputs are computed into a staging folder of the operation (`<data dir>/exports-staging/<id>`)
-and published only once every file is complete (docs/decisions/0029): a local file is copied
-next to its final name under a hidden temporary name and renamed over it (atomic on one file
-system); an object store gets one `put` of the complete file (an object appears whole or not at
-all). A cancelled or failed export publishes nothing.
+and published only once every file is complete (docs/decisions/0029), as one set: all files or
+none (`publish.py`, docs/decisions/0044). A cancelled or failed export publishes nothing.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
-import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from openee.compute.publish import publish_local, publish_objects, recover_publications
 from openee.errors import FailedPreconditionError, InvalidArgumentError
 
 log = logging.getLogger("openee.exports")
@@ -77,25 +74,24 @@ class FileDestination:
     def _target(self, suffix: str) -> str:
         return f"{self.root.rstrip('/')}/{self.prefix}{suffix}"
 
-    def publish(self, files: Sequence[tuple[Path, str]]) -> list[str]:
-        """Copies each complete staged file to `<prefix><suffix>`; returns their URIs."""
+    def publish(self, files: Sequence[tuple[Path, str]], journal: Path | None = None) -> list[str]:
+        """Publishes the staged files as `<prefix><suffix>`, the last one last, as one set:
+        all of them or, on a failure, none (`publish.py`); returns their URIs. `journal` (in
+        the operation's staging folder) lets a restarted server undo a publish cut short."""
         if _is_local(self.root):
-            for staged, suffix in files:
-                _publish_local(staged, _local_path(self._target(suffix)))
+            publish_local(
+                [(staged, _local_path(self._target(suffix))) for staged, suffix in files], journal
+            )
         else:
             fs, base = _filesystem(self.root)
-            for staged, suffix in files:
-                try:
-                    target = f"{base.rstrip('/')}/{self.prefix}{suffix}"
-                    parent = target.rsplit("/", 1)[0]
-                    if parent:
-                        fs.makedirs(parent, exist_ok=True)
-                    fs.put_file(str(staged), target)
-                except Exception as exc:  # object-store clients raise their own types
-                    log.warning("export publish to %s failed", self.uri(suffix), exc_info=True)
-                    raise FailedPreconditionError(
-                        f"Writing '{self.uri(suffix)}' failed: {type(exc).__name__}: {exc}"
-                    ) from None
+            by_key = {f"{base.rstrip('/')}/{self.prefix}{s}": s for _, s in files}
+            publish_objects(
+                fs,
+                [(staged, f"{base.rstrip('/')}/{self.prefix}{s}") for staged, s in files],
+                journal,
+                self.root,
+                lambda key: self.uri(by_key.get(key, "")),
+            )
         return [self.uri(suffix) for _, suffix in files]
 
     def exists(self, suffix: str) -> bool:
@@ -103,24 +99,6 @@ class FileDestination:
             return _local_path(self._target(suffix)).exists()
         fs, base = _filesystem(self.root)
         return bool(fs.exists(f"{base.rstrip('/')}/{self.prefix}{suffix}"))
-
-
-def _publish_local(staged: Path, target: Path) -> None:
-    """Copy under a hidden temporary name in the target's folder, then rename over the target."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
-        try:
-            shutil.copyfile(staged, temporary)
-            with open(temporary, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(temporary, target)
-        finally:
-            temporary.unlink(missing_ok=True)
-    except OSError as exc:
-        raise FailedPreconditionError(
-            f"Writing '{target}' failed: {type(exc).__name__}: {exc.strerror or exc}"
-        ) from None
 
 
 def _filesystem(root: str) -> tuple[Any, str]:
@@ -199,6 +177,11 @@ def drive_file(data_dir: Path, principal: str, owner: str, path: str) -> Path | 
 
 def staging_dir(data_dir: Path, op_id: str) -> Path:
     return data_dir / STAGING_DIR / op_id
+
+
+def recover(data_dir: Path) -> None:
+    """At start, before exports resume: undo the publishes a killed server cut short."""
+    recover_publications(data_dir / STAGING_DIR, _filesystem)
 
 
 def clear_staging(data_dir: Path, keep: Collection[str] = ()) -> None:

@@ -60,6 +60,7 @@ from openee.compute.operations import (
     OperationRunner,
     OperationStore,
 )
+from openee.compute.publish import JOURNAL
 from openee.errors import InvalidArgumentError, OpeneeError, UnimplementedError
 from openee.raster.image import Image
 from openee.settings import Limits
@@ -457,7 +458,9 @@ def _run(
         else:
             receipt_path = staging / "receipt.json"
             receipt_path.write_text(json.dumps(receipt, indent=2))
-            uris = req.destination.publish([*files, (receipt_path, RECEIPT_SUFFIX)])[:-1]
+            uris = req.destination.publish(
+                [*files, (receipt_path, RECEIPT_SUFFIX)], staging / JOURNAL
+            )[:-1]
         job.update(destinationUris=uris)
         return {"@type": "type.googleapis.com/google.protobuf.Empty", "receipt": receipt}
     finally:
