@@ -393,6 +393,7 @@ def _run(
                     f"Export.image needs an Image, got {type(value).__name__}."
                 )
             job.update(estimate=estimate(value, req.image, ctx.chunk_size))
+            job.check()  # a cancel that came while the estimate read the sources' headers
             files = write_image_files(
                 value,
                 req.image,
