@@ -153,9 +153,10 @@ def test_estimate_cli_gives_the_grid_bytes_and_sources(ee_api, server, finished,
     # The server's chunk size (1024 by default) in whole 256-pixel tiles, per 256-pixel file.
     assert estimate["chunks"] == estimate["files"]
 
-    # The time: the median throughput of the project's finished image exports.
+    # The time: the median throughput of the project's finished image exports among its 200
+    # newest operations (listOperations answers newest first).
     rates = []
-    for op in ee_api.data.listOperations():
+    for op in ee_api.data.listOperations()[:200]:
         meta = op["metadata"]
         if meta["type"] == "EXPORT_IMAGE" and meta["state"] == "SUCCEEDED":
             start = np.datetime64(meta["startTime"].rstrip("Z"))
