@@ -192,6 +192,11 @@ def test_estimate_cli_takes_a_bare_expression_and_refuses_garbage(ee_api, server
     assert bad.returncode == 2 and "expected an image:export body" in bad.stderr
     missing = _cli(server, str(tmp_path / "nope.json"))
     assert missing.returncode == 2 and "nope.json" in missing.stderr
+    bad_band = _body(ee_api, "bad")
+    bad_band["expression"] = json.loads(json.dumps(bad_band["expression"]).replace('"B8"', '"B99"'))
+    path.write_text(json.dumps(bad_band))
+    unknown = _cli(server, str(path))
+    assert unknown.returncode == 2 and "B99" in unknown.stderr
 
 
 def test_operations_list_filter_through_the_stock_clients_stubs(ee_api, finished) -> None:

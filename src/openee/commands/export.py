@@ -96,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"openee export estimate: {args.file}: {exc}", file=sys.stderr)
         return 2
+    if not settings.data_dir.is_dir():
+        print(f"openee export estimate: no data dir at {settings.data_dir}", file=sys.stderr)
+        return 1
     catalog = open_store(settings.catalog_target)
     operations = (
         OperationStore(settings.operations_path) if settings.operations_path.exists() else None
