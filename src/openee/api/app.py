@@ -18,6 +18,7 @@ from openee.api.routes import (
     assets,
     compute,
     discovery,
+    drive,
     exports,
     features,
     iam,
@@ -38,7 +39,7 @@ from openee.catalog.roots import Roots
 from openee.engine.executors import make_executor
 from openee.engine.memory import MemoryLedger
 from openee.raster.gdal import confine_sidecars_to
-from openee.services.destinations import clear_staging
+from openee.services.destinations import clear_staging, recover
 from openee.services.operations import OperationRunner, OperationStore
 from openee.services.result_cache import DiskTier, ResultCache
 from openee.settings import Settings
@@ -92,6 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
     # Exports a previous process left running resume from their finished windows; every other
     # unfinished operation is marked FAILED, and what it left in staging removed (nothing of it
     # was published).
+    recover(settings.data_dir)  # publishes a killed server cut short are undone first
     resumed = exports.resume_exports(state)
     if stale := operation_store.fail_unfinished(keep=resumed):
         logging.getLogger("openee.operations").info(
@@ -116,6 +118,7 @@ def create_app(settings: Settings) -> FastAPI:
         iam.router,  # before assets: both route under /{version}/projects/...
         operations.router,  # before assets: both route under /{version}/projects/...
         exports.router,  # before assets: both route under /{version}/projects/...
+        drive.router,  # Drive exports' download links
         assets.router,
         web.router,  # the map page (/map) and its static files
     ):

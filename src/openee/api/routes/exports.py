@@ -44,6 +44,7 @@ def services(state: AppState) -> exports.ExportServices:
         roots=state.roots,
         limits=settings.limits,
         in_flight=2 * _workers(state),
+        base_url=settings.base_url,
     )
 
 
