@@ -10,6 +10,7 @@ leases of 3 s, so that a take-over happens within seconds. PostgreSQL is scripts
 
 from __future__ import annotations
 
+import http.client
 import json
 import shutil
 import signal
@@ -92,6 +93,33 @@ def test_a_token_granted_by_a_is_accepted_by_b(replicas) -> None:
         f"{b.url}/v1/projects/{b.project}/algorithms", headers=forged, timeout=60
     )
     assert refused.status_code == 401
+
+
+def _get_from(server: Server, source: str, token: str) -> int:
+    """The status of an API call to `server` from another loopback address."""
+    conn = http.client.HTTPConnection(
+        "127.0.0.1", server.port, timeout=60, source_address=(source, 0)
+    )
+    try:
+        path = f"/v1/projects/{server.project}/algorithms"
+        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_failed_logins_on_both_replicas_count_together(replicas) -> None:
+    """20 failures a minute per address are tolerated (OPENEE_AUTH_MAX_FAILURES): 11 on A and 10
+    on B make 21, and B blocks the address, even for a valid token; other addresses go on."""
+    a, b = replicas
+    source = "127.0.0.9"
+    assert [_get_from(a, source, "not-a-token") for _ in range(11)] == [401] * 11
+    assert [_get_from(b, source, "not-a-token") for _ in range(9)] == [401] * 9
+    assert _get_from(b, source, "not-a-token") == 429  # the 21st failure trips the block
+    a.session.get(f"{a.url}/v1/projects/{a.project}/algorithms").raise_for_status()
+    valid = a.session.credentials.token
+    assert _get_from(a, source, valid) == 429
+    assert _get_from(b, "127.0.0.10", valid) == 200
 
 
 def test_a_map_made_on_a_is_tiled_by_b(replicas, ee_api) -> None:
