@@ -162,6 +162,35 @@ def test_an_export_started_on_a_is_cancelled_from_b(replicas, ee_api, data: Path
     assert not (data / "buckets" / "cancelled-bucket").exists()
 
 
+def test_a_stalled_replica_yields_its_export_to_b(replicas, ee_api, data: Path) -> None:
+    """A stops (SIGSTOP) longer than its lease mid-export: B takes the export over and resumes
+    it; A, continued, finds its lease gone at its next check and stops without touching the
+    staging folder B now works in. The files equal the oracle."""
+    a, b = replicas
+    op = a.post("image:export", export_body(ee_api, "stalled-bucket", "s", 1024, 512, 128))
+    deadline = time.monotonic() + 120
+    while (b.operation(op["name"])["metadata"].get("progress") or 0) < 0.1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    a.proc.send_signal(signal.SIGSTOP)
+    try:
+        while b.operation(op["name"])["metadata"].get("attempt", 1) < 2:  # B took it over
+            assert time.monotonic() < deadline + 60
+            time.sleep(0.1)
+    finally:
+        a.proc.send_signal(signal.SIGCONT)
+    done = b.wait(op["name"], timeout=240)
+    assert done["metadata"]["state"] == "SUCCEEDED", done
+    assert 0 < done["metadata"]["resumedWorkUnits"] < 64
+    check_files(data / "buckets" / "stalled-bucket", "s", 1024, 512)
+    stopped = f"operation {op['name'].rsplit('/', 1)[1]}: taken over by another process; stopped"
+    log = data.parent / f"server-{a.port}.stderr"
+    while stopped not in log.read_text(errors="replace"):  # A's worker reached its next check
+        assert time.monotonic() < deadline + 300
+        time.sleep(0.1)
+    a.session.get(f"{a.url}/v1/projects/{a.project}/algorithms").raise_for_status()  # A lives
+
+
 def _import(server: Server, data: Path, name: str) -> dict[str, Any]:
     uploads = data / "projects" / server.project / "uploads"  # the project's area (ADR 0034)
     uploads.mkdir(parents=True, exist_ok=True)
