@@ -81,7 +81,7 @@ def test_db_upgrade_creates_every_schema(
         monkeypatch.setenv("OPENEE_STATE", request.getfixturevalue("pg_schema_dsn"))
     assert openee_cli(["db", "upgrade", "--data-dir", str(tmp_path / "data")]) == 0
     out = capsys.readouterr().out
-    assert "auth: version 2" in out and "operations: version 2" in out
+    assert "auth: version 2" in out and "operations: version 3" in out
     if kind == "postgres":
         assert "audit: version 1" in out and "ratelimit: version 1" in out
         assert not (tmp_path / "data" / "auth.sqlite").exists()
