@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from openee.api.app import create_app
 from openee.auth import anonymous_principal
-from openee.compute.operations import STOPPED_MESSAGE, OperationStore
+from openee.services.operations import STOPPED_MESSAGE, OperationStore
 from openee.settings import Settings
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -1,7 +1,8 @@
-"""Batch exports: `image:export`, `table:export`, `map:export` (a tile pyramid) and
-`video:export` (an MP4) start an operation (`compute/exports.py`) that `operations` get / list /
-cancel / wait follow. `classifier:export` and `videoMap:export` have no handler: as every
-documented method without one, they answer 501 naming the method (`api/discovery.unrouted`).
+"""Batch exports: `image:export`, `table:export`, `map:export` (a tile pyramid),
+`video:export` (an MP4) and `classifier:export` (a CLASSIFIER asset) start an operation
+(`services/exports.py`) that `operations` get / list / cancel / wait follow. `videoMap:export`
+has no handler: as every documented method without one, it answers 501 naming the method
+(`api/discovery.unrouted`).
 
 An export needs a write scope and a role allowing computation in its project; an export to an
 asset also needs the right to create that asset. A `requestId` seen before returns the
@@ -25,9 +26,9 @@ from openee.api.evaluation import evaluate_as
 from openee.api.routes.operations import IMPORT_TYPES, resume_import
 from openee.api.state import AppState
 from openee.auth import Principal
-from openee.compute import exports
-from openee.compute.destinations import staging_dir
-from openee.compute.operations import PENDING, RUNNING, Operation
+from openee.services import exports
+from openee.services.destinations import staging_dir
+from openee.services.operations import PENDING, RUNNING, Operation
 
 log = logging.getLogger("openee.operations")
 
@@ -51,6 +52,7 @@ def services(state: AppState) -> exports.ExportServices:
         roots=state.roots,
         limits=settings.limits,
         in_flight=2 * _workers(state),
+        base_url=settings.base_url,
     )
 
 
@@ -202,3 +204,13 @@ def video_export(
     priority?, requestId?}`."""
     check_version(version)
     return _export(state, project, body, principal, audit, exports.EXPORT_VIDEO)
+
+
+@router.post("/{version}/projects/{project}/classifier:export")
+def classifier_export(
+    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
+) -> dict[str, Any]:
+    """ExportClassifierRequest: `{expression, description?, assetExportOptions, priority?,
+    requestId?}`."""
+    check_version(version)
+    return _export(state, project, body, principal, audit, exports.EXPORT_CLASSIFIER)

@@ -4,7 +4,7 @@ delete.
 An import is checked at once (manifest, asset name, roots, destination): a bad request is a 400,
 a taken name a 409, before any operation exists (tilesets of several sources have their headers
 read then, to refuse what cannot be mosaicked). The files are then read in a background thread
-(`compute/operations.py`) and the catalog written in one transaction; the operation says how it
+(`services/operations.py`) and the catalog written in one transaction; the operation says how it
 went. A `requestId` seen before returns the operation it made (the client may retry).
 
 Imports, their completion, cancels and deletes of operations are recorded in the audit log
@@ -53,8 +53,9 @@ from openee.catalog.manifests import (
 from openee.catalog.mosaics import MosaicWriter
 from openee.catalog.names import name_from_id
 from openee.catalog.orphans import record_files, sweep_replaced
-from openee.compute.operations import Job, Operation, Work, wait
 from openee.errors import InvalidArgumentError, NotFoundError, OpeneeError, PermissionDeniedError
+from openee.services.operation_filter import Predicate, parse_filter
+from openee.services.operations import Job, Operation, Work, wait
 
 router = APIRouter(dependencies=[Depends(require_principal)])
 
@@ -66,6 +67,7 @@ MOSAIC_DIR = "mosaics"  # under the data dir: the COGs of tilesets of several so
 DEFAULT_PAGE = 500
 MAX_PAGE = 1000
 MAX_WAIT_S = 60.0
+FILTER_BATCH = 500  # operations read at a time while filtering
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?)s\s*$")
 
 
@@ -285,16 +287,43 @@ def list_operations(
     pageToken: Annotated[str | None, Query()] = None,
     filter: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
-    """The project's operations, newest first. `filter` is accepted and not applied."""
+    """The project's operations, newest first; `filter` keeps those it matches (a subset of
+    Google's list filters, `services/operation_filter.py`; anything else is a 400)."""
     check_version(version)
     authorize(state, principal, "compute", project)
     limit = page_size(pageSize, DEFAULT_PAGE, MAX_PAGE)
     offset = token_offset(pageToken)
-    rows = state.operations.list(project, offset, limit + 1)
-    out: dict[str, Any] = {"operations": [op.resource() for op in rows[:limit]]}
+    matches = parse_filter(filter)
+    if matches is None:
+        rows = [op.resource() for op in state.operations.list(project, offset, limit + 1)]
+    else:
+        rows = _filtered(state, project, matches, offset, limit + 1)
+    out: dict[str, Any] = {"operations": rows[:limit]}
     if len(rows) > limit:
         out["nextPageToken"] = offset_token(offset + limit)
     return out
+
+
+def _filtered(
+    state: AppState, project: str, matches: Predicate, offset: int, count: int
+) -> list[dict[str, Any]]:
+    """`count` operations matching from the `offset`-th match on (offsets count matches)."""
+    found: list[dict[str, Any]] = []
+    seen, start = 0, 0
+    while len(found) < count:
+        batch = state.operations.list(project, start, FILTER_BATCH)
+        for op in batch:
+            resource = op.resource()
+            if matches(resource):
+                if seen >= offset:
+                    found.append(resource)
+                seen += 1
+                if len(found) == count:
+                    break
+        if len(batch) < FILTER_BATCH:
+            break
+        start += FILTER_BATCH
+    return found
 
 
 @router.get("/{version}/projects/{project}/operations/{op_id}")
