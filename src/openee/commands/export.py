@@ -81,12 +81,12 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: every `openee` command imports this module to build its parser.
     from openee.algorithms import default_registry
     from openee.algorithms.context import EvalContext, evaluation_context
+    from openee.bootstrap import open_state
     from openee.catalog.roots import Roots
     from openee.catalog.store import open_store
     from openee.graph.evaluate import evaluate
     from openee.services.export_image import image_options
     from openee.services.exports import estimate_image
-    from openee.services.operations import OperationStore
 
     settings = Settings.from_env(data_dir=args.data_dir)
     project = args.project or settings.default_project
@@ -101,7 +101,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     catalog = open_store(settings.catalog_target)
     operations = (
-        OperationStore(settings.operations_path) if settings.operations_path.exists() else None
+        open_state(settings).operations
+        if settings.state_dsn is not None or settings.operations_path.exists()
+        else None
     )
     try:
         ctx = EvalContext(

@@ -60,6 +60,7 @@ from openee.services.operations import (
     RUNNING,
     SUCCEEDED,
     Job,
+    LeaseLost,
     Operation,
     OperationRunner,
     OperationStore,
@@ -399,6 +400,7 @@ def _run(
     job: Job,
 ) -> dict[str, Any]:
     staging = staging_dir(ctx.data_dir, op.id)
+    ours = True  # the staging folder, until another process takes the operation over
     try:
         value = evaluate()
         if req.type == EXPORT_IMAGE:
@@ -491,8 +493,12 @@ def _run(
             )[:-1]
         job.update(destinationUris=uris)
         return {"@type": "type.googleapis.com/google.protobuf.Empty", "receipt": receipt}
+    except LeaseLost:
+        ours = False  # its new holder resumes from the finished windows in it (ADR 0046)
+        raise
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if ours:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _register_image(
