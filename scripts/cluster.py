@@ -18,7 +18,8 @@
 - 2 `openee serve` replicas on the shared PostgreSQL database, each with a data dir of its own;
 - a round-robin HTTP load balancer in front (`scripts/balancer.py`): the one URL users get.
 
-`down` stops them in the reverse order (SIGTERM to each process group, SIGKILL after 20 s),
+The replicas and workers inherit this environment: `OPENEE_DASK_THRESHOLD=0 cluster.py up`
+sends every request's chunks to the Dask workers. `down` stops them in the reverse order (SIGTERM to each process group, SIGKILL after 20 s),
 which also throws away the database and the store's objects: an evaluation deployment keeps no
 data. docs/decisions/0047-deployment-for-a-team.md says why it is made this way.
 """
@@ -53,6 +54,10 @@ S3_CREDENTIALS = {
     "AWS_REGION": "us-east-1",
     "AWS_VIRTUAL_HOSTING": "FALSE",
 }
+
+
+def say(text: str) -> None:
+    print(f"cluster.py: {text}", file=sys.stderr, flush=True)
 
 
 def free_port() -> int:
@@ -213,20 +218,21 @@ def wait_workers(scheduler: str, count: int) -> None:
         client.wait_for_workers(count, timeout=READY_TIMEOUT_S)
 
 
-def up(state_dir: Path, port: int) -> dict[str, Any]:
-    """Starts the deployment (see the module's doc); what `status` shows."""
+def up(state_dir: Path, port: int, cogs: Path | None = None) -> dict[str, Any]:
+    """Starts the deployment (see the module's doc) with the COG copies of the demo imagery
+    made in (or reused from) `cogs`; its endpoints, key file and settings."""
     deploy = Deployment(state_dir)
     if deploy.components:
         raise RuntimeError(f"{deploy.file} exists: run `cluster.py down` first")
     deploy.save()
     try:
-        return _up(deploy, port)
+        return _up(deploy, port, cogs or deploy.dir / "cogs")
     except BaseException:
         down(state_dir)
         raise
 
 
-def _up(deploy: Deployment, port: int) -> dict[str, Any]:
+def _up(deploy: Deployment, port: int, cogs: Path) -> dict[str, Any]:
     python = sys.executable
     balancer_url = f"http://127.0.0.1:{port}"
     plain = child_env({})
@@ -242,7 +248,8 @@ def _up(deploy: Deployment, port: int) -> dict[str, Any]:
         "AWS_ENDPOINT_URL": endpoint,
         "OPENEE_ALLOWED_URL_PREFIXES": f"s3://{BUCKET}/{PREFIX}",
     }
-    upload(endpoint, demo_cogs(deploy.dir / "cogs"))
+    say(f"PostgreSQL {dsn}; S3 store {endpoint}; copying the demo imagery into it as COGs")
+    upload(endpoint, demo_cogs(cogs))
     ingest = subprocess.run(
         [
             python,
@@ -265,6 +272,7 @@ def _up(deploy: Deployment, port: int) -> dict[str, Any]:
     if ingest.returncode != 0:
         raise RuntimeError(f"openee ingest failed:\n{ingest.stderr[-3000:]}")
 
+    say(f"registered s3://{BUCKET}/{PREFIX} as {COLLECTION}; starting Dask")
     scheduler = f"tcp://127.0.0.1:{free_port()}"
     dask_env = child_env(store_env)
     deploy.spawn(
@@ -300,6 +308,7 @@ def _up(deploy: Deployment, port: int) -> dict[str, Any]:
             dask_env,
         )
     wait_workers(scheduler, WORKERS)
+    say(f"Dask scheduler {scheduler} with {WORKERS} workers; starting {REPLICAS} replicas")
 
     replica_env = child_env(
         {
@@ -432,10 +441,17 @@ def main() -> int:
         help="pid files, logs, data dirs (default: ./openee-cluster)",
     )
     parser.add_argument("--port", type=int, default=8080, help="the balancer's port (up)")
+    parser.add_argument(
+        "--cogs",
+        type=Path,
+        default=None,
+        help="where the COG copies of the demo imagery are made, or found from a previous up"
+        " (default: <state dir>/cogs)",
+    )
     args = parser.parse_args()
     if args.command == "up":
         try:
-            info = up(args.state_dir, args.port)
+            info = up(args.state_dir, args.port, args.cogs)
         except RuntimeError as exc:
             print(f"cluster.py up: {exc}", file=sys.stderr)
             return 1
