@@ -24,6 +24,7 @@ import itertools
 import signal
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 HEAD_LIMIT = 64 * 1024
@@ -135,7 +136,7 @@ async def read_body(reader: asyncio.StreamReader, head: Message) -> bytes:
     return await reader.readexactly(length) if length else b""
 
 
-async def chunked(reader: asyncio.StreamReader):  # type: ignore[no-untyped-def]
+async def chunked(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
     """The data of a chunked body (trailers are read and dropped)."""
     while True:
         size = int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16)

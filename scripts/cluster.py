@@ -316,6 +316,9 @@ def _up(deploy: Deployment, port: int, cogs: Path) -> dict[str, Any]:
             "OPENEE_CATALOG": dsn,
             "OPENEE_PUBLIC_URL": balancer_url,
             "OPENEE_DASK_SCHEDULER": scheduler,
+            # One secret keys the map, thumbnail and download ids of every replica: a map made
+            # on one is tiled by the other (the first replica writes it, the second reads it).
+            "OPENEE_CAPABILITY_SECRET_FILE": str(deploy.dir / "secrets" / "capabilities.secret"),
         }
     )
     replicas = []
