@@ -19,7 +19,8 @@ class SqliteFile:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         # executescript commits on its own, so it runs outside tx().
-        self.connection().executescript(schema)
+        if schema:
+            self.connection().executescript(schema)
 
     def connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -36,9 +37,11 @@ class SqliteFile:
         return db
 
     @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
+    def tx(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
+        """A transaction that commits on success; `immediate` takes the write lock at once
+        (a writer), otherwise at the first write (a reader)."""
         db = self.connection()
-        db.execute("BEGIN IMMEDIATE")
+        db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
         try:
             yield db
         except BaseException:

@@ -6,13 +6,13 @@ Both run the same contract suite (`tests/catalog/test_catalog_store_contract.py`
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from openee.catalog.model import AssetRecord, FeatureRecord
+from openee.settings import is_postgres_dsn
 
 BBox = tuple[float, float, float, float]  # (west, south, east, north), degrees
 Scalar = str | int | float | bool
@@ -149,13 +149,6 @@ class CatalogStore(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def is_postgres_dsn(text: str) -> bool:
-    """A libpq connection string: a `postgresql://` URI or `key=value` pairs (`host=... dbname=`)."""
-    return text.startswith(("postgresql://", "postgres://")) or bool(
-        re.match(r"^\s*(host|hostaddr|port|dbname|user|service|options)\s*=", text)
-    )
 
 
 def open_store(target: str | Path) -> CatalogStore:

@@ -11,6 +11,9 @@ operation it made (the stock client sends one with every start and retries with 
 from __future__ import annotations
 
 import dataclasses
+import logging
+import shutil
+from collections.abc import Collection
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -22,6 +25,10 @@ from openee.api.evaluation import evaluate_as
 from openee.api.state import AppState
 from openee.auth import Principal
 from openee.compute import exports
+from openee.compute.destinations import staging_dir
+from openee.compute.operations import Operation
+
+log = logging.getLogger("openee.operations")
 
 router = APIRouter(dependencies=[Depends(require_principal)])
 
@@ -92,12 +99,14 @@ def _export(
         return op.resource()
 
 
-def resume_exports(state: AppState) -> set[str]:
-    """At start: queue again the exports a previous process left running, as their caller (if
-    that account still exists and is enabled). Returns the ids resumed."""
+def take_over(state: AppState, taken: Collection[Operation]) -> set[str]:
+    """Operations this process took over from a stopped one: exports resume (as their caller,
+    if that account still exists and is enabled) from their finished windows; the others end
+    FAILED (CANCELLED if a cancel was asked) and what they left in staging goes. Returns the
+    ids resumed."""
     ctx = services(state)
     resumed = set()
-    for op in state.operations.unfinished():
+    for op in taken:
         record = exports.resumable(ctx, op)
         if record is None:
             continue
@@ -119,6 +128,12 @@ def resume_exports(state: AppState) -> set[str]:
 
         if exports.resume(ctx, op, body, evaluate):
             resumed.add(op.id)
+    abandoned = [op for op in taken if op.id not in resumed]
+    if abandoned:
+        ended = state.operations.abandon(abandoned)
+        log.info("%d operations left unfinished by a stopped server were ended", ended)
+        for op in abandoned:
+            shutil.rmtree(staging_dir(state.settings.data_dir, op.id), ignore_errors=True)
     return resumed
 
 
