@@ -40,9 +40,14 @@ CLOUD = "https://www.googleapis.com/auth/cloud-platform"
 RGB = ["B4", "B3", "B2"]
 # The tutorial's request: 640 x 640 pixels of ~120 m from (15.9, 45.85), the August median.
 LON, LAT, SIZE, START, END = 15.9, 45.85, 640, "2023-08-01", "2023-09-01"
-# Below the tutorial's cost (409600 pixels x 15 files), above a map tile's: the tutorial's
-# chunks (256 pixels a side: 9 of them) run on the Dask workers, tiles in the replicas.
-ENV = {"OPENEE_DASK_THRESHOLD": "1000000", "OPENEE_CHUNK_SIZE": "256"}
+# A threshold below the tutorial's cost (409600 pixels x 15 files), above a map tile's: the
+# tutorial's chunks (256 pixels a side: 9 of them) run on the Dask workers, tiles in the
+# replicas. Leases of 6 s: a killed replica's operations are taken over within seconds.
+ENV = {
+    "OPENEE_DASK_THRESHOLD": "1000000",
+    "OPENEE_CHUNK_SIZE": "256",
+    "OPENEE_OPERATION_LEASE": "6",
+}
 MIN_AGREEMENT = 0.995
 SCENE = "S2A_33TWL_20230815_0_L2A"
 
@@ -320,6 +325,7 @@ def test_a_replica_killed_mid_import(deployment: Deployment) -> None:
         name = started.json()["name"]
         seen = session.get(f"{b}/v1/{name}").json()
         os.kill(deployment.pid("replica-1"), signal.SIGKILL)
+        assert not seen.get("done"), seen  # 40 files to open: seconds of work left
         op = _wait(session, f"{b}/v1/{name}", 180)
         assert op.get("done"), f"still {op['metadata']['state']} on replica 2: {op}"
         if op["metadata"]["state"] == "SUCCEEDED":
@@ -327,7 +333,9 @@ def test_a_replica_killed_mid_import(deployment: Deployment) -> None:
             assert asset.status_code == 200 and len(asset.json()["bands"]) == 4 * len(scenes)
         else:
             assert op["metadata"]["state"] == "FAILED" and op["error"]["message"], op
-        print("state seen before the kill:", seen.get("metadata", {}).get("state"))
+            asset = session.get(f"{b}/v1/projects/{deployment.project}/assets/orphaned")
+            assert asset.status_code == 404, asset.text  # nothing half-imported
+        print("killed at", seen["metadata"]["state"], "; ended", op["metadata"]["state"], op)
 
         for _ in range(4):  # round-robin: half of these went to replica 1 before
             through = session.get(f"{deployment.url}/v1/projects/{deployment.project}/algorithms")
