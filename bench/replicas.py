@@ -99,12 +99,18 @@ def load(url: str, project: str, bearer: str, clients: int, seconds: float) -> d
 
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
-    """User + system CPU seconds of each process and its children so far."""
+    """User + system CPU seconds so far of each component with its children (a dask worker's
+    process under its nanny); of this process alone (the components are its children too)."""
     out = {}
     for name, pid in pids.items():
         try:
             process = psutil.Process(pid)
-            times = [process.cpu_times()] + [c.cpu_times() for c in process.children(True)]
+            own = process.cpu_times()
+            times = (
+                [own]
+                if pid == os.getpid()
+                else [own] + [c.cpu_times() for c in process.children(True)]
+            )
         except psutil.NoSuchProcess:
             continue
         out[name] = sum(t.user + t.system for t in times)
@@ -145,7 +151,9 @@ def run(args: argparse.Namespace, state: Path) -> str:
     rows = []
     for name in ["1 replica", "2 replicas"] * args.rounds:
         before = cpu_seconds(pids)
+        psutil.cpu_percent()  # the machine's busy share from here on, every process counted
         result = load(configs[name], info["project"], bearer, args.clients, args.seconds)
+        result["busy"] = psutil.cpu_percent()
         after = cpu_seconds(pids)
         wall = result["wall"]
         cpu = {k: (after[k] - before.get(k, 0.0)) / wall for k in after}
@@ -166,19 +174,22 @@ def run(args: argparse.Namespace, state: Path) -> str:
         f"computePixels: the August median of 33TWL (5 images x {'/'.join(BANDS)} from the S3 "
         f"store), {SIZE}x{SIZE} px at {METRES:.0f} m, PNG; {args.clients} clients back to back.",
         "",
-        "| config | req/s | p50 ms | p99 ms | errors | CPU s per s: replica-1, replica-2, "
-        "balancer, dask workers, bench client |",
-        "|---|---|---|---|---|---|",
+        "| config | req/s | p50 ms | p99 ms | errors | replicas' CPU ms per request | CPU s per "
+        "s: replica-1, replica-2, balancer, dask workers, bench client | machine busy |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, result, cpu in rows:
         lat = result["latencies"]
         balancer = cpu.get("balancer" if name == "2 replicas" else "balancer-1-replica", 0.0)
         workers = cpu.get("dask-worker-1", 0.0) + cpu.get("dask-worker-2", 0.0)
+        replicas = cpu.get("replica-1", 0.0) + cpu.get("replica-2", 0.0)
+        per_request = 1000 * replicas * result["wall"] / max(1, len(lat))
         lines.append(
             f"| {name} | {len(lat) / result['wall']:.1f} | {quantile(lat, 0.5) * 1000:.0f} | "
             f"{quantile(lat, 0.99) * 1000:.0f} | {len(result['errors'])} | "
-            f"{cpu.get('replica-1', 0.0):.2f}, {cpu.get('replica-2', 0.0):.2f}, "
-            f"{balancer:.2f}, {workers:.2f}, {cpu.get('bench client', 0.0):.2f} |"
+            f"{per_request:.0f} | {cpu.get('replica-1', 0.0):.2f}, "
+            f"{cpu.get('replica-2', 0.0):.2f}, {balancer:.2f}, {workers:.2f}, "
+            f"{cpu.get('bench client', 0.0):.2f} | {result['busy']:.0f} % |"
         )
     ratio = rate["2 replicas"] / rate["1 replica"]
     lines += [
