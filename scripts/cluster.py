@@ -15,7 +15,9 @@
   the store, in place);
 - a Dask scheduler and 2 `dask worker` processes (one thread each): exports and heavy
   interactive requests run their chunks there;
-- 2 `openee serve` replicas on the shared PostgreSQL database, each with a data dir of its own;
+- 2 `openee serve` replicas on the shared PostgreSQL database (catalog and state: accounts,
+  tokens, IAM, operations, audit), each with a data dir of its own, one capability secret file
+  (`OPENEE_CAPABILITY_SECRET_FILE`: map ids) and `OPENEE_PUBLIC_URL` = the balancer;
 - a round-robin HTTP load balancer in front (`scripts/balancer.py`): the one URL users get.
 
 The replicas and workers inherit this environment: `OPENEE_DASK_THRESHOLD=0 cluster.py up`
@@ -354,6 +356,7 @@ def _up(deploy: Deployment, port: int, cogs: Path) -> dict[str, Any]:
         ],
         plain,
     )
+    deploy.first_line("balancer", balancer)  # bound to its port (not another server on it)
     deploy.wait_http("balancer", balancer, f"{balancer_url}/$discovery/rest?version=v1")
     key_path = deploy.dir / "replica-1" / "keys" / "default.json"
     deploy.info = {
