@@ -17,9 +17,9 @@ from openee.settings import Settings
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("db", help="upgrade the catalog and state databases")
-    parser.add_argument("--data-dir", type=Path, default=None, help="OPENEE_DATA_DIR")
     actions = parser.add_subparsers(dest="action", required=True)
-    actions.add_parser("upgrade", help="create or upgrade every schema, print their versions")
+    upgrade = actions.add_parser("upgrade", help="create or upgrade every schema, print versions")
+    upgrade.add_argument("--data-dir", type=Path, default=None, help="OPENEE_DATA_DIR")
     parser.set_defaults(func=run)
 
 
