@@ -180,6 +180,12 @@ class Balancer:
         head = await read_head(reader)
         if head is None:
             return False
+        if b"100-continue" in head.tokens(b"expect"):
+            # The body is read here, whole, before a backend is chosen (curl waits a second
+            # for this before sending a body of more than 1 KiB).
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            await writer.drain()
+            head.headers = [(k, v) for k, v in head.headers if k.lower() != b"expect"]
         body = await read_body(reader, head)
         keep = b"close" not in head.tokens(b"connection") and not head.start.endswith(b"1.0")
         extra = [(b"Content-Length", str(len(body)).encode())] if body else []

@@ -160,3 +160,22 @@ def test_no_backend_at_all_is_502() -> None:
         assert response.status_code == 502
     finally:
         _stop(proc)
+
+
+def test_a_client_expecting_100_continue_gets_it(balanced: str) -> None:
+    """As curl does for bodies of more than 1 KiB: the head, then the body once told to."""
+    host, port = balanced.removeprefix("http://").split(":")
+    payload = b"y" * 5000
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(payload)
+        )
+        assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(payload)
+        answer = b""
+        while not answer.endswith(payload):
+            part = sock.recv(65536)
+            assert part, answer
+            answer += part
+    assert answer.startswith(b"HTTP/1.1 200 ")
