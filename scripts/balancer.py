@@ -61,16 +61,22 @@ class Backend:
         default_factory=list
     )
 
-    async def connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bool]:
-        """A pooled connection (third item True) or a new one."""
+    async def connection(
+        self, fresh: bool = False
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bool]:
+        """A pooled connection (third item True) or, `fresh` or none idle, a new one."""
         now = time.monotonic()
-        while self.idle:
+        while self.idle and not fresh:
             reader, writer, since = self.idle.pop()
             if now - since < IDLE_S and not reader.at_eof():
                 return reader, writer, True
             writer.close()
         reader, writer = await asyncio.open_connection(self.host, self.port)
         return reader, writer, False
+
+    def drop_idle(self) -> None:
+        while self.idle:
+            self.idle.pop()[1].close()
 
     def release(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.idle.append((reader, writer, time.monotonic()))
@@ -209,9 +215,13 @@ class Balancer:
         """Sends the request to `backend` and streams its response to the client; None when
         the backend could not take it (nothing was sent to the client: the next backend may),
         else whether the backend's connection was kept for the next request."""
-        for _ in range(2):  # a pooled connection the backend closed meanwhile: once more, new
+        # A POST goes out on a new connection (a loopback connect is cheap): a pooled one that
+        # breaks cannot tell a backend that closed it idle from one that died running it.
+        safe = head.start.split(b" ", 1)[0] in IDEMPOTENT
+        retried = False
+        while True:
             try:
-                up_reader, up_writer, pooled = await backend.connection()
+                up_reader, up_writer, pooled = await backend.connection(fresh=retried or not safe)
             except OSError:
                 backend.down_until = time.monotonic() + self.down_for
                 return None
@@ -223,10 +233,14 @@ class Balancer:
                 response = None
             if response is None:
                 up_writer.close()
-                if pooled:
+                if pooled and not retried:
+                    # Most likely an idle connection the backend closed meanwhile: once more,
+                    # on a new connection, to the same backend.
+                    retried = True
+                    backend.drop_idle()
                     continue
                 backend.down_until = time.monotonic() + self.down_for
-                if head.start.split(b" ", 1)[0] not in IDEMPOTENT:
+                if not safe:
                     # It may have run there (the backend died while answering): never twice.
                     raise Unanswered
                 return None
@@ -237,7 +251,6 @@ class Balancer:
             else:
                 up_writer.close()
             return reusable
-        return None
 
 
 async def relay(

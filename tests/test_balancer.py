@@ -179,3 +179,15 @@ def test_a_client_expecting_100_continue_gets_it(balanced: str) -> None:
             assert part, answer
             answer += part
     assert answer.startswith(b"HTTP/1.1 200 ")
+
+
+def test_a_post_never_rides_a_pooled_connection(
+    balanced: str, backends: tuple[Backend, Backend]
+) -> None:
+    """Once connections to both backends are pooled, a POST whose backend drops it unanswered
+    still reaches one backend once: a broken pooled connection would not tell an idle close
+    from a crash mid-request."""
+    with requests.Session() as session:
+        assert {session.get(f"{balanced}/name").text for _ in range(4)} == {"a", "b"}
+        assert session.post(f"{balanced}/die", data=b"once").status_code == 502
+    assert sum(backend.seen.count("POST /die") for backend in backends) == 1
