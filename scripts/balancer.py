@@ -9,7 +9,9 @@ bodies are read whole (openee caps them at 10 MiB) so that a request can be sent
 next backend when the first refuses the connection or closes an idle pooled one; responses are
 streamed (Content-Length, chunked, or until the backend closes). A backend that refuses a
 connection is skipped for `--down-for` seconds; a request that every backend refuses gets
-`502`. Only the standard library (asyncio streams): a deployment for evaluation needs no
+`502`. A POST (anything but GET, HEAD, OPTIONS) always goes out on a new connection, and if its
+backend closes it unanswered the client gets `502`: it may have run there, so it never runs a
+second time on another backend. Only the standard library (asyncio streams): a deployment for evaluation needs no
 package, no root and no Docker (docs/decisions/0047-deployment-for-a-team.md). For production,
 put nginx or any proxy of yours in front of the replicas instead; they share all state.
 
