@@ -226,6 +226,11 @@ def up(state_dir: Path, port: int, cogs: Path | None = None) -> dict[str, Any]:
     deploy = Deployment(state_dir)
     if deploy.components:
         raise RuntimeError(f"{deploy.file} exists: run `cluster.py down` first")
+    with socket.socket() as sock:  # before a minute of starting the rest
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise RuntimeError(f"port {port} is in use: choose another with --port") from None
     deploy.save()
     try:
         return _up(deploy, port, cogs or deploy.dir / "cogs")
