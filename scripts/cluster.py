@@ -227,6 +227,7 @@ def up(state_dir: Path, port: int, cogs: Path | None = None) -> dict[str, Any]:
     if deploy.components:
         raise RuntimeError(f"{deploy.file} exists: run `cluster.py down` first")
     with socket.socket() as sock:  # before a minute of starting the rest
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio binds
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
