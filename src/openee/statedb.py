@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -125,7 +125,10 @@ class StateDB:
     dialect: Dialect
     description: str
 
-    def tx(self, write: bool = True) -> Any:  # a context manager yielding a Conn
+    def tx(self, write: bool = True) -> AbstractContextManager[Conn]:
+        """A transaction that commits on success and rolls back on an error. `write=False`
+        promises only reads: SQLite then takes no write lock, PostgreSQL runs each statement
+        in its own snapshot."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -227,7 +230,10 @@ class PostgresState(StateDB):
         try:
             db = self._checkout()
             try:
-                with db.transaction():
+                if write:
+                    with db.transaction():
+                        yield Conn(db, "postgres")
+                else:  # reads: each statement its own snapshot, no BEGIN/COMMIT round trips
                     yield Conn(db, "postgres")
             finally:
                 with self._lock:

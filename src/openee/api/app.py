@@ -51,7 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
     operation_store, audit = ready.state.operations, ready.state.audit
     roots = Roots.for_data_dir(settings.data_dir)
     for made_here in (MOSAIC_DIR, COG_DIR):  # what killed imports and ingests left
-        sweep_temporaries(settings.data_dir / made_here)
+        sweep_temporaries(settings.data_dir / made_here, pids_are_local=not ready.state.shared)
     confine_sidecars_to(roots.roots)
     state = AppState(
         settings=settings,
