@@ -21,18 +21,18 @@ from typing import Any
 # (phase, module, attribute): the attribute is replaced where the callers look it up.
 PHASES: list[tuple[str, str, str]] = [
     ("evaluate the graph (plan)", "openee.graph.evaluate", "evaluate"),
-    ("check the request, resolve the grid", "openee.compute.pixels", "_checked"),
-    ("allocate the NPY response", "openee.compute.pixels", "_npy_file"),
+    ("check the request, resolve the grid", "openee.services.pixels", "_checked"),
+    ("allocate the NPY response", "openee.services.pixels", "_npy_file"),
     ("open files, choose overview", "openee.raster.read", "_locate"),
     ("sample maps (incl. waits on another thread's map)", "openee.raster.read", "sample_map"),
     ("read + decode (DatasetReader.read)", "rasterio.io", "DatasetReader.read"),
     ("gather samples (sampled_pixels)", "openee.raster.read", "sampled_pixels"),
     ("read_into_grid other", "openee.raster.sources", "read_into_grid"),
     ("reduce (median)", "openee.raster.sources", "reduce_stack"),
-    ("chunk other (recipes, waits on read threads)", "openee.compute.chunks", "compute_chunk"),
+    ("chunk other (recipes, waits on read threads)", "openee.engine.chunks", "compute_chunk"),
     ("NPY zero masked pixels", "openee.encode.npy", "NpyFile.zero_masked"),
-    ("assemble chunks (main thread, incl. waits)", "openee.compute.pixels", "materialize"),
-    ("compute_pixels other (encode)", "openee.compute.pixels", "compute_pixels"),
+    ("assemble chunks (main thread, incl. waits)", "openee.services.pixels", "materialize"),
+    ("compute_pixels other (encode)", "openee.services.pixels", "compute_pixels"),
 ]
 
 

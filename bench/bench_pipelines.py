@@ -178,8 +178,8 @@ class OpeneeInProcess:
         self, grid: Grid, executor: Executor, point: tuple[float, float] | None = None
     ) -> bytes:
         from openee.algorithms.context import EvalContext, evaluation_context
-        from openee.compute.pixels import compute_pixels
         from openee.graph.evaluate import evaluate
+        from openee.services.pixels import compute_pixels
 
         body = request_body(grid, with_expression=False)
         with evaluation_context(EvalContext(self.catalog, "bench")):

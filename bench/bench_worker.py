@@ -91,10 +91,10 @@ def main() -> int:
     from openee.algorithms import default_registry
     from openee.algorithms.context import EvalContext, evaluation_context
     from openee.catalog.sqlite import SqliteCatalog
-    from openee.compute.allocator import tune_allocator
-    from openee.compute.pixels import compute_pixels
+    from openee.engine.allocator import tune_allocator
     from openee.errors import OpeneeError
     from openee.graph.evaluate import evaluate
+    from openee.services.pixels import compute_pixels
     from openee.settings import Settings
 
     tune_allocator()  # as `openee serve` does

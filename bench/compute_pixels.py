@@ -569,7 +569,7 @@ def render(bench: Bench, started: dt.datetime, elapsed: float, load: tuple[str, 
         f"- Machine: {machine()}; load average before/after: {load[0]} / {load[1]}",
         f"- Versions: {', '.join(f'{k} {val}' for k, val in v.items())}",
         f"- OpenBLAS variables: {blas_note()}",
-        "- Allocator: glibc's mallopt settings of `openee serve` (openee/compute/allocator.py), "
+        "- Allocator: glibc's mallopt settings of `openee serve` (openee/engine/allocator.py), "
         "in this process for every pipeline and in the openee subprocesses: "
         + ("applied" if bench.allocator_tuned else "not available here"),
         f"- Threads: {bench.threads} for floor, naive and odc (pool=); openee in-process and the "
@@ -704,7 +704,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if any(v in os.environ for v in OPENBLAS_VARS):
         log(f"warning: {' / '.join(OPENBLAS_VARS)} set: numpy may be slowed; see bench/RESULTS.md")
-    from openee.compute.allocator import tune_allocator
+    from openee.engine.allocator import tune_allocator
 
     # The allocator setting `openee serve` makes, for every pipeline measured in this process
     # (floor, naive, odc and openee in-process alike).

@@ -5,7 +5,7 @@ The job: the median of B4 over the 5 August 2023 images of tile 33TWL
 (COPERNICUS/S2_SR_HARMONIZED, the demo data), on an EPSG:4326 grid of 0.0002 degrees centred at
 (15.7, 45.55), written as a Cloud Optimized GeoTIFF, split into files of 2048 x 2048 pixels.
 
-  dask-1 / dask-2  openee's export (`compute/export_image.write_image_files`) with its chunks
+  dask-1 / dask-2  openee's export (`services/export_image.write_image_files`) with its chunks
                    run as Dask tasks on a LocalCluster of 1, then 2 worker processes (1 thread
                    each); output Mpix/s and the scaling ratio
   threads          the same export on a local thread pool of 2 threads (no Dask)
@@ -36,10 +36,10 @@ from openee.catalog.profiles import SENTINEL2_L2A
 from openee.catalog.sqlite import SqliteCatalog
 from openee.catalog.stac_ingest import ingest_stac
 from openee.catalog.store import ImageQuery
-from openee.compute.export_image import ImageOptions, write_image_files
 from openee.demo import S2_L2A_CATALOG
 from openee.raster.image import Band, Image
 from openee.raster.sources import FileBand, ReducedBand
+from openee.services.export_image import ImageOptions, write_image_files
 from openee.values.projection import Projection
 
 LON, LAT, PIXEL = 15.7, 45.55, 0.0002

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from affine import Affine
 
-from openee.compute.chunks import materialize
+from openee.engine.chunks import materialize
 from openee.raster.components import EIGHT, ComponentLabelBand, PixelCountBand
 from openee.raster.distance import CumulativeCostBand, DistanceTransformBand, KernelDistanceBand
 from openee.raster.grid import PixelGrid

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from openee.cli import main
-from openee.compute.operations import SUCCEEDED, OperationStore
+from openee.services.operations import SUCCEEDED, OperationStore
 from openee.settings import DEFAULT_PROJECT
 
 

@@ -20,8 +20,8 @@ from openee.catalog.names import name_from_id
 from openee.catalog.profiles import SENTINEL2_L2A
 from openee.catalog.stac_ingest import ingest_stac
 from openee.catalog.store import CatalogStore, open_store
-from openee.compute.operations import OperationStore
 from openee.demo import S2_COLLECTION_ID, S2_L2A_CATALOG
+from openee.services.operations import OperationStore
 from openee.settings import Settings
 from openee.statedb import PostgresState, StateDB
 

@@ -80,6 +80,11 @@ def _optional_path(text: str) -> Path | None:
     return Path(text) if text else None
 
 
+def _paths(text: str) -> tuple[Path, ...]:
+    """Directories separated by os.pathsep (`:` on POSIX), as PATH is."""
+    return tuple(Path(p) for p in text.split(os.pathsep) if p)
+
+
 _CORES = os.cpu_count() or 2
 
 
@@ -203,6 +208,22 @@ class Settings:
     )
     export_workers: int = setting(
         2, "OPENEE_EXPORT_WORKERS", "Exports running at once (the others wait PENDING)."
+    )
+    allowed_roots: tuple[Path, ...] = setting(
+        (),
+        "OPENEE_ALLOWED_ROOTS",
+        "Shared data roots besides the data dir and the demo data, separated by `:`: files"
+        " there are readable by every user's requests (import, loadGeoTIFF, ...).",
+        _paths,
+        shown="none",
+    )
+    allowed_url_prefixes: tuple[str, ...] = setting(
+        (),
+        "OPENEE_ALLOWED_URL_PREFIXES",
+        "URL prefixes (`https://host/path/`, `s3://bucket/path/`), space-separated, whose files"
+        " requests and `openee ingest` may read; any other URL is refused.",
+        lambda text: tuple(text.split()),
+        shown="none",
     )
     buckets: tuple[tuple[str, str], ...] = setting(
         (),

@@ -20,8 +20,8 @@ from distributed import Client, LocalCluster, get_task_stream
 from fastapi.testclient import TestClient
 
 from openee.api.app import create_app
-from openee.compute.executors import Executors, cost, route
 from openee.demo import S2_L2A_CATALOG
+from openee.engine.executors import Executors, cost, route
 from openee.raster.grid import PixelGrid
 from openee.raster.sources import FileBand, ReducedBand
 from openee.settings import DEFAULT_PROJECT, Settings

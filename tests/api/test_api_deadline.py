@@ -13,8 +13,8 @@ from affine import Affine
 from fastapi.testclient import TestClient
 
 from openee.api.app import create_app
-from openee.compute import deadline
-from openee.compute.chunks import allocate_outputs, fill_rows
+from openee.engine import deadline
+from openee.engine.chunks import allocate_outputs, fill_rows
 from openee.raster.grid import PixelGrid
 from openee.settings import DEFAULT_PROJECT, Limits, Settings
 

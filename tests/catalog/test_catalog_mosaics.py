@@ -18,8 +18,8 @@ from openee.catalog import mosaics
 from openee.catalog.manifests import build_image, inspect_mosaics, plan_image
 from openee.catalog.mosaics import MosaicWriter
 from openee.catalog.roots import Roots
-from openee.compute.operations import Cancelled
 from openee.errors import InvalidArgumentError
+from openee.services.operations import Cancelled
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 B4 = DATA / "landsat" / "lc08_c2l2_001062_20201031_600m" / "LC08_L2SP_001062_20201031_20201106_02_T2_SR_B4.TIF"  # fmt: skip

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from openee.compute.operations import (
+from openee.services.operations import (
     CANCELLED,
     FAILED,
     PENDING,

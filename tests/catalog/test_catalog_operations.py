@@ -1,4 +1,4 @@
-"""The operations behind imports (`compute/operations.py`): states, cancel before and while
+"""The operations behind imports (`services/operations.py`): states, cancel before and while
 running, failures, request ids, and restarts."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from openee.compute.operations import (
+from openee.errors import InvalidArgumentError, NotFoundError
+from openee.services.operations import (
     CANCELLED,
     CANCELLING,
     FAILED,
@@ -21,7 +22,6 @@ from openee.compute.operations import (
     OperationStore,
     wait,
 )
-from openee.errors import InvalidArgumentError, NotFoundError
 
 P = "proj"
 

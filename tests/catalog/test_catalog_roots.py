@@ -13,6 +13,7 @@ import pytest
 
 from openee.catalog.roots import Roots
 from openee.errors import InvalidArgumentError
+from openee.settings import Settings
 
 _OPENED: list[str] = []
 _WATCHING: set[int] = set()
@@ -146,12 +147,24 @@ def test_root_of_the_data_dir_includes_the_demo(tmp_path: Path) -> None:
         roots.check("/etc/hostname")
 
 
-def test_extra_roots_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    extra = tmp_path / "extra"
+def test_extra_roots_and_url_prefixes_from_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra, other = tmp_path / "extra", tmp_path / "other"
     extra.mkdir()
-    monkeypatch.setenv("OPENEE_ALLOWED_ROOTS", str(extra))
-    roots = Roots.for_data_dir(tmp_path / "data")
-    assert roots.check(str(extra / "x.tif")) == os.path.realpath(extra / "x.tif")
+    other.mkdir()
+    monkeypatch.setenv("OPENEE_ALLOWED_ROOTS", f"{extra}{os.pathsep}{other}")
+    monkeypatch.setenv("OPENEE_ALLOWED_URL_PREFIXES", "https://a.example/cogs/ s3://imagery/x/")
+    settings = Settings.from_env(data_dir=tmp_path / "data")
+    assert settings.allowed_roots == (extra, other)
+    assert settings.allowed_url_prefixes == ("https://a.example/cogs/", "s3://imagery/x/")
+    roots = Roots.for_data_dir(
+        settings.data_dir, settings.allowed_roots, settings.allowed_url_prefixes
+    )
+    assert roots.check(str(other / "x.tif")) == os.path.realpath(other / "x.tif")
+    assert roots.check("https://a.example/cogs/x.tif") == "https://a.example/cogs/x.tif"
+    with pytest.raises(InvalidArgumentError):
+        roots.check("https://a.example/other/x.tif")
 
 
 @pytest.mark.parametrize(

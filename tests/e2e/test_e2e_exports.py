@@ -387,7 +387,7 @@ def test_a_retried_start_with_the_same_request_id_makes_one_operation(ee_api, se
     assert first["name"] == second["name"]
 
 
-@pytest.mark.parametrize("kind", ["classifier", "videoMap"])
+@pytest.mark.parametrize("kind", ["videoMap"])
 def test_unbuilt_exports_answer_unimplemented(authed_session, server, kind: str) -> None:
     # Straight to REST: the stock client retries a 501 for half a minute before raising it.
     r = authed_session.post(

@@ -170,7 +170,9 @@ def cluster() -> Iterator[Any]:
         "n_workers": 2,
         "threads_per_worker": 1,
         "processes": True,
-        "dashboard_address": None,
+        # a free port: with None the scheduler's HTTP server still asks for 8787, and warns
+        # (an error here) when another cluster on the machine holds it
+        "dashboard_address": ":0",
         "host": "127.0.0.1",
     }
     try:

@@ -27,7 +27,7 @@ from oracle import load_items
 from psycopg.conninfo import make_conninfo
 from test_e2e_exports_cluster import Server, check_files, export_body
 
-from openee.compute.operations import STOPPED_MESSAGE
+from openee.services.operations import STOPPED_MESSAGE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 L8_B4 = (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from affine import Affine
 
-from openee.compute.chunks import materialize
-from openee.compute.regions import InlineExecutor
+from openee.engine.chunks import materialize
+from openee.engine.regions import InlineExecutor
 from openee.raster.array_bands import ArrayOpBand
 from openee.raster.bandmath import BinaryBand, LonLatBand
 from openee.raster.grid import PixelGrid

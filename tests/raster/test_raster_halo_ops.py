@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from affine import Affine
 
-from openee.compute.chunks import materialize
+from openee.engine.chunks import materialize
 from openee.raster.components import (
     EIGHT,
     ComponentLabelBand,

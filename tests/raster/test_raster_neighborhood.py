@@ -11,7 +11,7 @@ import pytest
 from affine import Affine
 from scipy import ndimage
 
-from openee.compute.chunks import materialize
+from openee.engine.chunks import materialize
 from openee.raster.grid import PixelGrid
 from openee.raster.neighborhood import NeighborhoodBand
 from openee.raster.sources import BandSource, FileBand

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from affine import Affine
 
-from openee.algorithms.image_local import SeedGridBand
-from openee.compute.chunks import materialize
+from openee.algorithms.image_neighborhood import SeedGridBand
+from openee.engine.chunks import materialize
 from openee.raster import superpixels
 from openee.raster.edges import CannyBand
 from openee.raster.grid import PixelGrid

@@ -12,7 +12,7 @@ import zarr
 from affine import Affine
 from pyproj import Transformer
 
-from openee.compute.chunks import materialize
+from openee.engine.chunks import materialize
 from openee.errors import InternalError
 from openee.raster.grid import PixelGrid
 from openee.raster.zarr_band import ZarrBand
@@ -72,3 +72,37 @@ def test_a_read_decodes_only_the_chunks_under_it(tmp_path: Path) -> None:
     south_east = PixelGrid("EPSG:4326", Affine(0.01, 0, 10.3, 0, -0.01, 45.8), 20, 20)
     with pytest.raises(InternalError, match="Failed to read Zarr"):
         band(path, 0).read(south_east)
+
+
+def test_a_coarse_read_decodes_only_the_chunks_holding_its_samples(tmp_path: Path) -> None:
+    """A grid 40 x coarser than the array takes one pixel in 40 a side (issue 16, item 12):
+    chunks between its samples are never decoded (damaged ones there do not fail the read, as
+    they did when the window holding every sample was read), and the pixels are those holding
+    the output centres."""
+    data = np.arange(400 * 400, dtype=np.float32).reshape(1, 400, 400)
+    path = tmp_path / "coarse"
+    array = zarr.create_array(
+        store=str(path), shape=data.shape, chunks=(1, 16, 16), dtype="f4", zarr_format=2
+    )
+    array[...] = data
+    # Samples fall in array rows and columns 20, 60, 100, ...: never in chunk row or column 0
+    # (pixels 0-15) or 2 (pixels 32-47).
+    for damaged in ("0.0.0", "0.2.2", "0.0.5"):
+        Path(path, damaged).write_bytes(b"not a chunk")
+    stamp = Path(path, ".zarray").stat().st_mtime_ns
+    source = ZarrBand(
+        str(path),
+        stamp,
+        (0,),
+        "float32",
+        None,
+        "EPSG:4326",
+        (0.001, 0, 10, 0, -0.001, 46),
+        400,
+        400,
+    )
+    grid = PixelGrid("EPSG:4326", Affine(0.04, 0, 10, 0, -0.04, 46), 10, 10)
+    got = source.read(grid)
+    centres = (np.arange(10) * 40 + 20)[:, None], (np.arange(10) * 40 + 20)[None, :]
+    assert got.valid.all()
+    np.testing.assert_array_equal(got.data, data[0][centres])

@@ -47,7 +47,7 @@ REMAINING = {
     "algorithms/image_alias.py": 2,  # Image.bitwiseAnd/Or aliases
     "algorithms/image_math.py": 2,  # Image.min/max
     "values/pixel_type.py": 2,  # PixelType ranges
-    "compute/export_image.py": 4,  # pyramiding policies, rasterio's band count
+    "services/export_image.py": 4,  # pyramiding policies, rasterio's band count
     "encode/visualize.py": 2,  # visualization parameters
     "algorithms/array_math.py": 1,
     "encode/formats.py": 1,

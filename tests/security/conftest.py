@@ -69,15 +69,13 @@ def outside(tmp_path_factory: pytest.TempPathFactory) -> Outside:
 @pytest.fixture(scope="session")
 def api(tmp_path_factory: pytest.TempPathFactory, allowed_server: Listener) -> Iterator[Api]:
     data_dir = tmp_path_factory.mktemp("security-data")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("OPENEE_ALLOWED_URL_PREFIXES", f"{allowed_server.url}/allowed/")
-    patch.delenv("OPENEE_ALLOWED_ROOTS", raising=False)
-    settings = Settings(data_dir=data_dir, auth_enabled=False)
-    try:
-        with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-            yield Api(client, data_dir)
-    finally:
-        patch.undo()
+    settings = Settings(
+        data_dir=data_dir,
+        auth_enabled=False,
+        allowed_url_prefixes=(f"{allowed_server.url}/allowed/",),
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield Api(client, data_dir)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from openee.catalog.access import FileAccess
 from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
-from openee.compute.executors import ChunkExecutor
+from openee.engine.executors import ChunkExecutor
 from openee.errors import InternalError, InvalidArgumentError
 
 

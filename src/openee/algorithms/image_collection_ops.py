@@ -10,7 +10,7 @@ import numpy as np
 
 from openee.algorithms.context import current
 from openee.algorithms.registry import algorithm
-from openee.compute.regions import analysis_projection, fit_region, gather
+from openee.engine.regions import analysis_projection, fit_region, gather
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image, ImageCollection
 from openee.raster.sources import CastBand

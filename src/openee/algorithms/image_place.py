@@ -13,7 +13,7 @@ import numpy as np
 import shapely.geometry
 from affine import Affine
 
-from openee.algorithms.image_spatial import clip
+from openee.algorithms.image_projection import clip
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import DEFAULT_PROJECTION, Band, Image

@@ -1,5 +1,5 @@
 """Image reductions over regions and pixel sampling: reduceRegion, reduceRegions, sample and
-sampleRegions. The pixels come from `openee.compute.regions`; the reducers are applied with
+sampleRegions. The pixels come from `openee.engine.regions`; the reducers are applied with
 numpy for the common statistics and with the list kernels of `openee.algorithms.aggregate` for
 everything else.
 """
@@ -16,7 +16,7 @@ import shapely.geometry
 from openee.algorithms import aggregate
 from openee.algorithms.context import current
 from openee.algorithms.registry import algorithm
-from openee.compute.regions import (
+from openee.engine.regions import (
     Gathered,
     analysis_projection,
     fit_region,

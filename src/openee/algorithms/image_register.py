@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from openee.algorithms.image_spatial import displace, displacement
+from openee.algorithms.image_projection import displace, displacement
 from openee.algorithms.registry import algorithm
 from openee.raster.image import Image
 

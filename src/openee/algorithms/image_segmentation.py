@@ -1,9 +1,9 @@
 """Image segmentation: SNIC superpixels and k-means clusters of pixels (ADR 0032). The
-segmentation seed grid lives with the other local operations (`image_local`)."""
+segmentation seed grid lives with the other local operations (`image_neighborhood`)."""
 
 from __future__ import annotations
 
-from openee.algorithms.image_local import SeedGridBand
+from openee.algorithms.image_neighborhood import SeedGridBand
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.halo import MAX_HALO

@@ -19,8 +19,8 @@ from openee.algorithms import aggregate
 from openee.algorithms.context import current
 from openee.algorithms.image_reduce import column_outputs
 from openee.algorithms.registry import algorithm
-from openee.compute.chunks import materialize
-from openee.compute.regions import (
+from openee.engine.chunks import materialize
+from openee.engine.regions import (
     InlineExecutor,
     Region,
     analysis_projection,

@@ -41,7 +41,6 @@ REASONS: dict[str, str] = {
         "the HERS descriptor's definition is not published, so no result could be checked "
         "against Earth Engine's"
     ),
-    "Classifier.load": "loads classifiers saved by classifier:export, which openee does not serve",
     "Classifier.TrainingContainer": "a hidden Earth Engine internal that scripts do not call",
     "Clusterer.TrainingContainer": "a hidden Earth Engine internal that scripts do not call",
     "Clusterer.wekaLVQ": _WEKA.format("random prototypes, update order"),

@@ -26,11 +26,11 @@ from fastapi.responses import Response
 from openee.algorithms.image_visualize import visualization_opacity
 from openee.api import capabilities
 from openee.api.evaluation import evaluate_as
+from openee.api.requests import grid_request
 from openee.api.state import AppState
 from openee.auth import Principal
 from openee.auth.capabilities import Capability
 from openee.auth.iam import Iam
-from openee.compute.pixels import check_limits, compute_rgba, resolve_grid
 from openee.encode.video import (
     FilmstripFormat,
     Orientation,
@@ -43,6 +43,8 @@ from openee.encode.visualize import Visualization
 from openee.errors import GridTooLargeError, InvalidArgumentError
 from openee.raster.grid import PixelGrid, affine_to_wire
 from openee.raster.image import Image, ImageCollection
+from openee.services.pixels import check_limits, compute_rgba, resolve_grid
+from openee.services.requests import GridRequest, PixelsRequest
 from openee.settings import Limits
 
 AnimationKind = Literal["video", "filmstrip"]
@@ -76,9 +78,10 @@ def render(state: AppState, capability: Capability) -> Response:
     stored = capability.request
     kind = cast(AnimationKind, capability.kind)
     images = _frames(state, principal, capability.project, stored["expression"])
-    grid = resolve_grid(images[0], stored["grid"])
+    grid = resolve_grid(images[0], grid_request(stored["grid"]))
     _check_frames(images, grid, kind, stored.get("maxFrames", DEFAULT_MAX_FRAMES), state)
-    pixels = _draw(state, images, stored["grid"], stored.get("visualizationOptions"))
+    vis = stored.get("visualizationOptions")
+    pixels = _draw(state, images, grid, Visualization.from_wire(vis) if vis else None)
     if kind == "video":
         fmt = VIDEO_FORMATS[stored["fileFormat"]]
         content = encode_video(pixels, stored["framesPerSecond"], fmt)
@@ -107,12 +110,10 @@ def _prepare(
     if vis:
         stored["visualizationOptions"] = vis
     images = _frames(state, principal, project, body["expression"])
-    grid_wire = body.get("grid")
-    if grid_wire is None:
-        grid_wire = capabilities.default_thumbnail_grid(images[0], visual=True)
-    elif not isinstance(grid_wire, dict):
-        raise InvalidArgumentError("grid must be an object.")
-    grid = resolve_grid(images[0], grid_wire)
+    requested = grid_request(body.get("grid"))
+    if requested is None:
+        requested = grid_request(capabilities.default_thumbnail_grid(images[0], visual=True))
+    grid = resolve_grid(images[0], requested)
     max_pixels = stored.pop("maxPixelsPerFrame", DEFAULT_MAX_PIXELS_PER_FRAME)
     if grid.width * grid.height > max_pixels:
         raise InvalidArgumentError(
@@ -234,15 +235,11 @@ def _check_frames(
 
 
 def _draw(
-    state: AppState, images: list[Image], grid: dict[str, Any], vis: dict[str, Any] | None
+    state: AppState, images: list[Image], grid: PixelGrid, vis: Visualization | None
 ) -> Iterator[np.ndarray]:
     """Each image's RGBA pixels on `grid`, drawn one at a time as they are asked for."""
     settings = state.settings
     for image in images:
-        request: dict[str, Any] = {"fileFormat": "PNG", "grid": grid}
-        opacity = visualization_opacity(image)
-        if vis:
-            request["visualizationOptions"] = vis
-        elif opacity != 1.0:
-            request["visualizationOptions"] = {"opacity": opacity}
+        shown = vis if vis is not None else Visualization(opacity=visualization_opacity(image))
+        request = PixelsRequest("PNG", visualization=shown, grid=GridRequest.of(grid))
         yield compute_rgba(image, request, state.executor, settings.limits, settings.chunk_size)

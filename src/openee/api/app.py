@@ -35,12 +35,12 @@ from openee.bootstrap import bootstrap
 from openee.catalog.ingest import COG_DIR
 from openee.catalog.orphans import sweep_temporaries
 from openee.catalog.roots import Roots
-from openee.compute.destinations import clear_staging
-from openee.compute.executors import make_executor
-from openee.compute.memory import MemoryLedger
-from openee.compute.operations import LeaseKeeper, OperationRunner
-from openee.compute.result_cache import DiskTier, ResultCache
+from openee.engine.executors import make_executor
+from openee.engine.memory import MemoryLedger
 from openee.raster.gdal import confine_sidecars_to
+from openee.services.destinations import clear_staging
+from openee.services.operations import LeaseKeeper, OperationRunner
+from openee.services.result_cache import DiskTier, ResultCache
 from openee.settings import Settings
 
 
@@ -49,7 +49,9 @@ def create_app(settings: Settings) -> FastAPI:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     ready = bootstrap(settings)
     operation_store, audit = ready.state.operations, ready.state.audit
-    roots = Roots.for_data_dir(settings.data_dir)
+    roots = Roots.for_data_dir(
+        settings.data_dir, settings.allowed_roots, settings.allowed_url_prefixes
+    )
     for made_here in (MOSAIC_DIR, COG_DIR):  # what killed imports and ingests left
         sweep_temporaries(settings.data_dir / made_here, pids_are_local=not ready.state.shared)
     confine_sidecars_to(roots.roots)

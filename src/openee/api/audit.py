@@ -21,8 +21,8 @@ from starlette.exceptions import HTTPException
 
 from openee.api.deps import client_address, get_state, require_principal
 from openee.auth import AuditLog, Principal
-from openee.compute.operations import Cancelled
 from openee.errors import OpeneeError
+from openee.services.operations import Cancelled
 
 OK = "OK"
 # A name from a request is logged as given until it is parsed; this much of it.

@@ -16,6 +16,7 @@ import hashlib
 import io
 import time
 import zipfile
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Request
@@ -30,15 +31,14 @@ from openee.algorithms.image_visualize import (
 )
 from openee.api.deps import api_key_principal, client_address
 from openee.api.evaluation import evaluate_as
+from openee.api.requests import grid_request, pixels_request
 from openee.api.state import AppState
 from openee.auth import Principal, anonymous_principal
 from openee.auth.apikeys import ApiKeyStore
 from openee.auth.capabilities import Capability, Kind
 from openee.auth.iam import Iam
 from openee.catalog.names import LEGACY
-from openee.compute.pixels import check_request_limits, compute_pixels, default_grid
-from openee.compute.result_cache import Encoded
-from openee.encode.formats import Content, format_for
+from openee.encode.formats import Content
 from openee.encode.visualize import Visualization
 from openee.errors import (
     InvalidArgumentError,
@@ -47,6 +47,9 @@ from openee.errors import (
 )
 from openee.raster.grid import PixelGrid, affine_to_wire
 from openee.raster.image import Image
+from openee.services.pixels import check_request_limits, compute_pixels, default_grid
+from openee.services.requests import GridRequest
+from openee.services.result_cache import Encoded
 from openee.values.geometry import WGS84
 
 VISUAL_FORMATS = frozenset({"PNG", "JPEG", "AUTO_JPEG_PNG"})
@@ -63,21 +66,6 @@ def evaluate_image(state: AppState, principal: Principal, project: str, expressi
     if not isinstance(value, Image):
         raise InvalidArgumentError(f"Expected an Image expression, got {type(value).__name__}.")
     return value
-
-
-def _band_ids(body: dict[str, Any]) -> list[str]:
-    band_ids = body.get("bandIds") or []
-    if not isinstance(band_ids, list) or not all(isinstance(b, str) for b in band_ids):
-        raise InvalidArgumentError("bandIds must be a list of band names.")
-    return band_ids
-
-
-def _format_name(body: dict[str, Any]) -> str:
-    name = body.get("fileFormat") or "AUTO_JPEG_PNG"
-    if not isinstance(name, str):
-        raise InvalidArgumentError("fileFormat must be a string.")
-    format_for(name)  # raises for unknown or unimplemented formats
-    return name.upper()
 
 
 def _wire_grid(crs: str, transform: tuple[float, ...], width: int, height: int) -> dict[str, Any]:
@@ -128,12 +116,12 @@ def prepare_request(
     """Checks a thumbnail or map request and returns what to store for it."""
     if "expression" not in body:
         raise InvalidArgumentError("The request has no 'expression'.")
-    file_format = _format_name(body)
+    # Thumbnails have no region: the client turns one into the grid (clipToBoundsAndScale).
+    request = replace(pixels_request(body), region=None)
+    file_format = request.file_format
     vis = body.get("visualizationOptions")
-    Visualization.from_wire(vis)  # raises for malformed options
-    band_ids = _band_ids(body)
     image = evaluate_image(state, principal, project, body["expression"])
-    selected = image.select(band_ids) if band_ids else image
+    selected = image.select(list(request.band_ids)) if request.band_ids else image
     if not selected.bands:
         raise InvalidArgumentError("The image has no bands to compute.")
     visual = file_format in VISUAL_FORMATS or kind == "map"
@@ -145,7 +133,7 @@ def prepare_request(
     stored: dict[str, Any] = {
         "expression": body["expression"],
         "fileFormat": file_format,
-        "bandIds": band_ids,
+        "bandIds": list(request.band_ids),
     }
     if vis:
         stored["visualizationOptions"] = vis
@@ -156,13 +144,12 @@ def prepare_request(
         raise InvalidArgumentError(
             "filenamePrefix may only hold letters, digits, '.', '_' and '-' (at most 100)."
         )
-    grid = body.get("grid")
+    grid = body.get("grid") if request.grid is not None else None
     if grid is None:
         grid = default_thumbnail_grid(selected, visual)
-    elif not isinstance(grid, dict):
-        raise InvalidArgumentError("grid must be an object.")
+        request = replace(request, grid=grid_request(grid))
     # Fail now, not on the unauthenticated fetch, for a grid that is missing or too large.
-    check_request_limits(selected, grid, file_format, state.settings.limits)
+    check_request_limits(selected, request, state.settings.limits)
     if grid is not None:
         stored["grid"] = grid
     if prefix:
@@ -223,7 +210,7 @@ def creator_principal(state: AppState, capability: Capability) -> Principal:
 def render(
     state: AppState,
     capability: Capability,
-    grid: dict[str, Any] | None = None,
+    grid: PixelGrid | None = None,
     file_format: str | None = None,
     cache_key: tuple[Any, ...] | None = None,
 ) -> Response:
@@ -244,14 +231,14 @@ def render(
         if cache_key is None
         else state.tile_images.get_or_compute(cache_key[:2], evaluated)
     )
-    request: dict[str, Any] = {k: v for k, v in stored.items() if k != "expression"}
+    request = pixels_request(stored)
     if grid is not None:
-        request["grid"] = grid
+        request = replace(request, grid=GridRequest.of(grid))
     if file_format is not None:
-        request["fileFormat"] = file_format
+        request = replace(request, file_format=file_format)
     opacity = visualization_opacity(image)
-    if opacity != 1.0 and not request.get("visualizationOptions"):
-        request["visualizationOptions"] = {"opacity": opacity}
+    if opacity != 1.0 and not stored.get("visualizationOptions"):
+        request = replace(request, visualization=Visualization(opacity=opacity))
     settings = state.settings
 
     def encoded() -> Encoded:

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openee.compute import deadline, memory
+from openee.engine import deadline, memory
 
 log = logging.getLogger("openee.access")
 

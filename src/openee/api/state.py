@@ -9,9 +9,9 @@ from openee.auth import AuditLog, AuthStore, TokenService
 from openee.auth.capabilities import CapabilityStore
 from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
-from openee.compute.executors import Executors
-from openee.compute.operations import OperationRunner, OperationStore
-from openee.compute.result_cache import ResultCache, ShortMemo
+from openee.engine.executors import Executors
+from openee.services.operations import OperationRunner, OperationStore
+from openee.services.result_cache import ResultCache, ShortMemo
 from openee.settings import Settings
 
 

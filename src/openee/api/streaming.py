@@ -16,9 +16,9 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from openee.api.middleware import loggable_path
-from openee.compute.deadline import ComputationCancelled
-from openee.compute.pixels import NpyStream, PixelsResult
+from openee.engine.deadline import ComputationCancelled
 from openee.errors import OpeneeError
+from openee.services.pixels import NpyStream, PixelsResult
 
 log = logging.getLogger("openee.api")
 

@@ -11,6 +11,8 @@ IMAGE = "IMAGE"
 IMAGE_COLLECTION = "IMAGE_COLLECTION"
 FOLDER = "FOLDER"
 TABLE = "TABLE"
+# A trained classifier (Export.classifier.toAsset): its document is the one file in `sources`.
+CLASSIFIER = "CLASSIFIER"
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,6 @@ from pathlib import Path
 from openee.errors import InvalidArgumentError
 
 MAX_URI_CHARS = 4096
-ROOTS_ENV = "OPENEE_ALLOWED_ROOTS"  # extra roots, separated by os.pathsep
-URL_PREFIXES_ENV = "OPENEE_ALLOWED_URL_PREFIXES"  # allow-listed URL prefixes, space-separated
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
@@ -85,14 +83,15 @@ class Roots:
         return cls(resolved, tuple(url_prefixes), allow_file_uri)
 
     @classmethod
-    def for_data_dir(cls, data_dir: Path, extra: Sequence[Path] = ()) -> Roots:
-        """The data dir, the bundled demo imagery, `extra`, and what the environment adds
-        (OPENEE_ALLOWED_ROOTS, OPENEE_ALLOWED_URL_PREFIXES)."""
+    def for_data_dir(
+        cls, data_dir: Path, extra: Sequence[Path] = (), url_prefixes: Sequence[str] = ()
+    ) -> Roots:
+        """The data dir, the bundled demo imagery and the `extra` roots (the settings'
+        `allowed_roots`: OPENEE_ALLOWED_ROOTS), with the allow-listed URL prefixes
+        (`allowed_url_prefixes`: OPENEE_ALLOWED_URL_PREFIXES)."""
         from openee.demo import DATA_DIR
 
-        env_roots = [Path(p) for p in os.environ.get(ROOTS_ENV, "").split(os.pathsep) if p]
-        prefixes = os.environ.get(URL_PREFIXES_ENV, "").split()
-        return cls.of([data_dir, DATA_DIR, *extra, *env_roots], prefixes)
+        return cls.of([data_dir, DATA_DIR, *extra], url_prefixes)
 
     def check(self, uri: str) -> str:
         """The confined form of `uri`: a real absolute path inside a root, or an allow-listed

@@ -17,6 +17,7 @@ import shapely.geometry
 import shapely.wkt
 
 from openee.catalog.model import (
+    CLASSIFIER,
     FOLDER,
     IMAGE,
     IMAGE_COLLECTION,
@@ -514,9 +515,9 @@ def import_asset(
     features: Sequence[FeatureRecord] | None = None,
     overwrite: bool = False,
 ) -> AssetRecord:
-    """Write an imported IMAGE or TABLE (with a TABLE's features) in one transaction, where
-    `create_asset` would allow it."""
-    if record.type not in (IMAGE, TABLE):
+    """Write an imported IMAGE or TABLE (with a TABLE's features), or an exported CLASSIFIER,
+    in one transaction, where `create_asset` would allow it."""
+    if record.type not in (IMAGE, TABLE, CLASSIFIER):
         raise InvalidArgumentError(f"Cannot import an asset of type {record.type}.")
     check_destination(store, record.name, overwrite)
     store.put_many([record], {record.name: list(features or [])} if record.type == TABLE else None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -119,19 +118,22 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: rasterio, pyogrio and pystac take a second to load, and every `openee`
     # command imports this module to build its argument parser.
     from openee.catalog.ingest import COG_DIR, ingest
-    from openee.catalog.roots import URL_PREFIXES_ENV, Roots
+    from openee.catalog.roots import Roots
     from openee.catalog.store import open_store
     from openee.raster.gdal import confine_sidecars_to
 
     settings = Settings.from_env(data_dir=args.data_dir)
     local = [Path(s) for s in args.sources if "://" not in s]
     try:
-        base = Roots.for_data_dir(
+        roots = Roots.for_data_dir(
             settings.data_dir,
-            [*(p if p.is_dir() else p.parent for p in local), *args.allow_root],
+            [
+                *(p if p.is_dir() else p.parent for p in local),
+                *settings.allowed_roots,
+                *args.allow_root,
+            ],
+            [*settings.allowed_url_prefixes, *args.allow_url_prefix],
         )
-        prefixes = [*os.environ.get(URL_PREFIXES_ENV, "").split(), *args.allow_url_prefix]
-        roots = Roots.of(base.roots, prefixes)
     except ValueError as exc:
         print(f"openee ingest: {exc}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from openee.bootstrap import open_state
-from openee.compute.operations import Operation
+from openee.services.operations import Operation
 from openee.settings import Settings
 
 BAR_WIDTH = 30

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from openee.api.app import create_app
-    from openee.compute.allocator import tune_allocator
+    from openee.engine.allocator import tune_allocator
 
     tune_allocator()
 

@@ -128,7 +128,7 @@ class Format:
     media_type: str
     encode: Encoder
     # Peak memory of a request per byte of raw output pixels: outputs, the encoder's copies and
-    # buffers, chunks in flight. Measured (tests/compute/test_compute_limits.py, and the 8192x8192
+    # buffers, chunks in flight. Measured (tests/services/test_services_limits.py, and the 8192x8192
     # probe of bench/compute_pixels.py) and rounded up. NPY is computed into its own buffer.
     peak_per_output_byte: float = 4.0
 

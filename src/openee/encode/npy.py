@@ -14,6 +14,23 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def structured_dtype(names: Sequence[str], dtypes: Sequence[np.dtype]) -> np.dtype:
+    """Earth Engine's NPY pixel: one field per band, named after it, of the band's type."""
+    return np.dtype(list(zip(names, dtypes, strict=True)))
+
+
+def npy_header(dtype: np.dtype, shape: tuple[int, int]) -> bytes:
+    """The bytes of an NPY file before its (C-ordered) array: magic, version, header."""
+    meta = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
+    header = io.BytesIO()
+    try:
+        np.lib.format.write_array_header_1_0(header, meta)
+    except ValueError:  # a header over 64 KiB (thousands of band names)
+        header = io.BytesIO()
+        np.lib.format.write_array_header_2_0(header, meta)
+    return header.getvalue()
+
+
 @dataclass(frozen=True)
 class NpyFile:
     buffer: memoryview  # the whole file: header + array
@@ -21,19 +38,8 @@ class NpyFile:
 
     @classmethod
     def allocate(cls, names: list[str], dtypes: list[np.dtype], shape: tuple[int, int]) -> NpyFile:
-        dtype = np.dtype(list(zip(names, dtypes, strict=True)))
-        meta = {
-            "descr": np.lib.format.dtype_to_descr(dtype),
-            "fortran_order": False,
-            "shape": shape,
-        }
-        header = io.BytesIO()
-        try:
-            np.lib.format.write_array_header_1_0(header, meta)
-        except ValueError:  # a header over 64 KiB (thousands of band names)
-            header = io.BytesIO()
-            np.lib.format.write_array_header_2_0(header, meta)
-        head = header.getvalue()
+        dtype = structured_dtype(names, dtypes)
+        head = npy_header(dtype, shape)
         # Uninitialised (np.empty): every field is written in full before the file is sent,
         # and zero-filling 100s of MiB costs a pass over memory.
         raw = np.empty(len(head) + dtype.itemsize * shape[0] * shape[1], dtype=np.uint8)

@@ -1,6 +1,6 @@
 """Table downloads: GeoJSON features encoded as CSV, GeoJSON, KML, KMZ or a zipped Shapefile.
 
-The input is a list of GeoJSON features (EPSG:4326, as `openee.compute.features` makes them).
+The input is a list of GeoJSON features (EPSG:4326, as `openee.services.features` makes them).
 `selectors` picks and orders the columns; the CSV columns are Earth Engine's: `system:index`,
 the properties, then `.geo` (the geometry as GeoJSON text).
 """

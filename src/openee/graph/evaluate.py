@@ -15,7 +15,7 @@ from typing import Any
 
 from openee.algorithms.coerce import coerce
 from openee.algorithms.registry import Algorithm, Argument, Registry
-from openee.compute import deadline
+from openee.engine import deadline
 from openee.errors import InvalidArgumentError, OpeneeError
 from openee.graph.record import record
 from openee.values.size import check_top_level

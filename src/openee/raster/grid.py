@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from affine import Affine
 from pyproj import CRS
@@ -119,8 +118,8 @@ def affine_to_wire(transform: Affine | tuple[float, ...]) -> dict[str, float]:
 MERCATOR_HALF_SIDE = math.pi * 6378137.0
 
 
-def web_mercator_tile_grid(zoom: int, x: int, y: int, size: int = 256) -> dict[str, Any]:
-    """The wire grid of Web Mercator (EPSG:3857) tile (x, y) at `zoom`, y counted from the top:
+def web_mercator_tile_grid(zoom: int, x: int, y: int, size: int = 256) -> PixelGrid:
+    """The grid of Web Mercator (EPSG:3857) tile (x, y) at `zoom`, y counted from the top:
     the grid of map tiles and of map exports."""
     side = 2 * MERCATOR_HALF_SIDE / (1 << zoom)
     transform = Affine(
@@ -131,8 +130,4 @@ def web_mercator_tile_grid(zoom: int, x: int, y: int, size: int = 256) -> dict[s
         -side / size,
         MERCATOR_HALF_SIDE - y * side,
     )
-    return {
-        "crsCode": "EPSG:3857",
-        "affineTransform": affine_to_wire(transform),
-        "dimensions": {"width": size, "height": size},
-    }
+    return PixelGrid("EPSG:3857", transform, size, size)

@@ -23,6 +23,7 @@ import rasterio.warp
 from affine import Affine
 from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from rasterio.windows import Window
 
 from openee.errors import FailedPreconditionError, OpeneeError, UnavailableError
 from openee.raster.gdal import gdal_env, open_raster
@@ -206,8 +207,10 @@ def read_into_grid(
     exactly (raster/sampling.py), rather than by GDAL's warper: rasterio's warp uses an
     approximate transformer (0.125 px) whose error depends on the destination window, so a grid
     computed in chunks would differ from the same grid computed whole. Bilinear and bicubic use
-    GDAL's warper. The source is read at the overview level that matches the grid. A dataset is
-    held only while GDAL works on it; sampling maps are computed outside.
+    GDAL's warper. The source is read at the overview level that matches the grid; a grid much
+    coarser than the finest level there is (a file without overviews) reads only the source
+    pixels it takes, block by block (`read_pixels`). A dataset is held only while GDAL works on
+    it; sampling maps are computed outside.
     """
     try:
         with gdal_env(path):
@@ -221,11 +224,46 @@ def read_into_grid(
             where = sample_map(grid, src_crs, geometry.transform, geometry.width, geometry.height)
             if where.window is None:
                 return Pixels.empty(grid.shape, dtype)
-            with _open(path, level) as src:
-                block = src.read(band_index, window=where.window)
-            return sampled_pixels(block, where, dtype, nodata)
+            if where.sparse:
+                rows, cols, where = where.distinct
+                with _open(path, level) as src:
+                    values = read_pixels(src, band_index, rows, cols)
+            else:
+                with _open(path, level) as src:
+                    values = src.read(band_index, window=where.window)
+            return sampled_pixels(values, where, dtype, nodata)
     except RasterioError as exc:
         raise _unreadable(path, exc) from exc
+
+
+def read_pixels(
+    src: rasterio.io.DatasetReader, band_index: int, rows: np.ndarray, cols: np.ndarray
+) -> np.ndarray:
+    """The values of band `band_index` at the source pixels (rows[i], cols[i]), read one block
+    (tile or strip) at a time, only the blocks that hold one of them, each as the smallest
+    window around its pixels there.
+
+    A grid far coarser than a file without overviews takes a few pixels from each of many
+    blocks: reading the window that holds them all would decode and hold every full-resolution
+    pixel between them (a 64 x 64 grid over a 20000 x 20000 file: 400 million pixels for 4096).
+    Here memory is the pixels taken plus one block's window; GDAL decodes only blocks that hold a
+    pixel taken (each once, through its block cache). Nearest sampling stays exact: the pixels
+    are those the sample map names, gathered instead of cut from a window.
+    """
+    values = np.empty(rows.size, dtype=src.dtypes[band_index - 1])
+    if rows.size == 0:
+        return values
+    block_height, block_width = src.block_shapes[band_index - 1]
+    blocks_across = -(-src.width // block_width)
+    block = (rows // block_height) * blocks_across + cols // block_width
+    order = np.argsort(block, kind="stable")
+    starts = np.flatnonzero(np.diff(block[order])) + 1
+    for group in np.split(order, starts):
+        r, c = rows[group], cols[group]
+        r0, c0 = int(r.min()), int(c.min())
+        window = Window(c0, r0, int(c.max()) + 1 - c0, int(r.max()) + 1 - r0)
+        values[group] = src.read(band_index, window=window)[r - r0, c - c0]
+    return values
 
 
 def _unreadable(path: str, exc: RasterioError) -> OpeneeError:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 from affine import Affine
@@ -33,6 +33,11 @@ MAX_INTERPOLATION_ERROR = 0.01
 # errs most) and adds a floor for floating-point rounding.
 ERROR_SAFETY_FACTOR = 4.0
 ERROR_FLOOR = 1e-6
+# A map is sparse when its window holds more than this many source pixels per output pixel: a
+# grid coarser than the source with no overview to match (a read at a matching overview level
+# is less than 2 times coarser a side, so under 4). Its pixels are then read one source block
+# at a time (`SampleMap.distinct`) instead of as one window of full-resolution pixels.
+SPARSE_RATIO = 4
 
 
 @lru_cache(maxsize=64)
@@ -65,6 +70,36 @@ class SampleMap:
             padded[-1] = fill
             values = padded
         return values.take(self.flat)
+
+    @property
+    def sparse(self) -> bool:
+        """Whether the window holds many more source pixels than the map takes (see
+        SPARSE_RATIO): reading it whole would decode and hold pixels that are never used."""
+        if self.window is None:
+            return False
+        return int(self.window.width) * int(self.window.height) > SPARSE_RATIO * self.flat.size
+
+    @cached_property
+    def distinct(self) -> tuple[np.ndarray, np.ndarray, SampleMap]:
+        """The source rows and columns (absolute, each (n,) intp) of the n distinct source
+        pixels the map takes, and the same map pointing into a (1 x n) window of their values
+        in that order. Taking from those values gives exactly what taking from the whole
+        window gives: the same source pixels, gathered first."""
+        assert self.window is not None
+        n_window = int(self.window.width) * int(self.window.height)
+        taken = self.flat if self.inside is None else self.flat[self.inside]
+        unique, inverse = np.unique(taken, return_inverse=True)
+        flat = np.full(self.flat.shape, unique.size, dtype=np.intp)
+        if self.inside is None:
+            flat[...] = inverse.reshape(self.flat.shape)
+        else:
+            flat[self.inside] = inverse
+        assert unique.size == 0 or unique[-1] < n_window
+        rows, cols = np.divmod(unique, int(self.window.width))
+        rows += int(self.window.row_off)
+        cols += int(self.window.col_off)
+        gathered = SampleMap(self.shape, self.box, flat, self.inside, Window(0, 0, unique.size, 1))
+        return rows, cols, gathered
 
 
 def sampled_pixels(

@@ -4,7 +4,8 @@ The array's last two dimensions are Y and X on a projection the caller gives (Ea
 loadZarrV2Array takes it as an argument: a Zarr array carries no georeferencing). A read takes,
 for each output pixel, the array pixel that contains its centre (the exact nearest-neighbour
 sampling of raster/sampling.py) and fetches only the window of the array those pixels span, so
-only the Zarr chunks under a request are decoded.
+only the Zarr chunks under a request are decoded; a grid much coarser than the array fetches
+only the pixels it takes (coordinate selection), so only the chunks holding them are decoded.
 """
 
 from __future__ import annotations
@@ -64,9 +65,13 @@ class ZarrBand(BandSource):
         w = where.window
         r0, c0, h, wd = int(w.row_off), int(w.col_off), int(w.height), int(w.width)
         try:
-            block = np.asarray(
-                _array(self.path, self.stamp)[(*self.index, slice(r0, r0 + h), slice(c0, c0 + wd))]
-            )
+            array = _array(self.path, self.stamp)
+            if where.sparse:  # a coarse grid: only the pixels taken, from the chunks holding them
+                rows, cols, where = where.distinct
+                plane = tuple(np.full(rows.size, i, dtype=np.intp) for i in self.index)
+                block = np.asarray(array.vindex[(*plane, rows, cols)])
+            else:
+                block = np.asarray(array[(*self.index, slice(r0, r0 + h), slice(c0, c0 + wd))])
         except (OSError, ValueError, RuntimeError) as exc:  # a damaged chunk or metadata
             raise InternalError(f"Failed to read Zarr array: {type(exc).__name__}") from exc
         pixels = sampled_pixels(block, where, self.dtype, self.fill_value, mask_nan=True)

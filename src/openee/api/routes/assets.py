@@ -35,6 +35,7 @@ from openee.api.deps import (
 from openee.api.discovery import unrouted
 from openee.api.evaluation import file_access
 from openee.api.fastjson import FastJSONResponse
+from openee.api.requests import pixels_request
 from openee.api.routes.tables import list_features
 from openee.api.state import AppState
 from openee.api.streaming import pixels_response
@@ -49,8 +50,8 @@ from openee.catalog.manifests import (
 from openee.catalog.model import FOLDER, IMAGE, IMAGE_COLLECTION, TABLE, AssetRecord
 from openee.catalog.names import LEGACY, name_from_id
 from openee.catalog.resource import asset_resource
-from openee.compute.pixels import stream_pixels
 from openee.errors import AssetNotFoundError, InvalidArgumentError, NotFoundError
+from openee.services.pixels import stream_pixels
 
 router = APIRouter(dependencies=[Depends(require_principal)])
 
@@ -262,7 +263,8 @@ def post_asset(
             raise InvalidArgumentError(f"Asset '{record.id}' is not an image.")
         settings = state.settings
         image = image_from_record(record)
-        result = stream_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
+        request = pixels_request(body)
+        result = stream_pixels(image, request, state.executor, settings.limits, settings.chunk_size)
         return pixels_response(result)
     raise unrouted("POST", f"{version}/projects/{path}")
 

@@ -9,12 +9,14 @@ from fastapi.responses import Response
 
 from openee.api.deps import check_version, get_state, json_body, require_principal
 from openee.api.evaluation import evaluate_as
+from openee.api.requests import pixels_request
+from openee.api.routes.paging import body_page, offset_token
 from openee.api.state import AppState
 from openee.api.streaming import pixels_response
 from openee.auth import Principal
-from openee.compute.images import compute_images
-from openee.compute.pixels import stream_pixels
-from openee.compute.value import compute_value
+from openee.services.images import MAX_PAGE, images_page
+from openee.services.pixels import stream_pixels
+from openee.services.value import compute_value
 
 router = APIRouter()
 
@@ -38,7 +40,8 @@ def image_compute_pixels(
     check_version(version)
     image = evaluate_as(state, caller, project, body.get("expression"))
     settings = state.settings
-    result = stream_pixels(image, body, state.executor, settings.limits, settings.chunk_size)
+    request = pixels_request(body)
+    result = stream_pixels(image, request, state.executor, settings.limits, settings.chunk_size)
     return pixels_response(result)
 
 
@@ -47,4 +50,10 @@ def image_collection_compute_images(
     version: str, project: str, body: Body, state: State, caller: Caller
 ) -> dict[str, Any]:
     check_version(version)
-    return compute_images(evaluate_as(state, caller, project, body.get("expression")), body)
+    offset, size = body_page(body, MAX_PAGE, MAX_PAGE)
+    collection = evaluate_as(state, caller, project, body.get("expression"))
+    images, more = images_page(collection, offset, size)
+    out: dict[str, Any] = {"images": images}
+    if more:
+        out["nextPageToken"] = offset_token(offset + size)
+    return out

@@ -1,7 +1,8 @@
-"""Batch exports: `image:export`, `table:export`, `map:export` (a tile pyramid) and
-`video:export` (an MP4) start an operation (`compute/exports.py`) that `operations` get / list /
-cancel / wait follow. `classifier:export` and `videoMap:export` have no handler: as every
-documented method without one, they answer 501 naming the method (`api/discovery.unrouted`).
+"""Batch exports: `image:export`, `table:export`, `map:export` (a tile pyramid),
+`video:export` (an MP4) and `classifier:export` (a CLASSIFIER asset) start an operation
+(`services/exports.py`) that `operations` get / list / cancel / wait follow. `videoMap:export`
+has no handler: as every documented method without one, it answers 501 naming the method
+(`api/discovery.unrouted`).
 
 An export needs a write scope and a role allowing computation in its project; an export to an
 asset also needs the right to create that asset. A `requestId` seen before returns the
@@ -24,9 +25,9 @@ from openee.api.deps import require_write as require_write_scope
 from openee.api.evaluation import evaluate_as
 from openee.api.state import AppState
 from openee.auth import Principal
-from openee.compute import exports
-from openee.compute.destinations import staging_dir
-from openee.compute.operations import Operation
+from openee.services import exports
+from openee.services.destinations import staging_dir
+from openee.services.operations import Operation
 
 log = logging.getLogger("openee.operations")
 
@@ -188,3 +189,13 @@ def video_export(
     priority?, requestId?}`."""
     check_version(version)
     return _export(state, project, body, principal, audit, exports.EXPORT_VIDEO)
+
+
+@router.post("/{version}/projects/{project}/classifier:export")
+def classifier_export(
+    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
+) -> dict[str, Any]:
+    """ExportClassifierRequest: `{expression, description?, assetExportOptions, priority?,
+    requestId?}`."""
+    check_version(version)
+    return _export(state, project, body, principal, audit, exports.EXPORT_CLASSIFIER)

@@ -17,19 +17,19 @@ from fastapi.responses import Response
 from openee.api import capabilities
 from openee.api.deps import check_version, get_state, json_body, require_principal
 from openee.api.evaluation import evaluate_as
-from openee.api.routes.paging import offset_token, page_size, token_offset
+from openee.api.routes.paging import body_page, offset_token
 from openee.api.state import AppState
 from openee.auth import Principal
 from openee.auth.iam import Iam
-from openee.compute.features import (
+from openee.encode.tables import table_format
+from openee.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from openee.services.features import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     all_geojson,
     collection_features,
     features_page,
 )
-from openee.encode.tables import table_format
-from openee.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
 
 router = APIRouter()
 
@@ -38,27 +38,13 @@ Caller = Annotated[Principal, Depends(require_principal)]
 Body = Annotated[dict[str, Any], Depends(json_body)]
 
 
-def _int_or_none(value: Any, name: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidArgumentError(f"{name} must be an integer.")
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidArgumentError(f"{name} must be an integer.") from None
-
-
 @router.post("/{version}/projects/{project}/table:computeFeatures")
 def compute_features(
     version: str, project: str, state: State, principal: Caller, body: Body
 ) -> dict[str, Any]:
     check_version(version)
     Iam(state.auth).authorize(principal, "compute", project)
-    size = page_size(
-        _int_or_none(body.get("pageSize"), "pageSize"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-    )
-    offset = token_offset(body.get("pageToken"))
+    offset, size = body_page(body, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     value = evaluate_as(state, principal, project, body.get("expression"))
     features, more = features_page(value, offset, size)
     out: dict[str, Any] = {"type": "FeatureCollection", "features": features}

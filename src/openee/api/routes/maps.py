@@ -18,7 +18,7 @@ from openee.api.deps import check_version, get_state, json_body, require_princip
 from openee.api.state import AppState
 from openee.auth import Principal
 from openee.errors import InvalidArgumentError
-from openee.raster.grid import web_mercator_tile_grid
+from openee.raster.grid import PixelGrid, web_mercator_tile_grid
 
 router = APIRouter()
 
@@ -28,8 +28,8 @@ TILE_SIZE = 256
 MAX_ZOOM = 30
 
 
-def tile_grid(zoom: int, x: int, y: int) -> dict[str, Any]:
-    """The wire grid of tile (x, y) at a zoom level: EPSG:3857, 256x256, y from the top."""
+def tile_grid(zoom: int, x: int, y: int) -> PixelGrid:
+    """The grid of tile (x, y) at a zoom level: EPSG:3857, 256x256, y from the top."""
     if not 0 <= zoom <= MAX_ZOOM:
         raise InvalidArgumentError(f"Zoom level must be between 0 and {MAX_ZOOM}.")
     count = 1 << zoom

@@ -4,7 +4,7 @@ delete.
 An import is checked at once (manifest, asset name, roots, destination): a bad request is a 400,
 a taken name a 409, before any operation exists (tilesets of several sources have their headers
 read then, to refuse what cannot be mosaicked). The files are then read in a background thread
-(`compute/operations.py`) and the catalog written in one transaction; the operation says how it
+(`services/operations.py`) and the catalog written in one transaction; the operation says how it
 went. A `requestId` seen before returns the operation it made (the client may retry).
 
 Imports, their completion, cancels and deletes of operations are recorded in the audit log
@@ -52,8 +52,8 @@ from openee.catalog.manifests import (
 from openee.catalog.mosaics import MosaicWriter
 from openee.catalog.names import name_from_id
 from openee.catalog.orphans import record_files, sweep_replaced
-from openee.compute.operations import Job, Operation, wait
 from openee.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from openee.services.operations import Job, Operation, wait
 
 router = APIRouter(dependencies=[Depends(require_principal)])
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from openee.errors import InvalidArgumentError
 
@@ -34,3 +35,19 @@ def page_size(value: int | None, default: int, maximum: int) -> int:
     if value < 0:
         raise InvalidArgumentError("pageSize must be positive.")
     return min(value, maximum)
+
+
+def body_page(body: dict[str, Any], default: int, maximum: int) -> tuple[int, int]:
+    """(offset, size) of a page asked for in a request body (`pageToken`, `pageSize`), as
+    computeFeatures and computeImages take them."""
+    raw = body.get("pageSize")
+    if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int | str)):
+        raise InvalidArgumentError("pageSize must be an integer.")
+    try:
+        size = None if raw is None else int(raw)
+    except ValueError:
+        raise InvalidArgumentError("pageSize must be an integer.") from None
+    token = body.get("pageToken")
+    if token is not None and not isinstance(token, str):
+        raise InvalidArgumentError("Invalid pageToken.")
+    return token_offset(token), page_size(size, default, maximum)
