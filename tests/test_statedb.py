@@ -81,7 +81,7 @@ def test_db_upgrade_creates_every_schema(
         monkeypatch.setenv("OPENEE_STATE", request.getfixturevalue("pg_schema_dsn"))
     assert openee_cli(["db", "upgrade", "--data-dir", str(tmp_path / "data")]) == 0
     out = capsys.readouterr().out
-    assert "auth: version 2" in out and "operations: version 2" in out
+    assert "auth: version 2" in out and "operations: version 3" in out
     if kind == "postgres":
         assert "audit: version 1" in out and "ratelimit: version 1" in out
         assert not (tmp_path / "data" / "auth.sqlite").exists()
@@ -89,3 +89,13 @@ def test_db_upgrade_creates_every_schema(
         assert (tmp_path / "data" / "auth.sqlite").exists()
         assert (tmp_path / "data" / "operations.sqlite").exists()
     assert (tmp_path / "data" / "catalog.sqlite").exists()  # OPENEE_STATE moves the state only
+
+
+def test_db_upgrade_names_an_unreachable_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("OPENEE_CATALOG", raising=False)
+    monkeypatch.setenv("OPENEE_STATE", f"postgresql://nobody@/none?host={tmp_path}/no-socket")
+    assert openee_cli(["db", "upgrade", "--data-dir", str(tmp_path / "data")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("openee db: ") and "no-socket" in err

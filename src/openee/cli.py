@@ -8,6 +8,7 @@ import sys
 from openee.commands import (
     api_keys,
     db,
+    export,
     iam,
     ingest,
     keys,
@@ -16,7 +17,7 @@ from openee.commands import (
     service_accounts,
 )
 
-COMMANDS = (serve, service_accounts, keys, api_keys, iam, ingest, operations, db)
+COMMANDS = (serve, service_accounts, keys, api_keys, iam, ingest, operations, export, db)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,11 @@
 """Two `openee serve` replicas on one PostgreSQL state database (ADR 0046): the catalog, accounts,
-tokens, map ids and operations of one are the other's. A token granted by A is accepted by B, a
-map made on A is tiled by B, an import started on A is listed, polled and finished on B, an
-export started on A is cancelled from B, and when A is killed (SIGKILL) mid-export B takes the
-export over once A's lease runs out and finishes it, the files equal to the oracle.
+tokens, map ids, failed-login counts and operations of one are the other's. A token granted by A
+is accepted by B, failures on both count together, a map made on A is tiled by B, an import
+started on A is listed, polled and finished on B, an export started on A is cancelled from B. A
+replica stalled (SIGSTOP) past its lease yields its export to B; when A is killed (SIGKILL)
+mid-operation B takes its export and imports over once A's lease runs out and finishes them (the
+export's files equal to the oracle), or fails an import that cannot run again, having written
+nothing.
 
 Both replicas share a data dir (imported files, export staging, the capability secret) and use
 leases of 3 s, so that a take-over happens within seconds. PostgreSQL is scripts/postgres.py
@@ -22,6 +25,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import rasterio
 import requests
 from oracle import load_items
 from psycopg.conninfo import make_conninfo
@@ -162,13 +166,42 @@ def test_an_export_started_on_a_is_cancelled_from_b(replicas, ee_api, data: Path
     assert not (data / "buckets" / "cancelled-bucket").exists()
 
 
-def _import(server: Server, data: Path, name: str) -> dict[str, Any]:
+def test_a_stalled_replica_yields_its_export_to_b(replicas, ee_api, data: Path) -> None:
+    """A stops (SIGSTOP) longer than its lease mid-export: B takes the export over and resumes
+    it; A, continued, finds its lease gone at its next check and stops without touching the
+    staging folder B now works in. The files equal the oracle."""
+    a, b = replicas
+    op = a.post("image:export", export_body(ee_api, "stalled-bucket", "s", 1024, 512, 128))
+    deadline = time.monotonic() + 120
+    while (b.operation(op["name"])["metadata"].get("progress") or 0) < 0.1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    a.proc.send_signal(signal.SIGSTOP)
+    try:
+        while b.operation(op["name"])["metadata"].get("attempt", 1) < 2:  # B took it over
+            assert time.monotonic() < deadline + 60
+            time.sleep(0.1)
+    finally:
+        a.proc.send_signal(signal.SIGCONT)
+    done = b.wait(op["name"], timeout=240)
+    assert done["metadata"]["state"] == "SUCCEEDED", done
+    assert 0 < done["metadata"]["resumedWorkUnits"] < 64
+    check_files(data / "buckets" / "stalled-bucket", "s", 1024, 512)
+    stopped = f"operation {op['name'].rsplit('/', 1)[1]}: taken over by another process; stopped"
+    log = data.parent / f"server-{a.port}.stderr"
+    while stopped not in log.read_text(errors="replace"):  # A's worker reached its next check
+        assert time.monotonic() < deadline + 300
+        time.sleep(0.1)
+    a.session.get(f"{a.url}/v1/projects/{a.project}/algorithms").raise_for_status()  # A lives
+
+
+def _import(server: Server, data: Path, name: str, file_name: str = L8_B4.name) -> dict[str, Any]:
     uploads = data / "projects" / server.project / "uploads"  # the project's area (ADR 0034)
     uploads.mkdir(parents=True, exist_ok=True)
-    shutil.copy(L8_B4, uploads / L8_B4.name)
+    shutil.copy(L8_B4, uploads / file_name)
     manifest = {
         "name": name,
-        "tilesets": [{"sources": [{"uris": [str((uploads / L8_B4.name).relative_to(data))]}]}],
+        "tilesets": [{"sources": [{"uris": [str((uploads / file_name).relative_to(data))]}]}],
         "startTime": "2020-10-31T14:20:00Z",
     }
     return server.post("image:import", {"imageManifest": manifest})
@@ -177,38 +210,48 @@ def _import(server: Server, data: Path, name: str) -> dict[str, Any]:
 def test_a_killed_replicas_operations_are_taken_over_by_b(
     replicas, ee_api, data: Path, dsn: str
 ) -> None:
-    """A runs an export and an import (held at its catalog write by a table lock) when it is
-    killed: B resumes the export from its finished windows and fails the import, which wrote
-    nothing; no operation stays RUNNING."""
+    """A runs an export and two imports (held at their catalog write by a table lock) when it
+    is killed: B resumes the export from its finished windows and runs the imports again from
+    their requests; the one whose file went meanwhile fails, having written nothing. No
+    operation stays RUNNING."""
     a, b = replicas
     export = a.post("image:export", export_body(ee_api, "takeover-bucket", "t", 1024, 512, 128))
-    asset = f"projects/{a.project}/assets/half_imported_{uuid.uuid4().hex[:6]}"
+    kept = f"projects/{a.project}/assets/taken_over_{uuid.uuid4().hex[:6]}"
+    lost = f"projects/{a.project}/assets/source_gone_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(dsn) as blocker:
         blocker.execute("LOCK TABLE openee_assets IN EXCLUSIVE MODE")  # reads go on, writes wait
-        imported = _import(a, data, asset)
+        imports = [_import(a, data, kept), _import(a, data, lost, "gone.tif")]
         deadline = time.monotonic() + 120
         while (
-            b.operation(imported["name"])["metadata"]["state"] != "RUNNING"
+            any(b.operation(i["name"])["metadata"]["state"] != "RUNNING" for i in imports)
             or (b.operation(export["name"])["metadata"].get("progress") or 0) < 0.1
         ):
             assert time.monotonic() < deadline
             time.sleep(0.05)
         a.stop(signal.SIGKILL)
         assert b.operation(export["name"])["metadata"]["state"] == "RUNNING"  # A's lease holds
+        (data / "projects" / a.project / "uploads" / "gone.tif").unlink()
         blocker.rollback()
-    failed = b.wait(imported["name"], timeout=60)
+    finished = b.wait(imports[0]["name"], timeout=60)
+    assert finished["metadata"]["state"] == "SUCCEEDED", finished
+    assert finished["metadata"]["attempt"] == 2
+    got = b.session.get(f"{b.url}/v1/{kept}").json()
+    with rasterio.open(L8_B4) as src:
+        size = {"width": src.width, "height": src.height}
+    assert [band["grid"]["dimensions"] for band in got["bands"]] == [size]
+    failed = b.wait(imports[1]["name"], timeout=60)
     assert failed["metadata"]["state"] == "FAILED", failed
     assert failed["error"]["message"] == STOPPED_MESSAGE
-    assert b.session.get(f"{b.url}/v1/{asset}").status_code == 404
+    assert b.session.get(f"{b.url}/v1/{lost}").status_code == 404
     done = b.wait(export["name"], timeout=240)
     assert done["metadata"]["state"] == "SUCCEEDED", done
     assert done["metadata"]["attempt"] == 2
     assert 0 < done["metadata"]["resumedWorkUnits"] < 64
     check_files(data / "buckets" / "takeover-bucket", "t", 1024, 512)
     with psycopg.connect(dsn) as db:
-        states = db.execute("SELECT state, owner FROM operations").fetchall()
+        states = db.execute("SELECT state FROM operations").fetchall()
+        (owner,) = db.execute(
+            "SELECT owner FROM operations WHERE id = %s", (export["name"].rsplit("/", 1)[1],)
+        ).fetchone()
     assert not [s for s in states if s[0] in ("PENDING", "RUNNING", "CANCELLING")]
-    export_id = export["name"].rsplit("/", 1)[1]
-    with psycopg.connect(dsn) as db:
-        (owner,) = db.execute("SELECT owner FROM operations WHERE id = %s", (export_id,)).fetchone()
     assert owner.split(":")[1] == str(b.proc.pid)

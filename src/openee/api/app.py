@@ -18,6 +18,7 @@ from openee.api.routes import (
     assets,
     compute,
     discovery,
+    drive,
     exports,
     features,
     iam,
@@ -38,7 +39,7 @@ from openee.catalog.roots import Roots
 from openee.engine.executors import make_executor
 from openee.engine.memory import MemoryLedger
 from openee.raster.gdal import confine_sidecars_to
-from openee.services.destinations import clear_staging
+from openee.services.destinations import clear_staging, recover
 from openee.services.operations import LeaseKeeper, OperationRunner
 from openee.services.result_cache import DiskTier, ResultCache
 from openee.settings import Settings
@@ -89,9 +90,11 @@ def create_app(settings: Settings) -> FastAPI:
         ),
     )
     # Operations a previous process left unfinished are taken over: exports resume from their
-    # finished windows, the others are marked FAILED. Alone on its data dir, a server takes
-    # them all at once; sharing a state database, it takes those whose lease ran out, now and
-    # then every third of the lease (ADR 0046). What no unfinished export holds in staging goes.
+    # finished windows, imports run again, what cannot is marked FAILED. Alone on its data dir,
+    # a server takes them all at once; sharing a state database, it takes those whose lease ran
+    # out, now and then every third of the lease (ADR 0046). What no unfinished export holds in
+    # staging goes.
+    recover(settings.data_dir)  # publishes a killed server cut short are undone first
     exports.take_over(state, operation_store.take_over(everything=not ready.state.shared))
     clear_staging(settings.data_dir, keep={op.id for op in operation_store.unfinished()})
     LeaseKeeper(operation_store, lambda taken: exports.take_over(state, taken))
@@ -113,6 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
         iam.router,  # before assets: both route under /{version}/projects/...
         operations.router,  # before assets: both route under /{version}/projects/...
         exports.router,  # before assets: both route under /{version}/projects/...
+        drive.router,  # Drive exports' download links
         assets.router,
         web.router,  # the map page (/map) and its static files
     ):

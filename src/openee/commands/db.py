@@ -33,8 +33,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"openee db: {exc}", file=sys.stderr)
         return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    open_store(settings.catalog_target).close()
-    state = open_state(settings)
+    try:
+        open_store(settings.catalog_target).close()
+        state = open_state(settings)
+    except Exception as exc:  # an unreachable server, a refused login, a newer schema, ...
+        print(f"openee db: {exc}", file=sys.stderr)
+        return 1
     try:
         where = "PostgreSQL" if state.shared else f"SQLite files in {settings.data_dir}"
         print(f"state: {where}")

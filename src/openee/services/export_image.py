@@ -44,7 +44,8 @@ from openee.raster.arrays import check_arrays
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Image
 from openee.raster.pixels import Pixels
-from openee.raster.sources import BandSource
+from openee.raster.read import window_bytes
+from openee.raster.sources import BandSource, FileBand, children
 from openee.services.pixels import resolve_grid
 
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -547,20 +548,42 @@ def grid_info(grid: PixelGrid) -> dict[str, Any]:
 
 
 def estimate(image: Image, opts: ImageOptions, chunk_size: int) -> dict[str, Any]:
-    """The size of an export before it runs: grid, files, pixels, chunks, output bytes."""
+    """The size of an export before it runs: grid, files, pixels, chunks, output bytes (as
+    uncompressed pixels), and the decoded bytes of the source windows it reads."""
     grid = export_grid(image)
     sources = [b.source for b in image.bands]
     parts = file_parts(grid, opts.file_dimensions, IMAGE_FORMATS[opts.file_format])
+    dtype = export_dtype(sources) if sources else np.dtype(np.uint8)
     if opts.file_format == "NPY":
         itemsize = sum(t.itemsize for t in band_dtypes(sources))
     else:
-        itemsize = (export_dtype(sources).itemsize if sources else 1) * len(sources)
+        itemsize = dtype.itemsize * len(sources)
     pixels = grid.width * grid.height
+    reads = source_reads(sources)
     return {
         "grid": grid_info(grid),
         "files": len(parts),
         "pixels": pixels,
         "bands": len(sources),
+        "dtype": dtype.name,
         "uncompressedBytes": pixels * itemsize,
         "chunks": len(windows(parts, export_chunk_size(chunk_size, opts))),
+        "sourceFiles": len({band.path for band in reads}),
+        "sourceBytes": sum(window_bytes(band.path, band.index, band.dtype, grid) for band in reads),
     }
+
+
+def source_reads(sources: Sequence[BandSource]) -> list[FileBand]:
+    """Every distinct file band under the recipes (each read once by the export)."""
+    seen: dict[tuple[str, int], FileBand] = {}
+    visited: set[int] = set()  # recipes shared by several bands are walked once
+    stack = list(sources)
+    while stack:
+        source = stack.pop()
+        if id(source) in visited:
+            continue
+        visited.add(id(source))
+        if isinstance(source, FileBand):
+            seen.setdefault((source.path, source.index), source)
+        stack.extend(children(source))
+    return list(seen.values())

@@ -10,8 +10,9 @@ nothing.
 Every unfinished operation is leased by the process that queued or runs it (`owner`,
 `lease_until`), which renews its leases every third of the lease (`LeaseKeeper`). An operation
 whose lease ran out was cut short by a stop or a crash: another process (or the next start)
-takes it over: exports resume, other operations are marked FAILED (their catalog write never
-happened or was rolled back). A process that finds its lease taken stops the work unwritten.
+takes it over: exports resume, imports run again from their kept request, and what cannot
+resume is marked FAILED (its catalog write never happened or was rolled back). A process that
+finds its lease taken stops the work unwritten.
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE operations ADD COLUMN lease_until {real}",
         "CREATE INDEX IF NOT EXISTS operations_lease ON operations (state, lease_until)",
     ),
+    # What started the operation, for whoever resumes it (imports: the manifest and caller);
+    # never part of the REST resource.
+    ("ALTER TABLE operations ADD COLUMN request TEXT",),
 )
 
 _COLUMNS = (
@@ -236,9 +240,10 @@ class OperationStore:
         principal: str,
         request_id: str | None,
         extra: dict[str, Any] | None = None,
+        request: dict[str, Any] | None = None,
     ) -> tuple[Operation, bool]:
         """A new PENDING operation leased by this process, or the one already made for
-        `request_id` (and False)."""
+        `request_id` (and False). `request` is kept for `request_of` (never shown)."""
         now = now_iso()
         if request_id and (seen := self.find_request(project, request_id)):
             return seen, False
@@ -250,12 +255,12 @@ class OperationStore:
             with self.db.tx() as db:
                 db.execute(
                     "INSERT INTO operations (id, project, type, description, state, request_id,"
-                    " principal, create_time, update_time, extra, owner, lease_until)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " principal, create_time, update_time, extra, owner, lease_until, request)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         op.id, project, type, description, PENDING, op.request_id, principal,
                         now, now, json.dumps(extra) if extra else None, self.owner,
-                        self._lease(),
+                        self._lease(), json.dumps(request) if request else None,
                     ),
                 )  # fmt: skip
         except IntegrityError:
@@ -347,6 +352,13 @@ class OperationStore:
         with self.db.tx(write=False) as db:
             row = db.execute("SELECT state FROM operations WHERE id = ?", (op_id,)).fetchone()
         return str(row[0]) if row else None
+
+    def request_of(self, op_id: str) -> dict[str, Any] | None:
+        """The request an operation was created with (`create(request=...)`), if kept."""
+        with self.db.tx(write=False) as db:
+            row = db.execute("SELECT request FROM operations WHERE id = ?", (op_id,)).fetchone()
+        value = json.loads(row[0]) if row and row[0] else None
+        return value if isinstance(value, dict) else None
 
     def holder(self, op_id: str) -> tuple[str | None, str | None]:
         """An operation's state and the process that holds its lease."""
@@ -533,7 +545,7 @@ class OperationRunner:
 
     Daemon threads: stopping the server does not wait for an import, whose catalog write is one
     transaction (so it either happened or not); whoever takes the operation over once its lease
-    ran out (the next start, or another replica) marks it FAILED.
+    ran out (the next start, or another replica) runs it again or marks it FAILED.
     """
 
     def __init__(self, store: OperationStore, workers: int = 2) -> None:

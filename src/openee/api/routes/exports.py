@@ -23,11 +23,12 @@ from openee.api.audit import Audit, WriteAudit
 from openee.api.deps import authorize, check_version, get_state, json_body, require_principal
 from openee.api.deps import require_write as require_write_scope
 from openee.api.evaluation import evaluate_as
+from openee.api.routes.operations import IMPORT_TYPES, resume_import
 from openee.api.state import AppState
 from openee.auth import Principal
 from openee.services import exports
 from openee.services.destinations import staging_dir
-from openee.services.operations import Operation
+from openee.services.operations import PENDING, RUNNING, Operation
 
 log = logging.getLogger("openee.operations")
 
@@ -51,6 +52,7 @@ def services(state: AppState) -> exports.ExportServices:
         roots=state.roots,
         limits=settings.limits,
         in_flight=2 * _workers(state),
+        base_url=settings.base_url,
     )
 
 
@@ -101,25 +103,24 @@ def _export(
 
 
 def take_over(state: AppState, taken: Collection[Operation]) -> set[str]:
-    """Operations this process took over from a stopped one: exports resume (as their caller,
-    if that account still exists and is enabled) from their finished windows; the others end
-    FAILED (CANCELLED if a cancel was asked) and what they left in staging goes. Returns the
-    ids resumed."""
+    """Operations this process took over from a stopped one resume as their caller (if that
+    account still exists and is enabled): exports from their finished windows, imports from
+    their request, planned again. The others end FAILED (CANCELLED if a cancel was asked) and
+    what they left in staging goes. Returns the ids resumed (ADR 0046)."""
     ctx = services(state)
     resumed = set()
     for op in taken:
-        record = exports.resumable(ctx, op)
-        if record is None:
+        is_import = op.type in IMPORT_TYPES and op.state in (PENDING, RUNNING)
+        record = state.operations.request_of(op.id) if is_import else exports.resumable(ctx, op)
+        principal = _caller(state, record)
+        if record is None or principal is None:
             continue
-        try:
-            principal = Principal(**record["principal"])
-            body, project = record["body"], record["project"]
-        except (KeyError, TypeError):
+        if is_import:
+            if resume_import(state, op, record, principal):
+                resumed.add(op.id)
             continue
-        account = state.auth.get_account(principal.email) if not principal.anonymous else None
-        if not principal.anonymous and (account is None or account.disabled):
-            continue
-        if principal.anonymous and state.settings.auth_enabled:
+        body, project = record.get("body"), record.get("project")
+        if not isinstance(body, dict) or not isinstance(project, str):
             continue
 
         def evaluate(
@@ -136,6 +137,20 @@ def take_over(state: AppState, taken: Collection[Operation]) -> set[str]:
         for op in abandoned:
             shutil.rmtree(staging_dir(state.settings.data_dir, op.id), ignore_errors=True)
     return resumed
+
+
+def _caller(state: AppState, record: dict[str, Any] | None) -> Principal | None:
+    """The principal an operation's kept request ran as, if it may still act."""
+    try:
+        principal = Principal(**record["principal"]) if record is not None else None
+    except (KeyError, TypeError):
+        return None
+    if principal is None:
+        return None
+    if principal.anonymous:
+        return None if state.settings.auth_enabled else principal
+    account = state.auth.get_account(principal.email)
+    return None if account is None or account.disabled else principal
 
 
 @router.post("/{version}/projects/{project}/image:export")
