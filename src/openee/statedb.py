@@ -1,7 +1,7 @@
 """The server's state database: one interface over SQLite (embedded) and PostgreSQL (shared).
 
 Accounts, keys, tokens, IAM bindings, capabilities and API keys (`auth/`), operations
-(`compute/operations.py`) and, with PostgreSQL, the audit trail and the failed-authentication
+(`services/operations.py`) and, with PostgreSQL, the audit trail and the failed-authentication
 counters live in tables reached through `StateDB.tx()`. Queries are written once, in the SQL both
 databases speak (`?` placeholders, `ON CONFLICT`, no `INSERT OR IGNORE`); `Conn` turns the
 placeholders into psycopg's. Schemas are versioned per component (`migrate`): each component's
