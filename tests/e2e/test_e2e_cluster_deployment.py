@@ -192,8 +192,8 @@ def test_a_token_from_one_replica_works_on_the_other(deployment: Deployment) -> 
 
 
 def _median_expression(band: str) -> dict[str, Any]:
-    """The serialized graph of a one-band August median over 33TWL (as the `ee` client sends
-    it: Collection.filter of the demo collection's images by date, then reduce.median)."""
+    """An Expression of a one-band August median of the 5 images of 33TWL, written out:
+    ImageCollection.fromImages of their Image.load, reduced by Reducer.median, then selected."""
     ids = [it.id for it in select_items(START, END, 15.9, 45.6)]
     images = [
         {
