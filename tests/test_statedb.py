@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from openee.cli import main as openee_cli
+from openee.settings import Settings
 from openee.statedb import Conn, IntegrityError, SqliteState, StateDB
 
 
@@ -99,3 +100,14 @@ def test_db_upgrade_names_an_unreachable_server(
     assert openee_cli(["db", "upgrade", "--data-dir", str(tmp_path / "data")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("openee db: ") and "no-socket" in err
+
+
+def test_the_state_setting_takes_postgresql_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENEE_STATE", "/tmp/state.sqlite")
+    with pytest.raises(ValueError, match="OPENEE_STATE must be a PostgreSQL connection string"):
+        Settings.from_env()
+    monkeypatch.setenv("OPENEE_STATE", "")
+    monkeypatch.setenv("OPENEE_CATALOG", "host=db dbname=openee")
+    assert Settings.from_env().state_dsn == "host=db dbname=openee"  # the catalog's server
+    monkeypatch.setenv("OPENEE_CATALOG", "/srv/catalog.sqlite")
+    assert Settings.from_env().state_dsn is None  # SQLite files in the data dir

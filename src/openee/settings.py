@@ -235,6 +235,11 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
+        if self.state and not is_postgres_dsn(self.state):
+            raise ValueError(
+                "OPENEE_STATE must be a PostgreSQL connection string (postgresql://...); without"
+                " it the state stays in the data dir's SQLite files."
+            )
         if not self.auth_enabled and not is_loopback_host(self.host):
             raise ValueError(
                 "--no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), "
