@@ -115,8 +115,15 @@ class Settings:
     dask_scheduler: str | None = setting(
         None,
         "OPENEE_DASK_SCHEDULER",
-        "A Dask scheduler ('tcp://host:port'): chunks then run as Dask tasks there.",
+        "A Dask scheduler ('tcp://host:port'): export chunks, and those of requests past "
+        "OPENEE_DASK_THRESHOLD, then run as Dask tasks there.",
         _optional,
+    )
+    dask_threshold: int = setting(
+        2**24,
+        "OPENEE_DASK_THRESHOLD",
+        "Estimated cost (output pixels x source files read) from which a request's chunks run "
+        "on the Dask cluster (with OPENEE_DASK_SCHEDULER); cheaper ones run in the server.",
     )
     auth_enabled: bool = setting(
         True, None, "Authentication (off only with `serve --no-auth`, on loopback)."

@@ -69,7 +69,9 @@ def create_app(settings: Settings) -> FastAPI:
         ),
         audit=audit,
         registry=default_registry(),
-        executor=make_executor(settings.chunk_workers, settings.dask_scheduler),
+        executor=make_executor(
+            settings.chunk_workers, settings.dask_scheduler, settings.dask_threshold
+        ),
         roots=roots,
         operations=operation_store,
         runner=OperationRunner(operation_store, settings.import_workers),

@@ -26,7 +26,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.windows import Window
 
 from openee.errors import FailedPreconditionError, OpeneeError, UnavailableError
-from openee.raster.gdal import open_raster, raster_env
+from openee.raster.gdal import gdal_env, open_raster
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
 from openee.raster.remote import is_remote
@@ -85,7 +85,7 @@ def _handle(path: str, overview: int) -> _Handle:
             # A file in object storage is opened by its GDAL name (`s3://` → `/vsis3/`,
             # raster/gdal.py), the handle kept under the name the catalog gives: the second
             # read of it opens nothing.
-            with rasterio.Env(**raster_env(path)):
+            with gdal_env(path):
                 dataset = open_raster(path, overview)
             with _handles_lock:
                 handle = _handles[key] = _Handle(dataset)
@@ -213,7 +213,7 @@ def read_into_grid(
     it; sampling maps are computed outside.
     """
     try:
-        with rasterio.Env(**raster_env(path)):
+        with gdal_env(path):
             level, geometry = _locate(path, band_index, grid)
             src_crs = geometry.crs or grid.crs
             if not _overlaps(grid, src_crs, geometry.bounds):
@@ -325,7 +325,7 @@ def plan_read(path: str, band_index: int, grid: PixelGrid, resampling: str = "ne
     if resampling != "nearest":
         return
     try:
-        with rasterio.Env(**raster_env(path)):
+        with gdal_env(path):
             _, geometry = _locate(path, band_index, grid)
             src_crs = geometry.crs or grid.crs
             if _overlaps(grid, src_crs, geometry.bounds):
@@ -382,7 +382,7 @@ def window_bytes(path: str, band_index: int, dtype: np.dtype, grid: PixelGrid) -
     into the source CRS, clipped to the source, times the pixel size. An estimate's figure:
     reads in chunks may decode blocks on chunk edges more than once."""
     try:
-        with rasterio.Env(**raster_env(path)):
+        with gdal_env(path):
             _, geometry = _locate(path, band_index, grid)
     except RasterioError as exc:
         raise _unreadable(path, exc) from exc

@@ -44,7 +44,7 @@ def services(state: AppState) -> exports.ExportServices:
     return exports.ExportServices(
         data_dir=settings.data_dir,
         buckets=settings.buckets,
-        executor=state.executor,
+        executor=state.executor.heavy,
         chunk_size=settings.chunk_size,
         operations=state.operations,
         runner=state.export_runner or state.runner,
@@ -58,7 +58,7 @@ def services(state: AppState) -> exports.ExportServices:
 
 def _workers(state: AppState) -> int:
     """The threads that run chunks: a Dask cluster's (as it is now), else the thread pool's."""
-    nthreads = getattr(state.executor, "nthreads", None)
+    nthreads = getattr(state.executor.heavy, "nthreads", None)
     if callable(nthreads):
         try:
             return max(2, sum(nthreads().values()))
