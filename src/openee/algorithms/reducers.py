@@ -393,9 +393,11 @@ def combine(
             "Reducer.combine: with shared inputs, both reducers must take as many inputs."
         )
     outputs = (*reducer1.outputs, *[outputPrefix + o for o in reducer2.outputs])
+    n = reducer1.num_inputs()
     return Reducer(
         "combine",
         outputs,
+        inputs=n if sharedInputs else n + reducer2.num_inputs(),
         parts=(reducer1, reducer2),
         options=(("sharedInputs", sharedInputs),),
     )
@@ -418,7 +420,13 @@ def for_each(reducer: Reducer, outputNames: list[str]) -> Reducer:
         outputs = tuple(outputNames)
     else:
         outputs = tuple(f"{n}_{o}" for n in outputNames for o in reducer.outputs)
-    return Reducer("forEach", outputs, repeat=len(outputNames), parts=(reducer,))
+    return Reducer(
+        "forEach",
+        outputs,
+        repeat=len(outputNames),
+        inputs=reducer.num_inputs(),
+        parts=(reducer,),
+    )
 
 
 @algorithm("Reducer.group")
@@ -438,6 +446,7 @@ def group(reducer: Reducer, groupField: int = 0, groupName: str = "group") -> Re
     return Reducer(
         "group",
         ("groups",),
+        inputs=reducer.num_inputs() + 1,
         parts=(reducer,),
         options=(("groupField", groupField), ("groupName", groupName)),
     )
@@ -465,7 +474,13 @@ def disaggregate(reducer: Reducer, axis: int | None = None) -> Reducer:
         axis: The array axis to cut arrays along (each slice is one item). Default: arrays
             are flattened completely.
     """
-    return Reducer("disaggregate", reducer.outputs, parts=(reducer,), options=(("axis", axis),))
+    return Reducer(
+        "disaggregate",
+        reducer.outputs,
+        inputs=reducer.num_inputs(),
+        parts=(reducer,),
+        options=(("axis", axis),),
+    )
 
 
 @algorithm("Reducer.splitWeights")
@@ -491,7 +506,9 @@ def for_each_element(reducer: Reducer) -> Reducer:
     Args:
         reducer: The reducer applied at each position.
     """
-    return Reducer("forEachElement", reducer.outputs, parts=(reducer,))
+    return Reducer(
+        "forEachElement", reducer.outputs, inputs=reducer.num_inputs(), parts=(reducer,)
+    )
 
 
 @algorithm("Reducer.setOutputs")
