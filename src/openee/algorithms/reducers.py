@@ -506,9 +506,7 @@ def for_each_element(reducer: Reducer) -> Reducer:
     Args:
         reducer: The reducer applied at each position.
     """
-    return Reducer(
-        "forEachElement", reducer.outputs, inputs=reducer.num_inputs(), parts=(reducer,)
-    )
+    return Reducer("forEachElement", reducer.outputs, inputs=reducer.num_inputs(), parts=(reducer,))
 
 
 @algorithm("Reducer.setOutputs")

@@ -14,11 +14,13 @@ from typing import Any
 
 from openee.errors import InvalidArgumentError
 from openee.reducers import axis as along
-from openee.reducers import burn, column, grouped, neighborhood, pixel, stats
+from openee.reducers import burn, column, grouped, lists, matrix, neighborhood, pixel, stats
 from openee.reducers.axis import Accumulate, AxisKernel, Collapse
 from openee.reducers.burn import BurnKernel
 from openee.reducers.column import ColumnKernel
 from openee.reducers.grouped import GroupedKernel
+from openee.reducers.lists import Columns, Kernel, Split, Walk
+from openee.reducers.matrix import Weighted
 from openee.reducers.neighborhood import CONVOLVE, NeighborhoodKernel
 from openee.reducers.pixel import PixelKernel
 from openee.reducers.stats import StatKernel
@@ -96,6 +98,14 @@ class ReducerSpec:
     burn: BurnKernel | None = None
     # A region's band values at once (the others go through the list kernels).
     column: ColumnKernel | None = None
+    # Over columns of values (openee.reducers.lists, .matrix): AGGREGATE.
+    aggregate: Kernel | None = None
+    # A combinator's structure, AGGREGATE: `split` hands each part a range of its inputs
+    # (combine, forEach; the pixel contexts walk these too), `walk` runs its child itself.
+    split: Split | None = None
+    walk: Walk | None = None
+    # The statistic of (value, weight) rows after Reducer.splitWeights: WEIGHTED.
+    weighted: Weighted | None = None
 
     def __post_init__(self) -> None:
         contexts = self.contexts
@@ -107,6 +117,10 @@ class ReducerSpec:
             (self.grouped, Context.COMPONENTS),
             (self.stats, Context.COLLECTION),
             (self.neighborhood, Context.NEIGHBORHOOD),
+            (self.aggregate, Context.AGGREGATE),
+            (self.split, Context.AGGREGATE),
+            (self.walk, Context.AGGREGATE),
+            (self.weighted, Context.WEIGHTED),
         ):
             if kernel is not None:
                 contexts |= context
@@ -127,69 +141,78 @@ def _plain(
     return ReducerSpec(name, contexts, outputs, inputs, doc, **kernels)
 
 
+def _split_weights(columns: Columns, reducer: Reducer) -> list[Any]:
+    """Reducer.splitWeights' list kernel: the weighted statistic of its child."""
+    child = reducer.parts[0].name
+    statistic = SPECS[child].weighted if child in SPECS else None
+    if statistic is None:
+        raise InvalidArgumentError(f"Reducer.splitWeights: Reducer.{child} takes no weights.")
+    return matrix.weighted(columns, child, statistic)
+
+
 SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     # Constructors without arguments (their algorithms are built from these specs).
-    _plain("mean", C.RESOLUTION | C.AGGREGATE | C.WEIGHTED, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN, axis=along.AXIS_MEAN, accumulate=along.ACCUM_MEAN, collapse=along.COLLAPSE_MEAN, grouped=grouped.GROUPED_MEAN, neighborhood=neighborhood.NEIGHBORHOOD_MEAN, burn=burn.BURN_MEAN, column=column.COLUMN_MEAN),
-    _plain("sum", C.AGGREGATE | C.WEIGHTED, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM, axis=along.AXIS_SUM, accumulate=along.ACCUM_SUM, collapse=along.COLLAPSE_SUM, grouped=grouped.GROUPED_SUM, neighborhood=neighborhood.NEIGHBORHOOD_SUM, burn=burn.BURN_SUM, column=column.COLUMN_SUM),
-    _plain("product", C.AGGREGATE, ("product",), "Creates a reducer that computes the product of its inputs.", axis=along.AXIS_PRODUCT, accumulate=along.ACCUM_PRODUCT, stats=stats.PRODUCT),
-    _plain("count", C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT, axis=along.AXIS_COUNT, accumulate=along.ACCUM_COUNT, grouped=grouped.GROUPED_COUNT, neighborhood=neighborhood.NEIGHBORHOOD_COUNT, burn=burn.BURN_COUNT, column=column.COLUMN_COUNT),
-    _plain("countEvery", C.REGION_ARRAY | C.AGGREGATE, ("count",), "Creates a reducer that counts its inputs, nulls included.", axis=along.AXIS_COUNT, stats=stats.COUNT_EVERY),
-    _plain("first", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first of its inputs.", pixel=pixel.FIRST, axis=along.AXIS_FIRST, collapse=along.COLLAPSE_FIRST, burn=burn.BURN_FIRST),
-    _plain("last", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last of its inputs.", pixel=pixel.LAST, axis=along.AXIS_LAST, collapse=along.COLLAPSE_LAST, burn=burn.BURN_LAST),
-    _plain("firstNonNull", C.REGION_ARRAY | C.AGGREGATE, ("first",), "Creates a reducer that returns the first non-null input."),
-    _plain("lastNonNull", C.REGION_ARRAY | C.AGGREGATE, ("last",), "Creates a reducer that returns the last non-null input."),
-    _plain("stdDev", C.AGGREGATE | C.WEIGHTED, ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV, axis=along.AXIS_STD_DEV, grouped=grouped.GROUPED_STD_DEV, neighborhood=neighborhood.NEIGHBORHOOD_STD_DEV, column=column.COLUMN_STD_DEV),
-    _plain("variance", C.AGGREGATE | C.WEIGHTED, ("variance",), "Creates a reducer that computes the population variance.", pixel=pixel.VARIANCE, axis=along.AXIS_VARIANCE, grouped=grouped.GROUPED_VARIANCE, neighborhood=neighborhood.NEIGHBORHOOD_VARIANCE, column=column.COLUMN_VARIANCE),
-    _plain("sampleStdDev", C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the sample standard deviation.", axis=along.AXIS_SAMPLE_STD_DEV, stats=stats.SAMPLE_STD_DEV, column=column.COLUMN_SAMPLE_STD_DEV),
-    _plain("sampleVariance", C.AGGREGATE, ("variance",), "Creates a reducer that computes the sample variance.", axis=along.AXIS_SAMPLE_VARIANCE, stats=stats.SAMPLE_VARIANCE, column=column.COLUMN_SAMPLE_VARIANCE),
-    _plain("skew", C.AGGREGATE, ("skew",), "Creates a reducer that computes the sample skewness of its inputs.", stats=stats.SKEW),
-    _plain("kurtosis", C.AGGREGATE, ("kurtosis",), "Creates a reducer that computes the sample excess kurtosis.", stats=stats.KURTOSIS),
-    _plain("minMax", C.ARRAY_AXIS | C.AGGREGATE, ("min", "max"), "Creates a reducer that computes the minimum and maximum.", stats=stats.MIN_MAX, column=column.COLUMN_MIN_MAX),
-    _plain("anyNonZero", C.AGGREGATE, ("any",), "Creates a reducer that returns 1 if any input is non-zero.", stats=stats.ANY_NON_ZERO),
-    _plain("allNonZero", C.AGGREGATE, ("all",), "Creates a reducer that returns 1 if all inputs are non-zero.", stats=stats.ALL_NON_ZERO),
-    _plain("or", C.AGGREGATE, ("or",), "Creates a reducer that returns 1 if any input is non-zero."),
-    _plain("and", C.AGGREGATE, ("and",), "Creates a reducer that returns 1 if all inputs are non-zero."),
-    _plain("bitwiseAnd", C.AGGREGATE, ("bitwiseAnd",), "Creates a reducer that computes the bitwise AND of its inputs."),
-    _plain("bitwiseOr", C.AGGREGATE, ("bitwiseOr",), "Creates a reducer that computes the bitwise OR of its inputs."),
-    _plain("circularMean", C.AGGREGATE, ("mean",), "Creates a reducer that computes the circular mean of angles in radians."),
-    _plain("circularVariance", C.AGGREGATE, ("variance",), "Creates a reducer that computes the circular variance (1 - R) of angles in radians."),
-    _plain("circularStddev", C.AGGREGATE, ("stdDev",), "Creates a reducer that computes the circular standard deviation of angles in radians."),
-    _plain("countDistinct", C.AGGREGATE, ("count",), "Creates a reducer that counts the distinct inputs, null included.", stats=stats.COUNT_DISTINCT),
-    _plain("countDistinctNonNull", C.AGGREGATE, ("count",), "Creates a reducer that counts the distinct non-null inputs.", stats=stats.COUNT_DISTINCT),
-    _plain("countRuns", C.AGGREGATE, ("count",), "Creates a reducer that counts the runs of equal consecutive inputs."),
-    _plain("frequencyHistogram", C.AGGREGATE, ("histogram",), "Creates a reducer that counts each distinct input: a dictionary from value to count.", column=column.COLUMN_FREQUENCY_HISTOGRAM),
-    _plain("linearFit", C.AGGREGATE, ("scale", "offset"), "Creates a two-input reducer that fits y = scale * x + offset by least squares.", 2, stats=stats.LINEAR_FIT),
-    _plain("pearsonsCorrelation", C.AGGREGATE, ("correlation", "p-value"), "Creates a two-input reducer that computes Pearson's correlation and its two-sided p-value.", 2),
-    _plain("spearmansCorrelation", C.AGGREGATE, ("correlation",), "Creates a two-input reducer that computes Spearman's rank correlation.", 2),
-    _plain("sensSlope", C.AGGREGATE, ("slope", "offset"), "Creates a two-input (x, y) reducer that computes Sen's slope: the median of pairwise slopes.", 2),
-    _plain("covariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces 1-D arrays of the same length N to their NxN sample covariance matrix (divided by n - 1)."),
-    _plain("centeredCovariance", C.REGION_ARRAY | C.AGGREGATE, ("covariance",), "Creates a reducer that reduces mean-centred 1-D arrays of length N to their NxN covariance matrix: the sum of x x^T over n - 1, without subtracting a mean."),
+    _plain("mean", C.RESOLUTION, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN, axis=along.AXIS_MEAN, accumulate=along.ACCUM_MEAN, collapse=along.COLLAPSE_MEAN, grouped=grouped.GROUPED_MEAN, neighborhood=neighborhood.NEIGHBORHOOD_MEAN, burn=burn.BURN_MEAN, column=column.COLUMN_MEAN, aggregate=lists.MEAN, weighted=matrix.WEIGHTED_MEAN),
+    _plain("sum", C(0), ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM, axis=along.AXIS_SUM, accumulate=along.ACCUM_SUM, collapse=along.COLLAPSE_SUM, grouped=grouped.GROUPED_SUM, neighborhood=neighborhood.NEIGHBORHOOD_SUM, burn=burn.BURN_SUM, column=column.COLUMN_SUM, aggregate=lists.SUM, weighted=matrix.WEIGHTED_SUM),
+    _plain("product", C(0), ("product",), "Creates a reducer that computes the product of its inputs.", axis=along.AXIS_PRODUCT, accumulate=along.ACCUM_PRODUCT, stats=stats.PRODUCT, aggregate=lists.PRODUCT),
+    _plain("count", C.REGION_ARRAY, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT, axis=along.AXIS_COUNT, accumulate=along.ACCUM_COUNT, grouped=grouped.GROUPED_COUNT, neighborhood=neighborhood.NEIGHBORHOOD_COUNT, burn=burn.BURN_COUNT, column=column.COLUMN_COUNT, aggregate=lists.COUNT),
+    _plain("countEvery", C.REGION_ARRAY, ("count",), "Creates a reducer that counts its inputs, nulls included.", axis=along.AXIS_COUNT, stats=stats.COUNT_EVERY, aggregate=lists.COUNT_EVERY),
+    _plain("first", C.REGION_ARRAY, ("first",), "Creates a reducer that returns the first of its inputs.", pixel=pixel.FIRST, axis=along.AXIS_FIRST, collapse=along.COLLAPSE_FIRST, burn=burn.BURN_FIRST, aggregate=lists.FIRST),
+    _plain("last", C.REGION_ARRAY, ("last",), "Creates a reducer that returns the last of its inputs.", pixel=pixel.LAST, axis=along.AXIS_LAST, collapse=along.COLLAPSE_LAST, burn=burn.BURN_LAST, aggregate=lists.LAST),
+    _plain("firstNonNull", C.REGION_ARRAY, ("first",), "Creates a reducer that returns the first non-null input.", aggregate=lists.FIRST_NON_NULL),
+    _plain("lastNonNull", C.REGION_ARRAY, ("last",), "Creates a reducer that returns the last non-null input.", aggregate=lists.LAST_NON_NULL),
+    _plain("stdDev", C(0), ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV, axis=along.AXIS_STD_DEV, grouped=grouped.GROUPED_STD_DEV, neighborhood=neighborhood.NEIGHBORHOOD_STD_DEV, column=column.COLUMN_STD_DEV, aggregate=lists.STD_DEV, weighted=matrix.WEIGHTED_STD_DEV),
+    _plain("variance", C(0), ("variance",), "Creates a reducer that computes the population variance.", pixel=pixel.VARIANCE, axis=along.AXIS_VARIANCE, grouped=grouped.GROUPED_VARIANCE, neighborhood=neighborhood.NEIGHBORHOOD_VARIANCE, column=column.COLUMN_VARIANCE, aggregate=lists.VARIANCE, weighted=matrix.WEIGHTED_VARIANCE),
+    _plain("sampleStdDev", C(0), ("stdDev",), "Creates a reducer that computes the sample standard deviation.", axis=along.AXIS_SAMPLE_STD_DEV, stats=stats.SAMPLE_STD_DEV, column=column.COLUMN_SAMPLE_STD_DEV, aggregate=lists.SAMPLE_STD_DEV),
+    _plain("sampleVariance", C(0), ("variance",), "Creates a reducer that computes the sample variance.", axis=along.AXIS_SAMPLE_VARIANCE, stats=stats.SAMPLE_VARIANCE, column=column.COLUMN_SAMPLE_VARIANCE, aggregate=lists.SAMPLE_VARIANCE),
+    _plain("skew", C(0), ("skew",), "Creates a reducer that computes the sample skewness of its inputs.", stats=stats.SKEW, aggregate=lists.SKEW),
+    _plain("kurtosis", C(0), ("kurtosis",), "Creates a reducer that computes the sample excess kurtosis.", stats=stats.KURTOSIS, aggregate=lists.KURTOSIS),
+    _plain("minMax", C.ARRAY_AXIS, ("min", "max"), "Creates a reducer that computes the minimum and maximum.", stats=stats.MIN_MAX, column=column.COLUMN_MIN_MAX, aggregate=lists.MIN_MAX),
+    _plain("anyNonZero", C(0), ("any",), "Creates a reducer that returns 1 if any input is non-zero.", stats=stats.ANY_NON_ZERO, aggregate=lists.ANY_NON_ZERO),
+    _plain("allNonZero", C(0), ("all",), "Creates a reducer that returns 1 if all inputs are non-zero.", stats=stats.ALL_NON_ZERO, aggregate=lists.ALL_NON_ZERO),
+    _plain("or", C(0), ("or",), "Creates a reducer that returns 1 if any input is non-zero.", aggregate=lists.OR),
+    _plain("and", C(0), ("and",), "Creates a reducer that returns 1 if all inputs are non-zero.", aggregate=lists.AND),
+    _plain("bitwiseAnd", C(0), ("bitwiseAnd",), "Creates a reducer that computes the bitwise AND of its inputs.", aggregate=lists.BITWISE_AND),
+    _plain("bitwiseOr", C(0), ("bitwiseOr",), "Creates a reducer that computes the bitwise OR of its inputs.", aggregate=lists.BITWISE_OR),
+    _plain("circularMean", C(0), ("mean",), "Creates a reducer that computes the circular mean of angles in radians.", aggregate=lists.CIRCULAR_MEAN),
+    _plain("circularVariance", C(0), ("variance",), "Creates a reducer that computes the circular variance (1 - R) of angles in radians.", aggregate=lists.CIRCULAR_VARIANCE),
+    _plain("circularStddev", C(0), ("stdDev",), "Creates a reducer that computes the circular standard deviation of angles in radians.", aggregate=lists.CIRCULAR_STDDEV),
+    _plain("countDistinct", C(0), ("count",), "Creates a reducer that counts the distinct inputs, null included.", stats=stats.COUNT_DISTINCT, aggregate=lists.COUNT_DISTINCT),
+    _plain("countDistinctNonNull", C(0), ("count",), "Creates a reducer that counts the distinct non-null inputs.", stats=stats.COUNT_DISTINCT, aggregate=lists.COUNT_DISTINCT_NON_NULL),
+    _plain("countRuns", C(0), ("count",), "Creates a reducer that counts the runs of equal consecutive inputs.", aggregate=lists.COUNT_RUNS),
+    _plain("frequencyHistogram", C(0), ("histogram",), "Creates a reducer that counts each distinct input: a dictionary from value to count.", column=column.COLUMN_FREQUENCY_HISTOGRAM, aggregate=lists.FREQUENCY_HISTOGRAM),
+    _plain("linearFit", C(0), ("scale", "offset"), "Creates a two-input reducer that fits y = scale * x + offset by least squares.", 2, stats=stats.LINEAR_FIT, aggregate=lists.LINEAR_FIT),
+    _plain("pearsonsCorrelation", C(0), ("correlation", "p-value"), "Creates a two-input reducer that computes Pearson's correlation and its two-sided p-value.", 2, aggregate=lists.PEARSONS_CORRELATION),
+    _plain("spearmansCorrelation", C(0), ("correlation",), "Creates a two-input reducer that computes Spearman's rank correlation.", 2, aggregate=lists.SPEARMANS_CORRELATION),
+    _plain("sensSlope", C(0), ("slope", "offset"), "Creates a two-input (x, y) reducer that computes Sen's slope: the median of pairwise slopes.", 2, aggregate=lists.SENS_SLOPE),
+    _plain("covariance", C.REGION_ARRAY, ("covariance",), "Creates a reducer that reduces 1-D arrays of the same length N to their NxN sample covariance matrix (divided by n - 1).", aggregate=matrix.COVARIANCE),
+    _plain("centeredCovariance", C.REGION_ARRAY, ("covariance",), "Creates a reducer that reduces mean-centred 1-D arrays of length N to their NxN covariance matrix: the sum of x x^T over n - 1, without subtracting a mean.", aggregate=matrix.CENTERED_COVARIANCE),
     # Constructors of their own (openee.algorithms.reducers).
-    ReducerSpec("median", C.AGGREGATE, pixel=pixel.MEDIAN, axis=along.AXIS_MEDIAN, collapse=along.COLLAPSE_MEDIAN, grouped=grouped.GROUPED_MEDIAN, neighborhood=neighborhood.NEIGHBORHOOD_MEDIAN, column=column.COLUMN_MEDIAN),
-    ReducerSpec("mode", C.AGGREGATE, pixel=pixel.MODE, neighborhood=neighborhood.NEIGHBORHOOD_MODE),
-    ReducerSpec("histogram", C.AGGREGATE),
-    ReducerSpec("min", C.AGGREGATE, pixel=pixel.MIN, axis=along.AXIS_MIN, accumulate=along.ACCUM_MIN, collapse=along.COLLAPSE_MIN, grouped=grouped.GROUPED_MIN, neighborhood=neighborhood.NEIGHBORHOOD_MIN, burn=burn.BURN_MIN, column=column.COLUMN_MIN),
-    ReducerSpec("max", C.AGGREGATE, pixel=pixel.MAX, axis=along.AXIS_MAX, accumulate=along.ACCUM_MAX, collapse=along.COLLAPSE_MAX, grouped=grouped.GROUPED_MAX, neighborhood=neighborhood.NEIGHBORHOOD_MAX, burn=burn.BURN_MAX, column=column.COLUMN_MAX),
-    ReducerSpec("percentile", C.AGGREGATE, pixel=pixel.PERCENTILE, axis=along.AXIS_PERCENTILE, column=column.COLUMN_PERCENTILE),
-    ReducerSpec("toList", C.REGION_ARRAY | C.AGGREGATE),
-    ReducerSpec("toCollection", C.AGGREGATE),
-    ReducerSpec("intervalMean", C.AGGREGATE),
-    ReducerSpec("fixedHistogram", C.AGGREGATE),
-    ReducerSpec("autoHistogram", C.AGGREGATE),
-    ReducerSpec("linearRegression", C.AGGREGATE),
-    ReducerSpec("kendallsCorrelation", C.AGGREGATE),
-    ReducerSpec("ridgeRegression", C.AGGREGATE),
-    ReducerSpec("robustLinearRegression", C.AGGREGATE),
-    ReducerSpec("geometricMedian", C.AGGREGATE),
-    ReducerSpec("fixed2DHistogram", C.AGGREGATE),
-    ReducerSpec("histogramCombiner", C.AGGREGATE),
-    ReducerSpec("splitWeights", C.AGGREGATE),
+    ReducerSpec("median", C(0), pixel=pixel.MEDIAN, axis=along.AXIS_MEDIAN, collapse=along.COLLAPSE_MEDIAN, grouped=grouped.GROUPED_MEDIAN, neighborhood=neighborhood.NEIGHBORHOOD_MEDIAN, column=column.COLUMN_MEDIAN, aggregate=lists.MEDIAN),
+    ReducerSpec("mode", C(0), pixel=pixel.MODE, neighborhood=neighborhood.NEIGHBORHOOD_MODE, aggregate=lists.MODE),
+    ReducerSpec("histogram", C(0), aggregate=lists.HISTOGRAM),
+    ReducerSpec("min", C(0), pixel=pixel.MIN, axis=along.AXIS_MIN, accumulate=along.ACCUM_MIN, collapse=along.COLLAPSE_MIN, grouped=grouped.GROUPED_MIN, neighborhood=neighborhood.NEIGHBORHOOD_MIN, burn=burn.BURN_MIN, column=column.COLUMN_MIN, aggregate=lists.MIN),
+    ReducerSpec("max", C(0), pixel=pixel.MAX, axis=along.AXIS_MAX, accumulate=along.ACCUM_MAX, collapse=along.COLLAPSE_MAX, grouped=grouped.GROUPED_MAX, neighborhood=neighborhood.NEIGHBORHOOD_MAX, burn=burn.BURN_MAX, column=column.COLUMN_MAX, aggregate=lists.MAX),
+    ReducerSpec("percentile", C(0), pixel=pixel.PERCENTILE, axis=along.AXIS_PERCENTILE, column=column.COLUMN_PERCENTILE, aggregate=lists.PERCENTILE),
+    ReducerSpec("toList", C.REGION_ARRAY, aggregate=lists.TO_LIST),
+    ReducerSpec("toCollection", C(0), aggregate=lists.TO_COLLECTION),
+    ReducerSpec("intervalMean", C(0), aggregate=lists.INTERVAL_MEAN),
+    ReducerSpec("fixedHistogram", C(0), aggregate=lists.FIXED_HISTOGRAM),
+    ReducerSpec("autoHistogram", C(0), aggregate=lists.AUTO_HISTOGRAM),
+    ReducerSpec("linearRegression", C(0), aggregate=lists.LINEAR_REGRESSION),
+    ReducerSpec("kendallsCorrelation", C(0), aggregate=lists.KENDALLS_CORRELATION),
+    ReducerSpec("ridgeRegression", C(0), aggregate=matrix.RIDGE_REGRESSION),
+    ReducerSpec("robustLinearRegression", C(0), aggregate=matrix.ROBUST_LINEAR_REGRESSION),
+    ReducerSpec("geometricMedian", C(0), aggregate=matrix.GEOMETRIC_MEDIAN),
+    ReducerSpec("fixed2DHistogram", C(0), aggregate=matrix.FIXED_2D_HISTOGRAM),
+    ReducerSpec("histogramCombiner", C(0), aggregate=matrix.HISTOGRAM_COMBINER),
+    ReducerSpec("splitWeights", C(0), aggregate=_split_weights),
     # Combinators: contexts that take them walk their parts.
-    ReducerSpec("combine", C.COLLECTION | C.ARRAY_AXIS | C.AGGREGATE, combinator=True),
-    ReducerSpec("forEach", C.COLLECTION | C.AGGREGATE, combinator=True),
-    ReducerSpec("group", C.AGGREGATE, combinator=True),
-    ReducerSpec("forEachElement", C.AGGREGATE, combinator=True),
-    ReducerSpec("disaggregate", C.AGGREGATE, combinator=True),
+    ReducerSpec("combine", C.COLLECTION | C.ARRAY_AXIS, combinator=True, split=lists.COMBINE),
+    ReducerSpec("forEach", C.COLLECTION, combinator=True, split=lists.FOR_EACH),
+    ReducerSpec("group", C(0), combinator=True, walk=lists.GROUP),
+    ReducerSpec("forEachElement", C(0), combinator=True, walk=lists.FOR_EACH_ELEMENT),
+    ReducerSpec("disaggregate", C(0), combinator=True, walk=lists.DISAGGREGATE),
 )}  # fmt: skip
 
 
@@ -250,6 +273,23 @@ def neighborhood_kernel(op: str) -> NeighborhoodKernel:
     if found is None or found.neighborhood is None:
         raise refusal(op, Context.NEIGHBORHOOD)
     return found.neighborhood
+
+
+def aggregate_spec(name: str) -> ReducerSpec:
+    """The spec of reducer `name` if it runs over lists of values, or the refusal."""
+    found = SPECS.get(name)
+    if found is None or not found.runs_in(Context.AGGREGATE):
+        raise refusal(name, Context.AGGREGATE)
+    return found
+
+
+def split(reducer: Reducer) -> list[tuple[Reducer, range]] | None:
+    """The parts of a combinator that hands them ranges of its inputs (combine, forEach), each
+    with its inputs; None for any other reducer."""
+    found = SPECS.get(reducer.name)
+    if found is None or found.split is None:
+        return None
+    return found.split(reducer)
 
 
 def spec(name: str) -> ReducerSpec:
