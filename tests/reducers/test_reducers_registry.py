@@ -23,17 +23,9 @@ REGISTRY = SRC / "reducers"  # the registry, its kernels and order statistics
 REMAINING = {
     # Reducers still dispatched by name (issue 14, item 1: what remains to move onto the specs).
     "algorithms/reducers.py": 37,  # constructors: combinators, outputs ('histogram', ...)
-    "algorithms/image_reduce.py": 1,  # combine with shared inputs
-    "algorithms/image_collection.py": 15,  # combinators, the mean()/median()/... shortcuts
-    "algorithms/array_structure.py": 9,  # Array.reduce's output types, accum's default
-    "algorithms/image_array.py": 7,  # minMax and percentile laid along the field axis
-    "algorithms/kernel.py": 8,  # focalMin/Max/Mean/Median/Mode; reduceNeighborhood minMax
-    "algorithms/image_vectors.py": 4,  # reduceToVectors' count
-    "algorithms/interpolation.py": 2,  # the default reducer (mean)
-    "raster/landsat.py": 1,  # simpleComposite's percentile
-    "raster/sources.py": 1,  # a collection count masks pixels with no observation (sample)
     # Strings that are reducer names by coincidence.
     "algorithms/feature_collection.py": 20,  # aggregate_* algorithms and aggregate_stats keys
+    "algorithms/interpolation.py": 1,  # the stdDev argument of kriging
     "algorithms/number.py": 9,  # Number.min, Number.and, ...
     "algorithms/expression.py": 8,  # expression operators
     "raster/bandmath.py": 8,  # band math operators
