@@ -9,12 +9,23 @@ refused with INVALID_ARGUMENT naming the reducer and the context, and the reduce
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from openee.errors import InvalidArgumentError
 from openee.reducers import axis as along
-from openee.reducers import burn, column, grouped, lists, matrix, neighborhood, pixel, stats
+from openee.reducers import (
+    burn,
+    column,
+    constructors,
+    grouped,
+    lists,
+    matrix,
+    neighborhood,
+    pixel,
+    stats,
+)
 from openee.reducers.axis import Accumulate, AxisKernel, Collapse
 from openee.reducers.burn import BurnKernel
 from openee.reducers.column import ColumnKernel
@@ -79,6 +90,8 @@ class ReducerSpec:
     `outputs` and `inputs` are those of the constructor without arguments (None: the reducer
     has a constructor of its own, whose arguments decide them); `doc` describes that
     constructor; `contexts` are the contexts with a kernel for it.
+    `make` is its constructor (Reducer.<name>, the wire signature): generated for those without
+    arguments.
     """
 
     name: str
@@ -122,8 +135,11 @@ class ReducerSpec:
     pixel_regression: bool = False
     # the name of the ImageCollection shortcut that reduces with it (ImageCollection.mean());
     shortcut: str | None = None
-    # the description of Image.focal<Name>, which reduces neighbourhoods with it.
+    # the description of Image.focal<Name>, which reduces neighbourhoods with it;
     focal: str | None = None
+    # (name, description) of the AggregateFeatureCollection.<name> that reduces a property.
+    property_aggregate: tuple[str, str] | None = None
+    make: Callable[..., Reducer] | None = None
 
     def __post_init__(self) -> None:
         contexts = self.contexts
@@ -143,6 +159,9 @@ class ReducerSpec:
             if kernel is not None:
                 contexts |= context
         object.__setattr__(self, "contexts", contexts)
+        if self.make is None and self.outputs is not None:
+            make = constructors.plain(self.name, self.outputs, self.inputs, self.doc)
+            object.__setattr__(self, "make", make)
 
     def runs_in(self, context: Context) -> bool:
         return context in self.contexts
@@ -168,21 +187,34 @@ def _split_weights(columns: Columns, reducer: Reducer) -> list[Any]:
     return matrix.weighted(columns, child, statistic)
 
 
+def _make_split_weights(reducer: Reducer) -> Reducer:
+    """Returns the reducer with its weighted input replaced by two unweighted inputs: the value
+    and its weight (mean, sum, variance and stdDev take weights).
+
+    Args:
+        reducer: A one-input reducer that takes weights.
+    """
+    require(reducer, Context.WEIGHTED, simple=True)
+    if reducer.num_inputs() != 1:
+        raise refusal(reducer.name, Context.WEIGHTED)
+    return Reducer("splitWeights", reducer.outputs, inputs=2, parts=(reducer,))
+
+
 SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     # Constructors without arguments (their algorithms are built from these specs).
-    _plain("mean", C.RESOLUTION, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN, axis=along.AXIS_MEAN, accumulate=along.ACCUM_MEAN, collapse=along.COLLAPSE_MEAN, grouped=grouped.GROUPED_MEAN, neighborhood=neighborhood.NEIGHBORHOOD_MEAN, burn=burn.BURN_MEAN, column=column.COLUMN_MEAN, aggregate=lists.MEAN, weighted=matrix.WEIGHTED_MEAN, default_in=C.COLLAPSE, shortcut="mean", focal="Applies a morphological mean filter to each band of an image: the kernel-weighted mean over each pixel's neighbourhood."),
-    _plain("sum", NOWHERE, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM, axis=along.AXIS_SUM, accumulate=along.ACCUM_SUM, collapse=along.COLLAPSE_SUM, grouped=grouped.GROUPED_SUM, neighborhood=neighborhood.NEIGHBORHOOD_SUM, burn=burn.BURN_SUM, column=column.COLUMN_SUM, aggregate=lists.SUM, weighted=matrix.WEIGHTED_SUM, keeps_integers=True, default_in=C.ARRAY_ACCUM, shortcut="sum"),
-    _plain("product", NOWHERE, ("product",), "Creates a reducer that computes the product of its inputs.", axis=along.AXIS_PRODUCT, accumulate=along.ACCUM_PRODUCT, stats=stats.PRODUCT, aggregate=lists.PRODUCT, keeps_integers=True, shortcut="product"),
+    _plain("mean", C.RESOLUTION, ("mean",), "Creates a reducer that computes the (unweighted) mean of its inputs.", pixel=pixel.MEAN, axis=along.AXIS_MEAN, accumulate=along.ACCUM_MEAN, collapse=along.COLLAPSE_MEAN, grouped=grouped.GROUPED_MEAN, neighborhood=neighborhood.NEIGHBORHOOD_MEAN, burn=burn.BURN_MEAN, column=column.COLUMN_MEAN, aggregate=lists.MEAN, weighted=matrix.WEIGHTED_MEAN, default_in=C.COLLAPSE, shortcut="mean", focal="Applies a morphological mean filter to each band of an image: the kernel-weighted mean over each pixel's neighbourhood.", property_aggregate=("mean", "Returns the mean of the values of the property.")),
+    _plain("sum", NOWHERE, ("sum",), "Creates a reducer that computes the sum of its inputs.", pixel=pixel.SUM, axis=along.AXIS_SUM, accumulate=along.ACCUM_SUM, collapse=along.COLLAPSE_SUM, grouped=grouped.GROUPED_SUM, neighborhood=neighborhood.NEIGHBORHOOD_SUM, burn=burn.BURN_SUM, column=column.COLUMN_SUM, aggregate=lists.SUM, weighted=matrix.WEIGHTED_SUM, keeps_integers=True, default_in=C.ARRAY_ACCUM, shortcut="sum", property_aggregate=("sum", "Returns the sum of the values of the property.")),
+    _plain("product", NOWHERE, ("product",), "Creates a reducer that computes the product of its inputs.", axis=along.AXIS_PRODUCT, accumulate=along.ACCUM_PRODUCT, stats=stats.PRODUCT, aggregate=lists.PRODUCT, keeps_integers=True, shortcut="product", property_aggregate=("product", "Returns the product of the values of the property.")),
     _plain("count", C.REGION_ARRAY, ("count",), "Creates a reducer that counts its non-null inputs.", pixel=pixel.COUNT, axis=along.AXIS_COUNT, accumulate=along.ACCUM_COUNT, grouped=grouped.GROUPED_COUNT, neighborhood=neighborhood.NEIGHBORHOOD_COUNT, burn=burn.BURN_COUNT, column=column.COLUMN_COUNT, aggregate=lists.COUNT, keeps_integers=True, counts=True, shortcut="count"),
     _plain("countEvery", C.REGION_ARRAY, ("count",), "Creates a reducer that counts its inputs, nulls included.", axis=along.AXIS_COUNT, stats=stats.COUNT_EVERY, aggregate=lists.COUNT_EVERY, counts=True),
     _plain("first", C.REGION_ARRAY, ("first",), "Creates a reducer that returns the first of its inputs.", pixel=pixel.FIRST, axis=along.AXIS_FIRST, collapse=along.COLLAPSE_FIRST, burn=burn.BURN_FIRST, aggregate=lists.FIRST, keeps_integers=True),
     _plain("last", C.REGION_ARRAY, ("last",), "Creates a reducer that returns the last of its inputs.", pixel=pixel.LAST, axis=along.AXIS_LAST, collapse=along.COLLAPSE_LAST, burn=burn.BURN_LAST, aggregate=lists.LAST, keeps_integers=True),
     _plain("firstNonNull", C.REGION_ARRAY, ("first",), "Creates a reducer that returns the first non-null input.", aggregate=lists.FIRST_NON_NULL),
     _plain("lastNonNull", C.REGION_ARRAY, ("last",), "Creates a reducer that returns the last non-null input.", aggregate=lists.LAST_NON_NULL),
-    _plain("stdDev", NOWHERE, ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV, axis=along.AXIS_STD_DEV, grouped=grouped.GROUPED_STD_DEV, neighborhood=neighborhood.NEIGHBORHOOD_STD_DEV, column=column.COLUMN_STD_DEV, aggregate=lists.STD_DEV, weighted=matrix.WEIGHTED_STD_DEV),
-    _plain("variance", NOWHERE, ("variance",), "Creates a reducer that computes the population variance.", pixel=pixel.VARIANCE, axis=along.AXIS_VARIANCE, grouped=grouped.GROUPED_VARIANCE, neighborhood=neighborhood.NEIGHBORHOOD_VARIANCE, column=column.COLUMN_VARIANCE, aggregate=lists.VARIANCE, weighted=matrix.WEIGHTED_VARIANCE),
-    _plain("sampleStdDev", NOWHERE, ("stdDev",), "Creates a reducer that computes the sample standard deviation.", axis=along.AXIS_SAMPLE_STD_DEV, stats=stats.SAMPLE_STD_DEV, column=column.COLUMN_SAMPLE_STD_DEV, aggregate=lists.SAMPLE_STD_DEV),
-    _plain("sampleVariance", NOWHERE, ("variance",), "Creates a reducer that computes the sample variance.", axis=along.AXIS_SAMPLE_VARIANCE, stats=stats.SAMPLE_VARIANCE, column=column.COLUMN_SAMPLE_VARIANCE, aggregate=lists.SAMPLE_VARIANCE),
+    _plain("stdDev", NOWHERE, ("stdDev",), "Creates a reducer that computes the population standard deviation.", pixel=pixel.STD_DEV, axis=along.AXIS_STD_DEV, grouped=grouped.GROUPED_STD_DEV, neighborhood=neighborhood.NEIGHBORHOOD_STD_DEV, column=column.COLUMN_STD_DEV, aggregate=lists.STD_DEV, weighted=matrix.WEIGHTED_STD_DEV, property_aggregate=("total_sd", "Returns the population standard deviation of the values of the property.")),
+    _plain("variance", NOWHERE, ("variance",), "Creates a reducer that computes the population variance.", pixel=pixel.VARIANCE, axis=along.AXIS_VARIANCE, grouped=grouped.GROUPED_VARIANCE, neighborhood=neighborhood.NEIGHBORHOOD_VARIANCE, column=column.COLUMN_VARIANCE, aggregate=lists.VARIANCE, weighted=matrix.WEIGHTED_VARIANCE, property_aggregate=("total_var", "Returns the population variance of the values of the property.")),
+    _plain("sampleStdDev", NOWHERE, ("stdDev",), "Creates a reducer that computes the sample standard deviation.", axis=along.AXIS_SAMPLE_STD_DEV, stats=stats.SAMPLE_STD_DEV, column=column.COLUMN_SAMPLE_STD_DEV, aggregate=lists.SAMPLE_STD_DEV, property_aggregate=("sample_sd", "Returns the sample standard deviation of the values of the property.")),
+    _plain("sampleVariance", NOWHERE, ("variance",), "Creates a reducer that computes the sample variance.", axis=along.AXIS_SAMPLE_VARIANCE, stats=stats.SAMPLE_VARIANCE, column=column.COLUMN_SAMPLE_VARIANCE, aggregate=lists.SAMPLE_VARIANCE, property_aggregate=("sample_var", "Returns the sample variance of the values of the property.")),
     _plain("skew", NOWHERE, ("skew",), "Creates a reducer that computes the sample skewness of its inputs.", stats=stats.SKEW, aggregate=lists.SKEW),
     _plain("kurtosis", NOWHERE, ("kurtosis",), "Creates a reducer that computes the sample excess kurtosis.", stats=stats.KURTOSIS, aggregate=lists.KURTOSIS),
     _plain("minMax", C.ARRAY_AXIS, ("min", "max"), "Creates a reducer that computes the minimum and maximum.", stats=stats.MIN_MAX, column=column.COLUMN_MIN_MAX, aggregate=lists.MIN_MAX, fields=("min", "max")),
@@ -198,7 +230,7 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     _plain("countDistinct", NOWHERE, ("count",), "Creates a reducer that counts the distinct inputs, null included.", stats=stats.COUNT_DISTINCT, aggregate=lists.COUNT_DISTINCT),
     _plain("countDistinctNonNull", NOWHERE, ("count",), "Creates a reducer that counts the distinct non-null inputs.", stats=stats.COUNT_DISTINCT, aggregate=lists.COUNT_DISTINCT_NON_NULL),
     _plain("countRuns", NOWHERE, ("count",), "Creates a reducer that counts the runs of equal consecutive inputs.", aggregate=lists.COUNT_RUNS),
-    _plain("frequencyHistogram", NOWHERE, ("histogram",), "Creates a reducer that counts each distinct input: a dictionary from value to count.", column=column.COLUMN_FREQUENCY_HISTOGRAM, aggregate=lists.FREQUENCY_HISTOGRAM),
+    _plain("frequencyHistogram", NOWHERE, ("histogram",), "Creates a reducer that counts each distinct input: a dictionary from value to count.", column=column.COLUMN_FREQUENCY_HISTOGRAM, aggregate=lists.FREQUENCY_HISTOGRAM, property_aggregate=("histogram", "Returns a dictionary from each value of the property to its number of occurrences.")),
     _plain("linearFit", NOWHERE, ("scale", "offset"), "Creates a two-input reducer that fits y = scale * x + offset by least squares.", 2, stats=stats.LINEAR_FIT, aggregate=lists.LINEAR_FIT),
     _plain("pearsonsCorrelation", NOWHERE, ("correlation", "p-value"), "Creates a two-input reducer that computes Pearson's correlation and its two-sided p-value.", 2, aggregate=lists.PEARSONS_CORRELATION),
     _plain("spearmansCorrelation", NOWHERE, ("correlation",), "Creates a two-input reducer that computes Spearman's rank correlation.", 2, aggregate=lists.SPEARMANS_CORRELATION),
@@ -206,31 +238,31 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     _plain("covariance", C.REGION_ARRAY, ("covariance",), "Creates a reducer that reduces 1-D arrays of the same length N to their NxN sample covariance matrix (divided by n - 1).", aggregate=matrix.COVARIANCE),
     _plain("centeredCovariance", C.REGION_ARRAY, ("covariance",), "Creates a reducer that reduces mean-centred 1-D arrays of length N to their NxN covariance matrix: the sum of x x^T over n - 1, without subtracting a mean.", aggregate=matrix.CENTERED_COVARIANCE),
     # Constructors of their own (openee.algorithms.reducers).
-    ReducerSpec("median", NOWHERE, pixel=pixel.MEDIAN, axis=along.AXIS_MEDIAN, collapse=along.COLLAPSE_MEDIAN, grouped=grouped.GROUPED_MEDIAN, neighborhood=neighborhood.NEIGHBORHOOD_MEDIAN, column=column.COLUMN_MEDIAN, aggregate=lists.MEDIAN, shortcut="median", focal="Applies a morphological filter to each band of an image: the median over each pixel's neighbourhood."),
-    ReducerSpec("mode", NOWHERE, pixel=pixel.MODE, neighborhood=neighborhood.NEIGHBORHOOD_MODE, aggregate=lists.MODE, shortcut="mode", focal="Applies a morphological filter to each band of an image: the most frequent value (ties: the smallest) over each pixel's neighbourhood."),
-    ReducerSpec("histogram", NOWHERE, aggregate=lists.HISTOGRAM),
-    ReducerSpec("min", NOWHERE, pixel=pixel.MIN, axis=along.AXIS_MIN, accumulate=along.ACCUM_MIN, collapse=along.COLLAPSE_MIN, grouped=grouped.GROUPED_MIN, neighborhood=neighborhood.NEIGHBORHOOD_MIN, burn=burn.BURN_MIN, column=column.COLUMN_MIN, aggregate=lists.MIN, keeps_integers=True, shortcut="min", focal="Applies a morphological filter to each band of an image: the minimum over each pixel's neighbourhood."),
-    ReducerSpec("max", NOWHERE, pixel=pixel.MAX, axis=along.AXIS_MAX, accumulate=along.ACCUM_MAX, collapse=along.COLLAPSE_MAX, grouped=grouped.GROUPED_MAX, neighborhood=neighborhood.NEIGHBORHOOD_MAX, burn=burn.BURN_MAX, column=column.COLUMN_MAX, aggregate=lists.MAX, keeps_integers=True, shortcut="max", focal="Applies a morphological filter to each band of an image: the maximum over each pixel's neighbourhood."),
-    ReducerSpec("percentile", NOWHERE, pixel=pixel.PERCENTILE, axis=along.AXIS_PERCENTILE, column=column.COLUMN_PERCENTILE, aggregate=lists.PERCENTILE),
-    ReducerSpec("toList", C.REGION_ARRAY, aggregate=lists.TO_LIST),
-    ReducerSpec("toCollection", NOWHERE, aggregate=lists.TO_COLLECTION),
-    ReducerSpec("intervalMean", NOWHERE, aggregate=lists.INTERVAL_MEAN),
-    ReducerSpec("fixedHistogram", NOWHERE, aggregate=lists.FIXED_HISTOGRAM),
-    ReducerSpec("autoHistogram", NOWHERE, aggregate=lists.AUTO_HISTOGRAM),
-    ReducerSpec("linearRegression", NOWHERE, aggregate=lists.LINEAR_REGRESSION, pixel_regression=True),
-    ReducerSpec("kendallsCorrelation", NOWHERE, aggregate=lists.KENDALLS_CORRELATION),
-    ReducerSpec("ridgeRegression", NOWHERE, aggregate=matrix.RIDGE_REGRESSION),
-    ReducerSpec("robustLinearRegression", NOWHERE, aggregate=matrix.ROBUST_LINEAR_REGRESSION),
-    ReducerSpec("geometricMedian", NOWHERE, aggregate=matrix.GEOMETRIC_MEDIAN),
-    ReducerSpec("fixed2DHistogram", NOWHERE, aggregate=matrix.FIXED_2D_HISTOGRAM),
-    ReducerSpec("histogramCombiner", NOWHERE, aggregate=matrix.HISTOGRAM_COMBINER),
-    ReducerSpec("splitWeights", NOWHERE, aggregate=_split_weights),
+    ReducerSpec("median", NOWHERE, pixel=pixel.MEDIAN, axis=along.AXIS_MEDIAN, collapse=along.COLLAPSE_MEDIAN, grouped=grouped.GROUPED_MEDIAN, neighborhood=neighborhood.NEIGHBORHOOD_MEDIAN, column=column.COLUMN_MEDIAN, aggregate=lists.MEDIAN, shortcut="median", focal="Applies a morphological filter to each band of an image: the median over each pixel's neighbourhood.", make=constructors.median),
+    ReducerSpec("mode", NOWHERE, pixel=pixel.MODE, neighborhood=neighborhood.NEIGHBORHOOD_MODE, aggregate=lists.MODE, shortcut="mode", focal="Applies a morphological filter to each band of an image: the most frequent value (ties: the smallest) over each pixel's neighbourhood.", make=constructors.mode),
+    ReducerSpec("histogram", NOWHERE, aggregate=lists.HISTOGRAM, make=constructors.histogram),
+    ReducerSpec("min", NOWHERE, pixel=pixel.MIN, axis=along.AXIS_MIN, accumulate=along.ACCUM_MIN, collapse=along.COLLAPSE_MIN, grouped=grouped.GROUPED_MIN, neighborhood=neighborhood.NEIGHBORHOOD_MIN, burn=burn.BURN_MIN, column=column.COLUMN_MIN, aggregate=lists.MIN, keeps_integers=True, shortcut="min", focal="Applies a morphological filter to each band of an image: the minimum over each pixel's neighbourhood.", make=constructors.min_),
+    ReducerSpec("max", NOWHERE, pixel=pixel.MAX, axis=along.AXIS_MAX, accumulate=along.ACCUM_MAX, collapse=along.COLLAPSE_MAX, grouped=grouped.GROUPED_MAX, neighborhood=neighborhood.NEIGHBORHOOD_MAX, burn=burn.BURN_MAX, column=column.COLUMN_MAX, aggregate=lists.MAX, keeps_integers=True, shortcut="max", focal="Applies a morphological filter to each band of an image: the maximum over each pixel's neighbourhood.", make=constructors.max_),
+    ReducerSpec("percentile", NOWHERE, pixel=pixel.PERCENTILE, axis=along.AXIS_PERCENTILE, column=column.COLUMN_PERCENTILE, aggregate=lists.PERCENTILE, make=constructors.percentile),
+    ReducerSpec("toList", C.REGION_ARRAY, aggregate=lists.TO_LIST, make=constructors.to_list),
+    ReducerSpec("toCollection", NOWHERE, aggregate=lists.TO_COLLECTION, make=constructors.to_collection),
+    ReducerSpec("intervalMean", NOWHERE, aggregate=lists.INTERVAL_MEAN, make=constructors.interval_mean),
+    ReducerSpec("fixedHistogram", NOWHERE, aggregate=lists.FIXED_HISTOGRAM, make=constructors.fixed_histogram),
+    ReducerSpec("autoHistogram", NOWHERE, aggregate=lists.AUTO_HISTOGRAM, make=constructors.auto_histogram),
+    ReducerSpec("linearRegression", NOWHERE, aggregate=lists.LINEAR_REGRESSION, pixel_regression=True, make=constructors.linear_regression),
+    ReducerSpec("kendallsCorrelation", NOWHERE, aggregate=lists.KENDALLS_CORRELATION, make=constructors.kendalls_correlation),
+    ReducerSpec("ridgeRegression", NOWHERE, aggregate=matrix.RIDGE_REGRESSION, make=constructors.ridge_regression),
+    ReducerSpec("robustLinearRegression", NOWHERE, aggregate=matrix.ROBUST_LINEAR_REGRESSION, make=constructors.robust_linear_regression),
+    ReducerSpec("geometricMedian", NOWHERE, aggregate=matrix.GEOMETRIC_MEDIAN, make=constructors.geometric_median),
+    ReducerSpec("fixed2DHistogram", NOWHERE, aggregate=matrix.FIXED_2D_HISTOGRAM, make=constructors.fixed_2d_histogram),
+    ReducerSpec("histogramCombiner", NOWHERE, aggregate=matrix.HISTOGRAM_COMBINER, make=constructors.histogram_combiner),
+    ReducerSpec("splitWeights", NOWHERE, aggregate=_split_weights, make=_make_split_weights),
     # Combinators: contexts that take them walk their parts.
-    ReducerSpec("combine", C.COLLECTION | C.ARRAY_AXIS, combinator=True, split=lists.COMBINE),
-    ReducerSpec("forEach", C.COLLECTION, combinator=True, split=lists.FOR_EACH),
-    ReducerSpec("group", NOWHERE, combinator=True, walk=lists.GROUP),
-    ReducerSpec("forEachElement", NOWHERE, combinator=True, walk=lists.FOR_EACH_ELEMENT),
-    ReducerSpec("disaggregate", NOWHERE, combinator=True, walk=lists.DISAGGREGATE),
+    ReducerSpec("combine", C.COLLECTION | C.ARRAY_AXIS, combinator=True, split=lists.COMBINE, make=constructors.combine),
+    ReducerSpec("forEach", C.COLLECTION, combinator=True, split=lists.FOR_EACH, make=constructors.for_each),
+    ReducerSpec("group", NOWHERE, combinator=True, walk=lists.GROUP, make=constructors.group),
+    ReducerSpec("forEachElement", NOWHERE, combinator=True, walk=lists.FOR_EACH_ELEMENT, make=constructors.for_each_element),
+    ReducerSpec("disaggregate", NOWHERE, combinator=True, walk=lists.DISAGGREGATE, make=constructors.disaggregate),
 )}  # fmt: skip
 
 
@@ -318,6 +350,11 @@ def default(context: Context) -> str:
 def shortcuts() -> list[tuple[str, str]]:
     """(shortcut name, reducer name) of the ImageCollection shortcuts, in table order."""
     return [(s.shortcut, s.name) for s in SPECS.values() if s.shortcut is not None]
+
+
+def property_aggregates() -> list[ReducerSpec]:
+    """The reducers of an AggregateFeatureCollection.<name> algorithm, in table order."""
+    return [s for s in SPECS.values() if s.property_aggregate is not None]
 
 
 def focal_specs() -> list[ReducerSpec]:
