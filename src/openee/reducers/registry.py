@@ -30,7 +30,8 @@ from openee.reducers.axis import Accumulate, AxisKernel, Collapse
 from openee.reducers.burn import BurnKernel
 from openee.reducers.column import ColumnKernel
 from openee.reducers.grouped import GroupedKernel
-from openee.reducers.lists import Columns, Kernel, Split, Walk
+from openee.reducers.lists import Columns, Split, Walk
+from openee.reducers.lists import Kernel as ListKernel
 from openee.reducers.matrix import Weighted
 from openee.reducers.neighborhood import CONVOLVE, NeighborhoodKernel
 from openee.reducers.pixel import PixelKernel
@@ -114,7 +115,7 @@ class ReducerSpec:
     # A region's band values at once (the others go through the list kernels).
     column: ColumnKernel | None = None
     # Over columns of values (openee.reducers.lists, .matrix): AGGREGATE.
-    aggregate: Kernel | None = None
+    aggregate: ListKernel | None = None
     # A combinator's structure, AGGREGATE: `split` hands each part a range of its inputs
     # (combine, forEach; the pixel contexts walk these too), `walk` runs its child itself.
     split: Split | None = None
@@ -139,6 +140,7 @@ class ReducerSpec:
     focal: str | None = None
     # (name, description) of the AggregateFeatureCollection.<name> that reduces a property.
     property_aggregate: tuple[str, str] | None = None
+    # Its constructor, registered as Reducer.<name> (openee.reducers.constructors).
     make: Callable[..., Reducer] | None = None
 
     def __post_init__(self) -> None:
