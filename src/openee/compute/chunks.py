@@ -17,14 +17,16 @@ from openee.compute import deadline
 from openee.compute.executors import ChunkExecutor, ChunkFuture
 from openee.raster.arrays import merge_chunks
 from openee.raster.grid import PixelGrid
-from openee.raster.pixels import Pixels
-from openee.raster.sources import BandSource, FileBand, read_many
+from openee.raster.pixels import BoxedPixels, Pixels
+from openee.raster.sources import BandSource, FileBand, read_many, read_many_boxed
 
 _io_pool: ThreadPoolExecutor | None = None
 _io_lock = threading.Lock()
 
 
-def _io_map(fn: Callable[[FileBand], Pixels], leaves: Sequence[FileBand]) -> Iterable[Pixels]:
+def _io_map(
+    fn: Callable[[FileBand], BoxedPixels], leaves: Sequence[FileBand]
+) -> Iterable[BoxedPixels]:
     """Source reads of a chunk, concurrently: decoding is the floor, and one chunk of a
     composite reads many files. A pool of its own (one per process), so chunk threads that
     wait on it can never starve it."""
@@ -37,14 +39,16 @@ def _io_map(fn: Callable[[FileBand], Pixels], leaves: Sequence[FileBand]) -> Ite
     return _io_pool.map(fn, leaves)
 
 
-def _wait(future: ChunkFuture) -> list[Pixels]:
+def _wait(future: ChunkFuture) -> list[BoxedPixels]:
     """A chunk's result, waited for in slices of at most a second, so that a request past its
     deadline, or whose client went away, stops waiting (its chunks not started are then
     cancelled by the caller)."""
     while True:
         left = deadline.remaining()
         try:
-            result: list[Pixels] = future.result(timeout=1.0 if left is None else min(left, 1.0))
+            result: list[BoxedPixels] = future.result(
+                timeout=1.0 if left is None else min(left, 1.0)
+            )
             return result
         except TimeoutError:
             deadline.check()
@@ -55,6 +59,12 @@ def _wait(future: ChunkFuture) -> list[Pixels]:
 def compute_chunk(sources: Sequence[BandSource], grid: PixelGrid) -> list[Pixels]:
     """The pixels of each band source on one chunk grid."""
     return read_many(sources, grid, _io_map)
+
+
+def compute_chunk_boxed(sources: Sequence[BandSource], grid: PixelGrid) -> list[BoxedPixels]:
+    """compute_chunk, each band held in its box (a chunk on a file's edge is copied into the
+    output only where a band may be valid)."""
+    return read_many_boxed(sources, grid, _io_map)
 
 
 def materialize(
@@ -106,6 +116,9 @@ def fill_rows(
     away) cancels the chunks not started yet; running ones finish and are dropped.
     """
     array_parts: dict[int, list[tuple[tuple[slice, slice], Pixels]]] = {}
+    # The outputs' masks start all False (allocate_outputs) and each chunk writes only the box
+    # of each band that may be valid: the rest of its window stays masked (an NPY's data there
+    # is zeroed before it is sent, other formats' data starts at 0).
     pending: deque[tuple[ChunkFuture, int, int, PixelGrid]] = deque()
 
     def drain_one() -> tuple[int, int] | None:
@@ -115,11 +128,18 @@ def fill_rows(
         pending.popleft()
         window = (slice(row, row + sub.height), slice(col, col + sub.width))
         for i, (out, part) in enumerate(zip(outputs, chunk, strict=True)):
-            if part.rank:
-                array_parts.setdefault(i, []).append((window, part))
+            if part.pixels.rank:
+                array_parts.setdefault(i, []).append((window, part.full()))
                 continue
-            out.data[window] = part.data
-            out.valid[window] = part.valid
+            if part.box is None:
+                continue
+            rows, cols = part.box
+            box = (
+                slice(row + rows.start, row + rows.stop),
+                slice(col + cols.start, col + cols.stop),
+            )
+            out.data[box] = part.pixels.data
+            out.valid[box] = part.pixels.valid
         return (row, row + sub.height) if col + sub.width == grid.width else None
 
     try:
@@ -127,7 +147,9 @@ def fill_rows(
             deadline.check()
             if len(pending) >= max_in_flight and (rows := drain_one()) is not None:
                 yield rows
-            pending.append((executor.submit(compute_chunk, tuple(sources), sub), row, col, sub))
+            pending.append(
+                (executor.submit(compute_chunk_boxed, tuple(sources), sub), row, col, sub)
+            )
         while pending:
             if (rows := drain_one()) is not None:
                 yield rows

@@ -36,3 +36,68 @@ class Pixels:
             return self.lengths
         dims = np.asarray(self.data.shape[self.valid.ndim :], dtype=np.int64)
         return np.broadcast_to(dims, (*self.valid.shape, self.rank))
+
+
+Box = tuple[slice, slice]
+
+
+@dataclass(frozen=True)
+class BoxedPixels:
+    """Pixels of one band on a (height, width) grid held only in a box of it: every pixel
+    outside the box is masked (value 0).
+
+    A file covers a small part of many chunks (a chunk on a tile's edge: at 2048x2048 over a
+    Sentinel-2 tile, about 40 % of each chunk). Carrying its reads, a composite of them and
+    the chunk's result in their box, instead of zero-filled chunk arrays, spares the memory
+    and the passes over the rest of the chunk; a cold request pays for every fresh page
+    (bench/RESULTS.md, docs/decisions/0048).
+    """
+
+    shape: tuple[int, int]
+    box: Box | None  # None: no pixel is valid
+    pixels: Pixels  # the box's pixels (of shape (0, 0) when box is None)
+
+    @classmethod
+    def whole(cls, pixels: Pixels) -> BoxedPixels:
+        shape = (pixels.valid.shape[0], pixels.valid.shape[1])
+        return cls(shape, (slice(0, shape[0]), slice(0, shape[1])), pixels)
+
+    @classmethod
+    def empty(cls, shape: tuple[int, int], dtype: np.dtype) -> BoxedPixels:
+        return cls(shape, None, Pixels.empty((0, 0), dtype))
+
+    def full(self) -> Pixels:
+        """The pixels on the whole grid."""
+        if self.box is not None and self._covers(self.box, self.shape):
+            return self.pixels
+        return self.within((slice(0, self.shape[0]), slice(0, self.shape[1])))
+
+    def within(self, box: Box) -> Pixels:
+        """The pixels of `box` (which holds this box), masked and 0 outside this box."""
+        if self.box == box:
+            return self.pixels
+        shape = (box[0].stop - box[0].start, box[1].stop - box[1].start)
+        out = Pixels.empty(shape, self.pixels.data.dtype)
+        if self.box is not None:
+            inner = (
+                slice(self.box[0].start - box[0].start, self.box[0].stop - box[0].start),
+                slice(self.box[1].start - box[1].start, self.box[1].stop - box[1].start),
+            )
+            out.data[inner] = self.pixels.data
+            out.valid[inner] = self.pixels.valid
+        return out
+
+    @staticmethod
+    def _covers(box: Box, shape: tuple[int, int]) -> bool:
+        return box[0] == slice(0, shape[0]) and box[1] == slice(0, shape[1])
+
+
+def union_box(boxes: list[Box | None]) -> Box | None:
+    """The smallest box holding all of `boxes` (None ones hold nothing)."""
+    held = [b for b in boxes if b is not None]
+    if not held:
+        return None
+    return (
+        slice(min(b[0].start for b in held), max(b[0].stop for b in held)),
+        slice(min(b[1].start for b in held), max(b[1].stop for b in held)),
+    )

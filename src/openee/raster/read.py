@@ -27,9 +27,9 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from openee.errors import FailedPreconditionError, OpeneeError, UnavailableError
 from openee.raster.gdal import open_raster, raster_env
 from openee.raster.grid import PixelGrid
-from openee.raster.pixels import Pixels
+from openee.raster.pixels import BoxedPixels, Pixels
 from openee.raster.remote import is_remote
-from openee.raster.sampling import sample_map, sampled_pixels, transformer
+from openee.raster.sampling import sample_map, sampled_box, transformer
 
 # rasterio wraps a destination array in a MEM dataset that has no transform for an instant and
 # warns about it; the warning says nothing about the data. A process-wide filter, because
@@ -209,21 +209,36 @@ def read_into_grid(
     GDAL's warper. The source is read at the overview level that matches the grid. A dataset is
     held only while GDAL works on it; sampling maps are computed outside.
     """
+    return read_box_into_grid(path, band_index, dtype, nodata, grid, resampling).full()
+
+
+def read_box_into_grid(
+    path: str,
+    band_index: int,
+    dtype: np.dtype,
+    nodata: float | None,
+    grid: PixelGrid,
+    resampling: str = "nearest",
+) -> BoxedPixels:
+    """read_into_grid, held in the box of the grid that the file covers (nearest neighbour;
+    the whole grid for the other resamplings)."""
     try:
         with rasterio.Env(**raster_env(path)):
             level, geometry = _locate(path, band_index, grid)
             src_crs = geometry.crs or grid.crs
             if not _overlaps(grid, src_crs, geometry.bounds):
-                return Pixels.empty(grid.shape, dtype)
+                return BoxedPixels.empty(grid.shape, dtype)
             if resampling != "nearest":
                 with _open(path, level) as src:
-                    return _warp_interpolated(src, band_index, dtype, nodata, grid, resampling)
+                    return BoxedPixels.whole(
+                        _warp_interpolated(src, band_index, dtype, nodata, grid, resampling)
+                    )
             where = sample_map(grid, src_crs, geometry.transform, geometry.width, geometry.height)
             if where.window is None:
-                return Pixels.empty(grid.shape, dtype)
+                return BoxedPixels.empty(grid.shape, dtype)
             with _open(path, level) as src:
                 block = src.read(band_index, window=where.window)
-            return sampled_pixels(block, where, dtype, nodata)
+            return sampled_box(block, where, dtype, nodata)
     except RasterioError as exc:
         raise _unreadable(path, exc) from exc
 

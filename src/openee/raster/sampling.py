@@ -22,7 +22,7 @@ from pyproj import Transformer
 from rasterio.windows import Window
 
 from openee.raster.grid import PixelGrid
-from openee.raster.pixels import Pixels
+from openee.raster.pixels import BoxedPixels, Pixels
 
 # Lattice spacing in output pixels: 1/256 of the centres are transformed, plus the midpoints.
 LATTICE_STEP = 16
@@ -76,8 +76,19 @@ def sampled_pixels(
 ) -> Pixels:
     """The pixels a sample map takes from a source window's values, masked outside the source,
     where equal to `nodata`, and (if `mask_nan`) where NaN."""
+    return sampled_box(window_values, where, dtype, nodata, mask_nan).full()
+
+
+def sampled_box(
+    window_values: np.ndarray,
+    where: SampleMap,
+    dtype: np.dtype,
+    nodata: float | None,
+    mask_nan: bool = False,
+) -> BoxedPixels:
+    """sampled_pixels, held in the sample map's box (everything outside it is masked)."""
     if where.box is None:
-        return Pixels.empty(where.shape, dtype)
+        return BoxedPixels.empty(where.shape, dtype)
     # Filling outside centres with the nodata value masks them with the same comparison.
     fill_masks = nodata is not None and _holds(window_values.dtype, nodata)
     fill = nodata if fill_masks and nodata is not None else 0
@@ -90,12 +101,7 @@ def sampled_pixels(
         valid &= ~np.isnan(values)
     if where.inside is not None and not fill_masks:
         valid &= where.inside
-    if values.shape == where.shape:
-        return Pixels(values, valid)
-    data = np.zeros(where.shape, dtype=dtype)
-    full = np.zeros(where.shape, dtype=bool)
-    data[where.box], full[where.box] = values, valid
-    return Pixels(data, full)
+    return BoxedPixels(where.shape, where.box, Pixels(values, valid))
 
 
 def _holds(dtype: np.dtype, value: float) -> bool:

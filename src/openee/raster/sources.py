@@ -16,9 +16,9 @@ import rasterio.features
 import shapely.geometry
 
 from openee.raster.grid import PixelGrid
-from openee.raster.pixels import Pixels
-from openee.raster.read import plan_read, read_into_grid
-from openee.raster.reduce import output_dtype, reduce_stack
+from openee.raster.pixels import BoxedPixels, Pixels, union_box
+from openee.raster.read import plan_read, read_box_into_grid, read_into_grid
+from openee.raster.reduce import output_dtype, reduce_stack, valid_everywhere
 from openee.values.geometry import Geometry
 
 
@@ -51,6 +51,11 @@ class BandSource:
 
     def read(self, grid: PixelGrid) -> Pixels:
         raise NotImplementedError
+
+    def read_boxed(self, grid: PixelGrid) -> BoxedPixels:
+        """`read(grid)` held in a box of the grid outside which every pixel is masked (the
+        whole grid unless the recipe knows better: see BoxedPixels)."""
+        return BoxedPixels.whole(self.read(grid))
 
 
 # File reads done ahead for the recipe being evaluated in this thread (see read_many), and
@@ -136,12 +141,17 @@ class FileBand(BandSource):
         return np.dtype(self.dtype_name)
 
     def read(self, grid: PixelGrid) -> Pixels:
-        prefetched: dict[tuple[BandSource, PixelGrid], Pixels] | None = getattr(
+        return self.read_boxed(grid).full()
+
+    def read_boxed(self, grid: PixelGrid) -> BoxedPixels:
+        prefetched: dict[tuple[BandSource, PixelGrid], BoxedPixels] | None = getattr(
             _prefetched, "pixels", None
         )
         if prefetched is not None and (self, grid) in prefetched:
             return prefetched[(self, grid)]
-        return read_into_grid(self.path, self.index, self.dtype, self.nodata, grid, self.resampling)
+        return read_box_into_grid(
+            self.path, self.index, self.dtype, self.nodata, grid, self.resampling
+        )
 
     def plan(self, grid: PixelGrid) -> None:
         """Open the file and compute the sampling of `grid` now, in this thread (see read_many)."""
@@ -181,6 +191,8 @@ class ReducedBand(BandSource):
     def read(self, grid: PixelGrid) -> Pixels:
         if not self.inputs:
             return Pixels.empty(grid.shape, self.dtype)
+        if not valid_everywhere(self.reducer):
+            return self.read_boxed(grid).full()
         stack = [s.read(grid) for s in self.inputs]
         out = reduce_stack(self.reducer, stack, self.dtype, self.param)
         if self.reducer == "count":
@@ -188,6 +200,20 @@ class ReducedBand(BandSource):
             # (ee_imagecollection_count.py)
             return Pixels(out.data, out.data > 0)
         return out
+
+    def read_boxed(self, grid: PixelGrid) -> BoxedPixels:
+        """The reduction over the box that holds every input's box: outside it no input is
+        valid, so neither is the output (a reducer valid everywhere, a count, is read whole)."""
+        if not self.inputs or valid_everywhere(self.reducer):
+            return BoxedPixels.whole(self.read(grid))
+        boxed = [s.read_boxed(grid) for s in self.inputs]
+        box = union_box([b.box for b in boxed])
+        if box is None:
+            return BoxedPixels.empty(grid.shape, self.dtype)
+        stack = [b.within(box) for b in boxed]
+        return BoxedPixels(
+            grid.shape, box, reduce_stack(self.reducer, stack, self.dtype, self.param)
+        )
 
 
 @dataclass(frozen=True)
@@ -438,22 +464,31 @@ def file_leaves(sources: Iterable[BandSource]) -> list[FileBand]:
     return list(seen)
 
 
-Mapper = Callable[[Callable[[FileBand], Pixels], Sequence[FileBand]], Iterable[Pixels]]
+BoxedMapper = Callable[
+    [Callable[[FileBand], BoxedPixels], Sequence[FileBand]], Iterable[BoxedPixels]
+]
 
 
-def read_many(sources: Sequence[BandSource], grid: PixelGrid, mapper: Mapper) -> list[Pixels]:
+def read_many(sources: Sequence[BandSource], grid: PixelGrid, mapper: BoxedMapper) -> list[Pixels]:
     """Pixels of several recipes on one grid. Their file reads (decoding is the cost) are done
     once each, concurrently through `mapper` (e.g. a thread pool's map), before the recipes run."""
+    return [p.full() for p in read_many_boxed(sources, grid, mapper)]
+
+
+def read_many_boxed(
+    sources: Sequence[BandSource], grid: PixelGrid, mapper: BoxedMapper
+) -> list[BoxedPixels]:
+    """read_many, each recipe's pixels held in its box (BoxedPixels)."""
     leaves = file_leaves(sources)
     if leaves:
         # Files of a collection mostly share a grid: planning the first read computes the
         # sample map they share here, while opening the rest stays parallel in the io threads.
         leaves[0].plan(grid)
-    pixels = dict(zip(leaves, mapper(lambda leaf: leaf.read(grid), leaves), strict=True))
+    pixels = dict(zip(leaves, mapper(lambda leaf: leaf.read_boxed(grid), leaves), strict=True))
     _prefetched.pixels = {(leaf, grid): p for leaf, p in pixels.items()}
     _prefetched.shared = _Shared(_readers(sources), {})
     try:
-        return [source.read(grid) for source in sources]
+        return [source.read_boxed(grid) for source in sources]
     finally:
         _prefetched.pixels = None
         _prefetched.shared = None
