@@ -18,15 +18,13 @@ from openee.compute.executors import ChunkExecutor, ChunkFuture
 from openee.raster.arrays import merge_chunks
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import BoxedPixels, Pixels
-from openee.raster.sources import BandSource, FileBand, read_many, read_many_boxed
+from openee.raster.sources import BandSource, FileBand, Read, read_many, read_many_boxed
 
 _io_pool: ThreadPoolExecutor | None = None
 _io_lock = threading.Lock()
 
 
-def _io_map(
-    fn: Callable[[FileBand], BoxedPixels], leaves: Sequence[FileBand]
-) -> Iterable[BoxedPixels]:
+def _io_map(fn: Callable[[FileBand], Read], leaves: Sequence[FileBand]) -> Iterable[Read]:
     """Source reads of a chunk, concurrently: decoding is the floor, and one chunk of a
     composite reads many files. A pool of its own (one per process), so chunk threads that
     wait on it can never starve it."""

@@ -29,7 +29,7 @@ from openee.raster.gdal import open_raster, raster_env
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import BoxedPixels, Pixels
 from openee.raster.remote import is_remote
-from openee.raster.sampling import sample_map, sampled_box, transformer
+from openee.raster.sampling import SourceWindow, sample_map, transformer
 
 # rasterio wraps a destination array in a MEM dataset that has no transform for an instant and
 # warns about it; the warning says nothing about the data. A process-wide filter, because
@@ -222,6 +222,21 @@ def read_box_into_grid(
 ) -> BoxedPixels:
     """read_into_grid, held in the box of the grid that the file covers (nearest neighbour;
     the whole grid for the other resamplings)."""
+    read = read_window(path, band_index, dtype, nodata, grid, resampling)
+    return read.pixels() if isinstance(read, SourceWindow) else read
+
+
+def read_window(
+    path: str,
+    band_index: int,
+    dtype: np.dtype,
+    nodata: float | None,
+    grid: PixelGrid,
+    resampling: str = "nearest",
+) -> SourceWindow | BoxedPixels:
+    """The decoded source window a nearest-neighbour read of `grid` samples, with its sample
+    map (not gathered yet); the pixels themselves when nothing is to be gathered (no overlap,
+    or bilinear and bicubic, which GDAL's warper computes)."""
     try:
         with rasterio.Env(**raster_env(path)):
             level, geometry = _locate(path, band_index, grid)
@@ -238,7 +253,7 @@ def read_box_into_grid(
                 return BoxedPixels.empty(grid.shape, dtype)
             with _open(path, level) as src:
                 block = src.read(band_index, window=where.window)
-            return sampled_box(block, where, dtype, nodata)
+            return SourceWindow(where, block, dtype, nodata)
     except RasterioError as exc:
         raise _unreadable(path, exc) from exc
 

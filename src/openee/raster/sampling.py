@@ -104,6 +104,40 @@ def sampled_box(
     return BoxedPixels(where.shape, where.box, Pixels(values, valid))
 
 
+@dataclass(frozen=True)
+class SourceWindow:
+    """A file's decoded window and the sample map that takes a grid's pixels from it: a read
+    not gathered yet. The files of a composite on one source grid share the sample map, so the
+    composite can reduce their windows pixel by pixel and gather once, instead of gathering
+    every file (docs/decisions/0048): the same values, as every output pixel reduces exactly
+    the window pixels it samples."""
+
+    where: SampleMap
+    values: np.ndarray  # the window's values, as read
+    dtype: np.dtype
+    nodata: float | None
+
+    def pixels(self) -> BoxedPixels:
+        """The grid's pixels (sampled_box)."""
+        return sampled_box(self.values, self.where, self.dtype, self.nodata)
+
+    def window_pixels(self) -> Pixels:
+        """The window's own pixels, masked where sampled_box masks the samples of them."""
+        values = self.values.astype(self.dtype, copy=False)
+        if self.nodata is not None and _holds(values.dtype, self.nodata):
+            return Pixels(values, values != self.nodata)
+        return Pixels(values, np.ones(values.shape, dtype=bool))
+
+
+def gathered(where: SampleMap, window: Pixels) -> BoxedPixels:
+    """The grid's pixels sampled from pixels on a sample map's window (masked outside)."""
+    if where.box is None:
+        return BoxedPixels.empty(where.shape, window.data.dtype)
+    data = where.take(window.data, 0)
+    valid = where.take(window.valid, False)
+    return BoxedPixels(where.shape, where.box, Pixels(data, valid))
+
+
 def _holds(dtype: np.dtype, value: float) -> bool:
     """Whether `value` is exactly representable in `dtype` (and not NaN, which never compares
     equal)."""

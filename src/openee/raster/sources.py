@@ -17,8 +17,9 @@ import shapely.geometry
 
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import BoxedPixels, Pixels, union_box
-from openee.raster.read import plan_read, read_box_into_grid, read_into_grid
+from openee.raster.read import plan_read, read_into_grid, read_window
 from openee.raster.reduce import output_dtype, reduce_stack, valid_everywhere
+from openee.raster.sampling import SourceWindow, gathered
 from openee.values.geometry import Geometry
 
 
@@ -144,14 +145,16 @@ class FileBand(BandSource):
         return self.read_boxed(grid).full()
 
     def read_boxed(self, grid: PixelGrid) -> BoxedPixels:
-        prefetched: dict[tuple[BandSource, PixelGrid], BoxedPixels] | None = getattr(
+        return _pixels_of(self.read_window(grid))
+
+    def read_window(self, grid: PixelGrid) -> SourceWindow | BoxedPixels:
+        """The read of `grid` not gathered yet, if it has a window (raster/read.py)."""
+        prefetched: dict[tuple[BandSource, PixelGrid], SourceWindow | BoxedPixels] | None = getattr(
             _prefetched, "pixels", None
         )
         if prefetched is not None and (self, grid) in prefetched:
             return prefetched[(self, grid)]
-        return read_box_into_grid(
-            self.path, self.index, self.dtype, self.nodata, grid, self.resampling
-        )
+        return read_window(self.path, self.index, self.dtype, self.nodata, grid, self.resampling)
 
     def plan(self, grid: PixelGrid) -> None:
         """Open the file and compute the sampling of `grid` now, in this thread (see read_many)."""
@@ -203,10 +206,27 @@ class ReducedBand(BandSource):
 
     def read_boxed(self, grid: PixelGrid) -> BoxedPixels:
         """The reduction over the box that holds every input's box: outside it no input is
-        valid, so neither is the output (a reducer valid everywhere, a count, is read whole)."""
+        valid, so neither is the output (a reducer valid everywhere, a count, is read whole).
+        Files on one source grid are reduced on their shared window and gathered once
+        (SourceWindow) when the window has no more pixels than the box."""
         if not self.inputs or valid_everywhere(self.reducer):
             return BoxedPixels.whole(self.read(grid))
-        boxed = [s.read_boxed(grid) for s in self.inputs]
+        reads = [
+            s.read_window(grid) if isinstance(s, FileBand) else s.read_boxed(grid)
+            for s in self.inputs
+        ]
+        first = reads[0]
+        if isinstance(first, SourceWindow) and all(
+            isinstance(r, SourceWindow) and r.where is first.where for r in reads
+        ):
+            where = first.where
+            if (
+                where.window is not None
+                and where.window.width * where.window.height <= where.flat.size
+            ):
+                stack = [r.window_pixels() for r in reads if isinstance(r, SourceWindow)]
+                return gathered(where, reduce_stack(self.reducer, stack, self.dtype, self.param))
+        boxed = [_pixels_of(r) for r in reads]
         box = union_box([b.box for b in boxed])
         if box is None:
             return BoxedPixels.empty(grid.shape, self.dtype)
@@ -214,6 +234,10 @@ class ReducedBand(BandSource):
         return BoxedPixels(
             grid.shape, box, reduce_stack(self.reducer, stack, self.dtype, self.param)
         )
+
+
+def _pixels_of(read: SourceWindow | BoxedPixels) -> BoxedPixels:
+    return read.pixels() if isinstance(read, SourceWindow) else read
 
 
 @dataclass(frozen=True)
@@ -464,27 +488,33 @@ def file_leaves(sources: Iterable[BandSource]) -> list[FileBand]:
     return list(seen)
 
 
-BoxedMapper = Callable[
-    [Callable[[FileBand], BoxedPixels], Sequence[FileBand]], Iterable[BoxedPixels]
-]
+Read = SourceWindow | BoxedPixels
+ReadMapper = Callable[[Callable[[FileBand], Read], Sequence[FileBand]], Iterable[Read]]
 
 
-def read_many(sources: Sequence[BandSource], grid: PixelGrid, mapper: BoxedMapper) -> list[Pixels]:
+def read_many(sources: Sequence[BandSource], grid: PixelGrid, mapper: ReadMapper) -> list[Pixels]:
     """Pixels of several recipes on one grid. Their file reads (decoding is the cost) are done
     once each, concurrently through `mapper` (e.g. a thread pool's map), before the recipes run."""
     return [p.full() for p in read_many_boxed(sources, grid, mapper)]
 
 
 def read_many_boxed(
-    sources: Sequence[BandSource], grid: PixelGrid, mapper: BoxedMapper
+    sources: Sequence[BandSource], grid: PixelGrid, mapper: ReadMapper
 ) -> list[BoxedPixels]:
-    """read_many, each recipe's pixels held in its box (BoxedPixels)."""
+    """read_many, each recipe's pixels held in its box (BoxedPixels). The reads that composites
+    of files take as windows (ReducedBand.read_boxed) are left ungathered; the others are
+    gathered by the mapper's threads too."""
     leaves = file_leaves(sources)
     if leaves:
         # Files of a collection mostly share a grid: planning the first read computes the
         # sample map they share here, while opening the rest stays parallel in the io threads.
         leaves[0].plan(grid)
-    pixels = dict(zip(leaves, mapper(lambda leaf: leaf.read_boxed(grid), leaves), strict=True))
+    windowed = _composited_files(sources)
+
+    def read(leaf: FileBand) -> Read:
+        return leaf.read_window(grid) if leaf in windowed else leaf.read_boxed(grid)
+
+    pixels = dict(zip(leaves, mapper(read, leaves), strict=True))
     _prefetched.pixels = {(leaf, grid): p for leaf, p in pixels.items()}
     _prefetched.shared = _Shared(_readers(sources), {})
     try:
@@ -492,3 +522,24 @@ def read_many_boxed(
     finally:
         _prefetched.pixels = None
         _prefetched.shared = None
+
+
+def _composited_files(sources: Iterable[BandSource]) -> set[FileBand]:
+    """The file reads that are inputs of a composite made of file reads only (which may reduce
+    their windows before gathering: ReducedBand.read_boxed), on the grid of `sources`."""
+    found: set[FileBand] = set()
+    visited: set[int] = set()
+    stack = list(sources)
+    while stack:
+        source = stack.pop()
+        if id(source) in visited or source.reads_other_grid:
+            continue
+        visited.add(id(source))
+        if (
+            isinstance(source, ReducedBand)
+            and source.inputs
+            and all(isinstance(s, FileBand) for s in source.inputs)
+        ):
+            found.update(s for s in source.inputs if isinstance(s, FileBand))
+        stack.extend(children(source))
+    return found
