@@ -30,8 +30,12 @@ PHASES: list[tuple[str, str, str]] = [
     ("gather a composite's window (gathered)", "openee.raster.sources", "gathered"),
     ("read_window other", "openee.raster.sources", "read_window"),
     ("reduce (median)", "openee.raster.sources", "reduce_stack"),
-    ("chunk other (recipes, waits on read threads)", "openee.compute.chunks", "compute_chunk"),
-    ("NPY zero masked pixels", "openee.encode.npy", "NpyFile.zero_masked"),
+    (
+        "chunk other (recipes, waits on read threads)",
+        "openee.compute.chunks",
+        "compute_chunk_boxed",
+    ),
+    ("NPY zero masked pixels (the copy path only)", "openee.encode.npy", "NpyFile.zero_masked"),
     ("assemble chunks (main thread, incl. waits)", "openee.compute.pixels", "materialize"),
     ("compute_pixels other (encode)", "openee.compute.pixels", "compute_pixels"),
 ]

@@ -72,15 +72,17 @@ def materialize(
     chunk_size: int,
     data: Sequence[np.ndarray] | None = None,
     max_in_flight: int = 4,
+    zero_masked: bool = False,
 ) -> list[Pixels]:
     """Pixels of every band on the whole grid, assembled from chunks computed by `executor`.
 
     Output arrays are allocated once (or given as `data`, e.g. the fields of the response's
     buffer); each chunk is copied in as it completes and then dropped, so peak memory is the
-    output plus at most `max_in_flight` chunks, whatever the grid size.
+    output plus at most `max_in_flight` chunks, whatever the grid size. `zero_masked`: see
+    fill_rows.
     """
     outputs = allocate_outputs(sources, grid, data)
-    for _ in fill_rows(sources, grid, executor, chunk_size, outputs, max_in_flight):
+    for _ in fill_rows(sources, grid, executor, chunk_size, outputs, max_in_flight, zero_masked):
         pass
     return outputs
 
@@ -103,6 +105,7 @@ def fill_rows(
     chunk_size: int,
     outputs: list[Pixels],
     max_in_flight: int = 4,
+    zero_masked: bool = False,
 ) -> Generator[tuple[int, int], None, None]:
     """Computes the grid in chunks into `outputs` (from `allocate_outputs`), yielding each band
     of rows [r0, r1) as soon as it is complete, top to bottom.
@@ -112,6 +115,9 @@ def fill_rows(
     (a streamed response sends the rows meanwhile). Array-valued outputs are replaced by their
     merged arrays once every chunk is in. Closing the iterator early (e.g. the client went
     away) cancels the chunks not started yet; running ones finish and are dropped.
+
+    With `zero_masked`, the masked pixels of what a chunk writes are set to 0, so that output
+    data that starts at 0 (an NPY buffer) holds 0 at every masked pixel without another pass.
     """
     array_parts: dict[int, list[tuple[tuple[slice, slice], Pixels]]] = {}
     # The outputs' masks start all False (allocate_outputs) and each chunk writes only the box
@@ -138,6 +144,8 @@ def fill_rows(
             )
             out.data[box] = part.pixels.data
             out.valid[box] = part.pixels.valid
+            if zero_masked and not part.pixels.valid.all():
+                np.copyto(out.data[box], 0, where=~part.pixels.valid)
         return (row, row + sub.height) if col + sub.width == grid.width else None
 
     try:
