@@ -24,7 +24,7 @@ from pyproj import Transformer
 from openee.compute.chunks import materialize
 from openee.raster import sources
 from openee.raster.grid import PixelGrid
-from openee.raster.sources import FileBand, ReducedBand
+from openee.raster.sources import FileBand, MaskedBand, ReducedBand
 
 DEMO = (
     Path(__file__).resolve().parents[2]
@@ -101,3 +101,31 @@ def test_composite_in_chunks_is_the_reduction_of_every_pixels_samples(
     np.testing.assert_array_equal(pixels.data[expected_valid], expected.data[expected_valid])
     assert np.all(pixels.data[~expected_valid] == 0)
     assert bool(gathers) is WINDOWED[name]
+
+
+def test_masked_composite_in_chunks_is_the_reduction_of_every_pixels_samples() -> None:
+    """A composite of masked file reads (updateMask by another image's band, whose coverage
+    differs) goes through the boxes of the masked reads (their meet) and of the composite."""
+    grid = GRIDS["finer than the source, over the tile's corner"]
+    masks = [p.with_name("B08.tif") for p in FILES[1:] + FILES[:1]]
+    band = ReducedBand(
+        "median",
+        tuple(
+            MaskedBand(FileBand(str(p), 1, "uint16", 0.0), FileBand(str(m), 1, "uint16", 0.0))
+            for p, m in zip(FILES, masks, strict=True)
+        ),
+    )
+    with ThreadPoolExecutor(2) as executor:
+        (pixels,) = materialize([band], grid, executor, chunk_size=64)
+    layers = []
+    for p, m in zip(FILES, masks, strict=True):
+        values, mask = samples(p, grid), samples(m, grid)
+        layers.append(np.ma.masked_array(values.data, values.mask | mask.mask))
+    expected = np.ma.median(np.ma.stack(layers), axis=0)
+    expected_valid = ~np.ma.getmaskarray(expected)
+    # The masks take samples away from the plain composite: the case tests the mask.
+    plain = np.ma.stack([samples(p, grid) for p in FILES])
+    assert np.ma.count(np.ma.stack(layers)) < np.ma.count(plain)
+    assert expected_valid.any()
+    np.testing.assert_array_equal(pixels.valid, expected_valid)
+    np.testing.assert_array_equal(pixels.data[expected_valid], expected.data[expected_valid])

@@ -73,18 +73,20 @@ class BoxedPixels:
         return self.within((slice(0, self.shape[0]), slice(0, self.shape[1])))
 
     def within(self, box: Box) -> Pixels:
-        """The pixels of `box` (which holds this box), masked and 0 outside this box."""
+        """The pixels of `box` (any box of the grid), masked and 0 outside this box; views
+        when `box` lies within this box."""
         if self.box == box:
             return self.pixels
+        common = meet_box(self.box, box)
+        if self.box is not None and common == box:
+            crop = _relative(box, self.box)
+            return Pixels(self.pixels.data[crop], self.pixels.valid[crop])
         shape = (box[0].stop - box[0].start, box[1].stop - box[1].start)
         out = Pixels.empty(shape, self.pixels.data.dtype)
-        if self.box is not None:
-            inner = (
-                slice(self.box[0].start - box[0].start, self.box[0].stop - box[0].start),
-                slice(self.box[1].start - box[1].start, self.box[1].stop - box[1].start),
-            )
-            out.data[inner] = self.pixels.data
-            out.valid[inner] = self.pixels.valid
+        if self.box is not None and common is not None:
+            into, source = _relative(common, box), _relative(common, self.box)
+            out.data[into] = self.pixels.data[source]
+            out.valid[into] = self.pixels.valid[source]
         return out
 
     @staticmethod
@@ -100,4 +102,23 @@ def union_box(boxes: list[Box | None]) -> Box | None:
     return (
         slice(min(b[0].start for b in held), max(b[0].stop for b in held)),
         slice(min(b[1].start for b in held), max(b[1].stop for b in held)),
+    )
+
+
+def meet_box(a: Box | None, b: Box | None) -> Box | None:
+    """The box both `a` and `b` hold (None if they do not meet)."""
+    if a is None or b is None:
+        return None
+    rows = slice(max(a[0].start, b[0].start), min(a[0].stop, b[0].stop))
+    cols = slice(max(a[1].start, b[1].start), min(a[1].stop, b[1].stop))
+    if rows.start >= rows.stop or cols.start >= cols.stop:
+        return None
+    return rows, cols
+
+
+def _relative(inner: Box, outer: Box) -> Box:
+    """`inner` (held by `outer`) in the coordinates of `outer`."""
+    return (
+        slice(inner[0].start - outer[0].start, inner[0].stop - outer[0].start),
+        slice(inner[1].start - outer[1].start, inner[1].stop - outer[1].start),
     )

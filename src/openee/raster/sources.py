@@ -16,7 +16,7 @@ import rasterio.features
 import shapely.geometry
 
 from openee.raster.grid import PixelGrid
-from openee.raster.pixels import BoxedPixels, Pixels, union_box
+from openee.raster.pixels import BoxedPixels, Pixels, meet_box, union_box
 from openee.raster.read import plan_read, read_into_grid, read_window
 from openee.raster.reduce import output_dtype, reduce_stack, valid_everywhere
 from openee.raster.sampling import SourceWindow, gathered
@@ -326,6 +326,19 @@ class MaskedBand(BandSource):
         base = self.input.read(grid)
         mask = self.mask.read(grid)
         return Pixels(base.data, base.valid & mask.valid & (mask.data != 0), base.lengths)
+
+    def read_boxed(self, grid: PixelGrid) -> BoxedPixels:
+        """Valid only where the input and the mask both may be: in the meet of their boxes (a
+        cloud-masked file read stays in the file's box)."""
+        if self.rank:
+            return BoxedPixels.whole(self.read(grid))
+        base, mask = self.input.read_boxed(grid), self.mask.read_boxed(grid)
+        box = meet_box(base.box, mask.box)
+        if box is None:
+            return BoxedPixels.empty(grid.shape, self.dtype)
+        inner, over = base.within(box), mask.within(box)
+        valid = inner.valid & over.valid & (over.data != 0)
+        return BoxedPixels(grid.shape, box, Pixels(inner.data, valid))
 
 
 @dataclass(frozen=True)
