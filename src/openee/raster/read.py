@@ -209,21 +209,8 @@ def read_into_grid(
     GDAL's warper. The source is read at the overview level that matches the grid. A dataset is
     held only while GDAL works on it; sampling maps are computed outside.
     """
-    return read_box_into_grid(path, band_index, dtype, nodata, grid, resampling).full()
-
-
-def read_box_into_grid(
-    path: str,
-    band_index: int,
-    dtype: np.dtype,
-    nodata: float | None,
-    grid: PixelGrid,
-    resampling: str = "nearest",
-) -> BoxedPixels:
-    """read_into_grid, held in the box of the grid that the file covers (nearest neighbour;
-    the whole grid for the other resamplings)."""
     read = read_window(path, band_index, dtype, nodata, grid, resampling)
-    return read.pixels() if isinstance(read, SourceWindow) else read
+    return (read.pixels() if isinstance(read, SourceWindow) else read).full()
 
 
 def read_window(
