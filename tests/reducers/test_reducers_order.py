@@ -77,3 +77,40 @@ def test_stack_mode_skips_invalid_values() -> None:
     valid = np.array([[True, True], [True, False], [True, True], [False, True]])
     # Column 0: 1, 2, 2 -> 2; column 1: 4, 5, 5 -> 5.
     assert np.array_equal(order.stack_mode(values, valid), [2.0, 5.0])
+
+
+@pytest.mark.parametrize("n", range(1, 18))
+def test_pruned_network_orders_every_zero_one_input_at_the_ranks_it_keeps(n: int) -> None:
+    """The median's selection network (Batcher's odd-even merge sort, pruned to the ranks
+    read) against sorted(): by the 0-1 principle, a comparator network that orders every 0/1
+    input orders every input. All 2**n inputs at once, one column each."""
+    inputs = (np.arange(2**n)[None, :] >> np.arange(n)[:, None]) & 1
+    expected = np.sort(inputs, axis=0)
+    mid = (n - 1) // 2
+    for ranks in [tuple(range(n)), (mid,), (mid, mid + 1)]:
+        layers = [row.astype(np.uint8) for row in inputs]
+        ordered = order._select_layers(layers, ranks)
+        for rank in ranks:
+            if rank < n:
+                assert np.array_equal(ordered[rank], expected[rank]), (n, ranks, rank)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32])
+@pytest.mark.parametrize("layers", [1, 2, 5, 6, 16])
+def test_median_network_leaves_its_inputs_unchanged(dtype: type, layers: int) -> None:
+    """The network works in place on its own layers: fully valid inputs are copied first,
+    masked ones filled into new arrays. numpy's median of the valid values is the oracle."""
+    rng = np.random.default_rng(layers)
+    data = [(rng.random((6, 8)) * 100).astype(dtype) for _ in range(layers)]
+    valid = [
+        np.ones((6, 8), bool) if i % 2 == 0 else rng.random((6, 8)) > 0.3 for i in range(layers)
+    ]
+    before = [d.copy() for d in data]
+    count = np.sum(valid, axis=0)
+    got = order.stack_quantile(data, valid, count)
+    for d, b in zip(data, before, strict=True):
+        assert np.array_equal(d, b)
+    for (row, col), n in np.ndenumerate(count):
+        if n:
+            values = [float(d[row, col]) for d, v in zip(data, valid, strict=True) if v[row, col]]
+            assert got[row, col] == np.median(values)

@@ -16,6 +16,7 @@ import pytest
 import rasterio
 from affine import Affine
 
+from openee.api.requests import pixels_request
 from openee.engine.chunks import allocate_outputs, fill_rows, materialize
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Band, Image
@@ -222,3 +223,41 @@ def test_closing_the_stream_early_cancels_the_chunks_not_started(tmp_path: Path)
     assert len(pool.futures) == 4
     first, _, *queued = pool.futures
     assert not first.cancelled() and all(f.cancelled() for f in queued)
+
+
+def test_npy_beyond_the_file_holds_0_at_every_masked_pixel(
+    tmp_path: Path, pool: ThreadPoolExecutor
+) -> None:
+    """A grid reaching past the file: chunks write only the box the file covers (some chunks
+    nothing), with masked pixels at 0 (the file's nodata is -1), into a buffer that starts at
+    0; pixels no chunk writes must read 0 too, also on a second request that reuses the freed
+    memory of the first. Oracle: the file's array placed in the grid by numpy."""
+    data = values()
+    write_geotiff(tmp_path / "a.tif", data)
+    image = file_image(tmp_path / "a.tif")
+    # 20 pixels more on every side (the same CRS and pixel size: pixel (r, c) of the grid is
+    # pixel (r - 20, c - 20) of the file).
+    grid_transform = TRANSFORM @ Affine.translation(-20, -20)
+    width, height = WIDTH + 40, HEIGHT + 40
+    expected = np.zeros((height, width), dtype=np.float32)
+    expected[20:-20, 20:-20] = np.where(data == NODATA, 0, data)
+    wire = {
+        "crsCode": CRS,
+        "affineTransform": dict(
+            zip(
+                ["scaleX", "shearX", "translateX", "shearY", "scaleY", "translateY"],
+                tuple(grid_transform)[:6],
+                strict=True,
+            )
+        ),
+        "dimensions": {"width": width, "height": height},
+    }
+    request = pixels_request({"fileFormat": "NPY", "grid": wire})
+    for _ in range(2):
+        whole = compute_pixels(image, request, pool, Limits(), CHUNK).content
+        stream = stream_pixels(image, request, pool, Limits(), CHUNK)
+        assert isinstance(stream, NpyStream)
+        streamed = b"".join(stream.parts())
+        for content in (bytes(whole), streamed):
+            got = np.load(io.BytesIO(content))["v"]
+            np.testing.assert_array_equal(got, expected)

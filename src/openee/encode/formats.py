@@ -50,13 +50,11 @@ def encode_jpeg(raster: ComputedRaster, vis: Visualization) -> bytes:
 
 def encode_npy(raster: ComputedRaster, vis: Visualization) -> memoryview:
     """A structured (height, width) array, one field per band; masked pixels hold 0."""
-    npy = raster.npy
-    if npy is None:
-        npy = NpyFile.allocate(
-            raster.names, [b.data.dtype for b in raster.bands], raster.grid.shape
-        )
-        for field, band in zip(npy.fields(), raster.bands, strict=True):
-            field[...] = band.data
+    if raster.npy is not None:  # computed into it, masked pixels at 0 (ComputedRaster.npy)
+        return raster.npy.buffer
+    npy = NpyFile.allocate(raster.names, [b.data.dtype for b in raster.bands], raster.grid.shape)
+    for field, band in zip(npy.fields(), raster.bands, strict=True):
+        field[...] = band.data
     npy.zero_masked([band.valid for band in raster.bands], 0, raster.grid.height)
     return npy.buffer
 

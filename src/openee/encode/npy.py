@@ -40,9 +40,11 @@ class NpyFile:
     def allocate(cls, names: list[str], dtypes: list[np.dtype], shape: tuple[int, int]) -> NpyFile:
         dtype = structured_dtype(names, dtypes)
         head = npy_header(dtype, shape)
-        # Uninitialised (np.empty): every field is written in full before the file is sent,
-        # and zero-filling 100s of MiB costs a pass over memory.
-        raw = np.empty(len(head) + dtype.itemsize * shape[0] * shape[1], dtype=np.uint8)
+        # Zeroed (np.zeros: calloc, which maps a large buffer from the kernel's zero pages
+        # without writing it): chunks write only the boxes where a band may be valid, with
+        # masked pixels at 0, so the rest of the file is never touched (a fresh page costs a
+        # cold request more than its pixels: docs/decisions/0048).
+        raw = np.zeros(len(head) + dtype.itemsize * shape[0] * shape[1], dtype=np.uint8)
         raw[: len(head)] = np.frombuffer(head, dtype=np.uint8)
         array = raw[len(head) :].view(dtype).reshape(shape)
         return cls(raw.data, array)

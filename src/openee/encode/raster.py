@@ -16,7 +16,8 @@ class ComputedRaster:
     names: list[str]
     bands: list[Pixels]
     grid: PixelGrid
-    # Set when the bands' data already live in this NPY file (computed straight into it).
+    # Set when the bands' data already live in this NPY file, computed straight into it with
+    # their masked pixels at 0 (engine/chunks.py fill_rows with zero_masked).
     npy: NpyFile | None = None
 
     def all_valid(self) -> np.ndarray:

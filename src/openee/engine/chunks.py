@@ -17,14 +17,14 @@ from openee.engine import deadline
 from openee.engine.executors import ChunkExecutor, ChunkFuture, route
 from openee.raster.arrays import merge_chunks
 from openee.raster.grid import PixelGrid
-from openee.raster.pixels import Pixels
-from openee.raster.sources import BandSource, FileBand, read_many
+from openee.raster.pixels import BoxedPixels, Pixels
+from openee.raster.sources import BandSource, FileBand, Read, read_many, read_many_boxed
 
 _io_pool: ThreadPoolExecutor | None = None
 _io_lock = threading.Lock()
 
 
-def _io_map(fn: Callable[[FileBand], Pixels], leaves: Sequence[FileBand]) -> Iterable[Pixels]:
+def _io_map(fn: Callable[[FileBand], Read], leaves: Sequence[FileBand]) -> Iterable[Read]:
     """Source reads of a chunk, concurrently: decoding is the floor, and one chunk of a
     composite reads many files. A pool of its own (one per process), so chunk threads that
     wait on it can never starve it."""
@@ -37,14 +37,16 @@ def _io_map(fn: Callable[[FileBand], Pixels], leaves: Sequence[FileBand]) -> Ite
     return _io_pool.map(fn, leaves)
 
 
-def _wait(future: ChunkFuture) -> list[Pixels]:
+def _wait(future: ChunkFuture) -> list[BoxedPixels]:
     """A chunk's result, waited for in slices of at most a second, so that a request past its
     deadline, or whose client went away, stops waiting (its chunks not started are then
     cancelled by the caller)."""
     while True:
         left = deadline.remaining()
         try:
-            result: list[Pixels] = future.result(timeout=1.0 if left is None else min(left, 1.0))
+            result: list[BoxedPixels] = future.result(
+                timeout=1.0 if left is None else min(left, 1.0)
+            )
             return result
         except TimeoutError:
             deadline.check()
@@ -57,6 +59,12 @@ def compute_chunk(sources: Sequence[BandSource], grid: PixelGrid) -> list[Pixels
     return read_many(sources, grid, _io_map)
 
 
+def compute_chunk_boxed(sources: Sequence[BandSource], grid: PixelGrid) -> list[BoxedPixels]:
+    """compute_chunk, each band held in its box (a chunk on a file's edge is copied into the
+    output only where a band may be valid)."""
+    return read_many_boxed(sources, grid, _io_map)
+
+
 def materialize(
     sources: Sequence[BandSource],
     grid: PixelGrid,
@@ -64,15 +72,17 @@ def materialize(
     chunk_size: int,
     data: Sequence[np.ndarray] | None = None,
     max_in_flight: int = 4,
+    zero_masked: bool = False,
 ) -> list[Pixels]:
     """Pixels of every band on the whole grid, assembled from chunks computed by `executor`.
 
     Output arrays are allocated once (or given as `data`, e.g. the fields of the response's
     buffer); each chunk is copied in as it completes and then dropped, so peak memory is the
-    output plus at most `max_in_flight` chunks, whatever the grid size.
+    output plus at most `max_in_flight` chunks, whatever the grid size. `zero_masked`: see
+    fill_rows.
     """
     outputs = allocate_outputs(sources, grid, data)
-    for _ in fill_rows(sources, grid, executor, chunk_size, outputs, max_in_flight):
+    for _ in fill_rows(sources, grid, executor, chunk_size, outputs, max_in_flight, zero_masked):
         pass
     return outputs
 
@@ -95,6 +105,7 @@ def fill_rows(
     chunk_size: int,
     outputs: list[Pixels],
     max_in_flight: int = 4,
+    zero_masked: bool = False,
 ) -> Generator[tuple[int, int], None, None]:
     """Computes the grid in chunks into `outputs` (from `allocate_outputs`), yielding each band
     of rows [r0, r1) as soon as it is complete, top to bottom.
@@ -104,9 +115,15 @@ def fill_rows(
     (a streamed response sends the rows meanwhile). Array-valued outputs are replaced by their
     merged arrays once every chunk is in. Closing the iterator early (e.g. the client went
     away) cancels the chunks not started yet; running ones finish and are dropped.
+
+    With `zero_masked`, the masked pixels of what a chunk writes are set to 0, so that output
+    data that starts at 0 (an NPY buffer) holds 0 at every masked pixel without another pass.
     """
     executor = route(executor, sources, grid)  # threads, or the cluster for a heavy grid
     array_parts: dict[int, list[tuple[tuple[slice, slice], Pixels]]] = {}
+    # The outputs' masks start all False (allocate_outputs) and each chunk writes only the box
+    # of each band that may be valid: the rest of its window stays masked (an NPY's data there
+    # is zeroed before it is sent, other formats' data starts at 0).
     pending: deque[tuple[ChunkFuture, int, int, PixelGrid]] = deque()
 
     def drain_one() -> tuple[int, int] | None:
@@ -116,11 +133,20 @@ def fill_rows(
         pending.popleft()
         window = (slice(row, row + sub.height), slice(col, col + sub.width))
         for i, (out, part) in enumerate(zip(outputs, chunk, strict=True)):
-            if part.rank:
-                array_parts.setdefault(i, []).append((window, part))
+            if part.pixels.rank:
+                array_parts.setdefault(i, []).append((window, part.full()))
                 continue
-            out.data[window] = part.data
-            out.valid[window] = part.valid
+            if part.box is None:
+                continue
+            rows, cols = part.box
+            box = (
+                slice(row + rows.start, row + rows.stop),
+                slice(col + cols.start, col + cols.stop),
+            )
+            out.data[box] = part.pixels.data
+            out.valid[box] = part.pixels.valid
+            if zero_masked and not part.pixels.valid.all():
+                np.copyto(out.data[box], 0, where=~part.pixels.valid)
         return (row, row + sub.height) if col + sub.width == grid.width else None
 
     try:
@@ -128,7 +154,9 @@ def fill_rows(
             deadline.check()
             if len(pending) >= max_in_flight and (rows := drain_one()) is not None:
                 yield rows
-            pending.append((executor.submit(compute_chunk, tuple(sources), sub), row, col, sub))
+            pending.append(
+                (executor.submit(compute_chunk_boxed, tuple(sources), sub), row, col, sub)
+            )
         while pending:
             if (rows := drain_one()) is not None:
                 yield rows

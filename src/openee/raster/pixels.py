@@ -36,3 +36,89 @@ class Pixels:
             return self.lengths
         dims = np.asarray(self.data.shape[self.valid.ndim :], dtype=np.int64)
         return np.broadcast_to(dims, (*self.valid.shape, self.rank))
+
+
+Box = tuple[slice, slice]
+
+
+@dataclass(frozen=True)
+class BoxedPixels:
+    """Pixels of one band on a (height, width) grid held only in a box of it: every pixel
+    outside the box is masked (value 0).
+
+    A file covers a small part of many chunks (a chunk on a tile's edge: at 2048x2048 over a
+    Sentinel-2 tile, about 40 % of each chunk). Carrying its reads, a composite of them and
+    the chunk's result in their box, instead of zero-filled chunk arrays, spares the memory
+    and the passes over the rest of the chunk; a cold request pays for every fresh page
+    (bench/RESULTS.md, docs/decisions/0048).
+    """
+
+    shape: tuple[int, int]
+    box: Box | None  # None: no pixel is valid
+    pixels: Pixels  # the box's pixels (of shape (0, 0) when box is None)
+
+    @classmethod
+    def whole(cls, pixels: Pixels) -> BoxedPixels:
+        shape = (pixels.valid.shape[0], pixels.valid.shape[1])
+        return cls(shape, (slice(0, shape[0]), slice(0, shape[1])), pixels)
+
+    @classmethod
+    def empty(cls, shape: tuple[int, int], dtype: np.dtype) -> BoxedPixels:
+        return cls(shape, None, Pixels.empty((0, 0), dtype))
+
+    def full(self) -> Pixels:
+        """The pixels on the whole grid."""
+        if self.box is not None and self._covers(self.box, self.shape):
+            return self.pixels
+        return self.within((slice(0, self.shape[0]), slice(0, self.shape[1])))
+
+    def within(self, box: Box) -> Pixels:
+        """The pixels of `box` (any box of the grid), masked and 0 outside this box; views
+        when `box` lies within this box."""
+        if self.box == box:
+            return self.pixels
+        common = meet_box(self.box, box)
+        if self.box is not None and common == box:
+            crop = _relative(box, self.box)
+            return Pixels(self.pixels.data[crop], self.pixels.valid[crop])
+        shape = (box[0].stop - box[0].start, box[1].stop - box[1].start)
+        out = Pixels.empty(shape, self.pixels.data.dtype)
+        if self.box is not None and common is not None:
+            into, source = _relative(common, box), _relative(common, self.box)
+            out.data[into] = self.pixels.data[source]
+            out.valid[into] = self.pixels.valid[source]
+        return out
+
+    @staticmethod
+    def _covers(box: Box, shape: tuple[int, int]) -> bool:
+        return box[0] == slice(0, shape[0]) and box[1] == slice(0, shape[1])
+
+
+def union_box(boxes: list[Box | None]) -> Box | None:
+    """The smallest box holding all of `boxes` (None ones hold nothing)."""
+    held = [b for b in boxes if b is not None]
+    if not held:
+        return None
+    return (
+        slice(min(b[0].start for b in held), max(b[0].stop for b in held)),
+        slice(min(b[1].start for b in held), max(b[1].stop for b in held)),
+    )
+
+
+def meet_box(a: Box | None, b: Box | None) -> Box | None:
+    """The box both `a` and `b` hold (None if they do not meet)."""
+    if a is None or b is None:
+        return None
+    rows = slice(max(a[0].start, b[0].start), min(a[0].stop, b[0].stop))
+    cols = slice(max(a[1].start, b[1].start), min(a[1].stop, b[1].stop))
+    if rows.start >= rows.stop or cols.start >= cols.stop:
+        return None
+    return rows, cols
+
+
+def _relative(inner: Box, outer: Box) -> Box:
+    """`inner` (held by `outer`) in the coordinates of `outer`."""
+    return (
+        slice(inner[0].start - outer[0].start, inner[0].stop - outer[0].start),
+        slice(inner[1].start - outer[1].start, inner[1].stop - outer[1].start),
+    )

@@ -28,9 +28,9 @@ from rasterio.windows import Window
 from openee.errors import FailedPreconditionError, OpeneeError, UnavailableError
 from openee.raster.gdal import gdal_env, open_raster
 from openee.raster.grid import PixelGrid
-from openee.raster.pixels import Pixels
+from openee.raster.pixels import BoxedPixels, Pixels
 from openee.raster.remote import is_remote
-from openee.raster.sampling import sample_map, sampled_pixels, transformer
+from openee.raster.sampling import SourceWindow, sample_map, sampled_box, transformer
 
 # rasterio wraps a destination array in a MEM dataset that has no transform for an instant and
 # warns about it; the warning says nothing about the data. A process-wide filter, because
@@ -212,26 +212,43 @@ def read_into_grid(
     pixels it takes, block by block (`read_pixels`). A dataset is held only while GDAL works on
     it; sampling maps are computed outside.
     """
+    read = read_window(path, band_index, dtype, nodata, grid, resampling)
+    return (read.pixels() if isinstance(read, SourceWindow) else read).full()
+
+
+def read_window(
+    path: str,
+    band_index: int,
+    dtype: np.dtype,
+    nodata: float | None,
+    grid: PixelGrid,
+    resampling: str = "nearest",
+) -> SourceWindow | BoxedPixels:
+    """The decoded source window a nearest-neighbour read of `grid` samples, with its sample
+    map (not gathered yet); the pixels themselves when nothing is to be gathered (no overlap,
+    or bilinear and bicubic, which GDAL's warper computes)."""
     try:
         with gdal_env(path):
             level, geometry = _locate(path, band_index, grid)
             src_crs = geometry.crs or grid.crs
             if not _overlaps(grid, src_crs, geometry.bounds):
-                return Pixels.empty(grid.shape, dtype)
+                return BoxedPixels.empty(grid.shape, dtype)
             if resampling != "nearest":
                 with _open(path, level) as src:
-                    return _warp_interpolated(src, band_index, dtype, nodata, grid, resampling)
+                    return BoxedPixels.whole(
+                        _warp_interpolated(src, band_index, dtype, nodata, grid, resampling)
+                    )
             where = sample_map(grid, src_crs, geometry.transform, geometry.width, geometry.height)
             if where.window is None:
-                return Pixels.empty(grid.shape, dtype)
+                return BoxedPixels.empty(grid.shape, dtype)
             if where.sparse:
                 rows, cols, where = where.distinct
                 with _open(path, level) as src:
                     values = read_pixels(src, band_index, rows, cols)
-            else:
-                with _open(path, level) as src:
-                    values = src.read(band_index, window=where.window)
-            return sampled_pixels(values, where, dtype, nodata)
+                return sampled_box(values, where, dtype, nodata)
+            with _open(path, level) as src:
+                block = src.read(band_index, window=where.window)
+            return SourceWindow(where, block, dtype, nodata)
     except RasterioError as exc:
         raise _unreadable(path, exc) from exc
 

@@ -16,6 +16,11 @@ def output_dtype(reducer: str, input_dtype: np.dtype) -> np.dtype:
     return pixel_kernel(reducer).dtype(input_dtype)
 
 
+def valid_everywhere(reducer: str) -> bool:
+    """Whether `reducer`'s output is valid even where no input is (a count)."""
+    return pixel_kernel(reducer).everywhere
+
+
 def reduce_stack(
     reducer: str, stack: Sequence[Pixels], dtype: np.dtype, param: float | None = None
 ) -> Pixels:

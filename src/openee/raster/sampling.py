@@ -22,7 +22,7 @@ from pyproj import Transformer
 from rasterio.windows import Window
 
 from openee.raster.grid import PixelGrid
-from openee.raster.pixels import Pixels
+from openee.raster.pixels import BoxedPixels, Pixels
 
 # Lattice spacing in output pixels: 1/256 of the centres are transformed, plus the midpoints.
 LATTICE_STEP = 16
@@ -111,8 +111,19 @@ def sampled_pixels(
 ) -> Pixels:
     """The pixels a sample map takes from a source window's values, masked outside the source,
     where equal to `nodata`, and (if `mask_nan`) where NaN."""
+    return sampled_box(window_values, where, dtype, nodata, mask_nan).full()
+
+
+def sampled_box(
+    window_values: np.ndarray,
+    where: SampleMap,
+    dtype: np.dtype,
+    nodata: float | None,
+    mask_nan: bool = False,
+) -> BoxedPixels:
+    """sampled_pixels, held in the sample map's box (everything outside it is masked)."""
     if where.box is None:
-        return Pixels.empty(where.shape, dtype)
+        return BoxedPixels.empty(where.shape, dtype)
     # Filling outside centres with the nodata value masks them with the same comparison.
     fill_masks = nodata is not None and _holds(window_values.dtype, nodata)
     fill = nodata if fill_masks and nodata is not None else 0
@@ -125,12 +136,41 @@ def sampled_pixels(
         valid &= ~np.isnan(values)
     if where.inside is not None and not fill_masks:
         valid &= where.inside
-    if values.shape == where.shape:
-        return Pixels(values, valid)
-    data = np.zeros(where.shape, dtype=dtype)
-    full = np.zeros(where.shape, dtype=bool)
-    data[where.box], full[where.box] = values, valid
-    return Pixels(data, full)
+    return BoxedPixels(where.shape, where.box, Pixels(values, valid))
+
+
+@dataclass(frozen=True)
+class SourceWindow:
+    """A file's decoded window and the sample map that takes a grid's pixels from it: a read
+    not gathered yet. The files of a composite on one source grid share the sample map, so the
+    composite can reduce their windows pixel by pixel and gather once, instead of gathering
+    every file (docs/decisions/0048): the same values, as every output pixel reduces exactly
+    the window pixels it samples."""
+
+    where: SampleMap
+    values: np.ndarray  # the window's values, as read
+    dtype: np.dtype
+    nodata: float | None
+
+    def pixels(self) -> BoxedPixels:
+        """The grid's pixels (sampled_box)."""
+        return sampled_box(self.values, self.where, self.dtype, self.nodata)
+
+    def window_pixels(self) -> Pixels:
+        """The window's own pixels, masked where sampled_box masks the samples of them."""
+        values = self.values.astype(self.dtype, copy=False)
+        if self.nodata is not None and _holds(values.dtype, self.nodata):
+            return Pixels(values, values != self.nodata)
+        return Pixels(values, np.ones(values.shape, dtype=bool))
+
+
+def gathered(where: SampleMap, window: Pixels) -> BoxedPixels:
+    """The grid's pixels sampled from pixels on a sample map's window (masked outside)."""
+    if where.box is None:
+        return BoxedPixels.empty(where.shape, window.data.dtype)
+    data = where.take(window.data, 0)
+    valid = where.take(window.valid, False)
+    return BoxedPixels(where.shape, where.box, Pixels(data, valid))
 
 
 def _holds(dtype: np.dtype, value: float) -> bool:
@@ -173,49 +213,75 @@ def _weights(lattice: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return index, weight
 
 
-def _interpolate(
+def _interpolate_floors(
     known: tuple[np.ndarray, np.ndarray],
     ly: np.ndarray,
     lx: np.ndarray,
     h: int,
     w: int,
     margin: float,
+    limits: Limits,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Source (column, row) positions on the lattice (ly, lx) interpolated bilinearly onto the
-    whole (h, w) grid, and where an interpolated position lies within `margin` of a source
-    pixel edge. Worked through one lattice row interval at a time so that the temporaries stay
-    in the CPU cache."""
+    """The source pixel (column, row) of every centre of the whole (h, w) grid, from the
+    positions on the lattice (ly, lx) interpolated bilinearly (as _indices: int32, clipped to
+    the limits of each axis), and where an interpolated position p lies within `margin` of a
+    source pixel edge: where floor(p - margin) and floor(p + margin) differ, i.e. where the
+    fraction of p - margin is 1 - 2 * margin or more. A pixel not flagged floors to the same
+    pixel anywhere within the margin, so to its exact position's, which is p - margin floored.
+    Worked through one lattice row interval at a time, so that the float temporaries stay in
+    the CPU cache and only the int32 indices and the flags are written out."""
     ix, wx = _weights(lx, w)
-    outputs, slopes, bases = [], [], []
+    slopes, bases = [], []
     for values in known:
         along_x = values[:, ix] * (1 - wx) + values[:, ix + 1] * wx  # (len(ly), w)
+        along_x -= margin
         bases.append(along_x)
         slopes.append(np.diff(along_x, axis=0))
-        outputs.append(np.empty((h, w)))
+    # Positions are linear in wy between a band's two lattice rows: a band whose two rows lie
+    # within the limits lies within them, and its indices need no clipping.
+    unclipped = []
+    for base, (low, high) in zip(bases, limits, strict=True):
+        row_low, row_high = base.min(axis=1), base.max(axis=1)
+        inside = (row_low >= low) & (row_high < high)
+        unclipped.append((inside[:-1] & inside[1:]).tolist())
+    outputs = [np.empty((h, w), dtype=np.int32) for _ in known]
     near_edge = np.empty((h, w), dtype=bool)
-    scratch = np.empty((LATTICE_STEP + 1, w))
+    lower_scratch = np.empty((LATTICE_STEP + 1, w))
+    fraction_scratch = np.empty((LATTICE_STEP + 1, w))
     flags = np.empty((LATTICE_STEP + 1, w), dtype=bool)
+    edge = 1.0 - 2.0 * margin
     starts = ly.astype(np.intp)
     for k in range(len(ly) - 1):
         r0 = starts[k]
         r1 = starts[k + 1] + 1 if k == len(ly) - 2 else starts[k + 1]
         wy = ((np.arange(r0, r1) - ly[k]) / (ly[k + 1] - ly[k]))[:, None]
         n = r1 - r0
-        tmp, near = scratch[:n], near_edge[r0:r1]
-        for i, (out, base, slope) in enumerate(zip(outputs, bases, slopes, strict=True)):
-            block = out[r0:r1]
-            np.multiply(slope[k], wy, out=block)
-            block += base[k]
-            # Distance to the nearest source pixel edge along this axis.
-            np.round(block, out=tmp)
-            np.subtract(block, tmp, out=tmp)
-            np.abs(tmp, out=tmp)
-            if i == 0:
-                np.less(tmp, margin, out=near)
-            else:
-                np.less(tmp, margin, out=flags[:n])
+        lower, fraction, near = lower_scratch[:n], fraction_scratch[:n], near_edge[r0:r1]
+        for i, (out, base, slope, axis_limits, plain) in enumerate(
+            zip(outputs, bases, slopes, limits, unclipped, strict=True)
+        ):
+            np.multiply(slope[k], wy, out=fraction)
+            fraction += base[k]  # p - margin
+            np.floor(fraction, out=lower)
+            fraction -= lower
+            np.greater_equal(fraction, edge, out=near if i == 0 else flags[:n])
+            if i:
                 near |= flags[:n]
+            if plain[k]:
+                np.copyto(out[r0:r1], lower, casting="unsafe")
+            else:
+                _indices(lower, axis_limits, out[r0:r1])
     return outputs[0], outputs[1], near_edge
+
+
+def _indices(floored: np.ndarray, limits: tuple[int, int], out: np.ndarray) -> None:
+    """Floored source positions as int32 pixel indices into `out`, clipped to `limits` (low,
+    high): a position beyond a source edge stays beyond it, and a centre the projection cannot
+    carry (NaN) gets `low`. Overwrites `floored`."""
+    low, high = limits
+    np.fmax(floored, low, out=floored)  # fmax and fmin take the number where one is NaN
+    np.fmin(floored, high, out=floored)
+    np.copyto(out, floored, casting="unsafe")
 
 
 def _midpoint_error(
@@ -256,35 +322,44 @@ def _midpoint_error(
 def source_positions(
     grid: PixelGrid, src_crs: str, src_transform: Affine
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Source (column, row) of every output pixel's centre; floor() of each is exact."""
-    located = _positions(grid, src_crs, src_transform, None)
+    """The source pixel (column, row) of every output pixel's centre: floor() of its exact
+    position (as int32)."""
+    located = _floors(grid, src_crs, src_transform, None)
     assert located is not None  # without a source size, every centre is located
     return located[1], located[2]
 
 
 Box = tuple[slice, slice]
+# Per axis (column, row), the (low, high) bounds source pixel indices are clipped to.
+Limits = tuple[tuple[int, int], tuple[int, int]]
+_NO_LIMIT = int(np.iinfo(np.int32).max)
 
 
-def _positions(
+def _floors(
     grid: PixelGrid, src_crs: str, src_transform: Affine, size: tuple[int, int] | None
 ) -> tuple[Box, np.ndarray, np.ndarray] | None:
-    """Source (column, row) of the centres in a box of the grid; floor() of each is exact.
+    """The source pixel (column, row) of the centres in a box of the grid: floor() of their
+    exact positions, as int32; with a source `size`, clipped to [-1, width] and [-1, height]
+    (-1 also where the projection cannot carry a centre).
 
     With a source `size` (width, height), the box leaves out lattice cells that lie wholly
     outside the source (a chunk on a tile's edge), and None means that every centre does."""
     h, w = grid.height, grid.width
+    limits: Limits = (
+        ((-1, size[0]), (-1, size[1]))
+        if size is not None
+        else ((-_NO_LIMIT, _NO_LIMIT), (-_NO_LIMIT, _NO_LIMIT))
+    )
     inverse = ~src_transform
     whole = (slice(0, h), slice(0, w))
     if src_crs == grid.crs or h < 2 * LATTICE_STEP or w < 2 * LATTICE_STEP:
-        rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)
-        return whole, *_exact(grid, src_crs, inverse, rows, cols)
+        return whole, *_exact_floors(grid, src_crs, inverse, limits)
     ly, lx = _lattice(h), _lattice(w)
     rows, cols = np.meshgrid(ly, lx, indexing="ij")
     known = _exact(grid, src_crs, inverse, rows, cols)
     error = _midpoint_error(grid, src_crs, inverse, (ly, lx), known)
     if not error <= MAX_INTERPOLATION_ERROR:
-        rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)
-        return whole, *_exact(grid, src_crs, inverse, rows, cols)
+        return whole, *_exact_floors(grid, src_crs, inverse, limits)
     if size is not None:
         cells = _cells_meeting(known, *size)
         if cells is None:
@@ -295,17 +370,35 @@ def _positions(
     row0, col0 = int(ly[0]), int(lx[0])
     hb, wb = int(ly[-1]) + 1 - row0, int(lx[-1]) + 1 - col0
     margin = ERROR_SAFETY_FACTOR * error + ERROR_FLOOR
-    c, r, near_edge = _interpolate(known, ly - row0, lx - col0, hb, wb, margin)
+    c, r, near_edge = _interpolate_floors(known, ly - row0, lx - col0, hb, wb, margin, limits)
     if near_edge.any():
         rows_e, cols_e = np.nonzero(near_edge)
-        c[near_edge], r[near_edge] = _exact(
+        exact = _exact(
             grid,
             src_crs,
             inverse,
             (rows_e + row0).astype(np.float64),
             (cols_e + col0).astype(np.float64),
         )
+        for out, values, limit in zip((c, r), exact, limits, strict=True):
+            index = np.empty(values.shape, dtype=np.int32)
+            _indices(np.floor(values), limit, index)
+            out[near_edge] = index
     return (slice(row0, row0 + hb), slice(col0, col0 + wb)), c, r
+
+
+def _exact_floors(
+    grid: PixelGrid, src_crs: str, inverse: Affine, limits: Limits
+) -> tuple[np.ndarray, np.ndarray]:
+    """The source pixel of every centre of the grid, each transformed exactly."""
+    rows, cols = np.mgrid[0 : grid.height, 0 : grid.width].astype(np.float64)
+    out = []
+    for values, limit in zip(_exact(grid, src_crs, inverse, rows, cols), limits, strict=True):
+        floored = np.floor(values)
+        index = np.empty(floored.shape, dtype=np.int32)
+        _indices(floored, limit, index)
+        out.append(index)
+    return out[0], out[1]
 
 
 def _cells_meeting(
@@ -357,15 +450,14 @@ def sample_map(
 def _sample_map(
     grid: PixelGrid, src_crs: str, src_transform: Affine, width: int, height: int
 ) -> SampleMap:
-    located = _positions(grid, src_crs, src_transform, (width, height))
+    located = _floors(grid, src_crs, src_transform, (width, height))
     empty = SampleMap(grid.shape, None, np.zeros((0, 0), dtype=np.intp), None, None)
     if located is None:
         return empty
     (rows_at, cols_at), c, r = located
-    np.floor(c, out=c)
-    np.floor(r, out=r)
-    # NaN (a centre the projection cannot carry) compares False: outside.
-    inside = (c >= 0) & (c < width) & (r >= 0) & (r < height)
+    # Indices are clipped to [-1, size]: as unsigned, -1 is beyond every size too.
+    inside = c.view(np.uint32) < width
+    inside &= r.view(np.uint32) < height
     rows = np.flatnonzero(inside.any(axis=1))
     if rows.size == 0:
         return empty
@@ -376,15 +468,19 @@ def _sample_map(
         slice(rows_at.start + inner[0].start, rows_at.start + inner[0].stop),
         slice(cols_at.start + inner[1].start, cols_at.start + inner[1].stop),
     )
-    all_inside = bool(inside.all())
-    where = None if all_inside else inside
-    c0 = int(np.min(c, where=where, initial=np.inf) if where is not None else c.min())
-    r0 = int(np.min(r, where=where, initial=np.inf) if where is not None else r.min())
-    c1 = int(np.max(c, where=where, initial=-np.inf) if where is not None else c.max())
-    r1 = int(np.max(r, where=where, initial=-np.inf) if where is not None else r.max())
+    where = None if inside.all() else inside
+    if where is None:
+        c0, c1, r0, r1 = int(c.min()), int(c.max()), int(r.min()), int(r.max())
+    else:
+        c0 = int(np.min(c, where=where, initial=width))
+        c1 = int(np.max(c, where=where, initial=-1))
+        r0 = int(np.min(r, where=where, initial=height))
+        r1 = int(np.max(r, where=where, initial=-1))
     window = Window(c0, r0, c1 + 1 - c0, r1 + 1 - r0)
-    # Exact in float64 (indices far below 2**53); outside centres point one past the window.
-    flat = (r - r0) * window.width + (c - c0)
+    # Row-major index in the window; outside centres point one past the window's last pixel.
+    flat = np.multiply(r, window.width, dtype=np.intp)
+    flat += c
+    flat -= r0 * window.width + c0
     if where is not None:
         np.copyto(flat, window.width * window.height, where=~inside)
-    return SampleMap(grid.shape, box, flat.astype(np.intp), where, window)
+    return SampleMap(grid.shape, box, flat, where, window)

@@ -16,9 +16,10 @@ import rasterio.features
 import shapely.geometry
 
 from openee.raster.grid import PixelGrid
-from openee.raster.pixels import Pixels
-from openee.raster.read import plan_read, read_into_grid
-from openee.raster.reduce import output_dtype, reduce_stack
+from openee.raster.pixels import BoxedPixels, Pixels, meet_box, union_box
+from openee.raster.read import plan_read, read_into_grid, read_window
+from openee.raster.reduce import output_dtype, reduce_stack, valid_everywhere
+from openee.raster.sampling import SourceWindow, gathered
 from openee.reducers.registry import pixel_kernel
 from openee.values.geometry import Geometry
 
@@ -52,6 +53,11 @@ class BandSource:
 
     def read(self, grid: PixelGrid) -> Pixels:
         raise NotImplementedError
+
+    def read_boxed(self, grid: PixelGrid) -> BoxedPixels:
+        """`read(grid)` held in a box of the grid outside which every pixel is masked (the
+        whole grid unless the recipe knows better: see BoxedPixels)."""
+        return BoxedPixels.whole(self.read(grid))
 
 
 # File reads done ahead for the recipe being evaluated in this thread (see read_many), and
@@ -137,12 +143,19 @@ class FileBand(BandSource):
         return np.dtype(self.dtype_name)
 
     def read(self, grid: PixelGrid) -> Pixels:
-        prefetched: dict[tuple[BandSource, PixelGrid], Pixels] | None = getattr(
+        return self.read_boxed(grid).full()
+
+    def read_boxed(self, grid: PixelGrid) -> BoxedPixels:
+        return _pixels_of(self.read_window(grid))
+
+    def read_window(self, grid: PixelGrid) -> SourceWindow | BoxedPixels:
+        """The read of `grid` not gathered yet, if it has a window (raster/read.py)."""
+        prefetched: dict[tuple[BandSource, PixelGrid], SourceWindow | BoxedPixels] | None = getattr(
             _prefetched, "pixels", None
         )
         if prefetched is not None and (self, grid) in prefetched:
             return prefetched[(self, grid)]
-        return read_into_grid(self.path, self.index, self.dtype, self.nodata, grid, self.resampling)
+        return read_window(self.path, self.index, self.dtype, self.nodata, grid, self.resampling)
 
     def plan(self, grid: PixelGrid) -> None:
         """Open the file and compute the sampling of `grid` now, in this thread (see read_many)."""
@@ -182,6 +195,8 @@ class ReducedBand(BandSource):
     def read(self, grid: PixelGrid) -> Pixels:
         if not self.inputs:
             return Pixels.empty(grid.shape, self.dtype)
+        if not valid_everywhere(self.reducer):
+            return self.read_boxed(grid).full()
         stack = [s.read(grid) for s in self.inputs]
         out = reduce_stack(self.reducer, stack, self.dtype, self.param)
         if pixel_kernel(self.reducer).everywhere:  # a count
@@ -189,6 +204,41 @@ class ReducedBand(BandSource):
             # (ee_imagecollection_count.py)
             return Pixels(out.data, out.data > 0)
         return out
+
+    def read_boxed(self, grid: PixelGrid) -> BoxedPixels:
+        """The reduction over the box that holds every input's box: outside it no input is
+        valid, so neither is the output (a reducer valid everywhere, a count, is read whole).
+        Files on one source grid are reduced on their shared window and gathered once
+        (SourceWindow) when the window has no more pixels than the box."""
+        if not self.inputs or valid_everywhere(self.reducer):
+            return BoxedPixels.whole(self.read(grid))
+        reads = [
+            s.read_window(grid) if isinstance(s, FileBand) else s.read_boxed(grid)
+            for s in self.inputs
+        ]
+        first = reads[0]
+        if isinstance(first, SourceWindow) and all(
+            isinstance(r, SourceWindow) and r.where is first.where for r in reads
+        ):
+            where = first.where
+            if (
+                where.window is not None
+                and where.window.width * where.window.height <= where.flat.size
+            ):
+                stack = [r.window_pixels() for r in reads if isinstance(r, SourceWindow)]
+                return gathered(where, reduce_stack(self.reducer, stack, self.dtype, self.param))
+        boxed = [_pixels_of(r) for r in reads]
+        box = union_box([b.box for b in boxed])
+        if box is None:
+            return BoxedPixels.empty(grid.shape, self.dtype)
+        stack = [b.within(box) for b in boxed]
+        return BoxedPixels(
+            grid.shape, box, reduce_stack(self.reducer, stack, self.dtype, self.param)
+        )
+
+
+def _pixels_of(read: SourceWindow | BoxedPixels) -> BoxedPixels:
+    return read.pixels() if isinstance(read, SourceWindow) else read
 
 
 @dataclass(frozen=True)
@@ -277,6 +327,19 @@ class MaskedBand(BandSource):
         base = self.input.read(grid)
         mask = self.mask.read(grid)
         return Pixels(base.data, base.valid & mask.valid & (mask.data != 0), base.lengths)
+
+    def read_boxed(self, grid: PixelGrid) -> BoxedPixels:
+        """Valid only where the input and the mask both may be: in the meet of their boxes (a
+        cloud-masked file read stays in the file's box)."""
+        if self.rank:
+            return BoxedPixels.whole(self.read(grid))
+        base, mask = self.input.read_boxed(grid), self.mask.read_boxed(grid)
+        box = meet_box(base.box, mask.box)
+        if box is None:
+            return BoxedPixels.empty(grid.shape, self.dtype)
+        inner, over = base.within(box), mask.within(box)
+        valid = inner.valid & over.valid & (over.data != 0)
+        return BoxedPixels(grid.shape, box, Pixels(inner.data, valid))
 
 
 @dataclass(frozen=True)
@@ -439,22 +502,58 @@ def file_leaves(sources: Iterable[BandSource]) -> list[FileBand]:
     return list(seen)
 
 
-Mapper = Callable[[Callable[[FileBand], Pixels], Sequence[FileBand]], Iterable[Pixels]]
+Read = SourceWindow | BoxedPixels
+ReadMapper = Callable[[Callable[[FileBand], Read], Sequence[FileBand]], Iterable[Read]]
 
 
-def read_many(sources: Sequence[BandSource], grid: PixelGrid, mapper: Mapper) -> list[Pixels]:
+def read_many(sources: Sequence[BandSource], grid: PixelGrid, mapper: ReadMapper) -> list[Pixels]:
     """Pixels of several recipes on one grid. Their file reads (decoding is the cost) are done
     once each, concurrently through `mapper` (e.g. a thread pool's map), before the recipes run."""
+    return [p.full() for p in read_many_boxed(sources, grid, mapper)]
+
+
+def read_many_boxed(
+    sources: Sequence[BandSource], grid: PixelGrid, mapper: ReadMapper
+) -> list[BoxedPixels]:
+    """read_many, each recipe's pixels held in its box (BoxedPixels). The reads that composites
+    of files take as windows (ReducedBand.read_boxed) are left ungathered; the others are
+    gathered by the mapper's threads too."""
     leaves = file_leaves(sources)
     if leaves:
         # Files of a collection mostly share a grid: planning the first read computes the
         # sample map they share here, while opening the rest stays parallel in the io threads.
         leaves[0].plan(grid)
-    pixels = dict(zip(leaves, mapper(lambda leaf: leaf.read(grid), leaves), strict=True))
+    windowed = _composited_files(sources)
+
+    def read(leaf: FileBand) -> Read:
+        return leaf.read_window(grid) if leaf in windowed else leaf.read_boxed(grid)
+
+    pixels = dict(zip(leaves, mapper(read, leaves), strict=True))
     _prefetched.pixels = {(leaf, grid): p for leaf, p in pixels.items()}
     _prefetched.shared = _Shared(_readers(sources), {})
     try:
-        return [source.read(grid) for source in sources]
+        return [source.read_boxed(grid) for source in sources]
     finally:
         _prefetched.pixels = None
         _prefetched.shared = None
+
+
+def _composited_files(sources: Iterable[BandSource]) -> set[FileBand]:
+    """The file reads that are inputs of a composite made of file reads only (which may reduce
+    their windows before gathering: ReducedBand.read_boxed), on the grid of `sources`."""
+    found: set[FileBand] = set()
+    visited: set[int] = set()
+    stack = list(sources)
+    while stack:
+        source = stack.pop()
+        if id(source) in visited or source.reads_other_grid:
+            continue
+        visited.add(id(source))
+        if (
+            isinstance(source, ReducedBand)
+            and source.inputs
+            and all(isinstance(s, FileBand) for s in source.inputs)
+        ):
+            found.update(s for s in source.inputs if isinstance(s, FileBand))
+        stack.extend(children(source))
+    return found

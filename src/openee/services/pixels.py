@@ -255,7 +255,14 @@ def _encoded(req: _Request, executor: ChunkExecutor, chunk_size: int) -> PixelsR
         ]
         return PixelsResult(zip_geotiff_per_band(rasters, req.vis), req.fmt.media_type)
     npy = _npy_file(req) if req.fmt is FORMATS["NPY"] else None
-    pixels = materialize(req.sources, req.grid, executor, chunk_size, npy.fields() if npy else None)
+    pixels = materialize(
+        req.sources,
+        req.grid,
+        executor,
+        chunk_size,
+        npy.fields() if npy else None,
+        zero_masked=npy is not None,
+    )
     raster = ComputedRaster(req.names, pixels, req.grid, npy)
     content = req.fmt.encode(raster, req.vis)
     return PixelsResult(content, req.fmt.media_type_of(content))
@@ -276,8 +283,9 @@ class NpyStream:
     def __init__(self, req: _Request, executor: ChunkExecutor, chunk_size: int) -> None:
         self._npy = _npy_file(req)
         outputs = allocate_outputs(req.sources, req.grid, self._npy.fields())
-        self._valid = [p.valid for p in outputs]
-        self._rows = fill_rows(req.sources, req.grid, executor, chunk_size, outputs)
+        self._rows = fill_rows(
+            req.sources, req.grid, executor, chunk_size, outputs, zero_masked=True
+        )
         self._first = next(self._rows)  # a grid has at least one row
 
     @property
@@ -289,7 +297,6 @@ class NpyStream:
         """The header, then each band of rows, computed as they are asked for."""
         yield self._npy.header
         for start, stop in itertools.chain([self._first], self._rows):
-            self._npy.zero_masked(self._valid, start, stop)
             yield self._npy.rows(start, stop)
 
     def close(self) -> None:
