@@ -8,7 +8,7 @@ Names use the "C" collation so that paging order is bytewise, the same as SQLite
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -27,6 +27,7 @@ from openee.catalog.rows import (
     moved_properties,
     now_iso,
 )
+from openee.catalog.sql import Condition, SqlWrites, children_sql, image_query_sql, property_sql
 from openee.catalog.store import BBox, ImageQuery, PropertyTerm, Scalar
 from openee.errors import AlreadyExistsError, AssetNotFoundError, FailedPreconditionError
 
@@ -81,7 +82,7 @@ def _box(bbox: BBox | None) -> str | None:
     return f"(({west!r},{south!r}),({east!r},{north!r}))"
 
 
-class PostgresCatalog:
+class PostgresCatalog(SqlWrites):
     """A catalog in a PostgreSQL database; one connection per thread."""
 
     def __init__(self, dsn: str) -> None:
@@ -118,27 +119,9 @@ class PostgresCatalog:
 
     # -- writes -------------------------------------------------------------------------------
 
-    def put(self, record: AssetRecord) -> None:
-        self.put_many([record])
-
-    def put_many(
-        self,
-        records: Sequence[AssetRecord],
-        features: Mapping[str, Sequence[FeatureRecord]] | None = None,
-    ) -> None:
-        """Insert or replace records, all or nothing."""
-        with self._tx() as db:
-            ids = {record.name: self._put(db, record) for record in records}
-            for name, rows in (features or {}).items():
-                asset_id = ids.get(name)
-                if asset_id is None:
-                    found = db.execute(
-                        "SELECT id FROM openee_assets WHERE name = %s", (name,)
-                    ).fetchone()
-                    if found is None:
-                        raise AssetNotFoundError(name)
-                    asset_id = found[0]
-                self._put_features(db, asset_id, rows)
+    def _asset_id(self, db: psycopg.Connection[Any], name: str) -> int | None:
+        found = db.execute("SELECT id FROM openee_assets WHERE name = %s", (name,)).fetchone()
+        return None if found is None else int(found[0])
 
     def _put(self, db: psycopg.Connection[Any], record: AssetRecord) -> int:
         row = db.execute(
@@ -260,44 +243,21 @@ class PostgresCatalog:
     def children(
         self, parent: str, offset: int = 0, limit: int = 1000, *, after: str | None = None
     ) -> list[AssetRecord]:
-        sql = f"SELECT {_COLUMNS} FROM openee_assets WHERE parent = %s"
-        args: list[Any] = [parent]
-        if after is not None:
-            sql += " AND name > %s"
-            args.append(after)
-        sql += " ORDER BY name LIMIT %s OFFSET %s"
-        args.extend([limit, offset])
+        sql, args = children_sql(
+            f"SELECT {_COLUMNS} FROM openee_assets", parent, offset, limit, after, "%s"
+        )
         return [_record(row) for row in self._connection().execute(sql, args).fetchall()]
 
     def query_images(self, query: ImageQuery) -> list[AssetRecord]:
         """Images under `query.parent` that match the query, oldest first (then by name)."""
-        sql = f"SELECT {_COLUMNS} FROM openee_assets WHERE parent = %s AND type = 'IMAGE'"
-        args: list[Any] = [query.parent]
-        if query.start is not None:
-            sql += " AND start_time >= %s"
-            args.append(query.start)
-        if query.end is not None:
-            sql += " AND start_time < %s"
-            args.append(query.end)
-        if query.bbox is not None:
-            sql += " AND bbox && %s::box"
-            args.append(_box(query.bbox))
-        for term in query.properties:
-            text, term_args = _property_sql(term)
-            sql += f" AND {text}"
-            args.extend(term_args)
-        if query.after is not None:
-            start, name = query.after
-            if start is None:
-                sql += " AND ((start_time IS NULL AND name > %s) OR start_time IS NOT NULL)"
-                args.append(name)
-            else:
-                sql += " AND (start_time > %s OR (start_time = %s AND name > %s))"
-                args.extend([start, start, name])
-        sql += " ORDER BY start_time NULLS FIRST, name"
-        if query.limit is not None:
-            sql += " LIMIT %s"
-            args.append(query.limit)
+        sql, args = image_query_sql(
+            f"SELECT {_COLUMNS} FROM openee_assets",
+            query,
+            "%s",
+            "",
+            lambda bbox: ("bbox && %s::box", [_box(bbox)]),
+            _properties_sql,
+        )
         return [_record(row) for row in self._connection().execute(sql, args).fetchall()]
 
     def features(
@@ -342,17 +302,9 @@ class PostgresCatalog:
         return [row[0] for row in rows]
 
 
-def _property_sql(term: PropertyTerm) -> tuple[str, list[Any]]:
-    """One property term as an SQL condition that is never NULL (see `PropertyTerm`)."""
-    if term.op == "in":
-        assert isinstance(term.value, tuple)
-        parts = [_comparison(term.name, "=", v) for v in term.value]
-        return "(" + " OR ".join(t for t, _ in parts) + ")", [a for _, args in parts for a in args]
-    assert not isinstance(term.value, tuple)
-    if term.op == "!=":
-        text, args = _comparison(term.name, "=", term.value)
-        return f"NOT {text}", args
-    return _comparison(term.name, term.op, term.value)
+def _properties_sql(terms: tuple[PropertyTerm, ...]) -> Condition:
+    parts = [property_sql(term, _comparison) for term in terms]
+    return " AND ".join(text for text, _ in parts), [a for _, args in parts for a in args]
 
 
 def _comparison(name: str, op: str, value: Scalar) -> tuple[str, list[Any]]:
