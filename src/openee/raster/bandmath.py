@@ -261,9 +261,7 @@ class LonLatBand(BandSource):
 
     axis: str  # "longitude" or "latitude"
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
         rows, cols = np.mgrid[0 : grid.height, 0 : grid.width].astype(np.float64) + 0.5

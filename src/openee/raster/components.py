@@ -110,9 +110,7 @@ class ComponentLabelBand(HaloBand):
     offsets: tuple[tuple[int, int], ...]
     max_size: int
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.int64)
+    dtype = np.dtype(np.int64)
 
     def inputs(self) -> tuple[BandSource, ...]:
         return (self.input,)
@@ -143,9 +141,7 @@ class PixelCountBand(HaloBand):
     max_size: int
     eight: bool = True
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.int32)
+    dtype = np.dtype(np.int32)
 
     def inputs(self) -> tuple[BandSource, ...]:
         return (self.input,)

@@ -64,9 +64,7 @@ class KernelDistanceBand(HaloBand):
     kernel: Kernel
     skip_masked: bool = True
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def inputs(self) -> tuple[BandSource, ...]:
         return (self.input,)
@@ -125,9 +123,7 @@ class DistanceTransformBand(HaloBand):
         if self.neighborhood < 0:
             raise InvalidArgumentError("The neighborhood must not be negative.")
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def inputs(self) -> tuple[BandSource, ...]:
         return (self.input,)
@@ -212,9 +208,7 @@ class CumulativeCostBand(HaloBand):
     max_distance: float
     geodetic: bool = True
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def inputs(self) -> tuple[BandSource, ...]:
         return (self.cost, self.source)

@@ -62,9 +62,7 @@ class CannyBand(HaloBand):
     threshold: float
     sigma: float
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def inputs(self) -> tuple[BandSource, ...]:
         return (self.input,)

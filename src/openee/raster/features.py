@@ -129,9 +129,7 @@ class DistanceBand(BandSource):
 
     reads_other_grid = False
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     @cached_property
     def _wgs84(self) -> list[BaseGeometry]:
@@ -170,9 +168,7 @@ class PaintedBand(BandSource):
 
     layers: tuple[tuple[Shapes, int | None, int | None, float, float, str], ...]
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.uint8)
+    dtype = np.dtype(np.uint8)
 
     def read(self, grid: PixelGrid) -> Pixels:
         data = np.zeros(grid.shape, dtype=np.uint8)

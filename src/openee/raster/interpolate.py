@@ -97,9 +97,7 @@ class InverseDistanceBand(BandSource):
     mean: float
     gamma: float
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
         if not self.points.points:
@@ -153,9 +151,7 @@ class KrigingBand(BandSource):
     nugget: float
     max_distance: float
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def _gamma(self, h: np.ndarray) -> np.ndarray:
         return semivariance(self.shape, h, self.radius, self.sill, self.nugget)

@@ -44,9 +44,7 @@ class DifferenceBand(HaloBand):
     axis: str
     per_metre: bool = False
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def inputs(self) -> tuple[BandSource, ...]:
         return (self.input,)
@@ -75,9 +73,7 @@ class ZeroCrossingBand(HaloBand):
 
     input: BandSource
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.uint8)
+    dtype = np.dtype(np.uint8)
 
     def inputs(self) -> tuple[BandSource, ...]:
         return (self.input,)
@@ -127,9 +123,7 @@ class EntropyBand(HaloBand):
     input: BandSource
     kernel: Kernel
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def inputs(self) -> tuple[BandSource, ...]:
         return (self.input,)

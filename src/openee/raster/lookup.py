@@ -59,9 +59,7 @@ class PolynomialBand(BandSource):
     input: BandSource
     coefficients: tuple[float, ...]
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
@@ -87,9 +85,7 @@ class InterpolatedBand(BandSource):
     ys: tuple[float, ...]
     behavior: str
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)

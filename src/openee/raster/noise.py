@@ -47,9 +47,7 @@ class RandomBand(BandSource):
     seed: int
     distribution: str
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def cell_hash(self, grid: PixelGrid) -> np.ndarray:
         x, y = pixel_centres(grid)

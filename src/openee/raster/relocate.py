@@ -90,9 +90,7 @@ class PixelCoordinatesBand(BandSource):
     transform: Transform
     axis: int
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
         x, y = pixel_centres(grid)

@@ -28,9 +28,7 @@ class RsedBand(HaloBand):
     input: BandSource
     neighborhood: int
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def inputs(self) -> tuple[BandSource, ...]:
         return (self.input,)

@@ -33,6 +33,8 @@ class BandSource:
     # refused array bands before any pixel is computed (`openee.raster.arrays.check_arrays`).
     accepts_arrays = False
 
+    # A recipe whose output type never changes declares it as a class attribute,
+    # `dtype = np.dtype(np.float64)`; the others compute it here.
     @property
     def dtype(self) -> np.dtype:
         raise NotImplementedError
@@ -286,9 +288,7 @@ class MaskOfBand(BandSource):
 
     input: BandSource
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.uint8)
+    dtype = np.dtype(np.uint8)
 
     @property
     def rank(self) -> int:
