@@ -33,10 +33,6 @@ class RemappedBand(BandSource):
     default: float | None
     dtype_name: str
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(self.dtype_name)
-
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
         data = np.zeros(grid.shape, dtype=self.dtype)

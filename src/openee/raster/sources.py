@@ -34,10 +34,14 @@ class BandSource:
     accepts_arrays = False
 
     # A recipe whose output type never changes declares it as a class attribute,
-    # `dtype = np.dtype(np.float64)`; the others compute it here.
+    # `dtype = np.dtype(np.float64)`; one whose type is a field names it `dtype_name`; the
+    # others compute it in their own `dtype` property.
     @property
     def dtype(self) -> np.dtype:
-        raise NotImplementedError
+        name: str | None = getattr(self, "dtype_name", None)
+        if name is None:
+            raise NotImplementedError
+        return np.dtype(name)
 
     @property
     def rank(self) -> int:
@@ -133,10 +137,6 @@ class FileBand(BandSource):
     nodata: float | None
     resampling: str = "nearest"
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(self.dtype_name)
-
     def read(self, grid: PixelGrid) -> Pixels:
         prefetched: dict[tuple[BandSource, PixelGrid], Pixels] | None = getattr(
             _prefetched, "pixels", None
@@ -157,10 +157,6 @@ class ConstantBand(BandSource):
     value: float
     dtype_name: str
     masked: bool = False
-
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(self.dtype_name)
 
     def read(self, grid: PixelGrid) -> Pixels:
         data = np.full(grid.shape, self.value, dtype=self.dtype)
@@ -352,10 +348,6 @@ class CastBand(BandSource):
 
     input: BandSource
     dtype_name: str
-
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(self.dtype_name)
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
