@@ -31,7 +31,7 @@ import rasterio
 import rasterio.errors
 
 from openee.catalog.access import FileAccess
-from openee.catalog.ingest import wgs84_footprint
+from openee.catalog.ingest import RasterInfo, raster_info, wgs84_footprint
 from openee.catalog.model import IMAGE, TABLE, AssetRecord, BandMask, BandRecord, FeatureRecord
 from openee.catalog.mosaics import (
     MAX_SOURCES,
@@ -52,7 +52,6 @@ from openee.catalog.table_files import (
 )
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError
-from openee.raster.gdal import open_checked as open_raster_pinned
 from openee.raster.remote import S3_SCHEME, gdal_path, is_remote, stored_uri
 from openee.values.date import Date
 
@@ -371,35 +370,10 @@ def inspect_mosaics(plan: ImagePlan) -> ImagePlan:
     return replace(plan, mosaics=grids)
 
 
-@dataclass(frozen=True)
-class _Raster:
-    crs: str
-    transform: tuple[float, float, float, float, float, float]
-    width: int
-    height: int
-    dtypes: tuple[str, ...]
-    nodata: float | None
-    bounds: tuple[float, float, float, float]
-
-
-def _read_raster(path: Path) -> _Raster:
+def _read_raster(path: Path) -> RasterInfo:
     driver = RASTER_DRIVERS[path.suffix.lower()]
     try:
-        # A file in object storage under the network options of raster/remote.py (gdal.py).
-        with open_raster_pinned(path) as src:
-            if src.crs is None:
-                raise InvalidArgumentError(f"{path.name}: the raster has no coordinate system.")
-            t = src.transform
-            left, bottom, right, top = src.bounds
-            return _Raster(
-                crs=src.crs.to_string(),
-                transform=(t.a, t.b, t.c, t.d, t.e, t.f),
-                width=src.width,
-                height=src.height,
-                dtypes=tuple(src.dtypes),
-                nodata=src.nodata,
-                bounds=(left, bottom, right, top),
-            )
+        return raster_info(path)
     except rasterio.errors.RasterioError as exc:
         raise InvalidArgumentError(
             f"{path.name}: cannot read the raster as {driver} ({exc})."
@@ -521,7 +495,7 @@ def _paths(bands: list[BandRecord]) -> set[str]:
     return {p for b in bands for p in (b.path, b.mask.path if b.mask else None) if p}
 
 
-def _source_boxes(plan: ImagePlan, tid: str, raster: _Raster) -> list[Box]:
+def _source_boxes(plan: ImagePlan, tid: str, raster: RasterInfo) -> list[Box]:
     grid = plan.mosaics.get(tid)
     return [raster.bounds] if grid is None else list(grid.boxes)
 
