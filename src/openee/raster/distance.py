@@ -19,7 +19,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from openee.errors import InvalidArgumentError
 from openee.raster.grid import PixelGrid
-from openee.raster.halo import HaloBand, pixels_for_metres, shifted
+from openee.raster.halo import HaloBand, UnaryHaloBand, pixels_for_metres, shifted
 from openee.raster.local import kernel_matrix, kernel_reach
 from openee.raster.neighborhood import metres_per_pixel
 from openee.raster.pixels import Pixels
@@ -51,7 +51,7 @@ def pixel_distance(target: np.ndarray, metric: str) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class KernelDistanceBand(HaloBand):
+class KernelDistanceBand(UnaryHaloBand):
     """Image.distance: the distance to the nearest non-zero pixel, in the kernel's units and
     scaled by its magnitude, masked beyond the kernel's radius.
 
@@ -60,14 +60,10 @@ class KernelDistanceBand(HaloBand):
     is the smallest weight of a kernel cell that holds a non-zero pixel.
     """
 
-    input: BandSource
     kernel: Kernel
     skip_masked: bool = True
 
     dtype = np.dtype(np.float64)
-
-    def inputs(self) -> tuple[BandSource, ...]:
-        return (self.input,)
 
     def _radius_px(self, grid: PixelGrid) -> float:
         k = self.kernel
@@ -106,12 +102,11 @@ class KernelDistanceBand(HaloBand):
 
 
 @dataclass(frozen=True)
-class DistanceTransformBand(HaloBand):
+class DistanceTransformBand(UnaryHaloBand):
     """fastDistanceTransform: the distance in pixels to the nearest non-zero pixel (squared for
     'squared_euclidean'), for every pixel whatever its mask, masked where none lies within
     `neighborhood` pixels (in the chosen metric)."""
 
-    input: BandSource
     neighborhood: int
     metric: str
 
@@ -124,9 +119,6 @@ class DistanceTransformBand(HaloBand):
             raise InvalidArgumentError("The neighborhood must not be negative.")
 
     dtype = np.dtype(np.float64)
-
-    def inputs(self) -> tuple[BandSource, ...]:
-        return (self.input,)
 
     def halo(self, grid: PixelGrid) -> int:
         return self.neighborhood
