@@ -198,10 +198,10 @@ class RasterInfo:
     bounds: tuple[float, float, float, float]
 
 
-def raster_info(path: Path) -> RasterInfo:
-    """The header of a raster file (local or in object storage); a RasterioError if it cannot
-    be read, an InvalidArgumentError if it has no coordinate system."""
-    with open_checked(path) as src:
+def raster_info(path: Path, open_raster: Callable[[Path], Any] = open_checked) -> RasterInfo:
+    """The header of a raster file (local or in object storage) opened by `open_raster`, whose
+    errors pass through; an InvalidArgumentError if it has no coordinate system."""
+    with open_raster(path) as src:
         if src.crs is None:
             raise InvalidArgumentError(f"{path.name}: the raster has no coordinate system.")
         t = src.transform

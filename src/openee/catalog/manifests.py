@@ -27,9 +27,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import rasterio
-import rasterio.errors
-
 from openee.catalog.access import FileAccess
 from openee.catalog.ingest import RasterInfo, raster_info, wgs84_footprint
 from openee.catalog.model import IMAGE, TABLE, AssetRecord, BandMask, BandRecord, FeatureRecord
@@ -41,6 +38,7 @@ from openee.catalog.mosaics import (
     MosaicWriter,
     check_fill,
     inspect_sources,
+    open_raster,
     same_value,
 )
 from openee.catalog.roots import Roots
@@ -370,16 +368,6 @@ def inspect_mosaics(plan: ImagePlan) -> ImagePlan:
     return replace(plan, mosaics=grids)
 
 
-def _read_raster(path: Path) -> RasterInfo:
-    driver = RASTER_DRIVERS[path.suffix.lower()]
-    try:
-        return raster_info(path)
-    except rasterio.errors.RasterioError as exc:
-        raise InvalidArgumentError(
-            f"{path.name}: cannot read the raster as {driver} ({exc})."
-        ) from None
-
-
 def _tileset_files(
     plan: ImagePlan, mosaics: MosaicWriter | None
 ) -> tuple[ImagePlan, dict[str, Path]]:
@@ -409,7 +397,7 @@ def build_image(plan: ImagePlan, mosaics: MosaicWriter | None = None) -> AssetRe
     """Read the planned files and make the IMAGE record. Tilesets of several sources are
     merged into COGs by `mosaics` (see `mosaics.py`)."""
     plan, files = _tileset_files(plan, mosaics)
-    rasters = {tid: _read_raster(path) for tid, path in files.items()}
+    rasters = {tid: raster_info(path, open_raster) for tid, path in files.items()}
     specs = plan.bands
     if specs is None:
         # Every band of every tileset that is not only a mask.
