@@ -188,6 +188,11 @@ class ReducedBand(BandSource):
         return out
 
 
+def common_dtype(inputs: Sequence[BandSource]) -> np.dtype:
+    """The type that holds every input's values (double when there are none)."""
+    return np.result_type(*[s.dtype for s in inputs]) if inputs else np.dtype("f8")
+
+
 @dataclass(frozen=True)
 class MosaicBand(BandSource):
     """Later inputs on top of earlier ones, wherever they are valid."""
@@ -196,7 +201,7 @@ class MosaicBand(BandSource):
 
     @property
     def dtype(self) -> np.dtype:
-        return np.result_type(*[s.dtype for s in self.inputs]) if self.inputs else np.dtype("f8")
+        return common_dtype(self.inputs)
 
     def read(self, grid: PixelGrid) -> Pixels:
         data = np.zeros(grid.shape, dtype=self.dtype)
@@ -217,7 +222,7 @@ class QualityMosaicBand(BandSource):
 
     @property
     def dtype(self) -> np.dtype:
-        return np.result_type(*[s.dtype for s in self.inputs]) if self.inputs else np.dtype("f8")
+        return common_dtype(self.inputs)
 
     def read(self, grid: PixelGrid) -> Pixels:
         data = np.zeros(grid.shape, dtype=self.dtype)
