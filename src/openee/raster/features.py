@@ -23,7 +23,7 @@ import shapely.ops
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from openee.raster.grid import PixelGrid
+from openee.raster.grid import PixelGrid, pixel_lon_lat
 from openee.raster.pixels import Pixels
 from openee.raster.reduce import output_dtype, reduce_stack
 from openee.raster.sources import BandSource
@@ -136,10 +136,7 @@ class DistanceBand(BandSource):
         return _in_crs(self.shapes, "EPSG:4326")
 
     def read(self, grid: PixelGrid) -> Pixels:
-        rows, cols = np.mgrid[0 : grid.height, 0 : grid.width].astype(np.float64) + 0.5
-        t = grid.transform
-        x, y = t.a * cols + t.b * rows + t.c, t.d * cols + t.e * rows + t.f
-        lon, lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(x, y)
+        lon, lat = pixel_lon_lat(grid)
         lon0, lat0 = float(np.mean(lon)), float(np.mean(lat))
         aeqd = f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m"
         to_local = Transformer.from_crs("EPSG:4326", aeqd, always_xy=True)

@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from openee.raster.grid import PixelGrid
+from openee.raster.grid import PixelGrid, pixel_centres
 from openee.raster.pixels import Pixels
-from openee.raster.relocate import pixel_centres
 from openee.raster.sources import BandSource
 
 DISTRIBUTIONS = ("uniform", "normal")
