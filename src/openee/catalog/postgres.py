@@ -7,7 +7,6 @@ Names use the "C" collation so that paging order is bytewise, the same as SQLite
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -29,6 +28,7 @@ from openee.catalog.rows import (
 )
 from openee.catalog.sql import Condition, SqlWrites, children_sql, image_query_sql, property_sql
 from openee.catalog.store import BBox, ImageQuery, PropertyTerm, Scalar
+from openee.dbfile import PerThread
 from openee.errors import AlreadyExistsError, AssetNotFoundError, FailedPreconditionError
 
 SCHEMA = """
@@ -87,29 +87,21 @@ class PostgresCatalog(SqlWrites):
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
-        self._local = threading.local()
-        self._all: list[psycopg.Connection[Any]] = []
-        self._lock = threading.Lock()
+        self._connections = PerThread(self._connect, lambda db: db.closed)
         with self._tx() as db:
             db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             db.execute(SCHEMA)
 
-    def _connection(self) -> psycopg.Connection[Any]:
-        db: psycopg.Connection[Any] | None = getattr(self._local, "db", None)
-        if db is None or db.closed:
-            db = psycopg.connect(self.dsn, autocommit=True)
-            set_json_loads(loads_json, db)
-            self._local.db = db
-            with self._lock:
-                self._all.append(db)
+    def _connect(self) -> psycopg.Connection[Any]:
+        db = psycopg.connect(self.dsn, autocommit=True)
+        set_json_loads(loads_json, db)
         return db
 
+    def _connection(self) -> psycopg.Connection[Any]:
+        return self._connections.get()
+
     def close(self) -> None:
-        with self._lock:
-            for db in self._all:
-                db.close()
-            self._all.clear()
-        self._local = threading.local()
+        self._connections.close()
 
     @contextmanager
     def _tx(self) -> Iterator[psycopg.Connection[Any]]:
