@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+DAEMON_HELP = "keep running when stdin closes; stop with SIGTERM (scripts/cluster.py)"
 READY_TIMEOUT_S = 60.0
 # Fast and throwaway: nothing here needs to survive a crash.
 SERVER_OPTIONS = (
@@ -188,7 +189,8 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.parse_args()
+    parser.add_argument("--daemon", action="store_true", help=DAEMON_HELP)
+    args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="openee-pg-"))
     try:
         server, dsn = start(base)
@@ -198,7 +200,7 @@ def main() -> int:
 
         def wait_stdin() -> None:
             # stdin closing means the parent (e.g. the pytest session) is gone.
-            if not sys.stdin.isatty():
+            if not args.daemon and not sys.stdin.isatty():
                 sys.stdin.buffer.read()
                 done.set()
 

@@ -29,6 +29,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+DAEMON_HELP = "keep running when stdin closes; stop with SIGTERM (scripts/cluster.py)"
 READY_TIMEOUT_S = 30.0
 
 
@@ -62,16 +63,17 @@ def serve(port: int, base: Path) -> Any:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    parser.add_argument("--daemon", action="store_true", help=DAEMON_HELP)
     args = parser.parse_args()
     port = args.port or free_port()
     base = Path(tempfile.mkdtemp(prefix="openee-s3-"))
     try:
-        return _run(port, base)
+        return _run(port, base, args.daemon)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _run(port: int, base: Path) -> int:
+def _run(port: int, base: Path, daemon: bool = False) -> int:
     server = serve(port, base)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -79,7 +81,7 @@ def _run(port: int, base: Path) -> int:
 
     def wait_stdin() -> None:
         # stdin closing means the parent (e.g. the pytest session) is gone.
-        if not sys.stdin.isatty():
+        if not daemon and not sys.stdin.isatty():
             sys.stdin.buffer.read()
             done.set()
 

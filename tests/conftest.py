@@ -8,20 +8,32 @@ narrower than tests/, no -k or -m selection, nothing failed), the union of the r
 compared with the registry and the run fails, listing the algorithms no test called.
 
 OPENEE_COVERAGE_CHECK=1 forces the check on a narrower run, =0 turns it off.
+
+PostgreSQL for the store tests (catalog, state) is `scripts/postgres.py`, started once per
+session when a test first asks for it, unless OPENEE_TEST_PG_DSN names a server to use instead.
+Each test gets its own schema (its own tables) in that server.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from openee.graph import record
+from openee.statedb import PostgresState, StateDB
 
 TESTS_DIR = Path(__file__).resolve().parent
+PG_SCRIPT = TESTS_DIR.parent / "scripts" / "postgres.py"
 _state: dict[str, object] = {"dir": None, "deselected": 0, "missing": None}
 
 
@@ -91,3 +103,62 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     )
     for name in missing:
         terminalreporter.write_line(f"  {name}")
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> Iterator[str]:
+    """A DSN of a PostgreSQL server that lives for the session."""
+    given = os.environ.get("OPENEE_TEST_PG_DSN")
+    if given:
+        yield given
+        return
+    proc = subprocess.Popen(
+        [sys.executable, str(PG_SCRIPT)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    line = proc.stdout.readline().decode().strip()
+    if not line:
+        proc.wait(30)
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        pytest.fail(f"scripts/postgres.py did not start PostgreSQL:\n{err}")
+    try:
+        yield line
+    finally:
+        proc.stdin.close()  # the script stops the server and deletes it when stdin closes
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.fixture
+def pg_schema_dsn(pg_dsn: str) -> Iterator[str]:
+    """A DSN whose tables live in a fresh schema, dropped after the test."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield make_conninfo(pg_dsn, options=f"-c search_path={schema}")
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def state_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | StateDB]:
+    """Where a state store lives, of each kind: a SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield tmp_path / "state.sqlite"
+        return
+    db = PostgresState(request.getfixturevalue("pg_schema_dsn"))
+    try:
+        yield db
+    finally:
+        db.close()

@@ -27,6 +27,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"raster"}),
     frozenset({"reducers"}),
     frozenset({"values"}),
+    frozenset({"statedb"}),
     frozenset({"errors", "settings", "dbfile", "demo", ""}),  # "" is openee/__init__.py
 )
 

@@ -5,9 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from openee.commands import api_keys, iam, ingest, keys, operations, serve, service_accounts
+from openee.commands import (
+    api_keys,
+    db,
+    export,
+    iam,
+    ingest,
+    keys,
+    operations,
+    serve,
+    service_accounts,
+)
 
-COMMANDS = (serve, service_accounts, keys, api_keys, iam, ingest, operations)
+COMMANDS = (serve, service_accounts, keys, api_keys, iam, ingest, operations, export, db)
 
 
 def main(argv: list[str] | None = None) -> int:

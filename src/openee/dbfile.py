@@ -55,7 +55,8 @@ class SqliteFile:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._connections = PerThread(self._connect)
         # executescript commits on its own, so it runs outside tx().
-        self.connection().executescript(schema)
+        if schema:
+            self.connection().executescript(schema)
 
     def _connect(self) -> sqlite3.Connection:
         # check_same_thread=False only so that close() may close other threads' connections.
@@ -68,9 +69,11 @@ class SqliteFile:
         return self._connections.get()
 
     @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
+    def tx(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
+        """A transaction that commits on success; `immediate` takes the write lock at once
+        (a writer), otherwise at the first write (a reader)."""
         db = self.connection()
-        db.execute("BEGIN IMMEDIATE")
+        db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
         try:
             yield db
         except BaseException:

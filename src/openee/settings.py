@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -114,8 +115,15 @@ class Settings:
     dask_scheduler: str | None = setting(
         None,
         "OPENEE_DASK_SCHEDULER",
-        "A Dask scheduler ('tcp://host:port'): chunks then run as Dask tasks there.",
+        "A Dask scheduler ('tcp://host:port'): export chunks, and those of requests past "
+        "OPENEE_DASK_THRESHOLD, then run as Dask tasks there.",
         _optional,
+    )
+    dask_threshold: int = setting(
+        2**24,
+        "OPENEE_DASK_THRESHOLD",
+        "Estimated cost (output pixels x source files read) from which a request's chunks run "
+        "on the Dask cluster (with OPENEE_DASK_SCHEDULER); cheaper ones run in the server.",
     )
     auth_enabled: bool = setting(
         True, None, "Authentication (off only with `serve --no-auth`, on loopback)."
@@ -136,6 +144,27 @@ class Settings:
         "OPENEE_CATALOG",
         "PostgreSQL connection string or SQLite path of the catalog (default: in the data dir).",
         _optional,
+    )
+    state: str | None = setting(
+        None,
+        "OPENEE_STATE",
+        "PostgreSQL connection string of the shared state: accounts, keys, tokens, IAM, API"
+        " keys, map ids, operations, audit trail, rate limits (default: OPENEE_CATALOG when that"
+        " is PostgreSQL, else SQLite files in the data dir).",
+        _optional,
+    )
+    operation_lease_s: float = setting(
+        30.0,
+        "OPENEE_OPERATION_LEASE",
+        "Seconds an unfinished operation stays with its server without a heartbeat; then"
+        " another server (or the next start) takes it over.",
+    )
+    capability_secret_file: Path | None = setting(  # noqa: RUF009 - setting() is a dataclass field
+        None,
+        "OPENEE_CAPABILITY_SECRET_FILE",
+        "File of the secret that keys map, thumbnail and download ids; replicas must share it"
+        " (default: keys/capabilities.secret in the data dir).",
+        _optional_path,
     )
     import_workers: int = setting(
         2,
@@ -206,6 +235,11 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
+        if self.state and not is_postgres_dsn(self.state):
+            raise ValueError(
+                "OPENEE_STATE must be a PostgreSQL connection string (postgresql://...); without"
+                " it the state stays in the data dir's SQLite files."
+            )
         if not self.auth_enabled and not is_loopback_host(self.host):
             raise ValueError(
                 "--no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), "
@@ -241,7 +275,16 @@ class Settings:
     @property
     def capability_secret_path(self) -> Path:
         """The secret that keys thumbnail, download and map ids (ADR 0037)."""
-        return self.keys_dir / "capabilities.secret"
+        return self.capability_secret_file or self.keys_dir / "capabilities.secret"
+
+    @property
+    def state_dsn(self) -> str | None:
+        """The shared state database (ADR 0046): OPENEE_STATE, else OPENEE_CATALOG when that
+        is PostgreSQL; None: the data dir's SQLite files."""
+        if self.state:
+            return self.state
+        catalog = self.catalog or ""
+        return catalog if is_postgres_dsn(catalog) else None
 
     @property
     def audit_path(self) -> Path:
@@ -304,6 +347,13 @@ def parse_buckets(text: str) -> tuple[tuple[str, str], ...]:
             raise ValueError(f"OPENEE_BUCKETS: expected name=url, got '{part.strip()}'.")
         pairs.append((name.strip(), url.strip()))
     return tuple(pairs)
+
+
+def is_postgres_dsn(text: str) -> bool:
+    """A libpq connection string: a `postgresql://` URI or `key=value` pairs (`host=... dbname=`)."""
+    return text.startswith(("postgresql://", "postgres://")) or bool(
+        re.match(r"^\s*(host|hostaddr|port|dbname|user|service|options)\s*=", text)
+    )
 
 
 def is_loopback_host(host: str) -> bool:

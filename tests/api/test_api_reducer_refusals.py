@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from openee.reducers.registry import Context, names_in, plain_specs
+from openee.reducers.registry import SPECS, Context, names_in, plain_specs
 from openee.settings import DEFAULT_PROJECT
 
 URL = f"/v1/projects/{DEFAULT_PROJECT}/value:compute"
@@ -158,3 +158,28 @@ def test_a_reducer_with_a_kernel_is_run(client: TestClient, context: Context) ->
     expression = {"result": "0", "values": {"0": build(_call(f"Reducer.{accepted[0]}"))}}
     response = client.post(URL, json={"expression": expression})
     assert response.status_code == 200, response.text
+
+
+COMBINATORS = {
+    "combine": lambda r: _call("Reducer.combine", reducer1=r, reducer2=_call("Reducer.mean")),
+    "forEach": lambda r: _call("Reducer.forEach", reducer=r, outputNames=["a", "b"]),
+    "group": lambda r: _call("Reducer.group", reducer=r, groupField=1),
+    "forEachElement": lambda r: _call("Reducer.forEachElement", reducer=r),
+    "disaggregate": lambda r: _call("Reducer.disaggregate", reducer=r),
+}
+
+
+def test_every_combinator_is_tried() -> None:
+    assert set(COMBINATORS) == {s.name for s in SPECS.values() if s.combinator}
+
+
+@pytest.mark.parametrize("name", list(COMBINATORS))
+def test_a_combinator_cannot_be_repeated(client: TestClient, name: str) -> None:
+    """Reducer.repeat copies simple reducers only: the registry's combinator flag, which also
+    refuses disaggregate (before the specs, a repeated disaggregate ignored its copies)."""
+    combinator = COMBINATORS[name](_call("Reducer.sum"))
+    repeated = _call("Reducer.repeat", reducer=combinator, count=2)
+    expression = {"result": "0", "values": {"0": _call("Reducer.getOutputs", reducer=repeated)}}
+    response = client.post(URL, json={"expression": expression})
+    assert response.status_code == 400, response.text
+    assert "only simple reducers can be repeated" in response.json()["error"]["message"]

@@ -26,6 +26,7 @@ from openee.auth import (
     TooManyFailuresError,
     create_service_account_key,
 )
+from openee.statedb import StateDB
 
 TOKEN_URI = "http://127.0.0.1:8765/token"
 NOW = 1_800_000_000  # a fixed, whole-second "now" so that boundaries are exact
@@ -40,8 +41,9 @@ class FixedClock:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> AuthStore:
-    return AuthStore(tmp_path / "auth.sqlite")
+def store(state_target: Path | StateDB) -> AuthStore:
+    """An auth store in a SQLite file, and in PostgreSQL."""
+    return AuthStore(state_target)
 
 
 @pytest.fixture

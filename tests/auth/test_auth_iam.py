@@ -24,6 +24,7 @@ from openee.catalog.model import FOLDER, AssetRecord
 from openee.catalog.sqlite import SqliteCatalog
 from openee.catalog.store import ImageQuery
 from openee.errors import AssetNotFoundError, InvalidArgumentError, PermissionDeniedError
+from openee.statedb import StateDB
 
 TEAM = "team-project"
 FOLDER_NAME = f"projects/{TEAM}/assets/shared"
@@ -81,8 +82,9 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> AuthStore:
-    return AuthStore(tmp_path / "auth.sqlite")
+def store(state_target: Path | StateDB) -> AuthStore:
+    """An auth store in a SQLite file, and in PostgreSQL."""
+    return AuthStore(state_target)
 
 
 @pytest.fixture
@@ -167,8 +169,9 @@ def test_accounts_own_their_project(store: AuthStore, iam: Iam) -> None:
 def test_stores_from_before_iam_keep_accounts_owning_their_project(tmp_path: Path) -> None:
     path = tmp_path / "auth.sqlite"
     AuthStore(path).add_account(f"old@{TEAM}.iam.gserviceaccount.com", TEAM)
-    with sqlite3.connect(path) as conn:
+    with sqlite3.connect(path) as conn:  # a store from before IAM (and schema versions)
         conn.execute("DROP TABLE iam_bindings")
+        conn.execute("DROP TABLE openee_schema")
     old = Principal(f"old@{TEAM}.iam.gserviceaccount.com", TEAM, SCOPES["write"])
     assert Iam(AuthStore(path)).role(old, ASSET) == Role.OWNER
 

@@ -12,13 +12,15 @@ import pytest
 
 from openee.auth import AuditLog, AuthStore, create_service_account_key
 from openee.errors import NotFoundError
+from openee.statedb import StateDB
 
 TOKEN_URI = "http://127.0.0.1:8765/token"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> AuthStore:
-    return AuthStore(tmp_path / "auth.sqlite")
+def store(state_target: Path | StateDB) -> AuthStore:
+    """An auth store in a SQLite file, and in PostgreSQL."""
+    return AuthStore(state_target)
 
 
 def test_list_accounts_by_project(store: AuthStore) -> None:

@@ -208,8 +208,10 @@ def test_bootstrap_opens_the_configured_catalog(
         assert (tmp_path / "data" / "catalog.sqlite").exists() == (kind == "sqlite")
     finally:
         ready.catalog.close()
+        ready.state.close()
     again = bootstrap(settings)  # idempotent
     again.catalog.close()
+    again.state.close()
 
 
 def test_catalog_setting_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -117,7 +117,7 @@ def test_restart_marks_unfinished_failed(tmp_path: Path) -> None:
     assert first.start(a.id)
     first.close()
     second = OperationStore(tmp_path / "operations.sqlite")
-    assert second.fail_unfinished() == 2
+    assert second.abandon(second.take_over(everything=True)) == 2
     for op in (a, b):
         got = second.require(P, op.id)
         assert got.state == FAILED and got.error and "Run it again" in got.error["message"]

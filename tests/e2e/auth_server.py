@@ -27,7 +27,10 @@ import log_scan
 import requests
 
 from openee.auth import GOOGLE_TOKEN_AUDIENCE, JWT_BEARER_GRANT_TYPE, AuthStore
+from openee.auth.audit import StoredAuditLog
 from openee.cli import main as openee_cli
+from openee.settings import Settings
+from openee.statedb import PostgresState
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 90.0
@@ -61,6 +64,8 @@ class AuthServer:
     key_path: Path
     key: dict[str, Any]
     secrets: list[str] = field(default_factory=list)
+    # The shared state database (OPENEE_STATE, or a PostgreSQL OPENEE_CATALOG); None: SQLite.
+    state_dsn: str | None = None
 
     @property
     def project(self) -> str:
@@ -80,10 +85,16 @@ class AuthServer:
         return self.data_dir / "audit.log"
 
     def store(self) -> AuthStore:
+        if self.state_dsn is not None:
+            return AuthStore(PostgresState(self.state_dsn))
         return AuthStore(self.data_dir / "auth.sqlite")
 
     def count_tokens(self) -> int:
-        return self.store().count_tokens()
+        store = self.store()
+        try:
+            return store.count_tokens()
+        finally:
+            store.close()
 
     def secret(self, value: str) -> str:
         """Registers a value that must never reach this server's logs; returns it."""
@@ -92,7 +103,15 @@ class AuthServer:
 
     def logs(self) -> str:
         parts = [self.stderr_path, self.audit_path]
-        return "".join(p.read_text(errors="replace") for p in parts if p.exists())
+        text = "".join(p.read_text(errors="replace") for p in parts if p.exists())
+        if self.state_dsn is not None:  # the audit trail is in the state database
+            db = PostgresState(self.state_dsn)
+            try:
+                events = StoredAuditLog(db).events(limit=100_000)
+            finally:
+                db.close()
+            text += "".join(json.dumps(e) + "\n" for e in events)
+        return text
 
     def log_events(self, event: str) -> list[dict[str, Any]]:
         """The JSON log records of one event, from stderr."""
@@ -108,7 +127,12 @@ class AuthServer:
 
     def new_key(self, account: str, out: Path) -> dict[str, Any]:
         """Creates a key for an account (creating the account if needed) with the CLI."""
-        if self.store().get_account(f"{account}@{self.project}.iam.gserviceaccount.com") is None:
+        store = self.store()
+        try:
+            exists = store.get_account(f"{account}@{self.project}.iam.gserviceaccount.com")
+        finally:
+            store.close()
+        if exists is None:
             assert self.cli("service-accounts", "create", account, "--project", self.project) == 0
         assert (
             self.cli(
@@ -147,7 +171,11 @@ class AuthServer:
     def assert_no_secrets_in_logs(self) -> None:
         logs = self.logs()
         private_keys = [s for s in self.secrets if "PRIVATE KEY" in s]
-        found = log_scan.leaks(logs, self.data_dir / "auth.sqlite", private_keys)
+        store = self.store()
+        try:
+            found = log_scan.leaks(logs, store, private_keys)
+        finally:
+            store.close()
         assert not found, f"credential material in the logs of {self.base_url}: {found}"
         for value in self.secrets:
             for piece in secret_pieces(value):
@@ -259,7 +287,12 @@ def launch(root: Path, *args: str, env: dict[str, str] | None = None) -> Iterato
             time.sleep(0.2)
         key_path = data_dir / "keys" / "default.json"
         key = json.loads(key_path.read_text())
-        server = AuthServer(base_url, port, data_dir, stderr_path, key_path, key)
+        server = AuthServer(
+            base_url, port, data_dir, stderr_path, key_path, key,
+            state_dsn=Settings(
+                catalog=(env or {}).get("OPENEE_CATALOG"), state=(env or {}).get("OPENEE_STATE")
+            ).state_dsn,
+        )  # fmt: skip
         server.secret(key["private_key"])
         yield server
         server.assert_no_secrets_in_logs()

@@ -45,6 +45,7 @@ class Server:
     key: dict[str, Any]
     project: str
     stderr_path: Path
+    pid: int = 0
 
     @property
     def area(self) -> Path:
@@ -139,6 +140,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             key=key,
             project=key["project_id"],
             stderr_path=stderr_path,
+            pid=proc.pid,
         )
     finally:
         if proc.poll() is None:

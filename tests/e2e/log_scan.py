@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
 
+from openee.auth import AuthStore
+
 # Candidate credentials: maximal runs of token characters of the issued lengths and longer
 # (an API key is `AIza` + hex + URL-safe text).
 _TOKENISH = re.compile(r"[A-Za-z0-9_-]{40,}")
@@ -29,9 +31,15 @@ _HASHED_TABLES = (
 )
 
 
-def issued_hashes(auth_db: Path) -> set[str]:
-    """The hashes of every credential the auth database still knows."""
+def issued_hashes(auth_db: Path | AuthStore) -> set[str]:
+    """The hashes of every credential the auth database (a SQLite file, or a store on the
+    shared state database) still knows."""
     out: set[str] = set()
+    if isinstance(auth_db, AuthStore):
+        with auth_db.connect(write=False) as conn:
+            for table, column in _HASHED_TABLES:
+                out.update(r[0] for r in conn.execute(f"SELECT {column} FROM {table}").fetchall())
+        return out
     with closing(sqlite3.connect(auth_db)) as conn:
         for table, column in _HASHED_TABLES:
             out.update(r[0] for r in conn.execute(f"SELECT {column} FROM {table}"))
@@ -48,7 +56,7 @@ def _candidates(run: str) -> Iterable[str]:
                 yield run[start : start + length]
 
 
-def leaks(logs: str, auth_db: Path, private_keys: Iterable[str] = ()) -> list[str]:
+def leaks(logs: str, auth_db: Path | AuthStore, private_keys: Iterable[str] = ()) -> list[str]:
     """Credential material found in `logs`, described without repeating it whole."""
     found: list[str] = []
     hashes = issued_hashes(auth_db)

@@ -368,6 +368,34 @@ def test_a_bad_expression_fails_the_task_with_a_clear_message(ee_api, server) ->
     assert not list((server.data_dir / "buckets" / "e2e-bucket").glob("bad_band*"))
 
 
+def test_a_set_whose_third_file_cannot_be_written_publishes_nothing(ee_api, server) -> None:
+    """Four shards and a receipt; a folder sits where the third shard goes: the export fails
+    naming it, and none of the set is at the destination (docs/decisions/0044)."""
+    grid = Grid("EPSG:32633", Affine(120, 0, 560040, 0, -120, 5060040), 200, 150)
+    prefix = f"sets/s_{uuid.uuid4().hex[:6]}"
+    folder = server.data_dir / "buckets" / "set-bucket" / "sets"
+    blocker = folder / f"{Path(prefix).name}-0000000128-0000000000.tif"
+    blocker.mkdir(parents=True)
+    task = ee_api.batch.Export.image.toCloudStorage(
+        image=ee_api.Image(f"{COLLECTION}/{_item_id()}").select("B4"),
+        description="blocked_set",
+        bucket="set-bucket",
+        fileNamePrefix=prefix,
+        crs=grid.crs,
+        crsTransform=list(grid.crs_transform),
+        dimensions=f"{grid.width}x{grid.height}",
+        region=ee_api.Geometry.Rectangle(list(_bounds(grid)), grid.crs, False),
+        fileDimensions=128,
+        shardSize=128,
+    )
+    task.start()
+    status = wait_done(task)
+    assert status["state"] == "FAILED"
+    assert f"Writing '{blocker}' failed: IsADirectoryError" in status["error_message"]
+    assert [p.relative_to(folder) for p in folder.rglob("*")] == [blocker.relative_to(folder)]
+    assert not any((server.data_dir / "exports-staging").glob(f"{task.id}*"))
+
+
 def test_a_retried_start_with_the_same_request_id_makes_one_operation(ee_api, server) -> None:
     request_id = str(uuid.uuid4())
     body = {

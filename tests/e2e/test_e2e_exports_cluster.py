@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 import rasterio
+import rasterio.windows
 import requests
 import shapely.geometry
 from affine import Affine
@@ -170,7 +171,9 @@ def cluster() -> Iterator[Any]:
         "n_workers": 2,
         "threads_per_worker": 1,
         "processes": True,
-        "dashboard_address": None,
+        # A port of its own: 8787 may be taken by another cluster on the machine, and the
+        # warning distributed gives then is an error under this suite's settings.
+        "dashboard_address": "127.0.0.1:0",
         "host": "127.0.0.1",
     }
     try:
@@ -203,6 +206,119 @@ def test_export_runs_as_dask_tasks_on_two_worker_processes(ee_api, cluster, tmp_
         check_files(tmp_path / "data" / "buckets" / "dask-bucket", "m", 512, 256)
     finally:
         server.stop()
+
+
+# The issue's size: an 8192 x 8192 median composite in four 4096 x 4096 shards. Cheap sources:
+# 10 m pixels on the 120 m lattice of tile 33TWL (12 x 12 output pixels per source pixel),
+# inside that tile only, over the three images of 14-21 August. The oracle takes the masked
+# median of the source windows read with rasterio; output pixel (r, c) is source pixel
+# (r // 12, c // 12) of them (nearest sampling of pixel centres on an aligned lattice). The
+# composite is exported `toFloat()` (float32, as users do to halve their files): its values,
+# halves of integers below 2**23, are exact in float32, and half the bytes keep the test fast.
+BIG, BIG_FILE, FACTOR = 8192, 4096, 12
+TWL_X, TWL_Y = 499980.0, 5100000.0
+BIG_COL0 = BIG_ROW0 = 100  # source pixels from the tile's corner
+BIG_X0, BIG_Y0 = TWL_X + 120 * BIG_COL0, TWL_Y - 120 * BIG_ROW0
+MID_AUGUST = ("2023-08-14", "2023-08-21")
+
+
+def big_body(ee: Any, bucket: str, prefix: str) -> dict[str, Any]:
+    bounds = [BIG_X0, BIG_Y0 - 10 * BIG, BIG_X0 + 10 * BIG, BIG_Y0]
+    region = ee.Geometry.Rectangle(bounds, "EPSG:32633", False)
+    image = ee.ImageCollection(COLLECTION).filterBounds(region).filterDate(*MID_AUGUST).median()
+    task = ee.batch.Export.image.toCloudStorage(
+        image=image.select("B4").toFloat(),
+        description="big_export",
+        bucket=bucket,
+        fileNamePrefix=prefix,
+        region=region,
+        crs="EPSG:32633",
+        crsTransform=[10, 0, BIG_X0, 0, -10, BIG_Y0],
+        dimensions=f"{BIG}x{BIG}",
+        fileDimensions=BIG_FILE,
+        maxPixels=1e9,
+    )
+    config = dict(task.config)
+    return {
+        "expression": ee.serializer.encode(config.pop("expression"), for_cloud_api=True),
+        "description": config["description"],
+        "fileExportOptions": config["fileExportOptions"],
+        "maxPixels": config["maxPixels"],
+        "requestId": str(uuid.uuid4()),
+    }
+
+
+def big_oracle() -> np.ndarray:
+    """The composite on the source pixels under the export (NaN where no image is valid)."""
+    from pyproj import Transformer
+
+    to_wgs84 = Transformer.from_crs("EPSG:32633", "EPSG:4326", always_xy=True).transform
+    region = shapely.transform(
+        shapely.geometry.box(BIG_X0, BIG_Y0 - 10 * BIG, BIG_X0 + 10 * BIG, BIG_Y0).segmentize(500),
+        to_wgs84,
+        interleaved=False,
+    )
+    items = [
+        it
+        for it in load_items()
+        if MID_AUGUST[0] <= it.datetime.strftime("%Y-%m-%d") < MID_AUGUST[1]
+        and it.footprint.intersects(region)
+    ]
+    assert sorted(it.id for it in items) == [
+        "S2A_33TWL_20230815_0_L2A",
+        "S2A_33TWL_20230818_0_L2A",
+        "S2B_33TWL_20230820_0_L2A",
+    ]
+    side = -(-BIG // FACTOR)
+    window = rasterio.windows.Window(BIG_COL0, BIG_ROW0, side, side)
+    stack = []
+    for it in items:
+        with rasterio.open(it.band_path("B4")) as src:
+            assert (src.transform.c, src.transform.f, src.res) == (TWL_X, TWL_Y, (120.0, 120.0))
+            stack.append(src.read(1, window=window))
+    return masked_median(np.stack(stack))
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_8192_square_median_composite_in_shards_on_two_worker_processes(
+    ee_api, cluster, tmp_path
+) -> None:
+    from distributed import get_task_stream
+
+    server = Server(tmp_path / "data", {"OPENEE_DASK_SCHEDULER": cluster.scheduler.address})
+    try:
+        with get_task_stream(cluster) as stream:
+            op = server.post("image:export", big_body(ee_api, "big-bucket", "big/m"))
+            done = server.wait(op["name"], timeout=600)
+        assert done["metadata"]["state"] == "SUCCEEDED", done
+        chunks = [t for t in stream.data if "timed_chunk" in str(t["key"])]
+        assert len(chunks) == (BIG // 1024) ** 2  # the default chunk, as Dask tasks
+        assert {t["worker"] for t in chunks} == set(cluster.scheduler_info()["workers"])
+        assert len(cluster.scheduler_info()["workers"]) == 2
+    finally:
+        server.stop()
+    folder = tmp_path / "data" / "buckets" / "big-bucket" / "big"
+    offsets = range(0, BIG, BIG_FILE)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [f"m-{row:010d}-{col:010d}.tif" for row in offsets for col in offsets] + ["m.receipt.json"]
+    )
+    median = big_oracle()
+    assert (median % 1 == 0.5).any()  # pixels masked in one image: a median of two
+    whole = Affine(10, 0, BIG_X0, 0, -10, BIG_Y0)
+    covered = np.zeros((BIG, BIG), dtype=np.uint8)
+    for row in offsets:
+        for col in offsets:
+            with rasterio.open(folder / f"m-{row:010d}-{col:010d}.tif") as src:
+                assert src.crs.to_string() == "EPSG:32633"
+                assert src.transform == whole @ Affine.translation(col, row)
+                assert (src.width, src.height) == (BIG_FILE, BIG_FILE)
+                assert src.dtypes[0] == "float32"
+                covered[row : row + src.height, col : col + src.width] += 1
+                rows = np.arange(row, row + BIG_FILE) // FACTOR
+                cols = np.arange(col, col + BIG_FILE) // FACTOR
+                expected = np.nan_to_num(median[np.ix_(rows, cols)], nan=0.0)  # masked: 0
+                np.testing.assert_array_equal(src.read(1), expected.astype(np.float32))
+    assert (covered == 1).all()  # the shards tile the grid exactly: no gap, no overlap
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")

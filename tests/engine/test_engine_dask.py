@@ -90,7 +90,7 @@ def test_the_servers_dask_client_sets_the_workers_allocator(client: Client) -> N
     try:
         installed = client.run(lambda dask_worker: list(dask_worker.plugins))
         assert installed and all(ALLOCATOR_PLUGIN in plugins for plugins in installed.values())
-        single = executor.submit(compute_chunk, (), GRID).result()
+        single = executor.heavy.submit(compute_chunk, (), GRID).result()
         assert single == []
     finally:
-        executor.close()  # type: ignore[attr-defined]
+        executor.close()

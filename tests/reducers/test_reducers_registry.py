@@ -1,69 +1,58 @@
-"""The reducer registry is the one table of reducer names (docs/decisions/0038).
+"""The reducer registry is the one table of reducer names (docs/decisions/0038, 0053).
 
-- A scan of src/ for string literals equal to a reducer name: none outside the registry, except
-  the modules listed in REMAINING, each at most its count (a ratchet: a module that loses
-  literals lowers its count; a new module with one fails).
-- The kernel tables that contexts still keep hold exactly the reducers the registry gives them.
+- A scan of src/ for string literals equal to a reducer name: none outside openee.reducers (the
+  registry, its kernels and constructors), except the words listed in COINCIDENCES, which name
+  something else that happens to be spelled like a reducer (an operator, a wire key, an argument).
+  Contexts ask the specs (kernels, flags) instead of comparing names.
+- Every context's kernels are on the specs: a reducer runs where it has a kernel.
 - Every reducer constructor of the algorithm registry builds a reducer the registry knows.
 """
 
 from __future__ import annotations
 
 import ast
-from collections import Counter
 from pathlib import Path
 
 from openee.algorithms import default_registry
-from openee.algorithms.aggregate import KERNELS as AGGREGATE_KERNELS
 from openee.reducers.registry import SPECS, Context, names_in
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "openee"
-REGISTRY = SRC / "reducers"  # the registry, its kernels and order statistics
+REGISTRY = "reducers"  # the package of the registry, its kernels and constructors
 
-# Modules that still name reducers, with how many literals each may hold.
-REMAINING = {
-    # Reducers still dispatched by name (issue 14, item 1: what remains to move onto the specs).
-    "algorithms/aggregate.py": 53,  # the list kernels (List.reduce, reduceColumns, regions)
-    "algorithms/reducers.py": 37,  # constructors: combinators, outputs ('histogram', ...)
-    "algorithms/aggregate_matrix.py": 17,  # matrix kernels, split weights
-    "algorithms/image_reduce.py": 1,  # combine with shared inputs
-    "algorithms/image_collection.py": 15,  # combinators, the mean()/median()/... shortcuts
-    "algorithms/array_structure.py": 9,  # Array.reduce's output types, accum's default
-    "algorithms/image_array.py": 7,  # minMax and percentile laid along the field axis
-    "algorithms/kernel.py": 8,  # focalMin/Max/Mean/Median/Mode; reduceNeighborhood minMax
-    "algorithms/aggregate_weighted.py": 5,  # combinators
-    "algorithms/image_vectors.py": 4,  # reduceToVectors' count
-    "algorithms/interpolation.py": 2,  # the default reducer (mean)
-    "raster/landsat.py": 1,  # simpleComposite's percentile
-    "raster/sources.py": 1,  # a collection count masks pixels with no observation (sample)
-    "values/reducer.py": 5,  # combinators' input counts (values/ is below the registry)
-    # Strings that are reducer names by coincidence.
-    "algorithms/feature_collection.py": 20,  # aggregate_* algorithms and aggregate_stats keys
-    "algorithms/number.py": 9,  # Number.min, Number.and, ...
-    "algorithms/expression.py": 8,  # expression operators
-    "raster/bandmath.py": 8,  # band math operators
-    "algorithms/image_visualize.py": 4,  # visualization parameters
-    "raster/pixeltype.py": 4,  # pixel type ranges
-    "algorithms/image_alias.py": 2,  # Image.bitwiseAnd/Or aliases
-    "algorithms/image_math.py": 2,  # Image.min/max
-    "values/pixel_type.py": 2,  # PixelType ranges
-    "services/export_image.py": 4,  # pyramiding policies, rasterio's band count
-    "encode/visualize.py": 2,  # visualization parameters
-    "algorithms/array_math.py": 1,
-    "encode/formats.py": 1,
-    "values/classifier.py": 1,  # a classifier's output mode
+# Strings spelled like a reducer that name something else: module -> (literals, what they are).
+# Exactly these: a module that loses one lowers its count, a new one fails.
+COINCIDENCES: dict[str, tuple[int, str]] = {
+    "algorithms/number.py": (9, "Number.min/max/and/or/first/bitwiseAnd/... algorithm names"),
+    "algorithms/expression.py": (8, "expression operators and functions (min, max, ||, &&)"),
+    "raster/bandmath.py": (8, "band math operators of Image.min/max/and/or/first/bitwiseAnd"),
+    "algorithms/feature_collection.py": (
+        8,
+        "aggregate_first/count/min/max (no reducer: any values, in Earth Engine's order) and "
+        "the keys of aggregate_stats' documented dictionary",
+    ),
+    "algorithms/image_visualize.py": (4, "visualization parameters min, max"),
+    "raster/pixeltype.py": (4, "the min/max keys of a PixelType's wire form"),
+    "services/export_image.py": (4, "pyramiding policies, rasterio's band count"),
+    "algorithms/image_alias.py": (2, "Image.bitwise_and/or aliases of bitwiseAnd/Or"),
+    "algorithms/image_math.py": (2, "Image.clamp's min and max band operators"),
+    "encode/visualize.py": (2, "visualization parameters min, max"),
+    "values/pixel_type.py": (2, "the min/max keys of a PixelType's wire form"),
+    "values/classifier_document.py": (2, "a classifier's output mode"),
+    "algorithms/array_math.py": (1, "Array.first, the binary operator"),
+    "algorithms/interpolation.py": (1, "kriging's stdDev argument"),
+    "encode/formats.py": (1, "rasterio's band count"),
+    "values/classifier.py": (1, "a classifier's output mode"),
 }
 
 
-def _reducer_names() -> set[str]:
-    return set(SPECS)
-
-
-def literals(root: Path, names: set[str]) -> Counter[str]:
-    """How many string literals equal to one of `names` each module under `root` holds."""
-    found: Counter[str] = Counter()
+def literals(root: Path, names: set[str]) -> dict[str, list[int]]:
+    """For each module under `root` outside the registry's package, the lines of its string
+    literals equal to one of `names` (docstrings and comments are not literals of this kind:
+    a docstring is one string, never just a name)."""
+    found: dict[str, list[int]] = {}
     for path in sorted(root.rglob("*.py")):
-        if path.is_relative_to(REGISTRY):
+        module = path.relative_to(root).as_posix()
+        if module.split("/")[0] == REGISTRY:
             continue
         tree = ast.parse(path.read_text(), str(path))
         for node in ast.walk(tree):
@@ -72,28 +61,53 @@ def literals(root: Path, names: set[str]) -> Counter[str]:
                 and isinstance(node.value, str)
                 and node.value in names
             ):
-                found[path.relative_to(root).as_posix()] += 1
+                found.setdefault(module, []).append(node.lineno)
     return found
 
 
+def violations(root: Path, names: set[str], allowed: dict[str, tuple[int, str]]) -> list[str]:
+    """Modules whose reducer-name literals are not exactly their allowed coincidences."""
+    found = literals(root, names)
+    out = []
+    for module in sorted(found.keys() | allowed.keys()):
+        lines = sorted(found.get(module, []))
+        expected = allowed.get(module, (0, ""))[0]
+        if len(lines) != expected:
+            out.append(
+                f"{module}: {len(lines)} reducer-name literals (lines {lines}), {expected} allowed"
+            )
+    return out
+
+
 def test_reducer_names_live_in_the_registry() -> None:
-    found = literals(SRC, _reducer_names())
-    new = {m: n for m, n in found.items() if m not in REMAINING}
-    assert new == {}, "name reducers through openee.reducers.registry, not string literals"
-    grown = {m: (n, REMAINING[m]) for m, n in found.items() if n > REMAINING[m]}
-    assert grown == {}, "more reducer-name literals than allowed: (found, allowed)"
-    done = sorted(m for m in REMAINING if found.get(m, 0) < REMAINING[m])
-    assert done == [], "fewer literals than REMAINING allows: lower (or drop) these counts"
+    assert violations(SRC, set(SPECS), COINCIDENCES) == [], (
+        "name reducers through openee.reducers (ask the spec), not string literals; "
+        "update COINCIDENCES only for a word that names something else"
+    )
 
 
-def test_the_scan_finds_a_literal(tmp_path: Path) -> None:
-    (tmp_path / "context.py").write_text('if reducer.name == "median":\n    pass\n')
-    (tmp_path / "doc.py").write_text('"""The median of the inputs."""\n')
-    assert literals(tmp_path, {"median"}) == Counter({"context.py": 1})
+def test_the_checker_catches_a_reducer_name_outside_the_registry(tmp_path: Path) -> None:
+    (tmp_path / "reducers").mkdir()
+    (tmp_path / "reducers" / "registry.py").write_text('SPECS = {"median": 1}\n')
+    (tmp_path / "context.py").write_text(
+        '"""The median of the inputs."""\nif reducer.name == "median":\n    pass\n'
+    )
+    (tmp_path / "table.py").write_text('KERNELS = {"mean": 1,\n "median": 2}\n')
+    (tmp_path / "ops.py").write_text('OPS = {"mean": 1}\n')
+    allowed = {"ops.py": (1, "an operator"), "gone.py": (1, "removed since")}
+    assert violations(tmp_path, {"mean", "median"}, allowed) == [
+        "context.py: 1 reducer-name literals (lines [2]), 0 allowed",
+        "gone.py: 0 reducer-name literals (lines []), 1 allowed",
+        "table.py: 2 reducer-name literals (lines [1, 2]), 0 allowed",
+    ]
+    assert literals(tmp_path, {"mean", "median"})["table.py"] == [1, 2]
 
 
 def test_context_kernel_tables_match_the_registry() -> None:
-    assert set(AGGREGATE_KERNELS) == set(names_in(Context.AGGREGATE))
+    # Over lists: a kernel, or a combinator's split or walk (exactly one of them).
+    for s in SPECS.values():
+        kernels = [k for k in (s.aggregate, s.split, s.walk) if k is not None]
+        assert len(kernels) == s.runs_in(Context.AGGREGATE), s.name
     # The collection kernels: per pixel, or statistics of several outputs.
     per_pixel = {s.name for s in SPECS.values() if s.pixel is not None}
     statistics = {s.name for s in SPECS.values() if s.stats is not None}

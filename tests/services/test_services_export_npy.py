@@ -54,7 +54,7 @@ def test_npy_options_as_the_client_sends_them() -> None:
         image_options(
             {"fileExportOptions": {"fileFormat": "NPY", "geoTiffOptions": {"cloudOptimized": 1}}}
         )
-    with pytest.raises(InvalidArgumentError, match="use GEO_TIFF or NPY"):
+    with pytest.raises(InvalidArgumentError, match="use GEO_TIFF, NPY or TF_RECORD_IMAGE"):
         image_options({"fileExportOptions": {"fileFormat": "PNG"}})
 
 

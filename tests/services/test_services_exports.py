@@ -10,11 +10,16 @@ import pytest
 import rasterio
 from affine import Affine
 
-from openee.errors import InvalidArgumentError, UnimplementedError
+from openee.errors import InvalidArgumentError
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Band, Image
 from openee.raster.sources import ConstantBand
-from openee.services.destinations import bucket_destination, drive_destination, safe_relative
+from openee.services.destinations import (
+    bucket_destination,
+    drive_destination,
+    drive_file,
+    safe_relative,
+)
 from openee.services.export_image import (
     ImageOptions,
     check_max_pixels,
@@ -81,11 +86,6 @@ def test_bad_image_options_are_refused(tiff, error, match) -> None:
     body = {"fileExportOptions": {"fileFormat": "GEO_TIFF", "geoTiffOptions": tiff}}
     with pytest.raises(error, match=match):
         image_options(body)
-
-
-def test_tfrecord_is_unimplemented() -> None:
-    with pytest.raises(UnimplementedError, match="TF_RECORD_IMAGE"):
-        image_options({"fileExportOptions": {"fileFormat": "TF_RECORD_IMAGE"}})
 
 
 def test_max_pixels_message_is_earth_engines() -> None:
@@ -289,5 +289,21 @@ def test_a_disk_that_fills_up_mid_write_leaves_nothing(tmp_path: Path, monkeypat
     dest = bucket_destination(tmp_path, (), "bucket", "out/file")
     with pytest.raises(FailedPreconditionError, match="No space left on device"):
         dest.publish([(staged, ".tif")])
-    folder = tmp_path / "buckets" / "bucket" / "out"
-    assert list(folder.iterdir()) == []  # neither the file nor its temporary
+    # Neither the file nor its temporary, nor the folders made for it.
+    assert [p.name for p in tmp_path.iterdir()] == ["staged.tif"]
+
+
+def test_drive_files_are_served_to_their_owner_only(tmp_path: Path) -> None:
+    owner = "sa@p.iam.gserviceaccount.com"
+    folder = tmp_path / "drive" / owner / "out"
+    folder.mkdir(parents=True)
+    (folder / "f.tif").write_bytes(b"x")
+    (folder / ".f.tif.1234.partial").write_bytes(b"x")
+    (tmp_path / "secret").write_bytes(b"s")
+    (folder / "link.tif").symlink_to(tmp_path / "secret")
+    assert drive_file(tmp_path, owner, owner, "out/f.tif") == (folder / "f.tif").resolve()
+    assert drive_file(tmp_path, "other@p.iam.gserviceaccount.com", owner, "out/f.tif") is None
+    for path in ("out/.f.tif.1234.partial", "out/link.tif", "../../secret", "out", "out/g"):
+        assert drive_file(tmp_path, owner, owner, path) is None, path
+    link = drive_destination(tmp_path, owner, "out", "a b", "http://h:1/")
+    assert link.uri(".tif") == f"http://h:1/v1/drive/{owner}/out/a%20b.tif"

@@ -12,11 +12,10 @@ from typing import Any
 import numpy as np
 
 from openee.algorithms.array_value import ArrayValue, _as_array, _nested
-from openee.algorithms.image_array import array_axis_outputs
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.array_kernels import OPS
-from openee.reducers.registry import Context, require
+from openee.reducers.registry import Context, axis_outputs, default, keeps_integers, require
 from openee.values.reducer import Reducer
 
 
@@ -354,7 +353,7 @@ def reduce(
         fieldAxis: The axis for the outputs of a reducer with several.
     """
     data = _as_array(array, "array")
-    outputs = array_axis_outputs(reducer)
+    outputs = axis_outputs(reducer)
     for a in axes:
         _axis(a, data.ndim)
     if len(outputs) > 1:
@@ -365,9 +364,7 @@ def reduce(
         "cannot reduce an empty axis" if data.size == 0 else "the fieldAxis must have length 1."
     )
     out = run_kernel("reduce", [data], (outputs, tuple(axes), fieldAxis or 0), failure)
-    keeps_type = all(
-        o in ("sum", "min", "max", "product", "first", "last", "count") for o in outputs
-    )
+    keeps_type = all(isinstance(o, str) and keeps_integers(o) for o in outputs)
     return wrap(_int_result(out, data) if keeps_type else out)
 
 
@@ -383,6 +380,10 @@ def accum(array: Any, axis: int, reducer: Reducer | None = None) -> ArrayValue:
     """
     data = _as_array(array, "array")
     _axis(axis, data.ndim)
-    name = "sum" if reducer is None else require(reducer, Context.ARRAY_ACCUM).name
+    name = (
+        default(Context.ARRAY_ACCUM)
+        if reducer is None
+        else require(reducer, Context.ARRAY_ACCUM).name
+    )
     out = run_kernel("accum", [data], (axis, name), "cannot accumulate.")
-    return wrap(out if name == "mean" else _int_result(out, data))
+    return wrap(_int_result(out, data) if keeps_integers(name) else out)

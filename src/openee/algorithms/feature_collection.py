@@ -17,12 +17,13 @@ from openee.algorithms.collection import Collection, elements, rebuild
 from openee.algorithms.geometry_ops import WGS84_PROJECTION
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
+from openee.reducers.registry import property_aggregates
 from openee.values import geodesy
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import WGS84, ErrorMargin, Geometry
 from openee.values.geometry_space import edges_as, on_ellipsoid, space_of
 from openee.values.projection import Projection
-from openee.values.reducer import Reducer
+from openee.values.reducer import simple
 
 
 def column(collection: Collection, property: str) -> list[Any]:
@@ -42,7 +43,7 @@ def _numbers(collection: Collection, property: str, what: str) -> list[float]:
 
 
 def _reduce(name: str, collection: Collection, property: str) -> Any:
-    return aggregate.evaluate(Reducer(name, (name,)), [column(collection, property)])[0]
+    return aggregate.evaluate(simple(name), [column(collection, property)])[0]
 
 
 def _stats(collection: Collection, property: str) -> dict[str, Any]:
@@ -74,7 +75,7 @@ def _order(value: Any) -> tuple[int, Any]:
     return (1, str(value))
 
 
-# name -> (implementation, description)
+# name -> (implementation, description); those of reducers come from their specs.
 AGGREGATES: dict[str, tuple[Any, str]] = {
     "array": (
         lambda c, p: [v for v in column(c, p) if v is not None],
@@ -100,32 +101,6 @@ AGGREGATES: dict[str, tuple[Any, str]] = {
         lambda c, p: max((v for v in column(c, p) if v is not None), key=_order, default=None),
         "Returns the maximum value of the property.",
     ),
-    "sum": (lambda c, p: _reduce("sum", c, p), "Returns the sum of the values of the property."),
-    "product": (
-        lambda c, p: _reduce("product", c, p),
-        "Returns the product of the values of the property.",
-    ),
-    "mean": (lambda c, p: _reduce("mean", c, p), "Returns the mean of the values of the property."),
-    "sample_sd": (
-        lambda c, p: _reduce("sampleStdDev", c, p),
-        "Returns the sample standard deviation of the values of the property.",
-    ),
-    "sample_var": (
-        lambda c, p: _reduce("sampleVariance", c, p),
-        "Returns the sample variance of the values of the property.",
-    ),
-    "total_sd": (
-        lambda c, p: _reduce("stdDev", c, p),
-        "Returns the population standard deviation of the values of the property.",
-    ),
-    "total_var": (
-        lambda c, p: _reduce("variance", c, p),
-        "Returns the population variance of the values of the property.",
-    ),
-    "histogram": (
-        lambda c, p: _reduce("frequencyHistogram", c, p),
-        "Returns a dictionary from each value of the property to its number of occurrences.",
-    ),
     "stats": (
         _stats,
         "Returns statistics of the property: max, mean, min, sample_sd, sample_var, sum, "
@@ -144,8 +119,15 @@ def _register_aggregate(name: str, fn: Any, doc: str) -> None:
     algorithm(f"AggregateFeatureCollection.{name}")(aggregate_)
 
 
+def _by_reducer(name: str) -> Any:
+    return lambda c, p: _reduce(name, c, p)
+
+
 for _name, (_fn, _doc) in AGGREGATES.items():
     _register_aggregate(_name, _fn, _doc)
+for _spec in property_aggregates():
+    _suffix, _doc = _spec.property_aggregate or ("", "")
+    _register_aggregate(_suffix, _by_reducer(_spec.name), _doc)
 
 
 # -- Collection ----------------------------------------------------------------------------------

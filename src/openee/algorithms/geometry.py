@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import shapely.affinity
 import shapely.geometry
 
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.values.feature import Feature
 from openee.values.geometry import WGS84, ErrorMargin, Geometry, _lists
-from openee.values.projection import Projection
+from openee.values.projection import IDENTITY, Projection
 
 
 def _build(
@@ -26,6 +27,12 @@ def _build(
         shape = shapely.geometry.shape({"type": kind, "coordinates": coordinates})
     except (ValueError, TypeError, IndexError, AttributeError) as exc:
         raise InvalidArgumentError(f"Invalid {kind} coordinates: {exc}.") from None
+    if crs is not None and crs.transform != IDENTITY:
+        # Coordinates in a projection with a transform are in its units (pixels of a grid): the
+        # stock client's Rectangle([0, 0, w, h], proj=image.projection()) for exports with
+        # crs, crsTransform and dimensions is that grid's w x h block.
+        t = crs.transform
+        shape = shapely.affinity.affine_transform(shape, [t[0], t[1], t[3], t[4], t[2], t[5]])
     crs_code = crs.crs if crs is not None else inputs[0].crs if inputs else WGS84
     # Earth Engine geometries are geodesic by default in geographic coordinates only.
     if geodesic is None:

@@ -23,7 +23,7 @@ from openee.raster.grid import PixelGrid
 from openee.raster.image import Band, Image, ImageCollection
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource, ConstantBand
-from openee.reducers.registry import Context, refusal, require, runs_in
+from openee.reducers.registry import Context, axis_outputs, default, require
 from openee.values.kernel import Kernel
 from openee.values.reducer import Reducer
 
@@ -495,23 +495,6 @@ def array_dot_product(image1: Image, image2: Image) -> Image:
     return pair_bands(image1, image2, "arrayDotProduct", "dot")
 
 
-def array_axis_outputs(reducer: Reducer) -> tuple[str | tuple[str, float], ...]:
-    """The outputs of a reducer applied along array axes, in order: a kernel name, or a
-    (name, parameter) pair for each percentile."""
-    parts = reducer.parts if reducer.name == "combine" else (reducer,)
-    outputs: list[str | tuple[str, float]] = []
-    for part in parts:
-        if part.name == "minMax":
-            outputs += ["min", "max"]
-        elif part.name == "percentile":
-            outputs += [("percentile", float(p)) for p in part.params]
-        elif runs_in(part, Context.ARRAY_AXIS) and part.repeat == 1 and not part.parts:
-            outputs.append(part.name)
-        else:
-            raise refusal(part.name, Context.ARRAY_AXIS)
-    return tuple(outputs)
-
-
 @algorithm("Image.arrayReduce")
 def array_reduce(
     input: Image, reducer: Reducer, axes: list[int], fieldAxis: int | None = None
@@ -528,7 +511,7 @@ def array_reduce(
         fieldAxis: The axis holding the outputs of a multi-output reducer.
     """
     _array_bands(input, "arrayReduce")
-    outputs = array_axis_outputs(reducer)
+    outputs = axis_outputs(reducer)
     for b in input.bands:
         for a in axes:
             _axis(a, b.source.rank, "arrayReduce")
@@ -551,7 +534,11 @@ def array_accum(input: Image, axis: int, reducer: Reducer | None = None) -> Imag
         reducer: sum (default), product, min, max, mean or count.
     """
     _array_bands(input, "arrayAccum")
-    name = require(reducer, Context.ARRAY_ACCUM).name if reducer is not None else "sum"
+    name = (
+        require(reducer, Context.ARRAY_ACCUM).name
+        if reducer is not None
+        else default(Context.ARRAY_ACCUM)
+    )
     for b in input.bands:
         _axis(axis, b.source.rank, "arrayAccum")
     return map_array(input, "arrayAccum", "accum", axis, name)

@@ -11,7 +11,7 @@ from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image, ImageCollection
 from openee.raster.reduce_stats import StatBand
 from openee.raster.sources import BandSource, MosaicBand, QualityMosaicBand, ReducedBand
-from openee.reducers.registry import Context, refusal, require, spec
+from openee.reducers.registry import Context, refusal, require, shortcuts, spec, split
 from openee.values.reducer import Reducer, simple
 
 
@@ -59,15 +59,9 @@ def composite(collection: ImageCollection, reducer: Reducer, suffixed: bool) -> 
 
 def _pixel_parts(reducer: Reducer, offset: int = 0) -> list[tuple[Reducer, int, int]]:
     """(simple reducer, its output index, its first input) for each output of `reducer`."""
-    if reducer.name == "combine":
-        first, second = reducer.parts
-        shared = bool(reducer.option("sharedInputs"))
-        after = offset if shared else offset + first.num_inputs()
-        return _pixel_parts(first, offset) + _pixel_parts(second, after)
-    if reducer.name == "forEach":
-        child = reducer.parts[0]
-        step = child.num_inputs()
-        return [p for i in range(reducer.repeat) for p in _pixel_parts(child, offset + i * step)]
+    parts = split(reducer)  # combine, forEach: each part from its first input on
+    if parts is not None:
+        return [p for part, inputs in parts for p in _pixel_parts(part, offset + inputs.start)]
     if require(reducer, Context.COLLECTION, simple=True).inputs != reducer.inputs:
         raise refusal(reducer.name, Context.COLLECTION)
     return [(reducer, i, offset) for i in range(len(reducer.outputs))]
@@ -144,7 +138,7 @@ def reduce(collection: ImageCollection, reducer: Reducer, parallelScale: float =
         reducer: The reducer; masked inputs are skipped.
         parallelScale: Accepted for compatibility; it has no effect here.
     """
-    if reducer.name == "linearRegression":
+    if spec(reducer.name).pixel_regression:
         return regression_image(collection, reducer)
     return composite(collection, reducer, suffixed=True)
 
@@ -182,12 +176,8 @@ def _shortcut(name: str, reducer: str) -> None:
     algorithm(f"reduce.{name}")(shortcut)
 
 
-# ImageCollection.and() / or() are the allNonZero / anyNonZero reducers.
-for _name, _reducer in (
-    *((n, n) for n in ("mean", "median", "min", "max", "sum", "count", "mode", "product")),
-    ("and", "allNonZero"),
-    ("or", "anyNonZero"),
-):
+# ImageCollection.mean(), ...; and() / or() are the allNonZero / anyNonZero reducers.
+for _name, _reducer in shortcuts():
     _shortcut(_name, _reducer)
 
 

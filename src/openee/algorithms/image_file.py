@@ -13,7 +13,7 @@ from openee.algorithms.context import current
 from openee.algorithms.registry import algorithm
 from openee.catalog.urls import resolve_url
 from openee.errors import InvalidArgumentError
-from openee.raster.gdal import check_dataset, check_sidecars, raster_env
+from openee.raster.gdal import check_dataset, check_sidecars, gdal_env
 from openee.raster.image import Band, Image
 from openee.raster.remote import gdal_path
 from openee.raster.sources import FileBand
@@ -36,8 +36,8 @@ def load_geotiff(uri: str) -> Image:
     try:
         # Pinned to the GeoTIFF driver at open: another driver may follow links as it opens.
         # A file in object storage (`s3://`) is opened as GDAL names it (`/vsis3/`), under the
-        # bounded network options `raster_env` gives it.
-        with rasterio.Env(**raster_env(path)):
+        # bounded network options `gdal_env` gives it.
+        with gdal_env(path):
             check_sidecars(path)
             ds = rasterio.io.DatasetReader(_parse_path(gdal_path(path)), driver=["GTiff"])
         with ds:

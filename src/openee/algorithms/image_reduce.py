@@ -25,7 +25,7 @@ from openee.engine.regions import (
 )
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Image
-from openee.reducers.registry import SPECS, Context, require
+from openee.reducers.registry import SPECS, Context, require, split
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import WGS84, Geometry
 from openee.values.projection import Projection
@@ -45,13 +45,12 @@ def column_outputs(reducer: Reducer, values: np.ndarray) -> list[Any]:
         values = values.astype(np.uint8)
     if values.dtype == object:  # array pixels, as nested lists
         return _array_outputs(reducer, values)
-    name = reducer.name
-    if name == "combine" and reducer.option("sharedInputs"):
-        first, second = reducer.parts
-        return column_outputs(first, values) + column_outputs(second, values)
+    parts = split(reducer)
+    if parts is not None and reducer.option("sharedInputs"):  # combine, its parts on one input
+        return [v for part, _ in parts for v in column_outputs(part, values)]
     if values.size == 0 or reducer.repeat != 1 or reducer.parts:
         return aggregate.evaluate(reducer, [values.tolist()])
-    found = SPECS.get(name)
+    found = SPECS.get(reducer.name)
     fast = found.column(values, reducer) if found and found.column else None
     if fast is not None:
         return fast

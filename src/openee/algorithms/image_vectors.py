@@ -32,6 +32,7 @@ from openee.errors import InvalidArgumentError
 from openee.raster.components import EIGHT, FOUR, label
 from openee.raster.image import Image
 from openee.raster.pixels import Pixels
+from openee.reducers.registry import counting, spec
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import WGS84, Geometry
 from openee.values.projection import Projection
@@ -56,7 +57,7 @@ def _number(value: Any) -> Any:
 
 def _reduced(reducer: Reducer, columns: list[np.ndarray], count: int) -> list[Any]:
     if not columns:
-        if reducer.name not in ("count", "countEvery"):
+        if not spec(reducer.name).counts:
             raise InvalidArgumentError(
                 f"The reducer '{reducer.name}' needs bands besides the label band to reduce."
             )
@@ -91,7 +92,7 @@ def _vectors(
         )
     if not image.bands:
         raise InvalidArgumentError("reduceToVectors: the image has no bands.")
-    red = reducer or Reducer("countEvery", ("count",))
+    red = reducer or counting()
     projection = analysis_projection(image, scale, crs, crsTransform)
     region = fit_region(
         image_region(image, geometry, "geometry"), projection, maxPixels, bestEffort

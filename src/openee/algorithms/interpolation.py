@@ -16,7 +16,7 @@ from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image
 from openee.raster.interpolate import InverseDistanceBand, KrigingBand, Observations, PointSet
-from openee.reducers.registry import Context, collapse_kernel, require
+from openee.reducers.registry import Context, collapse_kernel, default, require
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.reducer import Reducer
 
@@ -36,7 +36,11 @@ def observations(
     """The (lon, lat, value) of each feature's centroid; features at the same location are
     collapsed into one value with `reducer` (mean when none is given). Features without the
     property are skipped."""
-    name = "mean" if reducer is None else require(reducer, Context.COLLAPSE, simple=True).name
+    name = (
+        default(Context.COLLAPSE)
+        if reducer is None
+        else require(reducer, Context.COLLAPSE, simple=True).name
+    )
     collapse = collapse_kernel(name)
     by_place: dict[tuple[float, float], list[float]] = defaultdict(list)
     for feature in collection.features:

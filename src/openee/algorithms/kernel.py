@@ -12,7 +12,7 @@ from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Band, Image
 from openee.raster.neighborhood import NeighborhoodBand
-from openee.reducers.registry import Context, require
+from openee.reducers.registry import Context, focal_specs, require, spec
 from openee.values.kernel import FIXED_WEIGHTS, Kernel, KernelMatrix, check_units
 from openee.values.reducer import Reducer
 
@@ -272,10 +272,11 @@ def reduce_neighborhood(
         skipMasked: Mask output pixels whose input pixel is masked.
         optimization: Accepted for compatibility ('boxcar', 'window'); results are exact.
     """
-    if reducer.name == "minMax" and reducer.repeat == 1:
-        # Two bands per input band, '<band>_min' and '<band>_max' (ee-reducer-minmax.js), from
-        # the min and max neighbourhood kernels.
-        ops = tuple(zip(("min", "max"), reducer.outputs, strict=True))
+    fields = spec(reducer.name).fields
+    if fields and reducer.repeat == 1:
+        # minMax: two bands per input band, '<band>_min' and '<band>_max'
+        # (ee-reducer-minmax.js), from the min and max neighbourhood kernels.
+        ops = tuple(zip(fields, reducer.outputs, strict=True))
         return _neighborhood_outputs(image, kernel, ops, skipMasked, inputWeight == "kernel")
     require(reducer, Context.NEIGHBORHOOD, simple=True)
     if inputWeight not in ("kernel", "mask"):
@@ -332,16 +333,5 @@ def _focal(op: str, doc: str) -> None:
     algorithm(f"Image.focal{op[0].upper()}{op[1:]}")(focal)
 
 
-for _op, _doc in {
-    "min": "Applies a morphological filter to each band of an image: the minimum over each "
-    "pixel's neighbourhood.",
-    "max": "Applies a morphological filter to each band of an image: the maximum over each "
-    "pixel's neighbourhood.",
-    "mean": "Applies a morphological mean filter to each band of an image: the kernel-weighted "
-    "mean over each pixel's neighbourhood.",
-    "median": "Applies a morphological filter to each band of an image: the median over each "
-    "pixel's neighbourhood.",
-    "mode": "Applies a morphological filter to each band of an image: the most frequent value "
-    "(ties: the smallest) over each pixel's neighbourhood.",
-}.items():
-    _focal(_op, _doc)
+for _spec in focal_specs():
+    _focal(_spec.name, _spec.focal or "")

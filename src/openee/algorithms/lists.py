@@ -17,7 +17,7 @@ from openee.errors import InvalidArgumentError
 from openee.values.filter import Filter
 from openee.values.geometry import Geometry
 from openee.values.reducer import Reducer
-from openee.values.size import MAX_ELEMENTS, ValueTooLargeError, check_leaves
+from openee.values.size import MAX_ELEMENTS, ValueTooLargeError, check_count, check_leaves
 
 
 def _index(items: list[Any], index: int) -> int:
@@ -113,6 +113,7 @@ def list_cat(list: list[Any], other: list[Any]) -> list[Any]:
         list: The first list.
         other: The list appended to it.
     """
+    check_count(len(list) + len(other))  # before building: doubling is the usual bomb
     return [*list, *other]
 
 

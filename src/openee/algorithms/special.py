@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from openee.raster.special import LANCZOS_COEFFICIENTS, LANCZOS_G
+from openee.reducers.pvalue import betainc
 
 __all__ = [
     "LANCZOS_G",
@@ -157,35 +158,3 @@ def gammainc(a: float, x: float) -> float:
         if abs(delta - 1) < 1e-16:
             break
     return 1.0 - math.exp(log_prefix) * h
-
-
-def betainc(a: float, b: float, x: float) -> float:
-    """The regularized incomplete beta function I_x(a, b)."""
-    if math.isnan(x) or x < 0 or x > 1 or a <= 0 or b <= 0:
-        return math.nan
-    if x in (0.0, 1.0):
-        return x
-    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-    log_front += a * math.log(x) + b * math.log1p(-x)
-    if x > (a + 1) / (a + b + 2):
-        return 1.0 - betainc(b, a, 1.0 - x)
-    # Continued fraction (modified Lentz), Numerical Recipes' betacf.
-    tiny = 1e-300
-    c = 1.0
-    d = 1.0 - (a + b) * x / (a + 1)
-    d = 1 / (tiny if abs(d) < tiny else d)
-    h = d
-    for m in range(1, 10_000):
-        m2 = 2 * m
-        for numerator in (
-            m * (b - m) * x / ((a + m2 - 1) * (a + m2)),
-            -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1)),
-        ):
-            d = 1 + numerator * d
-            d = 1 / (tiny if abs(d) < tiny else d)
-            c = 1 + numerator / c
-            c = tiny if abs(c) < tiny else c
-            h *= d * c
-        if abs(d * c - 1) < 1e-16:
-            break
-    return math.exp(log_front) * h / a

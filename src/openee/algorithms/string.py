@@ -21,6 +21,7 @@ import regex as regexlib  # `regex` is the name of the algorithms' argument
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.values.info import to_info
+from openee.values.size import check_count
 
 _POSIX = {
     "alpha": "a-zA-Z",
@@ -164,6 +165,7 @@ def cat(string1: str, string2: str) -> str:
         string1: The first string.
         string2: The string appended to it.
     """
+    check_count(len(string1) + len(string2))  # before building: doubling is the usual bomb
     return string1 + string2
 
 

@@ -18,6 +18,7 @@ from openee.api.routes import (
     assets,
     compute,
     discovery,
+    drive,
     exports,
     features,
     iam,
@@ -29,8 +30,8 @@ from openee.api.routes import (
 )
 from openee.api.routes.operations import MOSAIC_DIR
 from openee.api.state import AppState
-from openee.auth import AuditLog, FailureLimiter, TokenService
-from openee.auth.capabilities import CapabilityStore, load_or_create_secret
+from openee.auth import TokenService
+from openee.auth.capabilities import CapabilityStore
 from openee.bootstrap import bootstrap
 from openee.catalog.ingest import COG_DIR
 from openee.catalog.orphans import sweep_temporaries
@@ -38,8 +39,8 @@ from openee.catalog.roots import Roots
 from openee.engine.executors import make_executor
 from openee.engine.memory import MemoryLedger
 from openee.raster.gdal import confine_sidecars_to
-from openee.services.destinations import clear_staging
-from openee.services.operations import OperationRunner, OperationStore
+from openee.services.destinations import clear_staging, recover
+from openee.services.operations import LeaseKeeper, OperationRunner
 from openee.services.result_cache import DiskTier, ResultCache
 from openee.settings import Settings
 
@@ -48,13 +49,12 @@ def create_app(settings: Settings) -> FastAPI:
     """Build the app: bootstrap the data dir, wire the state, routes and error handlers."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     ready = bootstrap(settings)
-    operation_store = OperationStore(settings.operations_path)
-    audit = AuditLog(settings.audit_path)
+    operation_store, audit = ready.state.operations, ready.state.audit
     roots = Roots.for_data_dir(
         settings.data_dir, settings.allowed_roots, settings.allowed_url_prefixes
     )
     for made_here in (MOSAIC_DIR, COG_DIR):  # what killed imports and ingests left
-        sweep_temporaries(settings.data_dir / made_here)
+        sweep_temporaries(settings.data_dir / made_here, pids_are_local=not ready.state.shared)
     confine_sidecars_to(roots.roots)
     state = AppState(
         settings=settings,
@@ -64,20 +64,20 @@ def create_app(settings: Settings) -> FastAPI:
             ready.auth,
             settings.token_url,
             settings.token_ttl_s,
-            limiter=FailureLimiter(settings.auth_max_failures),
+            limiter=ready.state.limiter,
             audit=audit,
         ),
         audit=audit,
         registry=default_registry(),
-        executor=make_executor(settings.chunk_workers, settings.dask_scheduler),
+        executor=make_executor(
+            settings.chunk_workers, settings.dask_scheduler, settings.dask_threshold
+        ),
         roots=roots,
         operations=operation_store,
         runner=OperationRunner(operation_store, settings.import_workers),
         export_runner=OperationRunner(operation_store, settings.export_workers),
         capabilities=CapabilityStore(
-            ready.auth,
-            load_or_create_secret(settings.capability_secret_path),
-            settings.capability_ttl_s,
+            ready.auth, ready.capability_secret, settings.capability_ttl_s
         ),
         tiles=ResultCache(
             settings.tile_cache_bytes,
@@ -89,15 +89,15 @@ def create_app(settings: Settings) -> FastAPI:
             ),
         ),
     )
-    # Exports a previous process left running resume from their finished windows; every other
-    # unfinished operation is marked FAILED, and what it left in staging removed (nothing of it
-    # was published).
-    resumed = exports.resume_exports(state)
-    if stale := operation_store.fail_unfinished(keep=resumed):
-        logging.getLogger("openee.operations").info(
-            "%d operations left unfinished by a previous run were marked FAILED", stale
-        )
-    clear_staging(settings.data_dir, keep=resumed)
+    # Operations a previous process left unfinished are taken over: exports resume from their
+    # finished windows, imports run again, what cannot is marked FAILED. Alone on its data dir,
+    # a server takes them all at once; sharing a state database, it takes those whose lease ran
+    # out, now and then every third of the lease (ADR 0046). What no unfinished export holds in
+    # staging goes.
+    recover(settings.data_dir)  # publishes a killed server cut short are undone first
+    exports.take_over(state, operation_store.take_over(everything=not ready.state.shared))
+    clear_staging(settings.data_dir, keep={op.id for op in operation_store.unfinished()})
+    LeaseKeeper(operation_store, lambda taken: exports.take_over(state, taken))
     app = FastAPI(
         title="openee", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
     )
@@ -116,6 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
         iam.router,  # before assets: both route under /{version}/projects/...
         operations.router,  # before assets: both route under /{version}/projects/...
         exports.router,  # before assets: both route under /{version}/projects/...
+        drive.router,  # Drive exports' download links
         assets.router,
         web.router,  # the map page (/map) and its static files
     ):

@@ -9,7 +9,7 @@ from openee.auth import AuditLog, AuthStore, TokenService
 from openee.auth.capabilities import CapabilityStore
 from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
-from openee.engine.executors import ChunkExecutor
+from openee.engine.executors import Executors
 from openee.services.operations import OperationRunner, OperationStore
 from openee.services.result_cache import ResultCache, ShortMemo
 from openee.settings import Settings
@@ -24,7 +24,8 @@ class AppState:
     # Token grants and refusals, admin and IAM changes, and every write through the API.
     audit: AuditLog
     registry: Registry
-    executor: ChunkExecutor
+    # The chunk executors: threads, and the Dask cluster for heavy grids and exports.
+    executor: Executors
     # Where asset files may come from (the data dir, the demo data, OPENEE_ALLOWED_ROOTS).
     roots: Roots
     # Long-running operations (imports) and the threads that run them.

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 
 from openee.auth.store import AuthStore, hash_token
 from openee.errors import InvalidArgumentError, NotFoundError
+from openee.statedb import IntegrityError
 
 # Google's message for a bad `key=`; the stock client shows it as is.
 INVALID_KEY_MESSAGE = "API key not valid. Please pass a valid API key."
@@ -61,7 +61,7 @@ class ApiKeyStore:
                         " VALUES (?, ?, ?, ?, 0, ?)",
                         (key_id, hash_token(raw), project, display_name, created),
                     )
-            except sqlite3.IntegrityError:
+            except IntegrityError:
                 continue  # a key id collision (1 in 4 billion): draw again
             return ApiKey(key_id, project, display_name, False, created), raw
         raise RuntimeError("could not draw a fresh API key id")
@@ -73,7 +73,7 @@ class ApiKeyStore:
         if project is not None:
             query += " WHERE project = ?"
             params = (project,)
-        with self.store.connect() as conn:
+        with self.store.connect(write=False) as conn:
             rows = conn.execute(query + " ORDER BY created, key_id", params).fetchall()
         return [ApiKey(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
 
@@ -96,7 +96,7 @@ class ApiKeyStore:
 
     def get(self, key_id: str) -> ApiKey | None:
         """Returns the key with this public id (revoked or not), or None."""
-        with self.store.connect() as conn:
+        with self.store.connect(write=False) as conn:
             row = conn.execute(
                 "SELECT key_id, project, display_name, revoked, created FROM api_keys"
                 " WHERE key_id = ?",
@@ -108,7 +108,7 @@ class ApiKeyStore:
         """Returns the live (not revoked) key for a raw key, or None."""
         if not _KEY_PATTERN.fullmatch(raw):
             return None
-        with self.store.connect() as conn:
+        with self.store.connect(write=False) as conn:
             row = conn.execute(
                 "SELECT key_id, project, display_name, revoked, created FROM api_keys"
                 " WHERE key_hash = ?",

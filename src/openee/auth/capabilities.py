@@ -11,8 +11,10 @@ project, creator, scopes and the request's canonical JSON, cut to 160 bits. The 
 for again by the same principal gets the same id (so browsers and the tile caches reuse its tiles,
 and a link made from the layer keeps working across restarts), which also renews its expiry;
 without the secret an id cannot be derived from a request. The secret is a file in the data
-dir's `keys/`, not in the database, and ids are stored as SHA-256 hashes, so a copy of the
-database alone holds no usable URL.
+dir's `keys/` (or `OPENEE_CAPABILITY_SECRET_FILE`), not in the database, and ids are stored as
+SHA-256 hashes, so a copy of the database alone holds no usable URL. Servers sharing one state
+database must share the secret too (a map id made by one resolves on another): the database
+keeps the secret's fingerprint, and a server with another secret refuses to start (ADR 0046).
 """
 
 from __future__ import annotations
@@ -84,6 +86,30 @@ def load_or_create_secret(path: Path) -> bytes:
             path.unlink()
         raise
     return secret
+
+
+def check_shared_secret(store: AuthStore, secret: bytes, path: Path) -> None:
+    """Records the secret's fingerprint in a shared state database, or checks it against the
+    one recorded by the first server.
+
+    Raises:
+        ValueError: Another server of this database uses another secret.
+    """
+    fingerprint = hmac.new(secret, b"openee capability secret", hashlib.sha256).hexdigest()[:32]
+    with store.connect() as conn:
+        conn.execute(
+            "INSERT INTO server_facts (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            ("capability_secret_fingerprint", fingerprint),
+        )
+        (recorded,) = conn.execute(
+            "SELECT value FROM server_facts WHERE name = ?", ("capability_secret_fingerprint",)
+        ).fetchone()
+    if recorded != fingerprint:
+        raise ValueError(
+            f"The capability secret {path} is not the one the other servers of this state"
+            " database use, so map and thumbnail ids made by one would not resolve on another:"
+            " give every server the same file (OPENEE_CAPABILITY_SECRET_FILE)."
+        )
 
 
 def canonical_json(value: Any) -> str:
@@ -177,7 +203,7 @@ class CapabilityStore:
         """
         if not _ID_PATTERN.fullmatch(raw_id):
             return None
-        with self.store.connect() as conn:
+        with self.store.connect(write=False) as conn:
             row = conn.execute(
                 "SELECT kind, project, creator, scopes, request, created, expires_at"
                 " FROM capabilities WHERE id_hash = ?",

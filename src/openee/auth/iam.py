@@ -228,7 +228,7 @@ class Iam:
             return max(floor, Role.VIEWER if project == principal.project else Role.NONE)
         members = members_of(principal)
         chain = ancestors(resource)
-        with self.store.connect() as conn:
+        with self.store.connect(write=False) as conn:
             rows = conn.execute(
                 f"SELECT role FROM iam_bindings WHERE resource IN ({_marks(chain)})"
                 f" AND member IN ({_marks(members)})",
@@ -301,7 +301,7 @@ class Iam:
     def bindings(self, asset_name: str) -> list[Binding]:
         """The bindings stored on exactly this resource (not inherited ones)."""
         resource = resource_name(asset_name)
-        with self.store.connect() as conn:
+        with self.store.connect(write=False) as conn:
             rows = conn.execute(
                 "SELECT role, member FROM iam_bindings WHERE resource = ? ORDER BY role, member",
                 (resource,),
@@ -323,7 +323,7 @@ class Iam:
         new = parse_policy(dict(policy))
         etag = policy.get("etag")
         with self.store.connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
+            conn.lock(f"iam:{resource}")  # the etag check and the write, as one
             current = [
                 Binding(r[0], r[1])
                 for r in conn.execute(
@@ -347,7 +347,8 @@ class Iam:
         (binding,) = parse_policy({"bindings": [{"role": role, "members": [member]}]})
         with self.store.connect() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO iam_bindings (resource, role, member) VALUES (?, ?, ?)",
+                "INSERT INTO iam_bindings (resource, role, member) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (resource_name(asset_name), binding.role, binding.member),
             )
 

@@ -1,9 +1,10 @@
-"""SQLite persistence for service accounts, their public keys and issued access tokens.
+"""Persistence of service accounts, their public keys and issued access tokens: a SQLite file
+in the data dir by default, or the shared PostgreSQL state database (`openee.statedb`).
 
 Only public keys are stored; private keys are handed to the caller once and never persisted.
 Access tokens are stored as SHA-256 hashes, so a copy of the database does not leak usable
-tokens. Every method opens its own short-lived connection, which makes an `AuthStore` safe to
-share between the threads of a web server's threadpool.
+tokens. Every method runs its own short transaction, which makes an `AuthStore` safe to share
+between the threads of a web server's threadpool (and, on PostgreSQL, between replicas).
 
 The same database holds the tables of `capabilities` (thumbnail, download and map ids, hashed),
 `apikeys` (API keys, hashed) and `iam` (role bindings), which reach it through `connect()`.
@@ -12,74 +13,108 @@ The same database holds the tables of `capabilities` (thumbnail, download and ma
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, closing, contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from openee.errors import AlreadyExistsError, NotFoundError
+from openee.statedb import Conn, IntegrityError, Migration, SqliteState, StateDB
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS service_accounts (
-    email        TEXT PRIMARY KEY,
-    project      TEXT NOT NULL,
-    display_name TEXT NOT NULL DEFAULT '',
-    disabled     INTEGER NOT NULL DEFAULT 0,
-    created      REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS service_account_keys (
-    kid        TEXT PRIMARY KEY,
-    email      TEXT NOT NULL REFERENCES service_accounts(email) ON DELETE CASCADE,
-    public_pem TEXT NOT NULL,
-    revoked    INTEGER NOT NULL DEFAULT 0,
-    created    REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS service_account_keys_email ON service_account_keys(email);
-CREATE TABLE IF NOT EXISTS access_tokens (
-    token_hash TEXT PRIMARY KEY,
-    email      TEXT NOT NULL,
-    scopes     TEXT NOT NULL DEFAULT '',
-    project    TEXT NOT NULL,
-    expires_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS access_tokens_expires_at ON access_tokens(expires_at);
-CREATE INDEX IF NOT EXISTS access_tokens_email ON access_tokens(email);
-CREATE TABLE IF NOT EXISTS seen_assertions (
-    iss        TEXT NOT NULL,
-    jti        TEXT NOT NULL,
-    expires_at REAL NOT NULL,
-    PRIMARY KEY (iss, jti)
-);
-CREATE INDEX IF NOT EXISTS seen_assertions_expires_at ON seen_assertions(expires_at);
-CREATE TABLE IF NOT EXISTS capabilities (
-    id_hash    TEXT PRIMARY KEY,
-    kind       TEXT NOT NULL,
-    project    TEXT NOT NULL,
-    creator    TEXT NOT NULL,
-    scopes     TEXT NOT NULL DEFAULT '',
-    request    TEXT NOT NULL,
-    created    REAL NOT NULL,
-    expires_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS capabilities_expires_at ON capabilities(expires_at);
-CREATE TABLE IF NOT EXISTS api_keys (
-    key_id       TEXT PRIMARY KEY,
-    key_hash     TEXT NOT NULL UNIQUE,
-    project      TEXT NOT NULL,
-    display_name TEXT NOT NULL DEFAULT '',
-    revoked      INTEGER NOT NULL DEFAULT 0,
-    created      REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS iam_bindings (
-    resource TEXT NOT NULL,
-    role     TEXT NOT NULL,
-    member   TEXT NOT NULL,
-    PRIMARY KEY (resource, role, member)
-);
-CREATE INDEX IF NOT EXISTS iam_bindings_member ON iam_bindings(member);
-"""
+_TABLES = (
+    """CREATE TABLE IF NOT EXISTS service_accounts (
+        email        TEXT PRIMARY KEY,
+        project      TEXT NOT NULL,
+        display_name TEXT NOT NULL DEFAULT '',
+        disabled     INTEGER NOT NULL DEFAULT 0,
+        created      {real} NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS service_account_keys (
+        kid        TEXT PRIMARY KEY,
+        email      TEXT NOT NULL REFERENCES service_accounts(email) ON DELETE CASCADE,
+        public_pem TEXT NOT NULL,
+        revoked    INTEGER NOT NULL DEFAULT 0,
+        created    {real} NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS service_account_keys_email ON service_account_keys(email)",
+    """CREATE TABLE IF NOT EXISTS access_tokens (
+        token_hash TEXT PRIMARY KEY,
+        email      TEXT NOT NULL,
+        scopes     TEXT NOT NULL DEFAULT '',
+        project    TEXT NOT NULL,
+        expires_at {real} NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS access_tokens_expires_at ON access_tokens(expires_at)",
+    "CREATE INDEX IF NOT EXISTS access_tokens_email ON access_tokens(email)",
+    """CREATE TABLE IF NOT EXISTS seen_assertions (
+        iss        TEXT NOT NULL,
+        jti        TEXT NOT NULL,
+        expires_at {real} NOT NULL,
+        PRIMARY KEY (iss, jti)
+    )""",
+    "CREATE INDEX IF NOT EXISTS seen_assertions_expires_at ON seen_assertions(expires_at)",
+    """CREATE TABLE IF NOT EXISTS capabilities (
+        id_hash    TEXT PRIMARY KEY,
+        kind       TEXT NOT NULL,
+        project    TEXT NOT NULL,
+        creator    TEXT NOT NULL,
+        scopes     TEXT NOT NULL DEFAULT '',
+        request    TEXT NOT NULL,
+        created    {real} NOT NULL,
+        expires_at {real} NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS capabilities_expires_at ON capabilities(expires_at)",
+    """CREATE TABLE IF NOT EXISTS api_keys (
+        key_id       TEXT PRIMARY KEY,
+        key_hash     TEXT NOT NULL UNIQUE,
+        project      TEXT NOT NULL,
+        display_name TEXT NOT NULL DEFAULT '',
+        revoked      INTEGER NOT NULL DEFAULT 0,
+        created      {real} NOT NULL
+    )""",
+)
+_IAM_TABLES = (
+    """CREATE TABLE IF NOT EXISTS iam_bindings (
+        resource TEXT NOT NULL,
+        role     TEXT NOT NULL,
+        member   TEXT NOT NULL,
+        PRIMARY KEY (resource, role, member)
+    )""",
+    "CREATE INDEX IF NOT EXISTS iam_bindings_member ON iam_bindings(member)",
+)
+
+
+def _first_schema(conn: Conn) -> None:
+    """Version 1: the tables, also over a store made before versions were recorded (whose
+    missing pieces are added: IAM, then the key that minted each token)."""
+    had_iam = bool(conn.columns("iam_bindings"))
+    conn.run(_TABLES)
+    conn.run(_IAM_TABLES)
+    if not had_iam:
+        # Stores created before IAM existed: accounts keep owning their own project.
+        conn.executemany(
+            "INSERT INTO iam_bindings (resource, role, member) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            [
+                (project_root(project), HOME_PROJECT_ROLE, account_member(email))
+                for email, project in conn.execute(
+                    "SELECT email, project FROM service_accounts"
+                ).fetchall()
+            ],
+        )
+    if "kid" not in conn.columns("access_tokens"):
+        conn.run(["ALTER TABLE access_tokens ADD COLUMN kid TEXT NOT NULL DEFAULT ''"])
+    conn.run(["CREATE INDEX IF NOT EXISTS access_tokens_kid ON access_tokens(kid)"])
+
+
+# The auth component's schema versions, oldest first (statedb.migrate); append, never edit.
+MIGRATIONS: tuple[Migration, ...] = (
+    _first_schema,
+    # Facts every server of one state database must agree on (the capability secret's
+    # fingerprint), one row each.
+    ("CREATE TABLE IF NOT EXISTS server_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)",),
+)
 
 # The role every service account gets on its own project's root folder when it is created.
 HOME_PROJECT_ROLE = "roles/owner"
@@ -93,13 +128,6 @@ def project_root(project: str) -> str:
 def account_member(email: str) -> str:
     """Returns the IAM member string of a service account."""
     return f"serviceAccount:{email}"
-
-
-# Columns added after the first release, as (table, column, definition). Applied when missing.
-_MIGRATIONS = (("access_tokens", "kid", "TEXT NOT NULL DEFAULT ''"),)
-
-# How long a connection waits for another writer before giving up, in seconds.
-_BUSY_TIMEOUT_S = 30.0
 
 
 def hash_token(raw_token: str) -> str:
@@ -148,58 +176,32 @@ class TokenRecord:
 
 
 class AuthStore:
-    """Service accounts, public keys and hashed access tokens in one SQLite file."""
+    """Service accounts, public keys and hashed access tokens in the state database."""
 
-    def __init__(self, path: Path) -> None:
-        """Opens (and if needed creates) the store.
+    def __init__(self, target: Path | StateDB) -> None:
+        """Opens (and if needed creates or upgrades) the store.
 
         Args:
-            path: The SQLite file. Parent directories are created if missing.
+            target: The SQLite file (parent directories are created if missing), or the
+                shared state database.
         """
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)) as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            had_iam = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'iam_bindings'"
-            ).fetchone()
-            conn.executescript(_SCHEMA)
-            if had_iam is None:
-                # Stores created before IAM existed: accounts keep owning their own project.
-                conn.executemany(
-                    "INSERT OR IGNORE INTO iam_bindings (resource, role, member) VALUES (?, ?, ?)",
-                    [
-                        (project_root(project), HOME_PROJECT_ROLE, account_member(email))
-                        for email, project in conn.execute(
-                            "SELECT email, project FROM service_accounts"
-                        ).fetchall()
-                    ],
-                )
-            for table, column, definition in _MIGRATIONS:
-                present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-                if column not in present:
-                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-            conn.execute("CREATE INDEX IF NOT EXISTS access_tokens_kid ON access_tokens(kid)")
-            conn.commit()
+        self.db = target if isinstance(target, StateDB) else SqliteState(Path(target))
+        self.path = Path(target) if not isinstance(target, StateDB) else None
+        self.db.migrate("auth", MIGRATIONS)
 
-    def connect(self) -> AbstractContextManager[sqlite3.Connection]:
-        """A fresh connection inside a transaction that commits on success.
+    def connect(self, write: bool = True) -> AbstractContextManager[Conn]:
+        """A connection inside a transaction that commits on success.
 
         For the modules that keep their own tables in this database (capabilities, API keys,
         IAM bindings).
         """
-        return self._connect()
+        return self.db.tx(write)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """Yields a fresh connection inside a transaction that commits on success."""
-        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)
-        try:
-            conn.execute("PRAGMA foreign_keys=ON")
-            with conn:
-                yield conn
-        finally:
-            conn.close()
+    def _connect(self, write: bool = True) -> AbstractContextManager[Conn]:
+        return self.db.tx(write)
+
+    def close(self) -> None:
+        self.db.close()
 
     # Service accounts.
 
@@ -229,16 +231,17 @@ class AuthStore:
                     (email, project, display_name, created),
                 )
                 conn.execute(
-                    "INSERT OR IGNORE INTO iam_bindings (resource, role, member) VALUES (?, ?, ?)",
+                    "INSERT INTO iam_bindings (resource, role, member) VALUES (?, ?, ?)"
+                    " ON CONFLICT DO NOTHING",
                     (project_root(project), HOME_PROJECT_ROLE, account_member(email)),
                 )
-        except sqlite3.IntegrityError as exc:
+        except IntegrityError as exc:
             raise AlreadyExistsError(f"Service account '{email}' already exists.") from exc
         return ServiceAccount(email, project, display_name, False, created)
 
     def get_account(self, email: str) -> ServiceAccount | None:
         """Returns the account with this e-mail, or None if there is none."""
-        with self._connect() as conn:
+        with self._connect(write=False) as conn:
             row = conn.execute(
                 "SELECT email, project, display_name, disabled, created"
                 " FROM service_accounts WHERE email = ?",
@@ -255,7 +258,7 @@ class AuthStore:
         if project is not None:
             query += " WHERE project = ?"
             params = (project,)
-        with self._connect() as conn:
+        with self._connect(write=False) as conn:
             rows = conn.execute(query + " ORDER BY email", params).fetchall()
         return [ServiceAccount(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
 
@@ -324,13 +327,13 @@ class AuthStore:
                     " VALUES (?, ?, ?, 0, ?)",
                     (kid, email, public_pem, created),
                 )
-        except sqlite3.IntegrityError as exc:
+        except IntegrityError as exc:
             raise AlreadyExistsError(f"Key '{kid}' already exists.") from exc
         return KeyRecord(kid, email, public_pem, False, created)
 
     def get_key(self, kid: str) -> KeyRecord | None:
         """Returns the key with this id (revoked or not), or None if there is none."""
-        with self._connect() as conn:
+        with self._connect(write=False) as conn:
             row = conn.execute(
                 "SELECT kid, email, public_pem, revoked, created"
                 " FROM service_account_keys WHERE kid = ?",
@@ -340,7 +343,7 @@ class AuthStore:
 
     def list_keys(self, email: str) -> list[KeyRecord]:
         """Returns all keys (revoked or not) of an account, oldest first."""
-        with self._connect() as conn:
+        with self._connect(write=False) as conn:
             rows = conn.execute(
                 "SELECT kid, email, public_pem, revoked, created"
                 " FROM service_account_keys WHERE email = ? ORDER BY created, kid",
@@ -350,7 +353,7 @@ class AuthStore:
 
     def list_all_keys(self) -> list[KeyRecord]:
         """Returns the keys of every account, ordered by account then age."""
-        with self._connect() as conn:
+        with self._connect(write=False) as conn:
             rows = conn.execute(
                 "SELECT kid, email, public_pem, revoked, created"
                 " FROM service_account_keys ORDER BY email, created, kid"
@@ -409,7 +412,7 @@ class AuthStore:
             The token's record, or None if it is unknown, revoked or expired.
         """
         current = time.time() if now is None else now
-        with self._connect() as conn:
+        with self._connect(write=False) as conn:
             row = conn.execute(
                 "SELECT email, scopes, project, expires_at, kid FROM access_tokens"
                 " WHERE token_hash = ?",
@@ -450,7 +453,7 @@ class AuthStore:
 
     def count_tokens(self) -> int:
         """Returns how many access tokens are stored, expired or not."""
-        with self._connect() as conn:
+        with self._connect(write=False) as conn:
             row = conn.execute("SELECT COUNT(*) FROM access_tokens").fetchone()
         return int(row[0])
 
@@ -476,11 +479,9 @@ class AuthStore:
         current = time.time() if now is None else now
         with self._connect() as conn:
             conn.execute("DELETE FROM seen_assertions WHERE expires_at <= ?", (current,))
-            try:
-                conn.execute(
-                    "INSERT INTO seen_assertions (iss, jti, expires_at) VALUES (?, ?, ?)",
-                    (iss, jti, expires_at),
-                )
-            except sqlite3.IntegrityError:
-                return False
-        return True
+            cur = conn.execute(
+                "INSERT INTO seen_assertions (iss, jti, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
+                (iss, jti, expires_at),
+            )
+        return bool(cur.rowcount == 1)

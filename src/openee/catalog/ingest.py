@@ -26,6 +26,7 @@ import shapely
 import shapely.geometry
 import shapely.ops
 from pyproj import CRS, Transformer
+from rasterio.session import DummySession
 
 from openee.catalog.buckets import list_rasters
 from openee.catalog.model import (
@@ -397,7 +398,9 @@ def ingest(
     """
     # Files in object storage are read under the bounded network options of raster/remote.py.
     remote = any(_is_s3(s) for s in sources)
-    with rasterio.Env(**network_env(S3_SCHEME if remote else "")):
+    # GDAL reads the store's credentials itself: no rasterio session (raster/gdal.py: gdal_env).
+    env = network_env(S3_SCHEME if remote else "")
+    with rasterio.Env(session=DummySession(), **env):
         return _ingest(store, sources, asset_id, cog_dir, dates, template, progress, roots=roots)
 
 

@@ -35,8 +35,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def sweep_temporaries(data_dir: Path) -> int:
-    """Remove the temporaries of dead processes under `data_dir`; returns how many."""
+def sweep_temporaries(data_dir: Path, pids_are_local: bool = True) -> int:
+    """Remove the temporaries of dead processes under `data_dir`; returns how many. When other
+    machines may write there too (replicas on a shared data dir), a process id says nothing
+    about their processes: pass `pids_are_local=False` and only day-old ones go."""
     removed = 0
     now = time.time()
     for folder, _, files in os.walk(data_dir):
@@ -47,7 +49,7 @@ def sweep_temporaries(data_dir: Path) -> int:
             path = Path(folder, name)
             try:
                 old = now - path.lstat().st_mtime > MAX_AGE_S
-                if old or not _alive(int(match["pid"])):
+                if old or (pids_are_local and not _alive(int(match["pid"]))):
                     path.unlink()
                     removed += 1
             except OSError:

@@ -6,7 +6,6 @@ Both run the same contract suite (`tests/catalog/test_catalog_store_contract.py`
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Protocol
 
 from openee.catalog.model import FOLDER, AssetRecord, FeatureRecord
 from openee.catalog.names import parent_of
+from openee.settings import is_postgres_dsn
 
 BBox = tuple[float, float, float, float]  # (west, south, east, north), degrees
 Scalar = str | int | float | bool
@@ -160,13 +160,6 @@ def missing_folders(name: str, store: CatalogStore) -> list[AssetRecord]:
         folders.append(AssetRecord(name=parent, type=FOLDER))
         parent = parent_of(parent)
     return folders
-
-
-def is_postgres_dsn(text: str) -> bool:
-    """A libpq connection string: a `postgresql://` URI or `key=value` pairs (`host=... dbname=`)."""
-    return text.startswith(("postgresql://", "postgres://")) or bool(
-        re.match(r"^\s*(host|hostaddr|port|dbname|user|service|options)\s*=", text)
-    )
 
 
 def open_store(target: str | Path) -> CatalogStore:

@@ -1,4 +1,5 @@
-"""`openee operations`: the server's operations (imports, exports) from its data dir, with
+"""`openee operations`: the server's operations (imports, exports) from its data dir (or the
+shared state database), with
 progress bars: `list` (newest first), `watch ID` (until it is done)."""
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from openee.services.operations import Operation, OperationStore
+from openee.bootstrap import open_state
+from openee.services.operations import Operation
 from openee.settings import Settings
 
 BAR_WIDTH = 30
@@ -49,11 +51,11 @@ def line(op: Operation) -> str:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(data_dir=args.data_dir)
-    if not settings.operations_path.exists():
+    if settings.state_dsn is None and not settings.operations_path.exists():
         print(f"openee operations: no operations in {args.data_dir}", file=sys.stderr)
         return 1
     project = args.project or settings.default_project
-    store = OperationStore(settings.operations_path)
+    store = open_state(settings).operations
     try:
         if args.action == "list":
             for listed in store.list(project, 0, args.limit):

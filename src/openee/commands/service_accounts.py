@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from openee.auth import AuditLog, AuthStore, service_account_email
+from openee.bootstrap import open_state
 from openee.errors import NotFoundError, OpeneeError
 from openee.settings import Settings
 
@@ -62,9 +63,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def open_store(args: argparse.Namespace) -> tuple[Settings, AuthStore, AuditLog]:
-    """Returns the settings, the auth store and the audit log of `--data-dir`."""
+    """Returns the settings, the auth store and the audit log of `--data-dir` (or of the shared
+    state database, OPENEE_STATE or a PostgreSQL OPENEE_CATALOG)."""
     settings = Settings.from_env(data_dir=args.data_dir)
-    return settings, AuthStore(settings.auth_path), AuditLog(settings.audit_path)
+    if settings.state_dsn is None:
+        return settings, AuthStore(settings.auth_path), AuditLog(settings.audit_path)
+    state = open_state(settings)
+    return settings, state.auth, state.audit
 
 
 def project_of(args: argparse.Namespace, settings: Settings) -> str:

@@ -11,6 +11,7 @@ import numpy as np
 import rasterio
 from PIL import Image as PILImage
 from rasterio.io import MemoryFile
+from rasterio.session import DummySession
 
 from openee.encode.npy import NpyFile
 from openee.encode.raster import ComputedRaster
@@ -79,7 +80,9 @@ def encode_geotiff(raster: ComputedRaster, vis: Visualization) -> bytes:
     }
     if profile["tiled"]:
         profile.update(blockxsize=256, blockysize=256)
-    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), MemoryFile() as memfile:
+    # No rasterio session (raster/gdal.py: gdal_env): the file is in memory.
+    env = rasterio.Env(session=DummySession(), GDAL_TIFF_INTERNAL_MASK=True)
+    with env, MemoryFile() as memfile:
         with memfile.open(**profile) as dst:
             for i, (name, band) in enumerate(zip(raster.names, raster.bands, strict=True), start=1):
                 dst.write(np.where(band.valid, band.data, 0).astype(dtype), i)

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from openee.engine import deadline
-from openee.engine.executors import ChunkExecutor, ChunkFuture
+from openee.engine.executors import ChunkExecutor, ChunkFuture, route
 from openee.raster.arrays import merge_chunks
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
@@ -105,6 +105,7 @@ def fill_rows(
     merged arrays once every chunk is in. Closing the iterator early (e.g. the client went
     away) cancels the chunks not started yet; running ones finish and are dropped.
     """
+    executor = route(executor, sources, grid)  # threads, or the cluster for a heavy grid
     array_parts: dict[int, list[tuple[tuple[slice, slice], Pixels]]] = {}
     pending: deque[tuple[ChunkFuture, int, int, PixelGrid]] = deque()
 

@@ -15,8 +15,9 @@ import numpy as np
 
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
-from openee.raster.reduce import reduce_stack
+from openee.raster.reduce import reduce_with
 from openee.raster.sources import BandSource
+from openee.reducers.pixel import PERCENTILE
 
 FLOAT32 = np.dtype(np.float32)
 
@@ -162,5 +163,5 @@ class SimpleCompositeBand(BandSource):
             accepted = take & (cloud.data <= lowest + self.score_range)
             stack.append(Pixels(value.data, value.valid & accepted))
         # The percentile in float64, rounded once (the asFloat output has TOA's float32 type).
-        out = reduce_stack("percentile", stack, np.dtype(np.float64), self.percentile)
+        out = reduce_with(PERCENTILE, stack, np.dtype(np.float64), self.percentile)
         return Pixels(out.data.astype(FLOAT32), out.valid)

@@ -26,7 +26,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.windows import Window
 
 from openee.errors import FailedPreconditionError, OpeneeError, UnavailableError
-from openee.raster.gdal import open_raster, raster_env
+from openee.raster.gdal import gdal_env, open_raster
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
 from openee.raster.remote import is_remote
@@ -85,7 +85,7 @@ def _handle(path: str, overview: int) -> _Handle:
             # A file in object storage is opened by its GDAL name (`s3://` → `/vsis3/`,
             # raster/gdal.py), the handle kept under the name the catalog gives: the second
             # read of it opens nothing.
-            with rasterio.Env(**raster_env(path)):
+            with gdal_env(path):
                 dataset = open_raster(path, overview)
             with _handles_lock:
                 handle = _handles[key] = _Handle(dataset)
@@ -213,7 +213,7 @@ def read_into_grid(
     it; sampling maps are computed outside.
     """
     try:
-        with rasterio.Env(**raster_env(path)):
+        with gdal_env(path):
             level, geometry = _locate(path, band_index, grid)
             src_crs = geometry.crs or grid.crs
             if not _overlaps(grid, src_crs, geometry.bounds):
@@ -325,7 +325,7 @@ def plan_read(path: str, band_index: int, grid: PixelGrid, resampling: str = "ne
     if resampling != "nearest":
         return
     try:
-        with rasterio.Env(**raster_env(path)):
+        with gdal_env(path):
             _, geometry = _locate(path, band_index, grid)
             src_crs = geometry.crs or grid.crs
             if _overlaps(grid, src_crs, geometry.bounds):
@@ -374,3 +374,35 @@ def _warp_interpolated(
         **common,
     )
     return Pixels(data, coverage == 1)
+
+
+def window_bytes(path: str, band_index: int, dtype: np.dtype, grid: PixelGrid) -> int:
+    """The decoded bytes of band `band_index` of `path` that a read of `grid` covers: the
+    source window (at the overview level the read uses) over the grid's bounding box carried
+    into the source CRS, clipped to the source, times the pixel size. An estimate's figure:
+    reads in chunks may decode blocks on chunk edges more than once."""
+    try:
+        with gdal_env(path):
+            _, geometry = _locate(path, band_index, grid)
+    except RasterioError as exc:
+        raise _unreadable(path, exc) from exc
+    xmin, ymin, xmax, ymax = grid.bounds()
+    src_crs = geometry.crs or grid.crs
+    if src_crs != grid.crs:
+        try:
+            xmin, ymin, xmax, ymax = transformer(grid.crs, src_crs).transform_bounds(
+                xmin, ymin, xmax, ymax, densify_pts=21
+            )
+        except Exception:  # a projection that cannot hold the grid: count the whole source
+            return geometry.width * geometry.height * dtype.itemsize
+    inverse = ~geometry.transform
+    corners = [inverse * (x, y) for x in (xmin, xmax) for y in (ymin, ymax)]
+    cols = [c for c, _ in corners]
+    rows = [r for _, r in corners]
+    if not all(np.isfinite(cols + rows)):
+        return geometry.width * geometry.height * dtype.itemsize
+    col0 = max(0, int(np.floor(min(cols))))
+    col1 = min(geometry.width, int(np.ceil(max(cols))))
+    row0 = max(0, int(np.floor(min(rows))))
+    row1 = min(geometry.height, int(np.ceil(max(rows))))
+    return max(0, col1 - col0) * max(0, row1 - row0) * dtype.itemsize

@@ -25,7 +25,13 @@ def reduce_stack(
     `param` is the percentile (0-100) for 'percentile', interpolated linearly between the
     closest ranks of the valid values (numpy's default method).
     """
-    kernel = pixel_kernel(reducer)
+    return reduce_with(pixel_kernel(reducer), stack, dtype, param)
+
+
+def reduce_with(
+    kernel: PixelKernel, stack: Sequence[Pixels], dtype: np.dtype, param: float | None = None
+) -> Pixels:
+    """`reduce_stack` with the pixel kernel itself (an algorithm that uses one by definition)."""
     shape = stack[0].data.shape
     count = _count_valid(stack)
     if kernel.everywhere:

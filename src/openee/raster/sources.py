@@ -19,6 +19,7 @@ from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
 from openee.raster.read import plan_read, read_into_grid
 from openee.raster.reduce import output_dtype, reduce_stack
+from openee.reducers.registry import pixel_kernel
 from openee.values.geometry import Geometry
 
 
@@ -181,7 +182,7 @@ class ReducedBand(BandSource):
             return Pixels.empty(grid.shape, self.dtype)
         stack = [s.read(grid) for s in self.inputs]
         out = reduce_stack(self.reducer, stack, self.dtype, self.param)
-        if self.reducer == "count":
+        if pixel_kernel(self.reducer).everywhere:  # a count
             # "pixels with no valid observations are masked out of the returned image"
             # (ee_imagecollection_count.py)
             return Pixels(out.data, out.data > 0)

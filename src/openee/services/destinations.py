@@ -6,31 +6,30 @@
 - `driveDestination{folder, filenamePrefix}`: `<data dir>/drive/<principal>/<folder>/`.
 
 Outputs are computed into a staging folder of the operation (`<data dir>/exports-staging/<id>`)
-and published only once every file is complete (docs/decisions/0029): a local file is copied
-next to its final name under a hidden temporary name and renamed over it (atomic on one file
-system); an object store gets one `put` of the complete file (an object appears whole or not at
-all). A cancelled or failed export publishes nothing.
+and published only once every file is complete (docs/decisions/0029), as one set: all files or
+none (`publish.py`, docs/decisions/0044). A cancelled or failed export publishes nothing.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
-import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from openee.errors import FailedPreconditionError, InvalidArgumentError
+from openee.services.publish import publish_local, publish_objects, recover_publications
 
 log = logging.getLogger("openee.exports")
 
 STAGING_DIR = "exports-staging"
 BUCKETS_DIR = "buckets"
 DRIVE_DIR = "drive"
+DRIVE_ROUTE = "/v1/drive"  # the download links of Drive exports: <base URL>/v1/drive/<owner>/...
 
 # Google Cloud Storage bucket names (3-63 of lower-case letters, digits, '-', '_', '.').
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
@@ -67,30 +66,32 @@ class FileDestination:
     uri_root: str
 
     def uri(self, suffix: str) -> str:
-        return f"{self.uri_root.rstrip('/')}/{self.prefix}{suffix}"
+        name = f"{self.prefix}{suffix}"
+        if self.uri_root.startswith(("http://", "https://")):  # a download link: URL-quoted
+            name = quote(name, safe="/")
+        return f"{self.uri_root.rstrip('/')}/{name}"
 
     def _target(self, suffix: str) -> str:
         return f"{self.root.rstrip('/')}/{self.prefix}{suffix}"
 
-    def publish(self, files: Sequence[tuple[Path, str]]) -> list[str]:
-        """Copies each complete staged file to `<prefix><suffix>`; returns their URIs."""
+    def publish(self, files: Sequence[tuple[Path, str]], journal: Path | None = None) -> list[str]:
+        """Publishes the staged files as `<prefix><suffix>`, the last one last, as one set:
+        all of them or, on a failure, none (`publish.py`); returns their URIs. `journal` (in
+        the operation's staging folder) lets a restarted server undo a publish cut short."""
         if _is_local(self.root):
-            for staged, suffix in files:
-                _publish_local(staged, _local_path(self._target(suffix)))
+            publish_local(
+                [(staged, _local_path(self._target(suffix))) for staged, suffix in files], journal
+            )
         else:
             fs, base = _filesystem(self.root)
-            for staged, suffix in files:
-                try:
-                    target = f"{base.rstrip('/')}/{self.prefix}{suffix}"
-                    parent = target.rsplit("/", 1)[0]
-                    if parent:
-                        fs.makedirs(parent, exist_ok=True)
-                    fs.put_file(str(staged), target)
-                except Exception as exc:  # object-store clients raise their own types
-                    log.warning("export publish to %s failed", self.uri(suffix), exc_info=True)
-                    raise FailedPreconditionError(
-                        f"Writing '{self.uri(suffix)}' failed: {type(exc).__name__}: {exc}"
-                    ) from None
+            by_key = {f"{base.rstrip('/')}/{self.prefix}{s}": s for _, s in files}
+            publish_objects(
+                fs,
+                [(staged, f"{base.rstrip('/')}/{self.prefix}{s}") for staged, s in files],
+                journal,
+                self.root,
+                lambda key: self.uri(by_key.get(key, "")),
+            )
         return [self.uri(suffix) for _, suffix in files]
 
     def exists(self, suffix: str) -> bool:
@@ -98,24 +99,6 @@ class FileDestination:
             return _local_path(self._target(suffix)).exists()
         fs, base = _filesystem(self.root)
         return bool(fs.exists(f"{base.rstrip('/')}/{self.prefix}{suffix}"))
-
-
-def _publish_local(staged: Path, target: Path) -> None:
-    """Copy under a hidden temporary name in the target's folder, then rename over the target."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
-        try:
-            shutil.copyfile(staged, temporary)
-            with open(temporary, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(temporary, target)
-        finally:
-            temporary.unlink(missing_ok=True)
-    except OSError as exc:
-        raise FailedPreconditionError(
-            f"Writing '{target}' failed: {type(exc).__name__}: {exc.strerror or exc}"
-        ) from None
 
 
 def _filesystem(root: str) -> tuple[Any, str]:
@@ -148,9 +131,18 @@ def bucket_destination(
     return FileDestination(mapped, prefix, uri_root)
 
 
-def drive_destination(data_dir: Path, principal: str, folder: Any, prefix: str) -> FileDestination:
-    """The files of a driveDestination: a folder of the caller's own under the data dir."""
-    owner = re.sub(r"[^A-Za-z0-9@._-]", "_", principal) or "anonymous"
+def drive_owner(principal: str) -> str:
+    """The folder name of a principal's Drive under `<data dir>/drive/`."""
+    return re.sub(r"[^A-Za-z0-9@._-]", "_", principal) or "anonymous"
+
+
+def drive_destination(
+    data_dir: Path, principal: str, folder: Any, prefix: str, base_url: str | None = None
+) -> FileDestination:
+    """The files of a driveDestination: a folder of the caller's own under the data dir,
+    named to the user by download links of this server (`base_url/v1/drive/<owner>/...`,
+    served to that principal only) when the server's base URL is given."""
+    owner = drive_owner(principal)
     if folder in (None, ""):
         sub = ""
     elif isinstance(folder, str):
@@ -158,11 +150,38 @@ def drive_destination(data_dir: Path, principal: str, folder: Any, prefix: str) 
     else:
         raise InvalidArgumentError("driveDestination.folder must be a string.")
     root = data_dir / DRIVE_DIR / owner
-    return FileDestination(str(root), sub + prefix, (root).absolute().as_uri())
+    uri_root = (
+        f"{base_url.rstrip('/')}{DRIVE_ROUTE}/{quote(owner, safe='@')}"
+        if base_url
+        else root.absolute().as_uri()
+    )
+    return FileDestination(str(root), sub + prefix, uri_root)
+
+
+def drive_file(data_dir: Path, principal: str, owner: str, path: str) -> Path | None:
+    """The file `path` of `owner`'s Drive if `principal` is that owner and it is a published
+    file there; None otherwise (the caller answers both alike: not found). Hidden names
+    (temporaries, staged sets) and paths leaving the folder are never served."""
+    if owner != drive_owner(principal):
+        return None
+    try:
+        relative = safe_relative(path, "path")
+    except InvalidArgumentError:
+        return None
+    root = (data_dir / DRIVE_DIR / owner).resolve()
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        return None
+    return target
 
 
 def staging_dir(data_dir: Path, op_id: str) -> Path:
     return data_dir / STAGING_DIR / op_id
+
+
+def recover(data_dir: Path) -> None:
+    """At start, before exports resume: undo the publishes a killed server cut short."""
+    recover_publications(data_dir / STAGING_DIR, _filesystem)
 
 
 def clear_staging(data_dir: Path, keep: Collection[str] = ()) -> None:

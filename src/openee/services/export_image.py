@@ -35,14 +35,17 @@ import rasterio.shutil
 from rasterio.windows import Window
 
 from openee.encode.npy import npy_header, structured_dtype
+from openee.encode.tfrecord import IMAGE_FORMAT as TF_RECORD_IMAGE
+from openee.encode.tfrecord import TfRecordOptions, tfrecord_options
 from openee.engine.chunks import compute_chunk
 from openee.engine.executors import ChunkExecutor, ChunkFuture
-from openee.errors import InvalidArgumentError, OpeneeError, UnimplementedError
+from openee.errors import InvalidArgumentError, OpeneeError
 from openee.raster.arrays import check_arrays
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Image
 from openee.raster.pixels import Pixels
-from openee.raster.sources import BandSource
+from openee.raster.read import window_bytes
+from openee.raster.sources import BandSource, FileBand, children
 from openee.services.pixels import resolve_grid
 
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -51,7 +54,6 @@ DEFAULT_TILE_SIZE = 256
 # file of a few float bands stays a size GDAL and most tools handle comfortably).
 DEFAULT_FILE_SIDE = 32768
 IMAGE_FORMATS = {"GEO_TIFF": ".tif", "NPY": ".npy"}
-NOT_BUILT = {"TF_RECORD_IMAGE"}
 # NPY exports are one file of the whole grid (NPY has no georeferencing to place shards by).
 ONE_FILE = (2**31 - 1, 2**31 - 1)
 # Earth Engine's pyramidingPolicy -> GDAL's overview resampling.
@@ -73,6 +75,8 @@ class ImageOptions:
     # resampled by the pyramiding policy.
     mask_band: bool = False
     overview_resampling: str = "nearest"
+    # TF_RECORD_IMAGE exports (export_tfrecord.py): patches, margins, compression, file size.
+    tfrecord: TfRecordOptions | None = None
 
 
 def _int_value(value: Any, what: str) -> int:
@@ -119,11 +123,16 @@ def image_options(body: dict[str, Any]) -> ImageOptions:
             overview_resampling=PYRAMIDING[policy],
         )
     file_format = str(files.get("fileFormat") or "GEO_TIFF").upper()
-    if file_format in NOT_BUILT:
-        raise UnimplementedError(f"Image export to fileFormat {file_format} is not implemented.")
+    if file_format == TF_RECORD_IMAGE:
+        return ImageOptions(
+            file_format=file_format,
+            max_pixels=max_pixels,
+            tfrecord=tfrecord_options(files.get("tfRecordOptions")),
+        )
     if file_format not in IMAGE_FORMATS:
         raise InvalidArgumentError(
-            f"Invalid fileFormat for an image export: '{file_format[:40]}' (use GEO_TIFF or NPY)."
+            f"Invalid fileFormat for an image export: '{file_format[:40]}' (use GEO_TIFF, NPY "
+            "or TF_RECORD_IMAGE)."
         )
     if file_format == "NPY":
         for name in ("geoTiffOptions", "tfRecordOptions"):
@@ -539,20 +548,42 @@ def grid_info(grid: PixelGrid) -> dict[str, Any]:
 
 
 def estimate(image: Image, opts: ImageOptions, chunk_size: int) -> dict[str, Any]:
-    """The size of an export before it runs: grid, files, pixels, chunks, output bytes."""
+    """The size of an export before it runs: grid, files, pixels, chunks, output bytes (as
+    uncompressed pixels), and the decoded bytes of the source windows it reads."""
     grid = export_grid(image)
     sources = [b.source for b in image.bands]
     parts = file_parts(grid, opts.file_dimensions, IMAGE_FORMATS[opts.file_format])
+    dtype = export_dtype(sources) if sources else np.dtype(np.uint8)
     if opts.file_format == "NPY":
         itemsize = sum(t.itemsize for t in band_dtypes(sources))
     else:
-        itemsize = (export_dtype(sources).itemsize if sources else 1) * len(sources)
+        itemsize = dtype.itemsize * len(sources)
     pixels = grid.width * grid.height
+    reads = source_reads(sources)
     return {
         "grid": grid_info(grid),
         "files": len(parts),
         "pixels": pixels,
         "bands": len(sources),
+        "dtype": dtype.name,
         "uncompressedBytes": pixels * itemsize,
         "chunks": len(windows(parts, export_chunk_size(chunk_size, opts))),
+        "sourceFiles": len({band.path for band in reads}),
+        "sourceBytes": sum(window_bytes(band.path, band.index, band.dtype, grid) for band in reads),
     }
+
+
+def source_reads(sources: Sequence[BandSource]) -> list[FileBand]:
+    """Every distinct file band under the recipes (each read once by the export)."""
+    seen: dict[tuple[str, int], FileBand] = {}
+    visited: set[int] = set()  # recipes shared by several bands are walked once
+    stack = list(sources)
+    while stack:
+        source = stack.pop()
+        if id(source) in visited:
+            continue
+        visited.add(id(source))
+        if isinstance(source, FileBand):
+            seen.setdefault((source.path, source.index), source)
+        stack.extend(children(source))
+    return list(seen.values())

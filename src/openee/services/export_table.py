@@ -1,11 +1,14 @@
 """Table exports: an evaluated FeatureCollection written as CSV, GeoJSON, KML, KMZ, a Shapefile
-(its .shp, .shx, .dbf, .prj and .cpg files, as Earth Engine writes them) or GeoParquet (beyond
-Earth Engine), honouring `selectors`. The encoders are those of table downloads
-(`encode/tables.py`); GeoParquet is written by GDAL's Parquet driver through pyogrio.
+(its .shp, .shx, .dbf, .prj and .cpg files, as Earth Engine writes them), TFRecord or GeoParquet
+(beyond Earth Engine), honouring `selectors`. The encoders are those of table downloads
+(`encode/tables.py`); GeoParquet is written with pyarrow; TFRecord (`encode/tfrecord.py`) is one
+GZIP-compressed `<prefix>.tfrecord.gz` holding a `tf.train.Example` per feature, as Earth
+Engine's TFRecord guide states.
 """
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import zipfile
@@ -24,7 +27,9 @@ from openee.encode.tables import (
     property_names,
     table_format,
 )
-from openee.errors import FailedPreconditionError, InvalidArgumentError, UnimplementedError
+from openee.encode.tfrecord import TABLE_FORMAT as TF_RECORD_TABLE
+from openee.encode.tfrecord import table_records
+from openee.errors import FailedPreconditionError, InvalidArgumentError
 from openee.services.features import all_geojson
 
 GEOPARQUET = "GEO_PARQUET"
@@ -42,8 +47,8 @@ def table_file_format(name: Any) -> str:
     """The checked `fileExportOptions.fileFormat` of a table export (default CSV)."""
     if isinstance(name, str) and name.upper() in _PARQUET_NAMES:
         return GEOPARQUET
-    if isinstance(name, str) and name.upper() in ("TF_RECORD_TABLE", "TFRECORD"):
-        raise UnimplementedError("Table export to fileFormat TF_RECORD_TABLE is not implemented.")
+    if isinstance(name, str) and name.upper() in (TF_RECORD_TABLE, "TFRECORD"):
+        return TF_RECORD_TABLE
     return table_format(name).name
 
 
@@ -68,6 +73,14 @@ def write_table_files(
         path = staging / "table.parquet"
         _write_geoparquet(features, selectors, path)
         return [(path, ".parquet")]
+    if file_format == TF_RECORD_TABLE:
+        # Without selectors: the properties (a geometry is no list of numbers; select '.geo'
+        # to get its GeoJSON text).
+        columns = selectors if selectors is not None else property_names(features)
+        path = staging / "table.tfrecord.gz"
+        with gzip.GzipFile(path, "wb", mtime=0) as gz:
+            gz.write(table_records(features, columns))
+        return [(path, ".tfrecord.gz")]
     fmt: TableFormat = FORMATS[file_format]
     content = fmt.encode(features, selectors, name)
     if file_format == "SHP":

@@ -53,16 +53,19 @@ from openee.services.export_image import (
 )
 from openee.services.export_map import MapOptions, map_options, write_map_tiles
 from openee.services.export_table import selectors_of, table_file_format, write_table_files
+from openee.services.export_tfrecord import estimate_tfrecord, write_tfrecord_files
 from openee.services.export_video import VideoOptions, video_options, write_video
 from openee.services.operations import (
     PENDING,
     RUNNING,
     SUCCEEDED,
     Job,
+    LeaseLost,
     Operation,
     OperationRunner,
     OperationStore,
 )
+from openee.services.publish import JOURNAL
 from openee.settings import Limits
 from openee.values.classifier import Classifier
 from openee.values.classifier_document import dumps, to_document
@@ -100,6 +103,9 @@ class ExportServices:
     limits: Limits
     # Chunks submitted ahead of the one being written: enough to keep every worker busy.
     in_flight: int = 4
+    # The server's base URL: Drive exports are named by download links under it (none: file
+    # URIs).
+    base_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,7 +171,7 @@ def _file_destination(
         prefix = safe_relative(str(drive.get("filenamePrefix") or description), "filenamePrefix")
         if "/" in prefix:
             raise InvalidArgumentError("A Drive filenamePrefix cannot hold '/'; use folder.")
-        return drive_destination(ctx.data_dir, principal, drive.get("folder"), prefix)
+        return drive_destination(ctx.data_dir, principal, drive.get("folder"), prefix, ctx.base_url)
     raise InvalidArgumentError(
         "fileExportOptions needs a cloudStorageDestination or a driveDestination."
     )
@@ -314,11 +320,24 @@ def estimate_export(
     from the throughput (pixels per second) of the project's last finished image exports."""
     if req.type != EXPORT_IMAGE or req.image is None:
         raise InvalidArgumentError("Only image exports can be estimated.")
+    return estimate_image(value, req.image, ctx.chunk_size, ctx.operations, project)
+
+
+def estimate_image(
+    value: object,
+    opts: ImageOptions,
+    chunk_size: int,
+    operations: OperationStore | None,
+    project: str,
+) -> dict[str, Any]:
+    """The estimate of `image:estimateExport` and `openee export estimate`: grid, files,
+    pixels, bytes, source bytes, chunks and, when `operations` holds finished image exports of
+    the project, `pixelsPerSecond` (their median) and `estimatedSeconds`."""
     if not isinstance(value, Image):
         raise InvalidArgumentError(f"Export.image needs an Image, got {type(value).__name__}.")
-    out = estimate(value, req.image, ctx.chunk_size)
+    out = _estimate(value, opts, chunk_size)
     rates = []
-    for op in ctx.operations.list(project, 0, 200):
+    for op in operations.list(project, 0, 200) if operations is not None else []:
         pixels = (op.extra or {}).get("estimate", {}).get("pixels")
         if op.type == EXPORT_IMAGE and op.state == SUCCEEDED and pixels and op.start_time:
             seconds = _seconds(op.start_time, op.end_time or op.update_time)
@@ -329,6 +348,12 @@ def estimate_export(
         out["pixelsPerSecond"] = round(rate, 1)
         out["estimatedSeconds"] = round(out["pixels"] / rate, 1)
     return out
+
+
+def _estimate(image: Image, opts: ImageOptions, chunk_size: int) -> dict[str, Any]:
+    if opts.tfrecord is not None:
+        return estimate_tfrecord(image, opts, chunk_size)
+    return estimate(image, opts, chunk_size)
 
 
 def _seconds(start: str, end: str) -> float:
@@ -375,6 +400,7 @@ def _run(
     job: Job,
 ) -> dict[str, Any]:
     staging = staging_dir(ctx.data_dir, op.id)
+    ours = True  # the staging folder, until another process takes the operation over
     try:
         value = evaluate()
         if req.type == EXPORT_IMAGE:
@@ -383,8 +409,10 @@ def _run(
                 raise InvalidArgumentError(
                     f"Export.image needs an Image, got {type(value).__name__}."
                 )
-            job.update(estimate=estimate(value, req.image, ctx.chunk_size))
-            files = write_image_files(
+            job.update(estimate=_estimate(value, req.image, ctx.chunk_size))
+            job.check()  # a cancel that came while the estimate read the sources' headers
+            write = write_tfrecord_files if req.image.tfrecord else write_image_files
+            files = write(
                 value,
                 req.image,
                 staging,
@@ -460,11 +488,17 @@ def _run(
         else:
             receipt_path = staging / "receipt.json"
             receipt_path.write_text(json.dumps(receipt, indent=2))
-            uris = req.destination.publish([*files, (receipt_path, RECEIPT_SUFFIX)])[:-1]
+            uris = req.destination.publish(
+                [*files, (receipt_path, RECEIPT_SUFFIX)], staging / JOURNAL
+            )[:-1]
         job.update(destinationUris=uris)
         return {"@type": "type.googleapis.com/google.protobuf.Empty", "receipt": receipt}
+    except LeaseLost:
+        ours = False  # its new holder resumes from the finished windows in it (ADR 0046)
+        raise
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if ours:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _register_image(

@@ -1,31 +1,38 @@
 """Long-running operations (Earth Engine's `Operation`): imports run in background threads and
-their state lives in a small SQLite file of their own (`<data dir>/operations.sqlite`).
+their state lives in a small SQLite file of their own (`<data dir>/operations.sqlite`), or in
+the shared PostgreSQL state database, where every replica sees every operation.
 
 States follow Earth Engine: PENDING -> RUNNING -> SUCCEEDED | FAILED | CANCELLED, with
 CANCELLING while a running operation is asked to stop. A job checks for cancellation before it
 writes (imports write the catalog once, in one transaction), so a cancelled import changes
-nothing. Operations still PENDING or RUNNING when a server starts were cut short by a stop or a
-crash; they are marked FAILED (their catalog write never happened or was rolled back).
+nothing.
+
+Every unfinished operation is leased by the process that queued or runs it (`owner`,
+`lease_until`), which renews its leases every third of the lease (`LeaseKeeper`). An operation
+whose lease ran out was cut short by a stop or a crash: another process (or the next start)
+takes it over: exports resume, imports run again from their kept request, and what cannot
+resume is marked FAILED (its catalog write never happened or was rolled back). A process that
+finds its lease taken stops the work unwritten.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import secrets
-import sqlite3
+import socket
 import threading
 import time
 from collections.abc import Callable, Collection
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from openee.catalog.rows import now_iso
-from openee.dbfile import SqliteFile
 from openee.errors import NotFoundError, OpeneeError
+from openee.statedb import Conn, IntegrityError, Migration, SqliteState, StateDB
 
 log = logging.getLogger("openee.operations")
 
@@ -35,39 +42,79 @@ PENDING, RUNNING, CANCELLING = "PENDING", "RUNNING", "CANCELLING"
 SUCCEEDED, FAILED, CANCELLED = "SUCCEEDED", "FAILED", "CANCELLED"
 DONE_STATES = (SUCCEEDED, FAILED, CANCELLED)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS operations (
-    id TEXT PRIMARY KEY,
-    project TEXT NOT NULL,
-    type TEXT NOT NULL,
-    description TEXT NOT NULL,
-    state TEXT NOT NULL,
-    request_id TEXT,
-    principal TEXT NOT NULL,
-    create_time TEXT NOT NULL,
-    update_time TEXT NOT NULL,
-    start_time TEXT,
-    end_time TEXT,
-    error TEXT,
-    response TEXT,
-    extra TEXT
-);
-CREATE INDEX IF NOT EXISTS operations_project_created ON operations (project, create_time, id);
-CREATE UNIQUE INDEX IF NOT EXISTS operations_request
-    ON operations (project, request_id) WHERE request_id IS NOT NULL;
-"""
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS operations (
+        id TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        type TEXT NOT NULL,
+        description TEXT NOT NULL,
+        state TEXT NOT NULL,
+        request_id TEXT,
+        principal TEXT NOT NULL,
+        create_time TEXT NOT NULL,
+        update_time TEXT NOT NULL,
+        start_time TEXT,
+        end_time TEXT,
+        error TEXT,
+        response TEXT,
+        extra TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS operations_project_created"
+    " ON operations (project, create_time, id)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS operations_request"
+    " ON operations (project, request_id) WHERE request_id IS NOT NULL",
+)
+
+
+def _first_schema(conn: Conn) -> None:
+    """Version 1: the table, also over a file made before versions were recorded (and before
+    exports, which added `extra`: metadata beyond the state machine, such as priority,
+    progress, stages, destinationUris, kept as one JSON object and merged into `metadata`)."""
+    conn.run(_SCHEMA)
+    if "extra" not in conn.columns("operations"):
+        conn.run(["ALTER TABLE operations ADD COLUMN extra TEXT"])
+
+
+# The operations component's schema versions (statedb.migrate); append, never edit.
+MIGRATIONS: tuple[Migration, ...] = (
+    _first_schema,
+    # Leases: the process that runs (or queued) an operation, and until when it holds it
+    # unless it renews the lease (ADR 0046).
+    (
+        "ALTER TABLE operations ADD COLUMN owner TEXT",
+        "ALTER TABLE operations ADD COLUMN lease_until {real}",
+        "CREATE INDEX IF NOT EXISTS operations_lease ON operations (state, lease_until)",
+    ),
+    # What started the operation, for whoever resumes it (imports: the manifest and caller);
+    # never part of the REST resource.
+    ("ALTER TABLE operations ADD COLUMN request TEXT",),
+)
 
 _COLUMNS = (
     "id, project, type, description, state, request_id, principal, create_time, update_time,"
     " start_time, end_time, error, response, extra"
 )
-# Metadata beyond the state machine (exports: priority, progress, stages, destinationUris,
-# batchEecuUsageSeconds, ...), kept as one JSON object and merged into `metadata` as is.
-_EXTRA_MIGRATION = "ALTER TABLE operations ADD COLUMN extra TEXT"
+_UNFINISHED = (PENDING, RUNNING, CANCELLING)
+DEFAULT_LEASE_S = 30.0
+# What an operation taken over from a stopped server says when it cannot resume.
+STOPPED_MESSAGE = (
+    "The server stopped before the operation finished; nothing was written. Run it again."
+)
+
+
+def owner_id() -> str:
+    """This process, as an operation's owner: host, process id and a random part (a restarted
+    process is another owner)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class Cancelled(Exception):
     """Raised by `Job.check()` when the operation was asked to stop."""
+
+
+class LeaseLost(Exception):
+    """Raised by `Job.check()` when another process took the operation over (this one missed
+    renewing its lease): the work stops without writing, and the other process decides."""
 
 
 @dataclass(frozen=True)
@@ -145,23 +192,34 @@ def _error(status: str, message: str) -> dict[str, Any]:
 
 
 class OperationStore:
-    """Operations in one SQLite file; safe from several threads."""
+    """Operations in the state database; safe from several threads (and, on PostgreSQL, from
+    several processes)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._db = SqliteFile(path, SCHEMA)
-        columns = {r[1] for r in self._connection().execute("PRAGMA table_info(operations)")}
-        if "extra" not in columns:  # a file made before exports existed
-            self._connection().execute(_EXTRA_MIGRATION)
+    def __init__(
+        self,
+        target: Path | StateDB,
+        *,
+        lease_s: float = DEFAULT_LEASE_S,
+        owner: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Opens (and if needed creates or upgrades) the store.
 
-    def _connection(self) -> sqlite3.Connection:
-        return self._db.connection()
-
-    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
-        return self._db.tx()
+        Args:
+            target: The SQLite file, or the shared state database.
+            lease_s: Seconds a lease lasts unless renewed (`heartbeat`).
+            owner: This process's owner id; by default a fresh `owner_id()`.
+            clock: Wall-clock seconds (leases are compared between processes).
+        """
+        self.db = target if isinstance(target, StateDB) else SqliteState(Path(target))
+        self.path = None if isinstance(target, StateDB) else Path(target)
+        self.lease_s = lease_s
+        self.owner = owner or owner_id()
+        self._clock = clock
+        self.db.migrate("operations", MIGRATIONS)
 
     def close(self) -> None:
-        self._db.close()
+        self.db.close()
 
     @staticmethod
     def _row(row: tuple[Any, ...]) -> Operation:
@@ -171,6 +229,9 @@ class OperationStore:
         values[13] = json.loads(values[13]) if values[13] else None
         return Operation(*values)
 
+    def _lease(self) -> float:
+        return self._clock() + self.lease_s
+
     def create(
         self,
         project: str,
@@ -179,70 +240,65 @@ class OperationStore:
         principal: str,
         request_id: str | None,
         extra: dict[str, Any] | None = None,
+        request: dict[str, Any] | None = None,
     ) -> tuple[Operation, bool]:
-        """A new PENDING operation, or the one already made for `request_id` (and False)."""
+        """A new PENDING operation leased by this process, or the one already made for
+        `request_id` (and False). `request` is kept for `request_of` (never shown)."""
         now = now_iso()
-        with self._tx() as db:
-            if request_id:
-                row = db.execute(
-                    f"SELECT {_COLUMNS} FROM operations WHERE project = ? AND request_id = ?",
-                    (project, request_id),
-                ).fetchone()
-                if row is not None:
-                    return self._row(row), False
-            op = Operation(
-                _new_id(), project, type, description, PENDING, request_id or None, principal,
-                now, now, extra=extra,
-            )  # fmt: skip
-            db.execute(
-                "INSERT INTO operations (id, project, type, description, state, request_id,"
-                " principal, create_time, update_time, extra)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    op.id, project, type, description, PENDING, op.request_id, principal, now,
-                    now, json.dumps(extra) if extra else None,
-                ),
-            )  # fmt: skip
+        if request_id and (seen := self.find_request(project, request_id)):
+            return seen, False
+        op = Operation(
+            _new_id(), project, type, description, PENDING, request_id or None, principal,
+            now, now, extra=extra,
+        )  # fmt: skip
+        try:
+            with self.db.tx() as db:
+                db.execute(
+                    "INSERT INTO operations (id, project, type, description, state, request_id,"
+                    " principal, create_time, update_time, extra, owner, lease_until, request)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        op.id, project, type, description, PENDING, op.request_id, principal,
+                        now, now, json.dumps(extra) if extra else None, self.owner,
+                        self._lease(), json.dumps(request) if request else None,
+                    ),
+                )  # fmt: skip
+        except IntegrityError:
+            # The same requestId, made at the same moment by another thread or replica.
+            seen = self.find_request(project, request_id) if request_id else None
+            if seen is None:
+                raise
+            return seen, False
         return op, True
 
     def find_request(self, project: str, request_id: str) -> Operation | None:
         """The operation a request with this `requestId` made, if any."""
-        row = (
-            self._connection()
-            .execute(
+        with self.db.tx(write=False) as db:
+            row = db.execute(
                 f"SELECT {_COLUMNS} FROM operations WHERE project = ? AND request_id = ?",
                 (project, request_id),
-            )
-            .fetchone()
-        )
+            ).fetchone()
         return self._row(row) if row else None
 
     def get(self, project: str, op_id: str) -> Operation | None:
-        row = (
-            self._connection()
-            .execute(
+        with self.db.tx(write=False) as db:
+            row = db.execute(
                 f"SELECT {_COLUMNS} FROM operations WHERE project = ? AND id = ?", (project, op_id)
-            )
-            .fetchone()
-        )
-        return self._queued(self._row(row)) if row else None
+            ).fetchone()
+            return self._queued(db, self._row(row)) if row else None
 
-    def _queued(self, op: Operation) -> Operation:
+    def _queued(self, db: Conn, op: Operation) -> Operation:
         """A PENDING operation with its place in its runner's queue (`queuePosition`, 1 = next):
         the operations of any project still PENDING, of its kind (exports, or the others),
         that were created before it."""
         if op.state != PENDING:
             return op
         kind = "type LIKE 'EXPORT%'" if op.type.startswith("EXPORT") else "type NOT LIKE 'EXPORT%'"
-        ahead = (
-            self._connection()
-            .execute(
-                f"SELECT COUNT(*) FROM operations WHERE state = ? AND {kind} AND (create_time < ?"
-                " OR (create_time = ? AND id < ?))",
-                (PENDING, op.create_time, op.create_time, op.id),
-            )
-            .fetchone()[0]
-        )
+        ahead = db.execute(
+            f"SELECT COUNT(*) FROM operations WHERE state = ? AND {kind} AND (create_time < ?"
+            " OR (create_time = ? AND id < ?))",
+            (PENDING, op.create_time, op.create_time, op.id),
+        ).fetchone()[0]
         return replace(op, extra={**(op.extra or {}), "queuePosition": int(ahead) + 1})
 
     def require(self, project: str, op_id: str) -> Operation:
@@ -253,20 +309,18 @@ class OperationStore:
 
     def list(self, project: str, offset: int, limit: int) -> list[Operation]:
         """Newest first."""
-        rows = (
-            self._connection()
-            .execute(
+        with self.db.tx(write=False) as db:
+            rows = db.execute(
                 f"SELECT {_COLUMNS} FROM operations WHERE project = ?"
                 " ORDER BY create_time DESC, id DESC LIMIT ? OFFSET ?",
                 (project, limit, offset),
-            )
-            .fetchall()
-        )
-        return [self._queued(self._row(r)) for r in rows]
+            ).fetchall()
+            return [self._queued(db, self._row(r)) for r in rows]
 
     def update_metadata(self, op_id: str, **fields: Any) -> None:
         """Merge `fields` into the operation's extra metadata (progress, stages, ...)."""
-        with self._tx() as db:
+        with self.db.tx() as db:
+            db.lock(f"operation:{op_id}")
             row = db.execute("SELECT extra FROM operations WHERE id = ?", (op_id,)).fetchone()
             if row is None:
                 return
@@ -274,30 +328,59 @@ class OperationStore:
             extra.update(fields)
             self._set(db, op_id, extra=extra)
 
-    def _set(self, db: sqlite3.Connection, op_id: str, **fields: Any) -> None:
+    def _set(
+        self,
+        db: Conn,
+        op_id: str,
+        where: tuple[str, tuple[Any, ...]] = ("", ()),
+        **fields: Any,
+    ) -> int:
+        """Updates columns of one operation, if `where` (more SQL and its parameters) holds;
+        returns the rows changed."""
         fields["update_time"] = now_iso()
         for key in ("error", "response", "extra"):
             if key in fields and fields[key] is not None:
                 fields[key] = json.dumps(fields[key])
         sql = ", ".join(f"{k} = ?" for k in fields)
-        db.execute(f"UPDATE operations SET {sql} WHERE id = ?", (*fields.values(), op_id))
+        cur = db.execute(
+            f"UPDATE operations SET {sql} WHERE id = ?{where[0]}",
+            (*fields.values(), op_id, *where[1]),
+        )
+        return int(cur.rowcount)
 
     def state(self, op_id: str) -> str | None:
-        row = (
-            self._connection()
-            .execute("SELECT state FROM operations WHERE id = ?", (op_id,))
-            .fetchone()
-        )
+        with self.db.tx(write=False) as db:
+            row = db.execute("SELECT state FROM operations WHERE id = ?", (op_id,)).fetchone()
         return str(row[0]) if row else None
 
+    def request_of(self, op_id: str) -> dict[str, Any] | None:
+        """The request an operation was created with (`create(request=...)`), if kept."""
+        with self.db.tx(write=False) as db:
+            row = db.execute("SELECT request FROM operations WHERE id = ?", (op_id,)).fetchone()
+        value = json.loads(row[0]) if row and row[0] else None
+        return value if isinstance(value, dict) else None
+
+    def holder(self, op_id: str) -> tuple[str | None, str | None]:
+        """An operation's state and the process that holds its lease."""
+        with self.db.tx(write=False) as db:
+            row = db.execute(
+                "SELECT state, owner FROM operations WHERE id = ?", (op_id,)
+            ).fetchone()
+        return (str(row[0]), row[1]) if row else (None, None)
+
     def start(self, op_id: str) -> bool:
-        """PENDING -> RUNNING; False when it was cancelled before it started."""
-        with self._tx() as db:
-            row = db.execute("SELECT state FROM operations WHERE id = ?", (op_id,)).fetchone()
-            if row is None or row[0] != PENDING:
-                return False
-            self._set(db, op_id, state=RUNNING, start_time=now_iso())
-            return True
+        """PENDING -> RUNNING, leased by this process; False when it was cancelled before it
+        started (or another process took it over)."""
+        with self.db.tx() as db:
+            changed = self._set(
+                db,
+                op_id,
+                (" AND state = ? AND owner = ?", (PENDING, self.owner)),
+                state=RUNNING,
+                start_time=now_iso(),
+                lease_until=self._lease(),
+            )
+        return changed == 1
 
     def finish(
         self,
@@ -305,13 +388,25 @@ class OperationStore:
         state: str,
         error: dict[str, Any] | None = None,
         response: dict[str, Any] | None = None,
-    ) -> None:
-        with self._tx() as db:
-            self._set(db, op_id, state=state, end_time=now_iso(), error=error, response=response)
+    ) -> bool:
+        """The operation's end, written only while this process holds it; False if another
+        process took it over meanwhile (it then decides how the operation ends)."""
+        with self.db.tx() as db:
+            changed = self._set(
+                db,
+                op_id,
+                (" AND owner = ?", (self.owner,)),
+                state=state,
+                end_time=now_iso(),
+                error=error,
+                response=response,
+            )
+        return changed == 1
 
     def cancel(self, project: str, op_id: str) -> Operation:
         """PENDING -> CANCELLED at once; RUNNING -> CANCELLING; finished ones stay as they are."""
-        with self._tx() as db:
+        with self.db.tx() as db:
+            db.lock(f"operation:{op_id}")
             row = db.execute(
                 "SELECT state FROM operations WHERE project = ? AND id = ?", (project, op_id)
             ).fetchone()
@@ -330,7 +425,7 @@ class OperationStore:
         return self.require(project, op_id)
 
     def delete(self, project: str, op_id: str) -> None:
-        with self._tx() as db:
+        with self.db.tx() as db:
             gone = db.execute(
                 "DELETE FROM operations WHERE project = ? AND id = ?", (project, op_id)
             ).rowcount
@@ -338,23 +433,61 @@ class OperationStore:
             raise NotFoundError(f"Operation 'projects/{project}/operations/{op_id}' not found.")
 
     def unfinished(self) -> tuple[Operation, ...]:
-        """Operations PENDING, RUNNING or CANCELLING (at start: left so by a previous process)."""
-        rows = (
-            self._connection()
-            .execute(
-                f"SELECT {_COLUMNS} FROM operations WHERE state IN (?, ?, ?)",
-                (PENDING, RUNNING, CANCELLING),
-            )
-            .fetchall()
-        )
+        """Operations PENDING, RUNNING or CANCELLING."""
+        with self.db.tx(write=False) as db:
+            rows = db.execute(
+                f"SELECT {_COLUMNS} FROM operations WHERE state IN (?, ?, ?)", _UNFINISHED
+            ).fetchall()
         return tuple(self._row(r) for r in rows)
 
+    # -- leases ---------------------------------------------------------------------------------
+
+    def heartbeat(self) -> int:
+        """Renews the leases of this process's unfinished operations; returns how many."""
+        with self.db.tx() as db:
+            cur = db.execute(
+                "UPDATE operations SET lease_until = ? WHERE owner = ? AND state IN (?, ?, ?)",
+                (self._lease(), self.owner, *_UNFINISHED),
+            )
+        return int(cur.rowcount)
+
+    def take_over(self, *, everything: bool = False) -> tuple[Operation, ...]:
+        """Takes the lease of unfinished operations whose lease ran out (with `everything`:
+        of all unfinished operations of other processes, for a server that alone uses its
+        data dir, at its start). Each is taken by one process only, even when several try.
+
+        Returns:
+            The operations taken, as they were; the caller resumes or fails them.
+        """
+        now = self._clock()
+        expired = "" if everything else " AND (lease_until IS NULL OR lease_until < ?)"
+        params: tuple[Any, ...] = () if everything else (now,)
+        taken = []
+        with self.db.tx() as db:
+            rows = db.execute(
+                f"SELECT {_COLUMNS} FROM operations WHERE state IN (?, ?, ?)"
+                " AND (owner IS NULL OR owner <> ?)" + expired,
+                (*_UNFINISHED, self.owner, *params),
+            ).fetchall()
+            for row in rows:
+                op = self._row(row)
+                claimed = db.execute(
+                    "UPDATE operations SET owner = ?, lease_until = ? WHERE id = ?"
+                    " AND state IN (?, ?, ?) AND (owner IS NULL OR owner <> ?)" + expired,
+                    (self.owner, self._lease(), op.id, *_UNFINISHED, self.owner, *params),
+                ).rowcount
+                if claimed == 1:
+                    taken.append(op)
+        return tuple(taken)
+
     def requeue(self, op_id: str) -> bool:
-        """A RUNNING or PENDING operation of a previous process back to PENDING, its next
-        attempt (it resumes); False if it was in another state."""
-        with self._tx() as db:
+        """An operation this process took over back to PENDING, its next attempt (it resumes);
+        False if it was in another state or is held by another process."""
+        with self.db.tx() as db:
+            db.lock(f"operation:{op_id}")
             row = db.execute(
-                "SELECT state, extra FROM operations WHERE id = ?", (op_id,)
+                "SELECT state, extra FROM operations WHERE id = ? AND owner = ?",
+                (op_id, self.owner),
             ).fetchone()
             if row is None or row[0] not in (PENDING, RUNNING):
                 return False
@@ -363,31 +496,24 @@ class OperationStore:
             self._set(db, op_id, state=PENDING, extra=extra)
             return True
 
-    def fail_unfinished(self, keep: Collection[str] = ()) -> int:
-        """Mark operations left PENDING, RUNNING or CANCELLING by a previous process FAILED
-        (except those in `keep`, being resumed)."""
-        with self._tx() as db:
-            ids = [
-                r[0]
-                for r in db.execute(
-                    "SELECT id FROM operations WHERE state IN (?, ?, ?)",
-                    (PENDING, RUNNING, CANCELLING),
-                ).fetchall()
-                if r[0] not in keep
-            ]
-            for op_id in ids:
-                self._set(
+    def abandon(self, ops: Collection[Operation]) -> int:
+        """Ends operations taken over that do not resume: CANCELLING ones CANCELLED, the others
+        FAILED (`STOPPED_MESSAGE`). Returns how many."""
+        ended = 0
+        with self.db.tx() as db:
+            for op in ops:
+                cancelled = op.state == CANCELLING
+                ended += self._set(
                     db,
-                    op_id,
-                    state=FAILED,
+                    op.id,
+                    (" AND owner = ? AND state IN (?, ?, ?)", (self.owner, *_UNFINISHED)),
+                    state=CANCELLED if cancelled else FAILED,
                     end_time=now_iso(),
-                    error=_error(
-                        "ABORTED",
-                        "The server stopped before the operation finished; nothing was written."
-                        " Run it again.",
-                    ),
+                    error=_error("CANCELLED", "Cancelled by the user.")
+                    if cancelled
+                    else _error("ABORTED", STOPPED_MESSAGE),
                 )
-        return len(ids)
+        return ended
 
 
 @dataclass(frozen=True)
@@ -398,8 +524,12 @@ class Job:
     op_id: str
 
     def check(self) -> None:
-        """Raise Cancelled if a cancel was requested; call before writing anything."""
-        if self.store.state(self.op_id) in (CANCELLING, CANCELLED):
+        """Raise Cancelled if a cancel was requested, LeaseLost if another process took the
+        operation over; call before writing anything."""
+        state, owner = self.store.holder(self.op_id)
+        if owner != self.store.owner:
+            raise LeaseLost()
+        if state in (CANCELLING, CANCELLED):
             raise Cancelled()
 
     def update(self, **metadata: Any) -> None:
@@ -414,7 +544,8 @@ class OperationRunner:
     """A few daemon worker threads running submitted work in order of submission.
 
     Daemon threads: stopping the server does not wait for an import, whose catalog write is one
-    transaction (so it either happened or not), and the next start marks it FAILED.
+    transaction (so it either happened or not); whoever takes the operation over once its lease
+    ran out (the next start, or another replica) runs it again or marks it FAILED.
     """
 
     def __init__(self, store: OperationStore, workers: int = 2) -> None:
@@ -446,6 +577,8 @@ class OperationRunner:
             response = work(job)
         except Cancelled:
             self.store.finish(op_id, CANCELLED, error=_error("CANCELLED", "Cancelled by the user."))
+        except LeaseLost:
+            log.warning("operation %s: taken over by another process; stopped", op_id)
         except OpeneeError as exc:
             self.store.finish(op_id, FAILED, error=_error(exc.rpc_status, exc.message))
         except Exception:
@@ -455,6 +588,36 @@ class OperationRunner:
             )
         else:
             self.store.finish(op_id, SUCCEEDED, response=response)
+
+
+class LeaseKeeper:
+    """A daemon thread that renews this process's leases every third of the lease, and takes
+    over the operations whose lease ran out (their process stopped), handing them to
+    `on_taken` (which resumes or abandons each)."""
+
+    def __init__(
+        self, store: OperationStore, on_taken: Callable[[tuple[Operation, ...]], object]
+    ) -> None:
+        self.store = store
+        self._on_taken = on_taken
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="openee-leases", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.store.lease_s / 3):
+            try:
+                self.store.heartbeat()
+                taken = self.store.take_over()
+                if taken:
+                    log.info("took over %d operations whose lease ran out", len(taken))
+                    self._on_taken(taken)
+            except Exception:  # an unreachable database must not end the renewals for good
+                log.exception("operation leases: renewal failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def wait(store: OperationStore, project: str, op_id: str, timeout_s: float) -> Operation:

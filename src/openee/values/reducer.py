@@ -21,7 +21,8 @@ class Reducer:
     repeat: int = 1
     # Numeric parameters, e.g. the percentiles of Reducer.percentile, one per output.
     params: tuple[float, ...] = ()
-    # Inputs of one copy of a simple reducer (2 for linearFit, the tuple size of toList, ...).
+    # Inputs of one copy (2 for linearFit, the tuple size of toList, ...; a combinator's are
+    # those its parts take).
     inputs: int = 1
     # The reducers a combinator applies.
     parts: tuple[Reducer, ...] = ()
@@ -32,18 +33,8 @@ class Reducer:
         return dict(self.options).get(name, default)
 
     def num_inputs(self) -> int:
-        """How many input values one reduction step takes."""
-        if self.name == "combine":
-            first, second = self.parts
-            if self.option("sharedInputs"):
-                return first.num_inputs()
-            return first.num_inputs() + second.num_inputs()
-        if self.name == "forEach":
-            return self.parts[0].num_inputs() * self.repeat
-        if self.name == "group":
-            return self.parts[0].num_inputs() + 1
-        if self.name in ("forEachElement", "disaggregate"):
-            return self.parts[0].num_inputs()
+        """How many input values one reduction step takes (a combinator's constructor sets
+        `inputs` from its parts)."""
         return self.inputs * self.repeat
 
     def with_outputs(self, outputs: tuple[str, ...]) -> Reducer:

@@ -3,8 +3,9 @@
 A kilobyte of expression can ask for astronomically large values by doubling (`List.cat(l, l)`
 twenty times, `String.cat` likewise) or by nesting (`List.flatten` of `List.repeat` of
 `List.repeat`). The evaluator checks every algorithm's result at the top level (cheap: a length),
-so doubling stops within a factor two of the bound; the algorithms that multiply sizes (repeat,
-flatten) and the encoding of a result count leaves before building anything.
+so any growth stops within a factor two of the bound; concatenation (the doubling step) and the
+algorithms that multiply sizes (repeat, flatten) and the encoding of a result count elements or
+leaves before building anything (a list of 2x the bound alone is 160 MB of pointers).
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ class ValueTooLargeError(InvalidArgumentError):
             f"User memory limit exceeded: the value would have {size} elements "
             f"(the limit is {MAX_ELEMENTS})."
         )
+
+
+def check_count(size: int) -> None:
+    """Refuses, before it is built, a value that would hold `size` elements past the bound."""
+    if size > MAX_ELEMENTS:
+        raise ValueTooLargeError(size)
 
 
 def check_top_level(value: object) -> None:

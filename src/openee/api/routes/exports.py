@@ -12,6 +12,9 @@ operation it made (the stock client sends one with every start and retries with 
 from __future__ import annotations
 
 import dataclasses
+import logging
+import shutil
+from collections.abc import Collection
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -20,9 +23,14 @@ from openee.api.audit import Audit, WriteAudit
 from openee.api.deps import authorize, check_version, get_state, json_body, require_principal
 from openee.api.deps import require_write as require_write_scope
 from openee.api.evaluation import evaluate_as
+from openee.api.routes.operations import IMPORT_TYPES, resume_import
 from openee.api.state import AppState
 from openee.auth import Principal
 from openee.services import exports
+from openee.services.destinations import staging_dir
+from openee.services.operations import PENDING, RUNNING, Operation
+
+log = logging.getLogger("openee.operations")
 
 router = APIRouter(dependencies=[Depends(require_principal)])
 
@@ -36,7 +44,7 @@ def services(state: AppState) -> exports.ExportServices:
     return exports.ExportServices(
         data_dir=settings.data_dir,
         buckets=settings.buckets,
-        executor=state.executor,
+        executor=state.executor.heavy,
         chunk_size=settings.chunk_size,
         operations=state.operations,
         runner=state.export_runner or state.runner,
@@ -44,12 +52,13 @@ def services(state: AppState) -> exports.ExportServices:
         roots=state.roots,
         limits=settings.limits,
         in_flight=2 * _workers(state),
+        base_url=settings.base_url,
     )
 
 
 def _workers(state: AppState) -> int:
     """The threads that run chunks: a Dask cluster's (as it is now), else the thread pool's."""
-    nthreads = getattr(state.executor, "nthreads", None)
+    nthreads = getattr(state.executor.heavy, "nthreads", None)
     if callable(nthreads):
         try:
             return max(2, sum(nthreads().values()))
@@ -93,24 +102,25 @@ def _export(
         return op.resource()
 
 
-def resume_exports(state: AppState) -> set[str]:
-    """At start: queue again the exports a previous process left running, as their caller (if
-    that account still exists and is enabled). Returns the ids resumed."""
+def take_over(state: AppState, taken: Collection[Operation]) -> set[str]:
+    """Operations this process took over from a stopped one resume as their caller (if that
+    account still exists and is enabled): exports from their finished windows, imports from
+    their request, planned again. The others end FAILED (CANCELLED if a cancel was asked) and
+    what they left in staging goes. Returns the ids resumed (ADR 0046)."""
     ctx = services(state)
     resumed = set()
-    for op in state.operations.unfinished():
-        record = exports.resumable(ctx, op)
-        if record is None:
+    for op in taken:
+        is_import = op.type in IMPORT_TYPES and op.state in (PENDING, RUNNING)
+        record = state.operations.request_of(op.id) if is_import else exports.resumable(ctx, op)
+        principal = _caller(state, record)
+        if record is None or principal is None:
             continue
-        try:
-            principal = Principal(**record["principal"])
-            body, project = record["body"], record["project"]
-        except (KeyError, TypeError):
+        if is_import:
+            if resume_import(state, op, record, principal):
+                resumed.add(op.id)
             continue
-        account = state.auth.get_account(principal.email) if not principal.anonymous else None
-        if not principal.anonymous and (account is None or account.disabled):
-            continue
-        if principal.anonymous and state.settings.auth_enabled:
+        body, project = record.get("body"), record.get("project")
+        if not isinstance(body, dict) or not isinstance(project, str):
             continue
 
         def evaluate(
@@ -120,7 +130,27 @@ def resume_exports(state: AppState) -> set[str]:
 
         if exports.resume(ctx, op, body, evaluate):
             resumed.add(op.id)
+    abandoned = [op for op in taken if op.id not in resumed]
+    if abandoned:
+        ended = state.operations.abandon(abandoned)
+        log.info("%d operations left unfinished by a stopped server were ended", ended)
+        for op in abandoned:
+            shutil.rmtree(staging_dir(state.settings.data_dir, op.id), ignore_errors=True)
     return resumed
+
+
+def _caller(state: AppState, record: dict[str, Any] | None) -> Principal | None:
+    """The principal an operation's kept request ran as, if it may still act."""
+    try:
+        principal = Principal(**record["principal"]) if record is not None else None
+    except (KeyError, TypeError):
+        return None
+    if principal is None:
+        return None
+    if principal.anonymous:
+        return None if state.settings.auth_enabled else principal
+    account = state.auth.get_account(principal.email)
+    return None if account is None or account.disabled else principal
 
 
 @router.post("/{version}/projects/{project}/image:export")

@@ -18,6 +18,7 @@ to be its creator or a writer of the project.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Annotated, Any
 
@@ -52,8 +53,9 @@ from openee.catalog.manifests import (
 from openee.catalog.mosaics import MosaicWriter
 from openee.catalog.names import name_from_id
 from openee.catalog.orphans import record_files, sweep_replaced
-from openee.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
-from openee.services.operations import Job, Operation, wait
+from openee.errors import InvalidArgumentError, NotFoundError, OpeneeError, PermissionDeniedError
+from openee.services.operation_filter import Predicate, parse_filter
+from openee.services.operations import Job, Operation, Work, wait
 
 router = APIRouter(dependencies=[Depends(require_principal)])
 
@@ -65,6 +67,7 @@ MOSAIC_DIR = "mosaics"  # under the data dir: the COGs of tilesets of several so
 DEFAULT_PAGE = 500
 MAX_PAGE = 1000
 MAX_WAIT_S = 60.0
+FILTER_BATCH = 500  # operations read at a time while filtering
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?)s\s*$")
 
 
@@ -87,9 +90,71 @@ def _manifest(body: dict[str, Any], key: str) -> tuple[dict[str, Any], str, bool
     return manifest, name, overwrite, request_id or None
 
 
+IMPORT_TYPES = ("INGEST_IMAGE", "INGEST_TABLE")
+
+
+def _plan(
+    state: AppState,
+    principal: Principal,
+    kind: str,
+    manifest: dict[str, Any],
+    name: str,
+    overwrite: bool,
+) -> ImagePlan | TablePlan:
+    """What an import will read and write, checked: a bad request is a 400, a taken name 409."""
+    plan: ImagePlan | TablePlan
+    if kind == "INGEST_IMAGE":
+        plan = plan_image(name, manifest, state.roots, file_access(state, principal))
+    else:
+        plan = plan_table(name, manifest, state.roots, file_access(state, principal))
+    service.check_destination(state.catalog, name, overwrite)
+    if isinstance(plan, ImagePlan):
+        # Headers of tilesets of several sources are read now: what cannot be mosaicked
+        # is a 400 before any operation exists.
+        plan = inspect_mosaics(plan)
+    return plan
+
+
+def _work(
+    state: AppState, op: Operation, plan: ImagePlan | TablePlan, overwrite: bool, audit: WriteAudit
+) -> Work:
+    """The import's work: read the files, write the catalog once (unless cancelled)."""
+    what = "image" if isinstance(plan, ImagePlan) else "table"
+    catalog = state.catalog
+    mosaic_root = state.settings.data_dir / MOSAIC_DIR
+
+    def work(job: Job) -> dict[str, Any] | None:
+        # The asset is written here, later: its own audit entry says how that went.
+        with audit.entry(
+            f"asset.import_{what}.finish",
+            project=project_of(plan.name),
+            asset=plan.name,
+            operation=op.name,
+        ):
+            # Mosaics of tilesets of several sources are files of this operation alone;
+            # they are removed again when it does not write the catalog.
+            mosaics = MosaicWriter(mosaic_root, op.id, job.check)
+            try:
+                if isinstance(plan, ImagePlan):
+                    record, features = build_image(plan, mosaics), None
+                else:
+                    record, features = build_table(plan)
+                job.check()  # nothing is written after a cancel
+                replaced = record_files(catalog.get(plan.name)) if overwrite else set()
+                service.import_asset(catalog, record, features, overwrite)
+                sweep_replaced(catalog, replaced - record_files(record), mosaic_root)
+            except BaseException:
+                mosaics.discard()
+                raise
+        return None
+
+    return work
+
+
 def _start(
     state: AppState,
     project: str,
+    body: dict[str, Any],
     audit: WriteAudit,
     kind: str,
     plan: ImagePlan | TablePlan,
@@ -98,43 +163,40 @@ def _start(
     entry: dict[str, Any],
 ) -> dict[str, Any]:
     what = "image" if kind == "INGEST_IMAGE" else "table"
+    # The request and its caller are kept for a server that takes the import over (ADR 0046).
+    request = {
+        "body": body,
+        "principal": dataclasses.asdict(audit.principal),
+        "client": audit.client,
+    }
     op, created = state.operations.create(
-        project, kind, f'Ingest {what}: "{plan.name}"', audit.principal.email, request_id
-    )
+        project, kind, f'Ingest {what}: "{plan.name}"', audit.principal.email, request_id,
+        request=request,
+    )  # fmt: skip
     entry["operation"] = op.name
     if created:
-        catalog = state.catalog
-        mosaic_root = state.settings.data_dir / MOSAIC_DIR
-
-        def work(job: Job) -> dict[str, Any] | None:
-            # The asset is written here, later: its own audit entry says how that went.
-            with audit.entry(
-                f"asset.import_{what}.finish",
-                project=project_of(plan.name),
-                asset=plan.name,
-                operation=op.name,
-            ):
-                # Mosaics of tilesets of several sources are files of this operation alone;
-                # they are removed again when it does not write the catalog.
-                mosaics = MosaicWriter(mosaic_root, op.id, job.check)
-                try:
-                    if isinstance(plan, ImagePlan):
-                        record, features = build_image(plan, mosaics), None
-                    else:
-                        record, features = build_table(plan)
-                    job.check()  # nothing is written after a cancel
-                    replaced = record_files(catalog.get(plan.name)) if overwrite else set()
-                    service.import_asset(catalog, record, features, overwrite)
-                    sweep_replaced(catalog, replaced - record_files(record), mosaic_root)
-                except BaseException:
-                    mosaics.discard()
-                    raise
-            return None
-
-        state.runner.submit(op, work)
+        state.runner.submit(op, _work(state, op, plan, overwrite, audit))
     else:
         entry["retry"] = True
     return op.resource()
+
+
+def resume_import(
+    state: AppState, op: Operation, record: dict[str, Any], principal: Principal
+) -> bool:
+    """Runs again an import a stopped server left unfinished, as its caller: planned again
+    from the kept request, so files and rights are checked again. False if it cannot be."""
+    key = "imageManifest" if op.type == "INGEST_IMAGE" else "tableManifest"
+    audit = WriteAudit(state.audit, principal, record.get("client"))
+    try:
+        manifest, name, overwrite, _ = _manifest(record["body"], key)
+        plan = _plan(state, principal, op.type, manifest, name, overwrite)
+    except (OpeneeError, KeyError, TypeError):
+        return False
+    if not state.operations.requeue(op.id):
+        return False
+    state.runner.submit(op, _work(state, op, plan, overwrite, audit))
+    return True
 
 
 def _import(
@@ -161,17 +223,8 @@ def _import(
         if request_id and (seen := state.operations.find_request(project, request_id)):
             entry.update(operation=seen.name, retry=True)
             return seen.resource()  # a retry: the operation the first request made
-        plan: ImagePlan | TablePlan
-        if kind == "INGEST_IMAGE":
-            plan = plan_image(name, manifest, state.roots, file_access(state, principal))
-        else:
-            plan = plan_table(name, manifest, state.roots, file_access(state, principal))
-        service.check_destination(state.catalog, name, overwrite)
-        if isinstance(plan, ImagePlan):
-            # Headers of tilesets of several sources are read now: what cannot be mosaicked
-            # is a 400 before any operation exists.
-            plan = inspect_mosaics(plan)
-        return _start(state, project, audit, kind, plan, overwrite, request_id, entry)
+        plan = _plan(state, principal, kind, manifest, name, overwrite)
+        return _start(state, project, body, audit, kind, plan, overwrite, request_id, entry)
 
 
 @router.post("/{version}/projects/{project}/image:import")
@@ -234,16 +287,43 @@ def list_operations(
     pageToken: Annotated[str | None, Query()] = None,
     filter: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
-    """The project's operations, newest first. `filter` is accepted and not applied."""
+    """The project's operations, newest first; `filter` keeps those it matches (a subset of
+    Google's list filters, `services/operation_filter.py`; anything else is a 400)."""
     check_version(version)
     authorize(state, principal, "compute", project)
     limit = page_size(pageSize, DEFAULT_PAGE, MAX_PAGE)
     offset = token_offset(pageToken)
-    rows = state.operations.list(project, offset, limit + 1)
-    out: dict[str, Any] = {"operations": [op.resource() for op in rows[:limit]]}
+    matches = parse_filter(filter)
+    if matches is None:
+        rows = [op.resource() for op in state.operations.list(project, offset, limit + 1)]
+    else:
+        rows = _filtered(state, project, matches, offset, limit + 1)
+    out: dict[str, Any] = {"operations": rows[:limit]}
     if len(rows) > limit:
         out["nextPageToken"] = offset_token(offset + limit)
     return out
+
+
+def _filtered(
+    state: AppState, project: str, matches: Predicate, offset: int, count: int
+) -> list[dict[str, Any]]:
+    """`count` operations matching from the `offset`-th match on (offsets count matches)."""
+    found: list[dict[str, Any]] = []
+    seen, start = 0, 0
+    while len(found) < count:
+        batch = state.operations.list(project, start, FILTER_BATCH)
+        for op in batch:
+            resource = op.resource()
+            if matches(resource):
+                if seen >= offset:
+                    found.append(resource)
+                seen += 1
+                if len(found) == count:
+                    break
+        if len(batch) < FILTER_BATCH:
+            break
+        start += FILTER_BATCH
+    return found
 
 
 @router.get("/{version}/projects/{project}/operations/{op_id}")

@@ -1,4 +1,4 @@
-"""Reducer kernels over rows of numbers that produce arrays: covariances, regularised and robust
+"""The list kernels of reducers that produce arrays: covariances, regularised and robust
 regressions, the geometric median, 2-D histograms, and weighted ('split weights') statistics.
 
 Arrays are returned as nested lists, the way Earth Engine's getInfo returns them. Each kernel
@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from openee.algorithms import special
 from openee.errors import InvalidArgumentError
 from openee.reducers import order
+from openee.reducers.pvalue import betainc
 from openee.values.reducer import Reducer
 
 Columns = Sequence[Sequence[Any]]
@@ -80,7 +80,7 @@ def _f_test_p_value(y: np.ndarray, fitted: np.ndarray, num_x: int) -> float | No
         return 0.0
     f = (ssr / df_model) / (sse / df_error)
     # P(F > f) = I_{d2 / (d2 + d1 f)}(d2 / 2, d1 / 2).
-    return special.betainc(df_error / 2, df_model / 2, df_error / (df_error + df_model * f))
+    return betainc(df_error / 2, df_model / 2, df_error / (df_error + df_model * f))
 
 
 def _ridge(columns: Columns, reducer: Reducer) -> list[Any]:
@@ -185,26 +185,47 @@ def _fixed_2d_histogram(columns: Columns, reducer: Reducer) -> list[Any]:
     return [counts.tolist(), x_edges, y_edges]
 
 
-def weighted(columns: Columns, reducer: Reducer) -> list[Any]:
-    """A reducer after splitWeights: (value, weight) pairs of inputs, weighted statistics."""
-    child = reducer.parts[0]
-    rows = _rows(columns, f"{child.name}.splitWeights")
+# A weighted statistic of (value, weight) rows: (values, weights, sum of weights) to the outputs.
+Weighted = Callable[[np.ndarray, np.ndarray, float], list[Any]]
+
+
+def weighted(columns: Columns, child: str, statistic: Weighted) -> list[Any]:
+    """Reducer `child` after splitWeights: the statistic of (value, weight) pairs of inputs."""
+    rows = _rows(columns, f"{child}.splitWeights")
     values, weights = rows[:, 0], rows[:, 1]
-    total = float(weights.sum())
-    name = child.name
-    if name == "sum":
-        return [float(np.sum(values * weights))]
+    return statistic(values, weights, float(weights.sum()))
+
+
+def _weighted_sum(values: np.ndarray, weights: np.ndarray, total: float) -> list[Any]:
+    return [float(np.sum(values * weights))]
+
+
+def _weighted_mean(values: np.ndarray, weights: np.ndarray, total: float) -> list[Any]:
     if total == 0:
         return [None]
+    return [float(np.sum(values * weights) / total)]
+
+
+def _weighted_variance(values: np.ndarray, weights: np.ndarray, total: float) -> float | None:
+    if total == 0:
+        return None
     mean = float(np.sum(values * weights) / total)
-    if name == "mean":
-        return [mean]
-    variance = float(np.sum(weights * (values - mean) ** 2) / total)
-    if name == "variance":
-        return [variance]
-    if name == "stdDev":
-        return [math.sqrt(variance)]
-    raise InvalidArgumentError(f"Reducer.splitWeights: Reducer.{name} takes no weights.")
+    return float(np.sum(weights * (values - mean) ** 2) / total)
+
+
+def _variance(values: np.ndarray, weights: np.ndarray, total: float) -> list[Any]:
+    return [_weighted_variance(values, weights, total)]
+
+
+def _std_dev(values: np.ndarray, weights: np.ndarray, total: float) -> list[Any]:
+    variance = _weighted_variance(values, weights, total)
+    return [None if variance is None else math.sqrt(variance)]
+
+
+WEIGHTED_SUM: Weighted = _weighted_sum
+WEIGHTED_MEAN: Weighted = _weighted_mean
+WEIGHTED_VARIANCE: Weighted = _variance
+WEIGHTED_STD_DEV: Weighted = _std_dev
 
 
 def _merge_histograms(columns: Columns, reducer: Reducer) -> list[Any]:
@@ -249,13 +270,12 @@ def _merge_histograms(columns: Columns, reducer: Reducer) -> list[Any]:
     return [merged]
 
 
-KERNELS: dict[str, Kernel] = {
-    "covariance": _covariance(centered=False),
-    "centeredCovariance": _covariance(centered=True),
-    "ridgeRegression": _ridge,
-    "robustLinearRegression": _robust,
-    "geometricMedian": _geometric_median,
-    "fixed2DHistogram": _fixed_2d_histogram,
-    "splitWeights": weighted,
-    "histogramCombiner": _merge_histograms,
-}
+# The kernels, one per reducer (the registry puts them on the specs; splitWeights applies its
+# child's weighted statistic).
+COVARIANCE: Kernel = _covariance(centered=False)
+CENTERED_COVARIANCE: Kernel = _covariance(centered=True)
+RIDGE_REGRESSION: Kernel = _ridge
+ROBUST_LINEAR_REGRESSION: Kernel = _robust
+GEOMETRIC_MEDIAN: Kernel = _geometric_median
+FIXED_2D_HISTOGRAM: Kernel = _fixed_2d_histogram
+HISTOGRAM_COMBINER: Kernel = _merge_histograms

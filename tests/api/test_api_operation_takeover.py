@@ -1,0 +1,89 @@
+"""A server started over operations a stopped one left unfinished (ADR 0046), in process: an
+import runs again from its kept request, as its caller, and its asset equals the file read with
+rasterio; an import whose file is gone, or whose request was not kept, ends FAILED having
+written nothing. None stays RUNNING."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import rasterio
+from fastapi.testclient import TestClient
+
+from openee.api.app import create_app
+from openee.auth import anonymous_principal
+from openee.services.operations import STOPPED_MESSAGE, OperationStore
+from openee.settings import Settings
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+L8_B4 = (
+    DATA / "landsat" / "lc08_c2l2_001062_20201031_600m"
+    / "LC08_L2SP_001062_20201031_20201106_02_T2_SR_B4.TIF"
+)  # fmt: skip
+PROJECT = "openee-demo"
+
+
+def _left_running(store: OperationStore, name: str, uri: str, keep_request: bool = True) -> str:
+    """An import as the route makes it, started by a process that then died."""
+    body = {"imageManifest": {"name": name, "tilesets": [{"sources": [{"uris": [uri]}]}]}}
+    request = {
+        "body": body,
+        "principal": dataclasses.asdict(anonymous_principal(PROJECT)),
+        "client": "127.0.0.1",
+    }
+    op, _ = store.create(
+        PROJECT, "INGEST_IMAGE", f'Ingest image: "{name}"', "anonymous", None,
+        request=request if keep_request else None,
+    )  # fmt: skip
+    assert store.start(op.id)
+    return op.id
+
+
+def _done(client: TestClient, op_id: str) -> dict[str, Any]:
+    for _ in range(600):
+        op = client.get(f"/v1/projects/{PROJECT}/operations/{op_id}").json()
+        if op["done"]:
+            return dict(op)
+        time.sleep(0.05)
+    raise AssertionError(f"operation {op_id} not done")
+
+
+def test_a_restarted_server_runs_unfinished_imports_again(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    uploads = data / "projects" / PROJECT / "uploads"  # the project's area (ADR 0034)
+    uploads.mkdir(parents=True)
+    shutil.copy(L8_B4, uploads / "b4.tif")
+    dead = OperationStore(data / "operations.sqlite", owner="dead-process")
+    root = f"projects/{PROJECT}/assets"
+    resumed = _left_running(dead, f"{root}/resumed", "projects/openee-demo/uploads/b4.tif")
+    gone = _left_running(dead, f"{root}/gone", "projects/openee-demo/uploads/gone.tif")
+    unkept = _left_running(dead, f"{root}/unkept", "projects/openee-demo/uploads/b4.tif", False)
+    dead.close()
+
+    settings = Settings(data_dir=data, auth_enabled=False)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        finished = _done(client, resumed)
+        assert finished["metadata"]["state"] == "SUCCEEDED", finished
+        assert finished["metadata"]["attempt"] == 2
+        asset = client.get(f"/v1/{root}/resumed").json()
+        with rasterio.open(L8_B4) as src:
+            size = {"width": src.width, "height": src.height}
+            transform = list(src.transform)[:6]
+        (band,) = asset["bands"]
+        assert band["grid"]["dimensions"] == size
+        assert band["grid"]["affineTransform"] == dict(
+            zip(
+                ("scaleX", "shearX", "translateX", "shearY", "scaleY", "translateY"),
+                transform,
+                strict=True,
+            )
+        )
+        for op_id, name in ((gone, "gone"), (unkept, "unkept")):
+            failed = _done(client, op_id)
+            assert failed["metadata"]["state"] == "FAILED"
+            assert failed["error"]["message"] == STOPPED_MESSAGE
+            assert client.get(f"/v1/{root}/{name}").status_code == 404
