@@ -22,6 +22,16 @@ from openee.values.clusterer import Clusterer
 from openee.values.feature import Feature, FeatureCollection
 
 
+def _check_k_means(distanceFunction: str, maxIterations: int | None) -> None:
+    """The k-means settings every Weka clusterer here shares and supports."""
+    if distanceFunction != "Euclidean":
+        raise InvalidArgumentError(
+            f"distanceFunction '{distanceFunction}' is not supported; use 'Euclidean'."
+        )
+    if maxIterations is not None and maxIterations < 1:
+        raise InvalidArgumentError(f"maxIterations must be positive, got {maxIterations!r}.")
+
+
 @algorithm("Clusterer.wekaKMeans")
 def weka_k_means(
     nClusters: int,
@@ -67,12 +77,7 @@ def weka_k_means(
         raise InvalidArgumentError(f"init {init} is not supported; use 0 (random) or 1.")
     if canopies:
         raise InvalidArgumentError("Canopy clustering is not supported.")
-    if distanceFunction != "Euclidean":
-        raise InvalidArgumentError(
-            f"distanceFunction '{distanceFunction}' is not supported; use 'Euclidean'."
-        )
-    if maxIterations is not None and maxIterations < 1:
-        raise InvalidArgumentError(f"maxIterations must be positive, got {maxIterations!r}.")
+    _check_k_means(distanceFunction, maxIterations)
     settings = (
         ("nClusters", nClusters),
         ("init", init),
@@ -116,12 +121,7 @@ def weka_cascade_k_means(
         raise InvalidArgumentError(f"restarts must be positive, got {restarts!r}.")
     if manual:
         raise InvalidArgumentError("Manual selection of the number of clusters is not supported.")
-    if distanceFunction != "Euclidean":
-        raise InvalidArgumentError(
-            f"distanceFunction '{distanceFunction}' is not supported; use 'Euclidean'."
-        )
-    if maxIterations is not None and maxIterations < 1:
-        raise InvalidArgumentError(f"maxIterations must be positive, got {maxIterations!r}.")
+    _check_k_means(distanceFunction, maxIterations)
     settings = (
         ("minClusters", minClusters),
         ("maxClusters", maxClusters),
@@ -169,10 +169,7 @@ def weka_x_means(
         raise InvalidArgumentError("maxIterations, maxKMeans and maxForChildren must be positive.")
     if cutoffFactor != 0:
         raise InvalidArgumentError("cutoffFactor is not supported; use 0.")
-    if distanceFunction != "Euclidean":
-        raise InvalidArgumentError(
-            f"distanceFunction '{distanceFunction}' is not supported; use 'Euclidean'."
-        )
+    _check_k_means(distanceFunction, None)
     settings = (
         ("minClusters", minClusters),
         ("maxClusters", maxClusters),

@@ -102,6 +102,8 @@ for _name, _returns_feature in TWINS.items():
     _twin(_name, _returns_feature)
 
 
+# Earth Engine has the same algorithm under two names.
+@algorithm("Element.geometry")
 @algorithm("Feature.geometry")
 def feature_geometry(
     feature: Any,
@@ -113,24 +115,6 @@ def feature_geometry(
 
     Args:
         feature: The feature.
-        maxError: The tolerated error when reprojecting (ignored).
-        proj: The projection of the result. Default: the geometry's own.
-        geodesics: Whether the result's edges are geodesics. Default: as stored.
-    """
-    return _geometry(feature, proj, geodesics)
-
-
-@algorithm("Element.geometry")
-def element_geometry(
-    feature: Any,
-    maxError: ErrorMargin | None = None,
-    proj: Projection | None = None,
-    geodesics: bool | None = None,
-) -> Geometry | None:
-    """Returns the geometry of an element, optionally in a projection.
-
-    Args:
-        feature: The element.
         maxError: The tolerated error when reprojecting (ignored).
         proj: The projection of the result. Default: the geometry's own.
         geodesics: Whether the result's edges are geodesics. Default: as stored.

@@ -10,7 +10,7 @@ import shapely.geometry
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.values.feature import Feature
-from openee.values.geometry import WGS84, Geometry, _lists
+from openee.values.geometry import WGS84, ErrorMargin, Geometry, _lists
 from openee.values.projection import IDENTITY, Projection
 
 
@@ -106,65 +106,67 @@ def multi_point(coordinates: list[Any], crs: Projection | None = None) -> Geomet
     return _build("MultiPoint", coordinates, crs, None, inputs)
 
 
-@algorithm("GeometryConstructors.LineString")
-def line_string(
-    coordinates: list[Any],
-    crs: Projection | None = None,
-    geodesic: bool | None = None,
-    maxError: Any = None,
-) -> Geometry:
-    """Constructs a LineString.
-
-    Args:
-        coordinates: A list of at least two points [[x, y], ...].
-        crs: The projection of the coordinates. Default: EPSG:4326.
-        geodesic: Whether edges are geodesics. Default: true in EPSG:4326.
-        maxError: The tolerated error when reprojecting.
-    """
-    coordinates, inputs = _plain(coordinates, crs)
-    return _build("LineString", coordinates, crs, geodesic, inputs)
+_LINE_ARGS_DOC = (
+    "    crs: The projection of the coordinates. Default: EPSG:4326.\n"
+    "    geodesic: Whether edges are geodesics. Default: true in EPSG:4326.\n"
+    "    maxError: The tolerated error when reprojecting.\n"
+)
+_EVEN_ODD_DOC = "    evenOdd: Whether inner rings are holes by the even-odd rule.\n"
 
 
-@algorithm("GeometryConstructors.Polygon")
-def polygon(
-    coordinates: list[Any],
-    crs: Projection | None = None,
-    geodesic: bool | None = None,
-    maxError: Any = None,
-    evenOdd: bool = True,
-) -> Geometry:
-    """Constructs a Polygon from rings: the exterior first, then holes.
+def _constructor(kind: str, summary: str, coordinates_doc: str) -> None:
+    """Register GeometryConstructors.`kind`: coordinates (or ee.Geometry objects among them) in
+    `crs`, with `geodesic` and `maxError`; polygonal kinds also take `evenOdd`."""
 
-    Args:
-        coordinates: A list of rings, each a list of points; or a single ring.
-        crs: The projection of the coordinates. Default: EPSG:4326.
-        geodesic: Whether edges are geodesics. Default: true in EPSG:4326.
-        maxError: The tolerated error when reprojecting.
-        evenOdd: Whether inner rings are holes by the even-odd rule.
-    """
-    coordinates, inputs = _plain(coordinates, crs)
-    return _build("Polygon", _rings(coordinates), crs, geodesic, inputs)
+    def construct(
+        coordinates: list[Any],
+        crs: Projection | None = None,
+        geodesic: bool | None = None,
+        maxError: ErrorMargin | None = None,
+    ) -> Geometry:
+        coordinates, inputs = _plain(coordinates, crs)
+        if kind == "Polygon":
+            coordinates = _rings(coordinates)
+        return _build(kind, coordinates, crs, geodesic, inputs)
+
+    def construct_polygonal(
+        coordinates: list[Any],
+        crs: Projection | None = None,
+        geodesic: bool | None = None,
+        maxError: ErrorMargin | None = None,
+        evenOdd: bool = True,
+    ) -> Geometry:
+        return construct(coordinates, crs, geodesic, maxError)
+
+    polygonal = kind in ("Polygon", "MultiPolygon")
+    func = construct_polygonal if polygonal else construct
+    func.__doc__ = (
+        f"{summary}\n\nArgs:\n    coordinates: {coordinates_doc}\n"
+        + _LINE_ARGS_DOC
+        + (_EVEN_ODD_DOC if polygonal else "")
+    )
+    algorithm(f"GeometryConstructors.{kind}")(func)
 
 
-@algorithm("GeometryConstructors.MultiPolygon")
-def multi_polygon(
-    coordinates: list[Any],
-    crs: Projection | None = None,
-    geodesic: bool | None = None,
-    maxError: Any = None,
-    evenOdd: bool = True,
-) -> Geometry:
-    """Constructs a MultiPolygon.
-
-    Args:
-        coordinates: A list of polygons, each a list of rings.
-        crs: The projection of the coordinates. Default: EPSG:4326.
-        geodesic: Whether edges are geodesics. Default: true in EPSG:4326.
-        maxError: The tolerated error when reprojecting.
-        evenOdd: Whether inner rings are holes by the even-odd rule.
-    """
-    coordinates, inputs = _plain(coordinates, crs)
-    return _build("MultiPolygon", coordinates, crs, geodesic, inputs)
+# kind: (description, the coordinates argument's doc)
+CONSTRUCTORS = {
+    "LineString": ("Constructs a LineString.", "A list of at least two points [[x, y], ...]."),
+    "LinearRing": (
+        "Constructs a LinearRing; the ring is closed if its last point is not its first.",
+        "A list of points [[x, y], ...].",
+    ),
+    "MultiLineString": (
+        "Constructs a MultiLineString.",
+        "A list of lines, each a list of points.",
+    ),
+    "Polygon": (
+        "Constructs a Polygon from rings: the exterior first, then holes.",
+        "A list of rings, each a list of points; or a single ring.",
+    ),
+    "MultiPolygon": ("Constructs a MultiPolygon.", "A list of polygons, each a list of rings."),
+}
+for _kind, (_summary, _coordinates_doc) in CONSTRUCTORS.items():
+    _constructor(_kind, _summary, _coordinates_doc)
 
 
 @algorithm("GeometryConstructors.Rectangle")

@@ -20,7 +20,6 @@ import shapely.geometry
 import shapely.ops
 from shapely.geometry.base import BaseGeometry
 
-from openee.algorithms.geometry import _build, _plain
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.values import geodesy
@@ -557,18 +556,10 @@ def geometries(geometry: Geometry) -> list[Geometry]:
     return [geometry]
 
 
+# Earth Engine has two names for the same question.
+@algorithm("Geometry.geodesic")
 @algorithm("Geometry.edgesAreGeodesics")
 def edges_are_geodesics(geometry: Geometry) -> bool:
-    """Returns true if the geometry's edges are geodesics, false if they are straight lines.
-
-    Args:
-        geometry: The geometry.
-    """
-    return geometry.geodesic
-
-
-@algorithm("Geometry.geodesic")
-def geodesic(geometry: Geometry) -> bool:
     """Returns true if the geometry's edges are geodesics, false if they are straight lines.
 
     Args:
@@ -598,44 +589,6 @@ def projection(geometry: Geometry) -> Projection:
 
 
 # -- more constructors -------------------------------------------------------------------------
-
-
-@algorithm("GeometryConstructors.LinearRing")
-def linear_ring(
-    coordinates: list[Any],
-    crs: Projection | None = None,
-    geodesic: bool | None = None,
-    maxError: ErrorMargin | None = None,
-) -> Geometry:
-    """Constructs a LinearRing; the ring is closed if its last point is not its first.
-
-    Args:
-        coordinates: A list of points [[x, y], ...].
-        crs: The projection of the coordinates. Default: EPSG:4326.
-        geodesic: Whether edges are geodesics. Default: true in EPSG:4326.
-        maxError: The tolerated error when reprojecting.
-    """
-    coordinates, inputs = _plain(coordinates, crs)
-    return _build("LinearRing", coordinates, crs, geodesic, inputs)
-
-
-@algorithm("GeometryConstructors.MultiLineString")
-def multi_line_string(
-    coordinates: list[Any],
-    crs: Projection | None = None,
-    geodesic: bool | None = None,
-    maxError: ErrorMargin | None = None,
-) -> Geometry:
-    """Constructs a MultiLineString.
-
-    Args:
-        coordinates: A list of lines, each a list of points.
-        crs: The projection of the coordinates. Default: EPSG:4326.
-        geodesic: Whether edges are geodesics. Default: true in EPSG:4326.
-        maxError: The tolerated error when reprojecting.
-    """
-    coordinates, inputs = _plain(coordinates, crs)
-    return _build("MultiLineString", coordinates, crs, geodesic, inputs)
 
 
 @algorithm("GeometryConstructors.MultiGeometry")

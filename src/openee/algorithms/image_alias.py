@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from openee.algorithms import image, image_math, kernel  # noqa: F401 - register the targets first
+from openee.algorithms.number import ALIASES as OPERATOR_ALIASES
 from openee.algorithms.registry import REGISTRY, build_algorithm
 
 ALIASES: dict[str, str] = {
@@ -18,13 +19,7 @@ ALIASES: dict[str, str] = {
     "focal_median": "focalMedian",
     "focal_mode": "focalMode",
     "focal_mean": "focalMean",
-    "first_nonzero": "firstNonZero",
-    "bitwise_and": "bitwiseAnd",
-    "bitwise_or": "bitwiseOr",
-    "bitwise_xor": "bitwiseXor",
-    "left_shift": "leftShift",
-    "right_shift": "rightShift",
-    "bitwise_not": "bitwiseNot",
+    **OPERATOR_ALIASES,
     "uint8": "toUint8",
     "int8": "toInt8",
     "uint16": "toUint16",

@@ -65,9 +65,7 @@ class EmptyBand(BandSource):
 
     accepts_arrays = True
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.int64)
+    dtype = np.dtype(np.int64)
 
     @property
     def rank(self) -> int:
@@ -386,9 +384,7 @@ class ExtentBand(BandSource):
     input: BandSource
     axis: int  # -1: all axes as a 1-D array; -2: the number of dimensions
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.int32)
+    dtype = np.dtype(np.int32)
 
     @property
     def rank(self) -> int:

@@ -182,23 +182,8 @@ def metadata(image: Image, property: str, name: str | None = None) -> Image:
     return Image((Band(name or property, ConstantBand(float(value), "float64")),))
 
 
-@algorithm("Image.copyProperties")
-def copy_properties(
-    destination: Any = None,
-    source: Any = None,
-    properties: list[str] | None = None,
-    exclude: list[str] | None = None,
-) -> Any:
-    """Copies properties from one element to another (an image here); the destination's bands
-    are unchanged.
-
-    Args:
-        destination: The element to copy properties to.
-        source: The element to copy properties from.
-        properties: The properties to copy. Default: all non-system properties.
-        exclude: Properties not to copy (only when properties is not given).
-    """
-    return element_copy_properties(destination, source, properties, exclude)
+# An image's properties are copied as any element's; its bands are unchanged.
+algorithm("Image.copyProperties")(element_copy_properties)
 
 
 @algorithm("Image.reduce")

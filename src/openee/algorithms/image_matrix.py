@@ -67,9 +67,7 @@ class IdentityBand(BandSource):
 
     size: int
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     @property
     def rank(self) -> int:

@@ -136,9 +136,7 @@ class SeedGridBand(BandSource):
     size: int
     hexagonal: bool
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.uint8)
+    dtype = np.dtype(np.uint8)
 
     def read(self, grid: PixelGrid) -> Pixels:
         rows, cols = global_index(grid)

@@ -120,52 +120,29 @@ def _morphology(
     )
 
 
-@algorithm("Image.spectralErosion")
-def spectral_erosion(
-    image: Image, metric: str = "sam", kernel: Kernel | None = None, useCentroid: bool = False
-) -> Image:
-    """Spectral/spatial erosion: each pixel takes the spectrum (all bands) of the member of its
-    neighbourhood closest to the reference spectrum; band names are kept.
+def _morphology_algorithm(op: str, summary: str) -> None:
+    def morphology(
+        image: Image, metric: str = "sam", kernel: Kernel | None = None, useCentroid: bool = False
+    ) -> Image:
+        return _morphology(image, metric, kernel, useCentroid, op)
 
-    Args:
-        image: The input image.
-        metric: The spectral distance: 'sam', 'sid', 'sed' or 'emd'.
-        kernel: The neighbourhood kernel. Default: a square of radius 1 (8-connected).
-        useCentroid: If true, distances are measured from the mean spectrum of the
-            neighbourhood instead of the centre pixel's.
-    """
-    return _morphology(image, metric, kernel, useCentroid, "erosion")
-
-
-@algorithm("Image.spectralDilation")
-def spectral_dilation(
-    image: Image, metric: str = "sam", kernel: Kernel | None = None, useCentroid: bool = False
-) -> Image:
-    """Spectral/spatial dilation: each pixel takes the spectrum (all bands) of the member of its
-    neighbourhood farthest from the reference spectrum; band names are kept.
-
-    Args:
-        image: The input image.
-        metric: The spectral distance: 'sam', 'sid', 'sed' or 'emd'.
-        kernel: The neighbourhood kernel. Default: a square of radius 1 (8-connected).
-        useCentroid: If true, distances are measured from the mean spectrum of the
-            neighbourhood instead of the centre pixel's.
-    """
-    return _morphology(image, metric, kernel, useCentroid, "dilation")
+    morphology.__doc__ = (
+        f"{summary}\n\nArgs:\n    image: The input image.\n"
+        "    metric: The spectral distance: 'sam', 'sid', 'sed' or 'emd'.\n"
+        "    kernel: The neighbourhood kernel. Default: a square of radius 1 (8-connected).\n"
+        "    useCentroid: If true, distances are measured from the mean spectrum of the"
+        " neighbourhood instead of the centre pixel's.\n"
+    )
+    algorithm(f"Image.spectral{op.capitalize()}")(morphology)
 
 
-@algorithm("Image.spectralGradient")
-def spectral_gradient(
-    image: Image, metric: str = "sam", kernel: Kernel | None = None, useCentroid: bool = False
-) -> Image:
-    """Spectral gradient: the spectral distance between each pixel's dilated and eroded
-    spectra, as one double band 'gradient'.
-
-    Args:
-        image: The input image.
-        metric: The spectral distance: 'sam', 'sid', 'sed' or 'emd'.
-        kernel: The neighbourhood kernel. Default: a square of radius 1 (8-connected).
-        useCentroid: If true, distances are measured from the mean spectrum of the
-            neighbourhood instead of the centre pixel's.
-    """
-    return _morphology(image, metric, kernel, useCentroid, "gradient")
+MORPHOLOGY = {
+    "erosion": "Spectral/spatial erosion: each pixel takes the spectrum (all bands) of the member"
+    " of its neighbourhood closest to the reference spectrum; band names are kept.",
+    "dilation": "Spectral/spatial dilation: each pixel takes the spectrum (all bands) of the"
+    " member of its neighbourhood farthest from the reference spectrum; band names are kept.",
+    "gradient": "Spectral gradient: the spectral distance between each pixel's dilated and"
+    " eroded spectra, as one double band 'gradient'.",
+}
+for _op, _summary in MORPHOLOGY.items():
+    _morphology_algorithm(_op, _summary)

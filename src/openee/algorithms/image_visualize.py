@@ -50,9 +50,7 @@ class VisualizedBand(BandSource):
     channel: int = 0
     opacity: float = 1.0
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.uint8)
+    dtype = np.dtype(np.uint8)
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)

@@ -124,3 +124,10 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidArgumentError("Invalid JSON payload received: expected an object.")
     return body
+
+
+# The dependencies most routes take, as annotations: the app state, the authenticated caller
+# and the JSON body.
+State = Annotated[AppState, Depends(get_state)]
+Caller = Annotated[Principal, Depends(require_principal)]
+Body = Annotated[dict[str, Any], Depends(json_body)]

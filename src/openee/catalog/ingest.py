@@ -38,7 +38,8 @@ from openee.catalog.model import (
     BandRecord,
     FeatureRecord,
 )
-from openee.catalog.names import name_from_id, parent_of
+from openee.catalog.mosaics import copy_as_cog
+from openee.catalog.names import name_from_id
 from openee.catalog.profiles import (
     RASTER_SUFFIXES,
     SENTINEL2_L2A,
@@ -52,7 +53,7 @@ from openee.catalog.profiles import (
 from openee.catalog.roots import Roots, check_url_prefix
 from openee.catalog.rows import plain_json
 from openee.catalog.stac_ingest import ConfinedStacIO, item_record
-from openee.catalog.store import CatalogStore
+from openee.catalog.store import CatalogStore, missing_folders
 from openee.catalog.templates import TemplateLayout, compile_template
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError, OpeneeError
@@ -186,7 +187,9 @@ def _is_stac(path: Path) -> bool:
 
 
 @dataclass(frozen=True)
-class _FileInfo:
+class RasterInfo:
+    """What the catalog records of a raster file's header."""
+
     crs: str
     transform: tuple[float, float, float, float, float, float]
     width: int
@@ -196,27 +199,30 @@ class _FileInfo:
     bounds: tuple[float, float, float, float]
 
 
-def _file_info(path: Path) -> _FileInfo:
-    try:
-        return _read_info(path)
-    except rasterio.errors.RasterioError as exc:
-        raise InvalidArgumentError(f"{path}: cannot read the raster ({exc}).") from None
-
-
-def _read_info(path: Path) -> _FileInfo:
-    with open_checked(path) as src:
+def raster_info(path: Path, open_raster: Callable[[Path], Any] = open_checked) -> RasterInfo:
+    """The header of a raster file (local or in object storage) opened by `open_raster`, whose
+    errors pass through; an InvalidArgumentError if it has no coordinate system."""
+    with open_raster(path) as src:
         if src.crs is None:
             raise InvalidArgumentError(f"{path.name}: the raster has no coordinate system.")
         t = src.transform
-        return _FileInfo(
+        left, bottom, right, top = src.bounds
+        return RasterInfo(
             crs=src.crs.to_string(),
             transform=(t.a, t.b, t.c, t.d, t.e, t.f),
             width=src.width,
             height=src.height,
             dtypes=tuple(src.dtypes),
             nodata=src.nodata,
-            bounds=tuple(src.bounds),
+            bounds=(left, bottom, right, top),
         )
+
+
+def _file_info(path: Path) -> RasterInfo:
+    try:
+        return raster_info(path)
+    except rasterio.errors.RasterioError as exc:
+        raise InvalidArgumentError(f"{path}: cannot read the raster ({exc}).") from None
 
 
 def wgs84_footprint(
@@ -250,17 +256,7 @@ class _Cogs:
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
             try:
-                rasterio.shutil.copy(
-                    source,
-                    partial,
-                    driver="COG",
-                    COMPRESS="DEFLATE",
-                    PREDICTOR="YES",
-                    BLOCKSIZE="512",
-                    OVERVIEWS="AUTO",
-                    RESAMPLING="NEAREST",
-                    BIGTIFF="IF_SAFER",
-                )
+                copy_as_cog(source, partial)
                 os.replace(partial, target)  # a killed run never leaves a half COG in place
             finally:
                 partial.unlink(missing_ok=True)
@@ -272,9 +268,9 @@ class _Cogs:
 class _Builder:
     def __init__(self, cogs: _Cogs | None) -> None:
         self.cogs = cogs
-        self._info: dict[Path, _FileInfo] = {}
+        self._info: dict[Path, RasterInfo] = {}
 
-    def info(self, path: Path) -> _FileInfo:
+    def info(self, path: Path) -> RasterInfo:
         if path not in self._info:
             self._info[path] = _file_info(path)
         return self._info[path]
@@ -373,16 +369,6 @@ def _stac_records(
         except Exception as exc:  # one bad item does not stop the others
             report.fail(f"{path.name}#{item.id}", exc)
     return records
-
-
-def _folders(name: str, store: CatalogStore) -> list[AssetRecord]:
-    """Folder records for every missing ancestor below the `projects/p/assets` root."""
-    folders = []
-    parent = parent_of(name)
-    while not parent.endswith("/assets") and store.get(parent) is None:
-        folders.append(AssetRecord(name=parent, type=FOLDER))
-        parent = parent_of(parent)
-    return folders
 
 
 def ingest(
@@ -554,7 +540,7 @@ def _ingest(
     report.written = len(changed)
     if changed:
         store.put_many(
-            [*_folders(name, store), *changed],
+            [*missing_folders(name, store), *changed],
             {n: rows for n, rows in features.items() if any(r.name == n for r in changed)},
         )
     report.converted = builder.cogs.made if builder.cogs else 0

@@ -27,11 +27,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import rasterio
-import rasterio.errors
-
 from openee.catalog.access import FileAccess
-from openee.catalog.ingest import wgs84_footprint
+from openee.catalog.ingest import RasterInfo, raster_info, wgs84_footprint
 from openee.catalog.model import IMAGE, TABLE, AssetRecord, BandMask, BandRecord, FeatureRecord
 from openee.catalog.mosaics import (
     MAX_SOURCES,
@@ -41,6 +38,7 @@ from openee.catalog.mosaics import (
     MosaicWriter,
     check_fill,
     inspect_sources,
+    open_raster,
     same_value,
 )
 from openee.catalog.roots import Roots
@@ -52,7 +50,6 @@ from openee.catalog.table_files import (
 )
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError
-from openee.raster.gdal import open_checked as open_raster_pinned
 from openee.raster.remote import S3_SCHEME, gdal_path, is_remote, stored_uri
 from openee.values.date import Date
 
@@ -371,41 +368,6 @@ def inspect_mosaics(plan: ImagePlan) -> ImagePlan:
     return replace(plan, mosaics=grids)
 
 
-@dataclass(frozen=True)
-class _Raster:
-    crs: str
-    transform: tuple[float, float, float, float, float, float]
-    width: int
-    height: int
-    dtypes: tuple[str, ...]
-    nodata: float | None
-    bounds: tuple[float, float, float, float]
-
-
-def _read_raster(path: Path) -> _Raster:
-    driver = RASTER_DRIVERS[path.suffix.lower()]
-    try:
-        # A file in object storage under the network options of raster/remote.py (gdal.py).
-        with open_raster_pinned(path) as src:
-            if src.crs is None:
-                raise InvalidArgumentError(f"{path.name}: the raster has no coordinate system.")
-            t = src.transform
-            left, bottom, right, top = src.bounds
-            return _Raster(
-                crs=src.crs.to_string(),
-                transform=(t.a, t.b, t.c, t.d, t.e, t.f),
-                width=src.width,
-                height=src.height,
-                dtypes=tuple(src.dtypes),
-                nodata=src.nodata,
-                bounds=(left, bottom, right, top),
-            )
-    except rasterio.errors.RasterioError as exc:
-        raise InvalidArgumentError(
-            f"{path.name}: cannot read the raster as {driver} ({exc})."
-        ) from None
-
-
 def _tileset_files(
     plan: ImagePlan, mosaics: MosaicWriter | None
 ) -> tuple[ImagePlan, dict[str, Path]]:
@@ -435,7 +397,7 @@ def build_image(plan: ImagePlan, mosaics: MosaicWriter | None = None) -> AssetRe
     """Read the planned files and make the IMAGE record. Tilesets of several sources are
     merged into COGs by `mosaics` (see `mosaics.py`)."""
     plan, files = _tileset_files(plan, mosaics)
-    rasters = {tid: _read_raster(path) for tid, path in files.items()}
+    rasters = {tid: raster_info(path, open_raster) for tid, path in files.items()}
     specs = plan.bands
     if specs is None:
         # Every band of every tileset that is not only a mask.
@@ -521,7 +483,7 @@ def _paths(bands: list[BandRecord]) -> set[str]:
     return {p for b in bands for p in (b.path, b.mask.path if b.mask else None) if p}
 
 
-def _source_boxes(plan: ImagePlan, tid: str, raster: _Raster) -> list[Box]:
+def _source_boxes(plan: ImagePlan, tid: str, raster: RasterInfo) -> list[Box]:
     grid = plan.mosaics.get(tid)
     return [raster.bounds] if grid is None else list(grid.boxes)
 

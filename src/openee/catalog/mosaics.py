@@ -183,6 +183,22 @@ def _painter(nodata: float | None, every_pixel: bool) -> Callable[..., None]:
     return paint
 
 
+def copy_as_cog(source: Path | str, destination: Path) -> None:
+    """`source` written to `destination` as a tiled DEFLATE COG with nearest overviews, the
+    form in which the catalog keeps the files it makes."""
+    rasterio.shutil.copy(
+        source,
+        destination,
+        driver="COG",
+        COMPRESS="DEFLATE",
+        PREDICTOR="YES",
+        BLOCKSIZE="512",
+        OVERVIEWS="AUTO",
+        RESAMPLING="NEAREST",
+        BIGTIFF="IF_SAFER",
+    )
+
+
 class MosaicWriter:
     """Writes the mosaics of one import under `root`, named after `token` (the operation id),
     so that an overwrite or a concurrent import never replaces a file another asset uses."""
@@ -223,17 +239,7 @@ class MosaicWriter:
                               "blockysize": 512, "compress": None, "BIGTIFF": "IF_SAFER"},
                 )  # fmt: skip
             self.check()
-            rasterio.shutil.copy(
-                merged,
-                partial,
-                driver="COG",
-                COMPRESS="DEFLATE",
-                PREDICTOR="YES",
-                BLOCKSIZE="512",
-                OVERVIEWS="AUTO",
-                RESAMPLING="NEAREST",
-                BIGTIFF="IF_SAFER",
-            )
+            copy_as_cog(merged, partial)
             os.replace(partial, target)  # a killed import never leaves a half mosaic in place
             self.made.append(target)
         except rasterio.errors.RasterioError as exc:

@@ -7,8 +7,7 @@ Names use the "C" collation so that paging order is bytewise, the same as SQLite
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -27,7 +26,9 @@ from openee.catalog.rows import (
     moved_properties,
     now_iso,
 )
+from openee.catalog.sql import Condition, SqlWrites, children_sql, image_query_sql, property_sql
 from openee.catalog.store import BBox, ImageQuery, PropertyTerm, Scalar
+from openee.dbfile import PerThread
 from openee.errors import AlreadyExistsError, AssetNotFoundError, FailedPreconditionError
 
 SCHEMA = """
@@ -81,34 +82,26 @@ def _box(bbox: BBox | None) -> str | None:
     return f"(({west!r},{south!r}),({east!r},{north!r}))"
 
 
-class PostgresCatalog:
+class PostgresCatalog(SqlWrites):
     """A catalog in a PostgreSQL database; one connection per thread."""
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
-        self._local = threading.local()
-        self._all: list[psycopg.Connection[Any]] = []
-        self._lock = threading.Lock()
+        self._connections = PerThread(self._connect, lambda db: db.closed)
         with self._tx() as db:
             db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             db.execute(SCHEMA)
 
-    def _connection(self) -> psycopg.Connection[Any]:
-        db: psycopg.Connection[Any] | None = getattr(self._local, "db", None)
-        if db is None or db.closed:
-            db = psycopg.connect(self.dsn, autocommit=True)
-            set_json_loads(loads_json, db)
-            self._local.db = db
-            with self._lock:
-                self._all.append(db)
+    def _connect(self) -> psycopg.Connection[Any]:
+        db = psycopg.connect(self.dsn, autocommit=True)
+        set_json_loads(loads_json, db)
         return db
 
+    def _connection(self) -> psycopg.Connection[Any]:
+        return self._connections.get()
+
     def close(self) -> None:
-        with self._lock:
-            for db in self._all:
-                db.close()
-            self._all.clear()
-        self._local = threading.local()
+        self._connections.close()
 
     @contextmanager
     def _tx(self) -> Iterator[psycopg.Connection[Any]]:
@@ -118,27 +111,9 @@ class PostgresCatalog:
 
     # -- writes -------------------------------------------------------------------------------
 
-    def put(self, record: AssetRecord) -> None:
-        self.put_many([record])
-
-    def put_many(
-        self,
-        records: Sequence[AssetRecord],
-        features: Mapping[str, Sequence[FeatureRecord]] | None = None,
-    ) -> None:
-        """Insert or replace records, all or nothing."""
-        with self._tx() as db:
-            ids = {record.name: self._put(db, record) for record in records}
-            for name, rows in (features or {}).items():
-                asset_id = ids.get(name)
-                if asset_id is None:
-                    found = db.execute(
-                        "SELECT id FROM openee_assets WHERE name = %s", (name,)
-                    ).fetchone()
-                    if found is None:
-                        raise AssetNotFoundError(name)
-                    asset_id = found[0]
-                self._put_features(db, asset_id, rows)
+    def _asset_id(self, db: psycopg.Connection[Any], name: str) -> int | None:
+        found = db.execute("SELECT id FROM openee_assets WHERE name = %s", (name,)).fetchone()
+        return None if found is None else int(found[0])
 
     def _put(self, db: psycopg.Connection[Any], record: AssetRecord) -> int:
         row = db.execute(
@@ -260,44 +235,21 @@ class PostgresCatalog:
     def children(
         self, parent: str, offset: int = 0, limit: int = 1000, *, after: str | None = None
     ) -> list[AssetRecord]:
-        sql = f"SELECT {_COLUMNS} FROM openee_assets WHERE parent = %s"
-        args: list[Any] = [parent]
-        if after is not None:
-            sql += " AND name > %s"
-            args.append(after)
-        sql += " ORDER BY name LIMIT %s OFFSET %s"
-        args.extend([limit, offset])
+        sql, args = children_sql(
+            f"SELECT {_COLUMNS} FROM openee_assets", parent, offset, limit, after, "%s"
+        )
         return [_record(row) for row in self._connection().execute(sql, args).fetchall()]
 
     def query_images(self, query: ImageQuery) -> list[AssetRecord]:
         """Images under `query.parent` that match the query, oldest first (then by name)."""
-        sql = f"SELECT {_COLUMNS} FROM openee_assets WHERE parent = %s AND type = 'IMAGE'"
-        args: list[Any] = [query.parent]
-        if query.start is not None:
-            sql += " AND start_time >= %s"
-            args.append(query.start)
-        if query.end is not None:
-            sql += " AND start_time < %s"
-            args.append(query.end)
-        if query.bbox is not None:
-            sql += " AND bbox && %s::box"
-            args.append(_box(query.bbox))
-        for term in query.properties:
-            text, term_args = _property_sql(term)
-            sql += f" AND {text}"
-            args.extend(term_args)
-        if query.after is not None:
-            start, name = query.after
-            if start is None:
-                sql += " AND ((start_time IS NULL AND name > %s) OR start_time IS NOT NULL)"
-                args.append(name)
-            else:
-                sql += " AND (start_time > %s OR (start_time = %s AND name > %s))"
-                args.extend([start, start, name])
-        sql += " ORDER BY start_time NULLS FIRST, name"
-        if query.limit is not None:
-            sql += " LIMIT %s"
-            args.append(query.limit)
+        sql, args = image_query_sql(
+            f"SELECT {_COLUMNS} FROM openee_assets",
+            query,
+            "%s",
+            "",
+            lambda bbox: ("bbox && %s::box", [_box(bbox)]),
+            _properties_sql,
+        )
         return [_record(row) for row in self._connection().execute(sql, args).fetchall()]
 
     def features(
@@ -342,17 +294,9 @@ class PostgresCatalog:
         return [row[0] for row in rows]
 
 
-def _property_sql(term: PropertyTerm) -> tuple[str, list[Any]]:
-    """One property term as an SQL condition that is never NULL (see `PropertyTerm`)."""
-    if term.op == "in":
-        assert isinstance(term.value, tuple)
-        parts = [_comparison(term.name, "=", v) for v in term.value]
-        return "(" + " OR ".join(t for t, _ in parts) + ")", [a for _, args in parts for a in args]
-    assert not isinstance(term.value, tuple)
-    if term.op == "!=":
-        text, args = _comparison(term.name, "=", term.value)
-        return f"NOT {text}", args
-    return _comparison(term.name, term.op, term.value)
+def _properties_sql(terms: tuple[PropertyTerm, ...]) -> Condition:
+    parts = [property_sql(term, _comparison) for term in terms]
+    return " AND ".join(text for text, _ in parts), [a for _, args in parts for a in args]
 
 
 def _comparison(name: str, op: str, value: Scalar) -> tuple[str, list[Any]]:

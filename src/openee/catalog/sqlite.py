@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from openee.catalog.rows import (
     moved_properties,
     now_iso,
 )
+from openee.catalog.sql import Condition, SqlWrites, children_sql, image_query_sql, property_sql
 from openee.catalog.store import BBox, ImageQuery, PropertyTerm, Scalar
 from openee.dbfile import SqliteFile
 from openee.errors import AlreadyExistsError, AssetNotFoundError, FailedPreconditionError
@@ -81,7 +82,7 @@ CREATE TABLE IF NOT EXISTS features (
 _COLUMNS = "rowid, name, type, properties, start_time, end_time, footprint, update_time, sources"
 
 
-class SqliteCatalog:
+class SqliteCatalog(SqlWrites):
     """A catalog in one SQLite file; safe to use from several threads and processes."""
 
     def __init__(self, path: Path) -> None:
@@ -116,27 +117,9 @@ class SqliteCatalog:
 
     # -- writes -------------------------------------------------------------------------------
 
-    def put(self, record: AssetRecord) -> None:
-        self.put_many([record])
-
-    def put_many(
-        self,
-        records: Sequence[AssetRecord],
-        features: Mapping[str, Sequence[FeatureRecord]] | None = None,
-    ) -> None:
-        """Insert or replace records, all or nothing."""
-        with self._tx() as db:
-            rowids = {record.name: self._put(db, record) for record in records}
-            for name, rows in (features or {}).items():
-                rowid = rowids.get(name)
-                if rowid is None:
-                    found = db.execute(
-                        "SELECT rowid FROM assets WHERE name = ?", (name,)
-                    ).fetchone()
-                    if found is None:
-                        raise AssetNotFoundError(name)
-                    rowid = found[0]
-                self._put_features(db, rowid, rows)
+    def _asset_id(self, db: sqlite3.Connection, name: str) -> int | None:
+        found = db.execute("SELECT rowid FROM assets WHERE name = ?", (name,)).fetchone()
+        return None if found is None else int(found[0])
 
     def _put(self, db: sqlite3.Connection, record: AssetRecord) -> int:
         rowid: int = db.execute(
@@ -285,52 +268,17 @@ class SqliteCatalog:
         self, parent: str, offset: int = 0, limit: int = 1000, *, after: str | None = None
     ) -> list[AssetRecord]:
         db = self._connection()
-        sql = f"SELECT {_COLUMNS} FROM assets WHERE parent = ?"
-        args: list[Any] = [parent]
-        if after is not None:
-            sql += " AND name > ?"
-            args.append(after)
-        sql += " ORDER BY name LIMIT ? OFFSET ?"
-        args.extend([limit, offset])
+        sql, args = children_sql(
+            f"SELECT {_COLUMNS} FROM assets", parent, offset, limit, after, "?"
+        )
         return self._records(db, db.execute(sql, args).fetchall())
 
     def query_images(self, query: ImageQuery) -> list[AssetRecord]:
         """Images under `query.parent` that match the query, oldest first (then by name)."""
         db = self._connection()
-        sql = f"SELECT {_COLUMNS} FROM assets a WHERE a.parent = ? AND a.type = 'IMAGE'"
-        args: list[Any] = [query.parent]
-        if query.start is not None:
-            sql += " AND a.start_time >= ?"
-            args.append(query.start)
-        if query.end is not None:
-            sql += " AND a.start_time < ?"
-            args.append(query.end)
-        if query.bbox is not None:
-            west, south, east, north = query.bbox
-            sql += (
-                " AND a.rowid IN (SELECT id FROM footprints WHERE west <= ? AND east >= ?"
-                " AND south <= ? AND north >= ?)"
-            )
-            args.extend([east, west, north, south])
-        if query.properties:
-            terms = [_property_sql(term) for term in query.properties]
-            # Properties that SQLite's JSON functions cannot read (NaN, written by Python's
-            # json) would raise; such rows stay candidates and the caller's exact test decides.
-            sql += " AND CASE WHEN json_valid(a.properties) THEN ("
-            sql += " AND ".join(text for text, _ in terms) + ") ELSE 1 END"
-            args.extend(arg for _, term_args in terms for arg in term_args)
-        if query.after is not None:
-            start, name = query.after
-            if start is None:
-                sql += " AND ((a.start_time IS NULL AND a.name > ?) OR a.start_time IS NOT NULL)"
-                args.append(name)
-            else:
-                sql += " AND (a.start_time > ? OR (a.start_time = ? AND a.name > ?))"
-                args.extend([start, start, name])
-        sql += " ORDER BY a.start_time NULLS FIRST, a.name"
-        if query.limit is not None:
-            sql += " LIMIT ?"
-            args.append(query.limit)
+        sql, args = image_query_sql(
+            f"SELECT {_COLUMNS} FROM assets a", query, "?", "a.", _bbox_sql, _properties_sql
+        )
         rows = db.execute(sql, args).fetchall()
         return self._records(db, rows)
 
@@ -432,17 +380,25 @@ class SqliteCatalog:
 _NUMERIC_TYPES = "('integer', 'real', 'true', 'false')"
 
 
-def _property_sql(term: PropertyTerm) -> tuple[str, list[Any]]:
-    """One property term as an SQL condition that is never NULL (see `PropertyTerm`)."""
-    if term.op == "in":
-        assert isinstance(term.value, tuple)
-        parts = [_comparison(term.name, "=", v) for v in term.value]
-        return "(" + " OR ".join(t for t, _ in parts) + ")", [a for _, args in parts for a in args]
-    assert not isinstance(term.value, tuple)
-    if term.op == "!=":
-        text, args = _comparison(term.name, "=", term.value)
-        return f"NOT {text}", args
-    return _comparison(term.name, term.op, term.value)
+def _bbox_sql(bbox: BBox) -> Condition:
+    west, south, east, north = bbox
+    return (
+        "a.rowid IN (SELECT id FROM footprints WHERE west <= ? AND east >= ?"
+        " AND south <= ? AND north >= ?)",
+        [east, west, north, south],
+    )
+
+
+def _properties_sql(terms: tuple[PropertyTerm, ...]) -> Condition:
+    # Properties that SQLite's JSON functions cannot read (NaN, written by Python's json) would
+    # raise; such rows stay candidates and the caller's exact test decides.
+    parts = [property_sql(term, _comparison) for term in terms]
+    return (
+        "CASE WHEN json_valid(a.properties) THEN ("
+        + " AND ".join(text for text, _ in parts)
+        + ") ELSE 1 END",
+        [a for _, args in parts for a in args],
+    )
 
 
 def _comparison(name: str, op: str, value: Scalar) -> tuple[str, list[Any]]:

@@ -9,11 +9,11 @@ from typing import Any
 import pystac
 from pystac.stac_io import DefaultStacIO
 
-from openee.catalog.model import FOLDER, IMAGE, IMAGE_COLLECTION, AssetRecord, BandRecord
-from openee.catalog.names import name_from_id, parent_of
+from openee.catalog.model import IMAGE, IMAGE_COLLECTION, AssetRecord, BandRecord
+from openee.catalog.names import name_from_id
 from openee.catalog.profiles import Profile
 from openee.catalog.roots import Roots
-from openee.catalog.store import CatalogStore
+from openee.catalog.store import CatalogStore, missing_folders
 from openee.catalog.urls import resolve_url
 from openee.raster.gdal import open_checked
 from openee.values.date import Date
@@ -120,15 +120,5 @@ def ingest_stac(
         start_time=min(times) if times else None,
         end_time=max(times) if times else None,
     )
-    store.put_many([*_folders(collection_name, store), collection, *records])
+    store.put_many([*missing_folders(collection_name, store), collection, *records])
     return len(records)
-
-
-def _folders(name: str, store: CatalogStore) -> list[AssetRecord]:
-    """Folder records for every missing ancestor below the `projects/p/assets` root."""
-    folders = []
-    parent = parent_of(name)
-    while not parent.endswith("/assets") and store.get(parent) is None:
-        folders.append(AssetRecord(name=parent, type=FOLDER))
-        parent = parent_of(parent)
-    return folders

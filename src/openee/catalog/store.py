@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from openee.catalog.model import AssetRecord, FeatureRecord
+from openee.catalog.model import FOLDER, AssetRecord, FeatureRecord
+from openee.catalog.names import parent_of
 from openee.settings import is_postgres_dsn
 
 BBox = tuple[float, float, float, float]  # (west, south, east, north), degrees
@@ -149,6 +150,16 @@ class CatalogStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def missing_folders(name: str, store: CatalogStore) -> list[AssetRecord]:
+    """Folder records for every missing ancestor of `name` below the `projects/p/assets` root."""
+    folders = []
+    parent = parent_of(name)
+    while not parent.endswith("/assets") and store.get(parent) is None:
+        folders.append(AssetRecord(name=parent, type=FOLDER))
+        parent = parent_of(parent)
+    return folders
 
 
 def open_store(target: str | Path) -> CatalogStore:

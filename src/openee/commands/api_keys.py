@@ -12,7 +12,7 @@ import argparse
 from openee.auth.apikeys import ApiKeyStore
 from openee.commands.service_accounts import (
     actor,
-    add_common_arguments,
+    add_command,
     emit,
     fail,
     open_store,
@@ -26,19 +26,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     keys = sub.add_parser("api-keys", help="API keys (?key=) for map tiles and thumbnails")
     keys_sub = keys.add_subparsers(dest="api_keys_command", required=True)
 
-    create = keys_sub.add_parser("create", help="create an API key for a project")
+    create = add_command(keys_sub, "create", "create an API key for a project", create_key)
     create.add_argument("--display-name", default="")
-    add_common_arguments(create)
-    create.set_defaults(func=create_key)
 
-    listing = keys_sub.add_parser("list", help="list API keys (ids and state, never the keys)")
-    add_common_arguments(listing)
-    listing.set_defaults(func=list_keys)
+    add_command(keys_sub, "list", "list API keys (ids and state, never the keys)", list_keys)
 
-    revoke = keys_sub.add_parser("revoke", help="revoke an API key")
+    revoke = add_command(keys_sub, "revoke", "revoke an API key", revoke_key)
     revoke.add_argument("key_id", help="the key id shown by create and list")
-    add_common_arguments(revoke)
-    revoke.set_defaults(func=revoke_key)
 
 
 def create_key(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from openee.commands.service_accounts import (
     actor,
-    add_common_arguments,
+    add_command,
     emit,
     fail,
     open_store,
@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     keys = sub.add_parser("keys", help="service-account keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
 
-    create = keys_sub.add_parser("create", help="create a key for a service account")
+    create = add_command(keys_sub, "create", "create a key for a service account", create_key)
     create.add_argument(
         "--account", default="openee", help="e-mail, or account id within --project"
     )
@@ -35,18 +35,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     create.add_argument("--token-uri", default=None, help="token_uri to write (overrides --port)")
     create.add_argument("--out", type=Path, required=True)
     create.add_argument("--force", action="store_true", help="overwrite an existing --out file")
-    add_common_arguments(create)
-    create.set_defaults(func=create_key)
 
-    listing = keys_sub.add_parser("list", help="list keys (ids and state, never key material)")
+    listing = add_command(
+        keys_sub, "list", "list keys (ids and state, never key material)", list_keys
+    )
     listing.add_argument("--account", default=None, help="only this account's keys")
-    add_common_arguments(listing)
-    listing.set_defaults(func=list_keys)
 
-    revoke = keys_sub.add_parser("revoke", help="revoke a key and the access tokens it minted")
+    revoke = add_command(
+        keys_sub, "revoke", "revoke a key and the access tokens it minted", revoke_key
+    )
     revoke.add_argument("kid", help="the key id (private_key_id in the JSON key)")
-    add_common_arguments(revoke)
-    revoke.set_defaults(func=revoke_key)
 
 
 def create_key(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ import getpass
 import json
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,37 +26,40 @@ _ACCOUNT_ID = re.compile(r"[a-z][-a-z0-9]{4,28}[a-z0-9]")
 _PROJECT_ID = re.compile(r"[a-z][-a-z0-9]{2,61}[a-z0-9]")
 
 
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds `--data-dir` and `--project`, shared by the account and key commands."""
+def add_command(
+    actions: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    text: str,
+    func: Callable[[argparse.Namespace], int],
+) -> argparse.ArgumentParser:
+    """Adds the action `name` running `func`, with `--data-dir` and `--project` (shared by the
+    account and key commands); the caller adds its own arguments to the parser returned."""
+    parser = actions.add_parser(name, help=text)
     parser.add_argument("--data-dir", type=Path, default=Path("openee-data"))
     parser.add_argument(
         "--project", default=None, help="project of bare account ids (default: the server's)"
     )
+    parser.set_defaults(func=func)
+    return parser
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     accounts = sub.add_parser("service-accounts", help="service accounts")
     accounts_sub = accounts.add_subparsers(dest="service_accounts_command", required=True)
 
-    create = accounts_sub.add_parser("create", help="create a service account")
+    create = add_command(accounts_sub, "create", "create a service account", create_account)
     create.add_argument("name", help="account id, e.g. 'ci-runner' (6-30 chars: a-z, 0-9, -)")
     create.add_argument("--display-name", default="")
-    add_common_arguments(create)
-    create.set_defaults(func=create_account)
 
-    listing = accounts_sub.add_parser("list", help="list service accounts")
-    add_common_arguments(listing)
-    listing.set_defaults(func=list_accounts)
+    add_command(accounts_sub, "list", "list service accounts", list_accounts)
 
     for name, func, text in (
         ("disable", disable_account, "disable an account and revoke its access tokens"),
         ("enable", enable_account, "re-enable a disabled account"),
         ("delete", delete_account, "delete an account, its keys and its access tokens"),
     ):
-        command = accounts_sub.add_parser(name, help=text)
+        command = add_command(accounts_sub, name, text, func)
         command.add_argument("account", help="e-mail, or account id within --project")
-        add_common_arguments(command)
-        command.set_defaults(func=func)
 
 
 def open_store(args: argparse.Namespace) -> tuple[Settings, AuthStore, AuditLog]:

@@ -191,10 +191,6 @@ class ArrayConstantBand(BandSource):
     dtype_name: str
 
     @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(self.dtype_name)
-
-    @property
     def rank(self) -> int:
         return int(np.asarray(self.values).ndim)
 

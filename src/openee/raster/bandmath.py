@@ -16,11 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from pyproj import Transformer
 
 from openee.errors import InvalidArgumentError
 from openee.raster.arrays import Batch, apply_kernel
-from openee.raster.grid import PixelGrid
+from openee.raster.grid import PixelGrid, pixel_lon_lat
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
 from openee.raster.special import SPECIAL_UNARY, bit_count, gammainc
@@ -261,16 +260,8 @@ class LonLatBand(BandSource):
 
     axis: str  # "longitude" or "latitude"
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
-        rows, cols = np.mgrid[0 : grid.height, 0 : grid.width].astype(np.float64) + 0.5
-        t = grid.transform
-        x = t.a * cols + t.b * rows + t.c
-        y = t.d * cols + t.e * rows + t.f
-        if grid.crs != "EPSG:4326":
-            x, y = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(x, y)
-        data = np.asarray(x if self.axis == "longitude" else y, dtype=np.float64)
-        return Pixels(data, np.ones(grid.shape, dtype=bool))
+        lon, lat = pixel_lon_lat(grid)
+        return Pixels(lon if self.axis == "longitude" else lat, np.ones(grid.shape, dtype=bool))

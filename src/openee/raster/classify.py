@@ -23,10 +23,6 @@ class ClassifiedBand(BandSource):
     inputs: tuple[BandSource, ...]
     dtype_name: str
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(self.dtype_name)
-
     def read(self, grid: PixelGrid) -> Pixels:
         pixels = [source.read(grid) for source in self.inputs]
         valid = np.logical_and.reduce([p.valid for p in pixels])

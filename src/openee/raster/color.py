@@ -47,9 +47,7 @@ class ColorSpaceBand(BandSource):
     conversion: str
     channel: int
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
         a, b, c = (s.read(grid) for s in self.inputs)
@@ -74,9 +72,7 @@ class ColorMapBand(BandSource):
     opacities: tuple[float, ...]
     channel: int
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.uint8)
+    dtype = np.dtype(np.uint8)
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
@@ -123,9 +119,7 @@ class ValueColorBand(BandSource):
     input: BandSource
     channel: int
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.uint8)
+    dtype = np.dtype(np.uint8)
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)

@@ -16,7 +16,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from openee.raster.grid import PixelGrid
-from openee.raster.halo import HaloBand, global_index
+from openee.raster.halo import HaloBand, UnaryHaloBand, global_index
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
 from openee.reducers.registry import grouped_kernel
@@ -101,21 +101,15 @@ def offsets_of_kernel(weights: np.ndarray, fx: int, fy: int) -> tuple[tuple[int,
 
 
 @dataclass(frozen=True)
-class ComponentLabelBand(HaloBand):
+class ComponentLabelBand(UnaryHaloBand):
     """connectedComponents: each object's label is a number unique to it (from the position of
     its first pixel in row-major order on the grid's CRS); objects larger than `max_size`
     pixels in width or height are masked, as are masked pixels."""
 
-    input: BandSource
     offsets: tuple[tuple[int, int], ...]
     max_size: int
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.int64)
-
-    def inputs(self) -> tuple[BandSource, ...]:
-        return (self.input,)
+    dtype = np.dtype(np.int64)
 
     def halo(self, grid: PixelGrid) -> int:
         return self.max_size
@@ -135,20 +129,14 @@ class ComponentLabelBand(HaloBand):
 
 
 @dataclass(frozen=True)
-class PixelCountBand(HaloBand):
+class PixelCountBand(UnaryHaloBand):
     """connectedPixelCount: the number of pixels of each pixel's object (itself included),
     at most `max_size` (an object that may be larger reads `max_size`)."""
 
-    input: BandSource
     max_size: int
     eight: bool = True
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.int32)
-
-    def inputs(self) -> tuple[BandSource, ...]:
-        return (self.input,)
+    dtype = np.dtype(np.int32)
 
     def halo(self, grid: PixelGrid) -> int:
         return self.max_size

@@ -139,9 +139,7 @@ class DisplacementBand(BandSource):
 
     reads_other_grid = True
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
         scale = metres_per_pixel(grid)

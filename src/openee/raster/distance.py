@@ -19,7 +19,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from openee.errors import InvalidArgumentError
 from openee.raster.grid import PixelGrid
-from openee.raster.halo import HaloBand, pixels_for_metres, shifted
+from openee.raster.halo import HaloBand, UnaryHaloBand, pixels_for_metres, shifted
 from openee.raster.local import kernel_matrix, kernel_reach
 from openee.raster.neighborhood import metres_per_pixel
 from openee.raster.pixels import Pixels
@@ -51,7 +51,7 @@ def pixel_distance(target: np.ndarray, metric: str) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class KernelDistanceBand(HaloBand):
+class KernelDistanceBand(UnaryHaloBand):
     """Image.distance: the distance to the nearest non-zero pixel, in the kernel's units and
     scaled by its magnitude, masked beyond the kernel's radius.
 
@@ -60,16 +60,10 @@ class KernelDistanceBand(HaloBand):
     is the smallest weight of a kernel cell that holds a non-zero pixel.
     """
 
-    input: BandSource
     kernel: Kernel
     skip_masked: bool = True
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
-
-    def inputs(self) -> tuple[BandSource, ...]:
-        return (self.input,)
+    dtype = np.dtype(np.float64)
 
     def _radius_px(self, grid: PixelGrid) -> float:
         k = self.kernel
@@ -108,12 +102,11 @@ class KernelDistanceBand(HaloBand):
 
 
 @dataclass(frozen=True)
-class DistanceTransformBand(HaloBand):
+class DistanceTransformBand(UnaryHaloBand):
     """fastDistanceTransform: the distance in pixels to the nearest non-zero pixel (squared for
     'squared_euclidean'), for every pixel whatever its mask, masked where none lies within
     `neighborhood` pixels (in the chosen metric)."""
 
-    input: BandSource
     neighborhood: int
     metric: str
 
@@ -125,12 +118,7 @@ class DistanceTransformBand(HaloBand):
         if self.neighborhood < 0:
             raise InvalidArgumentError("The neighborhood must not be negative.")
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
-
-    def inputs(self) -> tuple[BandSource, ...]:
-        return (self.input,)
+    dtype = np.dtype(np.float64)
 
     def halo(self, grid: PixelGrid) -> int:
         return self.neighborhood
@@ -212,9 +200,7 @@ class CumulativeCostBand(HaloBand):
     max_distance: float
     geodetic: bool = True
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def inputs(self) -> tuple[BandSource, ...]:
         return (self.cost, self.source)

@@ -15,9 +15,8 @@ import numpy as np
 from scipy import ndimage
 
 from openee.raster.grid import PixelGrid
-from openee.raster.halo import HaloBand
+from openee.raster.halo import UnaryHaloBand
 from openee.raster.pixels import Pixels
-from openee.raster.sources import BandSource
 
 TRUNCATE = 3.0  # the Gaussian is cut at 3 sigma
 
@@ -55,19 +54,13 @@ def canny(values: np.ndarray, threshold: float, sigma: float) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class CannyBand(HaloBand):
+class CannyBand(UnaryHaloBand):
     """Canny edges of `input`; masked where any pixel the result depends on is masked."""
 
-    input: BandSource
     threshold: float
     sigma: float
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
-
-    def inputs(self) -> tuple[BandSource, ...]:
-        return (self.input,)
+    dtype = np.dtype(np.float64)
 
     def halo(self, grid: PixelGrid) -> int:
         return smoothing_radius(self.sigma) + 2

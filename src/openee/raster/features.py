@@ -23,7 +23,7 @@ import shapely.ops
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from openee.raster.grid import PixelGrid
+from openee.raster.grid import PixelGrid, pixel_lon_lat
 from openee.raster.pixels import Pixels
 from openee.raster.reduce import output_dtype, reduce_stack
 from openee.raster.sources import BandSource
@@ -129,19 +129,14 @@ class DistanceBand(BandSource):
 
     reads_other_grid = False
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     @cached_property
     def _wgs84(self) -> list[BaseGeometry]:
         return _in_crs(self.shapes, "EPSG:4326")
 
     def read(self, grid: PixelGrid) -> Pixels:
-        rows, cols = np.mgrid[0 : grid.height, 0 : grid.width].astype(np.float64) + 0.5
-        t = grid.transform
-        x, y = t.a * cols + t.b * rows + t.c, t.d * cols + t.e * rows + t.f
-        lon, lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(x, y)
+        lon, lat = pixel_lon_lat(grid)
         lon0, lat0 = float(np.mean(lon)), float(np.mean(lat))
         aeqd = f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m"
         to_local = Transformer.from_crs("EPSG:4326", aeqd, always_xy=True)
@@ -170,9 +165,7 @@ class PaintedBand(BandSource):
 
     layers: tuple[tuple[Shapes, int | None, int | None, float, float, str], ...]
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.uint8)
+    dtype = np.dtype(np.uint8)
 
     def read(self, grid: PixelGrid) -> Pixels:
         data = np.zeros(grid.shape, dtype=np.uint8)

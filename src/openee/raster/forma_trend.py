@@ -84,9 +84,7 @@ class FormaTrendBand(BandSource):
     covariates: tuple[BandSource, ...]
     window: int
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float32)
+    dtype = np.dtype(np.float32)
 
     def read(self, grid: PixelGrid) -> Pixels:
         layers = [s.read(grid) for s in self.series]

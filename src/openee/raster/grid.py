@@ -8,8 +8,9 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 from affine import Affine
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from openee.errors import InvalidArgumentError
 from openee.values.projection import crs_label, parse_crs
@@ -107,6 +108,21 @@ class PixelGrid:
 
 
 WIRE_AFFINE_KEYS = ("scaleX", "shearX", "translateX", "shearY", "scaleY", "translateY")
+
+
+def pixel_centres(grid: PixelGrid) -> tuple[np.ndarray, np.ndarray]:
+    """The CRS coordinates of every pixel centre of `grid`, as (x, y) arrays of its shape."""
+    rows, cols = np.mgrid[0 : grid.height, 0 : grid.width].astype(np.float64) + 0.5
+    t = grid.transform
+    return t.a * cols + t.b * rows + t.c, t.d * cols + t.e * rows + t.f
+
+
+def pixel_lon_lat(grid: PixelGrid) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude of every pixel centre of `grid`, as arrays of its shape."""
+    x, y = pixel_centres(grid)
+    if grid.crs != "EPSG:4326":
+        x, y = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(x, y)
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
 def affine_to_wire(transform: Affine | tuple[float, ...]) -> dict[str, float]:

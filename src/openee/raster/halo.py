@@ -11,6 +11,7 @@ documented size limit as the halo and say in their docstrings what that makes ap
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -48,6 +49,16 @@ class HaloBand(BandSource):
         inner = (slice(n, n + grid.height), slice(n, n + grid.width))
         valid = out.valid[inner]
         return Pixels(np.where(valid, out.data[inner], 0).astype(self.dtype), valid.copy())
+
+
+@dataclass(frozen=True)
+class UnaryHaloBand(HaloBand):
+    """A halo recipe of one band, `input` (its subclasses' first field)."""
+
+    input: BandSource
+
+    def inputs(self) -> tuple[BandSource, ...]:
+        return (self.input,)
 
 
 def pixels_for_metres(grid: PixelGrid, metres: float) -> int:

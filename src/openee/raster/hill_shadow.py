@@ -52,9 +52,7 @@ class ShadowBand(BandSource):
 
     reads_other_grid = True  # its input is read on the grid grown by `reach`
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.uint8)
+    dtype = np.dtype(np.uint8)
 
     def read(self, grid: PixelGrid) -> Pixels:
         if grid.pyproj_crs.is_geographic:

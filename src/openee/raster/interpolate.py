@@ -19,7 +19,7 @@ import scipy.linalg
 from pyproj import Geod, Transformer
 from scipy.spatial import cKDTree
 
-from openee.raster.grid import PixelGrid
+from openee.raster.grid import PixelGrid, pixel_lon_lat
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
 
@@ -28,14 +28,6 @@ _TO_ECEF = Transformer.from_crs("EPSG:4326", "EPSG:4978", always_xy=True)
 
 # Observations: (longitude, latitude, value) per point, one point per location.
 Observations = tuple[tuple[float, float, float], ...]
-
-
-def _pixel_lonlat(grid: PixelGrid) -> tuple[np.ndarray, np.ndarray]:
-    rows, cols = np.mgrid[0 : grid.height, 0 : grid.width].astype(np.float64) + 0.5
-    t = grid.transform
-    x, y = t.a * cols + t.b * rows + t.c, t.d * cols + t.e * rows + t.f
-    lon, lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(x, y)
-    return np.asarray(lon).ravel(), np.asarray(lat).ravel()
 
 
 def _ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -68,7 +60,7 @@ class PointSet:
     def pairs(self, grid: PixelGrid, reach: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(pixel index in C order, point index, geodesic metres) of every pair at most `reach`
         apart, sorted by pixel then point (so that sums run in the same order in any chunk)."""
-        lon, lat = _pixel_lonlat(grid)
+        lon, lat = (v.ravel() for v in pixel_lon_lat(grid))
         found = cKDTree(_ecef(lon, lat)).sparse_distance_matrix(
             self.tree, reach * (1 + 1e-9) + 1e-3, output_type="ndarray"
         )
@@ -97,9 +89,7 @@ class InverseDistanceBand(BandSource):
     mean: float
     gamma: float
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
         if not self.points.points:
@@ -153,9 +143,7 @@ class KrigingBand(BandSource):
     nugget: float
     max_distance: float
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def _gamma(self, h: np.ndarray) -> np.ndarray:
         return semivariance(self.shape, h, self.radius, self.sill, self.nugget)

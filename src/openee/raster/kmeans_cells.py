@@ -60,9 +60,7 @@ class KMeansBand(BandSource):
 
     reads_other_grid = True
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.int64)
+    dtype = np.dtype(np.int64)
 
     @property
     def rank(self) -> int:

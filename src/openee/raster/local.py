@@ -8,11 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from openee.raster.grid import PixelGrid
-from openee.raster.halo import HaloBand, shifted
+from openee.raster.halo import UnaryHaloBand, shifted
 from openee.raster.neighborhood import metres_per_pixel
 from openee.raster.pixels import Pixels
 from openee.raster.runs import value_counts
-from openee.raster.sources import BandSource
 from openee.values.kernel import Kernel, KernelMatrix
 
 # Member values held at once by a stacked computation (entropy), in row strips.
@@ -34,22 +33,16 @@ def kernel_reach(m: KernelMatrix) -> int:
 
 
 @dataclass(frozen=True)
-class DifferenceBand(HaloBand):
+class DifferenceBand(UnaryHaloBand):
     """Central difference of `input` along 'x' (columns, rightwards) or 'y'.
 
     In pixel units (`per_metre` False) 'y' runs down the rows (pixel coordinates); per metre
     it runs north (up the rows) and the difference is divided by the pixel size in metres."""
 
-    input: BandSource
     axis: str
     per_metre: bool = False
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
-
-    def inputs(self) -> tuple[BandSource, ...]:
-        return (self.input,)
+    dtype = np.dtype(np.float64)
 
     def halo(self, grid: PixelGrid) -> int:
         return 1
@@ -69,18 +62,11 @@ class DifferenceBand(HaloBand):
 
 
 @dataclass(frozen=True)
-class ZeroCrossingBand(HaloBand):
+class ZeroCrossingBand(UnaryHaloBand):
     """1 where the value and its right or lower neighbour have opposite signs (a zero between
     them), else 0; a masked neighbour counts as no crossing."""
 
-    input: BandSource
-
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.uint8)
-
-    def inputs(self) -> tuple[BandSource, ...]:
-        return (self.input,)
+    dtype = np.dtype(np.uint8)
 
     def halo(self, grid: PixelGrid) -> int:
         return 1
@@ -97,19 +83,15 @@ class ZeroCrossingBand(HaloBand):
 
 
 @dataclass(frozen=True)
-class OffsetBand(HaloBand):
+class OffsetBand(UnaryHaloBand):
     """The input's value at (dx, dy) pixels from each pixel (dy down the rows)."""
 
-    input: BandSource
     dx: int
     dy: int
 
     @property
     def dtype(self) -> np.dtype:
         return self.input.dtype
-
-    def inputs(self) -> tuple[BandSource, ...]:
-        return (self.input,)
 
     def halo(self, grid: PixelGrid) -> int:
         return max(abs(self.dx), abs(self.dy))
@@ -120,19 +102,13 @@ class OffsetBand(HaloBand):
 
 
 @dataclass(frozen=True)
-class EntropyBand(HaloBand):
+class EntropyBand(UnaryHaloBand):
     """-sum(p log2 p) over the distinct values among the unmasked members of the kernel around
     each pixel, p being each value's share of the members (kernel weights are not used)."""
 
-    input: BandSource
     kernel: Kernel
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
-
-    def inputs(self) -> tuple[BandSource, ...]:
-        return (self.input,)
+    dtype = np.dtype(np.float64)
 
     def halo(self, grid: PixelGrid) -> int:
         return kernel_reach(kernel_matrix(self.kernel, grid))

@@ -33,10 +33,6 @@ class RemappedBand(BandSource):
     default: float | None
     dtype_name: str
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(self.dtype_name)
-
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
         data = np.zeros(grid.shape, dtype=self.dtype)
@@ -59,9 +55,7 @@ class PolynomialBand(BandSource):
     input: BandSource
     coefficients: tuple[float, ...]
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
@@ -87,9 +81,7 @@ class InterpolatedBand(BandSource):
     ys: tuple[float, ...]
     behavior: str
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)

@@ -32,9 +32,8 @@ from scipy import ndimage
 
 from openee.raster.distance import targets
 from openee.raster.grid import PixelGrid
-from openee.raster.halo import HaloBand
+from openee.raster.halo import UnaryHaloBand
 from openee.raster.pixels import Pixels
-from openee.raster.sources import BandSource
 
 BANDS = ("medial", "coverage", "xlabel", "ylabel")
 
@@ -144,19 +143,15 @@ def medial_axis(boundary: np.ndarray, limit: int) -> dict[str, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class MedialAxisBand(HaloBand):
+class MedialAxisBand(UnaryHaloBand):
     """One band (`name` in BANDS) of the medial axis of `input`'s zero-valued pixels."""
 
-    input: BandSource
     neighborhood: int
     name: str
 
     @property
     def dtype(self) -> np.dtype:
         return np.dtype(np.float64) if self.name == "medial" else np.dtype(np.int32)
-
-    def inputs(self) -> tuple[BandSource, ...]:
-        return (self.input,)
 
     def halo(self, grid: PixelGrid) -> int:
         return self.neighborhood + 1

@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from openee.raster.grid import PixelGrid
+from openee.raster.grid import PixelGrid, pixel_centres
 from openee.raster.pixels import Pixels
-from openee.raster.relocate import pixel_centres
 from openee.raster.sources import BandSource
 
 DISTRIBUTIONS = ("uniform", "normal")
@@ -47,9 +46,7 @@ class RandomBand(BandSource):
     seed: int
     distribution: str
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def cell_hash(self, grid: PixelGrid) -> np.ndarray:
         x, y = pixel_centres(grid)

@@ -39,10 +39,6 @@ class PaintedBand(BandSource):
     strokes: tuple[Stroke, ...]
     dtype_name: str
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(self.dtype_name)
-
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
         data = base.data.astype(self.dtype)

@@ -11,18 +11,11 @@ from affine import Affine
 from pyproj import Transformer
 from rasterio.enums import Resampling
 
-from openee.raster.grid import PixelGrid
+from openee.raster.grid import PixelGrid, pixel_centres
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
 
 Transform = tuple[float, float, float, float, float, float]
-
-
-def pixel_centres(grid: PixelGrid) -> tuple[np.ndarray, np.ndarray]:
-    """The CRS coordinates of every pixel centre of `grid`, as (x, y) arrays of its shape."""
-    rows, cols = np.mgrid[0 : grid.height, 0 : grid.width].astype(np.float64) + 0.5
-    t = grid.transform
-    return t.a * cols + t.b * rows + t.c, t.d * cols + t.e * rows + t.f
 
 
 def same_size_grid(grid: PixelGrid, crs: str) -> PixelGrid:
@@ -90,9 +83,7 @@ class PixelCoordinatesBand(BandSource):
     transform: Transform
     axis: int
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
         x, y = pixel_centres(grid)

@@ -109,9 +109,7 @@ class ReducedResolutionBand(BandSource):
 
     reads_other_grid = True
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
         inner = intermediate_grid(grid, self.crs, Affine(*self.transform))
@@ -143,9 +141,7 @@ class PixelAreaBand(BandSource):
     each cell's area is the shoelace area of its four corners there.
     """
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
         rows, cols = np.mgrid[0 : grid.height + 1, 0 : grid.width + 1].astype(np.float64)

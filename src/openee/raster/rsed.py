@@ -15,25 +15,18 @@ import numpy as np
 from scipy import ndimage
 
 from openee.raster.grid import PixelGrid
-from openee.raster.halo import HaloBand
+from openee.raster.halo import UnaryHaloBand
 from openee.raster.pixels import Pixels
-from openee.raster.sources import BandSource
 
 
 @dataclass(frozen=True)
-class RsedBand(HaloBand):
+class RsedBand(UnaryHaloBand):
     """max(0, max over the unmasked non-zero pixels q with |dx|, |dy| <= neighborhood of
     v(q) - (dx^2 + dy^2)), in pixels of the request grid; every pixel is valid."""
 
-    input: BandSource
     neighborhood: int
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
-
-    def inputs(self) -> tuple[BandSource, ...]:
-        return (self.input,)
+    dtype = np.dtype(np.float64)
 
     def halo(self, grid: PixelGrid) -> int:
         return self.neighborhood

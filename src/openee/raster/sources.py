@@ -35,9 +35,15 @@ class BandSource:
     # refused array bands before any pixel is computed (`openee.raster.arrays.check_arrays`).
     accepts_arrays = False
 
+    # A recipe whose output type never changes declares it as a class attribute,
+    # `dtype = np.dtype(np.float64)`; one whose type is a field names it `dtype_name`; the
+    # others compute it in their own `dtype` property.
     @property
     def dtype(self) -> np.dtype:
-        raise NotImplementedError
+        name: str | None = getattr(self, "dtype_name", None)
+        if name is None:
+            raise NotImplementedError
+        return np.dtype(name)
 
     @property
     def rank(self) -> int:
@@ -138,10 +144,6 @@ class FileBand(BandSource):
     nodata: float | None
     resampling: str = "nearest"
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(self.dtype_name)
-
     def read(self, grid: PixelGrid) -> Pixels:
         return self.read_boxed(grid).full()
 
@@ -169,10 +171,6 @@ class ConstantBand(BandSource):
     value: float
     dtype_name: str
     masked: bool = False
-
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(self.dtype_name)
 
     def read(self, grid: PixelGrid) -> Pixels:
         data = np.full(grid.shape, self.value, dtype=self.dtype)
@@ -241,6 +239,11 @@ def _pixels_of(read: SourceWindow | BoxedPixels) -> BoxedPixels:
     return read.pixels() if isinstance(read, SourceWindow) else read
 
 
+def common_dtype(inputs: Sequence[BandSource]) -> np.dtype:
+    """The type that holds every input's values (double when there are none)."""
+    return np.result_type(*[s.dtype for s in inputs]) if inputs else np.dtype("f8")
+
+
 @dataclass(frozen=True)
 class MosaicBand(BandSource):
     """Later inputs on top of earlier ones, wherever they are valid."""
@@ -249,7 +252,7 @@ class MosaicBand(BandSource):
 
     @property
     def dtype(self) -> np.dtype:
-        return np.result_type(*[s.dtype for s in self.inputs]) if self.inputs else np.dtype("f8")
+        return common_dtype(self.inputs)
 
     def read(self, grid: PixelGrid) -> Pixels:
         data = np.zeros(grid.shape, dtype=self.dtype)
@@ -270,7 +273,7 @@ class QualityMosaicBand(BandSource):
 
     @property
     def dtype(self) -> np.dtype:
-        return np.result_type(*[s.dtype for s in self.inputs]) if self.inputs else np.dtype("f8")
+        return common_dtype(self.inputs)
 
     def read(self, grid: PixelGrid) -> Pixels:
         data = np.zeros(grid.shape, dtype=self.dtype)
@@ -350,9 +353,7 @@ class MaskOfBand(BandSource):
 
     input: BandSource
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.uint8)
+    dtype = np.dtype(np.uint8)
 
     @property
     def rank(self) -> int:
@@ -416,10 +417,6 @@ class CastBand(BandSource):
 
     input: BandSource
     dtype_name: str
-
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(self.dtype_name)
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)

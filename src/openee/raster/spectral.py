@@ -119,9 +119,7 @@ class UnmixedBand(BandSource):
     non_negative: bool
     index: int
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
         fractions, valid = _unmixed(
@@ -157,9 +155,7 @@ class SpectralDistanceBand(BandSource):
     second: tuple[BandSource, ...]
     metric: str
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def read(self, grid: PixelGrid) -> Pixels:
         a, valid_a = _stack(self.first, grid)

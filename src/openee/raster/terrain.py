@@ -18,27 +18,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from pyproj import Geod, Transformer
+from pyproj import Geod
 
 from openee.errors import InvalidArgumentError
-from openee.raster.grid import PixelGrid
+from openee.raster.grid import PixelGrid, pixel_lon_lat
 from openee.raster.neighborhood import read_expanded
 from openee.raster.pixels import Pixels
 from openee.raster.sources import BandSource
 
 PRODUCTS = ("slope", "aspect", "hillshade")
 _GEOD = Geod(ellps="WGS84")
-
-
-def _lon_lat(grid: PixelGrid) -> tuple[np.ndarray, np.ndarray]:
-    """Longitude and latitude of every pixel centre of `grid`."""
-    rows, cols = np.mgrid[0 : grid.height, 0 : grid.width].astype(np.float64) + 0.5
-    t = grid.transform
-    x = t.a * cols + t.b * rows + t.c
-    y = t.d * cols + t.e * rows + t.f
-    if grid.crs != "EPSG:4326":
-        x, y = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(x, y)
-    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
 def _east_north(
@@ -63,7 +52,7 @@ def gradient(source: BandSource, grid: PixelGrid) -> tuple[np.ndarray, np.ndarra
     valid = v[centre] & v[left] & v[right] & v[up] & v[down]
     dz_col = z[right] - z[left]  # across two pixel steps
     dz_row = z[down] - z[up]
-    lon, lat = _lon_lat(grid.subgrid(-1, -1, h + 2, w + 2))
+    lon, lat = pixel_lon_lat(grid.subgrid(-1, -1, h + 2, w + 2))
     # Vectors measured at the centre (to each neighbour), so the meridians' convergence cancels.
     lon_c, lat_c = lon[centre], lat[centre]
     e_r, n_r = _east_north(lon_c, lat_c, lon[right], lat[right])

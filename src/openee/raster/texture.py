@@ -132,9 +132,7 @@ class GlcmBand(HaloBand):
                 "glcmTexture: inputs are required to be integer valued; cast or scale the image."
             )
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64)
+    dtype = np.dtype(np.float64)
 
     def inputs(self) -> tuple[BandSource, ...]:
         return ()

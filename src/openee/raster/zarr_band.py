@@ -54,10 +54,6 @@ class ZarrBand(BandSource):
     width: int
     height: int
 
-    @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(self.dtype_name)
-
     def read(self, grid: PixelGrid) -> Pixels:
         where = sample_map(grid, self.crs, Affine(*self.transform), self.width, self.height)
         if where.window is None:

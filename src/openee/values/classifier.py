@@ -74,8 +74,23 @@ class SpectralRegionModel:
         return inside.astype(np.int64)
 
 
+class FittedOnce:
+    """A value whose `model` is fitted by `_fit` on first use and cached on the value; one fit
+    at a time, so that threads asking at once do not each fit it."""
+
+    @cached_property
+    def model(self) -> Any:
+        with FIT_LOCK:
+            if "model" in self.__dict__:  # fitted by another thread meanwhile
+                return self.__dict__["model"]
+            return self._fit()
+
+    def _fit(self) -> Any:
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
-class Classifier:
+class Classifier(FittedOnce):
     """`kind` is the Earth Engine constructor ('smileCart', ...); `settings` its arguments."""
 
     kind: str
@@ -94,15 +109,8 @@ class Classifier:
     def info(self) -> dict[str, Any]:
         return {"type": "Classifier", "name": self.kind, "mode": self.mode}
 
-    @cached_property
-    def model(self) -> Any:
-        """The fitted model (scikit-learn estimator, or MinimumDistanceModel)."""
-        with FIT_LOCK:
-            if "model" in self.__dict__:  # fitted by another thread meanwhile
-                return self.__dict__["model"]
-            return self._fit()
-
     def _fit(self) -> Any:
+        """The fitted model (scikit-learn estimator, or MinimumDistanceModel)."""
         if self.kind == "decisionTree":
             return TreeEnsembleModel(self.setting("trees"), self.trained().inputs)
         if self.kind == "spectralRegion":

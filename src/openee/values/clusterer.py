@@ -4,18 +4,17 @@ scikit-learn on first use and cached on the (frozen, hashable) value."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from openee.errors import InvalidArgumentError
-from openee.values.classifier import FIT_LOCK, Training
+from openee.values.classifier import FittedOnce, Training
 from openee.values.xmeans import xmeans
 
 
 @dataclass(frozen=True)
-class Clusterer:
+class Clusterer(FittedOnce):
     kind: str
     settings: tuple[tuple[str, Any], ...]
     training: Training | None = None
@@ -27,13 +26,6 @@ class Clusterer:
 
     def info(self) -> dict[str, Any]:
         return {"type": "Clusterer", "name": self.kind}
-
-    @cached_property
-    def model(self) -> Any:
-        with FIT_LOCK:
-            if "model" in self.__dict__:  # fitted by another thread meanwhile
-                return self.__dict__["model"]
-            return self._fit()
 
     def _fit(self) -> Any:
         from sklearn.cluster import KMeans  # imported on first use: slow to import

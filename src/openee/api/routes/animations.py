@@ -7,21 +7,15 @@ authentication: the id is the credential) draws it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from openee.api import animations, capabilities
-from openee.api.deps import check_version, get_state, json_body, require_principal
-from openee.api.state import AppState
-from openee.auth import Principal
+from openee.api.deps import Body, Caller, State, check_version
 
 router = APIRouter()
-
-State = Annotated[AppState, Depends(get_state)]
-Caller = Annotated[Principal, Depends(require_principal)]
-Body = Annotated[dict[str, Any], Depends(json_body)]
 
 
 @router.post("/{version}/projects/{project}/videoThumbnails")

@@ -25,10 +25,11 @@ from fastapi.responses import Response
 from openee.algorithms.assets import image_from_record
 from openee.api.audit import Audit, project_of, raw_name, written
 from openee.api.deps import (
+    Body,
+    Caller,
+    State,
     authorize,
     check_version,
-    get_state,
-    json_body,
     require_principal,
     require_write,
 )
@@ -55,9 +56,6 @@ from openee.services.pixels import stream_pixels
 
 router = APIRouter(dependencies=[Depends(require_principal)])
 
-State = Annotated[AppState, Depends(get_state)]
-Body = Annotated[dict[str, Any], Depends(json_body)]
-Caller = Annotated[Principal, Depends(require_principal)]
 
 _METHOD = re.compile(r"^[A-Za-z]+$")
 _CREATE_TYPES = {

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 
-from openee.api.deps import check_version, get_state, json_body, require_principal
+from openee.api.deps import Body, Caller, State, check_version
 from openee.api.evaluation import evaluate_as
 from openee.api.requests import pixels_request
 from openee.api.routes.paging import body_page, offset_token
-from openee.api.state import AppState
 from openee.api.streaming import pixels_response
-from openee.auth import Principal
 from openee.services.images import MAX_PAGE, images_page
 from openee.services.pixels import stream_pixels
 from openee.services.value import compute_value
 
 router = APIRouter()
-
-Body = Annotated[dict[str, Any], Depends(json_body)]
-State = Annotated[AppState, Depends(get_state)]
-Caller = Annotated[Principal, Depends(require_principal)]
 
 
 @router.post("/{version}/projects/{project}/value:compute")

@@ -9,17 +9,15 @@ expiring, as thumbnails') encodes the collection as CSV, GeoJSON, KML, KMZ or a 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from openee.api import capabilities
-from openee.api.deps import check_version, get_state, json_body, require_principal
+from openee.api.deps import Body, Caller, State, check_version
 from openee.api.evaluation import evaluate_as
 from openee.api.routes.paging import body_page, offset_token
-from openee.api.state import AppState
-from openee.auth import Principal
 from openee.auth.iam import Iam
 from openee.encode.tables import table_format
 from openee.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
@@ -32,10 +30,6 @@ from openee.services.features import (
 )
 
 router = APIRouter()
-
-State = Annotated[AppState, Depends(get_state)]
-Caller = Annotated[Principal, Depends(require_principal)]
-Body = Annotated[dict[str, Any], Depends(json_body)]
 
 
 @router.post("/{version}/projects/{project}/table:computeFeatures")

@@ -7,23 +7,18 @@ land here. The resource is an asset or folder name, or a project's root folder
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from openee.api.audit import Audit, project_of, raw_name, written
-from openee.api.deps import check_version, get_state, json_body, require_principal
+from openee.api.deps import Body, Caller, State, check_version
 from openee.api.state import AppState
-from openee.auth import Principal
 from openee.auth.iam import Iam, resource_name
 from openee.auth.store import project_root
 from openee.errors import AssetNotFoundError, InvalidArgumentError
 
 router = APIRouter()
-
-State = Annotated[AppState, Depends(get_state)]
-Caller = Annotated[Principal, Depends(require_principal)]
-Body = Annotated[dict[str, Any], Depends(json_body)]
 
 
 def _existing(state: AppState, path: str) -> str:

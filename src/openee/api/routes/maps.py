@@ -8,21 +8,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from openee.api import capabilities
-from openee.api.deps import check_version, get_state, json_body, require_principal
-from openee.api.state import AppState
-from openee.auth import Principal
+from openee.api.deps import Body, Caller, State, check_version
 from openee.errors import InvalidArgumentError
 from openee.raster.grid import PixelGrid, web_mercator_tile_grid
 
 router = APIRouter()
-
-State = Annotated[AppState, Depends(get_state)]
 
 TILE_SIZE = 256
 MAX_ZOOM = 30
@@ -43,8 +39,8 @@ def create_map(
     version: str,
     project: str,
     state: State,
-    principal: Annotated[Principal, Depends(require_principal)],
-    body: Annotated[dict[str, Any], Depends(json_body)],
+    principal: Caller,
+    body: Body,
 ) -> dict[str, Any]:
     check_version(version)
     raw = capabilities.create(state, principal, project, body, "map")
