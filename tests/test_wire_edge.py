@@ -9,8 +9,9 @@ from pathlib import Path
 
 from test_layers import SRC, _layer
 
-# The request-body keys of the pixels, page and export methods (and of the export options). A module below api/ that
-# subscripts or .get()s one of them from a dict is parsing the wire form.
+# The request-body keys of the pixels, page and export methods (with those of a wire PixelGrid
+# and of the export options): a module below api/ that subscripts or .get()s one of them from a
+# dict is parsing the wire form.
 WIRE_KEYS = frozenset(
     {
         "fileFormat",
