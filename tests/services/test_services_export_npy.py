@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 from affine import Affine
 
+from openee.api.export_options import image_options
 from openee.errors import InvalidArgumentError
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Band, Image
 from openee.raster.sources import ConstantBand
-from openee.services.export_image import image_options, write_image_files
+from openee.services.export_image import write_image_files
 from openee.values.projection import Projection
 
 GRID = PixelGrid("EPSG:4326", Affine(1, 0, 0, 0, -1, 0), 600, 300)

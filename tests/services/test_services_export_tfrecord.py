@@ -19,13 +19,13 @@ from affine import Affine
 from tfrecord import example_pb2
 from tfrecord.reader import tfrecord_iterator
 
-from openee.encode.tfrecord import TfRecordOptions, table_records, tfrecord_options
+from openee.api.export_options import image_options, table_file_format, tfrecord_options
+from openee.encode.tfrecord import TfRecordOptions, table_records
 from openee.errors import InvalidArgumentError, UnimplementedError
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Band, Image
 from openee.raster.sources import FileBand
-from openee.services.export_image import ImageOptions, image_options
-from openee.services.export_table import table_file_format
+from openee.services.export_image import ImageOptions
 from openee.services.export_tfrecord import estimate_tfrecord, write_tfrecord_files
 from openee.values.projection import Projection
 

@@ -10,6 +10,7 @@ import pytest
 import rasterio
 from affine import Affine
 
+from openee.api.export_options import image_options
 from openee.errors import InvalidArgumentError
 from openee.raster.grid import PixelGrid
 from openee.raster.image import Band, Image
@@ -24,7 +25,6 @@ from openee.services.export_image import (
     ImageOptions,
     check_max_pixels,
     file_parts,
-    image_options,
     write_image_files,
 )
 from openee.services.operations import OperationStore

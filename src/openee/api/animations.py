@@ -26,7 +26,7 @@ from fastapi.responses import Response
 from openee.algorithms.image_visualize import visualization_opacity
 from openee.api import capabilities
 from openee.api.evaluation import evaluate_as
-from openee.api.requests import grid_request
+from openee.api.requests import grid_request, visualization
 from openee.api.state import AppState
 from openee.auth import Principal
 from openee.auth.capabilities import Capability
@@ -81,7 +81,7 @@ def render(state: AppState, capability: Capability) -> Response:
     grid = resolve_grid(images[0], grid_request(stored["grid"]))
     _check_frames(images, grid, kind, stored.get("maxFrames", DEFAULT_MAX_FRAMES), state)
     vis = stored.get("visualizationOptions")
-    pixels = _draw(state, images, grid, Visualization.from_wire(vis) if vis else None)
+    pixels = _draw(state, images, grid, visualization(vis) if vis else None)
     if kind == "video":
         fmt = VIDEO_FORMATS[stored["fileFormat"]]
         content = encode_video(pixels, stored["framesPerSecond"], fmt)
@@ -106,7 +106,7 @@ def _prepare(
     else:
         stored.update(_filmstrip_options(body))
     vis = body.get("visualizationOptions")
-    Visualization.from_wire(vis)  # raises for malformed options
+    visualization(vis)  # raises for malformed options
     if vis:
         stored["visualizationOptions"] = vis
     images = _frames(state, principal, project, body["expression"])

@@ -81,11 +81,11 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: every `openee` command imports this module to build its parser.
     from openee.algorithms import default_registry
     from openee.algorithms.context import EvalContext, evaluation_context
+    from openee.api.export_options import image_options
     from openee.bootstrap import open_state
     from openee.catalog.roots import Roots
     from openee.catalog.store import open_store
     from openee.graph.evaluate import evaluate
-    from openee.services.export_image import image_options
     from openee.services.exports import estimate_image
 
     settings = Settings.from_env(data_dir=args.data_dir)

@@ -11,13 +11,13 @@
   that numpy turns into packed little-endian float32 bytes at once, where building protobuf
   message objects would copy every value through Python.
 
-The image options (`TfRecordImageExportOptions` on the wire) are parsed here as well.
+The image options (`TfRecordImageExportOptions` on the wire) are parsed by the HTTP layer
+(`api/export_options.py`) into `TfRecordOptions`.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,8 +25,6 @@ from typing import Any
 
 import google_crc32c
 import numpy as np
-
-from openee.errors import InvalidArgumentError, UnimplementedError
 
 IMAGE_FORMAT = "TF_RECORD_IMAGE"
 TABLE_FORMAT = "TF_RECORD_TABLE"
@@ -123,76 +121,6 @@ class TfRecordOptions:
     def tile(self) -> tuple[int, int]:
         """A patch with its margins, (width, height)."""
         return self.patch[0] + 2 * self.margin[0], self.patch[1] + 2 * self.margin[1]
-
-
-def _grid_dimensions(value: Any, what: str) -> tuple[int, int]:
-    """A GridDimensions {width, height} (the client's patchDimensions / kernelSize)."""
-    if not isinstance(value, dict):
-        raise InvalidArgumentError(f"{what} must be an object with width and height.")
-    out = []
-    for key in ("width", "height"):
-        raw = value.get(key)
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != int(raw):
-            raise InvalidArgumentError(f"{what}.{key} must be an integer.")
-        out.append(int(raw))
-    return out[0], out[1]
-
-
-def _number(value: Any, what: str) -> float:
-    raw = value.get("value") if isinstance(value, dict) else value
-    try:
-        number = float(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(f"Invalid {what}: '{str(raw)[:50]}'.") from None
-    if not math.isfinite(number):
-        raise InvalidArgumentError(f"Invalid {what}: '{str(raw)[:50]}'.")
-    return number
-
-
-def tfrecord_options(raw: Any) -> TfRecordOptions:
-    """Checks `fileExportOptions.tfRecordOptions` of a TF_RECORD_IMAGE export."""
-    if not isinstance(raw, dict) or raw.get("tileDimensions") is None:
-        raise InvalidArgumentError(
-            "TFRecord image exports need patchDimensions (tfRecordOptions.tileDimensions)."
-        )
-    if raw.get("sequenceData"):
-        raise UnimplementedError("TFRecord image exports with sequenceData are not implemented.")
-    patch = _grid_dimensions(raw["tileDimensions"], "patchDimensions")
-    if min(patch) <= 0:
-        raise InvalidArgumentError("patchDimensions must be positive.")
-    kernel = (1, 1)
-    if raw.get("marginDimensions") is not None:
-        kernel = _grid_dimensions(raw["marginDimensions"], "kernelSize")
-        if min(kernel) < 0:
-            raise InvalidArgumentError("kernelSize must not be negative.")
-    max_bytes = DEFAULT_MAX_FILE_BYTES
-    if raw.get("maxSizeBytes") is not None:
-        max_bytes = int(_number(raw["maxSizeBytes"], "maxFileSize"))
-        if max_bytes <= 0:
-            raise InvalidArgumentError("maxFileSize must be positive.")
-    depths = raw.get("tensorDepths") or {}
-    if not isinstance(depths, dict) or not all(
-        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v > 0
-        for k, v in depths.items()
-    ):
-        raise InvalidArgumentError(
-            "tensorDepths must be a map from band name to the depth of the tensor for that band."
-        )
-    ratio = None
-    if raw.get("maxMaskedRatio") is not None:
-        ratio = _number(raw["maxMaskedRatio"], "maskedThreshold")
-        if not 0 <= ratio <= 1:
-            raise InvalidArgumentError("maskedThreshold must be between 0 and 1.")
-    return TfRecordOptions(
-        patch=patch,
-        margin=(kernel[0] // 2, kernel[1] // 2),
-        compress=bool(raw.get("compress", False)),
-        max_file_bytes=max_bytes,
-        default_value=_number(raw.get("defaultValue", 0), "defaultValue"),
-        tensor_depths=dict(depths),
-        collapse_bands=bool(raw.get("collapseBands", False)),
-        max_masked_ratio=ratio,
-    )
 
 
 # -- image patches ------------------------------------------------------------------------------

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from PIL import ImageColor
 
 from openee.encode.raster import ComputedRaster
 from openee.errors import InvalidArgumentError
@@ -25,63 +22,6 @@ class Visualization:
     opacity: float = 1.0
     palette: tuple[tuple[int, int, int], ...] = ()
     gamma: tuple[float, ...] = ()
-
-    @classmethod
-    def from_wire(cls, options: dict[str, Any] | None) -> Visualization:
-        if not options:
-            return cls()
-        if not isinstance(options, dict):
-            raise InvalidArgumentError("visualizationOptions must be an object.")
-        unsupported = sorted(set(options) - {"ranges", "opacity", "paletteColors", "gamma"})
-        if unsupported:
-            raise InvalidArgumentError(
-                f"visualizationOptions field(s) not supported yet: {', '.join(unsupported)}."
-            )
-        ranges = []
-        for r in options.get("ranges") or []:
-            if not isinstance(r, dict):
-                raise InvalidArgumentError("Each visualization range must be {min, max}.")
-            try:
-                ranges.append(Range(float(r.get("min", 0)), float(r.get("max", 1))))
-            except (TypeError, ValueError):
-                raise InvalidArgumentError(
-                    "Visualization range min and max must be numbers."
-                ) from None
-        opacity = options.get("opacity", 1.0)
-        if not isinstance(opacity, int | float) or not 0 <= opacity <= 1:
-            raise InvalidArgumentError("visualizationOptions.opacity must be between 0 and 1.")
-        return cls(
-            tuple(ranges),
-            float(opacity),
-            tuple(_color(c) for c in options.get("paletteColors") or []),
-            _gamma(options.get("gamma")),
-        )
-
-
-def _color(value: object) -> tuple[int, int, int]:
-    """A palette colour: 'RRGGBB', '#RRGGBB', or a CSS colour name."""
-    if not isinstance(value, str) or not value:
-        raise InvalidArgumentError(f"Invalid palette colour {value!r}.")
-    text = value if not re.fullmatch(r"[0-9a-fA-F]{6}|[0-9a-fA-F]{3}", value) else "#" + value
-    try:
-        rgb = ImageColor.getrgb(text)
-    except ValueError:
-        raise InvalidArgumentError(f"Invalid palette colour '{value}'.") from None
-    return rgb[0], rgb[1], rgb[2]
-
-
-def _gamma(value: object) -> tuple[float, ...]:
-    """`gamma` is a number, `{"value": g}`, or a list of them (one per band)."""
-    if value is None:
-        return ()
-    items = value if isinstance(value, list) else [value]
-    out = []
-    for item in items:
-        g = item.get("value") if isinstance(item, dict) else item
-        if isinstance(g, bool) or not isinstance(g, int | float) or g <= 0:
-            raise InvalidArgumentError("visualizationOptions.gamma must be positive numbers.")
-        out.append(float(g))
-    return tuple(out)
 
 
 def to_rgba8(raster: ComputedRaster, vis: Visualization) -> tuple[np.ndarray, np.ndarray]:

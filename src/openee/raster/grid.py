@@ -13,7 +13,7 @@ from affine import Affine
 from pyproj import CRS, Transformer
 
 from openee.errors import InvalidArgumentError
-from openee.values.projection import crs_label, parse_crs
+from openee.values.projection import parse_crs
 
 
 @dataclass(frozen=True)
@@ -66,45 +66,6 @@ class PixelGrid:
         xs = [c[0] for c in corners]
         ys = [c[1] for c in corners]
         return min(xs), min(ys), max(xs), max(ys)
-
-    @classmethod
-    def from_wire(
-        cls, grid: dict[str, object], default_crs: str | None = None
-    ) -> tuple[str | None, Affine | None, tuple[int, int] | None]:
-        """Parse the parts of a wire PixelGrid that are present: (crs, transform, (w, h))."""
-        crs: str | None = default_crs
-        if grid.get("crsCode"):
-            crs = str(grid["crsCode"])
-            crs = crs_label(parse_crs(crs)) if not crs.upper().startswith("EPSG:") else crs
-            parse_crs(crs)
-        elif grid.get("crsWkt"):
-            crs = crs_label(parse_crs(str(grid["crsWkt"])))
-        transform = None
-        at = grid.get("affineTransform")
-        if isinstance(at, dict):
-            try:
-                transform = Affine(
-                    float(at.get("scaleX", 0)),
-                    float(at.get("shearX", 0)),
-                    float(at.get("translateX", 0)),
-                    float(at.get("shearY", 0)),
-                    float(at.get("scaleY", 0)),
-                    float(at.get("translateY", 0)),
-                )
-            except (TypeError, ValueError):
-                raise InvalidArgumentError("Invalid affineTransform in grid.") from None
-        dims = None
-        d = grid.get("dimensions")
-        if isinstance(d, dict):
-            try:
-                dims = (int(d.get("width", 0)), int(d.get("height", 0)))
-            except (TypeError, ValueError):
-                raise InvalidArgumentError("Invalid dimensions in grid.") from None
-            if dims[0] <= 0 or dims[1] <= 0:
-                raise InvalidArgumentError(
-                    f"Grid dimensions must be positive, got width={dims[0]}, height={dims[1]}."
-                )
-        return crs, transform, dims
 
 
 WIRE_AFFINE_KEYS = ("scaleX", "shearX", "translateX", "shearY", "scaleY", "translateY")

@@ -118,10 +118,10 @@ def _filesystem(root: str) -> tuple[Any, str]:
 
 
 def bucket_destination(
-    data_dir: Path, buckets: Sequence[tuple[str, str]], bucket: Any, prefix: str
+    data_dir: Path, buckets: Sequence[tuple[str, str]], bucket: str, prefix: str
 ) -> FileDestination:
     """The files of a cloudStorageDestination, through the bucket map."""
-    if not isinstance(bucket, str) or not _BUCKET.match(bucket) or ".." in bucket:
+    if not _BUCKET.match(bucket) or ".." in bucket:
         raise InvalidArgumentError(f"Invalid bucket name: '{str(bucket)[:100]}'.")
     mapped = dict(buckets).get(bucket)
     if mapped is None:
@@ -137,18 +137,13 @@ def drive_owner(principal: str) -> str:
 
 
 def drive_destination(
-    data_dir: Path, principal: str, folder: Any, prefix: str, base_url: str | None = None
+    data_dir: Path, principal: str, folder: str | None, prefix: str, base_url: str | None = None
 ) -> FileDestination:
     """The files of a driveDestination: a folder of the caller's own under the data dir,
     named to the user by download links of this server (`base_url/v1/drive/<owner>/...`,
     served to that principal only) when the server's base URL is given."""
     owner = drive_owner(principal)
-    if folder in (None, ""):
-        sub = ""
-    elif isinstance(folder, str):
-        sub = safe_relative(folder, "Drive folder") + "/"
-    else:
-        raise InvalidArgumentError("driveDestination.folder must be a string.")
+    sub = safe_relative(folder, "Drive folder") + "/" if folder else ""
     root = data_dir / DRIVE_DIR / owner
     uri_root = (
         f"{base_url.rstrip('/')}{DRIVE_ROUTE}/{quote(owner, safe='@')}"

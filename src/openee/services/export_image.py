@@ -35,8 +35,7 @@ import rasterio.shutil
 from rasterio.windows import Window
 
 from openee.encode.npy import npy_header, structured_dtype
-from openee.encode.tfrecord import IMAGE_FORMAT as TF_RECORD_IMAGE
-from openee.encode.tfrecord import TfRecordOptions, tfrecord_options
+from openee.encode.tfrecord import TfRecordOptions
 from openee.engine.chunks import compute_chunk
 from openee.engine.executors import ChunkExecutor, ChunkFuture
 from openee.errors import InvalidArgumentError, OpeneeError
@@ -56,8 +55,6 @@ DEFAULT_FILE_SIDE = 32768
 IMAGE_FORMATS = {"GEO_TIFF": ".tif", "NPY": ".npy"}
 # NPY exports are one file of the whole grid (NPY has no georeferencing to place shards by).
 ONE_FILE = (2**31 - 1, 2**31 - 1)
-# Earth Engine's pyramidingPolicy -> GDAL's overview resampling.
-PYRAMIDING = {"MEAN": "average", "SAMPLE": "nearest", "MODE": "mode", "MIN": "min", "MAX": "max"}
 
 
 @dataclass(frozen=True)
@@ -77,98 +74,6 @@ class ImageOptions:
     overview_resampling: str = "nearest"
     # TF_RECORD_IMAGE exports (export_tfrecord.py): patches, margins, compression, file size.
     tfrecord: TfRecordOptions | None = None
-
-
-def _int_value(value: Any, what: str) -> int:
-    """`{"value": "123"}`, `{"value": 123}` or a plain number, as the client sends Int64s."""
-    raw = value.get("value") if isinstance(value, dict) else value
-    try:
-        number = float(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(f"Invalid {what}: '{str(raw)[:50]}'.") from None
-    if not math.isfinite(number) or number <= 0:
-        raise InvalidArgumentError(f"{what} must be positive.")
-    return int(number)
-
-
-def _dimensions(value: Any, what: str) -> tuple[int, int]:
-    if isinstance(value, dict):
-        return _int_value(value.get("width"), f"{what}.width"), _int_value(
-            value.get("height"), f"{what}.height"
-        )
-    side = _int_value(value, what)
-    return side, side
-
-
-def image_options(body: dict[str, Any]) -> ImageOptions:
-    """The file options of an ExportImageRequest (`fileExportOptions` or `assetExportOptions`)."""
-    max_pixels = DEFAULT_MAX_PIXELS
-    if body.get("maxPixels") is not None:
-        max_pixels = _int_value(body["maxPixels"], "maxPixels")
-    files = body.get("fileExportOptions")
-    if not isinstance(files, dict):
-        assets = body.get("assetExportOptions") or {}
-        tile_size = DEFAULT_TILE_SIZE
-        if isinstance(assets, dict) and assets.get("tileSize") is not None:
-            tile_size = _int_value(assets["tileSize"], "tileSize")
-        policy = str((assets or {}).get("pyramidingPolicy") or "MEAN").upper()
-        if policy not in PYRAMIDING:
-            raise InvalidArgumentError(f"Invalid pyramidingPolicy: '{policy[:20]}'.")
-        return ImageOptions(
-            cloud_optimized=True,
-            tile_size=tile_size,
-            max_pixels=max_pixels,
-            file_dimensions=ONE_FILE,
-            mask_band=True,
-            overview_resampling=PYRAMIDING[policy],
-        )
-    file_format = str(files.get("fileFormat") or "GEO_TIFF").upper()
-    if file_format == TF_RECORD_IMAGE:
-        return ImageOptions(
-            file_format=file_format,
-            max_pixels=max_pixels,
-            tfrecord=tfrecord_options(files.get("tfRecordOptions")),
-        )
-    if file_format not in IMAGE_FORMATS:
-        raise InvalidArgumentError(
-            f"Invalid fileFormat for an image export: '{file_format[:40]}' (use GEO_TIFF, NPY "
-            "or TF_RECORD_IMAGE)."
-        )
-    if file_format == "NPY":
-        for name in ("geoTiffOptions", "tfRecordOptions"):
-            if files.get(name):
-                raise InvalidArgumentError(f"{name} cannot be given with fileFormat NPY.")
-        return ImageOptions(file_format="NPY", file_dimensions=ONE_FILE, max_pixels=max_pixels)
-    tiff = files.get("geoTiffOptions") or {}
-    if not isinstance(tiff, dict):
-        raise InvalidArgumentError("geoTiffOptions must be an object.")
-    no_data = None
-    if isinstance(tiff.get("noData"), dict):
-        raw = tiff["noData"].get("floatValue", tiff["noData"].get("intValue"))
-        try:
-            no_data = float(raw) if raw is not None else None
-        except (TypeError, ValueError):
-            raise InvalidArgumentError(f"Invalid noData: '{str(raw)[:50]}'.") from None
-    file_dims = None
-    if tiff.get("tileDimensions") is not None:
-        file_dims = _dimensions(tiff["tileDimensions"], "fileDimensions")
-    tile_size = DEFAULT_TILE_SIZE
-    if tiff.get("tileSize") is not None:
-        tile_size = _int_value(tiff["tileSize"], "shardSize")
-    if file_dims and (file_dims[0] % tile_size or file_dims[1] % tile_size):
-        raise InvalidArgumentError(
-            f"fileDimensions ({file_dims[0]}x{file_dims[1]}) must be a multiple of shardSize "
-            f"({tile_size})."
-        )
-    return ImageOptions(
-        file_format=file_format,
-        cloud_optimized=bool(tiff.get("cloudOptimized", False)),
-        no_data=no_data,
-        file_dimensions=file_dims,
-        tile_size=tile_size,
-        skip_empty=bool(tiff.get("skipEmptyFiles", False)),
-        max_pixels=max_pixels,
-    )
 
 
 # -- the grid -----------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from pyproj import Transformer
@@ -41,40 +40,6 @@ class MapOptions:
     scale: float | None = None
     skip_empty: bool = False
     tile_size: int = 256
-
-
-def map_options(body: dict[str, Any]) -> MapOptions:
-    tiles = body.get("tileOptions") or {}
-    export = body.get("tileExportOptions") or {}
-    if not isinstance(tiles, dict) or not isinstance(export, dict):
-        raise InvalidArgumentError("tileOptions and tileExportOptions must be objects.")
-    file_format = str(export.get("fileFormat") or "AUTO_JPEG_PNG").upper()
-    if file_format not in FORMATS:
-        raise InvalidArgumentError(
-            f"Invalid fileFormat for a map export: '{file_format[:40]}' (use PNG, JPEG or "
-            "AUTO_JPEG_PNG)."
-        )
-    start = tiles.get("startZoom", tiles.get("minZoom", 0)) or 0
-    end = tiles.get("endZoom", tiles.get("maxZoom"))
-    scale = tiles.get("scale")
-    size = tiles.get("dimensions") or 256
-    if isinstance(size, dict):
-        size = size.get("width", 256)
-    for name, value in (("startZoom", start), ("endZoom", end)):
-        if value is not None and (not isinstance(value, int) or not 0 <= value <= MAX_ZOOM):
-            raise InvalidArgumentError(f"{name} must be an integer from 0 to {MAX_ZOOM}.")
-    if end is None and scale is None:
-        raise InvalidArgumentError("A map export needs maxZoom or scale.")
-    if not isinstance(size, int) or not 1 <= size <= 1024:
-        raise InvalidArgumentError("Tile dimensions must be from 1 to 1024 pixels.")
-    return MapOptions(
-        file_format=file_format,
-        start_zoom=start,
-        end_zoom=end,
-        scale=float(scale) if scale is not None else None,
-        skip_empty=bool(tiles.get("skipEmpty", False)),
-        tile_size=size,
-    )
 
 
 def _end_zoom(opts: MapOptions) -> int:

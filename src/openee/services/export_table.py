@@ -25,15 +25,13 @@ from openee.encode.tables import (
     Features,
     TableFormat,
     property_names,
-    table_format,
 )
 from openee.encode.tfrecord import TABLE_FORMAT as TF_RECORD_TABLE
 from openee.encode.tfrecord import table_records
-from openee.errors import FailedPreconditionError, InvalidArgumentError
+from openee.errors import FailedPreconditionError
 from openee.services.features import all_geojson
 
 GEOPARQUET = "GEO_PARQUET"
-_PARQUET_NAMES = {"GEOPARQUET", "GEO_PARQUET", "PARQUET"}
 EXTENSIONS = {
     "CSV": ".csv",
     "GEO_JSON": ".geojson",
@@ -41,26 +39,6 @@ EXTENSIONS = {
     "KMZ": ".kmz",
     GEOPARQUET: ".parquet",
 }
-
-
-def table_file_format(name: Any) -> str:
-    """The checked `fileExportOptions.fileFormat` of a table export (default CSV)."""
-    if isinstance(name, str) and name.upper() in _PARQUET_NAMES:
-        return GEOPARQUET
-    if isinstance(name, str) and name.upper() in (TF_RECORD_TABLE, "TFRECORD"):
-        return TF_RECORD_TABLE
-    return table_format(name).name
-
-
-def selectors_of(body: dict[str, Any]) -> list[str] | None:
-    value = body.get("selectors")
-    if value in (None, []):
-        return None
-    if isinstance(value, str):
-        value = [s.strip() for s in value.split(",") if s.strip()]
-    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-        raise InvalidArgumentError("selectors must be a list of property names.")
-    return value
 
 
 def write_table_files(

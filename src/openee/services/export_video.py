@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from openee.encode.raster import ComputedRaster
-from openee.encode.video import MAX_FPS, MIN_FPS, encode_video
+from openee.encode.video import encode_video
 from openee.encode.visualize import Visualization, to_rgba8
 from openee.engine.chunks import materialize
 from openee.engine.executors import ChunkExecutor
@@ -37,33 +36,6 @@ class VideoOptions:
     frames_per_second: float = DEFAULT_FPS
     max_frames: int = DEFAULT_MAX_FRAMES
     max_pixels_per_frame: float = DEFAULT_MAX_PIXELS_PER_FRAME
-
-
-def video_options(body: dict[str, Any]) -> VideoOptions:
-    files = body.get("fileExportOptions") or {}
-    file_format = str(files.get("fileFormat") or "MP4").upper()
-    if file_format != "MP4":
-        raise InvalidArgumentError(f"Invalid fileFormat for a video export: '{file_format[:40]}'.")
-    raw = body.get("videoOptions") or {}
-    if not isinstance(raw, dict):
-        raise InvalidArgumentError("videoOptions must be an object.")
-    fps = raw.get("framesPerSecond", DEFAULT_FPS)
-    frames = raw.get("maxFrames", DEFAULT_MAX_FRAMES)
-    pixels = raw.get("maxPixelsPerFrame")
-    pixels = pixels.get("value") if isinstance(pixels, dict) else pixels
-    try:
-        options = VideoOptions(
-            float(fps),
-            int(frames),
-            float(pixels) if pixels is not None else DEFAULT_MAX_PIXELS_PER_FRAME,
-        )
-    except (TypeError, ValueError):
-        raise InvalidArgumentError("Invalid videoOptions.") from None
-    if not MIN_FPS <= options.frames_per_second <= MAX_FPS or options.max_frames < 1:
-        raise InvalidArgumentError(
-            f"framesPerSecond must be from {MIN_FPS} to {MAX_FPS}, and maxFrames at least 1."
-        )
-    return options
 
 
 def _frame(image: Image, executor: ChunkExecutor, chunk_size: int, max_pixels: float) -> np.ndarray:

@@ -34,27 +34,23 @@ from openee.catalog.names import name_from_id
 from openee.catalog.roots import Roots
 from openee.catalog.store import CatalogStore
 from openee.engine.executors import ChunkExecutor
-from openee.errors import InvalidArgumentError, OpeneeError, UnimplementedError
+from openee.errors import InvalidArgumentError
 from openee.raster.image import Image
 from openee.services import export_receipt
 from openee.services.destinations import (
     FileDestination,
-    bucket_destination,
-    drive_destination,
-    safe_relative,
     staging_dir,
 )
 from openee.services.export_image import (
     ImageOptions,
     Progress,
     estimate,
-    image_options,
     write_image_files,
 )
-from openee.services.export_map import MapOptions, map_options, write_map_tiles
-from openee.services.export_table import selectors_of, table_file_format, write_table_files
+from openee.services.export_map import MapOptions, write_map_tiles
+from openee.services.export_table import write_table_files
 from openee.services.export_tfrecord import estimate_tfrecord, write_tfrecord_files
-from openee.services.export_video import VideoOptions, video_options, write_video
+from openee.services.export_video import VideoOptions, write_video
 from openee.services.operations import (
     PENDING,
     RUNNING,
@@ -73,16 +69,11 @@ from openee.values.classifier_document import dumps, to_document
 EXPORT_IMAGE, EXPORT_FEATURES = "EXPORT_IMAGE", "EXPORT_FEATURES"
 EXPORT_TILES, EXPORT_VIDEO = "EXPORT_TILES", "EXPORT_VIDEO"
 EXPORT_CLASSIFIER = "EXPORT_CLASSIFIER"
-_DEFAULT_DESCRIPTION = {
-    EXPORT_IMAGE: "myExportImageTask",
-    EXPORT_FEATURES: "myExportTableTask",
-    EXPORT_TILES: "myExportMapTask",
-    EXPORT_VIDEO: "myExportVideoTask",
-    EXPORT_CLASSIFIER: "myExportClassifierTask",
-}
+EXPORT_TYPES = frozenset(
+    {EXPORT_IMAGE, EXPORT_FEATURES, EXPORT_TILES, EXPORT_VIDEO, EXPORT_CLASSIFIER}
+)
 # Under the data dir: the COGs, GeoJSON and classifier documents of exports to assets.
 ASSET_FILES = "exports"
-DEFAULT_PRIORITY = 100
 RECEIPT_SUFFIX = ".receipt.json"
 REQUEST_FILE = "request.json"  # in the staging folder: what a restarted server resumes
 _PROGRESS_EVERY_S = 0.5
@@ -120,7 +111,10 @@ Destination = FileDestination | AssetDestination
 @dataclass(frozen=True)
 class ExportRequest:
     """An ExportImageRequest, ExportTableRequest, ExportMapRequest, ExportVideoRequest or
-    ExportClassifierRequest, checked."""
+    ExportClassifierRequest, checked (built from the request JSON by api/export_requests.py).
+
+    `expression` is the request's Expression graph as sent: what the receipt hashes.
+    """
 
     type: str
     description: str
@@ -135,120 +129,11 @@ class ExportRequest:
     video: VideoOptions | None = None
 
 
-def _description(body: dict[str, Any], default: str) -> str:
-    value = body.get("description") or default
-    if not isinstance(value, str) or len(value) > 100:
-        raise InvalidArgumentError("description must be a string of at most 100 characters.")
-    return value
-
-
-def _priority(body: dict[str, Any]) -> int:
-    raw = body.get("priority")
-    value = raw.get("value") if isinstance(raw, dict) else raw
-    if value is None:
-        return DEFAULT_PRIORITY
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 9999:
-        raise InvalidArgumentError("priority must be an integer from 0 to 9999.")
-    return value
-
-
-def _request_id(body: dict[str, Any]) -> str | None:
-    value = body.get("requestId")
-    if value is not None and (not isinstance(value, str) or len(value) > 200):
-        raise InvalidArgumentError("'requestId' must be a string of at most 200 characters.")
-    return value or None
-
-
-def _file_destination(
-    ctx: ExportServices, options: dict[str, Any], principal: str, description: str
-) -> FileDestination:
-    gcs = options.get("cloudStorageDestination") or options.get("gcsDestination")
-    drive = options.get("driveDestination")
-    if isinstance(gcs, dict):
-        prefix = safe_relative(str(gcs.get("filenamePrefix") or description), "filenamePrefix")
-        return bucket_destination(ctx.data_dir, ctx.buckets, gcs.get("bucket"), prefix)
-    if isinstance(drive, dict):
-        prefix = safe_relative(str(drive.get("filenamePrefix") or description), "filenamePrefix")
-        if "/" in prefix:
-            raise InvalidArgumentError("A Drive filenamePrefix cannot hold '/'; use folder.")
-        return drive_destination(ctx.data_dir, principal, drive.get("folder"), prefix, ctx.base_url)
-    raise InvalidArgumentError(
-        "fileExportOptions needs a cloudStorageDestination or a driveDestination."
-    )
-
-
-def _asset_destination(ctx: ExportServices, options: Any) -> AssetDestination:
-    dest = options.get("earthEngineDestination") if isinstance(options, dict) else None
-    if not isinstance(dest, dict) or not isinstance(dest.get("name"), str) or not dest["name"]:
-        raise InvalidArgumentError("assetExportOptions.earthEngineDestination.name is required.")
-    name = name_from_id(dest["name"])
-    overwrite = bool(dest.get("overwrite", False))
+def asset_destination(ctx: ExportServices, asset_id: str, overwrite: bool) -> AssetDestination:
+    """The asset an export writes (its id as the client gives it), if the catalog allows it."""
+    name = name_from_id(asset_id)
     service.check_destination(ctx.catalog, name, overwrite)
     return AssetDestination(name, overwrite)
-
-
-def parse_request(
-    ctx: ExportServices, type: str, body: dict[str, Any], principal: str
-) -> ExportRequest:
-    """Checks an export request: everything that can fail before the operation starts."""
-    if body.get("expression") is None:
-        raise InvalidArgumentError("The request has no 'expression'.")
-    description = _description(body, _DEFAULT_DESCRIPTION[type])
-    files = body.get("fileExportOptions")
-    assets = body.get("assetExportOptions")
-    for unsupported in ("bigqueryExportOptions", "featureViewExportOptions"):
-        if body.get(unsupported):
-            raise UnimplementedError(f"Table export with {unsupported} is not implemented.")
-    common = {
-        "type": type,
-        "description": description,
-        "priority": _priority(body),
-        "request_id": _request_id(body),
-        "expression": body["expression"],
-    }
-    if type == EXPORT_CLASSIFIER:
-        return ExportRequest(**common, destination=_asset_destination(ctx, assets))
-    if type == EXPORT_TILES:
-        tiles = body.get("tileExportOptions")
-        if not isinstance(tiles, dict) or not isinstance(
-            tiles.get("cloudStorageDestination"), dict
-        ):
-            raise InvalidArgumentError("tileExportOptions.cloudStorageDestination is required.")
-        return ExportRequest(
-            **common,
-            destination=_file_destination(ctx, tiles, principal, description),
-            map=map_options(body),
-        )
-    if type == EXPORT_VIDEO:
-        if not isinstance(files, dict):
-            raise InvalidArgumentError("A video export needs fileExportOptions.")
-        return ExportRequest(
-            **common,
-            destination=_file_destination(ctx, files, principal, description),
-            video=video_options(body),
-        )
-    if type == EXPORT_IMAGE:
-        opts = image_options(body)
-        if isinstance(files, dict):
-            dest: Destination = _file_destination(ctx, files, principal, description)
-        else:
-            dest = _asset_destination(ctx, assets)
-        return ExportRequest(**common, destination=dest, image=opts)
-    if isinstance(files, dict):
-        return ExportRequest(
-            **common,
-            destination=_file_destination(ctx, files, principal, description),
-            table_format=table_file_format(files.get("fileFormat")),
-            selectors=selectors_of(body),
-        )
-    if isinstance(assets, dict):
-        return ExportRequest(
-            **common,
-            destination=_asset_destination(ctx, assets),
-            table_format="GEO_JSON",
-            selectors=selectors_of(body),
-        )
-    raise InvalidArgumentError("The request needs fileExportOptions or assetExportOptions.")
 
 
 def _destination_uris(req: ExportRequest) -> list[str]:
@@ -267,8 +152,8 @@ def start(
 ) -> Operation:
     """Creates the operation (or returns the one `requestId` made) and queues its work.
 
-    `record` (the request's body and caller) is kept in the operation's staging folder, from
-    which a restarted server resumes the export (`resume`).
+    `record` (the request's body and caller, opaque here) is kept in the operation's staging
+    folder, from which a restarted server resumes the export (`resumable`, `resume`).
     """
     op, created = ctx.operations.create(
         project,
@@ -287,8 +172,9 @@ def start(
 
 
 def resumable(ctx: ExportServices, op: Operation) -> dict[str, Any] | None:
-    """The request record of an export a previous process left running, if it can resume."""
-    if op.type not in _DEFAULT_DESCRIPTION or op.state not in (PENDING, RUNNING):
+    """The request record of an export a previous process left running, if it can resume: the
+    record `start` stored, for the HTTP layer to check again and hand back to `resume`."""
+    if op.type not in EXPORT_TYPES or op.state not in (PENDING, RUNNING):
         return None
     path = staging_dir(ctx.data_dir, op.id) / REQUEST_FILE
     try:
@@ -299,15 +185,11 @@ def resumable(ctx: ExportServices, op: Operation) -> dict[str, Any] | None:
 
 
 def resume(
-    ctx: ExportServices, op: Operation, body: dict[str, Any], evaluate: Callable[[], object]
+    ctx: ExportServices, op: Operation, req: ExportRequest, evaluate: Callable[[], object]
 ) -> bool:
     """Queues an export again after a restart: finished windows (the staging folder's ledger)
     are kept, the others computed. False if it cannot be (it is then failed with the rest)."""
-    try:
-        req = parse_request(ctx, op.type, body, op.principal)
-    except OpeneeError:
-        return False
-    if not ctx.operations.requeue(op.id):
+    if req.type != op.type or not ctx.operations.requeue(op.id):
         return False
     ctx.runner.submit(op, lambda job: _run(ctx, op, req, evaluate, job))
     return True

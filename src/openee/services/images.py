@@ -28,15 +28,13 @@ def image_resource(image: Image) -> dict[str, Any]:
     for band in image.bands:
         entry: dict[str, Any] = {"id": band.name, "dataType": asset_data_type(band.source.dtype)}
         if band.projection is not None:
-            entry["grid"] = {
+            grid: dict[str, Any] = {
                 "crsCode": band.projection.crs,
                 "affineTransform": affine_to_wire(band.projection.transform),
             }
             if band.dimensions is not None:
-                entry["grid"]["dimensions"] = {
-                    "width": band.dimensions[0],
-                    "height": band.dimensions[1],
-                }
+                grid["dimensions"] = {"width": band.dimensions[0], "height": band.dimensions[1]}
+            entry["grid"] = grid
         bands.append(entry)
     out["bands"] = bands
     return out

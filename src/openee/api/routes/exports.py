@@ -23,9 +23,11 @@ from openee.api.audit import Audit, WriteAudit
 from openee.api.deps import authorize, check_version, get_state, json_body, require_principal
 from openee.api.deps import require_write as require_write_scope
 from openee.api.evaluation import evaluate_as
+from openee.api.export_requests import export_request, request_id
 from openee.api.routes.operations import IMPORT_TYPES, resume_import
 from openee.api.state import AppState
 from openee.auth import Principal
+from openee.errors import OpeneeError
 from openee.services import exports
 from openee.services.destinations import staging_dir
 from openee.services.operations import PENDING, RUNNING, Operation
@@ -78,18 +80,18 @@ def _export(
     with audit.entry(f"export.{kind.lower()}", project=project) as entry:
         require_write_scope(principal)
         authorize(state, principal, "compute", project)
-        request_id = body.get("requestId")
-        if isinstance(request_id, str) and request_id:
-            seen = state.operations.find_request(project, request_id)
+        retry = request_id(body)
+        if retry is not None:
+            seen = state.operations.find_request(project, retry)
             if seen is not None:
                 entry.update(operation=seen.name, retry=True)
                 return seen.resource()
         ctx = services(state)
-        req = exports.parse_request(ctx, kind, body, principal.email)
+        req = export_request(ctx, kind, body, principal.email)
         if isinstance(req.destination, exports.AssetDestination):
             authorize(state, principal, "create", req.destination.name)
             entry["asset"] = req.destination.name
-        expression = body["expression"]
+        expression = req.expression
         op = exports.start(
             ctx,
             project,
@@ -122,13 +124,20 @@ def take_over(state: AppState, taken: Collection[Operation]) -> set[str]:
         body, project = record.get("body"), record.get("project")
         if not isinstance(body, dict) or not isinstance(project, str):
             continue
+        try:
+            # Checked again as at the start (the server's buckets or the asset may differ now).
+            req = export_request(ctx, op.type, body, op.principal)
+        except OpeneeError:
+            continue
 
         def evaluate(
-            principal: Principal = principal, project: str = project, body: Any = body
+            principal: Principal = principal,
+            project: str = project,
+            expression: Any = req.expression,
         ) -> object:
-            return evaluate_as(state, principal, project, body.get("expression"))
+            return evaluate_as(state, principal, project, expression)
 
-        if exports.resume(ctx, op, body, evaluate):
+        if exports.resume(ctx, op, req, evaluate):
             resumed.add(op.id)
     abandoned = [op for op in taken if op.id not in resumed]
     if abandoned:
@@ -181,8 +190,8 @@ def image_estimate_export(
     files, pixels, bytes, chunks and, from the project's past exports, a time estimate."""
     check_version(version)
     ctx = services(state)
-    req = exports.parse_request(ctx, exports.EXPORT_IMAGE, body, principal.email)
-    value = evaluate_as(state, principal, project, body["expression"])
+    req = export_request(ctx, exports.EXPORT_IMAGE, body, principal.email)
+    value = evaluate_as(state, principal, project, req.expression)
     return {"estimate": exports.estimate_export(ctx, project, req, value)}
 
 
