@@ -178,10 +178,11 @@ class OpeneeInProcess:
         self, grid: Grid, executor: Executor, point: tuple[float, float] | None = None
     ) -> bytes:
         from openee.algorithms.context import EvalContext, evaluation_context
+        from openee.api.requests import pixels_request
         from openee.graph.evaluate import evaluate
         from openee.services.pixels import compute_pixels
 
-        body = request_body(grid, with_expression=False)
+        body = pixels_request(request_body(grid, with_expression=False))
         with evaluation_context(EvalContext(self.catalog, "bench")):
             image = evaluate(expression(*(point or ())), self.registry)
             result = compute_pixels(

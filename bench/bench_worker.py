@@ -90,6 +90,7 @@ def main() -> int:
 
     from openee.algorithms import default_registry
     from openee.algorithms.context import EvalContext, evaluation_context
+    from openee.api.requests import pixels_request
     from openee.catalog.sqlite import SqliteCatalog
     from openee.engine.allocator import tune_allocator
     from openee.errors import OpeneeError
@@ -104,7 +105,7 @@ def main() -> int:
     executor = ThreadPoolExecutor(settings.chunk_workers)
 
     def request(grid: Grid, bands: list[str], point: tuple[float, float] | None = None) -> bytes:
-        body = {"fileFormat": "NPY", "bandIds": bands, "grid": grid.to_wire()}
+        body = pixels_request({"fileFormat": "NPY", "bandIds": bands, "grid": grid.to_wire()})
         with evaluation_context(EvalContext(catalog, "bench")):
             image = evaluate(expression(*(point or ())), registry)
             return compute_pixels(
