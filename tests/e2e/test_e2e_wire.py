@@ -4,7 +4,9 @@ the pixels of the source file."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+import requests
 from auth_server import AuthServer, launch, server_env
 
 DEMO = Path(__file__).resolve().parents[2] / "src/openee/demo/data/sentinel2"
@@ -76,3 +79,67 @@ def test_stock_client_reads_gzip_npy(compressing: AuthServer, tmp_path: Path) ->
     seen = json.loads(result.stdout.splitlines()[-1])
     assert seen == [["gzip, deflate", "gzip"]]
     np.testing.assert_array_equal(np.load(out), expected.astype(np.float64))
+
+
+HEIGHT_ROWS, WIDTH_COLS, NODATA = 2600, 16, -1.0  # three chunk rows of the default 1024
+
+
+def write_geotiff(server: AuthServer, name: str, good_rows: int | None = None) -> str:
+    """A float32 GeoTIFF in the project's area, a nodata pixel in every row; with `good_rows`,
+    uncompressed strips cut short after about that many rows."""
+    folder = server.data_dir / "projects" / server.project / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    data = np.arange(HEIGHT_ROWS * WIDTH_COLS, dtype=np.float32).reshape(HEIGHT_ROWS, -1) + 1
+    rows = np.arange(HEIGHT_ROWS)
+    data[rows, (rows * 5) % WIDTH_COLS] = NODATA
+    profile = {
+        "driver": "GTiff", "width": WIDTH_COLS, "height": HEIGHT_ROWS, "count": 1,
+        "dtype": "float32", "crs": "EPSG:32633", "nodata": NODATA, "tiled": False,
+        "transform": rasterio.Affine(10, 0, 500000, 0, -10, 5000000), "blockysize": 16,
+    }  # fmt: skip
+    with rasterio.open(path, "w", **profile) as ds:
+        ds.write(data, 1)
+    if good_rows is not None:
+        os.truncate(path, os.path.getsize(path) - (HEIGHT_ROWS - good_rows) * WIDTH_COLS * 4)
+    return str(path)
+
+
+def post_npy(server: AuthServer, path: str) -> requests.Response:
+    expression = {
+        "result": "0",
+        "values": {
+            "0": {
+                "functionInvocationValue": {
+                    "functionName": "Image.loadGeoTIFF",
+                    "arguments": {"uri": {"constantValue": path}},
+                }
+            }
+        },
+    }
+    url = f"{server.base_url}/v1/projects/{server.project}/image:computePixels"
+    body = {"expression": expression, "fileFormat": "NPY"}
+    return requests.post(url, json=body, headers={"Accept-Encoding": "gzip"}, timeout=120)
+
+
+def test_compressed_stream_over_chunk_rows_is_the_file(compressing: AuthServer) -> None:
+    path = write_geotiff(compressing, "whole.tif")
+    response = post_npy(compressing, path)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-encoding"] == "gzip"
+    with rasterio.open(path) as ds:
+        band = ds.read(1, masked=True)
+    expected = np.zeros(band.shape, dtype=[("B0", np.float32)])
+    expected["B0"] = band.filled(0)  # Earth Engine's NPY: 0 where masked
+    saved = io.BytesIO()
+    np.save(saved, expected)
+    assert response.content == saved.getvalue()
+
+
+def test_compressed_stream_failing_late_breaks_the_body(compressing: AuthServer) -> None:
+    # No Content-Length to fall short of: the chunked body ends without its last chunk (and
+    # the gzip stream without its checksum), which the client reports.
+    path = write_geotiff(compressing, "cut-late.tif", good_rows=1024 + 500)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        post_npy(compressing, path)
+    assert post_npy(compressing, write_geotiff(compressing, "after.tif")).status_code == 200
