@@ -13,7 +13,7 @@ from PIL import Image as PILImage
 from openee.encode.formats import encode_png
 from openee.encode.png import write_png
 from openee.encode.raster import ComputedRaster
-from openee.encode.visualize import Visualization
+from openee.encode.visualize import Range, Visualization
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import Pixels
 
@@ -67,7 +67,7 @@ def test_visualized_bytes_keep_their_values_and_masks(count: int) -> None:
 def test_stretched_floats_with_opacity() -> None:
     values = np.linspace(-10, 110, 256 * 256).reshape(256, 256)
     valid = np.ones((256, 256), bool)
-    vis = Visualization.from_wire({"ranges": [{"min": 0, "max": 100}], "opacity": 0.5})
+    vis = Visualization(ranges=(Range(0, 100),), opacity=0.5)
     out = np.asarray(decoded(encode_png(raster(values, valid=valid), vis)))
     expected = np.rint(np.clip(values / 100, 0, 1) * 255)
     np.testing.assert_array_equal(out[..., 0], expected)

@@ -294,10 +294,9 @@ class NpyStream:
         return len(self._npy.buffer)
 
     def sample(self, size: int) -> memoryview:
-        """Up to `size` bytes from the middle of the first band of rows (masked pixels zeroed),
-        computed already: what tells whether the body is worth compressing."""
+        """Up to `size` bytes from the middle of the first band of rows (computed already, its
+        masked pixels zeroed): what tells whether the body is worth compressing."""
         start, stop = self._first
-        self._npy.zero_masked(self._valid, start, stop)
         rows = self._npy.rows(start, stop)
         middle = max(0, (len(rows) - size) // 2)
         return rows[middle : middle + size]
