@@ -85,6 +85,16 @@ def _paths(text: str) -> tuple[Path, ...]:
     return tuple(Path(p) for p in text.split(os.pathsep) if p)
 
 
+COMPRESSION_POLICIES = ("auto", "always", "off")
+
+
+def _compression_policy(text: str) -> str:
+    value = text.strip().lower()
+    if value not in COMPRESSION_POLICIES:
+        raise ValueError(text)
+    return value
+
+
 _CORES = os.cpu_count() or 2
 
 
@@ -225,6 +235,13 @@ class Settings:
         lambda text: tuple(text.split()),
         shown="none",
     )
+    response_compression: str = setting(
+        "auto",
+        "OPENEE_RESPONSE_COMPRESSION",
+        "Compress NPY pixel responses for clients that accept it: auto (not to loopback clients,"
+        " only pixels that compress), always, or off (ADR 0049).",
+        _compression_policy,
+    )
     buckets: tuple[tuple[str, str], ...] = setting(
         (),
         "OPENEE_BUCKETS",
@@ -235,6 +252,11 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
+        if self.response_compression not in COMPRESSION_POLICIES:
+            raise ValueError(
+                f"response_compression must be one of {', '.join(COMPRESSION_POLICIES)}, "
+                f"not '{self.response_compression}'."
+            )
         if self.state and not is_postgres_dsn(self.state):
             raise ValueError(
                 "OPENEE_STATE must be a PostgreSQL connection string (postgresql://...); without"

@@ -155,3 +155,63 @@ def test_clip_to_bounds_and_scale_sets_the_grid() -> None:
     assert not has_bounds_grid(img)
     with pytest.raises(InvalidArgumentError):
         clip_to_bounds_and_scale(img)  # unbounded, and no geometry
+
+
+WIDE = PixelGrid("EPSG:4326", Affine(1, 0, 0, 0, -1, 64), 64, 64)
+
+
+class WideBand(BandSource):
+    """Fixed integer values on WIDE, none masked."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.values.dtype
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        return Pixels(self.values, np.ones(self.values.shape, bool))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "low", "high", "vis_min", "vis_max", "gamma"),
+    [
+        (np.uint8, 0, 256, 10, 200, 1.0),
+        (np.uint16, 0, 5000, 0, 3000, 1.0),  # a reflectance band: looked up
+        (np.uint16, 0, 5000, 0, 3000, 1.7),
+        (np.int16, -3000, 3000, -1000, 2500, 1.0),  # negative values
+        (np.int32, -(2**30), 2**30, 0, 1e9, 1.0),  # more levels than pixels: computed
+        (np.float32, -1, 2, 0.0, 1.0, 1.0),
+    ],
+)
+@pytest.mark.parametrize("palette", [None, ["000004", "51127c", "b73779", "fc8961", "fcfdbf"]])
+def test_integer_bands_visualize_as_the_formula_says(
+    dtype: type, low: int, high: int, vis_min: float, vis_max: float, gamma: float, palette: object
+) -> None:
+    rng = np.random.default_rng(3)
+    if np.dtype(dtype).kind == "f":
+        values = rng.uniform(low, high, (64, 64)).astype(dtype)
+    else:
+        values = rng.integers(low, high, (64, 64), dtype=dtype)
+    out = visualize(
+        Image((Band("b", WideBand(values)),)),
+        min_=vis_min,
+        max_=vis_max,
+        gamma=gamma,
+        palette=palette,
+    )
+    # Earth Engine's rule, in float64 on each value: stretch, clamp, gamma; then 0-255 or the
+    # palette's colours spread evenly over [0, 1], linear in between; rounded.
+    unit = np.clip((values.astype(np.float64) - vis_min) / (vis_max - vis_min), 0, 1) ** (1 / gamma)
+    if palette is None:
+        expected = [np.rint(unit * 255)]
+    else:
+        rgb = np.array([[int(c[i : i + 2], 16) for i in (0, 2, 4)] for c in palette], float)
+        stops = np.linspace(0, 1, len(palette))
+        expected = [np.rint(np.interp(unit, stops, rgb[:, c])) for c in range(3)]
+    got = [b.source.read(WIDE).data for b in out.bands]
+    assert len(got) == len(expected)
+    for channel, want in zip(got, expected, strict=True):
+        assert channel.dtype == np.uint8
+        np.testing.assert_array_equal(channel, want.astype(np.uint8))

@@ -31,6 +31,9 @@ from openee.values.projection import Projection
 
 VIS_RGB = ("vis-red", "vis-green", "vis-blue")
 VIS_GRAY = "vis-gray"
+# Integer inputs whose values span fewer levels than this (and than the pixels) are visualized
+# through a table of their levels.
+MAX_LOOKUP = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -54,9 +57,22 @@ class VisualizedBand(BandSource):
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
+        data = base.data
+        if data.dtype.kind in "iu" and data.size:
+            # Integer pixels (a uint16 reflectance band): the channel of each value present,
+            # looked up, instead of the float arithmetic on every pixel. Same function of the
+            # same values, so the same bytes.
+            low, high = int(data.min()), int(data.max())
+            if high - low < min(data.size, MAX_LOOKUP):
+                table = self._channel(np.arange(low, high + 1, dtype=data.dtype))
+                offsets = data - low if data.dtype.kind == "u" else data.astype(np.intp) - low
+                return Pixels(table[offsets], base.valid)
+        return Pixels(self._channel(data), base.valid)
+
+    def _channel(self, values: np.ndarray) -> np.ndarray:
         span = self.hi - self.lo
         with np.errstate(invalid="ignore", over="ignore"):
-            unit = (base.data.astype(np.float64) - self.lo) / (span if span else 1.0)
+            unit = (values.astype(np.float64) - self.lo) / (span if span else 1.0)
             unit = np.clip(np.nan_to_num(unit, nan=0.0), 0.0, 1.0)
             if self.gamma != 1.0:
                 unit = unit ** (1.0 / self.gamma)
@@ -68,8 +84,7 @@ class VisualizedBand(BandSource):
                 value = np.interp(unit, np.linspace(0.0, 1.0, len(colors)), colors)
         else:
             value = unit * 255.0
-        data = np.clip(np.rint(value), 0, 255).astype(np.uint8)
-        return Pixels(data, base.valid)
+        return np.clip(np.rint(value), 0, 255).astype(np.uint8)
 
 
 class BoundsClippedBand(ClippedBand):

@@ -12,7 +12,6 @@ answers the same 404.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import time
 import zipfile
@@ -213,12 +212,15 @@ def render(
     grid: PixelGrid | None = None,
     file_format: str | None = None,
     cache_key: tuple[Any, ...] | None = None,
+    principal: Principal | None = None,
 ) -> Response:
     """Computes a capability's stored request and encodes it; map tiles give their `grid`,
     `file_format` and a `cache_key` whose first two items name the map (the creator's account
     and project access are checked on every request; a map's evaluated expression is reused for
-    a few seconds, and the pixels and their encoding come from the tile cache)."""
-    principal = computing_principal(state, capability)
+    a few seconds, and the pixels and their encoding come from the tile cache). `principal`:
+    the computing principal, when the caller has just checked it."""
+    if principal is None:
+        principal = computing_principal(state, capability)
     stored = capability.request
 
     def evaluated() -> Image:
@@ -250,10 +252,10 @@ def render(
             return Encoded(_renamed_zip(result.content, prefix), result.media_type)
         return Encoded(result.body, result.media_type)
 
-    found = encoded() if cache_key is None else state.tiles.get_or_compute(cache_key, encoded)
+    if cache_key is not None:
+        return tile_response(capability, state.tiles.get_or_compute(cache_key, encoded))
+    found = encoded()
     response = capability_response(capability, found.content, found.media_type)
-    if cache_key is not None:  # tiles: small, asked again and again
-        response.headers["ETag"] = f'"{hashlib.sha256(found.content).hexdigest()[:32]}"'
     prefix = stored.get("filenamePrefix")
     if prefix and found.media_type == "application/zip":
         response.headers["Content-Disposition"] = f'attachment; filename="{prefix}.zip"'
@@ -268,6 +270,13 @@ def computing_principal(state: AppState, capability: Capability) -> Principal:
     except PermissionDeniedError:
         raise NotFoundError(_NOT_FOUND_MESSAGE) from None
     return principal
+
+
+def tile_response(capability: Capability, tile: Encoded) -> Response:
+    """A map tile, with its validator: small, asked again and again."""
+    response = capability_response(capability, tile.content, tile.media_type)
+    response.headers["ETag"] = tile.etag
+    return response
 
 
 def capability_response(

@@ -14,6 +14,7 @@ from rasterio.io import MemoryFile
 from rasterio.session import DummySession
 
 from openee.encode.npy import NpyFile
+from openee.encode.png import write_png
 from openee.encode.raster import ComputedRaster
 from openee.encode.visualize import Visualization, to_rgba8
 from openee.errors import InvalidArgumentError, UnimplementedError
@@ -21,20 +22,12 @@ from openee.errors import InvalidArgumentError, UnimplementedError
 # Encoded content: bytes, or a buffer the encoder filled itself (sent without a final copy).
 Content = bytes | bytearray | memoryview
 Encoder = Callable[[ComputedRaster, Visualization], Content]
-PNG_COMPRESS_LEVEL = 1
 
 
 def encode_png(raster: ComputedRaster, vis: Visualization) -> bytes:
+    """Grey+alpha or RGBA, transparent where masked (encode/png.py writes it)."""
     values, alpha = to_rgba8(raster, vis)
-    if values.shape[-1] == 1:
-        image = PILImage.fromarray(np.dstack([values[..., 0], alpha]), "LA")
-    else:
-        image = PILImage.fromarray(np.dstack([values, alpha]), "RGBA")
-    out = io.BytesIO()
-    # zlib level 1: a map tile encodes several times faster than at the default 6, and the
-    # (photographic) pixels of a tile compress little better at 6 (bench/TILES.md).
-    image.save(out, "PNG", compress_level=PNG_COMPRESS_LEVEL)
-    return out.getvalue()
+    return write_png(np.dstack([values, alpha]))
 
 
 def encode_jpeg(raster: ComputedRaster, vis: Visualization) -> bytes:

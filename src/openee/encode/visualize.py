@@ -37,6 +37,13 @@ def to_rgba8(raster: ComputedRaster, vis: Visualization) -> tuple[np.ndarray, np
         raise InvalidArgumentError(
             f"visualizationOptions.ranges must have 1 or {count} entries, got {len(vis.ranges)}."
         )
+    alpha = np.where(raster.all_valid(), round(255 * vis.opacity), 0).astype(np.uint8)
+    if not (vis.ranges or vis.gamma or vis.palette) and all(
+        band.data.dtype == np.uint8 for band in raster.bands
+    ):
+        # Bytes stretched over 0-255 to bytes are the bytes themselves (what getMapId and
+        # getThumbURL send: Image.visualize did the stretch), without the float round trip.
+        return np.stack([band.data for band in raster.bands], axis=-1), alpha
     channels = []
     for i, band in enumerate(raster.bands):
         if vis.ranges:
@@ -50,7 +57,6 @@ def to_rgba8(raster: ComputedRaster, vis: Visualization) -> tuple[np.ndarray, np
         if vis.gamma:
             unit = unit ** (1.0 / vis.gamma[i if len(vis.gamma) > 1 else 0])
         channels.append(unit)
-    alpha = np.where(raster.all_valid(), round(255 * vis.opacity), 0).astype(np.uint8)
     if vis.palette:
         return _apply_palette(channels[0], vis.palette), alpha
     return np.stack([_byte(c) for c in channels], axis=-1), alpha

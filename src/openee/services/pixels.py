@@ -293,6 +293,14 @@ class NpyStream:
         """The size of the whole file, known before any pixel is computed."""
         return len(self._npy.buffer)
 
+    def sample(self, size: int) -> memoryview:
+        """Up to `size` bytes from the middle of the first band of rows (computed already, its
+        masked pixels zeroed): what tells whether the body is worth compressing."""
+        start, stop = self._first
+        rows = self._npy.rows(start, stop)
+        middle = max(0, (len(rows) - size) // 2)
+        return rows[middle : middle + size]
+
     def parts(self) -> Iterator[memoryview]:
         """The header, then each band of rows, computed as they are asked for."""
         yield self._npy.header

@@ -17,6 +17,7 @@ sharing one directory each keep their own count, so together they may pass it un
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import tempfile
@@ -34,6 +35,11 @@ from typing import Any
 class Encoded:
     content: bytes | memoryview
     media_type: str
+
+    @functools.cached_property
+    def etag(self) -> str:
+        """A strong validator of the content (HTTP ETag), computed once per cached entry."""
+        return f'"{hashlib.sha256(self.content).hexdigest()[:32]}"'
 
 
 class DiskTier:
@@ -124,6 +130,15 @@ class ResultCache:
         self._bytes = 0
         self._in_flight: dict[Hashable, Future[Encoded]] = {}
         self._lock = threading.Lock()
+
+    def peek(self, key: Hashable) -> Encoded | None:
+        """The live entry of `key` in the memory tier, or None (nothing is computed)."""
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is None or time.monotonic() - hit[0] >= self.ttl_s:
+                return None
+            self._entries.move_to_end(key)
+            return hit[1]
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], Encoded]) -> Encoded:
         """The cached result of `key`, or `compute()`'s, computed once however many threads

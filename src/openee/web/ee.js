@@ -13,6 +13,12 @@ const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 // Ask for a new token this long before the current one expires.
 const REFRESH_MARGIN_S = 60;
 
+// The server's URL for `path` (`token`, `v1/projects/...`), relative to the page (served at
+// `{root}/map`): the page works at the origin's root and under a reverse proxy's path prefix.
+export function serverUrl(path) {
+  return new URL(path, document.baseURI);
+}
+
 function base64url(bytes) {
   let text = "";
   for (const b of new Uint8Array(bytes)) text += String.fromCharCode(b);
@@ -74,7 +80,7 @@ export class KeyCredentials {
 
   async refresh() {
     const body = new URLSearchParams({ grant_type: JWT_BEARER, assertion: await this.assertion() });
-    const response = await fetch("/token", { method: "POST", body });
+    const response = await fetch(serverUrl("token"), { method: "POST", body });
     const answer = await response.json();
     if (!response.ok) throw new Error(`Token refused: ${answer.error_description || answer.error}`);
     this.token = answer.access_token;
@@ -136,7 +142,7 @@ export class Client {
 
   async call(method, path, body) {
     const headers = {};
-    const url = await this.credentials.authorize(new URL(`/v1/${path}`, location.origin), headers);
+    const url = await this.credentials.authorize(serverUrl(`v1/${path}`), headers);
     const init = { method, headers };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
@@ -159,7 +165,7 @@ export class Client {
   async createMap(expression) {
     const body = { expression, fileFormat: "AUTO_JPEG_PNG", bandIds: [] };
     const answer = await this.call("POST", `projects/${this.project}/maps`, body);
-    return `${location.origin}/v1/${answer.name}/tiles/{z}/{x}/{y}${this.credentials.tileQuery()}`;
+    return `${serverUrl(`v1/${answer.name}`).href}/tiles/{z}/{x}/{y}${this.credentials.tileQuery()}`;
   }
 
   listOperations() {

@@ -2,7 +2,8 @@
 // Plain ES module over the vendored Leaflet (global `L`) and ./ee.js; no build step.
 import {
   ApiKeyCredentials, Client, KeyCredentials, NoCredentials, bandNames, featureAt, graph,
-  pointValues, sourceNode, stretchRange, stretchStats, styledTable, visualized, withValues,
+  pointValues, serverUrl, sourceNode, stretchRange, stretchStats, styledTable, visualized,
+  withValues,
 } from "./ee.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -54,7 +55,7 @@ function viewScale() {
 // -- sign-in -----------------------------------------------------------------------------------
 
 async function start() {
-  const config = await (await fetch("/map/config.json")).json();
+  const config = await (await fetch(serverUrl("map/config.json"))).json();
   $("#api-project").value = config.defaultProject;
   if (!config.authRequired) {
     signedIn(new NoCredentials(config.defaultProject), config.defaultProject, "no auth (loopback)");

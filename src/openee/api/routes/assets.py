@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from openee.algorithms.assets import image_from_record
@@ -217,6 +217,7 @@ def post_asset(
     body: Body,
     principal: Caller,
     audit: Audit,
+    http: Request,
     assetId: Annotated[str | None, Query()] = None,
     overwrite: Annotated[bool, Query()] = False,
 ) -> Any:
@@ -261,9 +262,9 @@ def post_asset(
             raise InvalidArgumentError(f"Asset '{record.id}' is not an image.")
         settings = state.settings
         image = image_from_record(record)
-        request = pixels_request(body)
-        result = stream_pixels(image, request, state.executor, settings.limits, settings.chunk_size)
-        return pixels_response(result)
+        pixels = pixels_request(body)
+        result = stream_pixels(image, pixels, state.executor, settings.limits, settings.chunk_size)
+        return pixels_response(result, http, settings.response_compression)
     raise unrouted("POST", f"{version}/projects/{path}")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from openee.api.deps import Body, Caller, State, check_version
@@ -29,14 +29,14 @@ def value_compute(
 
 @router.post("/{version}/projects/{project}/image:computePixels")
 def image_compute_pixels(
-    version: str, project: str, body: Body, state: State, caller: Caller
+    version: str, project: str, body: Body, state: State, caller: Caller, http: Request
 ) -> Response:
     check_version(version)
     image = evaluate_as(state, caller, project, body.get("expression"))
     settings = state.settings
-    request = pixels_request(body)
-    result = stream_pixels(image, request, state.executor, settings.limits, settings.chunk_size)
-    return pixels_response(result)
+    pixels = pixels_request(body)
+    result = stream_pixels(image, pixels, state.executor, settings.limits, settings.chunk_size)
+    return pixels_response(result, http, settings.response_compression)
 
 
 @router.post("/{version}/projects/{project}/imageCollection:computeImages")

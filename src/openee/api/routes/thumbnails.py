@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from openee.api import capabilities
 from openee.api.deps import Body, Caller, State, check_version
+from openee.api.streaming import encoded_response
 
 router = APIRouter()
 
@@ -37,4 +38,5 @@ def get_thumbnail_pixels(
     check_version(version)
     capabilities.check_api_key(state, request, project)
     capability = capabilities.resolve(state, "thumbnail", project, thumbnail_id)
-    return capabilities.render(state, capability)
+    response = capabilities.render(state, capability)
+    return encoded_response(response, request, state.settings.response_compression)

@@ -5,6 +5,10 @@ any static page: it holds no data and no credential. Everything it shows comes f
 it calls with a token it obtains from a service-account key the user loads (signed in the
 browser), or with an API key; only a server started with `--no-auth` (loopback only) lets it skip
 that step, which `config.json` tells it.
+
+Every URL the page uses is relative to it (`map/map.js`, `map/config.json`, `token`, `v1/...`),
+so the page works at the origin's root and behind a reverse proxy that serves the server under
+a path prefix (`https://host/openee/map`, the proxy removing `/openee`), with no setting.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ def map_page() -> FileResponse:
 
 @router.get("/map/", include_in_schema=False)
 def map_page_slash() -> RedirectResponse:
-    return RedirectResponse("/map")
+    # Relative, so that it stays under a reverse proxy's path prefix: /{prefix}/map/ -> ../map.
+    return RedirectResponse("../map")
 
 
 @router.get("/map/config.json", include_in_schema=False)
