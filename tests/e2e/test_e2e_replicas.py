@@ -215,7 +215,8 @@ def test_a_killed_replicas_operations_are_taken_over_by_b(
     their requests; the one whose file went meanwhile fails, having written nothing. No
     operation stays RUNNING."""
     a, b = replicas
-    export = a.post("image:export", export_body(ee_api, "takeover-bucket", "t", 1024, 512, 128))
+    # 256 windows: enough work that A is still exporting when it is killed, however fast.
+    export = a.post("image:export", export_body(ee_api, "takeover-bucket", "t", 2048, 1024, 128))
     kept = f"projects/{a.project}/assets/taken_over_{uuid.uuid4().hex[:6]}"
     lost = f"projects/{a.project}/assets/source_gone_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(dsn) as blocker:
@@ -246,8 +247,8 @@ def test_a_killed_replicas_operations_are_taken_over_by_b(
     done = b.wait(export["name"], timeout=240)
     assert done["metadata"]["state"] == "SUCCEEDED", done
     assert done["metadata"]["attempt"] == 2
-    assert 0 < done["metadata"]["resumedWorkUnits"] < 64
-    check_files(data / "buckets" / "takeover-bucket", "t", 1024, 512)
+    assert 0 < done["metadata"]["resumedWorkUnits"] < 256
+    check_files(data / "buckets" / "takeover-bucket", "t", 2048, 1024)
     with psycopg.connect(dsn) as db:
         states = db.execute("SELECT state FROM operations").fetchall()
         (owner,) = db.execute(
