@@ -411,6 +411,12 @@ def test_blocks_on_disk_survive_a_restart(tmp_path_factory: pytest.TempPathFacto
     assert second == first
     np.testing.assert_array_equal(np.ma.getdata(np.load(io.BytesIO(second))["b1"]), expected)
 
+    # A bound below what the tier holds: the files are dropped at start, the blocks fetched again.
+    bounded = {**env, "OPENEE_REMOTE_CACHE_BYTES": "1"}
+    _, third, refetched = _serve_and_compute(tmp_path_factory.mktemp("e"), store, bounded, "b04")
+    assert sorted(refetched) == sorted(cold)
+    assert third == first
+
 
 def test_without_the_tier_a_restart_reads_the_store_again(
     tmp_path_factory: pytest.TempPathFactory, store, cogs

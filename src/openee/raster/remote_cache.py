@@ -37,6 +37,9 @@ _BOTO_CONFIG = {"connect_timeout": 5, "read_timeout": 20, "retries": {"max_attem
 
 _lock = threading.Lock()
 _tier: _DiskTier | None = None
+# The last failure of the store seen by this thread: GDAL turns an exception in the opener into
+# "Resource temporarily unavailable", so the words are kept here for the error (raster.read).
+_failure = threading.local()
 
 
 class _DiskTier:
@@ -50,7 +53,9 @@ class _DiskTier:
             target_protocol="s3",
             target_options=_s3_options(),
             cache_storage=str(directory),
-            check_files=False,  # the store is not asked at each open whether the object changed
+            # At each open the object's ETag is compared with the one its blocks came from (one
+            # HEAD): the blocks of a replaced object are never mixed with the new one's.
+            check_files=True,
         )
         self._ids = itertools.count()
         self._open: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
@@ -64,13 +69,12 @@ class _DiskTier:
         def open_uri(path: str, mode: str = "rb") -> Any:
             if path != uri or mode != "rb":
                 raise FileNotFoundError(path)
-            return self.open(uri)
+            return _recorded(_recording(self.open, uri))
 
         return open_uri
 
     def open(self, path: str) -> Any:
         with self._lock:
-            self.trim()
             handle = self.fs.open(path, "rb", block_size=BLOCK_BYTES)
             self._open[next(self._ids)] = handle
         return handle
@@ -82,29 +86,44 @@ class _DiskTier:
                 handle.close()
 
     def trim(self) -> None:
-        """Drop the least recently written files of the tier until it holds at most
-        `max_bytes` on disk; files open in this process are kept."""
-        entries = []
-        for entry in os.scandir(self.directory):
-            if entry.is_file() and entry.name != "cache":  # `cache`: fsspec's metadata
-                stat = entry.stat()
-                entries.append((stat.st_mtime, stat.st_blocks * 512, entry.name))
-        used = sum(size for _, size, _ in entries)
-        if used <= self.max_bytes:
-            return
-        in_use = {self.fs._mapper(self.fs._strip_protocol(h.path)) for h in self._open.values()}
-        originals = {d["fn"]: p for p, d in self.fs._metadata.cached_files[-1].items()}
-        for _, size, name in sorted(entries):
-            if used <= self.max_bytes:
-                break
-            if name in in_use:
-                continue
-            original = originals.get(name)
-            if original is not None:
-                self.fs.pop_from_cache(original)
-            else:
-                os.remove(self.directory / name)
-            used -= size
+        """Empty the tier if it holds more than `max_bytes` on disk. Only at start, with no file
+        open: fsspec cannot drop one file for good (its metadata is merged back from disk on
+        save), and a file dropped while its blocks are still listed would read as zeros."""
+        used = sum(
+            entry.stat().st_blocks * 512 for entry in os.scandir(self.directory) if entry.is_file()
+        )
+        if used > self.max_bytes:
+            self.fs.clear_cache()
+
+
+def _recorded(file: Any) -> Any:
+    """`file` (fsspec's) with its failures (a block fetched from a missing object or a dead
+    store) recorded for the thread's error before GDAL hides them; patched on the instance, as
+    fsspec patches `close`, so that the file stays the object rasterio expects."""
+    read = file.read
+    file.read = lambda size=-1: _recording(read, size)
+    return file
+
+
+def _recording(call: Any, *args: Any) -> Any:
+    try:
+        return call(*args)
+    except Exception as exc:
+        _failure.exc = exc
+        raise
+
+
+def failure_words(exc: Exception) -> str:
+    """`exc` (a failed read through the tier) in GDAL's words for the same failure of /vsis3/,
+    which raster.read maps to its errors: a missing object or bucket is the data's fault (400),
+    a store that does not answer the deployment's (503)."""
+    failure, _failure.exc = getattr(_failure, "exc", None), None
+    if failure is None:
+        return str(exc)
+    if isinstance(failure, FileNotFoundError):
+        return "The specified key does not exist."
+    # botocore's EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, and 5xx.
+    return f"CURL error: the store did not answer: {failure}"
 
 
 def _s3_options() -> dict[str, Any]:
