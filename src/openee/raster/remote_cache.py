@@ -14,8 +14,11 @@ endpoint come from the standard AWS environment (botocore reads it; GDAL's own
 store has bounded connect/read timeouts and retries.
 
 The set of blocks of a file is recorded when its handle closes (fsspec's design): handles close
-when evicted from the open-dataset pool and, for the ones still open, at the process's normal
-shutdown (SIGTERM included). A killed process keeps the blocks recorded before.
+when evicted from the open-dataset pool and, for the ones still open, at the server's shutdown
+(SIGTERM included). A killed process keeps the blocks recorded before. At each open the
+object's ETag is compared with the one its blocks came from (one HEAD, no GET). The size bound
+is applied at start (the tier is emptied when it holds more); one directory serves one server
+process at a time.
 """
 
 from __future__ import annotations
