@@ -431,6 +431,27 @@ def test_without_the_tier_a_restart_reads_the_store_again(
     )
 
 
+def test_with_the_tier_a_missing_object_is_still_a_4xx(
+    tmp_path_factory: pytest.TempPathFactory, store, cogs
+):
+    """GDAL hides an opener's exception ("Resource temporarily unavailable"): the tier keeps
+    the store's answer, so the error is the one GDAL's /vsis3/ gives (400, not a 5xx)."""
+    client = store.client()
+    client.upload_file(str(cogs / "b04.tif"), BUCKET, PREFIX + "tier_gone.tif")
+    env = {**store.env(), "OPENEE_REMOTE_CACHE_DIR": str(tmp_path_factory.mktemp("tier-err"))}
+    with launch(tmp_path_factory.mktemp("f"), env=env) as server:
+        done = _ingest(server, store, f"s3://{BUCKET}/{PREFIX}", "OBJSTORE/S3")
+        assert done.returncode == 0, done.stderr
+        client.delete_object(Bucket=BUCKET, Key=PREFIX + "tier_gone.tif")
+        with requests.Session() as session:
+            session.headers["Authorization"] = f"Bearer {server.token(server.key, [CLOUD])}"
+            r = _compute(server, session, "OBJSTORE/S3/tier_gone", timeout=30)
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["status"] == "FAILED_PRECONDITION"
+    assert "tier_gone.tif" in error["message"] and "does not exist" in error["message"]
+
+
 def test_missing_object_is_a_4xx_envelope_quickly(server, session, store):
     store.client().delete_object(Bucket=BUCKET, Key=PREFIX + "gone.tif")
     started = time.monotonic()
