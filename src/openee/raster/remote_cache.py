@@ -46,6 +46,8 @@ _failure = threading.local()
 
 
 class _DiskTier:
+    """fsspec's blockcache filesystem over s3fs in `directory`, and the files it has open."""
+
     def __init__(self, directory: Path, max_bytes: int) -> None:
         import fsspec  # an optional dependency (extra `buckets`), imported only when enabled
 
