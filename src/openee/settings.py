@@ -235,6 +235,19 @@ class Settings:
         lambda text: tuple(text.split()),
         shown="none",
     )
+    remote_cache_dir: Path | None = setting(  # noqa: RUF009 - setting() is a dataclass field
+        None,
+        "OPENEE_REMOTE_CACHE_DIR",
+        "Directory of a disk tier under reads of `s3://` files: blocks fetched once are kept"
+        " there, across restarts; one server process per directory (default: none; needs the"
+        " `buckets` extra).",
+        _optional_path,
+    )
+    remote_cache_bytes: int = setting(
+        10 * 1024**3,
+        "OPENEE_REMOTE_CACHE_BYTES",
+        "Bytes the disk tier may hold at start; above, it is emptied (with OPENEE_REMOTE_CACHE_DIR).",
+    )
     response_compression: str = setting(
         "auto",
         "OPENEE_RESPONSE_COMPRESSION",

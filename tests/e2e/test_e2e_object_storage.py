@@ -4,7 +4,8 @@ s3://bucket/prefix/` and by `image:import`, read by a real `openee serve` throug
 
 Oracles: the same COGs on local disk, registered and computed the same way (identical bytes),
 and rasterio's read of the local file's window (independent of openee); the store's own request
-log (moto's recorder) for the GETs a request makes.
+log (moto's recorder) for the GETs a request makes, also across a restart of the server with
+the local-disk tier on (docs/decisions/0053).
 """
 
 from __future__ import annotations
@@ -371,6 +372,84 @@ def test_ingest_of_a_prefix_not_allowed_is_refused(server, store):
     done = _ingest(server, store, "s3://elsewhere/s2/", "OBJSTORE/NOPE")
     assert done.returncode == 2
     assert "not allowed" in done.stderr
+
+
+# The local-disk tier (docs/decisions/0053): blocks fetched once are kept in
+# OPENEE_REMOTE_CACHE_DIR and read from there by a restarted server (new process, same directory).
+
+
+def _serve_and_compute(
+    root: Path, store: Store, env: dict[str, str], asset: str
+) -> tuple[AuthServer, bytes, list[tuple[str, str]]]:
+    """A fresh `openee serve` (own process) with `env`: the S3 prefix ingested, then one
+    computePixels of `asset` with the store's GETs it made; the server is stopped on return."""
+    with launch(root, env={**store.env(), **env}) as server:
+        done = _ingest(server, store, f"s3://{BUCKET}/{PREFIX}", "OBJSTORE/S3")
+        assert done.returncode == 0, done.stderr
+        with requests.Session() as session:
+            session.headers["Authorization"] = f"Bearer {server.token(server.key, [CLOUD])}"
+            store.record()
+            r = _compute(server, session, f"OBJSTORE/S3/{asset}")
+            assert r.status_code == 200, r.text
+            return server, r.content, store.gets()
+
+
+def test_blocks_on_disk_survive_a_restart(tmp_path_factory: pytest.TempPathFactory, store, cogs):
+    cache = tmp_path_factory.mktemp("remote-cache")
+    env = {"OPENEE_REMOTE_CACHE_DIR": str(cache)}
+    _, first, cold = _serve_and_compute(tmp_path_factory.mktemp("a"), store, env, "b04")
+    expected = _window(cogs / "b04.tif")
+    np.testing.assert_array_equal(np.ma.getdata(np.load(io.BytesIO(first))["b1"]), expected)
+    assert (expected != 0).sum() > 10_000  # the window holds data, not only nodata
+    # Range requests of blocks, never the whole object, kept on local disk.
+    assert cold and all(r.startswith("bytes=") for _, r in cold), cold
+    assert all(url.endswith(f"/{BUCKET}/{PREFIX}b04.tif") for url, _ in cold), cold
+    assert any(p.stat().st_blocks for p in cache.iterdir() if p.name != "cache")
+
+    _, second, warm = _serve_and_compute(tmp_path_factory.mktemp("b"), store, env, "b04")
+    assert warm == []  # not one GET: every block came from the disk tier
+    assert second == first
+    np.testing.assert_array_equal(np.ma.getdata(np.load(io.BytesIO(second))["b1"]), expected)
+
+    # A bound below what the tier holds: the files are dropped at start, the blocks fetched again.
+    bounded = {**env, "OPENEE_REMOTE_CACHE_BYTES": "1"}
+    _, third, refetched = _serve_and_compute(tmp_path_factory.mktemp("e"), store, bounded, "b04")
+    assert sorted(refetched) == sorted(cold)
+    assert third == first
+
+
+def test_without_the_tier_a_restart_reads_the_store_again(
+    tmp_path_factory: pytest.TempPathFactory, store, cogs
+):
+    """Off (the default): GDAL reads /vsis3/ itself, its cache lives and dies with the process."""
+    _, first, cold = _serve_and_compute(tmp_path_factory.mktemp("c"), store, {}, "b08")
+    _, second, again = _serve_and_compute(tmp_path_factory.mktemp("d"), store, {}, "b08")
+    assert cold and again  # each process fetched the blocks it needed
+    assert second == first
+    np.testing.assert_array_equal(
+        np.ma.getdata(np.load(io.BytesIO(second))["b1"]), _window(cogs / "b08.tif")
+    )
+
+
+def test_with_the_tier_a_missing_object_is_still_a_4xx(
+    tmp_path_factory: pytest.TempPathFactory, store, cogs
+):
+    """GDAL hides an opener's exception ("Resource temporarily unavailable"): the tier keeps
+    the store's answer, so the error is the one GDAL's /vsis3/ gives (400, not a 5xx)."""
+    client = store.client()
+    client.upload_file(str(cogs / "b04.tif"), BUCKET, PREFIX + "tier_gone.tif")
+    env = {**store.env(), "OPENEE_REMOTE_CACHE_DIR": str(tmp_path_factory.mktemp("tier-err"))}
+    with launch(tmp_path_factory.mktemp("f"), env=env) as server:
+        done = _ingest(server, store, f"s3://{BUCKET}/{PREFIX}", "OBJSTORE/S3")
+        assert done.returncode == 0, done.stderr
+        client.delete_object(Bucket=BUCKET, Key=PREFIX + "tier_gone.tif")
+        with requests.Session() as session:
+            session.headers["Authorization"] = f"Bearer {server.token(server.key, [CLOUD])}"
+            r = _compute(server, session, "OBJSTORE/S3/tier_gone", timeout=30)
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["status"] == "FAILED_PRECONDITION"
+    assert "tier_gone.tif" in error["message"] and "does not exist" in error["message"]
 
 
 def test_missing_object_is_a_4xx_envelope_quickly(server, session, store):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -39,10 +41,18 @@ from openee.catalog.roots import Roots
 from openee.engine.executors import make_executor
 from openee.engine.memory import MemoryLedger
 from openee.raster.gdal import confine_sidecars_to
+from openee.raster.remote_cache import record_blocks, use_disk_tier
 from openee.services.destinations import clear_staging, recover
 from openee.services.operations import LeaseKeeper, OperationRunner
 from openee.services.result_cache import DiskTier, ResultCache
 from openee.settings import Settings
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # uvicorn re-raises SIGTERM after this: no atexit handler would run.
+    record_blocks()
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -56,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
     for made_here in (MOSAIC_DIR, COG_DIR):  # what killed imports and ingests left
         sweep_temporaries(settings.data_dir / made_here, pids_are_local=not ready.state.shared)
     confine_sidecars_to(roots.roots)
+    use_disk_tier(settings.remote_cache_dir, settings.remote_cache_bytes)
     state = AppState(
         settings=settings,
         catalog=ready.catalog,
@@ -99,7 +110,12 @@ def create_app(settings: Settings) -> FastAPI:
     clear_staging(settings.data_dir, keep={op.id for op in operation_store.unfinished()})
     LeaseKeeper(operation_store, lambda taken: exports.take_over(state, taken))
     app = FastAPI(
-        title="openee", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
+        title="openee",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=_lifespan,
     )
     app.state.openee = state
     install_error_handlers(app)

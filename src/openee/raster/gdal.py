@@ -25,18 +25,20 @@ import os
 import socket
 import threading
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import rasterio
 import rasterio.io
-from rasterio._path import _parse_path
+from rasterio._path import _parse_path, _UnparsedPath
 from rasterio.enums import Interleaving
 from rasterio.session import DummySession
 
 from openee.errors import FailedPreconditionError
 from openee.raster.remote import gdal_path, is_remote, network_env
+from openee.raster.remote_cache import opener_for
 
 RASTER_DRIVERS = ("GTiff", "JP2OpenJPEG")
 VECTOR_DRIVERS = ("GeoJSON", "GPKG", "ESRI Shapefile", "CSV", "FlatGeobuf", "Parquet")
@@ -195,7 +197,24 @@ def open_raster(path: str, overview: int = -1) -> rasterio.io.DatasetReader:
     kwargs: dict[str, Any] = {"driver": list(RASTER_DRIVERS)}
     if overview >= 0:
         kwargs["overview_level"] = overview
-    dataset = rasterio.io.DatasetReader(_parse_path(gdal_path(path)), **kwargs)
+    cached = opener_for(path)
+    if cached is not None:
+        # Through the local-disk tier (docs/decisions/0053): fsspec's file, not GDAL's /vsis3/.
+        # rasterio.open takes one driver only: its registration of the opener, used directly
+        # (rasterio >= 1.4, required by the `buckets` extra with fsspec and s3fs).
+        from rasterio._vsiopener import _opener_registration
+
+        uri, opener = cached
+        registration = ExitStack()
+        vsi_path = registration.enter_context(_opener_registration(uri, opener))
+        try:
+            dataset = rasterio.io.DatasetReader(_UnparsedPath(vsi_path), **kwargs)
+        except BaseException:
+            registration.close()
+            raise
+        dataset._env = registration  # closed with the dataset, as rasterio.open does
+    else:
+        dataset = rasterio.io.DatasetReader(_parse_path(gdal_path(path)), **kwargs)
     try:
         check_dataset(dataset, path)
     except BaseException:

@@ -22,7 +22,7 @@ import rasterio.io
 import rasterio.warp
 from affine import Affine
 from rasterio.enums import Resampling
-from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.windows import Window
 
 from openee.errors import FailedPreconditionError, OpeneeError, UnavailableError
@@ -30,6 +30,7 @@ from openee.raster.gdal import gdal_env, open_raster
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import BoxedPixels, Pixels
 from openee.raster.remote import is_remote
+from openee.raster.remote_cache import failure_words, opener_for
 from openee.raster.sampling import SourceWindow, sample_map, sampled_box, transformer
 
 # rasterio wraps a destination array in a MEM dataset that has no transform for an instant and
@@ -286,6 +287,8 @@ def read_pixels(
 def _unreadable(path: str, exc: RasterioError) -> OpeneeError:
     """The error of a failed read: the store's when a file in object storage could not be
     reached (503, the client may retry), the file's otherwise (400)."""
+    if opener_for(path) is not None:  # read through the local-disk tier: its words
+        exc = RasterioIOError(failure_words(exc))
     if is_remote(path) and _UNREACHABLE.search(str(exc)):
         return StoreUnavailableError(path, exc)
     return SourceUnreadableError(path, exc)
