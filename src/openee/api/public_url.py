@@ -25,6 +25,7 @@ import contextlib
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -67,7 +68,8 @@ class ForwardedMiddleware:
 
     def __init__(self, app: ASGIApp, root_path: str, forwarded_allow_ips: Iterable[str]) -> None:
         allowed = list(forwarded_allow_ips)
-        self.app = ProxyHeadersMiddleware(app, trusted_hosts=allowed)  # type: ignore[arg-type]
+        # uvicorn types its middleware with its own (narrower) ASGI types: the same protocol.
+        self.app = cast(ASGIApp, ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=allowed))
         self.root_path = root_path
         self.trusted = trusts(allowed)
 
