@@ -6,11 +6,13 @@ for per-pixel operations, the taken pixel's for composites, "over" compositing f
 from __future__ import annotations
 
 import io
+import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
+import shapely.geometry
 from affine import Affine
 from PIL import Image as PILImage
 
@@ -25,6 +27,7 @@ from openee.raster.pixels import BoxedPixels, Pixels
 from openee.raster.sources import (
     BandSource,
     CastBand,
+    ClippedBand,
     ConstantBand,
     MaskedBand,
     MaskOfBand,
@@ -108,6 +111,20 @@ def test_band_math_takes_the_minimum_of_the_inputs_fractions() -> None:
     np.testing.assert_array_equal(where.weight, np.where(take, wb, wa))
 
 
+def test_clip_keeps_the_inputs_fraction_and_band_math_carries_it() -> None:
+    """A clip (whose edges will be fractional, ADR 0054) keeps its input's fraction, and band
+    math of the clipped image carries it. The box's edges lie on pixel edges."""
+    w = fractions()
+    a = fixed(3.0, 0.9, w)
+    box = shapely.geometry.box(10.1, 49.8, 10.3, 49.9)  # columns 10-29, rows 10-19
+    clipped = ClippedBand(a, json.dumps(shapely.geometry.mapping(box)), "EPSG:4326")
+    summed = BinaryBand("add", clipped, fixed(1.0)).read(GRID)
+    inside = np.zeros(GRID.shape, bool)
+    inside[10:20, 10:30] = True
+    np.testing.assert_array_equal(summed.valid, a.valid & inside)
+    np.testing.assert_array_equal(fraction_of(summed), np.where(a.valid & inside, w, 0))
+
+
 def test_update_mask_with_a_fraction_and_mask_reads_it() -> None:
     wa = fractions()
     a = fixed(5.0, 0.8, wa)
@@ -148,6 +165,16 @@ def test_mosaic_keeps_the_fraction_of_the_pixel_it_takes() -> None:
     whole_top = MosaicBand((bottom, fixed(2.0, 0.5))).read(GRID)
     assert whole_top.weight is not None
     np.testing.assert_array_equal(whole_top.weight[whole_top.valid & ~bottom.valid], 1)
+
+
+def test_quality_mosaic_keeps_the_fraction_of_the_pixel_it_takes() -> None:
+    w1, w2 = fractions(), fractions()
+    first, second = fixed(1.0, 0.8, w1), fixed(2.0, 0.8, w2)
+    q1, q2 = fixed(RNG.random(GRID.shape)), fixed(RNG.random(GRID.shape))
+    out = QualityMosaicBand((first, second), (q1, q2)).read(GRID)
+    second_wins = second.valid & (~first.valid | (q2.values >= q1.values))
+    taken = np.where(second_wins, w2, np.where(first.valid, w1, 0))
+    np.testing.assert_array_equal(fraction_of(out), taken)
 
 
 def test_blend_is_over_compositing() -> None:
