@@ -16,7 +16,7 @@ import shapely.geometry
 from affine import Affine
 from PIL import Image as PILImage
 
-from openee.encode.formats import encode_png
+from openee.encode.formats import encode_auto, encode_png
 from openee.encode.raster import ComputedRaster
 from openee.encode.visualize import Visualization
 from openee.engine.chunks import materialize
@@ -259,3 +259,17 @@ def test_png_alpha_is_the_least_band_fraction_rounded(opacity: float) -> None:
     )
     grey = encode_png(ComputedRaster(["v"], [half], GRID), Visualization())
     assert (np.asarray(PILImage.open(io.BytesIO(grey)))[..., 1] == 128).all()  # 127.5 rounds up
+
+
+def test_auto_format_keeps_partial_transparency_as_png() -> None:
+    """AUTO_JPEG_PNG is a JPEG only when every pixel is opaque: a wholly valid image with a
+    fraction (or an opacity) is a PNG with that alpha."""
+    whole = Pixels(np.full(GRID.shape, 9, np.uint8), np.ones(GRID.shape, bool))
+    half = Pixels(whole.data, whole.valid, weight=np.full(GRID.shape, 0.5, np.float32))
+    assert encode_auto(ComputedRaster(["v"], [whole], GRID), Visualization()).startswith(
+        b"\xff\xd8"
+    )
+    for band, vis in ((half, Visualization()), (whole, Visualization(opacity=0.5))):
+        out = encode_auto(ComputedRaster(["v"], [band], GRID), vis)
+        assert out.startswith(b"\x89PNG")
+        assert (np.asarray(PILImage.open(io.BytesIO(out)))[..., 1] == 128).all()
