@@ -23,7 +23,9 @@ from openee.engine.chunks import materialize
 from openee.raster.bandmath import BinaryBand, UnaryBand, WhereBand
 from openee.raster.color import BlendBand
 from openee.raster.grid import PixelGrid
+from openee.raster.lookup import PolynomialBand, RemappedBand
 from openee.raster.pixels import BoxedPixels, Pixels
+from openee.raster.reproject import ReprojectedBand
 from openee.raster.sources import (
     BandSource,
     CastBand,
@@ -123,6 +125,40 @@ def test_clip_keeps_the_inputs_fraction_and_band_math_carries_it() -> None:
     inside[10:20, 10:30] = True
     np.testing.assert_array_equal(summed.valid, a.valid & inside)
     np.testing.assert_array_equal(fraction_of(summed), np.where(a.valid & inside, w, 0))
+
+
+def test_remap_and_polynomial_keep_the_fraction() -> None:
+    w = fractions()
+    a = FixedBand(
+        RNG.integers(0, 3, GRID.shape).astype(np.float64), RNG.random(GRID.shape) < 0.9, w
+    )
+    remapped = RemappedBand(a, (0.0, 1.0), (10.0, 11.0), None, "float64").read(GRID)
+    np.testing.assert_array_equal(fraction_of(remapped), np.where(remapped.valid, w, 0))
+    assert (remapped.valid == (a.valid & (a.values < 2))).all()
+    poly = PolynomialBand(a, (1.0, 2.0)).read(GRID)
+    np.testing.assert_array_equal(fraction_of(poly), np.where(a.valid, w, 0))
+
+
+@dataclass(frozen=True)
+class ParityBand(BandSource):
+    """A fraction of 0.25 on even global columns, whole on odd ones, on any grid of GRID's
+    pixels (it is read on reproject's intermediate grid)."""
+
+    dtype = np.dtype(np.float64)
+
+    def read(self, grid: PixelGrid) -> Pixels:
+        col0 = round((grid.transform.c - GRID.transform.c) / GRID.transform.a)
+        cols = np.broadcast_to(col0 + np.arange(grid.width), grid.shape)
+        weight = np.where(cols % 2 == 0, 0.25, 1.0).astype(np.float32)
+        return Pixels(cols.astype(np.float64), np.ones(grid.shape, bool), weight=weight)
+
+
+def test_reproject_moves_the_fraction_with_its_pixel() -> None:
+    out = ReprojectedBand(ParityBand(), GRID.crs, tuple(GRID.transform)[:6]).read(GRID)
+    cols = np.broadcast_to(np.arange(GRID.width), GRID.shape)
+    np.testing.assert_array_equal(out.data, cols)
+    assert out.valid.all()
+    np.testing.assert_array_equal(out.weight, np.where(cols % 2 == 0, 0.25, 1.0))
 
 
 def test_update_mask_with_a_fraction_and_mask_reads_it() -> None:
