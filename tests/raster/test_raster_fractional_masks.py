@@ -24,6 +24,7 @@ from openee.raster.bandmath import BinaryBand, UnaryBand, WhereBand
 from openee.raster.color import BlendBand
 from openee.raster.grid import PixelGrid
 from openee.raster.lookup import PolynomialBand, RemappedBand
+from openee.raster.paint import PaintedBand
 from openee.raster.pixels import BoxedPixels, Pixels
 from openee.raster.reproject import ReprojectedBand
 from openee.raster.sources import (
@@ -159,6 +160,18 @@ def test_reproject_moves_the_fraction_with_its_pixel() -> None:
     np.testing.assert_array_equal(out.data, cols)
     assert out.valid.all()
     np.testing.assert_array_equal(out.weight, np.where(cols % 2 == 0, 0.25, 1.0))
+
+
+def test_paint_makes_painted_pixels_whole_and_keeps_the_rest() -> None:
+    w = fractions()
+    a = fixed(3.0, 0.9, w)
+    box = shapely.geometry.box(10.1, 49.8, 10.3, 49.9)  # columns 10-29, rows 10-19
+    stroke = (json.dumps(shapely.geometry.mapping(box)), "EPSG:4326", 7.0, None)
+    out = PaintedBand(a, (stroke,), "float64").read(GRID)
+    inside = np.zeros(GRID.shape, bool)
+    inside[10:20, 10:30] = True
+    np.testing.assert_array_equal(out.valid, a.valid | inside)
+    np.testing.assert_array_equal(fraction_of(out), np.where(inside, 1, np.where(a.valid, w, 0)))
 
 
 def test_update_mask_with_a_fraction_and_mask_reads_it() -> None:
