@@ -83,7 +83,7 @@ def _handle(path: str, overview: int) -> _Handle:
             handle = _cached(key)  # opened by the thread this one waited for
             if handle is not None:
                 return handle
-            # A file in object storage is opened by its GDAL name (`s3://` → `/vsis3/`,
+            # A file in object storage is opened by its GDAL name (`s3://` → `/vsis3/`, ...,
             # raster/gdal.py), the handle kept under the name the catalog gives: the second
             # read of it opens nothing.
             with gdal_env(path):
