@@ -321,7 +321,9 @@ def test_second_identical_request_reads_no_block_from_the_store(server, session,
     assert store.gets() == cold  # not one new GET
     expected = _window(cogs / "late.tif")
     assert (expected != 0).sum() > 10_000  # the window holds data, not only nodata
-    np.testing.assert_array_equal(np.ma.getdata(np.load(io.BytesIO(second.content))["b1"]), expected)
+    np.testing.assert_array_equal(
+        np.ma.getdata(np.load(io.BytesIO(second.content))["b1"]), expected
+    )
 
 
 def test_load_geotiff_of_a_gs_uri(server, session, cogs):
@@ -404,12 +406,14 @@ def _serve_and_compute(
 
 
 def test_blocks_on_disk_survive_a_restart(tmp_path_factory: pytest.TempPathFactory, store, cogs):
-    env = {"OPENEE_REMOTE_CACHE_DIR": str(tmp_path_factory.mktemp("gcs-tier"))}
+    tier = tmp_path_factory.mktemp("gcs-tier")
+    env = {"OPENEE_REMOTE_CACHE_DIR": str(tier)}
     first, cold = _serve_and_compute(tmp_path_factory.mktemp("g1"), store, env, "b04")
     expected = _window(cogs / "b04.tif")
     np.testing.assert_array_equal(np.ma.getdata(np.load(io.BytesIO(first))["b1"]), expected)
-    # Range requests of blocks (gcsfs's media downloads), never the whole object.
+    # Range requests of blocks (gcsfs's media downloads), never the whole object, kept on disk.
     assert cold and all(r.startswith("bytes=") for _, r in cold), cold
+    assert any(p.stat().st_blocks for p in (tier / "gs").iterdir() if p.name != "cache")
     second, warm = _serve_and_compute(tmp_path_factory.mktemp("g2"), store, env, "b04")
     assert warm == []  # not one GET of the object's bytes: every block came from the disk tier
     assert second == first
