@@ -45,9 +45,9 @@ def serve(port: int, buckets: list[str], log: Path | None) -> Any:
 
     logging.getLogger("gcp_storage_emulator").setLevel(logging.ERROR)
     if log is not None:
-        lock = threading.Lock()
+        lock, path = threading.Lock(), log
 
-        class Logged(emulator.RequestHandler):  # type: ignore[misc,name-defined]
+        class Logged(emulator.RequestHandler):
             """The emulator's handler, writing each request it parsed to `log`."""
 
             def parse_request(self) -> bool:
@@ -55,7 +55,7 @@ def serve(port: int, buckets: list[str], log: Path | None) -> Any:
                 if parsed:
                     line = {"method": self.command, "path": self.path}
                     line["range"] = self.headers.get("Range", "")
-                    with lock, log.open("a") as out:
+                    with lock, path.open("a") as out:
                         out.write(json.dumps(line) + "\n")
                 return parsed
 
