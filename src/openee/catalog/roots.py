@@ -9,9 +9,9 @@ opened, and raises InvalidArgumentError (HTTP 400) with the reason. Rejected:
 - GDAL's virtual file systems and connection strings (`/vsicurl/`, `/vsizip/`, `HDF5:...`,
   `vrt://`), and VRT files, which can point anywhere;
 - URLs (`http(s)://`, `s3://`, `gs://`, ...) unless they start with an allow-listed prefix
-  (`http(s)://host/...`, `s3://bucket/...` or `gs://bucket/...`; whole path segments, same host or bucket, no dot
-  segments or '/' in the query: see `_check_url`; redirects are checked where the URL is read,
-  `urls.resolve_url`), and `file://` unless `allow_file_uri`;
+  (`http(s)://host/...`, `s3://bucket/...` or `gs://bucket/...`; whole path segments, same
+  host or bucket, no dot segments or '/' in the query: see `_check_url`; redirects are checked
+  where the URL is read, `urls.resolve_url`), and `file://` unless `allow_file_uri`;
 - absolute paths outside the roots, and paths whose real location (symlinks resolved) is
   outside them.
 

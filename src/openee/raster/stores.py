@@ -13,6 +13,7 @@ request. Every request to the store has bounded timeouts and retries, as GDAL's 
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -53,14 +54,26 @@ def _s3(options: dict[str, Any]) -> Any:
     return s3fs.S3FileSystem(endpoint_url=s3_endpoint(), config_kwargs=config, **options)
 
 
-def _gs(options: dict[str, Any]) -> Any:
+@functools.cache
+def _gcsfs_class() -> Any:
     # gcsfs's plain JSON-API filesystem: the class `import gcsfs` exports by default also asks
     # the gRPC storage-control API for each bucket's layout (one more service to reach, and a
     # 60 s wait where it cannot be reached).
     from gcsfs.core import GCSFileSystem
+    from gcsfs.retry import retry_request
 
+    class BoundedGCSFileSystem(GCSFileSystem):
+        """gcsfs with GDAL's number of tries: its own 6, backing off 1, 2, 4, 8 and 16 s, keep
+        a request to a dead store waiting ~35 s before it fails."""
+
+        _request = retry_request(retries=ATTEMPTS)(GCSFileSystem._request.__wrapped__)
+
+    return BoundedGCSFileSystem
+
+
+def _gs(options: dict[str, Any]) -> Any:
     endpoint = os.environ.get("CPL_GS_ENDPOINT", "").rstrip("/") or None
-    return GCSFileSystem(
+    return _gcsfs_class()(
         token="anon" if _yes("GS_NO_SIGN_REQUEST") else None,
         endpoint_url=endpoint,
         requests_timeout=READ_S,
