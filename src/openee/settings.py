@@ -280,7 +280,8 @@ class Settings:
     allowed_url_prefixes: tuple[str, ...] = setting(
         (),
         "OPENEE_ALLOWED_URL_PREFIXES",
-        "URL prefixes (`https://host/path/`, `s3://bucket/path/`), space-separated, whose files"
+        "URL prefixes (`https://host/path/`, `s3://bucket/path/`, `gs://bucket/path/`),"
+        " space-separated, whose files"
         " requests and `openee ingest` may read; any other URL is refused.",
         lambda text: tuple(text.split()),
         shown="none",
@@ -288,7 +289,8 @@ class Settings:
     remote_cache_dir: Path | None = setting(  # noqa: RUF009 - setting() is a dataclass field
         None,
         "OPENEE_REMOTE_CACHE_DIR",
-        "Directory of a disk tier under reads of `s3://` files: blocks fetched once are kept"
+        "Directory of a disk tier under reads of `s3://` and `gs://` files: blocks fetched once"
+        " are kept"
         " there, across restarts; one server process per directory (default: none; needs the"
         " `buckets` extra).",
         _optional_path,

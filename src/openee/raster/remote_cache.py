@@ -1,16 +1,16 @@
 """The optional local-disk tier under reads of files in object storage (docs/decisions/0053).
 
-Off by default: GDAL reads `/vsis3/` itself (raster.remote) and its in-memory block cache makes
-a second read of a block free within one process. With `OPENEE_REMOTE_CACHE_DIR` set, a file in
-object storage is opened instead through rasterio's `opener=` over fsspec's `blockcache`
-filesystem wrapping s3fs: every block fetched (by a range request) is written to a sparse file
-in that directory and its presence recorded in fsspec's cache metadata, so a block fetched once
-is read from local disk by later requests and by the server after a restart.
+Off by default: GDAL reads `/vsis3/` and `/vsigs/` itself (raster.remote) and its in-memory
+block cache makes a second read of a block free within one process. With
+`OPENEE_REMOTE_CACHE_DIR` set, a file in object storage is opened instead through rasterio's
+`opener=` over fsspec's `blockcache` filesystem wrapping s3fs or gcsfs (raster.stores): every
+block fetched (by a range request) is written to a sparse file in that directory and its
+presence recorded in fsspec's cache metadata, so a block fetched once is read from local disk
+by later requests and by the server after a restart.
 
 The rules of raster.gdal and raster.remote still hold: only URIs the roots allowed reach here
 (the caller checked the prefix), the drivers are pinned by `open_raster`, credentials and the
-endpoint come from the standard AWS environment (botocore reads it; GDAL's own
-`AWS_S3_ENDPOINT`/`AWS_HTTPS`/`AWS_VIRTUAL_HOSTING` are honoured too), and every request to the
+endpoint come from the store's standard environment (raster.stores), and every request to the
 store has bounded connect/read timeouts and retries.
 
 The set of blocks of a file is recorded when its handle closes (fsspec's design): handles close
@@ -30,13 +30,12 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from openee.raster.remote import S3_SCHEME, stored_uri
+from openee.raster.remote import STORES, ObjectStore, store_of, stored_uri
+from openee.raster.stores import filesystem
 
 # The unit fetched and kept: GDAL's reads of a 256-pixel COG tile are tens of KiB; s3fs's
 # default (50 MiB) would fetch whole files.
 BLOCK_BYTES = 256 * 1024
-# The same bounds GDAL's own reads run under (raster.remote.NETWORK_ENV).
-_BOTO_CONFIG = {"connect_timeout": 5, "read_timeout": 20, "retries": {"max_attempts": 3}}
 
 _lock = threading.Lock()
 _tier: _DiskTier | None = None
@@ -46,41 +45,52 @@ _failure = threading.local()
 
 
 class _DiskTier:
-    """fsspec's blockcache filesystem over s3fs in `directory`, and the files it has open."""
+    """fsspec's blockcache filesystem over each store's (raster.stores) in a subdirectory of
+    `directory` named by the store's protocol (the same `bucket/key` in two stores are two
+    files), and the files it has open."""
 
     def __init__(self, directory: Path, max_bytes: int) -> None:
-        import fsspec  # an optional dependency (extra `buckets`), imported only when enabled
-
         directory.mkdir(parents=True, exist_ok=True)
         self.directory, self.max_bytes = directory, max_bytes
-        self.fs: Any = fsspec.filesystem(
-            "blockcache",
-            target_protocol="s3",
-            target_options=_s3_options(),
-            cache_storage=str(directory),
-            # At each open the object's ETag is compared with the one its blocks came from (one
-            # HEAD): the blocks of a replaced object are never mixed with the new one's.
-            check_files=True,
-        )
+        self._filesystems: dict[str, Any] = {}
         self._ids = itertools.count()
         self._open: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
         self._lock = threading.Lock()
         self.trim()
 
-    def opener(self, uri: str) -> Any:
+    def fs(self, store: ObjectStore) -> Any:
+        """The tier's filesystem over `store`, made at its first use (so that a deployment
+        reading one kind of store needs that store's package only)."""
+        with self._lock:
+            if store.protocol not in self._filesystems:
+                import fsspec  # an optional dependency (extra `buckets`), imported when enabled
+
+                self._filesystems[store.protocol] = fsspec.filesystem(
+                    "blockcache",
+                    fs=filesystem(store),
+                    cache_storage=str(self.directory / store.protocol),
+                    # At each open the object's ETag is compared with the one its blocks came
+                    # from (one HEAD): the blocks of a replaced object are never mixed with the
+                    # new one's.
+                    check_files=True,
+                )
+            return self._filesystems[store.protocol]
+
+    def opener(self, store: ObjectStore, uri: str) -> Any:
         """An opener of `uri` alone (rasterio also calls it with a probe name, which must not
         become a request to the store)."""
 
         def open_uri(path: str, mode: str = "rb") -> Any:
             if path != uri or mode != "rb":
                 raise FileNotFoundError(path)
-            return _recorded(_recording(self.open, uri))
+            return _recorded(_recording(self.open, store, uri))
 
         return open_uri
 
-    def open(self, path: str) -> Any:
+    def open(self, store: ObjectStore, path: str) -> Any:
+        fs = self.fs(store)
         with self._lock:
-            handle = self.fs.open(path, "rb", block_size=BLOCK_BYTES)
+            handle = fs.open(path, "rb", block_size=BLOCK_BYTES)
             self._open[next(self._ids)] = handle
         return handle
 
@@ -95,10 +105,14 @@ class _DiskTier:
         open: fsspec cannot drop one file for good (its metadata is merged back from disk on
         save), and a file dropped while its blocks are still listed would read as zeros."""
         used = sum(
-            entry.stat().st_blocks * 512 for entry in os.scandir(self.directory) if entry.is_file()
+            os.stat(os.path.join(folder, name)).st_blocks * 512
+            for folder, _, names in os.walk(self.directory)
+            for name in names
         )
         if used > self.max_bytes:
-            self.fs.clear_cache()
+            for store in STORES:
+                if (self.directory / store.protocol).is_dir():
+                    self.fs(store).clear_cache()
 
 
 def _recorded(file: Any) -> Any:
@@ -119,9 +133,9 @@ def _recording(call: Any, *args: Any) -> Any:
 
 
 def failure_words(exc: Exception) -> str:
-    """`exc` (a failed read through the tier) in GDAL's words for the same failure of /vsis3/,
-    which raster.read maps to its errors: a missing object or bucket is the data's fault (400),
-    a store that does not answer the deployment's (503)."""
+    """`exc` (a failed read through the tier) in GDAL's words for the same failure of /vsis3/ or
+    /vsigs/, which raster.read maps to its errors: a missing object or bucket is the data's
+    fault (400), a store that does not answer the deployment's (503)."""
     failure, _failure.exc = getattr(_failure, "exc", None), None
     if failure is None:
         return str(exc)
@@ -129,23 +143,6 @@ def failure_words(exc: Exception) -> str:
         return "The specified key does not exist."
     # botocore's EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, and 5xx.
     return f"CURL error: the store did not answer: {failure}"
-
-
-def _s3_options() -> dict[str, Any]:
-    """s3fs's options from the environment GDAL reads (raster.remote): the endpoint in GDAL's
-    spelling when the SDKs' `AWS_ENDPOINT_URL(_S3)` is not set, path-style addressing when
-    virtual hosting is off, and bounded timeouts. Credentials: botocore's standard chain."""
-    options: dict[str, Any] = {"config_kwargs": dict(_BOTO_CONFIG)}
-    sdk = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    gdal = os.environ.get("AWS_S3_ENDPOINT")
-    if gdal and not sdk:
-        scheme = (
-            "http" if os.environ.get("AWS_HTTPS", "YES").upper() in ("NO", "FALSE") else "https"
-        )
-        options["endpoint_url"] = gdal if "://" in gdal else f"{scheme}://{gdal}"
-    if os.environ.get("AWS_VIRTUAL_HOSTING", "").upper() in ("NO", "FALSE"):
-        options["config_kwargs"]["s3"] = {"addressing_style": "path"}
-    return options
 
 
 def use_disk_tier(directory: Path | None, max_bytes: int) -> None:
@@ -159,10 +156,11 @@ def use_disk_tier(directory: Path | None, max_bytes: int) -> None:
 def opener_for(path: str) -> tuple[str, Any] | None:
     """`(uri, opener)` rasterio opens a file in object storage (either spelling) with when the
     tier is on; None otherwise (GDAL reads `path` itself)."""
-    tier, uri = _tier, stored_uri(path)
-    if tier is None or not uri.startswith(S3_SCHEME):
+    tier, store = _tier, store_of(path)
+    if tier is None or store is None:
         return None
-    return uri, tier.opener(uri)
+    uri = stored_uri(path)
+    return uri, tier.opener(store, uri)
 
 
 def record_blocks() -> None:
