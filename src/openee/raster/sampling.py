@@ -8,6 +8,11 @@ a sparse lattice, interpolated in between, and the interpolation error is measur
 cells' midpoints. Only a pixel whose interpolated position lies within a safety margin of that
 error from a source pixel edge can fall in a different pixel than its exact position, and only
 those pixels are transformed exactly. The result is identical to transforming every centre.
+
+When the output grid and the source grid share a CRS and neither is rotated or sheared, the map
+is separable: a centre's source column depends only on its output column and its source row only
+on its output row, so one vector per axis, computed with the same arithmetic as the exact path,
+gives every centre's source pixel (docs/decisions/0058).
 """
 
 from __future__ import annotations
@@ -352,6 +357,9 @@ def _floors(
     )
     inverse = ~src_transform
     whole = (slice(0, h), slice(0, w))
+    if src_crs == grid.crs and (axes := _separable_floors(grid, inverse, limits)) is not None:
+        cols, rows = axes
+        return whole, np.broadcast_to(cols, (h, w)), np.broadcast_to(rows[:, None], (h, w))
     if src_crs == grid.crs or h < 2 * LATTICE_STEP or w < 2 * LATTICE_STEP:
         return whole, *_exact_floors(grid, src_crs, inverse, limits)
     ly, lx = _lattice(h), _lattice(w)
@@ -385,6 +393,65 @@ def _floors(
             _indices(np.floor(values), limit, index)
             out[near_edge] = index
     return (slice(row0, row0 + hb), slice(col0, col0 + wb)), c, r
+
+
+def _separable_floors(
+    grid: PixelGrid, inverse: Affine, limits: Limits
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The source column of each output column and the source row of each output row ((w,)
+    and (h,) int32, clipped as _indices), for a grid in the source's CRS when neither affine
+    is rotated or sheared; None otherwise.
+
+    They are the numbers _exact computes for every centre, not an approximation of them: with
+    b = d = 0 in both affines, the terms _exact adds for the other axis (t.b * rows, t.d * cols,
+    inverse.b * ys, inverse.d * xs) are zeros (of either sign), and adding a zero to a finite
+    number leaves its value unchanged, so the remaining operations are the same ones, on the
+    same operands, in the same order (docs/decisions/0058)."""
+    t = grid.transform
+    if t.b != 0 or t.d != 0 or inverse.b != 0 or inverse.d != 0:
+        return None
+    centres_x = np.arange(grid.width, dtype=np.float64) + 0.5
+    centres_y = np.arange(grid.height, dtype=np.float64) + 0.5
+    cols = inverse.a * (t.a * centres_x + t.c) + inverse.c
+    rows = inverse.e * (t.e * centres_y + t.f) + inverse.f
+    # A non-finite coordinate times the other axis's zero term would be NaN in _exact, not 0.
+    if not (np.isfinite(cols).all() and np.isfinite(rows).all()):
+        return None
+    out = []
+    for values, limit in zip((cols, rows), limits, strict=True):
+        index = np.empty(values.shape, dtype=np.int32)
+        _indices(np.floor(values), limit, index)
+        out.append(index)
+    return out[0], out[1]
+
+
+def _separable_map(
+    shape: tuple[int, int], cols: np.ndarray, rows: np.ndarray, width: int, height: int
+) -> SampleMap:
+    """The sample map of a separable grid (_separable_floors) in a (width x height) source.
+
+    Each axis's indices are a floor of a product and a sum of its pixel position with fixed
+    operands, and rounding is monotonic, so they never decrease or never increase along the
+    axis: the centres inside the source are a contiguous range of columns times a contiguous
+    range of rows. The box is that rectangle, all inside it is inside the source, and `flat` is
+    an outer sum of one row offset per row and one column offset per column."""
+    empty = SampleMap(shape, None, np.zeros((0, 0), dtype=np.intp), None, None)
+    inside_cols = np.flatnonzero(cols.view(np.uint32) < width)
+    inside_rows = np.flatnonzero(rows.view(np.uint32) < height)
+    if inside_cols.size == 0 or inside_rows.size == 0:
+        return empty
+    box = (
+        slice(int(inside_rows[0]), int(inside_rows[-1]) + 1),
+        slice(int(inside_cols[0]), int(inside_cols[-1]) + 1),
+    )
+    assert inside_rows.size == box[0].stop - box[0].start, "monotonic rows"
+    assert inside_cols.size == box[1].stop - box[1].start, "monotonic columns"
+    c, r = cols[box[1]], rows[box[0]]
+    c0, c1, r0, r1 = int(c.min()), int(c.max()), int(r.min()), int(r.max())
+    window = Window(c0, r0, c1 + 1 - c0, r1 + 1 - r0)
+    row_offsets = np.multiply(r - r0, c1 + 1 - c0, dtype=np.intp)
+    flat = np.add.outer(row_offsets, (c - c0).astype(np.intp))
+    return SampleMap(shape, box, flat, None, window)
 
 
 def _exact_floors(
@@ -450,6 +517,10 @@ def sample_map(
 def _sample_map(
     grid: PixelGrid, src_crs: str, src_transform: Affine, width: int, height: int
 ) -> SampleMap:
+    if src_crs == grid.crs:
+        axes = _separable_floors(grid, ~src_transform, ((-1, width), (-1, height)))
+        if axes is not None:
+            return _separable_map(grid.shape, *axes, width, height)
     located = _floors(grid, src_crs, src_transform, (width, height))
     empty = SampleMap(grid.shape, None, np.zeros((0, 0), dtype=np.intp), None, None)
     if located is None:
