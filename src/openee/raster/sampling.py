@@ -379,8 +379,11 @@ def _floors(
     hb, wb = int(ly[-1]) + 1 - row0, int(lx[-1]) + 1 - col0
     margin = ERROR_SAFETY_FACTOR * error + ERROR_FLOOR
     c, r, near_edge = _interpolate_floors(known, ly - row0, lx - col0, hb, wb, margin, limits)
-    if near_edge.any():
-        rows_e, cols_e = np.nonzero(near_edge)
+    # Few pixels are near an edge: their flat positions are cheaper to find and to write through
+    # than a 2-D nonzero and a boolean-mask assignment over the whole box.
+    near = np.flatnonzero(near_edge)
+    if near.size:
+        rows_e, cols_e = np.divmod(near, wb)
         exact = _exact(
             grid,
             src_crs,
@@ -391,7 +394,7 @@ def _floors(
         for out, values, limit in zip((c, r), exact, limits, strict=True):
             index = np.empty(values.shape, dtype=np.int32)
             _indices(np.floor(values), limit, index)
-            out[near_edge] = index
+            out.ravel()[near] = index
     return (slice(row0, row0 + hb), slice(col0, col0 + wb)), c, r
 
 
