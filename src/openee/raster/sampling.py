@@ -229,54 +229,89 @@ def _interpolate_floors(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The source pixel (column, row) of every centre of the whole (h, w) grid, from the
     positions on the lattice (ly, lx) interpolated bilinearly (as _indices: int32, clipped to
-    the limits of each axis), and where an interpolated position p lies within `margin` of a
-    source pixel edge: where floor(p - margin) and floor(p + margin) differ, i.e. where the
-    fraction of p - margin is 1 - 2 * margin or more. A pixel not flagged floors to the same
-    pixel anywhere within the margin, so to its exact position's, which is p - margin floored.
-    Worked through one lattice row interval at a time, so that the float temporaries stay in
-    the CPU cache and only the int32 indices and the flags are written out."""
+    the limits of each axis), and the flat indices of the centres whose interpolated position
+    p lies within `margin` of a source pixel edge on either axis: where floor(p - margin) and
+    floor(p + margin) differ. A centre not flagged floors to the same pixel anywhere within the
+    margin, so to its exact position's, which is p - margin floored.
+
+    The source column changes little along an output column between two lattice rows, and the
+    source row little along an output row between two lattice columns (by the grids' relative
+    rotation): each axis is worked out per such segment first (_steady_floors), and only the
+    segments that cross a source pixel edge are interpolated pixel by pixel."""
+    iy, wy = _weights(ly, h)
     ix, wx = _weights(lx, w)
-    slopes, bases = [], []
-    for values in known:
-        along_x = values[:, ix] * (1 - wx) + values[:, ix + 1] * wx  # (len(ly), w)
-        along_x -= margin
-        bases.append(along_x)
-        slopes.append(np.diff(along_x, axis=0))
-    # Positions are linear in wy between a band's two lattice rows: a band whose two rows lie
-    # within the limits lies within them, and its indices need no clipping.
-    unclipped = []
-    for base, (low, high) in zip(bases, limits, strict=True):
-        row_low, row_high = base.min(axis=1), base.max(axis=1)
-        inside = (row_low >= low) & (row_high < high)
-        unclipped.append((inside[:-1] & inside[1:]).tolist())
-    outputs = [np.empty((h, w), dtype=np.int32) for _ in known]
-    near_edge = np.empty((h, w), dtype=bool)
-    lower_scratch = np.empty((LATTICE_STEP + 1, w))
-    fraction_scratch = np.empty((LATTICE_STEP + 1, w))
-    flags = np.empty((LATTICE_STEP + 1, w), dtype=bool)
+    kc, kr = known
+    # Source columns at the lattice rows, for every output column; source rows at the lattice
+    # columns, for every output row (bilinear interpolation, one axis first).
+    at_rows = kc[:, ix] * (1 - wx) + kc[:, ix + 1] * wx
+    at_rows -= margin
+    at_cols = kr[iy, :] * (1 - wy)[:, None] + kr[iy + 1, :] * wy[:, None]
+    at_cols -= margin
+    c, near_c = _steady_floors(at_rows, ly, h, margin, limits[0], along_rows=True)
+    r, near_r = _steady_floors(at_cols.T, lx, w, margin, limits[1], along_rows=False)
+    return c, r, np.union1d(near_c, near_r)
+
+
+def _steady_floors(
+    at_lattice: np.ndarray,
+    lattice: np.ndarray,
+    n: int,
+    margin: float,
+    limits: tuple[int, int],
+    along_rows: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The floors (int32, clipped to `limits`) of positions that are linear between lattice
+    points along one axis of the output grid, and the flat indices of those within `margin` of
+    an edge. `at_lattice` (len(lattice), m) holds the positions minus the margin at the n
+    pixels' lattice points along that axis, for each of the m pixels along the other axis;
+    `along_rows` says the axis is the output's rows (result (n, m)) rather than its columns
+    (result (m, n)).
+
+    Between two lattice points a position goes linearly from b to e, minus the margin, so
+    every exact position there lies in [min(b, e), max(b, e) + 2 * margin]. A segment whose
+    interval floors to one pixel (steady) takes that pixel at every centre, none near an edge;
+    the others are interpolated centre by centre, as b + t * (e - b)."""
+    starts = lattice.astype(np.intp)
+    counts = np.diff(starts)
+    counts[-1] += 1  # the last interval holds its end point
+    begin, end = at_lattice[:-1], at_lattice[1:]
+    lower = np.minimum(begin, end)
+    upper = np.maximum(begin, end)
+    upper += 2 * margin
+    np.floor(lower, out=lower)
+    steady = lower == np.floor(upper, out=upper)
+    floors = np.empty(lower.shape, dtype=np.int32)
+    _indices(lower, limits, floors)
+    out = np.repeat(floors, counts, axis=0) if along_rows else np.repeat(floors.T, counts, axis=1)
+    m = at_lattice.shape[1]
+    segments, others = np.nonzero(~steady)
+    flagged = [np.zeros(0, dtype=np.intp)]
     edge = 1.0 - 2.0 * margin
-    starts = ly.astype(np.intp)
-    for k in range(len(ly) - 1):
-        r0 = starts[k]
-        r1 = starts[k + 1] + 1 if k == len(ly) - 2 else starts[k + 1]
-        wy = ((np.arange(r0, r1) - ly[k]) / (ly[k + 1] - ly[k]))[:, None]
-        n = r1 - r0
-        lower, fraction, near = lower_scratch[:n], fraction_scratch[:n], near_edge[r0:r1]
-        for i, (out, base, slope, axis_limits, plain) in enumerate(
-            zip(outputs, bases, slopes, limits, unclipped, strict=True)
-        ):
-            np.multiply(slope[k], wy, out=fraction)
-            fraction += base[k]  # p - margin
-            np.floor(fraction, out=lower)
-            fraction -= lower
-            np.greater_equal(fraction, edge, out=near if i == 0 else flags[:n])
-            if i:
-                near |= flags[:n]
-            if plain[k]:
-                np.copyto(out[r0:r1], lower, casting="unsafe")
-            else:
-                _indices(lower, axis_limits, out[r0:r1])
-    return outputs[0], outputs[1], near_edge
+    # All intervals but the last are LATTICE_STEP long: two groups of equal-length segments.
+    for group in (segments < len(counts) - 1, segments == len(counts) - 1):
+        k, j = segments[group], others[group]
+        if k.size == 0:
+            continue
+        span = float(lattice[k[0] + 1] - lattice[k[0]])
+        t = np.arange(int(counts[k[0]]), dtype=np.float64)
+        b = begin[k, j][:, None]
+        p = (t / span)[None, :] * (end[k, j][:, None] - b)
+        p += b  # position - margin at each centre of each segment
+        floored = np.floor(p)
+        p -= floored
+        near = p >= edge
+        values = np.empty(floored.shape, dtype=np.int32)
+        _indices(floored, limits, values)
+        position = starts[k][:, None] + t.astype(np.intp)[None, :]
+        other = j[:, None]
+        if along_rows:
+            out[position, other] = values
+            flat = position * m + other
+        else:
+            out[other, position] = values
+            flat = other * n + position
+        flagged.append(flat[near])
+    return out, np.concatenate(flagged)
 
 
 def _indices(floored: np.ndarray, limits: tuple[int, int], out: np.ndarray) -> None:
@@ -378,10 +413,7 @@ def _floors(
     row0, col0 = int(ly[0]), int(lx[0])
     hb, wb = int(ly[-1]) + 1 - row0, int(lx[-1]) + 1 - col0
     margin = ERROR_SAFETY_FACTOR * error + ERROR_FLOOR
-    c, r, near_edge = _interpolate_floors(known, ly - row0, lx - col0, hb, wb, margin, limits)
-    # Few pixels are near an edge: their flat positions are cheaper to find and to write through
-    # than a 2-D nonzero and a boolean-mask assignment over the whole box.
-    near = np.flatnonzero(near_edge)
+    c, r, near = _interpolate_floors(known, ly - row0, lx - col0, hb, wb, margin, limits)
     if near.size:
         rows_e, cols_e = np.divmod(near, wb)
         exact = _exact(
