@@ -157,3 +157,27 @@ def test_other_maps_take_the_oracle_pixels(name: str) -> None:
     grid = OTHER[name]
     where = sampling._sample_map.__wrapped__(grid, UTM, NORTH_UP, *SIZE)
     assert_takes_oracle_pixels(where, grid, UTM, NORTH_UP)
+
+
+def random_grids(count: int) -> list[PixelGrid]:
+    """Grids in other CRSs at random sizes (from just above the lattice's minimum), resolutions
+    and fractional offsets, around the source's edges and corners: chunks whose box in the
+    source is trimmed to a few lattice cells, or to the last, shorter one."""
+    rng = np.random.default_rng(17)
+    lon0, lat0, lon1, lat1 = Transformer.from_crs(
+        UTM, "EPSG:4326", always_xy=True
+    ).transform_bounds(499980.0, 4990200.0, 609780.0, 5100000.0)
+    grids = []
+    for _ in range(count):
+        width, height = (int(v) for v in rng.integers(33, 300, size=2))
+        res = float(rng.uniform(20, 400)) / 111319.49
+        lon = float(rng.choice([lon0, lon1])) + float(rng.uniform(-1, 1)) * res * width
+        lat = float(rng.choice([lat0, lat1])) + float(rng.uniform(-1, 1)) * res * height
+        grids.append(PixelGrid("EPSG:4326", Affine(res, 0, lon, 0, -res, lat), width, height))
+    return grids
+
+
+@pytest.mark.parametrize("grid", random_grids(40), ids=lambda g: f"{g.width}x{g.height}")
+def test_random_grids_over_the_source_edges(grid: PixelGrid) -> None:
+    where = sampling._sample_map.__wrapped__(grid, UTM, NORTH_UP, *SIZE)
+    assert_takes_oracle_pixels(where, grid, UTM, NORTH_UP)

@@ -31,6 +31,9 @@ from openee.raster.pixels import BoxedPixels, Pixels
 
 # Lattice spacing in output pixels: 1/256 of the centres are transformed, plus the midpoints.
 LATTICE_STEP = 16
+# Segments of output pixels between lattice points over which a source position is tested for
+# staying in one source pixel (_steady_floors): shorter ones cross fewer source pixel edges.
+SEGMENT = 16
 # Interpolation errors above this (in source pixels) mean the projection bends too much between
 # lattice points (or is cut between them): transform every centre instead.
 MAX_INTERPOLATION_ERROR = 0.01
@@ -240,16 +243,26 @@ def _interpolate_floors(
     segments that cross a source pixel edge are interpolated pixel by pixel."""
     iy, wy = _weights(ly, h)
     ix, wx = _weights(lx, w)
+    sy, sx = _segments(h), _segments(w)
     kc, kr = known
-    # Source columns at the lattice rows, for every output column; source rows at the lattice
-    # columns, for every output row (bilinear interpolation, one axis first).
+    # Source columns at every SEGMENT-th output row (and the last), for every output column;
+    # source rows at every SEGMENT-th output column, for every output row. Interpolated along
+    # one axis, then along the other: a bilinear interpolation, exact at the lattice points.
     at_rows = kc[:, ix] * (1 - wx) + kc[:, ix + 1] * wx
+    at_rows = at_rows[iy[sy]] * (1 - wy[sy])[:, None] + at_rows[iy[sy] + 1] * wy[sy][:, None]
     at_rows -= margin
     at_cols = kr[iy, :] * (1 - wy)[:, None] + kr[iy + 1, :] * wy[:, None]
+    at_cols = at_cols[:, ix[sx]] * (1 - wx[sx]) + at_cols[:, ix[sx] + 1] * wx[sx]
     at_cols -= margin
-    c, near_c = _steady_floors(at_rows, ly, h, margin, limits[0], along_rows=True)
-    r, near_r = _steady_floors(at_cols.T, lx, w, margin, limits[1], along_rows=False)
+    c, near_c = _steady_floors(at_rows, sy, h, margin, limits[0], along_rows=True)
+    r, near_r = _steady_floors(at_cols.T, sx, w, margin, limits[1], along_rows=False)
     return c, r, np.union1d(near_c, near_r)
+
+
+def _segments(n: int) -> np.ndarray:
+    """Segment ends along an axis of n pixels: every SEGMENT-th pixel, and the last one (the
+    lattice points among them, as SEGMENT divides LATTICE_STEP)."""
+    return np.unique(np.r_[np.arange(0, n, SEGMENT), n - 1])
 
 
 def _steady_floors(
@@ -287,7 +300,7 @@ def _steady_floors(
     segments, others = np.nonzero(~steady)
     flagged = [np.zeros(0, dtype=np.intp)]
     edge = 1.0 - 2.0 * margin
-    # All intervals but the last are LATTICE_STEP long: two groups of equal-length segments.
+    # All intervals but the last are equally long: two groups of equal-length segments.
     for group in (segments < len(counts) - 1, segments == len(counts) - 1):
         k, j = segments[group], others[group]
         if k.size == 0:
