@@ -42,11 +42,15 @@ def oracle(
 
 
 def assert_takes_oracle_pixels(
-    where: SampleMap, grid: PixelGrid, src_crs: str, src_transform: Affine
+    where: SampleMap,
+    grid: PixelGrid,
+    src_crs: str,
+    src_transform: Affine,
+    size: tuple[int, int] = SIZE,
 ) -> None:
     """The map's box and window are the tightest around the inside centres, and each inside
     centre points at its oracle pixel in the window; every other centre is left out."""
-    c, r, inside = oracle(grid, src_crs, src_transform, SIZE)
+    c, r, inside = oracle(grid, src_crs, src_transform, size)
     if not inside.any():
         assert where.box is None and where.window is None
         return
@@ -181,3 +185,16 @@ def random_grids(count: int) -> list[PixelGrid]:
 def test_random_grids_over_the_source_edges(grid: PixelGrid) -> None:
     where = sampling._sample_map.__wrapped__(grid, UTM, NORTH_UP, *SIZE)
     assert_takes_oracle_pixels(where, grid, UTM, NORTH_UP)
+
+
+def test_flat_indices_beyond_int32() -> None:
+    """A coarse grid over a 1 m source of 200000 x 200000 pixels: row times window width passes
+    2**31, so the flat indices are worked out in intp, still the oracle's."""
+    src_transform = Affine(1.0, 0.0, 499980.0, 0.0, -1.0, 5100000.0)
+    size = (200_000, 200_000)
+    res = 600 / 111319.49
+    grid = PixelGrid("EPSG:4326", Affine(res, 0, 15.1, 0, -res, 45.9), 64, 48)
+    where = sampling._sample_map.__wrapped__(grid, UTM, src_transform, *size)
+    assert where.window is not None
+    assert (size[1] + 1) * where.window.width > 2**31
+    assert_takes_oracle_pixels(where, grid, UTM, src_transform, size)
