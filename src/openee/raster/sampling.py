@@ -317,12 +317,8 @@ def _steady_floors(
         _indices(floored, limits, values)
         position = starts[k][:, None] + t.astype(np.intp)[None, :]
         other = j[:, None]
-        if along_rows:
-            out[position, other] = values
-            flat = position * m + other
-        else:
-            out[other, position] = values
-            flat = other * n + position
+        flat = position * m + other if along_rows else other * n + position
+        out.ravel()[flat] = values  # a flat scatter: cheaper than a 2-D one
         flagged.append(flat[near])
     return out, np.concatenate(flagged)
 
