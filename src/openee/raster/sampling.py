@@ -8,6 +8,11 @@ a sparse lattice, interpolated in between, and the interpolation error is measur
 cells' midpoints. Only a pixel whose interpolated position lies within a safety margin of that
 error from a source pixel edge can fall in a different pixel than its exact position, and only
 those pixels are transformed exactly. The result is identical to transforming every centre.
+
+When the output grid and the source grid share a CRS and neither is rotated or sheared, the map
+is separable: a centre's source column depends only on its output column and its source row only
+on its output row, so one vector per axis, computed with the same arithmetic as the exact path,
+gives every centre's source pixel (docs/decisions/0058).
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from openee.raster.pixels import BoxedPixels, Pixels
 
 # Lattice spacing in output pixels: 1/256 of the centres are transformed, plus the midpoints.
 LATTICE_STEP = 16
+# Segments of output pixels between lattice points over which a source position is tested for
+# staying in one source pixel (_steady_floors): shorter ones cross fewer source pixel edges.
+SEGMENT = 16
 # Interpolation errors above this (in source pixels) mean the projection bends too much between
 # lattice points (or is cut between them): transform every centre instead.
 MAX_INTERPOLATION_ERROR = 0.01
@@ -224,54 +232,95 @@ def _interpolate_floors(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The source pixel (column, row) of every centre of the whole (h, w) grid, from the
     positions on the lattice (ly, lx) interpolated bilinearly (as _indices: int32, clipped to
-    the limits of each axis), and where an interpolated position p lies within `margin` of a
-    source pixel edge: where floor(p - margin) and floor(p + margin) differ, i.e. where the
-    fraction of p - margin is 1 - 2 * margin or more. A pixel not flagged floors to the same
-    pixel anywhere within the margin, so to its exact position's, which is p - margin floored.
-    Worked through one lattice row interval at a time, so that the float temporaries stay in
-    the CPU cache and only the int32 indices and the flags are written out."""
+    the limits of each axis), and the flat indices of the centres whose interpolated position
+    p lies within `margin` of a source pixel edge on either axis: where floor(p - margin) and
+    floor(p + margin) differ. A centre not flagged floors to the same pixel anywhere within the
+    margin, so to its exact position's, which is p - margin floored.
+
+    The source column changes little along an output column between two lattice rows, and the
+    source row little along an output row between two lattice columns (by the grids' relative
+    rotation): each axis is worked out per such segment first (_steady_floors), and only the
+    segments that cross a source pixel edge are interpolated pixel by pixel."""
+    iy, wy = _weights(ly, h)
     ix, wx = _weights(lx, w)
-    slopes, bases = [], []
-    for values in known:
-        along_x = values[:, ix] * (1 - wx) + values[:, ix + 1] * wx  # (len(ly), w)
-        along_x -= margin
-        bases.append(along_x)
-        slopes.append(np.diff(along_x, axis=0))
-    # Positions are linear in wy between a band's two lattice rows: a band whose two rows lie
-    # within the limits lies within them, and its indices need no clipping.
-    unclipped = []
-    for base, (low, high) in zip(bases, limits, strict=True):
-        row_low, row_high = base.min(axis=1), base.max(axis=1)
-        inside = (row_low >= low) & (row_high < high)
-        unclipped.append((inside[:-1] & inside[1:]).tolist())
-    outputs = [np.empty((h, w), dtype=np.int32) for _ in known]
-    near_edge = np.empty((h, w), dtype=bool)
-    lower_scratch = np.empty((LATTICE_STEP + 1, w))
-    fraction_scratch = np.empty((LATTICE_STEP + 1, w))
-    flags = np.empty((LATTICE_STEP + 1, w), dtype=bool)
+    sy, sx = _segments(h), _segments(w)
+    kc, kr = known
+    # Source columns at every SEGMENT-th output row (and the last), for every output column;
+    # source rows at every SEGMENT-th output column, for every output row. Interpolated along
+    # one axis, then along the other: a bilinear interpolation, exact at the lattice points.
+    at_rows = kc[:, ix] * (1 - wx) + kc[:, ix + 1] * wx
+    at_rows = at_rows[iy[sy]] * (1 - wy[sy])[:, None] + at_rows[iy[sy] + 1] * wy[sy][:, None]
+    at_rows -= margin
+    at_cols = kr[iy, :] * (1 - wy)[:, None] + kr[iy + 1, :] * wy[:, None]
+    at_cols = at_cols[:, ix[sx]] * (1 - wx[sx]) + at_cols[:, ix[sx] + 1] * wx[sx]
+    at_cols -= margin
+    c, near_c = _steady_floors(at_rows, sy, h, margin, limits[0], along_rows=True)
+    r, near_r = _steady_floors(at_cols.T, sx, w, margin, limits[1], along_rows=False)
+    return c, r, np.union1d(near_c, near_r)
+
+
+def _segments(n: int) -> np.ndarray:
+    """Segment ends along an axis of n pixels: every SEGMENT-th pixel, and the last one (the
+    lattice points among them, as SEGMENT divides LATTICE_STEP)."""
+    return np.unique(np.r_[np.arange(0, n, SEGMENT), n - 1])
+
+
+def _steady_floors(
+    at_lattice: np.ndarray,
+    lattice: np.ndarray,
+    n: int,
+    margin: float,
+    limits: tuple[int, int],
+    along_rows: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The floors (int32, clipped to `limits`) of positions that are linear between lattice
+    points along one axis of the output grid, and the flat indices of those within `margin` of
+    an edge. `at_lattice` (len(lattice), m) holds the positions minus the margin at the n
+    pixels' lattice points along that axis, for each of the m pixels along the other axis;
+    `along_rows` says the axis is the output's rows (result (n, m)) rather than its columns
+    (result (m, n)).
+
+    Between two lattice points a position goes linearly from b to e, minus the margin, so
+    every exact position there lies in [min(b, e), max(b, e) + 2 * margin]. A segment whose
+    interval floors to one pixel (steady) takes that pixel at every centre, none near an edge;
+    the others are interpolated centre by centre, as b + t * (e - b)."""
+    starts = lattice.astype(np.intp)
+    counts = np.diff(starts)
+    counts[-1] += 1  # the last interval holds its end point
+    begin, end = at_lattice[:-1], at_lattice[1:]
+    lower = np.minimum(begin, end)
+    upper = np.maximum(begin, end)
+    upper += 2 * margin
+    np.floor(lower, out=lower)
+    steady = lower == np.floor(upper, out=upper)
+    floors = np.empty(lower.shape, dtype=np.int32)
+    _indices(lower, limits, floors)
+    out = np.repeat(floors, counts, axis=0) if along_rows else np.repeat(floors.T, counts, axis=1)
+    m = at_lattice.shape[1]
+    segments, others = np.nonzero(~steady)
+    flagged = [np.zeros(0, dtype=np.intp)]
     edge = 1.0 - 2.0 * margin
-    starts = ly.astype(np.intp)
-    for k in range(len(ly) - 1):
-        r0 = starts[k]
-        r1 = starts[k + 1] + 1 if k == len(ly) - 2 else starts[k + 1]
-        wy = ((np.arange(r0, r1) - ly[k]) / (ly[k + 1] - ly[k]))[:, None]
-        n = r1 - r0
-        lower, fraction, near = lower_scratch[:n], fraction_scratch[:n], near_edge[r0:r1]
-        for i, (out, base, slope, axis_limits, plain) in enumerate(
-            zip(outputs, bases, slopes, limits, unclipped, strict=True)
-        ):
-            np.multiply(slope[k], wy, out=fraction)
-            fraction += base[k]  # p - margin
-            np.floor(fraction, out=lower)
-            fraction -= lower
-            np.greater_equal(fraction, edge, out=near if i == 0 else flags[:n])
-            if i:
-                near |= flags[:n]
-            if plain[k]:
-                np.copyto(out[r0:r1], lower, casting="unsafe")
-            else:
-                _indices(lower, axis_limits, out[r0:r1])
-    return outputs[0], outputs[1], near_edge
+    # All intervals but the last are equally long: two groups of equal-length segments.
+    for group in (segments < len(counts) - 1, segments == len(counts) - 1):
+        k, j = segments[group], others[group]
+        if k.size == 0:
+            continue
+        span = float(lattice[k[0] + 1] - lattice[k[0]])
+        t = np.arange(int(counts[k[0]]), dtype=np.float64)
+        b = begin[k, j][:, None]
+        p = (t / span)[None, :] * (end[k, j][:, None] - b)
+        p += b  # position - margin at each centre of each segment
+        floored = np.floor(p)
+        p -= floored
+        near = p >= edge
+        values = np.empty(floored.shape, dtype=np.int32)
+        _indices(floored, limits, values)
+        position = starts[k][:, None] + t.astype(np.intp)[None, :]
+        other = j[:, None]
+        flat = position * m + other if along_rows else other * n + position
+        out.ravel()[flat] = values  # a flat scatter: cheaper than a 2-D one
+        flagged.append(flat[near])
+    return out, np.concatenate(flagged)
 
 
 def _indices(floored: np.ndarray, limits: tuple[int, int], out: np.ndarray) -> None:
@@ -352,6 +401,9 @@ def _floors(
     )
     inverse = ~src_transform
     whole = (slice(0, h), slice(0, w))
+    if src_crs == grid.crs and (axes := _separable_floors(grid, inverse, limits)) is not None:
+        cols, rows = axes
+        return whole, np.broadcast_to(cols, (h, w)), np.broadcast_to(rows[:, None], (h, w))
     if src_crs == grid.crs or h < 2 * LATTICE_STEP or w < 2 * LATTICE_STEP:
         return whole, *_exact_floors(grid, src_crs, inverse, limits)
     ly, lx = _lattice(h), _lattice(w)
@@ -370,9 +422,9 @@ def _floors(
     row0, col0 = int(ly[0]), int(lx[0])
     hb, wb = int(ly[-1]) + 1 - row0, int(lx[-1]) + 1 - col0
     margin = ERROR_SAFETY_FACTOR * error + ERROR_FLOOR
-    c, r, near_edge = _interpolate_floors(known, ly - row0, lx - col0, hb, wb, margin, limits)
-    if near_edge.any():
-        rows_e, cols_e = np.nonzero(near_edge)
+    c, r, near = _interpolate_floors(known, ly - row0, lx - col0, hb, wb, margin, limits)
+    if near.size:
+        rows_e, cols_e = np.divmod(near, wb)
         exact = _exact(
             grid,
             src_crs,
@@ -383,8 +435,67 @@ def _floors(
         for out, values, limit in zip((c, r), exact, limits, strict=True):
             index = np.empty(values.shape, dtype=np.int32)
             _indices(np.floor(values), limit, index)
-            out[near_edge] = index
+            out.ravel()[near] = index
     return (slice(row0, row0 + hb), slice(col0, col0 + wb)), c, r
+
+
+def _separable_floors(
+    grid: PixelGrid, inverse: Affine, limits: Limits
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The source column of each output column and the source row of each output row ((w,)
+    and (h,) int32, clipped as _indices), for a grid in the source's CRS when neither affine
+    is rotated or sheared; None otherwise.
+
+    They are the numbers _exact computes for every centre, not an approximation of them: with
+    b = d = 0 in both affines, the terms _exact adds for the other axis (t.b * rows, t.d * cols,
+    inverse.b * ys, inverse.d * xs) are zeros (of either sign), and adding a zero to a finite
+    number leaves its value unchanged, so the remaining operations are the same ones, on the
+    same operands, in the same order (docs/decisions/0058)."""
+    t = grid.transform
+    if t.b != 0 or t.d != 0 or inverse.b != 0 or inverse.d != 0:
+        return None
+    centres_x = np.arange(grid.width, dtype=np.float64) + 0.5
+    centres_y = np.arange(grid.height, dtype=np.float64) + 0.5
+    cols = inverse.a * (t.a * centres_x + t.c) + inverse.c
+    rows = inverse.e * (t.e * centres_y + t.f) + inverse.f
+    # A non-finite coordinate times the other axis's zero term would be NaN in _exact, not 0.
+    if not (np.isfinite(cols).all() and np.isfinite(rows).all()):
+        return None
+    out = []
+    for values, limit in zip((cols, rows), limits, strict=True):
+        index = np.empty(values.shape, dtype=np.int32)
+        _indices(np.floor(values), limit, index)
+        out.append(index)
+    return out[0], out[1]
+
+
+def _separable_map(
+    shape: tuple[int, int], cols: np.ndarray, rows: np.ndarray, width: int, height: int
+) -> SampleMap:
+    """The sample map of a separable grid (_separable_floors) in a (width x height) source.
+
+    Each axis's indices are a floor of a product and a sum of its pixel position with fixed
+    operands, and rounding is monotonic, so they never decrease or never increase along the
+    axis: the centres inside the source are a contiguous range of columns times a contiguous
+    range of rows. The box is that rectangle, all inside it is inside the source, and `flat` is
+    an outer sum of one row offset per row and one column offset per column."""
+    empty = SampleMap(shape, None, np.zeros((0, 0), dtype=np.intp), None, None)
+    inside_cols = np.flatnonzero(cols.view(np.uint32) < width)
+    inside_rows = np.flatnonzero(rows.view(np.uint32) < height)
+    if inside_cols.size == 0 or inside_rows.size == 0:
+        return empty
+    box = (
+        slice(int(inside_rows[0]), int(inside_rows[-1]) + 1),
+        slice(int(inside_cols[0]), int(inside_cols[-1]) + 1),
+    )
+    assert inside_rows.size == box[0].stop - box[0].start, "monotonic rows"
+    assert inside_cols.size == box[1].stop - box[1].start, "monotonic columns"
+    c, r = cols[box[1]], rows[box[0]]
+    c0, c1, r0, r1 = int(c.min()), int(c.max()), int(r.min()), int(r.max())
+    window = Window(c0, r0, c1 + 1 - c0, r1 + 1 - r0)
+    row_offsets = np.multiply(r - r0, c1 + 1 - c0, dtype=np.intp)
+    flat = np.add.outer(row_offsets, (c - c0).astype(np.intp))
+    return SampleMap(shape, box, flat, None, window)
 
 
 def _exact_floors(
@@ -450,6 +561,10 @@ def sample_map(
 def _sample_map(
     grid: PixelGrid, src_crs: str, src_transform: Affine, width: int, height: int
 ) -> SampleMap:
+    if src_crs == grid.crs:
+        axes = _separable_floors(grid, ~src_transform, ((-1, width), (-1, height)))
+        if axes is not None:
+            return _separable_map(grid.shape, *axes, width, height)
     located = _floors(grid, src_crs, src_transform, (width, height))
     empty = SampleMap(grid.shape, None, np.zeros((0, 0), dtype=np.intp), None, None)
     if located is None:
@@ -462,6 +577,16 @@ def _sample_map(
     if rows.size == 0:
         return empty
     cols = np.flatnonzero(inside.any(axis=0))
+    # The window's bounds before cropping to the box: reductions over contiguous arrays are
+    # twice as fast as over the box's strided views, and the pixels outside the box are all
+    # outside the source.
+    if inside.all():
+        c0, c1, r0, r1 = int(c.min()), int(c.max()), int(r.min()), int(r.max())
+    else:
+        c0 = int(np.min(c, where=inside, initial=width))
+        c1 = int(np.max(c, where=inside, initial=-1))
+        r0 = int(np.min(r, where=inside, initial=height))
+        r1 = int(np.max(r, where=inside, initial=-1))
     inner = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
     c, r, inside = c[inner], r[inner], inside[inner]
     box = (
@@ -469,18 +594,17 @@ def _sample_map(
         slice(cols_at.start + inner[1].start, cols_at.start + inner[1].stop),
     )
     where = None if inside.all() else inside
-    if where is None:
-        c0, c1, r0, r1 = int(c.min()), int(c.max()), int(r.min()), int(r.max())
-    else:
-        c0 = int(np.min(c, where=where, initial=width))
-        c1 = int(np.max(c, where=where, initial=-1))
-        r0 = int(np.min(r, where=where, initial=height))
-        r1 = int(np.max(r, where=where, initial=-1))
     window = Window(c0, r0, c1 + 1 - c0, r1 + 1 - r0)
     # Row-major index in the window; outside centres point one past the window's last pixel.
-    flat = np.multiply(r, window.width, dtype=np.intp)
+    # Worked out in int32 when every intermediate fits (indices are clipped to [-1, size]):
+    # half the memory traffic of intp, and one conversion at the end.
+    size = window.width * window.height
+    largest = (height + 1) * window.width + width + 1
+    index_type = np.int32 if largest <= np.iinfo(np.int32).max else np.intp
+    flat = np.multiply(r, window.width, dtype=index_type)
     flat += c
     flat -= r0 * window.width + c0
     if where is not None:
-        np.copyto(flat, window.width * window.height, where=~inside)
+        np.copyto(flat, size, where=~inside)
+    flat = flat.astype(np.intp, copy=False)
     return SampleMap(grid.shape, box, flat, where, window)
