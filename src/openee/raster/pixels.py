@@ -20,6 +20,10 @@ class Pixels:
     data: np.ndarray
     valid: np.ndarray
     lengths: np.ndarray | None = None
+    # The mask's fraction where it is between 0 and 1 (Earth Engine's masks are fractional),
+    # float32 of `valid`'s shape; None: every valid pixel weighs 1. Where `valid` is False the
+    # weight is meaningless (the pixel is masked).
+    weight: np.ndarray | None = None
 
     @classmethod
     def empty(cls, shape: tuple[int, int], dtype: np.dtype) -> Pixels:

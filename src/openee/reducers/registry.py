@@ -197,7 +197,7 @@ def _make_split_weights(reducer: Reducer) -> Reducer:
         reducer: A one-input reducer that takes weights.
     """
     require(reducer, Context.WEIGHTED, simple=True)
-    if reducer.num_inputs() != 1:
+    if not takes_weights(reducer):
         raise refusal(reducer.name, Context.WEIGHTED)
     return Reducer("splitWeights", reducer.outputs, inputs=2, parts=(reducer,))
 
@@ -266,6 +266,22 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     ReducerSpec("forEachElement", NOWHERE, combinator=True, walk=lists.FOR_EACH_ELEMENT, make=constructors.for_each_element),
     ReducerSpec("disaggregate", NOWHERE, combinator=True, walk=lists.DISAGGREGATE, make=constructors.disaggregate),
 )}  # fmt: skip
+
+
+# The option Reducer.unweighted sets on each simple reducer it reaches.
+UNWEIGHTED = "unweighted"
+
+
+def takes_weights(reducer: Reducer) -> bool:
+    """Whether a simple reducer's input is weighted: it has a weighted statistic (`weighted`,
+    the reducers splitWeights accepts) and Reducer.unweighted has not made it unweighted.
+    Weighted inputs reduce the pixels of a region by their covered fraction (ADR 0054)."""
+    return (
+        runs_in(reducer, Context.WEIGHTED)
+        and reducer.inputs == 1
+        and not reducer.parts
+        and not reducer.option(UNWEIGHTED, False)
+    )
 
 
 def pixel_kernel(name: str) -> PixelKernel:
