@@ -85,7 +85,10 @@ def _fractions(shape: BaseGeometry, transform: Affine, height: int, width: int) 
         return out
     to_pixels = ~transform
     matrix = [to_pixels.a, to_pixels.b, to_pixels.d, to_pixels.e, to_pixels.c, to_pixels.f]
-    in_pixels = shapely.affinity.affine_transform(shape, matrix)
+    # Only the grid's part of the polygon matters (a chunk of a country's outline).
+    in_pixels = shapely.clip_by_rect(
+        shapely.affinity.affine_transform(shape, matrix), -1.0, -1.0, width + 1.0, height + 1.0
+    )
     fractions = np.empty(rows.size, dtype=np.float64)
     # Each row of pixels meets only the part of the polygon in its band: cut once per row, so
     # a pixel's cut costs the few vertices near it. A rectangle cut (clip_by_rect) is several

@@ -12,9 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-import rasterio.features
-import shapely.geometry
 
+from openee.raster.coverage import coverage
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import BoxedPixels, Pixels, meet_box, union_box
 from openee.raster.read import plan_read, read_into_grid, read_window
@@ -22,6 +21,7 @@ from openee.raster.reduce import output_dtype, reduce_stack, valid_everywhere
 from openee.raster.sampling import SourceWindow, gathered
 from openee.reducers.registry import pixel_kernel
 from openee.values.geometry import Geometry
+from openee.values.geometry_space import in_crs
 
 
 class BandSource:
@@ -457,13 +457,16 @@ class ClippedBand(BandSource):
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
-        shape = Geometry(shapely.geometry.shape(json.loads(self.geometry)), self.crs).transformed(
-            grid.crs
-        )
-        inside = rasterio.features.geometry_mask(
-            [shape], out_shape=grid.shape, transform=grid.transform, invert=True
-        )
-        return Pixels(base.data, base.valid & inside, base.lengths)
+        geometry = Geometry.from_geojson(json.loads(self.geometry))
+        # Earth Engine's clip leaves the pixels on the edge partly unmasked: their mask is the
+        # fraction the geometry covers (guide "Weighted reductions"; ADR 0054).
+        cover = coverage(in_crs(geometry, grid.crs), grid.transform, *grid.shape)
+        valid = base.valid & (cover > 0)
+        weight = base.weight
+        partial = valid & (cover < 1)
+        if partial.any():
+            weight = cover if weight is None else np.minimum(weight, cover)
+        return Pixels(base.data, valid, base.lengths, weight)
 
 
 def children(source: BandSource) -> list[BandSource]:
