@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+import shapely.geometry
 
 from openee.raster.coverage import coverage
 from openee.raster.grid import PixelGrid
@@ -21,7 +22,6 @@ from openee.raster.reduce import output_dtype, reduce_stack, valid_everywhere
 from openee.raster.sampling import SourceWindow, gathered
 from openee.reducers.registry import pixel_kernel
 from openee.values.geometry import Geometry
-from openee.values.geometry_space import in_crs
 
 
 class BandSource:
@@ -457,10 +457,12 @@ class ClippedBand(BandSource):
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
-        geometry = Geometry.from_geojson(json.loads(self.geometry))
+        shape = Geometry(shapely.geometry.shape(json.loads(self.geometry)), self.crs).transformed(
+            grid.crs
+        )
         # Earth Engine's clip leaves the pixels on the edge partly unmasked: their mask is the
         # fraction the geometry covers (guide "Weighted reductions"; ADR 0054).
-        cover = coverage(in_crs(geometry, grid.crs), grid.transform, *grid.shape)
+        cover = coverage(shape, grid.transform, *grid.shape)
         valid = base.valid & (cover > 0)
         weight = base.weight
         partial = valid & (cover < 1)
