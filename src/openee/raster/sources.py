@@ -10,8 +10,10 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numpy as np
+import rasterio.features
 import shapely.geometry
 
 from openee.raster.coverage import coverage
@@ -443,9 +445,12 @@ def with_resampling(source: BandSource, mode: str) -> BandSource:
 
 @dataclass(frozen=True)
 class ClippedBand(BandSource):
-    """The input masked outside a geometry (GeoJSON in `crs`), as Image.clip does."""
+    """The input masked outside a geometry (GeoJSON in `crs`), as Image.clip does: a pixel on
+    the edge keeps the covered fraction as its mask (`fractional`), or (not `fractional`) is
+    unmasked when its centre is inside."""
 
     accepts_arrays = True
+    fractional: ClassVar[bool] = True
 
     input: BandSource
     geometry: str  # GeoJSON text, so that the recipe stays hashable and picklable
@@ -460,6 +465,11 @@ class ClippedBand(BandSource):
         shape = Geometry(shapely.geometry.shape(json.loads(self.geometry)), self.crs).transformed(
             grid.crs
         )
+        if not self.fractional:
+            inside = rasterio.features.geometry_mask(
+                [shape], out_shape=grid.shape, transform=grid.transform, invert=True
+            )
+            return Pixels(base.data, base.valid & inside, base.lengths, base.weight)
         # Earth Engine's clip leaves the pixels on the edge partly unmasked: their mask is the
         # fraction the geometry covers (guide "Weighted reductions"; ADR 0054).
         cover = coverage(shape, grid.transform, *grid.shape)
