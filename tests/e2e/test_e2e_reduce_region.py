@@ -115,7 +115,8 @@ def test_explicit_crs_transform(ee_api, svn) -> None:
 
 
 def test_statistics(ee_api, svn) -> None:
-    """minMax, stdDev, median, percentile and a frequency histogram of SCL classes."""
+    """minMax, stdDev, median, percentile and a frequency histogram of SCL classes. median and
+    percentile stay on the pixel centres (ADR 0054: not weighted here)."""
     img = image(ee_api, CLEAR)
     b4, transform = read(item(CLEAR).band_path("B4"))
     scl, _ = read(item(CLEAR).band_path("SCL"))
@@ -140,9 +141,11 @@ def test_statistics(ee_api, svn) -> None:
     histogram = (
         img.select("SCL").reduceRegion(ee_api.Reducer.frequencyHistogram(), svn, 120).getInfo()
     )
-    classes, counts = np.unique(scl[region & (scl != 0)], return_counts=True)
-    expected = {str(c): int(n) for c, n in zip(classes.tolist(), counts.tolist(), strict=True)}
-    assert histogram == {"SCL": expected}
+    # frequencyHistogram is weighted: a class counts each pixel by its weight (ADR 0054).
+    classes, weights = weighted(scl, border()[1], transform, scl != 0)
+    expected = {str(int(c)): float(weights[classes == c].sum()) for c in np.unique(classes)}
+    assert histogram["SCL"] == pytest.approx(expected, rel=1e-9)
+    assert histogram["SCL"]["4"] != int((region & (scl == 4)).sum())
 
 
 def test_scl_cloud_mask(ee_api, svn) -> None:
@@ -250,16 +253,20 @@ def test_histogram(ee_api) -> None:
         .reduceRegion(ee_api.Reducer.histogram(maxBuckets=64), ee_field(ee_api), 120)
         .getInfo()["B4"]
     )
-    values = field_values(CLEAR, "B4").astype(np.float64)
+    # histogram is weighted: each pixel the field covers counts by its weight (ADR 0054).
+    b4, transform = read(item(CLEAR).band_path("B4"))
+    values, weights = weighted(b4, FIELD, transform, b4 != 0)
     start, width, counts = result["bucketMin"], result["bucketWidth"], result["histogram"]
     assert len(counts) <= 64 and np.log2(width).is_integer()
     edges = start + width * np.arange(len(counts) + 1)
     assert edges[0] <= values.min() and values.max() < edges[-1]
-    expected, _ = np.histogram(values, bins=edges)
-    assert counts == expected.tolist()
+    expected, _ = np.histogram(values, bins=edges, weights=weights)
+    assert counts == pytest.approx(expected.tolist(), rel=1e-9)
+    assert sum(counts) != len(field_values(CLEAR, "B4"))
     for mean, lo, hi, n in zip(result["bucketMeans"], edges, edges[1:], counts, strict=False):
         if n:
-            assert mean == pytest.approx(values[(values >= lo) & (values < hi)].mean())
+            inside = (values >= lo) & (values < hi)
+            assert mean == pytest.approx(weighted_mean(values[inside], weights[inside]))
 
 
 def test_two_input_reducer_takes_two_bands(ee_api) -> None:

@@ -205,3 +205,22 @@ def test_max_pixels_counts_the_included_pixels(ee_api) -> None:
         with pytest.raises(ee.EEException) as info:
             img.reduceRegion(reducer, utm(ee, FIELD), 120, maxPixels=10).getInfo()
         assert f"Found {found}, but maxPixels allows only 10." in str(info.value)
+
+
+def test_frequency_histogram_counts_edge_pixels_by_their_weight(ee_api) -> None:
+    """A region's frequencyHistogram has fractional counts at its edges; unweighted() counts
+    the pixel centres."""
+    ee = ee_api
+    histogram = ee.Reducer.frequencyHistogram()
+    reducer = shared(ee, histogram, histogram.unweighted().setOutputs(["centres"]))
+    result = ee.Image(IMAGE).select("B4").reduceRegion(reducer, utm(ee, FIELD), 120).getInfo()
+    data, _ = b4()
+    w = brute_weights(FIELD)
+    ok = (w > 0) & (data != 0)
+    weighted = {str(v): float(w[ok][data[ok] == v].sum()) for v in np.unique(data[ok])}
+    values, counts = np.unique(centroid_values(FIELD).astype(np.int64), return_counts=True)
+    assert result["B4_histogram"] == pytest.approx(weighted, rel=1e-9)
+    assert any(not float(c).is_integer() for c in result["B4_histogram"].values())
+    assert result["B4_centres"] == dict(
+        zip(map(str, values.tolist()), counts.tolist(), strict=True)
+    )

@@ -54,9 +54,7 @@ def evaluate_weighted(reducer: Reducer, columns: Columns, weights: Weights) -> l
         return evaluate(reducer, columns)
     statistic = spec(reducer.name).weighted
     assert statistic is not None  # a weighted input: weighted_inputs said so
-    copies = [
-        weighted([columns[i], present[i]], reducer.name, statistic) for i in range(reducer.repeat)
-    ]
+    copies = [weighted([columns[i], present[i]], reducer, statistic) for i in range(reducer.repeat)]
     if reducer.repeat == 1:
         return copies[0]
     # A repeated reducer's outputs are lists, one value per copy.

@@ -92,7 +92,7 @@ def band_outputs(reducer: Reducer, band: BandPixels) -> list[Any]:
     statistic = spec(reducer.name).weighted
     assert statistic is not None  # takes_weights said so
     weights = weights.astype(np.float64)
-    return statistic(values.astype(np.float64), weights, float(weights.sum()))
+    return statistic(values, weights, float(weights.sum()), reducer)
 
 
 def column_outputs(reducer: Reducer, values: np.ndarray) -> list[Any]:

@@ -151,9 +151,9 @@ class Region:
 
     def coverage(self, row: int, col: int, height: int, width: int) -> np.ndarray:
         """The fraction of each pixel of the window that the region covers, as Earth Engine's
-        8-bit weights (float32); points and lines weigh 1 where they touch."""
+        8-bit weights; points and lines weigh 1 where they touch."""
         if self.empty:
-            return np.zeros((height, width), dtype=np.float32)
+            return np.zeros((height, width), dtype=np.float64)
         return coverage(self.shape, self._window(row, col), height, width)
 
     def _window(self, row: int, col: int) -> Affine:
@@ -309,7 +309,7 @@ def gather(
         rows=joined(rows, np.dtype(np.int64)),
         weights=[_joined_weights(w, v) for w, v in zip(weights, valid, strict=True)],
         inside=joined(inside, np.dtype(bool)) if region.weighted else None,
-        cover=joined(cover, np.dtype(np.float32)) if region.weighted else None,
+        cover=joined(cover, np.dtype(np.float64)) if region.weighted else None,
     )
 
 

@@ -29,15 +29,16 @@ _AREAL = ("Polygon", "MultiPolygon")
 
 
 def quantized(fraction: np.ndarray) -> np.ndarray:
-    """Fractions as Earth Engine's 8-bit weights: floor(fraction * 255) / 255, float32."""
+    """Fractions as Earth Engine's 8-bit weights: floor(fraction * 255) / 255 (float64, so that
+    sums of weights are those of the levels, not of their float32 roundings)."""
     levels = np.floor(np.clip(fraction, 0.0, 1.0) * LEVELS + _SLACK)
-    return (levels / LEVELS).astype(np.float32)
+    return levels / LEVELS
 
 
 def coverage(shape: BaseGeometry, transform: Affine, height: int, width: int) -> np.ndarray:
     """The quantized fraction of each pixel of the (height, width) grid at `transform` that
-    `shape` (in the grid's CRS) covers, float32; points and lines give 1 where they touch."""
-    out = np.zeros((height, width), dtype=np.float32)
+    `shape` (in the grid's CRS) covers (float64); points and lines give 1 where they touch."""
+    out = np.zeros((height, width), dtype=np.float64)
     if shape.is_empty or height == 0 or width == 0:
         return out
     areal, other = _split(shape)
@@ -71,7 +72,7 @@ def _fractions(shape: BaseGeometry, transform: Affine, height: int, width: int) 
     # A pixel the boundary does not cross is whole, inside exactly when its centre is.
     out = rasterio.features.rasterize(
         [(shape, 1)], out_shape=(height, width), transform=transform, fill=0, dtype="uint8"
-    ).astype(np.float32)
+    ).astype(np.float64)
     crossed = rasterio.features.rasterize(
         [(shape.boundary, 1)],
         out_shape=(height, width),

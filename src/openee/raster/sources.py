@@ -472,7 +472,7 @@ class ClippedBand(BandSource):
             return Pixels(base.data, base.valid & inside, base.lengths, base.weight)
         # Earth Engine's clip leaves the pixels on the edge partly unmasked: their mask is the
         # fraction the geometry covers (guide "Weighted reductions"; ADR 0054).
-        cover = coverage(shape, grid.transform, *grid.shape)
+        cover = coverage(shape, grid.transform, *grid.shape).astype(np.float32)
         valid = base.valid & (cover > 0)
         weight = base.weight
         partial = valid & (cover < 1)
