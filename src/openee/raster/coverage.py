@@ -26,6 +26,8 @@ LEVELS = 255
 _SLACK = 1e-6
 
 _AREAL = ("Polygon", "MultiPolygon")
+# Rows of pixels cut from the polygon at once before each row is cut from them.
+_BLOCK = 64
 
 
 def quantized(fraction: np.ndarray) -> np.ndarray:
@@ -87,19 +89,41 @@ def _fractions(shape: BaseGeometry, transform: Affine, height: int, width: int) 
     to_pixels = ~transform
     matrix = [to_pixels.a, to_pixels.b, to_pixels.d, to_pixels.e, to_pixels.c, to_pixels.f]
     # Only the grid's part of the polygon matters (a chunk of a country's outline).
-    in_pixels = shapely.clip_by_rect(
-        shapely.affinity.affine_transform(shape, matrix), -1.0, -1.0, width + 1.0, height + 1.0
+    in_pixels = shapely.intersection(
+        shapely.affinity.affine_transform(shape, matrix),
+        shapely.box(-1.0, -1.0, width + 1.0, height + 1.0),
     )
     fractions = np.empty(rows.size, dtype=np.float64)
-    # Each row of pixels meets only the part of the polygon in its band: cut once per row, so
-    # a pixel's cut costs the few vertices near it. A rectangle cut (clip_by_rect) is several
-    # times faster than a general intersection.
+    # Each row of pixels meets only the part of the polygon in its band: the polygon is cut
+    # into blocks of rows, each block into rows, each row into pixels, so that a pixel's cut
+    # costs the few vertices near it.
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    block: tuple[int, BaseGeometry] | None = None
     for start, stop in zip(starts, np.r_[starts[1:], rows.size], strict=True):
-        row = float(rows[start])
-        band = shapely.clip_by_rect(in_pixels, 0.0, row, float(width), row + 1.0)
+        row = int(rows[start])
+        if block is None or row // _BLOCK != block[0]:
+            first = row // _BLOCK * _BLOCK
+            block = (row // _BLOCK, _cut(in_pixels, 0.0, first, width, first + _BLOCK))
+        band = _cut(block[1], 0.0, row, width, row + 1)
+        if _has_holes(band):
+            boxes = shapely.box(cols[start:stop], row, cols[start:stop] + 1.0, row + 1.0)
+            fractions[start:stop] = shapely.area(shapely.intersection(band, boxes))
+            continue
         for k in range(start, stop):
             col = float(cols[k])
             fractions[k] = shapely.clip_by_rect(band, col, row, col + 1.0, row + 1.0).area
     out[rows, cols] = quantized(fractions)
     return out
+
+
+def _has_holes(shape: BaseGeometry) -> bool:
+    return bool(np.any(shapely.get_num_interior_rings(shapely.get_parts(shape))))
+
+
+def _cut(shape: BaseGeometry, x0: float, y0: float, x1: float, y1: float) -> BaseGeometry:
+    """The part of `shape` in a rectangle. A rectangle cut (clip_by_rect) is several times
+    faster than a general intersection, but it can turn a polygon with holes inside out (its
+    output need not be valid): those are intersected exactly."""
+    if _has_holes(shape):
+        return shapely.intersection(shape, shapely.box(x0, y0, x1, y1))
+    return shapely.clip_by_rect(shape, x0, y0, x1, y1)
