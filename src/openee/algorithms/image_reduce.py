@@ -5,9 +5,10 @@ everything else.
 
 Earth Engine reduces a region's pixels by two rules (docs/decisions/0054): an unweighted reducer
 (count, min, ..., or any made so by Reducer.unweighted) takes the unmasked pixels whose centre
-is inside, each weighing 1; a weighted one (mean, sum, variance, stdDev: the reducers with a
-weighted statistic) takes the unmasked pixels the region covers at all, each weighing the
-smaller of its mask and the covered fraction. Each part of a combined reducer follows its own.
+is inside, each weighing 1; a weighted one (mean, sum, variance, stdDev, frequencyHistogram,
+histogram, mode: the reducers with a weighted statistic) takes the unmasked pixels the region
+covers at all, each weighing the smaller of its mask and the covered fraction. Each part of a
+combined reducer follows its own.
 """
 
 from __future__ import annotations
@@ -211,10 +212,11 @@ def reduce_region(
     """Applies a reducer to all the pixels in a region.
 
     An unweighted reducer (count, min, max, ..., or any after Reducer.unweighted) takes the
-    pixels whose centres fall in the region; a weighted one (mean, sum, variance, stdDev)
-    every pixel the region covers, weighted by the covered fraction (capped by the mask). A one-input reducer is applied to each band, giving '<band>' (one output) or
-    '<band>_<output>' keys; a reducer of n inputs takes the image's n bands. Masked pixels
-    are skipped.
+    pixels whose centres fall in the region; a weighted one (mean, sum, variance, stdDev,
+    the histograms, mode) every pixel the region covers, weighted by the covered fraction
+    (capped by the mask). A one-input reducer is applied to each band, giving '<band>' (one
+    output) or '<band>_<output>' keys; a reducer of n inputs takes the image's n bands.
+    Masked pixels are skipped.
 
     Args:
         image: The image to reduce.
