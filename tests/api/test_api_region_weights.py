@@ -105,3 +105,26 @@ def test_weighted_and_unweighted_means_of_the_centres(client: TestClient) -> Non
     assert unweighted["x"] == pytest.approx(math.fsum(x for x, _ in inside) / len(inside), abs=1e-6)
     assert unweighted["y"] == pytest.approx(math.fsum(y for _, y in inside) / len(inside), abs=1e-6)
     assert abs(weighted["x"] - unweighted["x"]) > 0.01
+
+
+def test_weighted_mode_counts_each_pixel_by_its_weight(client: TestClient) -> None:
+    """The mode of the pixels' y: the row the field weighs most in (weighted), the row with
+    the most centres inside (unweighted)."""
+    image = _call(
+        "Image.select",
+        input=_call("Image.pixelCoordinates", projection=_call("Projection", crs=CRS)),
+        bandSelectors=["y"],
+    )
+    mode = _call("Reducer.mode")
+    weighted = _reduce(client, image, mode)["y"]
+    unweighted = _reduce(client, image, _call("Reducer.unweighted", reducer=mode))["y"]
+    rows: dict[float, float] = {}
+    centres: dict[float, int] = {}
+    for _, y, w, inside in _pixels():
+        rows[y] = rows.get(y, 0.0) + w
+        centres[y] = centres.get(y, 0) + inside
+    heaviest = sorted(rows, key=lambda y: (-rows[y], y))
+    most = sorted(centres, key=lambda y: (-centres[y], y))
+    assert rows[heaviest[0]] > rows[heaviest[1]]  # no tie
+    assert weighted == heaviest[0]
+    assert unweighted == most[0]
