@@ -115,21 +115,36 @@ def stretched(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.rint(np.clip((values.astype(np.float64) - lo) / (hi - lo), 0, 1) * 255)
 
 
-def stretch_grid(view: tuple[float, float, float, float]) -> Grid:
-    """The pixels reduceRegion(bestEffort, maxPixels) reads over `view` in EPSG:3857 at scale 1:
-    pixel size doubled from 1 m until at most MAX_PIXELS pixel centres fall in the view (the
-    lon/lat box is a rectangle in Mercator)."""
+def stretch_pixels(
+    view: tuple[float, float, float, float], size: float | None = None
+) -> tuple[Grid, np.ndarray, np.ndarray]:
+    """The pixels reduceRegion reads over `view` in EPSG:3857: at `size`, or (bestEffort,
+    maxPixels, scale 1) the pixel size doubled from 1 m until at most MAX_PIXELS pixels are in
+    the region. The stretch's reducer has a weighted input (stdDev), so a pixel is in it when
+    its centre is in the view or the view covers at least 1/255 of it (ADR 0054); the lon/lat
+    box is a rectangle in Mercator, so a pixel's covered fraction is the product of its
+    overlaps along x and y. Returns the grid of the pixels the view overlaps, their weights
+    floor(fraction * 255) / 255 and which have their centre inside."""
     to_merc = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
     (x0, x1), (y0, y1) = to_merc.transform([view[0], view[2]], [view[1], view[3]])
-    size = 1.0
+    step = size or 1.0
     while True:
-        c0, c1 = math.ceil(x0 / size - 0.5), math.floor(x1 / size - 0.5)
-        r0, r1 = math.ceil(y0 / size - 0.5), math.floor(y1 / size - 0.5)
-        width, height = c1 - c0 + 1, r1 - r0 + 1
-        if width * height <= MAX_PIXELS:
+        c0, c1 = math.floor(x0 / step), math.ceil(x1 / step)
+        r0, r1 = math.floor(y0 / step), math.ceil(y1 / step)
+        left = np.arange(c0, c1) * step
+        bottom = np.arange(r1 - 1, r0 - 1, -1) * step  # rows top-down
+        ox = (np.minimum(left + step, x1) - np.maximum(left, x0)) / step
+        oy = (np.minimum(bottom + step, y1) - np.maximum(bottom, y0)) / step
+        weights = np.floor(np.outer(oy, ox) * 255 + 1e-6) / 255
+        inside = np.outer(
+            (bottom + step / 2 > y0) & (bottom + step / 2 < y1),
+            (left + step / 2 > x0) & (left + step / 2 < x1),
+        )
+        if size is not None or ((weights > 0) | inside).sum() <= MAX_PIXELS:
             break
-        size *= 2
-    return Grid("EPSG:3857", Affine(size, 0, c0 * size, 0, -size, (r1 + 1) * size), width, height)
+        step *= 2
+    grid = Grid("EPSG:3857", Affine(step, 0, c0 * step, 0, -step, r1 * step), c1 - c0, r1 - r0)
+    return grid, weights, inside
 
 
 def pixel_centre(path: Path, lon: float, lat: float) -> tuple[float, float]:
@@ -219,9 +234,16 @@ def test_add_layer_feature_collection_fills_the_polygon(
 # -- the layer editor's stretch ------------------------------------------------------------------
 
 
-def _stats(values: np.ndarray) -> tuple[float, float, float, float]:
-    valid = values[~np.isnan(values)]
-    return float(valid.min()), float(valid.max()), float(valid.std()), float(valid.mean())
+def _stats(
+    values: np.ndarray, weights: np.ndarray, inside: np.ndarray
+) -> tuple[float, float, float, float]:
+    """minMax and the unweighted mean over the unmasked pixels whose centre is inside; the
+    (weighted) stdDev over every unmasked pixel the view covers, by its weight."""
+    centred = values[inside & ~np.isnan(values)]
+    covered = (weights > 0) & ~np.isnan(values)
+    x, w = values[covered], weights[covered]
+    std = math.sqrt(np.sum(w * (x - np.sum(w * x) / np.sum(w)) ** 2) / np.sum(w))
+    return float(centred.min()), float(centred.max()), std, float(centred.mean())
 
 
 @pytest.mark.parametrize("layer", ["image", "composite"])
@@ -231,8 +253,8 @@ def _stats(values: np.ndarray) -> tuple[float, float, float, float]:
 def test_layer_editor_stretch_matches_numpy(
     geemap: Any, ee_api: Any, layer: str, option: dict[str, float]
 ) -> None:
-    grid = stretch_grid(VIEW)
-    assert grid.transform.a == 64.0 and grid.width * grid.height <= MAX_PIXELS
+    grid, weights, inside = stretch_pixels(VIEW)
+    assert grid.transform.a == 64.0 and ((weights > 0) | inside).sum() <= MAX_PIXELS
     if layer == "image":
         image = ee_api.Image(ITEM.image_id)
         raw = warp_band(ITEM.band_path("B4"), grid).astype(np.float64)
@@ -245,13 +267,14 @@ def test_layer_editor_stretch_matches_numpy(
     lo, hi = tile_layer.calculate_vis_minmax(
         bounds=ee_api.Geometry.BBox(*VIEW), bands=["B4"], **option
     )
-    vmin, vmax, std, mean = _stats(values)
+    vmin, vmax, std, mean = _stats(values, weights, inside)
     if "sigma" in option:
         expected = (mean - option["sigma"] * std, mean + option["sigma"] * std)
     else:
         shrink = (vmax - vmin) * (1 - option.get("percent", 1.0))
         expected = (vmin + shrink, vmax - shrink)
-    np.testing.assert_allclose((lo, hi), expected, rtol=1e-9)
+    # The server holds weights as float32 (a level / 255 to 3e-8); mean - 3 sigma cancels.
+    np.testing.assert_allclose((lo, hi), expected, rtol=1e-8)
 
 
 def test_sr_org_6627_is_web_mercator(ee_api: Any) -> None:
@@ -261,7 +284,8 @@ def test_sr_org_6627_is_web_mercator(ee_api: Any) -> None:
     reducer = ee_api.Reducer.count()
     for crs in ("SR-ORG:6627", "EPSG:3857"):
         got = image.reduceRegion(reducer, region, crs=crs, scale=64).getInfo()
-        expected = int((warp_band(ITEM.band_path("B4"), stretch_grid(VIEW)) != 0).sum())
+        grid, _, inside = stretch_pixels(VIEW, 64.0)
+        expected = int(((warp_band(ITEM.band_path("B4"), grid) != 0) & inside).sum())
         assert got == {"B4": expected}
 
 

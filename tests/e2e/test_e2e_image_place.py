@@ -10,7 +10,7 @@ import pytest
 import rasterio
 import shapely
 from affine import Affine
-from oracle import Grid, load_items
+from oracle import Grid, coverage_weights, load_items
 from pyproj import Transformer
 from shapely.geometry import LineString, Polygon, box, shape
 
@@ -166,10 +166,13 @@ def test_clip_to_collection_masks_outside_the_union(ee_api) -> None:
     ee = ee_api
     clipped = ee.Image(1).clipToCollection(features(ee))
     arr = compute(ee, clipped.mask().rename("m"), PAINT_GRID)
+    # A pixel the union covers at all keeps a (fractional) mask (ADR 0054).
+    size = (PAINT_GRID.height, PAINT_GRID.width)
+    covered = coverage_weights(SQUARE.union(TRIANGLE), size, PAINT_GRID.transform) > 0
     lon, lat = centres(PAINT_GRID)
     inside = shapely.contains_xy(SQUARE.union(TRIANGLE), lon, lat)
-    assert inside.sum() > 50
-    np.testing.assert_array_equal(arr["m"] == 1, inside)
+    assert inside.sum() > 50 and (covered & ~inside).sum() > 10
+    np.testing.assert_array_equal(arr["m"] > 0, covered)
 
 
 def test_paint_fills_outlines_and_draws_lines(ee_api) -> None:

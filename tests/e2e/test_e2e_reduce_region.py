@@ -2,7 +2,10 @@
 
 The oracle reads the band files with rasterio and selects the pixels whose centres fall in the
 border polygon with `rasterio.features.geometry_mask` on the native grid (or on a coarser grid
-with the same origin), then reduces them with numpy.
+with the same origin) for the unweighted reducers (count, min, max, toList, linearFit, and the
+histogram-based ones, see ADR 0054), and weighs every pixel the polygon covers by its covered
+fraction for the weighted ones (mean, sum, variance, stdDev: `oracle.coverage_weights`), then
+reduces them with numpy.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import pytest
 import rasterio
 import rasterio.features
 from affine import Affine
-from oracle import Grid, Item, load_items, masked_median, warp_band
+from oracle import Grid, Item, coverage_weights, load_items, masked_median, warp_band
 from shapely.geometry import box, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -49,6 +52,24 @@ def inside(polygon: BaseGeometry, shape_: tuple[int, int], transform: Affine) ->
     return rasterio.features.geometry_mask([polygon], shape_, transform, invert=True)
 
 
+def weighted(
+    data: np.ndarray, polygon: BaseGeometry, transform: Affine, valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The values and weights of a weighted reducer: every valid pixel the polygon covers."""
+    w = coverage_weights(polygon, data.shape, transform)
+    ok = (w > 0) & valid
+    return data[ok].astype(np.float64), w[ok]
+
+
+def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    return float(np.sum(values * weights) / np.sum(weights))
+
+
+def weighted_variance(values: np.ndarray, weights: np.ndarray) -> float:
+    mean = weighted_mean(values, weights)
+    return float(np.sum(weights * (values - mean) ** 2) / np.sum(weights))
+
+
 @pytest.fixture(scope="module")
 def svn(ee_api):
     geojson, _ = border()
@@ -72,7 +93,10 @@ def test_mean_count_native_grid(ee_api, svn) -> None:
     valid = inside(border()[1], b4.shape, transform) & (b4 != 0)
     assert valid.sum() > 100_000
     assert result["B4_count"] == int(valid.sum())
-    assert result["B4_mean"] == pytest.approx(float(b4[valid].mean()), rel=1e-12)
+    values, weights = weighted(b4, border()[1], transform, b4 != 0)
+    assert result["B4_mean"] == pytest.approx(weighted_mean(values, weights), rel=1e-9)
+    # Centroid pixels only, as before ADR 0054: 490.42567 here, 490.42044 weighted.
+    assert abs(result["B4_mean"] - b4[valid].mean()) > 1e-3
 
 
 def test_explicit_crs_transform(ee_api, svn) -> None:
@@ -84,19 +108,21 @@ def test_explicit_crs_transform(ee_api, svn) -> None:
         ee_api.Reducer.sum(), svn, crs="EPSG:32633", crsTransform=crs_transform
     ).getInfo()
     b8, _ = read(item(CLEAR).band_path("B8"))
-    region = inside(border()[1], b4.shape, transform)
     assert set(result) == {"B4", "B8"}
-    assert result["B4"] == int(b4[region & (b4 != 0)].astype(np.int64).sum())
-    assert result["B8"] == int(b8[region & (b8 != 0)].astype(np.int64).sum())
+    for name, data in (("B4", b4), ("B8", b8)):
+        values, weights = weighted(data, border()[1], transform, data != 0)
+        assert result[name] == pytest.approx(float(np.sum(values * weights)), rel=1e-9)
 
 
 def test_statistics(ee_api, svn) -> None:
-    """minMax, stdDev, median, percentile and a frequency histogram of SCL classes."""
+    """minMax, stdDev, median, percentile and a frequency histogram of SCL classes. median and
+    percentile stay on the pixel centres (ADR 0054: not weighted here)."""
     img = image(ee_api, CLEAR)
     b4, transform = read(item(CLEAR).band_path("B4"))
     scl, _ = read(item(CLEAR).band_path("SCL"))
     region = inside(border()[1], b4.shape, transform)
     values = b4[region & (b4 != 0)].astype(np.float64)
+    covered, weights = weighted(b4, border()[1], transform, b4 != 0)
     reducer = (
         ee_api.Reducer.minMax()
         .combine(ee_api.Reducer.stdDev(), "", True)
@@ -106,16 +132,20 @@ def test_statistics(ee_api, svn) -> None:
     stats = img.select("B4").reduceRegion(reducer, svn, 120).getInfo()
     assert stats["B4_min"] == values.min()
     assert stats["B4_max"] == values.max()
-    assert stats["B4_stdDev"] == pytest.approx(values.std(), rel=1e-9)
+    assert stats["B4_stdDev"] == pytest.approx(
+        np.sqrt(weighted_variance(covered, weights)), rel=1e-9
+    )
     assert stats["B4_median"] == pytest.approx(np.median(values))
     assert stats["B4_p10"] == pytest.approx(np.percentile(values, 10))
     assert stats["B4_p90"] == pytest.approx(np.percentile(values, 90))
     histogram = (
         img.select("SCL").reduceRegion(ee_api.Reducer.frequencyHistogram(), svn, 120).getInfo()
     )
-    classes, counts = np.unique(scl[region & (scl != 0)], return_counts=True)
-    expected = {str(c): int(n) for c, n in zip(classes.tolist(), counts.tolist(), strict=True)}
-    assert histogram == {"SCL": expected}
+    # frequencyHistogram is weighted: a class counts each pixel by its weight (ADR 0054).
+    classes, weights = weighted(scl, border()[1], transform, scl != 0)
+    expected = {str(int(c)): float(weights[classes == c].sum()) for c in np.unique(classes)}
+    assert histogram["SCL"] == pytest.approx(expected, rel=1e-9)
+    assert histogram["SCL"]["4"] != int((region & (scl == 4)).sum())
 
 
 def test_scl_cloud_mask(ee_api, svn) -> None:
@@ -129,11 +159,13 @@ def test_scl_cloud_mask(ee_api, svn) -> None:
     b4, transform = read(item(CLOUDY).band_path("B4"))
     scl_px, _ = read(item(CLOUDY).band_path("SCL"))
     region = inside(border()[1], b4.shape, transform)
-    valid = region & (b4 != 0) & (scl_px != 0) & ~np.isin(scl_px, SCL_MASKED)
+    clear_px = (b4 != 0) & (scl_px != 0) & ~np.isin(scl_px, SCL_MASKED)
+    valid = region & clear_px
     unmasked = region & (b4 != 0)
     assert 0 < valid.sum() < unmasked.sum() * 0.5  # the mask removes most of the region
     assert result["B4_count"] == int(valid.sum())
-    assert result["B4_mean"] == pytest.approx(float(b4[valid].mean()), rel=1e-12)
+    values, weights = weighted(b4, border()[1], transform, clear_px)
+    assert result["B4_mean"] == pytest.approx(weighted_mean(values, weights), rel=1e-9)
 
 
 def test_too_many_pixels(ee_api, svn) -> None:
@@ -158,7 +190,8 @@ def test_too_many_pixels(ee_api, svn) -> None:
 
 def test_best_effort_coarsens(ee_api, svn) -> None:
     """bestEffort doubles the pixel size until the region fits: 120 -> 240 -> 480 m here, read
-    from the band's 4x overview as Earth Engine reads its pyramids."""
+    from the band's 4x overview as Earth Engine reads its pyramids. The mean is weighted, so
+    the region counts every pixel it covers at all."""
     result = (
         image(ee_api, CLEAR)
         .select("B4")
@@ -176,11 +209,13 @@ def test_best_effort_coarsens(ee_api, svn) -> None:
     height = int(np.ceil((transform.f - ymin) / scale)) - row0
     coarse = Affine(scale, 0, transform.c + col0 * scale, 0, -scale, transform.f - row0 * scale)
     region = inside(polygon, (height, width), coarse)
-    assert 50_000 < region.sum() <= 100_000
+    covered = coverage_weights(polygon, (height, width), coarse) > 0
+    assert 50_000 < (region | covered).sum() <= 100_000
     b4 = warp_band(path, Grid("EPSG:32633", coarse, width, height), overview_level=1)
     valid = region & (b4 != 0)
     assert result["B4_count"] == int(valid.sum())
-    assert result["B4_mean"] == pytest.approx(float(b4[valid].mean()), rel=1e-12)
+    values, weights = weighted(b4, polygon, coarse, b4 != 0)
+    assert result["B4_mean"] == pytest.approx(weighted_mean(values, weights), rel=1e-9)
 
 
 FIELD = box(520_010, 5_130_010, 530_010, 5_138_010)  # no pixel centre on an edge
@@ -204,8 +239,10 @@ def test_min_variance_and_list(ee_api) -> None:
     result = image(ee_api, CLEAR).select("B8").reduceRegion(reducer, ee_field(ee_api), 120)
     result = result.getInfo()
     values = field_values(CLEAR, "B8")
+    b8, transform = read(item(CLEAR).band_path("B8"))
+    covered, weights = weighted(b8, FIELD, transform, b8 != 0)
     assert result["B8_min"] == values.min()
-    assert result["B8_variance"] == pytest.approx(values.astype(np.float64).var(), rel=1e-9)
+    assert result["B8_variance"] == pytest.approx(weighted_variance(covered, weights), rel=1e-9)
     assert sorted(result["B8_list"]) == sorted(values.tolist())
 
 
@@ -216,16 +253,20 @@ def test_histogram(ee_api) -> None:
         .reduceRegion(ee_api.Reducer.histogram(maxBuckets=64), ee_field(ee_api), 120)
         .getInfo()["B4"]
     )
-    values = field_values(CLEAR, "B4").astype(np.float64)
+    # histogram is weighted: each pixel the field covers counts by its weight (ADR 0054).
+    b4, transform = read(item(CLEAR).band_path("B4"))
+    values, weights = weighted(b4, FIELD, transform, b4 != 0)
     start, width, counts = result["bucketMin"], result["bucketWidth"], result["histogram"]
     assert len(counts) <= 64 and np.log2(width).is_integer()
     edges = start + width * np.arange(len(counts) + 1)
     assert edges[0] <= values.min() and values.max() < edges[-1]
-    expected, _ = np.histogram(values, bins=edges)
-    assert counts == expected.tolist()
+    expected, _ = np.histogram(values, bins=edges, weights=weights)
+    assert counts == pytest.approx(expected.tolist(), rel=1e-9)
+    assert sum(counts) != len(field_values(CLEAR, "B4"))
     for mean, lo, hi, n in zip(result["bucketMeans"], edges, edges[1:], counts, strict=False):
         if n:
-            assert mean == pytest.approx(values[(values >= lo) & (values < hi)].mean())
+            inside = (values >= lo) & (values < hi)
+            assert mean == pytest.approx(weighted_mean(values[inside], weights[inside]))
 
 
 def test_two_input_reducer_takes_two_bands(ee_api) -> None:
@@ -263,4 +304,5 @@ def test_composite_needs_its_grid(ee_api) -> None:
     assert transform == Affine(*native)
     valid = inside(FIELD, median.shape, transform) & ~np.isnan(median)
     assert result["B4_count"] == int(valid.sum())
-    assert result["B4_mean"] == pytest.approx(float(median[valid].mean()), rel=1e-12)
+    values, weights = weighted(median, FIELD, transform, ~np.isnan(median))
+    assert result["B4_mean"] == pytest.approx(weighted_mean(values, weights), rel=1e-9)

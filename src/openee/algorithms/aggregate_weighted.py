@@ -13,7 +13,7 @@ from typing import Any
 
 from openee.algorithms.aggregate import Columns, evaluate
 from openee.reducers.matrix import weighted
-from openee.reducers.registry import Context, runs_in, spec, split
+from openee.reducers.registry import spec, split, takes_weights
 from openee.values.reducer import Reducer
 
 # One weight column per reducer input; None for an unweighted input.
@@ -30,8 +30,7 @@ def weighted_inputs(reducer: Reducer) -> list[bool]:
             for i, own in zip(inputs, weighted_inputs(part), strict=True):
                 takes[i] = takes[i] or own
         return takes
-    simple = runs_in(reducer, Context.WEIGHTED) and reducer.inputs == 1 and not reducer.parts
-    return [simple] * reducer.num_inputs()
+    return [takes_weights(reducer)] * reducer.num_inputs()
 
 
 def evaluate_weighted(reducer: Reducer, columns: Columns, weights: Weights) -> list[Any]:
@@ -55,9 +54,7 @@ def evaluate_weighted(reducer: Reducer, columns: Columns, weights: Weights) -> l
         return evaluate(reducer, columns)
     statistic = spec(reducer.name).weighted
     assert statistic is not None  # a weighted input: weighted_inputs said so
-    copies = [
-        weighted([columns[i], present[i]], reducer.name, statistic) for i in range(reducer.repeat)
-    ]
+    copies = [weighted([columns[i], present[i]], reducer, statistic) for i in range(reducer.repeat)]
     if reducer.repeat == 1:
         return copies[0]
     # A repeated reducer's outputs are lists, one value per copy.

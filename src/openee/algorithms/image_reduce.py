@@ -2,18 +2,26 @@
 sampleRegions. The pixels come from `openee.engine.regions`; the reducers are applied with
 numpy for the common statistics and with the list kernels of `openee.algorithms.aggregate` for
 everything else.
+
+Earth Engine reduces a region's pixels by two rules (docs/decisions/0054): an unweighted reducer
+(count, min, ..., or any made so by Reducer.unweighted) takes the unmasked pixels whose centre
+is inside, each weighing 1; a weighted one (mean, sum, variance, stdDev, frequencyHistogram,
+histogram, mode: the reducers with a weighted statistic) takes the unmasked pixels the region
+covers at all, each weighing the smaller of its mask and the covered fraction. Each part of a
+combined reducer follows its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import shapely.geometry
 
 from openee.algorithms import aggregate
+from openee.algorithms.aggregate_weighted import evaluate_weighted, weighted_inputs
 from openee.algorithms.context import current
 from openee.algorithms.registry import algorithm
 from openee.engine.regions import (
@@ -25,7 +33,7 @@ from openee.engine.regions import (
 )
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Image
-from openee.reducers.registry import SPECS, Context, require, split
+from openee.reducers.registry import SPECS, Context, require, spec, split, takes_weights
 from openee.values.feature import Feature, FeatureCollection
 from openee.values.geometry import WGS84, Geometry
 from openee.values.projection import Projection
@@ -37,6 +45,55 @@ SAMPLE_MAX_PIXELS = 100_000_000
 
 
 # -- applying a reducer to pixel values ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BandPixels:
+    """One band's pixels of a region with what both rules need: the values, where the band is
+    unmasked, where the pixel's centre is inside (None: everywhere) and its weight for the
+    weighted rule, the smaller of mask and covered fraction (None: 1 where inside)."""
+
+    values: np.ndarray
+    valid: np.ndarray
+    inside: np.ndarray | None = None
+    weight: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, pixels: Gathered, band: int) -> BandPixels:
+        weight = pixels.cover
+        mask = pixels.weights[band] if pixels.weights else None
+        if weight is not None and mask is not None:
+            weight = np.minimum(weight, mask)
+        return cls(pixels.values[band], pixels.valid[band], pixels.inside, weight)
+
+    def unweighted(self) -> np.ndarray:
+        """The values of the unweighted rule: unmasked, centre inside."""
+        ok = self.valid if self.inside is None else self.valid & self.inside
+        return self.values[ok]
+
+    def weighted(self) -> tuple[np.ndarray, np.ndarray]:
+        """The values of the weighted rule and their weights (those above 0)."""
+        if self.weight is None:
+            values = self.unweighted()
+            return values, np.ones(values.shape, dtype=np.float32)
+        ok = self.valid & (self.weight > 0)
+        return self.values[ok], self.weight[ok]
+
+
+def band_outputs(reducer: Reducer, band: BandPixels) -> list[Any]:
+    """The outputs of a one-input reducer over one band's pixels, by Earth Engine's rules."""
+    parts = split(reducer)
+    if parts is not None and reducer.option("sharedInputs"):  # combine, its parts on one input
+        return [v for part, _ in parts for v in band_outputs(part, band)]
+    if band.values.dtype == object or not takes_weights(reducer):
+        return column_outputs(reducer, band.unweighted())
+    values, weights = band.weighted()
+    if values.size == 0 or bool(np.all(weights == 1)):  # whole pixels: the unweighted kernels
+        return column_outputs(reducer, values)
+    statistic = spec(reducer.name).weighted
+    assert statistic is not None  # takes_weights said so
+    weights = weights.astype(np.float64)
+    return statistic(values, weights, float(weights.sum()), reducer)
 
 
 def column_outputs(reducer: Reducer, values: np.ndarray) -> list[Any]:
@@ -77,8 +134,8 @@ def reduce_pixels(
     inputs = reducer.num_inputs()
     out: dict[str, Any] = {}
     if inputs == 1 and (by_band or len(names) > 1):
-        for name, values, valid in zip(names, pixels.values, pixels.valid, strict=True):
-            results = column_outputs(reducer, values[valid])
+        for i, name in enumerate(names):
+            results = band_outputs(reducer, BandPixels.of(pixels, i))
             if len(reducer.outputs) == 1:
                 out[name] = results[0]
             else:
@@ -90,13 +147,42 @@ def reduce_pixels(
         raise InvalidArgumentError(
             f"The reducer takes {inputs} inputs, but the image has {len(names)} bands."
         )
-    ok = np.logical_and.reduce(pixels.valid) if pixels.valid else np.zeros(0, dtype=bool)
-    columns = [v[ok] for v in pixels.values]
     if inputs == 1:
-        results = column_outputs(reducer, columns[0])
+        results = band_outputs(reducer, BandPixels.of(pixels, 0))
     else:
-        results = aggregate.evaluate(reducer, [c.tolist() for c in columns])
+        results = _inputs_outputs(reducer, pixels)
     return dict(zip(reducer.outputs, results, strict=True))
+
+
+def _inputs_outputs(reducer: Reducer, pixels: Gathered) -> list[Any]:
+    """A reducer of n inputs over the n bands, on the pixels where all are unmasked: its
+    weighted inputs with their weights, the others on the pixels whose centre is inside."""
+    ok = np.logical_and.reduce(pixels.valid) if pixels.valid else np.zeros(0, dtype=bool)
+    takes = weighted_inputs(reducer)
+    if not any(takes) or pixels.inside is None:
+        if pixels.inside is not None:
+            ok = ok & pixels.inside
+        return aggregate.evaluate(reducer, [v[ok].tolist() for v in pixels.values])
+    bands = [BandPixels.of(pixels, i) for i in range(len(pixels.values))]
+    columns: list[list[Any]] = []
+    weights: list[list[Any] | None] = []
+    for band, weighted in zip(bands, takes, strict=True):
+        values = band.values[ok].tolist()
+        if weighted and band.weight is not None:
+            weight = band.weight[ok]
+            # A pixel of weight 0 is not in the region for this input: a null weight skips it.
+            weights.append([float(w) if w > 0 else None for w in weight.tolist()])
+            columns.append(values)
+        else:
+            inside = pixels.inside[ok].tolist()
+            columns.append([v if i else None for v, i in zip(values, inside, strict=True)])
+            weights.append(None)
+    return evaluate_weighted(reducer, columns, weights)
+
+
+def _weighted(reducer: Reducer) -> bool:
+    """Whether any input of the reducer is weighted (its region then measures coverage)."""
+    return any(weighted_inputs(reducer))
 
 
 def _context() -> tuple[Any, int]:
@@ -123,11 +209,14 @@ def reduce_region(
     maxPixels: int = 10_000_000,
     tileScale: float = 1.0,
 ) -> dict[str, Any]:
-    """Applies a reducer to all the pixels in a region: those whose centres fall in it.
+    """Applies a reducer to all the pixels in a region.
 
-    A one-input reducer is applied to each band, giving '<band>' (one output) or
-    '<band>_<output>' keys; a reducer of n inputs takes the image's n bands. Masked pixels
-    are skipped.
+    An unweighted reducer (count, min, max, ..., or any after Reducer.unweighted) takes the
+    pixels whose centres fall in the region; a weighted one (mean, sum, variance, stdDev,
+    the histograms, mode) every pixel the region covers, weighted by the covered fraction
+    (capped by the mask). A one-input reducer is applied to each band, giving '<band>' (one
+    output) or '<band>_<output>' keys; a reducer of n inputs takes the image's n bands.
+    Masked pixels are skipped.
 
     Args:
         image: The image to reduce.
@@ -144,7 +233,7 @@ def reduce_region(
     """
     region_geometry = image_region(image, geometry, "geometry")
     projection = analysis_projection(image, scale, crs, crsTransform)
-    region = fit_region(region_geometry, projection, maxPixels, bestEffort)
+    region = fit_region(region_geometry, projection, maxPixels, bestEffort, _weighted(reducer))
     executor, chunk_size = _context()
     pixels = gather(_sources(image), region, executor, chunk_size)
     return dict(sorted(reduce_pixels(reducer, image.band_names, pixels, True).items()))
@@ -179,12 +268,13 @@ def reduce_regions(
     features = _features(collection, "collection")
     projection = analysis_projection(image, scale, crs, crsTransform)
     limit = maxPixelsPerRegion if maxPixelsPerRegion is not None else DEFAULT_MAX_PIXELS
+    weighted = _weighted(reducer)
     executor, chunk_size = _context()
     out = []
     for feature in features:
         if feature.geometry is None:
             raise InvalidArgumentError("A feature of the collection has no geometry.")
-        region = fit_region(feature.geometry, projection, limit, False)
+        region = fit_region(feature.geometry, projection, limit, False, weighted)
         pixels = gather(_sources(image), region, executor, chunk_size)
         results = reduce_pixels(reducer, image.band_names, pixels, False)
         out.append(replace(feature, properties={**feature.properties, **results}))

@@ -96,7 +96,13 @@ class VisualizedBand(BandSource):
 
 
 class BoundsClippedBand(ClippedBand):
-    """A band clipped to the bounding box that Image.clipToBoundsAndScale gave it a grid for."""
+    """A band clipped to the bounding box that Image.clipToBoundsAndScale gave it a grid for.
+
+    Its grid's edge pixels are whole pixels of that box snapped outward, unmasked when their
+    centre is inside, as before ADR 0054: Earth Engine documents fractional edges for clip(),
+    not for the box of a thumbnail or download (what it does there is not known here)."""
+
+    fractional = False
 
 
 def has_bounds_grid(image: Image) -> bool:

@@ -14,7 +14,7 @@ from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
 from openee.raster.image import Image
 from openee.reducers.constructors import for_each
-from openee.reducers.registry import SPECS, spec
+from openee.reducers.registry import SPECS, UNWEIGHTED, spec
 from openee.values.reducer import Reducer
 
 # The constructors of the reducers of the registry (openee.reducers.constructors); the
@@ -84,12 +84,16 @@ def get_outputs(reducer: Reducer) -> list[Any]:
 
 @algorithm("Reducer.unweighted")
 def unweighted(reducer: Reducer) -> Reducer:
-    """Returns an unweighted version of the reducer (inputs here are always unweighted).
+    """Returns a version of the reducer with its weighted inputs made unweighted: over a
+    region, every pixel whose centre is inside weighs 1 (docs/decisions/0054).
 
     Args:
         reducer: The reducer.
     """
-    return reducer
+    if reducer.parts:
+        return replace(reducer, parts=tuple(unweighted(part) for part in reducer.parts))
+    options = tuple(o for o in reducer.options if o[0] != UNWEIGHTED)
+    return replace(reducer, options=(*options, (UNWEIGHTED, True)))
 
 
 def reduce_values(reducer: Reducer, values: list[Any]) -> Any:

@@ -1,7 +1,9 @@
 """Pixels inside a region: the engine of Image.reduceRegion(s), sample and sampleRegions.
 
 A region is a geometry laid on the pixel grid of a projection. A pixel belongs to it when its
-centre falls inside a polygon (Earth Engine's rule); points and lines take the pixels they touch.
+centre falls inside a polygon (Earth Engine's rule for unweighted reducers); points and lines
+take the pixels they touch. A weighted region (for weighted reducers, docs/decisions/0054) also
+takes the pixels the polygon partly covers, each with its covered fraction.
 Pixels are read with `compute.chunks.materialize` on strips of the region's bounding grid (so the
 server's thread pool or Dask cluster runs the reads), and only the pixels inside are kept. Strips
 without a pixel inside are never read.
@@ -12,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,6 +29,7 @@ from openee.engine.chunks import materialize
 from openee.engine.executors import ChunkExecutor
 from openee.errors import InvalidArgumentError
 from openee.raster.arrays import check_arrays, flat_values
+from openee.raster.coverage import coverage
 from openee.raster.grid import PixelGrid
 from openee.raster.image import DEFAULT_PROJECTION, Image
 from openee.raster.pixels import Pixels
@@ -98,7 +101,8 @@ def coarser(projection: Projection, factor: float) -> Projection:
 @dataclass(frozen=True)
 class Region:
     """A geometry on the pixel grid of a projection: `shape` is the geometry in the projection's
-    CRS, and `col0, row0, width, height` its bounding window of whole pixels."""
+    CRS, and `col0, row0, width, height` its bounding window of whole pixels. A `weighted`
+    region also holds the pixels it partly covers (their centres may be outside)."""
 
     projection: Projection
     shape: BaseGeometry
@@ -106,12 +110,13 @@ class Region:
     row0: int
     width: int
     height: int
+    weighted: bool = False
 
     @classmethod
-    def of(cls, geometry: Geometry, projection: Projection) -> Region:
+    def of(cls, geometry: Geometry, projection: Projection, weighted: bool = False) -> Region:
         in_crs = geometry_space.in_crs(geometry, projection.crs)
         if in_crs.is_empty:
-            return cls(projection, in_crs, 0, 0, 0, 0)
+            return cls(projection, in_crs, 0, 0, 0, 0, weighted)
         to_pixels = ~Affine(*projection.transform)
         matrix = [to_pixels.a, to_pixels.b, to_pixels.d, to_pixels.e, to_pixels.c, to_pixels.f]
         xmin, ymin, xmax, ymax = shapely.affinity.affine_transform(in_crs, matrix).bounds
@@ -120,7 +125,7 @@ class Region:
         col0, row0 = math.floor(xmin), math.floor(ymin)
         col1 = max(math.ceil(xmax), col0 + 1)
         row1 = max(math.ceil(ymax), row0 + 1)
-        return cls(projection, in_crs, col0, row0, col1 - col0, row1 - row0)
+        return cls(projection, in_crs, col0, row0, col1 - col0, row1 - row0, weighted)
 
     @property
     def empty(self) -> bool:
@@ -135,22 +140,37 @@ class Region:
         grid are in the region."""
         if self.empty:
             return np.zeros((height, width), dtype=bool)
-        window = Affine(*self.projection.transform) @ Affine.translation(
-            self.col0 + col, self.row0 + row
-        )
         burned = rasterio.features.rasterize(
-            [(self.shape, 1)], out_shape=(height, width), transform=window, fill=0, dtype="uint8"
+            [(self.shape, 1)],
+            out_shape=(height, width),
+            transform=self._window(row, col),
+            fill=0,
+            dtype="uint8",
         )
         return burned.astype(bool)
 
-    def strips(self) -> Iterator[tuple[int, np.ndarray]]:
-        """(first row, mask) for horizontal strips of the bounding grid, top to bottom."""
+    def coverage(self, row: int, col: int, height: int, width: int) -> np.ndarray:
+        """The fraction of each pixel of the window that the region covers, as Earth Engine's
+        8-bit weights; points and lines weigh 1 where they touch."""
+        if self.empty:
+            return np.zeros((height, width), dtype=np.float64)
+        return coverage(self.shape, self._window(row, col), height, width)
+
+    def _window(self, row: int, col: int) -> Affine:
+        return Affine(*self.projection.transform) @ Affine.translation(
+            self.col0 + col, self.row0 + row
+        )
+
+    def strips(self) -> Iterator[Strip]:
+        """Horizontal strips of the bounding grid, top to bottom."""
         if self.empty:
             return
         rows = max(1, min(self.height, STRIP_PIXELS // self.width))
         for row in range(0, self.height, rows):
             height = min(rows, self.height - row)
-            yield row, self.mask(row, 0, height, self.width)
+            inside = self.mask(row, 0, height, self.width)
+            cover = self.coverage(row, 0, height, self.width) if self.weighted else None
+            yield Strip(row, inside, cover)
 
     def count(self) -> int:
         """How many pixels are in the region: exact for a bounding grid that can be rasterized,
@@ -158,18 +178,38 @@ class Region:
         if self.empty:
             return 0
         if self.width * self.height <= EXACT_COUNT_LIMIT:
-            return sum(int(mask.sum()) for _, mask in self.strips())
+            return sum(int(strip.selected.sum()) for strip in self.strips())
         if self.shape.geom_type in ("Polygon", "MultiPolygon", "GeometryCollection"):
             return round(self.shape.area / abs(Affine(*self.projection.transform).determinant))
         return self.width * self.height
 
 
+@dataclass(frozen=True)
+class Strip:
+    """Rows of a region's bounding grid from `row` on: which pixels have their centre inside,
+    and (weighted regions) the fraction of each that the region covers."""
+
+    row: int
+    inside: np.ndarray
+    cover: np.ndarray | None
+
+    @property
+    def selected(self) -> np.ndarray:
+        """The pixels of the region: centre inside, or (weighted) partly covered."""
+        return self.inside if self.cover is None else self.inside | (self.cover > 0)
+
+
 def fit_region(
-    geometry: Geometry, projection: Projection, max_pixels: int | None, best_effort: bool
+    geometry: Geometry,
+    projection: Projection,
+    max_pixels: int | None,
+    best_effort: bool,
+    weighted: bool = False,
 ) -> Region:
     """The region on `projection`; with more than `max_pixels` pixels, a coarser projection
-    (each step doubles the pixel size) if `best_effort`, else Earth Engine's error."""
-    region = Region.of(geometry, projection)
+    (each step doubles the pixel size) if `best_effort`, else Earth Engine's error. A weighted
+    region counts the pixels it partly covers too."""
+    region = Region.of(geometry, projection, weighted)
     if max_pixels is None:
         return region
     found = region.count()
@@ -177,20 +217,26 @@ def fit_region(
         if not best_effort:
             raise TooManyPixelsError(found, max_pixels)
         projection = coarser(projection, 2.0)
-        region = Region.of(geometry, projection)
+        region = Region.of(geometry, projection, weighted)
         found = region.count()
     return region
 
 
 @dataclass(frozen=True)
 class Gathered:
-    """The region's pixels, in row-major order: per band their values and validity, and each
-    pixel's (column, row) in the projection's pixel coordinates."""
+    """The region's pixels, in row-major order: per band their values, validity and mask
+    weight (None: every valid pixel weighs 1), and each pixel's (column, row) in the
+    projection's pixel coordinates. A weighted region's pixels also say whether their centre
+    is `inside` and which fraction of them the region covers (`cover`); None: every pixel has
+    its centre inside and weighs 1."""
 
     values: list[np.ndarray]
     valid: list[np.ndarray]
     cols: np.ndarray
     rows: np.ndarray
+    weights: list[np.ndarray | None] = field(default_factory=list)
+    inside: np.ndarray | None = None
+    cover: np.ndarray | None = None
 
     def centres(self, projection: Projection, crs: str = WGS84) -> tuple[np.ndarray, np.ndarray]:
         """The pixel centres in `crs` (x, y)."""
@@ -221,10 +267,14 @@ def gather(
     check_arrays(sources)
     values: list[list[np.ndarray]] = [[] for _ in sources]
     valid: list[list[np.ndarray]] = [[] for _ in sources]
+    weights: list[list[np.ndarray | None]] = [[] for _ in sources]
     cols: list[np.ndarray] = []
     rows: list[np.ndarray] = []
+    inside: list[np.ndarray] = []
+    cover: list[np.ndarray] = []
     grid = region.grid() if not region.empty else None
-    for row, mask in region.strips():
+    for strip in region.strips():
+        row, mask = strip.row, strip.selected
         if select is not None:
             mask = select(mask)
         if grid is None or not mask.any():
@@ -239,6 +289,10 @@ def gather(
         for i, p in enumerate(pixels):
             values[i].append(p.data[window] if not p.rank else _nested(p, window))
             valid[i].append(p.valid[window])
+            weights[i].append(p.weight[window] if p.weight is not None else None)
+        if strip.cover is not None:
+            inside.append(strip.inside[r0:r1, c0:c1][window])
+            cover.append(strip.cover[r0:r1, c0:c1][window])
         rr, cc = np.nonzero(window)
         rows.append(rr + region.row0 + row + r0)
         cols.append(cc + region.col0 + c0)
@@ -253,6 +307,21 @@ def gather(
         valid=[joined(v, np.dtype(bool)) for v in valid],
         cols=joined(cols, np.dtype(np.int64)),
         rows=joined(rows, np.dtype(np.int64)),
+        weights=[_joined_weights(w, v) for w, v in zip(weights, valid, strict=True)],
+        inside=joined(inside, np.dtype(bool)) if region.weighted else None,
+        cover=joined(cover, np.dtype(np.float64)) if region.weighted else None,
+    )
+
+
+def _joined_weights(parts: list[np.ndarray | None], valid: list[np.ndarray]) -> np.ndarray | None:
+    """A band's mask weights over the gathered strips (1 where a strip has none)."""
+    if all(part is None for part in parts):
+        return None
+    return np.concatenate(
+        [
+            part if part is not None else np.ones(v.shape, dtype=np.float32)
+            for part, v in zip(parts, valid, strict=True)
+        ]
     )
 
 

@@ -8,7 +8,7 @@ axis; None means every pixel uses the whole padded extent. `valid` masks whole p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -112,24 +112,21 @@ class BoxedPixels:
         if self.box == box:
             return self.pixels
         common = meet_box(self.box, box)
+        weight = self.pixels.weight
         if self.box is not None and common == box:
             crop = _relative(box, self.box)
-            weight = self.pixels.weight
-            return Pixels(
-                self.pixels.data[crop],
-                self.pixels.valid[crop],
-                weight=weight[crop] if weight is not None else None,
-            )
+            cropped = weight[crop] if weight is not None else None
+            return Pixels(self.pixels.data[crop], self.pixels.valid[crop], weight=cropped)
         shape = (box[0].stop - box[0].start, box[1].stop - box[1].start)
         out = Pixels.empty(shape, self.pixels.data.dtype)
-        if self.pixels.weight is not None:
-            out = Pixels(out.data, out.valid, weight=np.ones(shape, dtype=np.float32))
+        if weight is not None:
+            out = replace(out, weight=np.ones(shape, dtype=np.float32))
         if self.box is not None and common is not None:
             into, source = _relative(common, box), _relative(common, self.box)
             out.data[into] = self.pixels.data[source]
             out.valid[into] = self.pixels.valid[source]
-            if out.weight is not None and self.pixels.weight is not None:
-                out.weight[into] = self.pixels.weight[source]
+            if out.weight is not None and weight is not None:
+                out.weight[into] = weight[source]
         return out
 
     @staticmethod

@@ -10,11 +10,13 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numpy as np
 import rasterio.features
 import shapely.geometry
 
+from openee.raster.coverage import coverage
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import BoxedPixels, Pixels, mask_weight, meet_box, union_box
 from openee.raster.read import plan_read, read_into_grid, read_window
@@ -488,9 +490,12 @@ def with_resampling(source: BandSource, mode: str) -> BandSource:
 
 @dataclass(frozen=True)
 class ClippedBand(BandSource):
-    """The input masked outside a geometry (GeoJSON in `crs`), as Image.clip does."""
+    """The input masked outside a geometry (GeoJSON in `crs`), as Image.clip does: a pixel on
+    the edge keeps the covered fraction as its mask (`fractional`), or (not `fractional`) is
+    unmasked when its centre is inside."""
 
     accepts_arrays = True
+    fractional: ClassVar[bool] = True
 
     input: BandSource
     geometry: str  # GeoJSON text, so that the recipe stays hashable and picklable
@@ -505,10 +510,20 @@ class ClippedBand(BandSource):
         shape = Geometry(shapely.geometry.shape(json.loads(self.geometry)), self.crs).transformed(
             grid.crs
         )
-        inside = rasterio.features.geometry_mask(
-            [shape], out_shape=grid.shape, transform=grid.transform, invert=True
-        )
-        return Pixels(base.data, base.valid & inside, base.lengths, base.weight)
+        if not self.fractional:
+            inside = rasterio.features.geometry_mask(
+                [shape], out_shape=grid.shape, transform=grid.transform, invert=True
+            )
+            return Pixels(base.data, base.valid & inside, base.lengths, base.weight)
+        # Earth Engine's clip leaves the pixels on the edge partly unmasked: their mask is the
+        # fraction the geometry covers (guide "Weighted reductions"; ADR 0054).
+        cover = coverage(shape, grid.transform, *grid.shape).astype(np.float32)
+        valid = base.valid & (cover > 0)
+        weight = base.weight
+        partial = valid & (cover < 1)
+        if partial.any():
+            weight = cover if weight is None else np.minimum(weight, cover)
+        return Pixels(base.data, valid, base.lengths, weight)
 
 
 def children(source: BandSource) -> list[BandSource]:

@@ -185,22 +185,27 @@ def _fixed_2d_histogram(columns: Columns, reducer: Reducer) -> list[Any]:
     return [counts.tolist(), x_edges, y_edges]
 
 
-# A weighted statistic of (value, weight) rows: (values, weights, sum of weights) to the outputs.
-Weighted = Callable[[np.ndarray, np.ndarray, float], list[Any]]
+# A weighted statistic of (value, weight) rows: (values, weights, sum of weights, the reducer)
+# to the reducer's outputs.
+Weighted = Callable[[np.ndarray, np.ndarray, float, Reducer], list[Any]]
 
 
-def weighted(columns: Columns, child: str, statistic: Weighted) -> list[Any]:
+def weighted(columns: Columns, child: Reducer, statistic: Weighted) -> list[Any]:
     """Reducer `child` after splitWeights: the statistic of (value, weight) pairs of inputs."""
-    rows = _rows(columns, f"{child}.splitWeights")
+    rows = _rows(columns, f"{child.name}.splitWeights")
     values, weights = rows[:, 0], rows[:, 1]
-    return statistic(values, weights, float(weights.sum()))
+    return statistic(values, weights, float(weights.sum()), child)
 
 
-def _weighted_sum(values: np.ndarray, weights: np.ndarray, total: float) -> list[Any]:
+def _weighted_sum(
+    values: np.ndarray, weights: np.ndarray, total: float, reducer: Reducer
+) -> list[Any]:
     return [float(np.sum(values * weights))]
 
 
-def _weighted_mean(values: np.ndarray, weights: np.ndarray, total: float) -> list[Any]:
+def _weighted_mean(
+    values: np.ndarray, weights: np.ndarray, total: float, reducer: Reducer
+) -> list[Any]:
     if total == 0:
         return [None]
     return [float(np.sum(values * weights) / total)]
@@ -213,11 +218,11 @@ def _weighted_variance(values: np.ndarray, weights: np.ndarray, total: float) ->
     return float(np.sum(weights * (values - mean) ** 2) / total)
 
 
-def _variance(values: np.ndarray, weights: np.ndarray, total: float) -> list[Any]:
+def _variance(values: np.ndarray, weights: np.ndarray, total: float, reducer: Reducer) -> list[Any]:
     return [_weighted_variance(values, weights, total)]
 
 
-def _std_dev(values: np.ndarray, weights: np.ndarray, total: float) -> list[Any]:
+def _std_dev(values: np.ndarray, weights: np.ndarray, total: float, reducer: Reducer) -> list[Any]:
     variance = _weighted_variance(values, weights, total)
     return [None if variance is None else math.sqrt(variance)]
 

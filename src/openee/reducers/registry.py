@@ -25,6 +25,7 @@ from openee.reducers import (
     neighborhood,
     pixel,
     stats,
+    weighted,
 )
 from openee.reducers.axis import Accumulate, AxisKernel, Collapse
 from openee.reducers.burn import BurnKernel
@@ -182,22 +183,23 @@ def _plain(
 
 def _split_weights(columns: Columns, reducer: Reducer) -> list[Any]:
     """Reducer.splitWeights' list kernel: the weighted statistic of its child."""
-    child = reducer.parts[0].name
-    statistic = SPECS[child].weighted if child in SPECS else None
+    child = reducer.parts[0]
+    statistic = SPECS[child.name].weighted if child.name in SPECS else None
     if statistic is None:
-        raise InvalidArgumentError(f"Reducer.splitWeights: Reducer.{child} takes no weights.")
+        raise InvalidArgumentError(f"Reducer.splitWeights: Reducer.{child.name} takes no weights.")
     return matrix.weighted(columns, child, statistic)
 
 
 def _make_split_weights(reducer: Reducer) -> Reducer:
     """Returns the reducer with its weighted input replaced by two unweighted inputs: the value
-    and its weight (mean, sum, variance and stdDev take weights).
+    and its weight (mean, sum, variance, stdDev, frequencyHistogram, histogram and mode take
+    weights).
 
     Args:
         reducer: A one-input reducer that takes weights.
     """
     require(reducer, Context.WEIGHTED, simple=True)
-    if reducer.num_inputs() != 1:
+    if not takes_weights(reducer):
         raise refusal(reducer.name, Context.WEIGHTED)
     return Reducer("splitWeights", reducer.outputs, inputs=2, parts=(reducer,))
 
@@ -232,7 +234,7 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     _plain("countDistinct", NOWHERE, ("count",), "Creates a reducer that counts the distinct inputs, null included.", stats=stats.COUNT_DISTINCT, aggregate=lists.COUNT_DISTINCT),
     _plain("countDistinctNonNull", NOWHERE, ("count",), "Creates a reducer that counts the distinct non-null inputs.", stats=stats.COUNT_DISTINCT, aggregate=lists.COUNT_DISTINCT_NON_NULL),
     _plain("countRuns", NOWHERE, ("count",), "Creates a reducer that counts the runs of equal consecutive inputs.", aggregate=lists.COUNT_RUNS),
-    _plain("frequencyHistogram", NOWHERE, ("histogram",), "Creates a reducer that counts each distinct input: a dictionary from value to count.", column=column.COLUMN_FREQUENCY_HISTOGRAM, aggregate=lists.FREQUENCY_HISTOGRAM, property_aggregate=("histogram", "Returns a dictionary from each value of the property to its number of occurrences.")),
+    _plain("frequencyHistogram", NOWHERE, ("histogram",), "Creates a reducer that counts each distinct input: a dictionary from value to count.", column=column.COLUMN_FREQUENCY_HISTOGRAM, aggregate=lists.FREQUENCY_HISTOGRAM, weighted=weighted.WEIGHTED_FREQUENCY_HISTOGRAM, property_aggregate=("histogram", "Returns a dictionary from each value of the property to its number of occurrences.")),
     _plain("linearFit", NOWHERE, ("scale", "offset"), "Creates a two-input reducer that fits y = scale * x + offset by least squares.", 2, stats=stats.LINEAR_FIT, aggregate=lists.LINEAR_FIT),
     _plain("pearsonsCorrelation", NOWHERE, ("correlation", "p-value"), "Creates a two-input reducer that computes Pearson's correlation and its two-sided p-value.", 2, aggregate=lists.PEARSONS_CORRELATION),
     _plain("spearmansCorrelation", NOWHERE, ("correlation",), "Creates a two-input reducer that computes Spearman's rank correlation.", 2, aggregate=lists.SPEARMANS_CORRELATION),
@@ -241,8 +243,8 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     _plain("centeredCovariance", C.REGION_ARRAY, ("covariance",), "Creates a reducer that reduces mean-centred 1-D arrays of length N to their NxN covariance matrix: the sum of x x^T over n - 1, without subtracting a mean.", aggregate=matrix.CENTERED_COVARIANCE),
     # Constructors of their own (openee.algorithms.reducers).
     ReducerSpec("median", NOWHERE, pixel=pixel.MEDIAN, axis=along.AXIS_MEDIAN, collapse=along.COLLAPSE_MEDIAN, grouped=grouped.GROUPED_MEDIAN, neighborhood=neighborhood.NEIGHBORHOOD_MEDIAN, column=column.COLUMN_MEDIAN, aggregate=lists.MEDIAN, shortcut="median", focal="Applies a morphological filter to each band of an image: the median over each pixel's neighbourhood.", make=constructors.median),
-    ReducerSpec("mode", NOWHERE, pixel=pixel.MODE, neighborhood=neighborhood.NEIGHBORHOOD_MODE, aggregate=lists.MODE, shortcut="mode", focal="Applies a morphological filter to each band of an image: the most frequent value (ties: the smallest) over each pixel's neighbourhood.", make=constructors.mode),
-    ReducerSpec("histogram", NOWHERE, aggregate=lists.HISTOGRAM, make=constructors.histogram),
+    ReducerSpec("mode", NOWHERE, pixel=pixel.MODE, neighborhood=neighborhood.NEIGHBORHOOD_MODE, aggregate=lists.MODE, weighted=weighted.WEIGHTED_MODE, shortcut="mode", focal="Applies a morphological filter to each band of an image: the most frequent value (ties: the smallest) over each pixel's neighbourhood.", make=constructors.mode),
+    ReducerSpec("histogram", NOWHERE, aggregate=lists.HISTOGRAM, weighted=weighted.WEIGHTED_HISTOGRAM, make=constructors.histogram),
     ReducerSpec("min", NOWHERE, pixel=pixel.MIN, axis=along.AXIS_MIN, accumulate=along.ACCUM_MIN, collapse=along.COLLAPSE_MIN, grouped=grouped.GROUPED_MIN, neighborhood=neighborhood.NEIGHBORHOOD_MIN, burn=burn.BURN_MIN, column=column.COLUMN_MIN, aggregate=lists.MIN, keeps_integers=True, shortcut="min", focal="Applies a morphological filter to each band of an image: the minimum over each pixel's neighbourhood.", make=constructors.min_),
     ReducerSpec("max", NOWHERE, pixel=pixel.MAX, axis=along.AXIS_MAX, accumulate=along.ACCUM_MAX, collapse=along.COLLAPSE_MAX, grouped=grouped.GROUPED_MAX, neighborhood=neighborhood.NEIGHBORHOOD_MAX, burn=burn.BURN_MAX, column=column.COLUMN_MAX, aggregate=lists.MAX, keeps_integers=True, shortcut="max", focal="Applies a morphological filter to each band of an image: the maximum over each pixel's neighbourhood.", make=constructors.max_),
     ReducerSpec("percentile", NOWHERE, pixel=pixel.PERCENTILE, axis=along.AXIS_PERCENTILE, column=column.COLUMN_PERCENTILE, aggregate=lists.PERCENTILE, make=constructors.percentile),
@@ -266,6 +268,22 @@ SPECS: dict[str, ReducerSpec] = {s.name: s for s in (
     ReducerSpec("forEachElement", NOWHERE, combinator=True, walk=lists.FOR_EACH_ELEMENT, make=constructors.for_each_element),
     ReducerSpec("disaggregate", NOWHERE, combinator=True, walk=lists.DISAGGREGATE, make=constructors.disaggregate),
 )}  # fmt: skip
+
+
+# The option Reducer.unweighted sets on each simple reducer it reaches.
+UNWEIGHTED = "unweighted"
+
+
+def takes_weights(reducer: Reducer) -> bool:
+    """Whether a simple reducer's input is weighted: it has a weighted statistic (`weighted`,
+    the reducers splitWeights accepts) and Reducer.unweighted has not made it unweighted.
+    Weighted inputs reduce the pixels of a region by their covered fraction (ADR 0054)."""
+    return (
+        runs_in(reducer, Context.WEIGHTED)
+        and reducer.inputs == 1
+        and not reducer.parts
+        and not reducer.option(UNWEIGHTED, False)
+    )
 
 
 def pixel_kernel(name: str) -> PixelKernel:

@@ -1,0 +1,130 @@
+"""Weighted region reductions in process (ADR 0054), through value:compute as the stock client
+sends it, on images made of numbers (no file): Image.pixelCoordinates gives each pixel its
+centre, Image.constant(1) its weight. The oracle intersects each pixel's square with the polygon
+by shapely, one pixel at a time, and takes Earth Engine's 8-bit weight floor(fraction * 255) /
+255."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+import shapely.affinity
+from fastapi.testclient import TestClient
+from shapely.geometry import Polygon, box
+
+from openee.settings import DEFAULT_PROJECT
+
+URL = f"/v1/projects/{DEFAULT_PROJECT}/value:compute"
+CRS = "EPSG:32633"
+# 30 m pixels with their corners on multiples of 30.
+TRANSFORM = [30.0, 0.0, 500_010.0, 0.0, -30.0, 5_100_000.0]
+FIELD = shapely.affinity.rotate(
+    Polygon(
+        [(500_333, 5_099_411), (501_171, 5_099_502), (501_044, 5_098_703), (500_412, 5_098_650)]
+    ),
+    -14,
+)
+
+Node = dict[str, Any]
+
+
+def _node(value: Any) -> Node:
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)).endswith("Value"):
+        return value
+    return {"constantValue": value}
+
+
+def _call(name: str, **arguments: Any) -> Node:
+    args = {k: _node(v) for k, v in arguments.items()}
+    return {"functionInvocationValue": {"functionName": name, "arguments": args}}
+
+
+def _projection() -> Node:
+    return _call("Projection", crs=CRS, transform=TRANSFORM)
+
+
+def _region(polygon: Polygon) -> Node:
+    ring = [list(p) for p in polygon.exterior.coords]
+    crs = _call("Projection", crs=CRS)  # in metres (a transform would scale the coordinates)
+    return _call("GeometryConstructors.Polygon", coordinates=[ring], crs=crs, geodesic=False)
+
+
+def _reduce(client: TestClient, image: Node, reducer: Node) -> dict[str, Any]:
+    expression = _call(
+        "Image.reduceRegion",
+        image=image,
+        reducer=reducer,
+        geometry=_region(FIELD),
+        crs=_projection(),
+        crsTransform=TRANSFORM,
+    )
+    response = client.post(URL, json={"expression": {"result": "0", "values": {"0": expression}}})
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()["result"]
+    return result
+
+
+def _pixels() -> list[tuple[float, float, float, bool]]:
+    """(centre x, centre y, weight, centre inside) of every pixel the field's bounds touch."""
+    a, _, c, _, e, f = TRANSFORM
+    xmin, ymin, xmax, ymax = FIELD.bounds
+    out = []
+    for row in range(math.floor((ymax - f) / e), math.ceil((ymin - f) / e)):
+        for col in range(math.floor((xmin - c) / a), math.ceil((xmax - c) / a)):
+            x, y = c + col * a, f + row * e
+            fraction = box(x, y + e, x + a, y).intersection(FIELD).area / (a * -e)
+            centre = (x + a / 2, y + e / 2)
+            inside = FIELD.contains(shapely.geometry.Point(centre))
+            out.append((*centre, math.floor(fraction * 255 + 1e-6) / 255, inside))
+    return out
+
+
+def test_weighted_sum_of_ones_is_the_quantized_area(client: TestClient) -> None:
+    result = _reduce(client, _call("Image.constant", value=1), _call("Reducer.sum"))
+    weights = [w for _, _, w, _ in _pixels()]
+    assert result["constant"] == pytest.approx(math.fsum(weights), rel=1e-12)
+    assert result["constant"] == pytest.approx(FIELD.area / 900, rel=2e-3)  # the field's area
+
+
+def test_weighted_and_unweighted_means_of_the_centres(client: TestClient) -> None:
+    image = _call("Image.pixelCoordinates", projection=_call("Projection", crs=CRS))  # metres
+    mean = _call("Reducer.mean")
+    weighted = _reduce(client, image, mean)
+    unweighted = _reduce(client, image, _call("Reducer.unweighted", reducer=mean))
+    pixels = _pixels()
+    total = math.fsum(w for _, _, w, _ in pixels)
+    inside = [(x, y) for x, y, _, i in pixels if i]
+    assert weighted["x"] == pytest.approx(
+        math.fsum(x * w for x, _, w, _ in pixels) / total, abs=1e-6
+    )
+    assert weighted["y"] == pytest.approx(
+        math.fsum(y * w for _, y, w, _ in pixels) / total, abs=1e-6
+    )
+    assert unweighted["x"] == pytest.approx(math.fsum(x for x, _ in inside) / len(inside), abs=1e-6)
+    assert unweighted["y"] == pytest.approx(math.fsum(y for _, y in inside) / len(inside), abs=1e-6)
+    assert abs(weighted["x"] - unweighted["x"]) > 0.01
+
+
+def test_weighted_mode_counts_each_pixel_by_its_weight(client: TestClient) -> None:
+    """The mode of the pixels' y: the row the field weighs most in (weighted), the row with
+    the most centres inside (unweighted)."""
+    image = _call(
+        "Image.select",
+        input=_call("Image.pixelCoordinates", projection=_call("Projection", crs=CRS)),
+        bandSelectors=["y"],
+    )
+    mode = _call("Reducer.mode")
+    weighted = _reduce(client, image, mode)["y"]
+    unweighted = _reduce(client, image, _call("Reducer.unweighted", reducer=mode))["y"]
+    rows: dict[float, float] = {}
+    centres: dict[float, int] = {}
+    for _, y, w, inside in _pixels():
+        rows[y] = rows.get(y, 0.0) + w
+        centres[y] = centres.get(y, 0) + inside
+    heaviest = sorted(rows, key=lambda y: (-rows[y], y))
+    most = sorted(centres, key=lambda y: (-centres[y], y))
+    assert rows[heaviest[0]] > rows[heaviest[1]]  # no tie
+    assert weighted == heaviest[0]
+    assert unweighted == most[0]
