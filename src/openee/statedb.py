@@ -38,6 +38,11 @@ POOL_SIZE = 8
 POOL_WAIT_S = 60.0
 
 
+class SchemaTooNewError(RuntimeError):
+    """The database holds a schema version this openee does not know: a newer openee upgraded
+    it. Refused rather than guessed at (`openee serve` and `openee db upgrade` say so)."""
+
+
 class IntegrityError(Exception):
     """A unique, primary-key or foreign-key constraint refused a write (either database)."""
 
@@ -154,7 +159,7 @@ class StateDB:
             ).fetchone()
             version = int(row[0]) if row else 0
             if version > len(migrations):
-                raise RuntimeError(
+                raise SchemaTooNewError(
                     f"The {component} schema in {self.description} is version {version}, newer"
                     f" than this openee knows ({len(migrations)}): upgrade openee."
                 )
