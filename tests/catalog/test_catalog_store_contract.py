@@ -17,6 +17,7 @@ from openee.catalog.model import (
     BandRecord,
     FeatureRecord,
 )
+from openee.catalog.service import copy_asset
 from openee.catalog.store import CatalogStore, ImageQuery, PropertyTerm
 from openee.errors import AlreadyExistsError, AssetNotFoundError, FailedPreconditionError
 
@@ -547,3 +548,15 @@ def test_assets_using_follows_replace_move_and_delete(store: CatalogStore) -> No
     assert store.assets_using("/data/B9.tif") == [f"{ROOT}/moved/a"]
     store.delete(f"{ROOT}/moved", recursive=True)
     assert store.assets_using("/data/B9.tif") == []
+
+
+def test_the_import_that_wrote_an_asset_is_kept_and_a_copy_has_none(store: CatalogStore) -> None:
+    store.put_many([collection(), replace(image("a", 1), operation="OP1")])
+    got = store.get(f"{COLL}/a")
+    assert got is not None and got.operation == "OP1"
+    copy_asset(store, f"{COLL}/a", f"{COLL}/b")
+    copied = store.get(f"{COLL}/b")
+    assert copied is not None and copied.operation is None
+    store.move(f"{COLL}/a", f"{COLL}/c")  # a move is the same asset
+    moved = store.get(f"{COLL}/c")
+    assert moved is not None and moved.operation == "OP1"

@@ -60,9 +60,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         " LATERAL (VALUES (b ->> 'path'), (b -> 'mask' ->> 'path')) AS v(p)"
         " WHERE p IS NOT NULL) WHERE files IS NULL",
     ),
+    # The import operation that wrote an asset (ADR 0057).
+    ("ALTER TABLE openee_assets ADD COLUMN operation TEXT",),
 )
 
-_COLUMNS = "name, type, properties, start_time, end_time, footprint, bands, update_time, sources"
+_COLUMNS = (
+    "name, type, properties, start_time, end_time, footprint, bands, update_time, sources,"
+    " operation"
+)
 
 
 def _box(bbox: BBox | None) -> str | None:
@@ -113,13 +118,14 @@ class PostgresCatalog(SqlWrites):
     def _put(self, db: psycopg.Connection[Any], record: AssetRecord) -> int:
         row = db.execute(
             "INSERT INTO openee_assets (name, parent, type, properties, start_time, end_time,"
-            " footprint, bbox, bands, update_time, sources, files)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::box, %s, %s, %s, %s)"
+            " footprint, bbox, bands, update_time, sources, files, operation)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::box, %s, %s, %s, %s, %s)"
             " ON CONFLICT (name) DO UPDATE SET parent = excluded.parent, type = excluded.type,"
             " properties = excluded.properties, start_time = excluded.start_time,"
             " end_time = excluded.end_time, footprint = excluded.footprint, bbox = excluded.bbox,"
             " bands = excluded.bands, update_time = excluded.update_time,"
-            " sources = excluded.sources, files = excluded.files RETURNING id",
+            " sources = excluded.sources, files = excluded.files,"
+            " operation = excluded.operation RETURNING id",
             (
                 record.name,
                 record.parent,
@@ -133,6 +139,7 @@ class PostgresCatalog(SqlWrites):
                 record.update_time or now_iso(),
                 Jsonb(list(record.sources)) if record.sources else None,
                 list(record.files),
+                record.operation,
             ),
         ).fetchone()
         assert row is not None
@@ -314,7 +321,7 @@ def _comparison(name: str, op: str, value: Scalar) -> tuple[str, list[Any]]:
 
 
 def _record(row: tuple[Any, ...]) -> AssetRecord:
-    name, type_, properties, start, end, footprint, bands, update_time, sources = row
+    name, type_, properties, start, end, footprint, bands, update_time, sources, operation = row
     return AssetRecord(
         name=name,
         type=type_,
@@ -325,4 +332,5 @@ def _record(row: tuple[Any, ...]) -> AssetRecord:
         bands=tuple(band_from_row(b) for b in bands),
         update_time=update_time,
         sources=tuple(sources or ()),
+        operation=operation,
     )

@@ -79,9 +79,16 @@ def _first_schema(conn: Conn) -> None:
 
 # The catalog's schema versions, oldest first (statedb.migrate, component "catalog"); append,
 # never edit.
-MIGRATIONS: tuple[Migration, ...] = (_first_schema,)
+MIGRATIONS: tuple[Migration, ...] = (
+    _first_schema,
+    # The import operation that wrote an asset (ADR 0057).
+    ("ALTER TABLE assets ADD COLUMN operation TEXT",),
+)
 
-_COLUMNS = "rowid, name, type, properties, start_time, end_time, footprint, update_time, sources"
+_COLUMNS = (
+    "rowid, name, type, properties, start_time, end_time, footprint, update_time, sources,"
+    " operation"
+)
 
 
 class SqliteCatalog(SqlWrites):
@@ -115,11 +122,12 @@ class SqliteCatalog(SqlWrites):
     def _put(self, db: sqlite3.Connection, record: AssetRecord) -> int:
         rowid: int = db.execute(
             "INSERT INTO assets (name, parent, type, properties, start_time, end_time, footprint,"
-            " update_time, sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " update_time, sources, operation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(name) DO UPDATE SET parent = excluded.parent, type = excluded.type,"
             " properties = excluded.properties, start_time = excluded.start_time,"
             " end_time = excluded.end_time, footprint = excluded.footprint,"
-            " update_time = excluded.update_time, sources = excluded.sources RETURNING rowid",
+            " update_time = excluded.update_time, sources = excluded.sources,"
+            " operation = excluded.operation RETURNING rowid",
             (
                 record.name,
                 record.parent,
@@ -130,6 +138,7 @@ class SqliteCatalog(SqlWrites):
                 json.dumps(record.footprint) if record.footprint else None,
                 record.update_time or now_iso(),
                 json.dumps(list(record.sources)) if record.sources else None,
+                record.operation,
             ),
         ).fetchone()[0]
         db.execute("DELETE FROM bands WHERE asset_rowid = ?", (rowid,))
@@ -363,9 +372,13 @@ class SqliteCatalog(SqlWrites):
                 bands=tuple(bands[rowid]),
                 update_time=update_time,
                 sources=tuple(loads_json(sources)) if sources else (),
+                operation=operation,
             )
-            for rowid, name, type_, properties, start, end, footprint, update_time, sources in rows
-        ]
+            for (
+                rowid, name, type_, properties, start, end, footprint, update_time, sources,
+                operation,
+            ) in rows
+        ]  # fmt: skip
 
 
 _NUMERIC_TYPES = "('integer', 'real', 'true', 'false')"

@@ -186,7 +186,7 @@ _GRPC_CODES = {
 }
 
 
-def _error(status: str, message: str) -> dict[str, Any]:
+def rpc_error(status: str, message: str) -> dict[str, Any]:
     """A `google.rpc.Status`: the numeric gRPC code and a message."""
     return {"code": _GRPC_CODES.get(status, 13), "message": message}
 
@@ -424,7 +424,7 @@ class OperationStore:
                     op_id,
                     state=CANCELLED,
                     end_time=now_iso(),
-                    error=_error("CANCELLED", "Cancelled by the user."),
+                    error=rpc_error("CANCELLED", "Cancelled by the user."),
                 )
             elif row[0] == RUNNING:
                 self._set(db, op_id, state=CANCELLING)
@@ -515,9 +515,9 @@ class OperationStore:
                     (" AND owner = ? AND state IN (?, ?, ?)", (self.owner, *_UNFINISHED)),
                     state=CANCELLED if cancelled else FAILED,
                     end_time=now_iso(),
-                    error=_error("CANCELLED", "Cancelled by the user.")
+                    error=rpc_error("CANCELLED", "Cancelled by the user.")
                     if cancelled
-                    else _error("ABORTED", STOPPED_MESSAGE),
+                    else rpc_error("ABORTED", STOPPED_MESSAGE),
                 )
         return ended
 
@@ -582,15 +582,17 @@ class OperationRunner:
         try:
             response = work(job)
         except Cancelled:
-            self.store.finish(op_id, CANCELLED, error=_error("CANCELLED", "Cancelled by the user."))
+            self.store.finish(
+                op_id, CANCELLED, error=rpc_error("CANCELLED", "Cancelled by the user.")
+            )
         except LeaseLost:
             log.warning("operation %s: taken over by another process; stopped", op_id)
         except OpeneeError as exc:
-            self.store.finish(op_id, FAILED, error=_error(exc.rpc_status, exc.message))
+            self.store.finish(op_id, FAILED, error=rpc_error(exc.rpc_status, exc.message))
         except Exception:
             log.exception("operation %s failed", op_id)
             self.store.finish(
-                op_id, FAILED, error=_error("INTERNAL", "An internal error has occurred.")
+                op_id, FAILED, error=rpc_error("INTERNAL", "An internal error has occurred.")
             )
         else:
             self.store.finish(op_id, SUCCEEDED, response=response)
