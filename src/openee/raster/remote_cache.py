@@ -17,15 +17,16 @@ The set of blocks of a file is recorded when its handle closes (fsspec's design)
 when evicted from the open-dataset pool and, for the ones still open, at the server's shutdown
 (SIGTERM included). A killed process keeps the blocks recorded before. At each open the
 object's ETag is compared with the one its blocks came from (one HEAD, no GET). The size bound
-is applied at start (the tier is emptied when it holds more); one directory serves one server
-process at a time.
+holds while serving: when the blocks fetched take it past `OPENEE_REMOTE_CACHE_BYTES`, whole
+files are evicted, least recently read first (their open handles closed and reopened on their
+next read), never the file being read; one directory serves one server process at a time.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import threading
+import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,8 @@ _failure = threading.local()
 
 
 class _DiskTier:
-    """fsspec's blockcache filesystem over s3fs in `directory`, and the files it has open."""
+    """fsspec's blockcache filesystem over s3fs in `directory`, the files it has open, and the
+    bound on what it keeps."""
 
     def __init__(self, directory: Path, max_bytes: int) -> None:
         import fsspec  # an optional dependency (extra `buckets`), imported only when enabled
@@ -61,11 +63,22 @@ class _DiskTier:
             # At each open the object's ETag is compared with the one its blocks came from (one
             # HEAD): the blocks of a replaced object are never mixed with the new one's.
             check_files=True,
+            # This process is the directory's one writer: its metadata in memory is the truth,
+            # never reloaded from disk behind the files it has open.
+            cache_check=False,
+            # Never one instance for two directories (fsspec caches instances by arguments).
+            skip_instance_cache=True,
         )
-        self._ids = itertools.count()
-        self._open: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
         self._lock = threading.Lock()
-        self.trim()
+        self._files: weakref.WeakSet[_TierFile] = weakref.WeakSet()
+        self._last_used: dict[str, float] = {}  # cached path -> time.time() of its last read
+        self._measured = 0  # bytes on disk when last measured
+        self._fetched = 0  # bytes fetched since
+        with self._lock:
+            self._drop_unlisted()
+            self._trim(keep=None)
+
+    # -- files ---------------------------------------------------------------------------------
 
     def opener(self, uri: str) -> Any:
         """An opener of `uri` alone (rasterio also calls it with a probe name, which must not
@@ -74,45 +87,175 @@ class _DiskTier:
         def open_uri(path: str, mode: str = "rb") -> Any:
             if path != uri or mode != "rb":
                 raise FileNotFoundError(path)
-            return _recorded(_recording(self.open, uri))
+            return _TierFile(self, uri)
 
         return open_uri
 
-    def open(self, path: str) -> Any:
+    def handle(self, file: _TierFile) -> Any:
+        """A new fsspec handle of `file` (the blocks the tier holds of it, or a fresh sparse
+        file after an eviction), under the tier's lock: never while the file is being evicted."""
         with self._lock:
-            handle = self.fs.open(path, "rb", block_size=BLOCK_BYTES)
-            self._open[next(self._ids)] = handle
+            handle = _recording(self.fs.open, file.uri, "rb", block_size=BLOCK_BYTES)
+            self._files.add(file)
+            self._last_used[file.key] = time.time()
         return handle
 
-    def close_all(self) -> None:
-        """Close the handles still open, which records their blocks in the cache metadata."""
+    def fetched(self, file: _TierFile, new_bytes: int) -> None:
+        """`file` was just read, fetching `new_bytes` from the store into the tier: past the
+        bound, the least recently used other files are evicted."""
         with self._lock:
-            for handle in list(self._open.values()):
-                handle.close()
+            self._last_used[file.key] = time.time()
+            self._fetched += new_bytes
+            if new_bytes and self._estimate() > self.max_bytes:
+                self._trim(keep=file.key)
 
-    def trim(self) -> None:
-        """Empty the tier if it holds more than `max_bytes` on disk. Only at start, with no file
-        open: fsspec cannot drop one file for good (its metadata is merged back from disk on
-        save), and a file dropped while its blocks are still listed would read as zeros."""
-        used = sum(
+    def close_all(self) -> None:
+        """Close the handles still open, which records their blocks in the cache metadata (a
+        file being read at that moment keeps its new blocks unrecorded: fetched again)."""
+        with self._lock:
+            for file in list(self._files):
+                file.detach(wait=False)
+
+    # -- the bound -----------------------------------------------------------------------------
+
+    def _used(self) -> int:
+        """Bytes the tier's files take on disk (sparse files: the blocks fetched)."""
+        return sum(
             entry.stat().st_blocks * 512 for entry in os.scandir(self.directory) if entry.is_file()
         )
+
+    def _estimate(self) -> int:
+        return self._measured + self._fetched
+
+    def _trim(self, keep: str | None) -> None:
+        """Evicts whole files, least recently used first, until the tier is within its bound;
+        never `keep` (the file being read) nor a file another thread is reading right now.
+
+        An evicted file's open handles are closed first (their blocks recorded), then its entry
+        leaves fsspec's metadata on disk as in memory, then its data file goes; the next read
+        of it opens a new handle on a fresh sparse file. Never a listed block without its data
+        (fsspec's `pop_from_cache` would merge the entry back from disk on its next save, with
+        blocks a new sparse file does not hold: zeros read as data)."""
+        used = self._used()
         if used > self.max_bytes:
-            self.fs.clear_cache()
+            metadata = self.fs._metadata.cached_files[-1]
+            order = sorted(
+                (p for p in metadata if p != keep),
+                key=lambda p: self._last_used.get(p) or self._mtime(metadata[p]),
+            )
+            evicted = False
+            for path in order:
+                if used <= self.max_bytes:
+                    break
+                files = [f for f in list(self._files) if f.key == path]
+                if not all(f.detach(wait=False) for f in files):
+                    continue  # being read: it is not the least recently used any more
+                detail = metadata.pop(path)
+                data = self.directory / detail["fn"]
+                try:
+                    used -= data.stat().st_blocks * 512
+                    data.unlink()
+                except FileNotFoundError:
+                    pass
+                self._last_used.pop(path, None)
+                evicted = True
+            if evicted:
+                self._save_metadata()
+        self._measured, self._fetched = self._used(), 0
+
+    def _mtime(self, detail: dict[str, Any]) -> float:
+        try:
+            return (self.directory / detail["fn"]).stat().st_mtime
+        except FileNotFoundError:
+            return 0.0
+
+    def _save_metadata(self) -> None:
+        """fsspec's metadata file rewritten from memory: its `save` merges the file on disk
+        back in, which would return the evicted entries. Removed first, so that a stop between
+        the two steps leaves no metadata (blocks fetched again), never a stale entry."""
+        (self.directory / "cache").unlink(missing_ok=True)
+        self.fs.save_cache()
+
+    def _drop_unlisted(self) -> None:
+        """Data files no metadata entry lists (a stop between eviction steps): never read again,
+        so removed at start."""
+        listed = {d["fn"] for d in self.fs._metadata.cached_files[-1].values()}
+        for entry in os.scandir(self.directory):
+            if entry.is_file() and entry.name != "cache" and entry.name not in listed:
+                os.unlink(entry.path)
 
 
-def _recorded(file: Any) -> Any:
-    """`file` (fsspec's) with its failures (a block fetched from a missing object or a dead
-    store) recorded for the thread's error before GDAL hides them; patched on the instance, as
-    fsspec patches `close`, so that the file stays the object rasterio expects."""
-    read = file.read
-    file.read = lambda size=-1: _recording(read, size)
-    return file
+class _TierFile:
+    """A file of the tier as rasterio's opener sees it (read, seek, tell, close): reads go
+    through an fsspec handle the tier may close when it evicts the file, and the next read
+    opens a new one. Used by one thread at a time (raster.read's handle lock)."""
+
+    def __init__(self, tier: _DiskTier, uri: str) -> None:
+        self.tier, self.uri = tier, uri
+        self.key: str = tier.fs._strip_protocol(uri)  # the path fsspec's metadata names
+        self._lock = threading.Lock()  # held while reading, and by the tier to evict
+        self._handle: Any = tier.handle(self)
+        # fsspec opens a file whose every block it holds as a plain local file.
+        size = getattr(self._handle, "size", None)
+        self.size: int = os.fstat(self._handle.fileno()).st_size if size is None else int(size)
+        self._pos = 0
+        self.closed = False
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self.size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        with self._lock:
+            if self._handle is None:
+                self._handle = self.tier.handle(self)
+            blocks = getattr(getattr(self._handle, "cache", None), "blocks", None)
+            before = len(blocks) if isinstance(blocks, set) else 0
+            self._handle.seek(self._pos)
+            data: bytes = _recording(self._handle.read, size)
+            self._pos += len(data)
+            grown = (len(blocks) - before) if isinstance(blocks, set) else 0
+        self.tier.fetched(self, grown * BLOCK_BYTES)
+        return data
+
+    def detach(self, wait: bool) -> bool:
+        """Closes the fsspec handle (recording its blocks), unless the file is being read and
+        not `wait`; True when no handle is open. Called by the tier under its lock."""
+        if not self._lock.acquire(blocking=wait):
+            return False
+        try:
+            if self._handle is not None:
+                handle, self._handle = self._handle, None
+                handle.close()
+            return True
+        finally:
+            self._lock.release()
+
+    def __enter__(self) -> _TierFile:  # rasterio asks a file's size inside `with`
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        # The file's lock before the tier's, as in `read` (the tier only tries the file's).
+        with self._lock, self.tier._lock:
+            if self._handle is not None:
+                self._handle.close()
+                self._handle = None
+            self.closed = True
+            self.tier._files.discard(self)
 
 
-def _recording(call: Any, *args: Any) -> Any:
+def _recording(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """`call`, its failure (a block fetched from a missing object or a dead store) recorded for
+    the thread's error before GDAL hides it."""
     try:
-        return call(*args)
+        return call(*args, **kwargs)
     except Exception as exc:
         _failure.exc = exc
         raise
