@@ -519,6 +519,58 @@ def test_the_tier_keeps_its_bound_while_serving(
         use_disk_tier(None, 0)
 
 
+@pytest.mark.filterwarnings("ignore:unclosed file <_io.BufferedRandom:ResourceWarning")  # above
+def test_the_tier_evicts_under_concurrent_reads_without_wrong_bytes(
+    tmp_path: Path, store, cogs, monkeypatch: pytest.MonkeyPatch
+):
+    """Four threads, each with its own open datasets of four files (as the pool hands one
+    dataset to one thread at a time), read windows over and over through a tier bounded to
+    about one file: evictions of files other threads hold open, or are about to read, happen
+    all the time; every window equals rasterio's read of the local COG."""
+    from openee.raster.gdal import gdal_env, open_raster
+    from openee.raster.remote_cache import BLOCK_BYTES, use_disk_tier
+
+    for name, value in store.env().items():
+        monkeypatch.setenv(name, value)
+    names = ["b04.tif", "b08.tif", "imported.tif", "late.tif"]
+    windows = [rasterio.windows.Window(c, r, 400, 300) for c, r in ((0, 0), (500, 600), (250, 300))]
+    expected = {}
+    for name in names:
+        with rasterio.open(cogs / name) as src:
+            expected[name] = [src.read(1, window=w) for w in windows]
+    largest = max((cogs / n).stat().st_size for n in names)
+    one_file = -(-largest // BLOCK_BYTES) * BLOCK_BYTES + 4096
+    cache = tmp_path / "tier"
+    use_disk_tier(cache, largest)
+
+    def reader(offset: int) -> int:
+        datasets = []
+        for name in names:
+            uri = f"s3://{BUCKET}/{PREFIX}{name}"
+            with gdal_env(uri):
+                datasets.append(open_raster(uri))
+        checked = 0
+        try:
+            for round_ in range(2):
+                for i in range(len(names)):
+                    k = (i + offset) % len(names)
+                    w = (round_ + i + offset) % len(windows)
+                    got = datasets[k].read(1, window=windows[w])
+                    np.testing.assert_array_equal(got, expected[names[k]][w])
+                    checked += 1
+        finally:
+            for dataset in datasets:
+                dataset.close()
+        return checked
+
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            assert sum(pool.map(reader, range(4))) == 4 * 2 * len(names)
+        assert _on_disk(cache) <= largest + 4 * one_file  # each thread's file, at most
+    finally:
+        use_disk_tier(None, 0)
+
+
 def test_missing_object_is_a_4xx_envelope_quickly(server, session, store):
     store.client().delete_object(Bucket=BUCKET, Key=PREFIX + "gone.tif")
     started = time.monotonic()

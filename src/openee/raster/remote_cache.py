@@ -24,6 +24,7 @@ next read), never the file being read; one directory serves one server process a
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -96,6 +97,9 @@ class _DiskTier:
         file after an eviction), under the tier's lock: never while the file is being evicted."""
         with self._lock:
             handle = _recording(self.fs.open, file.uri, "rb", block_size=BLOCK_BYTES)
+            cache = getattr(handle, "cache", None)
+            if type(cache) is _written_first_cache().__base__:  # fsspec's MMapCache
+                cache.__class__ = _written_first_cache()
             self._files.add(file)
             self._last_used[file.key] = time.time()
         return handle
@@ -138,19 +142,23 @@ class _DiskTier:
         blocks a new sparse file does not hold: zeros read as data)."""
         used = self._used()
         if used > self.max_bytes:
-            metadata = self.fs._metadata.cached_files[-1]
+            listed = self.fs._metadata.cached_files[-1]
             order = sorted(
-                (p for p in metadata if p != keep),
-                key=lambda p: self._last_used.get(p) or self._mtime(metadata[p]),
+                (p for p in listed if p != keep),
+                key=lambda p: self._last_used.get(p) or self._mtime(listed[p]),
             )
-            evicted = False
             for path in order:
                 if used <= self.max_bytes:
                     break
                 files = [f for f in list(self._files) if f.key == path]
                 if not all(f.detach(wait=False) for f in files):
                     continue  # being read: it is not the least recently used any more
-                detail = metadata.pop(path)
+                # The entry as fsspec holds it now: a handle's close saves the metadata, which
+                # replaces fsspec's dict with one merged from disk.
+                detail = self.fs._metadata.cached_files[-1].pop(path, None)
+                if detail is None:
+                    continue
+                self._save_metadata()  # before any other save could merge the entry back
                 data = self.directory / detail["fn"]
                 try:
                     used -= data.stat().st_blocks * 512
@@ -158,9 +166,6 @@ class _DiskTier:
                 except FileNotFoundError:
                     pass
                 self._last_used.pop(path, None)
-                evicted = True
-            if evicted:
-                self._save_metadata()
         self._measured, self._fetched = self._used(), 0
 
     def _mtime(self, detail: dict[str, Any]) -> float:
@@ -183,6 +188,49 @@ class _DiskTier:
         for entry in os.scandir(self.directory):
             if entry.is_file() and entry.name != "cache" and entry.name not in listed:
                 os.unlink(entry.path)
+
+
+@functools.cache
+def _written_first_cache() -> type:
+    """fsspec's sparse-file block cache, listing a block only once its bytes are in the file.
+
+    fsspec's `MMapCache._fetch` adds the blocks to its list before it fetches them. The list is
+    shared by every handle of the file and saved in the metadata whenever any file opens or
+    closes, so a fetch that fails, a second handle reading meanwhile, or a save followed by a
+    stop leaves a block listed whose bytes in the sparse file are zeros — read later as data.
+    Here the bytes are written first; a failed fetch lists nothing."""
+    from fsspec.caching import MMapCache
+
+    class WrittenFirst(MMapCache):
+        def _fetch(self, start: int | None, end: int | None) -> bytes:
+            start = 0 if start is None else start
+            end = self.size if end is None else min(end, self.size)
+            if start >= end:
+                return b""
+            size, span = (
+                self.blocksize,
+                range(start // self.blocksize, (end - 1) // self.blocksize + 1),
+            )
+            need = [i for i in span if i not in self.blocks]
+            ranges: list[tuple[int, int]] = []
+            for i in need:  # runs of consecutive blocks, one range request each
+                if ranges and ranges[-1][1] == i * size:
+                    ranges[-1] = (ranges[-1][0], min((i + 1) * size, self.size))
+                else:
+                    ranges.append((i * size, min((i + 1) * size, self.size)))
+            if ranges:
+                if self.multi_fetcher is not None:
+                    parts = list(self.multi_fetcher(ranges))
+                else:
+                    parts = [self.fetcher(a, b) for a, b in ranges]
+                for (a, b), part in zip(ranges, parts, strict=True):
+                    if len(part) != b - a:  # a short answer is an error, never a hole
+                        raise OSError(f"the store returned {len(part)} of {b - a} bytes")
+                    self.cache[a:b] = part
+                self.blocks.update(need)
+            return bytes(self.cache[start:end])
+
+    return WrittenFirst
 
 
 class _TierFile:
