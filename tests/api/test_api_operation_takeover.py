@@ -6,11 +6,13 @@ written nothing. None stays RUNNING."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import rasterio
 from fastapi.testclient import TestClient
@@ -158,3 +160,17 @@ def test_an_import_whose_asset_was_written_before_its_server_died_ends_succeeded
             "message": f"Asset '{root}/other' already exists.",
         }
         assert b.get(f"/v1/{root}/other").json() == other_before
+    # The finish the dead server never recorded is in the audit trail, marked as taken over.
+    if dsn is None:
+        lines = (data / "audit.log").read_text().splitlines()
+        events = [json.loads(line) for line in lines]
+    else:
+        with psycopg.connect(dsn) as db:
+            rows = db.execute("SELECT event, fields FROM audit_events").fetchall()
+        events = [{"event": event, **json.loads(fields)} for event, fields in rows]
+    finishes = [
+        e for e in events
+        if e["event"] == "asset.import_image.finish" and e.get("operation") == written["name"]
+    ]  # fmt: skip
+    assert [e.get("takenOver") for e in finishes] == [None, True]
+    assert finishes[1]["outcome"] == "OK" and finishes[1]["asset"] == f"{root}/done"
