@@ -70,7 +70,9 @@ class _DiskTier:
             # Never one instance for two directories (fsspec caches instances by arguments).
             skip_instance_cache=True,
         )
+        # Opens, closes and evictions; held during an open's HEAD request, so never by reads.
         self._lock = threading.Lock()
+        self._stats = threading.Lock()  # what reads update: last reads, bytes fetched
         self._files: weakref.WeakSet[_TierFile] = weakref.WeakSet()
         self._last_used: dict[str, float] = {}  # cached path -> time.time() of its last read
         self._measured = 0  # bytes on disk when last measured
@@ -101,16 +103,19 @@ class _DiskTier:
             if type(cache) is _written_first_cache().__base__:  # fsspec's MMapCache
                 cache.__class__ = _written_first_cache()
             self._files.add(file)
+        with self._stats:
             self._last_used[file.key] = time.time()
         return handle
 
     def fetched(self, file: _TierFile, new_bytes: int) -> None:
         """`file` was just read, fetching `new_bytes` from the store into the tier: past the
         bound, the least recently used other files are evicted."""
-        with self._lock:
+        with self._stats:
             self._last_used[file.key] = time.time()
             self._fetched += new_bytes
-            if new_bytes and self._estimate() > self.max_bytes:
+            over = new_bytes > 0 and self._measured + self._fetched > self.max_bytes
+        if over:
+            with self._lock:
                 self._trim(keep=file.key)
 
     def close_all(self) -> None:
@@ -128,9 +133,6 @@ class _DiskTier:
             entry.stat().st_blocks * 512 for entry in os.scandir(self.directory) if entry.is_file()
         )
 
-    def _estimate(self) -> int:
-        return self._measured + self._fetched
-
     def _trim(self, keep: str | None) -> None:
         """Evicts whole files, least recently used first, until the tier is within its bound;
         never `keep` (the file being read) nor a file another thread is reading right now.
@@ -143,9 +145,11 @@ class _DiskTier:
         used = self._used()
         if used > self.max_bytes:
             listed = self.fs._metadata.cached_files[-1]
+            with self._stats:
+                last_used = dict(self._last_used)
             order = sorted(
                 (p for p in listed if p != keep),
-                key=lambda p: self._last_used.get(p) or self._mtime(listed[p]),
+                key=lambda p: last_used.get(p) or self._mtime(listed[p]),
             )
             for path in order:
                 if used <= self.max_bytes:
@@ -165,8 +169,11 @@ class _DiskTier:
                     data.unlink()
                 except FileNotFoundError:
                     pass
-                self._last_used.pop(path, None)
-        self._measured, self._fetched = self._used(), 0
+                with self._stats:
+                    self._last_used.pop(path, None)
+        measured = self._used()
+        with self._stats:
+            self._measured, self._fetched = measured, 0
 
     def _mtime(self, detail: dict[str, Any]) -> float:
         try:
@@ -242,7 +249,8 @@ class _TierFile:
         self.tier, self.uri = tier, uri
         self.key: str = tier.fs._strip_protocol(uri)  # the path fsspec's metadata names
         self._lock = threading.Lock()  # held while reading, and by the tier to evict
-        self._handle: Any = tier.handle(self)
+        with self._lock:  # registered with the tier before its handle is set: not evicted yet
+            self._handle: Any = tier.handle(self)
         # fsspec opens a file whose every block it holds as a plain local file.
         size = getattr(self._handle, "size", None)
         self.size: int = os.fstat(self._handle.fileno()).st_size if size is None else int(size)
