@@ -2,6 +2,13 @@
 """A small HTTP/1.1 load balancer: each request goes to the next live backend, round-robin.
 
     python scripts/balancer.py --port 8080 --backend 127.0.0.1:8081 --backend 127.0.0.1:8082
+    python scripts/balancer.py --port 8080 --prefix /openee --backend 127.0.0.1:8081
+
+With `--prefix /openee` it serves the backends under that path prefix, as a reverse proxy with
+`location /openee/ { proxy_pass http://backend/; }` does: `/openee/v1/...` reaches a backend as
+`/v1/...` with `X-Forwarded-Prefix: /openee` (from which openee writes its URLs under the
+prefix, docs/decisions/0059); any other path is `404`. The client's own `X-Forwarded-Host`,
+`-Proto` and `-Prefix` are never passed on: the backends believe what this proxy says.
 
 Per request, not per connection: the stock clients keep their connection open, so a balancer
 that balanced connections would send all of one client's requests to one replica. Request
@@ -44,6 +51,8 @@ HOP_BY_HOP = {
 
 
 IDEMPOTENT = {b"GET", b"HEAD", b"OPTIONS"}
+# Set by this proxy alone (a client's would reach the backends as this trusted proxy's word).
+FORWARDED_HERE = {b"x-forwarded-host", b"x-forwarded-proto", b"x-forwarded-prefix"}
 
 
 class BadRequest(Exception):
@@ -157,9 +166,10 @@ async def chunked(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
 
 
 class Balancer:
-    def __init__(self, backends: list[Backend], down_for: float) -> None:
+    def __init__(self, backends: list[Backend], down_for: float, prefix: str = "") -> None:
         self.backends = backends
         self.down_for = down_for
+        self.prefix = prefix.rstrip("/").encode()
         self._next = itertools.cycle(range(len(backends)))
 
     def order(self) -> list[Backend]:
@@ -199,6 +209,15 @@ class Balancer:
         extra = [(b"Content-Length", str(len(body)).encode())] if body else []
         if b"chunked" in head.tokens(b"transfer-encoding"):
             head.headers = [(k, v) for k, v in head.headers if k.lower() != b"transfer-encoding"]
+        head.headers = [(k, v) for k, v in head.headers if k.lower() not in FORWARDED_HERE]
+        if self.prefix:
+            method, target, version = head.start.split(b" ", 2)
+            rest = target[len(self.prefix) :]
+            if not target.startswith(self.prefix) or rest[:1] not in (b"", b"/", b"?"):
+                await _reply(writer, b"404 Not Found")
+                return False
+            head.start = b" ".join((method, rest if rest[:1] == b"/" else b"/" + rest, version))
+            extra.append((b"X-Forwarded-Prefix", self.prefix))
         extra += [(b"X-Forwarded-For", peer.encode()), (b"Connection", b"keep-alive")]
         request = head.encode(extra) + body
         for backend in self.order():
@@ -309,8 +328,10 @@ def _backend(text: str) -> Backend:
     return Backend(host or "127.0.0.1", int(port))
 
 
-async def serve(host: str, port: int, backends: list[Backend], down_for: float) -> None:
-    balancer = Balancer(backends, down_for)
+async def serve(
+    host: str, port: int, backends: list[Backend], down_for: float, prefix: str = ""
+) -> None:
+    balancer = Balancer(backends, down_for, prefix)
     server = await asyncio.start_server(balancer.client, host, port, limit=HEAD_LIMIT)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -331,8 +352,12 @@ def main() -> int:
     parser.add_argument(
         "--down-for", type=float, default=2.0, help="seconds a refusing backend is skipped"
     )
+    parser.add_argument(
+        "--prefix", default="", help="serve the backends under this path prefix (/openee)"
+    )
     args = parser.parse_args()
-    asyncio.run(serve(args.host, args.port, [_backend(b) for b in args.backend], args.down_for))
+    backends = [_backend(b) for b in args.backend]
+    asyncio.run(serve(args.host, args.port, backends, args.down_for, args.prefix))
     return 0
 
 

@@ -1,10 +1,12 @@
 """scripts/balancer.py (docs/decisions/0047) between two small HTTP/1.1 backends of this test:
 per-request round-robin over one kept-alive client connection, bodies relayed intact (fixed
 length and chunked, both ways), a backend that refuses connections skipped, and a POST whose
-backend dies while answering never sent to the other one."""
+backend dies while answering never sent to the other one; with `--prefix`, paths under it
+passed on without it, others refused, and the client's own X-Forwarded-* headers replaced."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -26,7 +28,8 @@ def _free_port() -> int:
 
 
 class Backend(ThreadingHTTPServer):
-    """Answers GET /name with its name, GET /chunked with a chunked body, POST /echo with the
+    """Answers GET /name with its name, GET /chunked with a chunked body, GET /headers... with
+    the path and X-Forwarded-* headers it got (JSON), POST /echo with the
     body it got, and POST /die by closing the connection unanswered; counts what it saw."""
 
     daemon_threads = True
@@ -66,6 +69,14 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
             self.wfile.write(b"0\r\n\r\n")
             return
+        if self.path.startswith("/headers"):
+            forwarded = {
+                k.lower(): v
+                for k, v in self.headers.items()
+                if k.lower().startswith("x-forwarded-")
+            }
+            self._send(json.dumps({"path": self.path, **forwarded}).encode())
+            return
         self._send(self.server.name.encode())
 
     def do_POST(self) -> None:
@@ -90,9 +101,10 @@ def backends() -> Iterator[tuple[Backend, Backend]]:
         backend.server_close()
 
 
-def _balancer(*backends: str) -> tuple[subprocess.Popen[bytes], str]:
+def _balancer(*backends: str, prefix: str = "") -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     args = [arg for backend in backends for arg in ("--backend", backend)]
+    args += ["--prefix", prefix] if prefix else []
     proc = subprocess.Popen(
         [sys.executable, str(BALANCER), "--port", str(port), *args],
         stdout=subprocess.PIPE,
@@ -191,3 +203,20 @@ def test_a_post_never_rides_a_pooled_connection(
         assert {session.get(f"{balanced}/name").text for _ in range(4)} == {"a", "b"}
         assert session.post(f"{balanced}/die", data=b"once").status_code == 502
     assert sum(backend.seen.count("POST /die") for backend in backends) == 1
+
+
+def test_a_prefix_is_stripped_and_said(backends: tuple[Backend, Backend]) -> None:
+    proc, url = _balancer(backends[0].address, prefix="/tools/openee")
+    try:
+        spoofed = {"X-Forwarded-Prefix": "/evil", "X-Forwarded-Host": "evil.example"}
+        got = requests.get(f"{url}/tools/openee/headers?a=1", headers=spoofed, timeout=30).json()
+        assert got == {
+            "path": "/headers?a=1",
+            "x-forwarded-prefix": "/tools/openee",
+            "x-forwarded-for": "127.0.0.1",
+        }
+        for outside in ("/headers", "/tools/openeeX/headers", "/tools"):
+            assert requests.get(f"{url}{outside}", timeout=30).status_code == 404, outside
+        assert requests.get(f"{url}/tools/openee", timeout=30).status_code == 200  # "/"
+    finally:
+        _stop(proc)

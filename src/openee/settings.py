@@ -95,6 +95,38 @@ def _compression_policy(text: str) -> str:
     return value
 
 
+# A path prefix: segments of URL path characters (RFC 3986 pchar, percent-escapes included).
+_PREFIX = re.compile(r"(?:/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+")
+
+
+def path_prefix(text: str) -> str:
+    """A path prefix (`--root-path`, OPENEE_ROOT_PATH, a proxy's X-Forwarded-Prefix) in one
+    form: empty, or `/a/b` with no trailing slash. ValueError for anything else (a scheme or
+    host, `..`, a query, spaces): it is written into URLs other clients follow."""
+    value = text.strip().rstrip("/")
+    if not value:
+        return ""
+    if not _PREFIX.fullmatch(value) or any(s in (".", "..") for s in value.split("/")):
+        raise ValueError(f"a path prefix must look like '/openee', not '{text[:100]}'.")
+    return value
+
+
+def forwarded_allow_ips(text: str) -> tuple[str, ...]:
+    """OPENEE_FORWARDED_ALLOW_IPS: `*`, or addresses and networks (uvicorn's
+    --forwarded-allow-ips), each checked, so that a typo is an error rather than a proxy
+    silently not trusted."""
+    items = tuple(item.strip() for item in text.split(",") if item.strip())
+    for item in items:
+        if item != "*":
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"forwarded-allow-ips: '{item[:100]}' is not an address, a network or '*'."
+                ) from None
+    return items
+
+
 _CORES = os.cpu_count() or 2
 
 
@@ -112,8 +144,26 @@ class Settings:
     public_url: str | None = setting(
         None,
         "OPENEE_PUBLIC_URL",
-        "Externally visible base URL (the token_uri of generated keys).",
+        "Externally visible base URL: every URL the server writes (token_uri of generated keys,"
+        " download links, discovery rootUrl) starts with it; unset, they follow each request"
+        " (its host, and a trusted proxy's X-Forwarded-Proto/Host/Prefix).",
         _optional,
+    )
+    root_path: str = setting(
+        "",
+        "OPENEE_ROOT_PATH",
+        "Path prefix a reverse proxy serves openee under (`/openee`): written into the URLs the"
+        " server makes; requests are served with or without it (the proxy may strip it).",
+        path_prefix,
+        shown="none",
+    )
+    forwarded_allow_ips: tuple[str, ...] = setting(
+        ("127.0.0.1", "::1"),
+        "OPENEE_FORWARDED_ALLOW_IPS",
+        "Proxies (comma-separated addresses or networks, `*` for any) whose X-Forwarded-For,"
+        " -Proto, -Host and -Prefix headers are believed; from anyone else they are ignored.",
+        forwarded_allow_ips,
+        shown="127.0.0.1,::1",
     )
     chunk_workers: int = setting(
         max(2, _CORES),
@@ -230,7 +280,8 @@ class Settings:
     allowed_url_prefixes: tuple[str, ...] = setting(
         (),
         "OPENEE_ALLOWED_URL_PREFIXES",
-        "URL prefixes (`https://host/path/`, `s3://bucket/path/`), space-separated, whose files"
+        "URL prefixes (`https://host/path/`, `s3://bucket/path/`, `gs://bucket/path/`),"
+        " space-separated, whose files"
         " requests and `openee ingest` may read; any other URL is refused.",
         lambda text: tuple(text.split()),
         shown="none",
@@ -238,7 +289,8 @@ class Settings:
     remote_cache_dir: Path | None = setting(  # noqa: RUF009 - setting() is a dataclass field
         None,
         "OPENEE_REMOTE_CACHE_DIR",
-        "Directory of a disk tier under reads of `s3://` files: blocks fetched once are kept"
+        "Directory of a disk tier under reads of `s3://` and `gs://` files: blocks fetched once"
+        " are kept"
         " there, across restarts; one server process per directory (default: none; needs the"
         " `buckets` extra).",
         _optional_path,
@@ -276,6 +328,9 @@ class Settings:
                 "OPENEE_STATE must be a PostgreSQL connection string (postgresql://...); without"
                 " it the state stays in the data dir's SQLite files."
             )
+        # The same checks and form as OPENEE_ROOT_PATH's text (`/openee/` is `/openee`).
+        object.__setattr__(self, "root_path", path_prefix(self.root_path))
+        forwarded_allow_ips(",".join(self.forwarded_allow_ips))
         if not self.auth_enabled and not is_loopback_host(self.host):
             raise ValueError(
                 "--no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), "
@@ -284,7 +339,11 @@ class Settings:
 
     @property
     def base_url(self) -> str:
-        return self.public_url or f"http://{self.host}:{self.port}"
+        """The URL the server names itself by with no request at hand (the first key's
+        token_uri, the start-up banner); requests build theirs in `api/public_url.py`."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}{self.root_path}"
 
     @property
     def catalog_path(self) -> Path:

@@ -13,7 +13,6 @@ from openee.algorithms.image_visualize import (
     bounds_grid,
     clip_to_bounds_and_scale,
     has_bounds_grid,
-    visualization_opacity,
     visualize,
 )
 from openee.errors import InvalidArgumentError
@@ -109,11 +108,16 @@ def test_band_choice_and_errors() -> None:
         visualize(image(VALUES), opacity=2)
 
 
-def test_opacity_is_carried_for_the_encoder() -> None:
+def test_opacity_is_a_fraction_of_the_mask() -> None:
+    """visualize(opacity=...) multiplies the mask ("the opacity of the image"): the pixels
+    keep their colour and a mask of that fraction, which PNG alpha shows (ADR 0055)."""
     out = visualize(image(VALUES), opacity=0.5)
     assert isinstance(out.bands[0].source, VisualizedBand)
-    assert visualization_opacity(out) == 0.5
-    assert visualization_opacity(image(VALUES)) == 1.0
+    pixels = out.bands[0].source.read(GRID)
+    expected_valid = VALUES != 700
+    np.testing.assert_array_equal(pixels.valid, expected_valid)
+    np.testing.assert_array_equal(pixels.fraction(), np.where(expected_valid, 0.5, 0))
+    assert visualize(image(VALUES)).bands[0].source.read(GRID).weight is None
 
 
 def test_bounds_grid_sizes() -> None:

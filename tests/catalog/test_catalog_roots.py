@@ -186,32 +186,44 @@ def test_a_url_must_stay_under_its_prefix_in_normal_form(url: str) -> None:
     assert roots.check("https://data.example.org/cogs/x.tif?version=2")
 
 
+@pytest.mark.parametrize("scheme", ["s3", "gs"])
 @pytest.mark.parametrize(
     ("uri", "allowed"),
     [
-        ("s3://imagery/cogs/scene/b4.tif", True),
-        ("s3://imagery/cogs-private/b4.tif", False),  # the prefix ends at its slash
-        ("s3://imagery-private/cogs/b4.tif", False),
-        ("s3://imagery/other/b4.tif", False),
-        ("s3://imagery/cogs/../secret/b4.tif", False),
-        ("s3://imagery/cogs/%2e%2e/b4.tif", False),
-        ("/vsis3/imagery/cogs/b4.tif", False),  # only the s3:// spelling is taken
+        ("{s}://imagery/cogs/scene/b4.tif", True),
+        ("{s}://imagery/cogs-private/b4.tif", False),  # the prefix ends at its slash
+        ("{s}://imagery-private/cogs/b4.tif", False),
+        ("{s}://imagery/other/b4.tif", False),
+        ("{s}://imagery/cogs/../secret/b4.tif", False),
+        ("{s}://imagery/cogs/%2e%2e/b4.tif", False),
+        ("/vsi{s}/imagery/cogs/b4.tif", False),  # only the s3:// (gs://) spelling is taken
     ],
 )
-def test_s3_prefixes_are_allow_listed_by_bucket_and_prefix(
-    tmp_path: Path, uri: str, allowed: bool
+def test_bucket_prefixes_are_allow_listed_by_bucket_and_prefix(
+    tmp_path: Path, scheme: str, uri: str, allowed: bool
 ) -> None:
-    roots = Roots.of([tmp_path], url_prefixes=["s3://imagery/cogs/"])
+    roots = Roots.of([tmp_path], url_prefixes=[f"{scheme}://imagery/cogs/"])
+    uri = uri.format(s=scheme)
     if allowed:
         assert roots.check(uri) == uri
     else:
         with pytest.raises(InvalidArgumentError, match="not allowed"):
             roots.check(uri)
+    # A prefix of one kind of store allows nothing in the other, whatever the bucket's name.
+    other = uri.replace(f"{scheme}://", "gs://" if scheme == "s3" else "s3://")
+    with pytest.raises(InvalidArgumentError, match="not allowed"):
+        roots.check(other)
+
+
+def test_cloud_storage_bucket_names_may_hold_underscores(tmp_path: Path) -> None:
+    roots = Roots.of([tmp_path], url_prefixes=["gs://my_imagery/cogs/"])
+    assert roots.check("gs://my_imagery/cogs/b4.tif") == "gs://my_imagery/cogs/b4.tif"
 
 
 @pytest.mark.parametrize(
-    "prefix", ["s3://imagery", "s3://Im_agery/cogs/", "s3:///cogs/", "gs://b/"]
+    "prefix",
+    ["s3://imagery", "s3://Im_agery/cogs/", "s3:///cogs/", "gs://b/", "gs://imagery", "gs:///x/"],
 )
-def test_malformed_s3_prefixes_are_refused(tmp_path: Path, prefix: str) -> None:
+def test_malformed_bucket_prefixes_are_refused(tmp_path: Path, prefix: str) -> None:
     with pytest.raises(ValueError, match="URL prefix"):
         Roots.of([tmp_path], url_prefixes=[prefix])

@@ -200,9 +200,20 @@ def test_add_layer_feature_collection_fills_the_polygon(
     drawn = pixels[..., 3] > 0
     assert inside[~near_edge].any() and (~inside[~near_edge]).any()  # the border crosses the tile
     np.testing.assert_array_equal(drawn[~near_edge], inside[~near_edge])
-    # Fill and outline in the layer's colour. (geemap asks for a half-transparent fill with
-    # updateMask(0.5); openee's masks are binary, so the fill is drawn opaque: see ADR 0035.)
+    # Fill and outline in the layer's colour.
     assert (pixels[..., :3][drawn] == (255, 0, 0)).all()
+    # geemap draws `style(fillColor=color).updateMask(ee.Image.constant(0.5))` and blends the
+    # 2-pixel outline over it: the fill is half transparent (alpha round(0.5 * 255) = 128) and
+    # the outline opaque (ADR 0055). The outline: pixel centres within half a pixel of the
+    # border (the stroke reaches a pixel either side of it).
+    rows, cols = np.mgrid[0 : grid.height, 0 : grid.width] + 0.5
+    t = grid.transform
+    centres = shapely.points(t.c + cols * t.a, t.f + rows * t.e)
+    to_border = shapely.distance(centres, merc.boundary) / t.a
+    on_outline = to_border <= 0.5
+    assert on_outline.sum() > 50
+    assert (pixels[..., 3][on_outline] == 255).all()
+    assert (pixels[..., 3][inside & ~near_edge] == 128).all()
 
 
 # -- the layer editor's stretch ------------------------------------------------------------------

@@ -125,7 +125,7 @@ def test_png_filmstrip_is_the_frames_side_by_side(orientation: str, axis: int) -
     np.testing.assert_array_equal(strip, np.concatenate(frames, axis=axis))
 
 
-def test_auto_filmstrip_is_jpeg_only_when_every_pixel_is_visible() -> None:
+def test_auto_filmstrip_is_jpeg_only_when_every_pixel_is_opaque() -> None:
     opaque = gradient_frames(2, 16, 24)
     data, media_type = encode_filmstrip(opaque, "AUTO_JPEG_PNG")
     assert media_type == "image/jpeg" and data[:2] == b"\xff\xd8"
@@ -134,3 +134,9 @@ def test_auto_filmstrip_is_jpeg_only_when_every_pixel_is_visible() -> None:
     assert np.abs(decoded.astype(int) - np.concatenate(opaque)).mean() < 6
     _, media_type = encode_filmstrip(few_color_frames(2), "AUTO_JPEG_PNG")
     assert media_type == "image/png"
+    # A half-transparent pixel (a fractional mask, ADR 0055) keeps its alpha in a PNG.
+    translucent = [np.dstack([f, np.full(f.shape[:2], 255, np.uint8)]) for f in opaque]
+    translucent[1][0, 0, 3] = 128
+    data, media_type = encode_filmstrip(translucent, "AUTO_JPEG_PNG")
+    assert media_type == "image/png"
+    assert np.asarray(PILImage.open(io.BytesIO(data)))[16, 0, 3] == 128

@@ -13,13 +13,39 @@ import rasterio
 from affine import Affine
 
 from openee.raster import read
-from openee.raster.remote import gdal_path, network_env, stored_uri
+from openee.raster.remote import GS, gdal_path, is_remote, network_env, stored_uri
+from openee.raster.stores import filesystem
 
 
-def test_s3_uris_map_to_vsis3_and_back() -> None:
-    assert gdal_path("s3://imagery/s2/b4.tif") == "/vsis3/imagery/s2/b4.tif"
-    assert stored_uri("/vsis3/imagery/s2/b4.tif") == "s3://imagery/s2/b4.tif"
+@pytest.mark.parametrize(("uri", "path"), [
+    ("s3://imagery/s2/b4.tif", "/vsis3/imagery/s2/b4.tif"),
+    ("gs://imagery/s2/b4.tif", "/vsigs/imagery/s2/b4.tif"),
+])  # fmt: skip
+def test_bucket_uris_map_to_gdal_names_and_back(uri: str, path: str) -> None:
+    assert gdal_path(uri) == path and stored_uri(path) == uri
+    assert is_remote(uri) and is_remote(path)
     assert gdal_path("/data/b4.tif") == stored_uri("/data/b4.tif") == "/data/b4.tif"
+    assert not is_remote("https://host/b4.tif") and not is_remote("/data/vsigs/b4.tif")
+
+
+def test_gcs_reads_get_the_network_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CPL_GS_ENDPOINT", "http://127.0.0.1:4443")
+    options = network_env("gs://imagery/b4.tif")
+    assert options["GDAL_DISABLE_READDIR_ON_OPEN"] == "EMPTY_DIR"
+    assert float(options["GDAL_HTTP_TIMEOUT"]) <= 30
+    # GDAL appends the bucket to the endpoint as given: the slash it needs is added.
+    assert options["CPL_GS_ENDPOINT"] == "http://127.0.0.1:4443/"
+    monkeypatch.setenv("CPL_GS_ENDPOINT", "http://127.0.0.1:4443/")
+    assert "CPL_GS_ENDPOINT" not in network_env("gs://imagery/b4.tif")  # GDAL reads it itself
+
+
+def test_gcs_listing_takes_gdals_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CPL_GS_ENDPOINT", "http://127.0.0.1:4443/")
+    monkeypatch.setenv("GS_NO_SIGN_REQUEST", "YES")
+    fs = filesystem(GS, skip_instance_cache=True)
+    assert fs._endpoint == "http://127.0.0.1:4443"  # gcsfs joins its paths to it
+    assert fs.credentials.method == "anon"
+    assert fs.requests_timeout == 20  # bounded, as GDAL's reads
 
 
 def test_network_options_apply_to_remote_files_only(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -58,11 +58,12 @@ def test_a_failed_or_short_fetch_lists_nothing(tmp_path: Path, answer: str) -> N
 
 
 def test_a_tier_starts_without_data_files_no_entry_lists(tmp_path: Path) -> None:
-    listed = tmp_path / "a"
-    listed.write_bytes(b"x" * 10)
-    (tmp_path / "orphan").write_bytes(b"y" * 10)
+    kept = tmp_path / "s3"  # the s3:// store's part of the tier
+    kept.mkdir()
+    (kept / "a").write_bytes(b"x" * 10)
+    (kept / "orphan").write_bytes(b"y" * 10)
     entry = {"original": "b/k.tif", "fn": "a", "blocks": [0], "time": 0.0, "uid": "e", "size": 10}
-    (tmp_path / "cache").write_text(json.dumps({"b/k.tif": entry}))
+    (kept / "cache").write_text(json.dumps({"b/k.tif": entry}))
     tier = _DiskTier(tmp_path, max_bytes=1 << 30)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "cache"]
-    assert tier.fs._metadata.cached_files[-1]["b/k.tif"]["fn"] == "a"
+    assert sorted(p.name for p in kept.iterdir()) == ["a", "cache"]
+    assert tier._filesystems["s3"]._metadata.cached_files[-1]["b/k.tif"]["fn"] == "a"

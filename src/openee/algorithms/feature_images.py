@@ -55,7 +55,12 @@ def parse_color(value: Any, what: str) -> tuple[int, int, int, int]:
     return rgba[0], rgba[1], rgba[2], rgba[3]
 
 
-Layer = tuple[Shapes, tuple[int, ...] | None, tuple[int, ...] | None, float, float, str]
+# (shapes, fill RGB and opacity or None, stroke RGB and opacity or None, width, point radius,
+# point shape); an opacity is in [0, 1].
+Color = tuple[int, int, int, float]
+Layer = tuple[Shapes, Color | None, Color | None, float, float, str]
+# An unset fillColor is "the 'color' at 0.66 opacity" (ee.FeatureCollection.style).
+DEFAULT_FILL_OPACITY = 0.66
 
 
 def _painted(layers: list[Layer]) -> Image:
@@ -65,11 +70,13 @@ def _painted(layers: list[Layer]) -> Image:
         per_channel = tuple(
             (
                 shapes,
-                fill[channel] if fill is not None else None,
-                stroke[channel] if stroke is not None else None,
+                int(fill[channel]) if fill is not None else None,
+                int(stroke[channel]) if stroke is not None else None,
                 width,
                 radius,
                 shape,
+                fill[3] if fill is not None else 1.0,
+                stroke[3] if stroke is not None else 1.0,
             )
             for shapes, fill, stroke, width, radius, shape in layers
         )
@@ -154,7 +161,7 @@ def draw(
     if pointRadius < 0 or strokeWidth < 0:
         raise InvalidArgumentError("pointRadius and strokeWidth must be >= 0.")
     geometries = [f.geometry for f in _features(collection, "Collection.draw") if f.geometry]
-    rgb = rgba[:3]
+    rgb: Color = (rgba[0], rgba[1], rgba[2], 1.0)
     layer: Layer = (
         shapes_of(geometries),
         rgb,
@@ -179,8 +186,8 @@ def style(
     lineType: str = "solid",
 ) -> Image:
     """Paints a collection with a style: an RGB image (vis-red, vis-green, vis-blue), masked where
-    nothing is painted. Polygons are filled with fillColor then outlined; colours with an
-    alpha of 0 are not painted (other alphas paint opaquely here).
+    nothing is painted. Polygons are filled with fillColor then outlined; a colour's alpha is
+    its opacity, painted over what is below and kept as the image's mask fraction.
 
     Args:
         collection: The features to paint.
@@ -189,7 +196,7 @@ def style(
             square).
         pointShape: 'circle' or 'square'.
         width: The width of lines and polygon outlines, in pixels.
-        fillColor: The polygon fill colour. Default: `color`.
+        fillColor: The polygon fill colour. Default: `color` at 0.66 opacity.
         styleProperty: A per-feature property holding a dictionary of style overrides (color,
             pointSize, pointShape, width, fillColor, lineType).
         neighborhood: Accepted for compatibility; features are painted on the requested grid.
@@ -218,6 +225,7 @@ def _style_layer(feature: Feature, settings: dict[str, Any]) -> Layer:
     stroke = parse_color(settings["color"], "color")
     fill_setting = settings["fillColor"]
     fill = parse_color(fill_setting, "fillColor") if fill_setting is not None else stroke
+    fill_opacity = fill[3] / 255 * (DEFAULT_FILL_OPACITY if fill_setting is None else 1.0)
     shape = str(settings["pointShape"]).lower()
     if shape not in POINT_SHAPES:
         raise InvalidArgumentError(
@@ -230,6 +238,6 @@ def _style_layer(feature: Feature, settings: dict[str, Any]) -> Layer:
     if size < 0 or line_width < 0:
         raise InvalidArgumentError("pointSize and width must be >= 0.")
     assert feature.geometry is not None
-    stroke_rgb = stroke[:3] if stroke[3] > 0 else None
-    fill_rgb = fill[:3] if fill[3] > 0 else None
+    stroke_rgb: Color | None = (*stroke[:3], stroke[3] / 255) if stroke[3] > 0 else None
+    fill_rgb: Color | None = (*fill[:3], fill_opacity) if fill_opacity > 0 else None
     return (shapes_of([feature.geometry]), fill_rgb, stroke_rgb, line_width, size / 2, shape)

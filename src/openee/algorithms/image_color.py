@@ -11,9 +11,8 @@ from openee.algorithms.image_math import combine
 from openee.algorithms.image_visualize import VIS_RGB, _color
 from openee.algorithms.registry import algorithm
 from openee.errors import InvalidArgumentError
-from openee.raster.color import ColorMapBand, ColorSpaceBand, ValueColorBand
+from openee.raster.color import BlendBand, ColorMapBand, ColorSpaceBand, ValueColorBand
 from openee.raster.image import Band, Image
-from openee.raster.sources import MosaicBand
 
 MAX_SLD_CHARS = 100_000
 COLOR_MAP_TYPES = ("ramp", "intervals", "values")
@@ -62,14 +61,15 @@ def hsv_to_rgb(image: Image) -> Image:
 
 @algorithm("Image.blend")
 def blend(bottom: Image, top: Image) -> Image:
-    """Overlays one image on another, using the top image's mask as its opacity; a one-band
-    image is used against every band of the other. The result is unmasked where either is.
+    """Overlays one image on another, blending them with their masks as opacities (alpha
+    compositing: docs/decisions/0055); a one-band image is used against every band of the
+    other. The result is masked where both are.
 
     Args:
         bottom: The bottom image.
         top: The top image.
     """
-    return combine(bottom, top, lambda b, t: MosaicBand((b, t)))
+    return combine(bottom, top, lambda b, t: BlendBand(b, t))
 
 
 @algorithm("Image.randomVisualizer")

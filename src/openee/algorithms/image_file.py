@@ -35,8 +35,8 @@ def load_geotiff(uri: str) -> Image:
     path = resolve_url(ctx.check_file(uri), ctx.file_roots)  # the caller's file, no redirect out
     try:
         # Pinned to the GeoTIFF driver at open: another driver may follow links as it opens.
-        # A file in object storage (`s3://`) is opened as GDAL names it (`/vsis3/`), under the
-        # bounded network options `gdal_env` gives it.
+        # A file in object storage (`s3://`, `gs://`) is opened as GDAL names it (`/vsis3/`,
+        # `/vsigs/`), under the bounded network options `gdal_env` gives it.
         with gdal_env(path):
             check_sidecars(path)
             ds = rasterio.io.DatasetReader(_parse_path(gdal_path(path)), driver=["GTiff"])

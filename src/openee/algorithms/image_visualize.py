@@ -42,7 +42,8 @@ class VisualizedBand(BandSource):
 
     `input` is stretched from [lo, hi] to [0, 1], gamma-corrected, then either scaled to
     0-255 or, with a palette, interpolated between its colours (`channel` picks R, G or B).
-    The channel is valid where the input is. `opacity` is carried for the encoder (PNG alpha).
+    The channel is valid where the input is; its mask is the input's times `opacity` ("the
+    opacity of the image", a fraction of its mask: docs/decisions/0055), which PNG alpha shows.
     """
 
     input: BandSource
@@ -66,8 +67,15 @@ class VisualizedBand(BandSource):
             if high - low < min(data.size, MAX_LOOKUP):
                 table = self._channel(np.arange(low, high + 1, dtype=data.dtype))
                 offsets = data - low if data.dtype.kind == "u" else data.astype(np.intp) - low
-                return Pixels(table[offsets], base.valid)
-        return Pixels(self._channel(data), base.valid)
+                return Pixels(table[offsets], base.valid, weight=self._weight(base))
+        return Pixels(self._channel(data), base.valid, weight=self._weight(base))
+
+    def _weight(self, base: Pixels) -> np.ndarray | None:
+        if self.opacity == 1.0:
+            return base.weight
+        if base.weight is None:
+            return np.full(base.valid.shape, self.opacity, dtype=np.float32)
+        return (base.weight * np.float32(self.opacity)).astype(np.float32)
 
     def _channel(self, values: np.ndarray) -> np.ndarray:
         span = self.hi - self.lo
@@ -101,12 +109,6 @@ def _under_bounds(source: BandSource) -> bool:
         return True
     kids = children(source)
     return bool(kids) and all(_under_bounds(k) for k in kids)
-
-
-def visualization_opacity(image: Image) -> float:
-    """The opacity Image.visualize gave the image's bands (1 when not visualized)."""
-    values = {b.source.opacity for b in image.bands if isinstance(b.source, VisualizedBand)}
-    return values.pop() if len(values) == 1 else 1.0
 
 
 # -- Image.visualize ---------------------------------------------------------------------------

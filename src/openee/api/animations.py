@@ -23,7 +23,6 @@ from typing import Any, Literal, cast
 import numpy as np
 from fastapi.responses import Response
 
-from openee.algorithms.image_visualize import visualization_opacity
 from openee.api import capabilities
 from openee.api.evaluation import evaluate_as
 from openee.api.requests import grid_request, visualization
@@ -240,6 +239,6 @@ def _draw(
     """Each image's RGBA pixels on `grid`, drawn one at a time as they are asked for."""
     settings = state.settings
     for image in images:
-        shown = vis if vis is not None else Visualization(opacity=visualization_opacity(image))
+        shown = vis if vis is not None else Visualization()
         request = PixelsRequest("PNG", visualization=shown, grid=GridRequest.of(grid))
         yield compute_rgba(image, request, state.executor, settings.limits, settings.chunk_size)

@@ -14,6 +14,7 @@ from openee.api import ratelimit
 from openee.api.admission import AdmissionMiddleware, FairShares
 from openee.api.errors import install_error_handlers
 from openee.api.middleware import RequestMiddleware
+from openee.api.public_url import ForwardedMiddleware
 from openee.api.routes import (
     algorithms,
     animations,
@@ -148,5 +149,10 @@ def create_app(settings: Settings) -> FastAPI:
         max_body_bytes=settings.limits.max_body_bytes,
         deadline_s=settings.limits.deadline_s,
         memory_ledger=ledger,
+    )
+    app.add_middleware(  # outside even that: the public scheme, host and prefix of a request
+        ForwardedMiddleware,
+        root_path=settings.root_path,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return app

@@ -26,7 +26,6 @@ from openee.algorithms.image_visualize import (
     default_projection,
     has_bounds_grid,
     image_bounds,
-    visualization_opacity,
 )
 from openee.api.deps import api_key_principal, client_address
 from openee.api.evaluation import evaluate_as
@@ -38,7 +37,6 @@ from openee.auth.capabilities import Capability, Kind
 from openee.auth.iam import Iam
 from openee.catalog.names import LEGACY
 from openee.encode.formats import Content
-from openee.encode.visualize import Visualization
 from openee.errors import (
     InvalidArgumentError,
     NotFoundError,
@@ -238,9 +236,6 @@ def render(
         request = replace(request, grid=GridRequest.of(grid))
     if file_format is not None:
         request = replace(request, file_format=file_format)
-    opacity = visualization_opacity(image)
-    if opacity != 1.0 and not stored.get("visualizationOptions"):
-        request = replace(request, visualization=Visualization(opacity=opacity))
     settings = state.settings
 
     def encoded() -> Encoded:

@@ -58,7 +58,7 @@ from openee.catalog.templates import TemplateLayout, compile_template
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError, OpeneeError
 from openee.raster.gdal import open_checked
-from openee.raster.remote import S3_SCHEME, gdal_path, is_remote, network_env, stored_uri
+from openee.raster.remote import SCHEMES, gdal_path, is_remote, network_env, stored_uri
 
 Progress = Callable[[int, int, str], None]
 STAC_TYPES = ("Catalog", "Collection", "Feature")
@@ -137,15 +137,16 @@ def one_line(exc: BaseException) -> str:
     return " ".join(text.split())[:300] or type(exc).__name__
 
 
-def _is_s3(source: Path | str) -> bool:
-    return isinstance(source, str) and source.startswith(S3_SCHEME)
+def _is_bucket(source: Path | str) -> bool:
+    """A bucket prefix (`s3://bucket/prefix/`, `gs://...`), not a local source."""
+    return isinstance(source, str) and source.startswith(SCHEMES)
 
 
 def default_roots(sources: Sequence[Path | str]) -> Roots:
     """Without an operator's roots, files and hrefs must stay in the sources' directories, and
-    the files of an `s3://` source under that prefix."""
-    prefixes = [str(s) for s in sources if _is_s3(s)]
-    local = [Path(s) for s in sources if not _is_s3(s)]
+    the files of an `s3://` or `gs://` source under that prefix."""
+    prefixes = [str(s) for s in sources if _is_bucket(s)]
+    local = [Path(s) for s in sources if not _is_bucket(s)]
     dirs = [p if p.is_dir() else p.parent for p in local]
     try:
         if dirs:
@@ -159,11 +160,11 @@ def default_roots(sources: Sequence[Path | str]) -> Roots:
 
 def collect_files(sources: Sequence[Path | str]) -> list[Path]:
     """Every file under the sources (directories recursively), absolute (links not resolved:
-    `Roots.check` does that), in name order; the COGs under an `s3://bucket/prefix/` source, as
-    GDAL opens them (`/vsis3/...`)."""
+    `Roots.check` does that), in name order; the COGs under an `s3://bucket/prefix/` (or
+    `gs://`) source, as GDAL opens them (`/vsis3/...`, `/vsigs/...`)."""
     files: list[Path] = []
     for source in sources:
-        if isinstance(source, str) and source.startswith(S3_SCHEME):
+        if _is_bucket(source):
             files.extend(list_rasters(str(source)))
             continue
         source = Path(source)
@@ -389,17 +390,17 @@ def ingest(
     itself for one vector file, `asset_id/<file stem>` for several. `dates` are the dates of a
     multi-date band stack (Theia L3A). `template` describes other layouts by file name
     (`templates.py`); the files it matches are read with it before the product layouts.
-    A source `s3://bucket/prefix/` (a string) stands for the COGs under it; the caller checks
-    it against the allow-list. The catalog keeps their `s3://` URIs.
+    A source `s3://bucket/prefix/` or `gs://bucket/prefix/` (a string) stands for the COGs under
+    it; the caller checks it against the allow-list. The catalog keeps their `s3://`/`gs://` URIs.
 
     Every file and STAC href must be inside `roots` (default: the sources' directories), and
     is opened with pinned drivers (ADR 0033). A source that cannot be ingested is reported in
     `failed` with a one-line reason; the others are ingested.
     """
     # Files in object storage are read under the bounded network options of raster/remote.py.
-    remote = any(_is_s3(s) for s in sources)
+    remote = next((str(s) for s in sources if _is_bucket(s)), "")
     # GDAL reads the store's credentials itself: no rasterio session (raster/gdal.py: gdal_env).
-    env = network_env(S3_SCHEME if remote else "")
+    env = network_env(remote)
     with rasterio.Env(session=DummySession(), **env):
         return _ingest(store, sources, asset_id, cog_dir, dates, template, progress, roots=roots)
 

@@ -50,7 +50,7 @@ from openee.catalog.table_files import (
 )
 from openee.catalog.vectors import VECTOR_SUFFIXES, read_features
 from openee.errors import InvalidArgumentError
-from openee.raster.remote import S3_SCHEME, gdal_path, is_remote, stored_uri
+from openee.raster.remote import gdal_path, is_remote, stored_uri
 from openee.values.date import Date
 
 TABLE_SUFFIXES = (*VECTOR_SUFFIXES, ".json", ".csv", ".zip")
@@ -146,8 +146,8 @@ def _confine(
     """The primary file of a source: every URI (after `prefix`) checked (and, with `access`,
     readable by the caller: `catalog/access.py`), the first with a known suffix kept.
 
-    With `remote`, allow-listed `s3://` URIs are taken too, as the path GDAL opens them by
-    (`/vsis3/bucket/key`; `stored_uri` gives the catalog's `s3://` form back)."""
+    With `remote`, allow-listed `s3://` and `gs://` URIs are taken too, as the path GDAL opens
+    them by (`/vsis3/bucket/key`, `/vsigs/...`; `stored_uri` gives the catalog's form back)."""
     if not uris:
         raise InvalidArgumentError(f"'{what}.uris' must name at least one file.")
     checked = []
@@ -156,9 +156,10 @@ def _confine(
             raise InvalidArgumentError(f"'{what}.uris' must be strings.")
         checked.append(access.check(prefix + uri) if access else roots.check(prefix + uri))
     for path in checked:
-        if "://" in path and not (remote and path.startswith(S3_SCHEME)):
+        if "://" in path and not (remote and is_remote(path)):
             raise InvalidArgumentError(
-                f"'{path[:200]}': only local files and allow-listed s3:// COGs can be imported"
+                f"'{path[:200]}': only local files and allow-listed s3:// or gs:// COGs can be"
+                " imported"
                 " (other URLs can be read, not imported)."
             )
     checked = [gdal_path(path) for path in checked]

@@ -9,9 +9,9 @@ opened, and raises InvalidArgumentError (HTTP 400) with the reason. Rejected:
 - GDAL's virtual file systems and connection strings (`/vsicurl/`, `/vsizip/`, `HDF5:...`,
   `vrt://`), and VRT files, which can point anywhere;
 - URLs (`http(s)://`, `s3://`, `gs://`, ...) unless they start with an allow-listed prefix
-  (`http(s)://host/...` or `s3://bucket/...`; whole path segments, same host or bucket, no dot
-  segments or '/' in the query: see `_check_url`; redirects are checked where the URL is read,
-  `urls.resolve_url`), and `file://` unless `allow_file_uri`;
+  (`http(s)://host/...`, `s3://bucket/...` or `gs://bucket/...`; whole path segments, same
+  host or bucket, no dot segments or '/' in the query: see `_check_url`; redirects are checked
+  where the URL is read, `urls.resolve_url`), and `file://` unless `allow_file_uri`;
 - absolute paths outside the roots, and paths whose real location (symlinks resolved) is
   outside them.
 
@@ -42,17 +42,24 @@ def _reject(uri: str, why: str) -> InvalidArgumentError:
     return InvalidArgumentError(f"Asset file '{shown}' is not allowed: {why}.")
 
 
-# An S3 bucket name (lower case, digits, dots, hyphens; 3 to 63 characters) and the slash after it.
-_S3_PREFIX = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/")
+# A bucket in object storage (raster.remote.STORES) and the slash after it: an S3 bucket name
+# (lower case, digits, dots, hyphens; 3 to 63 characters), a Cloud Storage one (underscores too).
+_BUCKET_PREFIX = re.compile(
+    r"^(?:s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]|gs://[a-z0-9][a-z0-9._\-]{1,61}[a-z0-9])/"
+)
 
 
 def check_url_prefix(prefix: str) -> None:
     """Raises ValueError unless `prefix` is an allow-listable URL prefix: `http(s)://host/...`,
-    or `s3://bucket/...` (a bucket in object storage, read with the credentials and endpoint of
-    the server's environment; docs/decisions/0042). The slash after the host or bucket is
-    required, so that `s3://data/` does not also allow `s3://data-private/`."""
-    if not (re.match(r"^https?://[^/]+/", prefix) or _S3_PREFIX.match(prefix)):
-        raise ValueError(f"a URL prefix must be scheme://host/... or s3://bucket/...: {prefix!r}")
+    or `s3://bucket/...` / `gs://bucket/...` (a bucket in object storage, read with the
+    credentials and endpoint of the server's environment; docs/decisions/0042, 0056). The slash
+    after the host or bucket is required, so that `s3://data/` does not also allow
+    `s3://data-private/`."""
+    if not (re.match(r"^https?://[^/]+/", prefix) or _BUCKET_PREFIX.match(prefix)):
+        raise ValueError(
+            "a URL prefix must be scheme://host/..., s3://bucket/... or gs://bucket/...:"
+            f" {prefix!r}"
+        )
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -5,8 +5,9 @@ characters). GDAL's HTTP client follows redirects wherever they point, so before
 URL, `resolve_url` asks the server for it (a HEAD, redirects not followed) and follows each
 redirect itself only while the target passes `Roots.check` too; the URL it returns is the final
 one, and GDAL's reads are then limited to that one file name (`raster.gdal.raster_env`).
-A file in object storage (`s3://bucket/key`) is not an HTTP URL: it is read from the bucket the
-prefix names, with the server's credentials and endpoint (docs/decisions/0042), as given.
+A file in object storage (`s3://bucket/key`, `gs://bucket/key`) is not an HTTP URL: it is read
+from the bucket the prefix names, with the server's credentials and endpoint (docs/decisions/0042,
+0056), as given.
 """
 
 from __future__ import annotations

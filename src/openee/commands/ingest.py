@@ -30,9 +30,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "sources",
         nargs="+",
         metavar="SOURCE",
-        help="a file or folder, or s3://bucket/prefix/ (the COGs under it, read in place; the"
-        " prefix must be allow-listed in OPENEE_ALLOWED_URL_PREFIXES, credentials and endpoint"
-        " come from the environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL)",
+        help="a file or folder, or s3://bucket/prefix/ or gs://bucket/prefix/ (the COGs under it,"
+        " read in place; the prefix must be allow-listed in OPENEE_ALLOWED_URL_PREFIXES,"
+        " credentials and endpoint come from the environment: AWS_ACCESS_KEY_ID,"
+        " AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL; GOOGLE_APPLICATION_CREDENTIALS or"
+        " GS_NO_SIGN_REQUEST, CPL_GS_ENDPOINT)",
     )
     cmd.add_argument("--asset-id", required=True, help="e.g. LANDSAT/LC08/C02/T1_L2")
     cmd.add_argument("--data-dir", type=Path, default=None, help="default: $OPENEE_DATA_DIR")
@@ -75,8 +77,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="append",
         default=[],
         metavar="URL",
-        help="a URL prefix (https://host/path/, or s3://bucket/prefix/) STAC hrefs and s3://"
-        " sources may name (repeatable); besides"
+        help="a URL prefix (https://host/path/, s3://bucket/prefix/ or gs://bucket/prefix/) STAC"
+        " hrefs and bucket sources may name (repeatable); besides"
         " $OPENEE_ALLOWED_URL_PREFIXES. Any other URL, /vsi... path or VRT is refused",
     )
     cmd.set_defaults(func=run)
@@ -109,8 +111,8 @@ class StderrProgress:
 
 
 def _sources(given: list[str], roots: Roots) -> list[Path | str]:
-    """Local sources as paths; `s3://` prefixes as given, once the allow-list takes them (the
-    same check a request's URIs pass: catalog/roots.py)."""
+    """Local sources as paths; `s3://`/`gs://` prefixes as given, once the allow-list takes them
+    (the same check a request's URIs pass: catalog/roots.py)."""
     return [roots.check(source) if "://" in source else Path(source) for source in given]
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from openee.settings import Settings, declared
+from openee.settings import Settings, declared, forwarded_allow_ips
 
 SNIPPET = """\
 import ee
@@ -52,6 +52,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         " scheduler (tcp://host:port)",
     )
     serve.add_argument(
+        "--root-path",
+        metavar="PREFIX",
+        help="OPENEE_ROOT_PATH: the path prefix a reverse proxy serves openee under (/openee)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="ADDRESSES",
+        help="OPENEE_FORWARDED_ALLOW_IPS: proxies whose X-Forwarded-* headers are believed"
+        " (comma-separated addresses or networks, '*' for any); default 127.0.0.1,::1",
+    )
+    serve.add_argument(
         "--no-auth",
         action="store_true",
         help="serve without authentication (loopback addresses only; local experiments)",
@@ -67,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
             host=args.host,
             auth_enabled=False if args.no_auth else None,
             dask_scheduler=args.dask_scheduler,
+            root_path=args.root_path,
+            forwarded_allow_ips=None
+            if args.forwarded_allow_ips is None
+            else forwarded_allow_ips(args.forwarded_allow_ips),
         )
     except ValueError as exc:  # a malformed OPENEE_* value, or --no-auth off loopback
         print(f"openee serve: {exc}", file=sys.stderr)
@@ -96,5 +111,14 @@ def run(args: argparse.Namespace) -> int:
             key=str(key_path), project=settings.default_project, url=settings.base_url
         )
     print("paste into Python:\n" + snippet, file=sys.stderr)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    # proxy_headers off: the app reads X-Forwarded-* itself, from OPENEE_FORWARDED_ALLOW_IPS
+    # only (api/public_url.py); uvicorn's own pass would replace the peer address it checks.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
     return 0

@@ -33,7 +33,10 @@ def encode_png(raster: ComputedRaster, vis: Visualization) -> bytes:
 def encode_jpeg(raster: ComputedRaster, vis: Visualization) -> bytes:
     values, alpha = to_rgba8(raster, vis)
     # JPEG has no alpha: masked pixels are black.
-    values = np.where(alpha[..., None] > 0, values, 0).astype(np.uint8)
+    return _jpeg(np.where(alpha[..., None] > 0, values, 0).astype(np.uint8))
+
+
+def _jpeg(values: np.ndarray) -> bytes:
     mode = "L" if values.shape[-1] == 1 else "RGB"
     image = PILImage.fromarray(values[..., 0] if mode == "L" else values, mode)
     out = io.BytesIO()
@@ -83,8 +86,12 @@ def encode_geotiff(raster: ComputedRaster, vis: Visualization) -> bytes:
 
 
 def encode_auto(raster: ComputedRaster, vis: Visualization) -> bytes:
-    """PNG when any pixel is masked (it keeps the transparency), JPEG otherwise."""
-    return encode_jpeg(raster, vis) if raster.all_valid().all() else encode_png(raster, vis)
+    """JPEG when every pixel is opaque, else PNG (it keeps the transparency: of masked pixels,
+    and of partly masked ones or an opacity below 1, docs/decisions/0055)."""
+    values, alpha = to_rgba8(raster, vis)
+    if (alpha == 255).all():
+        return _jpeg(values)
+    return write_png(np.dstack([values, alpha]))
 
 
 def encode_zipped_geotiff(raster: ComputedRaster, vis: Visualization) -> bytes:

@@ -8,7 +8,7 @@ import numpy as np
 
 from openee.encode.npy import NpyFile
 from openee.raster.grid import PixelGrid
-from openee.raster.pixels import Pixels
+from openee.raster.pixels import Pixels, min_weight
 
 
 @dataclass(frozen=True)
@@ -26,3 +26,8 @@ class ComputedRaster:
         for b in self.bands:
             valid &= b.valid
         return valid
+
+    def weight(self) -> np.ndarray | None:
+        """Each pixel's least mask fraction over the bands (a visualized pixel has one alpha),
+        or None when every valid pixel of every band is whole (docs/decisions/0055)."""
+        return min_weight(*self.bands)

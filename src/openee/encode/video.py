@@ -88,7 +88,7 @@ def encode_filmstrip(
 ) -> tuple[bytes, str]:
     """Lays frames out as one image, top to bottom (VERTICAL) or left to right (HORIZONTAL).
 
-    AUTO_JPEG_PNG is a JPEG when every pixel is visible and a PNG otherwise, as for a thumbnail.
+    AUTO_JPEG_PNG is a JPEG when every pixel is opaque and a PNG otherwise, as for a thumbnail.
 
     Returns:
         The file's bytes and its media type.
@@ -102,7 +102,7 @@ def encode_filmstrip(
     strip = np.concatenate([_rgba(f) for f in frames], axis=0 if orientation == "VERTICAL" else 1)
     visible = strip[..., 3] > 0
     out = io.BytesIO()
-    if fmt == "PNG" or (fmt == "AUTO_JPEG_PNG" and not visible.all()):
+    if fmt == "PNG" or (fmt == "AUTO_JPEG_PNG" and not (strip[..., 3] == 255).all()):
         PILImage.fromarray(strip, "RGBA").save(out, "PNG")
         return out.getvalue(), "image/png"
     rgb = np.where(visible[..., None], strip[..., :3], 0).astype(np.uint8)

@@ -25,7 +25,8 @@ class Visualization:
 
 
 def to_rgba8(raster: ComputedRaster, vis: Visualization) -> tuple[np.ndarray, np.ndarray]:
-    """(H, W, 1 or 3) uint8 values and an (H, W) uint8 alpha (0 where any band is masked)."""
+    """(H, W, 1 or 3) uint8 values and an (H, W) uint8 alpha (0 where any band is masked,
+    the least mask fraction of the bands times the opacity elsewhere)."""
     count = len(raster.bands)
     if vis.palette and count != 1:
         raise InvalidArgumentError(f"A palette needs exactly 1 band, got {count}.")
@@ -37,7 +38,7 @@ def to_rgba8(raster: ComputedRaster, vis: Visualization) -> tuple[np.ndarray, np
         raise InvalidArgumentError(
             f"visualizationOptions.ranges must have 1 or {count} entries, got {len(vis.ranges)}."
         )
-    alpha = np.where(raster.all_valid(), round(255 * vis.opacity), 0).astype(np.uint8)
+    alpha = _alpha(raster, vis.opacity)
     if not (vis.ranges or vis.gamma or vis.palette) and all(
         band.data.dtype == np.uint8 for band in raster.bands
     ):
@@ -60,6 +61,18 @@ def to_rgba8(raster: ComputedRaster, vis: Visualization) -> tuple[np.ndarray, np
     if vis.palette:
         return _apply_palette(channels[0], vis.palette), alpha
     return np.stack([_byte(c) for c in channels], axis=-1), alpha
+
+
+def _alpha(raster: ComputedRaster, opacity: float) -> np.ndarray:
+    """round(255 * mask * opacity) where every band is valid, else 0: a fractional mask is the
+    pixel's opacity ("Floating point mask values between 0 and 1 will be used to define
+    opacity in visualization", ee_image_updatemask.py); halves round up (0.5 gives 128)."""
+    valid = raster.all_valid()
+    weight = raster.weight()
+    if weight is None:
+        return np.where(valid, int(np.floor(255.0 * opacity + 0.5)), 0).astype(np.uint8)
+    scaled = np.floor(weight.astype(np.float64) * (255.0 * opacity) + 0.5)
+    return np.where(valid, np.clip(scaled, 0, 255), 0).astype(np.uint8)
 
 
 def _byte(unit: np.ndarray) -> np.ndarray:

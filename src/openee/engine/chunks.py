@@ -10,6 +10,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 
@@ -145,6 +146,12 @@ def fill_rows(
             )
             out.data[box] = part.pixels.data
             out.valid[box] = part.pixels.valid
+            if part.pixels.weight is not None:
+                # The first chunk with a fraction gives the band its weights (1 elsewhere).
+                if out.weight is None:
+                    out = outputs[i] = replace(out, weight=np.ones(grid.shape, np.float32))
+                assert out.weight is not None
+                out.weight[box] = part.pixels.weight
             if zero_masked and not part.pixels.valid.all():
                 np.copyto(out.data[box], 0, where=~part.pixels.valid)
         return (row, row + sub.height) if col + sub.width == grid.width else None

@@ -13,14 +13,14 @@ Engine.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from openee.errors import InvalidArgumentError
 from openee.raster.arrays import Batch, apply_kernel
 from openee.raster.grid import PixelGrid, pixel_lon_lat
-from openee.raster.pixels import Pixels
+from openee.raster.pixels import Pixels, min_weight
 from openee.raster.sources import BandSource
 from openee.raster.special import SPECIAL_UNARY, bit_count, gammainc
 
@@ -191,9 +191,12 @@ class BinaryBand(BandSource):
     def read(self, grid: PixelGrid) -> Pixels:
         a = self.left.read(grid)
         b = self.right.read(grid)
+        # The output's mask is the minimum of the inputs' (docs/decisions/0055).
         if self.rank:
-            return _elementwise(self.op, a, b, self.dtype, self.rank)
-        return Pixels(apply_binary(self.op, a.data, b.data, self.dtype), a.valid & b.valid)
+            out = _elementwise(self.op, a, b, self.dtype, self.rank)
+            return replace(out, weight=min_weight(a, b))
+        data = apply_binary(self.op, a.data, b.data, self.dtype)
+        return Pixels(data, a.valid & b.valid, weight=min_weight(a, b))
 
 
 def _elementwise(op: str, a: Pixels, b: Pixels, dtype: np.dtype, rank: int) -> Pixels:
@@ -229,7 +232,7 @@ class UnaryBand(BandSource):
 
     def read(self, grid: PixelGrid) -> Pixels:
         a = self.input.read(grid)
-        return Pixels(apply_unary(self.op, a.data, self.dtype), a.valid, a.lengths)
+        return Pixels(apply_unary(self.op, a.data, self.dtype), a.valid, a.lengths, a.weight)
 
 
 @dataclass(frozen=True)
@@ -251,7 +254,15 @@ class WhereBand(BandSource):
         take = test.valid & (test.data != 0)
         data = np.where(take, value.data, base.data).astype(self.dtype)
         valid = np.where(take, value.valid, base.valid)
-        return Pixels(data, valid)
+        weight = None
+        if base.weight is not None or value.weight is not None:
+            whole = np.float32(1)
+            weight = np.where(
+                take,
+                value.weight if value.weight is not None else whole,
+                base.weight if base.weight is not None else whole,
+            ).astype(np.float32)
+        return Pixels(data, valid, weight=weight)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from openee.raster.grid import PixelGrid, pixel_lon_lat
-from openee.raster.pixels import Pixels
+from openee.raster.pixels import Pixels, mask_weight
 from openee.raster.reduce import output_dtype, reduce_stack
 from openee.raster.sources import BandSource
 from openee.reducers.burn import BurnKernel
@@ -161,31 +161,58 @@ class PaintedBand(BandSource):
     """One colour channel of painted features: polygons filled with `fill` and outlined,
     lines stroked `width` pixels wide, points drawn as discs (or squares) of `point_radius`
     pixels; masked where nothing is painted. Layers are painted in the order given, each
-    a (shapes, fill value or None, stroke value, width, point radius, point shape) tuple."""
+    a (shapes, fill value or None, stroke value, width, point radius, point shape, fill
+    opacity, stroke opacity) tuple. A colour less than opaque is painted over what is below
+    (alpha compositing, as Image.blend) and leaves its opacity as the mask's fraction."""
 
-    layers: tuple[tuple[Shapes, int | None, int | None, float, float, str], ...]
+    layers: tuple[tuple[Shapes, int | None, int | None, float, float, str, float, float], ...]
 
     dtype = np.dtype(np.uint8)
 
     def read(self, grid: PixelGrid) -> Pixels:
         data = np.zeros(grid.shape, dtype=np.uint8)
         valid = np.zeros(grid.shape, dtype=bool)
+        weight: np.ndarray | None = None
         to_pixels = ~grid.transform
         matrix = [to_pixels.a, to_pixels.b, to_pixels.d, to_pixels.e, to_pixels.c, to_pixels.f]
-        for shapes, fill, stroke, width, radius, point_shape in self.layers:
+        for shapes, fill, stroke, width, radius, point_shape, fill_a, stroke_a in self.layers:
             for shape in _in_crs(shapes, grid.crs):
                 local = shapely.affinity.affine_transform(shape, matrix)
                 fill_part, stroke_part = _paint_parts(local, width, radius, point_shape)
-                for part, value in ((fill_part, fill), (stroke_part, stroke)):
+                for part, value, opacity in (
+                    (fill_part, fill, fill_a),
+                    (stroke_part, stroke, stroke_a),
+                ):
                     if value is None or part is None or part.is_empty:
                         continue
                     mask = rasterio.features.geometry_mask(
                         [part], out_shape=grid.shape, transform=rasterio.Affine.identity(),
                         invert=True,
                     )  # fmt: skip
-                    data[mask] = value
+                    if opacity < 1 and weight is None:
+                        weight = np.ones(grid.shape, dtype=np.float32)
+                    if weight is not None:
+                        _paint_over(data, valid, weight, mask, value, opacity)
+                    else:
+                        data[mask] = value
                     valid |= mask
-        return Pixels(data, valid)
+        return Pixels(data, valid, weight=mask_weight(weight) if weight is not None else None)
+
+
+def _paint_over(
+    data: np.ndarray,
+    valid: np.ndarray,
+    weight: np.ndarray,
+    mask: np.ndarray,
+    value: int,
+    opacity: float,
+) -> None:
+    """Paints `value` at `opacity` over the pixels of `mask` ("over" compositing)."""
+    below = np.where(valid[mask], weight[mask], 0).astype(np.float64) * (1 - opacity)
+    alpha = opacity + below
+    mixed = (value * opacity + data[mask] * below) / np.where(alpha > 0, alpha, 1)
+    data[mask] = np.clip(np.floor(mixed + 0.5), 0, 255).astype(np.uint8)
+    weight[mask] = alpha
 
 
 def _paint_parts(

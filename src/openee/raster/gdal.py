@@ -6,9 +6,10 @@
 - No network: every open and read runs with GDAL's HTTP proxy pointed at a port of this process
   that refuses connections, and `/vsicurl/` limited to one file name. A read of an allow-listed
   URL (`openee.catalog.urls`) lifts that for its own file name only. A file in an allow-listed
-  bucket (`s3://`, docs/decisions/0042) is read through `/vsis3/` under the bounded network
-  options of `raster.remote` instead: GDAL's S3 client refuses every open while the proxy or
-  `CPL_VSIL_CURL_ALLOWED_FILENAME` is set, and the bucket prefix was checked by the roots.
+  bucket (`s3://`, `gs://`, docs/decisions/0042, 0056) is read through `/vsis3/` or `/vsigs/`
+  under the bounded network options of `raster.remote` instead: GDAL's S3 client refuses every
+  open while the proxy or `CPL_VSIL_CURL_ALLOWED_FILENAME` is set, and the bucket prefix was
+  checked by the roots.
 - Sidecars GDAL opens beside a raster (`x.tif.ovr`, `x.ovr`, `x.tif.msk`, `x.tif.aux.xml`,
   `x.aux`, world files, ...) are checked at every open: a symbolic link among them must stay in the
   roots; `.ovr`/`.msk` must be TIFFs and `.aux` an Erdas file (GDAL opens them with every driver);
@@ -93,7 +94,7 @@ def confine_sidecars_to(roots: Sequence[Path]) -> None:
 
 
 def is_url(path: str) -> bool:
-    """A URL, or a file in object storage in either spelling (`s3://`, `/vsis3/`)."""
+    """A URL, or a file in object storage in either spelling (`s3://`, `/vsis3/`, ...)."""
     return "://" in path or is_remote(path)
 
 
@@ -112,7 +113,7 @@ def raster_env(path: str) -> dict[str, str]:
     """GDAL configuration for opening or reading `path` (a confined path or checked URL)."""
     if is_remote(path):
         # Only the store's network options: with the dead proxy or an allowed /vsicurl/ file
-        # name set, GDAL's /vsis3/ fails every open.
+        # name set, GDAL's /vsis3/ fails every open (/vsigs/ gets the same options).
         return network_env(path)
     env = {
         # No directory listing; sidecars such as .aux.xml are still probed (and checked here).
@@ -199,9 +200,9 @@ def open_raster(path: str, overview: int = -1) -> rasterio.io.DatasetReader:
         kwargs["overview_level"] = overview
     cached = opener_for(path)
     if cached is not None:
-        # Through the local-disk tier (docs/decisions/0053): fsspec's file, not GDAL's /vsis3/.
+        # Through the local-disk tier (docs/decisions/0053): fsspec's file, not GDAL's /vsi....
         # rasterio.open takes one driver only: its registration of the opener, used directly
-        # (rasterio >= 1.4, required by the `buckets` extra with fsspec and s3fs).
+        # (rasterio >= 1.4, required by the `buckets` extra with fsspec, s3fs and gcsfs).
         from rasterio._vsiopener import _opener_registration
 
         uri, opener = cached

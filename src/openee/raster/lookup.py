@@ -44,8 +44,8 @@ class RemappedBand(BandSource):
             matched |= hit
         if self.default is not None:
             data[~matched] = self.default
-            return Pixels(data, base.valid)
-        return Pixels(data, base.valid & matched)
+            return Pixels(data, base.valid, weight=base.weight)
+        return Pixels(data, base.valid & matched, weight=base.weight)
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class PolynomialBand(BandSource):
         with np.errstate(all="ignore"):
             for c in reversed(self.coefficients):
                 total = total * x + c
-        return Pixels(total, base.valid)
+        return Pixels(total, base.valid, weight=base.weight)
 
 
 INTERPOLATE_BEHAVIORS = ("extrapolate", "clamp", "input", "mask")

@@ -43,6 +43,8 @@ class PaintedBand(BandSource):
         base = self.input.read(grid)
         data = base.data.astype(self.dtype)
         valid = base.valid.copy()
+        # Painted pixels are whole; the others keep the input's fraction (ADR 0055).
+        weight = base.weight.copy() if base.weight is not None else None
         for stroke in self.strokes:
             shape = _shape_on(stroke, grid)
             if shape.is_empty:
@@ -57,4 +59,6 @@ class PaintedBand(BandSource):
             ).astype(bool)
             data[burnt] = stroke[2]
             valid |= burnt
-        return Pixels(data, valid)
+            if weight is not None:
+                weight[burnt] = 1
+        return Pixels(data, valid, weight=weight)

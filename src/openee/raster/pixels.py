@@ -20,6 +20,10 @@ class Pixels:
     data: np.ndarray
     valid: np.ndarray
     lengths: np.ndarray | None = None
+    # The mask's fraction where it is between 0 and 1 (Earth Engine's masks are fractional),
+    # float32 of `valid`'s shape; None: every valid pixel weighs 1. Where `valid` is False the
+    # weight is meaningless (the pixel is masked).
+    weight: np.ndarray | None = None
 
     @classmethod
     def empty(cls, shape: tuple[int, int], dtype: np.dtype) -> Pixels:
@@ -36,6 +40,36 @@ class Pixels:
             return self.lengths
         dims = np.asarray(self.data.shape[self.valid.ndim :], dtype=np.int64)
         return np.broadcast_to(dims, (*self.valid.shape, self.rank))
+
+    def fraction(self) -> np.ndarray:
+        """The mask as float32 values in [0, 1]: the weight where valid, 0 where masked."""
+        if self.weight is None:
+            return self.valid.astype(np.float32)
+        return np.where(self.valid, self.weight, np.float32(0)).astype(np.float32, copy=False)
+
+
+def min_weight(*parts: Pixels) -> np.ndarray | None:
+    """The fraction of a per-pixel operation's output: the minimum of its inputs' fractions
+    (docs/decisions/0055), or None when no input has one (the common path costs nothing)."""
+    weights = [p.weight for p in parts if p.weight is not None]
+    if not weights:
+        return None
+    if len(weights) == 1:
+        return weights[0]
+    out: np.ndarray = np.minimum.reduce(np.broadcast_arrays(*weights))
+    return out
+
+
+def mask_weight(values: np.ndarray) -> np.ndarray | None:
+    """The fraction that a mask band's values set (Image.updateMask, selfMask, mask): a value
+    strictly between 0 and 1 is that fraction of a pixel; other non-zero values are whole
+    pixels. Only floating-point values can hold a fraction, so integer masks cost nothing."""
+    if values.dtype.kind != "f":
+        return None
+    partial = (values > 0) & (values < 1)
+    if not partial.any():
+        return None
+    return np.where(partial, values, 1).astype(np.float32)
 
 
 Box = tuple[slice, slice]
@@ -80,13 +114,22 @@ class BoxedPixels:
         common = meet_box(self.box, box)
         if self.box is not None and common == box:
             crop = _relative(box, self.box)
-            return Pixels(self.pixels.data[crop], self.pixels.valid[crop])
+            weight = self.pixels.weight
+            return Pixels(
+                self.pixels.data[crop],
+                self.pixels.valid[crop],
+                weight=weight[crop] if weight is not None else None,
+            )
         shape = (box[0].stop - box[0].start, box[1].stop - box[1].start)
         out = Pixels.empty(shape, self.pixels.data.dtype)
+        if self.pixels.weight is not None:
+            out = Pixels(out.data, out.valid, weight=np.ones(shape, dtype=np.float32))
         if self.box is not None and common is not None:
             into, source = _relative(common, box), _relative(common, self.box)
             out.data[into] = self.pixels.data[source]
             out.valid[into] = self.pixels.valid[source]
+            if out.weight is not None and self.pixels.weight is not None:
+                out.weight[into] = self.pixels.weight[source]
         return out
 
     @staticmethod

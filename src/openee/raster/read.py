@@ -83,7 +83,7 @@ def _handle(path: str, overview: int) -> _Handle:
             handle = _cached(key)  # opened by the thread this one waited for
             if handle is not None:
                 return handle
-            # A file in object storage is opened by its GDAL name (`s3://` → `/vsis3/`,
+            # A file in object storage is opened by its GDAL name (`s3://` → `/vsis3/`, ...,
             # raster/gdal.py), the handle kept under the name the catalog gives: the second
             # read of it opens nothing.
             with gdal_env(path):
@@ -291,11 +291,16 @@ def _unreadable(path: str, exc: RasterioError) -> OpeneeError:
         exc = RasterioIOError(failure_words(exc))
     if is_remote(path) and _UNREACHABLE.search(str(exc)):
         return StoreUnavailableError(path, exc)
+    if is_remote(path) and _NOT_FOUND.search(str(exc)):
+        # /vsigs/ reports a missing object or bucket by the status alone (/vsis3/ with S3's
+        # "The specified key does not exist."): said in words, as for S3.
+        exc = RasterioIOError("The object does not exist in the store (HTTP 404).")
     return SourceUnreadableError(path, exc)
 
 
 # GDAL's words for a store that did not answer (refused, timed out, reset) or answered 5xx.
 _UNREACHABLE = re.compile(r"CURL error|HTTP response code: 5\d\d|timed out", re.IGNORECASE)
+_NOT_FOUND = re.compile(r"HTTP response code: 404\b")
 
 
 class StoreUnavailableError(UnavailableError):

@@ -1,25 +1,26 @@
 """The optional local-disk tier under reads of files in object storage (docs/decisions/0053).
 
-Off by default: GDAL reads `/vsis3/` itself (raster.remote) and its in-memory block cache makes
-a second read of a block free within one process. With `OPENEE_REMOTE_CACHE_DIR` set, a file in
-object storage is opened instead through rasterio's `opener=` over fsspec's `blockcache`
-filesystem wrapping s3fs: every block fetched (by a range request) is written to a sparse file
-in that directory and its presence recorded in fsspec's cache metadata, so a block fetched once
-is read from local disk by later requests and by the server after a restart.
+Off by default: GDAL reads `/vsis3/` and `/vsigs/` itself (raster.remote) and its in-memory
+block cache makes a second read of a block free within one process. With
+`OPENEE_REMOTE_CACHE_DIR` set, a file in object storage is opened instead through rasterio's
+`opener=` over fsspec's `blockcache` filesystem wrapping s3fs or gcsfs (raster.stores): every
+block fetched (by a range request) is written to a sparse file in that directory and its
+presence recorded in fsspec's cache metadata, so a block fetched once is read from local disk
+by later requests and by the server after a restart.
 
 The rules of raster.gdal and raster.remote still hold: only URIs the roots allowed reach here
 (the caller checked the prefix), the drivers are pinned by `open_raster`, credentials and the
-endpoint come from the standard AWS environment (botocore reads it; GDAL's own
-`AWS_S3_ENDPOINT`/`AWS_HTTPS`/`AWS_VIRTUAL_HOSTING` are honoured too), and every request to the
+endpoint come from the store's standard environment (raster.stores), and every request to the
 store has bounded connect/read timeouts and retries.
 
 The set of blocks of a file is recorded when its handle closes (fsspec's design): handles close
-when evicted from the open-dataset pool and, for the ones still open, at the server's shutdown
-(SIGTERM included). A killed process keeps the blocks recorded before. At each open the
-object's ETag is compared with the one its blocks came from (one HEAD, no GET). The size bound
-holds while serving: when the blocks fetched take it past `OPENEE_REMOTE_CACHE_BYTES`, whole
-files are evicted, least recently read first (their open handles closed and reopened on their
-next read), never the file being read; one directory serves one server process at a time.
+when evicted from the open-dataset pool or from the tier and, for the ones still open, at the
+server's shutdown (SIGTERM included). A killed process keeps the blocks recorded before. At each
+open the object's ETag is compared with the one its blocks came from (one metadata request, no
+GET). The size bound holds while serving (docs/decisions/0057): when the blocks fetched take the
+directory past `OPENEE_REMOTE_CACHE_BYTES`, whole files are evicted, least recently read first
+(their open handles closed and reopened on their next read), never the file being read; one
+directory serves one server process at a time.
 """
 
 from __future__ import annotations
@@ -32,65 +33,76 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from openee.raster.remote import S3_SCHEME, stored_uri
+from openee.raster.remote import STORES, ObjectStore, store_of, stored_uri
+from openee.raster.stores import filesystem
 
 # The unit fetched and kept: GDAL's reads of a 256-pixel COG tile are tens of KiB; s3fs's
 # default (50 MiB) would fetch whole files.
 BLOCK_BYTES = 256 * 1024
-# The same bounds GDAL's own reads run under (raster.remote.NETWORK_ENV).
-_BOTO_CONFIG = {"connect_timeout": 5, "read_timeout": 20, "retries": {"max_attempts": 3}}
 
 _lock = threading.Lock()
 _tier: _DiskTier | None = None
 # The last failure of the store seen by this thread: GDAL turns an exception in the opener into
 # "Resource temporarily unavailable", so the words are kept here for the error (raster.read).
 _failure = threading.local()
+# A cached file: the store's fsspec protocol and the path fsspec's metadata names it by.
+Key = tuple[str, str]
 
 
 class _DiskTier:
-    """fsspec's blockcache filesystem over s3fs in `directory`, the files it has open, and the
-    bound on what it keeps."""
+    """fsspec's blockcache filesystem over each store's (raster.stores) in a subdirectory of
+    `directory` named by the store's protocol (the same `bucket/key` in two stores are two
+    files), the files it has open, and the bound on what the directory keeps."""
 
     def __init__(self, directory: Path, max_bytes: int) -> None:
-        import fsspec  # an optional dependency (extra `buckets`), imported only when enabled
-
         directory.mkdir(parents=True, exist_ok=True)
         self.directory, self.max_bytes = directory, max_bytes
-        self.fs: Any = fsspec.filesystem(
-            "blockcache",
-            target_protocol="s3",
-            target_options=_s3_options(),
-            cache_storage=str(directory),
-            # At each open the object's ETag is compared with the one its blocks came from (one
-            # HEAD): the blocks of a replaced object are never mixed with the new one's.
-            check_files=True,
-            # This process is the directory's one writer: its metadata in memory is the truth,
-            # never reloaded from disk behind the files it has open.
-            cache_check=False,
-            # Never one instance for two directories (fsspec caches instances by arguments).
-            skip_instance_cache=True,
-        )
-        # Opens, closes and evictions; held during an open's HEAD request, so never by reads.
+        self._filesystems: dict[str, Any] = {}
+        # Opens, closes and evictions; held during an open's metadata request, so never by reads.
         self._lock = threading.Lock()
         self._stats = threading.Lock()  # what reads update: last reads, bytes fetched
         self._files: weakref.WeakSet[_TierFile] = weakref.WeakSet()
-        self._last_used: dict[str, float] = {}  # cached path -> time.time() of its last read
+        self._last_used: dict[Key, float] = {}  # cached file -> time.time() of its last read
         self._measured = 0  # bytes on disk when last measured
         self._fetched = 0  # bytes fetched since
         with self._lock:
-            self._drop_unlisted()
+            for store in STORES:  # what an earlier run kept
+                if (directory / store.protocol).is_dir():
+                    self._drop_unlisted(store.protocol, self._fs(store))
             self._trim(keep=None)
+
+    def _fs(self, store: ObjectStore) -> Any:
+        """The tier's filesystem over `store`, made at its first use (so that a deployment
+        reading one kind of store needs that store's package only). Under the tier's lock."""
+        if store.protocol not in self._filesystems:
+            import fsspec  # an optional dependency (extra `buckets`), imported when enabled
+
+            self._filesystems[store.protocol] = fsspec.filesystem(
+                "blockcache",
+                fs=filesystem(store),
+                cache_storage=str(self.directory / store.protocol),
+                # At each open the object's ETag is compared with the one its blocks came
+                # from (one HEAD): the blocks of a replaced object are never mixed with the
+                # new one's.
+                check_files=True,
+                # This process is the directory's one writer: its metadata in memory is the
+                # truth, never reloaded from disk behind the files it has open.
+                cache_check=False,
+                # Never one instance for two directories (fsspec caches instances by arguments).
+                skip_instance_cache=True,
+            )
+        return self._filesystems[store.protocol]
 
     # -- files ---------------------------------------------------------------------------------
 
-    def opener(self, uri: str) -> Any:
+    def opener(self, store: ObjectStore, uri: str) -> Any:
         """An opener of `uri` alone (rasterio also calls it with a probe name, which must not
         become a request to the store)."""
 
         def open_uri(path: str, mode: str = "rb") -> Any:
             if path != uri or mode != "rb":
                 raise FileNotFoundError(path)
-            return _TierFile(self, uri)
+            return _TierFile(self, store, uri)
 
         return open_uri
 
@@ -98,10 +110,12 @@ class _DiskTier:
         """A new fsspec handle of `file` (the blocks the tier holds of it, or a fresh sparse
         file after an eviction), under the tier's lock: never while the file is being evicted."""
         with self._lock:
-            handle = _recording(self.fs.open, file.uri, "rb", block_size=BLOCK_BYTES)
+            fs = _recording(self._fs, file.store)
+            handle = _recording(fs.open, file.uri, "rb", block_size=BLOCK_BYTES)
             cache = getattr(handle, "cache", None)
             if type(cache) is _written_first_cache().__base__:  # fsspec's MMapCache
                 cache.__class__ = _written_first_cache()
+            file.key = (file.store.protocol, fs._strip_protocol(file.uri))
             self._files.add(file)
         with self._stats:
             self._last_used[file.key] = time.time()
@@ -130,10 +144,12 @@ class _DiskTier:
     def _used(self) -> int:
         """Bytes the tier's files take on disk (sparse files: the blocks fetched)."""
         return sum(
-            entry.stat().st_blocks * 512 for entry in os.scandir(self.directory) if entry.is_file()
+            os.stat(os.path.join(folder, name)).st_blocks * 512
+            for folder, _, names in os.walk(self.directory)
+            for name in names
         )
 
-    def _trim(self, keep: str | None) -> None:
+    def _trim(self, keep: Key | None) -> None:
         """Evicts whole files, least recently used first, until the tier is within its bound;
         never `keep` (the file being read) nor a file another thread is reading right now.
 
@@ -144,55 +160,61 @@ class _DiskTier:
         blocks a new sparse file does not hold: zeros read as data)."""
         used = self._used()
         if used > self.max_bytes:
-            listed = self.fs._metadata.cached_files[-1]
             with self._stats:
                 last_used = dict(self._last_used)
+            listed = {
+                (protocol, path): detail
+                for protocol, fs in self._filesystems.items()
+                for path, detail in fs._metadata.cached_files[-1].items()
+            }
             order = sorted(
-                (p for p in listed if p != keep),
-                key=lambda p: last_used.get(p) or self._mtime(listed[p]),
+                (k for k in listed if k != keep),
+                key=lambda k: last_used.get(k) or self._mtime(k[0], listed[k]),
             )
-            for path in order:
+            for key in order:
                 if used <= self.max_bytes:
                     break
-                files = [f for f in list(self._files) if f.key == path]
+                files = [f for f in list(self._files) if f.key == key]
                 if not all(f.detach(wait=False) for f in files):
                     continue  # being read: it is not the least recently used any more
+                protocol, path = key
+                fs = self._filesystems[protocol]
                 # The entry as fsspec holds it now: a handle's close saves the metadata, which
                 # replaces fsspec's dict with one merged from disk.
-                detail = self.fs._metadata.cached_files[-1].pop(path, None)
+                detail = fs._metadata.cached_files[-1].pop(path, None)
                 if detail is None:
                     continue
-                self._save_metadata()  # before any other save could merge the entry back
-                data = self.directory / detail["fn"]
+                self._save_metadata(protocol, fs)  # before another save could merge it back
+                data = self.directory / protocol / detail["fn"]
                 try:
                     used -= data.stat().st_blocks * 512
                     data.unlink()
                 except FileNotFoundError:
                     pass
                 with self._stats:
-                    self._last_used.pop(path, None)
+                    self._last_used.pop(key, None)
         measured = self._used()
         with self._stats:
             self._measured, self._fetched = measured, 0
 
-    def _mtime(self, detail: dict[str, Any]) -> float:
+    def _mtime(self, protocol: str, detail: dict[str, Any]) -> float:
         try:
-            return (self.directory / detail["fn"]).stat().st_mtime
+            return (self.directory / protocol / detail["fn"]).stat().st_mtime
         except FileNotFoundError:
             return 0.0
 
-    def _save_metadata(self) -> None:
+    def _save_metadata(self, protocol: str, fs: Any) -> None:
         """fsspec's metadata file rewritten from memory: its `save` merges the file on disk
         back in, which would return the evicted entries. Removed first, so that a stop between
         the two steps leaves no metadata (blocks fetched again), never a stale entry."""
-        (self.directory / "cache").unlink(missing_ok=True)
-        self.fs.save_cache()
+        (self.directory / protocol / "cache").unlink(missing_ok=True)
+        fs.save_cache()
 
-    def _drop_unlisted(self) -> None:
+    def _drop_unlisted(self, protocol: str, fs: Any) -> None:
         """Data files no metadata entry lists (a stop between eviction steps): never read again,
         so removed at start."""
-        listed = {d["fn"] for d in self.fs._metadata.cached_files[-1].values()}
-        for entry in os.scandir(self.directory):
+        listed = {d["fn"] for d in fs._metadata.cached_files[-1].values()}
+        for entry in os.scandir(self.directory / protocol):
             if entry.is_file() and entry.name != "cache" and entry.name not in listed:
                 os.unlink(entry.path)
 
@@ -214,10 +236,8 @@ def _written_first_cache() -> type:
             end = self.size if end is None else min(end, self.size)
             if start >= end:
                 return b""
-            size, span = (
-                self.blocksize,
-                range(start // self.blocksize, (end - 1) // self.blocksize + 1),
-            )
+            size = self.blocksize
+            span = range(start // size, (end - 1) // size + 1)
             need = [i for i in span if i not in self.blocks]
             ranges: list[tuple[int, int]] = []
             for i in need:  # runs of consecutive blocks, one range request each
@@ -245,9 +265,9 @@ class _TierFile:
     through an fsspec handle the tier may close when it evicts the file, and the next read
     opens a new one. Used by one thread at a time (raster.read's handle lock)."""
 
-    def __init__(self, tier: _DiskTier, uri: str) -> None:
-        self.tier, self.uri = tier, uri
-        self.key: str = tier.fs._strip_protocol(uri)  # the path fsspec's metadata names
+    def __init__(self, tier: _DiskTier, store: ObjectStore, uri: str) -> None:
+        self.tier, self.store, self.uri = tier, store, uri
+        self.key: Key = (store.protocol, uri)  # set by the tier to fsspec's name of the file
         self._lock = threading.Lock()  # held while reading, and by the tier to evict
         with self._lock:  # registered with the tier before its handle is set: not evicted yet
             self._handle: Any = tier.handle(self)
@@ -318,9 +338,9 @@ def _recording(call: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def failure_words(exc: Exception) -> str:
-    """`exc` (a failed read through the tier) in GDAL's words for the same failure of /vsis3/,
-    which raster.read maps to its errors: a missing object or bucket is the data's fault (400),
-    a store that does not answer the deployment's (503)."""
+    """`exc` (a failed read through the tier) in GDAL's words for the same failure of /vsis3/ or
+    /vsigs/, which raster.read maps to its errors: a missing object or bucket is the data's
+    fault (400), a store that does not answer the deployment's (503)."""
     failure, _failure.exc = getattr(_failure, "exc", None), None
     if failure is None:
         return str(exc)
@@ -328,23 +348,6 @@ def failure_words(exc: Exception) -> str:
         return "The specified key does not exist."
     # botocore's EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, and 5xx.
     return f"CURL error: the store did not answer: {failure}"
-
-
-def _s3_options() -> dict[str, Any]:
-    """s3fs's options from the environment GDAL reads (raster.remote): the endpoint in GDAL's
-    spelling when the SDKs' `AWS_ENDPOINT_URL(_S3)` is not set, path-style addressing when
-    virtual hosting is off, and bounded timeouts. Credentials: botocore's standard chain."""
-    options: dict[str, Any] = {"config_kwargs": dict(_BOTO_CONFIG)}
-    sdk = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    gdal = os.environ.get("AWS_S3_ENDPOINT")
-    if gdal and not sdk:
-        scheme = (
-            "http" if os.environ.get("AWS_HTTPS", "YES").upper() in ("NO", "FALSE") else "https"
-        )
-        options["endpoint_url"] = gdal if "://" in gdal else f"{scheme}://{gdal}"
-    if os.environ.get("AWS_VIRTUAL_HOSTING", "").upper() in ("NO", "FALSE"):
-        options["config_kwargs"]["s3"] = {"addressing_style": "path"}
-    return options
 
 
 def use_disk_tier(directory: Path | None, max_bytes: int) -> None:
@@ -358,10 +361,11 @@ def use_disk_tier(directory: Path | None, max_bytes: int) -> None:
 def opener_for(path: str) -> tuple[str, Any] | None:
     """`(uri, opener)` rasterio opens a file in object storage (either spelling) with when the
     tier is on; None otherwise (GDAL reads `path` itself)."""
-    tier, uri = _tier, stored_uri(path)
-    if tier is None or not uri.startswith(S3_SCHEME):
+    tier, store = _tier, store_of(path)
+    if tier is None or store is None:
         return None
-    return uri, tier.opener(uri)
+    uri = stored_uri(path)
+    return uri, tier.opener(store, uri)
 
 
 def record_blocks() -> None:

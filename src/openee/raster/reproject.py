@@ -75,7 +75,11 @@ class ReprojectedBand(BandSource):
             return _nearest_arrays(computed, grid, common)
         rasterio.warp.reproject(computed.data, data, **common)
         rasterio.warp.reproject(computed.valid.astype(np.uint8), valid, src_nodata=255, **common)
-        return Pixels(data, valid == 1)
+        weight = None
+        if computed.weight is not None:  # a fractional mask goes with its pixel (ADR 0055)
+            weight = np.ones(grid.shape, dtype=np.float32)
+            rasterio.warp.reproject(computed.weight, weight, src_nodata=-1.0, **common)
+        return Pixels(data, valid == 1, weight=weight)
 
 
 def _nearest_arrays(computed: Pixels, grid: PixelGrid, common: dict[str, object]) -> Pixels:

@@ -16,7 +16,7 @@ import rasterio.features
 import shapely.geometry
 
 from openee.raster.grid import PixelGrid
-from openee.raster.pixels import BoxedPixels, Pixels, meet_box, union_box
+from openee.raster.pixels import BoxedPixels, Pixels, mask_weight, meet_box, union_box
 from openee.raster.read import plan_read, read_into_grid, read_window
 from openee.raster.reduce import output_dtype, reduce_stack, valid_everywhere
 from openee.raster.sampling import SourceWindow, gathered
@@ -257,11 +257,28 @@ class MosaicBand(BandSource):
     def read(self, grid: PixelGrid) -> Pixels:
         data = np.zeros(grid.shape, dtype=self.dtype)
         valid = np.zeros(grid.shape, dtype=bool)
+        weight: np.ndarray | None = None
         for source in self.inputs:
             layer = source.read(grid)
             data[layer.valid] = layer.data[layer.valid]
             valid |= layer.valid
-        return Pixels(data, valid)
+            weight = _taken_weight(weight, layer, layer.valid, grid.shape)
+        return Pixels(data, valid, weight=weight)
+
+
+def _taken_weight(
+    weight: np.ndarray | None, layer: Pixels, take: np.ndarray, shape: tuple[int, int]
+) -> np.ndarray | None:
+    """A composite's fractions after it takes `layer`'s pixels where `take`: a taken pixel
+    keeps its own fraction (docs/decisions/0055); None while every taken pixel is whole."""
+    if layer.weight is None:
+        if weight is not None:
+            weight[take] = 1
+        return weight
+    if weight is None:
+        weight = np.ones(shape, dtype=np.float32)
+    weight[take] = layer.weight[take]
+    return weight
 
 
 @dataclass(frozen=True)
@@ -279,6 +296,7 @@ class QualityMosaicBand(BandSource):
         data = np.zeros(grid.shape, dtype=self.dtype)
         valid = np.zeros(grid.shape, dtype=bool)
         best = np.full(grid.shape, -np.inf)
+        weight: np.ndarray | None = None
         for source, quality in zip(self.inputs, self.qualities, strict=True):
             layer = source.read(grid)
             q = quality.read(grid)
@@ -286,8 +304,9 @@ class QualityMosaicBand(BandSource):
             take = layer.valid & q.valid & (score >= best)
             data[take] = layer.data[take]
             valid |= take
+            weight = _taken_weight(weight, layer, take, grid.shape)
             best = np.where(take, score, best)
-        return Pixels(data, valid)
+        return Pixels(data, valid, weight=weight)
 
 
 @dataclass(frozen=True)
@@ -310,12 +329,23 @@ class UnmaskedBand(BandSource):
         if self.same_footprint:
             footprint = FootprintProbe.of(self.input).read(grid).valid
             valid &= footprint
-        return Pixels(data, valid)
+        # A pixel of the input that is partly valid keeps its value and fraction ("at all
+        # positions where the input mask is zero", ee.Image.unmask); a filled one takes the fill's.
+        weight = None
+        if base.weight is not None or fill.weight is not None:
+            weight = np.where(base.valid, _whole(base), _whole(fill)).astype(np.float32)
+        return Pixels(data, valid, weight=weight)
+
+
+def _whole(pixels: Pixels) -> np.ndarray | float:
+    return pixels.weight if pixels.weight is not None else 1.0
 
 
 @dataclass(frozen=True)
 class MaskedBand(BandSource):
-    """The input with its mask combined (AND) with the nonzero-and-valid pixels of `mask`."""
+    """The input with its mask combined with the nonzero-and-valid pixels of `mask`: a value
+    between 0 and 1 makes the pixel that fraction valid, at most its own (the minimum of the
+    two masks, docs/decisions/0055)."""
 
     accepts_arrays = True
 
@@ -329,7 +359,9 @@ class MaskedBand(BandSource):
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
         mask = self.mask.read(grid)
-        return Pixels(base.data, base.valid & mask.valid & (mask.data != 0), base.lengths)
+        valid = base.valid & mask.valid & (mask.data != 0)
+        weight = _masked_weight(base, mask)
+        return Pixels(base.data, valid, base.lengths, weight)
 
     def read_boxed(self, grid: PixelGrid) -> BoxedPixels:
         """Valid only where the input and the mask both may be: in the meet of their boxes (a
@@ -342,18 +374,31 @@ class MaskedBand(BandSource):
             return BoxedPixels.empty(grid.shape, self.dtype)
         inner, over = base.within(box), mask.within(box)
         valid = inner.valid & over.valid & (over.data != 0)
-        return BoxedPixels(grid.shape, box, Pixels(inner.data, valid))
+        return BoxedPixels(
+            grid.shape, box, Pixels(inner.data, valid, weight=_masked_weight(inner, over))
+        )
+
+
+def _masked_weight(base: Pixels, mask: Pixels) -> np.ndarray | None:
+    """The fraction of `base` masked by `mask`'s values (the mask's own mask only removes)."""
+    fraction = mask_weight(mask.data) if mask.data.ndim == base.valid.ndim else None
+    if fraction is None:
+        return base.weight
+    if base.weight is None:
+        return fraction
+    return np.minimum(base.weight, fraction)
 
 
 @dataclass(frozen=True)
 class MaskOfBand(BandSource):
-    """The mask of a band as a band of 0/1 values (Image.mask())."""
+    """The mask of a band as a float band of values in [0, 1] (Image.mask(): "scaled to the
+    range [0:1] (invalid = 0, valid = 1.0)", ee.Image.mask), a fraction where partly valid."""
 
     accepts_arrays = True
 
     input: BandSource
 
-    dtype = np.dtype(np.uint8)
+    dtype = np.dtype(np.float32)
 
     @property
     def rank(self) -> int:
@@ -361,7 +406,7 @@ class MaskOfBand(BandSource):
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
-        return Pixels(base.valid.astype(np.uint8), np.ones(grid.shape, dtype=bool))
+        return Pixels(base.fraction(), np.ones(grid.shape, dtype=bool))
 
 
 @dataclass(frozen=True)
@@ -425,7 +470,7 @@ class CastBand(BandSource):
         if target.kind in "iu" and data.dtype != target:
             info = np.iinfo(target)
             data = np.clip(np.trunc(data) if data.dtype.kind == "f" else data, info.min, info.max)
-        return Pixels(data.astype(target), base.valid, base.lengths)
+        return Pixels(data.astype(target), base.valid, base.lengths, base.weight)
 
 
 def with_resampling(source: BandSource, mode: str) -> BandSource:
@@ -463,7 +508,7 @@ class ClippedBand(BandSource):
         inside = rasterio.features.geometry_mask(
             [shape], out_shape=grid.shape, transform=grid.transform, invert=True
         )
-        return Pixels(base.data, base.valid & inside, base.lengths)
+        return Pixels(base.data, base.valid & inside, base.lengths, base.weight)
 
 
 def children(source: BandSource) -> list[BandSource]:

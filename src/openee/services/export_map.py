@@ -5,7 +5,7 @@ The client sends `Image.clip(region)` as the expression (the clip's geometry is 
 `tileOptions {startZoom, endZoom | scale, skipEmpty, dimensions}`. Tiles are named as Earth
 Engine names them, `<prefix>/<z>/<x>/<y>` without an extension; each tile is computed like a map
 tile (`compute_pixels` on the tile's grid) and encoded as PNG, JPEG or, for AUTO_JPEG_PNG, JPEG
-when it has no masked pixel.
+when every pixel is opaque.
 """
 
 from __future__ import annotations

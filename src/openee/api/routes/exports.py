@@ -24,6 +24,7 @@ from openee.api.deps import authorize, check_version, get_state, json_body, requ
 from openee.api.deps import require_write as require_write_scope
 from openee.api.evaluation import evaluate_as
 from openee.api.export_requests import export_request, request_id
+from openee.api.public_url import public_base_url
 from openee.api.routes.operations import IMPORT_TYPES, resume_import, written_import
 from openee.api.state import AppState
 from openee.auth import Principal
@@ -39,9 +40,12 @@ router = APIRouter(dependencies=[Depends(require_principal)])
 State = Annotated[AppState, Depends(get_state)]
 Body = Annotated[dict[str, Any], Depends(json_body)]
 Caller = Annotated[Principal, Depends(require_principal)]
+BaseUrl = Annotated[str, Depends(public_base_url)]
 
 
-def services(state: AppState) -> exports.ExportServices:
+def services(state: AppState, base_url: str) -> exports.ExportServices:
+    """What an export runs with; `base_url`: the public URL of the request that started it
+    (api/public_url.py), the base of its Drive download links."""
     settings = state.settings
     return exports.ExportServices(
         data_dir=settings.data_dir,
@@ -54,7 +58,7 @@ def services(state: AppState) -> exports.ExportServices:
         roots=state.roots,
         limits=settings.limits,
         in_flight=2 * _workers(state),
-        base_url=settings.base_url,
+        base_url=base_url,
     )
 
 
@@ -76,6 +80,7 @@ def _export(
     principal: Principal,
     audit: WriteAudit,
     kind: str,
+    base_url: str,
 ) -> dict[str, Any]:
     with audit.entry(f"export.{kind.lower()}", project=project) as entry:
         require_write_scope(principal)
@@ -86,7 +91,7 @@ def _export(
             if seen is not None:
                 entry.update(operation=seen.name, retry=True)
                 return seen.resource()
-        ctx = services(state)
+        ctx = services(state, base_url)
         req = export_request(ctx, kind, body, principal.email)
         if isinstance(req.destination, exports.AssetDestination):
             authorize(state, principal, "create", req.destination.name)
@@ -98,7 +103,12 @@ def _export(
             principal.email,
             req,
             lambda: evaluate_as(state, principal, project, expression),
-            {"project": project, "body": body, "principal": dataclasses.asdict(principal)},
+            {
+                "project": project,
+                "body": body,
+                "principal": dataclasses.asdict(principal),
+                "baseUrl": base_url,
+            },
         )
         entry["operation"] = op.name
         return op.resource()
@@ -110,7 +120,7 @@ def take_over(state: AppState, taken: Collection[Operation]) -> set[str]:
     their request, planned again; an import whose asset its first run had written ends
     SUCCEEDED (ADR 0057). The others end FAILED (CANCELLED if a cancel was asked) and what they
     left in staging goes. Returns the ids resumed or ended here (ADR 0046)."""
-    ctx = services(state)
+    ctx = services(state, state.settings.base_url)
     resumed = set()
     for op in taken:
         if op.type in IMPORT_TYPES and written_import(
@@ -130,9 +140,13 @@ def take_over(state: AppState, taken: Collection[Operation]) -> set[str]:
         body, project = record.get("body"), record.get("project")
         if not isinstance(body, dict) or not isinstance(project, str):
             continue
+        # The links keep the base URL of the request that started the export (records from
+        # before it was kept: the server's own).
+        kept = record.get("baseUrl")
+        own = services(state, kept) if isinstance(kept, str) else ctx
         try:
             # Checked again as at the start (the server's buckets or the asset may differ now).
-            req = export_request(ctx, op.type, body, op.principal)
+            req = export_request(own, op.type, body, op.principal)
         except OpeneeError:
             continue
 
@@ -143,7 +157,7 @@ def take_over(state: AppState, taken: Collection[Operation]) -> set[str]:
         ) -> object:
             return evaluate_as(state, principal, project, expression)
 
-        if exports.resume(ctx, op, req, evaluate):
+        if exports.resume(own, op, req, evaluate):
             resumed.add(op.id)
     abandoned = [op for op in taken if op.id not in resumed]
     if abandoned:
@@ -170,32 +184,44 @@ def _caller(state: AppState, record: dict[str, Any] | None) -> Principal | None:
 
 @router.post("/{version}/projects/{project}/image:export")
 def image_export(
-    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
+    version: str,
+    project: str,
+    body: Body,
+    state: State,
+    principal: Caller,
+    audit: Audit,
+    base: BaseUrl,
 ) -> dict[str, Any]:
     """ExportImageRequest: `{expression, description?, fileExportOptions | assetExportOptions,
     maxPixels?, priority?, requestId?}`."""
     check_version(version)
-    return _export(state, project, body, principal, audit, exports.EXPORT_IMAGE)
+    return _export(state, project, body, principal, audit, exports.EXPORT_IMAGE, base)
 
 
 @router.post("/{version}/projects/{project}/table:export")
 def table_export(
-    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
+    version: str,
+    project: str,
+    body: Body,
+    state: State,
+    principal: Caller,
+    audit: Audit,
+    base: BaseUrl,
 ) -> dict[str, Any]:
     """ExportTableRequest: `{expression, description?, fileExportOptions, selectors?,
     priority?, requestId?}`."""
     check_version(version)
-    return _export(state, project, body, principal, audit, exports.EXPORT_FEATURES)
+    return _export(state, project, body, principal, audit, exports.EXPORT_FEATURES, base)
 
 
 @router.post("/{version}/projects/{project}/image:estimateExport")
 def image_estimate_export(
-    version: str, project: str, body: Body, state: State, principal: Caller
+    version: str, project: str, body: Body, state: State, principal: Caller, base: BaseUrl
 ) -> dict[str, Any]:
     """Beyond Earth Engine: the body of an `image:export`, answered with the export's grid,
     files, pixels, bytes, chunks and, from the project's past exports, a time estimate."""
     check_version(version)
-    ctx = services(state)
+    ctx = services(state, base)
     req = export_request(ctx, exports.EXPORT_IMAGE, body, principal.email)
     value = evaluate_as(state, principal, project, req.expression)
     return {"estimate": exports.estimate_export(ctx, project, req, value)}
@@ -203,29 +229,47 @@ def image_estimate_export(
 
 @router.post("/{version}/projects/{project}/map:export")
 def map_export(
-    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
+    version: str,
+    project: str,
+    body: Body,
+    state: State,
+    principal: Caller,
+    audit: Audit,
+    base: BaseUrl,
 ) -> dict[str, Any]:
     """ExportMapRequest: `{expression, description?, tileExportOptions, tileOptions,
     priority?, requestId?}`."""
     check_version(version)
-    return _export(state, project, body, principal, audit, exports.EXPORT_TILES)
+    return _export(state, project, body, principal, audit, exports.EXPORT_TILES, base)
 
 
 @router.post("/{version}/projects/{project}/video:export")
 def video_export(
-    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
+    version: str,
+    project: str,
+    body: Body,
+    state: State,
+    principal: Caller,
+    audit: Audit,
+    base: BaseUrl,
 ) -> dict[str, Any]:
     """ExportVideoRequest: `{expression, description?, fileExportOptions, videoOptions?,
     priority?, requestId?}`."""
     check_version(version)
-    return _export(state, project, body, principal, audit, exports.EXPORT_VIDEO)
+    return _export(state, project, body, principal, audit, exports.EXPORT_VIDEO, base)
 
 
 @router.post("/{version}/projects/{project}/classifier:export")
 def classifier_export(
-    version: str, project: str, body: Body, state: State, principal: Caller, audit: Audit
+    version: str,
+    project: str,
+    body: Body,
+    state: State,
+    principal: Caller,
+    audit: Audit,
+    base: BaseUrl,
 ) -> dict[str, Any]:
     """ExportClassifierRequest: `{expression, description?, assetExportOptions, priority?,
     requestId?}`."""
     check_version(version)
-    return _export(state, project, body, principal, audit, exports.EXPORT_CLASSIFIER)
+    return _export(state, project, body, principal, audit, exports.EXPORT_CLASSIFIER, base)
