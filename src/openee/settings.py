@@ -298,7 +298,8 @@ class Settings:
     remote_cache_bytes: int = setting(
         10 * 1024**3,
         "OPENEE_REMOTE_CACHE_BYTES",
-        "Bytes the disk tier may hold at start; above, it is emptied (with OPENEE_REMOTE_CACHE_DIR).",
+        "Bytes the disk tier keeps (with OPENEE_REMOTE_CACHE_DIR): past it, whole files are"
+        " evicted, least recently read first, while serving and at start (ADR 0057).",
     )
     response_compression: str = setting(
         "auto",

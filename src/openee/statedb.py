@@ -32,10 +32,23 @@ _TYPES: dict[Dialect, dict[str, str]] = {
     "sqlite": {"real": "REAL", "serial": "INTEGER PRIMARY KEY"},
     "postgres": {"real": "DOUBLE PRECISION", "serial": "BIGSERIAL PRIMARY KEY"},
 }
+# The database's own clock, in Unix seconds (a double), as SQL: what operation leases are
+# compared with, so that replicas whose clocks disagree still agree on which lease ran out.
+# PostgreSQL: the server's clock at the statement; SQLite: the clock of the one machine whose
+# processes share the file (`'now'` is fixed within one statement).
+_NOW: dict[Dialect, str] = {
+    "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
+    "postgres": "date_part('epoch', clock_timestamp())",
+}
 # Connections one process keeps to PostgreSQL for its state (each replica; the catalog has its own).
 POOL_SIZE = 8
 # How long a transaction waits for a free pooled connection before giving up, in seconds.
 POOL_WAIT_S = 60.0
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database holds a schema version this openee does not know: a newer openee upgraded
+    it. Refused rather than guessed at (`openee serve` and `openee db upgrade` say so)."""
 
 
 class IntegrityError(Exception):
@@ -48,6 +61,11 @@ class Conn:
     def __init__(self, raw: Any, dialect: Dialect) -> None:
         self.raw = raw
         self.dialect = dialect
+
+    @property
+    def now(self) -> str:
+        """SQL for the database's current time in Unix seconds (`lease_until < {conn.now}`)."""
+        return _NOW[self.dialect]
 
     def _sql(self, sql: str) -> str:
         if self.dialect == "sqlite":
@@ -154,7 +172,7 @@ class StateDB:
             ).fetchone()
             version = int(row[0]) if row else 0
             if version > len(migrations):
-                raise RuntimeError(
+                raise SchemaTooNewError(
                     f"The {component} schema in {self.description} is version {version}, newer"
                     f" than this openee knows ({len(migrations)}): upgrade openee."
                 )

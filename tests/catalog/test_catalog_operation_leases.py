@@ -1,11 +1,14 @@
 """Operation leases (ADR 0046), on SQLite and PostgreSQL: two stores on one database stand for
-two replicas, with a clock the test moves. A live lease is never taken; an expired one is taken
+two replicas; time passes for the leases by moving them back (`age`), since they are times of
+the database's clock. A live lease is never taken; an expired one is taken
 by one process only; the process that lost its lease can neither write nor end the operation;
 taken operations end FAILED (CANCELLED when a cancel was asked), never RUNNING forever."""
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,49 +31,80 @@ from openee.services.operations import (
 from openee.statedb import StateDB
 
 P = "proj"
-LEASE_S = 30.0
+LEASE_S = 3600.0  # long: a live lease must not run out in real time during a test
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+Age = Callable[[float], None]
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def replicas(state_target: Path | StateDB, clock: Clock) -> tuple[OperationStore, OperationStore]:
+def replicas(state_target: Path | StateDB) -> tuple[OperationStore, OperationStore]:
     """Two stores on one database, as two replicas (A, B) would open it."""
-    a = OperationStore(state_target, lease_s=LEASE_S, owner="a", clock=clock)
-    b = OperationStore(state_target, lease_s=LEASE_S, owner="b", clock=clock)
+    a = OperationStore(state_target, lease_s=LEASE_S, owner="a")
+    b = OperationStore(state_target, lease_s=LEASE_S, owner="b")
     return a, b
 
 
-def test_a_live_lease_is_not_taken_and_a_heartbeat_keeps_it(replicas, clock) -> None:
+@pytest.fixture
+def age(replicas: tuple[OperationStore, OperationStore]) -> Age:
+    """Lets `seconds` pass for every lease: they end that much earlier on the database's clock."""
+
+    def move(seconds: float) -> None:
+        with replicas[0].db.tx() as db:
+            db.execute("UPDATE operations SET lease_until = lease_until - ?", (seconds,))
+
+    return move
+
+
+def test_a_live_lease_is_not_taken_and_a_heartbeat_keeps_it(replicas, age) -> None:
     a, b = replicas
     op, _ = a.create(P, "INGEST_IMAGE", "x", "me", None)
     assert a.start(op.id)
-    clock.now += LEASE_S - 1
+    age(LEASE_S * 0.6)
     assert b.take_over() == ()
     assert a.heartbeat() == 1
-    clock.now += LEASE_S - 1  # past the first lease, within the renewed one
+    age(LEASE_S * 0.6)  # past the first lease, within the renewed one
     assert b.take_over() == ()
     assert b.get(P, op.id).state == RUNNING  # B sees A's operation
 
 
-def test_an_expired_lease_is_taken_by_one_process_only(replicas, clock, state_target) -> None:
+@pytest.mark.parametrize("skew_s", [2 * LEASE_S, -2 * LEASE_S])
+def test_a_replica_with_a_skewed_clock_keeps_to_the_database_clock(
+    replicas, age, state_target, monkeypatch: pytest.MonkeyPatch, skew_s: float
+) -> None:
+    """B's clock runs two leases ahead (or behind): it takes neither A's live lease, nor lets
+    a lease it took run out early for A; an expired lease it does take."""
     a, b = replicas
-    c = OperationStore(state_target, lease_s=LEASE_S, owner="c", clock=clock)
+    op, _ = a.create(P, "INGEST_IMAGE", "x", "me", None)
+    assert a.start(op.id)
+    real = time.time
+    with monkeypatch.context() as skewed:  # B's process: every wall-clock read is off
+        skewed.setattr(time, "time", lambda: real() + skew_s)
+        assert b.take_over() == ()
+        assert b.require(P, op.id).state == RUNNING
+    age(LEASE_S + 1)
+    with monkeypatch.context() as skewed:
+        skewed.setattr(time, "time", lambda: real() + skew_s)
+        assert [t.id for t in b.take_over()] == [op.id]
+        assert b.requeue(op.id) and b.start(op.id)
+    with b.db.tx(write=False) as db:  # B's lease ends one lease from now on the database's clock
+        (left,) = db.execute(
+            f"SELECT lease_until - {db.now} FROM operations WHERE id = ?", (op.id,)
+        ).fetchone()
+    assert LEASE_S - 60 < left <= LEASE_S
+    assert a.take_over() == ()  # B's fresh lease is live on the database's clock
+    with pytest.raises(LeaseLost):
+        Job(a, op.id).check()
+    Job(b, op.id).check()
+
+
+def test_an_expired_lease_is_taken_by_one_process_only(replicas, age, state_target) -> None:
+    a, b = replicas
+    c = OperationStore(state_target, lease_s=LEASE_S, owner="c")
     running, _ = a.create(P, "INGEST_IMAGE", "running", "me", None)
     queued, _ = a.create(P, "INGEST_TABLE", "queued", "me", None)
     assert a.start(running.id)
-    clock.now += LEASE_S + 1
+    age(LEASE_S + 1)
     taken = b.take_over()
     assert sorted(op.id for op in taken) == sorted([running.id, queued.id])
     assert c.take_over() == ()  # B holds fresh leases now
@@ -80,12 +114,12 @@ def test_an_expired_lease_is_taken_by_one_process_only(replicas, clock, state_ta
         assert ended.state == FAILED and ended.error == {"code": 10, "message": STOPPED_MESSAGE}
 
 
-def test_the_process_that_lost_its_lease_neither_writes_nor_ends_it(replicas, clock) -> None:
+def test_the_process_that_lost_its_lease_neither_writes_nor_ends_it(replicas, age) -> None:
     a, b = replicas
     op, _ = a.create(P, "INGEST_IMAGE", "x", "me", None)
     assert a.start(op.id)
     Job(a, op.id).check()  # A holds it: no error
-    clock.now += LEASE_S + 1
+    age(LEASE_S + 1)
     (taken,) = b.take_over()
     with pytest.raises(LeaseLost):
         Job(a, op.id).check()
@@ -94,21 +128,21 @@ def test_the_process_that_lost_its_lease_neither_writes_nor_ends_it(replicas, cl
     assert a.require(P, op.id).state == FAILED
 
 
-def test_a_cancel_asked_of_a_dead_process_ends_cancelled(replicas, clock) -> None:
+def test_a_cancel_asked_of_a_dead_process_ends_cancelled(replicas, age) -> None:
     a, b = replicas
     op, _ = a.create(P, "EXPORT_IMAGE", "x", "me", None)
     assert a.start(op.id)
     b.cancel(P, op.id)  # through B: A would see CANCELLING at its next check, but it died
-    clock.now += LEASE_S + 1
+    age(LEASE_S + 1)
     assert b.abandon(b.take_over()) == 1
     assert a.require(P, op.id).state == CANCELLED
 
 
-def test_a_taken_export_is_requeued_by_its_new_holder_only(replicas, clock) -> None:
+def test_a_taken_export_is_requeued_by_its_new_holder_only(replicas, age) -> None:
     a, b = replicas
     op, _ = a.create(P, "EXPORT_IMAGE", "x", "me", None)
     assert a.start(op.id)
-    clock.now += LEASE_S + 1
+    age(LEASE_S + 1)
     assert [t.id for t in b.take_over()] == [op.id]
     assert not a.requeue(op.id)
     assert b.requeue(op.id)
@@ -142,7 +176,7 @@ def test_the_keeper_takes_over_what_a_dead_process_held(state_target: Path | Sta
     assert b.heartbeat() == 0  # nothing unfinished left to hold
 
 
-def test_work_of_a_lost_lease_is_not_reported(replicas, clock) -> None:
+def test_work_of_a_lost_lease_is_not_reported(replicas, age) -> None:
     """A's runner notices the lost lease at the work's next check, and leaves the operation to
     its new holder."""
     a, b = replicas
@@ -157,7 +191,7 @@ def test_work_of_a_lost_lease_is_not_reported(replicas, clock) -> None:
     op, _ = a.create(P, "INGEST_IMAGE", "x", "me", None)
     runner.submit(op, work)
     assert started.wait(10)
-    clock.now += LEASE_S + 1
+    age(LEASE_S + 1)
     (taken,) = b.take_over()
     taken_over.set()
     # The runner has one worker: once the next operation ran, A is done with the first.

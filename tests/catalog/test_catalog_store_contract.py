@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +17,7 @@ from openee.catalog.model import (
     BandRecord,
     FeatureRecord,
 )
-from openee.catalog.sqlite import SCHEMA, SqliteCatalog
+from openee.catalog.service import copy_asset
 from openee.catalog.store import CatalogStore, ImageQuery, PropertyTerm
 from openee.errors import AlreadyExistsError, AssetNotFoundError, FailedPreconditionError
 
@@ -528,20 +526,6 @@ def test_band_masks_round_trip(store: CatalogStore) -> None:
     assert got is not None and got.bands == (masked, band("B2"))
 
 
-def test_sqlite_catalog_from_before_band_masks_opens(tmp_path: Path) -> None:
-    """A catalog file written before `bands.mask` existed gains the column on open."""
-    path = tmp_path / "old.sqlite"
-    old_schema = SCHEMA.replace("    mask TEXT,\n", "")
-    assert old_schema != SCHEMA
-    with sqlite3.connect(path) as db:
-        db.executescript(old_schema)
-    store = SqliteCatalog(path)
-    store.put_many([collection(), image("a", 1)])
-    got = store.get(f"{COLL}/a")
-    assert got is not None and got.bands == image("a", 1).bands
-    store.close()
-
-
 def test_assets_using_a_file_finds_bands_masks_and_sources(store: CatalogStore) -> None:
     masked = replace(band("B1"), mask=BandMask("/data/mask.tif", 2, "uint8"))
     table = AssetRecord(name=f"{ROOT}/t", type=TABLE, sources=("/data/t.csv",))
@@ -566,45 +550,13 @@ def test_assets_using_follows_replace_move_and_delete(store: CatalogStore) -> No
     assert store.assets_using("/data/B9.tif") == []
 
 
-def test_sqlite_catalog_from_before_asset_files_indexes_its_bands(tmp_path: Path) -> None:
-    """A catalog written before `assets.sources` and `asset_files` finds the assets using a
-    file from the bands it already holds (their masks too)."""
-    path = tmp_path / "old.sqlite"
-    start = SCHEMA.index("-- Every file behind an asset")
-    end = SCHEMA.index("CREATE VIRTUAL TABLE")
-    old_schema = (SCHEMA[:start] + SCHEMA[end:]).replace(",\n    sources TEXT\n", "\n")
-    assert "sources" not in old_schema and "asset_files" not in old_schema
-    with sqlite3.connect(path) as db:
-        db.executescript(old_schema)
-        db.execute(
-            "INSERT INTO assets (rowid, name, parent, type, properties, update_time)"
-            " VALUES (1, ?, ?, 'IMAGE', '{}', 'x')",
-            (f"{ROOT}/old", ROOT),
-        )
-        db.execute(
-            "INSERT INTO bands VALUES (1, 0, 'B1', '/data/old.tif', 1, 'uint8', 'EPSG:4326',"
-            " '[1, 0, 0, 0, -1, 0]', 1, 1, NULL, ?)",
-            ('{"path": "/data/oldmask.tif", "index": 1, "dtype": "uint8"}',),
-        )
-    store = SqliteCatalog(path)
-    assert store.assets_using("/data/old.tif") == [f"{ROOT}/old"]
-    assert store.assets_using("/data/oldmask.tif") == [f"{ROOT}/old"]
-    store.close()
-
-
-def test_postgres_catalog_from_before_asset_files_indexes_its_bands(pg_schema_dsn: str) -> None:
-    """Rows written before `files` existed (NULL there) get it from their bands on open."""
-    from openee.catalog.postgres import PostgresCatalog
-
-    masked = replace(band("B1"), mask=BandMask("/data/mask.tif", 2, "uint8"))
-    first = PostgresCatalog(pg_schema_dsn)
-    first.put_many([collection(), replace(image("a", 1), bands=(masked, band("B2")))])
-    with first._tx() as db:
-        db.execute("UPDATE openee_assets SET files = NULL")
-    assert first.assets_using("/data/B1.tif") == []
-    first.close()
-    store = PostgresCatalog(pg_schema_dsn)
-    assert store.assets_using("/data/B1.tif") == [f"{COLL}/a"]
-    assert store.assets_using("/data/B2.tif") == [f"{COLL}/a"]
-    assert store.assets_using("/data/mask.tif") == [f"{COLL}/a"]
-    store.close()
+def test_the_import_that_wrote_an_asset_is_kept_and_a_copy_has_none(store: CatalogStore) -> None:
+    store.put_many([collection(), replace(image("a", 1), operation="OP1")])
+    got = store.get(f"{COLL}/a")
+    assert got is not None and got.operation == "OP1"
+    copy_asset(store, f"{COLL}/a", f"{COLL}/b")
+    copied = store.get(f"{COLL}/b")
+    assert copied is not None and copied.operation is None
+    store.move(f"{COLL}/a", f"{COLL}/c")  # a move is the same asset
+    moved = store.get(f"{COLL}/c")
+    assert moved is not None and moved.operation == "OP1"

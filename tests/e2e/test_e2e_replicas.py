@@ -80,7 +80,8 @@ def test_the_state_is_in_postgresql_not_in_the_data_dir(replicas, dsn: str, data
         accounts = db.execute("SELECT email FROM service_accounts").fetchall()
         versions = dict(db.execute("SELECT component, version FROM openee_schema").fetchall())
     assert accounts == [(replicas[0].session.credentials.service_account_email,)]
-    assert set(versions) == {"auth", "operations", "audit", "ratelimit"}
+    # The catalog shares the database here (OPENEE_CATALOG), its schema versioned alike.
+    assert set(versions) == {"auth", "operations", "audit", "ratelimit", "catalog"}
 
 
 def test_a_token_granted_by_a_is_accepted_by_b(replicas) -> None:

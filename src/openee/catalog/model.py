@@ -72,6 +72,9 @@ class AssetRecord:
     # Files the asset was made from and does not read (a table's vector file, the parts of a
     # mosaicked tileset): they stay the asset's files for access checks (`catalog/access.py`).
     sources: tuple[str, ...] = ()
+    # The import operation that wrote the asset, if one did: a server that takes the operation
+    # over after its first server died recognizes the write as done (ADR 0057). Never shown.
+    operation: str | None = None
 
     @property
     def files(self) -> tuple[str, ...]:

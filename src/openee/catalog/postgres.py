@@ -30,48 +30,44 @@ from openee.catalog.sql import Condition, SqlWrites, children_sql, image_query_s
 from openee.catalog.store import BBox, ImageQuery, PropertyTerm, Scalar
 from openee.dbfile import PerThread
 from openee.errors import AlreadyExistsError, AssetNotFoundError, FailedPreconditionError
+from openee.statedb import Migration, PostgresState
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS openee_assets (
-    id BIGSERIAL PRIMARY KEY,
-    name TEXT COLLATE "C" NOT NULL UNIQUE,
-    parent TEXT COLLATE "C" NOT NULL,
-    type TEXT NOT NULL,
-    properties JSONB NOT NULL,
-    start_time BIGINT,
-    end_time BIGINT,
-    footprint JSONB,
-    bbox BOX,
-    bands JSONB NOT NULL,
-    update_time TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS openee_assets_parent_name ON openee_assets (parent, name);
-CREATE INDEX IF NOT EXISTS openee_assets_parent_time ON openee_assets (parent, start_time);
-CREATE INDEX IF NOT EXISTS openee_assets_bbox ON openee_assets USING gist (bbox);
-CREATE TABLE IF NOT EXISTS openee_features (
-    asset_id BIGINT NOT NULL REFERENCES openee_assets (id) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
-    fid TEXT,
-    geometry JSONB,
-    properties JSONB NOT NULL,
-    bbox BOX,
-    PRIMARY KEY (asset_id, position)
-);
--- Added later: an asset's sources, and every file behind it (bands, masks, sources) to find
--- the assets using a file; catalogs from before get `files` from their bands.
-ALTER TABLE openee_assets ADD COLUMN IF NOT EXISTS sources JSONB;
-ALTER TABLE openee_assets ADD COLUMN IF NOT EXISTS files TEXT[];
-CREATE INDEX IF NOT EXISTS openee_assets_files ON openee_assets USING gin (files);
-UPDATE openee_assets SET files = ARRAY(
-    SELECT DISTINCT p FROM jsonb_array_elements(bands) AS b,
-        LATERAL (VALUES (b ->> 'path'), (b -> 'mask' ->> 'path')) AS v(p)
-    WHERE p IS NOT NULL
-) WHERE files IS NULL;
-"""
+# The catalog's schema versions, oldest first (statedb.migrate, component "catalog"); append,
+# never edit. Version 1 is the schema catalogs had before versions (`IF NOT EXISTS`, the
+# columns added since and `files` filled from the bands), so such a catalog upgrades in place.
+MIGRATIONS: tuple[Migration, ...] = (
+    (
+        "CREATE TABLE IF NOT EXISTS openee_assets ("
+        ' id BIGSERIAL PRIMARY KEY, name TEXT COLLATE "C" NOT NULL UNIQUE,'
+        ' parent TEXT COLLATE "C" NOT NULL, type TEXT NOT NULL, properties JSONB NOT NULL,'
+        " start_time BIGINT, end_time BIGINT, footprint JSONB, bbox BOX, bands JSONB NOT NULL,"
+        " update_time TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS openee_assets_parent_name ON openee_assets (parent, name)",
+        "CREATE INDEX IF NOT EXISTS openee_assets_parent_time"
+        " ON openee_assets (parent, start_time)",
+        "CREATE INDEX IF NOT EXISTS openee_assets_bbox ON openee_assets USING gist (bbox)",
+        "CREATE TABLE IF NOT EXISTS openee_features ("
+        " asset_id BIGINT NOT NULL REFERENCES openee_assets (id) ON DELETE CASCADE,"
+        " position INTEGER NOT NULL, fid TEXT, geometry JSONB, properties JSONB NOT NULL,"
+        " bbox BOX, PRIMARY KEY (asset_id, position))",
+        # An asset's sources, and every file behind it (bands, masks, sources) to find the
+        # assets using a file.
+        "ALTER TABLE openee_assets ADD COLUMN IF NOT EXISTS sources JSONB",
+        "ALTER TABLE openee_assets ADD COLUMN IF NOT EXISTS files TEXT[]",
+        "CREATE INDEX IF NOT EXISTS openee_assets_files ON openee_assets USING gin (files)",
+        "UPDATE openee_assets SET files = ARRAY("
+        " SELECT DISTINCT p FROM jsonb_array_elements(bands) AS b,"
+        " LATERAL (VALUES (b ->> 'path'), (b -> 'mask' ->> 'path')) AS v(p)"
+        " WHERE p IS NOT NULL) WHERE files IS NULL",
+    ),
+    # The import operation that wrote an asset (ADR 0057).
+    ("ALTER TABLE openee_assets ADD COLUMN operation TEXT",),
+)
 
-_COLUMNS = "name, type, properties, start_time, end_time, footprint, bands, update_time, sources"
-# Serializes schema creation between processes that start at once.
-_SCHEMA_LOCK = 0x6F70656E6565  # "openee"
+_COLUMNS = (
+    "name, type, properties, start_time, end_time, footprint, bands, update_time, sources,"
+    " operation"
+)
 
 
 def _box(bbox: BBox | None) -> str | None:
@@ -87,10 +83,14 @@ class PostgresCatalog(SqlWrites):
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
+        # The schema is created or upgraded first, by the one mechanism every store uses
+        # (under a lock: replicas that start at once apply each version once).
+        schema = PostgresState(dsn, pool_size=1)
+        try:
+            self.schema_version = schema.migrate("catalog", MIGRATIONS)
+        finally:
+            schema.close()
         self._connections = PerThread(self._connect, lambda db: db.closed)
-        with self._tx() as db:
-            db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            db.execute(SCHEMA)
 
     def _connect(self) -> psycopg.Connection[Any]:
         db = psycopg.connect(self.dsn, autocommit=True)
@@ -118,13 +118,14 @@ class PostgresCatalog(SqlWrites):
     def _put(self, db: psycopg.Connection[Any], record: AssetRecord) -> int:
         row = db.execute(
             "INSERT INTO openee_assets (name, parent, type, properties, start_time, end_time,"
-            " footprint, bbox, bands, update_time, sources, files)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::box, %s, %s, %s, %s)"
+            " footprint, bbox, bands, update_time, sources, files, operation)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::box, %s, %s, %s, %s, %s)"
             " ON CONFLICT (name) DO UPDATE SET parent = excluded.parent, type = excluded.type,"
             " properties = excluded.properties, start_time = excluded.start_time,"
             " end_time = excluded.end_time, footprint = excluded.footprint, bbox = excluded.bbox,"
             " bands = excluded.bands, update_time = excluded.update_time,"
-            " sources = excluded.sources, files = excluded.files RETURNING id",
+            " sources = excluded.sources, files = excluded.files,"
+            " operation = excluded.operation RETURNING id",
             (
                 record.name,
                 record.parent,
@@ -138,6 +139,7 @@ class PostgresCatalog(SqlWrites):
                 record.update_time or now_iso(),
                 Jsonb(list(record.sources)) if record.sources else None,
                 list(record.files),
+                record.operation,
             ),
         ).fetchone()
         assert row is not None
@@ -319,7 +321,7 @@ def _comparison(name: str, op: str, value: Scalar) -> tuple[str, list[Any]]:
 
 
 def _record(row: tuple[Any, ...]) -> AssetRecord:
-    name, type_, properties, start, end, footprint, bands, update_time, sources = row
+    name, type_, properties, start, end, footprint, bands, update_time, sources, operation = row
     return AssetRecord(
         name=name,
         type=type_,
@@ -330,4 +332,5 @@ def _record(row: tuple[Any, ...]) -> AssetRecord:
         bands=tuple(band_from_row(b) for b in bands),
         update_time=update_time,
         sources=tuple(sources or ()),
+        operation=operation,
     )

@@ -461,8 +461,9 @@ def copy_asset(
         raise InvalidArgumentError("Cannot copy an asset into itself.")
     check_destination(store, destination, overwrite)
     records = _subtree(store, source)
-    copies = [
-        replace(r, name=destination + r.name[len(source) :], update_time=None) for r in records
+    copies = [  # a copy is written by no import
+        replace(r, name=destination + r.name[len(source) :], update_time=None, operation=None)
+        for r in records
     ]
     copies = [
         replace(c, properties={**c.properties, "system:index": c.index})

@@ -29,57 +29,66 @@ from openee.catalog.sql import Condition, SqlWrites, children_sql, image_query_s
 from openee.catalog.store import BBox, ImageQuery, PropertyTerm, Scalar
 from openee.dbfile import SqliteFile
 from openee.errors import AlreadyExistsError, AssetNotFoundError, FailedPreconditionError
+from openee.statedb import Conn, Migration, SqliteState
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS assets (
-    rowid INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    parent TEXT NOT NULL,
-    type TEXT NOT NULL,
-    properties TEXT NOT NULL,
-    start_time INTEGER,
-    end_time INTEGER,
-    footprint TEXT,
-    update_time TEXT NOT NULL,
-    sources TEXT
-);
-CREATE INDEX IF NOT EXISTS assets_parent_time ON assets(parent, start_time);
-CREATE INDEX IF NOT EXISTS assets_parent_name ON assets(parent, name);
-CREATE TABLE IF NOT EXISTS bands (
-    asset_rowid INTEGER NOT NULL REFERENCES assets(rowid) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
-    id TEXT NOT NULL,
-    path TEXT NOT NULL,
-    band_index INTEGER NOT NULL,
-    dtype TEXT NOT NULL,
-    crs TEXT NOT NULL,
-    transform TEXT NOT NULL,
-    width INTEGER NOT NULL,
-    height INTEGER NOT NULL,
-    nodata REAL,
-    mask TEXT,
-    PRIMARY KEY (asset_rowid, position)
-);
--- Every file behind an asset (bands, masks, sources), to find the assets using a file.
-CREATE TABLE IF NOT EXISTS asset_files (
-    asset_rowid INTEGER NOT NULL REFERENCES assets(rowid) ON DELETE CASCADE,
-    path TEXT NOT NULL,
-    PRIMARY KEY (asset_rowid, path)
-);
-CREATE INDEX IF NOT EXISTS asset_files_path ON asset_files(path);
-CREATE VIRTUAL TABLE IF NOT EXISTS footprints USING rtree(id, west, east, south, north);
-CREATE TABLE IF NOT EXISTS features (
-    asset_rowid INTEGER NOT NULL REFERENCES assets(rowid) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
-    fid TEXT,
-    geometry TEXT,
-    properties TEXT NOT NULL,
-    west REAL, south REAL, east REAL, north REAL,
-    PRIMARY KEY (asset_rowid, position)
-);
-"""
 
-_COLUMNS = "rowid, name, type, properties, start_time, end_time, footprint, update_time, sources"
+def _first_schema(conn: Conn) -> None:
+    """Version 1: the schema catalogs had before versions (`CREATE ... IF NOT EXISTS`), with the
+    columns added since a catalog file was first made: `bands.mask` (maskBands), `assets.sources`
+    and the `asset_files` index, filled from the bands already stored. So a catalog file made
+    before versions upgrades in place."""
+    conn.run(
+        [
+            "CREATE TABLE IF NOT EXISTS assets ("
+            " rowid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, parent TEXT NOT NULL,"
+            " type TEXT NOT NULL, properties TEXT NOT NULL, start_time INTEGER, end_time INTEGER,"
+            " footprint TEXT, update_time TEXT NOT NULL, sources TEXT)",
+            "CREATE INDEX IF NOT EXISTS assets_parent_time ON assets(parent, start_time)",
+            "CREATE INDEX IF NOT EXISTS assets_parent_name ON assets(parent, name)",
+            "CREATE TABLE IF NOT EXISTS bands ("
+            " asset_rowid INTEGER NOT NULL REFERENCES assets(rowid) ON DELETE CASCADE,"
+            " position INTEGER NOT NULL, id TEXT NOT NULL, path TEXT NOT NULL,"
+            " band_index INTEGER NOT NULL, dtype TEXT NOT NULL, crs TEXT NOT NULL,"
+            " transform TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,"
+            " nodata REAL, mask TEXT, PRIMARY KEY (asset_rowid, position))",
+            # Every file behind an asset (bands, masks, sources), to find the assets using a file.
+            "CREATE TABLE IF NOT EXISTS asset_files ("
+            " asset_rowid INTEGER NOT NULL REFERENCES assets(rowid) ON DELETE CASCADE,"
+            " path TEXT NOT NULL, PRIMARY KEY (asset_rowid, path))",
+            "CREATE INDEX IF NOT EXISTS asset_files_path ON asset_files(path)",
+            "CREATE VIRTUAL TABLE IF NOT EXISTS footprints"
+            " USING rtree(id, west, east, south, north)",
+            "CREATE TABLE IF NOT EXISTS features ("
+            " asset_rowid INTEGER NOT NULL REFERENCES assets(rowid) ON DELETE CASCADE,"
+            " position INTEGER NOT NULL, fid TEXT, geometry TEXT, properties TEXT NOT NULL,"
+            " west REAL, south REAL, east REAL, north REAL, PRIMARY KEY (asset_rowid, position))",
+        ]
+    )
+    if "mask" not in conn.columns("bands"):
+        conn.run(["ALTER TABLE bands ADD COLUMN mask TEXT"])
+    if "sources" not in conn.columns("assets"):
+        conn.run(
+            [
+                "ALTER TABLE assets ADD COLUMN sources TEXT",
+                "INSERT OR IGNORE INTO asset_files SELECT asset_rowid, path FROM bands",
+                "INSERT OR IGNORE INTO asset_files SELECT asset_rowid,"
+                " json_extract(mask, '$.path') FROM bands WHERE mask IS NOT NULL",
+            ]
+        )
+
+
+# The catalog's schema versions, oldest first (statedb.migrate, component "catalog"); append,
+# never edit.
+MIGRATIONS: tuple[Migration, ...] = (
+    _first_schema,
+    # The import operation that wrote an asset (ADR 0057).
+    ("ALTER TABLE assets ADD COLUMN operation TEXT",),
+)
+
+_COLUMNS = (
+    "rowid, name, type, properties, start_time, end_time, footprint, update_time, sources,"
+    " operation"
+)
 
 
 class SqliteCatalog(SqlWrites):
@@ -87,24 +96,13 @@ class SqliteCatalog(SqlWrites):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._db = SqliteFile(path, SCHEMA, ("foreign_keys=ON",))
-        self._migrate()
-
-    def _migrate(self) -> None:
-        """Columns added since a catalog file was made: `bands.mask` (maskBands), and
-        `assets.sources` with the `asset_files` index, filled from the bands already stored."""
-        with self._tx() as db:
-            columns = {row[1] for row in db.execute("PRAGMA table_info(bands)")}
-            if "mask" not in columns:
-                db.execute("ALTER TABLE bands ADD COLUMN mask TEXT")
-            columns = {row[1] for row in db.execute("PRAGMA table_info(assets)")}
-            if "sources" not in columns:
-                db.execute("ALTER TABLE assets ADD COLUMN sources TEXT")
-                db.execute("INSERT OR IGNORE INTO asset_files SELECT asset_rowid, path FROM bands")
-                db.execute(
-                    "INSERT OR IGNORE INTO asset_files SELECT asset_rowid,"
-                    " json_extract(mask, '$.path') FROM bands WHERE mask IS NOT NULL"
-                )
+        # The schema is created or upgraded first, by the one mechanism every store uses.
+        schema = SqliteState(path)
+        try:
+            self.schema_version = schema.migrate("catalog", MIGRATIONS)
+        finally:
+            schema.close()
+        self._db = SqliteFile(path, "", ("foreign_keys=ON",))
 
     def _connection(self) -> sqlite3.Connection:
         return self._db.connection()
@@ -124,11 +122,12 @@ class SqliteCatalog(SqlWrites):
     def _put(self, db: sqlite3.Connection, record: AssetRecord) -> int:
         rowid: int = db.execute(
             "INSERT INTO assets (name, parent, type, properties, start_time, end_time, footprint,"
-            " update_time, sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " update_time, sources, operation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(name) DO UPDATE SET parent = excluded.parent, type = excluded.type,"
             " properties = excluded.properties, start_time = excluded.start_time,"
             " end_time = excluded.end_time, footprint = excluded.footprint,"
-            " update_time = excluded.update_time, sources = excluded.sources RETURNING rowid",
+            " update_time = excluded.update_time, sources = excluded.sources,"
+            " operation = excluded.operation RETURNING rowid",
             (
                 record.name,
                 record.parent,
@@ -139,6 +138,7 @@ class SqliteCatalog(SqlWrites):
                 json.dumps(record.footprint) if record.footprint else None,
                 record.update_time or now_iso(),
                 json.dumps(list(record.sources)) if record.sources else None,
+                record.operation,
             ),
         ).fetchone()[0]
         db.execute("DELETE FROM bands WHERE asset_rowid = ?", (rowid,))
@@ -372,9 +372,13 @@ class SqliteCatalog(SqlWrites):
                 bands=tuple(bands[rowid]),
                 update_time=update_time,
                 sources=tuple(loads_json(sources)) if sources else (),
+                operation=operation,
             )
-            for rowid, name, type_, properties, start, end, footprint, update_time, sources in rows
-        ]
+            for (
+                rowid, name, type_, properties, start, end, footprint, update_time, sources,
+                operation,
+            ) in rows
+        ]  # fmt: skip
 
 
 _NUMERIC_TYPES = "('integer', 'real', 'true', 'false')"

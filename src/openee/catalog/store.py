@@ -9,11 +9,15 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from openee.catalog.model import FOLDER, AssetRecord, FeatureRecord
 from openee.catalog.names import parent_of
 from openee.settings import is_postgres_dsn
+
+if TYPE_CHECKING:
+    from openee.catalog.postgres import PostgresCatalog
+    from openee.catalog.sqlite import SqliteCatalog
 
 BBox = tuple[float, float, float, float]  # (west, south, east, north), degrees
 Scalar = str | int | float | bool
@@ -164,7 +168,19 @@ def missing_folders(name: str, store: CatalogStore) -> list[AssetRecord]:
 
 def open_store(target: str | Path) -> CatalogStore:
     """A store from a PostgreSQL connection string (`postgresql://...` or `host=... dbname=...`)
-    or a SQLite file path."""
+    or a SQLite file path; its schema is created or upgraded first (`statedb.migrate`)."""
+    return _open(target)
+
+
+def upgrade_store(target: str | Path) -> int:
+    """Creates or upgrades the catalog schema at `target` (`openee db upgrade`); returns its
+    version."""
+    store = _open(target)
+    store.close()
+    return store.schema_version
+
+
+def _open(target: str | Path) -> SqliteCatalog | PostgresCatalog:
     text = str(target)
     if isinstance(target, str) and is_postgres_dsn(text):
         from openee.catalog.postgres import PostgresCatalog

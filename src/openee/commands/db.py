@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from openee.settings import Settings
+from openee.settings import Settings, is_postgres_dsn
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     from openee.bootstrap import open_state
-    from openee.catalog.store import open_store
+    from openee.catalog.store import upgrade_store
 
     try:
         settings = Settings.from_env(data_dir=args.data_dir)
@@ -34,12 +34,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        open_store(settings.catalog_target).close()
+        catalog_version = upgrade_store(settings.catalog_target)
         state = open_state(settings)
     except Exception as exc:  # an unreachable server, a refused login, a newer schema, ...
         print(f"openee db: {exc}", file=sys.stderr)
         return 1
     try:
+        target = str(settings.catalog_target)
+        print(f"catalog: {'PostgreSQL' if is_postgres_dsn(target) else f'SQLite file {target}'}")
+        print(f"  catalog: version {catalog_version}")
         where = "PostgreSQL" if state.shared else f"SQLite files in {settings.data_dir}"
         print(f"state: {where}")
         for db in {id(s.db): s.db for s in (state.auth, state.operations)}.values():

@@ -91,10 +91,15 @@ def run(args: argparse.Namespace) -> int:
 
     from openee.api.app import create_app
     from openee.engine.allocator import tune_allocator
+    from openee.statedb import SchemaTooNewError
 
     tune_allocator()
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except SchemaTooNewError as exc:  # a database a newer openee upgraded
+        print(f"openee serve: {exc}", file=sys.stderr)
+        return 1
     print(f"openee serving on {settings.base_url}", file=sys.stderr)
     if not settings.auth_enabled:
         print(NO_AUTH_WARNING.format(bind=f"{settings.host}:{settings.port}"), file=sys.stderr)

@@ -8,11 +8,11 @@ writes (imports write the catalog once, in one transaction), so a cancelled impo
 nothing.
 
 Every unfinished operation is leased by the process that queued or runs it (`owner`,
-`lease_until`), which renews its leases every third of the lease (`LeaseKeeper`). An operation
-whose lease ran out was cut short by a stop or a crash: another process (or the next start)
-takes it over: exports resume, imports run again from their kept request, and what cannot
-resume is marked FAILED (its catalog write never happened or was rolled back). A process that
-finds its lease taken stops the work unwritten.
+`lease_until`, a time of the database's clock, never of a process's), which renews its leases
+every third of the lease (`LeaseKeeper`). An operation whose lease ran out was cut short by a
+stop or a crash: another process (or the next start) takes it over: exports resume, imports run
+again from their kept request, and what cannot resume is marked FAILED (its catalog write never
+happened or was rolled back). A process that finds its lease taken stops the work unwritten.
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ _GRPC_CODES = {
 }
 
 
-def _error(status: str, message: str) -> dict[str, Any]:
+def rpc_error(status: str, message: str) -> dict[str, Any]:
     """A `google.rpc.Status`: the numeric gRPC code and a message."""
     return {"code": _GRPC_CODES.get(status, 13), "message": message}
 
@@ -201,7 +201,6 @@ class OperationStore:
         *,
         lease_s: float = DEFAULT_LEASE_S,
         owner: str | None = None,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         """Opens (and if needed creates or upgrades) the store.
 
@@ -209,13 +208,14 @@ class OperationStore:
             target: The SQLite file, or the shared state database.
             lease_s: Seconds a lease lasts unless renewed (`heartbeat`).
             owner: This process's owner id; by default a fresh `owner_id()`.
-            clock: Wall-clock seconds (leases are compared between processes).
+
+        Leases are times of the database's clock (`Conn.now`), never of this process's: a
+        replica whose clock runs ahead does not see live leases as expired (ADR 0057).
         """
         self.db = target if isinstance(target, StateDB) else SqliteState(Path(target))
         self.path = None if isinstance(target, StateDB) else Path(target)
         self.lease_s = lease_s
         self.owner = owner or owner_id()
-        self._clock = clock
         self.db.migrate("operations", MIGRATIONS)
 
     def close(self) -> None:
@@ -229,8 +229,10 @@ class OperationStore:
         values[13] = json.loads(values[13]) if values[13] else None
         return Operation(*values)
 
-    def _lease(self) -> float:
-        return self._clock() + self.lease_s
+    @staticmethod
+    def _lease(db: Conn) -> str:
+        """SQL for the end of a lease taken now (one `?`: the lease's length)."""
+        return f"{db.now} + ?"
 
     def create(
         self,
@@ -256,11 +258,11 @@ class OperationStore:
                 db.execute(
                     "INSERT INTO operations (id, project, type, description, state, request_id,"
                     " principal, create_time, update_time, extra, owner, lease_until, request)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {self._lease(db)}, ?)",
                     (
                         op.id, project, type, description, PENDING, op.request_id, principal,
                         now, now, json.dumps(extra) if extra else None, self.owner,
-                        self._lease(), json.dumps(request) if request else None,
+                        self.lease_s, json.dumps(request) if request else None,
                     ),
                 )  # fmt: skip
         except IntegrityError:
@@ -378,8 +380,12 @@ class OperationStore:
                 (" AND state = ? AND owner = ?", (PENDING, self.owner)),
                 state=RUNNING,
                 start_time=now_iso(),
-                lease_until=self._lease(),
             )
+            if changed:
+                db.execute(
+                    f"UPDATE operations SET lease_until = {self._lease(db)} WHERE id = ?",
+                    (self.lease_s, op_id),
+                )
         return changed == 1
 
     def finish(
@@ -418,7 +424,7 @@ class OperationStore:
                     op_id,
                     state=CANCELLED,
                     end_time=now_iso(),
-                    error=_error("CANCELLED", "Cancelled by the user."),
+                    error=rpc_error("CANCELLED", "Cancelled by the user."),
                 )
             elif row[0] == RUNNING:
                 self._set(db, op_id, state=CANCELLING)
@@ -446,8 +452,9 @@ class OperationStore:
         """Renews the leases of this process's unfinished operations; returns how many."""
         with self.db.tx() as db:
             cur = db.execute(
-                "UPDATE operations SET lease_until = ? WHERE owner = ? AND state IN (?, ?, ?)",
-                (self._lease(), self.owner, *_UNFINISHED),
+                f"UPDATE operations SET lease_until = {self._lease(db)}"
+                " WHERE owner = ? AND state IN (?, ?, ?)",
+                (self.lease_s, self.owner, *_UNFINISHED),
             )
         return int(cur.rowcount)
 
@@ -459,22 +466,21 @@ class OperationStore:
         Returns:
             The operations taken, as they were; the caller resumes or fails them.
         """
-        now = self._clock()
-        expired = "" if everything else " AND (lease_until IS NULL OR lease_until < ?)"
-        params: tuple[Any, ...] = () if everything else (now,)
         taken = []
         with self.db.tx() as db:
+            expired = "" if everything else f" AND (lease_until IS NULL OR lease_until < {db.now})"
             rows = db.execute(
                 f"SELECT {_COLUMNS} FROM operations WHERE state IN (?, ?, ?)"
                 " AND (owner IS NULL OR owner <> ?)" + expired,
-                (*_UNFINISHED, self.owner, *params),
+                (*_UNFINISHED, self.owner),
             ).fetchall()
             for row in rows:
                 op = self._row(row)
                 claimed = db.execute(
-                    "UPDATE operations SET owner = ?, lease_until = ? WHERE id = ?"
-                    " AND state IN (?, ?, ?) AND (owner IS NULL OR owner <> ?)" + expired,
-                    (self.owner, self._lease(), op.id, *_UNFINISHED, self.owner, *params),
+                    f"UPDATE operations SET owner = ?, lease_until = {self._lease(db)}"
+                    " WHERE id = ? AND state IN (?, ?, ?) AND (owner IS NULL OR owner <> ?)"
+                    + expired,
+                    (self.owner, self.lease_s, op.id, *_UNFINISHED, self.owner),
                 ).rowcount
                 if claimed == 1:
                     taken.append(op)
@@ -509,9 +515,9 @@ class OperationStore:
                     (" AND owner = ? AND state IN (?, ?, ?)", (self.owner, *_UNFINISHED)),
                     state=CANCELLED if cancelled else FAILED,
                     end_time=now_iso(),
-                    error=_error("CANCELLED", "Cancelled by the user.")
+                    error=rpc_error("CANCELLED", "Cancelled by the user.")
                     if cancelled
-                    else _error("ABORTED", STOPPED_MESSAGE),
+                    else rpc_error("ABORTED", STOPPED_MESSAGE),
                 )
         return ended
 
@@ -576,15 +582,17 @@ class OperationRunner:
         try:
             response = work(job)
         except Cancelled:
-            self.store.finish(op_id, CANCELLED, error=_error("CANCELLED", "Cancelled by the user."))
+            self.store.finish(
+                op_id, CANCELLED, error=rpc_error("CANCELLED", "Cancelled by the user.")
+            )
         except LeaseLost:
             log.warning("operation %s: taken over by another process; stopped", op_id)
         except OpeneeError as exc:
-            self.store.finish(op_id, FAILED, error=_error(exc.rpc_status, exc.message))
+            self.store.finish(op_id, FAILED, error=rpc_error(exc.rpc_status, exc.message))
         except Exception:
             log.exception("operation %s failed", op_id)
             self.store.finish(
-                op_id, FAILED, error=_error("INTERNAL", "An internal error has occurred.")
+                op_id, FAILED, error=rpc_error("INTERNAL", "An internal error has occurred.")
             )
         else:
             self.store.finish(op_id, SUCCEEDED, response=response)

@@ -25,7 +25,7 @@ from openee.api.deps import require_write as require_write_scope
 from openee.api.evaluation import evaluate_as
 from openee.api.export_requests import export_request, request_id
 from openee.api.public_url import public_base_url
-from openee.api.routes.operations import IMPORT_TYPES, resume_import
+from openee.api.routes.operations import IMPORT_TYPES, resume_import, written_import
 from openee.api.state import AppState
 from openee.auth import Principal
 from openee.errors import OpeneeError
@@ -117,11 +117,17 @@ def _export(
 def take_over(state: AppState, taken: Collection[Operation]) -> set[str]:
     """Operations this process took over from a stopped one resume as their caller (if that
     account still exists and is enabled): exports from their finished windows, imports from
-    their request, planned again. The others end FAILED (CANCELLED if a cancel was asked) and
-    what they left in staging goes. Returns the ids resumed (ADR 0046)."""
+    their request, planned again; an import whose asset its first run had written ends
+    SUCCEEDED (ADR 0057). The others end FAILED (CANCELLED if a cancel was asked) and what they
+    left in staging goes. Returns the ids resumed or ended here (ADR 0046)."""
     ctx = services(state, state.settings.base_url)
     resumed = set()
     for op in taken:
+        if op.type in IMPORT_TYPES and written_import(
+            state, op, state.operations.request_of(op.id)
+        ):
+            resumed.add(op.id)  # its asset was written before its server stopped: done
+            continue
         is_import = op.type in IMPORT_TYPES and op.state in (PENDING, RUNNING)
         record = state.operations.request_of(op.id) if is_import else exports.resumable(ctx, op)
         principal = _caller(state, record)

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from openee.api.audit import Audit, WriteAudit, project_of, raw_name, written
+from openee.api.audit import OK, Audit, WriteAudit, project_of, raw_name, written
 from openee.api.deps import (
     authorize,
     check_version,
@@ -53,9 +53,23 @@ from openee.catalog.manifests import (
 from openee.catalog.mosaics import MosaicWriter
 from openee.catalog.names import name_from_id
 from openee.catalog.orphans import record_files, sweep_replaced
-from openee.errors import InvalidArgumentError, NotFoundError, OpeneeError, PermissionDeniedError
+from openee.errors import (
+    AlreadyExistsError,
+    InvalidArgumentError,
+    NotFoundError,
+    OpeneeError,
+    PermissionDeniedError,
+)
 from openee.services.operation_filter import Predicate, parse_filter
-from openee.services.operations import Job, Operation, Work, wait
+from openee.services.operations import (
+    FAILED,
+    SUCCEEDED,
+    Job,
+    Operation,
+    Work,
+    rpc_error,
+    wait,
+)
 
 router = APIRouter(dependencies=[Depends(require_principal)])
 
@@ -141,6 +155,8 @@ def _work(
                     record, features = build_table(plan)
                 job.check()  # nothing is written after a cancel
                 replaced = record_files(catalog.get(plan.name)) if overwrite else set()
+                # Marked as this operation's write, for a server that takes it over.
+                record = dataclasses.replace(record, operation=op.id)
                 service.import_asset(catalog, record, features, overwrite)
                 sweep_replaced(catalog, replaced - record_files(record), mosaic_root)
             except BaseException:
@@ -181,16 +197,46 @@ def _start(
     return op.resource()
 
 
+def written_import(state: AppState, op: Operation, record: dict[str, Any] | None) -> bool:
+    """Ends SUCCEEDED an import taken over from a stopped server whose catalog write had
+    committed (the server stopped before recording the end): the asset its request names is
+    there, written by this operation. False if it is not (ADR 0057)."""
+    key = "imageManifest" if op.type == "INGEST_IMAGE" else "tableManifest"
+    try:
+        name = _manifest(record["body"], key)[1] if record is not None else None
+    except (OpeneeError, KeyError, TypeError):
+        return False
+    asset = state.catalog.get(name) if name else None
+    if asset is None or asset.operation != op.id:
+        return False
+    if not state.operations.finish(op.id, SUCCEEDED):
+        return False  # another process holds it now
+    state.audit.record(
+        f"asset.import_{'image' if op.type == 'INGEST_IMAGE' else 'table'}.finish",
+        principal=op.principal,
+        project=project_of(asset.name),
+        asset=raw_name(asset.name),
+        operation=op.name,
+        client=record.get("client") if record else None,
+        outcome=OK,
+        takenOver=True,
+    )
+    return True
+
+
 def resume_import(
     state: AppState, op: Operation, record: dict[str, Any], principal: Principal
 ) -> bool:
     """Runs again an import a stopped server left unfinished, as its caller: planned again
-    from the kept request, so files and rights are checked again. False if it cannot be."""
+    from the kept request, so files and rights are checked again. False if it cannot be.
+    When another asset took its name meanwhile, it ends FAILED saying so (and True)."""
     key = "imageManifest" if op.type == "INGEST_IMAGE" else "tableManifest"
     audit = WriteAudit(state.audit, principal, record.get("client"))
     try:
         manifest, name, overwrite, _ = _manifest(record["body"], key)
         plan = _plan(state, principal, op.type, manifest, name, overwrite)
+    except AlreadyExistsError as exc:  # not this operation's asset (`written_import`)
+        return state.operations.finish(op.id, FAILED, error=rpc_error(exc.rpc_status, exc.message))
     except (OpeneeError, KeyError, TypeError):
         return False
     if not state.operations.requeue(op.id):
