@@ -11,6 +11,7 @@ chunk threads and 2 read threads the wall sums can exceed the request's wall tim
 from __future__ import annotations
 
 import functools
+import resource
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,11 +42,17 @@ PHASES: list[tuple[str, str, str]] = [
 ]
 
 
+def _thread_faults() -> int:
+    """Minor page faults of the calling thread so far (Linux: RUSAGE_THREAD)."""
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+
+
 @dataclass
 class _Totals:
     calls: int = 0
     wall: float = 0.0
     cpu: float = 0.0
+    faults: int = 0
 
 
 class PhaseTimer:
@@ -68,22 +75,25 @@ class PhaseTimer:
             if not self.enabled:
                 return fn(*args, **kwargs)
             stack = self._stack()
-            child = [0.0, 0.0]  # wall, cpu of nested phases
+            child = [0.0, 0.0, 0]  # wall, cpu, minor faults of nested phases
             stack.append(child)
-            w0, c0 = time.perf_counter(), time.thread_time()
+            w0, c0, f0 = time.perf_counter(), time.thread_time(), _thread_faults()
             try:
                 return fn(*args, **kwargs)
             finally:
                 wall, cpu = time.perf_counter() - w0, time.thread_time() - c0
+                faults = _thread_faults() - f0
                 stack.pop()
                 if stack:
                     stack[-1][0] += wall
                     stack[-1][1] += cpu
+                    stack[-1][2] += faults
                 with self._lock:
                     t = self.totals[name]
                     t.calls += 1
                     t.wall += wall - child[0]
                     t.cpu += cpu - child[1]
+                    t.faults += int(faults - child[2])
 
         return timed
 
@@ -104,17 +114,25 @@ class PhaseTimer:
     def measure(self) -> Iterator[dict[str, Any]]:
         """Phases of the calls made inside the block; the dict is filled on exit."""
         for t in self.totals.values():
-            t.calls, t.wall, t.cpu = 0, 0.0, 0.0
+            t.calls, t.wall, t.cpu, t.faults = 0, 0.0, 0.0, 0
         out: dict[str, Any] = {}
         self.enabled = True
         cpu0, w0 = time.process_time(), time.perf_counter()
+        faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         try:
             yield out
         finally:
             self.enabled = False
             out["seconds"] = time.perf_counter() - w0
             out["cpu_seconds"] = time.process_time() - cpu0
+            out["minor_faults"] = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0
             out["phases"] = [
-                {"phase": name, "calls": t.calls, "wall_s": t.wall, "cpu_s": t.cpu}
+                {
+                    "phase": name,
+                    "calls": t.calls,
+                    "wall_s": t.wall,
+                    "cpu_s": t.cpu,
+                    "minor_faults": t.faults,
+                }
                 for name, t in self.totals.items()
             ]

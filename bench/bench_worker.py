@@ -79,6 +79,11 @@ def main() -> int:
     parser.add_argument("--metres", type=float, required=True)
     parser.add_argument("--bands", default=",".join(BANDS))
     parser.add_argument("--shift", type=float, default=0.37, help="pixels, for `phases`")
+    parser.add_argument(
+        "--no-startup",
+        action="store_true",
+        help="skip what `openee serve` does before its first request (engine/startup.py)",
+    )
     args = parser.parse_args()
 
     timer = None
@@ -93,6 +98,7 @@ def main() -> int:
     from openee.api.requests import pixels_request
     from openee.catalog.sqlite import SqliteCatalog
     from openee.engine.allocator import tune_allocator
+    from openee.engine.startup import prepare_threads
     from openee.errors import OpeneeError
     from openee.graph.evaluate import evaluate
     from openee.services.pixels import compute_pixels
@@ -103,6 +109,8 @@ def main() -> int:
     registry = default_registry()
     catalog = SqliteCatalog(args.catalog)
     executor = ThreadPoolExecutor(settings.chunk_workers)
+    if not args.no_startup:  # as `openee serve` does before its first request
+        prepare_threads([(executor, settings.chunk_workers)], settings.prefault_bytes)
 
     def request(grid: Grid, bands: list[str], point: tuple[float, float] | None = None) -> bytes:
         body = pixels_request({"fileFormat": "NPY", "bandIds": bands, "grid": grid.to_wire()})

@@ -172,6 +172,12 @@ class Settings:
         shown="the cores, at least 2",
     )
     chunk_size: int = setting(1024, "OPENEE_CHUNK_SIZE", "Side of a chunk of the output grid.")
+    prefault_bytes: int = setting(
+        128 * 1024**2,
+        "OPENEE_PREFAULT_BYTES",
+        "Memory `openee serve` faults in at start in the chunk and read threads' malloc arenas"
+        " (at most 32 MiB a thread), so its first requests do not pay for fresh pages; 0: none.",
+    )
     dask_scheduler: str | None = setting(
         None,
         "OPENEE_DASK_SCHEDULER",

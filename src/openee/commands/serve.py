@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
     from openee.api.app import create_app
     from openee.engine.allocator import tune_allocator
+    from openee.engine.startup import prepare_threads
     from openee.statedb import SchemaTooNewError
 
     tune_allocator()
@@ -100,6 +101,11 @@ def run(args: argparse.Namespace) -> int:
     except SchemaTooNewError as exc:  # a database a newer openee upgraded
         print(f"openee serve: {exc}", file=sys.stderr)
         return 1
+    # Before the first request: every chunk and read thread started, their arenas faulted in
+    # (docs/decisions/0060).
+    prepare_threads(
+        [(app.state.openee.executor.local, settings.chunk_workers)], settings.prefault_bytes
+    )
     print(f"openee serving on {settings.base_url}", file=sys.stderr)
     if not settings.auth_enabled:
         print(NO_AUTH_WARNING.format(bind=f"{settings.host}:{settings.port}"), file=sys.stderr)

@@ -25,17 +25,22 @@ _io_pool: ThreadPoolExecutor | None = None
 _io_lock = threading.Lock()
 
 
+def io_pool() -> ThreadPoolExecutor:
+    """The process's pool of read threads (created on first use)."""
+    global _io_pool
+    with _io_lock:
+        if _io_pool is None:
+            _io_pool = ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="openee-read")
+        return _io_pool
+
+
 def _io_map(fn: Callable[[FileBand], Read], leaves: Sequence[FileBand]) -> Iterable[Read]:
     """Source reads of a chunk, concurrently: decoding is the floor, and one chunk of a
     composite reads many files. A pool of its own (one per process), so chunk threads that
     wait on it can never starve it."""
-    global _io_pool
     if len(leaves) < 2:
         return map(fn, leaves)
-    with _io_lock:
-        if _io_pool is None:
-            _io_pool = ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="openee-read")
-    return _io_pool.map(fn, leaves)
+    return io_pool().map(fn, leaves)
 
 
 def _wait(future: ChunkFuture) -> list[BoxedPixels]:
