@@ -5,7 +5,10 @@ Each wrapped function is a phase. A phase's time is its own (exclusive) time: wh
 phases took is subtracted, per thread, so the phases of one thread add up to that thread's time
 inside them. Each phase gets wall time and CPU time (time.thread_time) summed over all threads:
 wall minus CPU is time spent waiting (a lock, another thread's result, the kernel's I/O); with 2
-chunk threads and 2 read threads the wall sums can exceed the request's wall time.
+chunk threads and 2 read threads the wall sums can exceed the request's wall time. It also gets
+the minor page faults of its own time (getrusage RUSAGE_THREAD, Linux): fresh memory, which the
+kernel maps and zeroes page by page, is what made a cold request dearer than a warm one
+(docs/decisions/0048, 0060).
 """
 
 from __future__ import annotations

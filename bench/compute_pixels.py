@@ -371,16 +371,18 @@ class Bench:
             self.phases[f"{fmt} {size}x{size}"] = f"failed: {exc}"
             return
         cases = ("cold", "new grid", "warm")
-        head = "".join(f" {c + ' wall':>14} {'cpu':>6}" for c in cases)
+        head = "".join(f" {c + ' wall':>14} {'cpu':>6} {'faults':>6}" for c in cases)
         rows = [f"{'phase (own time, summed over threads)':<52}{head}"]
         for i, phase in enumerate(result["cold"]["phases"]):
             cols = "".join(
-                f" {result[c]['phases'][i]['wall_s']:14.3f} {result[c]['phases'][i]['cpu_s']:6.3f}"
-                for c in cases
+                f" {p['wall_s']:14.3f} {p['cpu_s']:6.3f} {p['minor_faults']:6d}"
+                for p in (result[c]["phases"][i] for c in cases)
             )
             rows.append(f"{phase['phase']:<52}{cols}")
         req = "".join(
-            f" {result[c]['seconds']:14.3f} {result[c]['cpu_seconds']:6.3f}" for c in cases
+            f" {result[c]['seconds']:14.3f} {result[c]['cpu_seconds']:6.3f}"
+            f" {result[c]['minor_faults']:6d}"
+            for c in cases
         )
         rows.append(f"{'request (wall; CPU of the process)':<52}{req}")
         title = f"{fmt} {size}x{size}"
@@ -623,7 +625,8 @@ def render(bench: Bench, started: dt.datetime, elapsed: float, load: tuple[str, 
     for title, text in bench.phases.items():
         lines += [
             f"Phases of openee in-process ({title}; one fresh process: a cold request, then the "
-            f"grid shifted by {NEW_GRID_SHIFT} px (new grid), then that again (warm)), seconds:",
+            f"grid shifted by {NEW_GRID_SHIFT} px (new grid), then that again (warm)), seconds and "
+            "minor page faults:",
             "",
             "```",
             text,
