@@ -261,3 +261,18 @@ def test_npy_beyond_the_file_holds_0_at_every_masked_pixel(
         for content in (bytes(whole), streamed):
             got = np.load(io.BytesIO(content))["v"]
             np.testing.assert_array_equal(got, expected)
+
+
+def test_zero_masked_outputs_carry_the_mask_in_their_data_and_keep_no_mask_array(
+    tmp_path: Path, pool: ThreadPoolExecutor
+) -> None:
+    data = values()
+    write_geotiff(tmp_path / "a.tif", data)
+    sources = [b.source for b in file_image(tmp_path / "a.tif").bands]
+    grid = PixelGrid(CRS, TRANSFORM, WIDTH, HEIGHT)
+    target = np.full(grid.shape, 7.0)  # not zeroed beforehand: every chunk writes its pixels
+    (out,) = materialize(sources, grid, pool, CHUNK, [target], zero_masked=True)
+    np.testing.assert_array_equal(target, np.where(data == NODATA, 0, data))
+    # The mask lives in the data (an NPY's zeros): no (height, width) array of it is kept.
+    assert out.valid.shape == grid.shape and out.valid.strides == (0, 0)
+    assert not out.valid.any()

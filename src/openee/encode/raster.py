@@ -17,7 +17,8 @@ class ComputedRaster:
     bands: list[Pixels]
     grid: PixelGrid
     # Set when the bands' data already live in this NPY file, computed straight into it with
-    # their masked pixels at 0 (engine/chunks.py fill_rows with zero_masked).
+    # their masked pixels at 0 (engine/chunks.py fill_rows with zero_masked); the bands'
+    # `valid` are then not kept (all False): the file's zeros are the mask.
     npy: NpyFile | None = None
 
     def all_valid(self) -> np.ndarray:

@@ -85,22 +85,33 @@ def materialize(
     Output arrays are allocated once (or given as `data`, e.g. the fields of the response's
     buffer); each chunk is copied in as it completes and then dropped, so peak memory is the
     output plus at most `max_in_flight` chunks, whatever the grid size. `zero_masked`: see
-    fill_rows.
+    fill_rows (the outputs' masks are then not kept: the data carry them).
     """
-    outputs = allocate_outputs(sources, grid, data)
+    outputs = allocate_outputs(sources, grid, data, masks=not zero_masked)
     for _ in fill_rows(sources, grid, executor, chunk_size, outputs, max_in_flight, zero_masked):
         pass
     return outputs
 
 
 def allocate_outputs(
-    sources: Sequence[BandSource], grid: PixelGrid, data: Sequence[np.ndarray] | None = None
+    sources: Sequence[BandSource],
+    grid: PixelGrid,
+    data: Sequence[np.ndarray] | None = None,
+    masks: bool = True,
 ) -> list[Pixels]:
-    """The output of each band, to be filled by `fill_rows`: `data` (or zeros) and no valid pixel."""
+    """The output of each band, to be filled by `fill_rows`: `data` (or zeros) and no valid pixel.
+
+    `masks=False` is for data that carry their mask themselves (an NPY's zeros, fill_rows with
+    `zero_masked`): each band's `valid` is then a read-only view of one False, which costs no
+    memory, instead of an array that would be written and never read (at 2048 x 2048, 4 MiB a
+    band of fresh pages: docs/decisions/0060).
+    """
     if data is None:
         # Array-valued bands (rank > 0) are assembled from their chunks at the end, since each
         # chunk pads its arrays to its own largest extents (docs/decisions/0015).
         data = [np.zeros(grid.shape if s.rank == 0 else (0,), dtype=s.dtype) for s in sources]
+    if not masks:
+        return [Pixels(values, np.broadcast_to(np.False_, grid.shape)) for values in data]
     return [Pixels(values, np.zeros(grid.shape, dtype=bool)) for values in data]
 
 
@@ -123,7 +134,9 @@ def fill_rows(
     away) cancels the chunks not started yet; running ones finish and are dropped.
 
     With `zero_masked`, the masked pixels of what a chunk writes are set to 0, so that output
-    data that starts at 0 (an NPY buffer) holds 0 at every masked pixel without another pass.
+    data that starts at 0 (an NPY buffer) holds 0 at every masked pixel without another pass;
+    the data then carry the mask, and the outputs' masks and fractions are not written
+    (allocate_outputs with `masks=False`).
     """
     executor = route(executor, sources, grid)  # threads, or the cluster for a heavy grid
     array_parts: dict[int, list[tuple[tuple[slice, slice], Pixels]]] = {}
@@ -150,6 +163,10 @@ def fill_rows(
                 slice(col + cols.start, col + cols.stop),
             )
             out.data[box] = part.pixels.data
+            if zero_masked:
+                if not part.pixels.valid.all():
+                    np.copyto(out.data[box], 0, where=~part.pixels.valid)
+                continue
             out.valid[box] = part.pixels.valid
             if part.pixels.weight is not None:
                 # The first chunk with a fraction gives the band its weights (1 elsewhere).
@@ -157,8 +174,6 @@ def fill_rows(
                     out = outputs[i] = replace(out, weight=np.ones(grid.shape, np.float32))
                 assert out.weight is not None
                 out.weight[box] = part.pixels.weight
-            if zero_masked and not part.pixels.valid.all():
-                np.copyto(out.data[box], 0, where=~part.pixels.valid)
         return (row, row + sub.height) if col + sub.width == grid.width else None
 
     try:

@@ -282,7 +282,7 @@ class NpyStream:
 
     def __init__(self, req: _Request, executor: ChunkExecutor, chunk_size: int) -> None:
         self._npy = _npy_file(req)
-        outputs = allocate_outputs(req.sources, req.grid, self._npy.fields())
+        outputs = allocate_outputs(req.sources, req.grid, self._npy.fields(), masks=False)
         self._rows = fill_rows(
             req.sources, req.grid, executor, chunk_size, outputs, zero_masked=True
         )
