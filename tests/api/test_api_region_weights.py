@@ -128,3 +128,24 @@ def test_weighted_mode_counts_each_pixel_by_its_weight(client: TestClient) -> No
     assert rows[heaviest[0]] > rows[heaviest[1]]  # no tie
     assert weighted == heaviest[0]
     assert unweighted == most[0]
+
+
+def _weighted_mean_y() -> float:
+    pixels = _pixels()
+    return math.fsum(y * w for _, y, w, _ in pixels) / math.fsum(w for _, _, w, _ in pixels)
+
+
+def _y_image() -> Node:
+    return _call(
+        "Image.select",
+        input=_call("Image.pixelCoordinates", projection=_call("Projection", crs=CRS)),
+        bandSelectors=["y"],
+    )
+
+
+def test_for_each_band_of_one_band_keeps_the_weights(client: TestClient) -> None:
+    """Reducer.forEachBand over a one-band image is that band's reducer: weighted."""
+    image = _y_image()
+    reducer = _call("Reducer.forEachBand", reducer=_call("Reducer.mean"), image=image)
+    result = _reduce(client, image, reducer)
+    assert result["y"] == pytest.approx(_weighted_mean_y(), abs=1e-6)
