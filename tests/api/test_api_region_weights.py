@@ -149,3 +149,46 @@ def test_for_each_band_of_one_band_keeps_the_weights(client: TestClient) -> None
     reducer = _call("Reducer.forEachBand", reducer=_call("Reducer.mean"), image=image)
     result = _reduce(client, image, reducer)
     assert result["y"] == pytest.approx(_weighted_mean_y(), abs=1e-6)
+
+
+def _clip_box() -> Polygon:
+    """A box over the field's west half, its edges off the pixel lines."""
+    xmin, ymin, xmax, ymax = FIELD.bounds
+    return box(xmin - 7.0, ymin - 11.0, (xmin + xmax) / 2 + 13.0, ymax + 5.0)
+
+
+def test_clipped_image_weighs_the_smaller_of_clip_and_region(client: TestClient) -> None:
+    """A clip's edge fraction is the pixel's mask; a weighted reducer takes min(mask, cover)."""
+    clip = _clip_box()
+    image = _call("Image.clip", input=_call("Image.constant", value=1), geometry=_region(clip))
+    result = _reduce(client, image, _call("Reducer.sum"))
+    a, _, c, _, e, f = TRANSFORM
+    expected = 0.0
+    for x, y, w, _ in _pixels():
+        square = box(x - a / 2, y + e / 2, x + a / 2, y - e / 2)
+        mask = math.floor(square.intersection(clip).area / (a * -e) * 255 + 1e-6) / 255
+        expected += min(w, mask)
+    # A mask is float32 (Pixels.weight): its levels k/255 carry float32's rounding.
+    assert result["constant"] == pytest.approx(expected, rel=1e-7)
+
+
+def test_clip_to_the_region_changes_no_weight(client: TestClient) -> None:
+    image = _call("Image.clip", input=_call("Image.constant", value=1), geometry=_region(FIELD))
+    result = _reduce(client, image, _call("Reducer.sum"))
+    assert result["constant"] == pytest.approx(math.fsum(w for _, _, w, _ in _pixels()), rel=1e-12)
+
+
+def test_unweighted_combined_mean_and_std_dev_take_the_centres(client: TestClient) -> None:
+    """geemap's stretch: mean().combine(stdDev(), sharedInputs=True).unweighted()."""
+    combined = _call(
+        "Reducer.combine",
+        reducer1=_call("Reducer.mean"),
+        reducer2=_call("Reducer.stdDev"),
+        sharedInputs=True,
+    )
+    result = _reduce(client, _y_image(), _call("Reducer.unweighted", reducer=combined))
+    centres = [y for _, y, _, inside in _pixels() if inside]
+    mean = math.fsum(centres) / len(centres)
+    std = math.sqrt(math.fsum((y - mean) ** 2 for y in centres) / len(centres))
+    assert result["y_mean"] == pytest.approx(mean, abs=1e-6)
+    assert result["y_stdDev"] == pytest.approx(std, rel=1e-9)
