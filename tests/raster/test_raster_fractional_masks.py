@@ -21,9 +21,14 @@ from openee.encode.raster import ComputedRaster
 from openee.encode.visualize import Visualization
 from openee.engine.chunks import materialize
 from openee.raster.bandmath import BinaryBand, UnaryBand, WhereBand
-from openee.raster.color import BlendBand
+from openee.raster.color import BlendBand, ColorMapBand, ColorSpaceBand
 from openee.raster.grid import PixelGrid
-from openee.raster.lookup import PolynomialBand, RemappedBand
+from openee.raster.lookup import (
+    INTERPOLATE_BEHAVIORS,
+    InterpolatedBand,
+    PolynomialBand,
+    RemappedBand,
+)
 from openee.raster.paint import PaintedBand
 from openee.raster.pixels import BoxedPixels, Pixels
 from openee.raster.reproject import ReprojectedBand
@@ -138,6 +143,26 @@ def test_remap_and_polynomial_keep_the_fraction() -> None:
     assert (remapped.valid == (a.valid & (a.values < 2))).all()
     poly = PolynomialBand(a, (1.0, 2.0)).read(GRID)
     np.testing.assert_array_equal(fraction_of(poly), np.where(a.valid, w, 0))
+
+
+def test_interpolate_colour_conversions_and_sld_style_keep_the_fraction() -> None:
+    """Per-pixel recipes of one or three inputs: the input's fraction, the least of three."""
+    ws = [fractions() for _ in range(3)]
+    bands = [
+        FixedBand(RNG.random(GRID.shape), RNG.random(GRID.shape) < 0.9, w) for w in ws
+    ]
+    a = bands[0]
+    for behavior in INTERPOLATE_BEHAVIORS:
+        out = InterpolatedBand(a, (0.2, 0.8), (0.0, 10.0), behavior).read(GRID)
+        np.testing.assert_array_equal(fraction_of(out), np.where(out.valid, ws[0], 0))
+    styled = ColorMapBand(a, "ramp", (0.0, 1.0), ((0, 0, 0), (255, 255, 255)), (1.0, 1.0), 0)
+    out = styled.read(GRID)
+    np.testing.assert_array_equal(fraction_of(out), np.where(a.valid, ws[0], 0))
+    valid = bands[0].valid & bands[1].valid & bands[2].valid
+    for conversion in ("rgbToHsv", "hsvToRgb"):
+        out = ColorSpaceBand((bands[0], bands[1], bands[2]), conversion, 1).read(GRID)
+        np.testing.assert_array_equal(out.valid, valid)
+        np.testing.assert_array_equal(fraction_of(out), np.where(valid, np.minimum.reduce(ws), 0))
 
 
 @dataclass(frozen=True)
