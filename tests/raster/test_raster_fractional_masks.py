@@ -18,6 +18,7 @@ from PIL import Image as PILImage
 
 from openee.encode.formats import encode_auto, encode_png
 from openee.encode.raster import ComputedRaster
+from openee.algorithms.image_visualize import VisualizedBand
 from openee.encode.visualize import Visualization
 from openee.engine.chunks import materialize
 from openee.raster.bandmath import BinaryBand, UnaryBand, WhereBand
@@ -347,3 +348,13 @@ def test_auto_format_keeps_partial_transparency_as_png() -> None:
         out = encode_auto(ComputedRaster(["v"], [band], GRID), vis)
         assert out.startswith(b"\x89PNG")
         assert (np.asarray(PILImage.open(io.BytesIO(out)))[..., 1] == 128).all()
+
+
+def test_visualize_at_opacity_zero_masks() -> None:
+    """A mask is 0 (masked) or more (ee.Image.updateMask): opacity 0 leaves no valid pixel
+    of weight 0 for a count or a blend to take."""
+    a = fixed(0.5, 1.0, fractions())
+    for opacity, expected in ((0.0, np.zeros(GRID.shape, bool)), (0.5, a.valid)):
+        out = VisualizedBand(a, 0.0, 1.0, opacity=opacity).read(GRID)
+        np.testing.assert_array_equal(out.valid, expected)
+        assert (fraction_of(out)[out.valid] > 0).all()
