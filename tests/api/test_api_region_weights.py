@@ -165,7 +165,7 @@ def test_clipped_image_weighs_the_smaller_of_clip_and_region(client: TestClient)
     clip = _clip_box()
     image = _call("Image.clip", input=_call("Image.constant", value=1), geometry=_region(clip))
     result = _reduce(client, image, _call("Reducer.sum"))
-    a, _, c, _, e, f = TRANSFORM
+    a, _, _, _, e, _ = TRANSFORM
     expected = 0.0
     for x, y, w, _ in _pixels():
         square = box(x - a / 2, y + e / 2, x + a / 2, y - e / 2)
@@ -208,7 +208,9 @@ def test_a_multipolygon_of_overlapping_parts_weighs_their_union(client: TestClie
     assert parts[0].intersects(parts[1])
     crs = _call("Projection", crs=CRS)
     rings = [[[list(p) for p in part.exterior.coords]] for part in parts]
-    geometry = _call("GeometryConstructors.MultiPolygon", coordinates=rings, crs=crs, geodesic=False)
+    geometry = _call(
+        "GeometryConstructors.MultiPolygon", coordinates=rings, crs=crs, geodesic=False
+    )
     result = _reduce(client, _call("Image.constant", value=1), _call("Reducer.sum"), geometry)
     union = shapely.union_all(parts)
     weights = [w for _, _, w, _ in _pixels(union)]

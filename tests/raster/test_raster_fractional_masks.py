@@ -16,9 +16,9 @@ import shapely.geometry
 from affine import Affine
 from PIL import Image as PILImage
 
+from openee.algorithms.image_visualize import VisualizedBand
 from openee.encode.formats import encode_auto, encode_png
 from openee.encode.raster import ComputedRaster
-from openee.algorithms.image_visualize import VisualizedBand
 from openee.encode.visualize import Visualization
 from openee.engine.chunks import materialize
 from openee.raster.bandmath import BinaryBand, UnaryBand, WhereBand
@@ -149,9 +149,7 @@ def test_remap_and_polynomial_keep_the_fraction() -> None:
 def test_interpolate_colour_conversions_and_sld_style_keep_the_fraction() -> None:
     """Per-pixel recipes of one or three inputs: the input's fraction, the least of three."""
     ws = [fractions() for _ in range(3)]
-    bands = [
-        FixedBand(RNG.random(GRID.shape), RNG.random(GRID.shape) < 0.9, w) for w in ws
-    ]
+    bands = [FixedBand(RNG.random(GRID.shape), RNG.random(GRID.shape) < 0.9, w) for w in ws]
     a = bands[0]
     for behavior in INTERPOLATE_BEHAVIORS:
         out = InterpolatedBand(a, (0.2, 0.8), (0.0, 10.0), behavior).read(GRID)
