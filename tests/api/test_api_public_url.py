@@ -125,6 +125,38 @@ def test_a_malformed_forwarded_host_is_ignored(clients: tuple[TestClient, TestCl
     assert root_url(trusted, headers) == "http://testserver/p/"
 
 
+def test_a_client_value_a_proxy_appends_to_is_not_believed(
+    clients: tuple[TestClient, TestClient],
+) -> None:
+    """A proxy that appends to X-Forwarded-* (Apache's mod_proxy: "values are appended") passes
+    on what the client sent first; only its own value, the last, is the trusted peer's."""
+    trusted, _ = clients
+    headers = {
+        "X-Forwarded-Host": "evil.example, maps.example.org:8443",
+        "X-Forwarded-Prefix": "/evil, /openee",
+        "X-Forwarded-Proto": "https",
+    }
+    assert root_url(trusted, headers) == PUBLIC + "/"
+
+
+def test_a_second_header_line_from_the_proxy_is_the_one_believed(
+    clients: tuple[TestClient, TestClient],
+) -> None:
+    trusted, _ = clients
+    r = trusted.get(
+        "/$discovery/rest",
+        params={"version": "v1"},
+        headers=[
+            ("X-Forwarded-Host", "evil.example"),
+            ("X-Forwarded-Host", "maps.example.org:8443"),
+            ("X-Forwarded-Prefix", "/openee"),
+            ("X-Forwarded-Proto", "https"),
+        ],
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["rootUrl"] == PUBLIC + "/"
+
+
 @pytest.mark.parametrize("path", ["", "/openee"])
 def test_routes_answer_with_or_without_the_prefix(
     clients: tuple[TestClient, TestClient], path: str

@@ -76,3 +76,21 @@ def test_points_and_lines_weigh_one_where_they_touch() -> None:
 def test_empty_and_outside_give_zeros() -> None:
     assert not coverage(Polygon(), TRANSFORM, HEIGHT, WIDTH).any()
     assert not coverage(box(0, 0, 10, 10), TRANSFORM, HEIGHT, WIDTH).any()
+
+
+# Invalid for GEOS, taken by Earth Engine: overlapping parts (its own samples build one,
+# ee_geometry_multipolygon_*.py) and a ring that crosses itself.
+OVERLAPPING = MultiPolygon(
+    [box(1003.3, 1822.1, 1181.7, 1991.6), shapely.affinity.rotate(box(1120, 1790, 1270, 1930), 13)]
+)
+BOWTIE = Polygon([(1012.5, 1806.1), (1273.3, 1988.8), (1266.6, 1811.1), (1018.8, 1977.7)])
+
+
+@pytest.mark.parametrize("shape", [OVERLAPPING, BOWTIE], ids=["overlapping parts", "bowtie"])
+def test_invalid_polygons_weigh_the_points_they_cover(shape: shapely.Geometry) -> None:
+    """The union of overlapping parts, the two lobes of a bowtie: what the centroid rule's
+    rasterization burns."""
+    assert not shape.is_valid
+    covered = shapely.make_valid(shape, method="structure", keep_collapsed=False)
+    got = coverage(shape, TRANSFORM, HEIGHT, WIDTH)
+    np.testing.assert_array_equal(got, brute(covered))

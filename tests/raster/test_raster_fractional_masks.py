@@ -16,14 +16,20 @@ import shapely.geometry
 from affine import Affine
 from PIL import Image as PILImage
 
+from openee.algorithms.image_visualize import VisualizedBand
 from openee.encode.formats import encode_auto, encode_png
 from openee.encode.raster import ComputedRaster
 from openee.encode.visualize import Visualization
 from openee.engine.chunks import materialize
 from openee.raster.bandmath import BinaryBand, UnaryBand, WhereBand
-from openee.raster.color import BlendBand
+from openee.raster.color import BlendBand, ColorMapBand, ColorSpaceBand
 from openee.raster.grid import PixelGrid
-from openee.raster.lookup import PolynomialBand, RemappedBand
+from openee.raster.lookup import (
+    INTERPOLATE_BEHAVIORS,
+    InterpolatedBand,
+    PolynomialBand,
+    RemappedBand,
+)
 from openee.raster.paint import PaintedBand
 from openee.raster.pixels import BoxedPixels, Pixels
 from openee.raster.reproject import ReprojectedBand
@@ -138,6 +144,24 @@ def test_remap_and_polynomial_keep_the_fraction() -> None:
     assert (remapped.valid == (a.valid & (a.values < 2))).all()
     poly = PolynomialBand(a, (1.0, 2.0)).read(GRID)
     np.testing.assert_array_equal(fraction_of(poly), np.where(a.valid, w, 0))
+
+
+def test_interpolate_colour_conversions_and_sld_style_keep_the_fraction() -> None:
+    """Per-pixel recipes of one or three inputs: the input's fraction, the least of three."""
+    ws = [fractions() for _ in range(3)]
+    bands = [FixedBand(RNG.random(GRID.shape), RNG.random(GRID.shape) < 0.9, w) for w in ws]
+    a = bands[0]
+    for behavior in INTERPOLATE_BEHAVIORS:
+        out = InterpolatedBand(a, (0.2, 0.8), (0.0, 10.0), behavior).read(GRID)
+        np.testing.assert_array_equal(fraction_of(out), np.where(out.valid, ws[0], 0))
+    styled = ColorMapBand(a, "ramp", (0.0, 1.0), ((0, 0, 0), (255, 255, 255)), (1.0, 1.0), 0)
+    out = styled.read(GRID)
+    np.testing.assert_array_equal(fraction_of(out), np.where(a.valid, ws[0], 0))
+    valid = bands[0].valid & bands[1].valid & bands[2].valid
+    for conversion in ("rgbToHsv", "hsvToRgb"):
+        out = ColorSpaceBand((bands[0], bands[1], bands[2]), conversion, 1).read(GRID)
+        np.testing.assert_array_equal(out.valid, valid)
+        np.testing.assert_array_equal(fraction_of(out), np.where(valid, np.minimum.reduce(ws), 0))
 
 
 @dataclass(frozen=True)
@@ -322,3 +346,13 @@ def test_auto_format_keeps_partial_transparency_as_png() -> None:
         out = encode_auto(ComputedRaster(["v"], [band], GRID), vis)
         assert out.startswith(b"\x89PNG")
         assert (np.asarray(PILImage.open(io.BytesIO(out)))[..., 1] == 128).all()
+
+
+def test_visualize_at_opacity_zero_masks() -> None:
+    """A mask is 0 (masked) or more (ee.Image.updateMask): opacity 0 leaves no valid pixel
+    of weight 0 for a count or a blend to take."""
+    a = fixed(0.5, 1.0, fractions())
+    for opacity, expected in ((0.0, np.zeros(GRID.shape, bool)), (0.5, a.valid)):
+        out = VisualizedBand(a, 0.0, 1.0, opacity=opacity).read(GRID)
+        np.testing.assert_array_equal(out.valid, expected)
+        assert (fraction_of(out)[out.valid] > 0).all()

@@ -83,7 +83,7 @@ class BandPixels:
 def band_outputs(reducer: Reducer, band: BandPixels) -> list[Any]:
     """The outputs of a one-input reducer over one band's pixels, by Earth Engine's rules."""
     parts = split(reducer)
-    if parts is not None and reducer.option("sharedInputs"):  # combine, its parts on one input
+    if parts is not None:  # combine (shared inputs) or forEach of one: each part on the input
         return [v for part, _ in parts for v in band_outputs(part, band)]
     if band.values.dtype == object or not takes_weights(reducer):
         return column_outputs(reducer, band.unweighted())

@@ -58,6 +58,8 @@ class VisualizedBand(BandSource):
 
     def read(self, grid: PixelGrid) -> Pixels:
         base = self.input.read(grid)
+        if self.opacity == 0:  # a mask of 0 is masked, not a valid pixel of weight 0
+            base = replace(base, valid=np.zeros(grid.shape, dtype=bool))
         data = base.data
         if data.dtype.kind in "iu" and data.size:
             # Integer pixels (a uint16 reflectance band): the channel of each value present,

@@ -81,11 +81,11 @@ class ForwardedMiddleware:
         prefix = self.root_path
         client = scope.get("client")
         if self.trusted(client[0] if client else None):
-            forwarded = _first(headers, b"x-forwarded-prefix")
+            forwarded = _last(headers, b"x-forwarded-prefix")
             if forwarded is not None:
                 with contextlib.suppress(ValueError):  # malformed: the configured prefix
                     prefix = path_prefix(forwarded)
-            host = _first(headers, b"x-forwarded-host")
+            host = _last(headers, b"x-forwarded-host")
             if host is not None and _HOST.fullmatch(host):
                 headers = [(k, v) for k, v in headers if k != b"host"]
                 headers.append((b"host", host.encode("latin-1")))
@@ -118,13 +118,16 @@ class ForwardedMiddleware:
         await self.app(scope, receive, send_with_prefix)
 
 
-def _first(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
-    """The first value of a header (a chain of proxies writes `a, b`: the first is the
-    outermost, the one the client saw)."""
+def _last(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """The last value of a header, over its lines and their `a, b` lists: the one the trusted
+    peer wrote. A proxy that appends (Apache's mod_proxy) or adds a line passes on before it
+    whatever the client sent, so any earlier value may be the client's (Werkzeug's ProxyFix
+    likewise takes the right-most value)."""
+    found = None
     for key, value in headers:
         if key == name:
-            return value.decode("latin-1").split(",")[0].strip()
-    return None
+            found = value
+    return None if found is None else found.decode("latin-1").split(",")[-1].strip()
 
 
 def _host_of(headers: list[tuple[bytes, bytes]]) -> str | None:

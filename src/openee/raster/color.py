@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from openee.raster.grid import PixelGrid
-from openee.raster.pixels import Pixels, mask_weight
+from openee.raster.pixels import Pixels, mask_weight, min_weight
 from openee.raster.sources import BandSource
 
 
@@ -53,7 +53,8 @@ class ColorSpaceBand(BandSource):
         a, b, c = (s.read(grid) for s in self.inputs)
         convert = rgb_to_hsv if self.conversion == "rgbToHsv" else hsv_to_rgb
         channels = convert(*(p.data.astype(np.float64) for p in (a, b, c)))
-        return Pixels(np.asarray(channels[self.channel]), a.valid & b.valid & c.valid)
+        valid = a.valid & b.valid & c.valid
+        return Pixels(np.asarray(channels[self.channel]), valid, weight=min_weight(a, b, c))
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,9 @@ class ColorMapBand(BandSource):
             index = np.minimum(index, len(q) - 1)
             value, alpha = colors[index], opacity[index]
         data = np.clip(np.rint(value), 0, 255).astype(np.uint8)
-        return Pixels(data, base.valid & matched & (alpha > 0))
+        # An entry's opacity only masks (0) or not ("Non-zero opacity values are treated as
+        # completely opaque", Image Visualization guide); the input's fraction stays.
+        return Pixels(data, base.valid & matched & (alpha > 0), weight=base.weight)
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:

@@ -21,6 +21,8 @@ import shapely.affinity
 from affine import Affine
 from shapely.geometry.base import BaseGeometry
 
+from openee.values.geometry_space import point_set
+
 LEVELS = 255
 # A fraction computed from areas can miss a whole level by a rounding error (0.99999...).
 _SLACK = 1e-6
@@ -44,6 +46,10 @@ def coverage(shape: BaseGeometry, transform: Affine, height: int, width: int) ->
     if shape.is_empty or height == 0 or width == 0:
         return out
     areal, other = _split(shape)
+    if areal is not None:
+        # The parts of a multi-polygon may overlap (Earth Engine takes them; GEOS's cuts
+        # refuse them): the union, as the centroid rule's rasterization burns.
+        areal = point_set(areal)
     if other is not None:
         touched = rasterio.features.rasterize(
             [(other, 1)], out_shape=(height, width), transform=transform, fill=0, dtype="uint8"
@@ -64,7 +70,7 @@ def _split(shape: BaseGeometry) -> tuple[BaseGeometry | None, BaseGeometry | Non
     areal = [p for p in parts if p.geom_type in _AREAL]
     other = [p for p in parts if p.geom_type not in _AREAL and not p.is_empty]
     return (
-        shapely.union_all(areal) if areal else None,
+        shapely.union_all([point_set(p) for p in areal]) if areal else None,
         shapely.GeometryCollection(other) if other else None,
     )
 

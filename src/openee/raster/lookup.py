@@ -99,4 +99,4 @@ class InterpolatedBand(BandSource):
             out = np.where(below | above, x, out)
         elif self.behavior == "mask":
             valid = valid & ~below & ~above
-        return Pixels(out, valid)
+        return Pixels(out, valid, weight=base.weight)
