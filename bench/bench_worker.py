@@ -2,10 +2,17 @@
 
   cold    the time of one request with empty caches (no dataset open, no decoded block, no
           sampling grid), after a warm-up request on 33TWM files that loads the code paths
+  floor   the decode floor in a fresh process: bench_pipelines.decode_floor (rasterio reading
+          the source windows the grid needs, at the matching overview) timed as `cold` times its
+          request, after the same kind of warm-up (the floor on a 33TWM grid) and the same
+          allocator setting; the like-for-like floor of a cold request (--files: the directory
+          of the band files)
   profile the own CPU time per function, over all threads (yappi), of one cold request
   phases  per-phase wall and CPU time (bench_phases.py) of one cold request, then in the same
           process of the request on a new grid (shifted by --shift pixels: no sample map or
           output chunk reused, the same files) and of the same request again (fully warm)
+  --counters (cold, floor): the kernel's counters of the timed call too (bench_counters.py:
+          per-thread CPU and run-queue wait, context switches, faults, the machine's steal)
   memory  the peak memory of one large request. The peak is the RSS high-water mark (VmHWM of
           /proc/self/status; getrusage's ru_maxrss would do, but Linux carries it over fork +
           exec from the parent), reset after the warm-up (clear_refs 5) so it is the request's.
@@ -16,7 +23,9 @@ Both use openee's own Settings (chunk size, chunk workers, limits), as the serve
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -26,7 +35,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_common import BANDS, Grid, expression
+from bench_common import BANDS, WARMUP_TILE, Grid, band_paths, expression
+from bench_counters import counted
 from bench_http import WARMUP_LAT, WARMUP_LON
 
 
@@ -70,11 +80,39 @@ def profile(run: Callable[[], object], top: int) -> dict[str, Any]:
     return {"seconds": wall, "cpu_seconds": total, "rows": rows}
 
 
+def floor(args: argparse.Namespace) -> int:
+    """The decode floor in a fresh process, timed as `cold` times its request."""
+    from bench_pipelines import decode_floor
+
+    from openee.engine.allocator import tune_allocator
+
+    tune_allocator()  # as compute_pixels.py does for the floor it measures in its own process
+    # The same kind of warm-up as `cold`: the floor on the 33TWM files (GDAL's drivers, rasterio,
+    # pyproj), none of the measured blocks.
+    warm_up = Grid.centered(64, 100.0, WARMUP_LON, WARMUP_LAT)
+    decode_floor(band_paths(args.files, WARMUP_TILE), warm_up, args.threads)
+    files = band_paths(args.files)
+    grid = Grid.centered(args.size, args.metres)
+    out: dict[str, Any] = {"mode": "floor", "size": args.size, "metres": args.metres}
+    with counted() if args.counters else contextlib.nullcontext({}) as counters:
+        cpu, started = time.process_time(), time.perf_counter()
+        out["pixels"] = decode_floor(files, grid, args.threads)
+        out["seconds"] = time.perf_counter() - started
+        out["cpu_seconds"] = time.process_time() - cpu
+    if counters:
+        out["counters"] = counters
+    print(json.dumps(out))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["cold", "profile", "phases", "memory"])
+    parser.add_argument("mode", choices=["cold", "floor", "profile", "phases", "memory"])
     parser.add_argument("--top", type=int, default=10)
-    parser.add_argument("--catalog", type=Path, required=True)
+    parser.add_argument("--catalog", type=Path, help="openee's catalog.sqlite (not for floor)")
+    parser.add_argument("--files", type=Path, help="the band files' directory (floor)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="floor")
+    parser.add_argument("--counters", action="store_true", help="cold, floor: kernel counters")
     parser.add_argument("--size", type=int, required=True)
     parser.add_argument("--metres", type=float, required=True)
     parser.add_argument("--bands", default=",".join(BANDS))
@@ -85,6 +123,8 @@ def main() -> int:
         help="skip what `openee serve` does before its first request (engine/startup.py)",
     )
     args = parser.parse_args()
+    if args.mode == "floor":
+        return floor(args)
 
     timer = None
     if args.mode == "phases":  # before openee's modules are imported by name below
@@ -125,10 +165,13 @@ def main() -> int:
     grid = Grid.centered(args.size, args.metres)
     bands = args.bands.split(",")
     if args.mode == "cold":
-        cpu, started = time.process_time(), time.perf_counter()
-        request(grid, bands)
-        out["seconds"] = time.perf_counter() - started
-        out["cpu_seconds"] = time.process_time() - cpu  # all threads of this process
+        with counted() if args.counters else contextlib.nullcontext({}) as counters:
+            cpu, started = time.process_time(), time.perf_counter()
+            request(grid, bands)
+            out["seconds"] = time.perf_counter() - started
+            out["cpu_seconds"] = time.process_time() - cpu  # all threads of this process
+        if counters:
+            out["counters"] = counters
     elif timer is not None:
         moved = grid.shifted(args.shift)
         for case, case_grid in (("cold", grid), ("new grid", moved), ("warm", moved)):
