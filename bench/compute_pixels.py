@@ -5,7 +5,10 @@ B4/B3/B2 over the 5 images of tile 33TWL (COPERNICUS/S2_SR_HARMONIZED, August 20
 EPSG:4326 grid at 100 m, 640x640 and 2048x2048, centred at (15.7, 45.55):
 
   floor    rasterio reading only the source windows the grid needs, at the matching overview;
-           no warp, no math (threads = nproc)
+           no warp, no math (threads = nproc), in this long-running process
+  floor-cold  the same floor, each run in a fresh process (bench_worker.py floor) after the same
+           kind of warm-up as openee's cold request (the floor on 33TWM files): the like-for-like
+           floor of a cold request, timed as it is and interleaved with it
   naive    rasterio reproject (nearest) + numpy masked median (threads = nproc)
   inproc   openee's evaluator + compute_pixels in this process (NPY), no HTTP
   http     openee over HTTP: `python -m openee serve`, google-auth AuthorizedSession, NPY
@@ -31,7 +34,11 @@ median of --runs requests in that same primed process (server) each on a grid sh
 fraction of a pixel (0.37, 0.74, 1.11, ... px), so no sample map or output chunk is reused while
 the files stay open (their decoded blocks in GDAL's cache): what a running server meets on every
 new tile position, export window or user region. Ratios to the floor use
-openee's cold figure (the issue's target is about cold requests) and show the warm one too.
+openee's cold figure (the issue's target is about cold requests) and show the warm one too;
+openee's cold figure is also set against floor-cold (median of --cold fresh processes, one run
+before each of openee's cold requests), whose process, like openee's, starts with no page of its
+memory touched: on the benchmark's VM such memory costs ~20x more to fault in when the
+hypervisor has taken it back (bench/RESULTS.md, 2026-12-05 10:10).
 openee's time ends when the NPY response is complete (in-process: the encoded bytes; HTTP: the
 body received by google-auth's session): turning it into a (3, H, W) float array for the
 agreement check is not timed, as the other pipelines end with the arrays they compute.
@@ -96,6 +103,7 @@ RESULTS = BENCH_DIR / "RESULTS.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 PIPELINES = {
     "floor": "decode floor (rasterio windows)",
+    "floor-cold": "decode floor, fresh process (rasterio windows)",
     "naive": "rasterio reproject + numpy median",
     "inproc": "openee in-process",
     "http": "openee HTTP",
@@ -209,6 +217,12 @@ class Bench:
         self.cpu_ratio.setdefault(grid.width, []).append(result["cpu_seconds"] / result["seconds"])
         return float(result["seconds"])
 
+    def floor_cold(self, catalog_dir: Path, grid: Grid) -> float:
+        """The decode floor in a fresh process (bench_worker.py floor)."""
+        args = ["--files", str(catalog_dir), "--size", str(grid.width)]
+        args += ["--metres", repr(self.args.metres), "--threads", str(self.threads)]
+        return float(self.worker("floor", *args)["seconds"])
+
     def http_cold(self, data_dir: Path, grid: Grid) -> tuple[float, bytes]:
         """One request to a freshly started server, after a warm-up request on 33TWM."""
         with Server(data_dir, self.work) as server:
@@ -228,7 +242,6 @@ class Bench:
 
     def run_format(self, fmt: str) -> None:
         catalog_dir, data_dir = self.prepare(fmt)
-        files = band_paths(catalog_dir)
         odc = {"odc", "odc-bn"} & set(self.args.pipelines)
         items = stac_items(catalog_dir) if odc else []
         inproc = OpeneeInProcess(data_dir / "catalog.sqlite")
@@ -245,7 +258,7 @@ class Bench:
                 server = stack.enter_context(Server(data_dir, self.work))
                 server.warm_up()
             for size in self.args.sizes:
-                self.run_cell(fmt, size, files, items, inproc, executor, server)
+                self.run_cell(fmt, size, catalog_dir, items, inproc, executor, server)
         if fmt in self.args.profile:
             self.profile(fmt, data_dir, max(self.args.sizes))
         if fmt in self.args.phases:
@@ -259,7 +272,7 @@ class Bench:
         self,
         fmt: str,
         size: int,
-        files: dict[str, list[Path]],
+        catalog_dir: Path,
         items: list[Any],
         inproc: OpeneeInProcess,
         executor: Executor,
@@ -268,6 +281,7 @@ class Bench:
         """All pipelines on one (format, size), interleaved round by round so that a change in
         the machine's load hits every pipeline alike."""
         grid = Grid.centered(size, self.args.metres)
+        files = band_paths(catalog_dir)
         log(f"{fmt} {size}x{size}:")
         load_before = loadavg()
         ref = self.references.get(size)
@@ -304,6 +318,10 @@ class Bench:
                 cell.first, out = self.http_cold(data_dir, grid)
                 cell.cold.append(cell.first)
                 warm["http"]()  # primes the long-running server for the warm runs
+            elif name == "floor-cold":
+                cell.first = self.floor_cold(catalog_dir, grid)
+                cell.cold.append(cell.first)
+                continue
             else:
                 cell.first, out = timed(warm[name])
             if isinstance(out, (bytes, bytearray, memoryview)):
@@ -311,8 +329,10 @@ class Bench:
                 out = npy_to_stack(out)
             if isinstance(out, np.ndarray):
                 cell.agree = agreement(ref, out)
-        # More cold openee requests, each in a fresh process.
+        # More cold openee requests, each in a fresh process, each after a fresh floor.
         for _ in range(self.args.cold - 1):
+            if "floor-cold" in cells:
+                cells["floor-cold"].cold.append(self.floor_cold(catalog_dir, grid))
             if "inproc" in cells:
                 cells["inproc"].cold.append(self.inproc_cold(catalog, grid))
             if "http" in cells:
@@ -322,6 +342,8 @@ class Bench:
         for run in range(self.args.runs):
             for name in names:
                 cell = cells[name]
+                if name == "floor-cold":  # only ever cold
+                    continue
                 if name in new_grid:  # the primed process asked for a grid it never saw
                     moved = grid.shifted(NEW_GRID_SHIFT * (run + 1))
                     cell.new_grid.append(timed(functools.partial(new_grid[name], moved))[0])
@@ -418,9 +440,10 @@ class Bench:
             agree = f"{c.agree:.4f}" if c.agree is not None else ""
             cold = f"{c.cold_median:.3f}" if c.cold else "="
             new = f"{statistics.median(c.new_grid):.3f} ({len(c.new_grid)})" if c.new_grid else ""
+            warm = f"{c.warm_median:.3f} ({len(c.warm)}) | {c.warm_min:.3f}" if c.warm else " | "
             rows.append(
                 f"| {size} | {fmt} | {PIPELINES[name]} | {c.first:.3f} | {cold} | {new} | "
-                f"{c.warm_median:.3f} ({len(c.warm)}) | {c.warm_min:.3f} | {agree} |"
+                f"{warm} | {agree} |"
             )
         return rows
 
@@ -428,9 +451,9 @@ class Bench:
         lines = []
         keys = sorted({(fmt, size) for fmt, size, _ in self.cells}, key=lambda k: (k[1], k[0]))
         for fmt, size in keys:
-            floor, inproc, http, odc, odc_bn = (
+            floor, floor_cold, inproc, http, odc, odc_bn = (
                 self.cells.get((fmt, size, name))
-                for name in ("floor", "inproc", "http", "odc", "odc-bn")
+                for name in ("floor", "floor-cold", "inproc", "http", "odc", "odc-bn")
             )
             parts = []
             if http and floor:
@@ -468,6 +491,14 @@ class Bench:
                 r = inproc.cold_median / floor.warm_median
                 rw = inproc.warm_median / floor.warm_median
                 parts.append(f"inproc/floor {r:.2f}x cold, {rw:.2f}x warm")
+            if floor_cold:
+                fresh = floor_cold.cold_median
+                for label, cell in (("inproc", inproc), ("HTTP", http)):
+                    if cell:
+                        parts.append(
+                            f"{label} cold/fresh-process floor ({fresh:.3f} s, median of "
+                            f"{len(floor_cold.cold)}) {cell.cold_median / fresh:.2f}x"
+                        )
             for label, cell in (("inproc", inproc), ("HTTP", http)):
                 if cell and cell.new_grid:
                     new = statistics.median(cell.new_grid)
