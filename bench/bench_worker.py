@@ -11,6 +11,9 @@
   phases  per-phase wall and CPU time (bench_phases.py) of one cold request, then in the same
           process of the request on a new grid (shifted by --shift pixels: no sample map or
           output chunk reused, the same files) and of the same request again (fully warm)
+  idle    the same request in one process, first cold, then again after each idle gap of
+          --gaps seconds, with the kernel's counters: a warm process whose fresh memory (the
+          response buffer) lands on pages the hypervisor took back while the machine was idle
   --counters (cold, floor): the kernel's counters of the timed call too (bench_counters.py:
           per-thread CPU and run-queue wait, context switches, faults, the machine's steal)
   memory  the peak memory of one large request. The peak is the RSS high-water mark (VmHWM of
@@ -107,12 +110,13 @@ def floor(args: argparse.Namespace) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["cold", "floor", "profile", "phases", "memory"])
+    parser.add_argument("mode", choices=["cold", "floor", "idle", "profile", "phases", "memory"])
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--catalog", type=Path, help="openee's catalog.sqlite (not for floor)")
     parser.add_argument("--files", type=Path, help="the band files' directory (floor)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="floor")
     parser.add_argument("--counters", action="store_true", help="cold, floor: kernel counters")
+    parser.add_argument("--gaps", default="0,0,5,0,5,0,8,0", help="idle: seconds before each")
     parser.add_argument("--size", type=int, required=True)
     parser.add_argument("--metres", type=float, required=True)
     parser.add_argument("--bands", default=",".join(BANDS))
@@ -172,6 +176,13 @@ def main() -> int:
             out["cpu_seconds"] = time.process_time() - cpu  # all threads of this process
         if counters:
             out["counters"] = counters
+    elif args.mode == "idle":
+        out["requests"] = []
+        for gap in [0.0] + [float(g) for g in args.gaps.split(",")]:
+            time.sleep(gap)
+            with counted() as counters:
+                request(grid, bands)
+            out["requests"].append({"gap_s": gap, "counters": counters})
     elif timer is not None:
         moved = grid.shifted(args.shift)
         for case, case_grid in (("cold", grid), ("new grid", moved), ("warm", moved)):
