@@ -499,6 +499,9 @@ class Bench:
                             f"{label} cold/fresh-process floor ({fresh:.3f} s, median of "
                             f"{len(floor_cold.cold)}) {cell.cold_median / fresh:.2f}x"
                         )
+                if http and transfer:
+                    r = http.cold_median / (fresh + transfer[1])
+                    parts.append(f"HTTP/(fresh-process floor + transfer) {r:.2f}x cold")
             for label, cell in (("inproc", inproc), ("HTTP", http)):
                 if cell and cell.new_grid:
                     new = statistics.median(cell.new_grid)
