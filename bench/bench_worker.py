@@ -142,7 +142,7 @@ def main() -> int:
     from openee.api.requests import pixels_request
     from openee.catalog.sqlite import SqliteCatalog
     from openee.engine.allocator import tune_allocator
-    from openee.engine.startup import prepare_threads
+    from openee.engine.startup import prepare_response_buffers, prepare_threads
     from openee.errors import OpeneeError
     from openee.graph.evaluate import evaluate
     from openee.services.pixels import compute_pixels
@@ -155,6 +155,7 @@ def main() -> int:
     executor = ThreadPoolExecutor(settings.chunk_workers)
     if not args.no_startup:  # as `openee serve` does before its first request
         prepare_threads([(executor, settings.chunk_workers)], settings.prefault_bytes)
+        prepare_response_buffers(settings.response_buffer_bytes)
 
     def request(grid: Grid, bands: list[str], point: tuple[float, float] | None = None) -> bytes:
         body = pixels_request({"fileFormat": "NPY", "bandIds": bands, "grid": grid.to_wire()})

@@ -178,6 +178,12 @@ class Settings:
         "Memory `openee serve` faults in at start in the chunk and read threads' malloc arenas"
         " (at most 32 MiB a thread), so its first requests do not pay for fresh pages; 0: none.",
     )
+    response_buffer_bytes: int = setting(
+        128 * 1024**2,
+        "OPENEE_RESPONSE_BUFFER_BYTES",
+        "Memory `openee serve` keeps resident for large responses (NPY of 32 MiB or more), faulted"
+        " in at start and reused, so they are not written into freshly mapped pages; 0: none.",
+    )
     dask_scheduler: str | None = setting(
         None,
         "OPENEE_DASK_SCHEDULER",

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
     from openee.api.app import create_app
     from openee.engine.allocator import tune_allocator
-    from openee.engine.startup import prepare_threads
+    from openee.engine.startup import prepare_response_buffers, prepare_threads
     from openee.statedb import SchemaTooNewError
 
     tune_allocator()
@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     prepare_threads(
         [(app.state.openee.executor.local, settings.chunk_workers)], settings.prefault_bytes
     )
+    prepare_response_buffers(settings.response_buffer_bytes)  # docs/decisions/0061
     print(f"openee serving on {settings.base_url}", file=sys.stderr)
     if not settings.auth_enabled:
         print(NO_AUTH_WARNING.format(bind=f"{settings.host}:{settings.port}"), file=sys.stderr)

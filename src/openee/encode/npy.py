@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from openee.encode.buffers import RESPONSE_BUFFERS
+
 
 def structured_dtype(names: Sequence[str], dtypes: Sequence[np.dtype]) -> np.dtype:
     """Earth Engine's NPY pixel: one field per band, named after it, of the band's type."""
@@ -40,11 +42,11 @@ class NpyFile:
     def allocate(cls, names: list[str], dtypes: list[np.dtype], shape: tuple[int, int]) -> NpyFile:
         dtype = structured_dtype(names, dtypes)
         head = npy_header(dtype, shape)
-        # Zeroed (np.zeros: calloc, which maps a large buffer from the kernel's zero pages
-        # without writing it): chunks write only the boxes where a band may be valid, with
-        # masked pixels at 0, so the rest of the file is never touched (a fresh page costs a
-        # cold request more than its pixels: docs/decisions/0048).
-        raw = np.zeros(len(head) + dtype.itemsize * shape[0] * shape[1], dtype=np.uint8)
+        # Zeroed: chunks write only the boxes where a band may be valid, with masked pixels at
+        # 0, so the rest of the file is never written. Small files: np.zeros (calloc, the
+        # kernel's zero pages, docs/decisions/0048); large ones: a kept resident block, zeroed
+        # again (docs/decisions/0061).
+        raw = RESPONSE_BUFFERS.zeros(len(head) + dtype.itemsize * shape[0] * shape[1])
         raw[: len(head)] = np.frombuffer(head, dtype=np.uint8)
         array = raw[len(head) :].view(dtype).reshape(shape)
         return cls(raw.data, array)

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from openee.encode.buffers import RESPONSE_BUFFERS
 from openee.engine.chunks import io_pool
 
 # What one chunk thread or read thread of a 2048x2048 composite request touches for the first
@@ -50,6 +51,12 @@ def _run_on_every_thread(pool: ThreadPoolExecutor, workers: int, size: int) -> N
 
     for future in [pool.submit(task) for _ in range(workers)]:
         future.result()
+
+
+def prepare_response_buffers(keep_bytes: int) -> None:
+    """Keeps up to `keep_bytes` for large responses, faulted in now (docs/decisions/0061)."""
+    RESPONSE_BUFFERS.keep_bytes = keep_bytes
+    RESPONSE_BUFFERS.prefault(keep_bytes)
 
 
 def prepare_threads(pools: Sequence[tuple[ThreadPoolExecutor, int]], total_bytes: int) -> int:
