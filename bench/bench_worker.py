@@ -20,7 +20,8 @@
           /proc/self/status; getrusage's ru_maxrss would do, but Linux carries it over fork +
           exec from the parent), reset after the warm-up (clear_refs 5) so it is the request's.
 
-Both use openee's own Settings (chunk size, chunk workers, limits), as the server does.
+Both use openee's own Settings, with the OPENEE_* environment (chunk size, chunk workers, limits,
+start-up work), as the server does.
 """
 
 from __future__ import annotations
@@ -149,7 +150,7 @@ def main() -> int:
     from openee.settings import Settings
 
     tune_allocator()  # as `openee serve` does
-    settings = Settings()
+    settings = Settings.from_env()  # as `openee serve` reads its settings
     registry = default_registry()
     catalog = SqliteCatalog(args.catalog)
     executor = ThreadPoolExecutor(settings.chunk_workers)
