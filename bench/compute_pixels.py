@@ -38,7 +38,7 @@ openee's cold figure (the issue's target is about cold requests) and show the wa
 openee's cold figure is also set against floor-cold (median of --cold fresh processes, one run
 before each of openee's cold requests), whose process, like openee's, starts with no page of its
 memory touched: on the benchmark's VM such memory costs ~20x more to fault in when the
-hypervisor has taken it back (bench/RESULTS.md, 2026-12-05 10:10).
+hypervisor has taken it back (bench/RESULTS.md, 2026-12-05 10:20).
 openee's time ends when the NPY response is complete (in-process: the encoded bytes; HTTP: the
 body received by google-auth's session): turning it into a (3, H, W) float array for the
 agreement check is not timed, as the other pipelines end with the arrays they compute.
