@@ -100,8 +100,9 @@ def test_tfrecord_blocks_run_as_dask_tasks(ee_api, cluster, tmp_path) -> None:  
 def test_a_killed_server_resumes_its_tfrecord_export(ee_api, tmp_path) -> None:
     data = tmp_path / "data"
     first = Server(data, {"OPENEE_CHUNK_SIZE": "128"})
-    # 512 x 512 pixels in 64-pixel patches, two a block: 32 blocks
-    op = first.post("image:export", tfrecord_body(ee_api, "resume-tfr", "r", 512, 64, 8))
+    # 1024 x 1024 pixels in 64-pixel patches, two a block: 128 blocks (at 512 x 512, 32 blocks,
+    # the engine finished them all between the first progress report and the kill)
+    op = first.post("image:export", tfrecord_body(ee_api, "resume-tfr", "r", 1024, 64, 8))
     deadline = time.monotonic() + 60
     while (first.operation(op["name"])["metadata"].get("progress") or 0) < 0.1:
         assert time.monotonic() < deadline
@@ -113,7 +114,7 @@ def test_a_killed_server_resumes_its_tfrecord_export(ee_api, tmp_path) -> None:
         done = second.wait(op["name"], timeout=180)
         assert done["metadata"]["state"] == "SUCCEEDED", done
         assert done["metadata"]["attempt"] == 2
-        assert 0 < done["metadata"]["resumedWorkUnits"] < 32
-        check_patches(data / "buckets" / "resume-tfr", "r", 512, 64, 8)
+        assert 0 < done["metadata"]["resumedWorkUnits"] < 128
+        check_patches(data / "buckets" / "resume-tfr", "r", 1024, 64, 8)
     finally:
         second.stop()
