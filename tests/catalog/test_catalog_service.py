@@ -3,7 +3,6 @@ images, patch, delete, copy and move."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import pytest
@@ -65,10 +64,8 @@ def every_page(store: CatalogStore, parent: str, size: int, filter: str | None =
 def test_pagination_over_10000_images_returns_each_once(store: CatalogStore) -> None:
     images = [image(i) for i in range(10_000)]
     store.put_many([AssetRecord(COLL, IMAGE_COLLECTION), *images])
-    started = time.monotonic()
     names = every_page(store, COLL, 1000)
     assert names == [r.name for r in images]
-    assert time.monotonic() - started < 30
 
 
 def test_pages_survive_inserts_between_pages(store: CatalogStore) -> None:

@@ -330,7 +330,9 @@ def test_a_worker_killed_mid_export_changes_nothing_in_the_output(
         {"OPENEE_DASK_SCHEDULER": cluster.scheduler.address, "OPENEE_CHUNK_SIZE": "64"},
     )
     try:
-        body = export_body(ee_api, "kill-bucket", "k", 512, 256, shard=64)
+        # 256 chunks: progress is written at most every half second, and 32 chunks (this test's
+        # first size) could finish between two reports on a fast machine, leaving nothing to kill.
+        body = export_body(ee_api, "kill-bucket", "k", 1024, 512, shard=64)
         op = server.post("image:export", body)
         deadline = time.monotonic() + 60
         while (server.operation(op["name"])["metadata"].get("progress") or 0) <= 0:
@@ -342,7 +344,7 @@ def test_a_worker_killed_mid_export_changes_nothing_in_the_output(
         done = server.wait(op["name"], timeout=180)
         assert done["metadata"]["state"] == "SUCCEEDED", done
         assert victim not in cluster.run(os.getpid).values()
-        check_files(tmp_path / "data" / "buckets" / "kill-bucket", "k", 512, 256)
+        check_files(tmp_path / "data" / "buckets" / "kill-bucket", "k", 1024, 512)
     finally:
         server.stop()
 

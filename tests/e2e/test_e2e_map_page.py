@@ -160,7 +160,6 @@ def start_table_import(ee_api: Any, server: Any) -> str:
 
 
 def test_map_page_end_to_end(browser: Any, server: Any, ee_api: Any) -> None:
-    started = time.monotonic()
     tab = MapPage(browser, f"{server.base_url}/map")
     page = tab.page
 
@@ -241,7 +240,6 @@ def test_map_page_end_to_end(browser: Any, server: Any, ee_api: Any) -> None:
     np.testing.assert_allclose(again.centre_pixel(), expected_rgb(lon, lat, lo, hi), atol=1)
 
     assert tab.errors == [] and again.errors == []
-    assert time.monotonic() - started < 60
 
 
 def test_map_page_config_and_files(server: Any) -> None:
