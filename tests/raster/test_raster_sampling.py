@@ -87,7 +87,39 @@ def test_lattice_is_used_and_edges_are_rechecked(monkeypatch: pytest.MonkeyPatch
     grid = GRIDS["wgs84 100 m"]
     source_positions(grid, SRC_CRS, SRC_TRANSFORM)
     assert sum(transformed) < grid.width * grid.height / 50
-    assert len(transformed) == 5  # lattice, three kinds of midpoint, the near-edge pixels
+    # The lattice (whose own points measure its error: no midpoints transformed), then the
+    # pixels near an edge.
+    assert len(transformed) == 2
+    assert transformed[0] < grid.width * grid.height / 200
+
+
+@pytest.mark.parametrize("width", [32, 33, 34, 47, 63, 64, 65, 97, 1000])
+def test_every_lattice_shape_gives_the_exact_pixels(width: int) -> None:
+    """Sizes whose last lattice intervals are short (one pixel: no midpoint; odd lengths: a
+    midpoint off centre) sample as transforming every centre does."""
+    grid = PixelGrid(
+        "EPSG:4326", Affine(deg(110), 0, 15.31, 0, -deg(97), 45.83), width, width // 2 + 17
+    )
+    c, r = source_positions(grid, SRC_CRS, SRC_TRANSFORM)
+    expected_c, expected_r = every_centre(grid)
+    np.testing.assert_array_equal(c, expected_c)
+    np.testing.assert_array_equal(r, expected_r)
+
+
+def test_a_cut_in_the_projection_between_lattice_points_falls_back_to_every_centre() -> None:
+    """A grid across the antimeridian of a Mercator source: positions jump by the world's width
+    between two lattice points, which the lattice's error check sees."""
+    src = "+proj=merc +lon_0=0 +datum=WGS84 +units=m"
+    transform = Affine(5000, 0, -20037508.34, 0, -5000, 8e6)
+    grid = PixelGrid("EPSG:4326", Affine(0.05, 0, 179.123, 0, -0.05, 10.0), 96, 64)
+    c, r = source_positions(grid, src, transform)
+    rows, cols = np.mgrid[0:64, 0:96] + 0.5
+    xs, ys = apply(grid.transform, cols, rows)
+    x, y = Transformer.from_crs("EPSG:4326", src, always_xy=True).transform(xs, ys)
+    expected_c, expected_r = apply(~transform, np.asarray(x), np.asarray(y))
+    assert np.ptp(expected_c) > 1000  # the cut is inside the grid
+    np.testing.assert_array_equal(c, np.floor(expected_c))
+    np.testing.assert_array_equal(r, np.floor(expected_r))
 
 
 def test_strongly_curved_mapping_falls_back_to_every_centre() -> None:

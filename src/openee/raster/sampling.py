@@ -29,11 +29,10 @@ from rasterio.windows import Window
 from openee.raster.grid import PixelGrid
 from openee.raster.pixels import BoxedPixels, Pixels
 
-# Lattice spacing in output pixels: 1/256 of the centres are transformed, plus the midpoints.
+# Lattice spacing in output pixels: 1/256 of the centres are transformed. The lattice is a
+# coarse one (twice the step) with the midpoints of its intervals added, so that the coarse
+# lattice's interpolation error can be measured at the fine lattice's own points (_lattice_error).
 LATTICE_STEP = 16
-# Segments of output pixels between lattice points over which a source position is tested for
-# staying in one source pixel (_steady_floors): shorter ones cross fewer source pixel edges.
-SEGMENT = 16
 # Interpolation errors above this (in source pixels) mean the projection bends too much between
 # lattice points (or is cut between them): transform every centre instead.
 MAX_INTERPOLATION_ERROR = 0.01
@@ -208,9 +207,21 @@ def _exact(
     return inverse.a * xs + inverse.b * ys + inverse.c, inverse.d * xs + inverse.e * ys + inverse.f
 
 
-def _lattice(n: int) -> np.ndarray:
-    """Lattice positions along an axis of n pixels: every LATTICE_STEP-th, and the last one."""
-    return np.unique(np.r_[np.arange(0, n, LATTICE_STEP), n - 1]).astype(np.float64)
+def _lattice(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lattice positions along an axis of n pixels (float64): every (2 * LATTICE_STEP)-th pixel
+    and the last one (the coarse lattice), and between each two of those the midpoint (rounded
+    down) where the interval holds one. Also the indices in the lattice of the coarse points
+    and of the midpoints (the midpoint of coarse interval k lies between coarse points
+    coarse[k] and coarse[k + 1]; intervals of one pixel have none, as they hold no centre
+    between their ends)."""
+    coarse = np.unique(np.r_[np.arange(0, n, 2 * LATTICE_STEP), n - 1])
+    has_mid = np.diff(coarse) >= 2
+    mids = (coarse[:-1] + coarse[1:]) // 2
+    lattice = np.unique(np.r_[coarse, mids[has_mid]])
+    coarse_at = np.searchsorted(lattice, coarse)
+    # A midpoint's index, or -1 for an interval without one.
+    mid_at = np.where(has_mid, coarse_at[:-1] + 1, -1)
+    return lattice.astype(np.float64), coarse_at, mid_at
 
 
 def _weights(lattice: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -243,26 +254,19 @@ def _interpolate_floors(
     segments that cross a source pixel edge are interpolated pixel by pixel."""
     iy, wy = _weights(ly, h)
     ix, wx = _weights(lx, w)
-    sy, sx = _segments(h), _segments(w)
     kc, kr = known
-    # Source columns at every SEGMENT-th output row (and the last), for every output column;
-    # source rows at every SEGMENT-th output column, for every output row. Interpolated along
-    # one axis, then along the other: a bilinear interpolation, exact at the lattice points.
+    # Source columns at the lattice's output rows, for every output column; source rows at the
+    # lattice's output columns, for every output row: the bilinear interpolation along one
+    # axis, which _steady_floors continues along the other (exact at the lattice points).
     at_rows = kc[:, ix] * (1 - wx) + kc[:, ix + 1] * wx
-    at_rows = at_rows[iy[sy]] * (1 - wy[sy])[:, None] + at_rows[iy[sy] + 1] * wy[sy][:, None]
     at_rows -= margin
     at_cols = kr[iy, :] * (1 - wy)[:, None] + kr[iy + 1, :] * wy[:, None]
-    at_cols = at_cols[:, ix[sx]] * (1 - wx[sx]) + at_cols[:, ix[sx] + 1] * wx[sx]
     at_cols -= margin
-    c, near_c = _steady_floors(at_rows, sy, h, margin, limits[0], along_rows=True)
-    r, near_r = _steady_floors(at_cols.T, sx, w, margin, limits[1], along_rows=False)
+    c, near_c = _steady_floors(at_rows, ly.astype(np.intp), h, margin, limits[0], along_rows=True)
+    r, near_r = _steady_floors(
+        at_cols.T, lx.astype(np.intp), w, margin, limits[1], along_rows=False
+    )
     return c, r, np.union1d(near_c, near_r)
-
-
-def _segments(n: int) -> np.ndarray:
-    """Segment ends along an axis of n pixels: every SEGMENT-th pixel, and the last one (the
-    lattice points among them, as SEGMENT divides LATTICE_STEP)."""
-    return np.unique(np.r_[np.arange(0, n, SEGMENT), n - 1])
 
 
 def _steady_floors(
@@ -300,12 +304,14 @@ def _steady_floors(
     segments, others = np.nonzero(~steady)
     flagged = [np.zeros(0, dtype=np.intp)]
     edge = 1.0 - 2.0 * margin
-    # All intervals but the last are equally long: two groups of equal-length segments.
-    for group in (segments < len(counts) - 1, segments == len(counts) - 1):
+    # Intervals are LATTICE_STEP long but for those near the end, and the last one holds its
+    # end point too: a few groups of segments of one length and one count of centres.
+    spans = np.diff(starts)
+    kinds = spans[segments] * (spans.max() + 2) + counts[segments]
+    for kind in np.unique(kinds):
+        group = kinds == kind
         k, j = segments[group], others[group]
-        if k.size == 0:
-            continue
-        span = float(lattice[k[0] + 1] - lattice[k[0]])
+        span = float(spans[k[0]])
         t = np.arange(int(counts[k[0]]), dtype=np.float64)
         b = begin[k, j][:, None]
         p = (t / span)[None, :] * (end[k, j][:, None] - b)
@@ -333,39 +339,48 @@ def _indices(floored: np.ndarray, limits: tuple[int, int], out: np.ndarray) -> N
     np.copyto(out, floored, casting="unsafe")
 
 
-def _midpoint_error(
-    grid: PixelGrid,
-    src_crs: str,
-    inverse: Affine,
+def _lattice_error(
     lattice: tuple[np.ndarray, np.ndarray],
+    coarse_at: tuple[np.ndarray, np.ndarray],
+    mid_at: tuple[np.ndarray, np.ndarray],
     known: tuple[np.ndarray, np.ndarray],
 ) -> float:
-    """The largest difference between exact and interpolated source positions at the
-    midpoints of the lattice cells and of their edges (in source pixels); inf if any is not
-    finite.
+    """An estimate of the largest difference between exact and interpolated source positions
+    inside the lattice's cells (in source pixels); inf if any position is not finite.
 
     Bilinear interpolation errs by a combination of the curvatures along the two axes, each
-    largest halfway between lattice points; the largest error over a cell lies at one of these
-    three kinds of midpoint (the centre, where both add up, or an edge midpoint, where one acts
-    alone if they cancel at the centre).
+    largest halfway between lattice points: the largest error over a cell lies at one of three
+    kinds of midpoint (the centre, where both add up, or an edge midpoint, where one acts alone
+    if they cancel at the centre). The lattice's own midpoints are those of the coarse
+    lattice's cells, where the exact positions are known: the error of interpolating between
+    the coarse points is measured there, and the fine lattice's is a quarter of it, as the
+    error of a bilinear interpolation grows with the square of the spacing (the map's second
+    derivatives barely change over a coarse cell). A cut in the projection between two fine
+    points shows too: a coarse midpoint then lies on the other side of it than one of its ends.
     """
-    ly, lx = lattice
-    my, mx = (ly[:-1] + ly[1:]) / 2, (lx[:-1] + lx[1:]) / 2
     error = 0.0
-    for ys, xs, interpolate in (
-        (my, mx, lambda v: (v[:-1, :-1] + v[:-1, 1:] + v[1:, :-1] + v[1:, 1:]) / 4),
-        (ly, mx, lambda v: (v[:, :-1] + v[:, 1:]) / 2),
-        (my, lx, lambda v: (v[:-1, :] + v[1:, :]) / 2),
-    ):
-        rows, cols = np.meshgrid(ys, xs, indexing="ij")
-        for exact, at_lattice in zip(
-            _exact(grid, src_crs, inverse, rows, cols), known, strict=True
+    (ly, lx), (cy, cx), (my, mx) = lattice, coarse_at, mid_at
+    ty = (ly[my] - ly[cy[:-1]]) / (ly[cy[1:]] - ly[cy[:-1]])
+    tx = (lx[mx] - lx[cx[:-1]]) / (lx[cx[1:]] - lx[cx[:-1]])
+    hy, hx = my >= 0, mx >= 0
+    ty, tx, my, mx = ty[hy][:, None], tx[hx][None, :], my[hy], mx[hx]
+    for values in known:
+        corner = values[np.ix_(cy, cx)]
+        # Along x at coarse rows, along y at coarse columns, and at the cells' centres.
+        along_x = corner[:, :-1][:, hx] * (1 - tx) + corner[:, 1:][:, hx] * tx
+        along_y = corner[:-1][hy] * (1 - ty) + corner[1:][hy] * ty
+        centre = along_x[:-1][hy] * (1 - ty) + along_x[1:][hy] * ty
+        for exact, interpolated in (
+            (values[np.ix_(cy, mx)], along_x),
+            (values[np.ix_(my, cx)], along_y),
+            (values[np.ix_(my, mx)], centre),
         ):
-            diff = np.abs(exact - interpolate(at_lattice))
+            diff = np.abs(exact - interpolated)
             if not np.isfinite(diff).all():
                 return float("inf")
-            error = max(error, float(diff.max()))
-    return error
+            if diff.size:
+                error = max(error, float(diff.max()))
+    return error / 4
 
 
 def source_positions(
@@ -406,10 +421,10 @@ def _floors(
         return whole, np.broadcast_to(cols, (h, w)), np.broadcast_to(rows[:, None], (h, w))
     if src_crs == grid.crs or h < 2 * LATTICE_STEP or w < 2 * LATTICE_STEP:
         return whole, *_exact_floors(grid, src_crs, inverse, limits)
-    ly, lx = _lattice(h), _lattice(w)
+    (ly, cy, my), (lx, cx, mx) = _lattice(h), _lattice(w)
     rows, cols = np.meshgrid(ly, lx, indexing="ij")
     known = _exact(grid, src_crs, inverse, rows, cols)
-    error = _midpoint_error(grid, src_crs, inverse, (ly, lx), known)
+    error = _lattice_error((ly, lx), (cy, cx), (my, mx), known)
     if not error <= MAX_INTERPOLATION_ERROR:
         return whole, *_exact_floors(grid, src_crs, inverse, limits)
     if size is not None:
