@@ -207,6 +207,7 @@ def _exact(
     return inverse.a * xs + inverse.b * ys + inverse.c, inverse.d * xs + inverse.e * ys + inverse.f
 
 
+@lru_cache(maxsize=64)
 def _lattice(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lattice positions along an axis of n pixels (float64): every (2 * LATTICE_STEP)-th pixel
     and the last one (the coarse lattice), and between each two of those the midpoint (rounded
@@ -221,7 +222,24 @@ def _lattice(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     coarse_at = np.searchsorted(lattice, coarse)
     # A midpoint's index, or -1 for an interval without one.
     mid_at = np.where(has_mid, coarse_at[:-1] + 1, -1)
-    return lattice.astype(np.float64), coarse_at, mid_at
+    return _frozen(lattice.astype(np.float64), coarse_at, mid_at)
+
+
+def _frozen(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The arrays, read-only: a cached value is shared by every caller."""
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays
+
+
+@lru_cache(maxsize=256)
+def _axis(n: int, first: int, last: int) -> tuple[np.ndarray, ...]:
+    """Lattice points first..last of an axis of n pixels (_lattice), counted from the first
+    one, and for each pixel from the first to the last point its interval and weight there
+    (_weights): the same for every chunk of a size, so computed once."""
+    lattice = _lattice(n)[0][first : last + 1]
+    lattice = lattice - lattice[0]
+    return _frozen(lattice, *_weights(lattice, int(lattice[-1]) + 1))
 
 
 def _weights(lattice: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -234,15 +252,13 @@ def _weights(lattice: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _interpolate_floors(
     known: tuple[np.ndarray, np.ndarray],
-    ly: np.ndarray,
-    lx: np.ndarray,
-    h: int,
-    w: int,
+    y_axis: tuple[np.ndarray, ...],
+    x_axis: tuple[np.ndarray, ...],
     margin: float,
     limits: Limits,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The source pixel (column, row) of every centre of the whole (h, w) grid, from the
-    positions on the lattice (ly, lx) interpolated bilinearly (as _indices: int32, clipped to
+    """The source pixel (column, row) of every centre of the whole grid, from the positions on
+    the lattice (each axis as _axis gives it) interpolated bilinearly (as _indices: int32, clipped to
     the limits of each axis), and the flat indices of the centres whose interpolated position
     p lies within `margin` of a source pixel edge on either axis: where floor(p - margin) and
     floor(p + margin) differ. A centre not flagged floors to the same pixel anywhere within the
@@ -252,8 +268,8 @@ def _interpolate_floors(
     source row little along an output row between two lattice columns (by the grids' relative
     rotation): each axis is worked out per such segment first (_steady_floors), and only the
     segments that cross a source pixel edge are interpolated pixel by pixel."""
-    iy, wy = _weights(ly, h)
-    ix, wx = _weights(lx, w)
+    (ly, iy, wy), (lx, ix, wx) = y_axis, x_axis
+    h, w = iy.size, ix.size
     kc, kr = known
     # Source columns at the lattice's output rows, for every output column; source rows at the
     # lattice's output columns, for every output row: the bilinear interpolation along one
@@ -427,17 +443,17 @@ def _floors(
     error = _lattice_error((ly, lx), (cy, cx), (my, mx), known)
     if not error <= MAX_INTERPOLATION_ERROR:
         return whole, *_exact_floors(grid, src_crs, inverse, limits)
+    (i0, i1), (j0, j1) = (0, ly.size - 1), (0, lx.size - 1)
     if size is not None:
         cells = _cells_meeting(known, *size)
         if cells is None:
             return None
         (i0, i1), (j0, j1) = cells
-        ly, lx = ly[i0 : i1 + 1], lx[j0 : j1 + 1]
         known = (known[0][i0 : i1 + 1, j0 : j1 + 1], known[1][i0 : i1 + 1, j0 : j1 + 1])
-    row0, col0 = int(ly[0]), int(lx[0])
-    hb, wb = int(ly[-1]) + 1 - row0, int(lx[-1]) + 1 - col0
+    row0, col0 = int(ly[i0]), int(lx[j0])
+    hb, wb = int(ly[i1]) + 1 - row0, int(lx[j1]) + 1 - col0
     margin = ERROR_SAFETY_FACTOR * error + ERROR_FLOOR
-    c, r, near = _interpolate_floors(known, ly - row0, lx - col0, hb, wb, margin, limits)
+    c, r, near = _interpolate_floors(known, _axis(h, i0, i1), _axis(w, j0, j1), margin, limits)
     if near.size:
         rows_e, cols_e = np.divmod(near, wb)
         exact = _exact(
@@ -551,6 +567,21 @@ def _cells_meeting(
     return (int(cell_rows[0]), int(cell_rows[-1]) + 1), (int(cell_cols[0]), int(cell_cols[-1]) + 1)
 
 
+def _bounds(values: np.ndarray, outside: np.ndarray | None) -> tuple[int, int]:
+    """The smallest and largest of the values not `outside` (every value if None; there is one
+    not outside). Copies with the outside ones replaced are faster to reduce than a masked
+    reduction (`np.min(where=)`)."""
+    if outside is None:
+        return int(values.min()), int(values.max())
+    info = np.iinfo(values.dtype)
+    kept = values.copy()
+    np.copyto(kept, info.max, where=outside)
+    low = int(kept.min())
+    np.copyto(kept, values)
+    np.copyto(kept, info.min, where=outside)
+    return low, int(kept.max())
+
+
 _computing: dict[tuple[object, ...], threading.Lock] = {}
 _computing_lock = threading.Lock()
 
@@ -595,13 +626,8 @@ def _sample_map(
     # The window's bounds before cropping to the box: reductions over contiguous arrays are
     # twice as fast as over the box's strided views, and the pixels outside the box are all
     # outside the source.
-    if inside.all():
-        c0, c1, r0, r1 = int(c.min()), int(c.max()), int(r.min()), int(r.max())
-    else:
-        c0 = int(np.min(c, where=inside, initial=width))
-        c1 = int(np.max(c, where=inside, initial=-1))
-        r0 = int(np.min(r, where=inside, initial=height))
-        r1 = int(np.max(r, where=inside, initial=-1))
+    outside = None if inside.all() else ~inside
+    (c0, c1), (r0, r1) = _bounds(c, outside), _bounds(r, outside)
     inner = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
     c, r, inside = c[inner], r[inner], inside[inner]
     box = (
@@ -620,6 +646,7 @@ def _sample_map(
     flat += c
     flat -= r0 * window.width + c0
     if where is not None:
-        np.copyto(flat, size, where=~inside)
+        assert outside is not None
+        np.copyto(flat, size, where=outside[inner])
     flat = flat.astype(np.intp, copy=False)
     return SampleMap(grid.shape, box, flat, where, window)
