@@ -222,7 +222,9 @@ def _lattice(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     coarse_at = np.searchsorted(lattice, coarse)
     # A midpoint's index, or -1 for an interval without one.
     mid_at = np.where(has_mid, coarse_at[:-1] + 1, -1)
-    return _frozen(lattice.astype(np.float64), coarse_at, mid_at)
+    positions = lattice.astype(np.float64)
+    _frozen(positions, coarse_at, mid_at)
+    return positions, coarse_at, mid_at
 
 
 def _frozen(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
