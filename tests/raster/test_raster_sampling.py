@@ -3,6 +3,7 @@ every output centre with pyproj picks (the definition of Earth Engine's nearest 
 
 from __future__ import annotations
 
+import gc
 import warnings
 
 import numpy as np
@@ -192,3 +193,35 @@ def test_sampled_pixels_mask_outside_and_nodata(name: str) -> None:
         valid = inside & (expected != nodata) if nodata is not None else inside
         np.testing.assert_array_equal(pixels.valid, valid)
         np.testing.assert_array_equal(pixels.data[valid], expected[valid].astype(dtype))
+
+
+def test_the_map_cache_is_bounded_by_bytes_and_keeps_maps_in_use() -> None:
+    """Maps are kept up to a number of bytes (the most recent), and a map still held by a
+    reader is found again (the same object) even when the byte budget has dropped it."""
+    computed: list[PixelGrid] = []
+
+    def compute(grid: PixelGrid) -> sampling.SampleMap:
+        computed.append(grid)
+        return sampling._sample_map(grid, SRC_CRS, SRC_TRANSFORM, SRC_SIZE, SRC_SIZE)
+
+    grids = [
+        PixelGrid(
+            "EPSG:4326", Affine(deg(100), 0, 15.2 + k * deg(37), 0, -deg(100), 45.9), 256, 256
+        )
+        for k in range(6)
+    ]
+    one = compute(grids[0]).flat.nbytes
+    computed.clear()
+    cache = sampling._MapCache(3 * one)  # room for three maps
+    held = cache.get(grids[0], lambda: compute(grids[0]))
+    for g in grids[1:]:
+        cache.get(g, lambda g=g: compute(g))
+    assert computed == grids
+    assert cache.get(grids[0], lambda: compute(grids[0])) is held  # dropped by the budget, in use
+    assert cache.get(grids[5], lambda: compute(grids[5])) is not None
+    assert computed == grids  # the most recent one: not computed again
+    del held
+    gc.collect()
+    cache.get(grids[0], lambda: compute(grids[0]))
+    cache.get(grids[1], lambda: compute(grids[1]))
+    assert computed == [*grids, grids[0], grids[1]]  # neither recent nor in use: computed again

@@ -113,7 +113,7 @@ def test_separable_map_takes_the_oracle_pixels(name: str, monkeypatch: pytest.Mo
         raise AssertionError("an unrotated grid in the source's CRS is separable")
 
     monkeypatch.setattr(sampling, "_exact_floors", refuse)
-    where = sampling._sample_map.__wrapped__(grid, UTM, src_transform, *SIZE)
+    where = sampling._sample_map(grid, UTM, src_transform, *SIZE)
     assert_takes_oracle_pixels(where, grid, UTM, src_transform)
     assert where.inside is None  # a rectangle of rows and columns is all inside
 
@@ -159,7 +159,7 @@ OTHER = {
 @pytest.mark.parametrize("name", OTHER)
 def test_other_maps_take_the_oracle_pixels(name: str) -> None:
     grid = OTHER[name]
-    where = sampling._sample_map.__wrapped__(grid, UTM, NORTH_UP, *SIZE)
+    where = sampling._sample_map(grid, UTM, NORTH_UP, *SIZE)
     assert_takes_oracle_pixels(where, grid, UTM, NORTH_UP)
 
 
@@ -183,7 +183,7 @@ def random_grids(count: int) -> list[PixelGrid]:
 
 @pytest.mark.parametrize("grid", random_grids(40), ids=lambda g: f"{g.width}x{g.height}")
 def test_random_grids_over_the_source_edges(grid: PixelGrid) -> None:
-    where = sampling._sample_map.__wrapped__(grid, UTM, NORTH_UP, *SIZE)
+    where = sampling._sample_map(grid, UTM, NORTH_UP, *SIZE)
     assert_takes_oracle_pixels(where, grid, UTM, NORTH_UP)
 
 
@@ -194,7 +194,7 @@ def test_flat_indices_beyond_int32() -> None:
     size = (200_000, 200_000)
     res = 600 / 111319.49
     grid = PixelGrid("EPSG:4326", Affine(res, 0, 15.1, 0, -res, 44.75), 64, 48)
-    where = sampling._sample_map.__wrapped__(grid, UTM, src_transform, *size)
+    where = sampling._sample_map(grid, UTM, src_transform, *size)
     assert where.window is not None
     assert where.window.row_off * where.window.width > 2**31
     assert_takes_oracle_pixels(where, grid, UTM, src_transform, size)

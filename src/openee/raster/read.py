@@ -31,7 +31,13 @@ from openee.raster.grid import PixelGrid
 from openee.raster.pixels import BoxedPixels, Pixels
 from openee.raster.remote import is_remote
 from openee.raster.remote_cache import failure_words, opener_for
-from openee.raster.sampling import SourceWindow, sample_map, sampled_box, transformer
+from openee.raster.sampling import (
+    SampleMap,
+    SourceWindow,
+    sample_map,
+    sampled_box,
+    transformer,
+)
 
 # rasterio wraps a destination array in a MEM dataset that has no transform for an instant and
 # warns about it; the warning says nothing about the data. A process-wide filter, because
@@ -349,22 +355,26 @@ def _locate(path: str, band_index: int, grid: PixelGrid) -> tuple[int, _Geometry
     return level, _handle(path, level).geometry
 
 
-def plan_read(path: str, band_index: int, grid: PixelGrid, resampling: str = "nearest") -> None:
+def plan_read(
+    path: str, band_index: int, grid: PixelGrid, resampling: str = "nearest"
+) -> SampleMap | None:
     """Prepare a later read_into_grid of the same arguments: open the file and compute its
-    sample map (cached), in the calling thread.
+    sample map (cached while referenced: the caller holds the returned map until the read),
+    in the calling thread.
 
     A chunk plans its reads before handing them to the io threads, so the chunk threads compute
     the sample maps of different chunks in parallel, instead of io threads waiting for each
     other on the one map that all the files of a chunk share.
     """
     if resampling != "nearest":
-        return
+        return None
     try:
         with gdal_env(path):
             _, geometry = _locate(path, band_index, grid)
             src_crs = geometry.crs or grid.crs
-            if _overlaps(grid, src_crs, geometry.bounds):
-                sample_map(grid, src_crs, geometry.transform, geometry.width, geometry.height)
+            if not _overlaps(grid, src_crs, geometry.bounds):
+                return None
+            return sample_map(grid, src_crs, geometry.transform, geometry.width, geometry.height)
     except RasterioError as exc:
         raise _unreadable(path, exc) from exc
 

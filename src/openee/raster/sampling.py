@@ -18,9 +18,12 @@ gives every centre's source pixel (docs/decisions/0058).
 from __future__ import annotations
 
 import threading
+import weakref
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+import cachetools
 import numpy as np
 from affine import Affine
 from pyproj import Transformer
@@ -584,28 +587,73 @@ def _bounds(values: np.ndarray, outside: np.ndarray | None) -> tuple[int, int]:
     return low, int(kept.max())
 
 
-_computing: dict[tuple[object, ...], threading.Lock] = {}
-_computing_lock = threading.Lock()
+# Sample maps kept for reuse by later requests, at most this many bytes of them (the most
+# recently used): a 1024 x 1024 chunk's map is 8 MiB, a 256 x 256 tile's 0.5 MiB. Bounded by
+# bytes, not by count: a count of large maps would hold hundreds of MiB, and a server asked for
+# new grids would keep growing into fresh pages until the cache is full (docs/decisions/0062).
+MAP_CACHE_BYTES = 32 * 2**20
+
+
+def _map_bytes(where: SampleMap) -> int:
+    return int(where.flat.nbytes) + (0 if where.inside is None else int(where.inside.nbytes))
+
+
+class _MapCache:
+    """Sample maps by (chunk grid, source grid): those still held anywhere (the reads of a
+    chunk in flight keep theirs: its files on one source grid must share one map object,
+    ReducedBand.read_boxed) and, for later requests, the most recently used up to
+    MAP_CACHE_BYTES. A map is computed once however many threads ask at the same time."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._recent: cachetools.LRUCache[Hashable, SampleMap] = cachetools.LRUCache(
+            max_bytes, getsizeof=_map_bytes
+        )
+        self._live: weakref.WeakValueDictionary[Hashable, SampleMap] = weakref.WeakValueDictionary()
+        self._computing: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def _get(self, key: Hashable) -> SampleMap | None:
+        with self._lock:
+            found = self._recent.get(key)
+            return found if found is not None else self._live.get(key)
+
+    def get(self, key: Hashable, compute: Callable[[], SampleMap]) -> SampleMap:
+        found = self._get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:
+            found = self._get(key)
+            if found is None:
+                found = compute()
+                with self._lock:
+                    self._live[key] = found
+                    if _map_bytes(found) <= self._recent.maxsize:
+                        self._recent[key] = found
+            with self._lock:
+                self._computing.pop(key, None)
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._recent.clear()
+            self._live.clear()
+
+
+_maps = _MapCache(MAP_CACHE_BYTES)
 
 
 def sample_map(
     grid: PixelGrid, src_crs: str, src_transform: Affine, width: int, height: int
 ) -> SampleMap:
     """The sample map of `grid` in a (width x height) source grid, computed once per (chunk
-    grid, source grid) for the whole process: every band and image on the same source grid
-    shares it (a composite of one tile reads many files on one grid). Threads asking for the
-    same map at once wait for the first one instead of computing it again."""
+    grid, source grid) while it is in use or recent (_MapCache): every band and image on the
+    same source grid shares it (a composite of one tile reads many files on one grid)."""
     key = (grid, src_crs, src_transform, width, height)
-    with _computing_lock:
-        lock = _computing.setdefault(key, threading.Lock())
-    with lock:
-        result = _sample_map(grid, src_crs, src_transform, width, height)
-    with _computing_lock:
-        _computing.pop(key, None)
-    return result
+    return _maps.get(key, lambda: _sample_map(grid, src_crs, src_transform, width, height))
 
 
-@lru_cache(maxsize=32)
 def _sample_map(
     grid: PixelGrid, src_crs: str, src_transform: Affine, width: int, height: int
 ) -> SampleMap:

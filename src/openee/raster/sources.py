@@ -21,7 +21,7 @@ from openee.raster.grid import PixelGrid
 from openee.raster.pixels import BoxedPixels, Pixels, mask_weight, meet_box, union_box
 from openee.raster.read import plan_read, read_into_grid, read_window
 from openee.raster.reduce import output_dtype, reduce_stack, valid_everywhere
-from openee.raster.sampling import SourceWindow, gathered
+from openee.raster.sampling import SampleMap, SourceWindow, gathered
 from openee.reducers.registry import pixel_kernel
 from openee.values.geometry import Geometry
 
@@ -161,9 +161,10 @@ class FileBand(BandSource):
             return prefetched[(self, grid)]
         return read_window(self.path, self.index, self.dtype, self.nodata, grid, self.resampling)
 
-    def plan(self, grid: PixelGrid) -> None:
-        """Open the file and compute the sampling of `grid` now, in this thread (see read_many)."""
-        plan_read(self.path, self.index, grid, self.resampling)
+    def plan(self, grid: PixelGrid) -> SampleMap | None:
+        """Open the file and compute the sampling of `grid` now, in this thread (see read_many);
+        the map, which stays shared while the caller holds it."""
+        return plan_read(self.path, self.index, grid, self.resampling)
 
 
 @dataclass(frozen=True)
@@ -576,10 +577,10 @@ def read_many_boxed(
     of files take as windows (ReducedBand.read_boxed) are left ungathered; the others are
     gathered by the mapper's threads too."""
     leaves = file_leaves(sources)
-    if leaves:
-        # Files of a collection mostly share a grid: planning the first read computes the
-        # sample map they share here, while opening the rest stays parallel in the io threads.
-        leaves[0].plan(grid)
+    # Files of a collection mostly share a grid: planning the first read computes the sample
+    # map they share here, while opening the rest stays parallel in the io threads. Held here
+    # until the reads are done, so the io threads find this map, not one computed again.
+    planned = leaves[0].plan(grid) if leaves else None
     windowed = _composited_files(sources)
 
     def read(leaf: FileBand) -> Read:
@@ -593,6 +594,7 @@ def read_many_boxed(
     finally:
         _prefetched.pixels = None
         _prefetched.shared = None
+        del planned
 
 
 def _composited_files(sources: Iterable[BandSource]) -> set[FileBand]:
