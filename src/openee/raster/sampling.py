@@ -320,20 +320,29 @@ def _steady_floors(
     steady = lower == np.floor(upper, out=upper)
     floors = np.empty(lower.shape, dtype=np.int32)
     _indices(lower, limits, floors)
-    out = np.repeat(floors, counts, axis=0) if along_rows else np.repeat(floors.T, counts, axis=1)
+    if along_rows:
+        out = np.repeat(floors, counts, axis=0)
+    else:  # repeating along the last axis of a contiguous array is twice as fast
+        out = np.repeat(np.ascontiguousarray(floors.T), counts, axis=1)
     m = at_lattice.shape[1]
     segments, others = np.nonzero(~steady)
     flagged = [np.zeros(0, dtype=np.intp)]
     edge = 1.0 - 2.0 * margin
     # Intervals are LATTICE_STEP long but for those near the end, and the last one holds its
-    # end point too: a few groups of segments of one length and one count of centres.
+    # end point too: a few kinds of interval, each of one length and one count of centres.
     spans = np.diff(starts)
-    kinds = spans[segments] * (spans.max() + 2) + counts[segments]
-    for kind in np.unique(kinds):
+    kind_of = spans * (spans.max() + 2) + counts
+    kinds = kind_of[segments]
+    # Flat index of a segment's first centre, and the steps to its next ones.
+    first, step = (starts * m, m) if along_rows else (starts, 1)
+    for kind in np.unique(kind_of):
         group = kinds == kind
+        if not group.any():
+            continue
         k, j = segments[group], others[group]
         span = float(spans[k[0]])
-        t = np.arange(int(counts[k[0]]), dtype=np.float64)
+        count = int(counts[k[0]])
+        t = np.arange(count, dtype=np.float64)
         b = begin[k, j][:, None]
         p = (t / span)[None, :] * (end[k, j][:, None] - b)
         p += b  # position - margin at each centre of each segment
@@ -342,9 +351,8 @@ def _steady_floors(
         near = p >= edge
         values = np.empty(floored.shape, dtype=np.int32)
         _indices(floored, limits, values)
-        position = starts[k][:, None] + t.astype(np.intp)[None, :]
-        other = j[:, None]
-        flat = position * m + other if along_rows else other * n + position
+        base = first[k] + (j if along_rows else j * n)
+        flat = base[:, None] + np.arange(0, count * step, step, dtype=np.intp)[None, :]
         out.ravel()[flat] = values  # a flat scatter: cheaper than a 2-D one
         flagged.append(flat[near])
     return out, np.concatenate(flagged)
