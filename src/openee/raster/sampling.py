@@ -385,7 +385,8 @@ def _lattice_error(
     the coarse points is measured there, and the fine lattice's is a quarter of it, as the
     error of a bilinear interpolation grows with the square of the spacing (the map's second
     derivatives barely change over a coarse cell). A cut in the projection between two fine
-    points shows too: a coarse midpoint then lies on the other side of it than one of its ends.
+    points shows too: a coarse midpoint then lies on the other side of it than one of its ends
+    (docs/decisions/0063).
     """
     error = 0.0
     (ly, lx), (cy, cx), (my, mx) = lattice, coarse_at, mid_at
@@ -598,7 +599,7 @@ def _bounds(values: np.ndarray, outside: np.ndarray | None) -> tuple[int, int]:
 # Sample maps kept for reuse by later requests, at most this many bytes of them (the most
 # recently used): a 1024 x 1024 chunk's map is 8 MiB, a 256 x 256 tile's 0.5 MiB. Bounded by
 # bytes, not by count: a count of large maps would hold hundreds of MiB, and a server asked for
-# new grids would keep growing into fresh pages until the cache is full (docs/decisions/0062).
+# new grids would keep growing into fresh pages until the cache is full (docs/decisions/0064).
 MAP_CACHE_BYTES = 32 * 2**20
 
 
