@@ -80,9 +80,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        app.state.running.close()
-        # uvicorn re-raises SIGTERM after this: no atexit handler would run.
-        record_blocks()
+        try:
+            app.state.running.close()
+        finally:
+            # uvicorn re-raises SIGTERM after this: no atexit handler would run.
+            record_blocks()
 
 
 def create_app(settings: Settings) -> FastAPI:
