@@ -21,6 +21,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,3 +164,35 @@ def state_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Pat
         yield db
     finally:
         db.close()
+
+
+# The threads an app starts when it is built and that use its state database. (Its chunk pool's
+# threads start on first use, also while a test uses an app a module-scoped fixture built, so a
+# thread started during a test is not necessarily that test's.)
+_APP_THREADS = ("openee-leases", "openee-operations-")
+
+
+def _app_threads() -> dict[int, threading.Thread]:
+    return {
+        t.ident: t
+        for t in threading.enumerate()
+        if t.ident is not None and t.name.startswith(_APP_THREADS)
+    }
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads() -> Iterator[None]:
+    """Fails a test that leaves an app's background thread (its operation runners, its lease
+    keeper) running: an app a test built must be shut down (a TestClient used
+    as a context manager runs its shutdown), or the thread outlives its database and keeps
+    writing to it."""
+    before = set(_app_threads())
+    yield
+    deadline = time.monotonic() + 5  # a thread told to stop may be finishing a step
+    leaked = []
+    for ident, thread in _app_threads().items():
+        if ident not in before:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                leaked.append(thread.name)
+    assert not leaked, f"background threads left running: {sorted(leaked)}"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from openee.api.app import create_app
 from openee.services import publish
@@ -54,6 +55,7 @@ def test_a_half_published_set_is_gone_after_a_restart(
     monkeypatch.undo()
     assert (bucket / "out" / "m-0000000000-0000000000.tif").exists()  # half a set is visible
 
-    create_app(Settings(data_dir=data, auth_enabled=False))
+    with TestClient(create_app(Settings(data_dir=data, auth_enabled=False))):
+        pass  # a start (the recovery), then the shutdown
     assert sorted(p.relative_to(bucket).as_posix() for p in bucket.rglob("*")) == ["keep.txt"]
     assert not journal.parent.exists()

@@ -19,7 +19,7 @@ from openee.api.app import create_app
 from openee.auth import anonymous_principal
 from openee.services.destinations import staging_dir
 from openee.services.exports import EXPORT_FEATURES, REQUEST_FILE
-from openee.services.operations import FAILED, SUCCEEDED
+from openee.services.operations import FAILED, SUCCEEDED, OperationStore
 from openee.settings import DEFAULT_PROJECT, Settings
 
 URL = f"/v1/projects/{DEFAULT_PROJECT}"
@@ -133,7 +133,7 @@ def test_a_bad_export_body_is_refused_before_any_operation(
 
 def test_a_restart_resumes_the_stored_bodies_that_parse(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", auth_enabled=False)
-    store = create_app(settings).state.openee.operations
+    store = OperationStore(settings.operations_path)  # as a server that then stopped
     principal = dataclasses.asdict(anonymous_principal(DEFAULT_PROJECT))
     bodies = {
         "good": {"expression": TABLE, "fileExportOptions": {**GCS, "fileFormat": "CSV"}},
@@ -149,6 +149,7 @@ def test_a_restart_resumes_the_stored_bodies_that_parse(tmp_path: Path) -> None:
         record = {"project": DEFAULT_PROJECT, "body": body, "principal": principal}
         (staging / REQUEST_FILE).write_text(json.dumps(record))
         ids[key] = op.id
+    store.close()
 
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         done = {

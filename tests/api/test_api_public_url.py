@@ -20,7 +20,7 @@ from openee.api.app import create_app
 from openee.auth import anonymous_principal
 from openee.services.destinations import staging_dir
 from openee.services.exports import EXPORT_FEATURES, REQUEST_FILE
-from openee.services.operations import SUCCEEDED
+from openee.services.operations import SUCCEEDED, OperationStore
 from openee.settings import DEFAULT_PROJECT, Settings, forwarded_allow_ips, path_prefix
 
 TRUSTED_PEER = ("127.0.0.1", 50000)
@@ -197,7 +197,7 @@ def test_a_drive_link_is_under_the_public_url(
 
 def test_a_resumed_export_keeps_the_url_it_started_with(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", auth_enabled=False)
-    store = create_app(settings).state.openee.operations
+    store = OperationStore(settings.operations_path)  # as a server that then stopped
     principal = dataclasses.asdict(anonymous_principal(DEFAULT_PROJECT))
     op, _ = store.create(DEFAULT_PROJECT, EXPORT_FEATURES, "d", principal["email"], None)
     store.start(op.id)
@@ -210,6 +210,7 @@ def test_a_resumed_export_keeps_the_url_it_started_with(tmp_path: Path) -> None:
         "baseUrl": "https://kept.example.org/tools/openee",
     }
     (staging / REQUEST_FILE).write_text(json.dumps(record))
+    store.close()
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         done = client.post(f"{URL}/operations/{op.id}:wait", json={"timeout": "60s"}).json()
     assert done["metadata"]["state"] == SUCCEEDED, done

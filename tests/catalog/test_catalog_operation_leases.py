@@ -180,7 +180,6 @@ def test_work_of_a_lost_lease_is_not_reported(replicas, age) -> None:
     """A's runner notices the lost lease at the work's next check, and leaves the operation to
     its new holder."""
     a, b = replicas
-    runner = OperationRunner(a, workers=1)
     started, taken_over = threading.Event(), threading.Event()
 
     def work(job: Job) -> None:
@@ -188,16 +187,20 @@ def test_work_of_a_lost_lease_is_not_reported(replicas, age) -> None:
         taken_over.wait(10)
         job.check()
 
-    op, _ = a.create(P, "INGEST_IMAGE", "x", "me", None)
-    runner.submit(op, work)
-    assert started.wait(10)
-    age(LEASE_S + 1)
-    (taken,) = b.take_over()
-    taken_over.set()
-    # The runner has one worker: once the next operation ran, A is done with the first.
-    after, _ = a.create(P, "INGEST_IMAGE", "after", "me", None)
-    runner.submit(after, lambda job: None)
-    assert wait(a, P, after.id, 10).state == SUCCEEDED
+    runner = OperationRunner(a, workers=1)
+    try:
+        op, _ = a.create(P, "INGEST_IMAGE", "x", "me", None)
+        runner.submit(op, work)
+        assert started.wait(10)
+        age(LEASE_S + 1)
+        (taken,) = b.take_over()
+        taken_over.set()
+        # The runner has one worker: once the next operation ran, A is done with the first.
+        after, _ = a.create(P, "INGEST_IMAGE", "after", "me", None)
+        runner.submit(after, lambda job: None)
+        assert wait(a, P, after.id, 10).state == SUCCEEDED
+    finally:
+        runner.stop()
     assert a.require(P, op.id).state == RUNNING  # A ended nothing
     b.abandon([taken])
     assert a.require(P, op.id).state == FAILED

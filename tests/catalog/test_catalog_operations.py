@@ -4,6 +4,7 @@ running, failures, request ids, and restarts."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,15 @@ def store(tmp_path: Path) -> OperationStore:
     return OperationStore(tmp_path / "operations.sqlite")
 
 
-def test_run_to_success(store: OperationStore) -> None:
+@pytest.fixture
+def runner(store: OperationStore) -> Iterator[OperationRunner]:
+    """One worker, stopped after the test."""
     runner = OperationRunner(store, workers=1)
+    yield runner
+    runner.stop()
+
+
+def test_run_to_success(store: OperationStore, runner: OperationRunner) -> None:
     op, created = store.create(P, "INGEST_TABLE", "t", "me", None)
     assert created and op.state == PENDING and not op.done
     runner.submit(op, lambda job: None)
@@ -44,8 +52,7 @@ def test_run_to_success(store: OperationStore) -> None:
     assert resource["name"] == f"projects/{P}/operations/{op.id}"
 
 
-def test_cancel_pending_and_running(store: OperationStore) -> None:
-    runner = OperationRunner(store, workers=1)
+def test_cancel_pending_and_running(store: OperationStore, runner: OperationRunner) -> None:
     started, release = threading.Event(), threading.Event()
     wrote: list[str] = []
 
@@ -72,8 +79,7 @@ def test_cancel_pending_and_running(store: OperationStore) -> None:
     assert store.cancel(P, a.id).state == CANCELLED  # a finished operation stays as it is
 
 
-def test_failures(store: OperationStore) -> None:
-    runner = OperationRunner(store, workers=1)
+def test_failures(store: OperationStore, runner: OperationRunner) -> None:
 
     def bad(job: Job) -> None:
         raise InvalidArgumentError("x.tif: cannot read the raster")
@@ -121,3 +127,33 @@ def test_restart_marks_unfinished_failed(tmp_path: Path) -> None:
     for op in (a, b):
         got = second.require(P, op.id)
         assert got.state == FAILED and got.error and "Run it again" in got.error["message"]
+
+
+def test_a_stop_leaves_running_and_queued_work_to_the_next_holder(store: OperationStore) -> None:
+    """The server's shutdown: the running work stops at its next check, unwritten, and its
+    operation stays RUNNING (whoever takes it over resumes it); the queued one stays PENDING,
+    never run; the worker thread ends."""
+    before = set(threading.enumerate())
+    runner = OperationRunner(store, workers=1)
+    (worker,) = (t for t in threading.enumerate() if t not in before)
+    started, release = threading.Event(), threading.Event()
+    wrote: list[str] = []
+
+    def slow(job: Job) -> None:
+        started.set()
+        release.wait(10)
+        job.check()
+        wrote.append("a")
+
+    a, _ = store.create(P, "INGEST_IMAGE", "a", "me", None)
+    b, _ = store.create(P, "INGEST_IMAGE", "b", "me", None)
+    runner.submit(a, slow)
+    runner.submit(b, lambda job: wrote.append("b"))
+    assert started.wait(10)
+    runner.stop(wait_s=0)  # asks; the work is still waiting for `release`
+    release.set()
+    runner.stop()  # again: waits for the worker
+    assert not worker.is_alive()
+    assert wrote == []
+    assert store.require(P, a.id).state == RUNNING
+    assert store.require(P, b.id).state == PENDING

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
 import pytest
 import rasterio
 import requests
@@ -331,21 +332,29 @@ def test_an_import_started_on_one_replica_is_polled_on_the_other(
 
 
 def test_a_replica_killed_mid_import(deployment: Deployment) -> None:
-    """Replica 1 is killed while its import runs: once the lease runs out, replica 2 takes the
-    import over and runs it again to the end (ADR 0046): every band there, its pixels those of
-    the file (rasterio); and the balancer keeps answering, from replica 2."""
+    """Replica 1 is killed while its import runs (held at its catalog write by a table lock):
+    once the lease runs out, replica 2 takes the import over and runs it again to the end (ADR
+    0046): every band there, its pixels those of the file (rasterio); and the balancer keeps
+    answering, from replica 2."""
     a, b = deployment.info["replicas"]
     scenes = sorted(p.name for p in (REPO_ROOT / "src/openee/demo/data/sentinel2").glob("*/*/S2*"))
-    with _session(_token(a, deployment.key)) as session:
+    with (
+        _session(_token(a, deployment.key)) as session,
+        psycopg.connect(deployment.info["catalog"]) as blocker,
+    ):
+        blocker.execute("LOCK TABLE openee_assets IN EXCLUSIVE MODE")  # reads go on, writes wait
         started = session.post(
             f"{a}/v1/projects/{deployment.project}/image:import",
             json=_import_body(deployment.project, "orphaned", scenes),
         )
         assert started.status_code == 200, started.text
         name = started.json()["name"]
-        seen = session.get(f"{b}/v1/{name}").json()
+        deadline = time.monotonic() + 60
+        while (seen := session.get(f"{b}/v1/{name}").json())["metadata"]["state"] != "RUNNING":
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.05)
         os.kill(deployment.pid("replica-1"), signal.SIGKILL)
-        assert not seen.get("done"), seen  # 40 files to open: seconds of work left
+        blocker.rollback()
         op = _wait(session, f"{b}/v1/{name}", 180)
         assert op.get("done"), f"still {op['metadata']['state']} on replica 2: {op}"
         assert op["metadata"]["state"] == "SUCCEEDED", op

@@ -110,6 +110,27 @@ class Server:
         self.stderr.close()
 
 
+def finished_windows(data_dir: Path, name: str) -> int:
+    """The windows of export `name` already in their files: the lines of its staging ledger,
+    each appended as its window is written. (Its progress, in the metadata, is reported at most
+    every half second: a fast export can go from its first report to its end between two.)"""
+    ledger = data_dir / "exports-staging" / name.rsplit("/", 1)[1] / "windows.log"
+    try:
+        return sum(line.endswith((" 0", " 1")) for line in ledger.read_text().splitlines())
+    except FileNotFoundError:
+        return 0
+
+
+def wait_for_a_window(data_dir: Path, name: str, timeout: float = 120) -> None:
+    """Returns once export `name` has written a window, looking every millisecond: it is then
+    still running, unless it wrote all its other windows (63 or more) and published them within
+    that millisecond."""
+    deadline = time.monotonic() + timeout
+    while finished_windows(data_dir, name) == 0:
+        assert time.monotonic() < deadline, f"{name}: no window written in {timeout} s"
+        time.sleep(0.001)
+
+
 def export_body(
     ee: Any, bucket: str, prefix: str, side: int, file_side: int, shard: int = 256
 ) -> dict[str, Any]:
@@ -327,20 +348,24 @@ def test_a_worker_killed_mid_export_changes_nothing_in_the_output(
 ) -> None:
     server = Server(
         tmp_path / "data",
-        {"OPENEE_DASK_SCHEDULER": cluster.scheduler.address, "OPENEE_CHUNK_SIZE": "64"},
+        {"OPENEE_DASK_SCHEDULER": cluster.scheduler.address, "OPENEE_CHUNK_SIZE": "128"},
     )
+    address, victim = next(iter(cluster.run(os.getpid).items()))
     try:
-        # 256 chunks: progress is written at most every half second, and 32 chunks (this test's
-        # first size) could finish between two reports on a fast machine, leaving nothing to kill.
-        body = export_body(ee_api, "kill-bucket", "k", 1024, 512, shard=64)
-        op = server.post("image:export", body)
-        deadline = time.monotonic() + 60
-        while (server.operation(op["name"])["metadata"].get("progress") or 0) <= 0:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        victim = next(iter(cluster.run(os.getpid).values()))
-        assert not server.operation(op["name"])["done"]
-        os.kill(victim, signal.SIGKILL)  # its nanny starts a new worker; its tasks re-run
+        # The victim is stopped before the export starts: the chunks the scheduler gives it
+        # cannot finish, so neither can the export (chunks are written in order, a few ahead),
+        # however fast the other worker is, until the victim is killed.
+        os.kill(victim, signal.SIGSTOP)
+        try:
+            body = export_body(ee_api, "kill-bucket", "k", 1024, 512, shard=128)
+            op = server.post("image:export", body)
+            deadline = time.monotonic() + 60
+            while not cluster.processing(workers=[address]).get(address):
+                assert time.monotonic() < deadline, "the scheduler gave the victim no chunk"
+                time.sleep(0.05)
+            assert not server.operation(op["name"])["done"]
+        finally:
+            os.kill(victim, signal.SIGKILL)  # its nanny starts a new worker; its tasks re-run
         done = server.wait(op["name"], timeout=180)
         assert done["metadata"]["state"] == "SUCCEEDED", done
         assert victim not in cluster.run(os.getpid).values()
@@ -350,13 +375,11 @@ def test_a_worker_killed_mid_export_changes_nothing_in_the_output(
 
 
 def _kill_mid_export(ee: Any, data: Path, bucket: str) -> tuple[Server, str]:
-    """Starts an export of 64 chunks and kills the server (SIGKILL) a few chunks in."""
+    """Starts an export of 64 chunks and kills the server (SIGKILL) once a first one is
+    written."""
     first = Server(data, {"OPENEE_CHUNK_SIZE": "128"})
     op = first.post("image:export", export_body(ee, bucket, "r", 1024, 512, shard=128))
-    deadline = time.monotonic() + 60
-    while (first.operation(op["name"])["metadata"].get("progress") or 0) < 0.1:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_for_a_window(data, op["name"])
     first.stop(signal.SIGKILL)
     return first, op["name"]
 

@@ -46,7 +46,10 @@ def test_a_quiet_project_is_served_while_a_noisy_one_floods(tmp_path: Path) -> N
             return time.monotonic(), response
 
         with ThreadPoolExecutor(NOISY_REQUESTS) as pool:
-            noisy = [pool.submit(compute, "noisy", 20_000) for _ in range(NOISY_REQUESTS)]
+            # Seconds each (2.4 s here): two slots cannot answer half the flood before the
+            # quiet request comes, even on an engine many times faster. (At 20,000, 0.2 s each,
+            # six times faster would have done it.) The rest wait 5 s and get 429.
+            noisy = [pool.submit(compute, "noisy", 200_000) for _ in range(NOISY_REQUESTS)]
             time.sleep(0.5)  # the flood is in
             quiet_done, quiet = compute("quiet", 3)
             answers = [f.result() for f in noisy]

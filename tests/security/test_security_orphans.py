@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+from fastapi.testclient import TestClient
 from rasterio.transform import from_origin
 from security_kit import Api, succeeded
 
@@ -47,7 +48,8 @@ def test_temporaries_of_dead_processes_are_swept_at_start(tmp_path: Path) -> Non
     ]
     for path in gone + kept:
         path.write_bytes(b"x")
-    create_app(Settings(data_dir=data, auth_enabled=False))
+    with TestClient(create_app(Settings(data_dir=data, auth_enabled=False))):
+        pass  # a start (the sweep), then the shutdown
     assert [p.exists() for p in gone] == [False] * len(gone)
     assert [p.exists() for p in kept] == [True] * len(kept)
 

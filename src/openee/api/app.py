@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 
@@ -35,11 +36,12 @@ from openee.api.routes.operations import MOSAIC_DIR
 from openee.api.state import AppState
 from openee.auth import TokenService
 from openee.auth.capabilities import CapabilityStore
-from openee.bootstrap import bootstrap
+from openee.bootstrap import State, bootstrap
 from openee.catalog.ingest import COG_DIR
 from openee.catalog.orphans import sweep_temporaries
 from openee.catalog.roots import Roots
-from openee.engine.executors import make_executor
+from openee.catalog.store import CatalogStore
+from openee.engine.executors import Executors, make_executor
 from openee.engine.memory import MemoryLedger
 from openee.raster.gdal import confine_sidecars_to
 from openee.raster.remote_cache import record_blocks, use_disk_tier
@@ -49,11 +51,40 @@ from openee.services.result_cache import DiskTier, ResultCache
 from openee.settings import Settings
 
 
+@dataclass
+class _Running:
+    """What create_app started and opened, stopped and closed by the app's shutdown: no thread
+    of a stopped app renews leases or runs operations against a database that is gone."""
+
+    keeper: LeaseKeeper
+    runners: tuple[OperationRunner, ...]
+    executor: Executors
+    state: State
+    catalog: CatalogStore
+    closed: bool = False
+
+    def close(self) -> None:
+        if self.closed:  # each TestClient around one app runs its shutdown
+            return
+        self.closed = True
+        self.keeper.stop()  # first: no more take-overs handing work to the runners
+        for runner in self.runners:
+            runner.stop()
+        self.executor.close()
+        self.state.close()
+        self.catalog.close()
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
-    # uvicorn re-raises SIGTERM after this: no atexit handler would run.
-    record_blocks()
+    try:
+        yield
+    finally:
+        try:
+            app.state.running.close()
+        finally:
+            # uvicorn re-raises SIGTERM after this: no atexit handler would run.
+            record_blocks()
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -68,6 +99,10 @@ def create_app(settings: Settings) -> FastAPI:
         sweep_temporaries(settings.data_dir / made_here, pids_are_local=not ready.state.shared)
     confine_sidecars_to(roots.roots)
     use_disk_tier(settings.remote_cache_dir, settings.remote_cache_bytes)
+    runners = (
+        OperationRunner(operation_store, settings.import_workers),
+        OperationRunner(operation_store, settings.export_workers),
+    )
     state = AppState(
         settings=settings,
         catalog=ready.catalog,
@@ -86,8 +121,8 @@ def create_app(settings: Settings) -> FastAPI:
         ),
         roots=roots,
         operations=operation_store,
-        runner=OperationRunner(operation_store, settings.import_workers),
-        export_runner=OperationRunner(operation_store, settings.export_workers),
+        runner=runners[0],
+        export_runner=runners[1],
         capabilities=CapabilityStore(
             ready.auth, ready.capability_secret, settings.capability_ttl_s
         ),
@@ -109,7 +144,7 @@ def create_app(settings: Settings) -> FastAPI:
     recover(settings.data_dir)  # publishes a killed server cut short are undone first
     exports.take_over(state, operation_store.take_over(everything=not ready.state.shared))
     clear_staging(settings.data_dir, keep={op.id for op in operation_store.unfinished()})
-    LeaseKeeper(operation_store, lambda taken: exports.take_over(state, taken))
+    keeper = LeaseKeeper(operation_store, lambda taken: exports.take_over(state, taken))
     app = FastAPI(
         title="openee",
         version=__version__,
@@ -119,6 +154,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.openee = state
+    app.state.running = _Running(keeper, runners, state.executor, ready.state, ready.catalog)
     install_error_handlers(app)
     ratelimit.install(app)
     for router in (

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from openee.api.deps import client_address, get_state, require_principal
 from openee.auth import AuditLog, Principal
 from openee.errors import OpeneeError
-from openee.services.operations import Cancelled, LeaseLost
+from openee.services.operations import Cancelled, LeaseLost, Stopping
 
 OK = "OK"
 # A name from a request is logged as given until it is parsed; this much of it.
@@ -52,6 +52,8 @@ def _outcome(exc: BaseException) -> dict[str, Any]:
         return {"outcome": exc.rpc_status, "code": exc.http_status}
     if isinstance(exc, Cancelled):
         return {"outcome": "CANCELLED"}
+    if isinstance(exc, Stopping):  # this server shut down; the next holder decides
+        return {"outcome": "STOPPED"}
     if isinstance(exc, LeaseLost):  # another server took the operation over (ADR 0046)
         return {"outcome": "TAKEN_OVER"}
     if isinstance(exc, HTTPException):

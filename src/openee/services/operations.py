@@ -97,6 +97,10 @@ _COLUMNS = (
 _UNFINISHED = (PENDING, RUNNING, CANCELLING)
 DEFAULT_LEASE_S = 30.0
 # What an operation taken over from a stopped server says when it cannot resume.
+# How long a shutdown waits for running operations to reach their next check (a check comes
+# between an export's windows, and before an import writes).
+STOP_WAIT_S = 10.0
+
 STOPPED_MESSAGE = (
     "The server stopped before the operation finished; nothing was written. Run it again."
 )
@@ -115,6 +119,12 @@ class Cancelled(Exception):
 class LeaseLost(Exception):
     """Raised by `Job.check()` when another process took the operation over (this one missed
     renewing its lease): the work stops without writing, and the other process decides."""
+
+
+class Stopping(LeaseLost):
+    """Raised by `Job.check()` when this server is shutting down: the work stops without
+    writing, as if the lease were lost, and whoever takes the operation over next decides
+    (the next start, or another replica once the lease runs out)."""
 
 
 @dataclass(frozen=True)
@@ -528,10 +538,14 @@ class Job:
 
     store: OperationStore
     op_id: str
+    stopping: threading.Event | None = None  # set when the server shuts down
 
     def check(self) -> None:
         """Raise Cancelled if a cancel was requested, LeaseLost if another process took the
-        operation over; call before writing anything."""
+        operation over, Stopping if this server is shutting down; call before writing
+        anything."""
+        if self.stopping is not None and self.stopping.is_set():
+            raise Stopping()
         state, owner = self.store.holder(self.op_id)
         if owner != self.store.owner:
             raise LeaseLost()
@@ -549,14 +563,17 @@ Work = Callable[[Job], dict[str, Any] | None]
 class OperationRunner:
     """A few daemon worker threads running submitted work in order of submission.
 
-    Daemon threads: stopping the server does not wait for an import, whose catalog write is one
-    transaction (so it either happened or not); whoever takes the operation over once its lease
-    ran out (the next start, or another replica) runs it again or marks it FAILED.
+    `stop` (the server's shutdown) ends them: a running operation stops at its next check
+    unwritten (an import's catalog write is one transaction, so it either happened or not), what
+    waits stays queued in the store; whoever takes them over once their lease ran out (the next
+    start, or another replica) resumes them, runs them again or marks them FAILED. Daemon
+    threads: a process that exits without `stop` does not wait for them either.
     """
 
     def __init__(self, store: OperationStore, workers: int = 2) -> None:
         self.store = store
-        self._queue: queue.Queue[tuple[str, Work]] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, Work] | None] = queue.Queue()
+        self._stopping = threading.Event()
         self._threads = [
             threading.Thread(target=self._loop, name=f"openee-operations-{i}", daemon=True)
             for i in range(max(1, workers))
@@ -567,9 +584,24 @@ class OperationRunner:
     def submit(self, op: Operation, work: Work) -> None:
         self._queue.put((op.id, work))
 
+    def stop(self, wait_s: float = STOP_WAIT_S) -> None:
+        """Ends the worker threads, waiting up to `wait_s` for running work to reach its next
+        check; what is queued is left to whoever takes it over."""
+        self._stopping.set()
+        for _ in self._threads:
+            self._queue.put(None)  # wakes an idle worker
+        deadline = time.monotonic() + wait_s
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                log.warning("%s: still running its operation at shutdown", thread.name)
+
     def _loop(self) -> None:
-        while True:
-            op_id, work = self._queue.get()
+        while not self._stopping.is_set():
+            item = self._queue.get()
+            if item is None or self._stopping.is_set():
+                return
+            op_id, work = item
             try:
                 self._run(op_id, work)
             except Exception:  # a broken store must not kill the worker
@@ -578,13 +610,15 @@ class OperationRunner:
     def _run(self, op_id: str, work: Work) -> None:
         if not self.store.start(op_id):
             return  # cancelled while pending
-        job = Job(self.store, op_id)
+        job = Job(self.store, op_id, self._stopping)
         try:
             response = work(job)
         except Cancelled:
             self.store.finish(
                 op_id, CANCELLED, error=rpc_error("CANCELLED", "Cancelled by the user.")
             )
+        except Stopping:
+            log.info("operation %s: stopped by the shutdown; left to the next holder", op_id)
         except LeaseLost:
             log.warning("operation %s: taken over by another process; stopped", op_id)
         except OpeneeError as exc:
@@ -624,6 +658,7 @@ class LeaseKeeper:
                 log.exception("operation leases: renewal failed")
 
     def stop(self) -> None:
+        """Ends the renewals (a renewal under way finishes first)."""
         self._stop.set()
         self._thread.join()
 
