@@ -96,11 +96,10 @@ _COLUMNS = (
 )
 _UNFINISHED = (PENDING, RUNNING, CANCELLING)
 DEFAULT_LEASE_S = 30.0
-# What an operation taken over from a stopped server says when it cannot resume.
 # How long a shutdown waits for running operations to reach their next check (a check comes
 # between an export's windows, and before an import writes).
 STOP_WAIT_S = 10.0
-
+# What an operation taken over from a stopped server says when it cannot resume.
 STOPPED_MESSAGE = (
     "The server stopped before the operation finished; nothing was written. Run it again."
 )
