@@ -81,10 +81,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         try:
-            app.state.running.close()
-        finally:
-            # uvicorn re-raises SIGTERM after this: no atexit handler would run.
+            # First, while every thread that read them is still there: uvicorn re-raises
+            # SIGTERM after this, so no atexit handler would run.
             record_blocks()
+        finally:
+            app.state.running.close()
 
 
 def create_app(settings: Settings) -> FastAPI:
