@@ -22,6 +22,7 @@ import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import cast
 
 import cachetools
 import numpy as np
@@ -431,10 +432,11 @@ _NO_LIMIT = int(np.iinfo(np.int32).max)
 
 def _floors(
     grid: PixelGrid, src_crs: str, src_transform: Affine, size: tuple[int, int] | None
-) -> tuple[Box, np.ndarray, np.ndarray] | None:
+) -> tuple[Box, np.ndarray, np.ndarray, Limits | None] | None:
     """The source pixel (column, row) of the centres in a box of the grid: floor() of their
     exact positions, as int32; with a source `size`, clipped to [-1, width] and [-1, height]
-    (-1 also where the projection cannot carry a centre).
+    (-1 also where the projection cannot carry a centre). Also, from the lattice when there is
+    one, (low, high) bounds on each axis of every centre's pixel in the box, before clipping.
 
     With a source `size` (width, height), the box leaves out lattice cells that lie wholly
     outside the source (a chunk on a tile's edge), and None means that every centre does."""
@@ -448,15 +450,15 @@ def _floors(
     whole = (slice(0, h), slice(0, w))
     if src_crs == grid.crs and (axes := _separable_floors(grid, inverse, limits)) is not None:
         cols, rows = axes
-        return whole, np.broadcast_to(cols, (h, w)), np.broadcast_to(rows[:, None], (h, w))
+        return whole, np.broadcast_to(cols, (h, w)), np.broadcast_to(rows[:, None], (h, w)), None
     if src_crs == grid.crs or h < 2 * LATTICE_STEP or w < 2 * LATTICE_STEP:
-        return whole, *_exact_floors(grid, src_crs, inverse, limits)
+        return whole, *_exact_floors(grid, src_crs, inverse, limits), None
     (ly, cy, my), (lx, cx, mx) = _lattice(h), _lattice(w)
     rows, cols = np.meshgrid(ly, lx, indexing="ij")
     known = _exact(grid, src_crs, inverse, rows, cols)
     error = _lattice_error((ly, lx), (cy, cx), (my, mx), known)
     if not error <= MAX_INTERPOLATION_ERROR:
-        return whole, *_exact_floors(grid, src_crs, inverse, limits)
+        return whole, *_exact_floors(grid, src_crs, inverse, limits), None
     (i0, i1), (j0, j1) = (0, ly.size - 1), (0, lx.size - 1)
     if size is not None:
         cells = _cells_meeting(known, *size)
@@ -467,6 +469,12 @@ def _floors(
     row0, col0 = int(ly[i0]), int(lx[j0])
     hb, wb = int(ly[i1]) + 1 - row0, int(lx[j1]) + 1 - col0
     margin = ERROR_SAFETY_FACTOR * error + ERROR_FLOOR
+    # A centre's interpolated position is a weighted mean of its cell's corners, and its exact
+    # one within the margin of that (what makes every floor exact): the lattice bounds them all.
+    bounds = cast(
+        Limits,
+        tuple((int(np.floor(k.min() - margin)), int(np.floor(k.max() + margin))) for k in known),
+    )
     c, r, near = _interpolate_floors(known, _axis(h, i0, i1), _axis(w, j0, j1), margin, limits)
     if near.size:
         rows_e, cols_e = np.divmod(near, wb)
@@ -481,7 +489,7 @@ def _floors(
             index = np.empty(values.shape, dtype=np.int32)
             _indices(np.floor(values), limit, index)
             out.ravel()[near] = index
-    return (slice(row0, row0 + hb), slice(col0, col0 + wb)), c, r
+    return (slice(row0, row0 + hb), slice(col0, col0 + wb)), c, r, bounds
 
 
 def _separable_floors(
@@ -674,7 +682,7 @@ def _sample_map(
     empty = SampleMap(grid.shape, None, np.zeros((0, 0), dtype=np.intp), None, None)
     if located is None:
         return empty
-    (rows_at, cols_at), c, r = located
+    (rows_at, cols_at), c, r, bounds = located
     # Indices are clipped to [-1, size]: as unsigned, -1 is beyond every size too.
     inside = c.view(np.uint32) < width
     inside &= r.view(np.uint32) < height
@@ -682,11 +690,19 @@ def _sample_map(
     if rows.size == 0:
         return empty
     cols = np.flatnonzero(inside.any(axis=0))
-    # The window's bounds before cropping to the box: reductions over contiguous arrays are
-    # twice as fast as over the box's strided views, and the pixels outside the box are all
-    # outside the source.
     outside = None if inside.all() else ~inside
-    (c0, c1), (r0, r1) = _bounds(c, outside), _bounds(r, outside)
+    if bounds is not None:
+        # The lattice's bounds, within the source: the window holds every centre inside, and
+        # at most the pixels its cells on the source's edge reach beyond them (a pixel or so;
+        # a read of the same values, not other ones), without four passes over the pixels.
+        (c0, c1), (r0, r1) = (
+            (max(lo, 0), min(hi, n - 1))
+            for (lo, hi), n in zip(bounds, (width, height), strict=True)
+        )
+    else:
+        # Reductions over contiguous arrays are twice as fast as over the box's strided views
+        # (cropped below), and the pixels outside the box are all outside the source.
+        (c0, c1), (r0, r1) = _bounds(c, outside), _bounds(r, outside)
     inner = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
     c, r, inside = c[inner], r[inner], inside[inner]
     box = (
