@@ -31,7 +31,9 @@ bench_worker.py subprocess; HTTP: a fresh `openee serve`), after a warm-up reque
 that loads the code paths without touching the measured blocks; "first" is the first of them;
 "warm" is the median of --runs repeated requests in one primed process; "new grid" is the
 median of --runs requests in that same primed process (server) each on a grid shifted by a
-fraction of a pixel (0.37, 0.74, 1.11, ... px), so no sample map or output chunk is reused while
+fraction of a pixel (0.37, 0.74, 1.11, ... px, counted on across cells and formats: the two
+formats' files share one source grid and the in-process pipeline one process, so a shift seen in
+an earlier cell would find its sample maps cached), so no sample map or output chunk is reused while
 the files stay open (their decoded blocks in GDAL's cache): what a running server meets on every
 new tile position, export window or user region. Ratios to the floor use
 openee's cold figure (the issue's target is about cold requests) and show the warm one too;
@@ -165,6 +167,7 @@ class Bench:
         self.startups: list[float] = []
         self.cpu_ratio: dict[int, list[float]] = {}  # CPU time / wall time of cold requests
         self.loads: dict[tuple[str, int], tuple[str, str]] = {}  # load average around a cell
+        self.new_grids = 0  # new-grid requests made so far: each is shifted further
         # Per size: (response bytes, seconds for the stock client to receive that many bytes).
         self.transfers: dict[int, tuple[int, float]] = {}
         self.allocator_tuned = False
@@ -345,7 +348,8 @@ class Bench:
                 if name == "floor-cold":  # only ever cold
                     continue
                 if name in new_grid:  # the primed process asked for a grid it never saw
-                    moved = grid.shifted(NEW_GRID_SHIFT * (run + 1))
+                    self.new_grids += 1
+                    moved = grid.shifted(NEW_GRID_SHIFT * self.new_grids)
                     cell.new_grid.append(timed(functools.partial(new_grid[name], moved))[0])
                 if cell.first + sum(cell.warm) > self.args.cell_budget and name not in (
                     "inproc",
