@@ -342,7 +342,7 @@ class Bench:
                 cells["http"].cold.append(self.http_cold(data_dir, grid)[0])
         # Warm rounds; a slow cache-less pipeline stops once its runs took --cell-budget seconds
         # (with none at all, its first run stands for the warm figure).
-        for run in range(self.args.runs):
+        for _ in range(self.args.runs):
             for name in names:
                 cell = cells[name]
                 if name == "floor-cold":  # only ever cold
