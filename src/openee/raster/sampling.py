@@ -683,33 +683,44 @@ def _sample_map(
     if located is None:
         return empty
     (rows_at, cols_at), c, r, bounds = located
-    # Indices are clipped to [-1, size]: as unsigned, -1 is beyond every size too.
-    inside = c.view(np.uint32) < width
-    inside &= r.view(np.uint32) < height
-    rows = np.flatnonzero(inside.any(axis=1))
-    if rows.size == 0:
-        return empty
-    cols = np.flatnonzero(inside.any(axis=0))
-    outside = None if inside.all() else ~inside
-    if bounds is not None:
-        # The lattice's bounds, within the source: the window holds every centre inside, and
-        # at most the pixels its cells on the source's edge reach beyond them (a pixel or so;
-        # a read of the same values, not other ones), without four passes over the pixels.
-        (c0, c1), (r0, r1) = (
-            (max(lo, 0), min(hi, n - 1))
-            for (lo, hi), n in zip(bounds, (width, height), strict=True)
-        )
+    if bounds is not None and all(
+        lo >= 0 and hi < n for (lo, hi), n in zip(bounds, (width, height), strict=True)
+    ):
+        # The lattice bounds every centre's pixel inside the source: no mask to work out.
+        (c0, c1), (r0, r1) = bounds
+        inside = outside = None
+        box = (rows_at, cols_at)
     else:
-        # Reductions over contiguous arrays are twice as fast as over the box's strided views
-        # (cropped below), and the pixels outside the box are all outside the source.
-        (c0, c1), (r0, r1) = _bounds(c, outside), _bounds(r, outside)
-    inner = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
-    c, r, inside = c[inner], r[inner], inside[inner]
-    box = (
-        slice(rows_at.start + inner[0].start, rows_at.start + inner[0].stop),
-        slice(cols_at.start + inner[1].start, cols_at.start + inner[1].stop),
-    )
-    where = None if inside.all() else inside
+        # Indices are clipped to [-1, size]: as unsigned, -1 is beyond every size too.
+        inside = c.view(np.uint32) < width
+        inside &= r.view(np.uint32) < height
+        rows = np.flatnonzero(inside.any(axis=1))
+        if rows.size == 0:
+            return empty
+        cols = np.flatnonzero(inside.any(axis=0))
+        outside = None if inside.all() else ~inside
+        if bounds is not None:
+            # The lattice's bounds, within the source: the window holds every centre inside,
+            # and at most the pixels its cells on the source's edge reach beyond them (a pixel
+            # or so; a read of the same values, not other ones), without four passes over the
+            # pixels.
+            (c0, c1), (r0, r1) = (
+                (max(lo, 0), min(hi, n - 1))
+                for (lo, hi), n in zip(bounds, (width, height), strict=True)
+            )
+        else:
+            # Reductions over contiguous arrays are twice as fast as over the box's strided
+            # views (cropped below), and the pixels outside the box are all outside the source.
+            (c0, c1), (r0, r1) = _bounds(c, outside), _bounds(r, outside)
+        inner = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+        c, r, inside = c[inner], r[inner], inside[inner]
+        if outside is not None:
+            outside = outside[inner]
+        box = (
+            slice(rows_at.start + inner[0].start, rows_at.start + inner[0].stop),
+            slice(cols_at.start + inner[1].start, cols_at.start + inner[1].stop),
+        )
+    where = None if inside is None or inside.all() else inside
     window = Window(c0, r0, c1 + 1 - c0, r1 + 1 - r0)
     # Row-major index in the window; outside centres point one past the window's last pixel.
     # Worked out in int32 when every intermediate fits (indices are clipped to [-1, size]):
@@ -722,6 +733,6 @@ def _sample_map(
     flat -= r0 * window.width + c0
     if where is not None:
         assert outside is not None
-        np.copyto(flat, size, where=outside[inner])
+        np.copyto(flat, size, where=outside)
     flat = flat.astype(np.intp, copy=False)
     return SampleMap(grid.shape, box, flat, where, window)
