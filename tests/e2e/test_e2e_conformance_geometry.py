@@ -467,6 +467,20 @@ def test_line_cut_lines(ee_api) -> None:
         assert lengths == pytest.approx(want, rel=2e-3, abs=0.05), name
 
 
+def test_cut_lines_of_geometries_without_lines(ee_api) -> None:
+    """ee-geometry-<type>-cutlines.js for point, multipoint, polygon, multipolygon, bbox and
+    rectangle: "cutLines ... applies only to LineString, MultiLineString, and LinearRing
+    geometries. All other geometry types result in an empty MultiLineString." """
+    ee = ee_api
+    names = ["point", "multipoint", "polygon", "multipolygon", "bbox", "rectangle", ""]
+    got = ee.List(
+        [_construct(ee, n).cutLines(distances=[10, 100], maxError=1) for n in names]
+    ).getInfo()
+    for name, result in zip(names, got, strict=True):
+        assert result["type"] == "MultiLineString", (name, result)
+        assert result["coordinates"] == [], (name, result)
+
+
 def test_geojson_string_round_trip(ee_api) -> None:
     """ee_geometry_<type>_togeojsonstring.py: the string is the geometry's GeoJSON."""
     ee = ee_api

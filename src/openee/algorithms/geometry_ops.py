@@ -301,9 +301,11 @@ def cut_lines(
     proj: Projection | None = None,
 ) -> Geometry:
     """Cuts the lines of a geometry at distances along each line, into a MultiLineString.
+    A geometry with no lines (points, polygons) gives an empty MultiLineString, as Earth Engine
+    documents (ee-geometry-polygon-cutlines.js).
 
     Args:
-        geometry: A LineString, MultiLineString or LinearRing.
+        geometry: A LineString, MultiLineString or LinearRing; other types give no lines.
         distances: The distances along each line at which to cut it, in metres (or proj units).
         maxError: The tolerated error (ignored).
         proj: The projection to measure in. Default: the geometry's projected plane if it is
@@ -312,6 +314,9 @@ def cut_lines(
     lines = [
         p for p in geodesy.parts(geometry.shape) if p.geom_type in ("LineString", "LinearRing")
     ]
+    if not lines:
+        return Geometry(shapely.geometry.MultiLineString(), geometry.crs, geometry.geodesic)
+    # A mix of lines and other parts: Earth Engine documents no result for it.
     if len(lines) != len(list(geodesy.parts(geometry.shape))):
         raise InvalidArgumentError("Geometry.cutLines: the geometry must consist of lines.")
 
